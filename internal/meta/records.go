@@ -1,0 +1,154 @@
+package meta
+
+import (
+	"time"
+)
+
+// Bucket is a bucket's record.
+type Bucket struct {
+	Name              string    `json:"name"`
+	Created           time.Time `json:"created"`
+	Region            string    `json:"region"`
+	Owner             string    `json:"owner"`                // account id
+	Versioning        string    `json:"versioning,omitempty"` // "", "Enabled" or "Suspended"
+	ObjectLockEnabled bool      `json:"objectLock,omitempty"`
+	Tags              []Tag     `json:"tags,omitempty"`
+}
+
+// Tag is one key/value tag of a bucket or object.
+type Tag struct {
+	Key   string `json:"k"`
+	Value string `json:"v"`
+}
+
+// SSEType is how an object version's data key is protected.
+type SSEType string
+
+// The SSE types, spelled as S3's x-amz-server-side-encryption header except
+// SSE-C, which S3 signals with the customer-algorithm header instead.
+const (
+	SSENone SSEType = ""
+	SSES3   SSEType = "AES256"
+	SSEKMS  SSEType = "aws:kms"
+	SSEDSSE SSEType = "aws:kms:dsse"
+	SSEC    SSEType = "SSE-C"
+)
+
+// Encryption is the SSE block of an object version or upload: everything
+// needed to recover the data key (DEK), and nothing that reveals it. Changing
+// an object's encryption rewrites only this block.
+type Encryption struct {
+	Type SSEType `json:"type"`
+	// SealedKey is the DEK sealed by the wrapping the Type implies: the
+	// store's managed key (SSE-S3), a KMS key or bucket key (SSE-KMS, first
+	// DSSE layer), or the customer's key (SSE-C).
+	SealedKey []byte `json:"sealedKey"`
+	// SealedKey2 is DSSE's second, independent layer key.
+	SealedKey2 []byte `json:"sealedKey2,omitempty"`
+	// KMSKeyARN is the KMS key protecting SealedKey (SSE-KMS, DSSE).
+	KMSKeyARN        string `json:"kmsKeyArn,omitempty"`
+	BucketKeyEnabled bool   `json:"bucketKey,omitempty"`
+	// Context is the user-supplied encryption context (JSON object), without
+	// the aws:s3:arn entry S3 adds itself.
+	Context string `json:"context,omitempty"`
+	// CustomerKeyMD5 is the base64 MD5 S3 echoes for SSE-C; CustomerKeyHMAC
+	// is a salted HMAC of the customer key used to check later requests.
+	CustomerKeyMD5  string `json:"ckMD5,omitempty"`
+	CustomerKeySalt []byte `json:"ckSalt,omitempty"`
+	CustomerKeyHMAC []byte `json:"ckHMAC,omitempty"`
+}
+
+// ContentHeaders are the standard and user headers stored with an object.
+type ContentHeaders struct {
+	ContentType        string            `json:"ctype,omitempty"`
+	ContentEncoding    string            `json:"cenc,omitempty"`
+	ContentDisposition string            `json:"cdisp,omitempty"`
+	ContentLanguage    string            `json:"clang,omitempty"`
+	CacheControl       string            `json:"cc,omitempty"`
+	Expires            string            `json:"expires,omitempty"`
+	WebsiteRedirect    string            `json:"redirect,omitempty"`
+	Metadata           map[string]string `json:"meta,omitempty"` // x-amz-meta-* (lower-case names, prefix stripped)
+}
+
+// Checksum is an object's or part's stored checksum.
+type Checksum struct {
+	Algorithm string `json:"alg"`            // CRC32, CRC32C, SHA1, SHA256, CRC64NVME
+	Type      string `json:"type,omitempty"` // FULL_OBJECT or COMPOSITE
+	Value     string `json:"value"`          // base64; COMPOSITE values carry the -N suffix
+}
+
+// Part is one part of a completed multipart object; its data is its own blob.
+type Part struct {
+	Number   int    `json:"n"`
+	Size     int64  `json:"size"`
+	ETag     string `json:"etag"`
+	Checksum string `json:"ck,omitempty"` // base64, algorithm as the object's
+	BlobID   string `json:"blob"`
+}
+
+// ObjectVersion is one version of an object, or a delete marker.
+type ObjectVersion struct {
+	Bucket       string    `json:"bucket"`
+	Key          string    `json:"key"`
+	VersionID    string    `json:"vid"` // "null" for the null version
+	Seq          uint64    `json:"seq"` // orders versions of a key, newest highest
+	DeleteMarker bool      `json:"dm,omitempty"`
+	LastModified time.Time `json:"mtime"`
+	Owner        string    `json:"owner,omitempty"`
+
+	Size         int64     `json:"size"`
+	ETag         string    `json:"etag,omitempty"` // without quotes
+	StorageClass string    `json:"class,omitempty"`
+	Checksum     *Checksum `json:"checksum,omitempty"`
+	ContentHeaders
+	Tags []Tag `json:"tags,omitempty"`
+
+	// BlobID holds the data of a single-part object; Parts that of a
+	// multipart one (then BlobID is empty).
+	BlobID     string     `json:"blob,omitempty"`
+	Parts      []Part     `json:"parts,omitempty"`
+	Encryption Encryption `json:"sse"`
+}
+
+// BlobIDs returns every blob holding this version's data.
+func (v *ObjectVersion) BlobIDs() []string {
+	if v.BlobID != "" {
+		return []string{v.BlobID}
+	}
+	ids := make([]string, 0, len(v.Parts))
+	for _, p := range v.Parts {
+		ids = append(ids, p.BlobID)
+	}
+	return ids
+}
+
+// Upload is an in-progress multipart upload.
+type Upload struct {
+	Bucket            string    `json:"bucket"`
+	Key               string    `json:"key"`
+	UploadID          string    `json:"id"`
+	Initiated         time.Time `json:"initiated"`
+	Owner             string    `json:"owner,omitempty"`
+	StorageClass      string    `json:"class,omitempty"`
+	ChecksumAlgorithm string    `json:"ckAlg,omitempty"`
+	ChecksumType      string    `json:"ckType,omitempty"`
+	ContentHeaders
+	Tags       []Tag      `json:"tags,omitempty"`
+	Encryption Encryption `json:"sse"`
+}
+
+// UploadPart is one uploaded part of an in-progress multipart upload.
+type UploadPart struct {
+	Number int    `json:"n"`
+	Size   int64  `json:"size"`
+	ETag   string `json:"etag"`
+	// Checksum is the part's checksum in ChecksumAlgorithm (the upload's
+	// algorithm, or the one the part request declared).
+	ChecksumAlgorithm string `json:"ckAlg,omitempty"`
+	Checksum          string `json:"ck,omitempty"`
+	// CRC64NVME is always computed, so an upload that declared no algorithm
+	// still completes with S3's default full-object checksum.
+	CRC64NVME    string    `json:"crc64,omitempty"`
+	BlobID       string    `json:"blob"`
+	LastModified time.Time `json:"mtime"`
+}
