@@ -1,0 +1,457 @@
+// Package fs is a blob.Store on a local directory.
+//
+// Layout under the root directory:
+//
+//	tmp/                 blobs being written (removed on error; stale ones on Open)
+//	3f/a2/<id>           a stored blob: two fan-out levels of 256 directories
+//
+// The fan-out directories come from a hash of the id (FNV-1a, first two
+// bytes in hex), not from the id's leading characters: Kura's ids are ULIDs,
+// whose leading characters are a timestamp, so a prefix fan-out would pile
+// every recent blob into the same directory. 65,536 leaf directories keep
+// each one to about 1,500 entries at 100 million blobs.
+//
+// Put writes to a temporary file in tmp/, fsyncs it, hard-links it to its
+// final name and fsyncs the directory holding that name. link(2) fails if
+// the name exists, so of two concurrent Puts of one id exactly one wins and
+// the other gets blob.ErrExists; a blob is never visible before it is
+// complete and durable. Fan-out directories are fsynced into their parents
+// the first time this process uses them.
+//
+// Files are created 0600 and directories 0700. The root must be on a
+// filesystem with hard links (any local POSIX filesystem, NTFS); on a
+// case-insensitive filesystem ids differing only in case collide, which
+// ULIDs (upper-case Crockford base32) never do.
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kurastore/kura/internal/blob"
+)
+
+// ErrInvalidID is returned for an id outside [0-9A-Za-z_-]{1,128}.
+var ErrInvalidID = errors.New("blob/fs: invalid blob id")
+
+const (
+	// MaxIDLen is the longest accepted id.
+	MaxIDLen = 128
+	// StaleTempAge is the age past which Open removes leftover temporary
+	// files. A Put writes its temporary file continuously, so one untouched
+	// for this long belongs to a crashed process (or to a Put stalled so
+	// long it would fail anyway: its link then finds no file). Leftovers
+	// younger than this may belong to another Store on the same directory
+	// and are kept.
+	StaleTempAge = time.Hour
+
+	tmpDirName = "tmp"
+	copyBufLen = 256 << 10
+)
+
+// Store is a blob.Store rooted at one directory. It is safe for concurrent
+// use.
+type Store struct {
+	dir string
+	tmp string
+	// top and leaf record which fan-out directories this process has made
+	// durable in their parents: bit i of top for root/xx, bit i<<8|j of
+	// leaf for root/xx/yy.
+	top  bitset
+	leaf bitset
+}
+
+// bitset is a fixed-size set of small integers, safe for concurrent use.
+type bitset []atomic.Uint64
+
+func newBitset(n int) bitset       { return make(bitset, (n+63)/64) }
+func (b bitset) has(i uint32) bool { return b[i/64].Load()&(1<<(i%64)) != 0 }
+func (b bitset) set(i uint32)      { b[i/64].Or(1 << (i % 64)) }
+
+var _ blob.Store = (*Store)(nil)
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufLen); return &b }}
+
+// Open opens the store rooted at dir, creating it (and dir/tmp) if needed,
+// and removes temporary files older than StaleTempAge.
+func Open(dir string) (*Store, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	s := &Store{
+		dir:  dir,
+		tmp:  filepath.Join(dir, tmpDirName),
+		top:  newBitset(1 << 8),
+		leaf: newBitset(1 << 16),
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	if err := os.Mkdir(s.tmp, 0o700); err != nil && !errors.Is(err, iofs.ErrExist) {
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	if _, err := s.RemoveStaleTemp(StaleTempAge); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dir returns the store's root directory.
+func (s *Store) Dir() string { return s.dir }
+
+// ValidID reports whether id is acceptable: 1 to 128 characters from
+// [0-9A-Za-z_-]. Such an id is a safe file name on every platform.
+func ValidID(id string) bool {
+	if len(id) == 0 || len(id) > MaxIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func checkID(id string) error {
+	if !ValidID(id) {
+		return fmt.Errorf("%w: %q", ErrInvalidID, id)
+	}
+	return nil
+}
+
+// fanout returns the hash that places id: bits 24-31 pick the top-level
+// directory, bits 16-23 the leaf directory within it.
+func fanout(id string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return h.Sum32()
+}
+
+const hexDigits = "0123456789abcdef"
+
+func hexByte(b uint32) string {
+	return string([]byte{hexDigits[b>>4&0xf], hexDigits[b&0xf]})
+}
+
+// paths returns the top-level directory, the leaf directory and the file
+// name of id.
+func (s *Store) paths(id string) (top, leaf, file string) {
+	h := fanout(id)
+	top = filepath.Join(s.dir, hexByte(h>>24))
+	leaf = filepath.Join(top, hexByte(h>>16&0xff))
+	return top, leaf, filepath.Join(leaf, id)
+}
+
+// Put stores r under id. It returns blob.ErrExists, without reading r, if id
+// is already stored, and also if a concurrent Put of id wins.
+func (s *Store) Put(ctx context.Context, id string, r io.Reader) (int64, error) {
+	if err := checkID(id); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	_, _, final := s.paths(id)
+	if _, err := os.Lstat(final); err == nil {
+		return 0, blob.ErrExists
+	} else if !errors.Is(err, iofs.ErrNotExist) {
+		return 0, fmt.Errorf("blob/fs: put %s: %w", id, err)
+	}
+	n, err := s.put(ctx, id, final, r)
+	if err != nil {
+		if errors.Is(err, blob.ErrExists) {
+			return 0, err
+		}
+		return 0, fmt.Errorf("blob/fs: put %s: %w", id, err)
+	}
+	return n, nil
+}
+
+func (s *Store) put(ctx context.Context, id, final string, r io.Reader) (n int64, err error) {
+	f, err := os.CreateTemp(s.tmp, id+".*") // mode 0600
+	if err != nil {
+		return 0, err
+	}
+	tmp := f.Name()
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		os.Remove(tmp) // after a successful link this only drops the extra name
+	}()
+
+	bp := copyBufs.Get().(*[]byte)
+	n, err = io.CopyBuffer(writerOnly{f}, ctxReader{ctx, r}, *bp)
+	copyBufs.Put(bp)
+	if err != nil {
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	err = f.Close()
+	f = nil
+	if err != nil {
+		return 0, err
+	}
+	if err := s.prepareDirs(fanout(id)); err != nil {
+		return 0, err
+	}
+	if err := os.Link(tmp, final); err != nil {
+		if errors.Is(err, iofs.ErrExist) {
+			return 0, blob.ErrExists
+		}
+		return 0, err
+	}
+	if err := syncDir(filepath.Dir(final)); err != nil {
+		// Visible but perhaps not durable: take it back rather than
+		// acknowledge it.
+		os.Remove(final)
+		return 0, err
+	}
+	return n, nil
+}
+
+// prepareDirs creates the fan-out directories of hash h if needed and makes
+// sure their entries are durable in their parents, once per process.
+func (s *Store) prepareDirs(h uint32) error {
+	ti, li := h>>24, h>>16
+	if s.leaf.has(li) {
+		return nil
+	}
+	top := filepath.Join(s.dir, hexByte(ti))
+	leaf := filepath.Join(top, hexByte(li&0xff))
+	if !s.top.has(ti) {
+		if err := os.Mkdir(top, 0o700); err != nil && !errors.Is(err, iofs.ErrExist) {
+			return err
+		}
+		// Sync even if the directory existed: another Put may have made it
+		// without having synced the root yet.
+		if err := syncDir(s.dir); err != nil {
+			return err
+		}
+		s.top.set(ti)
+	}
+	if err := os.Mkdir(leaf, 0o700); err != nil && !errors.Is(err, iofs.ErrExist) {
+		return err
+	}
+	if err := syncDir(top); err != nil {
+		return err
+	}
+	s.leaf.set(li)
+	return nil
+}
+
+// Open opens a stored blob for random access.
+func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	_, _, name := s.paths(id)
+	f, err := os.Open(name)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, blob.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+	}
+	return &File{f: f, size: fi.Size()}, nil
+}
+
+// Delete removes a blob and makes the removal durable. Deleting an absent
+// blob is not an error.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, leaf, name := s.paths(id)
+	err := os.Remove(name)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		err = syncDir(leaf)
+	}
+	if err != nil {
+		return fmt.Errorf("blob/fs: delete %s: %w", id, err)
+	}
+	return nil
+}
+
+// Walk calls fn for every stored blob. It lists only names that are valid
+// ids in the directory their hash places them in, so temporary files and
+// strays are never reported. Blobs stored or deleted during the walk may or
+// may not be reported. An error from fn stops the walk and is returned.
+func (s *Store) Walk(ctx context.Context, fn func(id string) error) error {
+	tops, err := readNames(s.dir)
+	if err != nil {
+		return fmt.Errorf("blob/fs: walk: %w", err)
+	}
+	for _, t := range tops {
+		ti, ok := parseHexByte(t)
+		if !ok {
+			continue // tmp and anything else that is not ours
+		}
+		leaves, err := readNames(filepath.Join(s.dir, t))
+		if err != nil {
+			return fmt.Errorf("blob/fs: walk: %w", err)
+		}
+		for _, l := range leaves {
+			li, ok := parseHexByte(l)
+			if !ok {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ids, err := readNames(filepath.Join(s.dir, t, l))
+			if err != nil {
+				return fmt.Errorf("blob/fs: walk: %w", err)
+			}
+			for _, id := range ids {
+				if !ValidID(id) || fanout(id)>>16 != ti<<8|li {
+					continue
+				}
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveStaleTemp removes temporary files last modified more than olderThan
+// ago (all of them for olderThan <= 0, which is safe only while no Put is
+// running on this directory) and returns how many it removed. Open calls it
+// with StaleTempAge; a long-running server may call it periodically.
+func (s *Store) RemoveStaleTemp(olderThan time.Duration) (int, error) {
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("blob/fs: clean temp: %w", err)
+	}
+	cutoff := time.Now().Add(-olderThan)
+	removed := 0
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if olderThan > 0 && info.ModTime().After(cutoff) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.tmp, e.Name())); err == nil {
+			removed++
+		}
+	}
+	return removed, nil
+}
+
+// File is the blob.Reader of a stored blob, backed by an *os.File.
+type File struct {
+	f    *os.File
+	size int64
+}
+
+// ReadAt reads like os.File.ReadAt: a read reaching past the end returns the
+// bytes before it and io.EOF.
+func (r *File) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+
+// Size returns the blob's length.
+func (r *File) Size() int64 { return r.size }
+
+// Close releases the file.
+func (r *File) Close() error { return r.f.Close() }
+
+// readNames lists a directory without sorting; a directory removed
+// meanwhile lists as empty.
+func readNames(dir string) ([]string, error) {
+	d, err := os.Open(dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.Readdirnames(-1)
+}
+
+func parseHexByte(s string) (uint32, bool) {
+	if len(s) != 2 {
+		return 0, false
+	}
+	var v uint32
+	for i := range 2 {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			v = v<<4 | uint32(c-'0')
+		case 'a' <= c && c <= 'f':
+			v = v<<4 | uint32(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// syncDir makes a directory's entries durable. Windows cannot fsync a
+// directory (NTFS journals metadata itself), so it is a no-op there.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// ctxReader stops a copy once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// writerOnly hides os.File's ReadFrom so io.CopyBuffer uses our buffer and
+// our ctx checks.
+type writerOnly struct{ io.Writer }
