@@ -1,0 +1,24 @@
+// Command kura is Kura's single binary: the server, the load generator and
+// (later) the admin and KMS clients. It only wires flags to the library.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	root := &cobra.Command{
+		Use:           "kura",
+		Short:         "Kura: an S3-compatible object store built around encryption at rest",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServerCmd(), newBenchCmd())
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "kura:", err)
+		os.Exit(1)
+	}
+}

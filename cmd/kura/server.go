@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kurastore/kura/internal/server"
+)
+
+func newServerCmd() *cobra.Command {
+	cfg := server.Config{}
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the S3 server on a data directory",
+		Long: `Run Kura's S3 API. With no flags it keeps its data in ./data, listens on
+127.0.0.1:8420 and prints the root credentials it generated on first start.
+Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.RootAccessKey = os.Getenv("KURA_ROOT_ACCESS_KEY")
+			cfg.RootSecretKey = os.Getenv("KURA_ROOT_SECRET_KEY")
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			s, err := server.Open(cfg)
+			if err != nil {
+				return err
+			}
+			if err := s.Start(); err != nil {
+				return err
+			}
+			printBanner(cmd, s)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			select {
+			case err := <-waitChan(s):
+				return err
+			case <-ctx.Done():
+			}
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return s.Shutdown(sctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", "./data", "data directory")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8420", "address to listen on")
+	f.StringVar(&cfg.Region, "region", "us-east-1", "region of this deployment")
+	f.StringVar(&cfg.Domain, "domain", "localhost", "base domain for virtual-host-style addressing (bucket.DOMAIN)")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
+	f.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data dir")
+	return cmd
+}
+
+func waitChan(s *server.Server) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- s.Wait() }()
+	return ch
+}
+
+func printBanner(cmd *cobra.Command, s *server.Server) {
+	out := cmd.OutOrStdout()
+	c := s.Root
+	fmt.Fprintf(out, "Kura is serving S3 at %s (region %s)\n", s.URL(), s.Objects.Region())
+	switch {
+	case c.FromEnv:
+		fmt.Fprintf(out, "Root access key: %s (from KURA_ROOT_ACCESS_KEY)\n", c.AccessKey)
+	default:
+		fmt.Fprintf(out, "Root credentials (kept in the data dir, mode 0600):\n  access key: %s\n  secret key: %s\n", c.AccessKey, c.SecretKey)
+	}
+	fmt.Fprintf(out, "Try:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s \\\n    aws --endpoint-url %s s3 mb s3://my-bucket\n",
+		c.AccessKey, secretHint(c), s.Objects.Region(), s.URL())
+}
+
+// secretHint avoids echoing a secret the operator supplied themselves.
+func secretHint(c *server.RootCredentials) string {
+	if c.FromEnv {
+		return "$KURA_ROOT_SECRET_KEY"
+	}
+	return c.SecretKey
+}

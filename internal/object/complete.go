@@ -1,0 +1,187 @@
+package object
+
+import (
+	"context"
+	"strings"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// CompletePart is one <Part> of a CompleteMultipartUpload request.
+type CompletePart struct {
+	Number    int
+	ETag      string
+	Checksums map[checksum.Algorithm]string // <ChecksumCRC32> etc., if given
+}
+
+// CompleteInput is a CompleteMultipartUpload request.
+type CompleteInput struct {
+	Bucket, Key, UploadID string
+	Parts                 []CompletePart
+	// Checksum is a whole-object checksum header, if given.
+	Checksum     ChecksumInput
+	ChecksumType string
+	ObjectSize   int64 // x-amz-mp-object-size, -1 when absent
+	Cond         WriteConditions
+}
+
+// CompleteUpload assembles an upload's parts into a new object version. The
+// parts' blobs become the version's data as they are: nothing is copied.
+func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.ObjectVersion, error) {
+	if len(in.Parts) == 0 {
+		return nil, s3err.MalformedXML
+	}
+	for i := 1; i < len(in.Parts); i++ {
+		if in.Parts[i].Number <= in.Parts[i-1].Number {
+			return nil, s3err.InvalidPartOrder
+		}
+	}
+	var v *meta.ObjectVersion
+	err := s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
+		v = nil
+		b, err := getBucket(tx, in.Bucket)
+		if err != nil {
+			return err
+		}
+		u, err := getUpload(tx, in.Bucket, in.Key, in.UploadID)
+		if err != nil {
+			return err
+		}
+		stored, err := partsOf(tx, in.UploadID)
+		if err != nil {
+			return err
+		}
+		v, err = s.assemble(u, stored, in)
+		if err != nil {
+			return err
+		}
+		if err := checkWriteConditions(tx, in.Bucket, in.Key, in.Cond); err != nil {
+			return err
+		}
+		// Parts not named in the request are discarded.
+		used := map[string]bool{}
+		for _, p := range v.Parts {
+			used[p.BlobID] = true
+		}
+		for _, p := range stored {
+			if err := tx.Delete(meta.TableParts, meta.PartKey(in.UploadID, p.Number)); err != nil {
+				return err
+			}
+			if !used[p.BlobID] {
+				if err := release(p.BlobID); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.Delete(meta.TableUploads, meta.UploadKey(in.Bucket, in.Key, in.UploadID)); err != nil {
+			return err
+		}
+		return install(tx, b, v, release)
+	})
+	return v, internal(err)
+}
+
+// assemble validates the requested part list against the stored parts and
+// builds the new version.
+func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in CompleteInput) (*meta.ObjectVersion, error) {
+	byNum := make(map[int]*meta.UploadPart, len(stored))
+	for _, p := range stored {
+		byNum[p.Number] = p
+	}
+	alg := checksum.Algorithm(u.ChecksumAlgorithm)
+	var (
+		parts []meta.Part
+		etags []string
+		sums  [][]byte
+		crcs  []checksum.PartSum
+		size  int64
+	)
+	for i, rp := range in.Parts {
+		p := byNum[rp.Number]
+		if p == nil || strings.Trim(rp.ETag, `"`) != p.ETag {
+			return nil, s3err.InvalidPart.With("PartNumber", itoa(rp.Number)).With("ETag", rp.ETag)
+		}
+		if i < len(in.Parts)-1 && p.Size < MinPartSize {
+			return nil, s3err.EntityTooSmall.With("ProposedSize", itoa64(p.Size)).With("MinSizeAllowed", itoa64(MinPartSize)).With("PartNumber", itoa(p.Number))
+		}
+		for a, val := range rp.Checksums {
+			if string(a) == p.ChecksumAlgorithm && val != p.Checksum {
+				return nil, s3err.InvalidPart.WithMessage("The checksum of part %d did not match the uploaded part.", p.Number)
+			}
+		}
+		part := meta.Part{Number: p.Number, Size: p.Size, ETag: p.ETag, BlobID: p.BlobID}
+		if alg != "" {
+			if p.ChecksumAlgorithm != string(alg) {
+				return nil, s3err.InvalidRequest.WithMessage("The upload was created using a %s checksum. The complete request must include the checksum for each part. It was missing for part %d in the request.", strings.ToLower(string(alg)), p.Number)
+			}
+			raw, err := alg.Decode(p.Checksum)
+			if err != nil {
+				return nil, err
+			}
+			sums = append(sums, raw)
+			crcs = append(crcs, checksum.PartSum{Sum: raw, Size: p.Size})
+			part.Checksum = p.Checksum
+		} else {
+			raw, err := checksum.CRC64NVME.Decode(p.CRC64NVME)
+			if err != nil {
+				return nil, err
+			}
+			crcs = append(crcs, checksum.PartSum{Sum: raw, Size: p.Size})
+		}
+		parts = append(parts, part)
+		etags = append(etags, p.ETag)
+		size += p.Size
+	}
+	if in.ObjectSize >= 0 && in.ObjectSize != size {
+		return nil, s3err.InvalidRequest.WithMessage("The provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", in.ObjectSize, size)
+	}
+	ck, err := objectChecksum(u, alg, sums, crcs, in)
+	if err != nil {
+		return nil, err
+	}
+	seq := s.nextSeq()
+	return &meta.ObjectVersion{
+		Bucket: u.Bucket, Key: u.Key, VersionID: newVersionID(seq), Seq: seq,
+		LastModified: s.stamp(), Owner: u.Owner, Size: size, ETag: multipartETag(etags),
+		StorageClass: u.StorageClass, Checksum: ck, ContentHeaders: u.ContentHeaders, Tags: u.Tags,
+		Parts: parts, Encryption: u.Encryption,
+	}, nil
+}
+
+// objectChecksum computes a completed upload's checksum: the declared
+// algorithm and type, or S3's default full-object CRC64NVME.
+func objectChecksum(u *meta.Upload, alg checksum.Algorithm, sums [][]byte, crcs []checksum.PartSum, in CompleteInput) (*meta.Checksum, error) {
+	typ := u.ChecksumType
+	if alg == "" {
+		alg, typ = checksum.CRC64NVME, checksum.FullObject
+	}
+	if in.ChecksumType != "" && u.ChecksumType != "" && in.ChecksumType != u.ChecksumType {
+		return nil, s3err.InvalidRequest.WithMessage("The upload was created using the %s checksum mode. The complete request must use the same checksum mode.", u.ChecksumType)
+	}
+	var val string
+	if typ == checksum.Composite {
+		v, err := checksum.CompositeOf(alg, sums)
+		if err != nil {
+			return nil, internal(err)
+		}
+		val = v
+	} else {
+		raw, err := checksum.FullObjectOf(alg, crcs)
+		if err != nil {
+			return nil, internal(err)
+		}
+		val = checksum.Encode(raw)
+	}
+	if in.Checksum.Value != "" && string(in.Checksum.Algorithm) == string(alg) && u.ChecksumAlgorithm != "" {
+		want := in.Checksum.Value
+		if typ == checksum.Composite && !strings.Contains(want, "-") {
+			want += "-" + itoa(len(sums))
+		}
+		if want != val {
+			return nil, s3err.BadDigest.WithMessage("The %s you specified did not match the calculated checksum.", strings.ToLower(string(alg)))
+		}
+	}
+	return &meta.Checksum{Algorithm: string(alg), Type: typ, Value: val}, nil
+}

@@ -1,0 +1,65 @@
+package object
+
+import (
+	"context"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// DeleteResult says what a DeleteObject did.
+type DeleteResult struct {
+	VersionID    string // the version removed, or the delete marker created
+	DeleteMarker bool   // a delete marker was created or removed
+}
+
+// DeleteObject deletes bucket/key. Without a version id it follows the
+// bucket's versioning state: remove the null version (unversioned), or add
+// a delete marker (enabled, suspended). With one, it removes that version
+// permanently. Deleting something absent succeeds, as in S3.
+func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID string) (DeleteResult, error) {
+	var res DeleteResult
+	err := s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
+		res = DeleteResult{}
+		b, err := getBucket(tx, bucket)
+		if err != nil {
+			return err
+		}
+		if versionID != "" {
+			v, err := findVersion(tx, bucket, key, versionID)
+			if s3err.Is(err, s3err.NoSuchVersion) {
+				res.VersionID = versionID
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			res = DeleteResult{VersionID: v.VersionID, DeleteMarker: v.DeleteMarker}
+			if err := deleteVersion(tx, v); err != nil {
+				return err
+			}
+			return release(v.BlobIDs()...)
+		}
+		if b.Versioning == "" {
+			cur, err := latest(tx, bucket, key)
+			if s3err.Is(err, s3err.NoSuchKey) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := deleteVersion(tx, cur); err != nil {
+				return err
+			}
+			return release(cur.BlobIDs()...)
+		}
+		seq := s.nextSeq()
+		dm := &meta.ObjectVersion{Bucket: bucket, Key: key, VersionID: newVersionID(seq), Seq: seq, DeleteMarker: true, LastModified: s.stamp()}
+		if err := install(tx, b, dm, release); err != nil {
+			return err
+		}
+		res = DeleteResult{VersionID: dm.VersionID, DeleteMarker: true}
+		return nil
+	})
+	return res, internal(err)
+}

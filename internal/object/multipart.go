@@ -1,0 +1,375 @@
+package object
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// UploadInput is a CreateMultipartUpload request.
+type UploadInput struct {
+	Bucket, Key       string
+	Headers           meta.ContentHeaders
+	Tags              []meta.Tag
+	StorageClass      string
+	ChecksumAlgorithm checksum.Algorithm
+	ChecksumType      string
+	SSE               SSERequest
+	Owner             string
+}
+
+// CreateUpload starts a multipart upload. Its data key is created and sealed
+// now, as S3 calls GenerateDataKey at CreateMultipartUpload; every part is
+// encrypted under a key derived from it.
+func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Upload, error) {
+	if err := ValidKey(in.Key); err != nil {
+		return nil, err
+	}
+	if in.ChecksumType != "" && in.ChecksumAlgorithm == "" {
+		return nil, s3err.InvalidRequest.WithMessage("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+	}
+	if in.ChecksumAlgorithm != "" && in.ChecksumType == "" {
+		in.ChecksumType = checksum.Composite
+		if in.ChecksumAlgorithm == checksum.CRC64NVME {
+			in.ChecksumType = checksum.FullObject
+		}
+	}
+	switch {
+	case in.ChecksumType == checksum.FullObject && !in.ChecksumAlgorithm.SupportsFullObject(),
+		in.ChecksumType == checksum.Composite && !in.ChecksumAlgorithm.SupportsComposite():
+		return nil, s3err.InvalidRequest.WithMessage("The %s checksum type cannot be used with the %s checksum algorithm.", strings.ToLower(in.ChecksumType), strings.ToLower(string(in.ChecksumAlgorithm)))
+	case in.ChecksumType != "" && in.ChecksumType != checksum.FullObject && in.ChecksumType != checksum.Composite:
+		return nil, s3err.InvalidRequest.WithMessage("Value for x-amz-checksum-type header is invalid.")
+	}
+	_, enc, err := s.newDataKey(ctx, in.SSE, in.Bucket, in.Key)
+	if err != nil {
+		return nil, err
+	}
+	u := &meta.Upload{
+		Bucket: in.Bucket, Key: in.Key, UploadID: newID(), Initiated: s.stamp(), Owner: in.Owner,
+		StorageClass: in.StorageClass, ChecksumAlgorithm: string(in.ChecksumAlgorithm), ChecksumType: in.ChecksumType,
+		ContentHeaders: in.Headers, Tags: in.Tags, Encryption: enc,
+	}
+	rec, err := meta.Encode(u)
+	if err != nil {
+		return nil, internal(err)
+	}
+	err = s.meta.Update(ctx, func(tx meta.Tx) error {
+		if _, err := getBucket(tx, in.Bucket); err != nil {
+			return err
+		}
+		return tx.Put(meta.TableUploads, meta.UploadKey(u.Bucket, u.Key, u.UploadID), rec)
+	})
+	return u, internal(err)
+}
+
+func getUpload(tx meta.Tx, bucket, key, id string) (*meta.Upload, error) {
+	if _, err := getBucket(tx, bucket); err != nil {
+		return nil, err
+	}
+	v, err := tx.Get(meta.TableUploads, meta.UploadKey(bucket, key, id))
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, s3err.NoSuchUpload.With("UploadId", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var u meta.Upload
+	return &u, meta.Decode(v, &u)
+}
+
+// Upload returns an in-progress upload.
+func (s *Service) Upload(ctx context.Context, bucket, key, id string) (*meta.Upload, error) {
+	var u *meta.Upload
+	err := s.meta.View(ctx, func(tx meta.Tx) (err error) {
+		u, err = getUpload(tx, bucket, key, id)
+		return err
+	})
+	return u, internal(err)
+}
+
+// PartInput is an UploadPart request.
+type PartInput struct {
+	Bucket, Key, UploadID string
+	Number                int
+	Body                  io.Reader
+	Size                  int64
+	Checksum              ChecksumInput
+	ContentMD5            []byte
+}
+
+// UploadPart stores one part of an upload, replacing an earlier part with
+// the same number.
+func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPart, *meta.Upload, error) {
+	if in.Number < 1 || in.Number > MaxParts {
+		return nil, nil, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber").With("ArgumentValue", itoa(in.Number))
+	}
+	if in.Size > MaxPutSize {
+		return nil, nil, s3err.EntityTooLarge.With("MaxSizeAllowed", itoa64(MaxPutSize))
+	}
+	u, err := s.Upload(ctx, in.Bucket, in.Key, in.UploadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.ChecksumAlgorithm != "" && in.Checksum.Algorithm != "" && string(in.Checksum.Algorithm) != u.ChecksumAlgorithm {
+		return nil, nil, s3err.InvalidRequest.WithMessage("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
+			strings.ToLower(u.ChecksumAlgorithm), strings.ToLower(string(in.Checksum.Algorithm)))
+	}
+	ck := in.Checksum
+	if ck.Algorithm == "" {
+		ck.Algorithm = checksum.Algorithm(u.ChecksumAlgorithm)
+	}
+	dek, err := s.dataKey(ctx, u.Encryption, u.Bucket, u.Key)
+	if err != nil {
+		return nil, nil, err
+	}
+	crc := checksum.NewHashes(checksum.CRC64NVME, false)
+	body := in.Body
+	if ck.Algorithm != "" && ck.Algorithm != checksum.CRC64NVME {
+		body = io.TeeReader(body, crc)
+	}
+	st, err := s.store(ctx, body, in.Size, MaxPutSize, partKey(dek, in.Number), ck, in.ContentMD5)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &meta.UploadPart{Number: in.Number, Size: st.size, ETag: hex.EncodeToString(st.md5), BlobID: st.blobID, LastModified: s.stamp()}
+	if ck.Algorithm != "" {
+		p.ChecksumAlgorithm, p.Checksum = st.checksum.Algorithm, st.checksum.Value
+	}
+	if st.checksum.Algorithm == string(checksum.CRC64NVME) {
+		p.CRC64NVME = st.checksum.Value
+	} else {
+		p.CRC64NVME = checksum.Encode(crc.Sum())
+	}
+	rec, err := meta.Encode(p)
+	if err != nil {
+		return nil, nil, internal(err)
+	}
+	err = s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
+		if _, err := getUpload(tx, in.Bucket, in.Key, in.UploadID); err != nil {
+			return err
+		}
+		key := meta.PartKey(in.UploadID, in.Number)
+		if old, err := tx.Get(meta.TableParts, key); err == nil {
+			var op meta.UploadPart
+			if err := meta.Decode(old, &op); err != nil {
+				return err
+			}
+			if err := release(op.BlobID); err != nil {
+				return err
+			}
+		}
+		return tx.Put(meta.TableParts, key, rec)
+	})
+	if err != nil {
+		s.discard(st.blobID)
+		return nil, nil, internal(err)
+	}
+	return p, u, nil
+}
+
+// partsOf returns an upload's parts in part-number order.
+func partsOf(tx meta.Tx, uploadID string) ([]*meta.UploadPart, error) {
+	prefix := meta.PartKey(uploadID, 0)
+	var out []*meta.UploadPart
+	c := tx.Cursor(meta.TableParts)
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var p meta.UploadPart
+		if err := meta.Decode(v, &p); err != nil {
+			return nil, err
+		}
+		out = append(out, &p)
+	}
+	return out, nil
+}
+
+func deleteUploadParts(tx meta.Tx, uploadID string, release func(...string) error) error {
+	parts, err := partsOf(tx, uploadID)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if err := tx.Delete(meta.TableParts, meta.PartKey(uploadID, p.Number)); err != nil {
+			return err
+		}
+		if err := release(p.BlobID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AbortUpload discards an upload and its parts.
+func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string) error {
+	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
+		if _, err := getUpload(tx, bucket, key, id); err != nil {
+			return err
+		}
+		if err := deleteUploadParts(tx, id, release); err != nil {
+			return err
+		}
+		return tx.Delete(meta.TableUploads, meta.UploadKey(bucket, key, id))
+	}))
+}
+
+// PartsPage is one page of ListParts.
+type PartsPage struct {
+	Upload    *meta.Upload
+	Parts     []*meta.UploadPart
+	Truncated bool
+	Next      int
+}
+
+// ListParts lists an upload's parts after marker.
+func (s *Service) ListParts(ctx context.Context, bucket, key, id string, marker, max int) (*PartsPage, error) {
+	page := &PartsPage{}
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		u, err := getUpload(tx, bucket, key, id)
+		if err != nil {
+			return err
+		}
+		page.Upload = u
+		parts, err := partsOf(tx, id)
+		if err != nil {
+			return err
+		}
+		for _, p := range parts {
+			if p.Number <= marker {
+				continue
+			}
+			if len(page.Parts) == max {
+				page.Truncated = true
+				break
+			}
+			page.Parts = append(page.Parts, p)
+			page.Next = p.Number
+		}
+		return nil
+	})
+	return page, internal(err)
+}
+
+// UploadsInput selects uploads for ListMultipartUploads.
+type UploadsInput struct {
+	Bucket, Prefix, Delimiter string
+	KeyMarker, UploadIDMarker string
+	Max                       int
+}
+
+// UploadsPage is one page of ListMultipartUploads.
+type UploadsPage struct {
+	Uploads        []*meta.Upload
+	CommonPrefixes []string
+	Truncated      bool
+	NextKey        string
+	NextUploadID   string
+}
+
+// ListUploads lists in-progress uploads by key, then initiation order.
+func (s *Service) ListUploads(ctx context.Context, in UploadsInput) (*UploadsPage, error) {
+	page := &UploadsPage{}
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		if _, err := getBucket(tx, in.Bucket); err != nil {
+			return err
+		}
+		prefix := meta.ObjectPrefix(in.Bucket, in.Prefix)
+		c := tx.Cursor(meta.TableUploads)
+		var all []*meta.Upload
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var u meta.Upload
+			if err := meta.Decode(v, &u); err != nil {
+				return err
+			}
+			all = append(all, &u)
+		}
+		sortUploads(all)
+		count := 0
+		lastCP := ""
+		for _, u := range all {
+			if in.KeyMarker != "" {
+				if u.Key < in.KeyMarker || (u.Key == in.KeyMarker && (in.UploadIDMarker == "" || !uploadAfter(u, in.UploadIDMarker, all))) {
+					continue
+				}
+			}
+			if in.Delimiter != "" {
+				if i := strings.Index(u.Key[len(in.Prefix):], in.Delimiter); i >= 0 {
+					cp := u.Key[:len(in.Prefix)+i+len(in.Delimiter)]
+					if cp == lastCP || cp == in.KeyMarker {
+						continue
+					}
+					if count == in.Max {
+						page.Truncated = true
+						break
+					}
+					lastCP = cp
+					page.CommonPrefixes = append(page.CommonPrefixes, cp)
+					page.NextKey, page.NextUploadID = cp, ""
+					count++
+					continue
+				}
+			}
+			if count == in.Max {
+				page.Truncated = true
+				break
+			}
+			page.Uploads = append(page.Uploads, u)
+			page.NextKey, page.NextUploadID = u.Key, u.UploadID
+			count++
+		}
+		return nil
+	})
+	return page, internal(err)
+}
+
+// uploadAfter reports whether u comes after the upload with id marker among
+// uploads of the same key.
+func uploadAfter(u *meta.Upload, marker string, all []*meta.Upload) bool {
+	seen := false
+	for _, o := range all {
+		if o.Key != u.Key {
+			continue
+		}
+		if o.UploadID == u.UploadID {
+			return seen
+		}
+		if o.UploadID == marker {
+			seen = true
+		}
+	}
+	return false
+}
+
+// sortUploads orders uploads by key, then initiation time, as S3 lists them.
+func sortUploads(us []*meta.Upload) {
+	sort.Slice(us, func(i, j int) bool { return uploadLess(us[i], us[j]) })
+}
+
+func uploadLess(a, b *meta.Upload) bool {
+	if a.Key != b.Key {
+		return a.Key < b.Key
+	}
+	if !a.Initiated.Equal(b.Initiated) {
+		return a.Initiated.Before(b.Initiated)
+	}
+	return a.UploadID < b.UploadID
+}
+
+// multipartETag is S3's ETag of a multipart object.
+func multipartETag(etags []string) string {
+	h := md5.New()
+	for _, e := range etags {
+		b, _ := hex.DecodeString(e)
+		h.Write(b)
+	}
+	return fmt.Sprintf("%x-%d", h.Sum(nil), len(etags))
+}

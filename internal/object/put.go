@@ -1,0 +1,219 @@
+package object
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// ChecksumInput is what a write says about its checksum.
+type ChecksumInput struct {
+	// Algorithm to compute; empty means CRC64NVME, S3's default.
+	Algorithm checksum.Algorithm
+	// Value is the expected base64 value from a header, if any.
+	Value string
+	// Trailer returns the expected value from an aws-chunked trailer once
+	// the body has been read; nil when there is none.
+	Trailer func() string
+}
+
+// PutInput is a PutObject request.
+type PutInput struct {
+	Bucket, Key  string
+	Body         io.Reader
+	Size         int64 // -1 when unknown
+	Headers      meta.ContentHeaders
+	Tags         []meta.Tag
+	StorageClass string
+	Checksum     ChecksumInput
+	ContentMD5   []byte // decoded Content-MD5, nil when absent
+	SSE          SSERequest
+	Owner        string
+	Cond         WriteConditions
+}
+
+// WriteConditions are S3's conditional writes.
+type WriteConditions struct {
+	IfNoneMatch string // only "*" is supported, as in S3
+	IfMatch     string
+}
+
+// ValidKey checks an object key.
+func ValidKey(key string) error {
+	switch {
+	case key == "":
+		return s3err.InvalidArgument.WithMessage("Object key must not be empty")
+	case len(key) > MaxKeyLength:
+		return s3err.KeyTooLong.With("Size", itoa(len(key))).With("MaxSizeAllowed", itoa(MaxKeyLength))
+	case !utf8.ValidString(key) || strings.ContainsRune(key, 0):
+		return s3err.InvalidArgument.WithMessage("Object key must be valid UTF-8 without NUL characters")
+	}
+	return nil
+}
+
+// stored is the outcome of streaming a body into an encrypted blob.
+type stored struct {
+	blobID   string
+	size     int64
+	md5      []byte
+	checksum *meta.Checksum
+	sum      []byte // raw checksum digest
+}
+
+// store streams body, encrypted under dek, into a new blob, computing the
+// MD5 and checksum and verifying what the client declared. On any error no
+// blob is left behind.
+func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, dek []byte, ck ChecksumInput, contentMD5 []byte) (*stored, error) {
+	alg := ck.Algorithm
+	if alg == "" {
+		alg = checksum.CRC64NVME
+	}
+	h := checksum.NewHashes(alg, true)
+	counted := &countingReader{r: io.TeeReader(body, h), limit: limit}
+	enc, err := sse.EncryptReader(counted, dek)
+	if err != nil {
+		return nil, internal(err)
+	}
+	id := s.newBlobID()
+	if _, err := s.blobs.Put(ctx, id, enc); err != nil {
+		if counted.tooLarge {
+			return nil, s3err.EntityTooLarge.With("MaxSizeAllowed", itoa64(limit))
+		}
+		return nil, internal(err)
+	}
+	fail := func(e error) (*stored, error) { s.discard(id); return nil, e }
+	if size >= 0 && counted.n != size {
+		return fail(s3err.IncompleteBody)
+	}
+	if contentMD5 != nil && !bytes.Equal(contentMD5, h.MD5()) {
+		return fail(s3err.BadDigest)
+	}
+	want := ck.Value
+	if want == "" && ck.Trailer != nil {
+		want = ck.Trailer()
+	}
+	got := checksum.Encode(h.Sum())
+	if want != "" && want != got {
+		return fail(s3err.BadDigest.WithMessage("The %s you specified did not match the calculated checksum.", strings.ToLower(string(alg))))
+	}
+	return &stored{
+		blobID:   id,
+		size:     counted.n,
+		md5:      h.MD5(),
+		sum:      h.Sum(),
+		checksum: &meta.Checksum{Algorithm: string(alg), Type: checksum.FullObject, Value: got},
+	}, nil
+}
+
+// PutObject stores a new object version.
+func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersion, error) {
+	if err := ValidKey(in.Key); err != nil {
+		return nil, err
+	}
+	if in.Size > MaxPutSize {
+		return nil, s3err.EntityTooLarge.With("MaxSizeAllowed", itoa64(MaxPutSize))
+	}
+	if _, err := s.Bucket(ctx, in.Bucket); err != nil {
+		return nil, err
+	}
+	dek, enc, err := s.newDataKey(ctx, in.SSE, in.Bucket, in.Key)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.store(ctx, in.Body, in.Size, MaxPutSize, dek, in.Checksum, in.ContentMD5)
+	if err != nil {
+		return nil, err
+	}
+	seq := s.nextSeq()
+	v := &meta.ObjectVersion{
+		Bucket: in.Bucket, Key: in.Key, VersionID: newVersionID(seq), Seq: seq,
+		LastModified: s.stamp(), Owner: in.Owner,
+		Size: st.size, ETag: hex.EncodeToString(st.md5), StorageClass: in.StorageClass,
+		Checksum: st.checksum, ContentHeaders: in.Headers, Tags: in.Tags,
+		BlobID: st.blobID, Encryption: enc,
+	}
+	if err := s.commitVersion(ctx, v, in.Cond); err != nil {
+		s.discard(st.blobID)
+		return nil, err
+	}
+	return v, nil
+}
+
+// commitVersion installs a new version after checking the bucket still
+// exists and any write conditions hold.
+func (s *Service) commitVersion(ctx context.Context, v *meta.ObjectVersion, cond WriteConditions) error {
+	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
+		b, err := getBucket(tx, v.Bucket)
+		if err != nil {
+			return err
+		}
+		if err := checkWriteConditions(tx, v.Bucket, v.Key, cond); err != nil {
+			return err
+		}
+		return install(tx, b, v, release)
+	}))
+}
+
+func checkWriteConditions(tx meta.Tx, bucket, key string, cond WriteConditions) error {
+	if cond.IfNoneMatch == "" && cond.IfMatch == "" {
+		return nil
+	}
+	cur, err := latest(tx, bucket, key)
+	exists := err == nil && !cur.DeleteMarker
+	if err != nil && !s3err.Is(err, s3err.NoSuchKey) {
+		return err
+	}
+	if cond.IfNoneMatch != "" && exists {
+		return s3err.PreconditionFailed.With("Condition", "If-None-Match")
+	}
+	if cond.IfMatch != "" {
+		if !exists {
+			return s3err.NoSuchKey.With("Key", key)
+		}
+		if !ETagMatches(cond.IfMatch, cur.ETag) {
+			return s3err.PreconditionFailed.With("Condition", "If-Match")
+		}
+	}
+	return nil
+}
+
+// ETagMatches reports whether an If-Match style list matches etag.
+func ETagMatches(list, etag string) bool {
+	for _, t := range strings.Split(list, ",") {
+		t = strings.TrimSpace(t)
+		t = strings.TrimPrefix(t, "W/")
+		if t == "*" || strings.Trim(t, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// countingReader counts bytes and fails once more than limit are read.
+type countingReader struct {
+	r        io.Reader
+	n, limit int64
+	tooLarge bool
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.limit > 0 && c.n > c.limit {
+		c.tooLarge = true
+		return n, s3err.EntityTooLarge
+	}
+	return n, err
+}
+
+// md5Hex returns the hex MD5 of b.
+func md5Hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }

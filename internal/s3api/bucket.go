@@ -1,0 +1,312 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+type owner struct {
+	ID          string `xml:"ID"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+}
+
+func (req *request) owner() owner {
+	return owner{ID: req.identity.AccountID, DisplayName: req.identity.DisplayName}
+}
+
+// bucketFor loads the request's bucket and checks the caller owns it.
+// (Cross-account access through policies comes with IAM.)
+func (h *Handler) bucketFor(req *request) (*meta.Bucket, error) {
+	b, err := h.obj.Bucket(req.Context(), req.bucket)
+	if err != nil {
+		return nil, err
+	}
+	if b.Owner != req.identity.AccountID {
+		return nil, s3err.AccessDenied
+	}
+	return b, nil
+}
+
+type createBucketConfiguration struct {
+	LocationConstraint string `xml:"LocationConstraint"`
+}
+
+func (h *Handler) createBucket(req *request) error {
+	var cfg createBucketConfiguration
+	body, err := readBody(req, maxXMLBody)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := parseXML(body, &cfg); err != nil {
+			return err
+		}
+	}
+	if lc := cfg.LocationConstraint; lc != "" && lc != h.cfg.Region {
+		return s3err.InvalidLocationConstraint.With("LocationConstraint", lc)
+	}
+	lock := strings.EqualFold(req.Header.Get("x-amz-bucket-object-lock-enabled"), "true")
+	err = h.obj.CreateBucket(req.Context(), meta.Bucket{Name: req.bucket, Owner: req.identity.AccountID, Region: h.cfg.Region, ObjectLockEnabled: lock})
+	if err != nil {
+		return err
+	}
+	req.w.Header().Set("Location", "/"+req.bucket)
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) headBucket(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	req.w.Header().Set("x-amz-bucket-region", b.Region)
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) deleteBucket(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if err := h.obj.DeleteBucket(req.Context(), req.bucket); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type listBucketsResult struct {
+	XMLName           xml.Name      `xml:"ListAllMyBucketsResult"`
+	NS                string        `xml:"xmlns,attr"`
+	Owner             owner         `xml:"Owner"`
+	Buckets           []bucketEntry `xml:"Buckets>Bucket"`
+	ContinuationToken string        `xml:"ContinuationToken,omitempty"`
+	Prefix            string        `xml:"Prefix,omitempty"`
+}
+
+type bucketEntry struct {
+	Name         string `xml:"Name"`
+	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion"`
+}
+
+func (h *Handler) listBuckets(req *request) error {
+	all, err := h.obj.ListBuckets(req.Context(), req.identity.AccountID)
+	if err != nil {
+		return err
+	}
+	prefix := req.query.Get("prefix")
+	after := req.query.Get("continuation-token")
+	max := 10000
+	if v := req.query.Get("max-buckets"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return s3err.InvalidArgument.WithMessage("max-buckets must be an integer between 1 and 10000").With("ArgumentName", "max-buckets")
+		}
+		max = n
+	}
+	res := listBucketsResult{NS: s3NS, Owner: req.owner(), Prefix: prefix}
+	for _, b := range all {
+		if !strings.HasPrefix(b.Name, prefix) || (after != "" && b.Name <= after) {
+			continue
+		}
+		if len(res.Buckets) == max {
+			res.ContinuationToken = res.Buckets[len(res.Buckets)-1].Name
+			break
+		}
+		res.Buckets = append(res.Buckets, bucketEntry{Name: b.Name, CreationDate: isoTime(b.Created), BucketRegion: b.Region})
+	}
+	writeXML(req, http.StatusOK, res)
+	return nil
+}
+
+type locationConstraint struct {
+	XMLName xml.Name `xml:"LocationConstraint"`
+	NS      string   `xml:"xmlns,attr"`
+	Region  string   `xml:",chardata"`
+}
+
+func (h *Handler) getBucketLocation(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	region := b.Region
+	if region == "us-east-1" {
+		region = "" // S3 reports the legacy empty constraint for us-east-1
+	}
+	writeXML(req, http.StatusOK, locationConstraint{NS: s3NS, Region: region})
+	return nil
+}
+
+type versioningConfiguration struct {
+	XMLName   xml.Name `xml:"VersioningConfiguration"`
+	NS        string   `xml:"xmlns,attr,omitempty"`
+	Status    string   `xml:"Status,omitempty"`
+	MfaDelete string   `xml:"MfaDelete,omitempty"`
+}
+
+func (h *Handler) putBucketVersioning(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	var cfg versioningConfiguration
+	if err := readXML(req, &cfg); err != nil {
+		return err
+	}
+	if cfg.Status != "Enabled" && cfg.Status != "Suspended" {
+		return s3err.IllegalVersioningConfig
+	}
+	if cfg.MfaDelete == "Enabled" {
+		return s3err.NotImplemented.WithMessage("MFA delete is not supported.")
+	}
+	err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
+		if b.ObjectLockEnabled && cfg.Status != "Enabled" {
+			return s3err.InvalidBucketState.WithMessage("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
+		}
+		b.Versioning = cfg.Status
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) getBucketVersioning(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	writeXML(req, http.StatusOK, versioningConfiguration{NS: s3NS, Status: b.Versioning})
+	return nil
+}
+
+type tagging struct {
+	XMLName xml.Name `xml:"Tagging"`
+	NS      string   `xml:"xmlns,attr,omitempty"`
+	TagSet  []tagXML `xml:"TagSet>Tag"`
+}
+
+type tagXML struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+func toTags(in []tagXML) []meta.Tag {
+	out := make([]meta.Tag, 0, len(in))
+	for _, t := range in {
+		out = append(out, meta.Tag{Key: t.Key, Value: t.Value})
+	}
+	return out
+}
+
+func fromTags(in []meta.Tag) tagging {
+	t := tagging{NS: s3NS, TagSet: []tagXML{}}
+	for _, x := range in {
+		t.TagSet = append(t.TagSet, tagXML{Key: x.Key, Value: x.Value})
+	}
+	sort.Slice(t.TagSet, func(i, j int) bool { return t.TagSet[i].Key < t.TagSet[j].Key })
+	return t
+}
+
+func (h *Handler) putBucketTagging(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	var t tagging
+	if err := readXML(req, &t); err != nil {
+		return err
+	}
+	tags := toTags(t.TagSet)
+	if err := object.ValidateTags(tags, 50); err != nil {
+		return err
+	}
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error { b.Tags = tags; return nil }); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) getBucketTagging(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	if len(b.Tags) == 0 {
+		return s3err.NoSuchTagSet.With("BucketName", b.Name)
+	}
+	writeXML(req, http.StatusOK, fromTags(b.Tags))
+	return nil
+}
+
+func (h *Handler) deleteBucketTagging(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error { b.Tags = nil; return nil }); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// The ACL operations answer with the one ACL Kura has: the owner holds
+// FULL_CONTROL. Clients (the AWS CLI among them) read ACLs routinely.
+type accessControlPolicy struct {
+	XMLName xml.Name `xml:"AccessControlPolicy"`
+	NS      string   `xml:"xmlns,attr"`
+	Owner   owner    `xml:"Owner"`
+	Grants  []grant  `xml:"AccessControlList>Grant"`
+}
+
+type grant struct {
+	Grantee    grantee `xml:"Grantee"`
+	Permission string  `xml:"Permission"`
+}
+
+type grantee struct {
+	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
+	Type        string `xml:"xsi:type,attr"`
+	ID          string `xml:"ID"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+}
+
+func (h *Handler) getACL(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if req.key != "" {
+		if _, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err != nil {
+			return err
+		}
+	}
+	o := req.owner()
+	writeXML(req, http.StatusOK, accessControlPolicy{NS: s3NS, Owner: o, Grants: []grant{{
+		Grantee:    grantee{XMLNSXSI: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: o.ID, DisplayName: o.DisplayName},
+		Permission: "FULL_CONTROL",
+	}}})
+	return nil
+}
+
+// putACL accepts only the private canned ACL, which is what Kura enforces.
+func (h *Handler) putACL(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if acl := req.Header.Get("x-amz-acl"); acl != "" && acl != "private" {
+		return s3err.NotImplemented.WithMessage("Only the private canned ACL is supported.")
+	}
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}

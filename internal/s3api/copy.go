@@ -1,0 +1,134 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+var fmtSscanf = fmt.Sscanf
+
+// copySource parses x-amz-copy-source ("bucket/key[?versionId=v]", URL
+// encoded, optionally with a leading slash) and checks the caller may read
+// it.
+func (h *Handler) copySource(req *request) (object.CopySource, error) {
+	raw := req.Header.Get("x-amz-copy-source")
+	path, query, _ := strings.Cut(raw, "?")
+	p, err := url.PathUnescape(path)
+	if err != nil {
+		return object.CopySource{}, s3err.InvalidArgument.WithMessage("Invalid copy source encoding.").With("ArgumentName", "x-amz-copy-source")
+	}
+	bucket, key, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	if !ok || bucket == "" || key == "" {
+		return object.CopySource{}, s3err.InvalidArgument.WithMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey").With("ArgumentName", "x-amz-copy-source")
+	}
+	src := object.CopySource{Bucket: bucket, Key: key}
+	if query != "" {
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return src, s3err.InvalidArgument.WithMessage("Invalid copy source version id.").With("ArgumentName", "x-amz-copy-source")
+		}
+		src.VersionID = q.Get("versionId")
+	}
+	b, err := h.obj.Bucket(req.Context(), bucket)
+	if err != nil {
+		return src, err
+	}
+	if b.Owner != req.identity.AccountID {
+		return src, s3err.AccessDenied
+	}
+	hdr := req.Header
+	src.Check = func(v *meta.ObjectVersion) error {
+		if err := copySourceConditions(hdr, v.ETag, v.LastModified); err != nil {
+			return err
+		}
+		if hdr.Get("x-amz-copy-source-server-side-encryption-customer-algorithm") != "" && v.Encryption.Type != meta.SSEC {
+			return s3err.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
+		}
+		return nil
+	}
+	return src, nil
+}
+
+type copyObjectResult struct {
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	NS           string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
+}
+
+func (h *Handler) copyObject(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	src, err := h.copySource(req)
+	if err != nil {
+		return err
+	}
+	in := object.CopyInput{Source: src, Bucket: req.bucket, Key: req.key, Owner: req.identity.AccountID, Cond: writeConditions(req.Header)}
+	switch d := req.Header.Get("x-amz-metadata-directive"); d {
+	case "", "COPY":
+	case "REPLACE":
+		in.ReplaceMetadata = true
+		if in.Headers, err = contentHeaders(req.Header, false); err != nil {
+			return err
+		}
+	default:
+		return s3err.InvalidArgument.WithMessage("Unknown metadata directive.").With("ArgumentName", "x-amz-metadata-directive").With("ArgumentValue", d)
+	}
+	switch d := req.Header.Get("x-amz-tagging-directive"); d {
+	case "", "COPY":
+	case "REPLACE":
+		in.ReplaceTags = true
+		if in.Tags, err = tagsHeader(req.Header); err != nil {
+			return err
+		}
+	default:
+		return s3err.InvalidArgument.WithMessage("Unknown tagging directive.").With("ArgumentName", "x-amz-tagging-directive").With("ArgumentValue", d)
+	}
+	if in.StorageClass, err = storageClass(req.Header); err != nil {
+		return err
+	}
+	if req.Header.Get("x-amz-storage-class") == "STANDARD" {
+		in.StorageClass = "STANDARD"
+	}
+	if v := req.Header.Get("x-amz-checksum-algorithm"); v != "" {
+		a, ok := checksum.Parse(v)
+		if !ok {
+			return s3err.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported.")
+		}
+		in.ChecksumAlgorithm = a
+	}
+	if in.SSE, in.SSEGiven, err = sseRequest(req.Header); err != nil {
+		return err
+	}
+	v, sv, err := h.obj.CopyObject(req.Context(), in)
+	if err != nil {
+		return err
+	}
+	hdr := req.w.Header()
+	setVersionHeader(hdr, b, v)
+	if sv.VersionID != object.NullVersion {
+		hdr.Set("x-amz-copy-source-version-id", sv.VersionID)
+	}
+	setSSEHeaders(hdr, v.Encryption)
+	out := copyObjectResult{NS: s3NS, LastModified: isoTime(v.LastModified), ETag: quote(v.ETag)}
+	if v.Checksum != nil {
+		if a, ok := checksum.Parse(v.Checksum.Algorithm); ok {
+			out.set(a, v.Checksum.Value)
+			out.ChecksumType = v.Checksum.Type
+		}
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,219 @@
+// Package s3api serves the S3 REST API over HTTP: it authenticates requests
+// (internal/sigv4), routes them to S3 operations, parses headers and XML,
+// calls internal/object, and renders S3 XML responses and errors. It holds
+// no state of its own and never logs request bodies or keys.
+package s3api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3err"
+	"github.com/kurastore/kura/internal/sigv4"
+)
+
+// Identity is an authenticated principal.
+type Identity struct {
+	AccessKey   string
+	AccountID   string
+	DisplayName string
+	ARN         string
+}
+
+// Config wires a Handler.
+type Config struct {
+	Objects  *object.Service
+	Verifier *sigv4.Verifier
+	// Identify maps an authenticated access key to its principal.
+	Identify func(accessKey string) (Identity, error)
+	Region   string
+	// Domain is the base domain for virtual-host-style addressing:
+	// bucket.<Domain>[:port].
+	Domain string
+	Logger *slog.Logger
+}
+
+// Handler is the S3 API http.Handler.
+type Handler struct {
+	cfg Config
+	obj *object.Service
+	log *slog.Logger
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	h := &Handler{cfg: cfg, obj: cfg.Objects, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	return h
+}
+
+// request is one S3 request being served.
+type request struct {
+	*http.Request
+	w        http.ResponseWriter
+	id       string
+	bucket   string
+	key      string
+	query    url.Values
+	auth     *sigv4.Result
+	identity Identity
+	status   int
+	started  time.Time
+}
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	req := &request{Request: r, w: w, id: newRequestID(), started: time.Now()}
+	w.Header().Set("x-amz-request-id", req.id)
+	w.Header().Set("x-amz-id-2", req.id)
+	w.Header().Set("Server", "Kura")
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("panic serving request", "id", req.id, "method", r.Method, "path", r.URL.Path, "panic", p)
+			h.writeError(req, s3err.InternalError)
+		}
+	}()
+	err := h.serve(req)
+	if err != nil {
+		h.writeError(req, err)
+	}
+	// Drain what is left of the body so the connection can be reused, but
+	// not unbounded.
+	if req.auth != nil && req.auth.Body != nil {
+		req.auth.Body.Close()
+	}
+}
+
+func (h *Handler) serve(req *request) error {
+	q, err := url.ParseQuery(req.URL.RawQuery)
+	if err != nil {
+		return s3err.InvalidURI
+	}
+	req.query = q
+	if err := h.address(req); err != nil {
+		return err
+	}
+	res, err := h.cfg.Verifier.Verify(req.Request)
+	if err != nil {
+		return err
+	}
+	req.auth = res
+	req.Body = res.Body
+	if res.Anonymous {
+		return s3err.AccessDenied
+	}
+	id, err := h.cfg.Identify(res.AccessKey)
+	if err != nil {
+		return err
+	}
+	req.identity = id
+	return h.route(req)
+}
+
+// address extracts bucket and key from a virtual-host-style Host or the
+// path.
+func (h *Handler) address(req *request) error {
+	path := req.URL.Path
+	host := req.Host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		host = hh
+	}
+	if d := h.cfg.Domain; d != "" && strings.HasSuffix(host, "."+d) {
+		req.bucket = strings.TrimSuffix(host, "."+d)
+		req.key = strings.TrimPrefix(path, "/")
+		return nil
+	}
+	p := strings.TrimPrefix(path, "/")
+	if p == "" {
+		return nil
+	}
+	bucket, key, _ := strings.Cut(p, "/")
+	req.bucket, req.key = bucket, key
+	return nil
+}
+
+// resource is the Resource element of error bodies.
+func (req *request) resource() string {
+	if req.bucket == "" {
+		return "/"
+	}
+	if req.key == "" {
+		return "/" + req.bucket
+	}
+	return "/" + req.bucket + "/" + req.key
+}
+
+func (h *Handler) writeError(req *request, err error) {
+	if sw, ok := req.w.(*statusWriter); ok && sw.status != 0 {
+		// The response is under way: the only honest signal left is to
+		// break the connection so the client sees a truncated body.
+		h.log.Warn("request failed after response started", "id", req.id, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	e := s3err.As(err)
+	if e.Status >= 500 {
+		h.log.Error("request failed", "id", req.id, "method", req.Method, "bucket", req.bucket, "key", req.key, "err", err)
+	}
+	if errors.Is(err, context.Canceled) {
+		e = s3err.IncompleteBody
+	}
+	hdr := req.w.Header()
+	for k, v := range e.Header {
+		hdr[k] = v
+	}
+	req.status = e.Status
+	if req.Method == http.MethodHead || e.Status == http.StatusNotModified {
+		req.w.WriteHeader(e.Status)
+		return
+	}
+	body := errorXML{Code: e.Code, Message: e.Message, Resource: req.resource(), RequestID: req.id, HostID: req.id}
+	for _, f := range e.Extra {
+		body.Extra = append(body.Extra, extraElem{XMLName: xmlName(f.Name), Value: f.Value})
+	}
+	writeXML(req, e.Status, body)
+}
+
+// statusWriter remembers whether the response has started.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

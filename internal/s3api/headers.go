@@ -1,0 +1,352 @@
+package s3api
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// storageClasses are the classes Kura accepts on writes.
+var storageClasses = map[string]bool{
+	"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
+	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "GLACIER_IR": true,
+}
+
+func storageClass(h http.Header) (string, error) {
+	c := h.Get("x-amz-storage-class")
+	if c == "" {
+		return "", nil
+	}
+	if !storageClasses[c] {
+		return "", s3err.InvalidStorageClass.With("StorageClassRequested", c)
+	}
+	if c == "STANDARD" {
+		return "", nil
+	}
+	return c, nil
+}
+
+// contentHeaders collects the headers S3 stores with an object.
+func contentHeaders(h http.Header, chunked bool) (meta.ContentHeaders, error) {
+	c := meta.ContentHeaders{
+		ContentType:        h.Get("Content-Type"),
+		ContentEncoding:    h.Get("Content-Encoding"),
+		ContentDisposition: h.Get("Content-Disposition"),
+		ContentLanguage:    h.Get("Content-Language"),
+		CacheControl:       h.Get("Cache-Control"),
+		Expires:            h.Get("Expires"),
+		WebsiteRedirect:    h.Get("x-amz-website-redirect-location"),
+	}
+	if chunked || strings.Contains(c.ContentEncoding, "aws-chunked") {
+		c.ContentEncoding = stripAWSChunked(c.ContentEncoding)
+	}
+	size := 0
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		if !strings.HasPrefix(lk, "x-amz-meta-") {
+			continue
+		}
+		name := lk[len("x-amz-meta-"):]
+		if c.Metadata == nil {
+			c.Metadata = map[string]string{}
+		}
+		v := strings.Join(vs, ",")
+		c.Metadata[name] = v
+		size += len(name) + len(v)
+	}
+	if size > object.MaxUserMetadata {
+		return c, s3err.MetadataTooLarge.With("Size", strconv.Itoa(size)).With("MaxSizeAllowed", strconv.Itoa(object.MaxUserMetadata))
+	}
+	return c, nil
+}
+
+func stripAWSChunked(enc string) string {
+	var keep []string
+	for _, e := range strings.Split(enc, ",") {
+		e = strings.TrimSpace(e)
+		if e != "" && !strings.EqualFold(e, "aws-chunked") {
+			keep = append(keep, e)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
+// setContentHeaders writes stored headers to a GET/HEAD response.
+func setContentHeaders(h http.Header, c meta.ContentHeaders) {
+	ct := c.ContentType
+	if ct == "" {
+		ct = "binary/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	set := func(k, v string) {
+		if v != "" {
+			h.Set(k, v)
+		}
+	}
+	set("Content-Encoding", c.ContentEncoding)
+	set("Content-Disposition", c.ContentDisposition)
+	set("Content-Language", c.ContentLanguage)
+	set("Cache-Control", c.CacheControl)
+	set("Expires", c.Expires)
+	set("x-amz-website-redirect-location", c.WebsiteRedirect)
+	for k, v := range c.Metadata {
+		h["X-Amz-Meta-"+k] = []string{v}
+	}
+}
+
+// tagsHeader parses x-amz-tagging (URL query encoding).
+func tagsHeader(h http.Header) ([]meta.Tag, error) {
+	v := h.Get("x-amz-tagging")
+	if v == "" {
+		return nil, nil
+	}
+	q, err := url.ParseQuery(v)
+	if err != nil {
+		return nil, s3err.InvalidArgument.WithMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
+	}
+	var tags []meta.Tag
+	for k, vs := range q {
+		if len(vs) > 1 {
+			return nil, s3err.InvalidTag.WithMessage("Cannot provide multiple Tags with the same key")
+		}
+		tags = append(tags, meta.Tag{Key: k, Value: vs[0]})
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	return tags, object.ValidateTags(tags, 10)
+}
+
+// contentMD5 decodes Content-MD5.
+func contentMD5(h http.Header) ([]byte, error) {
+	v, ok := h["Content-Md5"]
+	if !ok {
+		return nil, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v[0]))
+	if err != nil || len(b) != md5.Size {
+		return nil, s3err.InvalidDigest
+	}
+	return b, nil
+}
+
+// checksumHeaders returns the x-amz-checksum-<alg> value headers present.
+func checksumHeaders(h http.Header) map[checksum.Algorithm]string {
+	out := map[checksum.Algorithm]string{}
+	for k, vs := range h {
+		if a, ok := checksum.FromHeader(k); ok {
+			out[a] = vs[0]
+		}
+	}
+	return out
+}
+
+// requestChecksum works out which checksum a streamed write carries: a value
+// header, an aws-chunked trailer, or a declared algorithm alone.
+func requestChecksum(req *request) (object.ChecksumInput, error) {
+	var in object.ChecksumInput
+	h := req.Header
+	vals := checksumHeaders(h)
+	if len(vals) > 1 {
+		return in, s3err.InvalidRequest.WithMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+	}
+	declared := h.Get("x-amz-sdk-checksum-algorithm")
+	var declAlg checksum.Algorithm
+	if declared != "" {
+		a, ok := checksum.Parse(declared)
+		if !ok {
+			return in, s3err.InvalidRequest.WithMessage("Value for x-amz-sdk-checksum-algorithm header is invalid.")
+		}
+		declAlg = a
+	}
+	for a, v := range vals {
+		if _, err := a.Decode(v); err != nil {
+			return in, s3err.InvalidRequest.WithMessage("Value for %s header is invalid.", a.Header())
+		}
+		if declAlg != "" && declAlg != a {
+			return in, s3err.InvalidRequest.WithMessage("Value for x-amz-sdk-checksum-algorithm header is invalid.")
+		}
+		in.Algorithm, in.Value = a, v
+	}
+	if t := h.Get("x-amz-trailer"); t != "" && in.Value == "" {
+		a, ok := checksum.FromHeader(strings.TrimSpace(t))
+		if !ok {
+			return in, s3err.InvalidRequest.WithMessage("The value specified in the x-amz-trailer header is not supported")
+		}
+		if declAlg != "" && declAlg != a {
+			return in, s3err.InvalidRequest.WithMessage("Value for x-amz-sdk-checksum-algorithm header is invalid.")
+		}
+		in.Algorithm = a
+		name := a.Header()
+		auth := req.auth
+		in.Trailer = func() string {
+			if auth == nil || auth.Trailer == nil {
+				return ""
+			}
+			if t := auth.Trailer(); t != nil {
+				return t.Get(name)
+			}
+			return ""
+		}
+		return in, nil
+	}
+	if in.Algorithm == "" && declAlg != "" {
+		return in, s3err.InvalidRequest.WithMessage("x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.")
+	}
+	return in, nil
+}
+
+// verifyBodyMD5 checks Content-MD5 against a body read in memory.
+func verifyBodyMD5(req *request, body []byte) error {
+	md, err := contentMD5(req.Header)
+	if err != nil {
+		return err
+	}
+	if md != nil {
+		sum := md5.Sum(body)
+		if !bytes.Equal(sum[:], md) {
+			return s3err.BadDigest
+		}
+	}
+	return nil
+}
+
+// verifyBodyChecksum checks an x-amz-checksum-* header or trailer against
+// a body read in memory.
+func verifyBodyChecksum(req *request, body []byte) error {
+	ck, err := requestChecksum(req)
+	if err != nil {
+		return err
+	}
+	if ck.Algorithm == "" {
+		return nil
+	}
+	hs := ck.Algorithm.New()
+	hs.Write(body)
+	got := checksum.Encode(hs.Sum(nil))
+	want := ck.Value
+	if want == "" && ck.Trailer != nil {
+		want = ck.Trailer()
+	}
+	if want != "" && want != got {
+		return s3err.BadDigest.WithMessage("The %s you specified did not match the calculated checksum.", strings.ToLower(string(ck.Algorithm)))
+	}
+	return nil
+}
+
+// requireIntegrity enforces S3's "Content-MD5 or x-amz-checksum required"
+// rule for operations whose model marks requestChecksumRequired.
+func requireIntegrity(req *request) error {
+	if req.Header.Get("Content-Md5") != "" || len(checksumHeaders(req.Header)) > 0 || req.Header.Get("x-amz-trailer") != "" {
+		return nil
+	}
+	return s3err.InvalidRequest.WithMessage("Missing required header for this request: Content-MD5 OR x-amz-checksum-*")
+}
+
+// parseHTTPTime parses the date formats HTTP allows.
+func parseHTTPTime(s string) (time.Time, bool) {
+	t, err := http.ParseTime(s)
+	return t, err == nil
+}
+
+// checkConditions evaluates GET/HEAD conditional headers in S3's order.
+func checkConditions(h http.Header, etag string, mtime time.Time) error {
+	mtime = mtime.Truncate(time.Second)
+	im, ius := h.Get("If-Match"), h.Get("If-Unmodified-Since")
+	inm, ims := h.Get("If-None-Match"), h.Get("If-Modified-Since")
+	if im != "" {
+		if !object.ETagMatches(im, etag) {
+			return s3err.PreconditionFailed.With("Condition", "If-Match")
+		}
+	} else if t, ok := parseHTTPTime(ius); ius != "" && ok && mtime.After(t) {
+		return s3err.PreconditionFailed.With("Condition", "If-Unmodified-Since")
+	}
+	notModified := s3err.NotModified.WithHeader("ETag", quote(etag)).WithHeader("Last-Modified", httpTime(mtime))
+	if inm != "" {
+		if object.ETagMatches(inm, etag) {
+			return notModified
+		}
+	} else if t, ok := parseHTTPTime(ims); ims != "" && ok && !mtime.After(t) {
+		return notModified
+	}
+	return nil
+}
+
+// copySourceConditions evaluates x-amz-copy-source-if-* headers.
+func copySourceConditions(h http.Header, etag string, mtime time.Time) error {
+	mtime = mtime.Truncate(time.Second)
+	im, ius := h.Get("x-amz-copy-source-if-match"), h.Get("x-amz-copy-source-if-unmodified-since")
+	inm, ims := h.Get("x-amz-copy-source-if-none-match"), h.Get("x-amz-copy-source-if-modified-since")
+	fail := s3err.PreconditionFailed
+	if im != "" {
+		if !object.ETagMatches(im, etag) {
+			return fail.With("Condition", "x-amz-copy-source-If-Match")
+		}
+	} else if t, ok := parseHTTPTime(ius); ius != "" && ok && mtime.After(t) {
+		return fail.With("Condition", "x-amz-copy-source-If-Unmodified-Since")
+	}
+	if inm != "" {
+		if object.ETagMatches(inm, etag) {
+			return fail.With("Condition", "x-amz-copy-source-If-None-Match")
+		}
+	} else if t, ok := parseHTTPTime(ims); ims != "" && ok && !mtime.After(t) {
+		return fail.With("Condition", "x-amz-copy-source-If-Modified-Since")
+	}
+	return nil
+}
+
+// byteRange is a resolved Range request.
+type byteRange struct{ off, n int64 }
+
+// parseRange resolves a Range header against an object size. ok is false
+// when the header is absent or not one S3 honours (it then serves the whole
+// object); an unsatisfiable range is an InvalidRange error.
+func parseRange(v string, size int64) (r byteRange, ok bool, err error) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
+	if v == "" || !found || strings.Contains(spec, ",") {
+		return r, false, nil
+	}
+	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return r, false, nil
+	}
+	unsat := s3err.InvalidRange.With("RangeRequested", v).With("ActualObjectSize", strconv.FormatInt(size, 10)).
+		WithHeader("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+	if first == "" {
+		n, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || n < 0 {
+			return r, false, nil
+		}
+		if n == 0 || size == 0 {
+			return r, false, unsat
+		}
+		n = min(n, size)
+		return byteRange{size - n, n}, true, nil
+	}
+	start, err1 := strconv.ParseInt(first, 10, 64)
+	end := size - 1
+	var err2 error
+	if last != "" {
+		end, err2 = strconv.ParseInt(last, 10, 64)
+	}
+	if err1 != nil || err2 != nil || start < 0 {
+		return r, false, nil
+	}
+	if start >= size {
+		return r, false, unsat
+	}
+	if end < start {
+		return r, false, nil // syntactically invalid: S3 serves the whole object
+	}
+	end = min(end, size-1)
+	return byteRange{start, end - start + 1}, true, nil
+}

@@ -1,0 +1,408 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strconv"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+type initiateResult struct {
+	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
+	NS       string   `xml:"xmlns,attr"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	UploadID string   `xml:"UploadId"`
+}
+
+func (h *Handler) createUpload(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	headers, err := contentHeaders(req.Header, false)
+	if err != nil {
+		return err
+	}
+	tags, err := tagsHeader(req.Header)
+	if err != nil {
+		return err
+	}
+	class, err := storageClass(req.Header)
+	if err != nil {
+		return err
+	}
+	enc, _, err := sseRequest(req.Header)
+	if err != nil {
+		return err
+	}
+	var alg checksum.Algorithm
+	if v := req.Header.Get("x-amz-checksum-algorithm"); v != "" {
+		a, ok := checksum.Parse(v)
+		if !ok {
+			return s3err.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+		}
+		alg = a
+	}
+	u, err := h.obj.CreateUpload(req.Context(), object.UploadInput{
+		Bucket: req.bucket, Key: req.key, Headers: headers, Tags: tags, StorageClass: class,
+		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, Owner: req.identity.AccountID,
+	})
+	if err != nil {
+		return err
+	}
+	hdr := req.w.Header()
+	setSSEHeaders(hdr, u.Encryption)
+	if u.ChecksumAlgorithm != "" {
+		hdr.Set("x-amz-checksum-algorithm", u.ChecksumAlgorithm)
+		hdr.Set("x-amz-checksum-type", u.ChecksumType)
+	}
+	writeXML(req, http.StatusOK, initiateResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: u.UploadID})
+	return nil
+}
+
+func partNumber(req *request) (int, error) {
+	n, err := strconv.Atoi(req.query.Get("partNumber"))
+	if err != nil || n < 1 || n > object.MaxParts {
+		return 0, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive").
+			With("ArgumentName", "partNumber").With("ArgumentValue", req.query.Get("partNumber"))
+	}
+	return n, nil
+}
+
+func (h *Handler) uploadPart(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	n, err := partNumber(req)
+	if err != nil {
+		return err
+	}
+	size, err := bodySize(req)
+	if err != nil {
+		return err
+	}
+	ck, err := requestChecksum(req)
+	if err != nil {
+		return err
+	}
+	md, err := contentMD5(req.Header)
+	if err != nil {
+		return err
+	}
+	p, u, err := h.obj.UploadPart(req.Context(), object.PartInput{
+		Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n,
+		Body: req.Body, Size: size, Checksum: ck, ContentMD5: md,
+	})
+	if err != nil {
+		return err
+	}
+	hdr := req.w.Header()
+	hdr.Set("ETag", quote(p.ETag))
+	setSSEHeaders(hdr, u.Encryption)
+	if a, ok := checksum.Parse(p.ChecksumAlgorithm); ok {
+		hdr.Set(a.Header(), p.Checksum)
+	}
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+type copyPartResult struct {
+	XMLName      xml.Name `xml:"CopyPartResult"`
+	NS           string   `xml:"xmlns,attr"`
+	LastModified string   `xml:"LastModified"`
+	ETag         string   `xml:"ETag"`
+	checksumFields
+}
+
+func (h *Handler) uploadPartCopy(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	n, err := partNumber(req)
+	if err != nil {
+		return err
+	}
+	src, err := h.copySource(req)
+	if err != nil {
+		return err
+	}
+	rangeHdr := req.Header.Get("x-amz-copy-source-range")
+	p, sv, err := h.obj.UploadPartCopy(req.Context(), object.PartCopyInput{
+		Source: src, Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n,
+		Validate: func(v *meta.ObjectVersion) (int64, int64, error) {
+			if rangeHdr == "" {
+				return 0, v.Size, nil
+			}
+			r, ok, err := parseRange(rangeHdr, v.Size)
+			if err != nil || !ok || r.n != rangeLen(rangeHdr) {
+				return 0, 0, s3err.InvalidArgument.WithMessage("Range specified is not valid for source object of size: %d", v.Size).With("ArgumentName", "x-amz-copy-source-range")
+			}
+			return r.off, r.n, nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if sv.VersionID != object.NullVersion {
+		req.w.Header().Set("x-amz-copy-source-version-id", sv.VersionID)
+	}
+	out := copyPartResult{NS: s3NS, LastModified: isoTime(p.LastModified), ETag: quote(p.ETag)}
+	if a, ok := checksum.Parse(p.ChecksumAlgorithm); ok {
+		out.set(a, p.Checksum)
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}
+
+// rangeLen returns the length a bytes=a-b copy-source-range asks for, which
+// must fit the source exactly (S3 does not clamp copy ranges).
+func rangeLen(v string) int64 {
+	var a, b int64
+	if _, err := fmtSscanf(v, "bytes=%d-%d", &a, &b); err != nil {
+		return -1
+	}
+	return b - a + 1
+}
+
+type completeRequest struct {
+	Parts []struct {
+		PartNumber        int    `xml:"PartNumber"`
+		ETag              string `xml:"ETag"`
+		ChecksumCRC32     string `xml:"ChecksumCRC32"`
+		ChecksumCRC32C    string `xml:"ChecksumCRC32C"`
+		ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME"`
+		ChecksumSHA1      string `xml:"ChecksumSHA1"`
+		ChecksumSHA256    string `xml:"ChecksumSHA256"`
+	} `xml:"Part"`
+}
+
+type completeResult struct {
+	XMLName  xml.Name `xml:"CompleteMultipartUploadResult"`
+	NS       string   `xml:"xmlns,attr"`
+	Location string   `xml:"Location"`
+	Bucket   string   `xml:"Bucket"`
+	Key      string   `xml:"Key"`
+	ETag     string   `xml:"ETag"`
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
+}
+
+func (h *Handler) completeUpload(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	var cr completeRequest
+	body, err := readBodyMD5(req, maxXMLBody)
+	if err != nil {
+		return err
+	}
+	if err := parseXML(body, &cr); err != nil {
+		return err
+	}
+	in := object.CompleteInput{Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), ObjectSize: -1,
+		ChecksumType: req.Header.Get("x-amz-checksum-type"), Cond: writeConditions(req.Header)}
+	for _, p := range cr.Parts {
+		cp := object.CompletePart{Number: p.PartNumber, ETag: p.ETag, Checksums: map[checksum.Algorithm]string{}}
+		for a, v := range map[checksum.Algorithm]string{checksum.CRC32: p.ChecksumCRC32, checksum.CRC32C: p.ChecksumCRC32C,
+			checksum.CRC64NVME: p.ChecksumCRC64NVME, checksum.SHA1: p.ChecksumSHA1, checksum.SHA256: p.ChecksumSHA256} {
+			if v != "" {
+				cp.Checksums[a] = v
+			}
+		}
+		in.Parts = append(in.Parts, cp)
+	}
+	for a, v := range checksumHeaders(req.Header) {
+		in.Checksum = object.ChecksumInput{Algorithm: a, Value: v}
+	}
+	if v := req.Header.Get("x-amz-mp-object-size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return s3err.InvalidArgument.WithMessage("Value for x-amz-mp-object-size header is invalid.").With("ArgumentName", "x-amz-mp-object-size")
+		}
+		in.ObjectSize = n
+	}
+	v, err := h.obj.CompleteUpload(req.Context(), in)
+	if err != nil {
+		return err
+	}
+	hdr := req.w.Header()
+	setVersionHeader(hdr, b, v)
+	setSSEHeaders(hdr, v.Encryption)
+	out := completeResult{NS: s3NS, Location: "/" + req.bucket + "/" + req.key, Bucket: req.bucket, Key: req.key, ETag: quote(v.ETag)}
+	if v.Checksum != nil {
+		if a, ok := checksum.Parse(v.Checksum.Algorithm); ok {
+			out.set(a, v.Checksum.Value)
+			out.ChecksumType = v.Checksum.Type
+		}
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) abortUpload(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if err := h.obj.AbortUpload(req.Context(), req.bucket, req.key, req.query.Get("uploadId")); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type partEntry struct {
+	PartNumber   int    `xml:"PartNumber"`
+	LastModified string `xml:"LastModified"`
+	ETag         string `xml:"ETag"`
+	Size         int64  `xml:"Size"`
+	checksumFields
+}
+
+type listPartsResult struct {
+	XMLName              xml.Name    `xml:"ListPartsResult"`
+	NS                   string      `xml:"xmlns,attr"`
+	Bucket               string      `xml:"Bucket"`
+	Key                  string      `xml:"Key"`
+	UploadID             string      `xml:"UploadId"`
+	Initiator            owner       `xml:"Initiator"`
+	Owner                owner       `xml:"Owner"`
+	StorageClass         string      `xml:"StorageClass"`
+	PartNumberMarker     int         `xml:"PartNumberMarker"`
+	NextPartNumberMarker int         `xml:"NextPartNumberMarker"`
+	MaxParts             int         `xml:"MaxParts"`
+	IsTruncated          bool        `xml:"IsTruncated"`
+	Parts                []partEntry `xml:"Part"`
+	ChecksumAlgorithm    string      `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string      `xml:"ChecksumType,omitempty"`
+}
+
+func intParam(req *request, name string, def, max int) (int, error) {
+	v := req.query.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, s3err.InvalidArgument.WithMessage("Provided %s not an integer or within integer range", name).With("ArgumentName", name).With("ArgumentValue", v)
+	}
+	return min(n, max), nil
+}
+
+func (h *Handler) listParts(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	max, err := intParam(req, "max-parts", 1000, 1000)
+	if err != nil {
+		return err
+	}
+	marker, err := intParam(req, "part-number-marker", 0, object.MaxParts)
+	if err != nil {
+		return err
+	}
+	page, err := h.obj.ListParts(req.Context(), req.bucket, req.key, req.query.Get("uploadId"), marker, max)
+	if err != nil {
+		return err
+	}
+	u := page.Upload
+	out := listPartsResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: u.UploadID, Initiator: req.owner(), Owner: req.owner(),
+		StorageClass: storageClassOf(&meta.ObjectVersion{StorageClass: u.StorageClass}), PartNumberMarker: marker, NextPartNumberMarker: page.Next,
+		MaxParts: max, IsTruncated: page.Truncated, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType}
+	for _, p := range page.Parts {
+		e := partEntry{PartNumber: p.Number, LastModified: isoTime(p.LastModified), ETag: quote(p.ETag), Size: p.Size}
+		if a, ok := checksum.Parse(p.ChecksumAlgorithm); ok && p.ChecksumAlgorithm == u.ChecksumAlgorithm {
+			e.set(a, p.Checksum)
+		}
+		out.Parts = append(out.Parts, e)
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}
+
+type uploadEntry struct {
+	Key               string `xml:"Key"`
+	UploadID          string `xml:"UploadId"`
+	Initiator         owner  `xml:"Initiator"`
+	Owner             owner  `xml:"Owner"`
+	StorageClass      string `xml:"StorageClass"`
+	Initiated         string `xml:"Initiated"`
+	ChecksumAlgorithm string `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string `xml:"ChecksumType,omitempty"`
+}
+
+type listUploadsResult struct {
+	XMLName            xml.Name       `xml:"ListMultipartUploadsResult"`
+	NS                 string         `xml:"xmlns,attr"`
+	Bucket             string         `xml:"Bucket"`
+	KeyMarker          string         `xml:"KeyMarker"`
+	UploadIDMarker     string         `xml:"UploadIdMarker"`
+	NextKeyMarker      string         `xml:"NextKeyMarker"`
+	NextUploadIDMarker string         `xml:"NextUploadIdMarker"`
+	Prefix             string         `xml:"Prefix"`
+	Delimiter          string         `xml:"Delimiter,omitempty"`
+	MaxUploads         int            `xml:"MaxUploads"`
+	EncodingType       string         `xml:"EncodingType,omitempty"`
+	IsTruncated        bool           `xml:"IsTruncated"`
+	Uploads            []uploadEntry  `xml:"Upload"`
+	CommonPrefixes     []commonPrefix `xml:"CommonPrefixes"`
+}
+
+func (h *Handler) listUploads(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	p, err := parseListParams(req, "max-uploads")
+	if err != nil {
+		return err
+	}
+	in := object.UploadsInput{Bucket: req.bucket, Prefix: p.prefix, Delimiter: p.delimiter,
+		KeyMarker: req.query.Get("key-marker"), UploadIDMarker: req.query.Get("upload-id-marker"), Max: p.maxKeys}
+	page, err := h.obj.ListUploads(req.Context(), in)
+	if err != nil {
+		return err
+	}
+	out := listUploadsResult{NS: s3NS, Bucket: req.bucket, KeyMarker: p.encode(in.KeyMarker), UploadIDMarker: in.UploadIDMarker,
+		Prefix: p.encode(p.prefix), Delimiter: p.encode(p.delimiter), MaxUploads: p.maxKeys, EncodingType: p.encodingType, IsTruncated: page.Truncated}
+	if page.Truncated {
+		out.NextKeyMarker, out.NextUploadIDMarker = p.encode(page.NextKey), page.NextUploadID
+	}
+	for _, u := range page.Uploads {
+		out.Uploads = append(out.Uploads, uploadEntry{Key: p.encode(u.Key), UploadID: u.UploadID, Initiator: req.owner(), Owner: req.owner(),
+			StorageClass: storageClassOf(&meta.ObjectVersion{StorageClass: u.StorageClass}), Initiated: isoTime(u.Initiated),
+			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType})
+	}
+	for _, cp := range page.CommonPrefixes {
+		out.CommonPrefixes = append(out.CommonPrefixes, commonPrefix{Prefix: p.encode(cp)})
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}
+
+// checksumFields are the Checksum<ALG> elements of S3 result documents.
+type checksumFields struct {
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+}
+
+func (c *checksumFields) set(a checksum.Algorithm, v string) {
+	switch a {
+	case checksum.CRC32:
+		c.ChecksumCRC32 = v
+	case checksum.CRC32C:
+		c.ChecksumCRC32C = v
+	case checksum.CRC64NVME:
+		c.ChecksumCRC64NVME = v
+	case checksum.SHA1:
+		c.ChecksumSHA1 = v
+	case checksum.SHA256:
+		c.ChecksumSHA256 = v
+	}
+}

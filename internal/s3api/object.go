@@ -1,0 +1,269 @@
+package s3api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// bodySize is the decoded payload size the request declares, or -1.
+func bodySize(req *request) (int64, error) {
+	if req.auth != nil && req.auth.DecodedLength >= 0 {
+		return req.auth.DecodedLength, nil
+	}
+	if req.ContentLength < 0 {
+		return -1, s3err.MissingContentLength
+	}
+	return req.ContentLength, nil
+}
+
+func writeConditions(h http.Header) object.WriteConditions {
+	return object.WriteConditions{IfNoneMatch: h.Get("If-None-Match"), IfMatch: h.Get("If-Match")}
+}
+
+func (h *Handler) putObject(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	in, err := h.objectWrite(req)
+	if err != nil {
+		return err
+	}
+	if in.Cond.IfNoneMatch != "" && in.Cond.IfNoneMatch != "*" {
+		return s3err.NotImplemented.WithMessage("If-None-Match on writes supports only '*'.")
+	}
+	v, err := h.obj.PutObject(req.Context(), in)
+	if err != nil {
+		return err
+	}
+	hdr := req.w.Header()
+	hdr.Set("ETag", quote(v.ETag))
+	setVersionHeader(hdr, b, v)
+	setSSEHeaders(hdr, v.Encryption)
+	setChecksumHeaders(hdr, v.Checksum)
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// objectWrite parses the parts of a PutObject request that describe the
+// new object.
+func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
+	var in object.PutInput
+	size, err := bodySize(req)
+	if err != nil {
+		return in, err
+	}
+	headers, err := contentHeaders(req.Header, req.auth.Chunked)
+	if err != nil {
+		return in, err
+	}
+	tags, err := tagsHeader(req.Header)
+	if err != nil {
+		return in, err
+	}
+	class, err := storageClass(req.Header)
+	if err != nil {
+		return in, err
+	}
+	ck, err := requestChecksum(req)
+	if err != nil {
+		return in, err
+	}
+	md, err := contentMD5(req.Header)
+	if err != nil {
+		return in, err
+	}
+	enc, _, err := sseRequest(req.Header)
+	if err != nil {
+		return in, err
+	}
+	return object.PutInput{
+		Bucket: req.bucket, Key: req.key, Body: req.Body, Size: size,
+		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck, ContentMD5: md,
+		SSE: enc, Owner: req.identity.AccountID, Cond: writeConditions(req.Header),
+	}, nil
+}
+
+// setVersionHeader sets x-amz-version-id when the bucket is versioned.
+func setVersionHeader(h http.Header, b *meta.Bucket, v *meta.ObjectVersion) {
+	if b.Versioning != "" || v.VersionID != object.NullVersion {
+		h.Set("x-amz-version-id", v.VersionID)
+	}
+}
+
+func setChecksumHeaders(h http.Header, ck *meta.Checksum) {
+	if ck == nil {
+		return
+	}
+	if a, ok := checksum.Parse(ck.Algorithm); ok {
+		h.Set(a.Header(), ck.Value)
+		h.Set("x-amz-checksum-type", ck.Type)
+	}
+}
+
+// readTarget resolves the version a GET or HEAD addresses and checks the
+// request against it.
+func (h *Handler) readTarget(req *request) (*meta.ObjectVersion, error) {
+	if _, err := h.bucketFor(req); err != nil {
+		return nil, err
+	}
+	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReadSSE(req.Header, v.Encryption); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// objectHeaders writes the metadata headers of GET and HEAD responses.
+func objectHeaders(req *request, v *meta.ObjectVersion) {
+	hdr := req.w.Header()
+	setContentHeaders(hdr, v.ContentHeaders)
+	hdr.Set("ETag", quote(v.ETag))
+	hdr.Set("Last-Modified", httpTime(v.LastModified))
+	hdr.Set("Accept-Ranges", "bytes")
+	if v.VersionID != object.NullVersion {
+		hdr.Set("x-amz-version-id", v.VersionID)
+	}
+	if v.StorageClass != "" {
+		hdr.Set("x-amz-storage-class", v.StorageClass)
+	}
+	if len(v.Tags) > 0 {
+		hdr.Set("x-amz-tagging-count", strconv.Itoa(len(v.Tags)))
+	}
+	setSSEHeaders(hdr, v.Encryption)
+	// response-* query parameters override stored headers.
+	for param, header := range map[string]string{
+		"response-content-type": "Content-Type", "response-content-language": "Content-Language",
+		"response-expires": "Expires", "response-cache-control": "Cache-Control",
+		"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
+	} {
+		if val := req.query.Get(param); val != "" {
+			hdr.Set(header, val)
+		}
+	}
+}
+
+// readRange resolves partNumber or Range for a GET/HEAD; whole reports a
+// read of the entire object.
+func readRange(req *request, v *meta.ObjectVersion) (r byteRange, partial, whole bool, err error) {
+	if pn := req.query.Get("partNumber"); pn != "" {
+		n, perr := strconv.Atoi(pn)
+		if perr != nil || n < 1 || n > object.MaxParts {
+			return r, false, false, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber")
+		}
+		if req.Header.Get("Range") != "" {
+			return r, false, false, s3err.InvalidRequest.WithMessage("Cannot specify both Range header and partNumber query parameter")
+		}
+		off, size, perr := object.PartRange(v, n)
+		if perr != nil {
+			return r, false, false, perr
+		}
+		parts := len(v.Parts)
+		if parts == 0 {
+			parts = 1
+		}
+		req.w.Header().Set("x-amz-mp-parts-count", strconv.Itoa(parts))
+		return byteRange{off, size}, len(v.Parts) > 0, len(v.Parts) == 0, nil
+	}
+	br, ok, err := parseRange(req.Header.Get("Range"), v.Size)
+	if err != nil {
+		return r, false, false, err
+	}
+	if !ok {
+		return byteRange{0, v.Size}, false, true, nil
+	}
+	return br, true, br.off == 0 && br.n == v.Size, nil
+}
+
+func (h *Handler) getObject(req *request) error {
+	v, err := h.readTarget(req)
+	if err != nil {
+		return err
+	}
+	if err := checkConditions(req.Header, v.ETag, v.LastModified); err != nil {
+		return err
+	}
+	rng, partial, whole, err := readRange(req, v)
+	if err != nil {
+		return err
+	}
+	body, err := h.obj.Open(req.Context(), v, rng.off, rng.n)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	objectHeaders(req, v)
+	hdr := req.w.Header()
+	if whole && strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
+		setChecksumHeaders(hdr, v.Checksum)
+	}
+	hdr.Set("Content-Length", strconv.FormatInt(rng.n, 10))
+	status := http.StatusOK
+	if partial {
+		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(rng.off, 10)+"-"+strconv.FormatInt(rng.off+rng.n-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
+		status = http.StatusPartialContent
+	}
+	req.status = status
+	req.w.WriteHeader(status)
+	if _, err := io.CopyBuffer(req.w, body, make([]byte, 256<<10)); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (h *Handler) headObject(req *request) error {
+	v, err := h.readTarget(req)
+	if err != nil {
+		return err
+	}
+	if err := checkConditions(req.Header, v.ETag, v.LastModified); err != nil {
+		return err
+	}
+	rng, partial, whole, err := readRange(req, v)
+	if err != nil {
+		return err
+	}
+	objectHeaders(req, v)
+	hdr := req.w.Header()
+	if whole && strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
+		setChecksumHeaders(hdr, v.Checksum)
+	}
+	hdr.Set("Content-Length", strconv.FormatInt(rng.n, 10))
+	status := http.StatusOK
+	if partial {
+		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(rng.off, 10)+"-"+strconv.FormatInt(rng.off+rng.n-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
+		status = http.StatusPartialContent
+	}
+	req.status = status
+	req.w.WriteHeader(status)
+	return nil
+}
+
+func (h *Handler) deleteObject(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	res, err := h.obj.DeleteObject(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	if err != nil {
+		return err
+	}
+	hdr := req.w.Header()
+	if res.DeleteMarker {
+		hdr.Set("x-amz-delete-marker", "true")
+	}
+	if res.VersionID != "" && (res.DeleteMarker || req.query.Get("versionId") != "") {
+		hdr.Set("x-amz-version-id", res.VersionID)
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,244 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+type deleteRequest struct {
+	Quiet   bool `xml:"Quiet"`
+	Objects []struct {
+		Key       string `xml:"Key"`
+		VersionID string `xml:"VersionId"`
+	} `xml:"Object"`
+}
+
+type deletedEntry struct {
+	Key                   string `xml:"Key"`
+	VersionID             string `xml:"VersionId,omitempty"`
+	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
+}
+
+type deleteErrorEntry struct {
+	Key       string `xml:"Key"`
+	VersionID string `xml:"VersionId,omitempty"`
+	Code      string `xml:"Code"`
+	Message   string `xml:"Message"`
+}
+
+type deleteResult struct {
+	XMLName xml.Name           `xml:"DeleteResult"`
+	NS      string             `xml:"xmlns,attr"`
+	Deleted []deletedEntry     `xml:"Deleted"`
+	Errors  []deleteErrorEntry `xml:"Error"`
+}
+
+func (h *Handler) deleteObjects(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if err := requireIntegrity(req); err != nil {
+		return err
+	}
+	var dr deleteRequest
+	if err := readXML(req, &dr); err != nil {
+		return err
+	}
+	if len(dr.Objects) == 0 || len(dr.Objects) > 1000 {
+		return s3err.MalformedXML
+	}
+	out := deleteResult{NS: s3NS}
+	for _, o := range dr.Objects {
+		res, err := h.obj.DeleteObject(req.Context(), req.bucket, o.Key, o.VersionID)
+		if err != nil {
+			e := s3err.As(err)
+			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
+			continue
+		}
+		if dr.Quiet {
+			continue
+		}
+		d := deletedEntry{Key: o.Key, VersionID: o.VersionID}
+		if res.DeleteMarker {
+			d.DeleteMarker = true
+			if o.VersionID == "" {
+				d.DeleteMarkerVersionID = res.VersionID
+			}
+		}
+		out.Deleted = append(out.Deleted, d)
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) putObjectTagging(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	var t tagging
+	if err := readXML(req, &t); err != nil {
+		return err
+	}
+	tags := toTags(t.TagSet)
+	if err := object.ValidateTags(tags, 10); err != nil {
+		return err
+	}
+	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *meta.ObjectVersion) error {
+		v.Tags = tags
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if v.VersionID != object.NullVersion {
+		req.w.Header().Set("x-amz-version-id", v.VersionID)
+	}
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) getObjectTagging(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	if err != nil {
+		return err
+	}
+	if v.VersionID != object.NullVersion {
+		req.w.Header().Set("x-amz-version-id", v.VersionID)
+	}
+	writeXML(req, http.StatusOK, fromTags(v.Tags))
+	return nil
+}
+
+func (h *Handler) deleteObjectTagging(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *meta.ObjectVersion) error {
+		v.Tags = nil
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if v.VersionID != object.NullVersion {
+		req.w.Header().Set("x-amz-version-id", v.VersionID)
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type attributesResult struct {
+	XMLName      xml.Name       `xml:"GetObjectAttributesResponse"`
+	NS           string         `xml:"xmlns,attr"`
+	ETag         string         `xml:"ETag,omitempty"`
+	Checksum     *checksumAttrs `xml:"Checksum,omitempty"`
+	ObjectParts  *objectParts   `xml:"ObjectParts,omitempty"`
+	StorageClass string         `xml:"StorageClass,omitempty"`
+	ObjectSize   *int64         `xml:"ObjectSize,omitempty"`
+}
+
+type checksumAttrs struct {
+	checksumFields
+	ChecksumType string `xml:"ChecksumType,omitempty"`
+}
+
+type objectParts struct {
+	TotalPartsCount      int             `xml:"PartsCount"`
+	PartNumberMarker     int             `xml:"PartNumberMarker"`
+	NextPartNumberMarker int             `xml:"NextPartNumberMarker"`
+	MaxParts             int             `xml:"MaxParts"`
+	IsTruncated          bool            `xml:"IsTruncated"`
+	Parts                []attributePart `xml:"Part"`
+}
+
+type attributePart struct {
+	PartNumber int   `xml:"PartNumber"`
+	Size       int64 `xml:"Size"`
+	checksumFields
+}
+
+func (h *Handler) getObjectAttributes(req *request) error {
+	v, err := h.readTarget(req)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, a := range req.Header.Values("x-amz-object-attributes") {
+		for _, x := range strings.Split(a, ",") {
+			want[strings.TrimSpace(x)] = true
+		}
+	}
+	if len(want) == 0 {
+		return s3err.InvalidArgument.WithMessage("Invalid attribute name specified.").With("ArgumentName", "x-amz-object-attributes")
+	}
+	out := attributesResult{NS: s3NS}
+	if want["ETag"] {
+		out.ETag = v.ETag
+	}
+	if want["StorageClass"] {
+		out.StorageClass = storageClassOf(v)
+	}
+	if want["ObjectSize"] {
+		out.ObjectSize = ptr(v.Size)
+	}
+	alg, _ := checksum.Parse(checksumAlg(v))
+	if want["Checksum"] && v.Checksum != nil {
+		c := &checksumAttrs{ChecksumType: v.Checksum.Type}
+		c.set(alg, v.Checksum.Value)
+		out.Checksum = c
+	}
+	if want["ObjectParts"] && len(v.Parts) > 0 {
+		max, err := intParam(req, "max-parts", 1000, 1000)
+		if err != nil {
+			return err
+		}
+		if hv := req.Header.Get("x-amz-max-parts"); hv != "" {
+			if n, err := strconv.Atoi(hv); err == nil && n >= 0 {
+				max = min(n, 1000)
+			}
+		}
+		marker, _ := strconv.Atoi(req.Header.Get("x-amz-part-number-marker"))
+		op := &objectParts{TotalPartsCount: len(v.Parts), PartNumberMarker: marker, MaxParts: max}
+		for _, p := range v.Parts {
+			if p.Number <= marker {
+				continue
+			}
+			if len(op.Parts) == max {
+				op.IsTruncated = true
+				break
+			}
+			ap := attributePart{PartNumber: p.Number, Size: p.Size}
+			if p.Checksum != "" {
+				ap.set(alg, p.Checksum)
+			}
+			op.Parts = append(op.Parts, ap)
+			op.NextPartNumberMarker = p.Number
+		}
+		out.ObjectParts = op
+	}
+	hdr := req.w.Header()
+	hdr.Set("Last-Modified", httpTime(v.LastModified))
+	if v.VersionID != object.NullVersion {
+		hdr.Set("x-amz-version-id", v.VersionID)
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}
+
+func checksumAlg(v *meta.ObjectVersion) string {
+	if v.Checksum == nil {
+		return ""
+	}
+	return v.Checksum.Algorithm
+}

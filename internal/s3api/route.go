@@ -1,0 +1,173 @@
+package s3api
+
+import (
+	"net/http"
+
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// op is one S3 operation handler.
+type op func(h *Handler, req *request) error
+
+// unsupported lists sub-resources Kura knows but does not serve yet, so they
+// answer NotImplemented instead of falling through to another operation.
+var unsupported = []string{
+	"accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "lifecycle",
+	"logging", "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
+	"publicAccessBlock", "replication", "requestPayment", "website", "legal-hold", "retention",
+	"restore", "select", "torrent", "metadataTable", "session", "renameObject",
+}
+
+// route picks the operation for a request from its method, addressing and
+// sub-resources, the way S3's REST API does.
+func (h *Handler) route(req *request) error {
+	q := req.query
+	has := func(k string) bool { _, ok := q[k]; return ok }
+	var fn op
+	switch {
+	case req.bucket == "":
+		if req.Method == http.MethodGet {
+			fn = (*Handler).listBuckets
+		}
+	case req.key == "":
+		fn = bucketOp(req, has)
+	default:
+		fn = objectOp(req, has)
+	}
+	if fn == nil {
+		for _, s := range unsupported {
+			if has(s) {
+				return s3err.NotImplemented.WithMessage("Kura does not implement the %q sub-resource yet.", s)
+			}
+		}
+		return s3err.MethodNotAllowed.With("Method", req.Method).With("ResourceType", resourceType(req))
+	}
+	for _, s := range unsupported {
+		if has(s) {
+			return s3err.NotImplemented.WithMessage("Kura does not implement the %q sub-resource yet.", s)
+		}
+	}
+	return fn(h, req)
+}
+
+func resourceType(req *request) string {
+	switch {
+	case req.bucket == "":
+		return "SERVICE"
+	case req.key == "":
+		return "BUCKET"
+	}
+	return "OBJECT"
+}
+
+func bucketOp(req *request, has func(string) bool) op {
+	switch req.Method {
+	case http.MethodPut:
+		switch {
+		case has("versioning"):
+			return (*Handler).putBucketVersioning
+		case has("tagging"):
+			return (*Handler).putBucketTagging
+		case has("acl"):
+			return (*Handler).putACL
+		case !hasAny(has, unsupported):
+			return (*Handler).createBucket
+		}
+	case http.MethodGet:
+		switch {
+		case has("location"):
+			return (*Handler).getBucketLocation
+		case has("versioning"):
+			return (*Handler).getBucketVersioning
+		case has("tagging"):
+			return (*Handler).getBucketTagging
+		case has("acl"):
+			return (*Handler).getACL
+		case has("uploads"):
+			return (*Handler).listUploads
+		case has("versions"):
+			return (*Handler).listVersions
+		case req.query.Get("list-type") == "2":
+			return (*Handler).listObjectsV2
+		case !hasAny(has, unsupported):
+			return (*Handler).listObjectsV1
+		}
+	case http.MethodHead:
+		return (*Handler).headBucket
+	case http.MethodDelete:
+		switch {
+		case has("tagging"):
+			return (*Handler).deleteBucketTagging
+		case !hasAny(has, unsupported):
+			return (*Handler).deleteBucket
+		}
+	case http.MethodPost:
+		if has("delete") {
+			return (*Handler).deleteObjects
+		}
+	}
+	return nil
+}
+
+func objectOp(req *request, has func(string) bool) op {
+	switch req.Method {
+	case http.MethodPut:
+		switch {
+		case has("tagging"):
+			return (*Handler).putObjectTagging
+		case has("acl"):
+			return (*Handler).putACL
+		case has("uploadId") && req.Header.Get("x-amz-copy-source") != "":
+			return (*Handler).uploadPartCopy
+		case has("uploadId"):
+			return (*Handler).uploadPart
+		case hasAny(has, unsupported):
+			return nil
+		case req.Header.Get("x-amz-copy-source") != "":
+			return (*Handler).copyObject
+		default:
+			return (*Handler).putObject
+		}
+	case http.MethodGet:
+		switch {
+		case has("tagging"):
+			return (*Handler).getObjectTagging
+		case has("acl"):
+			return (*Handler).getACL
+		case has("uploadId"):
+			return (*Handler).listParts
+		case has("attributes"):
+			return (*Handler).getObjectAttributes
+		case !hasAny(has, unsupported):
+			return (*Handler).getObject
+		}
+	case http.MethodHead:
+		return (*Handler).headObject
+	case http.MethodDelete:
+		switch {
+		case has("tagging"):
+			return (*Handler).deleteObjectTagging
+		case has("uploadId"):
+			return (*Handler).abortUpload
+		case !hasAny(has, unsupported):
+			return (*Handler).deleteObject
+		}
+	case http.MethodPost:
+		switch {
+		case has("uploads"):
+			return (*Handler).createUpload
+		case has("uploadId"):
+			return (*Handler).completeUpload
+		}
+	}
+	return nil
+}
+
+func hasAny(has func(string) bool, names []string) bool {
+	for _, n := range names {
+		if has(n) {
+			return true
+		}
+	}
+	return false
+}

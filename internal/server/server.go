@@ -1,0 +1,174 @@
+// Package server wires Kura together: it opens the data directory (metadata
+// store, blob store, root key, root credentials), builds the S3 handler and
+// runs the HTTP(S) listener. cmd/kura and the wire tests both use it.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/s3api"
+	"github.com/kurastore/kura/internal/s3err"
+	"github.com/kurastore/kura/internal/sigv4"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// Config is everything `kura server` takes.
+type Config struct {
+	DataDir string
+	Listen  string // host:port; port 0 picks a free one
+	Region  string
+	Domain  string // base domain for virtual-host-style addressing
+	// RootAccessKey/RootSecretKey come from KURA_ROOT_ACCESS_KEY and
+	// KURA_ROOT_SECRET_KEY; empty means generated or persisted ones.
+	RootAccessKey, RootSecretKey string
+	TLSCert, TLSKey              string
+	TLSSelfSigned                bool
+	Logger                       *slog.Logger
+}
+
+// Server is a running Kura.
+type Server struct {
+	cfg     Config
+	Root    *RootCredentials
+	Objects *object.Service
+	meta    *bolt.Store
+	http    *http.Server
+	ln      net.Listener
+	tls     bool
+	done    chan error
+}
+
+// Open prepares a server on cfg's data directory without listening yet.
+func Open(cfg Config) (*Server, error) {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Domain == "" {
+		cfg.Domain = "localhost"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	root, err := sse.LoadOrCreateRootKey(filepath.Join(cfg.DataDir, "keys", "root.key"))
+	if err != nil {
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	managed, err := sse.NewManagedKey("sse-s3-1", sse.DeriveKey(root, "kura sse-s3 managed key v1"))
+	if err != nil {
+		return nil, err
+	}
+	creds, err := loadRootCredentials(cfg.DataDir, cfg.RootAccessKey, cfg.RootSecretKey)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := bolt.Open(filepath.Join(cfg.DataDir, "meta.db"))
+	if err != nil {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
+	blobs, err := blobfs.Open(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		ms.Close()
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	objs := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: managed, Region: cfg.Region, Logger: cfg.Logger})
+	if err := objs.Recover(context.Background()); err != nil {
+		ms.Close()
+		return nil, fmt.Errorf("recover: %w", err)
+	}
+	s := &Server{cfg: cfg, Root: creds, Objects: objs, meta: ms, done: make(chan error, 1)}
+	lookup := func(ak string) (string, error) {
+		if subtle.ConstantTimeCompare([]byte(ak), []byte(creds.AccessKey)) == 1 {
+			return creds.SecretKey, nil
+		}
+		return "", s3err.InvalidAccessKeyID
+	}
+	handler := s3api.New(s3api.Config{
+		Objects:  objs,
+		Verifier: &sigv4.Verifier{Region: cfg.Region, Lookup: lookup},
+		Identify: func(ak string) (s3api.Identity, error) {
+			if ak != creds.AccessKey {
+				return s3api.Identity{}, s3err.InvalidAccessKeyID
+			}
+			return s3api.Identity{AccessKey: ak, AccountID: creds.AccountID, DisplayName: "root",
+				ARN: "arn:aws:iam::" + creds.AccountID + ":root"}, nil
+		},
+		Region: cfg.Region,
+		Domain: cfg.Domain,
+		Logger: cfg.Logger,
+	})
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Start listens and serves in the background.
+func (s *Server) Start() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	s.ln = ln
+	certFile, keyFile := s.cfg.TLSCert, s.cfg.TLSKey
+	if s.cfg.TLSSelfSigned && certFile == "" {
+		if certFile, keyFile, err = selfSignedCert(s.cfg.DataDir, s.cfg.Domain); err != nil {
+			ln.Close()
+			return fmt.Errorf("self-signed certificate: %w", err)
+		}
+	}
+	s.tls = certFile != ""
+	go func() {
+		var err error
+		if s.tls {
+			err = s.http.ServeTLS(ln, certFile, keyFile)
+		} else {
+			err = s.http.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return nil
+}
+
+// URL is the endpoint clients use.
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	return scheme + "://" + s.ln.Addr().String()
+}
+
+// Wait blocks until the server stops.
+func (s *Server) Wait() error { return <-s.done }
+
+// Shutdown stops accepting requests, waits for in-flight ones (bounded by
+// ctx), and closes the stores.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	if cerr := s.meta.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
