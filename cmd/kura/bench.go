@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kurastore/kura/internal/bench"
+)
+
+// newBenchCmd wires `kura bench` flags to bench.Run. All logic lives in
+// internal/bench; this only parses flags and handles signals.
+func newBenchCmd() *cobra.Command {
+	var (
+		cfg              bench.Config
+		sizes, conc, ops string
+		pathStyle        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmark any S3-compatible endpoint with timed PUT and GET phases",
+		Long: `bench runs, for every combination of --size and --concurrency, a PUT
+phase then a GET phase, each lasting --duration, and prints one row per
+(op, size, concurrency): ops/s, MB/s (MB = 10^6 bytes), p50/p99 latency
+(request start to last body byte) and errors.
+
+It works against any S3 server (Kura, MinIO, AWS). The bucket is created if
+missing (default kura-bench-<random>); unless --keep, every object written
+and a bucket the run created are deleted at the end, also after Ctrl-C.
+Credentials default to $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.`,
+		Example: `  kura bench --endpoint http://127.0.0.1:9000 --access-key AK --secret-key SK \
+    --size 4KiB,1MiB,64MiB --concurrency 1,8 --duration 10s --sse AES256`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if cfg.Sizes, err = bench.ParseSizes(sizes); err != nil {
+				return err
+			}
+			if cfg.Concurrency, err = bench.ParseConcurrency(conc); err != nil {
+				return err
+			}
+			if cfg.Ops, err = bench.ParseOps(ops); err != nil {
+				return err
+			}
+			if cfg.SSE == "" {
+				cfg.SSE = bench.SSENone
+			}
+			// Environment fallback keeps secrets out of shell history and
+			// process listings.
+			if cfg.AccessKey == "" && cfg.SecretKey == "" {
+				cfg.AccessKey = os.Getenv("AWS_ACCESS_KEY_ID")
+				cfg.SecretKey = os.Getenv("AWS_SECRET_ACCESS_KEY")
+			}
+			if cfg.AccessKey == "" || cfg.SecretKey == "" {
+				return errors.New("--access-key and --secret-key are required (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+			}
+			cfg.VirtualHostStyle = !pathStyle
+			cfg.Log = cmd.ErrOrStderr()
+
+			parent := cmd.Context()
+			if parent == nil {
+				parent = context.Background()
+			}
+			ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			finished := make(chan struct{})
+			defer close(finished)
+			go func() {
+				select {
+				case <-finished:
+				case <-ctx.Done():
+					// Restore default signal handling so that a second
+					// Ctrl-C kills the process if cleanup takes too long.
+					stop()
+					fmt.Fprintln(cmd.ErrOrStderr(), "interrupted: cleaning up (Ctrl-C again to abort)")
+				}
+			}()
+
+			_, err = bench.Run(ctx, cfg, cmd.OutOrStdout())
+			if errors.Is(err, context.Canceled) && parent.Err() == nil {
+				// Cleanup errors, if any, are joined into err; keep them.
+				return fmt.Errorf("interrupted: %w", err)
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Endpoint, "endpoint", "", "S3 endpoint URL, e.g. http://127.0.0.1:9000 (required)")
+	f.StringVar(&cfg.AccessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID)")
+	f.StringVar(&cfg.SecretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY)")
+	f.StringVar(&cfg.Region, "region", "us-east-1", "region used for signing and bucket creation")
+	f.StringVar(&cfg.Bucket, "bucket", "", "bucket to use; created if missing (default kura-bench-<random>)")
+	f.StringVar(&sizes, "size", "4KiB,1MiB,64MiB", "comma-separated object sizes; units B, KiB, MiB, GiB, TiB, KB, MB, GB, TB")
+	f.StringVar(&conc, "concurrency", "1,8", "comma-separated worker counts")
+	f.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each PUT and GET phase")
+	f.StringVar(&cfg.SSE, "sse", bench.SSENone, "server-side encryption on PUT: none, AES256 or aws:kms")
+	f.StringVar(&cfg.KMSKeyID, "kms-key-id", "", "KMS key id for --sse aws:kms (default: the server's default key)")
+	f.StringVar(&ops, "ops", "put,get", "phases to run: put, get or put,get (get alone writes a few objects first, untimed)")
+	f.BoolVar(&cfg.InsecureSkipVerify, "insecure-skip-verify", false, "do not verify the server's TLS certificate")
+	f.BoolVar(&cfg.Keep, "keep", false, "keep the objects and bucket instead of deleting them")
+	f.BoolVar(&pathStyle, "path-style", true, "path-style addressing (endpoint/bucket/key); false for virtual-hosted style")
+	f.BoolVar(&cfg.UnsignedPayload, "unsigned-payload", false, "send PUT bodies as UNSIGNED-PAYLOAD instead of SHA-256 signing them")
+	f.BoolVar(&cfg.JSON, "json", false, "print one JSON object per row instead of a table")
+	_ = cmd.MarkFlagRequired("endpoint")
+	return cmd
+}
