@@ -130,7 +130,7 @@ func (w *walker) run() error {
 				w.res.NextKey = key
 				w.count++
 			}
-			k, v = w.c.Seek(meta.AfterKey(in.Bucket, key))
+			k, v = w.skipVersions(key)
 			continue
 		}
 		if w.full() {
@@ -150,6 +150,20 @@ func (w *walker) run() error {
 		k, v = w.c.Next()
 	}
 	return nil
+}
+
+// skipVersions moves the cursor past the older versions of key. Most keys
+// have one or two versions, and Next is several times cheaper than Seek, so
+// it steps first and seeks only past a long version stack.
+func (w *walker) skipVersions(key string) (k, v []byte) {
+	prefix := meta.VersionsPrefix(w.in.Bucket, key)
+	for i := 0; i < 4; i++ {
+		k, v = w.c.Next()
+		if k == nil || !bytes.HasPrefix(k, prefix) {
+			return k, v
+		}
+	}
+	return w.c.Seek(meta.AfterKey(w.in.Bucket, key))
 }
 
 // start positions the cursor at the first record to consider.
