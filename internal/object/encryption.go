@@ -13,6 +13,18 @@ import (
 // means "the bucket default", which is SSE-S3.
 type SSERequest struct {
 	Type meta.SSEType
+	// KMSKeyID is the key as the request named it (id, ARN, alias name or
+	// alias ARN); empty means the AWS managed key aws/s3.
+	KMSKeyID string
+	// Context is the user encryption context (JSON object text), already
+	// decoded from base64 and validated.
+	Context string
+	// BucketKey overrides the bucket's BucketKeyEnabled when non-nil.
+	BucketKey *bool
+	// CustomerKey is the raw 32-byte SSE-C key (never stored) and
+	// CustomerKeyMD5 its base64 MD5 as sent.
+	CustomerKey    []byte
+	CustomerKeyMD5 string
 }
 
 // sealAAD binds a sealed data key to its purpose and to the object it
