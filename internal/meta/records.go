@@ -13,6 +13,34 @@ type Bucket struct {
 	Versioning        string    `json:"versioning,omitempty"` // "", "Enabled" or "Suspended"
 	ObjectLockEnabled bool      `json:"objectLock,omitempty"`
 	Tags              []Tag     `json:"tags,omitempty"`
+	// Encryption is the bucket's default encryption; nil means SSE-S3 with
+	// no bucket key and nothing blocked.
+	Encryption *BucketEncryption `json:"encryption,omitempty"`
+}
+
+// BucketEncryption is a bucket's default encryption configuration
+// (PutBucketEncryption).
+type BucketEncryption struct {
+	Algorithm        SSEType `json:"alg"`              // AES256, aws:kms or aws:kms:dsse
+	KMSMasterKeyID   string  `json:"kmsKey,omitempty"` // as configured: S3 does not validate it
+	BucketKeyEnabled bool    `json:"bucketKey,omitempty"`
+	// BlockedEncryptionTypes lists write encryption types refused in this
+	// bucket ("SSE-C"), or holds "NONE".
+	BlockedEncryptionTypes []string `json:"blocked,omitempty"`
+}
+
+// Blocks reports whether the configuration blocks writes that ask for the
+// given encryption type.
+func (e *BucketEncryption) Blocks(t SSEType) bool {
+	if e == nil || t != SSEC {
+		return false
+	}
+	for _, b := range e.BlockedEncryptionTypes {
+		if b == "SSE-C" {
+			return true
+		}
+	}
+	return false
 }
 
 // Tag is one key/value tag of a bucket or object.

@@ -27,10 +27,10 @@ func TestParseRange(t *testing.T) {
 		{"bytes=1000-", 0, 0, false, true},
 		{"bytes=1000-2000", 0, 0, false, true},
 		{"bytes=-0", 0, 0, false, true},
-		{"bytes=5-1", 0, 0, false, false},      // invalid syntax: whole object
-		{"bytes=0-1,5-6", 0, 0, false, false},  // multiple ranges: whole object
-		{"items=0-1", 0, 0, false, false},      // other unit: whole object
-		{"bytes=a-b", 0, 0, false, false},      // garbage: whole object
+		{"bytes=5-1", 0, 0, false, false},     // invalid syntax: whole object
+		{"bytes=0-1,5-6", 0, 0, false, false}, // multiple ranges: whole object
+		{"items=0-1", 0, 0, false, false},     // other unit: whole object
+		{"bytes=a-b", 0, 0, false, false},     // garbage: whole object
 		{"bytes=-", 0, 0, false, false},
 	}
 	for _, tc := range cases {

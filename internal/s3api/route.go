@@ -12,7 +12,7 @@ type op func(h *Handler, req *request) error
 // unsupported lists sub-resources Kura knows but does not serve yet, so they
 // answer NotImplemented instead of falling through to another operation.
 var unsupported = []string{
-	"accelerate", "analytics", "cors", "encryption", "intelligent-tiering", "inventory", "lifecycle",
+	"accelerate", "analytics", "cors", "intelligent-tiering", "inventory", "lifecycle",
 	"logging", "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
 	"publicAccessBlock", "replication", "requestPayment", "website", "legal-hold", "retention",
 	"restore", "select", "torrent", "metadataTable", "session", "renameObject",
@@ -35,6 +35,9 @@ func (h *Handler) route(req *request) error {
 		fn = objectOp(req, has)
 	}
 	if fn == nil {
+		if req.key != "" && has("encryption") {
+			return s3err.NotImplemented.WithMessage("UpdateObjectEncryption is not implemented yet.")
+		}
 		for _, s := range unsupported {
 			if has(s) {
 				return s3err.NotImplemented.WithMessage("Kura does not implement the %q sub-resource yet.", s)
@@ -66,6 +69,8 @@ func bucketOp(req *request, has func(string) bool) op {
 		switch {
 		case has("versioning"):
 			return (*Handler).putBucketVersioning
+		case has("encryption"):
+			return (*Handler).putBucketEncryption
 		case has("tagging"):
 			return (*Handler).putBucketTagging
 		case has("acl"):
@@ -79,6 +84,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).getBucketLocation
 		case has("versioning"):
 			return (*Handler).getBucketVersioning
+		case has("encryption"):
+			return (*Handler).getBucketEncryption
 		case has("tagging"):
 			return (*Handler).getBucketTagging
 		case has("acl"):
@@ -98,6 +105,8 @@ func bucketOp(req *request, has func(string) bool) op {
 		switch {
 		case has("tagging"):
 			return (*Handler).deleteBucketTagging
+		case has("encryption"):
+			return (*Handler).deleteBucketEncryption
 		case !hasAny(has, unsupported):
 			return (*Handler).deleteBucket
 		}
@@ -113,6 +122,8 @@ func objectOp(req *request, has func(string) bool) op {
 	switch req.Method {
 	case http.MethodPut:
 		switch {
+		case has("encryption"):
+			return nil // UpdateObjectEncryption: see notImplementedObject
 		case has("tagging"):
 			return (*Handler).putObjectTagging
 		case has("acl"):

@@ -61,3 +61,8 @@ var (
 	InvalidPartNumber = def("InvalidPartNumber", http.StatusRequestedRangeNotSatisfiable, "The requested partnumber is not satisfiable")
 	NoSuchLifecycle   = def("NoSuchLifecycleConfiguration", http.StatusNotFound, "The lifecycle configuration does not exist")
 )
+
+// Errors of bucket default encryption.
+var (
+	SSEConfigNotFound = def("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found")
+)

@@ -1,0 +1,124 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+type sseConfiguration struct {
+	XMLName xml.Name  `xml:"ServerSideEncryptionConfiguration"`
+	NS      string    `xml:"xmlns,attr,omitempty"`
+	Rules   []sseRule `xml:"Rule"`
+}
+
+type sseRule struct {
+	Default *struct {
+		SSEAlgorithm   string `xml:"SSEAlgorithm"`
+		KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
+	} `xml:"ApplyServerSideEncryptionByDefault"`
+	BucketKeyEnabled *bool `xml:"BucketKeyEnabled"`
+	Blocked          *struct {
+		Types []string `xml:"EncryptionType"`
+	} `xml:"BlockedEncryptionTypes"`
+}
+
+// parseSSEConfiguration validates a PutBucketEncryption document.
+func parseSSEConfiguration(b []byte) (*meta.BucketEncryption, error) {
+	var cfg sseConfiguration
+	if err := parseXML(b, &cfg); err != nil {
+		return nil, err
+	}
+	if len(cfg.Rules) != 1 || cfg.Rules[0].Default == nil {
+		return nil, s3err.MalformedXML
+	}
+	r := cfg.Rules[0]
+	enc := &meta.BucketEncryption{Algorithm: meta.SSEType(r.Default.SSEAlgorithm), KMSMasterKeyID: r.Default.KMSMasterKeyID}
+	switch enc.Algorithm {
+	case meta.SSES3:
+		if enc.KMSMasterKeyID != "" {
+			return nil, s3err.InvalidArgument.WithMessage("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse").
+				With("ArgumentName", "ApplyServerSideEncryptionByDefault")
+		}
+	case meta.SSEKMS, meta.SSEDSSE:
+	default:
+		return nil, s3err.MalformedXML
+	}
+	if r.BucketKeyEnabled != nil {
+		enc.BucketKeyEnabled = *r.BucketKeyEnabled
+	}
+	if r.Blocked != nil {
+		for _, t := range r.Blocked.Types {
+			if t != "SSE-C" && t != "NONE" {
+				return nil, s3err.MalformedXML
+			}
+		}
+		enc.BlockedEncryptionTypes = r.Blocked.Types
+	}
+	return enc, nil
+}
+
+func (h *Handler) putBucketEncryption(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if err := requireIntegrity(req); err != nil {
+		return err
+	}
+	body, err := readBody(req, maxXMLBody)
+	if err != nil {
+		return err
+	}
+	enc, err := parseSSEConfiguration(body)
+	if err != nil {
+		return err
+	}
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
+		b.Encryption = enc
+		return nil
+	}); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) getBucketEncryption(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	enc := b.Encryption
+	if enc == nil {
+		return s3err.SSEConfigNotFound.With("BucketName", b.Name)
+	}
+	r := sseRule{BucketKeyEnabled: ptr(enc.BucketKeyEnabled)}
+	r.Default = &struct {
+		SSEAlgorithm   string `xml:"SSEAlgorithm"`
+		KMSMasterKeyID string `xml:"KMSMasterKeyID,omitempty"`
+	}{string(enc.Algorithm), enc.KMSMasterKeyID}
+	if len(enc.BlockedEncryptionTypes) > 0 {
+		r.Blocked = &struct {
+			Types []string `xml:"EncryptionType"`
+		}{enc.BlockedEncryptionTypes}
+	}
+	writeXML(req, http.StatusOK, sseConfiguration{NS: s3NS, Rules: []sseRule{r}})
+	return nil
+}
+
+// deleteBucketEncryption resets the bucket to the SSE-S3 default.
+func (h *Handler) deleteBucketEncryption(req *request) error {
+	if _, err := h.bucketFor(req); err != nil {
+		return err
+	}
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
+		b.Encryption = nil
+		return nil
+	}); err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
