@@ -27,6 +27,10 @@ const (
 	TableParts    Table = "parts"    // PartKey → UploadPart
 	TableBlobGC   Table = "blobgc"   // blob id → nothing: blobs to delete once their metadata is gone
 	TableSystem   Table = "system"   // misc singletons
+
+	TableKMSKeys        Table = "kms_keys"         // KMS key id → kms key record
+	TableKMSAccountKeys Table = "kms_account_keys" // account 0x00 key id → nothing: ListKeys index
+	TableKMSAliases     Table = "kms_aliases"      // account 0x00 alias name → kms alias record
 )
 
 // Store is an ordered, transactional, crash-safe key-value store.

@@ -1,0 +1,305 @@
+// Package audit keeps Kura's audit trail: CloudTrail-shaped events, one JSON
+// object per line, appended to a file that is only ever appended to.
+//
+// audit records who did what to which resource and how it ended. It must
+// never record secrets: no object data, no KMS plaintext or ciphertext, no
+// key material, no SSE-C keys, no secret access keys. Producers are
+// responsible for what they put in an Event; audit writes it verbatim.
+//
+// Durability: every Append hands its line to the kernel in a single write
+// on an O_APPEND descriptor before it returns (no user-space buffering), so
+// events survive a crash of the process. fsync is batched: a background
+// goroutine syncs the file at most every SyncInterval (100ms by default) when
+// something was written, and Close syncs once more. A power loss can
+// therefore lose the events of the last SyncInterval; Sync forces them out.
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// EventVersion is the CloudTrail event version Kura writes.
+const EventVersion = "1.11"
+
+// DefaultSyncInterval is how often a Log fsyncs when events were written.
+const DefaultSyncInterval = 100 * time.Millisecond
+
+// Event is one audit record, shaped and spelled like a CloudTrail event so
+// that existing tooling can read it. See docs/formats.md ("Audit log").
+type Event struct {
+	EventVersion        string         `json:"eventVersion"`
+	UserIdentity        UserIdentity   `json:"userIdentity"`
+	EventTime           time.Time      `json:"eventTime"` // UTC, whole seconds
+	EventSource         string         `json:"eventSource"`
+	EventName           string         `json:"eventName"`
+	AWSRegion           string         `json:"awsRegion"`
+	SourceIPAddress     string         `json:"sourceIPAddress,omitempty"`
+	UserAgent           string         `json:"userAgent,omitempty"`
+	ErrorCode           string         `json:"errorCode,omitempty"`
+	ErrorMessage        string         `json:"errorMessage,omitempty"`
+	RequestParameters   map[string]any `json:"requestParameters"`
+	ResponseElements    map[string]any `json:"responseElements"`
+	AdditionalEventData map[string]any `json:"additionalEventData,omitempty"`
+	RequestID           string         `json:"requestID,omitempty"`
+	EventID             string         `json:"eventID"`
+	ReadOnly            bool           `json:"readOnly"`
+	Resources           []Resource     `json:"resources,omitempty"`
+	EventType           string         `json:"eventType"`
+	ManagementEvent     bool           `json:"managementEvent"`
+	RecipientAccountID  string         `json:"recipientAccountId,omitempty"`
+	EventCategory       string         `json:"eventCategory"`
+}
+
+// UserIdentity is the principal an event is attributed to. InvokedBy names
+// the service that called on the principal's behalf (e.g.
+// "s3.amazonaws.com" for SSE-KMS calls S3 makes for a user).
+type UserIdentity struct {
+	Type        string `json:"type,omitempty"` // Root, IAMUser, AssumedRole, AWSService, ...
+	PrincipalID string `json:"principalId,omitempty"`
+	ARN         string `json:"arn,omitempty"`
+	AccountID   string `json:"accountId,omitempty"`
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	InvokedBy   string `json:"invokedBy,omitempty"`
+}
+
+// Resource is a resource an event touched.
+type Resource struct {
+	ARN       string `json:"ARN"`
+	AccountID string `json:"accountId,omitempty"`
+	Type      string `json:"type,omitempty"` // e.g. AWS::KMS::Key
+}
+
+// Options tune a Log.
+type Options struct {
+	// SyncInterval bounds how long an appended event may stay unsynced; 0
+	// means DefaultSyncInterval, a negative value fsyncs on every Append.
+	SyncInterval time.Duration
+}
+
+// Log is an append-only event file. It is safe for concurrent use. A nil
+// *Log discards events, so components can run without an audit trail in
+// tests.
+type Log struct {
+	mu     sync.Mutex
+	f      *os.File
+	dirty  bool
+	closed bool
+	every  time.Duration
+	stop   chan struct{}
+	done   chan struct{}
+	synErr error // last background fsync failure, reported by the next Append
+}
+
+// PathIn returns the audit log path inside a data directory:
+// <dataDir>/audit/events.jsonl.
+func PathIn(dataDir string) string {
+	return filepath.Join(dataDir, "audit", "events.jsonl")
+}
+
+// Open opens (creating if needed) the event file at path for appending. The
+// directory is created 0700 and the file 0600; an existing file keeps its
+// content and events are added after it.
+func Open(path string, opts Options) (*Log, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit: create directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit: open log: %w", err)
+	}
+	l := &Log{f: f, every: opts.SyncInterval}
+	if l.every == 0 {
+		l.every = DefaultSyncInterval
+	}
+	if l.every > 0 {
+		l.stop = make(chan struct{})
+		l.done = make(chan struct{})
+		go l.syncLoop()
+	}
+	return l, nil
+}
+
+// Append fills in EventVersion, EventID, EventTime, EventType and
+// EventCategory when they are empty, and appends ev as one line.
+func (l *Log) Append(ev Event) error {
+	if l == nil {
+		return nil
+	}
+	if ev.EventVersion == "" {
+		ev.EventVersion = EventVersion
+	}
+	if ev.EventID == "" {
+		ev.EventID = uuid.NewString()
+	}
+	if ev.EventTime.IsZero() {
+		ev.EventTime = time.Now()
+	}
+	ev.EventTime = ev.EventTime.UTC().Truncate(time.Second)
+	if ev.EventType == "" {
+		ev.EventType = "AwsApiCall"
+	}
+	if ev.EventCategory == "" {
+		ev.EventCategory = "Management"
+	}
+	line, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("audit: encode event: %w", err)
+	}
+	line = append(line, '\n')
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return errors.New("audit: log is closed")
+	}
+	if err := l.synErr; err != nil {
+		l.synErr = nil
+		return fmt.Errorf("audit: sync log: %w", err)
+	}
+	// One write per event: with O_APPEND the line lands whole at the end of
+	// the file even if another process appends too.
+	if _, err := l.f.Write(line); err != nil {
+		return fmt.Errorf("audit: append event: %w", err)
+	}
+	if l.every < 0 {
+		if err := l.f.Sync(); err != nil {
+			return fmt.Errorf("audit: sync log: %w", err)
+		}
+		return nil
+	}
+	l.dirty = true
+	return nil
+}
+
+// Sync forces every appended event to stable storage.
+func (l *Log) Sync() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.syncLocked()
+}
+
+func (l *Log) syncLocked() error {
+	if l.closed || !l.dirty {
+		return nil
+	}
+	if err := l.f.Sync(); err != nil {
+		return err
+	}
+	l.dirty = false
+	return nil
+}
+
+func (l *Log) syncLoop() {
+	defer close(l.done)
+	t := time.NewTicker(l.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			if err := l.syncLocked(); err != nil {
+				l.synErr = err
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+// Close syncs and closes the file. Appends after Close fail.
+func (l *Log) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	err := l.syncLocked()
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	l.closed = true
+	l.mu.Unlock()
+	if l.stop != nil {
+		close(l.stop)
+		<-l.done
+	}
+	return err
+}
+
+// maxLine bounds one event line when reading (key policies can be 128 KiB).
+const maxLine = 4 << 20
+
+// Read returns the events in the file at path, oldest first, for which
+// filter returns true (all events if filter is nil). A final line without a
+// newline (an append cut short by a crash) is ignored.
+func Read(path string, filter func(Event) bool) ([]Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	defer f.Close()
+	return readEvents(f, filter)
+}
+
+func readEvents(r io.Reader, filter func(Event) bool) ([]Event, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var out []Event
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			var long []byte
+			long, err = readLong(br, line)
+			line = long
+		}
+		if errors.Is(err, io.EOF) {
+			return out, nil // a torn last line is not an event
+		}
+		if err != nil {
+			return out, fmt.Errorf("audit: read line %d: %w", n, err)
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var ev Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return out, fmt.Errorf("audit: line %d: %w", n, err)
+		}
+		if filter == nil || filter(ev) {
+			out = append(out, ev)
+		}
+	}
+}
+
+func readLong(br *bufio.Reader, first []byte) ([]byte, error) {
+	buf := append([]byte(nil), first...)
+	for {
+		more, err := br.ReadSlice('\n')
+		buf = append(buf, more...)
+		if len(buf) > maxLine {
+			return nil, errors.New("event line too long")
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return buf, err
+		}
+	}
+}

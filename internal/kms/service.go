@@ -1,0 +1,393 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// Config configures a Service.
+type Config struct {
+	Meta    meta.Store
+	RootKey []byte // 32 bytes; the material KEK is derived from it
+	Region  string // default us-east-1
+	Now     func() time.Time
+	Audit   *audit.Log // nil: no audit trail (tests only)
+	Logger  *slog.Logger
+}
+
+// Caller is who a KMS operation runs for, and how the request reached KMS.
+// AccountID (12 digits) and ARN are required; the rest feeds the audit
+// event. When S3 calls on a user's behalf for SSE-KMS it passes the user's
+// identity with InvokedBy "s3.amazonaws.com" and ViaService
+// "s3.<region>.amazonaws.com".
+type Caller struct {
+	AccountID   string
+	ARN         string
+	AccessKeyID string
+	PrincipalID string
+	Type        string // CloudTrail userIdentity.type; derived from ARN if empty
+	InvokedBy   string
+	ViaService  string
+	SourceIP    string
+	UserAgent   string
+	RequestID   string
+}
+
+// Service is the built-in KMS. It is safe for concurrent use.
+type Service struct {
+	meta   meta.Store
+	kek    []byte
+	region string
+	now    func() time.Time
+	audit  *audit.Log
+	log    *slog.Logger
+	calls  atomic.Int64
+}
+
+// New returns a Service on cfg.Meta.
+func New(cfg Config) (*Service, error) {
+	if cfg.Meta == nil {
+		return nil, errors.New("kms: no metadata store")
+	}
+	if len(cfg.RootKey) != sse.RootKeySize {
+		return nil, fmt.Errorf("kms: root key must be %d bytes", sse.RootKeySize)
+	}
+	s := &Service{
+		meta:   cfg.Meta,
+		kek:    sse.DeriveKey(cfg.RootKey, materialKEKPurpose),
+		region: cfg.Region,
+		now:    cfg.Now,
+		audit:  cfg.Audit,
+		log:    cfg.Logger,
+	}
+	if s.region == "" {
+		s.region = "us-east-1"
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s, nil
+}
+
+// Region is the region in the service's ARNs.
+func (s *Service) Region() string { return s.region }
+
+// CallCount is the number of cryptographic operations (Encrypt, Decrypt,
+// GenerateDataKey*, ReEncrypt) requested so far, successful or not.
+func (s *Service) CallCount() int64 { return s.calls.Load() }
+
+func (s *Service) clock() time.Time { return s.now().UTC() }
+
+// op is one KMS operation in progress: it collects the audit event.
+type op struct {
+	s  *Service
+	c  Caller
+	ev audit.Event
+}
+
+// run executes fn as operation name for c and records its audit event,
+// successful or not. Every error it returns is an *Error; if the event
+// cannot be written, the operation fails (and its result is withheld) with
+// KMSInternalException, so no KMS use goes unrecorded.
+func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly bool, fn func(o *op) (T, error)) (T, error) {
+	o := s.begin(c, name, readOnly)
+	var out T
+	var err error
+	if !validAccount(c.AccountID) || c.ARN == "" {
+		err = internalError(errors.New("kms: caller has no valid account id or ARN"))
+	} else if cerr := ctx.Err(); cerr != nil {
+		err = internalError(cerr)
+	} else {
+		out, err = fn(o)
+	}
+	if err = o.finish(err); err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+func (s *Service) begin(c Caller, name string, readOnly bool) *op {
+	ui := audit.UserIdentity{Type: c.Type, PrincipalID: c.PrincipalID, ARN: c.ARN,
+		AccountID: c.AccountID, AccessKeyID: c.AccessKeyID, InvokedBy: c.InvokedBy}
+	if ui.Type == "" {
+		ui.Type = identityType(c.ARN)
+	}
+	src, ua := c.SourceIP, c.UserAgent
+	if c.InvokedBy != "" {
+		if src == "" {
+			src = c.InvokedBy
+		}
+		if ua == "" {
+			ua = c.InvokedBy
+		}
+	}
+	return &op{s: s, c: c, ev: audit.Event{
+		UserIdentity: ui, EventSource: "kms.amazonaws.com", EventName: name,
+		AWSRegion: s.region, SourceIPAddress: src, UserAgent: ua,
+		RequestParameters: map[string]any{}, RequestID: c.RequestID, ReadOnly: readOnly,
+		ManagementEvent: true, RecipientAccountID: c.AccountID, EventCategory: "Management",
+	}}
+}
+
+func identityType(arn string) string {
+	switch {
+	case strings.HasSuffix(arn, ":root"):
+		return "Root"
+	case strings.Contains(arn, ":user/"):
+		return "IAMUser"
+	case strings.Contains(arn, ":assumed-role/"):
+		return "AssumedRole"
+	}
+	return "Unknown"
+}
+
+// param records a request parameter. Callers must never pass plaintext,
+// ciphertext or key material.
+func (o *op) param(k string, v any) { o.ev.RequestParameters[k] = v }
+
+func (o *op) response(k string, v any) {
+	if o.ev.ResponseElements == nil {
+		o.ev.ResponseElements = map[string]any{}
+	}
+	o.ev.ResponseElements[k] = v
+}
+
+func (o *op) extra(k string, v any) {
+	if o.ev.AdditionalEventData == nil {
+		o.ev.AdditionalEventData = map[string]any{}
+	}
+	o.ev.AdditionalEventData[k] = v
+}
+
+// resource records a key the operation touched.
+func (o *op) resource(rec *keyRecord) {
+	arn := KeyARN(o.s.region, rec.Account, rec.ID)
+	for _, r := range o.ev.Resources {
+		if r.ARN == arn {
+			return
+		}
+	}
+	o.ev.Resources = append(o.ev.Resources, audit.Resource{ARN: arn, AccountID: rec.Account, Type: "AWS::KMS::Key"})
+	if len(o.ev.Resources) == 1 {
+		o.ev.RecipientAccountID = rec.Account
+	}
+}
+
+func (o *op) finish(err error) error {
+	e := asError(err)
+	if e != nil {
+		o.ev.ErrorCode, o.ev.ErrorMessage = e.Type, e.Message
+		if e.Type == KMSInternalException {
+			o.s.log.Error("kms: internal error", "op", o.ev.EventName, "request", o.c.RequestID, "err", e.cause)
+		}
+	}
+	o.ev.EventTime = o.s.clock()
+	if aerr := o.s.audit.Append(o.ev); aerr != nil {
+		o.s.log.Error("kms: audit event not written; failing the operation", "op", o.ev.EventName, "err", aerr)
+		if e == nil {
+			e = internalError(aerr)
+		}
+	}
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// serviceEvent records something KMS did on its own (automatic rotation,
+// deletion after the waiting period), as CloudTrail's AwsServiceEvent.
+func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any) {
+	ev := audit.Event{
+		UserIdentity: audit.UserIdentity{Type: "AWSService", AccountID: rec.Account, InvokedBy: "kms.amazonaws.com"},
+		EventTime:    s.clock(), EventSource: "kms.amazonaws.com", EventName: name, AWSRegion: s.region,
+		SourceIPAddress: "kms.amazonaws.com", UserAgent: "kms.amazonaws.com",
+		AdditionalEventData: extra, EventType: "AwsServiceEvent", ManagementEvent: true,
+		Resources:          []audit.Resource{{ARN: KeyARN(s.region, rec.Account, rec.ID), AccountID: rec.Account, Type: "AWS::KMS::Key"}},
+		RecipientAccountID: rec.Account, EventCategory: "Management",
+	}
+	if err := s.audit.Append(ev); err != nil {
+		s.log.Error("kms: audit event not written", "op", name, "err", err)
+	}
+}
+
+// findKey resolves a KeyId parameter to a live key of the caller's account.
+// It materializes alias/aws/s3 on first use and deletes a key whose waiting
+// period is over (reporting it as not found). action names the permission
+// for AccessDeniedException.
+func (s *Service) findKey(ctx context.Context, o *op, id string, allowAlias bool, action string) (*keyRecord, error) {
+	ref, err := s.parseKeyRef(o.c, id, allowAlias)
+	if err != nil {
+		return nil, err
+	}
+	// Until key policies are evaluated, a key serves its own account only:
+	// that is what the default key policy grants.
+	if ref.account != o.c.AccountID {
+		arn := KeyARN(s.region, ref.account, ref.keyID)
+		if ref.alias != "" {
+			arn = AliasARN(s.region, ref.account, ref.alias)
+		}
+		return nil, errAccessDenied(o.c, action, arn)
+	}
+	var rec *keyRecord
+	err = s.meta.View(ctx, func(tx meta.Tx) error {
+		var err error
+		rec, err = resolve(tx, ref)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if rec == nil && ref.alias == managedAliasS3 {
+		if rec, err = s.materializeManaged(ctx, ref.account); err != nil {
+			return nil, err
+		}
+	}
+	if rec == nil {
+		return nil, s.notFound(ref)
+	}
+	if rec.deletionDue(s.clock()) {
+		if err := s.reap(ctx, rec.ID); err != nil {
+			return nil, err
+		}
+		return nil, s.notFound(ref)
+	}
+	o.resource(rec)
+	return rec, nil
+}
+
+func resolve(tx meta.Tx, ref keyRef) (*keyRecord, error) {
+	id := ref.keyID
+	if ref.alias != "" {
+		a, err := getAlias(tx, ref.account, ref.alias)
+		if err != nil || a == nil {
+			return nil, err
+		}
+		id = a.KeyID
+	}
+	rec, err := getKeyRecord(tx, id)
+	if err != nil || rec == nil || rec.Account != ref.account {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// updateKey applies fn to the current record of a customer managed key
+// (named by key id or ARN) in one transaction and stores the result. fn may
+// run more than once and must only modify rec.
+func (s *Service) updateKey(ctx context.Context, o *op, id, action string, fn func(rec *keyRecord, now time.Time) error) (*keyRecord, error) {
+	rec, err := s.findKey(ctx, o, id, false, action)
+	if err != nil {
+		return nil, err
+	}
+	arn := KeyARN(s.region, rec.Account, rec.ID)
+	if rec.Manager == KeyManagerAWS {
+		return nil, errAccessDenied(o.c, action, arn)
+	}
+	now := s.clock()
+	var out *keyRecord
+	err = s.meta.Update(ctx, func(tx meta.Tx) error {
+		cur, err := getKeyRecord(tx, rec.ID)
+		if err != nil {
+			return err
+		}
+		if cur == nil || cur.deletionDue(now) {
+			return errKeyNotFound(arn)
+		}
+		if err := fn(cur, now); err != nil {
+			return err
+		}
+		out = cur
+		return putKeyRecord(tx, cur)
+	})
+	return out, err
+}
+
+// reap deletes key id if its deletion date has passed.
+func (s *Service) reap(ctx context.Context, id string) error {
+	now := s.clock()
+	var gone *keyRecord
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		gone = nil
+		rec, err := getKeyRecord(tx, id)
+		if err != nil || rec == nil || !rec.deletionDue(now) {
+			return err
+		}
+		gone = rec
+		return deleteKeyRecord(tx, rec)
+	})
+	if err == nil && gone != nil {
+		s.log.Info("kms: deleted key after its waiting period", "key", KeyARN(s.region, gone.Account, gone.ID))
+		s.serviceEvent("DeleteKey", gone, nil)
+	}
+	return err
+}
+
+// DeleteDue deletes every key whose deletion date has passed, with its
+// aliases, and returns how many it deleted. Keys are also deleted lazily
+// when next accessed; call this periodically so unused keys go too.
+func (s *Service) DeleteDue(ctx context.Context) (int, error) {
+	due, err := s.scanKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.deletionDue(now) })
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range due {
+		if err := s.reap(ctx, id); err != nil {
+			return 0, fmt.Errorf("kms: delete due key %s: %w", id, err)
+		}
+	}
+	return len(due), nil
+}
+
+// scanKeys returns the ids of all keys (every account) matching pred.
+func (s *Service) scanKeys(ctx context.Context, pred func(*keyRecord, time.Time) bool) ([]string, error) {
+	now := s.clock()
+	var ids []string
+	err := s.meta.View(ctx, func(tx meta.Tx) error {
+		ids = nil
+		c := tx.Cursor(meta.TableKMSKeys)
+		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
+			var r keyRecord
+			if err := meta.Decode(v, &r); err != nil {
+				return fmt.Errorf("decode kms key %s: %w", k, err)
+			}
+			if pred(&r, now) {
+				ids = append(ids, r.ID)
+			}
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// RunMaintenance calls RotateDue and DeleteDue every interval until ctx is
+// done, logging failures.
+func (s *Service) RunMaintenance(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.RotateDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("kms: rotating due keys", "err", err)
+		}
+		if _, err := s.DeleteDue(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("kms: deleting due keys", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
