@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -16,6 +20,7 @@ import (
 
 func newServerCmd() *cobra.Command {
 	cfg := server.Config{}
+	var debugListen string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the S3 server on a data directory",
@@ -34,6 +39,14 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 				return err
 			}
 			printBanner(cmd, s)
+			if debugListen != "" {
+				addr, err := startDebug(debugListen, cfg.Logger)
+				if err != nil {
+					s.Shutdown(context.Background())
+					return fmt.Errorf("debug listener: %w", err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Debug endpoints (pprof) at http://%s/debug/pprof/\n", addr)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			select {
@@ -54,7 +67,33 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	f.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data dir")
+	f.BoolVar(&cfg.AllowInsecureSSEC, "allow-insecure-sse-c", false, "accept SSE-C keys over plain HTTP (local testing only: keys cross the network in clear)")
+	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
+}
+
+// startDebug serves the pprof handlers, and nothing else, on their own
+// listener and mux, never on the S3 port: profiles are unauthenticated and
+// reveal memory contents (heap profiles) and timing. It returns the address
+// it listens on.
+func startDebug(addr string, log *slog.Logger) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("debug listener stopped", "err", err)
+		}
+	}()
+	return ln.Addr().String(), nil
 }
 
 func waitChan(s *server.Server) <-chan error {

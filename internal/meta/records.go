@@ -76,6 +76,9 @@ type Encryption struct {
 	// KMSKeyARN is the KMS key protecting SealedKey (SSE-KMS, DSSE).
 	KMSKeyARN        string `json:"kmsKeyArn,omitempty"`
 	BucketKeyEnabled bool   `json:"bucketKey,omitempty"`
+	// BucketKeyBlob is the KMS ciphertext of the S3 Bucket Key that seals
+	// SealedKey when BucketKeyEnabled (encryption context: the bucket ARN).
+	BucketKeyBlob []byte `json:"bucketKeyBlob,omitempty"`
 	// Context is the user-supplied encryption context (JSON object), without
 	// the aws:s3:arn entry S3 adds itself.
 	Context string `json:"context,omitempty"`

@@ -12,6 +12,9 @@ import (
 // CopySource names the source of CopyObject and UploadPartCopy.
 type CopySource struct {
 	Bucket, Key, VersionID string
+	// Access unseals the source's data key (its CustomerKey is the
+	// x-amz-copy-source-…-customer-key).
+	Access KeyAccess
 	// Check validates the source version (copy-source-if-* conditions)
 	// before any data is read.
 	Check func(*meta.ObjectVersion) error
@@ -28,7 +31,8 @@ type CopyInput struct {
 	StorageClass      string
 	ChecksumAlgorithm checksum.Algorithm
 	SSE               SSERequest
-	SSEGiven          bool // the request named an encryption explicitly
+	SSEGiven          bool      // the request named an encryption explicitly
+	Access            KeyAccess // for the destination
 	Owner             string
 	Cond              WriteConditions
 }
@@ -70,10 +74,15 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 		!in.ReplaceMetadata && in.StorageClass == "" && !in.SSEGiven && in.ChecksumAlgorithm == "" {
 		return nil, nil, s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
-	if _, err := s.Bucket(ctx, in.Bucket); err != nil {
+	b, err := s.Bucket(ctx, in.Bucket)
+	if err != nil {
 		return nil, nil, err
 	}
-	r, err := s.Open(ctx, src, 0, src.Size)
+	req, err := resolveSSE(in.SSE, b, in.Key, in.Access, "s3:PutObject")
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.Open(ctx, src, 0, src.Size, in.Source.Access)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,11 +91,11 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 	if alg == "" && src.Checksum != nil {
 		alg = checksum.Algorithm(src.Checksum.Algorithm)
 	}
-	dek, enc, err := s.newDataKey(ctx, in.SSE, in.Bucket, in.Key)
+	keys, enc, err := s.newDataKey(ctx, req, in.Bucket, in.Key, in.Access)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := s.store(ctx, r, src.Size, MaxPutSize, dek, ChecksumInput{Algorithm: alg}, nil)
+	st, err := s.store(ctx, r, src.Size, MaxPutSize, keys, ChecksumInput{Algorithm: alg}, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,6 +129,7 @@ type PartCopyInput struct {
 	Source                CopySource
 	Bucket, Key, UploadID string
 	Number                int
+	Access                KeyAccess // for the destination upload
 	// Offset and Length select x-amz-copy-source-range; Length -1 copies the
 	// whole source.
 	Offset, Length int64
@@ -145,12 +155,12 @@ func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*meta.U
 	if _, err := s.Upload(ctx, in.Bucket, in.Key, in.UploadID); err != nil {
 		return nil, nil, err
 	}
-	r, err := s.Open(ctx, src, off, n)
+	r, err := s.Open(ctx, src, off, n, in.Source.Access)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer r.Close()
-	p, _, err := s.UploadPart(ctx, PartInput{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, Number: in.Number, Body: io.Reader(r), Size: n})
+	p, _, err := s.UploadPart(ctx, PartInput{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, Number: in.Number, Body: io.Reader(r), Size: n, Access: in.Access})
 	return p, src, err
 }
 

@@ -2,6 +2,7 @@ package object
 
 import (
 	"context"
+	"crypto/sha256"
 	"strconv"
 
 	"github.com/kurastore/kura/internal/meta"
@@ -10,7 +11,7 @@ import (
 )
 
 // SSERequest is the server-side encryption a write asks for. The zero value
-// means "the bucket default", which is SSE-S3.
+// means "the bucket default".
 type SSERequest struct {
 	Type meta.SSEType
 	// KMSKeyID is the key as the request named it (id, ARN, alias name or
@@ -39,35 +40,191 @@ func partKey(dek []byte, n int) []byte {
 	return sse.DeriveKey(dek, "kura part "+strconv.Itoa(n))
 }
 
-// newDataKey creates a data key for a new object version or upload and
-// seals it as req asks.
-func (s *Service) newDataKey(ctx context.Context, req SSERequest, bucket, key string) ([]byte, meta.Encryption, error) {
-	switch req.Type {
-	case meta.SSENone, meta.SSES3:
-	default:
-		return nil, meta.Encryption{}, s3err.NotImplemented.WithMessage("Server-side encryption %s is not implemented yet.", req.Type)
+// forPart derives the keys of part n of a multipart object.
+func (k dataKeys) forPart(n int) dataKeys {
+	out := dataKeys{DEK: partKey(k.DEK, n)}
+	if k.DEK2 != nil {
+		out.DEK2 = partKey(k.DEK2, n)
 	}
-	dek, err := sse.NewDEK()
-	if err != nil {
-		return nil, meta.Encryption{}, err
-	}
-	sealed, err := s.keys.Seal(dek, sealAAD(bucket, key))
-	if err != nil {
-		return nil, meta.Encryption{}, err
-	}
-	return dek, meta.Encryption{Type: meta.SSES3, SealedKey: sealed}, nil
+	return out
 }
 
-// dataKey unseals the data key of an object version or upload.
-func (s *Service) dataKey(ctx context.Context, enc meta.Encryption, bucket, key string) ([]byte, error) {
+// resolveSSE applies the bucket's default encryption to a write and
+// enforces its blocked encryption types.
+func resolveSSE(req SSERequest, b *meta.Bucket, key string, acc KeyAccess, action string) (SSERequest, error) {
+	def := b.Encryption
+	if def.Blocks(req.Type) {
+		return req, s3err.AccessDenied.WithMessage("User: %s is not authorized to perform: %s on resource: \"%s\" because this bucket has blocked upload requests that specify Server Side Encryption with Customer provided keys (SSE-C). Please specify a different server-side encryption type",
+			acc.Caller.ARN, action, objectARN(b.Name, key))
+	}
+	if req.Type == meta.SSENone {
+		if def == nil {
+			return SSERequest{Type: meta.SSES3}, nil
+		}
+		req.Type, req.KMSKeyID = def.Algorithm, def.KMSMasterKeyID
+	}
+	if req.BucketKey == nil && def != nil {
+		req.BucketKey = &def.BucketKeyEnabled
+	}
+	return req, nil
+}
+
+// newDataKey creates the data key(s) of a new object version or upload of
+// bucket/key and seals them as req asks.
+func (s *Service) newDataKey(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess) (dataKeys, meta.Encryption, error) {
+	dek, err := sse.NewDEK()
+	if err != nil {
+		return dataKeys{}, meta.Encryption{}, internal(err)
+	}
+	switch req.Type {
+	case meta.SSENone, meta.SSES3:
+		sealed, err := s.keys.Seal(dek, sealAAD(bucket, key))
+		return dataKeys{DEK: dek}, meta.Encryption{Type: meta.SSES3, SealedKey: sealed}, internal(err)
+	case meta.SSEC:
+		sealed, err := sse.SealWithKey(customerKEK(req.CustomerKey), dek, sealAAD(bucket, key))
+		salt := randomBytes(16)
+		return dataKeys{DEK: dek}, meta.Encryption{Type: meta.SSEC, SealedKey: sealed, CustomerKeyMD5: req.CustomerKeyMD5,
+			CustomerKeySalt: salt, CustomerKeyHMAC: customerKeyHMAC(salt, req.CustomerKey)}, internal(err)
+	case meta.SSEKMS:
+		if req.BucketKey != nil && *req.BucketKey {
+			return s.newBucketKeyed(ctx, req, bucket, key, acc, dek)
+		}
+		return s.newKMSKey(ctx, req, bucket, key, acc)
+	case meta.SSEDSSE:
+		outer, enc, err := s.newKMSKey(ctx, req, bucket, key, acc)
+		if err != nil {
+			return dataKeys{}, enc, err
+		}
+		inner, enc2, err := s.newKMSKey(ctx, req, bucket, key, acc)
+		if err != nil {
+			return dataKeys{}, enc, err
+		}
+		enc.Type, enc.SealedKey2 = meta.SSEDSSE, enc2.SealedKey
+		return dataKeys{DEK: outer.DEK, DEK2: inner.DEK}, enc, nil
+	}
+	return dataKeys{}, meta.Encryption{}, s3err.InvalidArgument.WithMessage("The encryption method specified is not supported")
+}
+
+// newKMSKey asks KMS for a data key bound to the object's ARN.
+func (s *Service) newKMSKey(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess) (dataKeys, meta.Encryption, error) {
+	if s.kms == nil {
+		return dataKeys{}, meta.Encryption{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
+	}
+	encCtx, err := kmsContext(req.Context, objectARN(bucket, key))
+	if err != nil {
+		return dataKeys{}, meta.Encryption{}, internal(err)
+	}
+	plain, blob, arn, err := s.kms.GenerateDataKey(ctx, s.viaS3(acc.Caller), kmsKeyID(req.KMSKeyID), encCtx, 32)
+	if err != nil {
+		return dataKeys{}, meta.Encryption{}, kmsError(err)
+	}
+	return dataKeys{DEK: plain}, meta.Encryption{Type: meta.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: req.Context}, nil
+}
+
+// kmsKeyID is the key S3 uses when a request names none: the AWS managed
+// key aws/s3 of the caller's account.
+func kmsKeyID(id string) string {
+	if id == "" {
+		return "alias/aws/s3"
+	}
+	return id
+}
+
+// newBucketKeyed seals a fresh DEK under the S3 Bucket Key for (bucket,
+// KMS key, requester), fetching one from KMS only when none is cached.
+func (s *Service) newBucketKeyed(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess, dek []byte) (dataKeys, meta.Encryption, error) {
+	if s.kms == nil {
+		return dataKeys{}, meta.Encryption{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
+	}
+	cacheKey := "w\x00" + bucket + "\x00" + req.KMSKeyID + "\x00" + acc.Caller.ARN
+	bk, ok := s.bucketKeys.get(cacheKey, s.now())
+	if !ok {
+		encCtx := map[string]string{"aws:s3:arn": bucketARN(bucket)}
+		plain, blob, arn, err := s.kms.GenerateDataKey(ctx, s.viaS3(acc.Caller), kmsKeyID(req.KMSKeyID), encCtx, 32)
+		if err != nil {
+			return dataKeys{}, meta.Encryption{}, kmsError(err)
+		}
+		bk = bucketKey{plain: plain, blob: blob, keyARN: arn, expires: s.now().Add(bucketKeyTTL)}
+		s.bucketKeys.put(cacheKey, bk)
+		s.bucketKeys.put(readCacheKey(blob), bk)
+	}
+	sealed, err := sse.SealWithKey(bucketKEK(bk.plain), dek, sealAAD(bucket, key))
+	if err != nil {
+		return dataKeys{}, meta.Encryption{}, internal(err)
+	}
+	return dataKeys{DEK: dek}, meta.Encryption{Type: meta.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN,
+		BucketKeyEnabled: true, BucketKeyBlob: bk.blob, Context: req.Context}, nil
+}
+
+func bucketKEK(plain []byte) []byte { return sse.DeriveKey(plain, "kura bucket key kek v1") }
+
+func readCacheKey(blob []byte) string {
+	h := sha256.Sum256(blob)
+	return "r\x00" + string(h[:])
+}
+
+// dataKey unseals the data key(s) of an object version or upload of
+// bucket/key. SSE-C needs acc.CustomerKey (checked with CheckCustomerKey
+// first); SSE-KMS and DSSE-KMS ask KMS as acc.Caller.
+func (s *Service) dataKey(ctx context.Context, enc meta.Encryption, bucket, key string, acc KeyAccess) (dataKeys, error) {
+	aad := sealAAD(bucket, key)
 	switch enc.Type {
 	case meta.SSES3:
-		dek, err := s.keys.Open(enc.SealedKey, sealAAD(bucket, key))
+		dek, err := s.keys.Open(enc.SealedKey, aad)
 		if err != nil {
-			return nil, s3err.InternalError.Wrap(err)
+			return dataKeys{}, s3err.InternalError.Wrap(err)
 		}
-		return dek, nil
-	default:
-		return nil, s3err.NotImplemented.WithMessage("Server-side encryption %s is not implemented yet.", enc.Type)
+		return dataKeys{DEK: dek}, nil
+	case meta.SSEC:
+		if err := CheckCustomerKey(enc, acc.CustomerKey); err != nil {
+			return dataKeys{}, err
+		}
+		dek, err := sse.OpenWithKey(customerKEK(acc.CustomerKey), enc.SealedKey, aad)
+		if err != nil {
+			return dataKeys{}, s3err.AccessDenied.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.")
+		}
+		return dataKeys{DEK: dek}, nil
+	case meta.SSEKMS, meta.SSEDSSE:
+		if s.kms == nil {
+			return dataKeys{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
+		}
+		if enc.BucketKeyEnabled {
+			return s.openBucketKeyed(ctx, enc, bucket, aad, acc)
+		}
+		encCtx, err := kmsContext(enc.Context, objectARN(bucket, key))
+		if err != nil {
+			return dataKeys{}, internal(err)
+		}
+		var keys dataKeys
+		if keys.DEK, _, err = s.kms.Decrypt(ctx, s.viaS3(acc.Caller), enc.SealedKey, encCtx); err != nil {
+			return dataKeys{}, kmsError(err)
+		}
+		if enc.Type == meta.SSEDSSE {
+			if keys.DEK2, _, err = s.kms.Decrypt(ctx, s.viaS3(acc.Caller), enc.SealedKey2, encCtx); err != nil {
+				return dataKeys{}, kmsError(err)
+			}
+		}
+		return keys, nil
 	}
+	return dataKeys{}, s3err.InternalError.WithMessage("unknown encryption type %q", enc.Type)
+}
+
+// openBucketKeyed unseals a DEK sealed under an S3 Bucket Key, asking KMS
+// for the bucket key only when it is not cached.
+func (s *Service) openBucketKeyed(ctx context.Context, enc meta.Encryption, bucket string, aad []byte, acc KeyAccess) (dataKeys, error) {
+	ck := readCacheKey(enc.BucketKeyBlob)
+	bk, ok := s.bucketKeys.get(ck, s.now())
+	if !ok {
+		plain, arn, err := s.kms.Decrypt(ctx, s.viaS3(acc.Caller), enc.BucketKeyBlob, map[string]string{"aws:s3:arn": bucketARN(bucket)})
+		if err != nil {
+			return dataKeys{}, kmsError(err)
+		}
+		bk = bucketKey{plain: plain, blob: enc.BucketKeyBlob, keyARN: arn, expires: s.now().Add(bucketKeyTTL)}
+		s.bucketKeys.put(ck, bk)
+	}
+	dek, err := sse.OpenWithKey(bucketKEK(bk.plain), enc.SealedKey, aad)
+	if err != nil {
+		return dataKeys{}, s3err.InternalError.Wrap(err)
+	}
+	return dataKeys{DEK: dek}, nil
 }

@@ -14,24 +14,24 @@ import (
 
 // Open returns the plaintext bytes [off, off+n) of an object version. Only
 // the chunks covering the range are read and decrypted.
-func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion, off, n int64) (io.ReadCloser, error) {
+func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion, off, n int64, acc KeyAccess) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off+n > v.Size {
 		return nil, s3err.InvalidRange
 	}
-	dek, err := s.dataKey(ctx, v.Encryption, v.Bucket, v.Key)
+	keys, err := s.dataKey(ctx, v.Encryption, v.Bucket, v.Key, acc)
 	if err != nil {
 		return nil, err
 	}
 	if v.BlobID != "" {
-		return s.openBlob(ctx, v.BlobID, v.Size, dek, off, n)
+		return s.openBlob(ctx, v.BlobID, v.Size, keys, off, n)
 	}
-	return &partsReader{s: s, ctx: ctx, parts: v.Parts, dek: dek, off: off, remaining: n}, nil
+	return &partsReader{s: s, ctx: ctx, parts: v.Parts, keys: keys, off: off, remaining: n}, nil
 }
 
 // openBlob opens the plaintext range [off, off+n) of one blob holding size
 // plaintext bytes. The blob's expected length comes from metadata, not from
 // the blob store, so a truncated or extended blob fails authentication.
-func (s *Service) openBlob(ctx context.Context, id string, size int64, dek []byte, off, n int64) (io.ReadCloser, error) {
+func (s *Service) openBlob(ctx context.Context, id string, size int64, keys dataKeys, off, n int64) (io.ReadCloser, error) {
 	r, err := s.blobs.Open(ctx, id)
 	if errors.Is(err, blob.ErrNotFound) {
 		// The version was deleted between reading its metadata and now.
@@ -40,7 +40,23 @@ func (s *Service) openBlob(ctx context.Context, id string, size int64, dek []byt
 	if err != nil {
 		return nil, internal(err)
 	}
-	pr, err := sse.DecryptRange(r, sse.EncryptedSize(size), dek, off, n)
+	var src io.ReaderAt = r
+	blobSize := sse.EncryptedSize(size)
+	if keys.DEK2 != nil {
+		// DSSE-KMS: the outer layer (DEK) wraps the inner blob (DEK2).
+		src = &layer{r: r, size: sse.EncryptedSize(blobSize), dek: keys.DEK}
+		blobSize = sse.EncryptedSize(size)
+		pr, err := sse.DecryptRange(src, blobSize, keys.DEK2, off, n)
+		if err != nil {
+			r.Close()
+			return nil, s3err.InternalError.Wrap(err)
+		}
+		return struct {
+			io.Reader
+			io.Closer
+		}{authErrors{pr}, r}, nil
+	}
+	pr, err := sse.DecryptRange(src, blobSize, keys.DEK, off, n)
 	if err != nil {
 		r.Close()
 		return nil, s3err.InternalError.Wrap(err)
@@ -69,7 +85,7 @@ type partsReader struct {
 	s         *Service
 	ctx       context.Context
 	parts     []meta.Part
-	dek       []byte
+	keys      dataKeys
 	off       int64 // offset of the next byte within the whole object
 	remaining int64
 	cur       io.ReadCloser
@@ -110,7 +126,7 @@ func (p *partsReader) next() error {
 		if p.off < start+part.Size {
 			within := p.off - start
 			n := min(part.Size-within, p.remaining)
-			r, err := p.s.openBlob(p.ctx, part.BlobID, part.Size, partKey(p.dek, part.Number), within, n)
+			r, err := p.s.openBlob(p.ctx, part.BlobID, part.Size, p.keys.forPart(part.Number), within, n)
 			if err != nil {
 				return err
 			}
@@ -150,3 +166,28 @@ func PartRange(v *meta.ObjectVersion, n int) (off, size int64, err error) {
 
 func itoa(n int) string     { return strconv.Itoa(n) }
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// layer presents the plaintext of an encrypted blob as an io.ReaderAt, so a
+// second encryption layer inside it can be range-read (DSSE-KMS).
+type layer struct {
+	r    io.ReaderAt
+	size int64 // size of the outer blob
+	dek  []byte
+}
+
+func (l *layer) ReadAt(p []byte, off int64) (int, error) {
+	plain, _ := sse.PlaintextSize(l.size)
+	if off >= plain {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), plain-off)
+	r, err := sse.DecryptRange(l.r, l.size, l.dek, off, n)
+	if err != nil {
+		return 0, err
+	}
+	got, err := io.ReadFull(r, p[:n])
+	if err == nil && n < int64(len(p)) {
+		err = io.EOF
+	}
+	return got, err
+}

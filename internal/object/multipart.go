@@ -25,6 +25,7 @@ type UploadInput struct {
 	ChecksumAlgorithm checksum.Algorithm
 	ChecksumType      string
 	SSE               SSERequest
+	Access            KeyAccess
 	Owner             string
 }
 
@@ -51,7 +52,15 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Uploa
 	case in.ChecksumType != "" && in.ChecksumType != checksum.FullObject && in.ChecksumType != checksum.Composite:
 		return nil, s3err.InvalidRequest.WithMessage("Value for x-amz-checksum-type header is invalid.")
 	}
-	_, enc, err := s.newDataKey(ctx, in.SSE, in.Bucket, in.Key)
+	b, err := s.Bucket(ctx, in.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	req, err := resolveSSE(in.SSE, b, in.Key, in.Access, "s3:PutObject")
+	if err != nil {
+		return nil, err
+	}
+	_, enc, err := s.newDataKey(ctx, req, in.Bucket, in.Key, in.Access)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +115,7 @@ type PartInput struct {
 	Size                  int64
 	Checksum              ChecksumInput
 	ContentMD5            []byte
+	Access                KeyAccess
 }
 
 // UploadPart stores one part of an upload, replacing an earlier part with
@@ -129,7 +139,10 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPar
 	if ck.Algorithm == "" {
 		ck.Algorithm = checksum.Algorithm(u.ChecksumAlgorithm)
 	}
-	dek, err := s.dataKey(ctx, u.Encryption, u.Bucket, u.Key)
+	if err := checkPartCustomerKey(u.Encryption, in.Access.CustomerKey); err != nil {
+		return nil, nil, err
+	}
+	keys, err := s.dataKey(ctx, u.Encryption, u.Bucket, u.Key, in.Access)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -138,7 +151,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPar
 	if ck.Algorithm != "" && ck.Algorithm != checksum.CRC64NVME {
 		body = io.TeeReader(body, crc)
 	}
-	st, err := s.store(ctx, body, in.Size, MaxPutSize, partKey(dek, in.Number), ck, in.ContentMD5)
+	st, err := s.store(ctx, body, in.Size, MaxPutSize, keys.forPart(in.Number), ck, in.ContentMD5)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,6 +189,20 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPar
 		return nil, nil, internal(err)
 	}
 	return p, u, nil
+}
+
+// checkPartCustomerKey applies S3's SSE-C rules for parts: every part of
+// an SSE-C upload carries the upload's key, and no other upload's part does.
+func checkPartCustomerKey(enc meta.Encryption, key []byte) error {
+	switch {
+	case enc.Type == meta.SSEC && key == nil:
+		return s3err.InvalidRequest.WithMessage("The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.")
+	case enc.Type != meta.SSEC && key != nil:
+		return s3err.InvalidRequest.WithMessage("The multipart upload initiate did not request encryption. Subsequent part requests must not include encryption parameters.")
+	case enc.Type == meta.SSEC && CheckCustomerKey(enc, key) != nil:
+		return s3err.InvalidRequest.WithMessage("The provided encryption parameters did not match the ones used originally.")
+	}
+	return nil
 }
 
 // partsOf returns an upload's parts in part-number order.

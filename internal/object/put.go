@@ -37,6 +37,7 @@ type PutInput struct {
 	Checksum     ChecksumInput
 	ContentMD5   []byte // decoded Content-MD5, nil when absent
 	SSE          SSERequest
+	Access       KeyAccess
 	Owner        string
 	Cond         WriteConditions
 }
@@ -72,14 +73,14 @@ type stored struct {
 // store streams body, encrypted under dek, into a new blob, computing the
 // MD5 and checksum and verifying what the client declared. On any error no
 // blob is left behind.
-func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, dek []byte, ck ChecksumInput, contentMD5 []byte) (*stored, error) {
+func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys dataKeys, ck ChecksumInput, contentMD5 []byte) (*stored, error) {
 	alg := ck.Algorithm
 	if alg == "" {
 		alg = checksum.CRC64NVME
 	}
 	h := checksum.NewHashes(alg, true)
 	counted := &countingReader{r: io.TeeReader(body, h), limit: limit}
-	enc, err := sse.EncryptReader(counted, dek)
+	enc, err := encryptLayers(counted, keys)
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -122,14 +123,19 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 	if in.Size > MaxPutSize {
 		return nil, s3err.EntityTooLarge.With("MaxSizeAllowed", itoa64(MaxPutSize))
 	}
-	if _, err := s.Bucket(ctx, in.Bucket); err != nil {
-		return nil, err
-	}
-	dek, enc, err := s.newDataKey(ctx, in.SSE, in.Bucket, in.Key)
+	b, err := s.Bucket(ctx, in.Bucket)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.store(ctx, in.Body, in.Size, MaxPutSize, dek, in.Checksum, in.ContentMD5)
+	req, err := resolveSSE(in.SSE, b, in.Key, in.Access, "s3:PutObject")
+	if err != nil {
+		return nil, err
+	}
+	keys, enc, err := s.newDataKey(ctx, req, in.Bucket, in.Key, in.Access)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.store(ctx, in.Body, in.Size, MaxPutSize, keys, in.Checksum, in.ContentMD5)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +202,19 @@ func ETagMatches(list, etag string) bool {
 		}
 	}
 	return false
+}
+
+// encryptLayers encrypts plaintext into the blob encoding: one layer under
+// DEK, and for DSSE-KMS first an inner layer under DEK2.
+func encryptLayers(plaintext io.Reader, keys dataKeys) (io.Reader, error) {
+	if keys.DEK2 != nil {
+		inner, err := sse.EncryptReader(plaintext, keys.DEK2)
+		if err != nil {
+			return nil, err
+		}
+		plaintext = inner
+	}
+	return sse.EncryptReader(plaintext, keys.DEK)
 }
 
 // countingReader counts bytes and fails once more than limit are read.

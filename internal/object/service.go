@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kurastore/kura/internal/blob"
+	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
@@ -34,6 +35,7 @@ type Config struct {
 	Meta       meta.Store
 	Blobs      blob.Store
 	ManagedKey *sse.ManagedKey // SSE-S3 wrapping key
+	KMS        *kms.Service    // for SSE-KMS and DSSE-KMS; nil disables them
 	Region     string
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -44,9 +46,12 @@ type Service struct {
 	meta   meta.Store
 	blobs  blob.Store
 	keys   *sse.ManagedKey
+	kms    *kms.Service
 	region string
-	now    func() time.Time
-	log    *slog.Logger
+
+	bucketKeys bucketKeys
+	now        func() time.Time
+	log        *slog.Logger
 
 	seqMu   sync.Mutex
 	lastSeq uint64
@@ -54,7 +59,7 @@ type Service struct {
 
 // New returns a Service. Call Recover once before serving.
 func New(cfg Config) *Service {
-	s := &Service{meta: cfg.Meta, blobs: cfg.Blobs, keys: cfg.ManagedKey, region: cfg.Region, now: cfg.Now, log: cfg.Logger}
+	s := &Service{meta: cfg.Meta, blobs: cfg.Blobs, keys: cfg.ManagedKey, kms: cfg.KMS, region: cfg.Region, now: cfg.Now, log: cfg.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -29,7 +29,11 @@ func (h *Handler) copySource(req *request) (object.CopySource, error) {
 	if !ok || bucket == "" || key == "" {
 		return object.CopySource{}, s3err.InvalidArgument.WithMessage("Copy Source must mention the source bucket and key: sourcebucket/sourcekey").With("ArgumentName", "x-amz-copy-source")
 	}
-	src := object.CopySource{Bucket: bucket, Key: key}
+	acc, err := h.access(req, copySourcePrefix)
+	if err != nil {
+		return object.CopySource{}, err
+	}
+	src := object.CopySource{Bucket: bucket, Key: key, Access: acc}
 	if query != "" {
 		q, err := url.ParseQuery(query)
 		if err != nil {
@@ -49,10 +53,7 @@ func (h *Handler) copySource(req *request) (object.CopySource, error) {
 		if err := copySourceConditions(hdr, v.ETag, v.LastModified); err != nil {
 			return err
 		}
-		if hdr.Get("x-amz-copy-source-server-side-encryption-customer-algorithm") != "" && v.Encryption.Type != meta.SSEC {
-			return s3err.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
-		}
-		return nil
+		return object.CheckCustomerKey(v.Encryption, acc.CustomerKey)
 	}
 	return src, nil
 }
@@ -112,6 +113,12 @@ func (h *Handler) copyObject(req *request) error {
 	if in.SSE, in.SSEGiven, err = sseRequest(req.Header); err != nil {
 		return err
 	}
+	if in.SSE.Type == meta.SSEC {
+		if err := h.sseCTransport(req); err != nil {
+			return err
+		}
+	}
+	in.Access = object.KeyAccess{Caller: req.caller()}
 	v, sv, err := h.obj.CopyObject(req.Context(), in)
 	if err != nil {
 		return err

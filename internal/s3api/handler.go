@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
@@ -39,7 +40,13 @@ type Config struct {
 	// Domain is the base domain for virtual-host-style addressing:
 	// bucket.<Domain>[:port].
 	Domain string
-	Logger *slog.Logger
+	// KMS serves the AWS KMS JSON API on the same listener (requests
+	// with X-Amz-Target: TrentService.*); nil answers them NotImplemented.
+	KMS *kms.API
+	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP (local testing
+	// only: the key then crosses the network in clear).
+	AllowInsecureSSEC bool
+	Logger            *slog.Logger
 }
 
 // Handler is the S3 API http.Handler.
@@ -129,6 +136,13 @@ func (h *Handler) serve(req *request) error {
 		return err
 	}
 	req.identity = id
+	if strings.HasPrefix(req.Header.Get("X-Amz-Target"), "TrentService.") {
+		if h.cfg.KMS == nil || res.Service != "kms" {
+			return s3err.NotImplemented.WithMessage("This endpoint serves KMS requests signed for the kms service only.")
+		}
+		h.cfg.KMS.Serve(req.w, req.Request, req.caller(), req.id)
+		return nil
+	}
 	return h.route(req)
 }
 

@@ -47,9 +47,15 @@ func (h *Handler) createUpload(req *request) error {
 		}
 		alg = a
 	}
+	if enc.Type == meta.SSEC {
+		if err := h.sseCTransport(req); err != nil {
+			return err
+		}
+	}
 	u, err := h.obj.CreateUpload(req.Context(), object.UploadInput{
 		Bucket: req.bucket, Key: req.key, Headers: headers, Tags: tags, StorageClass: class,
 		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, Owner: req.identity.AccountID,
+		Access: object.KeyAccess{Caller: req.caller()},
 	})
 	if err != nil {
 		return err
@@ -93,9 +99,13 @@ func (h *Handler) uploadPart(req *request) error {
 	if err != nil {
 		return err
 	}
+	acc, err := h.access(req, "")
+	if err != nil {
+		return err
+	}
 	p, u, err := h.obj.UploadPart(req.Context(), object.PartInput{
 		Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n,
-		Body: req.Body, Size: size, Checksum: ck, ContentMD5: md,
+		Body: req.Body, Size: size, Checksum: ck, ContentMD5: md, Access: acc,
 	})
 	if err != nil {
 		return err
@@ -130,9 +140,13 @@ func (h *Handler) uploadPartCopy(req *request) error {
 	if err != nil {
 		return err
 	}
+	acc, err := h.access(req, "")
+	if err != nil {
+		return err
+	}
 	rangeHdr := req.Header.Get("x-amz-copy-source-range")
 	p, sv, err := h.obj.UploadPartCopy(req.Context(), object.PartCopyInput{
-		Source: src, Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n,
+		Source: src, Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n, Access: acc,
 		Validate: func(v *meta.ObjectVersion) (int64, int64, error) {
 			if rangeHdr == "" {
 				return 0, v.Size, nil

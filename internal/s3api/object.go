@@ -84,10 +84,15 @@ func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
 	if err != nil {
 		return in, err
 	}
+	if enc.Type == meta.SSEC {
+		if err := h.sseCTransport(req); err != nil {
+			return in, err
+		}
+	}
 	return object.PutInput{
 		Bucket: req.bucket, Key: req.key, Body: req.Body, Size: size,
 		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck, ContentMD5: md,
-		SSE: enc, Owner: req.identity.AccountID, Cond: writeConditions(req.Header),
+		SSE: enc, Access: object.KeyAccess{Caller: req.caller()}, Owner: req.identity.AccountID, Cond: writeConditions(req.Header),
 	}, nil
 }
 
@@ -109,19 +114,23 @@ func setChecksumHeaders(h http.Header, ck *meta.Checksum) {
 }
 
 // readTarget resolves the version a GET or HEAD addresses and checks the
-// request against it.
-func (h *Handler) readTarget(req *request) (*meta.ObjectVersion, error) {
+// request's encryption headers against it.
+func (h *Handler) readTarget(req *request) (*meta.ObjectVersion, object.KeyAccess, error) {
 	if _, err := h.bucketFor(req); err != nil {
-		return nil, err
+		return nil, object.KeyAccess{}, err
 	}
 	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
 	if err != nil {
-		return nil, err
+		return nil, object.KeyAccess{}, err
 	}
-	if err := checkReadSSE(req.Header, v.Encryption); err != nil {
-		return nil, err
+	acc, err := h.access(req, "")
+	if err != nil {
+		return nil, acc, err
 	}
-	return v, nil
+	if err := checkReadSSE(req.Header, v.Encryption, acc); err != nil {
+		return nil, acc, err
+	}
+	return v, acc, nil
 }
 
 // objectHeaders writes the metadata headers of GET and HEAD responses.
@@ -186,7 +195,7 @@ func readRange(req *request, v *meta.ObjectVersion) (r byteRange, partial, whole
 }
 
 func (h *Handler) getObject(req *request) error {
-	v, err := h.readTarget(req)
+	v, acc, err := h.readTarget(req)
 	if err != nil {
 		return err
 	}
@@ -197,7 +206,7 @@ func (h *Handler) getObject(req *request) error {
 	if err != nil {
 		return err
 	}
-	body, err := h.obj.Open(req.Context(), v, rng.off, rng.n)
+	body, err := h.obj.Open(req.Context(), v, rng.off, rng.n, acc)
 	if err != nil {
 		return err
 	}
@@ -222,7 +231,7 @@ func (h *Handler) getObject(req *request) error {
 }
 
 func (h *Handler) headObject(req *request) error {
-	v, err := h.readTarget(req)
+	v, _, err := h.readTarget(req)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ type attributePart struct {
 }
 
 func (h *Handler) getObjectAttributes(req *request) error {
-	v, err := h.readTarget(req)
+	v, _, err := h.readTarget(req)
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,12 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
@@ -22,39 +24,51 @@ const (
 	hdrSSECAlgorithm = "x-amz-server-side-encryption-customer-algorithm"
 	hdrSSECKey       = "x-amz-server-side-encryption-customer-key"
 	hdrSSECKeyMD5    = "x-amz-server-side-encryption-customer-key-MD5"
+	// copySourcePrefix replaces "x-amz-" in the SSE-C header names to name
+	// the copy source's key: x-amz-copy-source-server-side-encryption-….
 	copySourcePrefix = "x-amz-copy-source-"
 )
+
+// sseCHeader returns the SSE-C header name for prefix "" (the object) or
+// copySourcePrefix (a copy source).
+func sseCHeader(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + strings.TrimPrefix(name, "x-amz-")
+}
 
 // customerKey parses an SSE-C header trio (prefix "" for the object itself,
 // copySourcePrefix for a copy source). ok is false when none is present.
 // Errors follow S3's SSE-C error table (SPEC 2.6).
 func customerKey(h http.Header, prefix string) (key []byte, keyMD5 string, ok bool, err error) {
-	alg, k, md := h.Get(prefix+hdrSSECAlgorithm), h.Get(prefix+hdrSSECKey), h.Get(prefix+hdrSSECKeyMD5)
+	algH, keyH, mdH := sseCHeader(prefix, hdrSSECAlgorithm), sseCHeader(prefix, hdrSSECKey), sseCHeader(prefix, hdrSSECKeyMD5)
+	alg, k, md := h.Get(algH), h.Get(keyH), h.Get(mdH)
 	if alg == "" && k == "" && md == "" {
 		return nil, "", false, nil
 	}
 	switch {
 	case alg == "":
 		return nil, "", true, s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.").
-			With("ArgumentName", prefix+hdrSSECAlgorithm)
+			With("ArgumentName", algH)
 	case alg != "AES256":
-		return nil, "", true, s3err.InvalidEncryptionAlgorithm.With("ArgumentName", prefix+hdrSSECAlgorithm).With("ArgumentValue", alg)
+		return nil, "", true, s3err.InvalidEncryptionAlgorithm.With("ArgumentName", algH).With("ArgumentValue", alg)
 	case k == "":
 		return nil, "", true, s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.").
-			With("ArgumentName", prefix+hdrSSECKey)
+			With("ArgumentName", keyH)
 	case md == "":
 		return nil, "", true, s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.").
-			With("ArgumentName", prefix+hdrSSECKeyMD5)
+			With("ArgumentName", mdH)
 	}
 	raw, derr := base64.StdEncoding.DecodeString(k)
 	sum := md5.Sum(raw)
 	if derr != nil || base64.StdEncoding.EncodeToString(sum[:]) != md {
 		return nil, "", true, s3err.InvalidArgument.WithMessage("The calculated MD5 hash of the key did not match the hash that was provided.").
-			With("ArgumentName", prefix+hdrSSECKeyMD5)
+			With("ArgumentName", mdH)
 	}
 	if len(raw) != 32 {
 		return nil, "", true, s3err.InvalidArgument.WithMessage("The secret key was invalid for the specified algorithm.").
-			With("ArgumentName", prefix+hdrSSECKey)
+			With("ArgumentName", keyH)
 	}
 	return raw, md, true, nil
 }
@@ -140,17 +154,48 @@ func parseBool(v, name string) (*bool, error) {
 	return nil, s3err.InvalidArgument.WithMessage("The value of %s must be true or false.", name).With("ArgumentName", name).With("ArgumentValue", v)
 }
 
-// checkReadSSE rejects encryption headers on reads of objects that do not
-// use SSE-C: the encryption method cannot be chosen when reading.
-func checkReadSSE(h http.Header, enc meta.Encryption) error {
+// checkReadSSE rejects encryption headers on reads: the encryption method
+// cannot be chosen when reading, and SSE-C keys must match the object.
+func checkReadSSE(h http.Header, enc meta.Encryption, acc object.KeyAccess) error {
 	if h.Get(hdrSSE) != "" || h.Get(hdrSSEKMSKeyID) != "" {
 		return s3err.InvalidArgument.WithMessage("x-amz-server-side-encryption header is not supported for this operation.").
 			With("ArgumentName", hdrSSE)
 	}
-	if enc.Type != meta.SSEC && h.Get(hdrSSECAlgorithm) != "" {
-		return s3err.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
+	return object.CheckCustomerKey(enc, acc.CustomerKey)
+}
+
+// access collects what a request brings to use data keys: the caller, and
+// the SSE-C key from the headers with the given prefix ("" or
+// copySourcePrefix). SSE-C keys travel only over TLS unless the server
+// allows otherwise for local testing.
+func (h *Handler) access(req *request, prefix string) (object.KeyAccess, error) {
+	acc := object.KeyAccess{Caller: req.caller()}
+	key, _, ok, err := customerKey(req.Header, prefix)
+	if err != nil {
+		return acc, err
+	}
+	if ok {
+		if err := h.sseCTransport(req); err != nil {
+			return acc, err
+		}
+		acc.CustomerKey = key
+	}
+	return acc, nil
+}
+
+// sseCTransport enforces S3's rule that SSE-C requests use HTTPS.
+func (h *Handler) sseCTransport(req *request) error {
+	if req.TLS == nil && !h.cfg.AllowInsecureSSEC {
+		return s3err.InvalidRequest.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
 	}
 	return nil
+}
+
+// caller is the request's principal as KMS and the audit trail see it.
+func (req *request) caller() kms.Caller {
+	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
+	return kms.Caller{AccountID: req.identity.AccountID, ARN: req.identity.ARN, AccessKeyID: req.identity.AccessKey,
+		SourceIP: ip, UserAgent: req.UserAgent(), RequestID: req.id}
 }
 
 // setSSEHeaders writes the encryption response headers of an object.

@@ -66,3 +66,6 @@ var (
 var (
 	SSEConfigNotFound = def("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found")
 )
+
+// SlowDown is S3's retryable throttling error; KMS throttling surfaces as it.
+var SlowDown = def("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")

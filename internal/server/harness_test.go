@@ -35,10 +35,20 @@ func start(t testing.TB, dir ...string) *testServer {
 	if len(dir) > 0 {
 		d = dir[0]
 	}
-	s, err := server.Open(server.Config{
+	return startWith(t, d, nil)
+}
+
+// startWith runs a server on dir with cfg adjusted by adjust.
+func startWith(t testing.TB, d string, adjust func(*server.Config)) *testServer {
+	t.Helper()
+	cfg := server.Config{
 		DataDir: d, Listen: "127.0.0.1:0", RootAccessKey: testAK, RootSecretKey: testSK,
 		Logger: testLogger(),
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	s, err := server.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

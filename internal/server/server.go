@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kurastore/kura/internal/audit"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
@@ -35,7 +37,9 @@ type Config struct {
 	RootAccessKey, RootSecretKey string
 	TLSCert, TLSKey              string
 	TLSSelfSigned                bool
-	Logger                       *slog.Logger
+	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP (local testing).
+	AllowInsecureSSEC bool
+	Logger            *slog.Logger
 }
 
 // Server is a running Kura.
@@ -43,7 +47,10 @@ type Server struct {
 	cfg     Config
 	Root    *RootCredentials
 	Objects *object.Service
+	KMS     *kms.Service
 	meta    *bolt.Store
+	audit   *audit.Log
+	stopBg  context.CancelFunc
 	http    *http.Server
 	ln      net.Listener
 	tls     bool
@@ -85,12 +92,24 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	objs := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: managed, Region: cfg.Region, Logger: cfg.Logger})
+	trail, err := audit.Open(filepath.Join(cfg.DataDir, "audit", "events.jsonl"), audit.Options{})
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	keys, err := kms.New(kms.Config{Meta: ms, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger})
+	if err != nil {
+		ms.Close()
+		return nil, err
+	}
+	objs := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: managed, KMS: keys, Region: cfg.Region, Logger: cfg.Logger})
 	if err := objs.Recover(context.Background()); err != nil {
 		ms.Close()
 		return nil, fmt.Errorf("recover: %w", err)
 	}
-	s := &Server{cfg: cfg, Root: creds, Objects: objs, meta: ms, done: make(chan error, 1)}
+	bg, stop := context.WithCancel(context.Background())
+	go keys.RunMaintenance(bg, time.Minute)
+	s := &Server{cfg: cfg, Root: creds, Objects: objs, KMS: keys, meta: ms, audit: trail, stopBg: stop, done: make(chan error, 1)}
 	lookup := func(ak string) (string, error) {
 		if subtle.ConstantTimeCompare([]byte(ak), []byte(creds.AccessKey)) == 1 {
 			return creds.SecretKey, nil
@@ -107,9 +126,11 @@ func Open(cfg Config) (*Server, error) {
 			return s3api.Identity{AccessKey: ak, AccountID: creds.AccountID, DisplayName: "root",
 				ARN: "arn:aws:iam::" + creds.AccountID + ":root"}, nil
 		},
-		Region: cfg.Region,
-		Domain: cfg.Domain,
-		Logger: cfg.Logger,
+		KMS:               kms.NewAPI(keys),
+		Region:            cfg.Region,
+		Domain:            cfg.Domain,
+		AllowInsecureSSEC: cfg.AllowInsecureSSEC,
+		Logger:            cfg.Logger,
 	})
 	s.http = &http.Server{
 		Handler:           handler,
@@ -167,6 +188,10 @@ func (s *Server) Wait() error { return <-s.done }
 // ctx), and closes the stores.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	s.stopBg()
+	if cerr := s.audit.Close(); err == nil {
+		err = cerr
+	}
 	if cerr := s.meta.Close(); err == nil {
 		err = cerr
 	}
