@@ -56,7 +56,9 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, caller Caller, reque
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		a.fail(w, caller, name, newError(SerializationException, "The request body could not be read."))
+		// Behind SigV4 the body is verified while it is read, so a read
+		// error is usually a payload that does not match its signature.
+		a.fail(w, caller, name, newError(InvalidSignatureException, "The request body could not be read or does not match the request signature."))
 		return
 	}
 	if len(body) > maxBody {

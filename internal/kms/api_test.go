@@ -347,3 +347,22 @@ func TestAPIWire(t *testing.T) {
 		t.Errorf("ListKeys with no body: %d %v", resp.StatusCode, doc)
 	}
 }
+
+type failingBody struct{}
+
+func (failingBody) Read([]byte) (int, error) { return 0, errors.New("payload hash mismatch") }
+
+func TestAPIBodyReadError(t *testing.T) {
+	e := newEnv(t)
+	api := NewAPI(e.svc)
+	req := httptest.NewRequest(http.MethodPost, "/", io.NopCloser(failingBody{}))
+	req.Header.Set("X-Amz-Target", "TrentService.ListKeys")
+	rec := httptest.NewRecorder()
+	api.Serve(rec, req, alice, "req-1")
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"__type":"InvalidSignatureException"`) {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if evs := e.events(t); len(evs) != 1 || evs[0].ErrorCode != InvalidSignatureException {
+		t.Fatalf("events %+v", evs)
+	}
+}

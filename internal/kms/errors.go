@@ -20,6 +20,7 @@ const (
 	InvalidCiphertextException       = "InvalidCiphertextException"
 	InvalidKeyUsageException         = "InvalidKeyUsageException"
 	InvalidMarkerException           = "InvalidMarkerException"
+	InvalidSignatureException        = "InvalidSignatureException"
 	KMSInternalException             = "KMSInternalException"
 	KMSInvalidStateException         = "KMSInvalidStateException"
 	LimitExceededException           = "LimitExceededException"
@@ -40,7 +41,7 @@ type Error struct {
 	Message string
 	Status  int
 	cause   error
-	early   bool // raised by API before the service ran (and audited it)
+	early   bool // raised by API before the service ran, so not audited yet
 }
 
 func (e *Error) Error() string {

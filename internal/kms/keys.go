@@ -2,7 +2,9 @@ package kms
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"sort"
 	"strconv"
 	"time"
 
@@ -348,4 +350,34 @@ func (s *Service) CancelKeyDeletion(ctx context.Context, c Caller, keyID string)
 		o.response("keyId", arn)
 		return arn, nil
 	})
+}
+
+// page returns the items after in.Marker (the NextMarker of the previous
+// page), at most in.Limit of them (def if 0, at most max), and the marker of
+// the next page ("" on the last). items must be sorted by key.
+func page[T any](items []T, key func(T) string, in ListInput, def, max int) ([]T, string, error) {
+	limit := in.Limit
+	if limit == 0 {
+		limit = def
+	}
+	if limit < 1 || limit > max {
+		return nil, "", errConstraint("limit", strconv.Itoa(limit), "Member must have value between 1 and "+strconv.Itoa(max))
+	}
+	if len(in.Marker) > 1024 {
+		return nil, "", errConstraint("marker", "", "Member must have length less than or equal to 1024")
+	}
+	start := 0
+	if in.Marker != "" {
+		after, err := base64.RawURLEncoding.DecodeString(in.Marker)
+		if err != nil || len(after) == 0 {
+			return nil, "", newError(InvalidMarkerException, "The marker is not valid.")
+		}
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > string(after) })
+	}
+	end := min(start+limit, len(items))
+	next := ""
+	if end < len(items) {
+		next = base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
+	}
+	return items[start:end], next, nil
 }

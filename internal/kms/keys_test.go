@@ -421,3 +421,71 @@ func TestListKeysPaging(t *testing.T) {
 	_, err = e.svc.ListKeys(ctx, alice, ListInput{Limit: 1001})
 	wantErr(t, err, ValidationException, "between 1 and 1000")
 }
+
+func TestResolveKeyARN(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	md := e.createKey(t)
+	if err := e.svc.CreateAlias(ctx, alice, "alias/r", md.KeyId); err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.events(t))
+	for _, id := range []string{md.KeyId, md.Arn, "alias/r", AliasARN(region, acct, "alias/r")} {
+		if arn, err := e.svc.ResolveKeyARN(ctx, viaS3, id); err != nil || arn != md.Arn {
+			t.Fatalf("ResolveKeyARN(%s) = %s, %v", id, arn, err)
+		}
+	}
+	managed, err := e.svc.ResolveKeyARN(ctx, viaS3, "alias/aws/s3")
+	if err != nil || !strings.HasPrefix(managed, "arn:aws:kms:us-east-1:111122223333:key/") {
+		t.Fatalf("ResolveKeyARN(alias/aws/s3) = %s, %v", managed, err)
+	}
+	_, err = e.svc.ResolveKeyARN(ctx, viaS3, "aws/s3")
+	wantErr(t, err, NotFoundException, "Invalid keyId 'aws/s3'")
+	if err := e.svc.DisableKey(ctx, alice, md.KeyId); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ResolveKeyARN(ctx, viaS3, "alias/r")
+	wantErr(t, err, DisabledException, md.Arn+" is disabled.")
+	if _, err := e.svc.ScheduleKeyDeletion(ctx, alice, md.KeyId, 7); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.ResolveKeyARN(ctx, viaS3, md.Arn)
+	wantErr(t, err, KMSInvalidStateException, md.Arn+" is pending deletion.")
+	// Lookups are not key uses: no audit events (but the service event of
+	// the aws/s3 key's creation), no CallCount.
+	var names []string
+	for _, ev := range e.events(t)[before:] {
+		names = append(names, ev.EventName)
+	}
+	if strings.Join(names, ",") != "CreateKey,DisableKey,ScheduleKeyDeletion" || e.svc.CallCount() != 0 {
+		t.Fatalf("events %v, calls %d", names, e.svc.CallCount())
+	}
+}
+
+func TestRunMaintenance(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	md := e.createKey(t)
+	if _, err := e.svc.ScheduleKeyDeletion(ctx, alice, md.KeyId, 7); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(8 * 24 * time.Hour)
+	done := make(chan struct{})
+	go func() { e.svc.RunMaintenance(ctx, time.Millisecond); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ids, err := e.svc.scanKeys(ctx, func(*keyRecord, time.Time) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("RunMaintenance did not delete the due key")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+}

@@ -2,11 +2,7 @@ package kms
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -17,7 +13,6 @@ import (
 const (
 	defaultPolicyName = "default"
 	maxPolicyLen      = 32768 // AWS's key policy size quota (32 KB)
-	maxTags           = 50
 )
 
 // defaultPolicy is the key policy AWS attaches when CreateKey has none, in
@@ -160,117 +155,4 @@ func (s *Service) ListKeyPolicies(ctx context.Context, c Caller, keyID string) (
 		}
 		return []string{defaultPolicyName}, nil
 	})
-}
-
-// TagResource adds tags to a customer managed key, replacing the values of
-// tag keys it already has.
-func (s *Service) TagResource(ctx context.Context, c Caller, keyID string, tags []Tag) error {
-	_, err := run(ctx, s, c, "TagResource", false, func(o *op) (struct{}, error) {
-		o.param("keyId", keyID)
-		o.param("tags", tags)
-		_, err := s.updateKey(ctx, o, keyID, "TagResource", func(rec *keyRecord, _ time.Time) error {
-			if rec.State == KeyStatePendingDeletion {
-				return errPendingDeletion(KeyARN(s.region, rec.Account, rec.ID))
-			}
-			merged, err := mergeTags(rec.Tags, tags)
-			rec.Tags = merged
-			return err
-		})
-		return struct{}{}, err
-	})
-	return err
-}
-
-// UntagResource removes tags by key; absent keys are ignored.
-func (s *Service) UntagResource(ctx context.Context, c Caller, keyID string, tagKeys []string) error {
-	_, err := run(ctx, s, c, "UntagResource", false, func(o *op) (struct{}, error) {
-		o.param("keyId", keyID)
-		o.param("tagKeys", tagKeys)
-		_, err := s.updateKey(ctx, o, keyID, "UntagResource", func(rec *keyRecord, _ time.Time) error {
-			if rec.State == KeyStatePendingDeletion {
-				return errPendingDeletion(KeyARN(s.region, rec.Account, rec.ID))
-			}
-			rec.Tags = slices.DeleteFunc(slices.Clone(rec.Tags), func(t Tag) bool { return slices.Contains(tagKeys, t.TagKey) })
-			return nil
-		})
-		return struct{}{}, err
-	})
-	return err
-}
-
-// ListResourceTagsOutput is one page of ListResourceTags.
-type ListResourceTagsOutput struct {
-	Tags       []Tag  `json:"Tags"`
-	NextMarker string `json:"NextMarker,omitempty"`
-	Truncated  bool   `json:"Truncated"`
-}
-
-// ListResourceTags lists a key's tags ordered by tag key.
-func (s *Service) ListResourceTags(ctx context.Context, c Caller, keyID string, in ListInput) (ListResourceTagsOutput, error) {
-	return run(ctx, s, c, "ListResourceTags", true, func(o *op) (ListResourceTagsOutput, error) {
-		o.param("keyId", keyID)
-		paramList(o, in)
-		rec, err := s.findKey(ctx, o, keyID, false, "ListResourceTags")
-		if err != nil {
-			return ListResourceTagsOutput{}, err
-		}
-		got, next, err := page(rec.Tags, func(t Tag) string { return t.TagKey }, in, 50, 50)
-		if err != nil {
-			return ListResourceTagsOutput{}, err
-		}
-		return ListResourceTagsOutput{Tags: got, NextMarker: next, Truncated: next != ""}, nil
-	})
-}
-
-// mergeTags validates add and merges it into have (a later value for the
-// same key wins), returning the tags sorted by key.
-func mergeTags(have, add []Tag) ([]Tag, error) {
-	out := slices.Clone(have)
-	for _, t := range add {
-		switch {
-		case len(t.TagKey) < 1 || len(t.TagKey) > 128:
-			return have, errConstraint("tags.member.tagKey", "", "Member must have length between 1 and 128")
-		case len(t.TagValue) > 256:
-			return have, errConstraint("tags.member.tagValue", "", "Member must have length less than or equal to 256")
-		case strings.HasPrefix(strings.ToLower(t.TagKey), "aws:"):
-			return have, newError(TagException, "Tag keys beginning with aws: are reserved for AWS use.")
-		}
-		if i := slices.IndexFunc(out, func(o Tag) bool { return o.TagKey == t.TagKey }); i >= 0 {
-			out[i].TagValue = t.TagValue
-		} else {
-			out = append(out, t)
-		}
-	}
-	if len(out) > maxTags {
-		return have, newError(LimitExceededException, "A KMS key can have at most %d tags.", maxTags)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].TagKey < out[j].TagKey })
-	return out, nil
-}
-
-// page returns the items after in.Marker (the NextMarker of the previous
-// page), at most in.Limit of them (def if 0, at most max), and the marker of
-// the next page ("" on the last). items must be sorted by key.
-func page[T any](items []T, key func(T) string, in ListInput, def, max int) ([]T, string, error) {
-	limit := in.Limit
-	if limit == 0 {
-		limit = def
-	}
-	if limit < 1 || limit > max {
-		return nil, "", errConstraint("limit", strconv.Itoa(limit), "Member must have value between 1 and "+strconv.Itoa(max))
-	}
-	start := 0
-	if in.Marker != "" {
-		after, err := base64.RawURLEncoding.DecodeString(in.Marker)
-		if err != nil || len(after) == 0 {
-			return nil, "", newError(InvalidMarkerException, "The marker is not valid.")
-		}
-		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > string(after) })
-	}
-	end := min(start+limit, len(items))
-	next := ""
-	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
-	}
-	return items[start:end], next, nil
 }

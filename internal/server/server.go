@@ -92,7 +92,7 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	trail, err := audit.Open(filepath.Join(cfg.DataDir, "audit", "events.jsonl"), audit.Options{})
+	trail, err := audit.Open(audit.PathIn(cfg.DataDir), audit.Options{})
 	if err != nil {
 		ms.Close()
 		return nil, err
