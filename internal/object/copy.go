@@ -78,10 +78,6 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 	if err != nil {
 		return nil, nil, err
 	}
-	req, err := resolveSSE(in.SSE, b, in.Key, in.Access, "s3:PutObject")
-	if err != nil {
-		return nil, nil, err
-	}
 	r, err := s.Open(ctx, src, 0, src.Size, in.Source.Access)
 	if err != nil {
 		return nil, nil, err
@@ -91,7 +87,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 	if alg == "" && src.Checksum != nil {
 		alg = checksum.Algorithm(src.Checksum.Algorithm)
 	}
-	keys, enc, err := s.newDataKey(ctx, req, in.Bucket, in.Key, in.Access)
+	keys, enc, err := s.writeKeys(ctx, b, in.Key, in.SSE, in.Access)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,6 +69,16 @@ func resolveSSE(req SSERequest, b *meta.Bucket, key string, acc KeyAccess, actio
 	return req, nil
 }
 
+// writeKeys creates the data key(s) of a new object version or upload of
+// key in bucket b: the request's encryption, or the bucket default.
+func (s *Service) writeKeys(ctx context.Context, b *meta.Bucket, key string, req SSERequest, acc KeyAccess) (dataKeys, meta.Encryption, error) {
+	req, err := resolveSSE(req, b, key, acc, "s3:PutObject")
+	if err != nil {
+		return dataKeys{}, meta.Encryption{}, err
+	}
+	return s.newDataKey(ctx, req, b.Name, key, acc)
+}
+
 // newDataKey creates the data key(s) of a new object version or upload of
 // bucket/key and seals them as req asks.
 func (s *Service) newDataKey(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess) (dataKeys, meta.Encryption, error) {

@@ -56,11 +56,7 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Uploa
 	if err != nil {
 		return nil, err
 	}
-	req, err := resolveSSE(in.SSE, b, in.Key, in.Access, "s3:PutObject")
-	if err != nil {
-		return nil, err
-	}
-	_, enc, err := s.newDataKey(ctx, req, in.Bucket, in.Key, in.Access)
+	_, enc, err := s.writeKeys(ctx, b, in.Key, in.SSE, in.Access)
 	if err != nil {
 		return nil, err
 	}

@@ -127,11 +127,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 	if err != nil {
 		return nil, err
 	}
-	req, err := resolveSSE(in.SSE, b, in.Key, in.Access, "s3:PutObject")
-	if err != nil {
-		return nil, err
-	}
-	keys, enc, err := s.newDataKey(ctx, req, in.Bucket, in.Key, in.Access)
+	keys, enc, err := s.writeKeys(ctx, b, in.Key, in.SSE, in.Access)
 	if err != nil {
 		return nil, err
 	}
