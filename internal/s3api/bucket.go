@@ -21,17 +21,28 @@ func (req *request) owner() owner {
 	return owner{ID: req.identity.AccountID, DisplayName: req.identity.DisplayName}
 }
 
-// bucketFor loads the request's bucket and checks the caller owns it.
+// bucketFor loads the request's bucket and checks the caller owns it, and
+// that it belongs to the account the request expects, if it names one.
 // (Cross-account access through policies comes with IAM.)
 func (h *Handler) bucketFor(req *request) (*meta.Bucket, error) {
 	b, err := h.obj.Bucket(req.Context(), req.bucket)
 	if err != nil {
 		return nil, err
 	}
-	if b.Owner != req.identity.AccountID {
+	if b.Owner != req.identity.AccountID || !ownerAsExpected(req.Header, "x-amz-expected-bucket-owner", b) {
 		return nil, s3err.AccessDenied
 	}
 	return b, nil
+}
+
+// ownerAsExpected checks the account a client names in header
+// (x-amz-expected-bucket-owner, or x-amz-source-expected-bucket-owner for a
+// copy source) against b's owner. Clients send it so that a bucket that
+// changed hands is neither written nor read; S3 answers a mismatch with 403
+// AccessDenied, and so must we, or the guard silently does nothing.
+func ownerAsExpected(h http.Header, header string, b *meta.Bucket) bool {
+	want := h.Get(header)
+	return want == "" || want == b.Owner
 }
 
 type createBucketConfiguration struct {

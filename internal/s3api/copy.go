@@ -45,7 +45,7 @@ func (h *Handler) copySource(req *request) (object.CopySource, error) {
 	if err != nil {
 		return src, err
 	}
-	if b.Owner != req.identity.AccountID {
+	if b.Owner != req.identity.AccountID || !ownerAsExpected(req.Header, "x-amz-source-expected-bucket-owner", b) {
 		return src, s3err.AccessDenied
 	}
 	hdr := req.Header
