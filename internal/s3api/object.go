@@ -224,7 +224,9 @@ func (h *Handler) getObject(req *request) error {
 	}
 	req.status = status
 	req.w.WriteHeader(status)
-	if _, err := io.CopyBuffer(req.w, body, make([]byte, 256<<10)); err != nil {
+	// body implements io.WriterTo: it writes decrypted batches straight
+	// from its pooled buffer, so no copy buffer is allocated here.
+	if _, err := io.Copy(req.w, body); err != nil {
 		return err
 	}
 	return nil

@@ -14,7 +14,7 @@ var ErrRange = errors.New("sse: range out of bounds")
 
 // DecryptRange returns a reader of plaintext bytes [off, off+n) of the blob,
 // reading and authenticating only the chunks that cover the range (via
-// ReadAt). Any tampering (modified, swapped, truncated chunk or header; wrong
+// ReadAt, up to batchChunks adjacent chunks per call). Any tampering (modified, swapped, truncated chunk or header; wrong
 // key) yields ErrAuthentication from Read, or from DecryptRange when the
 // header or blobSize is bad. n may be -1 meaning "to the end". Test errors
 // with errors.Is: some carry detail.
@@ -77,11 +77,13 @@ type decReader struct {
 	lay       layout
 	hdr       [headerSize]byte
 	nonce     [nonceSize]byte
-	buf       *[]byte // one chunk, opened in place
+	buf       *[]byte // one batch of chunks, opened in place; nil when not held
+	used      int     // bytes of *buf written since it was taken from the pool
 	out       []byte  // authenticated plaintext not yet handed out
 	idx, last int64   // next chunk to read; last chunk to read
 	skip      int     // plaintext bytes to drop from the front of chunk idx
 	remaining int64   // plaintext bytes still to hand out after out
+	pending   error   // error to report once out is drained (damage mid-batch)
 	err       error   // sticky: io.EOF at the end, or the first error
 }
 
@@ -106,6 +108,9 @@ func (d *decReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo hands w the plaintext a batch at a time, straight from the buffer
+// it was opened in: no copy, and up to batchChunks*ChunkSize bytes per
+// Write, which is what makes a GET cheap (one large socket write per batch).
 func (d *decReader) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for {
@@ -130,46 +135,98 @@ func (d *decReader) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// next reads and opens chunk d.idx into d.out. It is only called when d.out
+// next reads chunks d.idx.. (up to batchChunks of them, never past d.last)
+// with one ReadAt, opens each in place and moves the plaintext together at
+// the front of the buffer, which becomes d.out. It is only called when d.out
 // is empty, so the buffer is free for reuse.
+//
+// If a chunk fails to authenticate, or the blob ends before a chunk does,
+// the plaintext of the chunks before it in the batch is still handed out
+// and the error is reported after it, as if the chunks had been read one
+// at a time. Any other ReadAt error is returned as is, at once.
 func (d *decReader) next() error {
+	if d.pending != nil {
+		err := d.pending
+		d.pending = nil
+		d.release()
+		return err
+	}
 	if d.idx > d.last {
 		d.release()
 		return io.EOF
 	}
-	if d.buf == nil {
-		d.buf = getBuf()
+	k := min(d.last-d.idx+1, batchChunks)
+	if d.buf == nil || len(*d.buf) < int(k)*sealedChunk {
+		d.buf = getBuf(d.buf, d.used, int(k))
+		d.used = 0
 	}
-	off, sealedLen := d.lay.chunk(d.idx)
-	buf := (*d.buf)[:sealedLen]
-	if err := readChunk(d.src, buf, off); err != nil {
+	off, _ := d.lay.chunk(d.idx)
+	lastOff, lastLen := d.lay.chunk(d.idx + k - 1)
+	buf := (*d.buf)[:int(lastOff-off)+lastLen]
+	d.used = max(d.used, len(buf))
+	got, err := readBatch(d.src, buf, off)
+	if err != nil && !errors.Is(err, ErrAuthentication) {
 		d.release()
 		return err
 	}
-	setNonce(&d.nonce, d.idx, d.idx == d.lay.chunks-1)
-	plain, err := d.aead.Open(buf[:0], d.nonce[:], buf, d.hdr[:])
+	plainEnd := 0
+	for j := range int(k) {
+		start := j * sealedChunk
+		end := min(start+sealedChunk, len(buf))
+		if end > got {
+			break // not (completely) read: err says why
+		}
+		setNonce(&d.nonce, d.idx, d.idx == d.lay.chunks-1)
+		plain, oerr := d.aead.Open(buf[start:start], d.nonce[:], buf[start:end], d.hdr[:])
+		if oerr != nil {
+			err = ErrAuthentication
+			break
+		}
+		plain = plain[d.skip:]
+		d.skip = 0
+		if int64(len(plain)) > d.remaining {
+			plain = plain[:d.remaining]
+		}
+		d.remaining -= int64(len(plain))
+		// Chunk j's plaintext starts 16*j bytes (one tag per chunk before
+		// it, plus any skip) after where it belongs; copy is a memmove.
+		plainEnd += copy(buf[plainEnd:], plain)
+		d.idx++
+	}
+	d.out = buf[:plainEnd]
 	if err != nil {
-		d.release()
-		return ErrAuthentication
+		if plainEnd == 0 {
+			d.release()
+			return err
+		}
+		d.pending = err
 	}
-	plain = plain[d.skip:]
-	d.skip = 0
-	if int64(len(plain)) > d.remaining {
-		plain = plain[:d.remaining]
-	}
-	d.remaining -= int64(len(plain))
-	d.out = plain
-	d.idx++
 	return nil
 }
 
 func (d *decReader) release() {
 	if d.buf != nil {
-		putBuf(d.buf)
+		putBuf(d.buf, d.used)
 		d.buf = nil
+		d.used = 0
 	}
 	d.out = nil
 	d.src = nil
+}
+
+// readBatch reads b from r at off. It returns how many bytes it read and
+// either nil (b is full), an error wrapping ErrAuthentication if the blob
+// ended early (it is shorter than blobSize claimed: truncation), or another
+// error (I/O, cancellation) as is.
+func readBatch(r io.ReaderAt, b []byte, off int64) (int, error) {
+	n, err := r.ReadAt(b, off)
+	if n == len(b) && (err == nil || err == io.EOF) {
+		return n, nil // ReadAt may return io.EOF along with the last bytes
+	}
+	if err == nil || err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return max(0, min(n, len(b))), fmt.Errorf("%w: blob is truncated", ErrAuthentication)
+	}
+	return 0, err
 }
 
 // readChunk fills b from r at off. Running out of blob before b is full

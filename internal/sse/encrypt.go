@@ -40,11 +40,13 @@ type encReader struct {
 	aead  cipher.AEAD
 	hdr   [headerSize]byte
 	nonce [nonceSize]byte
-	buf   *[]byte // one chunk, sealed in place; nil before first use and after the end
-	out   []byte  // sealed bytes not yet handed out (header, then one chunk)
+	buf   *[]byte // one batch of chunks, sealed in place; nil before first use and after the end
+	used  int     // bytes of *buf written since it was taken from the pool
+	out   []byte  // sealed bytes not yet handed out (header, then one batch)
 	idx   int64   // index of the next chunk to seal
 	// The encoder must know whether a full chunk is the last one (its nonce
-	// says so), so it reads one byte ahead. peek holds that byte.
+	// says so), so it reads ahead: within a batch, by reading the next
+	// chunk; after the last chunk of a batch, by one byte, kept in peek.
 	peek    [1]byte
 	hasPeek bool
 	srcEOF  bool  // plaintext has returned io.EOF (possibly with the peeked byte)
@@ -52,24 +54,36 @@ type encReader struct {
 	err     error // sticky: io.EOF after the final chunk, or the first error
 }
 
+// Read fills as much of p as it can, sealing further batches as needed, so
+// a caller copying through a large buffer (the blob store's) writes it
+// whole. After an error from plaintext, the bytes already placed in p are
+// returned first and the error on the next call.
 func (e *encReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for len(e.out) == 0 {
-		if e.err != nil {
-			return 0, e.err
+	n := 0
+	for n < len(p) {
+		if len(e.out) == 0 {
+			if e.err != nil {
+				break
+			}
+			e.err = e.next()
+			continue
 		}
-		e.err = e.next()
+		m := copy(p[n:], e.out)
+		e.out = e.out[m:]
+		n += m
 	}
-	n := copy(p, e.out)
-	e.out = e.out[n:]
 	if len(e.out) == 0 && e.done && e.err == nil {
 		// Done: hand the buffer back now rather than on the next Read.
 		e.release()
 		e.err = io.EOF
 	}
-	return n, nil
+	if n > 0 {
+		return n, nil
+	}
+	return 0, e.err
 }
 
 func (e *encReader) WriteTo(w io.Writer) (int64, error) {
@@ -96,42 +110,76 @@ func (e *encReader) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// next seals the next chunk into e.out, or returns io.EOF once the final
-// chunk has been handed out, or the error plaintext failed with. It is only
-// called when e.out is empty, so the buffer is free for reuse.
+// next seals the next batch of up to batchChunks chunks into e.out, or
+// returns io.EOF once the final chunk has been handed out, or the error
+// plaintext failed with. It is only called when e.out is empty, so the
+// buffer is free for reuse.
+//
+// Chunk j of a batch is read and sealed in place at j*sealedChunk, so the
+// sealed chunks come out contiguous, exactly as they are laid out in the
+// blob.
 func (e *encReader) next() error {
 	if e.done {
 		e.release() // the final chunk has been handed out
 		return io.EOF
 	}
-	if e.buf == nil {
-		e.buf = getBuf()
+	// The first batch is a single chunk, in a single-chunk buffer: most
+	// objects are small, and a small object then never takes a batch
+	// buffer. The buffer can change between batches because nothing is
+	// left in it but e.out, which is drained (the look-ahead byte is in
+	// e.peek).
+	limit := batchChunks
+	if e.idx == 0 {
+		limit = 1
 	}
-	buf := (*e.buf)[:ChunkSize]
-	n := 0
-	if e.hasPeek {
-		buf[0] = e.peek[0]
-		n = 1
-		e.hasPeek = false
+	if e.buf == nil || len(*e.buf) < limit*sealedChunk {
+		e.buf = getBuf(e.buf, e.used, limit)
+		e.used = 0
 	}
-	var m int
-	var err error
-	if e.srcEOF {
-		err = io.EOF
-	} else {
-		m, err = readFull(e.src, buf[n:])
-	}
-	n += m
+	var lens [batchChunks]int
+	k := 0 // chunks filled
 	final := false
-	switch {
-	case err == io.EOF:
-		final = true
-	case err != nil:
-		e.release()
-		return err
-	default:
-		// A full chunk: it is the last one only if nothing follows. A
-		// reader may return the peeked byte together with io.EOF.
+	for k < limit {
+		chunk := (*e.buf)[k*sealedChunk : k*sealedChunk+ChunkSize]
+		e.used = max(e.used, k*sealedChunk+ChunkSize)
+		n := 0
+		if e.hasPeek {
+			chunk[0] = e.peek[0]
+			n = 1
+			e.hasPeek = false
+		}
+		var m int
+		var err error
+		if e.srcEOF {
+			err = io.EOF
+		} else {
+			m, err = readFull(e.src, chunk[n:])
+		}
+		n += m
+		if err == io.EOF {
+			e.srcEOF = true
+			final = true
+			// Nothing for this chunk means the one before it was the
+			// last. (The first chunk of a batch always has a byte, the
+			// peeked one, unless the whole plaintext is empty: then it is
+			// the single empty final chunk.)
+			if n > 0 || (k == 0 && e.idx == 0) {
+				lens[k] = n
+				k++
+			}
+			break
+		}
+		if err != nil {
+			e.release()
+			return err
+		}
+		lens[k] = n
+		k++
+	}
+	if !final {
+		// A batch of full chunks: the last is final only if nothing
+		// follows. A reader may return the peeked byte together with
+		// io.EOF.
 		m, err := readFull(e.src, e.peek[:])
 		e.hasPeek = m == 1
 		switch {
@@ -143,9 +191,15 @@ func (e *encReader) next() error {
 			return err
 		}
 	}
-	setNonce(&e.nonce, e.idx, final)
-	e.out = e.aead.Seal(buf[:0], e.nonce[:], buf[:n], e.hdr[:])
-	e.idx++
+	end := 0
+	for j := range k {
+		setNonce(&e.nonce, e.idx, final && j == k-1)
+		chunk := (*e.buf)[j*sealedChunk:]
+		end = j*sealedChunk + len(e.aead.Seal(chunk[:0], e.nonce[:], chunk[:lens[j]], e.hdr[:]))
+		e.idx++
+	}
+	e.used = max(e.used, end)
+	e.out = (*e.buf)[:end]
 	if final {
 		// The buffer stays ours until e.out is consumed; the next call to
 		// next releases it.
@@ -157,8 +211,9 @@ func (e *encReader) next() error {
 
 func (e *encReader) release() {
 	if e.buf != nil {
-		putBuf(e.buf)
+		putBuf(e.buf, e.used)
 		e.buf = nil
+		e.used = 0
 	}
 	e.out = nil
 	e.src = nil
