@@ -421,7 +421,9 @@ func TestReadAtErrorPropagates(t *testing.T) {
 func TestNoChunkAllocations(t *testing.T) {
 	dek := testDEK(t)
 	// Per-stream setup (key derivation, cipher) allocates a little; per-chunk
-	// work must not, so a 16-chunk stream allocates no more than a 1-chunk one.
+	// work must not. A per-chunk allocation would add 15 between a 1-chunk and
+	// a 16-chunk stream; a couple of extra allocations are tolerated because
+	// the race detector and buffer pools shift setup costs between runs.
 	allocs := func(chunks int) (enc, dec float64) {
 		plain := testPlain(chunks * ChunkSize)
 		blob := encrypt(t, plain, dek)
@@ -439,7 +441,7 @@ func TestNoChunkAllocations(t *testing.T) {
 	}
 	e1, d1 := allocs(1)
 	e16, d16 := allocs(16)
-	if e16 > e1 || d16 > d1 {
+	if e16 > e1+2 || d16 > d1+2 {
 		t.Fatalf("allocations grow with chunks: encrypt %v -> %v, decrypt %v -> %v", e1, e16, d1, d16)
 	}
 	t.Logf("allocations per stream: encrypt %v, decrypt %v", e16, d16)
