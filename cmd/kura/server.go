@@ -67,6 +67,7 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	f.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data dir")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (off by default)")
 	f.BoolVar(&cfg.AllowInsecureSSEC, "allow-insecure-sse-c", false, "accept SSE-C keys over plain HTTP (local testing only: keys cross the network in clear)")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd

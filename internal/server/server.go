@@ -39,7 +39,9 @@ type Config struct {
 	TLSSelfSigned                bool
 	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP (local testing).
 	AllowInsecureSSEC bool
-	Logger            *slog.Logger
+	// MetricsListen, when set, serves Prometheus metrics at /metrics there.
+	MetricsListen string
+	Logger        *slog.Logger
 }
 
 // Server is a running Kura.
@@ -51,10 +53,13 @@ type Server struct {
 	meta    *bolt.Store
 	audit   *audit.Log
 	stopBg  context.CancelFunc
-	http    *http.Server
-	ln      net.Listener
-	tls     bool
-	done    chan error
+
+	metrics   *http.Server
+	metricsLn net.Listener
+	http      *http.Server
+	ln        net.Listener
+	tls       bool
+	done      chan error
 }
 
 // Open prepares a server on cfg's data directory without listening yet.
@@ -149,6 +154,12 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.ln = ln
+	if s.cfg.MetricsListen != "" {
+		if err := s.startMetrics(s.cfg.MetricsListen); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	certFile, keyFile := s.cfg.TLSCert, s.cfg.TLSKey
 	if s.cfg.TLSSelfSigned && certFile == "" {
 		if certFile, keyFile, err = selfSignedCert(s.cfg.DataDir, s.cfg.Domain); err != nil {
@@ -188,6 +199,9 @@ func (s *Server) Wait() error { return <-s.done }
 // ctx), and closes the stores.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
 	s.stopBg()
 	if cerr := s.audit.Close(); err == nil {
 		err = cerr

@@ -5,7 +5,9 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,7 +118,7 @@ func TestSSEKMSAndDSSE(t *testing.T) {
 }
 
 func TestBucketDefaultEncryptionAndBucketKeys(t *testing.T) {
-	ts := start(t)
+	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.MetricsListen = "127.0.0.1:0" })
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
 	mustBucket(t, c, "bkeys")
@@ -149,6 +151,15 @@ func TestBucketDefaultEncryptionAndBucketKeys(t *testing.T) {
 	}
 	if calls := ts.KMS.CallCount() - before; calls > 2 {
 		t.Fatalf("100 requests under a bucket key made %d KMS calls", calls)
+	}
+	resp, err := http.Get(ts.MetricsURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := fmt.Sprintf("kura_kms_crypto_calls_total %d\n", ts.KMS.CallCount()); !strings.Contains(string(body), want) {
+		t.Fatalf("metrics = %q, want a line %q", body, want)
 	}
 	// Existing objects are not re-encrypted; request headers override the default.
 	if h, _ := c.HeadObject(cx, &s3.HeadObjectInput{Bucket: aws.String("bkeys"), Key: aws.String("before")}); h.ServerSideEncryption != types.ServerSideEncryptionAes256 {
