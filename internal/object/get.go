@@ -44,20 +44,15 @@ func (s *Service) openBlob(ctx context.Context, id string, size int64, keys data
 	if err != nil {
 		return nil, internal(err)
 	}
+	// The plaintext sits under one layer (DEK); DSSE-KMS adds an inner layer
+	// (DEK2) whose blob is itself the plaintext of the outer one.
 	var src io.ReaderAt = r
-	blobSize := sse.EncryptedSize(size)
+	dek := keys.DEK
 	if keys.DEK2 != nil {
-		// DSSE-KMS: the outer layer (DEK) wraps the inner blob (DEK2).
-		src = &layer{r: r, size: sse.EncryptedSize(blobSize), dek: keys.DEK}
-		blobSize = sse.EncryptedSize(size)
-		pr, err := sse.DecryptRange(src, blobSize, keys.DEK2, off, n)
-		if err != nil {
-			r.Close()
-			return nil, s3err.InternalError.Wrap(err)
-		}
-		return &blobReader{r: pr.(decrypter), c: r}, nil
+		src = &layer{r: r, size: sse.EncryptedSize(sse.EncryptedSize(size)), dek: keys.DEK}
+		dek = keys.DEK2
 	}
-	pr, err := sse.DecryptRange(src, blobSize, keys.DEK, off, n)
+	pr, err := sse.DecryptRange(src, sse.EncryptedSize(size), dek, off, n)
 	if err != nil {
 		r.Close()
 		return nil, s3err.InternalError.Wrap(err)
