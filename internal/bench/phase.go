@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 )
 
 // runner holds the state of one Run.
@@ -245,9 +246,31 @@ func (r *runner) cleanup(ctx context.Context, createdBucket bool) error {
 	if !createdBucket {
 		return nil
 	}
-	if _, err := r.client.DeleteBucket(cctx, &s3.DeleteBucketInput{Bucket: aws.String(r.cfg.Bucket)}); err != nil {
+	if err := r.deleteBucket(cctx); err != nil {
 		return fmt.Errorf("cleanup: delete bucket %s: %w", r.cfg.Bucket, err)
 	}
 	fmt.Fprintf(r.cfg.Log, "deleted bucket %s\n", r.cfg.Bucket)
 	return nil
+}
+
+// deleteBucket deletes the run's bucket. After a cancellation, a PUT the
+// client gave up on can still land on the server after the keys were
+// deleted, and the bucket is then not empty: such a key is one of
+// r.tried, so delete them again and retry a few times.
+func (r *runner) deleteBucket(ctx context.Context) error {
+	in := &s3.DeleteBucketInput{Bucket: aws.String(r.cfg.Bucket)}
+	_, err := r.client.DeleteBucket(ctx, in)
+	for wait := 50 * time.Millisecond; err != nil && isBucketNotEmpty(err) && wait < 2*time.Second; wait *= 2 {
+		time.Sleep(wait)
+		if _, derr := deleteKeys(ctx, r.client, r.cfg.Bucket, r.tried); derr != nil {
+			return derr
+		}
+		_, err = r.client.DeleteBucket(ctx, in)
+	}
+	return err
+}
+
+func isBucketNotEmpty(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "BucketNotEmpty"
 }
