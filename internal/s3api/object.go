@@ -194,69 +194,73 @@ func readRange(req *request, v *meta.ObjectVersion) (r byteRange, partial, whole
 	return br, true, br.off == 0 && br.n == v.Size, nil
 }
 
-func (h *Handler) getObject(req *request) error {
+// readPlan is what a GET or HEAD will answer: the version, the byte range
+// and how to describe it.
+type readPlan struct {
+	v       *meta.ObjectVersion
+	acc     object.KeyAccess
+	rng     byteRange
+	partial bool // 206 with Content-Range
+	whole   bool // the entire object, so its checksum may be returned
+}
+
+// planRead resolves the version, checks conditional headers and resolves
+// partNumber or Range, as GET and HEAD both must.
+func (h *Handler) planRead(req *request) (readPlan, error) {
 	v, acc, err := h.readTarget(req)
 	if err != nil {
-		return err
+		return readPlan{}, err
 	}
 	if err := checkConditions(req.Header, v.ETag, v.LastModified); err != nil {
-		return err
+		return readPlan{}, err
 	}
 	rng, partial, whole, err := readRange(req, v)
 	if err != nil {
+		return readPlan{}, err
+	}
+	return readPlan{v: v, acc: acc, rng: rng, partial: partial, whole: whole}, nil
+}
+
+// writeReadHeaders writes the status line and headers of a GET or HEAD.
+func writeReadHeaders(req *request, p readPlan) {
+	objectHeaders(req, p.v)
+	hdr := req.w.Header()
+	if p.whole && strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
+		setChecksumHeaders(hdr, p.v.Checksum)
+	}
+	hdr.Set("Content-Length", strconv.FormatInt(p.rng.n, 10))
+	status := http.StatusOK
+	if p.partial {
+		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(p.rng.off, 10)+"-"+strconv.FormatInt(p.rng.off+p.rng.n-1, 10)+"/"+strconv.FormatInt(p.v.Size, 10))
+		status = http.StatusPartialContent
+	}
+	req.status = status
+	req.w.WriteHeader(status)
+}
+
+func (h *Handler) getObject(req *request) error {
+	p, err := h.planRead(req)
+	if err != nil {
 		return err
 	}
-	body, err := h.obj.Open(req.Context(), v, rng.off, rng.n, acc)
+	body, err := h.obj.Open(req.Context(), p.v, p.rng.off, p.rng.n, p.acc)
 	if err != nil {
 		return err
 	}
 	defer body.Close()
-	objectHeaders(req, v)
-	hdr := req.w.Header()
-	if whole && strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
-		setChecksumHeaders(hdr, v.Checksum)
-	}
-	hdr.Set("Content-Length", strconv.FormatInt(rng.n, 10))
-	status := http.StatusOK
-	if partial {
-		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(rng.off, 10)+"-"+strconv.FormatInt(rng.off+rng.n-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
-		status = http.StatusPartialContent
-	}
-	req.status = status
-	req.w.WriteHeader(status)
+	writeReadHeaders(req, p)
 	// body implements io.WriterTo: it writes decrypted batches straight
 	// from its pooled buffer, so no copy buffer is allocated here.
-	if _, err := io.Copy(req.w, body); err != nil {
-		return err
-	}
-	return nil
+	_, err = io.Copy(req.w, body)
+	return err
 }
 
 func (h *Handler) headObject(req *request) error {
-	v, _, err := h.readTarget(req)
+	p, err := h.planRead(req)
 	if err != nil {
 		return err
 	}
-	if err := checkConditions(req.Header, v.ETag, v.LastModified); err != nil {
-		return err
-	}
-	rng, partial, whole, err := readRange(req, v)
-	if err != nil {
-		return err
-	}
-	objectHeaders(req, v)
-	hdr := req.w.Header()
-	if whole && strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
-		setChecksumHeaders(hdr, v.Checksum)
-	}
-	hdr.Set("Content-Length", strconv.FormatInt(rng.n, 10))
-	status := http.StatusOK
-	if partial {
-		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(rng.off, 10)+"-"+strconv.FormatInt(rng.off+rng.n-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
-		status = http.StatusPartialContent
-	}
-	req.status = status
-	req.w.WriteHeader(status)
+	writeReadHeaders(req, p)
 	return nil
 }
 
