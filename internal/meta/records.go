@@ -16,6 +16,36 @@ type Bucket struct {
 	// Encryption is the bucket's default encryption; nil means SSE-S3 with
 	// no bucket key and nothing blocked.
 	Encryption *BucketEncryption `json:"encryption,omitempty"`
+	// ObjectLockRule is the bucket's default retention (nil: none). Only
+	// meaningful when ObjectLockEnabled.
+	ObjectLockRule *LockRule `json:"lockRule,omitempty"`
+	// Policy is the bucket policy document as stored (empty: none).
+	Policy string `json:"policy,omitempty"`
+}
+
+// LockRule is a bucket's Object Lock default retention: Mode with exactly
+// one of Days or Years.
+type LockRule struct {
+	Mode  string `json:"mode"` // GOVERNANCE or COMPLIANCE
+	Days  int    `json:"days,omitempty"`
+	Years int    `json:"years,omitempty"`
+}
+
+// Retention is one object version's Object Lock retention.
+type Retention struct {
+	Mode  string    `json:"mode"` // GOVERNANCE or COMPLIANCE
+	Until time.Time `json:"until"`
+}
+
+// Restore is the state of a restore of an archived (GLACIER, DEEP_ARCHIVE)
+// object version: a temporary readable copy that becomes available at
+// Ready and lapses at Expiry.
+type Restore struct {
+	Requested time.Time `json:"requested"`
+	Ready     time.Time `json:"ready"`
+	Expiry    time.Time `json:"expiry"`
+	Days      int       `json:"days"`
+	Tier      string    `json:"tier,omitempty"`
 }
 
 // BucketEncryption is a bucket's default encryption configuration
@@ -139,6 +169,18 @@ type ObjectVersion struct {
 	BlobID     string     `json:"blob,omitempty"`
 	Parts      []Part     `json:"parts,omitempty"`
 	Encryption Encryption `json:"sse"`
+
+	// Object Lock state of this version (nil / false: unprotected).
+	Retention *Retention `json:"retention,omitempty"`
+	LegalHold bool       `json:"legalHold,omitempty"`
+	// Restore is set once RestoreObject was asked for an archived version.
+	Restore *Restore `json:"restore,omitempty"`
+}
+
+// Locked reports whether Object Lock protects the version at now: a legal
+// hold, or a retention period that has not passed.
+func (v *ObjectVersion) Locked(now time.Time) bool {
+	return v.LegalHold || (v.Retention != nil && now.Before(v.Retention.Until))
 }
 
 // BlobIDs returns every blob holding this version's data.
@@ -166,6 +208,10 @@ type Upload struct {
 	ContentHeaders
 	Tags       []Tag      `json:"tags,omitempty"`
 	Encryption Encryption `json:"sse"`
+	// Object Lock settings requested at CreateMultipartUpload, applied to
+	// the version CompleteMultipartUpload creates.
+	Retention *Retention `json:"retention,omitempty"`
+	LegalHold bool       `json:"legalHold,omitempty"`
 }
 
 // UploadPart is one uploaded part of an in-progress multipart upload.
