@@ -77,6 +77,18 @@ type request struct {
 	identity Identity
 	status   int
 	started  time.Time
+	// auditExtra is what the operation adds to its audit event's
+	// additionalEventData (UpdateObjectEncryption: the old and new
+	// encryption; PUT: SSEApplied). Never secrets.
+	auditExtra map[string]any
+}
+
+// auditAdd records k=v for the request's audit event.
+func (req *request) auditAdd(k string, v any) {
+	if req.auditExtra == nil {
+		req.auditExtra = map[string]any{}
+	}
+	req.auditExtra[k] = v
 }
 
 func newRequestID() string {
