@@ -151,7 +151,7 @@ TREE_FILES=$(find "$TREE" -type f | wc -l)
 
 # ===========================================================================
 echo "== aws CLI over HTTP"
-start_server "$WORK/data-http"
+start_server "$WORK/data-http" --restore-delay 6s
 echo "   server at $URL"
 
 B=e2e-cli-bucket
@@ -322,6 +322,31 @@ expect "s3api get-object-attributes on the multipart object" "2	5366337" \
 	"$(q s3api get-object-attributes --bucket "$B" --key big/parts.bin --object-attributes ObjectParts ObjectSize \
 		--query '[ObjectParts.TotalPartsCount,ObjectSize]' --output text)"
 
+# storage classes and restore (this server's restores take 6s)
+check "s3api put-object --storage-class GLACIER" s3 s3api put-object --bucket "$B" --key cold/small.txt --body "$F/small.txt" --storage-class GLACIER
+expect "head-object of a GLACIER object: StorageClass, no Restore yet" "GLACIER	None" \
+	"$(q s3api head-object --bucket "$B" --key cold/small.txt --query '[StorageClass,Restore]' --output text)"
+expect_error "get-object of a GLACIER object: InvalidObjectState" InvalidObjectState \
+	s3 s3api get-object --bucket "$B" --key cold/small.txt "$WORK/cold.out"
+expect_error "copy-object from a GLACIER object: InvalidObjectState" InvalidObjectState \
+	s3 s3api copy-object --bucket "$B" --key cold/copy.txt --copy-source "$B/cold/small.txt"
+check "s3api restore-object --restore-request Days=1" s3 s3api restore-object --bucket "$B" --key cold/small.txt --restore-request Days=1
+expect_error "restore-object while in progress: RestoreAlreadyInProgress" RestoreAlreadyInProgress \
+	s3 s3api restore-object --bucket "$B" --key cold/small.txt --restore-request Days=1
+expect "head-object while restoring: Restore is ongoing" 'ongoing-request="true"' \
+	"$(q s3api head-object --bucket "$B" --key cold/small.txt --query Restore --output text)"
+for i in $(seq 60); do
+	restored=$(q s3api head-object --bucket "$B" --key cold/small.txt --query Restore --output text)
+	[[ $restored == *'ongoing-request="false"'* ]] && break
+	sleep 0.5
+done
+expect_match "head-object after the restore: Restore has an expiry date at midnight" \
+	'^ongoing-request="false", expiry-date="[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} 00:00:00 GMT"$' "$restored"
+check "get-object of the restored object" s3 s3api get-object --bucket "$B" --key cold/small.txt "$WORK/cold.out"
+check "restored object round-trips" cmp "$F/small.txt" "$WORK/cold.out"
+expect_error "restore-object of a STANDARD object: InvalidObjectState" InvalidObjectState \
+	s3 s3api restore-object --bucket "$B" --key top.txt --restore-request Days=1
+
 # delete-objects
 got=$(q s3api delete-objects --bucket "$B" \
 	--delete '{"Objects":[{"Key":"docs/img/1.png"},{"Key":"docs/img/2.png"},{"Key":"docs/never-existed"}]}' \
@@ -353,6 +378,34 @@ expect "the latest version is back" "$v2	123457" \
 check "s3api put-bucket-versioning Suspended" s3 s3api put-bucket-versioning --bucket "$B" --versioning-configuration Status=Suspended
 expect "suspended bucket writes the null version" "null" \
 	"$(q s3api put-object --bucket "$B" --key ver/doc.txt --body "$F/small.txt" --query VersionId --output text)"
+
+# Object Lock
+LB=e2e-lock-bucket
+until=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+check "s3api create-bucket --object-lock-enabled-for-bucket" s3 s3api create-bucket --bucket "$LB" --object-lock-enabled-for-bucket
+expect "lock bucket: versioning Enabled, lock Enabled" "Enabled Enabled" \
+	"$(q s3api get-bucket-versioning --bucket "$LB" --query Status --output text) $(q s3api get-object-lock-configuration --bucket "$LB" --query ObjectLockConfiguration.ObjectLockEnabled --output text)"
+expect_error "put-bucket-versioning Suspended on a lock bucket: InvalidBucketState" InvalidBucketState \
+	s3 s3api put-bucket-versioning --bucket "$LB" --versioning-configuration Status=Suspended
+lv=$(q s3api put-object --bucket "$LB" --key locked.txt --body "$F/small.txt" --query VersionId --output text)
+check "s3api put-object-retention GOVERNANCE" s3 s3api put-object-retention --bucket "$LB" --key locked.txt --version-id "$lv" \
+	--retention "Mode=GOVERNANCE,RetainUntilDate=$until"
+expect_match "s3api get-object-retention" "^GOVERNANCE	${until%Z}" \
+	"$(q s3api get-object-retention --bucket "$LB" --key locked.txt --version-id "$lv" --query '[Retention.Mode,Retention.RetainUntilDate]' --output text)"
+expect_error "delete-object --version-id of a GOVERNANCE version: AccessDenied" AccessDenied \
+	s3 s3api delete-object --bucket "$LB" --key locked.txt --version-id "$lv"
+expect "a simple delete-object still adds a delete marker" True \
+	"$(q s3api delete-object --bucket "$LB" --key locked.txt --query DeleteMarker --output text)"
+check "delete-object --bypass-governance-retention" s3 s3api delete-object --bucket "$LB" --key locked.txt --version-id "$lv" --bypass-governance-retention
+cv=$(q s3api put-object --bucket "$LB" --key compliance.txt --body "$F/small.txt" \
+	--object-lock-mode COMPLIANCE --object-lock-retain-until-date "$until" --object-lock-legal-hold-status ON --query VersionId --output text)
+expect "head-object shows the lock headers" "COMPLIANCE ON" \
+	"$(q s3api head-object --bucket "$LB" --key compliance.txt --version-id "$cv" --query '[ObjectLockMode,ObjectLockLegalHoldStatus]' --output text | tr '\t' ' ')"
+check "s3api put-object-legal-hold OFF" s3 s3api put-object-legal-hold --bucket "$LB" --key compliance.txt --version-id "$cv" --legal-hold Status=OFF
+expect "s3api get-object-legal-hold" OFF \
+	"$(q s3api get-object-legal-hold --bucket "$LB" --key compliance.txt --version-id "$cv" --query LegalHold.Status --output text)"
+expect_error "delete-object of a COMPLIANCE version, even with bypass: AccessDenied" AccessDenied \
+	s3 s3api delete-object --bucket "$LB" --key compliance.txt --version-id "$cv" --bypass-governance-retention
 
 acct=$(q s3api list-buckets --query Owner.ID --output text)
 expect_match "s3api list-buckets: the owner is a 12-digit account" '^[0-9]{12}$' "$acct"

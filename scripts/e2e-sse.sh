@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of Kura's encryption with the real aws CLI: the built-in
 # KMS (`aws kms`), SSE-KMS uploads by alias, SSE-C upload and download
-# (seed 004's commands), bucket default encryption with a bucket key, and a
-# disabled key refusing reads. Runs over HTTPS (self-signed certificate in
+# (seed 004's commands), bucket default encryption with a bucket key, a
+# disabled key refusing reads, and UpdateObjectEncryption on the old and the
+# current version of a versioned object (seed 000's commands). Runs over HTTPS (self-signed certificate in
 # the data dir) because SSE-C needs it.
 #
 # Usage: scripts/e2e-sse.sh   (or KURA_BIN=/path/to/kura scripts/e2e-sse.sh)
@@ -102,6 +103,42 @@ if [[ $OUT == *KMS.DisabledException* || $OUT == *"Bad Request"* ]]; then pass "
 a kms enable-key --key-id "$KEY_ARN" >/dev/null
 a s3 cp s3://sse-e2e/kms "$WORK/kms2.out" >/dev/null
 expect "re-enabled key: GET works" "$(sha256sum <"$WORK/file")" "$(sha256sum <"$WORK/kms2.out")"
+
+# --- UpdateObjectEncryption (seed 000): re-key versions without moving data -------------
+a s3 mb s3://uoe-e2e >/dev/null
+a s3api put-bucket-versioning --bucket uoe-e2e --versioning-configuration Status=Enabled >/dev/null
+V1=$(a s3api put-object --bucket uoe-e2e --key doc --body "$WORK/file" --query VersionId --output text)
+V2=$(a s3api put-object --bucket uoe-e2e --key doc --body "$WORK/plain" --query VersionId --output text)
+KEY2_ARN=$(a kms create-key --description "e2e key 2" --query KeyMetadata.Arn --output text)
+V1_PROPS=$(a s3api head-object --bucket uoe-e2e --key doc --version-id "$V1" --query '[ETag,LastModified,ContentLength]' --output text)
+expect "update-object-encryption: old version to SSE-KMS" "" \
+	"$(a s3api update-object-encryption --bucket uoe-e2e --key doc --version-id "$V1" --object-encryption "SSEKMS={KMSKeyArn=$KEY_ARN}")"
+expect "head-object: the old version is SSE-KMS" "aws:kms	$KEY_ARN	None" \
+	"$(a s3api head-object --bucket uoe-e2e --key doc --version-id "$V1" --query '[ServerSideEncryption,SSEKMSKeyId,BucketKeyEnabled]' --output text)"
+expect "head-object: the current version is untouched" "AES256" \
+	"$(a s3api head-object --bucket uoe-e2e --key doc --query ServerSideEncryption --output text)"
+expect "update-object-encryption: current version to another key with a bucket key" "" \
+	"$(a s3api update-object-encryption --bucket uoe-e2e --key doc --object-encryption "SSEKMS={KMSKeyArn=$KEY2_ARN,BucketKeyEnabled=true}")"
+expect "head-object: the current version has the new key and a bucket key" "aws:kms	$KEY2_ARN	True	$V2" \
+	"$(a s3api head-object --bucket uoe-e2e --key doc --query '[ServerSideEncryption,SSEKMSKeyId,BucketKeyEnabled,VersionId]' --output text)"
+expect "update-object-encryption: old version on to the second key" "" \
+	"$(a s3api update-object-encryption --bucket uoe-e2e --key doc --version-id "$V1" --object-encryption "SSEKMS={KMSKeyArn=$KEY2_ARN}")"
+expect "head-object: old version keeps ETag, Last-Modified and size" "$V1_PROPS" \
+	"$(a s3api head-object --bucket uoe-e2e --key doc --version-id "$V1" --query '[ETag,LastModified,ContentLength]' --output text)"
+expect "no version was added" "2" \
+	"$(a s3api list-object-versions --bucket uoe-e2e --query 'length(Versions)' --output text)"
+a s3api get-object --bucket uoe-e2e --key doc --version-id "$V1" "$WORK/v1.out" >/dev/null
+expect "old version reads back intact" "$(sha256sum <"$WORK/file")" "$(sha256sum <"$WORK/v1.out")"
+ACCOUNT=$(cut -d: -f5 <<<"$KEY_ARN")
+OUT=$(a s3api update-object-encryption --bucket uoe-e2e --key doc --object-encryption "SSEKMS={KMSKeyArn=arn:aws:kms:us-east-1:$ACCOUNT:alias/e2e}")
+if [[ $OUT == *InvalidRequest*"require a valid Amazon Web Services KMS key"* ]]; then pass "update-object-encryption refuses an alias ARN"; else fail "alias ARN" "$OUT"; fi
+OUT=$(a s3api update-object-encryption --bucket uoe-e2e --key doc --object-encryption "SSEKMS={KMSKeyArn=${KEY_ARN/$ACCOUNT/111122223333}}")
+if [[ $OUT == *AccessDenied*"owned by the same account as the bucket"* ]]; then pass "update-object-encryption refuses another account's key"; else fail "cross-account key" "$OUT"; fi
+if grep -q '"eventName":"UpdateObjectEncryption"' "$WORK/data/audit/events.jsonl" && grep -q '"eventName":"ReEncrypt"' "$WORK/data/audit/events.jsonl"; then
+	pass "audit log records UpdateObjectEncryption and the KMS re-encryption"
+else
+	fail "audit log for UpdateObjectEncryption" "no UpdateObjectEncryption or ReEncrypt event"
+fi
 
 # --- the audit trail has the KMS events, and no secrets ---------------------------------
 EVENTS=$WORK/data/audit/events.jsonl

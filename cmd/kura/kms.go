@@ -253,13 +253,27 @@ func kmsSub(f *kmsFlags, use, short string, flags func(*pflag.FlagSet), required
 }
 
 func (f *kmsFlags) client() (*awskms.Client, error) {
+	creds, region, err := f.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return awskms.New(awskms.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(f.endpoint),
+		Credentials:  creds,
+	}), nil
+}
+
+// resolve picks the credentials and region from the flags, else the
+// environment. `kura object` clients share it.
+func (f *kmsFlags) resolve() (aws.CredentialsProvider, string, error) {
 	ak, sk, token := f.accessKey, f.secretKey, ""
 	// Environment fallback keeps secrets out of shell history.
 	if ak == "" && sk == "" {
 		ak, sk, token = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
 	}
 	if ak == "" || sk == "" {
-		return nil, errors.New("--access-key and --secret-key are required (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+		return nil, "", errors.New("--access-key and --secret-key are required (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	}
 	region := f.region
 	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
@@ -270,11 +284,7 @@ func (f *kmsFlags) client() (*awskms.Client, error) {
 	if region == "" {
 		region = "us-east-1"
 	}
-	return awskms.New(awskms.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(f.endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(ak, sk, token),
-	}), nil
+	return credentials.NewStaticCredentialsProvider(ak, sk, token), region, nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd())
+	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "kura:", err)
 		os.Exit(1)

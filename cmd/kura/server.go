@@ -31,6 +31,9 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 			cfg.RootAccessKey = os.Getenv("KURA_ROOT_ACCESS_KEY")
 			cfg.RootSecretKey = os.Getenv("KURA_ROOT_SECRET_KEY")
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			if cfg.RestoreDelay == 0 {
+				cfg.RestoreDelay = -1 // the flag's 0 is "at once"; Config's 0 is "the default"
+			}
 			s, err := server.Open(cfg)
 			if err != nil {
 				return err
@@ -69,6 +72,7 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 	f.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data dir")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (off by default)")
 	f.BoolVar(&cfg.AllowInsecureSSEC, "allow-insecure-sse-c", false, "accept SSE-C keys over plain HTTP (local testing only: keys cross the network in clear)")
+	f.DurationVar(&cfg.RestoreDelay, "restore-delay", 5*time.Second, "how long RestoreObject takes to make a GLACIER or DEEP_ARCHIVE object readable (0: at once)")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
 }

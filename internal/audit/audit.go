@@ -12,6 +12,11 @@
 // goroutine syncs the file at most every SyncInterval (100ms by default) when
 // something was written, and Close syncs once more. A power loss can
 // therefore lose the events of the last SyncInterval; Sync forces them out.
+//
+// Rotation: when the current file would grow past Options.MaxBytes, it is
+// renamed to events-<UTC timestamp>.jsonl and a new events.jsonl is started.
+// Rotated files are never deleted or changed; Query and Follow read them, in
+// order, before the current file.
 package audit
 
 import (
@@ -59,6 +64,16 @@ type Event struct {
 	ManagementEvent     bool           `json:"managementEvent"`
 	RecipientAccountID  string         `json:"recipientAccountId,omitempty"`
 	EventCategory       string         `json:"eventCategory"`
+	TLSDetails          *TLSDetails    `json:"tlsDetails,omitempty"`
+
+	line []byte // as read by Query or Follow; see Line
+}
+
+// TLSDetails describes the TLS connection a request arrived on.
+type TLSDetails struct {
+	TLSVersion               string `json:"tlsVersion"`  // e.g. TLSv1.3
+	CipherSuite              string `json:"cipherSuite"` // IANA name, e.g. TLS_AES_128_GCM_SHA256
+	ClientProvidedHostHeader string `json:"clientProvidedHostHeader,omitempty"`
 }
 
 // UserIdentity is the principal an event is attributed to. InvokedBy names
@@ -81,19 +96,33 @@ type Resource struct {
 	Type      string `json:"type,omitempty"` // e.g. AWS::KMS::Key
 }
 
+// DefaultMaxBytes is the size past which a Log starts a new file.
+const DefaultMaxBytes = 64 << 20
+
 // Options tune a Log.
 type Options struct {
 	// SyncInterval bounds how long an appended event may stay unsynced; 0
 	// means DefaultSyncInterval, a negative value fsyncs on every Append.
 	SyncInterval time.Duration
+	// MaxBytes is the size a file may reach before the Log rotates it; 0
+	// means DefaultMaxBytes. A single event longer than MaxBytes still goes
+	// whole into one file.
+	MaxBytes int64
+	// Now stamps rotated file names; nil means time.Now.
+	Now func() time.Time
 }
 
 // Log is an append-only event file. It is safe for concurrent use. A nil
 // *Log discards events, so components can run without an audit trail in
 // tests.
 type Log struct {
+	path   string
+	max    int64
+	now    func() time.Time
 	mu     sync.Mutex
 	f      *os.File
+	size   int64     // bytes in f
+	last   time.Time // stamp of the newest rotated file
 	dirty  bool
 	closed bool
 	every  time.Duration
@@ -102,26 +131,59 @@ type Log struct {
 	synErr error // last background fsync failure, reported by the next Append
 }
 
+// CurrentName is the name of the file events are appended to; rotated files
+// are named events-<stamp>.jsonl next to it.
+const CurrentName = "events.jsonl"
+
 // PathIn returns the audit log path inside a data directory:
 // <dataDir>/audit/events.jsonl.
 func PathIn(dataDir string) string {
-	return filepath.Join(dataDir, "audit", "events.jsonl")
+	return filepath.Join(DirIn(dataDir), CurrentName)
+}
+
+// DirIn returns the audit directory inside a data directory, the one Query
+// and Follow read.
+func DirIn(dataDir string) string {
+	return filepath.Join(dataDir, "audit")
 }
 
 // Open opens (creating if needed) the event file at path for appending. The
 // directory is created 0700 and the file 0600; an existing file keeps its
-// content and events are added after it.
+// content and events are added after it. If the file ends in a line cut
+// short by a crash, it is rotated first, so that the next event does not
+// join the torn line (readers ignore a torn last line of a file).
 func Open(path string, opts Options) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit: create directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("audit: open log: %w", err)
+	l := &Log{path: path, max: opts.MaxBytes, now: opts.Now, every: opts.SyncInterval}
+	if l.max <= 0 {
+		l.max = DefaultMaxBytes
 	}
-	l := &Log{f: f, every: opts.SyncInterval}
+	if l.now == nil {
+		l.now = time.Now
+	}
 	if l.every == 0 {
 		l.every = DefaultSyncInterval
+	}
+	rotated, err := rotatedFiles(filepath.Dir(path), path)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(rotated); n > 0 {
+		l.last = rotated[n-1].stamp
+	}
+	if err := l.openCurrent(); err != nil {
+		return nil, err
+	}
+	if torn, err := endsTorn(l.f, l.size); err != nil || torn {
+		if err == nil {
+			err = l.rotateLocked()
+		}
+		if err != nil {
+			l.f.Close()
+			return nil, err
+		}
 	}
 	if l.every > 0 {
 		l.stop = make(chan struct{})
@@ -129,6 +191,67 @@ func Open(path string, opts Options) (*Log, error) {
 		go l.syncLoop()
 	}
 	return l, nil
+}
+
+func (l *Log) openCurrent() error {
+	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: open log: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("audit: open log: %w", err)
+	}
+	l.f, l.size = f, fi.Size()
+	return nil
+}
+
+// endsTorn reports whether a file of size bytes ends without a newline.
+func endsTorn(f *os.File, size int64) (bool, error) {
+	if size == 0 {
+		return false, nil
+	}
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], size-1); err != nil {
+		return false, fmt.Errorf("audit: check last line: %w", err)
+	}
+	return b[0] != '\n', nil
+}
+
+// rotateLocked closes the current file, renames it to its rotated name and
+// opens a new current file. The rename happens after the close, so a
+// reader that sees the new file knows the old one is complete.
+func (l *Log) rotateLocked() error {
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("audit: sync before rotation: %w", err)
+	}
+	if err := l.f.Close(); err != nil {
+		return fmt.Errorf("audit: close before rotation: %w", err)
+	}
+	l.dirty = false
+	stamp := l.now().UTC()
+	if !stamp.After(l.last) {
+		// Clock went back or two rotations in one tick: names must still
+		// sort in the order the files were written.
+		stamp = l.last.Add(time.Nanosecond)
+	}
+	if err := os.Rename(l.path, rotatedPath(l.path, stamp)); err != nil {
+		// Keep appending to the same file rather than lose events.
+		if oerr := l.openCurrent(); oerr != nil {
+			return errors.Join(fmt.Errorf("audit: rotate: %w", err), oerr)
+		}
+		return fmt.Errorf("audit: rotate: %w", err)
+	}
+	l.last = stamp
+	if err := l.openCurrent(); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(l.path)); err == nil {
+		d.Sync() // make the rename and the new file durable
+		d.Close()
+	}
+	return nil
 }
 
 // Append fills in EventVersion, EventID, EventTime, EventType and
@@ -168,9 +291,16 @@ func (l *Log) Append(ev Event) error {
 		l.synErr = nil
 		return fmt.Errorf("audit: sync log: %w", err)
 	}
+	if l.size > 0 && l.size+int64(len(line)) > l.max {
+		if err := l.rotateLocked(); err != nil {
+			return err
+		}
+	}
 	// One write per event: with O_APPEND the line lands whole at the end of
 	// the file even if another process appends too.
-	if _, err := l.f.Write(line); err != nil {
+	n, err := l.f.Write(line)
+	l.size += int64(n)
+	if err != nil {
 		return fmt.Errorf("audit: append event: %w", err)
 	}
 	if l.every < 0 {
@@ -213,11 +343,21 @@ func (l *Log) syncLoop() {
 		case <-l.stop:
 			return
 		case <-t.C:
+			// fsync without the lock: appends (one per request) must not
+			// wait for the disk. A rotation or Close meanwhile syncs the
+			// file itself before closing it, so ErrClosed here is harmless.
 			l.mu.Lock()
-			if err := l.syncLocked(); err != nil {
-				l.synErr = err
-			}
+			f, dirty := l.f, l.dirty && !l.closed
+			l.dirty = false
 			l.mu.Unlock()
+			if !dirty {
+				continue
+			}
+			if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+				l.mu.Lock()
+				l.synErr, l.dirty = err, true
+				l.mu.Unlock()
+			}
 		}
 	}
 }

@@ -173,6 +173,9 @@ type ObjectVersion struct {
 	// Object Lock state of this version (nil / false: unprotected).
 	Retention *Retention `json:"retention,omitempty"`
 	LegalHold bool       `json:"legalHold,omitempty"`
+	// LegalHoldSet records that a legal hold status (ON or OFF) was ever
+	// applied: S3 then answers OFF rather than NoSuchObjectLockConfiguration.
+	LegalHoldSet bool `json:"legalHoldSet,omitempty"`
 	// Restore is set once RestoreObject was asked for an archived version.
 	Restore *Restore `json:"restore,omitempty"`
 }
@@ -210,8 +213,9 @@ type Upload struct {
 	Encryption Encryption `json:"sse"`
 	// Object Lock settings requested at CreateMultipartUpload, applied to
 	// the version CompleteMultipartUpload creates.
-	Retention *Retention `json:"retention,omitempty"`
-	LegalHold bool       `json:"legalHold,omitempty"`
+	Retention    *Retention `json:"retention,omitempty"`
+	LegalHold    bool       `json:"legalHold,omitempty"`
+	LegalHoldSet bool       `json:"legalHoldSet,omitempty"`
 }
 
 // UploadPart is one uploaded part of an in-progress multipart upload.

@@ -31,6 +31,13 @@ const (
 	TableKMSKeys        Table = "kms_keys"         // KMS key id → kms key record
 	TableKMSAccountKeys Table = "kms_account_keys" // account 0x00 key id → nothing: ListKeys index
 	TableKMSAliases     Table = "kms_aliases"      // account 0x00 alias name → kms alias record
+
+	TableIAMAccounts Table = "iam_accounts" // account id → iam account record
+	TableIAMUsers    Table = "iam_users"    // account 0x00 lower-case user name → iam user record
+	TableIAMKeys     Table = "iam_keys"     // access key id → iam access key record (secret sealed)
+	TableIAMRoles    Table = "iam_roles"    // account 0x00 lower-case role name → iam role record
+	TableIAMPolicies Table = "iam_policies" // account 0x00 lower-case policy name → iam managed policy record
+	TableIAMSessions Table = "iam_sessions" // temporary access key id → iam session record (secret sealed)
 )
 
 // Store is an ordered, transactional, crash-safe key-value store.

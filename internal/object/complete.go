@@ -78,6 +78,9 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 		if err := tx.Delete(meta.TableUploads, meta.UploadKey(in.Bucket, in.Key, in.UploadID)); err != nil {
 			return err
 		}
+		if err := lockNewVersion(b, v); err != nil {
+			return err
+		}
 		return install(tx, b, v, release)
 	})
 	return v, internal(err)
@@ -147,6 +150,7 @@ func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in Complet
 		LastModified: s.stamp(), Owner: u.Owner, Size: size, ETag: multipartETag(etags),
 		StorageClass: u.StorageClass, Checksum: ck, ContentHeaders: u.ContentHeaders, Tags: u.Tags,
 		Parts: parts, Encryption: u.Encryption,
+		Retention: u.Retention, LegalHold: u.LegalHold, LegalHoldSet: u.LegalHoldSet,
 	}, nil
 }
 

@@ -35,6 +35,9 @@ type CopyInput struct {
 	Access            KeyAccess // for the destination
 	Owner             string
 	Cond              WriteConditions
+	// Lock is the request's own lock settings: a copy never inherits the
+	// source's retention or legal hold.
+	Lock Lock
 }
 
 // source looks up and checks a copy source.
@@ -78,6 +81,9 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := CheckLock(b, in.Lock); err != nil {
+		return nil, nil, err
+	}
 	r, err := s.Open(ctx, src, 0, src.Size, in.Source.Access)
 	if err != nil {
 		return nil, nil, err
@@ -102,9 +108,12 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 	if in.ReplaceTags {
 		tags = in.Tags
 	}
+	// S3 does not carry the source's storage class over: a copy is STANDARD
+	// unless x-amz-storage-class says otherwise. That is how a restored
+	// GLACIER object is made permanently readable.
 	class := in.StorageClass
-	if class == "" {
-		class = src.StorageClass
+	if class == ClassStandard {
+		class = ""
 	}
 	seq := s.nextSeq()
 	v := &meta.ObjectVersion{
@@ -113,6 +122,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 		StorageClass: class, Checksum: st.checksum, ContentHeaders: headers, Tags: tags,
 		BlobID: st.blobID, Encryption: enc,
 	}
+	in.Lock.stamp(&v.Retention, &v.LegalHold, &v.LegalHoldSet)
 	if err := s.commitVersion(ctx, v, in.Cond); err != nil {
 		s.discard(st.blobID)
 		return nil, nil, err

@@ -13,11 +13,27 @@ type DeleteResult struct {
 	DeleteMarker bool   // a delete marker was created or removed
 }
 
-// DeleteObject deletes bucket/key. Without a version id it follows the
+// DeleteInput is a DeleteObject request (or one entry of DeleteObjects).
+type DeleteInput struct {
+	Bucket, Key, VersionID string
+	// BypassGovernance lets a version under GOVERNANCE retention be
+	// deleted: the request asked to and the caller may.
+	BypassGovernance bool
+}
+
+// DeleteObject deletes bucket/key[/versionID] without bypassing
+// GOVERNANCE retention; see Delete.
+func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID string) (DeleteResult, error) {
+	return s.Delete(ctx, DeleteInput{Bucket: bucket, Key: key, VersionID: versionID})
+}
+
+// Delete deletes in.Bucket/in.Key. Without a version id it follows the
 // bucket's versioning state: remove the null version (unversioned), or add
 // a delete marker (enabled, suspended). With one, it removes that version
-// permanently. Deleting something absent succeeds, as in S3.
-func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID string) (DeleteResult, error) {
+// permanently, unless Object Lock protects it. Deleting something absent
+// succeeds, as in S3.
+func (s *Service) Delete(ctx context.Context, in DeleteInput) (DeleteResult, error) {
+	bucket, key, versionID := in.Bucket, in.Key, in.VersionID
 	var res DeleteResult
 	err := s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		res = DeleteResult{}
@@ -32,6 +48,9 @@ func (s *Service) DeleteObject(ctx context.Context, bucket, key, versionID strin
 				return nil
 			}
 			if err != nil {
+				return err
+			}
+			if err := checkDelete(v, s.now(), in.BypassGovernance); err != nil {
 				return err
 			}
 			res = DeleteResult{VersionID: v.VersionID, DeleteMarker: v.DeleteMarker}

@@ -143,20 +143,9 @@ func kmsKeyID(id string) string {
 // newBucketKeyed seals a fresh DEK under the S3 Bucket Key for (bucket,
 // KMS key, requester), fetching one from KMS only when none is cached.
 func (s *Service) newBucketKeyed(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess, dek []byte) (dataKeys, meta.Encryption, error) {
-	if s.kms == nil {
-		return dataKeys{}, meta.Encryption{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
-	}
-	cacheKey := "w\x00" + bucket + "\x00" + req.KMSKeyID + "\x00" + acc.Caller.ARN
-	bk, ok := s.bucketKeys.get(cacheKey, s.now())
-	if !ok {
-		encCtx := map[string]string{"aws:s3:arn": bucketARN(bucket)}
-		plain, blob, arn, err := s.kms.GenerateDataKey(ctx, s.viaS3(acc.Caller), kmsKeyID(req.KMSKeyID), encCtx, 32)
-		if err != nil {
-			return dataKeys{}, meta.Encryption{}, kmsError(err)
-		}
-		bk = bucketKey{plain: plain, blob: blob, keyARN: arn, expires: s.now().Add(bucketKeyTTL)}
-		s.bucketKeys.put(cacheKey, bk)
-		s.bucketKeys.put(readCacheKey(blob), bk)
+	bk, err := s.writeBucketKey(ctx, bucket, req.KMSKeyID, acc)
+	if err != nil {
+		return dataKeys{}, meta.Encryption{}, err
 	}
 	sealed, err := sse.SealWithKey(bucketKEK(bk.plain), dek, sealAAD(bucket, key))
 	if err != nil {
@@ -164,6 +153,29 @@ func (s *Service) newBucketKeyed(ctx context.Context, req SSERequest, bucket, ke
 	}
 	return dataKeys{DEK: dek}, meta.Encryption{Type: meta.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN,
 		BucketKeyEnabled: true, BucketKeyBlob: bk.blob, Context: req.Context}, nil
+}
+
+// writeBucketKey returns the S3 Bucket Key that new data keys in bucket
+// are sealed under for the KMS key keyID (as named; empty: aws/s3) and
+// acc's requester, asking KMS for one only when none is cached. PUTs and
+// UpdateObjectEncryption share it, so both cost KMS one call per TTL.
+func (s *Service) writeBucketKey(ctx context.Context, bucket, keyID string, acc KeyAccess) (bucketKey, error) {
+	if s.kms == nil {
+		return bucketKey{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
+	}
+	cacheKey := "w\x00" + bucket + "\x00" + keyID + "\x00" + acc.Caller.ARN
+	if bk, ok := s.bucketKeys.get(cacheKey, s.now()); ok {
+		return bk, nil
+	}
+	encCtx := map[string]string{"aws:s3:arn": bucketARN(bucket)}
+	plain, blob, arn, err := s.kms.GenerateDataKey(ctx, s.viaS3(acc.Caller), kmsKeyID(keyID), encCtx, 32)
+	if err != nil {
+		return bucketKey{}, kmsError(err)
+	}
+	bk := bucketKey{plain: plain, blob: blob, keyARN: arn, expires: s.now().Add(bucketKeyTTL)}
+	s.bucketKeys.put(cacheKey, bk)
+	s.bucketKeys.put(readCacheKey(blob), bk)
+	return bk, nil
 }
 
 func bucketKEK(plain []byte) []byte { return sse.DeriveKey(plain, "kura bucket key kek v1") }

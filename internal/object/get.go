@@ -18,6 +18,12 @@ func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion, off, n int64,
 	if off < 0 || n < 0 || off+n > v.Size {
 		return nil, s3err.InvalidRange
 	}
+	// Every read of object data comes through here (GET, copy sources), so
+	// this is where an archived version without a restored copy is refused,
+	// before any key is unsealed.
+	if err := s.readable(v); err != nil {
+		return nil, err
+	}
 	keys, err := s.dataKey(ctx, v.Encryption, v.Bucket, v.Key, acc)
 	if err != nil {
 		return nil, err

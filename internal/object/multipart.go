@@ -27,6 +27,7 @@ type UploadInput struct {
 	SSE               SSERequest
 	Access            KeyAccess
 	Owner             string
+	Lock              Lock // applied to the version Complete creates
 }
 
 // CreateUpload starts a multipart upload. Its data key is created and sealed
@@ -56,6 +57,9 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Uploa
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckLock(b, in.Lock); err != nil {
+		return nil, err
+	}
 	_, enc, err := s.writeKeys(ctx, b, in.Key, in.SSE, in.Access)
 	if err != nil {
 		return nil, err
@@ -65,6 +69,7 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Uploa
 		StorageClass: in.StorageClass, ChecksumAlgorithm: string(in.ChecksumAlgorithm), ChecksumType: in.ChecksumType,
 		ContentHeaders: in.Headers, Tags: in.Tags, Encryption: enc,
 	}
+	in.Lock.stamp(&u.Retention, &u.LegalHold, &u.LegalHoldSet)
 	rec, err := meta.Encode(u)
 	if err != nil {
 		return nil, internal(err)

@@ -40,6 +40,7 @@ type PutInput struct {
 	Access       KeyAccess
 	Owner        string
 	Cond         WriteConditions
+	Lock         Lock
 }
 
 // WriteConditions are S3's conditional writes.
@@ -127,6 +128,9 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckLock(b, in.Lock); err != nil {
+		return nil, err
+	}
 	keys, enc, err := s.writeKeys(ctx, b, in.Key, in.SSE, in.Access)
 	if err != nil {
 		return nil, err
@@ -143,6 +147,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 		Checksum: st.checksum, ContentHeaders: in.Headers, Tags: in.Tags,
 		BlobID: st.blobID, Encryption: enc,
 	}
+	in.Lock.stamp(&v.Retention, &v.LegalHold, &v.LegalHoldSet)
 	if err := s.commitVersion(ctx, v, in.Cond); err != nil {
 		s.discard(st.blobID)
 		return nil, err
@@ -159,6 +164,9 @@ func (s *Service) commitVersion(ctx context.Context, v *meta.ObjectVersion, cond
 			return err
 		}
 		if err := checkWriteConditions(tx, v.Bucket, v.Key, cond); err != nil {
+			return err
+		}
+		if err := lockNewVersion(b, v); err != nil {
 			return err
 		}
 		return install(tx, b, v, release)

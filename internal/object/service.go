@@ -39,6 +39,9 @@ type Config struct {
 	Region     string
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// RestoreDelay is how long RestoreObject takes to make an archived
+	// version readable (0: DefaultRestoreDelay; negative: at once).
+	RestoreDelay time.Duration
 }
 
 // Service implements S3 object semantics.
@@ -49,9 +52,10 @@ type Service struct {
 	kms    *kms.Service
 	region string
 
-	bucketKeys bucketKeys
-	now        func() time.Time
-	log        *slog.Logger
+	bucketKeys   bucketKeys
+	now          func() time.Time
+	log          *slog.Logger
+	restoreDelay time.Duration
 
 	seqMu   sync.Mutex
 	lastSeq uint64
@@ -65,6 +69,12 @@ func New(cfg Config) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	switch d := cfg.RestoreDelay; {
+	case d == 0:
+		s.restoreDelay = DefaultRestoreDelay
+	case d > 0:
+		s.restoreDelay = d
 	}
 	return s
 }

@@ -29,6 +29,7 @@ func (h *Handler) bucketFor(req *request) (*meta.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
+	req.trail.bucketOwner = b.Owner // the audit event's recipient account
 	if b.Owner != req.identity.AccountID || !ownerAsExpected(req.Header, "x-amz-expected-bucket-owner", b) {
 		return nil, s3err.AccessDenied
 	}

@@ -118,6 +118,12 @@ func (h *Handler) copyObject(req *request) error {
 			return err
 		}
 	}
+	if in.Lock, err = lockHeaders(req.Header, h.obj.Now()); err != nil {
+		return err
+	}
+	if err := checkLockWrite(req, b, in.Lock, false); err != nil {
+		return err
+	}
 	in.Access = object.KeyAccess{Caller: req.caller()}
 	v, sv, err := h.obj.CopyObject(req.Context(), in)
 	if err != nil {

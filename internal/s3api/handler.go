@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
@@ -28,14 +30,22 @@ type Identity struct {
 	AccountID   string
 	DisplayName string
 	ARN         string
+	// CanonicalID is the account's S3 canonical user id (Owner ID).
+	CanonicalID string
+	// Type (iam.TypeRoot, TypeIAMUser, TypeAssumedRole), PrincipalID,
+	// UserName, RoleARN, SessionName and Expires are the iam.Principal
+	// fields; see IdentityOf.
+	Type, PrincipalID, UserName, RoleARN, SessionName string
+	Expires                                           time.Time
 }
 
 // Config wires a Handler.
 type Config struct {
 	Objects  *object.Service
 	Verifier *sigv4.Verifier
-	// Identify maps an authenticated access key to its principal.
-	Identify func(accessKey string) (Identity, error)
+	// Identify maps an authenticated access key and the request's
+	// X-Amz-Security-Token to its principal.
+	Identify func(ctx context.Context, accessKey, sessionToken string) (Identity, error)
 	Region   string
 	// Domain is the base domain for virtual-host-style addressing:
 	// bucket.<Domain>[:port].
@@ -43,10 +53,16 @@ type Config struct {
 	// KMS serves the AWS KMS JSON API on the same listener (requests
 	// with X-Amz-Target: TrentService.*); nil answers them NotImplemented.
 	KMS *kms.API
+	// IAM serves the IAM and STS query APIs on the same listener (requests
+	// signed for service iam or sts); nil answers them NotImplemented.
+	IAM *iam.API
 	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP (local testing
 	// only: the key then crosses the network in clear).
 	AllowInsecureSSEC bool
-	Logger            *slog.Logger
+	// Audit receives one event per request (KMS requests excepted: the KMS
+	// service records its own); nil records nothing.
+	Audit  *audit.Log
+	Logger *slog.Logger
 }
 
 // Handler is the S3 API http.Handler.
@@ -81,6 +97,7 @@ type request struct {
 	// additionalEventData (UpdateObjectEncryption: the old and new
 	// encryption; PUT: SSEApplied). Never secrets.
 	auditExtra map[string]any
+	trail      auditState // what else the audit event needs; see audit.go
 }
 
 // auditAdd records k=v for the request's audit event.
@@ -99,9 +116,11 @@ func newRequestID() string {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	sw := &statusWriter{ResponseWriter: w}
+	req := &request{Request: r, id: newRequestID(), started: time.Now()}
+	defer h.record(req) // runs last, also when the request panics
+	sw := &statusWriter{ResponseWriter: req.trail.watch(w)}
 	w = sw
-	req := &request{Request: r, w: w, id: newRequestID(), started: time.Now()}
+	req.w = w
 	w.Header().Set("x-amz-request-id", req.id)
 	w.Header().Set("x-amz-id-2", req.id)
 	w.Header().Set("Server", "Kura")
@@ -134,16 +153,19 @@ func (h *Handler) serve(req *request) error {
 	if err := h.address(req); err != nil {
 		return err
 	}
+	if err := checkUOESignature(req); err != nil {
+		return err
+	}
 	res, err := h.cfg.Verifier.Verify(req.Request)
 	if err != nil {
 		return err
 	}
 	req.auth = res
-	req.Body = res.Body
+	req.Body = req.trail.meter(res.Body, res.Service)
 	if res.Anonymous {
 		return s3err.AccessDenied
 	}
-	id, err := h.cfg.Identify(res.AccessKey)
+	id, err := h.cfg.Identify(req.Context(), res.AccessKey, res.SessionToken)
 	if err != nil {
 		return err
 	}
@@ -152,7 +174,15 @@ func (h *Handler) serve(req *request) error {
 		if h.cfg.KMS == nil || res.Service != "kms" {
 			return s3err.NotImplemented.WithMessage("This endpoint serves KMS requests signed for the kms service only.")
 		}
+		req.trail.kms = true // KMS writes the event itself
 		h.cfg.KMS.Serve(req.w, req.Request, req.caller(), req.id)
+		return nil
+	}
+	if iam.IsQueryService(res.Service) {
+		if h.cfg.IAM == nil {
+			return s3err.NotImplemented.WithMessage("This endpoint does not serve IAM or STS.")
+		}
+		h.cfg.IAM.Serve(req.w, req.Request, req.principal(), req.id)
 		return nil
 	}
 	return h.route(req)
@@ -192,11 +222,17 @@ func (req *request) resource() string {
 }
 
 func (h *Handler) writeError(req *request, err error) {
+	req.trail.fail(err)
 	if sw, ok := req.w.(*statusWriter); ok && sw.status != 0 {
 		// The response is under way: the only honest signal left is to
 		// break the connection so the client sees a truncated body.
 		h.log.Warn("request failed after response started", "id", req.id, "err", err)
 		panic(http.ErrAbortHandler)
+	}
+	if h.cfg.IAM != nil && iam.IsQueryService(iam.ScopeService(req.Request)) {
+		// IAM and STS clients parse their own error format.
+		req.status = h.cfg.IAM.WriteError(req.w, req.Request, err, req.id)
+		return
 	}
 	e := s3err.As(err)
 	if e.Status >= 500 {

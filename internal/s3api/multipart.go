@@ -20,7 +20,8 @@ type initiateResult struct {
 }
 
 func (h *Handler) createUpload(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	headers, err := contentHeaders(req.Header, false)
@@ -52,10 +53,17 @@ func (h *Handler) createUpload(req *request) error {
 			return err
 		}
 	}
+	lock, err := lockHeaders(req.Header, h.obj.Now())
+	if err != nil {
+		return err
+	}
+	if err := checkLockWrite(req, b, lock, false); err != nil {
+		return err
+	}
 	u, err := h.obj.CreateUpload(req.Context(), object.UploadInput{
 		Bucket: req.bucket, Key: req.key, Headers: headers, Tags: tags, StorageClass: class,
 		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, Owner: req.identity.AccountID,
-		Access: object.KeyAccess{Caller: req.caller()},
+		Access: object.KeyAccess{Caller: req.caller()}, Lock: lock,
 	})
 	if err != nil {
 		return err

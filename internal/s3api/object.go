@@ -36,6 +36,9 @@ func (h *Handler) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLockWrite(req, b, in.Lock, true); err != nil {
+		return err
+	}
 	if in.Cond.IfNoneMatch != "" && in.Cond.IfNoneMatch != "*" {
 		return s3err.NotImplemented.WithMessage("If-None-Match on writes supports only '*'.")
 	}
@@ -89,10 +92,15 @@ func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
 			return in, err
 		}
 	}
+	lock, err := lockHeaders(req.Header, h.obj.Now())
+	if err != nil {
+		return in, err
+	}
 	return object.PutInput{
 		Bucket: req.bucket, Key: req.key, Body: req.Body, Size: size,
 		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck, ContentMD5: md,
 		SSE: enc, Access: object.KeyAccess{Caller: req.caller()}, Owner: req.identity.AccountID, Cond: writeConditions(req.Header),
+		Lock: lock,
 	}, nil
 }
 
@@ -150,6 +158,7 @@ func objectHeaders(req *request, v *meta.ObjectVersion) {
 		hdr.Set("x-amz-tagging-count", strconv.Itoa(len(v.Tags)))
 	}
 	setSSEHeaders(hdr, v.Encryption)
+	setLockHeaders(hdr, v)
 	// response-* query parameters override stored headers.
 	for param, header := range map[string]string{
 		"response-content-type": "Content-Type", "response-content-language": "Content-Language",
@@ -200,8 +209,9 @@ type readPlan struct {
 	v       *meta.ObjectVersion
 	acc     object.KeyAccess
 	rng     byteRange
-	partial bool // 206 with Content-Range
-	whole   bool // the entire object, so its checksum may be returned
+	partial bool   // 206 with Content-Range
+	whole   bool   // the entire object, so its checksum may be returned
+	restore string // x-amz-restore ("" when no restore is under way or available)
 }
 
 // planRead resolves the version, checks conditional headers and resolves
@@ -218,13 +228,16 @@ func (h *Handler) planRead(req *request) (readPlan, error) {
 	if err != nil {
 		return readPlan{}, err
 	}
-	return readPlan{v: v, acc: acc, rng: rng, partial: partial, whole: whole}, nil
+	return readPlan{v: v, acc: acc, rng: rng, partial: partial, whole: whole, restore: h.restoreHeader(v)}, nil
 }
 
 // writeReadHeaders writes the status line and headers of a GET or HEAD.
 func writeReadHeaders(req *request, p readPlan) {
 	objectHeaders(req, p.v)
 	hdr := req.w.Header()
+	if p.restore != "" {
+		hdr.Set("x-amz-restore", p.restore)
+	}
 	if p.whole && strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
 		setChecksumHeaders(hdr, p.v.Checksum)
 	}
@@ -265,10 +278,17 @@ func (h *Handler) headObject(req *request) error {
 }
 
 func (h *Handler) deleteObject(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
-	res, err := h.obj.DeleteObject(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	bypass, err := h.bypassGovernance(req, b)
+	if err != nil {
+		return err
+	}
+	res, err := h.obj.Delete(req.Context(), object.DeleteInput{
+		Bucket: req.bucket, Key: req.key, VersionID: req.query.Get("versionId"), BypassGovernance: bypass,
+	})
 	if err != nil {
 		return err
 	}

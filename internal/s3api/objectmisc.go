@@ -42,10 +42,15 @@ type deleteResult struct {
 }
 
 func (h *Handler) deleteObjects(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	if err := requireIntegrity(req); err != nil {
+		return err
+	}
+	bypass, err := h.bypassGovernance(req, b)
+	if err != nil {
 		return err
 	}
 	var dr deleteRequest
@@ -57,7 +62,7 @@ func (h *Handler) deleteObjects(req *request) error {
 	}
 	out := deleteResult{NS: s3NS}
 	for _, o := range dr.Objects {
-		res, err := h.obj.DeleteObject(req.Context(), req.bucket, o.Key, o.VersionID)
+		res, err := h.obj.Delete(req.Context(), object.DeleteInput{Bucket: req.bucket, Key: o.Key, VersionID: o.VersionID, BypassGovernance: bypass})
 		if err != nil {
 			e := s3err.As(err)
 			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})

@@ -13,10 +13,15 @@ type op func(h *Handler, req *request) error
 // answer NotImplemented instead of falling through to another operation.
 var unsupported = []string{
 	"accelerate", "analytics", "cors", "intelligent-tiering", "inventory", "lifecycle",
-	"logging", "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
-	"publicAccessBlock", "replication", "requestPayment", "website", "legal-hold", "retention",
-	"restore", "select", "torrent", "metadataTable", "session", "renameObject",
+	"logging", "metrics", "notification", "ownershipControls", "policy", "policyStatus",
+	"publicAccessBlock", "replication", "requestPayment", "website",
+	"select", "torrent", "metadataTable", "session", "renameObject",
 }
+
+// reserved is every sub-resource that names an operation of its own: a
+// request carrying one must never fall through to the plain bucket or
+// object operation (DELETE ?retention must not delete the object).
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore"}, unsupported...)
 
 // route picks the operation for a request from its method, addressing and
 // sub-resources, the way S3's REST API does.
@@ -35,9 +40,6 @@ func (h *Handler) route(req *request) error {
 		fn = objectOp(req, has)
 	}
 	if fn == nil {
-		if req.key != "" && has("encryption") {
-			return s3err.NotImplemented.WithMessage("UpdateObjectEncryption is not implemented yet.")
-		}
 		for _, s := range unsupported {
 			if has(s) {
 				return s3err.NotImplemented.WithMessage("Kura does not implement the %q sub-resource yet.", s)
@@ -75,7 +77,9 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).putBucketTagging
 		case has("acl"):
 			return (*Handler).putACL
-		case !hasAny(has, unsupported):
+		case has("object-lock"):
+			return (*Handler).putObjectLockConfig
+		case !hasAny(has, reserved):
 			return (*Handler).createBucket
 		}
 	case http.MethodGet:
@@ -90,13 +94,15 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).getBucketTagging
 		case has("acl"):
 			return (*Handler).getACL
+		case has("object-lock"):
+			return (*Handler).getObjectLockConfig
 		case has("uploads"):
 			return (*Handler).listUploads
 		case has("versions"):
 			return (*Handler).listVersions
 		case req.query.Get("list-type") == "2":
 			return (*Handler).listObjectsV2
-		case !hasAny(has, unsupported):
+		case !hasAny(has, reserved):
 			return (*Handler).listObjectsV1
 		}
 	case http.MethodHead:
@@ -107,7 +113,7 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).deleteBucketTagging
 		case has("encryption"):
 			return (*Handler).deleteBucketEncryption
-		case !hasAny(has, unsupported):
+		case !hasAny(has, reserved):
 			return (*Handler).deleteBucket
 		}
 	case http.MethodPost:
@@ -123,16 +129,20 @@ func objectOp(req *request, has func(string) bool) op {
 	case http.MethodPut:
 		switch {
 		case has("encryption"):
-			return nil // UpdateObjectEncryption: see notImplementedObject
+			return (*Handler).updateObjectEncryption
 		case has("tagging"):
 			return (*Handler).putObjectTagging
 		case has("acl"):
 			return (*Handler).putACL
+		case has("retention"):
+			return (*Handler).putObjectRetention
+		case has("legal-hold"):
+			return (*Handler).putObjectLegalHold
 		case has("uploadId") && req.Header.Get("x-amz-copy-source") != "":
 			return (*Handler).uploadPartCopy
 		case has("uploadId"):
 			return (*Handler).uploadPart
-		case hasAny(has, unsupported):
+		case hasAny(has, reserved):
 			return nil
 		case req.Header.Get("x-amz-copy-source") != "":
 			return (*Handler).copyObject
@@ -145,11 +155,15 @@ func objectOp(req *request, has func(string) bool) op {
 			return (*Handler).getObjectTagging
 		case has("acl"):
 			return (*Handler).getACL
+		case has("retention"):
+			return (*Handler).getObjectRetention
+		case has("legal-hold"):
+			return (*Handler).getObjectLegalHold
 		case has("uploadId"):
 			return (*Handler).listParts
 		case has("attributes"):
 			return (*Handler).getObjectAttributes
-		case !hasAny(has, unsupported):
+		case !hasAny(has, reserved):
 			return (*Handler).getObject
 		}
 	case http.MethodHead:
@@ -160,7 +174,7 @@ func objectOp(req *request, has func(string) bool) op {
 			return (*Handler).deleteObjectTagging
 		case has("uploadId"):
 			return (*Handler).abortUpload
-		case !hasAny(has, unsupported):
+		case !hasAny(has, reserved):
 			return (*Handler).deleteObject
 		}
 	case http.MethodPost:
@@ -169,6 +183,8 @@ func objectOp(req *request, has func(string) bool) op {
 			return (*Handler).createUpload
 		case has("uploadId"):
 			return (*Handler).completeUpload
+		case has("restore"):
+			return (*Handler).restoreObject
 		}
 	}
 	return nil

@@ -195,7 +195,7 @@ func (h *Handler) sseCTransport(req *request) error {
 func (req *request) caller() kms.Caller {
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
 	return kms.Caller{AccountID: req.identity.AccountID, ARN: req.identity.ARN, AccessKeyID: req.identity.AccessKey,
-		SourceIP: ip, UserAgent: req.UserAgent(), RequestID: req.id}
+		PrincipalID: req.identity.PrincipalID, Type: req.identity.Type, SourceIP: ip, UserAgent: req.UserAgent(), RequestID: req.id}
 }
 
 // setSSEHeaders writes the encryption response headers of an object.

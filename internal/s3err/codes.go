@@ -67,5 +67,35 @@ var (
 	SSEConfigNotFound = def("ServerSideEncryptionConfigurationNotFoundError", http.StatusNotFound, "The server side encryption configuration was not found")
 )
 
+// OperationAborted is S3's 409 for a write that lost a race with another
+// write to the same resource; retrying is safe.
+var OperationAborted = def("OperationAborted", http.StatusConflict, "A conflicting conditional operation is currently in progress against this resource. Try again.")
+
 // SlowDown is S3's retryable throttling error; KMS throttling surfaces as it.
 var SlowDown = def("SlowDown", http.StatusServiceUnavailable, "Please reduce your request rate.")
+
+// Errors of archive storage classes and RestoreObject.
+var (
+	RestoreAlreadyInProgress  = def("RestoreAlreadyInProgress", http.StatusConflict, "Object restore is already in progress")
+	ObjectAlreadyInActiveTier = def("ObjectAlreadyInActiveTierError", http.StatusForbidden, "This operation is not allowed against this storage tier.")
+)
+
+// Errors of Object Lock.
+var (
+	ObjectLockConfigNotFound      = def("ObjectLockConfigurationNotFoundError", http.StatusNotFound, "Object Lock configuration does not exist for this bucket")
+	NoSuchObjectLockConfiguration = def("NoSuchObjectLockConfiguration", http.StatusNotFound, "The specified object does not have a ObjectLock configuration")
+)
+
+// Errors of temporary (STS) credentials: a session key whose
+// X-Amz-Security-Token is wrong, or whose session has expired. Both are 400
+// in S3's error table.
+var (
+	InvalidToken = def("InvalidToken", http.StatusBadRequest, "The provided token is malformed or otherwise invalid.")
+	ExpiredToken = def("ExpiredToken", http.StatusBadRequest, "The provided token has expired.")
+)
+
+// Errors of bucket policies. MalformedPolicy carries the reason the policy
+// engine gives; the default text is S3's for a body that is not JSON.
+var (
+	MalformedPolicy = def("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
+)

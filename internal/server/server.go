@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/kurastore/kura/internal/audit"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
@@ -42,6 +42,13 @@ type Config struct {
 	// MetricsListen, when set, serves Prometheus metrics at /metrics there.
 	MetricsListen string
 	Logger        *slog.Logger
+	// RestoreDelay is how long RestoreObject takes to make a GLACIER or
+	// DEEP_ARCHIVE object readable (0: 5s; negative: at once).
+	RestoreDelay time.Duration
+	// Now is the object service's clock (nil: time.Now); tests move it to
+	// let restores complete and expire. IAM uses it too (creation dates,
+	// session expiry). Request signing keeps real time.
+	Now func() time.Time
 }
 
 // Server is a running Kura.
@@ -50,6 +57,7 @@ type Server struct {
 	Root    *RootCredentials
 	Objects *object.Service
 	KMS     *kms.Service
+	IAM     *iam.Service
 	meta    *bolt.Store
 	audit   *audit.Log
 	stopBg  context.CancelFunc
@@ -107,7 +115,8 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, err
 	}
-	objs := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: managed, KMS: keys, Region: cfg.Region, Logger: cfg.Logger})
+	objs := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: managed, KMS: keys, Region: cfg.Region, Logger: cfg.Logger,
+		RestoreDelay: cfg.RestoreDelay, Now: cfg.Now})
 	if err := objs.Recover(context.Background()); err != nil {
 		ms.Close()
 		return nil, fmt.Errorf("recover: %w", err)
@@ -115,26 +124,35 @@ func Open(cfg Config) (*Server, error) {
 	bg, stop := context.WithCancel(context.Background())
 	go keys.RunMaintenance(bg, time.Minute)
 	s := &Server{cfg: cfg, Root: creds, Objects: objs, KMS: keys, meta: ms, audit: trail, stopBg: stop, done: make(chan error, 1)}
-	lookup := func(ak string) (string, error) {
-		if subtle.ConstantTimeCompare([]byte(ak), []byte(creds.AccessKey)) == 1 {
-			return creds.SecretKey, nil
-		}
-		return "", s3err.InvalidAccessKeyID
+	ids, err := iam.New(bg, iam.Config{Meta: ms, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
+		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
+	if err != nil {
+		stop()
+		ms.Close()
+		return nil, err
 	}
+	go ids.RunMaintenance(bg, time.Minute)
+	s.IAM = ids
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
-		Verifier: &sigv4.Verifier{Region: cfg.Region, Lookup: lookup},
-		Identify: func(ak string) (s3api.Identity, error) {
-			if ak != creds.AccessKey {
-				return s3api.Identity{}, s3err.InvalidAccessKeyID
+		Verifier: &sigv4.Verifier{Region: cfg.Region, Lookup: ids.SecretFor},
+		Identify: func(ctx context.Context, ak, token string) (s3api.Identity, error) {
+			p, err := ids.Authenticate(ctx, ak, token)
+			if err != nil {
+				return s3api.Identity{}, err
 			}
-			return s3api.Identity{AccessKey: ak, AccountID: creds.AccountID, DisplayName: "root",
-				ARN: "arn:aws:iam::" + creds.AccountID + ":root"}, nil
+			a, err := ids.Account(ctx, p.AccountID)
+			if err != nil {
+				return s3api.Identity{}, s3err.InternalError.Wrap(err)
+			}
+			return s3api.IdentityOf(p, a), nil
 		},
+		IAM:               iam.NewAPI(ids),
 		KMS:               kms.NewAPI(keys),
 		Region:            cfg.Region,
 		Domain:            cfg.Domain,
 		AllowInsecureSSEC: cfg.AllowInsecureSSEC,
+		Audit:             trail,
 		Logger:            cfg.Logger,
 	})
 	s.http = &http.Server{

@@ -117,7 +117,7 @@ func parseCredential(s string, presigned bool) (Credential, error) {
 	case parts[n-1] != scopeTerminal:
 		return c, credentialError(presigned,
 			"incorrect terminal \""+clip(parts[n-1])+"\". This endpoint uses \"aws4_request\".")
-	case c.Region == "" || c.Service == "":
+	case c.Service == "" || c.Region == "" && !globalService(c.Service):
 		return c, credentialError(presigned, reasonCredential)
 	}
 	if _, err := time.Parse(scopeDate, c.Date); err != nil || len(c.Date) != len(scopeDate) {

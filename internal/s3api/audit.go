@@ -1,0 +1,370 @@
+package s3api
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// Every request gets exactly one audit event, written after the response:
+// S3 requests here (authenticated or not, routed or not), IAM and STS
+// requests in auditiam.go, and KMS requests by the KMS service itself
+// (only those rejected before reaching it are recorded here). Events carry
+// names, headers and sizes, never a body, a key or a secret.
+
+// auditState is what a request's audit event needs beyond the request.
+type auditState struct {
+	out         *auditWriter
+	in          atomic.Int64 // decoded body bytes the handler read
+	keepBody    bool         // IAM/STS: keep the form body for requestParameters
+	body        []byte
+	kms         bool         // handed to the KMS API, which records its own event
+	failure     *s3err.Error // the error the response carries, if any
+	bucketOwner string       // account owning the request's bucket, once loaded
+}
+
+// maxKeptBody bounds the IAM/STS form body kept for the audit event.
+const maxKeptBody = 64 << 10
+
+// watch wraps the response writer to count what is written.
+func (st *auditState) watch(w http.ResponseWriter) http.ResponseWriter {
+	st.out = &auditWriter{ResponseWriter: w}
+	return st.out
+}
+
+// meter wraps the verified request body to count what the handler reads.
+func (st *auditState) meter(body io.ReadCloser, service string) io.ReadCloser {
+	st.keepBody = service == "iam" || service == "sts"
+	return &meteredBody{ReadCloser: body, st: st}
+}
+
+// fail records the error the response reports, as writeError renders it.
+func (st *auditState) fail(err error) {
+	e := s3err.As(err)
+	if errors.Is(err, context.Canceled) {
+		e = s3err.IncompleteBody
+	}
+	st.failure = e
+}
+
+type meteredBody struct {
+	io.ReadCloser
+	st *auditState
+}
+
+func (b *meteredBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.st.in.Add(int64(n))
+	if b.st.keepBody && len(b.st.body) < maxKeptBody {
+		b.st.body = append(b.st.body, p[:min(n, maxKeptBody-len(b.st.body))]...)
+	}
+	return n, err
+}
+
+// auditWriter counts response body bytes and keeps the start of an error
+// body (for IAM/STS errors, which are not rendered by writeError).
+type auditWriter struct {
+	http.ResponseWriter
+	status  int
+	n       int64
+	errBody []byte
+}
+
+func (w *auditWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *auditWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if w.status >= 400 && len(w.errBody) < 4<<10 {
+		w.errBody = append(w.errBody, b[:min(len(b), 4<<10-len(w.errBody))]...)
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// record appends the request's audit event. A failure to write it cannot
+// change a response already sent; it is logged as an error.
+func (h *Handler) record(req *request) {
+	if h.cfg.Audit == nil || req.trail.kms {
+		return
+	}
+	ev := h.baseEvent(req)
+	switch svc := req.service(); svc {
+	case "kms":
+		kmsRejectedEvent(req, &ev)
+	case "iam", "sts":
+		iamEvent(req, svc, &ev)
+	default:
+		h.s3Event(req, &ev)
+	}
+	if err := h.cfg.Audit.Append(ev); err != nil {
+		h.log.Error("audit event not written", "id", req.id, "event", ev.EventName, "err", err)
+	}
+}
+
+// service is the AWS service a request is for: kms for the KMS JSON API,
+// else the service its SigV4 credential scope names (as verified, or as
+// claimed when verification failed), s3 by default.
+func (req *request) service() string {
+	if strings.HasPrefix(req.Header.Get("X-Amz-Target"), "TrentService.") {
+		return "kms"
+	}
+	svc := ""
+	if req.auth != nil {
+		svc = req.auth.Service
+	} else {
+		_, svc = claimedCredential(req.Request)
+	}
+	switch svc {
+	case "iam", "sts":
+		return svc
+	}
+	return "s3"
+}
+
+// claimedCredential is the access key id and service of the request's
+// SigV4 credential, unverified.
+func claimedCredential(r *http.Request) (accessKey, service string) {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if a := r.Header.Get("Authorization"); a != "" {
+		_, after, ok := strings.Cut(a, "Credential=")
+		if !ok {
+			return "", ""
+		}
+		cred, _, _ = strings.Cut(after, ",")
+	}
+	parts := strings.Split(strings.TrimSpace(cred), "/")
+	if len(parts) < 5 {
+		return "", ""
+	}
+	return parts[0], parts[3]
+}
+
+// baseEvent fills what every event shares: who, when, from where, result.
+func (h *Handler) baseEvent(req *request) audit.Event {
+	ip, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		ip = req.RemoteAddr
+	}
+	ev := audit.Event{
+		EventTime: req.started, AWSRegion: h.cfg.Region, SourceIPAddress: ip, UserAgent: req.UserAgent(),
+		UserIdentity: req.userIdentity(), RequestID: req.id, RecipientAccountID: req.identity.AccountID,
+	}
+	if e := req.trail.failure; e != nil && e.Status != http.StatusNotModified {
+		ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
+	}
+	if t := req.TLS; t != nil {
+		ev.TLSDetails = &audit.TLSDetails{
+			TLSVersion:               "TLSv" + strings.TrimPrefix(tls.VersionName(t.Version), "TLS "),
+			CipherSuite:              tls.CipherSuiteName(t.CipherSuite),
+			ClientProvidedHostHeader: req.Host,
+		}
+	}
+	return ev
+}
+
+// userIdentity is CloudTrail's userIdentity: the authenticated principal;
+// for a request that failed authentication, the access key it claimed;
+// for an unsigned request, the anonymous principal.
+func (req *request) userIdentity() audit.UserIdentity {
+	id := req.identity
+	if id.ARN == "" {
+		if ak, _ := claimedCredential(req.Request); ak != "" {
+			return audit.UserIdentity{Type: "Unknown", AccessKeyID: ak}
+		}
+		return audit.UserIdentity{Type: "AWSAccount", AccountID: "anonymous"}
+	}
+	u := audit.UserIdentity{Type: id.Type, PrincipalID: id.PrincipalID, ARN: id.ARN, AccountID: id.AccountID,
+		AccessKeyID: id.AccessKey, UserName: id.UserName}
+	if u.Type != "" {
+		return u
+	}
+	// An identity without its IAM fields: derive them from the ARN.
+	u.Type = "Unknown"
+	_, res, _ := strings.Cut(id.ARN, ":"+id.AccountID+":")
+	switch {
+	case res == "root":
+		u.Type, u.PrincipalID = "Root", id.AccountID
+	case strings.HasPrefix(res, "user/"):
+		u.Type, u.UserName = "IAMUser", res[strings.LastIndexByte(res, '/')+1:]
+	case strings.HasPrefix(res, "assumed-role/"):
+		u.Type = "AssumedRole"
+	}
+	return u
+}
+
+// authAdditional is additionalEventData's description of how the request
+// was signed and carried.
+func (req *request) authAdditional(x map[string]any) {
+	switch {
+	case req.auth != nil && req.auth.Anonymous:
+	case req.auth != nil && req.auth.Presigned, req.URL.Query().Has("X-Amz-Signature"):
+		x["SignatureVersion"], x["AuthenticationMethod"] = "SigV4", "QueryString"
+	case strings.HasPrefix(req.Header.Get("Authorization"), "AWS4-"):
+		x["SignatureVersion"], x["AuthenticationMethod"] = "SigV4", "AuthHeader"
+	case strings.HasPrefix(req.Header.Get("Authorization"), "AWS "):
+		x["SignatureVersion"], x["AuthenticationMethod"] = "SigV2", "AuthHeader"
+	}
+	if req.TLS != nil {
+		x["CipherSuite"] = tls.CipherSuiteName(req.TLS.CipherSuite)
+	}
+}
+
+// Request headers an S3 event's requestParameters carry. Never the SSE-C
+// key (nor its MD5, which CloudTrail does not document either).
+var auditRequestHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm, "x-amz-copy-source"}
+
+// Response headers a successful write's responseElements carry.
+var auditResponseHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm,
+	"x-amz-version-id", "x-amz-delete-marker", "x-amz-copy-source-version-id"}
+
+func (h *Handler) s3Event(req *request, ev *audit.Event) {
+	o, known := opInfo(req)
+	if !known {
+		o = operation{Name: fallbackName(req), Object: levelOf(req) == levelObject,
+			ReadOnly: req.Method == http.MethodGet || req.Method == http.MethodHead}
+		o.Data = o.Object
+	}
+	ev.EventSource, ev.EventName, ev.ReadOnly = "s3.amazonaws.com", o.Name, o.ReadOnly
+	ev.ManagementEvent, ev.EventCategory = !o.Data, "Management"
+	if o.Data {
+		ev.EventCategory = "Data"
+	}
+	if owner := req.trail.bucketOwner; owner != "" {
+		ev.RecipientAccountID = owner
+	}
+
+	p := map[string]any{}
+	for k, v := range req.query {
+		if !secretParam(k) {
+			p[k] = strings.Join(v, ",")
+		}
+	}
+	for _, k := range auditRequestHeaders {
+		if v := req.Header.Get(k); v != "" {
+			p[k] = v
+		}
+	}
+	p["Host"] = req.Host
+	if req.bucket != "" {
+		p["bucketName"] = req.bucket
+	}
+	if req.key != "" {
+		p["key"] = req.key
+	}
+	ev.RequestParameters = p
+
+	ok := ev.ErrorCode == "" && req.trail.out != nil && req.trail.out.status < 300
+	if ok && !o.ReadOnly {
+		r := map[string]any{}
+		for _, k := range auditResponseHeaders {
+			if v := req.w.Header().Get(k); v != "" {
+				r[k] = v
+			}
+		}
+		if len(r) > 0 {
+			ev.ResponseElements = r
+		}
+	}
+
+	x := map[string]any{"bytesTransferredIn": req.trail.in.Load(), "x-amz-id-2": req.id}
+	if req.trail.out != nil {
+		x["bytesTransferredOut"] = req.trail.out.n
+	}
+	req.authAdditional(x)
+	if o.SSE && ok {
+		if v := sseApplied(req.Header, req.w.Header()); v != "" {
+			x["SSEApplied"] = v
+		}
+	}
+	for k, v := range req.auditExtra {
+		x[k] = v
+	}
+	ev.AdditionalEventData = x
+
+	if req.bucket != "" {
+		if o.Object && req.key != "" {
+			ev.Resources = append(ev.Resources, audit.Resource{Type: "AWS::S3::Object", ARN: objectARN(req.bucket, req.key)})
+		}
+		if o.SourceARN != "" {
+			ev.Resources = append(ev.Resources, audit.Resource{Type: "AWS::S3::Object", ARN: o.SourceARN})
+		}
+		ev.Resources = append(ev.Resources, audit.Resource{Type: "AWS::S3::Bucket", ARN: bucketARN(req.bucket),
+			AccountID: req.trail.bucketOwner})
+	}
+}
+
+// sseApplied is CloudTrail's SSEApplied for a write: SSE_* when the
+// request asked for the encryption, Default_SSE_* when the bucket default
+// chose it. DSSE-KMS is not documented; Kura writes SSE_KMS_DSSE and
+// Default_SSE_KMS_DSSE.
+func sseApplied(reqH, respH http.Header) string {
+	name := map[string]string{"AES256": "SSE_S3", "aws:kms": "SSE_KMS", "aws:kms:dsse": "SSE_KMS_DSSE"}
+	switch {
+	case reqH.Get(hdrSSECAlgorithm) != "":
+		return "SSE_C"
+	case reqH.Get(hdrSSE) != "":
+		return name[reqH.Get(hdrSSE)]
+	case respH.Get(hdrSSE) != "":
+		if n := name[respH.Get(hdrSSE)]; n != "" {
+			return "Default_" + n
+		}
+	}
+	return ""
+}
+
+// secretParam reports query parameters an event must not carry: the
+// signature and credentials of presigned URLs, and anything key-, token-
+// or password-like.
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	switch n {
+	case "x-amz-signature", "x-amz-credential", "x-amz-security-token", "x-amz-algorithm", "x-amz-date",
+		"x-amz-expires", "x-amz-signedheaders", "signature", "awsaccesskeyid":
+		return true
+	}
+	for _, s := range []string{"customer-key", "secret", "password", "security-token", "signature", "credential"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// kmsRejectedEvent records a KMS request turned away before it reached the
+// KMS API (authentication, wrong signing service). Requests that reach it
+// are recorded by the KMS service.
+func kmsRejectedEvent(req *request, ev *audit.Event) {
+	ev.EventSource = "kms.amazonaws.com"
+	ev.EventName = strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
+	ev.ReadOnly = readOnlyAction(ev.EventName)
+	ev.ManagementEvent, ev.EventCategory = true, "Management"
+}
+
+// readOnlyAction guesses readOnly from an AWS action name, as the
+// Get/List/Describe convention of AWS APIs allows.
+func readOnlyAction(action string) bool {
+	for _, p := range []string{"Get", "List", "Describe"} {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
+}
