@@ -66,6 +66,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 	if err := ValidKey(in.Key); err != nil {
 		return nil, nil, err
 	}
+	defer s.BeginRead()()
 	src, err := s.source(ctx, in.Source)
 	if err != nil {
 		return nil, nil, err
@@ -145,6 +146,7 @@ type PartCopyInput struct {
 
 // UploadPartCopy stores a range of an existing object as a part.
 func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*meta.UploadPart, *meta.ObjectVersion, error) {
+	defer s.BeginRead()()
 	src, err := s.source(ctx, in.Source)
 	if err != nil {
 		return nil, nil, err

@@ -59,6 +59,8 @@ type Service struct {
 
 	seqMu   sync.Mutex
 	lastSeq uint64
+
+	reads readGuard
 }
 
 // New returns a Service. Call Recover once before serving.
@@ -158,13 +160,28 @@ func (s *Service) update(ctx context.Context, fn func(tx meta.Tx, release func(i
 		return err
 	}
 	if len(released) > 0 {
-		s.collect(context.WithoutCancel(ctx), released)
+		s.collect(context.WithoutCancel(ctx), s.reads.retire(released))
 	}
 	return nil
 }
 
+// BeginRead registers a read of object data: blobs released while it runs
+// are kept until it ends. Call it before looking the version up and call
+// the returned function once the data has been streamed (see readGuard).
+func (s *Service) BeginRead() (end func()) {
+	done := s.reads.begin()
+	return func() {
+		if due := done(); len(due) > 0 {
+			go s.collect(context.Background(), due)
+		}
+	}
+}
+
 // collect deletes released blobs and their queue entries.
 func (s *Service) collect(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
 	var done [][]byte
 	for _, id := range ids {
 		if err := s.blobs.Delete(ctx, id); err != nil {

@@ -252,6 +252,9 @@ func writeReadHeaders(req *request, p readPlan) {
 }
 
 func (h *Handler) getObject(req *request) error {
+	// Keep the version's blobs on disk until the body is sent, even if an
+	// overwrite or delete commits meanwhile.
+	defer h.obj.BeginRead()()
 	p, err := h.planRead(req)
 	if err != nil {
 		return err
