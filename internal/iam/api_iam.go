@@ -67,6 +67,9 @@ func userResource(c *call, name string) string {
 	if name == "" {
 		return RootARN(c.p.AccountID)
 	}
+	if c.p.Type == TypeIAMUser && strings.EqualFold(name, c.p.UserName) {
+		return c.p.ARN // the caller's own ARN, with its path
+	}
 	return UserARN(c.p.AccountID, "/", name)
 }
 

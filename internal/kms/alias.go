@@ -51,6 +51,11 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKe
 		if err := checkCustomerAlias(aliasName); err != nil {
 			return struct{}{}, err
 		}
+		// The alias is the caller's (identity policies); the key's policy
+		// must allow the same action on the key.
+		if err := s.authorizeAccount(ctx, o, "CreateAlias", AliasARN(s.region, c.AccountID, aliasName)); err != nil {
+			return struct{}{}, err
+		}
 		target, err := s.aliasTarget(ctx, o, targetKeyID, "CreateAlias")
 		if err != nil {
 			return struct{}{}, err
@@ -97,6 +102,11 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, aliasName, targetKe
 		if err := checkCustomerAlias(aliasName); err != nil {
 			return struct{}{}, err
 		}
+		// The alias is the caller's (identity policies); the key's policy
+		// must allow the same action on the key.
+		if err := s.authorizeAccount(ctx, o, "UpdateAlias", AliasARN(s.region, c.AccountID, aliasName)); err != nil {
+			return struct{}{}, err
+		}
 		target, err := s.aliasTarget(ctx, o, targetKeyID, "UpdateAlias")
 		if err != nil {
 			return struct{}{}, err
@@ -129,6 +139,9 @@ func (s *Service) DeleteAlias(ctx context.Context, c Caller, aliasName string) e
 			return struct{}{}, err
 		}
 		o.aliasResource(c.AccountID, aliasName)
+		if err := s.authorizeAccount(ctx, o, "DeleteAlias", AliasARN(s.region, c.AccountID, aliasName)); err != nil {
+			return struct{}{}, err
+		}
 		return struct{}{}, s.meta.Update(ctx, func(tx meta.Tx) error {
 			a, err := getAlias(tx, c.AccountID, aliasName)
 			if err != nil {
@@ -186,8 +199,12 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, in ListAliasesInput
 		}
 		paramList(o, ListInput{Limit: in.Limit, Marker: in.Marker})
 		filter := ""
+		// An IAM-only action: no key policy decides it, even with KeyId.
+		if err := s.authorizeAccount(ctx, o, "ListAliases", "*"); err != nil {
+			return ListAliasesOutput{}, err
+		}
 		if in.KeyId != "" {
-			rec, err := s.findKey(ctx, o, in.KeyId, false, "ListAliases")
+			rec, err := s.lookupKey(ctx, o, in.KeyId, false, "ListAliases")
 			if err != nil {
 				return ListAliasesOutput{}, err
 			}

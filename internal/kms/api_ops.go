@@ -121,7 +121,7 @@ var handlers = map[string]handler{
 		return map[string]string{"Policy": p, "PolicyName": defaultPolicyName}, nil
 	}),
 	"PutKeyPolicy": handle(nil, func(ctx context.Context, s *Service, c Caller, in policyRequest) (any, error) {
-		return nil, s.PutKeyPolicy(ctx, c, in.KeyId, in.PolicyName, in.Policy)
+		return nil, s.PutKeyPolicyWith(ctx, c, in.KeyId, in.PolicyName, in.Policy, in.BypassPolicyLockoutSafetyCheck)
 	}),
 	"ListKeyPolicies": handle(limitCheck, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
 		names, err := s.ListKeyPolicies(ctx, c, in.KeyId)

@@ -146,7 +146,7 @@ func TestAPIWithSDK(t *testing.T) {
 	if err != nil || aws.ToString(pol.Policy) != defaultPolicy(acct) || aws.ToString(pol.PolicyName) != "default" {
 		t.Fatalf("GetKeyPolicy: %v", err)
 	}
-	if _, err := kc.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(keyID), Policy: aws.String(`{"Statement":[{"Effect":"Allow"}]}`)}); err != nil {
+	if _, err := kc.PutKeyPolicy(ctx, &awskms.PutKeyPolicyInput{KeyId: aws.String(keyID), Policy: aws.String(`{"Statement":[{"Effect":"Allow","Principal":{"AWS":"` + acct + `"},"Action":"kms:*","Resource":"*"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if names, err := kc.ListKeyPolicies(ctx, &awskms.ListKeyPoliciesInput{KeyId: aws.String(keyID)}); err != nil || len(names.PolicyNames) != 1 {

@@ -96,6 +96,7 @@ func (s *Service) EncryptWith(ctx context.Context, c Caller, in EncryptInput) (E
 		if err := checkCryptoParams(in.EncryptionAlgorithm, in.GrantTokens); err != nil {
 			return EncryptOutput{}, err
 		}
+		o.crypto(in.EncryptionContext, in.EncryptionAlgorithm)
 		rec, err := s.usableKey(ctx, o, in.KeyId, "Encrypt")
 		if err != nil {
 			return EncryptOutput{}, err
@@ -158,6 +159,7 @@ func (s *Service) generateDataKey(ctx context.Context, c Caller, name string, in
 		if err := checkCryptoParams("", in.GrantTokens); err != nil {
 			return GenerateDataKeyOutput{}, err
 		}
+		o.crypto(in.EncryptionContext, "")
 		rec, err := s.usableKey(ctx, o, in.KeyId, name)
 		if err != nil {
 			return GenerateDataKeyOutput{}, err
@@ -227,6 +229,7 @@ func (s *Service) DecryptWith(ctx context.Context, c Caller, in DecryptInput) (D
 		if err != nil {
 			return DecryptOutput{}, err
 		}
+		o.crypto(in.EncryptionContext, in.EncryptionAlgorithm)
 		if ignore {
 			if in.KeyId == "" {
 				return DecryptOutput{}, errValidation("KeyId is required with the IGNORE_CIPHERTEXT dry-run modifier.")
@@ -311,11 +314,10 @@ func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx ma
 		}
 		return nil, nil, "", errInvalidCiphertext()
 	}
-	arn := KeyARN(s.region, rec.Account, rec.ID)
-	if rec.Account != o.c.AccountID {
-		return nil, nil, "", errAccessDenied(o.c, action, arn)
-	}
 	o.resource(rec)
+	if err := s.authorize(ctx, o, rec, action); err != nil {
+		return nil, nil, "", err
+	}
 	if keyID != "" {
 		want, err := s.findKey(ctx, o, keyID, true, action)
 		if err != nil {

@@ -176,8 +176,10 @@ func TestGenerateDataKey(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in
+			// aws/s3 serves its account through S3 only (its key policy
+			// says kms:ViaService), so S3 is the caller here.
 			in.KeyId, in.EncryptionContext = "alias/aws/s3", encCtx
-			out, err := e.svc.GenerateDataKeyWith(ctx, alice, in)
+			out, err := e.svc.GenerateDataKeyWith(ctx, viaS3, in)
 			wantErr(t, err, tc.typ, "")
 			if err != nil {
 				return
@@ -185,15 +187,15 @@ func TestGenerateDataKey(t *testing.T) {
 			if len(out.Plaintext) != tc.n || len(out.KeyMaterialId) != 64 {
 				t.Fatalf("got %d bytes, material %q", len(out.Plaintext), out.KeyMaterialId)
 			}
-			pt, _, err := e.svc.Decrypt(ctx, alice, out.CiphertextBlob, encCtx)
+			pt, _, err := e.svc.Decrypt(ctx, viaS3, out.CiphertextBlob, encCtx)
 			if err != nil || !bytes.Equal(pt, out.Plaintext) {
 				t.Fatalf("data key does not decrypt: %v", err)
 			}
-			wp, err := e.svc.GenerateDataKeyWithoutPlaintext(ctx, alice, in)
+			wp, err := e.svc.GenerateDataKeyWithoutPlaintext(ctx, viaS3, in)
 			if err != nil || wp.Plaintext != nil {
 				t.Fatalf("without plaintext: %+v, %v", wp, err)
 			}
-			if pt, _, err := e.svc.Decrypt(ctx, alice, wp.CiphertextBlob, encCtx); err != nil || len(pt) != tc.n {
+			if pt, _, err := e.svc.Decrypt(ctx, viaS3, wp.CiphertextBlob, encCtx); err != nil || len(pt) != tc.n {
 				t.Fatalf("decrypting the plaintext-less data key: %d bytes, %v", len(pt), err)
 			}
 		})

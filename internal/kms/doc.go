@@ -14,6 +14,7 @@
 // material exists in plaintext only in memory, is stored only sealed under a
 // KEK derived from the root key, and neither plaintext nor ciphertext (nor
 // any data key) ever reaches the metadata store, an audit event, a log line
-// or an error message. Key policies are stored and returned but not yet
-// evaluated; until they are, a key can only be used by its own account.
+// or an error message. Every use of a key is authorized by its key policy
+// and, where the key policy delegates to the caller's account, the caller's
+// identity policies (authz.go).
 package kms

@@ -92,11 +92,21 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		if err := checkCreateKey(in); err != nil {
 			return KeyMetadata{}, err
 		}
+		if err := s.authorizeAccount(ctx, o, "CreateKey", "*"); err != nil {
+			return KeyMetadata{}, err
+		}
+		id := uuid.NewString()
 		policy := in.Policy
 		if policy == "" {
 			policy = defaultPolicy(c.AccountID)
 		} else if err := checkPolicy(policy); err != nil {
 			return KeyMetadata{}, err
+		} else if doc, err := s.parseKeyPolicy(policy); err != nil {
+			return KeyMetadata{}, err
+		} else if !in.BypassPolicyLockoutSafetyCheck {
+			if err := s.checkLockout(ctx, o, doc, KeyARN(s.region, c.AccountID, id), c.AccountID); err != nil {
+				return KeyMetadata{}, err
+			}
 		}
 		tags, err := mergeTags(nil, in.Tags)
 		if err != nil {
@@ -104,7 +114,7 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		}
 		now := s.clock()
 		rec := &keyRecord{
-			ID: uuid.NewString(), Account: c.AccountID, Description: in.Description,
+			ID: id, Account: c.AccountID, Description: in.Description,
 			State: KeyStateEnabled, Manager: KeyManagerCustomer, Created: now, Policy: policy, Tags: tags,
 		}
 		m, err := s.newMaterial(rec.ID, now, "")
@@ -178,7 +188,10 @@ func (s *Service) ResolveKeyARN(ctx context.Context, c Caller, keyID string) (st
 	if !validAccount(c.AccountID) {
 		return "", internalError(errors.New("kms: caller has no valid account id"))
 	}
-	rec, err := s.findKey(ctx, o, keyID, true, "DescribeKey")
+	// No permission check: S3 checks what the caller may do with the key
+	// when it uses it (GenerateDataKey, Encrypt, ReEncrypt), and AWS does
+	// not ask S3 callers for kms:DescribeKey.
+	rec, err := s.lookupKey(ctx, o, keyID, true, "DescribeKey")
 	if err == nil {
 		err = s.checkUsable(rec)
 	}
@@ -224,6 +237,9 @@ type ListKeysOutput struct {
 func (s *Service) ListKeys(ctx context.Context, c Caller, in ListInput) (ListKeysOutput, error) {
 	return run(ctx, s, c, "ListKeys", true, func(o *op) (ListKeysOutput, error) {
 		paramList(o, in)
+		if err := s.authorizeAccount(ctx, o, "ListKeys", "*"); err != nil {
+			return ListKeysOutput{}, err
+		}
 		var entries []KeyListEntry
 		now := s.clock()
 		err := s.meta.View(ctx, func(tx meta.Tx) error {

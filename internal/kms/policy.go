@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Key policies are stored and returned verbatim; they are not evaluated yet
-// (see the package doc). Only the policy name "default" exists.
+// Key policies are stored and returned verbatim and evaluated on every use
+// of a key (authz.go). Only the policy name "default" exists.
 
 const (
 	defaultPolicyName = "default"
@@ -125,19 +125,44 @@ func (s *Service) GetKeyPolicy(ctx context.Context, c Caller, keyID, policyName 
 	})
 }
 
-// PutKeyPolicy replaces a customer managed key's policy, in any key state.
+// PutKeyPolicy replaces a customer managed key's policy, in any key state,
+// with the policy lockout safety check.
 func (s *Service) PutKeyPolicy(ctx context.Context, c Caller, keyID, policyName, policy string) error {
+	return s.PutKeyPolicyWith(ctx, c, keyID, policyName, policy, false)
+}
+
+// PutKeyPolicyWith is PutKeyPolicy with BypassPolicyLockoutSafetyCheck:
+// unless bypass is set, a policy that would not let the caller change the
+// key policy again is refused, as AWS refuses it.
+func (s *Service) PutKeyPolicyWith(ctx context.Context, c Caller, keyID, policyName, policy string, bypass bool) error {
 	_, err := run(ctx, s, c, "PutKeyPolicy", false, func(o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		o.param("policyName", orDefault(policyName, defaultPolicyName))
 		o.param("policy", policy)
+		o.param("bypassPolicyLockoutSafetyCheck", bypass)
 		if _, err := checkPolicyName(policyName); err != nil {
 			return struct{}{}, err
 		}
 		if err := checkPolicy(policy); err != nil {
 			return struct{}{}, err
 		}
-		_, err := s.updateKey(ctx, o, keyID, "PutKeyPolicy", func(rec *keyRecord, _ time.Time) error {
+		doc, err := s.parseKeyPolicy(policy)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if !bypass {
+			// Checked before the update so that no policy lookup runs
+			// inside the metadata transaction; management operations name
+			// keys by id or ARN, so the reference alone gives the ARN.
+			ref, err := s.parseKeyRef(c, keyID, false)
+			if err != nil {
+				return struct{}{}, err
+			}
+			if err := s.checkLockout(ctx, o, doc, refARN(s.region, ref), ref.account); err != nil {
+				return struct{}{}, err
+			}
+		}
+		_, err = s.updateKey(ctx, o, keyID, "PutKeyPolicy", func(rec *keyRecord, _ time.Time) error {
 			rec.Policy = policy
 			return nil
 		})

@@ -67,6 +67,7 @@ func (s *Service) ReEncryptWith(ctx context.Context, c Caller, in ReEncryptInput
 		var pt []byte
 		var src *keyRecord
 		var srcMID string
+		o.crypto(in.SourceEncryptionContext, in.SourceEncryptionAlgorithm)
 		if ignore {
 			if in.SourceKeyId == "" {
 				return ReEncryptOutput{}, errValidation("SourceKeyId is required with the IGNORE_CIPHERTEXT dry-run modifier.")
@@ -81,6 +82,7 @@ func (s *Service) ReEncryptWith(ctx context.Context, c Caller, in ReEncryptInput
 			return ReEncryptOutput{}, err
 		}
 		defer clear(pt)
+		o.crypto(in.DestinationEncryptionContext, in.DestinationEncryptionAlgorithm)
 		dst, err := s.usableKey(ctx, o, in.DestinationKeyId, "ReEncryptTo")
 		if err != nil {
 			return ReEncryptOutput{}, err

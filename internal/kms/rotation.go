@@ -119,11 +119,7 @@ func (s *Service) DisableKeyRotation(ctx context.Context, c Caller, keyID string
 }
 
 func (s *Service) updateRotation(ctx context.Context, o *op, keyID, action string, fn func(*keyRecord, time.Time)) (*keyRecord, error) {
-	rec, err := s.findKey(ctx, o, keyID, false, action)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkRotatable(rec); err != nil {
+	if _, err := s.rotatableKey(ctx, o, keyID, action); err != nil {
 		return nil, err
 	}
 	return s.updateKey(ctx, o, keyID, action, func(rec *keyRecord, now time.Time) error {
@@ -133,6 +129,24 @@ func (s *Service) updateRotation(ctx context.Context, o *op, keyID, action strin
 		fn(rec, now)
 		return nil
 	})
+}
+
+// rotatableKey finds a key whose rotation the caller wants to change. An
+// AWS managed key's rotation cannot be changed by anyone, so that is said
+// before any policy is asked; then the caller's permission, then the
+// key's state.
+func (s *Service) rotatableKey(ctx context.Context, o *op, keyID, action string) (*keyRecord, error) {
+	rec, err := s.lookupKey(ctx, o, keyID, false, action)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Manager == KeyManagerAWS {
+		return nil, s.checkRotatable(rec)
+	}
+	if err := s.authorize(ctx, o, rec, action); err != nil {
+		return nil, err
+	}
+	return rec, s.checkRotatable(rec)
 }
 
 func lastRotation(rec *keyRecord) time.Time {
@@ -160,11 +174,8 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, c Caller, keyID stri
 func (s *Service) RotateKeyOnDemand(ctx context.Context, c Caller, keyID string) (string, error) {
 	return run(ctx, s, c, "RotateKeyOnDemand", false, func(o *op) (string, error) {
 		o.param("keyId", keyID)
-		rec, err := s.findKey(ctx, o, keyID, false, "RotateKeyOnDemand")
+		rec, err := s.rotatableKey(ctx, o, keyID, "RotateKeyOnDemand")
 		if err != nil {
-			return "", err
-		}
-		if err := s.checkRotatable(rec); err != nil {
 			return "", err
 		}
 		m, err := s.newMaterial(rec.ID, s.clock(), RotationOnDemand)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/sse"
 )
 
@@ -22,6 +23,14 @@ type Config struct {
 	Now     func() time.Time
 	Audit   *audit.Log // nil: no audit trail (tests only)
 	Logger  *slog.Logger
+	// IdentityPolicies returns the identity-based policies of a caller
+	// (its user's or role's) and, for a role session, its session
+	// policies; key policies that delegate to the caller's account need
+	// them (see authz.go). It is a function rather than an import of the
+	// IAM package so that kms stays below iam. nil means identity policies
+	// are not consulted and every principal holds kms:* in its own account
+	// (KMS on its own, in tests); the server always sets it.
+	IdentityPolicies func(ctx context.Context, c Caller) (identity, session []*policy.Document, err error)
 }
 
 // Caller is who a KMS operation runs for, and how the request reached KMS.
@@ -35,6 +44,8 @@ type Caller struct {
 	AccessKeyID string
 	PrincipalID string
 	Type        string // CloudTrail userIdentity.type; derived from ARN if empty
+	UserName    string // an IAM user's name, for IdentityPolicies
+	RoleARN     string // a role session's role, for IdentityPolicies
 	InvokedBy   string
 	ViaService  string
 	SourceIP    string
@@ -51,6 +62,9 @@ type Service struct {
 	audit  *audit.Log
 	log    *slog.Logger
 	calls  atomic.Int64
+
+	identityPolicies func(ctx context.Context, c Caller) (identity, session []*policy.Document, err error)
+	policies         policy.Cache // compiled key policies, by text
 }
 
 // New returns a Service on cfg.Meta.
@@ -68,6 +82,8 @@ func New(cfg Config) (*Service, error) {
 		now:    cfg.Now,
 		audit:  cfg.Audit,
 		log:    cfg.Logger,
+
+		identityPolicies: cfg.IdentityPolicies,
 	}
 	if s.region == "" {
 		s.region = "us-east-1"
@@ -95,6 +111,9 @@ type op struct {
 	s  *Service
 	c  Caller
 	ev audit.Event
+	// cond is what the operation brings to key policy conditions
+	// (encryption context, algorithm, alias); see authz.go.
+	cond opConditions
 }
 
 // run executes fn as operation name for c and records its audit event,
@@ -223,23 +242,33 @@ func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any
 	}
 }
 
-// findKey resolves a KeyId parameter to a live key of the caller's account.
-// It materializes alias/aws/s3 on first use and deletes a key whose waiting
-// period is over (reporting it as not found). action names the permission
-// for AccessDeniedException.
+// findKey resolves a KeyId parameter to a live key and checks that the
+// caller may perform kms:<action> on it (key policy, and the caller's
+// identity policies where the key policy delegates to its account; see
+// authz.go). It materializes the caller's alias/aws/s3 on first use and
+// deletes a key whose waiting period is over (reporting it as not found).
 func (s *Service) findKey(ctx context.Context, o *op, id string, allowAlias bool, action string) (*keyRecord, error) {
+	rec, err := s.lookupKey(ctx, o, id, allowAlias, action)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, o, rec, action); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// lookupKey is findKey without the permission check, for lookups that are
+// not uses of the key (ResolveKeyARN). Operations AWS does not allow
+// across accounts are refused for another account's key before anything
+// is looked up.
+func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bool, action string) (*keyRecord, error) {
 	ref, err := s.parseKeyRef(o.c, id, allowAlias)
 	if err != nil {
 		return nil, err
 	}
-	// Until key policies are evaluated, a key serves its own account only:
-	// that is what the default key policy grants.
-	if ref.account != o.c.AccountID {
-		arn := KeyARN(s.region, ref.account, ref.keyID)
-		if ref.alias != "" {
-			arn = AliasARN(s.region, ref.account, ref.alias)
-		}
-		return nil, errAccessDenied(o.c, action, arn)
+	if ref.account != o.c.AccountID && !crossAccountAction(action) {
+		return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
 	}
 	var rec *keyRecord
 	err = s.meta.View(ctx, func(tx meta.Tx) error {
@@ -251,9 +280,19 @@ func (s *Service) findKey(ctx context.Context, o *op, id string, allowAlias bool
 		return nil, err
 	}
 	if rec == nil && ref.alias == managedAliasS3 {
+		// Only an account itself brings its AWS managed key into being;
+		// AWS managed keys are never usable across accounts anyway.
+		if ref.account != o.c.AccountID {
+			return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
+		}
 		if rec, err = s.materializeManaged(ctx, ref.account); err != nil {
 			return nil, err
 		}
+	}
+	if rec == nil && ref.account != o.c.AccountID {
+		// Whether another account has such a key is not the caller's to
+		// learn.
+		return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
 	}
 	if rec == nil {
 		return nil, s.notFound(ref)
@@ -265,7 +304,15 @@ func (s *Service) findKey(ctx context.Context, o *op, id string, allowAlias bool
 		return nil, s.notFound(ref)
 	}
 	o.resource(rec)
+	o.cond.alias = ref.alias
 	return rec, nil
+}
+
+func refARN(region string, ref keyRef) string {
+	if ref.alias != "" {
+		return AliasARN(region, ref.account, ref.alias)
+	}
+	return KeyARN(region, ref.account, ref.keyID)
 }
 
 func resolve(tx meta.Tx, ref keyRef) (*keyRecord, error) {

@@ -174,15 +174,19 @@ func (s *Service) writeBucketKey(ctx context.Context, bucket, keyID string, acc 
 	}
 	bk := bucketKey{plain: plain, blob: blob, keyARN: arn, expires: s.now().Add(bucketKeyTTL)}
 	s.bucketKeys.put(cacheKey, bk)
-	s.bucketKeys.put(readCacheKey(blob), bk)
+	s.bucketKeys.put(readCacheKey(blob, acc.Caller.ARN), bk)
 	return bk, nil
 }
 
 func bucketKEK(plain []byte) []byte { return sse.DeriveKey(plain, "kura bucket key kek v1") }
 
-func readCacheKey(blob []byte) string {
+// readCacheKey names a cached bucket key for reads by one requester. The
+// requester is part of the name because the cache stands in for a KMS
+// Decrypt that KMS authorizes per caller: a user without kms:Decrypt must
+// not read through another user's cached bucket key.
+func readCacheKey(blob []byte, requester string) string {
 	h := sha256.Sum256(blob)
-	return "r\x00" + string(h[:])
+	return "r\x00" + requester + "\x00" + string(h[:])
 }
 
 // dataKey unseals the data key(s) of an object version or upload of
@@ -234,7 +238,7 @@ func (s *Service) dataKey(ctx context.Context, enc meta.Encryption, bucket, key 
 // openBucketKeyed unseals a DEK sealed under an S3 Bucket Key, asking KMS
 // for the bucket key only when it is not cached.
 func (s *Service) openBucketKeyed(ctx context.Context, enc meta.Encryption, bucket string, aad []byte, acc KeyAccess) (dataKeys, error) {
-	ck := readCacheKey(enc.BucketKeyBlob)
+	ck := readCacheKey(enc.BucketKeyBlob, acc.Caller.ARN)
 	bk, ok := s.bucketKeys.get(ck, s.now())
 	if !ok {
 		plain, arn, err := s.kms.Decrypt(ctx, s.viaS3(acc.Caller), enc.BucketKeyBlob, map[string]string{"aws:s3:arn": bucketARN(bucket)})

@@ -21,16 +21,22 @@ func (req *request) owner() owner {
 	return owner{ID: req.identity.AccountID, DisplayName: req.identity.DisplayName}
 }
 
-// bucketFor loads the request's bucket and checks the caller owns it, and
-// that it belongs to the account the request expects, if it names one.
-// (Cross-account access through policies comes with IAM.)
+// bucketFor returns the request's bucket, as the authorization step loaded
+// it (authz.go: who may do what to the bucket is decided there, by
+// policy), and checks that it belongs to the account the request expects,
+// if it names one.
 func (h *Handler) bucketFor(req *request) (*meta.Bucket, error) {
-	b, err := h.obj.Bucket(req.Context(), req.bucket)
-	if err != nil {
-		return nil, err
+	var b *meta.Bucket
+	if az := req.authz; az != nil && az.bucket != nil && az.bucket.Name == req.bucket {
+		b = az.bucket
+	} else {
+		var err error
+		if b, err = h.obj.Bucket(req.Context(), req.bucket); err != nil {
+			return nil, err
+		}
 	}
 	req.trail.bucketOwner = b.Owner // the audit event's recipient account
-	if b.Owner != req.identity.AccountID || !ownerAsExpected(req.Header, "x-amz-expected-bucket-owner", b) {
+	if !ownerAsExpected(req.Header, "x-amz-expected-bucket-owner", b) {
 		return nil, s3err.AccessDenied
 	}
 	return b, nil

@@ -16,8 +16,9 @@ import (
 var fmtSscanf = fmt.Sscanf
 
 // copySource parses x-amz-copy-source ("bucket/key[?versionId=v]", URL
-// encoded, optionally with a leading slash) and checks the caller may read
-// it.
+// encoded, optionally with a leading slash) and checks the source bucket
+// belongs to the account the request expects. Whether the caller may read
+// the source was decided by the authorization step (authz.go).
 func (h *Handler) copySource(req *request) (object.CopySource, error) {
 	raw := req.Header.Get("x-amz-copy-source")
 	path, query, _ := strings.Cut(raw, "?")
@@ -45,7 +46,7 @@ func (h *Handler) copySource(req *request) (object.CopySource, error) {
 	if err != nil {
 		return src, err
 	}
-	if b.Owner != req.identity.AccountID || !ownerAsExpected(req.Header, "x-amz-source-expected-bucket-owner", b) {
+	if !ownerAsExpected(req.Header, "x-amz-source-expected-bucket-owner", b) {
 		return src, s3err.AccessDenied
 	}
 	hdr := req.Header

@@ -20,6 +20,7 @@ import (
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
@@ -63,6 +64,10 @@ type Config struct {
 	// service records its own); nil records nothing.
 	Audit  *audit.Log
 	Logger *slog.Logger
+	// Policies returns a principal's identity and session policies for
+	// the authorization step (authz.go); nil means principals other than
+	// an account's root have none.
+	Policies PoliciesFunc
 }
 
 // Handler is the S3 API http.Handler.
@@ -70,6 +75,8 @@ type Handler struct {
 	cfg Config
 	obj *object.Service
 	log *slog.Logger
+	// policies holds compiled bucket policies, keyed by their text.
+	policies policy.Cache
 }
 
 // New returns a Handler.
@@ -98,6 +105,9 @@ type request struct {
 	// encryption; PUT: SSEApplied). Never secrets.
 	auditExtra map[string]any
 	trail      auditState // what else the audit event needs; see audit.go
+	// authz is the authorization step's state (authz.go), for checks the
+	// operation makes later.
+	authz *authzState
 }
 
 // auditAdd records k=v for the request's audit event.

@@ -331,10 +331,15 @@ func (h *Handler) bypassGovernance(req *request, b *meta.Bucket) (bool, error) {
 	return strings.EqualFold(strings.TrimSpace(v), "true") && mayBypassGovernance(req, b), nil
 }
 
-// mayBypassGovernance is the s3:BypassGovernanceRetention permission check.
-// Until IAM lands, only a bucket's owner reaches object operations
-// (bucketFor), and the owner holds every permission; policy evaluation
-// plugs in here.
+// mayBypassGovernance is the s3:BypassGovernanceRetention permission check,
+// by the caller's policies and the bucket policy (authz.go), on the object
+// the request names or, for DeleteObjects, on the bucket's objects
+// ("arn:aws:s3:::bucket/*"): the header asks for the bypass once for every
+// key of the request.
 func mayBypassGovernance(req *request, b *meta.Bucket) bool {
-	return req.identity.AccountID == b.Owner
+	resource := objectARN(b.Name, req.key)
+	if req.key == "" {
+		resource = objectARN(b.Name, "*")
+	}
+	return req.allowed("s3:BypassGovernanceRetention", resource, nil) == nil
 }

@@ -62,6 +62,11 @@ func (h *Handler) deleteObjects(req *request) error {
 	}
 	out := deleteResult{NS: s3NS}
 	for _, o := range dr.Objects {
+		if err := allowedDelete(req, o.Key, o.VersionID); err != nil {
+			e := s3err.As(err)
+			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
+			continue
+		}
 		res, err := h.obj.Delete(req.Context(), object.DeleteInput{Bucket: req.bucket, Key: o.Key, VersionID: o.VersionID, BypassGovernance: bypass})
 		if err != nil {
 			e := s3err.As(err)

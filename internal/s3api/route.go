@@ -13,7 +13,7 @@ type op func(h *Handler, req *request) error
 // answer NotImplemented instead of falling through to another operation.
 var unsupported = []string{
 	"accelerate", "analytics", "cors", "intelligent-tiering", "inventory", "lifecycle",
-	"logging", "metrics", "notification", "ownershipControls", "policy", "policyStatus",
+	"logging", "metrics", "notification", "ownershipControls",
 	"publicAccessBlock", "replication", "requestPayment", "website",
 	"select", "torrent", "metadataTable", "session", "renameObject",
 }
@@ -21,7 +21,7 @@ var unsupported = []string{
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus"}, unsupported...)
 
 // route picks the operation for a request from its method, addressing and
 // sub-resources, the way S3's REST API does.
@@ -52,6 +52,9 @@ func (h *Handler) route(req *request) error {
 			return s3err.NotImplemented.WithMessage("Kura does not implement the %q sub-resource yet.", s)
 		}
 	}
+	if err := h.authorize(req); err != nil {
+		return err
+	}
 	return fn(h, req)
 }
 
@@ -79,6 +82,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).putACL
 		case has("object-lock"):
 			return (*Handler).putObjectLockConfig
+		case has("policy"):
+			return (*Handler).putBucketPolicy
 		case !hasAny(has, reserved):
 			return (*Handler).createBucket
 		}
@@ -96,6 +101,10 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).getACL
 		case has("object-lock"):
 			return (*Handler).getObjectLockConfig
+		case has("policyStatus"):
+			return (*Handler).getBucketPolicyStatus
+		case has("policy"):
+			return (*Handler).getBucketPolicy
 		case has("uploads"):
 			return (*Handler).listUploads
 		case has("versions"):
@@ -113,6 +122,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).deleteBucketTagging
 		case has("encryption"):
 			return (*Handler).deleteBucketEncryption
+		case has("policy"):
+			return (*Handler).deleteBucketPolicy
 		case !hasAny(has, reserved):
 			return (*Handler).deleteBucket
 		}

@@ -195,7 +195,8 @@ func (h *Handler) sseCTransport(req *request) error {
 func (req *request) caller() kms.Caller {
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
 	return kms.Caller{AccountID: req.identity.AccountID, ARN: req.identity.ARN, AccessKeyID: req.identity.AccessKey,
-		PrincipalID: req.identity.PrincipalID, Type: req.identity.Type, SourceIP: ip, UserAgent: req.UserAgent(), RequestID: req.id}
+		PrincipalID: req.identity.PrincipalID, Type: req.identity.Type, UserName: req.identity.UserName, RoleARN: req.identity.RoleARN,
+		SourceIP: ip, UserAgent: req.UserAgent(), RequestID: req.id}
 }
 
 // setSSEHeaders writes the encryption response headers of an object.

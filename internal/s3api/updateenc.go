@@ -15,7 +15,8 @@ import (
 // PUT /{Bucket}/{Key+}?encryption[&versionId=V] with an <ObjectEncryption>
 // body. It re-seals the version's data key and answers 200 with no body.
 func (h *Handler) updateObjectEncryption(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	if err := requireIntegrity(req); err != nil {
@@ -27,6 +28,9 @@ func (h *Handler) updateObjectEncryption(req *request) error {
 	}
 	target, err := parseObjectEncryption(body)
 	if err != nil {
+		return err
+	}
+	if err := h.authorizeUOEKey(req, b, target); err != nil {
 		return err
 	}
 	after, before, err := h.obj.UpdateEncryption(req.Context(), req.bucket, req.key, req.query.Get("versionId"), target,

@@ -125,7 +125,13 @@ func TestIAMUsersAndAccessKeys(t *testing.T) {
 	}
 
 	// The user's keys authenticate S3 (what they may do is for policies to
-	// decide) and STS knows who they are.
+	// decide: hers lets her list buckets and read her own user) and STS
+	// knows who they are.
+	own := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"},` +
+		`{"Effect":"Allow","Action":"iam:GetUser","Resource":"` + wantARN + `"}]}`
+	if _, err := root.PutUserPolicy(cx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("self"), PolicyDocument: aws.String(own)}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ts.s3As(ak, sk, "").ListBuckets(cx, &s3.ListBucketsInput{}); err != nil {
 		t.Fatalf("S3 with the user's key: %v", err)
 	}
@@ -141,7 +147,7 @@ func TestIAMUsersAndAccessKeys(t *testing.T) {
 	if err != nil || aws.ToString(self.User.UserName) != "alice" || len(self.User.Tags) != 1 || aws.ToString(self.User.Tags[0].Value) != "storage" {
 		t.Fatalf("user's own GetUser: %+v %v", self, err)
 	}
-	// Until policies are enforced, only the root changes IAM.
+	// No policy of hers allows iam:CreateUser.
 	_, err = alice.CreateUser(cx, &iam.CreateUserInput{UserName: aws.String("mallory")})
 	wantStatus(t, err, "AccessDenied", 403)
 
@@ -175,6 +181,9 @@ func TestIAMUsersAndAccessKeys(t *testing.T) {
 	users, err := root.ListUsers(cx, &iam.ListUsersInput{PathPrefix: aws.String("/eng/")})
 	if err != nil || len(users.Users) != 1 {
 		t.Fatalf("ListUsers: %v %v", users, err)
+	}
+	if _, err := root.DeleteUserPolicy(cx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("self")}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := root.DeleteUser(cx, &iam.DeleteUserInput{UserName: aws.String("alice")}); err != nil {
 		t.Fatal(err)
@@ -369,6 +378,11 @@ func TestIAMAssumeRole(t *testing.T) {
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:user/carol"},"Action":"sts:AssumeRole"}]}`
 	role, err := root.CreateRole(cx, &iam.CreateRoleInput{RoleName: aws.String("deployer"), AssumeRolePolicyDocument: aws.String(trust)})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The role may look at the bucket, nothing more.
+	if _, err := root.PutRolePolicy(cx, &iam.PutRolePolicyInput{RoleName: aws.String("deployer"), PolicyName: aws.String("head"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::assumed"}}`)}); err != nil {
 		t.Fatal(err)
 	}
 	carol := ts.stsClient(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")

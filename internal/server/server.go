@@ -110,7 +110,9 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, err
 	}
-	keys, err := kms.New(kms.Config{Meta: ms, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger})
+	policies := &policySource{} // IAM's policies, for S3 and KMS authorization (authz.go)
+	keys, err := kms.New(kms.Config{Meta: ms, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger,
+		IdentityPolicies: policies.forCaller})
 	if err != nil {
 		ms.Close()
 		return nil, err
@@ -133,6 +135,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	go ids.RunMaintenance(bg, time.Minute)
 	s.IAM = ids
+	policies.iam = ids
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Lookup: ids.SecretFor},
@@ -148,6 +151,7 @@ func Open(cfg Config) (*Server, error) {
 			return s3api.IdentityOf(p, a), nil
 		},
 		IAM:               iam.NewAPI(ids),
+		Policies:          policies.forPrincipal,
 		KMS:               kms.NewAPI(keys),
 		Region:            cfg.Region,
 		Domain:            cfg.Domain,

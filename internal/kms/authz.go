@@ -1,0 +1,225 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/kurastore/kura/internal/policy"
+)
+
+// Authorization of KMS requests, as AWS KMS does it (SPEC 3.6, 7.1): the
+// key policy is the primary policy. It must allow the caller itself, or
+// delegate to the caller's account (Principal arn:aws:iam::ACCT:root, as
+// the default key policy does), and then the caller's identity policies
+// must allow too; a caller from another account always needs both. An
+// explicit Deny anywhere wins, and the account's root is bound by the key
+// policy like anyone else. Grants are not modelled.
+//
+// Operations that name no key (CreateKey, ListKeys, ListAliases) and the
+// alias half of CreateAlias/UpdateAlias/DeleteAlias are decided by the
+// identity policies alone, within the caller's account.
+
+// opConditions is what one operation brings to policy conditions besides
+// the caller: set by the cryptographic operations before they look up a
+// key.
+type opConditions struct {
+	encCtx map[string]string // kms:EncryptionContext:*, kms:EncryptionContextKeys
+	alg    string            // kms:EncryptionAlgorithm
+	alias  string            // kms:RequestAlias, when the key was named by an alias
+}
+
+// crypto records the encryption context and algorithm of a cryptographic
+// request for the permission check that follows.
+func (o *op) crypto(encCtx map[string]string, alg string) {
+	o.cond.encCtx = encCtx
+	o.cond.alg = alg
+	if alg == "" {
+		o.cond.alg = algSymmetric
+	}
+}
+
+// crossAccountActions are the KMS actions AWS lets a principal perform on
+// another account's key (when both its key policy and the caller's
+// identity policies allow). Every other action is for the key's own
+// account only, whatever the policies say.
+var crossAccountActions = []string{
+	"CreateGrant", "Decrypt", "DescribeKey", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair",
+	"GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "GenerateMac",
+	"GetKeyRotationStatus", "GetPublicKey", "ListGrants", "ReEncryptFrom", "ReEncryptTo",
+	"RetireGrant", "RevokeGrant", "Sign", "Verify", "VerifyMac",
+}
+
+func crossAccountAction(action string) bool { return slices.Contains(crossAccountActions, action) }
+
+// allowKMS is the identity policy every principal is taken to hold when
+// the service runs without IdentityPolicies.
+var allowKMS = mustParse(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}`, policy.Identity)
+
+func mustParse(text string, kind policy.Kind) *policy.Document {
+	d, err := policy.Parse([]byte(text), kind)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// authorize decides whether o's caller may perform kms:<action> on key rec.
+// A denial is AccessDeniedException with AWS's message, naming the caller,
+// the action, the key ARN and the reason.
+func (s *Service) authorize(ctx context.Context, o *op, rec *keyRecord, action string) error {
+	arn := KeyARN(s.region, rec.Account, rec.ID)
+	keyPolicy, err := s.policies.Parse(rec.Policy, policy.Resource)
+	if err != nil {
+		// Stored before policies were validated: it allows nobody, which
+		// is what AWS would make of a policy it cannot read.
+		s.log.Warn("kms: key policy does not parse; the key is unusable until PutKeyPolicy replaces it", "key", arn, "err", err)
+		keyPolicy = nil
+	}
+	return s.decide(ctx, o, action, arn, rec.Account, keyPolicy)
+}
+
+// authorizeAccount decides an action on a resource of the caller's own
+// account that has no key policy (CreateKey, ListKeys, an alias): only the
+// caller's identity policies count, and the root is allowed.
+func (s *Service) authorizeAccount(ctx context.Context, o *op, action, resource string) error {
+	return s.decide(ctx, o, action, resource, "", nil)
+}
+
+func (s *Service) decide(ctx context.Context, o *op, action, resource, owner string, keyPolicy *policy.Document) error {
+	c := o.c
+	in := &policy.Input{
+		Request: policy.Request{
+			Principal: policy.Principal{AccountID: c.AccountID, ARN: c.ARN, RoleARN: c.RoleARN},
+			Action:    "kms:" + action,
+			Resource:  resource,
+			Context:   s.conditions(o),
+		},
+		ResourceAccount: owner,
+		IsRoot:          c.Type == "Root" || (c.Type == "" && identityType(c.ARN) == "Root"),
+		Resource:        keyPolicy,
+		KeyPolicy:       owner != "",
+	}
+	if !in.IsRoot {
+		id, ses, err := s.callerPolicies(ctx, c)
+		if err != nil {
+			return err
+		}
+		in.Identity, in.Session = id, ses
+	}
+	d := policy.Decide(in)
+	if d.Allowed {
+		return nil
+	}
+	return newError(AccessDeniedException, "%s", d.Message(c.ARN, in.Action, resource, policy.BareResource))
+}
+
+// callerPolicies returns the identity and session policies of a caller that
+// is not a root user.
+func (s *Service) callerPolicies(ctx context.Context, c Caller) (identity, session []*policy.Document, err error) {
+	if s.identityPolicies == nil {
+		return []*policy.Document{allowKMS}, nil, nil
+	}
+	identity, session, err = s.identityPolicies(ctx, c)
+	if err != nil {
+		// Never decide without all of the caller's policies: a missing
+		// one might have denied.
+		return nil, nil, internalError(errors.Join(errors.New("kms: load the caller's identity policies"), err))
+	}
+	return identity, session, nil
+}
+
+// conditions is the request context of a KMS permission check: the kms:
+// keys of SPEC 3.6 and the global aws: keys policies commonly use.
+// aws:SourceIp is the caller's address on a direct call; when S3 calls on
+// the caller's behalf the request comes from S3, so it is absent and
+// aws:ViaAWSService is true, as in AWS (where a SourceIp-restricted key
+// policy must allow service calls separately).
+func (s *Service) conditions(o *op) map[string][]string {
+	now := s.clock()
+	c := o.c
+	m := map[string][]string{
+		"kms:CallerAccount":   {c.AccountID},
+		"aws:CurrentTime":     {now.Format(time.RFC3339)},
+		"aws:EpochTime":       {strconv.FormatInt(now.Unix(), 10)},
+		"aws:RequestedRegion": {s.region},
+		"aws:ViaAWSService":   {strconv.FormatBool(c.InvokedBy != "")},
+	}
+	if c.PrincipalID != "" {
+		m["aws:userid"] = []string{c.PrincipalID}
+	}
+	if c.ViaService != "" {
+		m["kms:ViaService"] = []string{c.ViaService}
+	}
+	if c.InvokedBy == "" && c.SourceIP != "" {
+		m["aws:SourceIp"] = []string{c.SourceIP}
+	}
+	if len(o.cond.encCtx) > 0 {
+		keys := make([]string, 0, len(o.cond.encCtx))
+		for k, v := range o.cond.encCtx {
+			keys = append(keys, k)
+			m["kms:EncryptionContext:"+k] = []string{v}
+		}
+		slices.Sort(keys)
+		m["kms:EncryptionContextKeys"] = keys
+	}
+	if o.cond.alg != "" {
+		m["kms:EncryptionAlgorithm"] = []string{o.cond.alg}
+	}
+	if o.cond.alias != "" {
+		m["kms:RequestAlias"] = []string{o.cond.alias}
+	}
+	return m
+}
+
+// Permitted reports, without using the key or writing an audit event,
+// whether caller may perform each of actions (without the "kms:" prefix)
+// on the key keyID names, with encCtx as the request's encryption
+// context. S3 uses it to check up front everything an operation will need
+// from KMS (UpdateObjectEncryption), so that a missing permission fails
+// the request before anything changes. The error is the first
+// AccessDeniedException, or the error resolving the key.
+func (s *Service) Permitted(ctx context.Context, caller Caller, keyID string, encCtx map[string]string, actions ...string) error {
+	if !validAccount(caller.AccountID) || caller.ARN == "" {
+		return internalError(errors.New("kms: caller has no valid account id or ARN"))
+	}
+	o := s.begin(caller, "Permitted", true)
+	rec, err := s.lookupKey(ctx, o, keyID, true, "DescribeKey")
+	if err != nil {
+		return asError(err)
+	}
+	o.crypto(encCtx, "")
+	for _, a := range actions {
+		if !crossAccountAction(a) && rec.Account != caller.AccountID {
+			return errAccessDenied(caller, a, KeyARN(s.region, rec.Account, rec.ID))
+		}
+		if err := s.authorize(ctx, o, rec, a); err != nil {
+			return asError(err)
+		}
+	}
+	return nil
+}
+
+// checkLockout is PutKeyPolicy's and CreateKey's policy lockout safety
+// check: the new policy must still let the caller change the key policy,
+// or nobody might ever be able to again.
+func (s *Service) checkLockout(ctx context.Context, o *op, doc *policy.Document, keyARN, account string) error {
+	err := s.decide(ctx, o, "PutKeyPolicy", keyARN, account, doc)
+	if IsType(err, AccessDeniedException) {
+		return newError(MalformedPolicyDocumentException, "The new key policy will not allow you to update the key policy in the future.")
+	}
+	return err
+}
+
+// parseKeyPolicy validates a key policy document with the policy engine,
+// as PutKeyPolicy and CreateKey must: a policy KMS could not evaluate is a
+// MalformedPolicyDocumentException, not a key nobody can use.
+func (s *Service) parseKeyPolicy(text string) (*policy.Document, error) {
+	doc, err := s.policies.Parse(text, policy.Resource)
+	if err != nil {
+		return nil, newError(MalformedPolicyDocumentException, "%s", err.Error())
+	}
+	return doc, nil
+}
