@@ -226,6 +226,7 @@ def suite(s3, srv, tls, tag):
         legacy_checksums(p, srv, tls, bucket, files)
     listing(p, s3, bucket)
     presigned(p, s3, srv, tls, bucket)
+    post_forms(p, srv, tls, bucket)
     copies(p, s3, bucket)
     versioning(p, s3, bucket)
     errors(p, s3, srv, tls, bucket)
@@ -417,6 +418,50 @@ def presigned(p, s3, srv, tls, bucket):
     r = check(p + "get the presigned PUT", lambda: s3.get_object(Bucket=bucket, Key="pre/put.txt"))
     if r:
         expect(p + "presigned PUT body", b"put through a presigned URL", r["Body"].read())
+
+
+def post_form(url, fields, filename, data, srv, tls):
+    """POSTs an HTML-style multipart form (fields, then the file) with urllib."""
+    boundary = "----kura-e2e-" + os.urandom(8).hex()
+    parts = []
+    for k, v in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                 f'Content-Type: application/octet-stream\r\n\r\n'.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    ctx = ssl.create_default_context(cafile=srv.cert) if tls else None
+    req = urllib.request.Request(url, method="POST", data=b"".join(parts),
+                                 headers={"Content-Type": "multipart/form-data; boundary=" + boundary})
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def post_forms(p, srv, tls, bucket):
+    """Browser POST uploads from boto3's generate_presigned_post (SigV4 and SigV2)."""
+    s3 = client_for(srv, tls, signature_version="s3v4")
+    body = b"posted from a form\n"
+    post = s3.generate_presigned_post(bucket, "post/${filename}", Fields={"success_action_status": "201"},
+                                      Conditions=[{"success_action_status": "201"}, ["content-length-range", 1, 1024]],
+                                      ExpiresIn=300)
+    status, resp = post_form(post["url"], post["fields"], "hello.txt", body, srv, tls)
+    expect(p + "presigned POST (s3v4): 201 PostResponse", (201, True), (status, b"<Key>post/hello.txt</Key>" in resp))
+    r = check(p + "get the POSTed object", lambda: s3.get_object(Bucket=bucket, Key="post/hello.txt"))
+    if r:
+        expect(p + "POSTed body", body, r["Body"].read())
+    status, resp = post_form(post["url"], post["fields"], "big.bin", b"x" * 2048, srv, tls)
+    expect(p + "presigned POST over content-length-range: EntityTooLarge", (400, True),
+           (status, b"<Code>EntityTooLarge</Code>" in resp))
+    fields = dict(post["fields"], policy=post["fields"]["policy"][:-4] + "AAAA")
+    status, resp = post_form(post["url"], fields, "hello.txt", body, srv, tls)
+    expect(p + "presigned POST with a tampered policy: 403", (403, True),
+           (status, b"<Code>SignatureDoesNotMatch</Code>" in resp))
+    v2 = client_for(srv, tls, signature_version="s3")
+    post = v2.generate_presigned_post(bucket, "post/v2.txt", ExpiresIn=300)
+    status, _ = post_form(post["url"], post["fields"], "v2.txt", body, srv, tls)
+    expect(p + "presigned POST (SigV2): 204", 204, status)
 
 
 def copies(p, s3, bucket):

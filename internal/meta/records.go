@@ -21,6 +21,11 @@ type Bucket struct {
 	ObjectLockRule *LockRule `json:"lockRule,omitempty"`
 	// Policy is the bucket policy document as stored (empty: none).
 	Policy string `json:"policy,omitempty"`
+	// CORS is the bucket's CORS rules (nil: no CORS configuration).
+	CORS []CORSRule `json:"cors,omitempty"`
+	// Lifecycle is the bucket's lifecycle rules (nil: none), stored and
+	// returned but not executed yet.
+	Lifecycle []LifecycleRule `json:"lifecycle,omitempty"`
 }
 
 // LockRule is a bucket's Object Lock default retention: Mode with exactly

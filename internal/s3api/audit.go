@@ -213,10 +213,20 @@ func (req *request) userIdentity() audit.UserIdentity {
 // authAdditional is additionalEventData's description of how the request
 // was signed and carried.
 func (req *request) authAdditional(x map[string]any) {
+	// A verified request says how it was signed; one that failed
+	// verification is described from what it claims.
+	q := req.URL.Query()
 	switch {
 	case req.auth != nil && req.auth.Anonymous:
-	case req.auth != nil && req.auth.Presigned, req.URL.Query().Has("X-Amz-Signature"):
+	case req.auth != nil && req.auth.SignatureVersion != "":
+		x["SignatureVersion"], x["AuthenticationMethod"] = "SigV"+req.auth.SignatureVersion, "AuthHeader"
+		if req.auth.Presigned {
+			x["AuthenticationMethod"] = "QueryString"
+		}
+	case q.Has("X-Amz-Signature"):
 		x["SignatureVersion"], x["AuthenticationMethod"] = "SigV4", "QueryString"
+	case q.Has("AWSAccessKeyId") && q.Has("Signature"):
+		x["SignatureVersion"], x["AuthenticationMethod"] = "SigV2", "QueryString"
 	case strings.HasPrefix(req.Header.Get("Authorization"), "AWS4-"):
 		x["SignatureVersion"], x["AuthenticationMethod"] = "SigV4", "AuthHeader"
 	case strings.HasPrefix(req.Header.Get("Authorization"), "AWS "):

@@ -288,8 +288,14 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 	set("aws:ViaAWSService", "false")
 
 	// How the request was signed and carried.
-	set("s3:signatureversion", "AWS4-HMAC-SHA256")
-	if req.auth != nil && req.auth.Presigned {
+	if req.auth != nil && req.auth.SignatureVersion == "2" {
+		set("s3:signatureversion", "AWS")
+	} else {
+		set("s3:signatureversion", "AWS4-HMAC-SHA256")
+	}
+	if req.post != nil {
+		set("s3:authType", "POST")
+	} else if req.auth != nil && req.auth.Presigned {
 		set("s3:authType", "REST-QUERY-STRING")
 	} else {
 		set("s3:authType", "REST-HEADER")
@@ -329,7 +335,7 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 
 	// What only the operation's body or state tells.
 	switch o.Name {
-	case "PutObject", "CopyObject", "CreateMultipartUpload":
+	case "PutObject", "PostObject", "CopyObject", "CreateMultipartUpload":
 		if v := hdr.Get("x-amz-tagging"); v != "" {
 			if tags, err := url.ParseQuery(v); err == nil {
 				tagConditions(m, tags)

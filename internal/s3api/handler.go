@@ -108,6 +108,8 @@ type request struct {
 	// authz is the authorization step's state (authz.go), for checks the
 	// operation makes later.
 	authz *authzState
+	// post is a browser POST upload's form (postobject.go); nil otherwise.
+	post *postState
 }
 
 // auditAdd records k=v for the request's audit event.
@@ -163,6 +165,15 @@ func (h *Handler) serve(req *request) error {
 	if err := h.address(req); err != nil {
 		return err
 	}
+	if req.Method == http.MethodOptions && req.bucket != "" {
+		// A CORS preflight: browsers send it without credentials (cors.go).
+		return h.preflight(req)
+	}
+	h.applyCORS(req)
+	if isPostForm(req) {
+		// Signed in its body, not its headers: see postobject.go.
+		return h.servePost(req)
+	}
 	if err := checkUOESignature(req); err != nil {
 		return err
 	}
@@ -174,6 +185,9 @@ func (h *Handler) serve(req *request) error {
 	req.Body = req.trail.meter(res.Body, res.Service)
 	if res.Anonymous {
 		return s3err.AccessDenied
+	}
+	if err := kmsNeedsSigV4(req, sseHeaderType(req)); err != nil {
+		return err
 	}
 	id, err := h.cfg.Identify(req.Context(), res.AccessKey, res.SessionToken)
 	if err != nil {

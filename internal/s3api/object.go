@@ -138,6 +138,11 @@ func (h *Handler) readTarget(req *request) (*meta.ObjectVersion, object.KeyAcces
 	if err := checkReadSSE(req.Header, v.Encryption, acc); err != nil {
 		return nil, acc, err
 	}
+	if req.Method == http.MethodGet {
+		if err := kmsNeedsSigV4(req, v.Encryption.Type); err != nil {
+			return nil, acc, err
+		}
+	}
 	return v, acc, nil
 }
 

@@ -87,6 +87,12 @@ var operations = map[opKey]operation{
 	{"getBucketPolicyStatus", levelBucket}:  {Name: "GetBucketPolicyStatus", ReadOnly: true, Actions: acts("s3:GetBucketPolicyStatus")},
 	{"putObjectLockConfig", levelBucket}:    {Name: "PutObjectLockConfiguration", Actions: acts("s3:PutBucketObjectLockConfiguration")},
 	{"getObjectLockConfig", levelBucket}:    {Name: "GetObjectLockConfiguration", ReadOnly: true, Actions: acts("s3:GetBucketObjectLockConfiguration")},
+	{"putBucketCors", levelBucket}:          {Name: "PutBucketCors", Actions: acts("s3:PutBucketCORS")},
+	{"getBucketCors", levelBucket}:          {Name: "GetBucketCors", ReadOnly: true, Actions: acts("s3:GetBucketCORS")},
+	{"deleteBucketCors", levelBucket}:       {Name: "DeleteBucketCors", Actions: acts("s3:PutBucketCORS")},
+	{"putBucketLifecycle", levelBucket}:     {Name: "PutBucketLifecycleConfiguration", Actions: acts("s3:PutLifecycleConfiguration")},
+	{"getBucketLifecycle", levelBucket}:     {Name: "GetBucketLifecycleConfiguration", ReadOnly: true, Actions: acts("s3:GetLifecycleConfiguration")},
+	{"deleteBucketLifecycle", levelBucket}:  {Name: "DeleteBucketLifecycle", Actions: acts("s3:PutLifecycleConfiguration")},
 	{"listObjectsV1", levelBucket}:          {Name: "ListObjects", Data: true, ReadOnly: true, Actions: acts("s3:ListBucket")},
 	{"listObjectsV2", levelBucket}:          {Name: "ListObjects", Data: true, ReadOnly: true, Actions: acts("s3:ListBucket")},
 	{"listVersions", levelBucket}:           {Name: "ListObjectVersions", Data: true, ReadOnly: true, Actions: acts("s3:ListBucketVersions")},
@@ -96,6 +102,9 @@ var operations = map[opKey]operation{
 	// Object-level: data events.
 	{"putObject", levelObject}: {Name: "PutObject", Data: true, Object: true, SSE: true, Actions: acts("s3:PutObject")},
 	{"copyObject", levelObject}: {Name: "CopyObject", Data: true, Object: true, SSE: true, CopySource: true,
+		Actions: acts("s3:PutObject")},
+	// A browser POST upload (postobject.go) writes like PutObject.
+	{"postObject", levelObject}: {Name: "PostObject", Data: true, Object: true, SSE: true,
 		Actions: acts("s3:PutObject")},
 	{"getObject", levelObject}: {Name: "GetObject", Data: true, Object: true, ReadOnly: true,
 		Actions: acts("s3:GetObject"), VersionActions: acts("s3:GetObjectVersion")},
@@ -175,7 +184,7 @@ func headerActions(req *request, name string) []string {
 	var a []string
 	h := req.Header
 	switch name {
-	case "PutObject", "CopyObject", "CreateMultipartUpload":
+	case "PutObject", "PostObject", "CopyObject", "CreateMultipartUpload":
 		if h.Get("x-amz-object-lock-mode") != "" || h.Get("x-amz-object-lock-retain-until-date") != "" {
 			a = append(a, "s3:PutObjectRetention")
 		}
@@ -259,7 +268,7 @@ func parseCopySourceHeader(h string) (bucket, key, versionID string, ok bool) {
 // bucket is GetBucketCors), else the bare verb and resource type.
 func fallbackName(req *request) string {
 	verb := map[string]string{http.MethodGet: "Get", http.MethodHead: "Head", http.MethodPut: "Put",
-		http.MethodPost: "Post", http.MethodDelete: "Delete"}[req.Method]
+		http.MethodPost: "Post", http.MethodDelete: "Delete", http.MethodOptions: "Options"}[req.Method]
 	if verb == "" {
 		verb = "Unknown"
 	}
@@ -283,5 +292,5 @@ func fallbackName(req *request) string {
 
 // namedSubResources are sub-resources with operations of their own, for
 // fallbackName (a DELETE ?retention is not a DeleteObject).
-var namedSubResources = []string{"acl", "attributes", "encryption", "legal-hold", "location", "object-lock",
+var namedSubResources = []string{"acl", "attributes", "cors", "encryption", "lifecycle", "legal-hold", "location", "object-lock",
 	"policy", "restore", "retention", "tagging", "versioning"}

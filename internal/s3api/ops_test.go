@@ -28,7 +28,7 @@ func testRequest(t *testing.T, method, target string, hdr map[string]string) *re
 func subResources() []string {
 	subs := []string{"", "versioning", "encryption", "tagging", "acl", "location", "uploads", "versions",
 		"list-type=2", "delete", "uploadId=u", "uploadId=u&partNumber=1", "attributes", "versionId=v",
-		"retention", "legal-hold", "object-lock", "restore", "policy", "policyStatus"}
+		"retention", "legal-hold", "object-lock", "restore", "policy", "policyStatus", "cors", "lifecycle"}
 	for _, s := range unsupported {
 		subs = append(subs, s)
 	}

@@ -12,7 +12,7 @@ type op func(h *Handler, req *request) error
 // unsupported lists sub-resources Kura knows but does not serve yet, so they
 // answer NotImplemented instead of falling through to another operation.
 var unsupported = []string{
-	"accelerate", "analytics", "cors", "intelligent-tiering", "inventory", "lifecycle",
+	"accelerate", "analytics", "intelligent-tiering", "inventory",
 	"logging", "metrics", "notification", "ownershipControls",
 	"publicAccessBlock", "replication", "requestPayment", "website",
 	"select", "torrent", "metadataTable", "session", "renameObject",
@@ -21,7 +21,7 @@ var unsupported = []string{
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle"}, unsupported...)
 
 // route picks the operation for a request from its method, addressing and
 // sub-resources, the way S3's REST API does.
@@ -84,6 +84,10 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).putObjectLockConfig
 		case has("policy"):
 			return (*Handler).putBucketPolicy
+		case has("cors"):
+			return (*Handler).putBucketCors
+		case has("lifecycle"):
+			return (*Handler).putBucketLifecycle
 		case !hasAny(has, reserved):
 			return (*Handler).createBucket
 		}
@@ -105,6 +109,10 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).getBucketPolicyStatus
 		case has("policy"):
 			return (*Handler).getBucketPolicy
+		case has("cors"):
+			return (*Handler).getBucketCors
+		case has("lifecycle"):
+			return (*Handler).getBucketLifecycle
 		case has("uploads"):
 			return (*Handler).listUploads
 		case has("versions"):
@@ -124,6 +132,10 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).deleteBucketEncryption
 		case has("policy"):
 			return (*Handler).deleteBucketPolicy
+		case has("cors"):
+			return (*Handler).deleteBucketCors
+		case has("lifecycle"):
+			return (*Handler).deleteBucketLifecycle
 		case !hasAny(has, reserved):
 			return (*Handler).deleteBucket
 		}
@@ -190,6 +202,8 @@ func objectOp(req *request, has func(string) bool) op {
 		}
 	case http.MethodPost:
 		switch {
+		case req.post != nil: // a POST form, addressed to its bucket (servePost)
+			return (*Handler).postObject
 		case has("uploads"):
 			return (*Handler).createUpload
 		case has("uploadId"):

@@ -183,6 +183,22 @@ func (h *Handler) access(req *request, prefix string) (object.KeyAccess, error) 
 	return acc, nil
 }
 
+// kmsNeedsSigV4 enforces S3's rule that requests specifying SSE-KMS (or
+// DSSE-KMS), and GETs of objects encrypted so, are signed with Signature
+// Version 4 (SPEC §2.4, decision C6): SigV2 signs neither the host nor the
+// payload. t is the type a request names or the object carries.
+func kmsNeedsSigV4(req *request, t meta.SSEType) error {
+	if req.auth == nil || req.auth.SignatureVersion != "2" || (t != meta.SSEKMS && t != meta.SSEDSSE) {
+		return nil
+	}
+	return s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
+		With("ArgumentName", "Authorization")
+}
+
+// sseHeaderType is the encryption a request names in
+// x-amz-server-side-encryption, if any.
+func sseHeaderType(req *request) meta.SSEType { return meta.SSEType(req.Header.Get(hdrSSE)) }
+
 // sseCTransport enforces S3's rule that SSE-C requests use HTTPS.
 func (h *Handler) sseCTransport(req *request) error {
 	if req.TLS == nil && !h.cfg.AllowInsecureSSEC {

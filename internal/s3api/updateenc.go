@@ -123,8 +123,7 @@ func sseTypeName(t meta.SSEType) string {
 
 // checkUOESignature refuses a Signature Version 2 request to
 // UpdateObjectEncryption with the operation's own error, before signature
-// verification (which answers SigV2 with NotImplemented for every other
-// operation).
+// verification (which accepts SigV2 for every other operation).
 func checkUOESignature(req *request) error {
 	if req.Method != http.MethodPut || req.key == "" || !req.query.Has("encryption") {
 		return nil

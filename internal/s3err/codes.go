@@ -99,3 +99,20 @@ var (
 var (
 	MalformedPolicy = def("MalformedPolicy", http.StatusBadRequest, "Policies must be valid JSON and the first byte must be '{'")
 )
+
+// Errors of bucket CORS configurations and CORS requests.
+var (
+	NoSuchCORSConfiguration = def("NoSuchCORSConfiguration", http.StatusNotFound, "The CORS configuration does not exist")
+	// AccessForbidden refuses a CORS request (preflight or actual) that the
+	// bucket's CORS rules do not allow.
+	AccessForbidden = def("AccessForbidden", http.StatusForbidden, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
+	BadRequest      = def("BadRequest", http.StatusBadRequest, "Insufficient information. Origin request header needed.")
+)
+
+// Errors of browser POST uploads (POST Object).
+var (
+	InvalidPolicyDocument               = def("InvalidPolicyDocument", http.StatusBadRequest, "The content of the form does not meet the conditions specified in the policy document.")
+	MalformedPOSTRequest                = def("MalformedPOSTRequest", http.StatusBadRequest, "The body of your POST request is not well-formed multipart/form-data.")
+	IncorrectNumberOfFilesInPostRequest = def("IncorrectNumberOfFilesInPostRequest", http.StatusBadRequest, "POST requires exactly one file upload per request.")
+	MaxPostPreDataLengthExceeded        = def("MaxPostPreDataLengthExceededError", http.StatusBadRequest, "Your POST request fields preceding the upload file were too large.")
+)

@@ -138,7 +138,7 @@ func Open(cfg Config) (*Server, error) {
 	policies.iam = ids
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
-		Verifier: &sigv4.Verifier{Region: cfg.Region, Lookup: ids.SecretFor},
+		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
 		Identify: func(ctx context.Context, ak, token string) (s3api.Identity, error) {
 			p, err := ids.Authenticate(ctx, ak, token)
 			if err != nil {

@@ -1,7 +1,11 @@
 // Package sigv4 authenticates incoming requests signed with AWS Signature
 // Version 4: the Authorization header, presigned (query-string) URLs, and the
 // aws-chunked payload encodings (signed chunks, unsigned chunks with
-// trailing checksums, signed chunks with signed trailers).
+// trailing checksums, signed chunks with signed trailers). It also accepts
+// S3's legacy Signature Version 2 (v2.go: "AWS AKID:signature" headers and
+// AWSAccessKeyId/Expires/Signature queries) through the same Verify, with
+// the body passed through unverified, as V2 defines no payload signature.
+// SigV4a is answered NotImplemented.
 //
 // Verify checks everything it can from the request line and headers, then
 // returns a Body that keeps verifying while it is read: the payload hash,

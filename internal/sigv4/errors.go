@@ -16,10 +16,6 @@ import (
 // None of them may mention a secret, a signing key or an expected signature.
 
 var (
-	// errSigV2 is returned for "AWS AKID:sig" headers and AWSAccessKeyId
-	// query signatures. SigV2 support, if ever added, plugs in where this
-	// error is returned (Verify).
-	errSigV2 = s3err.NotImplemented.WithMessage("Signature Version 2 is not supported")
 	// errSigV4a covers AWS4-ECDSA-P256-SHA256 (SigV4a) headers, queries and
 	// STREAMING-AWS4-ECDSA-* payloads.
 	errSigV4a = s3err.NotImplemented.WithMessage("Signature Version 4A (AWS4-ECDSA-P256-SHA256) is not supported")

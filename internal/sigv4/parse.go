@@ -40,15 +40,16 @@ type Authorization struct {
 // ParseAuthorization parses an "AWS4-HMAC-SHA256 Credential=..,
 // SignedHeaders=.., Signature=.." header value. It checks syntax only; the
 // region, dates and the signature itself are checked by Verify. Errors are
-// *s3err.Error (AuthorizationHeaderMalformed, or NotImplemented for SigV2
-// and SigV4a).
+// *s3err.Error (AuthorizationHeaderMalformed, NotImplemented for SigV4a).
+// SigV2 "AWS AKID:signature" headers are parsed by ParseAuthorizationV2;
+// here they are malformed.
 func ParseAuthorization(h string) (Authorization, error) {
 	var a Authorization
 	algorithm, rest, _ := strings.Cut(strings.TrimLeft(h, " "), " ")
 	switch algorithm {
 	case algorithmHMAC:
-	case "AWS":
-		return a, errSigV2
+	case algorithmV2:
+		return a, headerMalformed("a Signature Version 2 header is not a Signature Version 4 header.")
 	case algorithmECDSA:
 		return a, errSigV4a
 	default:

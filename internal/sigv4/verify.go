@@ -2,6 +2,7 @@ package sigv4
 
 import (
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,7 +20,12 @@ type CredentialFunc func(accessKey string) (secret string, err error)
 type Verifier struct {
 	// Region is the only region accepted in credential scopes; "" accepts
 	// any region.
-	Region  string
+	Region string
+	// Domain is the base domain of virtual-host-style requests
+	// (bucket.<Domain>[:port]), as the S3 handler addresses them. SigV2
+	// signs "/bucket" ahead of the path for those, so the verifier must
+	// know which Host names a bucket; SigV4 signs the Host itself.
+	Domain  string
 	Lookup  CredentialFunc
 	Now     func() time.Time // nil means time.Now
 	MaxSkew time.Duration    // 0 means 15 minutes
@@ -27,12 +33,16 @@ type Verifier struct {
 
 // Result describes an authenticated (or anonymous) request.
 type Result struct {
-	AccessKey     string
-	Anonymous     bool // no Authorization header, no X-Amz-Algorithm/-Credential/-Signature query
-	Presigned     bool
-	Service       string // scope service: "s3", "kms", "iam", "sts", ...
-	Region        string
-	SignedHeaders []string
+	AccessKey string
+	Anonymous bool // no Authorization header, no X-Amz-Algorithm/-Credential/-Signature query
+	Presigned bool
+	// SignatureVersion is "4" for SigV4 (header or presigned), "2" for
+	// SigV2 (header or query), "" for anonymous requests. Audit and the
+	// s3:signatureversion condition key read it.
+	SignatureVersion string
+	Service          string // scope service: "s3", "kms", "iam", "sts", ...; always "s3" for SigV2
+	Region           string
+	SignedHeaders    []string
 	// SessionToken is X-Amz-Security-Token (header or query), if sent. It is
 	// covered by the signature but not validated here: a caller that issues
 	// temporary credentials must check it belongs to AccessKey.
@@ -84,18 +94,20 @@ func (v *Verifier) Verify(r *http.Request) (*Result, error) {
 	authz := r.Header.Values("Authorization")
 	qs, qerr := parseQuery(r.URL.RawQuery)
 	presigned := qs.has(qAlgorithm) || qs.has(qCredential) || qs.has(qSignature)
-	sigV2Query := qs.has("AWSAccessKeyId") && qs.has("Signature")
+	sigV2Query := !presigned && (qs.has(qV2AccessKey) || qs.has(qV2Signature))
 	switch {
 	case len(authz) > 0 && (presigned || sigV2Query):
 		return nil, errOneAuthOnly
 	case len(authz) > 1:
 		return nil, headerMalformed("only one Authorization header is allowed.")
+	case len(authz) == 1 && isV2Header(authz[0]):
+		return v.verifyV2Header(r, authz[0], qerr)
 	case len(authz) == 1:
 		return v.verifyHeader(r, authz[0], qs, qerr)
 	case presigned:
 		return v.verifyPresign(r, qs, qerr)
 	case sigV2Query:
-		return nil, errSigV2
+		return v.verifyV2Query(r, qs, qerr)
 	}
 	return anonymous(r)
 }
@@ -186,12 +198,13 @@ func authenticate(r *http.Request, req request, secret, contentSHA string) (*Res
 		return nil, s3err.SignatureDoesNotMatch
 	}
 	res := &Result{
-		AccessKey:     c.AccessKey,
-		Presigned:     req.presigned,
-		Service:       c.Service,
-		Region:        c.Region,
-		SignedHeaders: req.auth.SignedHeaders,
-		SessionToken:  req.token,
+		AccessKey:        c.AccessKey,
+		Presigned:        req.presigned,
+		SignatureVersion: "4",
+		Service:          c.Service,
+		Region:           c.Region,
+		SignedHeaders:    req.auth.SignedHeaders,
+		SessionToken:     req.token,
 	}
 	seed := chunkSigner{key: key, amzDate: req.amzDate, scope: c.Scope(), prev: req.auth.Signature}
 	p.attach(res, &seed)
@@ -288,8 +301,14 @@ func checkAllSigned(r *http.Request, signed []string, presigned bool) error {
 	return unsignedHeaders(clip(strings.Join(missing, ";")))
 }
 
+// absDuration is |d|. time.Time.Sub saturates at the extremes of Duration
+// (a Date in year 9999), and -math.MinInt64 would stay negative and pass
+// every skew check, so the minimum maps to the maximum.
 func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
+	switch {
+	case d == math.MinInt64:
+		return math.MaxInt64
+	case d < 0:
 		return -d
 	}
 	return d
