@@ -407,8 +407,10 @@ expect "s3api get-object-legal-hold" OFF \
 expect_error "delete-object of a COMPLIANCE version, even with bypass: AccessDenied" AccessDenied \
 	s3 s3api delete-object --bucket "$LB" --key compliance.txt --version-id "$cv" --bypass-governance-retention
 
-acct=$(q s3api list-buckets --query Owner.ID --output text)
-expect_match "s3api list-buckets: the owner is a 12-digit account" '^[0-9]{12}$' "$acct"
+canon=$(q s3api list-buckets --query Owner.ID --output text)
+expect_match "s3api list-buckets: the owner is a canonical user id" '^[0-9a-f]{64}$' "$canon"
+acct=$(q sts get-caller-identity --query Account --output text)
+expect_match "sts get-caller-identity: a 12-digit account" '^[0-9]{12}$' "$acct"
 check "s3api head-object --expected-bucket-owner (the owner)" \
 	s3 s3api head-object --bucket "$B" --key top.txt --expected-bucket-owner "$acct"
 expect_error "s3api head-object --expected-bucket-owner (another account): 403" 403 \
@@ -421,6 +423,8 @@ expect_error "s3api copy-object --expected-source-bucket-owner (another account)
 expect "s3api get-bucket-location" "None" "$(q s3api get-bucket-location --bucket "$B" --query LocationConstraint --output text)"
 expect "s3api get-object-acl: owner has FULL_CONTROL" "FULL_CONTROL" \
 	"$(q s3api get-object-acl --bucket "$B" --key top.txt --query 'Grants[0].Permission' --output text)"
+expect "s3api get-object-acl: the owner is the canonical id" "$canon" \
+	"$(q s3api get-object-acl --bucket "$B" --key top.txt --query 'Owner.ID' --output text)"
 expect_error "s3api get-object on a missing bucket: NoSuchBucket" NoSuchBucket \
 	s3 s3api get-object --bucket e2e-no-such-bucket --key x "$WORK/x.out"
 expect_error "s3api delete-bucket on a non-empty bucket: BucketNotEmpty" BucketNotEmpty s3 s3api delete-bucket --bucket "$B"

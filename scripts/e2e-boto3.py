@@ -538,7 +538,16 @@ def errors(p, s3, srv, tls, bucket):
                  lambda: s3.list_parts(Bucket=bucket, Key="k", UploadId="0123456789abcdef0123456789abcdef"))
     expect_error(p + "InvalidBucketName", "InvalidBucketName", lambda: s3.create_bucket(Bucket="Bad_Bucket_Name"))
     expect_error(p + "NoSuchTagSet on bucket tagging", "NoSuchTagSet", lambda: s3.get_bucket_tagging(Bucket=bucket))
-    owner = s3.list_buckets()["Owner"]["ID"]
+    canon = s3.list_buckets()["Owner"]["ID"]
+    expect(p + "ListBuckets Owner is a canonical user id (64 hex)", True,
+           len(canon) == 64 and all(c in "0123456789abcdef" for c in canon))
+    expect(p + "GetObjectAcl Owner is the canonical id", canon,
+           s3.get_object_acl(Bucket=bucket, Key="obj/hello.txt")["Owner"]["ID"])
+    # x-amz-expected-bucket-owner takes the 12-digit account id.
+    sts = boto3.session.Session().client("sts", endpoint_url=srv.url, aws_access_key_id=ACCESS_KEY,
+                                         aws_secret_access_key=SECRET_KEY, region_name=REGION,
+                                         verify=srv.cert if tls else None)
+    owner = sts.get_caller_identity()["Account"]
     check(p + "ExpectedBucketOwner (the owner)", lambda: s3.head_object(
         Bucket=bucket, Key="obj/hello.txt", ExpectedBucketOwner=owner))
     expect_error(p + "ExpectedBucketOwner (another account): AccessDenied", "AccessDenied",

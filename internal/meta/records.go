@@ -26,6 +26,30 @@ type Bucket struct {
 	// Lifecycle is the bucket's lifecycle rules (nil: none), stored and
 	// returned but not executed yet.
 	Lifecycle []LifecycleRule `json:"lifecycle,omitempty"`
+	// ObjectOwnership is the bucket's Object Ownership setting
+	// (BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter); empty
+	// means the bucket has no ownership controls, which S3 treats as
+	// ObjectWriter.
+	ObjectOwnership string `json:"ownership,omitempty"`
+	// ACL is the bucket's access control list, all its grants (nil: the
+	// private ACL, the owner's FULL_CONTROL only).
+	ACL *ACL `json:"acl,omitempty"`
+}
+
+// ACL is an S3 access control list: the grants of a bucket or object
+// version. Its owner is not part of it (the bucket's or version's Owner).
+type ACL struct {
+	Grants []Grant `json:"grants"`
+}
+
+// Grant is one ACL grant. Grantees given by email address are resolved to
+// their account's canonical id when the ACL is set, as S3 does.
+type Grant struct {
+	// Type is the grantee's xsi:type: CanonicalUser or Group.
+	Type       string `json:"type"`
+	ID         string `json:"id,omitempty"`  // canonical user id (CanonicalUser)
+	URI        string `json:"uri,omitempty"` // group URI (Group)
+	Permission string `json:"perm"`          // FULL_CONTROL, WRITE, WRITE_ACP, READ, READ_ACP
 }
 
 // LockRule is a bucket's Object Lock default retention: Mode with exactly
@@ -183,6 +207,9 @@ type ObjectVersion struct {
 	LegalHoldSet bool `json:"legalHoldSet,omitempty"`
 	// Restore is set once RestoreObject was asked for an archived version.
 	Restore *Restore `json:"restore,omitempty"`
+	// ACL is the version's access control list, all its grants (nil: the
+	// private ACL, the owner's FULL_CONTROL only).
+	ACL *ACL `json:"acl,omitempty"`
 }
 
 // Locked reports whether Object Lock protects the version at now: a legal
@@ -221,6 +248,9 @@ type Upload struct {
 	Retention    *Retention `json:"retention,omitempty"`
 	LegalHold    bool       `json:"legalHold,omitempty"`
 	LegalHoldSet bool       `json:"legalHoldSet,omitempty"`
+	// ACL is the ACL requested at CreateMultipartUpload, given to the
+	// version CompleteMultipartUpload creates.
+	ACL *ACL `json:"acl,omitempty"`
 }
 
 // UploadPart is one uploaded part of an in-progress multipart upload.

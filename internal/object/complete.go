@@ -150,7 +150,7 @@ func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in Complet
 		LastModified: s.stamp(), Owner: u.Owner, Size: size, ETag: multipartETag(etags),
 		StorageClass: u.StorageClass, Checksum: ck, ContentHeaders: u.ContentHeaders, Tags: u.Tags,
 		Parts: parts, Encryption: u.Encryption,
-		Retention: u.Retention, LegalHold: u.LegalHold, LegalHoldSet: u.LegalHoldSet,
+		Retention: u.Retention, LegalHold: u.LegalHold, LegalHoldSet: u.LegalHoldSet, ACL: u.ACL,
 	}, nil
 }
 

@@ -34,6 +34,7 @@ type CopyInput struct {
 	SSEGiven          bool      // the request named an encryption explicitly
 	Access            KeyAccess // for the destination
 	Owner             string
+	ACL               *meta.ACL // the copy's; a copy never inherits the source's
 	Cond              WriteConditions
 	// Lock is the request's own lock settings: a copy never inherits the
 	// source's retention or legal hold.
@@ -121,7 +122,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 		Bucket: in.Bucket, Key: in.Key, VersionID: newVersionID(seq), Seq: seq,
 		LastModified: s.stamp(), Owner: in.Owner, Size: st.size, ETag: md5HexOf(st.md5),
 		StorageClass: class, Checksum: st.checksum, ContentHeaders: headers, Tags: tags,
-		BlobID: st.blobID, Encryption: enc,
+		BlobID: st.blobID, Encryption: enc, ACL: in.ACL,
 	}
 	in.Lock.stamp(&v.Retention, &v.LegalHold, &v.LegalHoldSet)
 	if err := s.commitVersion(ctx, v, in.Cond); err != nil {

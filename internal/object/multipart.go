@@ -27,7 +27,8 @@ type UploadInput struct {
 	SSE               SSERequest
 	Access            KeyAccess
 	Owner             string
-	Lock              Lock // applied to the version Complete creates
+	ACL               *meta.ACL // given to the version Complete creates
+	Lock              Lock      // applied to the version Complete creates
 }
 
 // CreateUpload starts a multipart upload. Its data key is created and sealed
@@ -67,7 +68,7 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Uploa
 	u := &meta.Upload{
 		Bucket: in.Bucket, Key: in.Key, UploadID: newID(), Initiated: s.stamp(), Owner: in.Owner,
 		StorageClass: in.StorageClass, ChecksumAlgorithm: string(in.ChecksumAlgorithm), ChecksumType: in.ChecksumType,
-		ContentHeaders: in.Headers, Tags: in.Tags, Encryption: enc,
+		ContentHeaders: in.Headers, Tags: in.Tags, Encryption: enc, ACL: in.ACL,
 	}
 	in.Lock.stamp(&u.Retention, &u.LegalHold, &u.LegalHoldSet)
 	rec, err := meta.Encode(u)

@@ -39,6 +39,7 @@ type PutInput struct {
 	SSE          SSERequest
 	Access       KeyAccess
 	Owner        string
+	ACL          *meta.ACL // nil: the owner's FULL_CONTROL only
 	Cond         WriteConditions
 	Lock         Lock
 }
@@ -145,7 +146,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 		LastModified: s.stamp(), Owner: in.Owner,
 		Size: st.size, ETag: hex.EncodeToString(st.md5), StorageClass: in.StorageClass,
 		Checksum: st.checksum, ContentHeaders: in.Headers, Tags: in.Tags,
-		BlobID: st.blobID, Encryption: enc,
+		BlobID: st.blobID, Encryption: enc, ACL: in.ACL,
 	}
 	in.Lock.stamp(&v.Retention, &v.LegalHold, &v.LegalHoldSet)
 	if err := s.commitVersion(ctx, v, in.Cond); err != nil {

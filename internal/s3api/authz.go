@@ -168,6 +168,7 @@ func (az *authzState) checkCopySource() error {
 // bp its bucket policy (nil: none).
 func (az *authzState) decide(action, resource, owner string, bp *policy.Document, extra map[string][]string) error {
 	id := az.req.identity
+	anonymous := az.req.anonymous()
 	if az.root && owner == id.AccountID && bp == nil {
 		return nil // an account's root in its own account, nothing to deny it
 	}
@@ -182,7 +183,7 @@ func (az *authzState) decide(action, resource, owner string, bp *policy.Document
 	}
 	in := &policy.Input{
 		Request: policy.Request{
-			Principal: policy.Principal{AccountID: id.AccountID, ARN: id.ARN, RoleARN: id.RoleARN, CanonicalID: id.CanonicalID},
+			Principal: policy.Principal{AccountID: id.AccountID, ARN: id.ARN, RoleARN: id.RoleARN, CanonicalID: id.CanonicalID, Anonymous: anonymous},
 			Action:    action,
 			Resource:  evalResource,
 			Context:   ctx,
@@ -191,7 +192,7 @@ func (az *authzState) decide(action, resource, owner string, bp *policy.Document
 		IsRoot:          az.root,
 		Resource:        bp,
 	}
-	if !az.root {
+	if !az.root && !anonymous { // an anonymous caller has no policies of its own
 		if err := az.loadPolicies(); err != nil {
 			return err
 		}
@@ -201,10 +202,15 @@ func (az *authzState) decide(action, resource, owner string, bp *policy.Document
 	if d.Allowed {
 		return nil
 	}
+	if ok, err := az.aclAllows(action, resource, in, d); err != nil {
+		return err
+	} else if ok {
+		return nil
+	}
 	// Callers of the resource's own account learn why (S3's enhanced
 	// messages); others get the plain text (SPEC 7.1).
 	msg := "Access Denied"
-	if owner == id.AccountID {
+	if owner == id.AccountID && !anonymous {
 		msgResource := resource
 		if resource == "*" {
 			msgResource = ""
@@ -515,4 +521,86 @@ func (h *Handler) authorizeUOEKey(req *request, b *meta.Bucket, t object.Encrypt
 	}
 	return h.obj.KeyPermitted(req.Context(), object.KeyAccess{Caller: req.caller()}, t.KMSKeyARN,
 		map[string]string{"aws:s3:arn": arn}, uoeKeyActions...)
+}
+
+// aclPermissions maps the actions an ACL can allow to the permissions
+// that allow them, and says whether the grant is read from the object's
+// ACL (else the bucket's). FULL_CONTROL allows them all.
+var aclPermissions = map[string]struct {
+	perm   string
+	object bool
+}{
+	"s3:ListBucket":                 {permRead, false},
+	"s3:ListBucketVersions":         {permRead, false},
+	"s3:ListBucketMultipartUploads": {permRead, false},
+	"s3:PutObject":                  {permWrite, false},
+	"s3:DeleteObject":               {permWrite, false},
+	"s3:DeleteObjectVersion":        {permWrite, false},
+	"s3:GetBucketAcl":               {permReadACP, false},
+	"s3:PutBucketAcl":               {permWriteACP, false},
+	"s3:GetObject":                  {permRead, true},
+	"s3:GetObjectVersion":           {permRead, true},
+	"s3:GetObjectTorrent":           {permRead, true},
+	"s3:GetObjectAcl":               {permReadACP, true},
+	"s3:GetObjectVersionAcl":        {permReadACP, true},
+	"s3:PutObjectAcl":               {permWriteACP, true},
+	"s3:PutObjectVersionAcl":        {permWriteACP, true},
+}
+
+// aclAllows is ACL evaluation, AWS's: in a bucket whose ACLs are enabled
+// (Object Ownership other than BucketOwnerEnforced), a grant in the
+// bucket's or the object's ACL is one more way to be allowed, alongside
+// the policies (d is their decision). An explicit Deny in any policy still
+// wins. A grant to a canonical user is a grant to its account: its root,
+// and its IAM principals whose own policies allow the action (as a
+// bucket policy naming another account would be); AllUsers is anyone,
+// anonymous callers included; AuthenticatedUsers any signed request.
+// Only the request's own bucket and object are considered (not a copy's
+// source).
+func (az *authzState) aclAllows(action, resource string, in *policy.Input, d policy.Decision) (bool, error) {
+	switch d.Reason {
+	case policy.ExplicitDenyIdentity, policy.ExplicitDenyResource, policy.ExplicitDenySession:
+		return false, nil
+	}
+	b, req := az.bucket, az.req
+	need, ok := aclPermissions[action]
+	if b == nil || !ok || !aclsEnabled(b) {
+		return false, nil
+	}
+	owner, acl := b.Owner, b.ACL
+	if need.object {
+		if req.key == "" || resource != objectARN(req.bucket, req.key) {
+			return false, nil
+		}
+		v, err := az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+		if err != nil {
+			return false, nil // nothing to grant on; the policy's answer stands
+		}
+		owner, acl = objectOwner(req, v), v.ACL
+	}
+	grants := []meta.Grant{{Type: "CanonicalUser", ID: az.h.ownerOf(req, owner).ID, Permission: permFullControl}}
+	if acl != nil {
+		grants = acl.Grants
+	}
+	anonymous := req.anonymous()
+	granted := false
+	for _, g := range grants {
+		if g.Permission != need.perm && g.Permission != permFullControl {
+			continue
+		}
+		switch {
+		case g.Type == "Group" && g.URI == groupAllUsers,
+			g.Type == "Group" && g.URI == groupAuthenticated && !anonymous,
+			g.Type == "CanonicalUser" && !anonymous && g.ID == req.identity.CanonicalID:
+			granted = true
+		}
+	}
+	if !granted || anonymous || az.root {
+		return granted, nil
+	}
+	// An IAM principal needs its own account's permission too: its
+	// identity (and session) policies, evaluated as in its own account.
+	self := *in
+	self.Resource, self.ResourceAccount = nil, req.identity.AccountID
+	return policy.Decide(&self).Allowed, nil
 }

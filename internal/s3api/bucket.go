@@ -12,15 +12,6 @@ import (
 	"github.com/kurastore/kura/internal/s3err"
 )
 
-type owner struct {
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName,omitempty"`
-}
-
-func (req *request) owner() owner {
-	return owner{ID: req.identity.AccountID, DisplayName: req.identity.DisplayName}
-}
-
 // bucketFor returns the request's bucket, as the authorization step loaded
 // it (authz.go: who may do what to the bucket is decided there, by
 // policy), and checks that it belongs to the account the request expects,
@@ -71,7 +62,16 @@ func (h *Handler) createBucket(req *request) error {
 		return s3err.InvalidLocationConstraint.With("LocationConstraint", lc)
 	}
 	lock := strings.EqualFold(req.Header.Get("x-amz-bucket-object-lock-enabled"), "true")
-	err = h.obj.CreateBucket(req.Context(), meta.Bucket{Name: req.bucket, Owner: req.identity.AccountID, Region: h.cfg.Region, ObjectLockEnabled: lock})
+	ownership, err := createOwnership(req)
+	if err != nil {
+		return err
+	}
+	acl, err := h.createBucketACL(req, ownership)
+	if err != nil {
+		return err
+	}
+	err = h.obj.CreateBucket(req.Context(), meta.Bucket{Name: req.bucket, Owner: req.identity.AccountID, Region: h.cfg.Region, ObjectLockEnabled: lock,
+		ObjectOwnership: ownership, ACL: acl})
 	if err != nil {
 		return err
 	}
@@ -276,55 +276,5 @@ func (h *Handler) deleteBucketTagging(req *request) error {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// The ACL operations answer with the one ACL Kura has: the owner holds
-// FULL_CONTROL. Clients (the AWS CLI among them) read ACLs routinely.
-type accessControlPolicy struct {
-	XMLName xml.Name `xml:"AccessControlPolicy"`
-	NS      string   `xml:"xmlns,attr"`
-	Owner   owner    `xml:"Owner"`
-	Grants  []grant  `xml:"AccessControlList>Grant"`
-}
-
-type grant struct {
-	Grantee    grantee `xml:"Grantee"`
-	Permission string  `xml:"Permission"`
-}
-
-type grantee struct {
-	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
-	Type        string `xml:"xsi:type,attr"`
-	ID          string `xml:"ID"`
-	DisplayName string `xml:"DisplayName,omitempty"`
-}
-
-func (h *Handler) getACL(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if req.key != "" {
-		if _, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err != nil {
-			return err
-		}
-	}
-	o := req.owner()
-	writeXML(req, http.StatusOK, accessControlPolicy{NS: s3NS, Owner: o, Grants: []grant{{
-		Grantee:    grantee{XMLNSXSI: "http://www.w3.org/2001/XMLSchema-instance", Type: "CanonicalUser", ID: o.ID, DisplayName: o.DisplayName},
-		Permission: "FULL_CONTROL",
-	}}})
-	return nil
-}
-
-// putACL accepts only the private canned ACL, which is what Kura enforces.
-func (h *Handler) putACL(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if acl := req.Header.Get("x-amz-acl"); acl != "" && acl != "private" {
-		return s3err.NotImplemented.WithMessage("Only the private canned ACL is supported.")
-	}
-	req.w.WriteHeader(http.StatusOK)
 	return nil
 }

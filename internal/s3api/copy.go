@@ -77,7 +77,10 @@ func (h *Handler) copyObject(req *request) error {
 	if err != nil {
 		return err
 	}
-	in := object.CopyInput{Source: src, Bucket: req.bucket, Key: req.key, Owner: req.identity.AccountID, Cond: writeConditions(req.Header)}
+	in := object.CopyInput{Source: src, Bucket: req.bucket, Key: req.key, Cond: writeConditions(req.Header)}
+	if in.Owner, in.ACL, err = h.newObjectACL(req, b); err != nil {
+		return err
+	}
 	switch d := req.Header.Get("x-amz-metadata-directive"); d {
 	case "", "COPY":
 	case "REPLACE":

@@ -68,6 +68,9 @@ type Config struct {
 	// the authorization step (authz.go); nil means principals other than
 	// an account's root have none.
 	Policies PoliciesFunc
+	// Accounts resolves the accounts S3 responses and ACL grants name
+	// (owners.go); nil shows owners by account id.
+	Accounts AccountDirectory
 }
 
 // Handler is the S3 API http.Handler.
@@ -183,11 +186,11 @@ func (h *Handler) serve(req *request) error {
 	}
 	req.auth = res
 	req.Body = req.trail.meter(res.Body, res.Service)
-	if res.Anonymous {
-		return s3err.AccessDenied
-	}
 	if err := kmsNeedsSigV4(req, sseHeaderType(req)); err != nil {
 		return err
+	}
+	if res.Anonymous {
+		return h.serveAnonymous(req)
 	}
 	id, err := h.cfg.Identify(req.Context(), res.AccessKey, res.SessionToken)
 	if err != nil {

@@ -88,7 +88,7 @@ func (h *Handler) objectEntries(req *request, res *object.ListResult, p listPara
 			e.ChecksumAlgorithm, e.ChecksumType = v.Checksum.Algorithm, v.Checksum.Type
 		}
 		if withOwner {
-			o := req.owner()
+			o := h.ownerOf(req, objectOwner(req, v))
 			e.Owner = &o
 		}
 		entries = append(entries, e)
@@ -212,9 +212,9 @@ func (h *Handler) listVersions(req *request) error {
 	}
 	out := listVersionsResult{NS: s3NS, Name: req.bucket, Prefix: p.encode(p.prefix), KeyMarker: p.encode(keyMarker), VersionIDMarker: vidMarker,
 		MaxKeys: p.maxKeys, Delimiter: p.encode(p.delimiter), EncodingType: p.encodingType, IsTruncated: res.Truncated}
-	o := req.owner()
 	for i, v := range res.Objects {
-		e := versionEntry{Key: p.encode(v.Key), VersionID: v.VersionID, IsLatest: res.IsLatest[i], LastModified: isoTime(v.LastModified), Owner: o}
+		e := versionEntry{Key: p.encode(v.Key), VersionID: v.VersionID, IsLatest: res.IsLatest[i], LastModified: isoTime(v.LastModified),
+			Owner: h.ownerOf(req, objectOwner(req, v))}
 		if v.DeleteMarker {
 			e.XMLName = xmlName("DeleteMarker")
 		} else {

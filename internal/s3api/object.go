@@ -36,6 +36,9 @@ func (h *Handler) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	if in.Owner, in.ACL, err = h.newObjectACL(req, b); err != nil {
+		return err
+	}
 	if err := checkLockWrite(req, b, in.Lock, true); err != nil {
 		return err
 	}

@@ -66,6 +66,11 @@ func acts(a ...string) []string { return a }
 var operations = map[opKey]operation{
 	{"listBuckets", levelService}: {Name: "ListBuckets", ReadOnly: true, Actions: acts("s3:ListAllMyBuckets")},
 
+	// Object Ownership: S3 has no separate permission to delete it.
+	{"putBucketOwnershipControls", levelBucket}:    {Name: "PutBucketOwnershipControls", Actions: acts("s3:PutBucketOwnershipControls")},
+	{"getBucketOwnershipControls", levelBucket}:    {Name: "GetBucketOwnershipControls", ReadOnly: true, Actions: acts("s3:GetBucketOwnershipControls")},
+	{"deleteBucketOwnershipControls", levelBucket}: {Name: "DeleteBucketOwnershipControls", Actions: acts("s3:PutBucketOwnershipControls")},
+
 	// Bucket-level: management events, except object listings.
 	{"createBucket", levelBucket}:           {Name: "CreateBucket", Actions: acts("s3:CreateBucket")},
 	{"deleteBucket", levelBucket}:           {Name: "DeleteBucket", Actions: acts("s3:DeleteBucket")},

@@ -307,10 +307,14 @@ func (h *Handler) postObject(req *request) error {
 	if p := ps.policy; p.hasRange {
 		body.min, body.max = p.minSize, p.maxSize
 	}
+	owner, acl, err := h.newObjectACL(req, b)
+	if err != nil {
+		return err
+	}
 	v, err := h.obj.PutObject(req.Context(), object.PutInput{
 		Bucket: req.bucket, Key: req.key, Body: body, Size: -1,
 		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck,
-		SSE: enc, Access: object.KeyAccess{Caller: req.caller()}, Owner: req.identity.AccountID,
+		SSE: enc, Access: object.KeyAccess{Caller: req.caller()}, Owner: owner, ACL: acl,
 	})
 	if err != nil {
 		return err

@@ -13,7 +13,7 @@ type op func(h *Handler, req *request) error
 // answer NotImplemented instead of falling through to another operation.
 var unsupported = []string{
 	"accelerate", "analytics", "intelligent-tiering", "inventory",
-	"logging", "metrics", "notification", "ownershipControls",
+	"logging", "metrics", "notification",
 	"publicAccessBlock", "replication", "requestPayment", "website",
 	"select", "torrent", "metadataTable", "session", "renameObject",
 }
@@ -21,7 +21,7 @@ var unsupported = []string{
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls"}, unsupported...)
 
 // route picks the operation for a request from its method, addressing and
 // sub-resources, the way S3's REST API does.
@@ -88,6 +88,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).putBucketCors
 		case has("lifecycle"):
 			return (*Handler).putBucketLifecycle
+		case has("ownershipControls"):
+			return (*Handler).putBucketOwnershipControls
 		case !hasAny(has, reserved):
 			return (*Handler).createBucket
 		}
@@ -113,6 +115,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).getBucketCors
 		case has("lifecycle"):
 			return (*Handler).getBucketLifecycle
+		case has("ownershipControls"):
+			return (*Handler).getBucketOwnershipControls
 		case has("uploads"):
 			return (*Handler).listUploads
 		case has("versions"):
@@ -136,6 +140,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).deleteBucketCors
 		case has("lifecycle"):
 			return (*Handler).deleteBucketLifecycle
+		case has("ownershipControls"):
+			return (*Handler).deleteBucketOwnershipControls
 		case !hasAny(has, reserved):
 			return (*Handler).deleteBucket
 		}

@@ -188,7 +188,7 @@ func (h *Handler) access(req *request, prefix string) (object.KeyAccess, error) 
 // Version 4 (SPEC §2.4, decision C6): SigV2 signs neither the host nor the
 // payload. t is the type a request names or the object carries.
 func kmsNeedsSigV4(req *request, t meta.SSEType) error {
-	if req.auth == nil || req.auth.SignatureVersion != "2" || (t != meta.SSEKMS && t != meta.SSEDSSE) {
+	if req.auth == nil || (req.auth.SignatureVersion != "2" && !req.auth.Anonymous) || (t != meta.SSEKMS && t != meta.SSEDSSE) {
 		return nil
 	}
 	return s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").

@@ -116,3 +116,12 @@ var (
 	IncorrectNumberOfFilesInPostRequest = def("IncorrectNumberOfFilesInPostRequest", http.StatusBadRequest, "POST requires exactly one file upload per request.")
 	MaxPostPreDataLengthExceeded        = def("MaxPostPreDataLengthExceededError", http.StatusBadRequest, "Your POST request fields preceding the upload file were too large.")
 )
+
+// Errors of Object Ownership and ACLs.
+var (
+	OwnershipControlsNotFound           = def("OwnershipControlsNotFoundError", http.StatusNotFound, "The bucket ownership controls were not found")
+	AccessControlListNotSupported       = def("AccessControlListNotSupported", http.StatusBadRequest, "The bucket does not allow ACLs")
+	InvalidBucketAclWithObjectOwnership = def("InvalidBucketAclWithObjectOwnership", http.StatusBadRequest, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")
+	UnresolvableGrantByEmailAddress     = def("UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The e-mail address you provided does not match any account on record.")
+	MalformedACLError                   = def("MalformedACLError", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema")
+)

@@ -152,6 +152,7 @@ func Open(cfg Config) (*Server, error) {
 		},
 		IAM:               iam.NewAPI(ids),
 		Policies:          policies.forPrincipal,
+		Accounts:          ids,
 		KMS:               kms.NewAPI(keys),
 		Region:            cfg.Region,
 		Domain:            cfg.Domain,

@@ -1,0 +1,187 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// Put/GetBucketAcl and Put/GetObjectAcl (versionId too). The ACL
+// machinery is in acl.go.
+
+type accessControlPolicy struct {
+	XMLName xml.Name `xml:"AccessControlPolicy"`
+	NS      string   `xml:"xmlns,attr"`
+	Owner   owner    `xml:"Owner"`
+	Grants  []grant  `xml:"AccessControlList>Grant"`
+}
+
+type grant struct {
+	Grantee    grantee `xml:"Grantee"`
+	Permission string  `xml:"Permission"`
+}
+
+type grantee struct {
+	XMLNSXSI    string `xml:"xmlns:xsi,attr"`
+	Type        string `xml:"xsi:type,attr"`
+	ID          string `xml:"ID,omitempty"`
+	DisplayName string `xml:"DisplayName,omitempty"`
+	URI         string `xml:"URI,omitempty"`
+}
+
+// aclBody is a PutBucketAcl/PutObjectAcl body as clients send it; the
+// xsi:type attribute is matched by its local name.
+type aclBody struct {
+	XMLName xml.Name `xml:"AccessControlPolicy"`
+	Grants  []struct {
+		Grantee struct {
+			Type         string `xml:"type,attr"`
+			ID           string `xml:"ID"`
+			URI          string `xml:"URI"`
+			EmailAddress string `xml:"EmailAddress"`
+		} `xml:"Grantee"`
+		Permission string `xml:"Permission"`
+	} `xml:"AccessControlList>Grant"`
+}
+
+// maxACLBody bounds an AccessControlPolicy body (S3 allows 100 grants).
+const maxACLBody = 64 << 10
+
+// aclTarget is the resource an ACL request addresses: its owner (an
+// account id), its current ACL, and for an object the version.
+func (h *Handler) aclTarget(req *request, b *meta.Bucket) (owner string, acl *meta.ACL, v *meta.ObjectVersion, err error) {
+	owner, acl = b.Owner, b.ACL
+	if req.key != "" {
+		if v, err = h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err != nil {
+			return "", nil, nil, err
+		}
+		owner, acl = objectOwner(req, v), v.ACL
+	}
+	if !aclsEnabled(b) {
+		// BucketOwnerEnforced: whatever was set before no longer counts.
+		owner, acl = b.Owner, nil
+	}
+	return owner, acl, v, nil
+}
+
+func (h *Handler) getACL(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	account, acl, _, err := h.aclTarget(req, b)
+	if err != nil {
+		return err
+	}
+	o := h.ownerOf(req, account)
+	grants := []meta.Grant{{Type: "CanonicalUser", ID: o.ID, Permission: permFullControl}}
+	if acl != nil {
+		grants = acl.Grants
+	}
+	out := accessControlPolicy{NS: s3NS, Owner: o}
+	for _, g := range grants {
+		ge := grantee{XMLNSXSI: xsiNS, Type: g.Type, ID: g.ID, URI: g.URI}
+		if g.Type == "CanonicalUser" {
+			ge.DisplayName = h.displayName(req, g.ID, o)
+		}
+		out.Grants = append(out.Grants, grant{Grantee: ge, Permission: g.Permission})
+	}
+	writeXML(req, http.StatusOK, out)
+	return nil
+}
+
+// displayName is the display name of the account with canonical id cid
+// ("" when unknown).
+func (h *Handler) displayName(req *request, cid string, known owner) string {
+	if cid == known.ID {
+		return known.DisplayName
+	}
+	if h.cfg.Accounts == nil {
+		return ""
+	}
+	a, err := h.cfg.Accounts.AccountByCanonicalID(req.Context(), cid)
+	if err != nil {
+		return ""
+	}
+	return a.DisplayName
+}
+
+func (h *Handler) putACL(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	account, _, v, err := h.aclTarget(req, b)
+	if err != nil {
+		return err
+	}
+	grants, set, err := h.requestACL(req, aclParties{owner: account, bucketOwner: b.Owner, bucket: req.key == ""})
+	if err != nil {
+		return err
+	}
+	body, err := readBody(req, maxACLBody)
+	if err != nil {
+		return err
+	}
+	switch {
+	case set && len(body) > 0:
+		return s3err.InvalidRequest.WithMessage("Set the ACL with headers or an AccessControlPolicy body, not both.")
+	case !set && len(body) == 0:
+		return s3err.MalformedACLError.WithMessage("The request names no ACL: send x-amz-acl, x-amz-grant-* headers or an AccessControlPolicy body.")
+	case !set:
+		if grants, err = h.parseACLBody(req, body); err != nil {
+			return err
+		}
+	}
+	ownerID := h.ownerOf(req, account).ID
+	if !aclsEnabled(b) && !isPrivate(grants, ownerID) {
+		return s3err.AccessControlListNotSupported
+	}
+	acl := h.storedACL(req, grants, account)
+	if !aclsEnabled(b) {
+		acl = nil
+	}
+	if v == nil {
+		err = h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error { b.ACL = acl; return nil })
+	} else {
+		_, err = h.obj.UpdateVersion(req.Context(), req.bucket, req.key, v.VersionID, func(v *meta.ObjectVersion) error { v.ACL = acl; return nil })
+		if err == nil && req.query.Get("versionId") != "" {
+			req.w.Header().Set("x-amz-version-id", v.VersionID)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	req.w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// parseACLBody reads an AccessControlPolicy body into resolved grants.
+func (h *Handler) parseACLBody(req *request, body []byte) ([]meta.Grant, error) {
+	if err := requireIntegrity(req); err != nil {
+		return nil, err
+	}
+	var p aclBody
+	if err := xml.Unmarshal(body, &p); err != nil {
+		return nil, s3err.MalformedACLError
+	}
+	var grants []meta.Grant
+	for _, g := range p.Grants {
+		mg := meta.Grant{Type: g.Grantee.Type, Permission: g.Permission}
+		switch g.Grantee.Type {
+		case "CanonicalUser":
+			mg.ID = g.Grantee.ID
+		case "Group":
+			mg.URI = g.Grantee.URI
+		case "AmazonCustomerByEmail":
+			mg.ID = g.Grantee.EmailAddress
+		}
+		if mg.ID == "" && mg.URI == "" {
+			return nil, s3err.MalformedACLError
+		}
+		grants = append(grants, mg)
+	}
+	return h.resolveGrants(req, grants)
+}
