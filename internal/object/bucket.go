@@ -67,6 +67,11 @@ func (s *Service) CreateBucket(ctx context.Context, b meta.Bucket) error {
 	return internal(s.meta.Update(ctx, func(tx meta.Tx) error {
 		old, err := getBucket(tx, b.Name)
 		switch {
+		case err == nil && old.Owner == b.Owner && old.Region == "us-east-1":
+			// S3's legacy rule for N. Virginia: re-creating a bucket you
+			// own succeeds (and changes nothing here: its objects,
+			// configuration and policy stay). Everywhere else it is an error.
+			return nil
 		case err == nil && old.Owner == b.Owner:
 			return s3err.BucketAlreadyOwnedByYou.With("BucketName", b.Name)
 		case err == nil:

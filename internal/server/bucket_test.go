@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/kurastore/kura/internal/server"
 )
 
 // apiCode returns the S3 error code of err, or "" if it is not an API error.
@@ -41,8 +43,16 @@ func TestBuckets(t *testing.T) {
 	}
 	mustBucket(t, c, "alpha")
 	mustBucket(t, c, "beta.with.dots")
-	_, err := c.CreateBucket(cx, &s3.CreateBucketInput{Bucket: aws.String("alpha")})
-	wantCode(t, err, "BucketAlreadyOwnedByYou")
+	put(t, c, "alpha", "kept", []byte("still here"))
+	// us-east-1's legacy rule: re-creating your own bucket answers 200 and
+	// leaves it as it was.
+	if _, err := c.CreateBucket(cx, &s3.CreateBucketInput{Bucket: aws.String("alpha")}); err != nil {
+		t.Fatalf("re-creating an own bucket in us-east-1: %v", err)
+	}
+	if got := get(t, c, "alpha", "kept"); string(got) != "still here" {
+		t.Fatalf("re-creating the bucket changed its objects: %q", got)
+	}
+	var err error
 
 	_, err = c.CreateBucket(cx, &s3.CreateBucketInput{Bucket: aws.String("gamma"),
 		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}})
@@ -153,4 +163,17 @@ func TestVirtualHostAddressing(t *testing.T) {
 	if got := get(t, path, "vhost", "dir/file.txt"); string(got) != "hello" {
 		t.Fatalf("path-style read of virtual-host write = %q", got)
 	}
+}
+
+// Outside us-east-1, re-creating a bucket you own is BucketAlreadyOwnedByYou.
+func TestBucketRecreateOutsideUSEast1(t *testing.T) {
+	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.Region = "eu-west-1" })
+	c := ts.client(func(o *s3.Options) { o.Region = "eu-west-1" })
+	in := &s3.CreateBucketInput{Bucket: aws.String("delta"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}
+	if _, err := c.CreateBucket(ctx(t), in); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.CreateBucket(ctx(t), in)
+	wantCode(t, err, "BucketAlreadyOwnedByYou")
 }
