@@ -176,6 +176,11 @@ func (h *Handler) uploadPartCopy(req *request) error {
 	if sv.VersionID != object.NullVersion {
 		req.w.Header().Set("x-amz-copy-source-version-id", sv.VersionID)
 	}
+	// Like UploadPart, the answer names the destination upload's
+	// encryption (not the source's).
+	if u, err := h.obj.Upload(req.Context(), req.bucket, req.key, req.query.Get("uploadId")); err == nil {
+		setSSEHeaders(req.w.Header(), u.Encryption)
+	}
 	out := copyPartResult{NS: s3NS, LastModified: isoTime(p.LastModified), ETag: quote(p.ETag)}
 	if a, ok := checksum.Parse(p.ChecksumAlgorithm); ok {
 		out.set(a, p.Checksum)

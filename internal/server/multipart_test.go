@@ -231,3 +231,29 @@ func TestUploadPartCopy(t *testing.T) {
 		t.Fatal("UploadPartCopy result differs")
 	}
 }
+
+// UploadPartCopy answers with the destination upload's encryption, as
+// UploadPart does, whatever the source's encryption.
+func TestUploadPartCopySSEHeaders(t *testing.T) {
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	mustBucket(t, c, "upcsse")
+	put(t, c, "upcsse", "src", randBytes(1024)) // SSE-S3
+	key := createKey(t, ts.kmsClient())
+	cr, err := c.CreateMultipartUpload(cx, &s3.CreateMultipartUploadInput{Bucket: aws.String("upcsse"), Key: aws.String("dst"),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(key), BucketKeyEnabled: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.UploadPartCopy(cx, &s3.UploadPartCopyInput{Bucket: aws.String("upcsse"), Key: aws.String("dst"), UploadId: cr.UploadId,
+		PartNumber: aws.Int32(1), CopySource: aws.String("upcsse/src")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(out.SSEKMSKeyId) != aws.ToString(cr.SSEKMSKeyId) ||
+		!aws.ToBool(out.BucketKeyEnabled) {
+		t.Fatalf("UploadPartCopy SSE headers: %q %q %v, want aws:kms %q true", out.ServerSideEncryption,
+			aws.ToString(out.SSEKMSKeyId), aws.ToBool(out.BucketKeyEnabled), aws.ToString(cr.SSEKMSKeyId))
+	}
+}
