@@ -61,13 +61,7 @@ func parseSSEConfiguration(b []byte) (*meta.BucketEncryption, error) {
 }
 
 func (h *Handler) putBucketEncryption(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if err := requireIntegrity(req); err != nil {
-		return err
-	}
-	body, err := readBody(req, maxXMLBody)
+	_, body, err := h.configBody(req, maxXMLBody)
 	if err != nil {
 		return err
 	}
@@ -75,14 +69,7 @@ func (h *Handler) putBucketEncryption(req *request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.Encryption = enc
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusOK)
-	return nil
+	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.Encryption = enc })
 }
 
 func (h *Handler) getBucketEncryption(req *request) error {
@@ -110,15 +97,5 @@ func (h *Handler) getBucketEncryption(req *request) error {
 
 // deleteBucketEncryption resets the bucket to the SSE-S3 default.
 func (h *Handler) deleteBucketEncryption(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.Encryption = nil
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.Encryption = nil })
 }

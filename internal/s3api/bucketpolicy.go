@@ -56,15 +56,7 @@ func (h *Handler) putBucketPolicy(req *request) error {
 	if err := checkPolicyResources(body, req.bucket); err != nil {
 		return err
 	}
-	err = h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.Policy = text
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.setBucketConfig(req, http.StatusNoContent, func(b *meta.Bucket) { b.Policy = text })
 }
 
 func (h *Handler) getBucketPolicy(req *request) error {
@@ -89,15 +81,7 @@ func (h *Handler) deleteBucketPolicy(req *request) error {
 	if _, err := h.ownBucketPolicy(req); err != nil {
 		return err
 	}
-	err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.Policy = ""
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.setBucketConfig(req, http.StatusNoContent, func(b *meta.Bucket) { b.Policy = "" })
 }
 
 type policyStatusXML struct {

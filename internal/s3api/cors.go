@@ -74,13 +74,7 @@ func parseCORSConfiguration(b []byte) ([]meta.CORSRule, error) {
 }
 
 func (h *Handler) putBucketCors(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if err := requireIntegrity(req); err != nil {
-		return err
-	}
-	body, err := readBody(req, maxCORSBody)
+	_, body, err := h.configBody(req, maxCORSBody)
 	if err != nil {
 		return err
 	}
@@ -88,14 +82,7 @@ func (h *Handler) putBucketCors(req *request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.CORS = rules
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusOK)
-	return nil
+	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.CORS = rules })
 }
 
 func (h *Handler) getBucketCors(req *request) error {
@@ -111,17 +98,7 @@ func (h *Handler) getBucketCors(req *request) error {
 }
 
 func (h *Handler) deleteBucketCors(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.CORS = nil
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.CORS = nil })
 }
 
 // wildcardMatch reports whether s matches pattern, which holds at most one

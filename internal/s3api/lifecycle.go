@@ -227,13 +227,7 @@ func lifecycleDate(s string) (string, error) {
 }
 
 func (h *Handler) putBucketLifecycle(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if err := requireIntegrity(req); err != nil {
-		return err
-	}
-	body, err := readBody(req, maxXMLBody)
+	_, body, err := h.configBody(req, maxXMLBody)
 	if err != nil {
 		return err
 	}
@@ -241,15 +235,8 @@ func (h *Handler) putBucketLifecycle(req *request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.Lifecycle = rules
-		return nil
-	}); err != nil {
-		return err
-	}
 	req.w.Header().Set("x-amz-transition-default-minimum-object-size", transitionMinSize)
-	req.w.WriteHeader(http.StatusOK)
-	return nil
+	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.Lifecycle = rules })
 }
 
 func (h *Handler) getBucketLifecycle(req *request) error {
@@ -266,15 +253,5 @@ func (h *Handler) getBucketLifecycle(req *request) error {
 }
 
 func (h *Handler) deleteBucketLifecycle(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.Lifecycle = nil
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.Lifecycle = nil })
 }

@@ -55,14 +55,7 @@ type ownershipControls struct {
 const maxOwnershipBody = 4 << 10
 
 func (h *Handler) putBucketOwnershipControls(req *request) error {
-	b, err := h.bucketFor(req)
-	if err != nil {
-		return err
-	}
-	if err := requireIntegrity(req); err != nil {
-		return err
-	}
-	body, err := readBody(req, maxOwnershipBody)
+	b, body, err := h.configBody(req, maxOwnershipBody)
 	if err != nil {
 		return err
 	}
@@ -80,14 +73,7 @@ func (h *Handler) putBucketOwnershipControls(req *request) error {
 		// the grant would silently stop working.
 		return s3err.InvalidBucketAclWithObjectOwnership
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.ObjectOwnership = v
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusOK)
-	return nil
+	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.ObjectOwnership = v })
 }
 
 func (h *Handler) getBucketOwnershipControls(req *request) error {
@@ -107,17 +93,7 @@ func (h *Handler) getBucketOwnershipControls(req *request) error {
 }
 
 func (h *Handler) deleteBucketOwnershipControls(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
-		b.ObjectOwnership = ""
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.ObjectOwnership = "" })
 }
 
 // createOwnership is the Object Ownership of a bucket CreateBucket makes:
