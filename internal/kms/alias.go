@@ -41,26 +41,36 @@ func (o *op) aliasResource(account, name string) {
 		ARN: AliasARN(o.s.region, account, name), AccountID: account, Type: "AWS::KMS::Alias"})
 }
 
+// prepareAlias does what CreateAlias and UpdateAlias share before they
+// write: it records the parameters, checks the alias name, authorizes
+// action on the alias (identity policies) and on the target key (its key
+// policy), and resolves the target.
+func (s *Service) prepareAlias(ctx context.Context, o *op, action, aliasName, targetKeyID string) (*keyRecord, error) {
+	o.param("aliasName", aliasName)
+	o.param("targetKeyId", targetKeyID)
+	if err := checkCustomerAlias(aliasName); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeAccount(ctx, o, action, AliasARN(s.region, o.c.AccountID, aliasName)); err != nil {
+		return nil, err
+	}
+	target, err := s.aliasTarget(ctx, o, targetKeyID, action)
+	if err != nil {
+		return nil, err
+	}
+	o.aliasResource(o.c.AccountID, aliasName)
+	return target, nil
+}
+
 // CreateAlias creates aliasName (alias/..., not alias/aws/...) for a
 // customer managed key of the caller's account that is not pending
 // deletion.
 func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKeyID string) error {
 	_, err := run(ctx, s, c, "CreateAlias", false, func(o *op) (struct{}, error) {
-		o.param("aliasName", aliasName)
-		o.param("targetKeyId", targetKeyID)
-		if err := checkCustomerAlias(aliasName); err != nil {
-			return struct{}{}, err
-		}
-		// The alias is the caller's (identity policies); the key's policy
-		// must allow the same action on the key.
-		if err := s.authorizeAccount(ctx, o, "CreateAlias", AliasARN(s.region, c.AccountID, aliasName)); err != nil {
-			return struct{}{}, err
-		}
-		target, err := s.aliasTarget(ctx, o, targetKeyID, "CreateAlias")
+		target, err := s.prepareAlias(ctx, o, "CreateAlias", aliasName, targetKeyID)
 		if err != nil {
 			return struct{}{}, err
 		}
-		o.aliasResource(c.AccountID, aliasName)
 		now := s.clock()
 		return struct{}{}, s.meta.Update(ctx, func(tx meta.Tx) error {
 			existing, err := getAlias(tx, c.AccountID, aliasName)
@@ -97,21 +107,10 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKe
 // the caller's account.
 func (s *Service) UpdateAlias(ctx context.Context, c Caller, aliasName, targetKeyID string) error {
 	_, err := run(ctx, s, c, "UpdateAlias", false, func(o *op) (struct{}, error) {
-		o.param("aliasName", aliasName)
-		o.param("targetKeyId", targetKeyID)
-		if err := checkCustomerAlias(aliasName); err != nil {
-			return struct{}{}, err
-		}
-		// The alias is the caller's (identity policies); the key's policy
-		// must allow the same action on the key.
-		if err := s.authorizeAccount(ctx, o, "UpdateAlias", AliasARN(s.region, c.AccountID, aliasName)); err != nil {
-			return struct{}{}, err
-		}
-		target, err := s.aliasTarget(ctx, o, targetKeyID, "UpdateAlias")
+		target, err := s.prepareAlias(ctx, o, "UpdateAlias", aliasName, targetKeyID)
 		if err != nil {
 			return struct{}{}, err
 		}
-		o.aliasResource(c.AccountID, aliasName)
 		now := s.clock()
 		return struct{}{}, s.meta.Update(ctx, func(tx meta.Tx) error {
 			a, err := getAlias(tx, c.AccountID, aliasName)
