@@ -145,32 +145,33 @@ type PartCopyInput struct {
 	Validate func(src *meta.ObjectVersion) (off, n int64, err error)
 }
 
-// UploadPartCopy stores a range of an existing object as a part.
-func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*meta.UploadPart, *meta.ObjectVersion, error) {
+// UploadPartCopy stores a range of an existing object as a part. It
+// returns the part, the upload it belongs to and the source version.
+func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*meta.UploadPart, *meta.Upload, *meta.ObjectVersion, error) {
 	defer s.BeginRead()()
 	src, err := s.source(ctx, in.Source)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	off, n := int64(0), src.Size
 	if in.Validate != nil {
 		if off, n, err = in.Validate(src); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if n > MaxPutSize {
-		return nil, nil, s3err.InvalidRequest.WithMessage("The specified copy range is larger than the maximum allowable size for a copy part.")
+		return nil, nil, nil, s3err.InvalidRequest.WithMessage("The specified copy range is larger than the maximum allowable size for a copy part.")
 	}
 	if _, err := s.Upload(ctx, in.Bucket, in.Key, in.UploadID); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	r, err := s.Open(ctx, src, off, n, in.Source.Access)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer r.Close()
-	p, _, err := s.UploadPart(ctx, PartInput{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, Number: in.Number, Body: io.Reader(r), Size: n, Access: in.Access})
-	return p, src, err
+	p, u, err := s.UploadPart(ctx, PartInput{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, Number: in.Number, Body: io.Reader(r), Size: n, Access: in.Access})
+	return p, u, src, err
 }
 
 func md5HexOf(sum []byte) string {

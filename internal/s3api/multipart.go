@@ -157,7 +157,7 @@ func (h *Handler) uploadPartCopy(req *request) error {
 		return err
 	}
 	rangeHdr := req.Header.Get("x-amz-copy-source-range")
-	p, sv, err := h.obj.UploadPartCopy(req.Context(), object.PartCopyInput{
+	p, u, sv, err := h.obj.UploadPartCopy(req.Context(), object.PartCopyInput{
 		Source: src, Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n, Access: acc,
 		Validate: func(v *meta.ObjectVersion) (int64, int64, error) {
 			if rangeHdr == "" {
@@ -178,9 +178,7 @@ func (h *Handler) uploadPartCopy(req *request) error {
 	}
 	// Like UploadPart, the answer names the destination upload's
 	// encryption (not the source's).
-	if u, err := h.obj.Upload(req.Context(), req.bucket, req.key, req.query.Get("uploadId")); err == nil {
-		setSSEHeaders(req.w.Header(), u.Encryption)
-	}
+	setSSEHeaders(req.w.Header(), u.Encryption)
 	out := copyPartResult{NS: s3NS, LastModified: isoTime(p.LastModified), ETag: quote(p.ETag)}
 	if a, ok := checksum.Parse(p.ChecksumAlgorithm); ok {
 		out.set(a, p.Checksum)
