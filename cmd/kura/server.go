@@ -72,6 +72,7 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 	f.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data dir")
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (off by default)")
 	f.BoolVar(&cfg.AllowInsecureSSEC, "allow-insecure-sse-c", false, "accept SSE-C keys over plain HTTP (local testing only: keys cross the network in clear)")
+	f.BoolVar(&cfg.IgnoreBypassWithoutLock, "ignore-bypass-without-lock", false, "ignore x-amz-bypass-governance-retention on buckets without Object Lock, as RGW and MinIO do (S3 answers 400 InvalidArgument)")
 	f.DurationVar(&cfg.RestoreDelay, "restore-delay", 5*time.Second, "how long RestoreObject takes to make a GLACIER or DEEP_ARCHIVE object readable (0: at once)")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd

@@ -60,6 +60,12 @@ type Config struct {
 	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP (local testing
 	// only: the key then crosses the network in clear).
 	AllowInsecureSSEC bool
+	// IgnoreBypassWithoutLock accepts x-amz-bypass-governance-retention on
+	// buckets without Object Lock and ignores it (RGW and MinIO do this; S3
+	// answers 400 InvalidArgument, which stays the default). It exists for
+	// clients written against those servers, among them the s3-tests
+	// suite's cleanup.
+	IgnoreBypassWithoutLock bool
 	// Audit receives one event per request (KMS requests excepted: the KMS
 	// service records its own); nil records nothing.
 	Audit  *audit.Log

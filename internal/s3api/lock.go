@@ -318,13 +318,17 @@ func setLockHeaders(h http.Header, v *meta.ObjectVersion) {
 // GOVERNANCE retention as if they were unprotected: it must say so with
 // x-amz-bypass-governance-retention: true, and the caller must hold
 // s3:BypassGovernanceRetention. S3 refuses the header outright on buckets
-// without Object Lock.
+// without Object Lock (unless Config.IgnoreBypassWithoutLock says not to:
+// there it cannot bypass anything, so ignoring it changes nothing else).
 func (h *Handler) bypassGovernance(req *request, b *meta.Bucket) (bool, error) {
 	v := req.Header.Get("x-amz-bypass-governance-retention")
 	if v == "" {
 		return false, nil
 	}
 	if !b.ObjectLockEnabled {
+		if h.cfg.IgnoreBypassWithoutLock {
+			return false, nil
+		}
 		return false, s3err.InvalidArgument.WithMessage("x-amz-bypass-governance-retention is only applicable to Object Lock enabled buckets.").
 			With("ArgumentName", "x-amz-bypass-governance-retention")
 	}

@@ -684,3 +684,26 @@ func TestLockUpdateObjectEncryption(t *testing.T) {
 		})
 	}
 }
+
+// With --ignore-bypass-without-lock the header is accepted on a bucket
+// without Object Lock and changes nothing: the delete happens as it would
+// without it (RGW/MinIO behaviour, for clients written against them).
+func TestLockIgnoreBypassWithoutLock(t *testing.T) {
+	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.IgnoreBypassWithoutLock = true })
+	c := ts.client()
+	cx := ctx(t)
+	mustBucket(t, c, "no-lock")
+	vid := putWith(t, c, "no-lock", "k")
+	if err := deleteVersion(c, t, "no-lock", "k", vid, true); err != nil {
+		t.Fatalf("DeleteObject with bypass on a bucket without lock: %v", err)
+	}
+	putWith(t, c, "no-lock", "a")
+	out, err := c.DeleteObjects(cx, &s3.DeleteObjectsInput{Bucket: aws.String("no-lock"), BypassGovernanceRetention: aws.Bool(true),
+		Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("a")}}}})
+	if err != nil || len(out.Errors) != 0 || len(out.Deleted) != 1 {
+		t.Fatalf("DeleteObjects with bypass: %v %+v", err, out)
+	}
+	if _, err := c.HeadObject(cx, &s3.HeadObjectInput{Bucket: aws.String("no-lock"), Key: aws.String("a")}); err == nil {
+		t.Fatal("object a still there")
+	}
+}

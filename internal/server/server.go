@@ -39,6 +39,8 @@ type Config struct {
 	TLSSelfSigned                bool
 	// AllowInsecureSSEC accepts SSE-C keys over plain HTTP (local testing).
 	AllowInsecureSSEC bool
+	// IgnoreBypassWithoutLock: see s3api.Config.IgnoreBypassWithoutLock.
+	IgnoreBypassWithoutLock bool
 	// MetricsListen, when set, serves Prometheus metrics at /metrics there.
 	MetricsListen string
 	Logger        *slog.Logger
@@ -150,15 +152,16 @@ func Open(cfg Config) (*Server, error) {
 			}
 			return s3api.IdentityOf(p, a), nil
 		},
-		IAM:               iam.NewAPI(ids),
-		Policies:          policies.forPrincipal,
-		Accounts:          ids,
-		KMS:               kms.NewAPI(keys),
-		Region:            cfg.Region,
-		Domain:            cfg.Domain,
-		AllowInsecureSSEC: cfg.AllowInsecureSSEC,
-		Audit:             trail,
-		Logger:            cfg.Logger,
+		IAM:                     iam.NewAPI(ids),
+		Policies:                policies.forPrincipal,
+		Accounts:                ids,
+		KMS:                     kms.NewAPI(keys),
+		Region:                  cfg.Region,
+		Domain:                  cfg.Domain,
+		AllowInsecureSSEC:       cfg.AllowInsecureSSEC,
+		IgnoreBypassWithoutLock: cfg.IgnoreBypassWithoutLock,
+		Audit:                   trail,
+		Logger:                  cfg.Logger,
 	})
 	s.http = &http.Server{
 		Handler:           handler,
