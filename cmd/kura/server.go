@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -73,6 +74,7 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (off by default)")
 	f.BoolVar(&cfg.AllowInsecureSSEC, "allow-insecure-sse-c", false, "accept SSE-C keys over plain HTTP (local testing only: keys cross the network in clear)")
 	f.BoolVar(&cfg.IgnoreBypassWithoutLock, "ignore-bypass-without-lock", false, "ignore x-amz-bypass-governance-retention on buckets without Object Lock, as RGW and MinIO do (S3 answers 400 InvalidArgument)")
+	f.StringVar(&cfg.DefaultObjectOwnership, "default-object-ownership", s3api.BucketOwnerEnforced, "Object Ownership of buckets created without x-amz-object-ownership: BucketOwnerEnforced (S3's default: ACLs disabled), BucketOwnerPreferred or ObjectWriter (S3's default before April 2023)")
 	f.DurationVar(&cfg.RestoreDelay, "restore-delay", 5*time.Second, "how long RestoreObject takes to make a GLACIER or DEEP_ARCHIVE object readable (0: at once)")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd

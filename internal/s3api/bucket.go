@@ -62,7 +62,7 @@ func (h *Handler) createBucket(req *request) error {
 		return s3err.InvalidLocationConstraint.With("LocationConstraint", lc)
 	}
 	lock := strings.EqualFold(req.Header.Get("x-amz-bucket-object-lock-enabled"), "true")
-	ownership, err := createOwnership(req)
+	ownership, err := h.createOwnership(req)
 	if err != nil {
 		return err
 	}

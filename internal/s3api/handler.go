@@ -66,6 +66,11 @@ type Config struct {
 	// clients written against those servers, among them the s3-tests
 	// suite's cleanup.
 	IgnoreBypassWithoutLock bool
+	// DefaultObjectOwnership is the Object Ownership of buckets created
+	// without x-amz-object-ownership; empty means BucketOwnerEnforced, S3's
+	// default since April 2023 (ACLs disabled). ObjectWriter restores the
+	// earlier default for clients that still rely on ACLs.
+	DefaultObjectOwnership string
 	// Audit receives one event per request (KMS requests excepted: the KMS
 	// service records its own); nil records nothing.
 	Audit  *audit.Log

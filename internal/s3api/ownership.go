@@ -96,11 +96,19 @@ func (h *Handler) deleteBucketOwnershipControls(req *request) error {
 	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.ObjectOwnership = "" })
 }
 
+// ValidObjectOwnership says v names an Object Ownership setting
+// (for configuration checks outside this package).
+func ValidObjectOwnership(v string) bool { return validOwnership(v) }
+
 // createOwnership is the Object Ownership of a bucket CreateBucket makes:
-// its x-amz-object-ownership header, else BucketOwnerEnforced.
-func createOwnership(req *request) (string, error) {
+// its x-amz-object-ownership header, else the deployment's default
+// (Config.DefaultObjectOwnership, BucketOwnerEnforced unless configured).
+func (h *Handler) createOwnership(req *request) (string, error) {
 	v := req.Header.Get("x-amz-object-ownership")
 	if v == "" {
+		if h.cfg.DefaultObjectOwnership != "" {
+			return h.cfg.DefaultObjectOwnership, nil
+		}
 		return BucketOwnerEnforced, nil
 	}
 	if !validOwnership(v) {

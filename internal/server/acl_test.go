@@ -18,6 +18,7 @@ import (
 
 	"github.com/kurastore/kura/internal/audit"
 	kuraiam "github.com/kurastore/kura/internal/iam"
+	"github.com/kurastore/kura/internal/server"
 )
 
 // Canonical owners, anonymous access, Object Ownership and ACLs through the
@@ -629,5 +630,42 @@ func TestACLObjectVersions(t *testing.T) {
 	// Without a versionId: the current version, private.
 	if status, _, _ := anon(t, e.ts, "GET", "/acl-versions/k", ""); status != 403 {
 		t.Fatalf("anonymous GET current: %d", status)
+	}
+}
+
+// TestACLDefaultOwnershipConfigured: a deployment configured with
+// DefaultObjectOwnership ObjectWriter creates buckets as S3 did before
+// April 2023 — ACLs count, a canned public ACL at creation is accepted —
+// while an explicit x-amz-object-ownership still wins. A bad setting
+// stops Open.
+func TestACLDefaultOwnershipConfigured(t *testing.T) {
+	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.DefaultObjectOwnership = "ObjectWriter" })
+	c := ts.client()
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("legacy"), ACL: types.BucketCannedACLPublicRead}); err != nil {
+		t.Fatalf("create with public-read under ObjectWriter default: %v", err)
+	}
+	out, err := c.GetBucketOwnershipControls(ctx(t), &s3.GetBucketOwnershipControlsInput{Bucket: aws.String("legacy")})
+	if err != nil || len(out.OwnershipControls.Rules) != 1 || out.OwnershipControls.Rules[0].ObjectOwnership != types.ObjectOwnershipObjectWriter {
+		t.Fatalf("ownership: %+v %v", out, err)
+	}
+	acl, err := c.GetBucketAcl(ctx(t), &s3.GetBucketAclInput{Bucket: aws.String("legacy")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := false
+	for _, g := range acl.Grants {
+		public = public || (g.Grantee != nil && aws.ToString(g.Grantee.URI) == allUsers && g.Permission == types.PermissionRead)
+	}
+	if !public {
+		t.Fatalf("public-read grant missing: %+v", acl.Grants)
+	}
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("enforced"), ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.PutBucketAcl(ctx(t), &s3.PutBucketAclInput{Bucket: aws.String("enforced"), ACL: types.BucketCannedACLPublicRead})
+	wantStatus(t, err, "AccessControlListNotSupported", 400)
+
+	if _, err := server.Open(server.Config{DataDir: t.TempDir(), DefaultObjectOwnership: "Nobody"}); err == nil {
+		t.Fatal("Open accepted DefaultObjectOwnership Nobody")
 	}
 }

@@ -41,6 +41,8 @@ type Config struct {
 	AllowInsecureSSEC bool
 	// IgnoreBypassWithoutLock: see s3api.Config.IgnoreBypassWithoutLock.
 	IgnoreBypassWithoutLock bool
+	// DefaultObjectOwnership: see s3api.Config.DefaultObjectOwnership.
+	DefaultObjectOwnership string
 	// MetricsListen, when set, serves Prometheus metrics at /metrics there.
 	MetricsListen string
 	Logger        *slog.Logger
@@ -82,6 +84,9 @@ func Open(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if v := cfg.DefaultObjectOwnership; v != "" && !s3api.ValidObjectOwnership(v) {
+		return nil, fmt.Errorf("default object ownership %q: want BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter", v)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -160,6 +165,7 @@ func Open(cfg Config) (*Server, error) {
 		Domain:                  cfg.Domain,
 		AllowInsecureSSEC:       cfg.AllowInsecureSSEC,
 		IgnoreBypassWithoutLock: cfg.IgnoreBypassWithoutLock,
+		DefaultObjectOwnership:  cfg.DefaultObjectOwnership,
 		Audit:                   trail,
 		Logger:                  cfg.Logger,
 	})
