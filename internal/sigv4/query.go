@@ -99,7 +99,7 @@ type Presign struct {
 	Authorization
 	AmzDate       string    // X-Amz-Date as sent (ISO 8601 basic)
 	Date          time.Time // X-Amz-Date parsed
-	Expires       int64     // X-Amz-Expires in seconds, 1..604800
+	Expires       int64     // X-Amz-Expires in seconds, 0..604800
 	SecurityToken string    // X-Amz-Security-Token, if any
 	ContentSHA256 string    // X-Amz-Content-Sha256, if any
 }
@@ -176,10 +176,10 @@ func parseExpires(qs queryParams, service string) (int64, error) {
 		return 0, queryMalformed("X-Amz-Expires should be a number")
 	case n < 0:
 		return 0, queryMalformed("X-Amz-Expires must be non-negative")
-	case n == 0:
-		return 0, queryMalformed("X-Amz-Expires must be greater than zero")
 	case n > maxPresignExpires:
-		return 0, queryMalformed("X-Amz-Expires must be less than a week (in seconds) that is 604800")
+		return 0, queryMalformed("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
 	}
+	// Zero is well-formed: such a URL expired when it was signed, and
+	// Verify answers 403 "Request has expired" as S3 does.
 	return n, nil
 }

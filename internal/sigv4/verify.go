@@ -167,7 +167,9 @@ func (v *Verifier) verifyPresign(r *http.Request, qs queryParams, qerr error) (*
 	if p.Date.Sub(now) > v.maxSkew() {
 		return nil, errNotYetValid
 	}
-	if at := p.Date.Add(time.Duration(p.Expires) * time.Second); now.After(at) {
+	// Valid strictly before X-Amz-Date + X-Amz-Expires, so X-Amz-Expires=0
+	// never is.
+	if at := p.Date.Add(time.Duration(p.Expires) * time.Second); !now.Before(at) {
 		return nil, expired(p.Expires, at, now)
 	}
 	// S3 presigned URLs sign "UNSIGNED-PAYLOAD" unless the signer put a
@@ -237,11 +239,23 @@ func requestTime(r *http.Request) (time.Time, string, error) {
 		}
 		return t, s, nil
 	}
-	t, err := http.ParseTime(r.Header.Get("Date"))
+	t, err := parseDateHeader(r.Header.Get("Date"))
 	if err != nil {
 		return t, "", errNoDate
 	}
 	return t.UTC(), t.UTC().Format(iso8601Basic), nil
+}
+
+// parseDateHeader parses a Date header in the HTTP forms or in RFC 1123
+// with a numeric zone, which is what botocore sends when the caller set a
+// Date header: it then signs with Date alone ("Thu, 01 Jan 2026 00:00:00
+// -0000") and drops X-Amz-Date, and S3 accepts that.
+func parseDateHeader(s string) (time.Time, error) {
+	t, err := http.ParseTime(s)
+	if err != nil {
+		t, err = time.Parse(time.RFC1123Z, s)
+	}
+	return t, err
 }
 
 // checkScope validates the credential scope against the request date and

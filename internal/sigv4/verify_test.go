@@ -297,13 +297,19 @@ func TestPresignErrors(t *testing.T) {
 	wantErr(t, err, s3err.AuthorizationQueryMalformed, "Error parsing the X-Amz-Credential parameter; the region 'us-west-2' is wrong; expecting 'us-east-1'")
 
 	for _, tc := range []struct{ expires, msg string }{
-		{"604801", "less than a week"}, {"-1", "non-negative"}, {"x", "should be a number"}, {"0", "greater than zero"},
+		{"604801", "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"},
+		{"-1", "non-negative"}, {"x", "should be a number"},
 	} {
 		sr := toServer(t, presign(testRegion, 60))
 		sr.URL.RawQuery = strings.Replace(sr.URL.RawQuery, "X-Amz-Expires=60", "X-Amz-Expires="+tc.expires, 1)
 		_, err = testVerifier(testTime).Verify(sr)
 		wantErr(t, err, s3err.AuthorizationQueryMalformed, tc.msg)
 	}
+	// X-Amz-Expires=0 is well-formed but expired the moment it was signed
+	// (S3: 403 "Request has expired", not a 400).
+	zero := toServer(t, presign(testRegion, 0))
+	_, err = testVerifier(testTime).Verify(zero)
+	wantErr(t, err, s3err.ExpiredPresign, "Request has expired")
 	for _, drop := range []string{qCredential, qDate, qSignedHeaders, qSignature, qExpires} {
 		sr := toServer(t, presign(testRegion, 60))
 		q, _ := parseQuery(sr.URL.RawQuery)
