@@ -34,6 +34,18 @@ type Bucket struct {
 	// ACL is the bucket's access control list, all its grants (nil: the
 	// private ACL, the owner's FULL_CONTROL only).
 	ACL *ACL `json:"acl,omitempty"`
+	// PublicAccessBlock is the bucket's Block Public Access configuration
+	// (nil: none, nothing blocked).
+	PublicAccessBlock *PublicAccessBlock `json:"publicAccessBlock,omitempty"`
+}
+
+// PublicAccessBlock is a bucket's Block Public Access settings, as S3
+// names them.
+type PublicAccessBlock struct {
+	BlockPublicAcls       bool `json:"blockPublicAcls,omitempty"`
+	IgnorePublicAcls      bool `json:"ignorePublicAcls,omitempty"`
+	BlockPublicPolicy     bool `json:"blockPublicPolicy,omitempty"`
+	RestrictPublicBuckets bool `json:"restrictPublicBuckets,omitempty"`
 }
 
 // ACL is an S3 access control list: the grants of a bucket or object
@@ -198,6 +210,10 @@ type ObjectVersion struct {
 	BlobID     string     `json:"blob,omitempty"`
 	Parts      []Part     `json:"parts,omitempty"`
 	Encryption Encryption `json:"sse"`
+	// UploadID names the multipart upload CompleteMultipartUpload made
+	// this version from ("" for other writes), so a repeated Complete of
+	// that upload can answer with it as S3 does.
+	UploadID string `json:"upload,omitempty"`
 
 	// Object Lock state of this version (nil / false: unprotected).
 	Retention *Retention `json:"retention,omitempty"`

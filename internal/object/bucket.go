@@ -69,9 +69,11 @@ func (s *Service) CreateBucket(ctx context.Context, b meta.Bucket) error {
 		switch {
 		case err == nil && old.Owner == b.Owner && old.Region == "us-east-1":
 			// S3's legacy rule for N. Virginia: re-creating a bucket you
-			// own succeeds (and changes nothing here: its objects,
-			// configuration and policy stay). Everywhere else it is an error.
-			return nil
+			// own succeeds and "resets the bucket access control lists" to
+			// the ACL the request gives (private without one); its objects,
+			// configuration and policy stay. Everywhere else it is an error.
+			old.ACL = b.ACL
+			return putBucket(tx, old)
 		case err == nil && old.Owner == b.Owner:
 			return s3err.BucketAlreadyOwnedByYou.With("BucketName", b.Name)
 		case err == nil:

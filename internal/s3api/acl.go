@@ -208,12 +208,31 @@ func (h *Handler) account(req *request, name string, email bool) (*iam.Account, 
 }
 
 // storedACL is grants as a record keeps them: nil for the private ACL of
-// owner.
+// owner. An empty grant list is kept as one: S3 stores exactly the grants
+// given, so an ACL that revokes everything, the owner's FULL_CONTROL
+// included, reads back empty rather than as the default.
 func (h *Handler) storedACL(req *request, grants []meta.Grant, owner string) *meta.ACL {
+	if len(grants) == 0 {
+		return &meta.ACL{Grants: []meta.Grant{}}
+	}
 	if isPrivate(grants, h.ownerOf(req, owner).ID) {
 		return nil
 	}
 	return &meta.ACL{Grants: grants}
+}
+
+// enforcedACLAccepted says an ACL a request sets (grants, from its
+// headers or body) is one a bucket with ACLs disabled (BucketOwnerEnforced)
+// still accepts: S3 takes only "bucket owner full control ACLs, such as the
+// bucket-owner-full-control canned ACL or an equivalent form", grants of
+// FULL_CONTROL to the bucket owner (canonical id bucketOwnerID) alone.
+// Every other canned ACL, private included, is refused with
+// AccessControlListNotSupported.
+func enforcedACLAccepted(req *request, grants []meta.Grant, bucketOwnerID string) bool {
+	if c := req.Header.Get("x-amz-acl"); c != "" {
+		return c == "bucket-owner-full-control"
+	}
+	return len(grants) > 0 && isPrivate(grants, bucketOwnerID)
 }
 
 // isPrivate says grants give nothing to anyone but the owner (canonical
@@ -230,7 +249,7 @@ func isPrivate(grants []meta.Grant, ownerID string) bool {
 
 // newObjectACL decides the owner (an account id) and ACL of an object a
 // request writes to b: under BucketOwnerEnforced the bucket owner owns it
-// and only a private ACL is accepted; under BucketOwnerPreferred the bucket
+// and only bucket owner full control is accepted (enforcedACLAccepted); under BucketOwnerPreferred the bucket
 // owner owns what is written with bucket-owner-full-control; otherwise the
 // writer owns it. Anonymous writes belong to the bucket owner.
 func (h *Handler) newObjectACL(req *request, b *meta.Bucket) (string, *meta.ACL, error) {
@@ -246,10 +265,14 @@ func (h *Handler) newObjectACL(req *request, b *meta.Bucket) (string, *meta.ACL,
 		return owner, nil, err
 	}
 	if !aclsEnabled(b) {
-		if !isPrivate(grants, h.ownerOf(req, owner).ID) {
+		// owner is the bucket owner here.
+		if !enforcedACLAccepted(req, grants, h.ownerOf(req, owner).ID) {
 			return "", nil, s3err.AccessControlListNotSupported
 		}
 		return owner, nil, nil
+	}
+	if err := blockPublicACL(b, grants); err != nil {
+		return "", nil, err
 	}
 	return owner, h.storedACL(req, grants, owner), nil
 }

@@ -135,9 +135,12 @@ func (h *Handler) putACL(req *request) error {
 			return err
 		}
 	}
-	ownerID := h.ownerOf(req, account).ID
-	if !aclsEnabled(b) && !isPrivate(grants, ownerID) {
+	// With ACLs disabled the target's owner (account) is the bucket owner.
+	if !aclsEnabled(b) && !enforcedACLAccepted(req, grants, h.ownerOf(req, account).ID) {
 		return s3err.AccessControlListNotSupported
+	}
+	if err := blockPublicACL(b, grants); err != nil {
+		return err
 	}
 	acl := h.storedACL(req, grants, account)
 	if !aclsEnabled(b) {

@@ -51,6 +51,15 @@ type authzState struct {
 	policiesLoaded    bool
 	identity, session []*policy.Document
 	base              map[string][]string // condition keys of the request, once built
+
+	// objectOwner is the account owning the request's object, once
+	// foreignObject has looked ("" when there is none).
+	objectLoaded bool
+	objectOwner  string
+
+	// copySource is a copy's source as checkCopySource found it, for the
+	// source object's ACL (aclAllows); nil otherwise.
+	copySource *aclSubject
 }
 
 // authorize is the authorization step: it decides whether the caller may
@@ -124,7 +133,7 @@ func (az *authzState) check(action, resource string, extra map[string][]string) 
 	if b := az.bucket; b != nil {
 		owner = b.Owner
 		var err error
-		if bp, err = az.h.bucketPolicy(b); err != nil {
+		if bp, err = az.effectivePolicy(b); err != nil {
 			return err
 		}
 	}
@@ -137,7 +146,7 @@ func (az *authzState) check(action, resource string, extra map[string][]string) 
 // bucket that does not exist is left to the operation to report.
 func (az *authzState) checkCopySource() error {
 	o := az.op
-	bucket, _, version, ok := parseCopySourceHeader(az.req.Header.Get("x-amz-copy-source"))
+	bucket, key, version, ok := parseCopySourceHeader(az.req.Header.Get("x-amz-copy-source"))
 	if !ok {
 		return nil
 	}
@@ -148,7 +157,7 @@ func (az *authzState) checkCopySource() error {
 		}
 		return err
 	}
-	bp, err := az.h.bucketPolicy(sb)
+	bp, err := az.effectivePolicy(sb)
 	if err != nil {
 		return err
 	}
@@ -156,6 +165,7 @@ func (az *authzState) checkCopySource() error {
 	if version != "" {
 		extra["s3:versionid"] = []string{version}
 	}
+	az.copySource = &aclSubject{bucket: sb, key: key, version: version}
 	for _, a := range o.SourceActions {
 		if err := az.decide(a, o.SourceARN, sb.Owner, bp, extra); err != nil {
 			return err
@@ -169,7 +179,8 @@ func (az *authzState) checkCopySource() error {
 func (az *authzState) decide(action, resource, owner string, bp *policy.Document, extra map[string][]string) error {
 	id := az.req.identity
 	anonymous := az.req.anonymous()
-	if az.root && owner == id.AccountID && bp == nil {
+	foreign := az.foreignObject(action, resource)
+	if az.root && owner == id.AccountID && bp == nil && !foreign {
 		return nil // an account's root in its own account, nothing to deny it
 	}
 	evalResource := resource
@@ -199,10 +210,20 @@ func (az *authzState) decide(action, resource, owner string, bp *policy.Document
 		in.Identity, in.Session = az.identity, az.session
 	}
 	d := policy.Decide(in)
-	if d.Allowed {
+	if d.Allowed && !foreign {
 		return nil
 	}
 	if ok, err := az.aclAllows(action, resource, in, d); err != nil {
+		return err
+	} else if ok {
+		return nil
+	}
+	if ok, err := az.initiatorAllows(action, resource, in, d); err != nil {
+		return err
+	} else if ok {
+		return nil
+	}
+	if ok, err := az.listableMissingKey(action, resource, in, d); err != nil {
 		return err
 	} else if ok {
 		return nil
@@ -338,6 +359,8 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 			}
 		}
 	}
+
+	h.extraConditions(req, o, m)
 
 	// What only the operation's body or state tells.
 	switch o.Name {
@@ -547,6 +570,10 @@ var aclPermissions = map[string]struct {
 	"s3:PutObjectVersionAcl":        {permWriteACP, true},
 }
 
+// writesNewObject are the operations whose ACL and tagging headers apply
+// to the object they create (headerActions).
+var writesNewObject = map[string]bool{"PutObject": true, "PostObject": true, "CopyObject": true, "CreateMultipartUpload": true}
+
 // aclAllows is ACL evaluation, AWS's: in a bucket whose ACLs are enabled
 // (Object Ownership other than BucketOwnerEnforced), a grant in the
 // bucket's or the object's ACL is one more way to be allowed, alongside
@@ -555,28 +582,49 @@ var aclPermissions = map[string]struct {
 // and its IAM principals whose own policies allow the action (as a
 // bucket policy naming another account would be); AllUsers is anyone,
 // anonymous callers included; AuthenticatedUsers any signed request.
-// Only the request's own bucket and object are considered (not a copy's
-// source).
+// The request's own bucket and object are considered, and a copy's source
+// object (in its own bucket) for the read of it.
 func (az *authzState) aclAllows(action, resource string, in *policy.Input, d policy.Decision) (bool, error) {
 	switch d.Reason {
 	case policy.ExplicitDenyIdentity, policy.ExplicitDenyResource, policy.ExplicitDenySession:
 		return false, nil
 	}
-	b, req := az.bucket, az.req
+	req := az.req
+	on := aclSubject{bucket: az.bucket, key: req.key, version: req.query.Get("versionId")}
+	if src := az.copySource; src != nil && src.key != "" && resource == objectARN(src.bucket.Name, src.key) {
+		on = *src
+	}
+	b := on.bucket
 	need, ok := aclPermissions[action]
+	if (action == "s3:PutObjectAcl" || action == "s3:PutObjectTagging") && writesNewObject[az.op.Name] {
+		// The x-amz-acl or x-amz-tagging of a write describe the object
+		// being created, which has no ACL yet to grant WRITE_ACP: the
+		// bucket's WRITE that lets the caller create it lets it set them
+		// (an anonymous form to a public-read-write bucket may say
+		// acl=public-read, as in S3).
+		need, ok = aclPermissions["s3:PutObject"], true
+	}
 	if b == nil || !ok || !aclsEnabled(b) {
 		return false, nil
 	}
 	owner, acl := b.Owner, b.ACL
 	if need.object {
-		if req.key == "" || resource != objectARN(req.bucket, req.key) {
+		if on.key == "" || resource != objectARN(b.Name, on.key) {
 			return false, nil
 		}
-		v, err := az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
-		if err != nil {
+		v, err := az.h.obj.Head(req.Context(), b.Name, on.key, on.version)
+		switch {
+		case err == nil:
+			owner, acl = objectOwner(req, v), v.ACL
+		case need.perm == permRead && s3err.Is(err, s3err.NoSuchKey):
+			// No object, so no object ACL: S3 answers a read of a missing
+			// key 404 to whoever may list the bucket (the bucket ACL's
+			// READ), 403 to anyone else, so the read is let through to
+			// find the key missing exactly when listing would have shown it.
+			need = aclPermissions["s3:ListBucket"]
+		default:
 			return false, nil // nothing to grant on; the policy's answer stands
 		}
-		owner, acl = objectOwner(req, v), v.ACL
 	}
 	grants := []meta.Grant{{Type: "CanonicalUser", ID: az.h.ownerOf(req, owner).ID, Permission: permFullControl}}
 	if acl != nil {
@@ -585,7 +633,7 @@ func (az *authzState) aclAllows(action, resource string, in *policy.Input, d pol
 	anonymous := req.anonymous()
 	granted := false
 	for _, g := range grants {
-		if g.Permission != need.perm && g.Permission != permFullControl {
+		if g.Permission != need.perm && g.Permission != permFullControl || publicGrant(g) && ignoresPublicACLs(b) {
 			continue
 		}
 		switch {

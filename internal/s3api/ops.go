@@ -71,6 +71,11 @@ var operations = map[opKey]operation{
 	{"getBucketOwnershipControls", levelBucket}:    {Name: "GetBucketOwnershipControls", ReadOnly: true, Actions: acts("s3:GetBucketOwnershipControls")},
 	{"deleteBucketOwnershipControls", levelBucket}: {Name: "DeleteBucketOwnershipControls", Actions: acts("s3:PutBucketOwnershipControls")},
 
+	// Block Public Access: deleting needs the permission to put.
+	{"putPublicAccessBlock", levelBucket}:    {Name: "PutPublicAccessBlock", Actions: acts("s3:PutBucketPublicAccessBlock")},
+	{"getPublicAccessBlock", levelBucket}:    {Name: "GetPublicAccessBlock", ReadOnly: true, Actions: acts("s3:GetBucketPublicAccessBlock")},
+	{"deletePublicAccessBlock", levelBucket}: {Name: "DeletePublicAccessBlock", Actions: acts("s3:PutBucketPublicAccessBlock")},
+
 	// Bucket-level: management events, except object listings.
 	{"createBucket", levelBucket}:           {Name: "CreateBucket", Actions: acts("s3:CreateBucket")},
 	{"deleteBucket", levelBucket}:           {Name: "DeleteBucket", Actions: acts("s3:DeleteBucket")},
@@ -298,4 +303,4 @@ func fallbackName(req *request) string {
 // namedSubResources are sub-resources with operations of their own, for
 // fallbackName (a DELETE ?retention is not a DeleteObject).
 var namedSubResources = []string{"acl", "attributes", "cors", "encryption", "lifecycle", "legal-hold", "location", "object-lock",
-	"policy", "restore", "retention", "tagging", "versioning"}
+	"policy", "publicAccessBlock", "restore", "retention", "tagging", "versioning"}

@@ -14,14 +14,14 @@ type op func(h *Handler, req *request) error
 var unsupported = []string{
 	"accelerate", "analytics", "intelligent-tiering", "inventory",
 	"logging", "metrics", "notification",
-	"publicAccessBlock", "replication", "requestPayment", "website",
+	"replication", "requestPayment", "website",
 	"select", "torrent", "metadataTable", "session", "renameObject",
 }
 
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock"}, unsupported...)
 
 // route picks the operation for a request from its method, addressing and
 // sub-resources, the way S3's REST API does.
@@ -90,6 +90,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).putBucketLifecycle
 		case has("ownershipControls"):
 			return (*Handler).putBucketOwnershipControls
+		case has("publicAccessBlock"):
+			return (*Handler).putPublicAccessBlock
 		case !hasAny(has, reserved):
 			return (*Handler).createBucket
 		}
@@ -117,6 +119,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).getBucketLifecycle
 		case has("ownershipControls"):
 			return (*Handler).getBucketOwnershipControls
+		case has("publicAccessBlock"):
+			return (*Handler).getPublicAccessBlock
 		case has("uploads"):
 			return (*Handler).listUploads
 		case has("versions"):
@@ -142,6 +146,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).deleteBucketLifecycle
 		case has("ownershipControls"):
 			return (*Handler).deleteBucketOwnershipControls
+		case has("publicAccessBlock"):
+			return (*Handler).deletePublicAccessBlock
 		case !hasAny(has, reserved):
 			return (*Handler).deleteBucket
 		}

@@ -125,3 +125,8 @@ var (
 	UnresolvableGrantByEmailAddress     = def("UnresolvableGrantByEmailAddress", http.StatusBadRequest, "The e-mail address you provided does not match any account on record.")
 	MalformedACLError                   = def("MalformedACLError", http.StatusBadRequest, "The XML you provided was not well-formed or did not validate against our published schema")
 )
+
+// Errors of Block Public Access.
+var (
+	NoSuchPublicAccessBlockConfiguration = def("NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found")
+)

@@ -455,9 +455,18 @@ func TestACLGrants(t *testing.T) {
 			}
 		})
 	}
-	// Owner-only ACLs are accepted with ACLs disabled.
-	if _, err := a.PutBucketAcl(ctx(t), &s3.PutBucketAclInput{Bucket: aws.String(enforced), ACL: types.BucketCannedACLPrivate}); err != nil {
-		t.Fatalf("private ACL, ACLs disabled: %v", err)
+	// With ACLs disabled S3 accepts only bucket owner full control: the
+	// bucket-owner-full-control canned ACL or its equivalent grants; any
+	// other canned ACL, private included, is AccessControlListNotSupported
+	// ("All S3 PUT requests must either specify the bucket-owner-full-control
+	// canned ACL or not specify an ACL").
+	_, err = a.PutBucketAcl(ctx(t), &s3.PutBucketAclInput{Bucket: aws.String(enforced), ACL: types.BucketCannedACLPrivate})
+	wantStatus(t, err, "AccessControlListNotSupported", 400)
+	if _, err := a.PutBucketAcl(ctx(t), &s3.PutBucketAclInput{Bucket: aws.String(enforced), AccessControlPolicy: &types.AccessControlPolicy{
+		Owner:  &types.Owner{ID: aws.String(canonA)},
+		Grants: []types.Grant{{Grantee: &types.Grantee{Type: types.TypeCanonicalUser, ID: aws.String(canonA)}, Permission: types.PermissionFullControl}},
+	}}); err != nil {
+		t.Fatalf("owner FULL_CONTROL body, ACLs disabled: %v", err)
 	}
 	if err := putErr(a, t, enforced, "bofc", func(in *s3.PutObjectInput) { in.ACL = types.ObjectCannedACLBucketOwnerFullControl }); err != nil {
 		t.Fatalf("bucket-owner-full-control, ACLs disabled: %v", err)

@@ -1,0 +1,164 @@
+package s3api
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"net/http"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/policy"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// Block Public Access at bucket level: Put, Get and DeletePublicAccessBlock
+// (?publicAccessBlock), stored on the bucket record, and its four settings
+// as S3 enforces them ("Blocking public access to your Amazon S3 storage"):
+//
+//   - BlockPublicAcls: PutBucketAcl, PutObjectAcl and object writes whose
+//     ACL is public are refused (403 AccessDenied);
+//   - IgnorePublicAcls: grants to AllUsers and AuthenticatedUsers in the
+//     bucket's and its objects' ACLs grant nothing (aclAllows);
+//   - BlockPublicPolicy: PutBucketPolicy with a public policy is refused;
+//   - RestrictPublicBuckets: while the bucket policy is public, it grants
+//     nothing to callers outside the bucket owner's account (its Deny
+//     statements still apply).
+//
+// "Public" is S3's "The meaning of public": an ACL granting anything to
+// AllUsers or AuthenticatedUsers (publicACL), a policy with an Allow
+// statement open to anyone (policyIsPublic, bucketpolicy.go). Account-level
+// settings (s3control) are not modelled: the bucket's are the effective
+// ones.
+
+// maxPublicAccessBlockBody bounds a PutPublicAccessBlock body.
+const maxPublicAccessBlockBody = 4 << 10
+
+type publicAccessBlockXML struct {
+	XMLName               xml.Name `xml:"PublicAccessBlockConfiguration"`
+	NS                    string   `xml:"xmlns,attr,omitempty"`
+	BlockPublicAcls       bool     `xml:"BlockPublicAcls"`
+	IgnorePublicAcls      bool     `xml:"IgnorePublicAcls"`
+	BlockPublicPolicy     bool     `xml:"BlockPublicPolicy"`
+	RestrictPublicBuckets bool     `xml:"RestrictPublicBuckets"`
+}
+
+func (h *Handler) putPublicAccessBlock(req *request) error {
+	_, body, err := h.configBody(req, maxPublicAccessBlockBody)
+	if err != nil {
+		return err
+	}
+	var c publicAccessBlockXML
+	if err := parseXML(body, &c); err != nil {
+		return err
+	}
+	pab := &meta.PublicAccessBlock{
+		BlockPublicAcls:       c.BlockPublicAcls,
+		IgnorePublicAcls:      c.IgnorePublicAcls,
+		BlockPublicPolicy:     c.BlockPublicPolicy,
+		RestrictPublicBuckets: c.RestrictPublicBuckets,
+	}
+	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.PublicAccessBlock = pab })
+}
+
+func (h *Handler) getPublicAccessBlock(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	c := b.PublicAccessBlock
+	if c == nil {
+		return s3err.NoSuchPublicAccessBlockConfiguration.With("BucketName", b.Name)
+	}
+	writeXML(req, http.StatusOK, publicAccessBlockXML{NS: s3NS,
+		BlockPublicAcls: c.BlockPublicAcls, IgnorePublicAcls: c.IgnorePublicAcls,
+		BlockPublicPolicy: c.BlockPublicPolicy, RestrictPublicBuckets: c.RestrictPublicBuckets})
+	return nil
+}
+
+func (h *Handler) deletePublicAccessBlock(req *request) error {
+	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.PublicAccessBlock = nil })
+}
+
+// publicACL says grants give something to everyone or to every signed
+// caller: S3's definition of a public ACL.
+func publicACL(grants []meta.Grant) bool {
+	for _, g := range grants {
+		if publicGrant(g) {
+			return true
+		}
+	}
+	return false
+}
+
+func publicGrant(g meta.Grant) bool {
+	return g.Type == "Group" && (g.URI == groupAllUsers || g.URI == groupAuthenticated)
+}
+
+// blockPublicACL refuses to set a public ACL in a bucket whose
+// BlockPublicAcls is on.
+func blockPublicACL(b *meta.Bucket, grants []meta.Grant) error {
+	if c := b.PublicAccessBlock; c != nil && c.BlockPublicAcls && publicACL(grants) {
+		return s3err.AccessDenied
+	}
+	return nil
+}
+
+// ignoresPublicACLs says public grants of b's ACLs (and its objects')
+// grant nothing.
+func ignoresPublicACLs(b *meta.Bucket) bool {
+	return b.PublicAccessBlock != nil && b.PublicAccessBlock.IgnorePublicAcls
+}
+
+// blockPublicPolicy refuses a public bucket policy in a bucket whose
+// BlockPublicPolicy is on.
+func blockPublicPolicy(b *meta.Bucket, doc []byte) error {
+	if c := b.PublicAccessBlock; c != nil && c.BlockPublicPolicy && policyIsPublic(doc) {
+		return s3err.AccessDenied
+	}
+	return nil
+}
+
+// effectivePolicy is b's bucket policy as it applies to the request's
+// caller: under RestrictPublicBuckets a public policy keeps only its Deny
+// statements for anyone outside the bucket owner's account.
+func (az *authzState) effectivePolicy(b *meta.Bucket) (*policy.Document, error) {
+	c := b.PublicAccessBlock
+	insider := !az.req.anonymous() && az.req.identity.AccountID == b.Owner
+	if c == nil || !c.RestrictPublicBuckets || insider || b.Policy == "" || !policyIsPublic([]byte(b.Policy)) {
+		return az.h.bucketPolicy(b)
+	}
+	text, ok := denyStatements(b.Policy)
+	if !ok {
+		return nil, nil
+	}
+	d, err := az.h.policies.Parse(text, policy.Resource)
+	if err != nil {
+		return nil, s3err.InternalError.Wrap(err)
+	}
+	return d, nil
+}
+
+// denyStatements is a policy document with only its Deny statements; ok
+// is false when it has none.
+func denyStatements(doc string) (string, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal([]byte(doc), &top) != nil {
+		return "", false
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(top["Statement"], &list) != nil {
+		list = []json.RawMessage{top["Statement"]}
+	}
+	var keep []json.RawMessage
+	for _, raw := range list {
+		var st struct{ Effect string }
+		if json.Unmarshal(raw, &st) == nil && st.Effect == "Deny" {
+			keep = append(keep, raw)
+		}
+	}
+	if len(keep) == 0 {
+		return "", false
+	}
+	top["Statement"], _ = json.Marshal(keep)
+	out, err := json.Marshal(top)
+	return string(out), err == nil
+}

@@ -1,0 +1,94 @@
+package s3api
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+func TestPublicACL(t *testing.T) {
+	user := meta.Grant{Type: "CanonicalUser", ID: "abc", Permission: permFullControl}
+	for _, tc := range []struct {
+		name   string
+		grants []meta.Grant
+		public bool
+	}{
+		{"private", []meta.Grant{user}, false},
+		{"none", nil, false},
+		{"AllUsers READ", []meta.Grant{user, {Type: "Group", URI: groupAllUsers, Permission: permRead}}, true},
+		{"AuthenticatedUsers READ_ACP", []meta.Grant{{Type: "Group", URI: groupAuthenticated, Permission: permReadACP}}, true},
+		{"LogDelivery WRITE", []meta.Grant{{Type: "Group", URI: groupLogDelivery, Permission: permWrite}}, false},
+		{"another account", []meta.Grant{user, {Type: "CanonicalUser", ID: "def", Permission: permRead}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := publicACL(tc.grants); got != tc.public {
+				t.Fatalf("publicACL = %v, want %v", got, tc.public)
+			}
+			b := &meta.Bucket{PublicAccessBlock: &meta.PublicAccessBlock{BlockPublicAcls: true}}
+			err := blockPublicACL(b, tc.grants)
+			if tc.public != (err != nil) || err != nil && s3err.As(err).Code != s3err.AccessDenied.Code {
+				t.Fatalf("blockPublicACL = %v", err)
+			}
+			if err := blockPublicACL(&meta.Bucket{}, tc.grants); err != nil {
+				t.Fatalf("blockPublicACL without a configuration = %v", err)
+			}
+		})
+	}
+}
+
+func TestBlockPublicPolicy(t *testing.T) {
+	public := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`)
+	private := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`)
+	on := &meta.Bucket{PublicAccessBlock: &meta.PublicAccessBlock{BlockPublicPolicy: true}}
+	off := &meta.Bucket{PublicAccessBlock: &meta.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, RestrictPublicBuckets: true}}
+	if err := blockPublicPolicy(on, public); err == nil || s3err.As(err).Code != s3err.AccessDenied.Code {
+		t.Fatalf("public policy under BlockPublicPolicy: %v", err)
+	}
+	for name, c := range map[string]struct {
+		b   *meta.Bucket
+		doc []byte
+	}{"private policy": {on, private}, "other settings only": {off, public}, "no configuration": {&meta.Bucket{}, public}} {
+		if err := blockPublicPolicy(c.b, c.doc); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestDenyStatements(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		want      int // Deny statements kept; -1: none (ok false)
+	}{
+		{"mixed", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"},
+			{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/secret"}]}`, 1},
+		{"single Deny object", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}`, 1},
+		{"Allow only", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, ok := denyStatements(tc.doc)
+			if !ok {
+				if tc.want != -1 {
+					t.Fatalf("no statements kept, want %d", tc.want)
+				}
+				return
+			}
+			var top struct {
+				Version   string
+				Statement []struct{ Effect string }
+			}
+			if err := json.Unmarshal([]byte(out), &top); err != nil {
+				t.Fatal(err)
+			}
+			if top.Version != "2012-10-17" || len(top.Statement) != tc.want {
+				t.Fatalf("kept %s", out)
+			}
+			for _, st := range top.Statement {
+				if st.Effect != "Deny" {
+					t.Fatalf("kept an Allow: %s", out)
+				}
+			}
+		})
+	}
+}
