@@ -1,6 +1,7 @@
 package object
 
 import (
+	"cmp"
 	"context"
 	"strings"
 
@@ -25,6 +26,11 @@ type CompleteInput struct {
 	ChecksumType string
 	ObjectSize   int64 // x-amz-mp-object-size, -1 when absent
 	Cond         WriteConditions
+	// CustomerKey is the SSE-C key the request carries, if any. An SSE-C
+	// upload's Complete must carry its key: S3 requires it when the object
+	// is created with a checksum algorithm, and every Kura object is (the
+	// full-object CRC64NVME is always computed).
+	CustomerKey []byte
 }
 
 // CompleteUpload assembles an upload's parts into a new object version. The
@@ -46,7 +52,19 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 			return err
 		}
 		u, err := getUpload(tx, in.Bucket, in.Key, in.UploadID)
+		if s3err.Is(err, s3err.NoSuchUpload) {
+			// Perhaps a retry of a Complete that already succeeded.
+			done, derr := completedVersion(tx, in)
+			if derr != nil || done == nil {
+				return cmp.Or(derr, err)
+			}
+			v = done
+			return nil
+		}
 		if err != nil {
+			return err
+		}
+		if err := checkPartCustomerKey(u.Encryption, in.CustomerKey); err != nil {
 			return err
 		}
 		stored, err := partsOf(tx, in.UploadID)
@@ -84,6 +102,32 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 		return install(tx, b, v, release)
 	})
 	return v, internal(err)
+}
+
+// completedVersion finds the version an earlier CompleteMultipartUpload of
+// in.UploadID created, for a client that repeats the request (a retry
+// after a lost response): S3 answers it with the same result for a while
+// after the upload completed. Kura answers it while that version is still
+// the key's current one and the request names the same parts; once the
+// key was overwritten or deleted the upload is gone (NoSuchUpload), since
+// nothing of it is current any more. nil means no such version.
+func completedVersion(tx meta.Tx, in CompleteInput) (*meta.ObjectVersion, error) {
+	cur, err := latest(tx, in.Bucket, in.Key)
+	if s3err.Is(err, s3err.NoSuchKey) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cur.DeleteMarker || cur.UploadID != in.UploadID || len(cur.Parts) != len(in.Parts) {
+		return nil, nil
+	}
+	for i, p := range cur.Parts {
+		if in.Parts[i].Number != p.Number || strings.Trim(in.Parts[i].ETag, `"`) != p.ETag {
+			return nil, nil
+		}
+	}
+	return cur, nil
 }
 
 // assemble validates the requested part list against the stored parts and
@@ -149,7 +193,7 @@ func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in Complet
 		Bucket: u.Bucket, Key: u.Key, VersionID: newVersionID(seq), Seq: seq,
 		LastModified: s.stamp(), Owner: u.Owner, Size: size, ETag: multipartETag(etags),
 		StorageClass: u.StorageClass, Checksum: ck, ContentHeaders: u.ContentHeaders, Tags: u.Tags,
-		Parts: parts, Encryption: u.Encryption,
+		Parts: parts, Encryption: u.Encryption, UploadID: u.UploadID,
 		Retention: u.Retention, LegalHold: u.LegalHold, LegalHoldSet: u.LegalHoldSet, ACL: u.ACL,
 	}, nil
 }

@@ -134,7 +134,7 @@ func (h *Handler) copyObject(req *request) error {
 		return err
 	}
 	hdr := req.w.Header()
-	setVersionHeader(hdr, b, v)
+	setVersionHeader(hdr, v)
 	if sv.VersionID != object.NullVersion {
 		hdr.Set("x-amz-copy-source-version-id", sv.VersionID)
 	}

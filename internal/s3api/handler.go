@@ -142,6 +142,14 @@ func newRequestID() string {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Serve a shallow copy: the request's Body is replaced below (payload
+	// verification, metering), and net/http decides whether the connection
+	// can be reused by looking at the Body it handed out. On the original,
+	// an Expect: 100-continue request answered without reading its body
+	// (any early error) would keep the connection open although the client
+	// never sent that body; botocore then misreads the next response on it
+	// and hangs (s3-tests test_copy_part_enc with an SSE-C destination).
+	r = r.WithContext(r.Context())
 	req := &request{Request: r, id: newRequestID(), started: time.Now()}
 	defer h.record(req) // runs last, also when the request panics
 	sw := &statusWriter{ResponseWriter: req.trail.watch(w)}
@@ -164,8 +172,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(req, err)
 	}
 	// Drain what is left of the body so the connection can be reused, but
-	// not unbounded.
-	if req.auth != nil && req.auth.Body != nil {
+	// not unbounded. Not for a client still waiting for "100 Continue": it
+	// sends no body until then, so draining here would hold back the final
+	// answer (a 403, say) until it gives up; net/http sends the answer and
+	// closes the connection instead (see the shallow copy above).
+	if req.auth != nil && req.auth.Body != nil && !strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		req.auth.Body.Close()
 	}
 }

@@ -221,8 +221,7 @@ type completeResult struct {
 }
 
 func (h *Handler) completeUpload(req *request) error {
-	b, err := h.bucketFor(req)
-	if err != nil {
+	if _, err := h.bucketFor(req); err != nil {
 		return err
 	}
 	var cr completeRequest
@@ -235,6 +234,9 @@ func (h *Handler) completeUpload(req *request) error {
 	}
 	in := object.CompleteInput{Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), ObjectSize: -1,
 		ChecksumType: req.Header.Get("x-amz-checksum-type"), Cond: writeConditions(req.Header)}
+	if err := supportedWriteConditions(in.Cond); err != nil {
+		return err
+	}
 	for _, p := range cr.Parts {
 		cp := object.CompletePart{Number: p.PartNumber, ETag: p.ETag, Checksums: map[checksum.Algorithm]string{}}
 		for a, v := range map[checksum.Algorithm]string{checksum.CRC32: p.ChecksumCRC32, checksum.CRC32C: p.ChecksumCRC32C,
@@ -255,12 +257,17 @@ func (h *Handler) completeUpload(req *request) error {
 		}
 		in.ObjectSize = n
 	}
+	acc, err := h.access(req, "")
+	if err != nil {
+		return err
+	}
+	in.CustomerKey = acc.CustomerKey
 	v, err := h.obj.CompleteUpload(req.Context(), in)
 	if err != nil {
 		return err
 	}
 	hdr := req.w.Header()
-	setVersionHeader(hdr, b, v)
+	setVersionHeader(hdr, v)
 	setSSEHeaders(hdr, v.Encryption)
 	out := completeResult{NS: s3NS, Location: "/" + req.bucket + "/" + req.key, Bucket: req.bucket, Key: req.key, ETag: quote(v.ETag)}
 	if v.Checksum != nil {

@@ -27,6 +27,17 @@ func writeConditions(h http.Header) object.WriteConditions {
 	return object.WriteConditions{IfNoneMatch: h.Get("If-None-Match"), IfMatch: h.Get("If-Match")}
 }
 
+// supportedWriteConditions refuses what S3 does not implement on writes
+// (PutObject, CompleteMultipartUpload): If-None-Match takes only "*"
+// (create-only); with an ETag S3 answers 501 NotImplemented (aws-sdk-ruby
+// issue 3144), it does not compare it.
+func supportedWriteConditions(c object.WriteConditions) error {
+	if c.IfNoneMatch != "" && c.IfNoneMatch != "*" {
+		return s3err.NotImplemented.With("Header", "If-None-Match")
+	}
+	return nil
+}
+
 func (h *Handler) putObject(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
@@ -42,8 +53,8 @@ func (h *Handler) putObject(req *request) error {
 	if err := checkLockWrite(req, b, in.Lock, true); err != nil {
 		return err
 	}
-	if in.Cond.IfNoneMatch != "" && in.Cond.IfNoneMatch != "*" {
-		return s3err.NotImplemented.WithMessage("If-None-Match on writes supports only '*'.")
+	if err := supportedWriteConditions(in.Cond); err != nil {
+		return err
 	}
 	v, err := h.obj.PutObject(req.Context(), in)
 	if err != nil {
@@ -51,7 +62,7 @@ func (h *Handler) putObject(req *request) error {
 	}
 	hdr := req.w.Header()
 	hdr.Set("ETag", quote(v.ETag))
-	setVersionHeader(hdr, b, v)
+	setVersionHeader(hdr, v)
 	setSSEHeaders(hdr, v.Encryption)
 	setChecksumHeaders(hdr, v.Checksum)
 	req.w.WriteHeader(http.StatusOK)
@@ -107,9 +118,13 @@ func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
 	}, nil
 }
 
-// setVersionHeader sets x-amz-version-id when the bucket is versioned.
-func setVersionHeader(h http.Header, b *meta.Bucket, v *meta.ObjectVersion) {
-	if b.Versioning != "" || v.VersionID != object.NullVersion {
+// setVersionHeader sets x-amz-version-id on a write's response when the write
+// made a real version. A write to an unversioned or versioning-Suspended
+// bucket stores the "null" version, and S3 then leaves the header out (the
+// PutObject reference's "versioning suspended" sample has none) — only reads
+// and listings name the null version.
+func setVersionHeader(h http.Header, v *meta.ObjectVersion) {
+	if v.VersionID != object.NullVersion {
 		h.Set("x-amz-version-id", v.VersionID)
 	}
 }
@@ -246,8 +261,12 @@ func writeReadHeaders(req *request, p readPlan) {
 	if p.restore != "" {
 		hdr.Set("x-amz-restore", p.restore)
 	}
-	if p.whole && strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
-		setChecksumHeaders(hdr, p.v.Checksum)
+	if strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
+		if p.whole {
+			setChecksumHeaders(hdr, p.v.Checksum)
+		} else if pn := req.query.Get("partNumber"); pn != "" {
+			setChecksumHeaders(hdr, partChecksum(p.v, pn))
+		}
 	}
 	hdr.Set("Content-Length", strconv.FormatInt(p.rng.n, 10))
 	status := http.StatusOK

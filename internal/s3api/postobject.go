@@ -92,22 +92,27 @@ func (h *Handler) servePost(req *request) error {
 	if file == nil {
 		return s3err.IncorrectNumberOfFilesInPostRequest
 	}
-	pol, err := parsePostPolicy(fields["policy"])
-	if err != nil {
-		return err
-	}
-	// The policy speaks of the key as the form sends it: its signer
-	// cannot know the file's name (boto3 signs ["starts-with", "$key",
-	// "uploads/"] for "uploads/${filename}"). The file name substituted
-	// below is a base name, so a prefix condition still holds for the key.
-	if err := pol.check(h.obj.Now(), fields, req.bucket); err != nil {
-		return err
-	}
+	// ${filename} becomes the file's (base) name before the policy sees
+	// the key: S3 checks conditions against the key the object will get,
+	// which is why SDKs sign ["starts-with", "$key", "uploads/"] for
+	// "uploads/${filename}" (botocore: "the only constraint that can be
+	// imposed"), never an exact match on the variable.
 	name := file.FileName()
 	if name == "." { // FileName's base of an empty filename
 		name = ""
 	}
 	key = strings.ReplaceAll(key, "${filename}", name)
+	fields["key"] = key
+	// An anonymous form has no policy: nobody signed conditions for it.
+	var pol *postPolicy
+	if !req.anonymous() {
+		if pol, err = parsePostPolicy(fields["policy"]); err != nil {
+			return err
+		}
+		if err := pol.check(h.obj.Now(), fields, req.bucket); err != nil {
+			return err
+		}
+	}
 	if key == "" {
 		return s3err.InvalidArgument.WithMessage("User key must have a length greater than 0.").
 			With("ArgumentName", "key").With("ArgumentValue", "")
@@ -178,15 +183,16 @@ func postReadError(err error) error {
 }
 
 // authenticatePost verifies the form's policy signature and identifies its
-// signer. A form with neither policy nor signature is anonymous, which
-// Kura refuses.
+// signer. A form with neither policy nor signature is anonymous: like an
+// unsigned PUT it is authorized as the anonymous principal, so it
+// succeeds only where a bucket policy or ACL lets anyone write.
 func (h *Handler) authenticatePost(req *request, f map[string]string) error {
 	_, hasV4 := f["x-amz-signature"]
 	_, hasV2 := f["signature"]
 	policy, hasPolicy := f["policy"]
 	if !hasPolicy && !hasV4 && !hasV2 {
 		req.auth.Anonymous = true
-		return s3err.AccessDenied
+		return nil
 	}
 	if !hasPolicy || policy == "" {
 		return s3err.InvalidArgument.WithMessage("Bucket POST must contain a field named 'policy'.  If it is specified, please check the order of the fields.").
@@ -304,7 +310,7 @@ func (h *Handler) postObject(req *request) error {
 		return err
 	}
 	body := &postFile{r: ps.file, max: -1}
-	if p := ps.policy; p.hasRange {
+	if p := ps.policy; p != nil && p.hasRange {
 		body.min, body.max = p.minSize, p.maxSize
 	}
 	owner, acl, err := h.newObjectACL(req, b)
@@ -322,7 +328,7 @@ func (h *Handler) postObject(req *request) error {
 	hdr := req.w.Header()
 	etag := quote(v.ETag)
 	hdr.Set("ETag", etag)
-	setVersionHeader(hdr, b, v)
+	setVersionHeader(hdr, v)
 	setSSEHeaders(hdr, v.Encryption)
 	setChecksumHeaders(hdr, v.Checksum)
 	location := objectURL(req)
@@ -377,11 +383,14 @@ func redirectTarget(redirect, bucket, key, etag string) (string, bool) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "", false
 	}
-	q := u.Query()
-	q.Set("bucket", bucket)
-	q.Set("key", key)
-	q.Set("etag", etag)
-	u.RawQuery = q.Encode()
+	// Appended in S3's order (bucket, key, etag) after any query the URL
+	// has; url.Values.Encode would sort them.
+	add := url.Values{"bucket": {bucket}}.Encode() + "&" + url.Values{"key": {key}}.Encode() +
+		"&" + url.Values{"etag": {etag}}.Encode()
+	if u.RawQuery != "" {
+		add = u.RawQuery + "&" + add
+	}
+	u.RawQuery = add
 	return u.String(), true
 }
 

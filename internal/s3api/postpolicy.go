@@ -49,24 +49,30 @@ func parsePostPolicy(b64 string) (*postPolicy, error) {
 	if err != nil {
 		return nil, invalidPolicy("Invalid Base64 Encoding.")
 	}
-	var doc struct {
-		Expiration *string           `json:"expiration"`
-		Conditions []json.RawMessage `json:"conditions"`
-	}
+	// The document's keys are matched exactly: S3 refuses "EXPIRATION"
+	// or "Conditions", which encoding/json's struct decoding would accept
+	// (it folds case), so the keys are looked up in a map.
+	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, invalidPolicy("Invalid JSON.")
 	}
-	if doc.Expiration == nil {
+	var expiration string
+	if v, ok := doc["expiration"]; !ok {
 		return nil, invalidPolicy("Policy missing expiration.")
+	} else if err := json.Unmarshal(v, &expiration); err != nil {
+		return nil, invalidPolicy("Invalid 'expiration' value: '%s'", string(v))
 	}
 	p := &postPolicy{}
-	if p.expiration, err = time.Parse(time.RFC3339Nano, *doc.Expiration); err != nil {
-		return nil, invalidPolicy("Invalid 'expiration' value: '%s'", *doc.Expiration)
+	if p.expiration, err = time.Parse(time.RFC3339Nano, expiration); err != nil {
+		return nil, invalidPolicy("Invalid 'expiration' value: '%s'", expiration)
 	}
-	if doc.Conditions == nil {
+	var conds []json.RawMessage
+	if v, ok := doc["conditions"]; !ok {
 		return nil, invalidPolicy("Policy missing conditions.")
+	} else if err := json.Unmarshal(v, &conds); err != nil || conds == nil {
+		return nil, invalidPolicy("Invalid 'conditions' value: must be a list.")
 	}
-	for _, c := range doc.Conditions {
+	for _, c := range conds {
 		if err := p.addCondition(c); err != nil {
 			return nil, err
 		}

@@ -45,6 +45,11 @@ func TestPostPolicyCheck(t *testing.T) {
 		{"no expiration", `{"conditions": []}`, nil, "InvalidPolicyDocument", "Invalid Policy: Policy missing expiration."},
 		{"no conditions", `{` + exp + `}`, nil, "InvalidPolicyDocument", "Invalid Policy: Policy missing conditions."},
 		{"not JSON", `{`, nil, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON."},
+		{"keys are case-sensitive: CONDITIONS", `{` + exp + `, "CONDITIONS": [{"key": "k"}]}`, nil,
+			"InvalidPolicyDocument", "Invalid Policy: Policy missing conditions."},
+		{"keys are case-sensitive: EXPIRATION", `{"EXPIRATION": "2026-01-02T04:00:00Z", "conditions": [{"key": "k"}]}`, nil,
+			"InvalidPolicyDocument", "Invalid Policy: Policy missing expiration."},
+		{"conditions not a list", `{` + exp + `, "conditions": {"key": "k"}}`, nil, "InvalidPolicyDocument", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +98,8 @@ func TestPostFileRange(t *testing.T) {
 
 func TestRedirectTarget(t *testing.T) {
 	got, ok := redirectTarget("https://x.example/done?a=1", "b", "k/1", `"e"`)
-	if !ok || got != "https://x.example/done?a=1&bucket=b&etag=%22e%22&key=k%2F1" {
+	// S3 appends bucket, key and etag in that order, after the URL's own query.
+	if !ok || got != "https://x.example/done?a=1&bucket=b&key=k%2F1&etag=%22e%22" {
 		t.Fatalf("got %q %v", got, ok)
 	}
 	if _, ok := redirectTarget("/relative", "b", "k", "e"); ok {

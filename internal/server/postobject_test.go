@@ -192,8 +192,8 @@ func TestPostObjectSuccess(t *testing.T) {
 					t.Fatalf("redirect query %v", q)
 				}
 			}},
-		{name: "filename substitution", obj: []formField{{"key", "uploads/${filename}"}}, filename: "photo.jpg",
-			wantStatus: 204, wantKey: "uploads/photo.jpg"},
+		// ${filename} substitution: TestSuitePostKeyFromFilename (the policy
+		// sees the substituted key, so conditionsFor's eq cannot match).
 		{name: "content headers and metadata", obj: []formField{{"key", "meta"}, {"Content-Type", "text/plain"},
 			{"Cache-Control", "max-age=60"}, {"Content-Disposition", "inline"}, {"x-amz-meta-color", "blue"}},
 			wantStatus: 204, wantKey: "meta",

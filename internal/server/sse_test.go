@@ -228,8 +228,21 @@ func TestSSEC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.CompleteMultipartUpload(cx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("ssec"), Key: aws.String("mpu"), UploadId: cr.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: up.ETag}}}}); err != nil {
+	// Complete carries the key too (S3 requires it for objects created with
+	// a checksum algorithm; every Kura object has its CRC64NVME): missing
+	// or different, the upload stays open.
+	complete := func(k, m string) error {
+		in := &s3.CompleteMultipartUploadInput{Bucket: aws.String("ssec"), Key: aws.String("mpu"), UploadId: cr.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: up.ETag}}}}
+		if k != "" {
+			in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = aws.String("AES256"), aws.String(k), aws.String(m)
+		}
+		_, err := c.CompleteMultipartUpload(cx, in)
+		return err
+	}
+	wantCode(t, complete("", ""), "InvalidRequest")
+	wantCode(t, complete(wrong, wrongMD), "InvalidRequest")
+	if err := complete(key, md); err != nil {
 		t.Fatal(err)
 	}
 	got = get(t, c, "ssec", "mpu", func(in *s3.GetObjectInput) {
