@@ -124,6 +124,9 @@ type request struct {
 	authz *authzState
 	// post is a browser POST upload's form (postobject.go); nil otherwise.
 	post *postState
+	// nameNullVersion: a read's answer names the null version
+	// (x-amz-version-id: null); set by readTarget.
+	nameNullVersion bool
 }
 
 // auditAdd records k=v for the request's audit event.

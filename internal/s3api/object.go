@@ -142,9 +142,14 @@ func setChecksumHeaders(h http.Header, ck *meta.Checksum) {
 // readTarget resolves the version a GET or HEAD addresses and checks the
 // request's encryption headers against it.
 func (h *Handler) readTarget(req *request) (*meta.ObjectVersion, object.KeyAccess, error) {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return nil, object.KeyAccess{}, err
 	}
+	// A read names the null version ("x-amz-version-id: null") in a bucket
+	// that has had versioning, or when asked for it; in a bucket that never
+	// had versioning no version is named (S3).
+	req.nameNullVersion = b.Versioning != "" || req.query.Get("versionId") != ""
 	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
 	if err != nil {
 		return nil, object.KeyAccess{}, err
@@ -171,7 +176,7 @@ func objectHeaders(req *request, v *meta.ObjectVersion) {
 	hdr.Set("ETag", quote(v.ETag))
 	hdr.Set("Last-Modified", httpTime(v.LastModified))
 	hdr.Set("Accept-Ranges", "bytes")
-	if v.VersionID != object.NullVersion {
+	if v.VersionID != object.NullVersion || req.nameNullVersion {
 		hdr.Set("x-amz-version-id", v.VersionID)
 	}
 	if v.StorageClass != "" {

@@ -239,7 +239,7 @@ func (h *Handler) getObjectAttributes(req *request) error {
 	}
 	hdr := req.w.Header()
 	hdr.Set("Last-Modified", httpTime(v.LastModified))
-	if v.VersionID != object.NullVersion {
+	if v.VersionID != object.NullVersion || req.nameNullVersion {
 		hdr.Set("x-amz-version-id", v.VersionID)
 	}
 	writeXML(req, http.StatusOK, out)

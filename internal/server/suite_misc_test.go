@@ -162,3 +162,47 @@ func TestSuiteMiscExpectContinue(t *testing.T) {
 		}
 	})
 }
+
+// TestSuiteMiscReadNamesNullVersion: reads name the null version
+// (x-amz-version-id: null) in a bucket that has had versioning, and when
+// asked for it by id; in a bucket that never had versioning they name none.
+func TestSuiteMiscReadNamesNullVersion(t *testing.T) {
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	for _, b := range []string{"never-versioned", "suspended"} {
+		mustBucket(t, c, b)
+	}
+	if _, err := c.PutBucketVersioning(cx, &s3.PutBucketVersioningInput{Bucket: aws.String("suspended"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusSuspended}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		bucket, versionID, want string
+	}{
+		{"never-versioned", "", ""},
+		{"never-versioned", "null", "null"},
+		{"suspended", "", "null"},
+		{"suspended", "null", "null"},
+	} {
+		if _, err := c.PutObject(cx, &s3.PutObjectInput{Bucket: aws.String(tc.bucket), Key: aws.String("k"), Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+		var vid *string
+		if tc.versionID != "" {
+			vid = aws.String(tc.versionID)
+		}
+		h, err := c.HeadObject(cx, &s3.HeadObjectInput{Bucket: aws.String(tc.bucket), Key: aws.String("k"), VersionId: vid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String(tc.bucket), Key: aws.String("k"), VersionId: vid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Body.Close()
+		if got := aws.ToString(h.VersionId); got != tc.want || aws.ToString(g.VersionId) != tc.want {
+			t.Errorf("%s versionId=%q: HEAD %q GET %q, want %q", tc.bucket, tc.versionID, got, aws.ToString(g.VersionId), tc.want)
+		}
+	}
+}
