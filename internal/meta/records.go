@@ -253,6 +253,7 @@ type Upload struct {
 	UploadID          string    `json:"id"`
 	Initiated         time.Time `json:"initiated"`
 	Owner             string    `json:"owner,omitempty"`
+	Initiator         string    `json:"initiator,omitempty"` // the initiating account when not Owner (Object Ownership gave the object to the bucket owner)
 	StorageClass      string    `json:"class,omitempty"`
 	ChecksumAlgorithm string    `json:"ckAlg,omitempty"`
 	ChecksumType      string    `json:"ckType,omitempty"`

@@ -27,6 +27,7 @@ type UploadInput struct {
 	SSE               SSERequest
 	Access            KeyAccess
 	Owner             string
+	Initiator         string    // the initiating account, when not Owner
 	ACL               *meta.ACL // given to the version Complete creates
 	Lock              Lock      // applied to the version Complete creates
 }
@@ -66,7 +67,7 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Uploa
 		return nil, err
 	}
 	u := &meta.Upload{
-		Bucket: in.Bucket, Key: in.Key, UploadID: newID(), Initiated: s.stamp(), Owner: in.Owner,
+		Bucket: in.Bucket, Key: in.Key, UploadID: newID(), Initiated: s.stamp(), Owner: in.Owner, Initiator: in.Initiator,
 		StorageClass: in.StorageClass, ChecksumAlgorithm: string(in.ChecksumAlgorithm), ChecksumType: in.ChecksumType,
 		ContentHeaders: in.Headers, Tags: in.Tags, Encryption: enc, ACL: in.ACL,
 	}

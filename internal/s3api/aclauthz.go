@@ -24,9 +24,10 @@ type aclSubject struct {
 // API and permissions"), whatever the bucket's policy or ACL says. The
 // upload record keeps the account that owns the upload (meta.Upload.Owner:
 // the initiator's, unless Object Ownership gave it to the bucket owner, who
-// may abort it anyway), so the callers allowed are that account's root and
-// its IAM principals whose own policies allow the action. An explicit
-// Deny (d) still refuses.
+// may abort it anyway; then meta.Upload.Initiator keeps the initiator), so
+// the callers allowed are the initiating account's root and its IAM
+// principals whose own policies allow the action. An explicit Deny (d)
+// still refuses.
 func (az *authzState) initiatorAllows(action, resource string, in *policy.Input, d policy.Decision) (bool, error) {
 	switch d.Reason {
 	case policy.ExplicitDenyIdentity, policy.ExplicitDenyResource, policy.ExplicitDenySession:
@@ -46,7 +47,7 @@ func (az *authzState) initiatorAllows(action, resource string, in *policy.Input,
 		return false, nil // no upload to be the initiator of; the policy's answer stands
 	case err != nil:
 		return false, err
-	case u.Owner != req.identity.AccountID:
+	case uploadInitiator(u) != req.identity.AccountID:
 		return false, nil
 	case az.root:
 		return true, nil
@@ -54,4 +55,22 @@ func (az *authzState) initiatorAllows(action, resource string, in *policy.Input,
 	self := *in
 	self.Resource, self.ResourceAccount = nil, req.identity.AccountID
 	return policy.Decide(&self).Allowed, nil
+}
+
+// initiatorOf is what CreateMultipartUpload records as the upload's
+// Initiator: the caller's account when the upload's owner is another
+// (Object Ownership gave the object to the bucket owner), else nothing.
+func initiatorOf(req *request, owner string) string {
+	if id := req.identity.AccountID; !req.anonymous() && id != owner {
+		return id
+	}
+	return ""
+}
+
+// uploadInitiator is the account that started u.
+func uploadInitiator(u *meta.Upload) string {
+	if u.Initiator != "" {
+		return u.Initiator
+	}
+	return u.Owner
 }

@@ -66,7 +66,7 @@ func (h *Handler) createUpload(req *request) error {
 	}
 	u, err := h.obj.CreateUpload(req.Context(), object.UploadInput{
 		Bucket: req.bucket, Key: req.key, Headers: headers, Tags: tags, StorageClass: class,
-		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, Owner: owner, ACL: acl,
+		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, Owner: owner, Initiator: initiatorOf(req, owner), ACL: acl,
 		Access: object.KeyAccess{Caller: req.caller()}, Lock: lock,
 	})
 	if err != nil {
@@ -346,7 +346,7 @@ func (h *Handler) listParts(req *request) error {
 		return err
 	}
 	u := page.Upload
-	out := listPartsResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: u.UploadID, Initiator: h.ownerOf(req, u.Owner), Owner: h.ownerOf(req, u.Owner),
+	out := listPartsResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: u.UploadID, Initiator: h.ownerOf(req, uploadInitiator(u)), Owner: h.ownerOf(req, u.Owner),
 		StorageClass: storageClassOf(&meta.ObjectVersion{StorageClass: u.StorageClass}), PartNumberMarker: marker, NextPartNumberMarker: page.Next,
 		MaxParts: max, IsTruncated: page.Truncated, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType}
 	for _, p := range page.Parts {
@@ -408,7 +408,7 @@ func (h *Handler) listUploads(req *request) error {
 		out.NextKeyMarker, out.NextUploadIDMarker = p.encode(page.NextKey), page.NextUploadID
 	}
 	for _, u := range page.Uploads {
-		out.Uploads = append(out.Uploads, uploadEntry{Key: p.encode(u.Key), UploadID: u.UploadID, Initiator: h.ownerOf(req, u.Owner), Owner: h.ownerOf(req, u.Owner),
+		out.Uploads = append(out.Uploads, uploadEntry{Key: p.encode(u.Key), UploadID: u.UploadID, Initiator: h.ownerOf(req, uploadInitiator(u)), Owner: h.ownerOf(req, u.Owner),
 			StorageClass: storageClassOf(&meta.ObjectVersion{StorageClass: u.StorageClass}), Initiated: isoTime(u.Initiated),
 			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType})
 	}

@@ -246,3 +246,41 @@ func TestSuiteACLRecreateResetsACL(t *testing.T) {
 	}
 	out.Body.Close()
 }
+
+// TestSuiteACLInitiatorUnderEnforcedOwnership: in a BucketOwnerEnforced
+// bucket an upload another account starts belongs to the bucket owner, yet
+// its initiator may still list its parts and abort it, and listings show
+// it as the Initiator (the bucket owner as Owner).
+func TestSuiteACLInitiatorUnderEnforcedOwnership(t *testing.T) {
+	e := newAuthzEnv(t, nil)
+	canonA, canonB := e.canonicalIDs(t)
+	a, b := e.s3(e.rootA), e.s3(e.rootB)
+	const bucket = "enforced-initiator"
+	mustBucket(t, a, bucket)
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + e.b +
+		`:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/*"}]}`
+	if _, err := a.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := b.CreateMultipartUpload(ctx(t), &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := b.ListParts(ctx(t), &s3.ListPartsInput{Bucket: aws.String(bucket), Key: aws.String("k"), UploadId: up.UploadId})
+	if err != nil {
+		t.Fatalf("initiator listing its parts: %v", err)
+	}
+	if id := aws.ToString(parts.Initiator.ID); id != canonB {
+		t.Errorf("ListParts Initiator %q, want %q", id, canonB)
+	}
+	if id := aws.ToString(parts.Owner.ID); id != canonA {
+		t.Errorf("ListParts Owner %q, want the bucket owner %q", id, canonA)
+	}
+	uploads, err := a.ListMultipartUploads(ctx(t), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil || len(uploads.Uploads) != 1 || aws.ToString(uploads.Uploads[0].Initiator.ID) != canonB {
+		t.Fatalf("ListMultipartUploads: %+v %v", uploads, err)
+	}
+	if _, err := b.AbortMultipartUpload(ctx(t), &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("k"), UploadId: up.UploadId}); err != nil {
+		t.Fatalf("initiator aborting its upload: %v", err)
+	}
+}
