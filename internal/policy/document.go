@@ -431,3 +431,21 @@ func (d *Document) String() string {
 	b.WriteString(")")
 	return b.String()
 }
+
+// UsesConditionKey reports whether a condition of d tests a key that
+// starts with prefix (case-insensitive), so a caller can skip gathering a
+// costly key that no policy reads.
+func (d *Document) UsesConditionKey(prefix string) bool {
+	if d == nil {
+		return false
+	}
+	prefix = strings.ToLower(prefix)
+	for i := range d.Statements {
+		for _, c := range d.Statements[i].conditions {
+			if strings.HasPrefix(c.key, prefix) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -56,6 +56,8 @@ type authzState struct {
 	// foreignObject has looked ("" when there is none).
 	objectLoaded bool
 	objectOwner  string
+	// tags are the addressed object's tags, once existingTags has looked.
+	tags map[string]string
 
 	// copySource is a copy's source as checkCopySource found it, for the
 	// source object's ACL (aclAllows); nil otherwise.
@@ -209,6 +211,7 @@ func (az *authzState) decide(action, resource, owner string, bp *policy.Document
 		}
 		in.Identity, in.Session = az.identity, az.session
 	}
+	az.existingTags(in)
 	d := policy.Decide(in)
 	if d.Allowed && !foreign {
 		return nil
@@ -360,7 +363,7 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 		}
 	}
 
-	h.extraConditions(req, o, m)
+	h.extraConditions(req, m)
 
 	// What only the operation's body or state tells.
 	switch o.Name {

@@ -4,6 +4,8 @@ package s3api
 // collects the rest): the Referer, the ACL grant headers of a write, and
 // the tags an existing object already carries.
 
+import "github.com/kurastore/kura/internal/policy"
+
 // existingTagOps are the operations S3 evaluates s3:ExistingObjectTag/<key>
 // for: those acting on an object that is already there (Actions, resources
 // and condition keys for Amazon S3, "ExistingObjectTag").
@@ -14,9 +16,9 @@ var existingTagOps = map[string]bool{
 	"GetObjectLegalHold": true, "PutObjectLegalHold": true,
 }
 
-// extraConditions adds aws:Referer, s3:x-amz-grant-* and
-// s3:ExistingObjectTag/<key> to m.
-func (h *Handler) extraConditions(req *request, o operation, m map[string][]string) {
+// extraConditions adds aws:Referer and s3:x-amz-grant-* to m
+// (s3:ExistingObjectTag/<key> is existingTags', only when a policy asks).
+func (h *Handler) extraConditions(req *request, m map[string][]string) {
 	hdr := req.Header
 	if v := hdr.Get("Referer"); v != "" {
 		m["aws:Referer"] = []string{v}
@@ -26,20 +28,35 @@ func (h *Handler) extraConditions(req *request, o operation, m map[string][]stri
 			m["s3:"+gh.header] = []string{v}
 		}
 	}
-	if existingTagOps[o.Name] {
-		h.existingTagConditions(req, m)
-	}
 }
 
-// existingTagConditions sets s3:ExistingObjectTag/<key> to the tags of the
-// version the request addresses. A missing object has no tags; the
-// operation reports it missing.
-func (h *Handler) existingTagConditions(req *request, m map[string][]string) {
-	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
-	if err != nil {
+// existingTags adds s3:ExistingObjectTag/<key> — the tags of the version
+// the request addresses — to in's context when the operation acts on an
+// existing object and one of the policies in play tests such a key: the
+// lookup is a metadata read the common request need not pay. A missing
+// object has no tags; the operation reports it missing.
+func (az *authzState) existingTags(in *policy.Input) {
+	const prefix = "s3:ExistingObjectTag/"
+	if !existingTagOps[az.op.Name] {
 		return
 	}
-	for _, t := range v.Tags {
-		m["s3:ExistingObjectTag/"+t.Key] = []string{t.Value}
+	used := in.Resource.UsesConditionKey(prefix)
+	for _, d := range append(in.Identity[:len(in.Identity):len(in.Identity)], in.Session...) {
+		used = used || d.UsesConditionKey(prefix)
+	}
+	if !used {
+		return
+	}
+	if az.tags == nil {
+		az.tags = map[string]string{}
+		req := az.req
+		if v, err := az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err == nil {
+			for _, t := range v.Tags {
+				az.tags[t.Key] = t.Value
+			}
+		}
+	}
+	for k, v := range az.tags {
+		in.Request.Context[prefix+k] = []string{v}
 	}
 }
