@@ -15,47 +15,11 @@
 # Ends with "N passed, M failed"; exits 1 if any check failed.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kura-e2e-iam.XXXXXX")
-SERVER_PID=
-cleanup() {
-	[ -z "$SERVER_PID" ] || { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
-	[ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for v in $(compgen -e | grep '^AWS_' || true); do unset "$v"; done
 ROOT_AK=AKIAKURAIAME2E000001
 ROOT_SK=kura-iam-e2e-secret-00000000000000000000
-export AWS_ACCESS_KEY_ID=$ROOT_AK AWS_SECRET_ACCESS_KEY=$ROOT_SK
-export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_MAX_ATTEMPTS=1
-export AWS_CONFIG_FILE=$WORK/config AWS_SHARED_CREDENTIALS_FILE=$WORK/credentials
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-printf '[default]\nregion = us-east-1\n' >"$AWS_CONFIG_FILE"
-: >"$AWS_SHARED_CREDENTIALS_FILE"
+. "$(dirname "$0")/lib.sh"
+start_server
 
-if [ -z "${KURA_BIN:-}" ]; then
-	export PATH=/usr/local/go/bin:$PATH
-	(cd "$ROOT" && go build -o "$WORK/kura" ./cmd/kura)
-	KURA_BIN=$WORK/kura
-fi
-
-KURA_ROOT_ACCESS_KEY=$ROOT_AK KURA_ROOT_SECRET_KEY=$ROOT_SK \
-	"$KURA_BIN" server --data "$WORK/data" --listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-URL=
-for _ in $(seq 200); do
-	URL=$(sed -n 's/^Kura is serving S3 at \([^ ]*\).*/\1/p' "$WORK/server.log")
-	[ -n "$URL" ] && break
-	sleep 0.05
-done
-[ -n "$URL" ] || { echo "server did not start"; cat "$WORK/server.log"; exit 1; }
-
-PASS=0 FAIL=0
-pass() { PASS=$((PASS + 1)); printf 'ok   %s\n' "$1"; }
-fail() { FAIL=$((FAIL + 1)); printf 'FAIL %s\n     %s\n' "$1" "$2"; }
-expect() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "want [$2] got [$3]"; fi; }
-a() { aws --endpoint-url "$URL" "$@" 2>"$WORK/err" || echo "ERROR: $(tr '\n' ' ' <"$WORK/err" | tail -c 300)"; }
 # as AK SK [TOKEN] -- aws … runs the aws CLI with other credentials.
 as() {
 	local ak=$1 sk=$2 token=${3:-}

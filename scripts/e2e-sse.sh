@@ -10,47 +10,11 @@
 # Ends with "N passed, M failed"; exits 1 if any check failed.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kura-e2e-sse.XXXXXX")
-SERVER_PID=
-cleanup() {
-	[ -z "$SERVER_PID" ] || { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
-	[ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for v in $(compgen -e | grep '^AWS_' || true); do unset "$v"; done
-export AWS_ACCESS_KEY_ID=AKIAKURASSEE2E000001
-export AWS_SECRET_ACCESS_KEY=kura-sse-e2e-secret-000000000000000000000
-export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_MAX_ATTEMPTS=1
-export AWS_CONFIG_FILE=$WORK/config AWS_SHARED_CREDENTIALS_FILE=$WORK/credentials
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-printf '[default]\nregion = us-east-1\n' >"$AWS_CONFIG_FILE"
-: >"$AWS_SHARED_CREDENTIALS_FILE"
-
-if [ -z "${KURA_BIN:-}" ]; then
-	export PATH=/usr/local/go/bin:$PATH
-	(cd "$ROOT" && go build -o "$WORK/kura" ./cmd/kura)
-	KURA_BIN=$WORK/kura
-fi
-
-KURA_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID KURA_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY \
-	"$KURA_BIN" server --data "$WORK/data" --listen 127.0.0.1:0 --tls-self-signed >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-URL=
-for _ in $(seq 200); do
-	URL=$(sed -n 's/^Kura is serving S3 at \([^ ]*\).*/\1/p' "$WORK/server.log")
-	[ -n "$URL" ] && break
-	sleep 0.05
-done
-[ -n "$URL" ] || { echo "server did not start"; cat "$WORK/server.log"; exit 1; }
+ROOT_AK=AKIAKURASSEE2E000001
+ROOT_SK=kura-sse-e2e-secret-000000000000000000000
+. "$(dirname "$0")/lib.sh"
+start_server --tls-self-signed
 export AWS_CA_BUNDLE=$WORK/data/tls/cert.pem
-
-PASS=0 FAIL=0
-pass() { PASS=$((PASS + 1)); printf 'ok   %s\n' "$1"; }
-fail() { FAIL=$((FAIL + 1)); printf 'FAIL %s\n     %s\n' "$1" "$2"; }
-expect() { if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "want [$2] got [$3]"; fi; }
-a() { aws --endpoint-url "$URL" "$@" 2>"$WORK/err" || echo "ERROR: $(tr '\n' ' ' <"$WORK/err" | tail -c 300)"; }
 
 # --- the built-in KMS ---------------------------------------------------------
 KEY_ARN=$(a kms create-key --description "e2e key" --query KeyMetadata.Arn --output text)

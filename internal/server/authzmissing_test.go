@@ -1,12 +1,10 @@
 package server_test
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -37,14 +35,4 @@ func TestAuthzMissingKeyListable(t *testing.T) {
 	wantHTTP(t, head("public/denied"), 403)
 	_, err := b.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("mk-bucket"), Key: aws.String("public/object")})
 	wantStatus(t, err, "NoSuchKey", 404)
-}
-
-// wantHTTP fails unless err is a response error with the HTTP status (HEAD
-// answers carry no error code).
-func wantHTTP(t *testing.T, err error, status int) {
-	t.Helper()
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) || re.HTTPStatusCode() != status {
-		t.Fatalf("want HTTP %d, got %v", status, err)
-	}
 }

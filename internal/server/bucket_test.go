@@ -32,6 +32,51 @@ func wantCode(t *testing.T, err error, code string) {
 	}
 }
 
+// errMessage returns the S3 error message of an SDK error.
+func errMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	return ""
+}
+
+// httpStatus returns the HTTP status of an SDK error, or 0 if it has none.
+func httpStatus(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// wantHTTP fails unless err is a response error with the HTTP status (HEAD
+// answers carry no error code).
+func wantHTTP(t *testing.T, err error, status int) {
+	t.Helper()
+	if got := httpStatus(err); got == 0 || got != status {
+		t.Fatalf("want HTTP %d, got %v", status, err)
+	}
+}
+
+// wantStatus fails unless err is an API error with code and HTTP status.
+func wantStatus(t *testing.T, err error, code string, status int) {
+	t.Helper()
+	wantCode(t, err, code)
+	wantHTTP(t, err, status)
+}
+
+// wantErr checks that err is the S3 error code with HTTP status, and that
+// its message contains msg.
+func wantErr(t *testing.T, err error, status int, code, msg string) {
+	t.Helper()
+	wantStatus(t, err, code, status)
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || !strings.Contains(ae.ErrorMessage(), msg) {
+		t.Fatalf("want %d %s %q, got %v", status, code, msg, err)
+	}
+}
+
 func TestBuckets(t *testing.T) {
 	ts := start(t)
 	c := ts.client()

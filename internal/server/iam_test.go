@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -39,16 +37,6 @@ func (ts *testServer) stsClient(ak, sk, token string) *sts.Client {
 // s3As is an S3 client with other credentials than the root's.
 func (ts *testServer) s3As(ak, sk, token string) *s3.Client {
 	return ts.client(func(o *s3.Options) { o.Credentials = credentials.NewStaticCredentialsProvider(ak, sk, token) })
-}
-
-// wantStatus fails unless err is an API error with code and HTTP status.
-func wantStatus(t *testing.T, err error, code string, status int) {
-	t.Helper()
-	wantCode(t, err, code)
-	var re *awshttp.ResponseError
-	if !errors.As(err, &re) || re.HTTPStatusCode() != status {
-		t.Fatalf("%s: want HTTP %d, got %v", code, status, err)
-	}
 }
 
 // queryCall signs an IAM or STS query request as boto3 does with

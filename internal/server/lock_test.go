@@ -5,17 +5,14 @@ import (
 	"crypto/md5"
 	"crypto/tls"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/kurastore/kura/internal/server"
 )
@@ -24,18 +21,6 @@ import (
 // legal holds, the x-amz-object-lock-* headers, and the deletes they refuse.
 
 const lockedMsg = "Access Denied because object protected by object lock."
-
-// wantErr checks that err is the S3 error code with HTTP status, and that
-// its message contains msg.
-func wantErr(t *testing.T, err error, status int, code, msg string) {
-	t.Helper()
-	var ae smithy.APIError
-	var re *awshttp.ResponseError
-	if !errors.As(err, &ae) || !errors.As(err, &re) || ae.ErrorCode() != code || re.HTTPStatusCode() != status ||
-		!strings.Contains(ae.ErrorMessage(), msg) {
-		t.Fatalf("want %d %s %q, got %v", status, code, msg, err)
-	}
-}
 
 func mustLockBucket(t *testing.T, c *s3.Client, name string) {
 	t.Helper()

@@ -75,14 +75,6 @@ func wantRestore(t *testing.T, status int, err error, want int) {
 	}
 }
 
-func httpStatus(err error) int {
-	var re interface{ HTTPStatusCode() int }
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
-
 // wantArchived asserts that err is GetObject's 403 InvalidObjectState
 // naming class.
 func wantArchived(t *testing.T, err error, class types.StorageClass) {

@@ -3,7 +3,6 @@ package server_test
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -18,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kurastore/kura/internal/meta"
@@ -27,44 +25,35 @@ import (
 
 // UpdateObjectEncryption (SPEC §1) through the wire.
 
-// uoe calls UpdateObjectEncryption with the SDK; versionID "" targets the
-// current version.
-func uoe(t testing.TB, c *s3.Client, bucket, key, versionID, keyARN string, bucketKey bool) error {
-	t.Helper()
+// uoeInput is an UpdateObjectEncryption request to SSE-KMS with keyARN;
+// versionID "" targets the current version.
+func uoeInput(bucket, key, versionID, keyARN string, bucketKey bool) *s3.UpdateObjectEncryptionInput {
 	in := &s3.UpdateObjectEncryptionInput{Bucket: aws.String(bucket), Key: aws.String(key),
 		ObjectEncryption: &types.ObjectEncryptionMemberSSEKMS{Value: types.SSEKMSEncryption{
 			KMSKeyArn: aws.String(keyARN), BucketKeyEnabled: aws.Bool(bucketKey)}}}
 	if versionID != "" {
 		in.VersionId = aws.String(versionID)
 	}
-	_, err := c.UpdateObjectEncryption(ctx(t), in)
+	return in
+}
+
+// uoe calls UpdateObjectEncryption with the SDK; versionID "" targets the
+// current version.
+func uoe(t testing.TB, c *s3.Client, bucket, key, versionID, keyARN string, bucketKey bool) error {
+	t.Helper()
+	_, err := c.UpdateObjectEncryption(ctx(t), uoeInput(bucket, key, versionID, keyARN, bucketKey))
 	return err
 }
 
 // mustUOE is uoe that must succeed; it returns the S3 request id.
 func mustUOE(t testing.TB, c *s3.Client, bucket, key, versionID, keyARN string, bucketKey bool) string {
 	t.Helper()
-	in := &s3.UpdateObjectEncryptionInput{Bucket: aws.String(bucket), Key: aws.String(key),
-		ObjectEncryption: &types.ObjectEncryptionMemberSSEKMS{Value: types.SSEKMSEncryption{
-			KMSKeyArn: aws.String(keyARN), BucketKeyEnabled: aws.Bool(bucketKey)}}}
-	if versionID != "" {
-		in.VersionId = aws.String(versionID)
-	}
-	out, err := c.UpdateObjectEncryption(ctx(t), in)
+	out, err := c.UpdateObjectEncryption(ctx(t), uoeInput(bucket, key, versionID, keyARN, bucketKey))
 	if err != nil {
 		t.Fatalf("UpdateObjectEncryption %s/%s?versionId=%s → %s (bucket key %v): %v", bucket, key, versionID, keyARN, bucketKey, err)
 	}
 	id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
 	return id
-}
-
-// errMessage returns the S3 error message of an SDK error.
-func errMessage(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorMessage()
-	}
-	return ""
 }
 
 // sseState is what HEAD says about an object's encryption.
