@@ -22,24 +22,17 @@ func (s *Service) SecretFor(ak string) (string, error) {
 	}
 	var sealed []byte
 	err := s.meta.View(context.Background(), func(tx meta.Tx) error {
-		var k keyRecord
-		found, err := load(tx, meta.TableIAMKeys, []byte(ak), &k)
-		if err != nil {
+		k, ses, err := findAccessKey(tx, ak)
+		switch {
+		case err != nil:
 			return err
-		}
-		if found {
+		case k != nil:
 			if k.Status != StatusActive {
 				return s3err.InvalidAccessKeyID
 			}
 			sealed = k.Sealed
 			return nil
-		}
-		var ses sessionRecord
-		found, err = load(tx, meta.TableIAMSessions, []byte(ak), &ses)
-		if err != nil {
-			return err
-		}
-		if !found {
+		case ses == nil:
 			return s3err.InvalidAccessKeyID
 		}
 		sealed = ses.Sealed
@@ -70,27 +63,41 @@ func (s *Service) Authenticate(ctx context.Context, ak, token string) (Principal
 	}
 	var p Principal
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		var k keyRecord
-		found, err := load(tx, meta.TableIAMKeys, []byte(ak), &k)
-		if err != nil {
+		k, ses, err := findAccessKey(tx, ak)
+		switch {
+		case err != nil:
 			return err
-		}
-		if found {
-			p, err = keyPrincipal(tx, k, token)
+		case k != nil:
+			p, err = keyPrincipal(tx, *k, token)
 			return err
-		}
-		var ses sessionRecord
-		found, err = load(tx, meta.TableIAMSessions, []byte(ak), &ses)
-		if err != nil {
-			return err
-		}
-		if !found {
+		case ses == nil:
 			return s3err.InvalidAccessKeyID
 		}
-		p, err = s.sessionPrincipal(ses, token)
+		p, err = s.sessionPrincipal(*ses, token)
 		return err
 	})
 	return p, err
+}
+
+// findAccessKey looks up access key id ak among the stored access keys and
+// then the sessions: it returns the key's record, or else the session's,
+// or neither when nobody holds ak. The configured admin key is not stored
+// and is the caller's to check.
+func findAccessKey(tx meta.Tx, ak string) (*keyRecord, *sessionRecord, error) {
+	var k keyRecord
+	found, err := load(tx, meta.TableIAMKeys, []byte(ak), &k)
+	if err != nil {
+		return nil, nil, err
+	}
+	if found {
+		return &k, nil, nil
+	}
+	var ses sessionRecord
+	found, err = load(tx, meta.TableIAMSessions, []byte(ak), &ses)
+	if err != nil || !found {
+		return nil, nil, err
+	}
+	return nil, &ses, nil
 }
 
 func rootPrincipal(account, ak string) Principal {

@@ -123,20 +123,16 @@ func (s *Service) isAdminKey(ak string) bool {
 // keyOwner describes who holds access key id ak ("" when nobody does): the
 // first account's root, a stored access key or a session.
 func keyOwner(tx meta.Tx, ak string) (string, error) {
-	var k keyRecord
-	found, err := load(tx, meta.TableIAMKeys, []byte(ak), &k)
+	k, ses, err := findAccessKey(tx, ak)
 	switch {
 	case err != nil:
 		return "", err
-	case found && k.UserName == "":
+	case k != nil && k.UserName == "":
 		return "a root access key of account " + k.Account, nil
-	case found:
+	case k != nil:
 		return "an access key of user " + k.UserName + " in account " + k.Account, nil
-	}
-	var ses sessionRecord
-	found, err = load(tx, meta.TableIAMSessions, []byte(ak), &ses)
-	if err != nil || !found {
-		return "", err
+	case ses == nil:
+		return "", nil
 	}
 	return "a session key of account " + ses.Account, nil
 }

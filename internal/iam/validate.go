@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/kurastore/kura/internal/policy"
 )
 
 // Model constraints (botocore's iam and sts models).
@@ -205,14 +207,4 @@ func newCanonicalID() string {
 	return hex.EncodeToString(b)
 }
 
-func validAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func validAccountID(s string) bool { return policy.IsAccountID(s) }

@@ -103,7 +103,7 @@ func (s *Service) decide(ctx context.Context, o *op, action, resource, owner str
 		KeyPolicy:       owner != "",
 	}
 	if !in.IsRoot {
-		id, ses, err := s.callerPolicies(ctx, c)
+		id, ses, err := s.opPolicies(ctx, o)
 		if err != nil {
 			return err
 		}
@@ -114,6 +114,26 @@ func (s *Service) decide(ctx context.Context, o *op, action, resource, owner str
 		return nil
 	}
 	return newError(AccessDeniedException, "%s", d.Message(c.ARN, in.Action, resource, policy.BareResource))
+}
+
+// callerPolicySet is a caller's identity and session policies as loaded
+// for one operation.
+type callerPolicySet struct{ identity, session []*policy.Document }
+
+// opPolicies returns the identity and session policies of o's caller,
+// loading them on the operation's first permission check only: an
+// operation that checks several actions (Permitted, ReEncrypt, the lockout
+// check) decides them all against the same policies. A failed load is not
+// remembered.
+func (s *Service) opPolicies(ctx context.Context, o *op) (identity, session []*policy.Document, err error) {
+	if o.policies == nil {
+		identity, session, err = s.callerPolicies(ctx, o.c)
+		if err != nil {
+			return nil, nil, err
+		}
+		o.policies = &callerPolicySet{identity, session}
+	}
+	return o.policies.identity, o.policies.session, nil
 }
 
 // callerPolicies returns the identity and session policies of a caller that
@@ -182,7 +202,7 @@ func (s *Service) conditions(o *op) map[string][]string {
 // the request before anything changes. The error is the first
 // AccessDeniedException, or the error resolving the key.
 func (s *Service) Permitted(ctx context.Context, caller Caller, keyID string, encCtx map[string]string, actions ...string) error {
-	if !validAccount(caller.AccountID) || caller.ARN == "" {
+	if !policy.IsAccountID(caller.AccountID) || caller.ARN == "" {
 		return internalError(errors.New("kms: caller has no valid account id or ARN"))
 	}
 	o := s.begin(caller, "Permitted", true)

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/kurastore/kura/internal/policy"
 )
 
 // Identifiers (SPEC 3.2): a key is named by its key id (a UUID) or key ARN,
@@ -50,7 +52,7 @@ func (s *Service) parseKeyRef(c Caller, id string, allowAlias bool) (keyRef, err
 	resource := id
 	if strings.HasPrefix(id, "arn:") {
 		parts := strings.SplitN(id, ":", 6)
-		if len(parts) != 6 || parts[1] != "aws" || parts[2] != "kms" || !validAccount(parts[4]) {
+		if len(parts) != 6 || parts[1] != "aws" || parts[2] != "kms" || !policy.IsAccountID(parts[4]) {
 			return keyRef{}, errInvalidKeyID(id)
 		}
 		if parts[3] != s.region {
@@ -100,18 +102,6 @@ func validKeyID(id string) bool {
 	}
 	u, err := uuid.Parse(id)
 	return err == nil && u.String() == id
-}
-
-func validAccount(a string) bool {
-	if len(a) != 12 {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if a[i] < '0' || a[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // checkAliasName validates an AliasName parameter against the model (length,

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/policy"
 )
 
 // KeyMetadata describes a KMS key (DescribeKey, CreateKey).
@@ -185,7 +186,7 @@ func (s *Service) DescribeKey(ctx context.Context, c Caller, keyID string) (KeyM
 // and is neither audited nor counted in CallCount.
 func (s *Service) ResolveKeyARN(ctx context.Context, c Caller, keyID string) (string, error) {
 	o := s.begin(c, "DescribeKey", true)
-	if !validAccount(c.AccountID) {
+	if !policy.IsAccountID(c.AccountID) {
 		return "", internalError(errors.New("kms: caller has no valid account id"))
 	}
 	// No permission check: S3 checks what the caller may do with the key

@@ -114,6 +114,9 @@ type op struct {
 	// cond is what the operation brings to key policy conditions
 	// (encryption context, algorithm, alias); see authz.go.
 	cond opConditions
+	// policies memoises the caller's identity and session policies, loaded
+	// at most once per operation (see opPolicies).
+	policies *callerPolicySet
 }
 
 // run executes fn as operation name for c and records its audit event,
@@ -124,7 +127,7 @@ func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly
 	o := s.begin(c, name, readOnly)
 	var out T
 	var err error
-	if !validAccount(c.AccountID) || c.ARN == "" {
+	if !policy.IsAccountID(c.AccountID) || c.ARN == "" {
 		err = internalError(errors.New("kms: caller has no valid account id or ARN"))
 	} else if cerr := ctx.Err(); cerr != nil {
 		err = internalError(cerr)

@@ -49,11 +49,14 @@ func Archived(class string) bool { return class == ClassGlacier || class == Clas
 
 // ClassOf is the storage class of a version as S3 names it (records leave
 // STANDARD implicit).
-func ClassOf(v *meta.ObjectVersion) string {
-	if v.StorageClass == "" {
+func ClassOf(v *meta.ObjectVersion) string { return ClassName(v.StorageClass) }
+
+// ClassName is a recorded storage class as S3 names it: "" is STANDARD.
+func ClassName(class string) string {
+	if class == "" {
 		return ClassStandard
 	}
-	return v.StorageClass
+	return class
 }
 
 // RestoreState is where a version stands in its restore at one instant.
@@ -157,14 +160,8 @@ func (s *Service) RestoreObject(ctx context.Context, in RestoreInput) (started b
 		started = true
 		return nil
 	})
-	if s3err.Is(err, s3err.MethodNotAllowed) {
-		// lookup words it for GET; the method here is POST.
-		e := s3err.As(err)
-		return false, nil, &s3err.Error{Code: e.Code, Status: e.Status, Message: e.Message, Header: e.Header,
-			Extra: []s3err.Field{{Name: "Method", Value: "POST"}, {Name: "ResourceType", Value: "DeleteMarker"}}}
-	}
 	if err != nil {
-		return false, nil, err
+		return false, nil, withMethod(err, "POST")
 	}
 	return started, v, nil
 }

@@ -123,7 +123,7 @@ func (s *Service) resealSource(ctx context.Context, bucket, key, versionID strin
 		return err
 	})
 	if err != nil {
-		return nil, internal(putMethod(err))
+		return nil, internal(withMethod(err, "PUT"))
 	}
 	switch v.Encryption.Type {
 	case meta.SSES3, meta.SSEKMS:
@@ -229,23 +229,6 @@ func (s *Service) commitReseal(ctx context.Context, read *meta.ObjectVersion, mu
 		return nil
 	})
 	return out, err
-}
-
-// putMethod names PUT in the MethodNotAllowed that lookup gives for a
-// delete marker addressed by version id.
-func putMethod(err error) error {
-	var e *s3err.Error
-	if !errors.As(err, &e) || e.Code != s3err.MethodNotAllowed.Code {
-		return err
-	}
-	c := *e
-	c.Extra = append([]s3err.Field(nil), e.Extra...)
-	for i := range c.Extra {
-		if c.Extra[i].Name == "Method" {
-			c.Extra[i].Value = "PUT"
-		}
-	}
-	return &c
 }
 
 func sameEncryption(a, b meta.Encryption) bool {

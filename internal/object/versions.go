@@ -123,6 +123,24 @@ func lookup(tx meta.Tx, bucket, key, versionID string) (*meta.ObjectVersion, err
 	return v, nil
 }
 
+// withMethod names method in the MethodNotAllowed that lookup gives for a
+// delete marker addressed by version id (lookup words it for GET); other
+// errors pass through.
+func withMethod(err error, method string) error {
+	var e *s3err.Error
+	if !errors.As(err, &e) || e.Code != s3err.MethodNotAllowed.Code {
+		return err
+	}
+	c := *e
+	c.Extra = append([]s3err.Field(nil), e.Extra...)
+	for i := range c.Extra {
+		if c.Extra[i].Name == "Method" {
+			c.Extra[i].Value = method
+		}
+	}
+	return &c
+}
+
 // Head returns the metadata of an object version (the current one when
 // versionID is empty).
 func (s *Service) Head(ctx context.Context, bucket, key, versionID string) (*meta.ObjectVersion, error) {

@@ -108,7 +108,7 @@ func parsePrincipals(raw json.RawMessage) (principals, string) {
 				if strings.ContainsAny(val, "*?") {
 					return ps, errInvalidPrincipal
 				}
-				if isAccountID(val) {
+				if IsAccountID(val) {
 					ps.accounts = append(ps.accounts, val)
 					continue
 				}

@@ -179,13 +179,14 @@ func splitIAMARN(arn string) (account, resource string, ok bool) {
 		return "", "", false
 	}
 	account, resource, found = strings.Cut(rest, ":")
-	if !found || !isAccountID(account) || resource == "" {
+	if !found || !IsAccountID(account) || resource == "" {
 		return "", "", false
 	}
 	return account, resource, true
 }
 
-func isAccountID(s string) bool {
+// IsAccountID reports whether s is a 12-digit AWS account id.
+func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -83,7 +82,7 @@ func urlEncodeKey(s string) string {
 func (h *Handler) objectEntries(req *request, res *object.ListResult, p listParams, withOwner bool) ([]objectEntry, []commonPrefix) {
 	var entries []objectEntry
 	for _, v := range res.Objects {
-		e := objectEntry{Key: p.encode(v.Key), LastModified: isoTime(v.LastModified), ETag: quote(v.ETag), Size: v.Size, StorageClass: storageClassOf(v)}
+		e := objectEntry{Key: p.encode(v.Key), LastModified: isoTime(v.LastModified), ETag: quote(v.ETag), Size: v.Size, StorageClass: object.ClassOf(v)}
 		if v.Checksum != nil {
 			e.ChecksumAlgorithm, e.ChecksumType = v.Checksum.Algorithm, v.Checksum.Type
 		}
@@ -98,13 +97,6 @@ func (h *Handler) objectEntries(req *request, res *object.ListResult, p listPara
 		cps = append(cps, commonPrefix{Prefix: p.encode(cp)})
 	}
 	return entries, cps
-}
-
-func storageClassOf(v *meta.ObjectVersion) string {
-	if v.StorageClass == "" {
-		return "STANDARD"
-	}
-	return v.StorageClass
 }
 
 func (h *Handler) listObjectsV1(req *request) error {
@@ -219,7 +211,7 @@ func (h *Handler) listVersions(req *request) error {
 			e.XMLName = xmlName("DeleteMarker")
 		} else {
 			e.XMLName = xmlName("Version")
-			e.ETag, e.Size, e.StorageClass = quote(v.ETag), ptr(v.Size), storageClassOf(v)
+			e.ETag, e.Size, e.StorageClass = quote(v.ETag), ptr(v.Size), object.ClassOf(v)
 			if v.Checksum != nil {
 				e.ChecksumAlgorithm, e.ChecksumType = v.Checksum.Algorithm, v.Checksum.Type
 			}

@@ -347,7 +347,7 @@ func (h *Handler) listParts(req *request) error {
 	}
 	u := page.Upload
 	out := listPartsResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: u.UploadID, Initiator: h.ownerOf(req, uploadInitiator(u)), Owner: h.ownerOf(req, u.Owner),
-		StorageClass: storageClassOf(&meta.ObjectVersion{StorageClass: u.StorageClass}), PartNumberMarker: marker, NextPartNumberMarker: page.Next,
+		StorageClass: object.ClassName(u.StorageClass), PartNumberMarker: marker, NextPartNumberMarker: page.Next,
 		MaxParts: max, IsTruncated: page.Truncated, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType}
 	for _, p := range page.Parts {
 		e := partEntry{PartNumber: p.Number, LastModified: isoTime(p.LastModified), ETag: quote(p.ETag), Size: p.Size}
@@ -409,7 +409,7 @@ func (h *Handler) listUploads(req *request) error {
 	}
 	for _, u := range page.Uploads {
 		out.Uploads = append(out.Uploads, uploadEntry{Key: p.encode(u.Key), UploadID: u.UploadID, Initiator: h.ownerOf(req, uploadInitiator(u)), Owner: h.ownerOf(req, u.Owner),
-			StorageClass: storageClassOf(&meta.ObjectVersion{StorageClass: u.StorageClass}), Initiated: isoTime(u.Initiated),
+			StorageClass: object.ClassName(u.StorageClass), Initiated: isoTime(u.Initiated),
 			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType})
 	}
 	for _, cp := range page.CommonPrefixes {

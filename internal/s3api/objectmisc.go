@@ -197,7 +197,7 @@ func (h *Handler) getObjectAttributes(req *request) error {
 		out.ETag = v.ETag
 	}
 	if want["StorageClass"] {
-		out.StorageClass = storageClassOf(v)
+		out.StorageClass = object.ClassOf(v)
 	}
 	if want["ObjectSize"] {
 		out.ObjectSize = ptr(v.Size)

@@ -46,9 +46,7 @@ func (v *Verifier) VerifyPOST(f POSTForm) (*Result, error) {
 		return nil, postCredentialError(f.Credential)
 	}
 	if v.Region != "" && c.Region != v.Region {
-		return nil, s3err.AuthorizationHeaderMalformed.WithMessage(
-			"The authorization header is malformed; the region '%s' is wrong; expecting '%s'", clip(c.Region), v.Region).
-			With("Region", v.Region)
+		return nil, wrongRegion(false, clip(c.Region), v.Region)
 	}
 	at, err := time.Parse(iso8601Basic, f.Date)
 	if err != nil {
