@@ -246,7 +246,13 @@ var auditResponseHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdr
 	"x-amz-version-id", "x-amz-delete-marker", "x-amz-copy-source-version-id"}
 
 func (h *Handler) s3Event(req *request, ev *audit.Event) {
-	o, known := opInfo(req)
+	var o operation
+	var known bool
+	if az := req.authz; az != nil {
+		o, known = az.op, true // as authorize resolved it
+	} else {
+		o, known = opInfo(req)
+	}
 	if !known {
 		o = operation{Name: fallbackName(req), Object: levelOf(req) == levelObject,
 			ReadOnly: req.Method == http.MethodGet || req.Method == http.MethodHead}

@@ -52,12 +52,14 @@ type authzState struct {
 	identity, session []*policy.Document
 	base              map[string][]string // condition keys of the request, once built
 
-	// objectOwner is the account owning the request's object, once
-	// foreignObject has looked ("" when there is none).
-	objectLoaded bool
-	objectOwner  string
-	// tags are the addressed object's tags, once existingTags has looked.
-	tags map[string]string
+	// obj is the version the request addresses (its bucket, key and
+	// versionId) and objErr the lookup's error, once object has looked.
+	objLoaded bool
+	obj       *meta.ObjectVersion
+	objErr    error
+	// policies are the effective bucket policies (effectivePolicy) of the
+	// buckets this request has been decided against, by name.
+	policies map[string]*policy.Document
 
 	// copySource is a copy's source as checkCopySource found it, for the
 	// source object's ACL (aclAllows); nil otherwise.
@@ -68,8 +70,8 @@ type authzState struct {
 // perform every action the request's operation needs (ops.go) on its
 // resource, and for a copy, the read of the source. It runs after routing
 // and before the operation acts.
-func (h *Handler) authorize(req *request) error {
-	o, ok := opInfo(req)
+func (h *Handler) authorize(req *request, fn op) error {
+	o, ok := opFor(req, fn)
 	if !ok {
 		// route picked an operation the table does not know: refuse
 		// rather than let it run unchecked (TestEveryRouteHasAnOperation
@@ -615,7 +617,7 @@ func (az *authzState) aclAllows(action, resource string, in *policy.Input, d pol
 		if on.key == "" || resource != objectARN(b.Name, on.key) {
 			return false, nil
 		}
-		v, err := az.h.obj.Head(req.Context(), b.Name, on.key, on.version)
+		v, err := az.subjectObject(on)
 		switch {
 		case err == nil:
 			owner, acl = objectOwner(req, v), v.ACL
@@ -654,4 +656,26 @@ func (az *authzState) aclAllows(action, resource string, in *policy.Input, d pol
 	self := *in
 	self.Resource, self.ResourceAccount = nil, req.identity.AccountID
 	return policy.Decide(&self).Allowed, nil
+}
+
+// object is the version the request addresses, looked up once for all the
+// checks that need it (foreign ownership, existing tags, ACL grants, the
+// missing-key rule).
+func (az *authzState) object() (*meta.ObjectVersion, error) {
+	if !az.objLoaded {
+		req := az.req
+		az.obj, az.objErr = az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+		az.objLoaded = true
+	}
+	return az.obj, az.objErr
+}
+
+// subjectObject is the version whose ACL aclAllows reads: the request's
+// own (looked up once, object) or a copy's source.
+func (az *authzState) subjectObject(on aclSubject) (*meta.ObjectVersion, error) {
+	req := az.req
+	if on.bucket == az.bucket && on.key == req.key && on.version == req.query.Get("versionId") {
+		return az.object()
+	}
+	return az.h.obj.Head(req.Context(), on.bucket.Name, on.key, on.version)
 }

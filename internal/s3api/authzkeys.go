@@ -47,16 +47,9 @@ func (az *authzState) existingTags(in *policy.Input) {
 	if !used {
 		return
 	}
-	if az.tags == nil {
-		az.tags = map[string]string{}
-		req := az.req
-		if v, err := az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err == nil {
-			for _, t := range v.Tags {
-				az.tags[t.Key] = t.Value
-			}
+	if v, err := az.object(); err == nil {
+		for _, t := range v.Tags {
+			in.Request.Context[prefix+t.Key] = []string{t.Value}
 		}
-	}
-	for k, v := range az.tags {
-		in.Request.Context[prefix+k] = []string{v}
 	}
 }

@@ -26,7 +26,7 @@ func (az *authzState) listableMissingKey(action, resource string, in *policy.Inp
 		resource != objectARN(b.Name, req.key) {
 		return false, nil
 	}
-	if _, err := az.h.obj.Head(req.Context(), b.Name, req.key, req.query.Get("versionId")); !s3err.Is(err, s3err.NoSuchKey) {
+	if _, err := az.object(); !s3err.Is(err, s3err.NoSuchKey) {
 		return false, nil
 	}
 	list := *in

@@ -19,12 +19,10 @@ func (az *authzState) foreignObject(action, resource string) bool {
 	if b == nil || !aclsEnabled(b) || req.key == "" || !aclPermissions[action].object || resource != objectARN(req.bucket, req.key) {
 		return false
 	}
-	if !az.objectLoaded {
-		az.objectLoaded = true
-		if v, err := az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err == nil {
-			az.objectOwner = objectOwner(req, v)
-		}
+	v, err := az.object()
+	if err != nil {
+		return false
 	}
-	o := az.objectOwner
+	o := objectOwner(req, v)
 	return o != "" && o != b.Owner && (req.anonymous() || o != req.identity.AccountID)
 }

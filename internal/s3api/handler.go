@@ -127,6 +127,8 @@ type request struct {
 	// nameNullVersion: a read's answer names the null version
 	// (x-amz-version-id: null); set by readTarget.
 	nameNullVersion bool
+	// owners memoizes ownerOf's directory lookups by account id.
+	owners map[string]owner
 }
 
 // auditAdd records k=v for the request's audit event.
@@ -155,8 +157,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(r.Context())
 	req := &request{Request: r, id: newRequestID(), started: time.Now()}
 	defer h.record(req) // runs last, also when the request panics
-	sw := &statusWriter{ResponseWriter: req.trail.watch(w)}
-	w = sw
+	w = req.trail.watch(w)
 	req.w = w
 	w.Header().Set("x-amz-request-id", req.id)
 	w.Header().Set("x-amz-id-2", req.id)
@@ -275,7 +276,7 @@ func (req *request) resource() string {
 
 func (h *Handler) writeError(req *request, err error) {
 	req.trail.fail(err)
-	if sw, ok := req.w.(*statusWriter); ok && sw.status != 0 {
+	if out := req.trail.out; out != nil && out.status != 0 {
 		// The response is under way: the only honest signal left is to
 		// break the connection so the client sees a truncated body.
 		h.log.Warn("request failed after response started", "id", req.id, "err", err)
@@ -308,26 +309,3 @@ func (h *Handler) writeError(req *request, err error) {
 	}
 	writeXML(req, e.Status, body)
 }
-
-// statusWriter remembers whether the response has started.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // operation describes one S3 API operation: what CloudTrail calls it, how
@@ -156,7 +157,11 @@ var operations = map[opKey]operation{
 // sub-resource). It only reads the request: call it after address() has
 // set bucket and key and the query is parsed.
 func opInfo(req *request) (operation, bool) {
-	fn := pickOp(req)
+	return opFor(req, pickOp(req))
+}
+
+// opFor is opInfo for the handler fn route picked for req (none: nil).
+func opFor(req *request, fn op) (operation, bool) {
 	if fn == nil {
 		return operation{}, false
 	}
@@ -215,11 +220,18 @@ func headerActions(req *request, name string) []string {
 	return a
 }
 
-// pickOp is route's choice of handler without running it.
+// pickOp is route's choice of handler without running it; nil before
+// the query is parsed.
 func pickOp(req *request) op {
 	if req.query == nil {
 		return nil
 	}
+	return routeOp(req)
+}
+
+// routeOp picks the handler for a request from its method, addressing and
+// sub-resources, the way S3's REST API does (nil: none serves it).
+func routeOp(req *request) op {
 	has := func(k string) bool { _, ok := req.query[k]; return ok }
 	switch levelOf(req) {
 	case levelService:
@@ -246,10 +258,18 @@ func levelOf(req *request) opLevel {
 // handlerName is the method name of a method expression such as
 // (*Handler).putObject: "putObject".
 func handlerName(fn op) string {
-	name := runtime.FuncForPC(reflect.ValueOf(fn).Pointer()).Name()
-	name = name[strings.LastIndexByte(name, '.')+1:]
-	return strings.TrimSuffix(name, "-fm")
+	pc := reflect.ValueOf(fn).Pointer()
+	if name, ok := handlerNames.Load(pc); ok {
+		return name.(string)
+	}
+	name := runtime.FuncForPC(pc).Name()
+	name = strings.TrimSuffix(name[strings.LastIndexByte(name, '.')+1:], "-fm")
+	handlerNames.Store(pc, name)
+	return name
 }
+
+// handlerNames caches handlerName by code pointer: every request asks.
+var handlerNames sync.Map // uintptr → string
 
 func bucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
 

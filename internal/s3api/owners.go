@@ -48,11 +48,18 @@ func (h *Handler) ownerOf(req *request, account string) owner {
 	if h.cfg.Accounts == nil || account == "" {
 		return owner{ID: account}
 	}
-	a, err := h.cfg.Accounts.Account(req.Context(), account)
-	if err != nil || a.CanonicalID == "" {
-		return owner{ID: account}
+	if o, ok := req.owners[account]; ok {
+		return o // listings name the same few accounts entry after entry
 	}
-	return owner{ID: a.CanonicalID, DisplayName: a.DisplayName}
+	o := owner{ID: account}
+	if a, err := h.cfg.Accounts.Account(req.Context(), account); err == nil && a.CanonicalID != "" {
+		o = owner{ID: a.CanonicalID, DisplayName: a.DisplayName}
+	}
+	if req.owners == nil {
+		req.owners = map[string]owner{}
+	}
+	req.owners[account] = o
+	return o
 }
 
 // objectOwner is the account owning an object version: the one recorded

@@ -119,8 +119,25 @@ func blockPublicPolicy(b *meta.Bucket, doc []byte) error {
 
 // effectivePolicy is b's bucket policy as it applies to the request's
 // caller: under RestrictPublicBuckets a public policy keeps only its Deny
-// statements for anyone outside the bucket owner's account.
+// statements for anyone outside the bucket owner's account. It is worked
+// out once per bucket and request (a DeleteObjects decides up to 1000
+// keys against it).
 func (az *authzState) effectivePolicy(b *meta.Bucket) (*policy.Document, error) {
+	if d, ok := az.policies[b.Name]; ok {
+		return d, nil
+	}
+	d, err := az.computeEffectivePolicy(b)
+	if err != nil {
+		return nil, err
+	}
+	if az.policies == nil {
+		az.policies = map[string]*policy.Document{}
+	}
+	az.policies[b.Name] = d
+	return d, nil
+}
+
+func (az *authzState) computeEffectivePolicy(b *meta.Bucket) (*policy.Document, error) {
 	c := b.PublicAccessBlock
 	insider := !az.req.anonymous() && az.req.identity.AccountID == b.Owner
 	if c == nil || !c.RestrictPublicBuckets || insider || b.Policy == "" || !policyIsPublic([]byte(b.Policy)) {

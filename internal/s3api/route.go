@@ -26,19 +26,8 @@ var reserved = append([]string{"object-lock", "legal-hold", "retention", "restor
 // route picks the operation for a request from its method, addressing and
 // sub-resources, the way S3's REST API does.
 func (h *Handler) route(req *request) error {
-	q := req.query
-	has := func(k string) bool { _, ok := q[k]; return ok }
-	var fn op
-	switch {
-	case req.bucket == "":
-		if req.Method == http.MethodGet {
-			fn = (*Handler).listBuckets
-		}
-	case req.key == "":
-		fn = bucketOp(req, has)
-	default:
-		fn = objectOp(req, has)
-	}
+	has := func(k string) bool { _, ok := req.query[k]; return ok }
+	fn := routeOp(req)
 	if fn == nil {
 		for _, s := range unsupported {
 			if has(s) {
@@ -52,7 +41,7 @@ func (h *Handler) route(req *request) error {
 			return s3err.NotImplemented.WithMessage("Kura does not implement the %q sub-resource yet.", s)
 		}
 	}
-	if err := h.authorize(req); err != nil {
+	if err := h.authorize(req, fn); err != nil {
 		return err
 	}
 	return fn(h, req)
