@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 )
 
@@ -45,30 +46,33 @@ func (s *Service) materializeManaged(ctx context.Context, account string) (*keyR
 	fresh.Materials = []material{m}
 	var out *keyRecord
 	created := false
-	err = s.meta.Update(ctx, func(tx meta.Tx) error {
-		out, created = nil, false
-		a, err := getAlias(tx, account, managedAliasS3)
-		if err != nil {
-			return err
-		}
-		if a != nil {
-			out, err = getKeyRecord(tx, a.KeyID)
-			if err != nil || out != nil {
+	err = s.serviceChange(ctx, func(ctx context.Context) error {
+		return s.meta.Update(ctx, func(tx meta.Tx) error {
+			out, created = nil, false
+			a, err := getAlias(tx, account, managedAliasS3)
+			if err != nil {
 				return err
 			}
-		}
-		if err := putKeyRecord(tx, fresh); err != nil {
-			return err
-		}
-		out, created = fresh, true
-		return putAlias(tx, &aliasRecord{Name: managedAliasS3, Account: account, KeyID: fresh.ID, Created: now, Updated: now})
+			if a != nil {
+				out, err = getKeyRecord(tx, a.KeyID)
+				if err != nil || out != nil {
+					return err
+				}
+			}
+			if err := putKeyRecord(tx, fresh); err != nil {
+				return err
+			}
+			out, created = fresh, true
+			return putAlias(tx, &aliasRecord{Name: managedAliasS3, Account: account, KeyID: fresh.ID, Created: now, Updated: now})
+		})
+	}, func() (audit.Event, bool) {
+		return s.serviceEvent("CreateKey", fresh, map[string]any{"keyManager": KeyManagerAWS, "aliasName": managedAliasS3}), created
 	})
 	if err != nil {
 		return nil, err
 	}
 	if created {
 		s.log.Info("kms: created AWS managed key", "alias", managedAliasS3, "key", KeyARN(s.region, account, fresh.ID))
-		s.serviceEvent("CreateKey", fresh, map[string]any{"keyManager": KeyManagerAWS, "aliasName": managedAliasS3})
 	}
 	return out, nil
 }

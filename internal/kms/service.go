@@ -117,14 +117,21 @@ type op struct {
 	// policies memoises the caller's identity and session policies, loaded
 	// at most once per operation (see opPolicies).
 	policies *callerPolicySet
+	// pending is the event until finish appends it: the metadata changes
+	// the operation makes stage it in the audit outbox.
+	pending *audit.Pending
 }
 
 // run executes fn as operation name for c and records its audit event,
 // successful or not. Every error it returns is an *Error; if the event
 // cannot be written, the operation fails (and its result is withheld) with
-// KMSInternalException, so no KMS use goes unrecorded.
-func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly bool, fn func(o *op) (T, error)) (T, error) {
+// KMSInternalException, so no KMS use goes unrecorded. fn gets a context
+// carrying the operation's pending event (audit.Pending), so the metadata
+// changes it makes with it are recorded with that event even if the
+// process stops before finish; it must use that context, not the caller's.
+func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly bool, fn func(ctx context.Context, o *op) (T, error)) (T, error) {
 	o := s.begin(c, name, readOnly)
+	ctx = audit.WithPending(ctx, o.pending)
 	var out T
 	var err error
 	if !policy.IsAccountID(c.AccountID) || c.ARN == "" {
@@ -132,7 +139,7 @@ func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly
 	} else if cerr := ctx.Err(); cerr != nil {
 		err = internalError(cerr)
 	} else {
-		out, err = fn(o)
+		out, err = fn(ctx, o)
 	}
 	if err = o.finish(err); err != nil {
 		var zero T
@@ -156,12 +163,19 @@ func (s *Service) begin(c Caller, name string, readOnly bool) *op {
 			ua = c.InvokedBy
 		}
 	}
-	return &op{s: s, c: c, ev: audit.Event{
+	o := &op{s: s, c: c, ev: audit.Event{
 		UserIdentity: ui, EventSource: "kms.amazonaws.com", EventName: name,
 		AWSRegion: s.region, SourceIPAddress: src, UserAgent: ua,
 		RequestParameters: map[string]any{}, RequestID: c.RequestID, ReadOnly: readOnly,
 		ManagementEvent: true, RecipientAccountID: c.AccountID, EventCategory: "Management",
 	}}
+	started := s.clock()
+	o.pending = s.audit.BeginFunc(func() audit.Event {
+		ev := o.ev
+		ev.EventTime = started
+		return ev
+	})
+	return o
 }
 
 func identityType(arn string) string {
@@ -212,12 +226,17 @@ func (o *op) finish(err error) error {
 	e := asError(err)
 	if e != nil {
 		o.ev.ErrorCode, o.ev.ErrorMessage = e.Type, e.Message
-		if e.Type == KMSInternalException {
+		switch {
+		case e.Type == KMSInternalException && errors.Is(e.cause, context.Canceled):
+			// The caller went away (an S3 client hung up): not a fault.
+			o.extra("clientDisconnected", true)
+			o.s.log.Info("kms: caller went away", "op", o.ev.EventName, "request", o.c.RequestID)
+		case e.Type == KMSInternalException:
 			o.s.log.Error("kms: internal error", "op", o.ev.EventName, "request", o.c.RequestID, "err", e.cause)
 		}
 	}
 	o.ev.EventTime = o.s.clock()
-	if aerr := o.s.audit.Append(o.ev); aerr != nil {
+	if aerr := o.pending.Finish(o.ev); aerr != nil {
 		o.s.log.Error("kms: audit event not written; failing the operation", "op", o.ev.EventName, "err", aerr)
 		if e == nil {
 			e = internalError(aerr)
@@ -229,10 +248,11 @@ func (o *op) finish(err error) error {
 	return e
 }
 
-// serviceEvent records something KMS did on its own (automatic rotation,
-// deletion after the waiting period), as CloudTrail's AwsServiceEvent.
-func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any) {
-	ev := audit.Event{
+// serviceEvent is the event of something KMS does on its own (automatic
+// rotation, deletion after the waiting period, creating an AWS managed
+// key), as CloudTrail's AwsServiceEvent.
+func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any) audit.Event {
+	return audit.Event{
 		UserIdentity: audit.UserIdentity{Type: "AWSService", AccountID: rec.Account, InvokedBy: "kms.amazonaws.com"},
 		EventTime:    s.clock(), EventSource: "kms.amazonaws.com", EventName: name, AWSRegion: s.region,
 		SourceIPAddress: "kms.amazonaws.com", UserAgent: "kms.amazonaws.com",
@@ -240,9 +260,27 @@ func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any
 		Resources:          []audit.Resource{{ARN: KeyARN(s.region, rec.Account, rec.ID), AccountID: rec.Account, Type: "AWS::KMS::Key"}},
 		RecipientAccountID: rec.Account, EventCategory: "Management",
 	}
-	if err := s.audit.Append(ev); err != nil {
-		s.log.Error("kms: audit event not written", "op", name, "err", err)
+}
+
+// serviceChange runs update, a change KMS makes on its own, with its own
+// pending audit event: describe says what the event is once update's
+// transaction has found what it changes (it returns false when there was
+// nothing to change, and then no event is written).
+func (s *Service) serviceChange(ctx context.Context, update func(ctx context.Context) error, describe func() (audit.Event, bool)) error {
+	p := s.audit.BeginFunc(func() audit.Event { ev, _ := describe(); return ev })
+	if err := update(audit.WithPending(ctx, p)); err != nil {
+		p.Drop() // nothing committed
+		return err
 	}
+	ev, changed := describe()
+	if !changed {
+		p.Drop()
+		return nil
+	}
+	if err := p.Finish(ev); err != nil {
+		s.log.Error("kms: audit event not written", "op", ev.EventName, "err", err)
+	}
+	return nil
 }
 
 // findKey resolves a KeyId parameter to a live key and checks that the
@@ -369,18 +407,24 @@ func (s *Service) updateKey(ctx context.Context, o *op, id, action string, fn fu
 func (s *Service) reap(ctx context.Context, id string) error {
 	now := s.clock()
 	var gone *keyRecord
-	err := s.meta.Update(ctx, func(tx meta.Tx) error {
-		gone = nil
-		rec, err := getKeyRecord(tx, id)
-		if err != nil || rec == nil || !rec.deletionDue(now) {
-			return err
+	err := s.serviceChange(ctx, func(ctx context.Context) error {
+		return s.meta.Update(ctx, func(tx meta.Tx) error {
+			gone = nil
+			rec, err := getKeyRecord(tx, id)
+			if err != nil || rec == nil || !rec.deletionDue(now) {
+				return err
+			}
+			gone = rec
+			return deleteKeyRecord(tx, rec)
+		})
+	}, func() (audit.Event, bool) {
+		if gone == nil {
+			return audit.Event{}, false
 		}
-		gone = rec
-		return deleteKeyRecord(tx, rec)
+		return s.serviceEvent("DeleteKey", gone, nil), true
 	})
 	if err == nil && gone != nil {
 		s.log.Info("kms: deleted key after its waiting period", "key", KeyARN(s.region, gone.Account, gone.ID))
-		s.serviceEvent("DeleteKey", gone, nil)
 	}
 	return err
 }
