@@ -67,28 +67,26 @@ type outboxStore struct {
 }
 
 // Update runs fn; if it wrote anything and ctx carries an unfinished
-// Pending, the Pending's intent is put in the same transaction. fn may run
-// more than once (group commit): every run stages the intent afresh, and a
-// run after Finish stages nothing.
+// Pending, the Pending's intent is put in the same transaction. The intent
+// is described and encoded before the transaction, on the caller's
+// goroutine, so the store's writer lock is not held for it. fn may run
+// more than once (group commit): every run puts the intent afresh, and a
+// run after Finish puts nothing.
 func (s *outboxStore) Update(ctx context.Context, fn func(meta.Tx) error) error {
 	p := PendingFrom(ctx)
-	if p == nil {
+	if p == nil || p.done() {
 		return s.Store.Update(ctx, fn)
+	}
+	key, rec, err := p.encodeIntent()
+	if err != nil {
+		return err
 	}
 	return s.Store.Update(ctx, func(tx meta.Tx) error {
 		w := &writeTx{Tx: tx}
-		if err := fn(w); err != nil || !w.wrote {
+		if err := fn(w); err != nil || !w.wrote || !p.stage(s.o) {
 			return err
 		}
-		ev, ok := p.intent(s.o)
-		if !ok {
-			return nil
-		}
-		rec, err := encodeEvent(ev)
-		if err != nil {
-			return err
-		}
-		return tx.Put(meta.TableAuditOutbox, []byte(ev.EventID), rec)
+		return tx.Put(meta.TableAuditOutbox, key, rec)
 	})
 }
 

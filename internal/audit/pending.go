@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -55,16 +56,14 @@ func (l *Log) Begin(intent Event) *Pending {
 }
 
 // BeginFunc is Begin for an operation whose event takes shape as it runs:
-// describe returns the event as far as it is known, and is called each
-// time a change is staged, inside the metadata transaction. It runs while
-// the goroutine that called Update waits for it (possibly on another
-// goroutine, under group commit), so it may read the operation's state
-// without locks, but it must not block or change anything.
+// describe returns the event as far as it is known. The outbox store calls
+// it at the start of each Update made with the Pending in its context, on
+// the goroutine that called Update; it must not block or change anything.
 func (l *Log) BeginFunc(describe func() Event) *Pending {
 	if l == nil {
 		return nil
 	}
-	return &Pending{log: l, id: uuid.NewString(), started: time.Now(), describe: describe}
+	return &Pending{log: l, id: newEventID(), started: time.Now(), describe: describe}
 }
 
 // EventID is the eventID the final event will carry.
@@ -109,22 +108,48 @@ func (p *Pending) end(clear bool) {
 	}
 }
 
-// intent returns the event to stage for ob, or false once the Pending is
-// finished.
-func (p *Pending) intent(ob *Outbox) (Event, bool) {
+// done reports whether the Pending is finished.
+func (p *Pending) done() bool {
 	p.mu.Lock()
-	if p.finished {
-		p.mu.Unlock()
-		return Event{}, false
-	}
-	p.outbox = ob
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	return p.finished
+}
+
+// encodeIntent returns the outbox key and record of the event as known now.
+func (p *Pending) encodeIntent() (key, rec []byte, err error) {
 	ev := p.describe()
 	ev.EventID = p.id
 	if ev.EventTime.IsZero() {
 		ev.EventTime = p.started
 	}
-	return ev, true
+	rec, err = encodeEvent(ev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit: encode pending event: %w", err)
+	}
+	return []byte(p.id), rec, nil
+}
+
+// stage notes that the intent is being put by a transaction of ob; false
+// once the Pending is finished, when nothing must be put.
+func (p *Pending) stage(ob *Outbox) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.finished {
+		return false
+	}
+	p.outbox = ob
+	return true
+}
+
+// newEventID is a version 7 UUID: it starts with the time, so outbox
+// entries, keyed by it, are added at the end of their table and cleared
+// from its start, touching few pages of the metadata file.
+func newEventID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 type pendingKey struct{}
