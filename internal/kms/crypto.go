@@ -269,7 +269,7 @@ func (s *Service) usableKey(ctx context.Context, o *op, keyID, action string) (*
 		return nil, err
 	}
 	if rec.rotationDue(s.clock()) {
-		rec, _, err = s.rotate(ctx, rec.ID, RotationAutomatic)
+		rec, _, err = s.rotate(ctx, rec, RotationAutomatic)
 	}
 	return rec, err
 }
@@ -309,7 +309,7 @@ func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx ma
 		return nil, nil, "", errInvalidCiphertext()
 	}
 	if rec.deletionDue(s.clock()) {
-		if err := s.reap(ctx, rec.ID); err != nil {
+		if err := s.reap(ctx, rec); err != nil {
 			return nil, nil, "", err
 		}
 		return nil, nil, "", errInvalidCiphertext()

@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 )
 
@@ -46,8 +45,9 @@ func (s *Service) materializeManaged(ctx context.Context, account string) (*keyR
 	fresh.Materials = []material{m}
 	var out *keyRecord
 	created := false
-	err = s.serviceChange(ctx, func(ctx context.Context) error {
-		return s.meta.Update(ctx, func(tx meta.Tx) error {
+	ev := s.serviceEvent("CreateKey", fresh, map[string]any{"keyManager": KeyManagerAWS, "aliasName": managedAliasS3})
+	err = s.serviceChange(ctx, ev, func(ctx context.Context) (bool, error) {
+		err := s.meta.Update(ctx, func(tx meta.Tx) error {
 			out, created = nil, false
 			a, err := getAlias(tx, account, managedAliasS3)
 			if err != nil {
@@ -65,8 +65,7 @@ func (s *Service) materializeManaged(ctx context.Context, account string) (*keyR
 			out, created = fresh, true
 			return putAlias(tx, &aliasRecord{Name: managedAliasS3, Account: account, KeyID: fresh.ID, Created: now, Updated: now})
 		})
-	}, func() (audit.Event, bool) {
-		return s.serviceEvent("CreateKey", fresh, map[string]any{"keyManager": KeyManagerAWS, "aliasName": managedAliasS3}), created
+		return created, err
 	})
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 )
 
@@ -264,18 +263,20 @@ func (s *Service) ListKeyRotations(ctx context.Context, c Caller, in ListKeyRota
 	})
 }
 
-// rotate adds material of type typ to key id and reports whether it did:
-// an automatic rotation that is no longer due (another caller did it)
-// changes nothing.
-func (s *Service) rotate(ctx context.Context, id, typ string) (*keyRecord, bool, error) {
+// rotate adds material of type typ to key cur (as last read) and reports
+// whether it did: an automatic rotation that is no longer due (another
+// caller did it) changes nothing.
+func (s *Service) rotate(ctx context.Context, cur *keyRecord, typ string) (*keyRecord, bool, error) {
+	id := cur.ID
 	m, err := s.newMaterial(id, s.clock(), typ)
 	if err != nil {
 		return nil, false, err
 	}
 	var out *keyRecord
 	rotated := false
-	err = s.serviceChange(ctx, func(ctx context.Context) error {
-		return s.meta.Update(ctx, func(tx meta.Tx) error {
+	ev := s.serviceEvent("RotateKey", cur, map[string]any{"keyMaterialId": m.ID, "rotationType": typ})
+	err = s.serviceChange(ctx, ev, func(ctx context.Context) (bool, error) {
+		err := s.meta.Update(ctx, func(tx meta.Tx) error {
 			out, rotated = nil, false
 			now := s.clock()
 			rec, err := getKeyRecord(tx, id)
@@ -302,11 +303,7 @@ func (s *Service) rotate(ctx context.Context, id, typ string) (*keyRecord, bool,
 			rotated = true
 			return putKeyRecord(tx, rec)
 		})
-	}, func() (audit.Event, bool) {
-		if !rotated {
-			return audit.Event{}, false
-		}
-		return s.serviceEvent("RotateKey", out, map[string]any{"keyMaterialId": m.ID, "rotationType": typ}), true
+		return rotated, err
 	})
 	if err != nil {
 		return nil, false, err
@@ -317,15 +314,15 @@ func (s *Service) rotate(ctx context.Context, id, typ string) (*keyRecord, bool,
 // RotateDue performs every automatic rotation that is due (keys are also
 // rotated lazily when next used) and returns how many keys it rotated.
 func (s *Service) RotateDue(ctx context.Context) (int, error) {
-	due, err := s.scanKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.rotationDue(now) })
+	due, err := s.matchingKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.rotationDue(now) })
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, id := range due {
-		_, rotated, err := s.rotate(ctx, id, RotationAutomatic)
+	for _, rec := range due {
+		_, rotated, err := s.rotate(ctx, rec, RotationAutomatic)
 		if err != nil {
-			return n, fmt.Errorf("kms: rotate key %s: %w", id, err)
+			return n, fmt.Errorf("kms: rotate key %s: %w", rec.ID, err)
 		}
 		if rotated {
 			n++

@@ -263,20 +263,17 @@ func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any
 }
 
 // serviceChange runs update, a change KMS makes on its own, with its own
-// pending audit event: describe says what the event is once update's
-// transaction has found what it changes (it returns false when there was
-// nothing to change, and then no event is written).
-func (s *Service) serviceChange(ctx context.Context, update func(ctx context.Context) error, describe func() (audit.Event, bool)) error {
-	p := s.audit.BeginFunc(func() audit.Event { ev, _ := describe(); return ev })
-	if err := update(audit.WithPending(ctx, p)); err != nil {
+// pending audit event ev, the serviceEvent that records it: the change is
+// committed with the event, which is appended afterwards if update reports
+// that it changed something (it may find there is nothing left to do).
+func (s *Service) serviceChange(ctx context.Context, ev audit.Event, update func(ctx context.Context) (changed bool, err error)) error {
+	p := s.audit.Begin(ev)
+	changed, err := update(audit.WithPending(ctx, p))
+	if err != nil || !changed {
 		p.Drop() // nothing committed
 		return err
 	}
-	ev, changed := describe()
-	if !changed {
-		p.Drop()
-		return nil
-	}
+	ev.EventTime = s.clock()
 	if err := p.Finish(ev); err != nil {
 		s.log.Error("kms: audit event not written", "op", ev.EventName, "err", err)
 	}
@@ -339,7 +336,7 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 		return nil, s.notFound(ref)
 	}
 	if rec.deletionDue(s.clock()) {
-		if err := s.reap(ctx, rec.ID); err != nil {
+		if err := s.reap(ctx, rec); err != nil {
 			return nil, err
 		}
 		return nil, s.notFound(ref)
@@ -403,28 +400,24 @@ func (s *Service) updateKey(ctx context.Context, o *op, id, action string, fn fu
 	return out, err
 }
 
-// reap deletes key id if its deletion date has passed.
-func (s *Service) reap(ctx context.Context, id string) error {
+// reap deletes key rec (as last read) if its deletion date has passed.
+func (s *Service) reap(ctx context.Context, rec *keyRecord) error {
 	now := s.clock()
-	var gone *keyRecord
-	err := s.serviceChange(ctx, func(ctx context.Context) error {
-		return s.meta.Update(ctx, func(tx meta.Tx) error {
-			gone = nil
-			rec, err := getKeyRecord(tx, id)
-			if err != nil || rec == nil || !rec.deletionDue(now) {
+	deleted := false
+	err := s.serviceChange(ctx, s.serviceEvent("DeleteKey", rec, nil), func(ctx context.Context) (bool, error) {
+		err := s.meta.Update(ctx, func(tx meta.Tx) error {
+			deleted = false
+			cur, err := getKeyRecord(tx, rec.ID)
+			if err != nil || cur == nil || !cur.deletionDue(now) {
 				return err
 			}
-			gone = rec
-			return deleteKeyRecord(tx, rec)
+			deleted = true
+			return deleteKeyRecord(tx, cur)
 		})
-	}, func() (audit.Event, bool) {
-		if gone == nil {
-			return audit.Event{}, false
-		}
-		return s.serviceEvent("DeleteKey", gone, nil), true
+		return deleted, err
 	})
-	if err == nil && gone != nil {
-		s.log.Info("kms: deleted key after its waiting period", "key", KeyARN(s.region, gone.Account, gone.ID))
+	if err == nil && deleted {
+		s.log.Info("kms: deleted key after its waiting period", "key", KeyARN(s.region, rec.Account, rec.ID))
 	}
 	return err
 }
@@ -433,13 +426,13 @@ func (s *Service) reap(ctx context.Context, id string) error {
 // aliases, and returns how many it deleted. Keys are also deleted lazily
 // when next accessed; call this periodically so unused keys go too.
 func (s *Service) DeleteDue(ctx context.Context) (int, error) {
-	due, err := s.scanKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.deletionDue(now) })
+	due, err := s.matchingKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.deletionDue(now) })
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range due {
-		if err := s.reap(ctx, id); err != nil {
-			return 0, fmt.Errorf("kms: delete due key %s: %w", id, err)
+	for _, rec := range due {
+		if err := s.reap(ctx, rec); err != nil {
+			return 0, fmt.Errorf("kms: delete due key %s: %w", rec.ID, err)
 		}
 	}
 	return len(due), nil
@@ -447,10 +440,21 @@ func (s *Service) DeleteDue(ctx context.Context) (int, error) {
 
 // scanKeys returns the ids of all keys (every account) matching pred.
 func (s *Service) scanKeys(ctx context.Context, pred func(*keyRecord, time.Time) bool) ([]string, error) {
+	recs, err := s.matchingKeys(ctx, pred)
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	return ids, err
+}
+
+// matchingKeys returns the records of all keys (every account) matching
+// pred.
+func (s *Service) matchingKeys(ctx context.Context, pred func(*keyRecord, time.Time) bool) ([]*keyRecord, error) {
 	now := s.clock()
-	var ids []string
+	var out []*keyRecord
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		ids = nil
+		out = nil
 		c := tx.Cursor(meta.TableKMSKeys)
 		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
 			var r keyRecord
@@ -458,12 +462,12 @@ func (s *Service) scanKeys(ctx context.Context, pred func(*keyRecord, time.Time)
 				return fmt.Errorf("decode kms key %s: %w", k, err)
 			}
 			if pred(&r, now) {
-				ids = append(ids, r.ID)
+				out = append(out, &r)
 			}
 		}
 		return nil
 	})
-	return ids, err
+	return out, err
 }
 
 // RunMaintenance calls RotateDue and DeleteDue every interval until ctx is
