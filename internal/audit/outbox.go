@@ -90,19 +90,21 @@ func (s *outboxStore) Update(ctx context.Context, fn func(meta.Tx) error) error 
 	})
 }
 
-// writeTx notes whether a transaction wrote anything.
+// writeTx notes whether a transaction changed anything. Writes to the
+// blob GC queue alone are bookkeeping (deleting the blobs of a version
+// already gone), not a change an event records.
 type writeTx struct {
 	meta.Tx
 	wrote bool
 }
 
 func (w *writeTx) Put(t meta.Table, key, value []byte) error {
-	w.wrote = true
+	w.wrote = w.wrote || t != meta.TableBlobGC
 	return w.Tx.Put(t, key, value)
 }
 
 func (w *writeTx) Delete(t meta.Table, key []byte) error {
-	w.wrote = true
+	w.wrote = w.wrote || t != meta.TableBlobGC
 	return w.Tx.Delete(t, key)
 }
 

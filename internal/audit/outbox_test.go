@@ -128,6 +128,7 @@ func TestOutboxStaging(t *testing.T) {
 		{"no write", WithPending(bg, q), func(tx meta.Tx) error { _, err := tx.Get(meta.TableBuckets, []byte("k1")); return ignoreNotFound(err) }},
 		{"fn fails", WithPending(bg, q), func(tx meta.Tx) error { putKey("k3")(tx); return errors.New("no") }},
 		{"pending hidden", WithPending(WithPending(bg, q), nil), putKey("k4")},
+		{"bookkeeping only", WithPending(bg, q), func(tx meta.Tx) error { return tx.Delete(meta.TableBlobGC, []byte("blob")) }},
 	}
 	for _, c := range cases {
 		e.store.Update(c.ctx, c.fn)
