@@ -272,6 +272,13 @@ func (l *Log) Append(ev Event) error {
 	if l == nil {
 		return nil
 	}
+	_, err := l.append(ev)
+	return err
+}
+
+// append is Append; it returns the event's position in the log (1 for the
+// first appended since Open), which syncedThrough compares against.
+func (l *Log) append(ev Event) (uint64, error) {
 	if ev.EventVersion == "" {
 		ev.EventVersion = EventVersion
 	}
@@ -290,22 +297,22 @@ func (l *Log) Append(ev Event) error {
 	}
 	line, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("audit: encode event: %w", err)
+		return 0, fmt.Errorf("audit: encode event: %w", err)
 	}
 	line = append(line, '\n')
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return errors.New("audit: log is closed")
+		return 0, errors.New("audit: log is closed")
 	}
 	if err := l.synErr; err != nil {
 		l.synErr = nil
-		return err
+		return 0, err
 	}
 	if l.size > 0 && l.size+int64(len(line)) > l.max {
 		if err := l.rotateLocked(); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	// One write per event: with O_APPEND the line lands whole at the end of
@@ -313,16 +320,27 @@ func (l *Log) Append(ev Event) error {
 	n, err := l.f.Write(line)
 	l.size += int64(n)
 	if err != nil {
-		return fmt.Errorf("audit: append event: %w", err)
+		return 0, fmt.Errorf("audit: append event: %w", err)
 	}
 	l.written++
 	if l.every < 0 {
 		if err := l.f.Sync(); err != nil {
-			return fmt.Errorf("audit: sync log: %w", err)
+			return l.written, fmt.Errorf("audit: sync log: %w", err)
 		}
 		l.synced = l.written
 	}
-	return nil
+	return l.written, nil
+}
+
+// syncedThrough is the position (see append) up to which appended events
+// are on stable storage.
+func (l *Log) syncedThrough() uint64 {
+	if l == nil {
+		return ^uint64(0) // no trail: nothing to wait for
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.synced
 }
 
 // Sync returns once every event appended before the call is on stable

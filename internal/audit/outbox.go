@@ -29,30 +29,38 @@ type Outbox struct {
 	every time.Duration
 
 	mu      sync.Mutex
-	queue   [][]byte // keys of entries whose final event was appended
-	running bool     // the clearing goroutine was started
+	queue   []finished // entries whose operation ended, oldest first
+	running bool       // the clearing goroutine was started
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
 }
 
+// finished is an outbox entry whose operation ended: it may be deleted once
+// the trail is synced through pos.
+type finished struct {
+	key []byte
+	pos uint64
+}
+
 // maxClearBatch bounds the entries one clearing transaction deletes.
 const maxClearBatch = 10000
 
+// ClearInterval is how often an Outbox deletes the entries whose events are
+// on stable storage in the trail: one metadata transaction per interval,
+// whatever the request rate.
+const ClearInterval = time.Second
+
 // NewOutbox returns the outbox of log in store. Entries are cleared in the
-// background every SyncInterval (the trail's; DefaultSyncInterval for 0),
-// from the first one that is due on. Call Recover before serving and Close
-// before closing log and store.
+// background every ClearInterval once their events are synced by the
+// trail's own periodic fsync (no extra fsync of the trail for it). Call
+// Recover before serving and Close before closing log and store.
 func NewOutbox(store meta.Store, log *Log, logger *slog.Logger) *Outbox {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	o := &Outbox{store: store, log: log, lg: logger, every: DefaultSyncInterval,
+	return &Outbox{store: store, log: log, lg: logger, every: ClearInterval,
 		stop: make(chan struct{}), done: make(chan struct{})}
-	if log != nil && log.every > 0 {
-		o.every = log.every
-	}
-	return o
 }
 
 // Store returns store wrapped so that every Update made with an unfinished
@@ -118,10 +126,10 @@ func decodeEvent(b []byte) (Event, error) {
 	return ev, err
 }
 
-// clear queues an entry whose final event was appended.
-func (o *Outbox) clear(key []byte) {
+// clear queues an entry to delete once the trail is synced through pos.
+func (o *Outbox) clear(key []byte, pos uint64) {
 	o.mu.Lock()
-	o.queue = append(o.queue, key)
+	o.queue = append(o.queue, finished{key, pos})
 	if !o.running && !o.closed {
 		o.running = true
 		go o.loop()
@@ -143,33 +151,41 @@ func (o *Outbox) loop() {
 	}
 }
 
-// flush deletes the queued entries once the trail is synced, so that an
-// entry is never gone before its event is durable. On failure the entries
-// stay queued for the next round (and Recover would not duplicate them).
+// flush deletes the queued entries whose events are on stable storage, so
+// that an entry is never gone before its event is durable. On failure the
+// entries stay queued for the next round (and Recover would not duplicate
+// them).
 func (o *Outbox) flush() error {
+	synced := o.log.syncedThrough()
 	o.mu.Lock()
-	n := min(len(o.queue), maxClearBatch)
-	keys := o.queue[:n:n]
-	o.queue = o.queue[n:]
+	var keys [][]byte
+	rest := o.queue[:0:0]
+	for _, f := range o.queue {
+		if f.pos <= synced && len(keys) < maxClearBatch {
+			keys = append(keys, f.key)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	o.queue = rest
 	o.mu.Unlock()
-	if n == 0 {
+	if len(keys) == 0 {
 		return nil
 	}
-	err := o.log.Sync()
-	if err == nil {
-		err = o.store.Update(context.Background(), func(tx meta.Tx) error {
-			for _, k := range keys {
-				if err := tx.Delete(meta.TableAuditOutbox, k); err != nil {
-					return err
-				}
+	err := o.store.Update(context.Background(), func(tx meta.Tx) error {
+		for _, k := range keys {
+			if err := tx.Delete(meta.TableAuditOutbox, k); err != nil {
+				return err
 			}
-			return nil
-		})
-	}
+		}
+		return nil
+	})
 	if err != nil {
-		o.lg.Warn("audit: clearing the outbox failed; will retry", "entries", n, "err", err)
+		o.lg.Warn("audit: clearing the outbox failed; will retry", "entries", len(keys), "err", err)
 		o.mu.Lock()
-		o.queue = append(keys, o.queue...) // keys has no spare capacity: a copy
+		for _, k := range keys {
+			o.queue = append(o.queue, finished{k, 0})
+		}
 		o.mu.Unlock()
 	}
 	return err
@@ -190,6 +206,9 @@ func (o *Outbox) Close() error {
 	if running {
 		close(o.stop)
 		<-o.done
+	}
+	if err := o.log.Sync(); err != nil {
+		return err
 	}
 	// What was queued by now; operations finishing meanwhile may add more,
 	// which Recover handles at the next start.

@@ -390,3 +390,31 @@ func TestOutboxRecover(t *testing.T) {
 		t.Errorf("second recovery: %+v, %v", r, err)
 	}
 }
+
+// An entry is never cleared before its event is on stable storage: a power
+// loss could otherwise take both.
+func TestOutboxClearsOnlySyncedEvents(t *testing.T) {
+	e := newOutboxEnv(t, Options{SyncInterval: time.Hour}) // no background fsync
+	p := e.log.Begin(intent("PutObject", "k"))
+	if err := e.store.Update(WithPending(context.Background(), p), putKey("k")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Finish(Event{EventName: "PutObject"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ob.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.outbox(t)[p.EventID()]; !ok {
+		t.Fatal("entry cleared while its event was not synced")
+	}
+	if err := e.log.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ob.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.outbox(t)[p.EventID()]; ok {
+		t.Fatal("entry kept after its event was synced")
+	}
+}

@@ -84,8 +84,9 @@ func (p *Pending) Finish(ev Event) error {
 		return nil
 	}
 	ev.EventID = p.id
-	err := p.log.Append(ev)
-	p.end(err == nil)
+	pos, err := p.log.append(ev)
+	// If the event was not appended the entry stays: Recover ships it.
+	p.end(err == nil, pos)
 	return err
 }
 
@@ -94,17 +95,20 @@ func (p *Pending) Finish(ev Event) error {
 // do), or when another event records the operation.
 func (p *Pending) Drop() {
 	if p != nil {
-		p.end(true)
+		p.end(true, 0)
 	}
 }
 
-func (p *Pending) end(clear bool) {
+// end finishes the Pending. If clear, its outbox entry (if it has one) may
+// be deleted once the trail is synced through log position pos (see
+// Log.append; 0 when there is no event to wait for).
+func (p *Pending) end(clear bool, pos uint64) {
 	p.mu.Lock()
 	p.finished = true
 	ob := p.outbox
 	p.mu.Unlock()
 	if ob != nil && clear {
-		ob.clear([]byte(p.id))
+		ob.clear([]byte(p.id), pos)
 	}
 }
 
