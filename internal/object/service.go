@@ -60,7 +60,8 @@ type Service struct {
 	seqMu   sync.Mutex
 	lastSeq uint64
 
-	reads readGuard
+	reads     readGuard
+	integrity integrityCounters // integrity.go
 }
 
 // New returns a Service. Call Recover once before serving.
