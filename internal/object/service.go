@@ -61,6 +61,7 @@ type Service struct {
 	lastSeq uint64
 
 	reads     readGuard
+	writes    pendingWrites     // blobs written, metadata not yet committed (sweep.go)
 	integrity integrityCounters // integrity.go
 }
 
