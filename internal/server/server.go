@@ -109,7 +109,9 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ms, err := bolt.Open(filepath.Join(cfg.DataDir, "meta.db"))
+	// After an unclean stop this checks the whole file first and refuses
+	// a damaged one (meta/bolt/health.go).
+	ms, err := bolt.OpenWith(filepath.Join(cfg.DataDir, "meta.db"), bolt.Options{Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
