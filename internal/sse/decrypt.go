@@ -72,6 +72,18 @@ func DecryptRange(blob io.ReaderAt, blobSize int64, dek []byte, off, n int64) (i
 	return d, nil
 }
 
+// CheckHeader reads a blob's header and checks what can be checked without
+// its data key: magic, format version and chunk size. (An SSE-C blob, whose
+// key is never stored, can be checked no further than this and its length,
+// PlaintextSize.)
+func CheckHeader(blob io.ReaderAt) error {
+	var h [headerSize]byte
+	if err := readChunk(blob, h[:], 0); err != nil {
+		return err
+	}
+	return checkHeader(h[:])
+}
+
 type decReader struct {
 	src       io.ReaderAt
 	aead      cipher.AEAD

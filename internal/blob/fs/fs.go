@@ -388,6 +388,18 @@ func (s *Store) TempFiles() ([]blob.Info, error) {
 	return out, nil
 }
 
+// RemoveTemp removes one temporary file by the name TempFiles reported.
+// Removing an absent one is not an error.
+func (s *Store) RemoveTemp(name string) error {
+	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
+		return fmt.Errorf("blob/fs: %q is not a temporary file name", name)
+	}
+	if err := os.RemoveAll(filepath.Join(s.tmp, name)); err != nil {
+		return fmt.Errorf("blob/fs: remove temp %s: %w", name, err)
+	}
+	return nil
+}
+
 // RemoveStaleTemp removes temporary files last modified more than olderThan
 // ago (all of them for olderThan <= 0, which is safe only while no Put is
 // running on this directory, in this process or any other) and returns how
