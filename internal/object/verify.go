@@ -346,5 +346,5 @@ var (
 	multipartETRe = regexp.MustCompile(`^[0-9a-f]{32}-[0-9]+$`)
 )
 
-func isMD5(etag string) bool            { return md5ETag.MatchString(etag) }
+func isMD5(etag string) bool           { return md5ETag.MatchString(etag) }
 func isMultipartETag(etag string) bool { return multipartETRe.MatchString(etag) }
