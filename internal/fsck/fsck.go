@@ -216,6 +216,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if !r.MetaDB.OK {
 		r.OrphansUnknown = true
 	}
+	if opts.Progress != nil {
+		opts.Progress(c.total, c.total) // orphans are not read: the bar ends full
+	}
 	c.checkQueue()
 	if !r.OrphansUnknown {
 		if err := findOrphans(ctx, r, blobs, listed, c.referenced, opts); err != nil {
