@@ -36,6 +36,9 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 			if cfg.RestoreDelay == 0 {
 				cfg.RestoreDelay = -1 // the flag's 0 is "at once"; Config's 0 is "the default"
 			}
+			if cfg.OrphanGrace == 0 {
+				cfg.OrphanGrace = -1 // likewise: the flag's 0 is "no grace"
+			}
 			s, err := server.Open(cfg)
 			if err != nil {
 				return err

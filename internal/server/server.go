@@ -52,7 +52,8 @@ type Config struct {
 	// OrphanSweepInterval is how often blobs no metadata names are looked
 	// for and removed, after a first sweep at start (0: hourly; negative:
 	// never, not even at start). OrphanGrace is how old such a blob must
-	// be to go (0: an hour). See object.Service.SweepOrphans.
+	// be to go (0: an hour; negative: no grace, as tests and crash
+	// harnesses want). See object.Service.SweepOrphans.
 	OrphanSweepInterval, OrphanGrace time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,

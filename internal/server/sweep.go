@@ -76,8 +76,11 @@ func sweepSettings(cfg Config) (interval, grace time.Duration, run bool) {
 	if interval == 0 {
 		interval = DefaultOrphanSweepInterval
 	}
-	if grace <= 0 {
+	switch {
+	case grace == 0:
 		grace = object.DefaultOrphanGrace
+	case grace < 0:
+		grace = 0 // safe in-process: see object.Service.SweepOrphans
 	}
 	return interval, grace, true
 }
