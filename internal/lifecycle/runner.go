@@ -107,6 +107,9 @@ func (r *Runner) Completed() time.Time {
 // midnight is due at every later one.
 func (r *Runner) Run(ctx context.Context) {
 	last, err := r.lastRun(ctx)
+	if ctx.Err() != nil {
+		return
+	}
 	if err != nil {
 		r.log.Error("lifecycle: reading the last run failed; running now", "err", err)
 	}
