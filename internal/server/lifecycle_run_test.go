@@ -178,11 +178,13 @@ func brief(evs []audit.Event) string {
 	return b.String()
 }
 
-// wantEvent checks there is exactly one lifecycle event for key, named
-// name, by the S3 service, and returns it.
+// wantEvent waits for the lifecycle event of key and checks it is the only
+// one, named name, by the S3 service; it returns it.
 func wantEvent(t *testing.T, ts *testServer, name, key, rule, operation string) audit.Event {
 	t.Helper()
-	evs := lifecycleEvents(t, ts, "", key)
+	// Events reach the trail just after their change is committed.
+	var evs []audit.Event
+	eventually(t, "a lifecycle event for "+key, func() bool { evs = lifecycleEvents(t, ts, "", key); return len(evs) > 0 })
 	if len(evs) != 1 {
 		t.Fatalf("lifecycle events for %s: %d, want 1:%s", key, len(evs), brief(evs))
 	}
