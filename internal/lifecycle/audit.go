@@ -38,7 +38,6 @@ const servicePrincipal = "s3.amazonaws.com"
 // the trail once their transaction has committed (flush); the transaction
 // may run more than once (group commit), so staging replaces, never adds.
 func (r *Runner) record(tx meta.Tx, ev audit.Event, staged **audit.Event) error {
-	_ = tx
 	*staged = &ev
 	return nil
 }

@@ -172,10 +172,17 @@ func (r *Runner) RunOnce(ctx context.Context, at time.Time) (Stats, error) {
 			continue
 		}
 		if err := r.runBucket(ctx, b, at, &st); err != nil {
-			if s3err.Is(err, s3err.NoSuchBucket) {
-				continue // deleted meanwhile
+			switch {
+			case ctx.Err() != nil:
+				return st, ctx.Err()
+			case s3err.Is(err, s3err.NoSuchBucket):
+				// Deleted meanwhile.
+			default:
+				// One bucket that cannot be read (a damaged record) must not
+				// keep the others from their run; the next run tries again.
+				st.Failed++
+				r.log.Error("lifecycle run of a bucket failed", "bucket", b.Name, "midnight", at, "err", err)
 			}
-			return st, fmt.Errorf("bucket %s: %w", b.Name, err)
 		}
 	}
 	if err := r.saveLastRun(ctx, at); err != nil {
