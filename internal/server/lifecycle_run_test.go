@@ -205,12 +205,16 @@ func TestLifecycleExpiresUnversionedObjects(t *testing.T) {
 	mustBucket(t, c, "lc-plain")
 	putBytes(t, c, "lc-plain", "logs/a", []byte("old log"))
 	putBytes(t, c, "lc-plain", "keep/b", []byte("keep me"))
+	data := blobFiles(t, ts, "lc-plain", "logs/a", "")
 	r := enabled("logs", prefix("logs/"))
 	r.Expiration = &types.LifecycleExpiration{Days: aws.Int32(1)}
 	putLifecycle(t, c, "lc-plain", r)
 	due := dueBy(1)
 
 	eventually(t, "logs/a expired", func() bool { return !exists(t, c, "lc-plain", "logs/a", "") })
+	for p := range data { // deleted just after the commit
+		eventually(t, "blob "+p+" of the expired object deleted", func() bool { _, err := os.Stat(p); return os.IsNotExist(err) })
+	}
 	waitRun(t, ts, due.Add(lcDay))
 	if !exists(t, c, "lc-plain", "keep/b", "") {
 		t.Fatal("keep/b, outside the rule's prefix, was expired")
@@ -420,9 +424,7 @@ func TestLifecycleAbortsIncompleteUploads(t *testing.T) {
 		return ids
 	}
 	eventually(t, "big/x aborted", func() bool { return !slices.Contains(uploads(), abandoned) })
-	if _, err := os.Stat(parts[0]); !os.IsNotExist(err) {
-		t.Fatalf("part blob %s still there: %v", parts[0], err)
-	}
+	eventually(t, "its part's blob deleted", func() bool { _, err := os.Stat(parts[0]); return os.IsNotExist(err) })
 	waitRun(t, ts, due.Add(lcDay))
 	if !slices.Contains(uploads(), kept) {
 		t.Fatal("small/y, outside the rule's prefix, was aborted")
