@@ -371,3 +371,26 @@ func poll(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Old noncurrent versions that are all due go in one run, also when each
+// one's successor is removed just before it and when a page ends between
+// them.
+func TestRunExpiresAChainOfVersions(t *testing.T) {
+	for _, pageSize := range []int{1000, 2, 1} {
+		e := newEnv(t, pageSize)
+		e.bucket("ver", "Enabled", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything,
+			NoncurrentVersionExpiration: &meta.NoncurrentVersionExpiration{NoncurrentDays: ptr(1), NewerNoncurrentVersions: ptr(1)}})
+		var ids []string
+		for range 6 {
+			ids = append(ids, e.put("ver", "k"))
+		}
+		e.put("ver", "other")
+		st := e.run(date("2020-01-10T00:00:00Z"))
+		if st.Applied[ExpireNoncurrent] != 4 || st.Stale != 0 {
+			t.Fatalf("page size %d: %+v", pageSize, st)
+		}
+		if got, want := e.ids("ver"), "k@"+ids[5]+" k@"+ids[4]+" other@"+e.versions("ver")[2].VersionID; got != want {
+			t.Fatalf("page size %d: versions %s, want %s", pageSize, got, want)
+		}
+	}
+}

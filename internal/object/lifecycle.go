@@ -151,12 +151,14 @@ func (s *Service) ScanVersions(ctx context.Context, bucket string, pos ScanPosit
 	return out, pos, done, internal(err)
 }
 
-// stateOf re-reads, inside a transaction, the version with seq of
-// bucket/key in its key's context, or ErrLifecycleStale when it is gone or
-// no longer has the successor it was scanned with (a version in between was
-// added or removed, so it became noncurrent at another time).
+// stateOf re-reads, inside a transaction, the version with want's seq in
+// its key's context as it is now, or ErrLifecycleStale when it is gone.
+// A noncurrent version's successor is the next newer version now, which
+// is not the one the scan saw when versions in between were removed since
+// (often by the same run, expiring a chain of old versions).
 func stateOf(tx meta.Tx, bucket, key string, want VersionState, limit int) (VersionState, error) {
-	raw, err := tx.Get(meta.TableVersions, meta.VersionKey(bucket, key, want.Seq))
+	vkey := meta.VersionKey(bucket, key, want.Seq)
+	raw, err := tx.Get(meta.TableVersions, vkey)
 	if errors.Is(err, meta.ErrNotFound) {
 		return VersionState{}, ErrLifecycleStale
 	}
@@ -173,40 +175,44 @@ func stateOf(tx meta.Tx, bucket, key string, want VersionState, limit int) (Vers
 	st := VersionState{ObjectVersion: v}
 	prefix := meta.VersionsPrefix(bucket, key)
 	c := tx.Cursor(meta.TableVersions)
-	first, _ := c.Seek(prefix)
-	if _, seq, _ := meta.SplitVersionKey(bucket, first); seq == v.Seq {
+	if first, _ := c.Seek(prefix); bytes.Equal(first, vkey) {
 		st.Current = true
 		k, _ := c.Next()
 		st.Only = k == nil || !bytes.HasPrefix(k, prefix)
 		return st, nil
 	}
-	// Noncurrent: the successor must be the one the scan saw, and directly
-	// newer than v.
-	if want.successor == 0 {
-		return VersionState{}, ErrLifecycleStale
+	// The successor: the scan's, if it is still directly newer than v (one
+	// seek), else found below by walking from the newest version.
+	var succ []byte
+	if want.successor != 0 {
+		skey := meta.VersionKey(bucket, key, want.successor)
+		if k, val := c.Seek(skey); bytes.Equal(k, skey) {
+			if next, _ := c.Next(); bytes.Equal(next, vkey) {
+				succ = val
+			}
+		}
 	}
-	sk, sv := c.Seek(meta.VersionKey(bucket, key, want.successor))
-	if sk == nil || !bytes.Equal(sk, meta.VersionKey(bucket, key, want.successor)) {
-		return VersionState{}, ErrLifecycleStale
-	}
-	succ, err := decodeVersion(sv)
-	if err != nil {
-		return VersionState{}, err
-	}
-	if k, _ := c.Next(); !bytes.Equal(k, meta.VersionKey(bucket, key, v.Seq)) {
-		return VersionState{}, ErrLifecycleStale
-	}
-	st.NoncurrentSince, st.successor = succ.LastModified, succ.Seq
 	// Count the noncurrent versions newer than v (every version before it
-	// but the current one), up to limit.
-	n := 0
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && n <= limit; k, _ = c.Next() {
-		if _, seq, _ := meta.SplitVersionKey(bucket, k); seq == v.Seq {
+	// but the current one), up to limit; without the successor, walk on to
+	// v: the last version before it is its successor.
+	found, n := succ != nil, 0
+	for k, val := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, val = c.Next() {
+		if bytes.Equal(k, vkey) || found && n > limit {
 			break
 		}
 		n++
+		if !found {
+			succ = val
+		}
 	}
-	st.NewerNoncurrent = max(n-1, 0)
+	if succ == nil {
+		return VersionState{}, ErrLifecycleStale
+	}
+	sv, err := decodeVersion(succ)
+	if err != nil {
+		return VersionState{}, err
+	}
+	st.NoncurrentSince, st.successor, st.NewerNoncurrent = sv.LastModified, sv.Seq, max(n-1, 0)
 	return st, nil
 }
 
