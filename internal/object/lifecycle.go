@@ -41,7 +41,9 @@ type VersionState struct {
 	// caller gives, no further.
 	NewerNoncurrent int
 
-	successor uint64 // seq of the next newer version (noncurrent only)
+	// successor is the seq of the next newer version when the state was
+	// read (noncurrent only): where a lifecycle transaction looks first.
+	successor uint64
 }
 
 // LifecycleChange is what a lifecycle action did, for its audit event. It
