@@ -58,7 +58,9 @@ func enabled(id string, f *types.LifecycleRuleFilter) types.LifecycleRule {
 	return types.LifecycleRule{ID: aws.String(id), Status: types.ExpirationStatusEnabled, Filter: f}
 }
 
-func prefix(p string) *types.LifecycleRuleFilter { return &types.LifecycleRuleFilter{Prefix: aws.String(p)} }
+func prefix(p string) *types.LifecycleRuleFilter {
+	return &types.LifecycleRuleFilter{Prefix: aws.String(p)}
+}
 
 func putBytes(t *testing.T, c *s3.Client, bucket, key string, data []byte, opts ...func(*s3.PutObjectInput)) string {
 	t.Helper()
