@@ -28,7 +28,7 @@ import (
 // old is acted on within two or three seconds. Tests wait for effects by
 // polling with a deadline; to show that something did NOT happen they wait
 // until a run has gone past the midnight the action would have been due
-// (dueBy), then look.
+// (lcDueBy), then look.
 
 const lcDay = time.Second
 
@@ -51,18 +51,18 @@ func putLifecycle(t *testing.T, c *s3.Client, bucket string, rules ...types.Life
 	}
 }
 
-func enabled(id string, f *types.LifecycleRuleFilter) types.LifecycleRule {
+func lcRule(id string, f *types.LifecycleRuleFilter) types.LifecycleRule {
 	if f == nil {
 		f = &types.LifecycleRuleFilter{}
 	}
 	return types.LifecycleRule{ID: aws.String(id), Status: types.ExpirationStatusEnabled, Filter: f}
 }
 
-func prefix(p string) *types.LifecycleRuleFilter {
+func lcPrefix(p string) *types.LifecycleRuleFilter {
 	return &types.LifecycleRuleFilter{Prefix: aws.String(p)}
 }
 
-func putBytes(t *testing.T, c *s3.Client, bucket, key string, data []byte, opts ...func(*s3.PutObjectInput)) string {
+func lcPut(t *testing.T, c *s3.Client, bucket, key string, data []byte, opts ...func(*s3.PutObjectInput)) string {
 	t.Helper()
 	in := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(data)}
 	for _, o := range opts {
@@ -75,7 +75,7 @@ func putBytes(t *testing.T, c *s3.Client, bucket, key string, data []byte, opts 
 	return aws.ToString(out.VersionId)
 }
 
-func setVersioning(t *testing.T, c *s3.Client, bucket string, status types.BucketVersioningStatus) {
+func lcVersioning(t *testing.T, c *s3.Client, bucket string, status types.BucketVersioningStatus) {
 	t.Helper()
 	if _, err := c.PutBucketVersioning(ctx(t), &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
 		VersioningConfiguration: &types.VersioningConfiguration{Status: status}}); err != nil {
@@ -83,8 +83,8 @@ func setVersioning(t *testing.T, c *s3.Client, bucket string, status types.Bucke
 	}
 }
 
-// eventually polls cond until it holds or 30 seconds have passed.
-func eventually(t *testing.T, what string, cond func() bool) {
+// lcWait polls cond until it holds or 30 seconds have passed.
+func lcWait(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -95,22 +95,22 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// dueBy is a midnight by which an action days days after anything written
+// lcDueBy is a midnight by which an action days days after anything written
 // so far is due.
-func dueBy(days int) time.Time {
+func lcDueBy(days int) time.Time {
 	due, _ := lifecycle.DueAfter(time.Now(), days, lcDay)
 	return due
 }
 
-// waitRun waits until a lifecycle run for midnight at (or later) has been
+// lcWaitRun waits until a lifecycle run for midnight at (or later) has been
 // through every bucket.
-func waitRun(t *testing.T, ts *testServer, at time.Time) {
+func lcWaitRun(t *testing.T, ts *testServer, at time.Time) {
 	t.Helper()
-	eventually(t, "a lifecycle run at "+at.Format(time.RFC3339Nano), func() bool { return !ts.Lifecycle.Completed().Before(at) })
+	lcWait(t, "a lifecycle run at "+at.Format(time.RFC3339Nano), func() bool { return !ts.Lifecycle.Completed().Before(at) })
 }
 
-// exists reports whether bucket/key (a version, when vid is set) answers HEAD.
-func exists(t *testing.T, c *s3.Client, bucket, key, vid string) bool {
+// lcExists reports whether bucket/key (a version, when vid is set) answers HEAD.
+func lcExists(t *testing.T, c *s3.Client, bucket, key, vid string) bool {
 	t.Helper()
 	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
 	if vid != "" {
@@ -123,16 +123,15 @@ func exists(t *testing.T, c *s3.Client, bucket, key, vid string) bool {
 	return err == nil
 }
 
-// versionList is a key's versions, newest first, as "id" or "id(dm)".
-func versionList(t *testing.T, c *s3.Client, bucket, key string) []string {
+// lcVersions lists a key's versions as "id", and its delete markers as
+// "id(dm)": the current marker first, then the versions newest first, then
+// older markers (enough for these tests; ListObjectVersions returns
+// versions and markers in two lists).
+func lcVersions(t *testing.T, c *s3.Client, bucket, key string) []string {
 	t.Helper()
 	out, err := c.ListObjectVersions(ctx(t), &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)})
 	if err != nil {
 		t.Fatal(err)
-	}
-	type entry struct {
-		id   string
-		when time.Time
 	}
 	var all []string
 	for _, v := range out.Versions {
@@ -171,8 +170,8 @@ func lifecycleEvents(t *testing.T, ts *testServer, name, key string) []audit.Eve
 	return out
 }
 
-// brief renders events for a failure message.
-func brief(evs []audit.Event) string {
+// lcBrief renders events for a failure message.
+func lcBrief(evs []audit.Event) string {
 	var b strings.Builder
 	for _, ev := range evs {
 		fmt.Fprintf(&b, "\n  %s %v %v %v %v", ev.EventName, ev.UserIdentity, ev.RequestParameters, ev.ResponseElements, ev.AdditionalEventData)
@@ -180,15 +179,15 @@ func brief(evs []audit.Event) string {
 	return b.String()
 }
 
-// wantEvent waits for the lifecycle event of key and checks it is the only
+// wantLifecycleEvent waits for the lifecycle event of key and checks it is the only
 // one, named name, by the S3 service; it returns it.
-func wantEvent(t *testing.T, ts *testServer, name, key, rule, operation string) audit.Event {
+func wantLifecycleEvent(t *testing.T, ts *testServer, name, key, rule, operation string) audit.Event {
 	t.Helper()
 	// Events reach the trail just after their change is committed.
 	var evs []audit.Event
-	eventually(t, "a lifecycle event for "+key, func() bool { evs = lifecycleEvents(t, ts, "", key); return len(evs) > 0 })
+	lcWait(t, "a lifecycle event for "+key, func() bool { evs = lifecycleEvents(t, ts, "", key); return len(evs) > 0 })
 	if len(evs) != 1 {
-		t.Fatalf("lifecycle events for %s: %d, want 1:%s", key, len(evs), brief(evs))
+		t.Fatalf("lifecycle events for %s: %d, want 1:%s", key, len(evs), lcBrief(evs))
 	}
 	ev := evs[0]
 	u := ev.UserIdentity
@@ -196,7 +195,7 @@ func wantEvent(t *testing.T, ts *testServer, name, key, rule, operation string) 
 		ev.SourceIPAddress != "s3.amazonaws.com" || ev.ReadOnly || ev.EventCategory != "Data" ||
 		ev.AdditionalEventData["lifecycleRuleId"] != rule || ev.AdditionalEventData["operation"] != operation ||
 		ev.RecipientAccountID == "" || len(ev.Resources) != 2 {
-		t.Fatalf("event for %s:%s", key, brief(evs))
+		t.Fatalf("event for %s:%s", key, lcBrief(evs))
 	}
 	return ev
 }
@@ -205,25 +204,25 @@ func TestLifecycleExpiresUnversionedObjects(t *testing.T) {
 	ts := startLifecycle(t)
 	c := ts.client()
 	mustBucket(t, c, "lc-plain")
-	putBytes(t, c, "lc-plain", "logs/a", []byte("old log"))
-	putBytes(t, c, "lc-plain", "keep/b", []byte("keep me"))
+	lcPut(t, c, "lc-plain", "logs/a", []byte("old log"))
+	lcPut(t, c, "lc-plain", "keep/b", []byte("keep me"))
 	data := blobFiles(t, ts, "lc-plain", "logs/a", "")
-	r := enabled("logs", prefix("logs/"))
+	r := lcRule("logs", lcPrefix("logs/"))
 	r.Expiration = &types.LifecycleExpiration{Days: aws.Int32(1)}
 	putLifecycle(t, c, "lc-plain", r)
-	due := dueBy(1)
+	due := lcDueBy(1)
 
-	eventually(t, "logs/a expired", func() bool { return !exists(t, c, "lc-plain", "logs/a", "") })
+	lcWait(t, "logs/a expired", func() bool { return !lcExists(t, c, "lc-plain", "logs/a", "") })
 	for p := range data { // deleted just after the commit
-		eventually(t, "blob "+p+" of the expired object deleted", func() bool { _, err := os.Stat(p); return os.IsNotExist(err) })
+		lcWait(t, "blob "+p+" of the expired object deleted", func() bool { _, err := os.Stat(p); return os.IsNotExist(err) })
 	}
-	waitRun(t, ts, due.Add(lcDay))
-	if !exists(t, c, "lc-plain", "keep/b", "") {
+	lcWaitRun(t, ts, due.Add(lcDay))
+	if !lcExists(t, c, "lc-plain", "keep/b", "") {
 		t.Fatal("keep/b, outside the rule's prefix, was expired")
 	}
-	ev := wantEvent(t, ts, lifecycle.EventDelete, "logs/a", "logs", "S3.EXPIRE.OBJECT")
+	ev := wantLifecycleEvent(t, ts, lifecycle.EventDelete, "logs/a", "logs", "S3.EXPIRE.OBJECT")
 	if ev.RequestParameters["versionId"] != "null" || ev.AdditionalEventData["lifecycleAction"] != "Expiration" {
-		t.Errorf("event:%s", brief([]audit.Event{ev}))
+		t.Errorf("event:%s", lcBrief([]audit.Event{ev}))
 	}
 }
 
@@ -231,20 +230,20 @@ func TestLifecycleExpiresVersionedObjectsWithADeleteMarker(t *testing.T) {
 	ts := startLifecycle(t)
 	c := ts.client()
 	mustBucket(t, c, "lc-ver")
-	setVersioning(t, c, "lc-ver", types.BucketVersioningStatusEnabled)
-	v1 := putBytes(t, c, "lc-ver", "k", []byte("v1"))
-	r := enabled("expire", nil)
+	lcVersioning(t, c, "lc-ver", types.BucketVersioningStatusEnabled)
+	v1 := lcPut(t, c, "lc-ver", "k", []byte("v1"))
+	r := lcRule("expire", nil)
 	r.Expiration = &types.LifecycleExpiration{Days: aws.Int32(1)}
 	putLifecycle(t, c, "lc-ver", r)
-	due := dueBy(1)
+	due := lcDueBy(1)
 
-	eventually(t, "a delete marker on k", func() bool { return len(versionList(t, c, "lc-ver", "k")) == 2 })
-	waitRun(t, ts, due.Add(2*lcDay)) // later runs change nothing more
-	vs := versionList(t, c, "lc-ver", "k")
+	lcWait(t, "a delete marker on k", func() bool { return len(lcVersions(t, c, "lc-ver", "k")) == 2 })
+	lcWaitRun(t, ts, due.Add(2*lcDay)) // later runs change nothing more
+	vs := lcVersions(t, c, "lc-ver", "k")
 	if len(vs) != 2 || !strings.HasSuffix(vs[0], "(dm)") || vs[1] != v1 {
 		t.Fatalf("versions = %v, want a delete marker over %s", vs, v1)
 	}
-	if exists(t, c, "lc-ver", "k", "") || !exists(t, c, "lc-ver", "k", v1) {
+	if lcExists(t, c, "lc-ver", "k", "") || !lcExists(t, c, "lc-ver", "k", v1) {
 		t.Fatal("k should be hidden by the marker, its version kept")
 	}
 	out, err := c.ListObjectVersions(ctx(t), &s3.ListObjectVersionsInput{Bucket: aws.String("lc-ver")})
@@ -254,10 +253,10 @@ func TestLifecycleExpiresVersionedObjectsWithADeleteMarker(t *testing.T) {
 	if lm := aws.ToTime(out.DeleteMarkers[0].LastModified); !lm.Equal(lifecycle.Midnight(lm, lcDay)) {
 		t.Errorf("marker dated %v, want a lifecycle midnight", lm)
 	}
-	ev := wantEvent(t, ts, lifecycle.EventDeleteMarkerCreated, "k", "expire", "S3.CREATE.DELETEMARKER")
+	ev := wantLifecycleEvent(t, ts, lifecycle.EventDeleteMarkerCreated, "k", "expire", "S3.CREATE.DELETEMARKER")
 	if ev.RequestParameters["versionId"] != v1 || ev.ResponseElements["x-amz-version-id"] != strings.TrimSuffix(vs[0], "(dm)") ||
 		ev.ResponseElements["x-amz-delete-marker"] != "true" {
-		t.Errorf("event:%s", brief([]audit.Event{ev}))
+		t.Errorf("event:%s", lcBrief([]audit.Event{ev}))
 	}
 }
 
@@ -265,24 +264,24 @@ func TestLifecycleExpiresInSuspendedBuckets(t *testing.T) {
 	ts := startLifecycle(t)
 	c := ts.client()
 	mustBucket(t, c, "lc-susp")
-	setVersioning(t, c, "lc-susp", types.BucketVersioningStatusEnabled)
-	v1 := putBytes(t, c, "lc-susp", "k", []byte("versioned"))
-	setVersioning(t, c, "lc-susp", types.BucketVersioningStatusSuspended)
-	putBytes(t, c, "lc-susp", "k", []byte("null version"))
-	r := enabled("expire", nil)
+	lcVersioning(t, c, "lc-susp", types.BucketVersioningStatusEnabled)
+	v1 := lcPut(t, c, "lc-susp", "k", []byte("versioned"))
+	lcVersioning(t, c, "lc-susp", types.BucketVersioningStatusSuspended)
+	lcPut(t, c, "lc-susp", "k", []byte("null version"))
+	r := lcRule("expire", nil)
 	r.Expiration = &types.LifecycleExpiration{Days: aws.Int32(1)}
 	putLifecycle(t, c, "lc-susp", r)
 
-	eventually(t, "a null delete marker on k", func() bool {
-		vs := versionList(t, c, "lc-susp", "k")
+	lcWait(t, "a null delete marker on k", func() bool {
+		vs := lcVersions(t, c, "lc-susp", "k")
 		return len(vs) == 2 && vs[0] == "null(dm)"
 	})
-	if vs := versionList(t, c, "lc-susp", "k"); vs[1] != v1 {
+	if vs := lcVersions(t, c, "lc-susp", "k"); vs[1] != v1 {
 		t.Fatalf("versions = %v: the null marker should replace the null version and keep %s", vs, v1)
 	}
-	ev := wantEvent(t, ts, lifecycle.EventDeleteMarkerCreated, "k", "expire", "S3.CREATE.DELETEMARKER")
+	ev := wantLifecycleEvent(t, ts, lifecycle.EventDeleteMarkerCreated, "k", "expire", "S3.CREATE.DELETEMARKER")
 	if ev.AdditionalEventData["replacedVersionId"] != "null" || ev.ResponseElements["x-amz-version-id"] != "null" {
-		t.Errorf("event:%s", brief([]audit.Event{ev}))
+		t.Errorf("event:%s", lcBrief([]audit.Event{ev}))
 	}
 }
 
@@ -290,10 +289,10 @@ func TestLifecycleRemovesExpiredObjectDeleteMarkers(t *testing.T) {
 	ts := startLifecycle(t)
 	c := ts.client()
 	mustBucket(t, c, "lc-edm")
-	setVersioning(t, c, "lc-edm", types.BucketVersioningStatusEnabled)
+	lcVersioning(t, c, "lc-edm", types.BucketVersioningStatusEnabled)
 	// a: only a delete marker is left. b: a marker over a version.
-	va := putBytes(t, c, "lc-edm", "a", []byte("a"))
-	putBytes(t, c, "lc-edm", "b", []byte("b"))
+	va := lcPut(t, c, "lc-edm", "a", []byte("a"))
+	lcPut(t, c, "lc-edm", "b", []byte("b"))
 	for _, k := range []string{"a", "b"} {
 		if _, err := c.DeleteObject(ctx(t), &s3.DeleteObjectInput{Bucket: aws.String("lc-edm"), Key: aws.String(k)}); err != nil {
 			t.Fatal(err)
@@ -302,22 +301,22 @@ func TestLifecycleRemovesExpiredObjectDeleteMarkers(t *testing.T) {
 	if err := deleteVersion(c, t, "lc-edm", "a", va, false); err != nil {
 		t.Fatal(err)
 	}
-	r := enabled("edm", nil)
+	r := lcRule("edm", nil)
 	r.Expiration = &types.LifecycleExpiration{ExpiredObjectDeleteMarker: aws.Bool(true)}
 	putLifecycle(t, c, "lc-edm", r)
-	due := dueBy(0)
+	due := lcDueBy(0)
 
-	eventually(t, "a's lone delete marker removed", func() bool { return len(versionList(t, c, "lc-edm", "a")) == 0 })
-	waitRun(t, ts, due.Add(lcDay))
-	if vs := versionList(t, c, "lc-edm", "b"); len(vs) != 2 {
+	lcWait(t, "a's lone delete marker removed", func() bool { return len(lcVersions(t, c, "lc-edm", "a")) == 0 })
+	lcWaitRun(t, ts, due.Add(lcDay))
+	if vs := lcVersions(t, c, "lc-edm", "b"); len(vs) != 2 {
 		t.Fatalf("b's versions = %v; a marker over a version is not expired", vs)
 	}
-	ev := wantEvent(t, ts, lifecycle.EventDelete, "a", "edm", "S3.EXPIRE.OBJECT")
+	ev := wantLifecycleEvent(t, ts, lifecycle.EventDelete, "a", "edm", "S3.EXPIRE.OBJECT")
 	if ev.AdditionalEventData["deleteMarker"] != true || ev.AdditionalEventData["lifecycleAction"] != "ExpiredObjectDeleteMarker" {
-		t.Errorf("event:%s", brief([]audit.Event{ev}))
+		t.Errorf("event:%s", lcBrief([]audit.Event{ev}))
 	}
 	if evs := lifecycleEvents(t, ts, "", "b"); len(evs) != 0 {
-		t.Errorf("events for b:%s", brief(evs))
+		t.Errorf("events for b:%s", lcBrief(evs))
 	}
 }
 
@@ -325,28 +324,28 @@ func TestLifecycleNoncurrentExpirationKeepsNewerVersions(t *testing.T) {
 	ts := startLifecycle(t)
 	c := ts.client()
 	mustBucket(t, c, "lc-nc")
-	setVersioning(t, c, "lc-nc", types.BucketVersioningStatusEnabled)
+	lcVersioning(t, c, "lc-nc", types.BucketVersioningStatusEnabled)
 	var ids []string
 	for i := range 4 {
-		ids = append(ids, putBytes(t, c, "lc-nc", "k", []byte{byte('0' + i)}))
+		ids = append(ids, lcPut(t, c, "lc-nc", "k", []byte{byte('0' + i)}))
 	}
-	r := enabled("nc", nil)
+	r := lcRule("nc", nil)
 	r.NoncurrentVersionExpiration = &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1), NewerNoncurrentVersions: aws.Int32(1)}
 	putLifecycle(t, c, "lc-nc", r)
-	due := dueBy(1)
+	due := lcDueBy(1)
 
 	// ids[3] is current; ids[2] is the one noncurrent version kept.
 	want := []string{ids[3], ids[2]}
-	eventually(t, "the older noncurrent versions expired", func() bool { return slices.Equal(versionList(t, c, "lc-nc", "k"), want) })
-	waitRun(t, ts, due.Add(3*lcDay))
-	if vs := versionList(t, c, "lc-nc", "k"); !slices.Equal(vs, want) {
+	lcWait(t, "the older noncurrent versions expired", func() bool { return slices.Equal(lcVersions(t, c, "lc-nc", "k"), want) })
+	lcWaitRun(t, ts, due.Add(3*lcDay))
+	if vs := lcVersions(t, c, "lc-nc", "k"); !slices.Equal(vs, want) {
 		t.Fatalf("versions = %v, want %v", vs, want)
 	}
 	evs := lifecycleEvents(t, ts, lifecycle.EventDelete, "k")
 	var gone []string
 	for _, ev := range evs {
 		if ev.AdditionalEventData["lifecycleAction"] != "NoncurrentVersionExpiration" {
-			t.Errorf("event:%s", brief([]audit.Event{ev}))
+			t.Errorf("event:%s", lcBrief([]audit.Event{ev}))
 		}
 		gone = append(gone, ev.RequestParameters["versionId"].(string))
 	}
@@ -358,8 +357,8 @@ func TestLifecycleNoncurrentExpirationKeepsNewerVersions(t *testing.T) {
 	}
 }
 
-// allBlobFiles lists the blob files of a data dir (not the temp files).
-func allBlobFiles(t *testing.T, dir string) map[string]bool {
+// lcBlobFiles lists the blob files of a data dir (not the temp files).
+func lcBlobFiles(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
 	root := filepath.Join(dir, "blobs")
@@ -397,10 +396,10 @@ func TestLifecycleAbortsIncompleteUploads(t *testing.T) {
 		}
 		return id
 	}
-	before := allBlobFiles(t, ts.dir)
+	before := lcBlobFiles(t, ts.dir)
 	abandoned := create("big/x")
 	var parts []string
-	for p := range allBlobFiles(t, ts.dir) {
+	for p := range lcBlobFiles(t, ts.dir) {
 		if !before[p] {
 			parts = append(parts, p)
 		}
@@ -409,10 +408,10 @@ func TestLifecycleAbortsIncompleteUploads(t *testing.T) {
 		t.Fatalf("blob files of the part: %v", parts)
 	}
 	kept := create("small/y")
-	r := enabled("abort", prefix("big/"))
+	r := lcRule("abort", lcPrefix("big/"))
 	r.AbortIncompleteMultipartUpload = &types.AbortIncompleteMultipartUpload{DaysAfterInitiation: aws.Int32(1)}
 	putLifecycle(t, c, "lc-mpu", r)
-	due := dueBy(1)
+	due := lcDueBy(1)
 
 	uploads := func() []string {
 		out, err := c.ListMultipartUploads(ctx(t), &s3.ListMultipartUploadsInput{Bucket: aws.String("lc-mpu")})
@@ -425,17 +424,17 @@ func TestLifecycleAbortsIncompleteUploads(t *testing.T) {
 		}
 		return ids
 	}
-	eventually(t, "big/x aborted", func() bool { return !slices.Contains(uploads(), abandoned) })
-	eventually(t, "its part's blob deleted", func() bool { _, err := os.Stat(parts[0]); return os.IsNotExist(err) })
-	waitRun(t, ts, due.Add(lcDay))
+	lcWait(t, "big/x aborted", func() bool { return !slices.Contains(uploads(), abandoned) })
+	lcWait(t, "its part's blob deleted", func() bool { _, err := os.Stat(parts[0]); return os.IsNotExist(err) })
+	lcWaitRun(t, ts, due.Add(lcDay))
 	if !slices.Contains(uploads(), kept) {
 		t.Fatal("small/y, outside the rule's prefix, was aborted")
 	}
 	_, err := c.ListParts(ctx(t), &s3.ListPartsInput{Bucket: aws.String("lc-mpu"), Key: aws.String("big/x"), UploadId: aws.String(abandoned)})
 	wantCode(t, err, "NoSuchUpload")
-	ev := wantEvent(t, ts, lifecycle.EventAbortMultipartUpload, "big/x", "abort", "S3.DELETE.UPLOAD")
+	ev := wantLifecycleEvent(t, ts, lifecycle.EventAbortMultipartUpload, "big/x", "abort", "S3.DELETE.UPLOAD")
 	if ev.RequestParameters["uploadId"] != abandoned {
-		t.Errorf("event:%s", brief([]audit.Event{ev}))
+		t.Errorf("event:%s", lcBrief([]audit.Event{ev}))
 	}
 }
 
@@ -445,13 +444,13 @@ func TestLifecycleTransitionToGlacier(t *testing.T) {
 	mustBucket(t, c, "lc-cold")
 	data := make([]byte, 200<<10)
 	rand.Read(data)
-	putBytes(t, c, "lc-cold", "cold/big", data)
+	lcPut(t, c, "lc-cold", "cold/big", data)
 	blobs := blobFiles(t, ts, "lc-cold", "cold/big", "")
-	putBytes(t, c, "lc-cold", "cold/small", []byte("below the 128 KiB transition minimum"))
-	r := enabled("archive", prefix("cold/"))
+	lcPut(t, c, "lc-cold", "cold/small", []byte("below the 128 KiB transition minimum"))
+	r := lcRule("archive", lcPrefix("cold/"))
 	r.Transitions = []types.Transition{{Days: aws.Int32(0), StorageClass: types.TransitionStorageClassGlacier}}
 	putLifecycle(t, c, "lc-cold", r)
-	due := dueBy(0)
+	due := lcDueBy(0)
 
 	class := func(key string) types.StorageClass {
 		out, err := c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("lc-cold"), Key: aws.String(key)})
@@ -460,7 +459,7 @@ func TestLifecycleTransitionToGlacier(t *testing.T) {
 		}
 		return out.StorageClass
 	}
-	eventually(t, "cold/big in GLACIER", func() bool { return class("cold/big") == types.StorageClassGlacier })
+	lcWait(t, "cold/big in GLACIER", func() bool { return class("cold/big") == types.StorageClassGlacier })
 	if after := blobFiles(t, ts, "lc-cold", "cold/big", ""); len(after) != 1 || !maps.Equal(after, blobs) {
 		t.Fatalf("the transition touched the data: %v, was %v", after, blobs)
 	}
@@ -468,7 +467,7 @@ func TestLifecycleTransitionToGlacier(t *testing.T) {
 	wantStatus(t, err, "InvalidObjectState", 403)
 	status, err := restoreObject(t, c, "lc-cold", "cold/big", "", 1, "")
 	wantRestore(t, status, err, 202)
-	eventually(t, "cold/big restored", func() bool {
+	lcWait(t, "cold/big restored", func() bool {
 		out, err := c.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("lc-cold"), Key: aws.String("cold/big")})
 		if err != nil {
 			return false
@@ -480,13 +479,13 @@ func TestLifecycleTransitionToGlacier(t *testing.T) {
 		}
 		return true
 	})
-	waitRun(t, ts, due.Add(lcDay))
+	lcWaitRun(t, ts, due.Add(lcDay))
 	if cl := class("cold/small"); cl != "" && cl != types.StorageClassStandard {
 		t.Fatalf("cold/small moved to %s", cl)
 	}
-	ev := wantEvent(t, ts, lifecycle.EventTransition, "cold/big", "archive", "S3.TRANSITION.OBJECT")
+	ev := wantLifecycleEvent(t, ts, lifecycle.EventTransition, "cold/big", "archive", "S3.TRANSITION.OBJECT")
 	if ev.AdditionalEventData["previousStorageClass"] != "STANDARD" || ev.ResponseElements["x-amz-storage-class"] != "GLACIER" {
-		t.Errorf("event:%s", brief([]audit.Event{ev}))
+		t.Errorf("event:%s", lcBrief([]audit.Event{ev}))
 	}
 }
 
@@ -504,48 +503,48 @@ func TestLifecycleFiltersAndDisabledRules(t *testing.T) {
 		"z/huge":   "huge",
 	}
 	kept := []string{"t/onetag", "t/wrongvalue", "t/tiny", "s/large", "g/untagged", "off/x"}
-	putBytes(t, c, "lc-filter", "t/match", make([]byte, 100), tagged("class=scratch&team=a"))
-	putBytes(t, c, "lc-filter", "t/onetag", make([]byte, 100), tagged("class=scratch"))
-	putBytes(t, c, "lc-filter", "t/wrongvalue", make([]byte, 100), tagged("class=keep&team=a"))
-	putBytes(t, c, "lc-filter", "t/tiny", make([]byte, 5), tagged("class=scratch&team=a"))
-	putBytes(t, c, "lc-filter", "s/small", make([]byte, 20))
-	putBytes(t, c, "lc-filter", "s/large", make([]byte, 80))
-	putBytes(t, c, "lc-filter", "g/tagged", make([]byte, 10), tagged("solo=yes"))
-	putBytes(t, c, "lc-filter", "g/untagged", make([]byte, 10))
-	putBytes(t, c, "lc-filter", "z/huge", make([]byte, 2000))
-	putBytes(t, c, "lc-filter", "off/x", make([]byte, 10))
+	lcPut(t, c, "lc-filter", "t/match", make([]byte, 100), tagged("class=scratch&team=a"))
+	lcPut(t, c, "lc-filter", "t/onetag", make([]byte, 100), tagged("class=scratch"))
+	lcPut(t, c, "lc-filter", "t/wrongvalue", make([]byte, 100), tagged("class=keep&team=a"))
+	lcPut(t, c, "lc-filter", "t/tiny", make([]byte, 5), tagged("class=scratch&team=a"))
+	lcPut(t, c, "lc-filter", "s/small", make([]byte, 20))
+	lcPut(t, c, "lc-filter", "s/large", make([]byte, 80))
+	lcPut(t, c, "lc-filter", "g/tagged", make([]byte, 10), tagged("solo=yes"))
+	lcPut(t, c, "lc-filter", "g/untagged", make([]byte, 10))
+	lcPut(t, c, "lc-filter", "z/huge", make([]byte, 2000))
+	lcPut(t, c, "lc-filter", "off/x", make([]byte, 10))
 
 	expire := func(r types.LifecycleRule) types.LifecycleRule {
 		r.Expiration = &types.LifecycleExpiration{Days: aws.Int32(1)}
 		return r
 	}
 	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
-	disabled := expire(enabled("off", prefix("off/")))
+	disabled := expire(lcRule("off", lcPrefix("off/")))
 	disabled.Status = types.ExpirationStatusDisabled
 	putLifecycle(t, c, "lc-filter",
-		expire(enabled("tags-and-size", &types.LifecycleRuleFilter{And: &types.LifecycleRuleAndOperator{Prefix: aws.String("t/"),
+		expire(lcRule("tags-and-size", &types.LifecycleRuleFilter{And: &types.LifecycleRuleAndOperator{Prefix: aws.String("t/"),
 			Tags: []types.Tag{tag("class", "scratch"), tag("team", "a")}, ObjectSizeGreaterThan: aws.Int64(10)}})),
-		expire(enabled("small", &types.LifecycleRuleFilter{And: &types.LifecycleRuleAndOperator{Prefix: aws.String("s/"), ObjectSizeLessThan: aws.Int64(50)}})),
-		expire(enabled("one-tag", &types.LifecycleRuleFilter{Tag: &types.Tag{Key: aws.String("solo"), Value: aws.String("yes")}})),
-		expire(enabled("huge", &types.LifecycleRuleFilter{ObjectSizeGreaterThan: aws.Int64(1000)})),
+		expire(lcRule("small", &types.LifecycleRuleFilter{And: &types.LifecycleRuleAndOperator{Prefix: aws.String("s/"), ObjectSizeLessThan: aws.Int64(50)}})),
+		expire(lcRule("one-tag", &types.LifecycleRuleFilter{Tag: &types.Tag{Key: aws.String("solo"), Value: aws.String("yes")}})),
+		expire(lcRule("huge", &types.LifecycleRuleFilter{ObjectSizeGreaterThan: aws.Int64(1000)})),
 		disabled,
 	)
-	due := dueBy(1)
+	due := lcDueBy(1)
 
 	for k := range gone {
-		eventually(t, k+" expired", func() bool { return !exists(t, c, "lc-filter", k, "") })
+		lcWait(t, k+" expired", func() bool { return !lcExists(t, c, "lc-filter", k, "") })
 	}
-	waitRun(t, ts, due.Add(lcDay))
+	lcWaitRun(t, ts, due.Add(lcDay))
 	for _, k := range kept {
-		if !exists(t, c, "lc-filter", k, "") {
+		if !lcExists(t, c, "lc-filter", k, "") {
 			t.Errorf("%s was expired", k)
 		}
 		if evs := lifecycleEvents(t, ts, "", k); len(evs) != 0 {
-			t.Errorf("events for %s:%s", k, brief(evs))
+			t.Errorf("events for %s:%s", k, lcBrief(evs))
 		}
 	}
 	for k, rule := range gone {
-		wantEvent(t, ts, lifecycle.EventDelete, k, rule, "S3.EXPIRE.OBJECT")
+		wantLifecycleEvent(t, ts, lifecycle.EventDelete, k, rule, "S3.EXPIRE.OBJECT")
 	}
 }
 
@@ -561,26 +560,26 @@ func TestLifecycleObjectLockWins(t *testing.T) {
 	putWith(t, c, "lc-lock", "free")
 	cur := putWith(t, c, "lc-lock", "cur", func(in *s3.PutObjectInput) { in.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn })
 
-	nc := enabled("noncurrent", nil)
+	nc := lcRule("noncurrent", nil)
 	nc.NoncurrentVersionExpiration = &types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)}
-	ex := enabled("current", prefix("cur"))
+	ex := lcRule("current", lcPrefix("cur"))
 	ex.Expiration = &types.LifecycleExpiration{Days: aws.Int32(1)}
 	putLifecycle(t, c, "lc-lock", nc, ex)
-	due := dueBy(1)
+	due := lcDueBy(1)
 
-	eventually(t, "the unprotected noncurrent version expired", func() bool { return !exists(t, c, "lc-lock", "free", free) })
-	eventually(t, "a delete marker over the held current version", func() bool { return len(versionList(t, c, "lc-lock", "cur")) == 2 })
+	lcWait(t, "the unprotected noncurrent version expired", func() bool { return !lcExists(t, c, "lc-lock", "free", free) })
+	lcWait(t, "a delete marker over the held current version", func() bool { return len(lcVersions(t, c, "lc-lock", "cur")) == 2 })
 	// The held version under the marker is now noncurrent too: give the
 	// noncurrent rule a day past that to try.
-	waitRun(t, ts, due.Add(3*lcDay))
+	lcWaitRun(t, ts, due.Add(3*lcDay))
 	for key, vid := range map[string]string{"ret": retained, "hold": held, "cur": cur} {
-		if !exists(t, c, "lc-lock", key, vid) {
+		if !lcExists(t, c, "lc-lock", key, vid) {
 			t.Errorf("%s@%s under Object Lock was deleted", key, vid)
 		}
 		if evs := lifecycleEvents(t, ts, lifecycle.EventDelete, key); len(evs) != 0 {
-			t.Errorf("deletion events for %s:%s", key, brief(evs))
+			t.Errorf("deletion events for %s:%s", key, lcBrief(evs))
 		}
 	}
-	wantEvent(t, ts, lifecycle.EventDelete, "free", "noncurrent", "S3.EXPIRE.OBJECT")
-	wantEvent(t, ts, lifecycle.EventDeleteMarkerCreated, "cur", "current", "S3.CREATE.DELETEMARKER")
+	wantLifecycleEvent(t, ts, lifecycle.EventDelete, "free", "noncurrent", "S3.EXPIRE.OBJECT")
+	wantLifecycleEvent(t, ts, lifecycle.EventDeleteMarkerCreated, "cur", "current", "S3.CREATE.DELETEMARKER")
 }
