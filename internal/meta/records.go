@@ -23,8 +23,8 @@ type Bucket struct {
 	Policy string `json:"policy,omitempty"`
 	// CORS is the bucket's CORS rules (nil: no CORS configuration).
 	CORS []CORSRule `json:"cors,omitempty"`
-	// Lifecycle is the bucket's lifecycle rules (nil: none), stored and
-	// returned but not executed yet.
+	// Lifecycle is the bucket's lifecycle rules (nil: none); the
+	// lifecycle runner (internal/lifecycle) executes them.
 	Lifecycle []LifecycleRule `json:"lifecycle,omitempty"`
 	// ObjectOwnership is the bucket's Object Ownership setting
 	// (BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter); empty

@@ -18,6 +18,7 @@ import (
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
+	"github.com/kurastore/kura/internal/lifecycle"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
@@ -55,6 +56,10 @@ type Config struct {
 	// be to go (0: an hour; negative: no grace, as tests and crash
 	// harnesses want). See object.Service.SweepOrphans.
 	OrphanSweepInterval, OrphanGrace time.Duration
+	// LifecycleDay is the length of a lifecycle day (0: 24h): bucket
+	// lifecycle rules run at every multiple of it since the epoch, and
+	// their Days count in it. Shorter days are for tests and demos.
+	LifecycleDay time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
 	// session expiry). Request signing keeps real time.
@@ -79,6 +84,11 @@ type Server struct {
 	ln        net.Listener
 	tls       bool
 	done      chan error
+
+	// Lifecycle runs the buckets' lifecycle rules in the background;
+	// lifecycleDone is closed once it has stopped.
+	Lifecycle     *lifecycle.Runner
+	lifecycleDone chan struct{}
 }
 
 // Open prepares a server on cfg's data directory without listening yet.
@@ -94,6 +104,9 @@ func Open(cfg Config) (*Server, error) {
 	}
 	if v := cfg.DefaultObjectOwnership; v != "" && !s3api.ValidObjectOwnership(v) {
 		return nil, fmt.Errorf("default object ownership %q: want BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter", v)
+	}
+	if d := cfg.LifecycleDay; d != 0 && d < time.Second {
+		return nil, fmt.Errorf("lifecycle day %v: want at least 1s", d)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
@@ -155,6 +168,11 @@ func Open(cfg Config) (*Server, error) {
 	}
 	go ids.RunMaintenance(bg, time.Minute)
 	s.IAM = ids
+	// One lifecycle runner per deployment; scale-out will need a lease here.
+	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
+		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
+	s.lifecycleDone = make(chan struct{})
+	go func() { defer close(s.lifecycleDone); s.Lifecycle.Run(bg) }()
 	policies.iam = ids
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
@@ -248,6 +266,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.metrics.Close()
 	}
 	s.stopBg()
+	<-s.lifecycleDone // the stores stay open until the lifecycle runner has let go
 	if cerr := s.audit.Close(); err == nil {
 		err = cerr
 	}
