@@ -23,7 +23,6 @@ import (
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
-	"github.com/kurastore/kura/internal/sse"
 )
 
 // Config is everything `kura server` takes.
@@ -59,6 +58,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	Root    *RootCredentials
+	RootKey RootKeyInfo
 	Objects *object.Service
 	KMS     *kms.Service
 	IAM     *iam.Service
@@ -91,21 +91,21 @@ func Open(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	root, err := sse.LoadOrCreateRootKey(filepath.Join(cfg.DataDir, "keys", "root.key"))
+	// The root key guard comes first: until it has passed, nothing in the
+	// data directory may be created or changed (rootkey.go).
+	root, rootInfo, ms, err := openWithRootKey(context.Background(), cfg.DataDir, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("root key: %w", err)
+		return nil, err
 	}
-	managed, err := sse.NewManagedKey("sse-s3-1", sse.DeriveKey(root, "kura sse-s3 managed key v1"))
+	managed, err := managedKey(root)
 	if err != nil {
+		ms.Close()
 		return nil, err
 	}
 	creds, err := loadRootCredentials(cfg.DataDir, cfg.RootAccessKey, cfg.RootSecretKey)
 	if err != nil {
+		ms.Close()
 		return nil, err
-	}
-	ms, err := bolt.Open(filepath.Join(cfg.DataDir, "meta.db"))
-	if err != nil {
-		return nil, fmt.Errorf("metadata store: %w", err)
 	}
 	blobs, err := blobfs.Open(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
@@ -132,7 +132,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	go keys.RunMaintenance(bg, time.Minute)
-	s := &Server{cfg: cfg, Root: creds, Objects: objs, KMS: keys, meta: ms, audit: trail, stopBg: stop, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, audit: trail, stopBg: stop, done: make(chan error, 1)}
 	ids, err := iam.New(bg, iam.Config{Meta: ms, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
 	if err != nil {
