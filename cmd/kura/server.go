@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,8 +28,13 @@ func newServerCmd() *cobra.Command {
 		Use:   "server",
 		Short: "Run the S3 server on a data directory",
 		Long: `Run Kura's S3 API. With no flags it keeps its data in ./data, listens on
-127.0.0.1:8420 and prints the root credentials it generated on first start.
-Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
+127.0.0.1:8420 and prints the root credentials it generated on first start;
+later starts name the file that keeps them (data/root-credentials.json).
+Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.
+
+The first start also generates the root key, data/keys/root.key (or takes
+KURA_ROOT_KEY): back it up. Later starts refuse to run with a missing or
+wrong root key and change nothing (docs/operations.md).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.RootAccessKey = os.Getenv("KURA_ROOT_ACCESS_KEY")
 			cfg.RootSecretKey = os.Getenv("KURA_ROOT_SECRET_KEY")
@@ -42,7 +49,7 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 			if err := s.Start(); err != nil {
 				return err
 			}
-			printBanner(cmd, s)
+			printBanner(cmd.OutOrStdout(), s)
 			if debugListen != "" {
 				addr, err := startDebug(debugListen, cfg.Logger)
 				if err != nil {
@@ -110,24 +117,51 @@ func waitChan(s *server.Server) <-chan error {
 	return ch
 }
 
-func printBanner(cmd *cobra.Command, s *server.Server) {
-	out := cmd.OutOrStdout()
+// printBanner tells where Kura listens and how to sign in. The root
+// secret is printed only on the start that generated it: output like this
+// ends up in journald and container logs, so later starts name the file
+// that keeps it instead, and the "Try:" line never holds it.
+func printBanner(out io.Writer, s *server.Server) {
 	c := s.Root
 	fmt.Fprintf(out, "Kura is serving S3 at %s (region %s)\n", s.URL(), s.Objects.Region())
 	switch {
 	case c.FromEnv:
 		fmt.Fprintf(out, "Root access key: %s (from KURA_ROOT_ACCESS_KEY)\n", c.AccessKey)
+	case c.Generated:
+		fmt.Fprintf(out, "Root credentials, generated now and kept in %s (mode 0600); the secret is not printed again:\n  access key: %s\n  secret key: %s\n",
+			c.Path, c.AccessKey, c.SecretKey)
 	default:
-		fmt.Fprintf(out, "Root credentials (kept in the data dir, mode 0600):\n  access key: %s\n  secret key: %s\n", c.AccessKey, c.SecretKey)
+		fmt.Fprintf(out, "Root access key: %s (its secret key is in %s)\n", c.AccessKey, c.Path)
+	}
+	if s.RootKey.Generated {
+		fmt.Fprintf(out, "Root key generated in %s: back it up now, separately from the data directory; without it the data cannot be read.\n", s.RootKey.Source)
 	}
 	fmt.Fprintf(out, "Try:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s \\\n    aws --endpoint-url %s s3 mb s3://my-bucket\n",
 		c.AccessKey, secretHint(c), s.Objects.Region(), s.URL())
 }
 
-// secretHint avoids echoing a secret the operator supplied themselves.
+// secretHint is a shell expression for the root secret that is not the
+// secret itself: the variable the operator set, or a command that reads it
+// from the credentials file (sed, which every system has, unlike jq).
 func secretHint(c *server.RootCredentials) string {
 	if c.FromEnv {
-		return "$KURA_ROOT_SECRET_KEY"
+		return `"$KURA_ROOT_SECRET_KEY"`
 	}
-	return c.SecretKey
+	return `"$(sed -n 's/.*"secret_key": *"\([^"]*\)".*/\1/p' ` + shellQuote(c.Path) + `)"`
+}
+
+// shellQuote quotes p for a POSIX shell unless it is made of characters
+// that need none.
+func shellQuote(p string) string {
+	plain := p != ""
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./-+:@", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }
