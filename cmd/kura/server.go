@@ -24,6 +24,7 @@ import (
 func newServerCmd() *cobra.Command {
 	cfg := server.Config{}
 	var debugListen string
+	var drain time.Duration
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the S3 server on a data directory",
@@ -58,16 +59,7 @@ wrong root key and change nothing (docs/operations.md).`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Debug endpoints (pprof) at http://%s/debug/pprof/\n", addr)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			select {
-			case err := <-waitChan(s):
-				return err
-			case <-ctx.Done():
-			}
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			return s.Shutdown(sctx)
+			return serveUntilSignal(s, cfg.Logger, drain)
 		},
 	}
 	f := cmd.Flags()
@@ -83,6 +75,7 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.BoolVar(&cfg.IgnoreBypassWithoutLock, "ignore-bypass-without-lock", false, "ignore x-amz-bypass-governance-retention on buckets without Object Lock, as RGW and MinIO do (S3 answers 400 InvalidArgument)")
 	f.StringVar(&cfg.DefaultObjectOwnership, "default-object-ownership", s3api.BucketOwnerEnforced, "Object Ownership of buckets created without x-amz-object-ownership: BucketOwnerEnforced (S3's default: ACLs disabled), BucketOwnerPreferred or ObjectWriter (S3's default before April 2023)")
 	f.DurationVar(&cfg.RestoreDelay, "restore-delay", 5*time.Second, "how long RestoreObject takes to make a GLACIER or DEEP_ARCHIVE object readable (0: at once)")
+	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may finish before they are cancelled (a second signal cancels them at once)")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
 }
@@ -109,6 +102,45 @@ func startDebug(addr string, log *slog.Logger) (string, error) {
 		}
 	}()
 	return ln.Addr().String(), nil
+}
+
+// forceExitAfter is how long a second signal waits for the cancelled
+// requests and the stores before the process exits regardless.
+const forceExitAfter = 2 * time.Second
+
+// serveUntilSignal runs until the server fails or a SIGINT/SIGTERM comes.
+// The first signal drains: in-flight requests get up to drain to finish,
+// and the log says so. A second signal cancels them at once (their partial
+// uploads are removed) and exits; if that hangs, the process exits anyway
+// after forceExitAfter, and the next start removes what was left.
+func serveUntilSignal(s *server.Server, log *slog.Logger, drain time.Duration) error {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	select {
+	case err := <-waitChan(s):
+		return err
+	case sig := <-sigs:
+		log.Info(fmt.Sprintf("stopping: draining in-flight requests for up to %v; press Ctrl-C again (or send another SIGTERM) to stop at once", drain),
+			"signal", sig.String(), "timeout", drain)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case sig := <-sigs:
+			log.Warn("stopping at once: cancelling in-flight requests", "signal", sig.String())
+			cancel()
+			time.AfterFunc(forceExitAfter, func() {
+				log.Error(fmt.Sprintf("stopping: still not stopped %v after the second signal; exiting now (leftover temporary files are removed at the next start)", forceExitAfter))
+				os.Exit(1)
+			})
+		case <-stopped:
+		}
+	}()
+	return s.Shutdown(ctx)
 }
 
 func waitChan(s *server.Server) <-chan error {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/kurastore/kura/internal/audit"
@@ -72,6 +73,10 @@ type Server struct {
 	ln        net.Listener
 	tls       bool
 	done      chan error
+
+	reqs         *requests // in-flight handlers (shutdown.go)
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // Open prepares a server on cfg's data directory without listening yet.
@@ -176,6 +181,8 @@ func Open(cfg Config) (*Server, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	s.reqs = newRequests()
+	s.reqs.track(s.http)
 	return s, nil
 }
 
@@ -226,20 +233,3 @@ func (s *Server) URL() string {
 
 // Wait blocks until the server stops.
 func (s *Server) Wait() error { return <-s.done }
-
-// Shutdown stops accepting requests, waits for in-flight ones (bounded by
-// ctx), and closes the stores.
-func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.http.Shutdown(ctx)
-	if s.metrics != nil {
-		s.metrics.Close()
-	}
-	s.stopBg()
-	if cerr := s.audit.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := s.meta.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
