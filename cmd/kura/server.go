@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/server"
 )
@@ -42,6 +43,9 @@ wrong root key and change nothing (docs/operations.md).`,
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 			if cfg.RestoreDelay == 0 {
 				cfg.RestoreDelay = -1 // the flag's 0 is "at once"; Config's 0 is "the default"
+			}
+			if cfg.OrphanGrace == 0 {
+				cfg.OrphanGrace = -1 // likewise: the flag's 0 is "no grace"
 			}
 			s, err := server.Open(cfg)
 			if err != nil {
@@ -76,6 +80,8 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.StringVar(&cfg.DefaultObjectOwnership, "default-object-ownership", s3api.BucketOwnerEnforced, "Object Ownership of buckets created without x-amz-object-ownership: BucketOwnerEnforced (S3's default: ACLs disabled), BucketOwnerPreferred or ObjectWriter (S3's default before April 2023)")
 	f.DurationVar(&cfg.RestoreDelay, "restore-delay", 5*time.Second, "how long RestoreObject takes to make a GLACIER or DEEP_ARCHIVE object readable (0: at once)")
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may finish before they are cancelled (a second signal cancels them at once)")
+	f.DurationVar(&cfg.OrphanSweepInterval, "orphan-sweep-interval", server.DefaultOrphanSweepInterval, "how often to remove orphan blobs (written, never committed: a crash), after a first sweep at start; negative: never")
+	f.DurationVar(&cfg.OrphanGrace, "orphan-grace", object.DefaultOrphanGrace, "how old an orphan blob must be for the sweep to remove it")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
 }

@@ -105,8 +105,24 @@ func openWithRootKey(ctx context.Context, dataDir string, log *slog.Logger) ([]b
 			Problem: fmt.Sprintf("%s holds blobs but its metadata store %s is missing, so neither the root key nor the data can be checked.", dataDir, metaPath),
 			Fix:     "Restore meta.db from your backup. To start an empty store on purpose, move the blobs directory away as well."}
 	}
-	// Opening an existing bbolt file writes nothing to it.
-	ms, err := bolt.Open(metaPath)
+	if hasMeta {
+		// Decide on a read-only open first: it neither writes to meta.db
+		// nor leaves the store's lock marker (meta/bolt/health.go), so a
+		// refusal changes nothing at all.
+		ro, err := bolt.OpenWith(metaPath, bolt.Options{ReadOnly: true, Logger: log})
+		if err != nil {
+			return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
+		}
+		_, err = g.check(ctx, ro, root, missing, blobs, nil)
+		ro.Close()
+		if err != nil {
+			return nil, g.info, nil, err
+		}
+	}
+	// After an unclean stop this checks the whole file first and refuses
+	// a damaged one (meta/bolt/health.go). The check below runs again on
+	// this store, now holding the writer's lock, and writes what it must.
+	ms, err := bolt.OpenWith(metaPath, bolt.Options{Logger: log})
 	if err != nil {
 		return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
 	}
@@ -128,8 +144,14 @@ type guard struct {
 // records one: at once on a fresh directory (creating the key first when
 // missing says there is no key file), and on a directory with data only
 // for a key proven to open what is sealed there. It returns the root key.
+// With a nil log it only decides: it creates, records and logs nothing
+// (the read-only pass).
 func (g *guard) check(ctx context.Context, ms *bolt.Store, root []byte, missing, blobs bool, log *slog.Logger) ([]byte, error) {
+	write := log != nil
 	rec, found, err := readRootKeyCheck(ctx, ms)
+	if errors.Is(err, bolt.ErrDamaged) {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
 	if err != nil {
 		return nil, &RootKeyError{DataDir: g.dataDir,
 			Problem: fmt.Sprintf("the root key check in %s cannot be read (%v).", ms.Path(), err),
@@ -145,35 +167,48 @@ func (g *guard) check(ctx context.Context, ms *bolt.Store, root []byte, missing,
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
-	switch {
-	case empty && !blobs && missing:
-		if root, err = sse.CreateRootKey(g.keyPath); err != nil {
-			return nil, fmt.Errorf("root key: %w", err)
-		}
-		g.info.Generated = true
-		log.Info("generated a new root key: back it up now, separately from the data directory (docs/operations.md)", "path", g.keyPath)
-	case empty && !blobs:
-	case missing:
+	switch fresh := empty && !blobs; {
+	case !fresh && missing:
 		what := "meta.db holds records"
 		if empty {
 			what = "blobs/ holds blobs"
 		}
 		return nil, g.missingKey(what)
-	default:
-		// Data from before the check existed. Never guess: record the check
-		// only for a key that opens what is already sealed.
-		sealed, opened, err := probeRootKey(ctx, ms, root)
+	case !fresh:
+		sealed, err := g.proveOnData(ctx, ms, root)
 		if err != nil {
-			return nil, fmt.Errorf("root key: probing the sealed data: %w", err)
+			return nil, err
 		}
-		if sealed && !opened {
-			return nil, g.wrongKey("does not open the data in this directory. The directory has no root key check yet (an older Kura created it), " +
-				"and the key opened none of the KMS key material, IAM secrets and SSE-S3 data keys tried.")
+		if !write {
+			return root, nil
 		}
 		g.info.Upgraded = true
 		log.Info("recorded the root key check of a data directory created before it existed", "source", g.info.Source, "proven", sealed)
+	case !write:
+		return root, nil // fresh: the writing pass creates and records
+	case missing:
+		if root, err = sse.CreateRootKey(g.keyPath); err != nil {
+			return nil, fmt.Errorf("root key: %w", err)
+		}
+		g.info.Generated = true
+		log.Info("generated a new root key: back it up now, separately from the data directory (docs/operations.md)", "path", g.keyPath)
 	}
 	return root, recordRootKeyCheck(ctx, ms, root)
+}
+
+// proveOnData accepts root for a directory with data from before the check
+// existed only if it opens what is already sealed there; never guess.
+// sealed says whether there was anything to open.
+func (g *guard) proveOnData(ctx context.Context, ms meta.Store, root []byte) (sealed bool, err error) {
+	sealed, opened, err := probeRootKey(ctx, ms, root)
+	if err != nil {
+		return false, fmt.Errorf("root key: probing the sealed data: %w", err)
+	}
+	if sealed && !opened {
+		return false, g.wrongKey("does not open the data in this directory. The directory has no root key check yet (an older Kura created it), " +
+			"and the key opened none of the KMS key material, IAM secrets and SSE-S3 data keys tried.")
+	}
+	return sealed, nil
 }
 
 func (g *guard) verify(path string, rec rootKeyCheckRecord, root []byte) error {

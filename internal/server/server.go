@@ -49,6 +49,12 @@ type Config struct {
 	// RestoreDelay is how long RestoreObject takes to make a GLACIER or
 	// DEEP_ARCHIVE object readable (0: 5s; negative: at once).
 	RestoreDelay time.Duration
+	// OrphanSweepInterval is how often blobs no metadata names are looked
+	// for and removed, after a first sweep at start (0: hourly; negative:
+	// never, not even at start). OrphanGrace is how old such a blob must
+	// be to go (0: an hour; negative: no grace, as tests and crash
+	// harnesses want). See object.Service.SweepOrphans.
+	OrphanSweepInterval, OrphanGrace time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
 	// session expiry). Request signing keeps real time.
@@ -64,6 +70,7 @@ type Server struct {
 	KMS     *kms.Service
 	IAM     *iam.Service
 	meta    *bolt.Store
+	blobs   *blobfs.Store
 	audit   *audit.Log
 	stopBg  context.CancelFunc
 
@@ -137,7 +144,11 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	go keys.RunMaintenance(bg, time.Minute)
-	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, audit: trail, stopBg: stop, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs, audit: trail, stopBg: stop, done: make(chan error, 1)}
+	removeDeadTemp(s) // we hold meta.db's lock: see removeDeadTemp
+	if interval, grace, ok := sweepSettings(cfg); ok {
+		go s.runSweeps(bg, interval, grace)
+	}
 	ids, err := iam.New(bg, iam.Config{Meta: ms, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
 	if err != nil {
