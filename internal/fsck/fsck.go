@@ -238,7 +238,7 @@ func loadRootKey(dataDir string) ([]byte, error) {
 			return nil, fmt.Errorf("no root key: %s is not set and %s cannot be read (%v); fsck needs the server's root key to check encrypted data", sse.RootKeyEnv, path, err)
 		}
 	}
-	key, err := sse.LoadOrCreateRootKey(path)
+	key, _, err := sse.LoadRootKey(path)
 	if err != nil {
 		return nil, fmt.Errorf("root key: %w", err)
 	}

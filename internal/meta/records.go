@@ -93,7 +93,7 @@ type Restore struct {
 // (PutBucketEncryption).
 type BucketEncryption struct {
 	Algorithm        SSEType `json:"alg"`              // AES256, aws:kms or aws:kms:dsse
-	KMSMasterKeyID   string  `json:"kmsKey,omitempty"` // as configured: S3 does not validate it
+	KMSMasterKeyID   string  `json:"kmsKey,omitempty"` // as configured; only its form is checked (s3api/bucketencryption.go)
 	BucketKeyEnabled bool    `json:"bucketKey,omitempty"`
 	// BlockedEncryptionTypes lists write encryption types refused in this
 	// bucket ("SSE-C"), or holds "NONE".

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/kurastore/kura/internal/audit"
@@ -24,7 +25,6 @@ import (
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
-	"github.com/kurastore/kura/internal/sse"
 )
 
 // Config is everything `kura server` takes.
@@ -70,6 +70,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	Root    *RootCredentials
+	RootKey RootKeyInfo
 	Objects *object.Service
 	KMS     *kms.Service
 	IAM     *iam.Service
@@ -89,6 +90,10 @@ type Server struct {
 	// lifecycleDone is closed once it has stopped.
 	Lifecycle     *lifecycle.Runner
 	lifecycleDone chan struct{}
+
+	reqs         *requests // in-flight handlers (shutdown.go)
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // Open prepares a server on cfg's data directory without listening yet.
@@ -111,23 +116,21 @@ func Open(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	root, err := sse.LoadOrCreateRootKey(filepath.Join(cfg.DataDir, "keys", "root.key"))
+	// The root key guard comes first: until it has passed, nothing in the
+	// data directory may be created or changed (rootkey.go).
+	root, rootInfo, ms, err := openWithRootKey(context.Background(), cfg.DataDir, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("root key: %w", err)
+		return nil, err
 	}
-	managed, err := sse.NewManagedKey("sse-s3-1", sse.DeriveKey(root, "kura sse-s3 managed key v1"))
+	managed, err := managedKey(root)
 	if err != nil {
+		ms.Close()
 		return nil, err
 	}
 	creds, err := loadRootCredentials(cfg.DataDir, cfg.RootAccessKey, cfg.RootSecretKey)
 	if err != nil {
+		ms.Close()
 		return nil, err
-	}
-	// After an unclean stop this checks the whole file first and refuses
-	// a damaged one (meta/bolt/health.go).
-	ms, err := bolt.OpenWith(filepath.Join(cfg.DataDir, "meta.db"), bolt.Options{Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("metadata store: %w", err)
 	}
 	blobs, err := blobfs.Open(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
@@ -154,7 +157,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	go keys.RunMaintenance(bg, time.Minute)
-	s := &Server{cfg: cfg, Root: creds, Objects: objs, KMS: keys, meta: ms, blobs: blobs, audit: trail, stopBg: stop, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs, audit: trail, stopBg: stop, done: make(chan error, 1)}
 	removeDeadTemp(s) // we hold meta.db's lock: see removeDeadTemp
 	if interval, grace, ok := sweepSettings(cfg); ok {
 		go s.runSweeps(bg, interval, grace)
@@ -207,6 +210,8 @@ func Open(cfg Config) (*Server, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	s.reqs = newRequests()
+	s.reqs.track(s.http)
 	return s, nil
 }
 
@@ -257,21 +262,3 @@ func (s *Server) URL() string {
 
 // Wait blocks until the server stops.
 func (s *Server) Wait() error { return <-s.done }
-
-// Shutdown stops accepting requests, waits for in-flight ones (bounded by
-// ctx), and closes the stores.
-func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.http.Shutdown(ctx)
-	if s.metrics != nil {
-		s.metrics.Close()
-	}
-	s.stopBg()
-	<-s.lifecycleDone // the stores stay open until the lifecycle runner has let go
-	if cerr := s.audit.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := s.meta.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
