@@ -23,11 +23,14 @@ import (
 // connection it reads up to 256 KiB of a body the handler left unread,
 // both before it sends the response headers (chunkWriter.writeHeader) and
 // when the handler returns (finishRequest closes the body, which drains
-// it). A client that sends a small declared body, or a chunked one, one
-// byte every few seconds therefore kept its connection (and delayed the
-// 403 before it) for as long as it liked. A response with
-// "Connection: close" skips the first drain; a read deadline bounds the
-// second.
+// it); s3api's ServeHTTP closes the body after an error for the same
+// reason, which drains it the same way before the buffered answer is
+// flushed. A client that sends a small declared body, or a chunked one,
+// one byte every few seconds therefore kept its connection (and delayed
+// the 403 before it) for as long as it liked. A response with
+// "Connection: close" skips net/http's first drain, the guarded body's
+// Close does not drain after an answer, and a read deadline bounds the
+// drain when the handler returns.
 //
 // The rate is enforced with read deadlines on the connection
 // (http.ResponseController.SetReadDeadline), set before every read of the
@@ -114,15 +117,16 @@ type guardedBody struct {
 // parentDone runs when net/http cancels the request's context.
 func (b *guardedBody) parentDone(cause error) {
 	b.mu.Lock()
-	switch {
-	case b.reading:
+	if b.reading {
 		b.pending = cause // the read's outcome decides
-	case b.timedOut:
-		// Our deadline, seen by net/http, or the end after it.
-	default:
-		defer b.cancel(cause)
 	}
+	// After a timeout, this is our deadline as net/http saw it, or the
+	// handler's end.
+	pass := !b.reading && !b.timedOut
 	b.mu.Unlock()
+	if pass {
+		b.cancel(cause)
+	}
 }
 
 func (b *guardedBody) Read(p []byte) (int, error) {
