@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/server"
@@ -47,6 +49,7 @@ wrong root key and change nothing (docs/operations.md).`,
 			if cfg.OrphanGrace == 0 {
 				cfg.OrphanGrace = -1 // likewise: the flag's 0 is "no grace"
 			}
+			cfg.Limits = cfg.Limits.ZeroMeansOff() // likewise: the flags' 0 is "none"
 			s, err := server.Open(cfg)
 			if err != nil {
 				return err
@@ -83,8 +86,21 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.DurationVar(&cfg.OrphanSweepInterval, "orphan-sweep-interval", server.DefaultOrphanSweepInterval, "how often to remove orphan blobs (written, never committed: a crash), after a first sweep at start; negative: never")
 	f.DurationVar(&cfg.OrphanGrace, "orphan-grace", object.DefaultOrphanGrace, "how old an orphan blob must be for the sweep to remove it")
 	f.DurationVar(&cfg.LifecycleDay, "lifecycle-day", 24*time.Hour, "length of a lifecycle day: bucket lifecycle rules run at every multiple of it since the epoch (00:00 UTC for 24h) and count their Days in it; shorten it only to watch rules act in tests and demos")
+	addLimitFlags(f, &cfg.Limits)
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
+}
+
+// addLimitFlags adds the connection caps and timeouts; docs/operations.md
+// ("Connections, limits and timeouts") explains the defaults.
+func addLimitFlags(f *pflag.FlagSet, l *netlimit.Limits) {
+	d := netlimit.Defaults
+	f.IntVar(&l.MaxConnections, "max-connections", d.MaxConnections, "most open S3 connections in total; lowered to fit the open-file limit (0: only that limit)")
+	f.IntVar(&l.MaxConnectionsPerClient, "max-connections-per-client", d.MaxConnectionsPerClient, "most open S3 connections from one client address, an IPv6 client's /64 (0: no cap, e.g. behind a proxy that limits clients itself)")
+	f.DurationVar(&l.HeaderTimeout, "header-timeout", d.HeaderTimeout, "longest time to receive a request's headers (0: none)")
+	f.DurationVar(&l.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long an idle keep-alive connection stays open (0: until the client closes it)")
+	f.DurationVar(&l.BodyTimeout, "body-timeout", d.BodyTimeout, "longest a request body may keep the server waiting at any point; a slower body gets 400 RequestTimeout (0: none)")
+	f.Int64Var(&l.BodyMinRate, "body-min-rate", d.BodyMinRate, "slowest rate, in bytes per second, a request body may arrive at for longer than --body-timeout (0: only stalls count)")
 }
 
 // startDebug serves the pprof handlers, and nothing else, on their own

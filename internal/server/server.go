@@ -21,6 +21,7 @@ import (
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/lifecycle"
 	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3err"
@@ -64,6 +65,9 @@ type Config struct {
 	// let restores complete and expire. IAM uses it too (creation dates,
 	// session expiry). Request signing keeps real time.
 	Now func() time.Time
+	// Limits caps connections and bounds slow clients (limits.go); zero
+	// fields take netlimit.Defaults.
+	Limits netlimit.Limits
 }
 
 // Server is a running Kura.
@@ -83,6 +87,9 @@ type Server struct {
 	metricsLn net.Listener
 	http      *http.Server
 	ln        net.Listener
+	limits    netlimit.Limits     // in force, after the file limit (limits.go)
+	conns     *netlimit.Listener  // ln, under the caps
+	bodies    *netlimit.BodyGuard // request bodies' minimum rate
 	tls       bool
 	done      chan error
 
@@ -204,12 +211,11 @@ func Open(cfg Config) (*Server, error) {
 		Logger:                  cfg.Logger,
 	})
 	s.http = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		Handler:        handler,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	s.applyLimits() // timeouts and the body guard (limits.go)
 	s.reqs = newRequests()
 	s.reqs.track(s.http)
 	return s, nil
@@ -217,7 +223,7 @@ func Open(cfg Config) (*Server, error) {
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := s.listen() // under the connection caps (limits.go)
 	if err != nil {
 		return err
 	}
