@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -16,9 +17,13 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd())
+	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "kura:", err)
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			os.Exit(ec.ExitCode())
+		}
 		os.Exit(1)
 	}
 }

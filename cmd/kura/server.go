@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/kurastore/kura/internal/netlimit"
+	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/server"
 )
@@ -22,12 +27,18 @@ import (
 func newServerCmd() *cobra.Command {
 	cfg := server.Config{}
 	var debugListen string
+	var drain time.Duration
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the S3 server on a data directory",
 		Long: `Run Kura's S3 API. With no flags it keeps its data in ./data, listens on
-127.0.0.1:8420 and prints the root credentials it generated on first start.
-Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
+127.0.0.1:8420 and prints the root credentials it generated on first start;
+later starts name the file that keeps them (data/root-credentials.json).
+Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.
+
+The first start also generates the root key, data/keys/root.key (or takes
+KURA_ROOT_KEY): back it up. Later starts refuse to run with a missing or
+wrong root key and change nothing (docs/operations.md).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.RootAccessKey = os.Getenv("KURA_ROOT_ACCESS_KEY")
 			cfg.RootSecretKey = os.Getenv("KURA_ROOT_SECRET_KEY")
@@ -35,6 +46,10 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 			if cfg.RestoreDelay == 0 {
 				cfg.RestoreDelay = -1 // the flag's 0 is "at once"; Config's 0 is "the default"
 			}
+			if cfg.OrphanGrace == 0 {
+				cfg.OrphanGrace = -1 // likewise: the flag's 0 is "no grace"
+			}
+			cfg.Limits = cfg.Limits.ZeroMeansOff() // likewise: the flags' 0 is "none"
 			s, err := server.Open(cfg)
 			if err != nil {
 				return err
@@ -42,7 +57,7 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 			if err := s.Start(); err != nil {
 				return err
 			}
-			printBanner(cmd, s)
+			printBanner(cmd.OutOrStdout(), s)
 			if debugListen != "" {
 				addr, err := startDebug(debugListen, cfg.Logger)
 				if err != nil {
@@ -51,16 +66,7 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Debug endpoints (pprof) at http://%s/debug/pprof/\n", addr)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			select {
-			case err := <-waitChan(s):
-				return err
-			case <-ctx.Done():
-			}
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			return s.Shutdown(sctx)
+			return serveUntilSignal(s, cfg.Logger, drain)
 		},
 	}
 	f := cmd.Flags()
@@ -76,8 +82,25 @@ Set KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY to choose them instead.`,
 	f.BoolVar(&cfg.IgnoreBypassWithoutLock, "ignore-bypass-without-lock", false, "ignore x-amz-bypass-governance-retention on buckets without Object Lock, as RGW and MinIO do (S3 answers 400 InvalidArgument)")
 	f.StringVar(&cfg.DefaultObjectOwnership, "default-object-ownership", s3api.BucketOwnerEnforced, "Object Ownership of buckets created without x-amz-object-ownership: BucketOwnerEnforced (S3's default: ACLs disabled), BucketOwnerPreferred or ObjectWriter (S3's default before April 2023)")
 	f.DurationVar(&cfg.RestoreDelay, "restore-delay", 5*time.Second, "how long RestoreObject takes to make a GLACIER or DEEP_ARCHIVE object readable (0: at once)")
+	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may finish before they are cancelled (a second signal cancels them at once)")
+	f.DurationVar(&cfg.OrphanSweepInterval, "orphan-sweep-interval", server.DefaultOrphanSweepInterval, "how often to remove orphan blobs (written, never committed: a crash), after a first sweep at start; negative: never")
+	f.DurationVar(&cfg.OrphanGrace, "orphan-grace", object.DefaultOrphanGrace, "how old an orphan blob must be for the sweep to remove it")
+	f.DurationVar(&cfg.LifecycleDay, "lifecycle-day", 24*time.Hour, "length of a lifecycle day: bucket lifecycle rules run at every multiple of it since the epoch (00:00 UTC for 24h) and count their Days in it; shorten it only to watch rules act in tests and demos")
+	addLimitFlags(f, &cfg.Limits)
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
+}
+
+// addLimitFlags adds the connection caps and timeouts; docs/operations.md
+// ("Connections, limits and timeouts") explains the defaults.
+func addLimitFlags(f *pflag.FlagSet, l *netlimit.Limits) {
+	d := netlimit.Defaults
+	f.IntVar(&l.MaxConnections, "max-connections", d.MaxConnections, "most open S3 connections in total; lowered to fit the open-file limit (0: only that limit)")
+	f.IntVar(&l.MaxConnectionsPerClient, "max-connections-per-client", d.MaxConnectionsPerClient, "most open S3 connections from one client address, an IPv6 client's /64 (0: no cap, e.g. behind a proxy that limits clients itself)")
+	f.DurationVar(&l.HeaderTimeout, "header-timeout", d.HeaderTimeout, "longest time to receive a request's headers (0: none)")
+	f.DurationVar(&l.IdleTimeout, "idle-timeout", d.IdleTimeout, "how long an idle keep-alive connection stays open (0: until the client closes it)")
+	f.DurationVar(&l.BodyTimeout, "body-timeout", d.BodyTimeout, "longest a request body may keep the server waiting at any point; a slower body gets 400 RequestTimeout (0: none)")
+	f.Int64Var(&l.BodyMinRate, "body-min-rate", d.BodyMinRate, "slowest rate, in bytes per second, a request body may arrive at for longer than --body-timeout (0: only stalls count)")
 }
 
 // startDebug serves the pprof handlers, and nothing else, on their own
@@ -104,30 +127,96 @@ func startDebug(addr string, log *slog.Logger) (string, error) {
 	return ln.Addr().String(), nil
 }
 
+// forceExitAfter is how long a second signal waits for the cancelled
+// requests and the stores before the process exits regardless.
+const forceExitAfter = 2 * time.Second
+
+// serveUntilSignal runs until the server fails or a SIGINT/SIGTERM comes.
+// The first signal drains: in-flight requests get up to drain to finish,
+// and the log says so. A second signal cancels them at once (their partial
+// uploads are removed) and exits; if that hangs, the process exits anyway
+// after forceExitAfter, and the next start removes what was left.
+func serveUntilSignal(s *server.Server, log *slog.Logger, drain time.Duration) error {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	select {
+	case err := <-waitChan(s):
+		return err
+	case sig := <-sigs:
+		log.Info(fmt.Sprintf("stopping: draining in-flight requests for up to %v; press Ctrl-C again (or send another SIGTERM) to stop at once", drain),
+			"signal", sig.String(), "timeout", drain)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case sig := <-sigs:
+			log.Warn("stopping at once: cancelling in-flight requests", "signal", sig.String())
+			cancel()
+			time.AfterFunc(forceExitAfter, func() {
+				log.Error(fmt.Sprintf("stopping: still not stopped %v after the second signal; exiting now (leftover temporary files are removed at the next start)", forceExitAfter))
+				os.Exit(1)
+			})
+		case <-stopped:
+		}
+	}()
+	return s.Shutdown(ctx)
+}
+
 func waitChan(s *server.Server) <-chan error {
 	ch := make(chan error, 1)
 	go func() { ch <- s.Wait() }()
 	return ch
 }
 
-func printBanner(cmd *cobra.Command, s *server.Server) {
-	out := cmd.OutOrStdout()
+// printBanner tells where Kura listens and how to sign in. The root
+// secret is printed only on the start that generated it: output like this
+// ends up in journald and container logs, so later starts name the file
+// that keeps it instead, and the "Try:" line never holds it.
+func printBanner(out io.Writer, s *server.Server) {
 	c := s.Root
 	fmt.Fprintf(out, "Kura is serving S3 at %s (region %s)\n", s.URL(), s.Objects.Region())
 	switch {
 	case c.FromEnv:
 		fmt.Fprintf(out, "Root access key: %s (from KURA_ROOT_ACCESS_KEY)\n", c.AccessKey)
+	case c.Generated:
+		fmt.Fprintf(out, "Root credentials, generated now and kept in %s (mode 0600); the secret is not printed again:\n  access key: %s\n  secret key: %s\n",
+			c.Path, c.AccessKey, c.SecretKey)
 	default:
-		fmt.Fprintf(out, "Root credentials (kept in the data dir, mode 0600):\n  access key: %s\n  secret key: %s\n", c.AccessKey, c.SecretKey)
+		fmt.Fprintf(out, "Root access key: %s (its secret key is in %s)\n", c.AccessKey, c.Path)
+	}
+	if s.RootKey.Generated {
+		fmt.Fprintf(out, "Root key generated in %s: back it up now, separately from the data directory; without it the data cannot be read.\n", s.RootKey.Source)
 	}
 	fmt.Fprintf(out, "Try:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s \\\n    aws --endpoint-url %s s3 mb s3://my-bucket\n",
 		c.AccessKey, secretHint(c), s.Objects.Region(), s.URL())
 }
 
-// secretHint avoids echoing a secret the operator supplied themselves.
+// secretHint is a shell expression for the root secret that is not the
+// secret itself: the variable the operator set, or a command that reads it
+// from the credentials file (sed, which every system has, unlike jq).
 func secretHint(c *server.RootCredentials) string {
 	if c.FromEnv {
-		return "$KURA_ROOT_SECRET_KEY"
+		return `"$KURA_ROOT_SECRET_KEY"`
 	}
-	return c.SecretKey
+	return `"$(sed -n 's/.*"secret_key": *"\([^"]*\)".*/\1/p' ` + shellQuote(c.Path) + `)"`
+}
+
+// shellQuote quotes p for a POSIX shell unless it is made of characters
+// that need none.
+func shellQuote(p string) string {
+	plain := p != ""
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./-+:@", r)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return p
+	}
+	return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
 }

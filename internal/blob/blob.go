@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // ErrNotFound is returned for a blob id that does not exist.
@@ -25,8 +26,21 @@ type Store interface {
 	Open(ctx context.Context, id string) (Reader, error)
 	// Delete removes a blob; deleting an absent blob is not an error.
 	Delete(ctx context.Context, id string) error
-	// Walk calls fn for every stored blob id, in no particular order.
-	Walk(ctx context.Context, fn func(id string) error) error
+	// Walk calls fn for every stored blob, in no particular order. Blobs
+	// stored or deleted during the walk may or may not be reported; an
+	// error from fn stops the walk and is returned.
+	Walk(ctx context.Context, fn func(Info) error) error
+}
+
+// Info describes a stored blob, as Walk reports it.
+type Info struct {
+	ID   string
+	Size int64 // bytes stored
+	// ModTime is when the blob was written. The orphan sweep removes an
+	// unreferenced blob only once it is older than a grace period, so a
+	// backend may report a later time (a restored copy stamped "now" is
+	// fine) but never an earlier one.
+	ModTime time.Time
 }
 
 // Reader reads one blob.

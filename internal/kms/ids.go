@@ -42,6 +42,21 @@ type keyRef struct {
 // parseKeyRef parses a KeyId parameter. allowAlias admits alias names and
 // alias ARNs (cryptographic operations and DescribeKey).
 func (s *Service) parseKeyRef(c Caller, id string, allowAlias bool) (keyRef, error) {
+	return parseKeyRefIn(s.region, c, id, allowAlias)
+}
+
+// CheckKeyID reports whether id names a KMS key of region in a form a
+// cryptographic operation accepts: key id, key ARN, alias name or alias
+// ARN, at most 2048 characters. The error is the one such an operation
+// would answer (NotFoundException "Invalid keyId …", "Invalid arn …", or a
+// ValidationException for the length). Whether the key exists is not
+// checked.
+func CheckKeyID(region, id string) error {
+	_, err := parseKeyRefIn(region, Caller{}, id, true)
+	return err
+}
+
+func parseKeyRefIn(region string, c Caller, id string, allowAlias bool) (keyRef, error) {
 	if id == "" {
 		return keyRef{}, errValidation("KeyId must not be empty.")
 	}
@@ -55,7 +70,7 @@ func (s *Service) parseKeyRef(c Caller, id string, allowAlias bool) (keyRef, err
 		if len(parts) != 6 || parts[1] != "aws" || parts[2] != "kms" || !policy.IsAccountID(parts[4]) {
 			return keyRef{}, errInvalidKeyID(id)
 		}
-		if parts[3] != s.region {
+		if parts[3] != region {
 			return keyRef{}, newError(NotFoundException, "Invalid arn %s", parts[3])
 		}
 		ref.account = parts[4]

@@ -18,9 +18,9 @@ type CORSRule struct {
 }
 
 // LifecycleRule is one rule of a bucket's lifecycle configuration
-// (PutBucketLifecycleConfiguration). Kura stores and returns rules; it does
-// not execute them yet. Pointer fields distinguish "absent" from zero, as
-// the API does (Days 0 is invalid, a missing Days is not).
+// (PutBucketLifecycleConfiguration), executed by internal/lifecycle.
+// Pointer fields distinguish "absent" from zero, as the API does (Days 0 is
+// invalid, a missing Days is not).
 type LifecycleRule struct {
 	ID                             string                          `json:"id" xml:"ID"`
 	Filter                         *LifecycleFilter                `json:"filter,omitempty" xml:"Filter,omitempty"`

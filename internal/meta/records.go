@@ -23,8 +23,8 @@ type Bucket struct {
 	Policy string `json:"policy,omitempty"`
 	// CORS is the bucket's CORS rules (nil: no CORS configuration).
 	CORS []CORSRule `json:"cors,omitempty"`
-	// Lifecycle is the bucket's lifecycle rules (nil: none), stored and
-	// returned but not executed yet.
+	// Lifecycle is the bucket's lifecycle rules (nil: none); the
+	// lifecycle runner (internal/lifecycle) executes them.
 	Lifecycle []LifecycleRule `json:"lifecycle,omitempty"`
 	// ObjectOwnership is the bucket's Object Ownership setting
 	// (BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter); empty
@@ -93,7 +93,7 @@ type Restore struct {
 // (PutBucketEncryption).
 type BucketEncryption struct {
 	Algorithm        SSEType `json:"alg"`              // AES256, aws:kms or aws:kms:dsse
-	KMSMasterKeyID   string  `json:"kmsKey,omitempty"` // as configured: S3 does not validate it
+	KMSMasterKeyID   string  `json:"kmsKey,omitempty"` // as configured; only its form is checked (s3api/bucketencryption.go)
 	BucketKeyEnabled bool    `json:"bucketKey,omitempty"`
 	// BlockedEncryptionTypes lists write encryption types refused in this
 	// bucket ("SSE-C"), or holds "NONE".

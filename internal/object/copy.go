@@ -103,6 +103,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 	if err != nil {
 		return nil, nil, err
 	}
+	defer s.writes.done(st.blobID)
 	headers, tags := src.ContentHeaders, src.Tags
 	if in.ReplaceMetadata {
 		headers = in.Headers

@@ -3,6 +3,7 @@ package object
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 
@@ -14,6 +15,13 @@ import (
 
 // Open returns the plaintext bytes [off, off+n) of an object version. Only
 // the chunks covering the range are read and decrypted.
+//
+// Lost or damaged data is an InternalError, logged and counted
+// (integrity.go). Open finds what it can before the caller commits to a
+// response: the first blob of the range is opened and its first chunks
+// authenticated, and every further blob the range needs must exist with
+// the length the metadata implies. Damage further in is reported by Read
+// (the caller must then abort the response).
 func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion, off, n int64, acc KeyAccess) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off+n > v.Size {
 		return nil, s3err.InvalidRange
@@ -26,50 +34,84 @@ func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion, off, n int64,
 	}
 	keys, err := s.dataKey(ctx, v.Encryption, v.Bucket, v.Key, acc)
 	if err != nil {
+		if errors.Is(err, sse.ErrAuthentication) || errors.Is(err, sse.ErrKeyMismatch) {
+			// The sealed data key in the record does not open under the
+			// key that sealed it: the record is damaged (or the root key
+			// is not the one the data was written with).
+			return nil, s.integrityFailure(blobRef{v: v, id: v.BlobID}, IntegrityDamaged, fmt.Errorf("sealed data key: %w", err))
+		}
 		return nil, err
 	}
 	if v.BlobID != "" {
-		r, err := s.openBlob(ctx, v.BlobID, v.Size, keys, off, n)
+		r, err := s.openBlob(ctx, blobRef{v: v, id: v.BlobID}, v.Size, keys, off, n)
 		if err != nil {
 			return nil, err // not a nil *blobReader in a non-nil interface
 		}
 		return r, nil
 	}
-	return &partsReader{s: s, ctx: ctx, parts: v.Parts, keys: keys, off: off, remaining: n}, nil
+	p := &partsReader{s: s, ctx: ctx, v: v, keys: keys, off: off, remaining: n}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		if err := p.next(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// encryptedSize is the length of the blob holding size plaintext bytes
+// under keys: one layer, or two for DSSE-KMS.
+func encryptedSize(size int64, keys dataKeys) int64 {
+	if keys.DEK2 != nil {
+		return sse.EncryptedSize(sse.EncryptedSize(size))
+	}
+	return sse.EncryptedSize(size)
 }
 
 // openBlob opens the plaintext range [off, off+n) of one blob holding size
-// plaintext bytes. The blob's expected length comes from metadata, not from
-// the blob store, so a truncated or extended blob fails authentication.
-func (s *Service) openBlob(ctx context.Context, id string, size int64, keys dataKeys, off, n int64) (*blobReader, error) {
-	r, err := s.blobs.Open(ctx, id)
-	if errors.Is(err, blob.ErrNotFound) {
-		// The version was deleted between reading its metadata and now.
-		return nil, s3err.NoSuchKey
-	}
+// plaintext bytes and authenticates its first chunks. The blob's expected
+// length comes from metadata, not from the blob store, so a truncated or
+// extended blob fails authentication.
+func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys dataKeys, off, n int64) (*blobReader, error) {
+	r, err := s.blobs.Open(ctx, ref.id)
 	if err != nil {
-		return nil, internal(err)
+		if errors.Is(err, blob.ErrNotFound) {
+			return nil, s.integrityFailure(ref, IntegrityMissing, err)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, s.integrityFailure(ref, IntegrityUnreadable, err)
 	}
 	// The plaintext sits under one layer (DEK); DSSE-KMS adds an inner layer
 	// (DEK2) whose blob is itself the plaintext of the outer one.
-	var src io.ReaderAt = r
+	var src io.ReaderAt = blobSource{r}
 	dek := keys.DEK
 	if keys.DEK2 != nil {
-		src = &layer{r: r, size: sse.EncryptedSize(sse.EncryptedSize(size)), dek: keys.DEK}
+		src = &layer{r: src, size: encryptedSize(size, keys), dek: keys.DEK}
 		dek = keys.DEK2
 	}
 	pr, err := sse.DecryptRange(src, sse.EncryptedSize(size), dek, off, n)
+	if err == nil {
+		err = pr.(decrypter).Prefetch()
+	}
 	if err != nil {
 		r.Close()
-		return nil, s3err.InternalError.Wrap(err)
+		if kind := classify(err); kind != "" {
+			return nil, s.integrityFailure(ref, kind, err)
+		}
+		return nil, internal(err)
 	}
-	return &blobReader{r: pr.(decrypter), c: r}, nil
+	return &blobReader{s: s, ref: ref, r: pr.(decrypter), c: r}, nil
 }
 
 // decrypter is what sse.DecryptRange returns.
 type decrypter interface {
 	io.Reader
 	io.WriterTo
+	Prefetch() error
 }
 
 // blobReader streams the plaintext of one blob range and closes the blob.
@@ -78,28 +120,37 @@ type decrypter interface {
 // from the buffer it was opened in, instead of copying it into a buffer of
 // its own and writing that.
 //
-// An authentication failure while streaming becomes an internal error: the
-// data at rest is corrupt or was tampered with.
+// A failure of the data while streaming (authentication, the blob store
+// failing to read) becomes an InternalError, logged and counted once; the
+// caller aborts the response. Failures of the writer pass through as they
+// are.
 type blobReader struct {
-	r decrypter
-	c io.Closer
+	s        *Service
+	ref      blobRef
+	r        decrypter
+	c        io.Closer
+	reported error
 }
 
 func (b *blobReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	return n, authError(err)
+	return n, b.check(err)
 }
 
 func (b *blobReader) WriteTo(w io.Writer) (int64, error) {
 	n, err := b.r.WriteTo(w)
-	return n, authError(err)
+	return n, b.check(err)
 }
 
 func (b *blobReader) Close() error { return b.c.Close() }
 
-func authError(err error) error {
-	if err != nil && errors.Is(err, sse.ErrAuthentication) {
-		return s3err.InternalError.Wrap(err)
+func (b *blobReader) check(err error) error {
+	if b.reported != nil && err != nil && err != io.EOF {
+		return b.reported
+	}
+	if kind := classify(err); kind != "" {
+		b.reported = b.s.integrityFailure(b.ref, kind, err)
+		return b.reported
 	}
 	return err
 }
@@ -109,11 +160,45 @@ func authError(err error) error {
 type partsReader struct {
 	s         *Service
 	ctx       context.Context
-	parts     []meta.Part
+	v         *meta.ObjectVersion
 	keys      dataKeys
 	off       int64 // offset of the next byte within the whole object
 	remaining int64
 	cur       *blobReader
+}
+
+// check makes sure, before anything is streamed, that the parts add up to
+// the version's size and that every blob the range needs exists with the
+// length its part's size implies, so that a lost or truncated part is a
+// 500 rather than a response cut short. It opens each blob once and
+// closes it again (a stat, on a local directory).
+func (p *partsReader) check() error {
+	var start, end int64
+	for _, part := range p.v.Parts {
+		start, end = end, end+part.Size
+		if p.remaining == 0 || end <= p.off || start >= p.off+p.remaining {
+			continue
+		}
+		ref := blobRef{v: p.v, id: part.BlobID, part: part.Number}
+		r, err := p.s.blobs.Open(p.ctx, part.BlobID)
+		switch {
+		case errors.Is(err, blob.ErrNotFound):
+			return p.s.integrityFailure(ref, IntegrityMissing, err)
+		case err != nil && p.ctx.Err() != nil:
+			return p.ctx.Err()
+		case err != nil:
+			return p.s.integrityFailure(ref, IntegrityUnreadable, err)
+		}
+		got := r.Size()
+		r.Close()
+		if want := encryptedSize(part.Size, p.keys); got != want {
+			return p.s.integrityFailure(ref, IntegrityDamaged, fmt.Errorf("%w: blob holds %d bytes, its part's size needs %d", sse.ErrAuthentication, got, want))
+		}
+	}
+	if end != p.v.Size {
+		return p.s.integrityFailure(blobRef{v: p.v}, IntegrityDamaged, fmt.Errorf("the version's parts hold %d bytes, its size is %d", end, p.v.Size))
+	}
+	return nil
 }
 
 func (p *partsReader) Read(b []byte) (int, error) {
@@ -175,11 +260,11 @@ func (p *partsReader) WriteTo(w io.Writer) (int64, error) {
 // next opens the part containing p.off.
 func (p *partsReader) next() error {
 	var start int64
-	for _, part := range p.parts {
+	for _, part := range p.v.Parts {
 		if p.off < start+part.Size {
 			within := p.off - start
 			n := min(part.Size-within, p.remaining)
-			r, err := p.s.openBlob(p.ctx, part.BlobID, part.Size, p.keys.forPart(part.Number), within, n)
+			r, err := p.s.openBlob(p.ctx, blobRef{v: p.v, id: part.BlobID, part: part.Number}, part.Size, p.keys.forPart(part.Number), within, n)
 			if err != nil {
 				return err
 			}

@@ -146,3 +146,15 @@ func randomBytes(n int) []byte {
 	rand.Read(b)
 	return b
 }
+
+// CheckKMSKeyID checks the form of a KMS key id given for a bucket's
+// default encryption: the error (S3's KMS.NotFoundException or
+// KMS.ValidationException, 400) is the one every write under that default
+// would otherwise get. Whether the key exists is not checked, as S3 does
+// not: an alias may be created later.
+func (s *Service) CheckKMSKeyID(id string) error {
+	if err := kms.CheckKeyID(s.region, id); err != nil {
+		return kmsError(err)
+	}
+	return nil
+}

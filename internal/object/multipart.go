@@ -158,6 +158,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPar
 	if err != nil {
 		return nil, nil, err
 	}
+	defer s.writes.done(st.blobID)
 	p := &meta.UploadPart{Number: in.Number, Size: st.size, ETag: hex.EncodeToString(st.md5), BlobID: st.blobID, LastModified: s.stamp()}
 	if ck.Algorithm != "" {
 		p.ChecksumAlgorithm, p.Checksum = st.checksum.Algorithm, st.checksum.Value

@@ -74,7 +74,10 @@ type stored struct {
 
 // store streams body, encrypted under dek, into a new blob, computing the
 // MD5 and checksum and verifying what the client declared. On any error no
-// blob is left behind.
+// blob is left behind. On success the blob is registered as a pending
+// write, which keeps the orphan sweep away from it: the caller calls
+// s.writes.done(blobID) once it has committed the metadata naming the blob
+// or discarded the blob (see SweepOrphans).
 func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys dataKeys, ck ChecksumInput, contentMD5 []byte) (*stored, error) {
 	alg := ck.Algorithm
 	if alg == "" {
@@ -87,13 +90,15 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 		return nil, internal(err)
 	}
 	id := s.newBlobID()
+	s.writes.add(id)
 	if _, err := s.blobs.Put(ctx, id, enc); err != nil {
+		s.writes.done(id)
 		if counted.tooLarge {
 			return nil, s3err.EntityTooLarge.With("MaxSizeAllowed", itoa64(limit))
 		}
 		return nil, internal(err)
 	}
-	fail := func(e error) (*stored, error) { s.discard(id); return nil, e }
+	fail := func(e error) (*stored, error) { s.discard(id); s.writes.done(id); return nil, e }
 	if size >= 0 && counted.n != size {
 		return fail(s3err.IncompleteBody)
 	}
@@ -140,6 +145,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 	if err != nil {
 		return nil, err
 	}
+	defer s.writes.done(st.blobID)
 	seq := s.nextSeq()
 	v := &meta.ObjectVersion{
 		Bucket: in.Bucket, Key: in.Key, VersionID: newVersionID(seq), Seq: seq,

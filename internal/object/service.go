@@ -60,7 +60,9 @@ type Service struct {
 	seqMu   sync.Mutex
 	lastSeq uint64
 
-	reads readGuard
+	reads     readGuard
+	writes    pendingWrites     // blobs written, metadata not yet committed (sweep.go)
+	integrity integrityCounters // integrity.go
 }
 
 // New returns a Service. Call Recover once before serving.

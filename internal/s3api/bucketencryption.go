@@ -69,6 +69,27 @@ func (h *Handler) putBucketEncryption(req *request) error {
 	if err != nil {
 		return err
 	}
+	// A KMSMasterKeyID no write could use is refused here, never stored.
+	//
+	// S3 itself does not check it: the PutBucketEncryption documentation
+	// (botocore model) says "Amazon S3 doesn't validate the KMS key ID
+	// provided in PutBucketEncryption requests", the model gives the field
+	// no length or pattern, and S3 accepted kms_master_key_id = "aws/s3"
+	// (hashicorp/terraform-provider-aws#38110); every later write then fails
+	// with 400 KMS.NotFoundException "Invalid keyId aws/s3" (SPEC §2.7).
+	// MinIO checks the key in PutBucketEncryption and answers 400
+	// KMS.NotFoundException "Invalid keyId"; LocalStack and Scality store
+	// anything. Kura checks the form (key id, key ARN, alias name, alias
+	// ARN of this region, at most 2048 characters) and answers with the
+	// error a write would get under that id: KMS.NotFoundException
+	// ("Invalid keyId '…'", "Invalid arn <region>") or, past 2048
+	// characters, KMS.ValidationException, both 400. A well-formed id of a
+	// key that does not exist is stored, as S3 stores it.
+	if enc.KMSMasterKeyID != "" {
+		if err := h.cfg.Objects.CheckKMSKeyID(enc.KMSMasterKeyID); err != nil {
+			return err
+		}
+	}
 	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.Encryption = enc })
 }
 

@@ -130,3 +130,7 @@ var (
 var (
 	NoSuchPublicAccessBlockConfiguration = def("NoSuchPublicAccessBlockConfiguration", http.StatusNotFound, "The public access block configuration was not found")
 )
+
+// RequestTimeout is S3's answer to a request body that arrives too slowly
+// (internal/netlimit); the connection is closed after it.
+var RequestTimeout = def("RequestTimeout", http.StatusBadRequest, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")

@@ -21,6 +21,9 @@ type RootCredentials struct {
 	Generated bool `json:"-"`
 	// FromEnv is true when the pair came from KURA_ROOT_ACCESS_KEY/SECRET_KEY.
 	FromEnv bool `json:"-"`
+	// Path is the file that keeps them (root-credentials.json in the data
+	// dir): the account id always, the key pair unless FromEnv.
+	Path string `json:"-"`
 }
 
 const credentialsFile = "root-credentials.json"
@@ -46,6 +49,7 @@ func loadRootCredentials(dataDir, accessKey, secretKey string) (*RootCredentials
 		return nil, errors.New("set both KURA_ROOT_ACCESS_KEY and KURA_ROOT_SECRET_KEY, or neither")
 	}
 	creds := stored
+	creds.Path = path
 	dirty := false
 	if creds.AccountID == "" {
 		creds.AccountID = randomDigits(12)

@@ -12,18 +12,20 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/kurastore/kura/internal/audit"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
+	"github.com/kurastore/kura/internal/lifecycle"
 	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
-	"github.com/kurastore/kura/internal/sse"
 )
 
 // Config is everything `kura server` takes.
@@ -49,20 +51,35 @@ type Config struct {
 	// RestoreDelay is how long RestoreObject takes to make a GLACIER or
 	// DEEP_ARCHIVE object readable (0: 5s; negative: at once).
 	RestoreDelay time.Duration
+	// OrphanSweepInterval is how often blobs no metadata names are looked
+	// for and removed, after a first sweep at start (0: hourly; negative:
+	// never, not even at start). OrphanGrace is how old such a blob must
+	// be to go (0: an hour; negative: no grace, as tests and crash
+	// harnesses want). See object.Service.SweepOrphans.
+	OrphanSweepInterval, OrphanGrace time.Duration
+	// LifecycleDay is the length of a lifecycle day (0: 24h): bucket
+	// lifecycle rules run at every multiple of it since the epoch, and
+	// their Days count in it. Shorter days are for tests and demos.
+	LifecycleDay time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
 	// session expiry). Request signing keeps real time.
 	Now func() time.Time
+	// Limits caps connections and bounds slow clients (limits.go); zero
+	// fields take netlimit.Defaults.
+	Limits netlimit.Limits
 }
 
 // Server is a running Kura.
 type Server struct {
 	cfg     Config
 	Root    *RootCredentials
+	RootKey RootKeyInfo
 	Objects *object.Service
 	KMS     *kms.Service
 	IAM     *iam.Service
 	meta    *bolt.Store
+	blobs   *blobfs.Store
 	audit   *audit.Log
 	outbox  *audit.Outbox
 	stopBg  context.CancelFunc
@@ -71,8 +88,20 @@ type Server struct {
 	metricsLn net.Listener
 	http      *http.Server
 	ln        net.Listener
+	limits    netlimit.Limits     // in force, after the file limit (limits.go)
+	conns     *netlimit.Listener  // ln, under the caps
+	bodies    *netlimit.BodyGuard // request bodies' minimum rate
 	tls       bool
 	done      chan error
+
+	// Lifecycle runs the buckets' lifecycle rules in the background;
+	// lifecycleDone is closed once it has stopped.
+	Lifecycle     *lifecycle.Runner
+	lifecycleDone chan struct{}
+
+	reqs         *requests // in-flight handlers (shutdown.go)
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // Open prepares a server on cfg's data directory without listening yet.
@@ -89,24 +118,27 @@ func Open(cfg Config) (*Server, error) {
 	if v := cfg.DefaultObjectOwnership; v != "" && !s3api.ValidObjectOwnership(v) {
 		return nil, fmt.Errorf("default object ownership %q: want BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter", v)
 	}
+	if d := cfg.LifecycleDay; d != 0 && d < time.Second {
+		return nil, fmt.Errorf("lifecycle day %v: want at least 1s", d)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	root, err := sse.LoadOrCreateRootKey(filepath.Join(cfg.DataDir, "keys", "root.key"))
+	// The root key guard comes first: until it has passed, nothing in the
+	// data directory may be created or changed (rootkey.go).
+	root, rootInfo, ms, err := openWithRootKey(context.Background(), cfg.DataDir, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("root key: %w", err)
+		return nil, err
 	}
-	managed, err := sse.NewManagedKey("sse-s3-1", sse.DeriveKey(root, "kura sse-s3 managed key v1"))
+	managed, err := managedKey(root)
 	if err != nil {
+		ms.Close()
 		return nil, err
 	}
 	creds, err := loadRootCredentials(cfg.DataDir, cfg.RootAccessKey, cfg.RootSecretKey)
 	if err != nil {
+		ms.Close()
 		return nil, err
-	}
-	ms, err := bolt.Open(filepath.Join(cfg.DataDir, "meta.db"))
-	if err != nil {
-		return nil, fmt.Errorf("metadata store: %w", err)
 	}
 	blobs, err := blobfs.Open(filepath.Join(cfg.DataDir, "blobs"))
 	if err != nil {
@@ -142,8 +174,12 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	go keys.RunMaintenance(bg, time.Minute)
-	s := &Server{cfg: cfg, Root: creds, Objects: objs, KMS: keys, meta: ms, audit: trail, outbox: outbox, stopBg: stop,
-		done: make(chan error, 1)}
+	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs, audit: trail,
+		outbox: outbox, stopBg: stop, done: make(chan error, 1)}
+	removeDeadTemp(s) // we hold meta.db's lock: see removeDeadTemp
+	if interval, grace, ok := sweepSettings(cfg); ok {
+		go s.runSweeps(bg, interval, grace)
+	}
 	ids, err := iam.New(bg, iam.Config{Meta: store, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
 	if err != nil {
@@ -153,6 +189,11 @@ func Open(cfg Config) (*Server, error) {
 	}
 	go ids.RunMaintenance(bg, time.Minute)
 	s.IAM = ids
+	// One lifecycle runner per deployment; scale-out will need a lease here.
+	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
+		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
+	s.lifecycleDone = make(chan struct{})
+	go func() { defer close(s.lifecycleDone); s.Lifecycle.Run(bg) }()
 	policies.iam = ids
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
@@ -181,18 +222,19 @@ func Open(cfg Config) (*Server, error) {
 		Logger:                  cfg.Logger,
 	})
 	s.http = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		Handler:        handler,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 	}
+	s.applyLimits() // timeouts and the body guard (limits.go)
+	s.reqs = newRequests()
+	s.reqs.track(s.http)
 	return s, nil
 }
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := s.listen() // under the connection caps (limits.go)
 	if err != nil {
 		return err
 	}
@@ -237,26 +279,6 @@ func (s *Server) URL() string {
 
 // Wait blocks until the server stops.
 func (s *Server) Wait() error { return <-s.done }
-
-// Shutdown stops accepting requests, waits for in-flight ones (bounded by
-// ctx), and closes the stores.
-func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.http.Shutdown(ctx)
-	if s.metrics != nil {
-		s.metrics.Close()
-	}
-	s.stopBg()
-	if cerr := s.outbox.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := s.audit.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := s.meta.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
 
 // recoverAudit ships the audit events of changes a stopped process applied
 // without writing their events (audit.Outbox.Recover).

@@ -472,3 +472,67 @@ func TestEncryptDataWithEOF(t *testing.T) {
 		}
 	}
 }
+
+// Prefetch reports damage in the first batch of a range before any Read,
+// also when it lies in a later chunk of that batch, and leaves an intact
+// range readable in full.
+func TestPrefetch(t *testing.T) {
+	dek := testDEK(t)
+	const size = (batchChunks+2)*ChunkSize + 100
+	plain := testPlain(size)
+	blob := encrypt(t, plain, dek)
+	n := int64(len(blob))
+	lay := newLayout(size)
+	prefetch := func(b []byte, off, length int64) (io.Reader, error) {
+		t.Helper()
+		r, err := DecryptRange(bytes.NewReader(b), n, dek, off, length)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, r.(interface{ Prefetch() error }).Prefetch()
+	}
+	for _, tc := range []struct {
+		name          string
+		chunk         int64 // chunk to damage, -1 for none
+		off, length   int64
+		wantPrefetchE bool
+	}{
+		{"intact", -1, 0, size, false},
+		{"intact, empty range at end", -1, size, 0, false},
+		{"first chunk", 0, 0, size, true},
+		{"last chunk of first batch", batchChunks - 1, 0, size, true},
+		{"beyond first batch", batchChunks, 0, size, false},
+		{"range starting at damage", batchChunks, batchChunks * ChunkSize, 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := bytes.Clone(blob)
+			if tc.chunk >= 0 {
+				o, _ := lay.chunk(tc.chunk)
+				b[o+5] ^= 1
+			}
+			r, err := prefetch(b, tc.off, tc.length)
+			if tc.wantPrefetchE {
+				if !errors.Is(err, ErrAuthentication) {
+					t.Fatalf("Prefetch = %v, want ErrAuthentication", err)
+				}
+				if _, err := r.Read(make([]byte, 10)); !errors.Is(err, ErrAuthentication) {
+					t.Fatalf("Read after failed Prefetch = %v, want ErrAuthentication", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Prefetch = %v", err)
+			}
+			got, err := io.ReadAll(onlyReader{r})
+			if tc.chunk >= 0 {
+				if !errors.Is(err, ErrAuthentication) {
+					t.Fatalf("ReadAll = %v, want ErrAuthentication", err)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(got, plain[tc.off:tc.off+tc.length]) {
+				t.Fatalf("ReadAll after Prefetch: %d bytes, %v", len(got), err)
+			}
+		})
+	}
+}

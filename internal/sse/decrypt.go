@@ -34,8 +34,9 @@ var ErrRange = errors.New("sse: range out of bounds")
 // truncated or extended on disk fails to authenticate instead of being read
 // with a layout of its own choosing.
 //
-// The returned reader also implements io.WriterTo. It is not safe for
-// concurrent use; separate DecryptRange readers over one blob are.
+// The returned reader also implements io.WriterTo and Prefetch() error
+// (see decReader.Prefetch). It is not safe for concurrent use; separate
+// DecryptRange readers over one blob are.
 func DecryptRange(blob io.ReaderAt, blobSize int64, dek []byte, off, n int64) (io.Reader, error) {
 	if len(dek) != DEKSize {
 		return nil, errDEKSize
@@ -69,6 +70,18 @@ func DecryptRange(blob io.ReaderAt, blobSize int64, dek []byte, off, n int64) (i
 		d.last = (off + n - 1) / ChunkSize
 	}
 	return d, nil
+}
+
+// CheckHeader reads a blob's header and checks what can be checked without
+// its data key: magic, format version and chunk size. (An SSE-C blob, whose
+// key is never stored, can be checked no further than this and its length,
+// PlaintextSize.)
+func CheckHeader(blob io.ReaderAt) error {
+	var h [headerSize]byte
+	if err := readChunk(blob, h[:], 0); err != nil {
+		return err
+	}
+	return checkHeader(h[:])
 }
 
 type decReader struct {
@@ -106,6 +119,32 @@ func (d *decReader) Read(p []byte) (int, error) {
 		d.err = io.EOF
 	}
 	return n, nil
+}
+
+// Prefetch reads and authenticates the first batch of chunks of the range
+// now instead of at the first Read, so that damage at the start of the range
+// (for a small object, anywhere in it) is reported before a caller commits
+// to a response. It returns the error Read would have returned for that
+// batch, including damage found in a later chunk of the batch; after an
+// error every Read fails with it. Calling it more than once, or after Read,
+// does nothing.
+func (d *decReader) Prefetch() error {
+	if len(d.out) > 0 || d.err != nil {
+		return nil
+	}
+	if err := d.next(); err != nil {
+		d.err = err
+		if err == io.EOF {
+			return nil
+		}
+		return err
+	}
+	if d.pending != nil {
+		d.err, d.pending = d.pending, nil
+		d.release()
+		return d.err
+	}
+	return nil
 }
 
 // WriteTo hands w the plaintext a batch at a time, straight from the buffer

@@ -21,30 +21,24 @@ const RootKeySize = 32
 // supplies the root key as 64 hex characters instead of the key file.
 const RootKeyEnv = "KURA_ROOT_KEY"
 
-// LoadOrCreateRootKey returns the root key: the secret everything else
-// derives from. If KURA_ROOT_KEY is set (64 hex chars) it wins and no file is
-// read or written. Otherwise it reads path, which must hold exactly 32 raw
-// bytes or 64 hex characters (surrounding whitespace allowed), or, if path
-// does not exist, creates it with 0600 permissions (parent directory created
-// 0700 if missing) holding a fresh key from crypto/rand as hex plus a
-// newline, fsyncs it and its directory, and returns the key.
+// LoadRootKey returns the root key: the secret everything else derives
+// from. If KURA_ROOT_KEY is set (64 hex chars) it wins and no file is read
+// (fromEnv is then true). Otherwise it reads path, which must hold exactly
+// 32 raw bytes or 64 hex characters (surrounding whitespace allowed).
 //
-// Losing this key loses every object, so creation never replaces an existing
-// file: the key is written to a temporary file and linked into place, and if
-// another process created path meanwhile, its key is loaded instead.
-func LoadOrCreateRootKey(path string) ([]byte, error) {
+// LoadRootKey never creates anything: a missing file is an error wrapping
+// fs.ErrNotExist, and only the caller can tell whether that is a fresh data
+// directory (CreateRootKey) or a lost key (refuse to start).
+func LoadRootKey(path string) (key []byte, fromEnv bool, err error) {
 	if v := os.Getenv(RootKeyEnv); v != "" {
 		key, err := parseRootKey([]byte(v))
 		if err != nil {
-			return nil, fmt.Errorf("sse: %s: %w", RootKeyEnv, err)
+			return nil, true, fmt.Errorf("sse: %s: %w", RootKeyEnv, err)
 		}
-		return key, nil
+		return key, true, nil
 	}
-	key, err := readRootKey(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return key, err
-	}
-	return createRootKey(path)
+	key, err = readRootKey(path)
+	return key, false, err
 }
 
 func readRootKey(path string) ([]byte, error) {
@@ -85,7 +79,14 @@ func parseRootKey(b []byte) ([]byte, error) {
 	return key, nil
 }
 
-func createRootKey(path string) ([]byte, error) {
+// CreateRootKey creates path with 0600 permissions (parent directory
+// created 0700 if missing) holding a fresh key from crypto/rand as hex plus
+// a newline, fsyncs it and its directory, and returns the key.
+//
+// Losing this key loses every object, so creation never replaces an existing
+// file: the key is written to a temporary file and linked into place, and if
+// another process created path meanwhile, its key is loaded instead.
+func CreateRootKey(path string) ([]byte, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sse: creating root key directory: %w", err)

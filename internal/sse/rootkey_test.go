@@ -3,17 +3,27 @@ package sse
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestLoadOrCreateRootKey(t *testing.T) {
+func TestCreateRootKey(t *testing.T) {
 	t.Setenv(RootKeyEnv, "")
 	dir := filepath.Join(t.TempDir(), "state", "keys")
 	path := filepath.Join(dir, "root.key")
-	key, err := LoadOrCreateRootKey(path)
+	// Loading never creates: a missing file is fs.ErrNotExist and stays
+	// missing, so the caller decides whether a key may be generated.
+	if _, _, err := LoadRootKey(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("load of a missing key file: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("load created %s: %v", dir, err)
+	}
+	key, err := CreateRootKey(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +48,13 @@ func TestLoadOrCreateRootKey(t *testing.T) {
 	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".rootkey-*")); len(leftovers) != 0 {
 		t.Fatalf("temporary files left: %v", leftovers)
 	}
-	again, err := LoadOrCreateRootKey(path)
-	if err != nil || !bytes.Equal(again, key) {
-		t.Fatalf("reload = %x, %v; want %x", again, err, key)
+	again, fromEnv, err := LoadRootKey(path)
+	if err != nil || fromEnv || !bytes.Equal(again, key) {
+		t.Fatalf("reload = %x, %v, %v; want %x", again, fromEnv, err, key)
+	}
+	// Creating again never replaces the key: the existing one is returned.
+	if again, err := CreateRootKey(path); err != nil || !bytes.Equal(again, key) {
+		t.Fatalf("second create = %x, %v; want the existing %x", again, err, key)
 	}
 }
 
@@ -57,7 +71,7 @@ func TestRootKeyFileFormats(t *testing.T) {
 	for name, content := range good {
 		path := filepath.Join(t.TempDir(), "k")
 		os.WriteFile(path, content, 0o600)
-		key, err := LoadOrCreateRootKey(path)
+		key, _, err := LoadRootKey(path)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -82,7 +96,7 @@ func TestRootKeyFileFormats(t *testing.T) {
 	for name, content := range bad {
 		path := filepath.Join(t.TempDir(), "k")
 		os.WriteFile(path, []byte(content), 0o600)
-		if key, err := LoadOrCreateRootKey(path); err == nil {
+		if key, _, err := LoadRootKey(path); err == nil {
 			t.Fatalf("%s: accepted, key %x", name, key)
 		} else if content != "" && len(content) > 8 && strings.Contains(err.Error(), content) {
 			t.Fatalf("%s: error leaks the file content: %v", name, err)
@@ -98,20 +112,20 @@ func TestRootKeyEnv(t *testing.T) {
 	want := bytes.Repeat([]byte{0x5a}, 32)
 	t.Setenv(RootKeyEnv, hex.EncodeToString(want))
 	path := filepath.Join(t.TempDir(), "root.key")
-	key, err := LoadOrCreateRootKey(path)
-	if err != nil || !bytes.Equal(key, want) {
-		t.Fatalf("env key = %x, %v", key, err)
+	key, fromEnv, err := LoadRootKey(path)
+	if err != nil || !fromEnv || !bytes.Equal(key, want) {
+		t.Fatalf("env key = %x, %v, %v", key, fromEnv, err)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("file written despite env override: %v", err)
 	}
 	// The env wins over an existing file too.
 	os.WriteFile(path, []byte(strings.Repeat("11", 32)), 0o600)
-	if key, _ := LoadOrCreateRootKey(path); !bytes.Equal(key, want) {
+	if key, _, _ := LoadRootKey(path); !bytes.Equal(key, want) {
 		t.Fatal("file won over env")
 	}
 	t.Setenv(RootKeyEnv, "not-hex")
-	if _, err := LoadOrCreateRootKey(path); err == nil || !strings.Contains(err.Error(), RootKeyEnv) {
+	if _, _, err := LoadRootKey(path); err == nil || !strings.Contains(err.Error(), RootKeyEnv) {
 		t.Fatalf("bad env: %v", err)
 	}
 }
@@ -135,3 +149,49 @@ func TestDeriveKey(t *testing.T) {
 // pinnedDerived was computed independently (Python hmac: HKDF-Extract with a
 // zero salt, then one Expand block).
 const pinnedDerived = "edb15f7d93b192557a8f813f7b4cfaff108512f215bd76026f3147d63c3030c4"
+
+func TestRootKeyCheck(t *testing.T) {
+	root := bytes.Repeat([]byte{7}, 32)
+	c, err := NewRootKeyCheck(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Verify(root); err != nil {
+		t.Fatalf("own key: %v", err)
+	}
+	other := bytes.Repeat([]byte{8}, 32)
+	if err := c.Verify(other); !errors.Is(err, ErrRootKeyMismatch) {
+		t.Fatalf("other key: %v", err)
+	}
+	if bytes.Contains(c.MAC, root) || bytes.Contains(c.Salt, root) {
+		t.Fatal("the check holds the key")
+	}
+	again, _ := NewRootKeyCheck(root)
+	if bytes.Equal(again.Salt, c.Salt) || bytes.Equal(again.MAC, c.MAC) {
+		t.Fatal("two checks of one key are equal: the salt is not fresh")
+	}
+	for name, bad := range map[string]RootKeyCheck{
+		"no salt":   {MAC: c.MAC},
+		"short mac": {Salt: c.Salt, MAC: c.MAC[:16]},
+		"empty":     {},
+	} {
+		if err := bad.Verify(root); err == nil || errors.Is(err, ErrRootKeyMismatch) {
+			t.Fatalf("%s: %v, want a malformed-check error", name, err)
+		}
+	}
+	if err := c.Verify(root[:16]); !errors.Is(err, ErrRootKeyMismatch) {
+		t.Fatalf("short key: %v", err)
+	}
+	// Pin the construction: a refactor must not make every data dir
+	// refuse its own key.
+	fixed := RootKeyCheck{Salt: bytes.Repeat([]byte{1}, 32)}
+	fixed.MAC = rootCheckMAC(root, fixed.Salt)
+	if got := hex.EncodeToString(fixed.MAC); got != pinnedCheck {
+		t.Fatalf("root key check changed: %s", got)
+	}
+}
+
+// pinnedCheck was computed independently (Python hmac: HKDF-SHA256 of a
+// root of 32 0x07 bytes with info "kura root key check v1", then
+// HMAC-SHA256 of 32 0x01 bytes under it).
+const pinnedCheck = "40c72781dba8bdb485acc995d79dd5a061a5a42fae977723c363373acff3b9a0"

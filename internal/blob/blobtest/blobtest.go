@@ -14,7 +14,8 @@
 //
 // It covers Put/Open/ReadAt/Size, io.ReaderAt end-of-blob semantics,
 // immutability (blob.ErrExists, also under concurrent Puts of one id),
-// all-or-nothing Puts when the reader fails, Delete, Walk, concurrency, a
+// all-or-nothing Puts when the reader fails, Delete, Walk (ids, sizes and
+// modification times), concurrency, a
 // large streamed blob and rejection of unsafe ids.
 package blobtest
 
@@ -30,6 +31,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kurastore/kura/internal/blob"
 )
@@ -51,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 		{"ContextDone", testContextDone},
 		{"Delete", testDelete},
 		{"Walk", testWalk},
+		{"WalkInfo", testWalkInfo},
 		{"ConcurrentPuts", testConcurrentPuts},
 		{"LargeBlob", testLargeBlob},
 		{"ValidIDs", testValidIDs},
@@ -142,7 +145,7 @@ func wantAbsent(t *testing.T, s blob.Store, id string) {
 func walk(t *testing.T, s blob.Store) []string {
 	t.Helper()
 	var ids []string
-	if err := s.Walk(bg, func(id string) error { ids = append(ids, id); return nil }); err != nil {
+	if err := s.Walk(bg, func(b blob.Info) error { ids = append(ids, b.ID); return nil }); err != nil {
 		t.Fatalf("Walk: %v", err)
 	}
 	slices.Sort(ids)
@@ -424,9 +427,47 @@ func testWalk(t *testing.T, s blob.Store) {
 
 	// An error from fn stops the walk and comes back.
 	calls := 0
-	err := s.Walk(bg, func(string) error { calls++; return errBoom })
+	err := s.Walk(bg, func(blob.Info) error { calls++; return errBoom })
 	if !errors.Is(err, errBoom) || calls != 1 {
 		t.Fatalf("Walk with failing fn = %v after %d calls, want errBoom after 1", err, calls)
+	}
+}
+
+// testWalkInfo checks what Walk says about each blob: its size, and a
+// modification time that is not before the Put began (the orphan sweep
+// deletes unreferenced blobs older than a grace period, so a time earlier
+// than the write could delete a blob whose metadata is about to commit).
+// Filesystems store times with limited precision (down to 2 s on FAT), so
+// the lower bound allows for rounding down.
+func testWalkInfo(t *testing.T, s blob.Store) {
+	const precision = 2 * time.Second
+	sizes := map[string]int{id1: 0, id2: 1, "w-3": 70 << 10}
+	before := time.Now()
+	for id, n := range sizes {
+		mustPut(t, s, id, pattern(uint64(n), n))
+	}
+	after := time.Now()
+	seen := map[string]bool{}
+	err := s.Walk(bg, func(b blob.Info) error {
+		n, ok := sizes[b.ID]
+		if !ok {
+			t.Errorf("Walk reported unknown blob %q", b.ID)
+			return nil
+		}
+		seen[b.ID] = true
+		if b.Size != int64(n) {
+			t.Errorf("Walk: %s has Size %d, want %d", b.ID, b.Size, n)
+		}
+		if b.ModTime.Before(before.Add(-precision)) || b.ModTime.After(after.Add(precision)) {
+			t.Errorf("Walk: %s has ModTime %v, want within [%v, %v]", b.ID, b.ModTime, before, after)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Walk: %v", err)
+	}
+	if len(seen) != len(sizes) {
+		t.Fatalf("Walk reported %d of %d blobs", len(seen), len(sizes))
 	}
 }
 

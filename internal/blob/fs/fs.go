@@ -2,7 +2,7 @@
 //
 // Layout under the root directory:
 //
-//	tmp/                 blobs being written (removed on error; stale ones on Open)
+//	tmp/                 blobs being written (removed on error; leftovers by RemoveStaleTemp)
 //	3f/a2/<id>           a stored blob: two fan-out levels of 256 directories
 //
 // The fan-out directories come from a hash of the id (FNV-1a, first two
@@ -47,12 +47,14 @@ var ErrInvalidID = errors.New("blob/fs: invalid blob id")
 const (
 	// MaxIDLen is the longest accepted id.
 	MaxIDLen = 128
-	// StaleTempAge is the age past which Open removes leftover temporary
-	// files. A Put writes its temporary file continuously, so one untouched
-	// for this long belongs to a crashed process (or to a Put stalled so
-	// long it would fail anyway: its link then finds no file). Leftovers
-	// younger than this may belong to another Store on the same directory
-	// and are kept.
+	// StaleTempAge is the age past which a temporary file is safe to
+	// remove even while other processes may write into the directory
+	// (RemoveStaleTemp(StaleTempAge)). A Put writes its temporary file
+	// continuously, so one untouched for this long belongs to a crashed
+	// process (or to a Put stalled so long it would fail anyway: its link
+	// then finds no file). A process that knows it is the directory's only
+	// writer (Kura's server holds the metadata file's lock) may remove
+	// every leftover at start with RemoveStaleTemp(0).
 	StaleTempAge = time.Hour
 
 	tmpDirName = "tmp"
@@ -82,8 +84,10 @@ var _ blob.Store = (*Store)(nil)
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufLen); return &b }}
 
-// Open opens the store rooted at dir, creating it (and dir/tmp) if needed,
-// and removes temporary files older than StaleTempAge.
+// Open opens the store rooted at dir, creating it (and dir/tmp) if needed.
+// It removes nothing: leftover temporary files are the business of whoever
+// owns the directory (RemoveStaleTemp), because only the owner knows
+// whether another process may be writing into it.
 func Open(dir string) (*Store, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -100,9 +104,6 @@ func Open(dir string) (*Store, error) {
 	}
 	if err := os.Mkdir(s.tmp, 0o700); err != nil && !errors.Is(err, iofs.ErrExist) {
 		return nil, fmt.Errorf("blob/fs: %w", err)
-	}
-	if _, err := s.RemoveStaleTemp(StaleTempAge); err != nil {
-		return nil, err
 	}
 	return s, nil
 }
@@ -304,11 +305,15 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// Walk calls fn for every stored blob. It lists only names that are valid
-// ids in the directory their hash places them in, so temporary files and
-// strays are never reported. Blobs stored or deleted during the walk may or
-// may not be reported. An error from fn stops the walk and is returned.
-func (s *Store) Walk(ctx context.Context, fn func(id string) error) error {
+// Walk calls fn for every stored blob with its size and modification time.
+// It lists only names that are valid ids in the directory their hash places
+// them in, so temporary files and strays are never reported. Blobs stored
+// or deleted during the walk may or may not be reported. An error from fn
+// stops the walk and is returned.
+//
+// ModTime is the file's modification time: the last write into the
+// temporary file, just before it was linked into place, never earlier.
+func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 	tops, err := readNames(s.dir)
 	if err != nil {
 		return fmt.Errorf("blob/fs: walk: %w", err)
@@ -330,15 +335,23 @@ func (s *Store) Walk(ctx context.Context, fn func(id string) error) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ids, err := readNames(filepath.Join(s.dir, t, l))
+			entries, err := readEntries(filepath.Join(s.dir, t, l))
 			if err != nil {
 				return fmt.Errorf("blob/fs: walk: %w", err)
 			}
-			for _, id := range ids {
-				if !ValidID(id) || fanout(id)>>16 != ti<<8|li {
+			for _, e := range entries {
+				id := e.Name()
+				if !ValidID(id) || fanout(id)>>16 != ti<<8|li || !e.Type().IsRegular() {
 					continue
 				}
-				if err := fn(id); err != nil {
+				fi, err := e.Info()
+				if errors.Is(err, iofs.ErrNotExist) {
+					continue // deleted since the directory was read
+				}
+				if err != nil {
+					return fmt.Errorf("blob/fs: walk: %w", err)
+				}
+				if err := fn(blob.Info{ID: id, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
 					return err
 				}
 			}
@@ -347,10 +360,51 @@ func (s *Store) Walk(ctx context.Context, fn func(id string) error) error {
 	return nil
 }
 
+// Path returns the file that holds (or would hold) blob id, for tools and
+// reports; the blob need not exist.
+func (s *Store) Path(id string) (string, error) {
+	if err := checkID(id); err != nil {
+		return "", err
+	}
+	_, _, file := s.paths(id)
+	return file, nil
+}
+
+// TempFiles lists the temporary files in tmp/: blobs being written, or left
+// behind by a Put that never finished (a crash). Info.ID is the file name.
+func (s *Store) TempFiles() ([]blob.Info, error) {
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil {
+		return nil, fmt.Errorf("blob/fs: list temp: %w", err)
+	}
+	var out []blob.Info
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, blob.Info{ID: e.Name(), Size: fi.Size(), ModTime: fi.ModTime()})
+	}
+	return out, nil
+}
+
+// RemoveTemp removes one temporary file by the name TempFiles reported.
+// Removing an absent one is not an error.
+func (s *Store) RemoveTemp(name string) error {
+	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
+		return fmt.Errorf("blob/fs: %q is not a temporary file name", name)
+	}
+	if err := os.RemoveAll(filepath.Join(s.tmp, name)); err != nil {
+		return fmt.Errorf("blob/fs: remove temp %s: %w", name, err)
+	}
+	return nil
+}
+
 // RemoveStaleTemp removes temporary files last modified more than olderThan
 // ago (all of them for olderThan <= 0, which is safe only while no Put is
-// running on this directory) and returns how many it removed. Open calls it
-// with StaleTempAge; a long-running server may call it periodically.
+// running on this directory, in this process or any other) and returns how
+// many it removed. With StaleTempAge it is safe at any time; a long-running
+// server calls it periodically.
 func (s *Store) RemoveStaleTemp(olderThan time.Duration) (int, error) {
 	entries, err := os.ReadDir(s.tmp)
 	if err != nil {
@@ -388,6 +442,20 @@ func (r *File) Size() int64 { return r.size }
 
 // Close releases the file.
 func (r *File) Close() error { return r.f.Close() }
+
+// readEntries lists a directory without sorting; a directory removed
+// meanwhile lists as empty.
+func readEntries(dir string) ([]iofs.DirEntry, error) {
+	d, err := os.Open(dir)
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return d.ReadDir(-1)
+}
 
 // readNames lists a directory without sorting; a directory removed
 // meanwhile lists as empty.

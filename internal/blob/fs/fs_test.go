@@ -50,7 +50,7 @@ func put(t *testing.T, s *Store, id, data string) {
 func walkIDs(t *testing.T, s *Store) []string {
 	t.Helper()
 	var ids []string
-	if err := s.Walk(bg, func(id string) error { ids = append(ids, id); return nil }); err != nil {
+	if err := s.Walk(bg, func(b blob.Info) error { ids = append(ids, b.ID); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(ids)
@@ -159,7 +159,9 @@ type iotestErr struct{}
 
 func (iotestErr) Read([]byte) (int, error) { return 0, errRead }
 
-func TestStaleTempRemovedOnOpen(t *testing.T) {
+// Open removes nothing; RemoveStaleTemp removes leftovers by age, or all of
+// them for the directory's sole owner.
+func TestRemoveStaleTemp(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	stale := filepath.Join(s.tmp, "A.stale")
@@ -174,21 +176,55 @@ func TestStaleTempRemovedOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = open(t, dir)
-	if _, err := os.Stat(stale); !errors.Is(err, iofs.ErrNotExist) {
-		t.Errorf("stale temp file survived Open: %v", err)
+	if names := tempFiles(t, s); len(names) != 2 {
+		t.Fatalf("temp files after reopening: %q, want both kept", names)
 	}
-	if _, err := os.Stat(fresh); err != nil {
-		t.Errorf("fresh temp file removed by Open: %v", err)
+	infos, err := s.TempFiles()
+	if err != nil || len(infos) != 2 {
+		t.Fatalf("TempFiles = %v, %v; want 2", infos, err)
+	}
+	for _, in := range infos {
+		if in.Size != int64(len("partial")) {
+			t.Errorf("TempFiles: %s has size %d", in.ID, in.Size)
+		}
+		if in.ID == "A.stale" && in.ModTime.Sub(old).Abs() > 2*time.Second {
+			t.Errorf("TempFiles: %s has ModTime %v, want %v", in.ID, in.ModTime, old)
+		}
 	}
 	if ids := walkIDs(t, s); len(ids) != 0 {
 		t.Errorf("Walk lists temp files: %q", ids)
 	}
-	n, err := s.RemoveStaleTemp(0)
+	n, err := s.RemoveStaleTemp(StaleTempAge)
+	if err != nil || n != 1 {
+		t.Fatalf("RemoveStaleTemp(StaleTempAge) = %d, %v; want 1, nil", n, err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, iofs.ErrNotExist) {
+		t.Errorf("stale temp file survived: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("fresh temp file removed: %v", err)
+	}
+	n, err = s.RemoveStaleTemp(0)
 	if err != nil || n != 1 {
 		t.Fatalf("RemoveStaleTemp(0) = %d, %v; want 1, nil", n, err)
 	}
 	if names := tempFiles(t, s); len(names) != 0 {
 		t.Fatalf("temp files after RemoveStaleTemp(0): %q", names)
+	}
+}
+
+func TestPath(t *testing.T) {
+	s := open(t, t.TempDir())
+	put(t, s, "A", "a")
+	p, err := s.Path("A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(p); err != nil || string(b) != "a" {
+		t.Fatalf("ReadFile(Path(A)) = %q, %v", b, err)
+	}
+	if _, err := s.Path("../x"); !errors.Is(err, ErrInvalidID) {
+		t.Fatalf("Path(../x) = %v, want ErrInvalidID", err)
 	}
 }
 
@@ -249,7 +285,7 @@ func TestWalkContextCanceled(t *testing.T) {
 	put(t, s, "A", "a")
 	ctx, cancel := context.WithCancel(bg)
 	cancel()
-	if err := s.Walk(ctx, func(string) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := s.Walk(ctx, func(blob.Info) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Walk = %v, want context.Canceled", err)
 	}
 }

@@ -18,6 +18,8 @@
 // Operational notes:
 //   - The file is locked (flock) while open; a second process gets ErrLocked
 //     after a short wait instead of blocking forever.
+//   - After an unclean stop the whole file is checked at Open, and damage
+//     met while serving is an error, not a crash (health.go).
 //   - Growing the memory map needs every read transaction to finish first, so
 //     a long View can stall commits while the file grows. The map is reserved
 //     generously up front (1 GiB on 64-bit) to make that rare; keep Views
@@ -31,6 +33,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -81,7 +85,12 @@ var initialMmapSize = func() int {
 // Store is a meta.Store on one bbolt file. It is safe for concurrent use.
 type Store struct {
 	db       *bbolt.DB
+	path     string
 	inflight atomic.Int64 // Updates between entry and return
+	log      *slog.Logger
+	readOnly bool
+	faults   atomic.Int64 // transactions that met a damaged page (health.go)
+	suspect  atomic.Bool  // damage met: keep the marker at Close
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -89,52 +98,95 @@ var _ meta.Store = (*Store)(nil)
 // Open opens or creates the metadata file at path (mode 0600), creating its
 // parent directory (mode 0700) if needed. If the file is locked by another
 // process Open fails after a short wait with an error wrapping ErrLocked.
+// If the last process to open it did not close it, Open checks the whole
+// file first and refuses a damaged one with a *DamageError (health.go).
 func Open(path string) (*Store, error) {
-	return open(path, defaultLockTimeout)
+	return OpenWith(path, Options{})
 }
 
-func open(path string, lockTimeout time.Duration) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("meta/bolt: %w", err)
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (*Store, error) {
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = defaultLockTimeout
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout: lockTimeout,
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if !o.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("meta/bolt: %w", err)
+		}
+	}
+	opts := &bbolt.Options{
+		Timeout:  o.LockTimeout,
+		ReadOnly: o.ReadOnly,
 		// The hashmap freelist allocates in O(1) instead of scanning a
 		// sorted array, which matters once the file is large and
 		// fragmented. The freelist is still synced on commit, so opening
 		// does not have to scan the whole file.
 		FreelistType:    bbolt.FreelistMapType,
 		InitialMmapSize: initialMmapSize,
-	})
+	}
+	if o.ReadOnly {
+		opts.InitialMmapSize = 0 // nothing will grow the file
+	}
+	db, err := openDB(path, opts)
 	if errors.Is(err, bberrors.ErrTimeout) {
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, ErrLocked)
+	}
+	var de *DamageError
+	if errors.As(err, &de) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("meta/bolt: open %s: %w", path, err)
 	}
 	db.MaxBatchDelay = maxBatchDelay
 	db.MaxBatchSize = maxBatchSize
-	return &Store{db: db}, nil
+	s := &Store{db: db, path: path, log: o.Logger, readOnly: o.ReadOnly}
+	if !o.ReadOnly {
+		if err := s.startChecked(path); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func open(path string, lockTimeout time.Duration) (*Store, error) {
+	return OpenWith(path, Options{LockTimeout: lockTimeout})
 }
 
 // Path returns the file the store was opened on.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
-// Close closes the file. Transactions must have ended.
+// Close closes the file. Transactions must have ended. A clean Close
+// removes the marker, so the next Open skips the consistency check, unless
+// damage was met while the store was open.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("meta/bolt: close: %w", err)
+	}
+	if !s.readOnly && !s.suspect.Load() {
+		// Not fsynced: if the removal is lost, the next start merely
+		// runs a check it did not need.
+		if err := os.Remove(MarkerPath(s.path)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("meta/bolt: close: %w", err)
+		}
 	}
 	return nil
 }
 
 // View runs fn on a read-only snapshot. It fails with ctx.Err() without
-// calling fn if ctx is already done.
-func (s *Store) View(ctx context.Context, fn func(meta.Tx) error) error {
+// calling fn if ctx is already done. A damaged page met on the way is an
+// error wrapping ErrDamaged (health.go).
+func (s *Store) View(ctx context.Context, fn func(meta.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(btx *bbolt.Tx) error {
+	defer s.recoverDamage(&err)
+	return s.db.View(func(btx *bbolt.Tx) (err error) {
+		defer s.recoverDamage(&err)
 		return fn(&tx{btx: btx})
 	})
 }
@@ -143,11 +195,14 @@ func (s *Store) View(ctx context.Context, fn func(meta.Tx) error) error {
 // Concurrent Updates share a commit; fn may run more than once. If ctx is
 // done before fn starts (on any attempt) Update returns ctx.Err() and commits
 // nothing of this fn; once fn has returned nil the commit is not abandoned.
-func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) error {
+// A damaged page met on the way is an error wrapping ErrDamaged.
+func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	run := func(btx *bbolt.Tx) error {
+	defer s.recoverDamage(&err)
+	run := func(btx *bbolt.Tx) (err error) {
+		defer s.recoverDamage(&err)
 		if err := ctx.Err(); err != nil {
 			return err
 		}

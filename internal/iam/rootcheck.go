@@ -1,0 +1,41 @@
+package iam
+
+import (
+	"context"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// ProbeRootKey tells whether root is the root key the stored access key
+// and session secrets in m were sealed under, for a data directory that
+// has no root key check yet (one from before the check existed). sealed is
+// false when m holds no sealed secret; otherwise opened tells whether root
+// opened the first one found (an AES-GCM open that succeeds proves the
+// key).
+func ProbeRootKey(ctx context.Context, m meta.Store, root []byte) (sealed, opened bool, err error) {
+	kek := sse.DeriveKey(root, secretKEKPurpose)
+	defer clear(kek)
+	err = m.View(ctx, func(tx meta.Tx) error {
+		for _, t := range []meta.Table{meta.TableIAMKeys, meta.TableIAMSessions} {
+			c := tx.Cursor(t)
+			for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
+				// Access keys and sessions share the fields probed here.
+				var rec struct {
+					ID     string `json:"id"`
+					Sealed []byte `json:"sealed"`
+				}
+				if meta.Decode(v, &rec) != nil || len(rec.Sealed) == 0 {
+					continue
+				}
+				sealed = true
+				secret, err := sse.OpenWithKey(kek, rec.Sealed, secretAAD(rec.ID))
+				clear(secret)
+				opened = err == nil
+				return nil
+			}
+		}
+		return nil
+	})
+	return sealed, opened, err
+}

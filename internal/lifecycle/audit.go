@@ -1,0 +1,116 @@
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
+)
+
+// Every action a run applies leaves one audit event, attributed to the S3
+// service itself: S3 performs lifecycle actions on internal endpoints, so
+// CloudTrail does not record them, but its server access logs do, as
+// operations of their own (S3.EXPIRE.OBJECT, S3.CREATE.DELETEMARKER,
+// S3.TRANSITION*.OBJECT, S3.DELETE.UPLOAD). The event
+// names follow S3's lifecycle event notification types
+// (s3:LifecycleExpiration:Delete, s3:LifecycleExpiration:DeleteMarkerCreated,
+// s3:LifecycleTransition) spelled as CloudTrail names, and each event
+// carries its access log operation. See
+// docs/formats.md, "Lifecycle events".
+
+// The lifecycle event names.
+const (
+	EventDelete               = "LifecycleExpirationDelete"
+	EventDeleteMarkerCreated  = "LifecycleExpirationDeleteMarkerCreated"
+	EventTransition           = "LifecycleTransition"
+	EventAbortMultipartUpload = "LifecycleAbortIncompleteMultipartUpload"
+)
+
+// servicePrincipal is who lifecycle actions are attributed to.
+const servicePrincipal = "s3.amazonaws.com"
+
+// record is the one place a lifecycle action's audit event is written. It
+// runs inside the transaction that applies the action (tx), so that an
+// audit outbox — events committed in the same transaction as their change
+// — can take over here alone: it would write ev in tx and leave *staged
+// nil. Until then it stages ev, and the runner appends staged events to
+// the trail once their transaction has committed (flush); the transaction
+// may run more than once (group commit), so staging replaces, never adds.
+func (r *Runner) record(tx meta.Tx, ev audit.Event, staged **audit.Event) error {
+	*staged = &ev
+	return nil
+}
+
+// flush appends an event staged by record once its change is committed. A
+// failure cannot undo the change; it is logged as an error.
+func (r *Runner) flush(ev audit.Event) {
+	if err := r.trail.Append(ev); err != nil {
+		r.log.Error("lifecycle audit event not written", "event", ev.EventName, "err", err)
+	}
+}
+
+// accessLogTransition is S3's server access log operation for a lifecycle
+// transition to each class.
+var accessLogTransition = map[string]string{
+	"STANDARD_IA": "S3.TRANSITION_SIA.OBJECT", "ONEZONE_IA": "S3.TRANSITION_ZIA.OBJECT",
+	"INTELLIGENT_TIERING": "S3.TRANSITION_INT.OBJECT", "GLACIER_IR": "S3.TRANSITION_GIR.OBJECT",
+	"GLACIER": "S3.TRANSITION.OBJECT", "DEEP_ARCHIVE": "S3.TRANSITION_GDA.OBJECT",
+}
+
+// ruleAction names the lifecycle configuration element behind each kind.
+var ruleAction = map[Kind]string{
+	ExpireCurrent: "Expiration", RemoveDeleteMarker: "ExpiredObjectDeleteMarker",
+	ExpireNoncurrent: "NoncurrentVersionExpiration", Transition: "Transition",
+	TransitionNoncurrent: "NoncurrentVersionTransition", AbortUpload: "AbortIncompleteMultipartUpload",
+}
+
+// event describes change c, made for action a at midnight at.
+func (r *Runner) event(a Action, c object.LifecycleChange, at time.Time) audit.Event {
+	owner := c.Bucket.Owner
+	x := map[string]any{"lifecycleRuleId": a.RuleID, "lifecycleAction": ruleAction[a.Kind],
+		"lifecycleMidnight": at.UTC().Format(time.RFC3339)}
+	p := map[string]any{"bucketName": c.Bucket.Name}
+	var resp map[string]any
+	var key string
+	ev := audit.Event{
+		EventTime: r.now(), EventSource: "s3.amazonaws.com", AWSRegion: r.region,
+		SourceIPAddress: servicePrincipal, UserAgent: servicePrincipal,
+		UserIdentity: audit.UserIdentity{Type: "AWSService", AccountID: owner, InvokedBy: servicePrincipal},
+		EventType:    "AwsServiceEvent", EventCategory: "Data", RecipientAccountID: owner,
+	}
+	switch {
+	case c.Upload != nil:
+		key = c.Upload.Key
+		p["uploadId"] = c.Upload.UploadID
+		ev.EventName, x["operation"] = EventAbortMultipartUpload, "S3.DELETE.UPLOAD"
+	case c.Marker != nil:
+		key = c.Version.Key
+		p["versionId"] = c.Version.VersionID
+		ev.EventName, x["operation"] = EventDeleteMarkerCreated, "S3.CREATE.DELETEMARKER"
+		resp = map[string]any{"x-amz-delete-marker": "true", "x-amz-version-id": c.Marker.VersionID}
+		if c.Replaced != nil {
+			x["replacedVersionId"] = c.Replaced.VersionID
+		}
+	case c.ToClass != "":
+		key = c.Version.Key
+		p["versionId"] = c.Version.VersionID
+		ev.EventName, x["operation"] = EventTransition, accessLogTransition[c.ToClass]
+		x["previousStorageClass"] = object.ClassOf(c.Version)
+		resp = map[string]any{"x-amz-storage-class": c.ToClass}
+	default:
+		key = c.Version.Key
+		p["versionId"] = c.Version.VersionID
+		ev.EventName, x["operation"] = EventDelete, "S3.EXPIRE.OBJECT"
+		if c.Version.DeleteMarker {
+			x["deleteMarker"] = true
+		}
+	}
+	p["key"] = key
+	ev.RequestParameters, ev.ResponseElements, ev.AdditionalEventData = p, resp, x
+	ev.Resources = []audit.Resource{
+		{Type: "AWS::S3::Object", ARN: "arn:aws:s3:::" + c.Bucket.Name + "/" + key},
+		{Type: "AWS::S3::Bucket", ARN: "arn:aws:s3:::" + c.Bucket.Name, AccountID: owner},
+	}
+	return ev
+}

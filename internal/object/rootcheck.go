@@ -1,0 +1,37 @@
+package object
+
+import (
+	"context"
+
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// ProbeManagedKey tells whether managed is the SSE-S3 key the object
+// versions in m were sealed under, for a data directory that has no root
+// key check yet (one from before the check existed). sealed is false when
+// no version is SSE-S3; otherwise opened tells whether managed opened the
+// first SSE-S3 data key found (an AES-GCM open that succeeds proves the
+// key). It may read the whole versions table, once, at an upgrade.
+func ProbeManagedKey(ctx context.Context, m meta.Store, managed *sse.ManagedKey) (sealed, opened bool, err error) {
+	err = m.View(ctx, func(tx meta.Tx) error {
+		c := tx.Cursor(meta.TableVersions)
+		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
+			var ver struct {
+				Bucket string          `json:"bucket"`
+				Key    string          `json:"key"`
+				SSE    meta.Encryption `json:"sse"`
+			}
+			if meta.Decode(v, &ver) != nil || ver.SSE.Type != meta.SSES3 || len(ver.SSE.SealedKey) == 0 {
+				continue
+			}
+			sealed = true
+			dek, err := managed.Open(ver.SSE.SealedKey, sealAAD(ver.Bucket, ver.Key))
+			clear(dek)
+			opened = err == nil
+			return nil
+		}
+		return nil
+	})
+	return sealed, opened, err
+}

@@ -1,0 +1,334 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/kurastore/kura/internal/iam"
+	"github.com/kurastore/kura/internal/kms"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// The root key guard. A data directory records, in its metadata store, a
+// check of the root key it was created with (sse.RootKeyCheck; never the
+// key). Every start verifies the key it was given against that check before
+// anything is written anywhere, and refuses to start when the key is
+// missing or wrong: a server that started with a fresh or wrong key would
+// answer 500 on every old object and 200 on new writes that become
+// unreadable once the right key is back.
+
+// rootKeyCheckKey is the meta.TableSystem key of the root key check.
+var rootKeyCheckKey = []byte("root-key-check")
+
+// rootKeyCheckV1 is the only version of the check's construction: HMAC-SHA256
+// of the salt under DeriveKey(root, "kura root key check v1").
+const rootKeyCheckV1 = 1
+
+// rootKeyCheckRecord is the root key check as stored (meta.Encode JSON);
+// docs/formats.md, "Root key check".
+type rootKeyCheckRecord struct {
+	V    int    `json:"v"`
+	Salt []byte `json:"salt"`
+	MAC  []byte `json:"mac"`
+}
+
+// RootKeyInfo says where the root key of a running server came from.
+type RootKeyInfo struct {
+	// Source is sse.RootKeyEnv or the path of the root key file.
+	Source string
+	// Generated is true when this start created the key (a fresh data
+	// directory): it must be backed up now.
+	Generated bool
+	// Upgraded is true when this start recorded the check for a data
+	// directory created before the check existed.
+	Upgraded bool
+}
+
+// RootKeyError is Open's refusal to start on a data directory whose root key
+// is missing or is not the key the directory was created with. When Open
+// returns it, nothing in the data directory was created or changed.
+type RootKeyError struct {
+	DataDir string
+	Problem string // what is wrong, a sentence
+	Fix     string // what to do, a sentence
+}
+
+func (e *RootKeyError) Error() string {
+	return fmt.Sprintf("refusing to start: %s\n  Nothing in %s was changed: no key was generated and nothing was written.\n  %s\n  "+
+		`See "The root key: backup and recovery" in docs/operations.md.`, e.Problem, e.DataDir, e.Fix)
+}
+
+// managedKey is the SSE-S3 key, derived from the root key.
+func managedKey(root []byte) (*sse.ManagedKey, error) {
+	return sse.NewManagedKey("sse-s3-1", sse.DeriveKey(root, "kura sse-s3 managed key v1"))
+}
+
+// openWithRootKey loads the root key and opens the metadata store of
+// dataDir, having made sure that the key is the one the directory was
+// created with before anything is written. On a fresh directory it creates
+// the key (unless KURA_ROOT_KEY supplies one) and records the check before
+// anything else. The caller owns the returned store.
+func openWithRootKey(ctx context.Context, dataDir string, log *slog.Logger) ([]byte, RootKeyInfo, *bolt.Store, error) {
+	keyPath := filepath.Join(dataDir, "keys", "root.key")
+	metaPath := filepath.Join(dataDir, "meta.db")
+	g := &guard{dataDir: dataDir, keyPath: keyPath, info: RootKeyInfo{Source: keyPath}}
+	root, fromEnv, err := sse.LoadRootKey(keyPath)
+	if fromEnv {
+		g.info.Source = sse.RootKeyEnv
+	}
+	missing := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !missing {
+		return nil, g.info, nil, g.badKey(err)
+	}
+	// Opening meta.db creates it when it does not exist, so look first: a
+	// directory with blobs but no metadata is not fresh, it lost its
+	// metadata.
+	fi, err := os.Stat(metaPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
+	}
+	hasMeta := err == nil && fi.Size() > 0
+	blobs, err := holdsFiles(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		return nil, g.info, nil, fmt.Errorf("blob store: %w", err)
+	}
+	if !hasMeta && blobs {
+		return nil, g.info, nil, &RootKeyError{DataDir: dataDir,
+			Problem: fmt.Sprintf("%s holds blobs but its metadata store %s is missing, so neither the root key nor the data can be checked.", dataDir, metaPath),
+			Fix:     "Restore meta.db from your backup. To start an empty store on purpose, move the blobs directory away as well."}
+	}
+	if hasMeta {
+		// Decide on a read-only open first: it neither writes to meta.db
+		// nor leaves the store's lock marker (meta/bolt/health.go), so a
+		// refusal changes nothing at all.
+		ro, err := bolt.OpenWith(metaPath, bolt.Options{ReadOnly: true, Logger: log})
+		if err != nil {
+			return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
+		}
+		_, err = g.check(ctx, ro, root, missing, blobs, nil)
+		ro.Close()
+		if err != nil {
+			return nil, g.info, nil, err
+		}
+	}
+	// After an unclean stop this checks the whole file first and refuses
+	// a damaged one (meta/bolt/health.go). The check below runs again on
+	// this store, now holding the writer's lock, and writes what it must.
+	ms, err := bolt.OpenWith(metaPath, bolt.Options{Logger: log})
+	if err != nil {
+		return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
+	}
+	if root, err = g.check(ctx, ms, root, missing, blobs, log); err != nil {
+		ms.Close()
+		return nil, g.info, nil, err
+	}
+	return root, g.info, ms, nil
+}
+
+// guard is one start's root key check: where the key came from and what
+// the start did about it.
+type guard struct {
+	dataDir, keyPath string
+	info             RootKeyInfo
+}
+
+// check verifies root against the check in ms, or, when ms has none,
+// records one: at once on a fresh directory (creating the key first when
+// missing says there is no key file), and on a directory with data only
+// for a key proven to open what is sealed there. It returns the root key.
+// With a nil log it only decides: it creates, records and logs nothing
+// (the read-only pass).
+func (g *guard) check(ctx context.Context, ms *bolt.Store, root []byte, missing, blobs bool, log *slog.Logger) ([]byte, error) {
+	write := log != nil
+	rec, found, err := readRootKeyCheck(ctx, ms)
+	if errors.Is(err, bolt.ErrDamaged) {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
+	if err != nil {
+		return nil, &RootKeyError{DataDir: g.dataDir,
+			Problem: fmt.Sprintf("the root key check in %s cannot be read (%v).", ms.Path(), err),
+			Fix:     "Restore meta.db from your backup."}
+	}
+	if found {
+		if missing {
+			return nil, g.missingKey("meta.db holds its root key check")
+		}
+		return root, g.verify(ms.Path(), rec, root)
+	}
+	empty, err := ms.Empty()
+	if err != nil {
+		return nil, fmt.Errorf("metadata store: %w", err)
+	}
+	switch fresh := empty && !blobs; {
+	case !fresh && missing:
+		what := "meta.db holds records"
+		if empty {
+			what = "blobs/ holds blobs"
+		}
+		return nil, g.missingKey(what)
+	case !fresh:
+		sealed, err := g.proveOnData(ctx, ms, root)
+		if err != nil {
+			return nil, err
+		}
+		if !write {
+			return root, nil
+		}
+		g.info.Upgraded = true
+		log.Info("recorded the root key check of a data directory created before it existed", "source", g.info.Source, "proven", sealed)
+	case !write:
+		return root, nil // fresh: the writing pass creates and records
+	case missing:
+		if root, err = sse.CreateRootKey(g.keyPath); err != nil {
+			return nil, fmt.Errorf("root key: %w", err)
+		}
+		g.info.Generated = true
+		log.Info("generated a new root key: back it up now, separately from the data directory (docs/operations.md)", "path", g.keyPath)
+	}
+	return root, recordRootKeyCheck(ctx, ms, root)
+}
+
+// proveOnData accepts root for a directory with data from before the check
+// existed only if it opens what is already sealed there; never guess.
+// sealed says whether there was anything to open.
+func (g *guard) proveOnData(ctx context.Context, ms meta.Store, root []byte) (sealed bool, err error) {
+	sealed, opened, err := probeRootKey(ctx, ms, root)
+	if err != nil {
+		return false, fmt.Errorf("root key: probing the sealed data: %w", err)
+	}
+	if sealed && !opened {
+		return false, g.wrongKey("does not open the data in this directory. The directory has no root key check yet (an older Kura created it), " +
+			"and the key opened none of the KMS key material, IAM secrets and SSE-S3 data keys tried.")
+	}
+	return sealed, nil
+}
+
+func (g *guard) verify(path string, rec rootKeyCheckRecord, root []byte) error {
+	if rec.V != rootKeyCheckV1 {
+		return &RootKeyError{DataDir: g.dataDir,
+			Problem: fmt.Sprintf("the root key check in %s has version %d, which this Kura does not know.", path, rec.V),
+			Fix:     "Run the Kura version that wrote it, or restore meta.db from your backup."}
+	}
+	err := sse.RootKeyCheck{Salt: rec.Salt, MAC: rec.MAC}.Verify(root)
+	switch {
+	case errors.Is(err, sse.ErrRootKeyMismatch):
+		return g.wrongKey("does not match the key this data directory was created with.")
+	case err != nil:
+		return &RootKeyError{DataDir: g.dataDir,
+			Problem: fmt.Sprintf("the root key check in %s is damaged (%v).", path, err),
+			Fix:     "Restore meta.db from your backup."}
+	}
+	return nil
+}
+
+func readRootKeyCheck(ctx context.Context, ms meta.Store) (rec rootKeyCheckRecord, found bool, err error) {
+	err = ms.View(ctx, func(tx meta.Tx) error {
+		b, err := tx.Get(meta.TableSystem, rootKeyCheckKey)
+		if errors.Is(err, meta.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		return meta.Decode(b, &rec)
+	})
+	return rec, found, err
+}
+
+func recordRootKeyCheck(ctx context.Context, ms meta.Store, root []byte) error {
+	check, err := sse.NewRootKeyCheck(root)
+	if err != nil {
+		return err
+	}
+	v, err := meta.Encode(rootKeyCheckRecord{V: rootKeyCheckV1, Salt: check.Salt, MAC: check.MAC})
+	if err != nil {
+		return err
+	}
+	if err := ms.Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.TableSystem, rootKeyCheckKey, v) }); err != nil {
+		return fmt.Errorf("recording the root key check: %w", err)
+	}
+	return nil
+}
+
+// probeRootKey tries root on what is already sealed under keys derived from
+// it: KMS key material, IAM secrets, SSE-S3 data keys. sealed is false when
+// there is nothing to try; opened is true as soon as one opens (an AES-GCM
+// open that succeeds proves the key; one that fails may also be damage,
+// which is why every kind is tried).
+func probeRootKey(ctx context.Context, ms meta.Store, root []byte) (sealed, opened bool, err error) {
+	managed, err := managedKey(root)
+	if err != nil {
+		return false, false, err
+	}
+	probes := []func() (bool, bool, error){
+		func() (bool, bool, error) { return kms.ProbeRootKey(ctx, ms, root) },
+		func() (bool, bool, error) { return iam.ProbeRootKey(ctx, ms, root) },
+		func() (bool, bool, error) { return object.ProbeManagedKey(ctx, ms, managed) },
+	}
+	for _, probe := range probes {
+		s, o, err := probe()
+		if err != nil || o {
+			return s, o, err
+		}
+		sealed = sealed || s
+	}
+	return sealed, false, nil
+}
+
+// holdsFiles reports whether dir or any directory below it holds a file. A
+// missing dir holds none.
+func holdsFiles(dir string) (bool, error) {
+	found := false
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if !d.IsDir() {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found, err
+}
+
+func (g *guard) missingKey(evidence string) *RootKeyError {
+	return &RootKeyError{DataDir: g.dataDir,
+		Problem: fmt.Sprintf("the root key file %s is missing, but the data directory holds data encrypted under a root key: %s.", g.keyPath, evidence),
+		Fix: fmt.Sprintf("Restore %s from your backup (mode 0600), or set %s to the key's 64 hex characters, then start again.",
+			g.keyPath, sse.RootKeyEnv)}
+}
+
+func (g *guard) wrongKey(problem string) *RootKeyError {
+	e := &RootKeyError{DataDir: g.dataDir}
+	if g.info.Source == sse.RootKeyEnv {
+		e.Problem = "the root key in " + sse.RootKeyEnv + " " + problem
+		e.Fix = fmt.Sprintf("Set %s to this data directory's root key (or unset it to use %s), then start again.", sse.RootKeyEnv, g.keyPath)
+	} else {
+		e.Problem = "the root key in " + g.keyPath + " " + problem
+		e.Fix = fmt.Sprintf("Restore this data directory's %s from your backup, or set %s to its root key, then start again.", g.keyPath, sse.RootKeyEnv)
+	}
+	return e
+}
+
+func (g *guard) badKey(err error) *RootKeyError {
+	e := &RootKeyError{DataDir: g.dataDir, Problem: fmt.Sprintf("the root key cannot be used: %v.", err)}
+	if g.info.Source == sse.RootKeyEnv {
+		e.Fix = fmt.Sprintf("Set %s to this data directory's root key, 64 hex characters, then start again.", sse.RootKeyEnv)
+	} else {
+		e.Fix = fmt.Sprintf("Restore %s from your backup (32 raw bytes or 64 hex characters), or set %s, then start again.", g.keyPath, sse.RootKeyEnv)
+	}
+	return e
+}
