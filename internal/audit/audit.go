@@ -140,7 +140,8 @@ type Log struct {
 	every           time.Duration
 	stop            chan struct{}
 	done            chan struct{}
-	synErr          error // last background fsync failure, reported by the next Append
+	synErr          error   // last background fsync failure, reported by the next Append
+	outbox          *Outbox // attached by NewOutbox, for Pending.Stage
 }
 
 // CurrentName is the name of the file events are appended to; rotated files
@@ -330,6 +331,13 @@ func (l *Log) append(ev Event) (uint64, error) {
 		l.synced = l.written
 	}
 	return l.written, nil
+}
+
+// attachedOutbox is the Outbox NewOutbox made for l, or nil.
+func (l *Log) attachedOutbox() *Outbox {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.outbox
 }
 
 // syncedThrough is the position (see append) up to which appended events

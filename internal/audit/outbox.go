@@ -59,8 +59,14 @@ func NewOutbox(store meta.Store, log *Log, logger *slog.Logger) *Outbox {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Outbox{store: store, log: log, lg: logger, every: ClearInterval,
+	o := &Outbox{store: store, log: log, lg: logger, every: ClearInterval,
 		stop: make(chan struct{}), done: make(chan struct{})}
+	if log != nil {
+		log.mu.Lock()
+		log.outbox = o // for Pending.Stage
+		log.mu.Unlock()
+	}
+	return o
 }
 
 // Store returns store wrapped so that every Update made with an unfinished

@@ -418,3 +418,45 @@ func TestOutboxClearsOnlySyncedEvents(t *testing.T) {
 		t.Fatal("entry kept after its event was synced")
 	}
 }
+
+// Stage puts an event settled inside the transaction; not once finished,
+// and not without an outbox.
+func TestPendingStage(t *testing.T) {
+	e := newOutboxEnv(t, Options{})
+	bg := context.Background()
+	p := e.log.Begin(Event{EventSource: "s3.amazonaws.com"})
+	err := e.meta.Store.Update(bg, func(tx meta.Tx) error {
+		if err := putKey("x")(tx); err != nil {
+			return err
+		}
+		return p.Stage(tx, intent("LifecycleExpirationDelete", "x"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, ok := e.outbox(t)[p.EventID()]
+	if !ok || ev.EventName != "LifecycleExpirationDelete" || ev.EventTime.IsZero() {
+		t.Fatalf("staged in the transaction: %+v (present %v)", ev, ok)
+	}
+	if err := p.Finish(ev); err != nil {
+		t.Fatal(err)
+	}
+	waitCleared(t, e, p.EventID())
+	e.meta.Store.Update(bg, func(tx meta.Tx) error { return p.Stage(tx, ev) })
+	if _, ok := e.outbox(t)[p.EventID()]; ok {
+		t.Error("Stage after Finish put the entry back")
+	}
+
+	// A trail without an outbox stages nothing.
+	dir := t.TempDir()
+	l, err := Open(PathIn(dir), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	q := l.Begin(Event{})
+	e.meta.Store.Update(bg, func(tx meta.Tx) error { return q.Stage(tx, intent("PutObject", "y")) })
+	if _, ok := e.outbox(t)[q.EventID()]; ok {
+		t.Error("staged without an outbox")
+	}
+}

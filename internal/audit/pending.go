@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/kurastore/kura/internal/meta"
 )
 
 // A Pending is the audit event of one operation that is still running: an
@@ -110,6 +112,33 @@ func (p *Pending) end(clear bool, pos uint64) {
 	if ob != nil && clear {
 		ob.clear([]byte(p.id), pos)
 	}
+}
+
+// Stage puts ev in tx as the Pending's outbox entry. It is for operations
+// whose event is only settled inside the transaction that makes the change
+// (a lifecycle action decides again over the records it reads): they call
+// Stage from that transaction instead of carrying the Pending in the
+// context (not as well: the store would then put its own intent after
+// theirs). tx must belong to the store the trail's Outbox wraps; without
+// an Outbox, or once the Pending is finished, nothing is put. Like the
+// transaction, Stage may run more than once.
+func (p *Pending) Stage(tx meta.Tx, ev Event) error {
+	if p == nil {
+		return nil
+	}
+	ob := p.log.attachedOutbox()
+	if ob == nil || !p.stage(ob) {
+		return nil
+	}
+	ev.EventID = p.id
+	if ev.EventTime.IsZero() {
+		ev.EventTime = p.started
+	}
+	rec, err := encodeEvent(ev)
+	if err != nil {
+		return fmt.Errorf("audit: encode pending event: %w", err)
+	}
+	return tx.Put(meta.TableAuditOutbox, []byte(p.id), rec)
 }
 
 // done reports whether the Pending is finished.
