@@ -19,7 +19,11 @@ import (
 // S3 requests here (authenticated or not, routed or not), IAM and STS
 // requests in auditiam.go, and KMS requests by the KMS service itself
 // (only those rejected before reaching it are recorded here). Events carry
-// names, headers and sizes, never a body, a key or a secret.
+// names, headers and sizes, never a body, a key or a secret. The event is
+// begun with the request (watch) and travels in its context as an
+// audit.Pending, so every metadata change the request makes is committed
+// with it; a process that stops before record runs loses no event of a
+// change (the audit outbox ships it at the next start).
 
 // auditState is what a request's audit event needs beyond the request.
 type auditState struct {
