@@ -11,7 +11,17 @@
 // events survive a crash of the process. fsync is batched: a background
 // goroutine syncs the file at most every SyncInterval (100ms by default) when
 // something was written, and Close syncs once more. A power loss can
-// therefore lose the events of the last SyncInterval; Sync forces them out.
+// therefore lose the events of the last SyncInterval, except those of
+// changes recorded in the outbox, whose entries are cleared only after the
+// sync; Sync forces them out.
+//
+// Gaps: an event is appended after the operation it records, so a process
+// that stops in between would lose the event of a change it made. The
+// outbox closes that gap (pending.go, outbox.go, recover.go): an operation
+// begins a Pending, carries it in its context, and every metadata change
+// made with that context stores the event as known so far in the same
+// transaction; Finish appends the final event, and Outbox.Recover ships,
+// at the next start, the events that never made it to the trail.
 //
 // Rotation: when the current file would grow past Options.MaxBytes, it is
 // renamed to events-<UTC timestamp>.jsonl and a new events.jsonl is started.
@@ -116,19 +126,22 @@ type Options struct {
 // *Log discards events, so components can run without an audit trail in
 // tests.
 type Log struct {
-	path   string
-	max    int64
-	now    func() time.Time
-	mu     sync.Mutex
-	f      *os.File
-	size   int64     // bytes in f
-	last   time.Time // stamp of the newest rotated file
-	dirty  bool
-	closed bool
-	every  time.Duration
-	stop   chan struct{}
-	done   chan struct{}
-	synErr error // last background fsync failure, reported by the next Append
+	path string
+	max  int64
+	now  func() time.Time
+	mu   sync.Mutex
+	f    *os.File
+	size int64     // bytes in f
+	last time.Time // stamp of the newest rotated file
+	// written counts appended events; synced is the count known to be on
+	// stable storage. Sync waits until synced covers what it saw written.
+	written, synced uint64
+	closed          bool
+	every           time.Duration
+	stop            chan struct{}
+	done            chan struct{}
+	synErr          error   // last background fsync failure, reported by the next Append
+	outbox          *Outbox // attached by NewOutbox, for Pending.Stage
 }
 
 // CurrentName is the name of the file events are appended to; rotated files
@@ -229,7 +242,7 @@ func (l *Log) rotateLocked() error {
 	if err := l.f.Close(); err != nil {
 		return fmt.Errorf("audit: close before rotation: %w", err)
 	}
-	l.dirty = false
+	l.synced = l.written
 	stamp := l.now().UTC()
 	if !stamp.After(l.last) {
 		// Clock went back or two rotations in one tick: names must still
@@ -260,6 +273,13 @@ func (l *Log) Append(ev Event) error {
 	if l == nil {
 		return nil
 	}
+	_, err := l.append(ev)
+	return err
+}
+
+// append is Append; it returns the event's position in the log (1 for the
+// first appended since Open), which syncedThrough compares against.
+func (l *Log) append(ev Event) (uint64, error) {
 	if ev.EventVersion == "" {
 		ev.EventVersion = EventVersion
 	}
@@ -278,22 +298,22 @@ func (l *Log) Append(ev Event) error {
 	}
 	line, err := json.Marshal(ev)
 	if err != nil {
-		return fmt.Errorf("audit: encode event: %w", err)
+		return 0, fmt.Errorf("audit: encode event: %w", err)
 	}
 	line = append(line, '\n')
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return errors.New("audit: log is closed")
+		return 0, errors.New("audit: log is closed")
 	}
 	if err := l.synErr; err != nil {
 		l.synErr = nil
-		return fmt.Errorf("audit: sync log: %w", err)
+		return 0, err
 	}
 	if l.size > 0 && l.size+int64(len(line)) > l.max {
 		if err := l.rotateLocked(); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	// One write per event: with O_APPEND the line lands whole at the end of
@@ -301,36 +321,74 @@ func (l *Log) Append(ev Event) error {
 	n, err := l.f.Write(line)
 	l.size += int64(n)
 	if err != nil {
-		return fmt.Errorf("audit: append event: %w", err)
+		return 0, fmt.Errorf("audit: append event: %w", err)
 	}
+	l.written++
 	if l.every < 0 {
 		if err := l.f.Sync(); err != nil {
-			return fmt.Errorf("audit: sync log: %w", err)
+			return l.written, fmt.Errorf("audit: sync log: %w", err)
 		}
-		return nil
+		l.synced = l.written
 	}
-	l.dirty = true
-	return nil
+	return l.written, nil
 }
 
-// Sync forces every appended event to stable storage.
+// attachedOutbox is the Outbox NewOutbox made for l, or nil.
+func (l *Log) attachedOutbox() *Outbox {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.outbox
+}
+
+// syncedThrough is the position (see append) up to which appended events
+// are on stable storage.
+func (l *Log) syncedThrough() uint64 {
+	if l == nil {
+		return ^uint64(0) // no trail: nothing to wait for
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.synced
+}
+
+// Sync returns once every event appended before the call is on stable
+// storage. It fsyncs unless a background or concurrent sync already
+// covered those events, and it does not hold up Appends meanwhile.
 func (l *Log) Sync() error {
 	if l == nil {
 		return nil
 	}
 	l.mu.Lock()
+	f, target := l.f, l.written
+	if l.closed || l.synced >= target {
+		l.mu.Unlock()
+		return nil
+	}
+	l.mu.Unlock()
+	err := f.Sync()
+	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.syncLocked()
+	if l.synced >= target {
+		// A rotation or Close synced the file meanwhile (our f may be
+		// closed by now: its error does not matter).
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit: sync log: %w", err)
+	}
+	l.synced = target
+	return nil
 }
 
+// syncLocked fsyncs the current file; l.mu is held.
 func (l *Log) syncLocked() error {
-	if l.closed || !l.dirty {
+	if l.closed || l.synced >= l.written {
 		return nil
 	}
 	if err := l.f.Sync(); err != nil {
 		return err
 	}
-	l.dirty = false
+	l.synced = l.written
 	return nil
 }
 
@@ -343,19 +401,11 @@ func (l *Log) syncLoop() {
 		case <-l.stop:
 			return
 		case <-t.C:
-			// fsync without the lock: appends (one per request) must not
-			// wait for the disk. A rotation or Close meanwhile syncs the
-			// file itself before closing it, so ErrClosed here is harmless.
-			l.mu.Lock()
-			f, dirty := l.f, l.dirty && !l.closed
-			l.dirty = false
-			l.mu.Unlock()
-			if !dirty {
-				continue
-			}
-			if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			// Sync fsyncs without the lock: appends (one per request)
+			// must not wait for the disk.
+			if err := l.Sync(); err != nil {
 				l.mu.Lock()
-				l.synErr, l.dirty = err, true
+				l.synErr = err
 				l.mu.Unlock()
 			}
 		}

@@ -66,7 +66,7 @@ func (s *Service) prepareAlias(ctx context.Context, o *op, action, aliasName, ta
 // customer managed key of the caller's account that is not pending
 // deletion.
 func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKeyID string) error {
-	_, err := run(ctx, s, c, "CreateAlias", false, func(o *op) (struct{}, error) {
+	_, err := run(ctx, s, c, "CreateAlias", false, func(ctx context.Context, o *op) (struct{}, error) {
 		target, err := s.prepareAlias(ctx, o, "CreateAlias", aliasName, targetKeyID)
 		if err != nil {
 			return struct{}{}, err
@@ -106,7 +106,7 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKe
 // UpdateAlias points an existing alias at another customer managed key of
 // the caller's account.
 func (s *Service) UpdateAlias(ctx context.Context, c Caller, aliasName, targetKeyID string) error {
-	_, err := run(ctx, s, c, "UpdateAlias", false, func(o *op) (struct{}, error) {
+	_, err := run(ctx, s, c, "UpdateAlias", false, func(ctx context.Context, o *op) (struct{}, error) {
 		target, err := s.prepareAlias(ctx, o, "UpdateAlias", aliasName, targetKeyID)
 		if err != nil {
 			return struct{}{}, err
@@ -132,7 +132,7 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, aliasName, targetKe
 
 // DeleteAlias deletes an alias; the key it points to is unaffected.
 func (s *Service) DeleteAlias(ctx context.Context, c Caller, aliasName string) error {
-	_, err := run(ctx, s, c, "DeleteAlias", false, func(o *op) (struct{}, error) {
+	_, err := run(ctx, s, c, "DeleteAlias", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("aliasName", aliasName)
 		if err := checkCustomerAlias(aliasName); err != nil {
 			return struct{}{}, err
@@ -192,7 +192,7 @@ func (s *Service) checkTargetInTx(tx meta.Tx, target *keyRecord, now time.Time) 
 // list includes the predefined alias/aws/s3, with no target until the AWS
 // managed key exists.
 func (s *Service) ListAliases(ctx context.Context, c Caller, in ListAliasesInput) (ListAliasesOutput, error) {
-	return run(ctx, s, c, "ListAliases", true, func(o *op) (ListAliasesOutput, error) {
+	return run(ctx, s, c, "ListAliases", true, func(ctx context.Context, o *op) (ListAliasesOutput, error) {
 		if in.KeyId != "" {
 			o.param("keyId", in.KeyId)
 		}

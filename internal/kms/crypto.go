@@ -87,7 +87,7 @@ func (s *Service) Encrypt(ctx context.Context, c Caller, keyID string, plaintext
 // EncryptWith is Encrypt with every request parameter.
 func (s *Service) EncryptWith(ctx context.Context, c Caller, in EncryptInput) (EncryptOutput, error) {
 	s.calls.Add(1)
-	return run(ctx, s, c, "Encrypt", true, func(o *op) (EncryptOutput, error) {
+	return run(ctx, s, c, "Encrypt", true, func(ctx context.Context, o *op) (EncryptOutput, error) {
 		o.param("keyId", in.KeyId)
 		paramCrypto(o, "encryptionContext", in.EncryptionContext, in.EncryptionAlgorithm, in.DryRun)
 		if len(in.Plaintext) < 1 || len(in.Plaintext) > maxPlaintext {
@@ -143,7 +143,7 @@ func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c Caller,
 
 func (s *Service) generateDataKey(ctx context.Context, c Caller, name string, in GenerateDataKeyInput, withPlaintext bool) (GenerateDataKeyOutput, error) {
 	s.calls.Add(1)
-	return run(ctx, s, c, name, true, func(o *op) (GenerateDataKeyOutput, error) {
+	return run(ctx, s, c, name, true, func(ctx context.Context, o *op) (GenerateDataKeyOutput, error) {
 		o.param("keyId", in.KeyId)
 		if in.KeySpec != "" {
 			o.param("keySpec", in.KeySpec)
@@ -217,7 +217,7 @@ func (s *Service) Decrypt(ctx context.Context, c Caller, blob []byte, encCtx map
 // DecryptWith is Decrypt with every request parameter.
 func (s *Service) DecryptWith(ctx context.Context, c Caller, in DecryptInput) (DecryptOutput, error) {
 	s.calls.Add(1)
-	return run(ctx, s, c, "Decrypt", true, func(o *op) (DecryptOutput, error) {
+	return run(ctx, s, c, "Decrypt", true, func(ctx context.Context, o *op) (DecryptOutput, error) {
 		if in.KeyId != "" {
 			o.param("keyId", in.KeyId)
 		}
@@ -269,7 +269,7 @@ func (s *Service) usableKey(ctx context.Context, o *op, keyID, action string) (*
 		return nil, err
 	}
 	if rec.rotationDue(s.clock()) {
-		rec, _, err = s.rotate(ctx, rec.ID, RotationAutomatic)
+		rec, _, err = s.rotate(ctx, rec, RotationAutomatic)
 	}
 	return rec, err
 }
@@ -309,7 +309,7 @@ func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx ma
 		return nil, nil, "", errInvalidCiphertext()
 	}
 	if rec.deletionDue(s.clock()) {
-		if err := s.reap(ctx, rec.ID); err != nil {
+		if err := s.reap(ctx, rec); err != nil {
 			return nil, nil, "", err
 		}
 		return nil, nil, "", errInvalidCiphertext()

@@ -81,7 +81,7 @@ func (s *Service) metadata(r *keyRecord) KeyMetadata {
 // CreateKey creates a customer managed symmetric encryption key with fresh
 // material, the default key policy unless in.Policy is given, and in.Tags.
 func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (KeyMetadata, error) {
-	return run(ctx, s, c, "CreateKey", false, func(o *op) (KeyMetadata, error) {
+	return run(ctx, s, c, "CreateKey", false, func(ctx context.Context, o *op) (KeyMetadata, error) {
 		o.param("description", in.Description)
 		o.param("keyUsage", orDefault(in.KeyUsage, keyUsageEncrypt))
 		o.param("keySpec", orDefault(in.KeySpec, keySpecSymmetric))
@@ -123,10 +123,11 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 			return KeyMetadata{}, err
 		}
 		rec.Materials = []material{m}
+		o.resource(rec) // before the change, so that its pending event names the key
 		if err := s.meta.Update(ctx, func(tx meta.Tx) error { return putKeyRecord(tx, rec) }); err != nil {
+			o.ev.Resources = nil
 			return KeyMetadata{}, err
 		}
-		o.resource(rec)
 		md := s.metadata(rec)
 		o.response("keyMetadata", map[string]any{"keyId": md.KeyId, "arn": md.Arn, "keyState": md.KeyState, "keyManager": md.KeyManager})
 		return md, nil
@@ -169,7 +170,7 @@ func orDefault(v, def string) string {
 // id, key ARN, alias name or alias ARN; alias/aws/s3 creates the AWS managed
 // key on first use.
 func (s *Service) DescribeKey(ctx context.Context, c Caller, keyID string) (KeyMetadata, error) {
-	return run(ctx, s, c, "DescribeKey", true, func(o *op) (KeyMetadata, error) {
+	return run(ctx, s, c, "DescribeKey", true, func(ctx context.Context, o *op) (KeyMetadata, error) {
 		o.param("keyId", keyID)
 		rec, err := s.findKey(ctx, o, keyID, true, "DescribeKey")
 		if err != nil {
@@ -236,7 +237,7 @@ type ListKeysOutput struct {
 // ListKeys lists the caller's keys in every state, AWS managed ones
 // included, ordered by key id.
 func (s *Service) ListKeys(ctx context.Context, c Caller, in ListInput) (ListKeysOutput, error) {
-	return run(ctx, s, c, "ListKeys", true, func(o *op) (ListKeysOutput, error) {
+	return run(ctx, s, c, "ListKeys", true, func(ctx context.Context, o *op) (ListKeysOutput, error) {
 		paramList(o, in)
 		if err := s.authorizeAccount(ctx, o, "ListKeys", "*"); err != nil {
 			return ListKeysOutput{}, err
@@ -287,7 +288,7 @@ func (s *Service) DisableKey(ctx context.Context, c Caller, keyID string) error 
 }
 
 func (s *Service) setState(ctx context.Context, c Caller, name, keyID string, to KeyState) error {
-	_, err := run(ctx, s, c, name, false, func(o *op) (struct{}, error) {
+	_, err := run(ctx, s, c, name, false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		_, err := s.updateKey(ctx, o, keyID, name, func(rec *keyRecord, _ time.Time) error {
 			if rec.State == KeyStatePendingDeletion {
@@ -313,7 +314,7 @@ type ScheduleKeyDeletionOutput struct {
 // (7 to 30; 0 means 30). When the window ends the key, its aliases and its
 // material are deleted, and everything encrypted under it is unrecoverable.
 func (s *Service) ScheduleKeyDeletion(ctx context.Context, c Caller, keyID string, pendingWindowInDays int) (ScheduleKeyDeletionOutput, error) {
-	return run(ctx, s, c, "ScheduleKeyDeletion", false, func(o *op) (ScheduleKeyDeletionOutput, error) {
+	return run(ctx, s, c, "ScheduleKeyDeletion", false, func(ctx context.Context, o *op) (ScheduleKeyDeletionOutput, error) {
 		o.param("keyId", keyID)
 		days := pendingWindowInDays
 		if days == 0 {
@@ -349,7 +350,7 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, c Caller, keyID strin
 // CancelKeyDeletion takes a key out of PendingDeletion; it becomes Disabled,
 // as in AWS. It returns the key ARN.
 func (s *Service) CancelKeyDeletion(ctx context.Context, c Caller, keyID string) (string, error) {
-	return run(ctx, s, c, "CancelKeyDeletion", false, func(o *op) (string, error) {
+	return run(ctx, s, c, "CancelKeyDeletion", false, func(ctx context.Context, o *op) (string, error) {
 		o.param("keyId", keyID)
 		rec, err := s.updateKey(ctx, o, keyID, "CancelKeyDeletion", func(rec *keyRecord, _ time.Time) error {
 			if rec.State != KeyStatePendingDeletion {

@@ -45,30 +45,33 @@ func (s *Service) materializeManaged(ctx context.Context, account string) (*keyR
 	fresh.Materials = []material{m}
 	var out *keyRecord
 	created := false
-	err = s.meta.Update(ctx, func(tx meta.Tx) error {
-		out, created = nil, false
-		a, err := getAlias(tx, account, managedAliasS3)
-		if err != nil {
-			return err
-		}
-		if a != nil {
-			out, err = getKeyRecord(tx, a.KeyID)
-			if err != nil || out != nil {
+	ev := s.serviceEvent("CreateKey", fresh, map[string]any{"keyManager": KeyManagerAWS, "aliasName": managedAliasS3})
+	err = s.serviceChange(ctx, ev, func(ctx context.Context) (bool, error) {
+		err := s.meta.Update(ctx, func(tx meta.Tx) error {
+			out, created = nil, false
+			a, err := getAlias(tx, account, managedAliasS3)
+			if err != nil {
 				return err
 			}
-		}
-		if err := putKeyRecord(tx, fresh); err != nil {
-			return err
-		}
-		out, created = fresh, true
-		return putAlias(tx, &aliasRecord{Name: managedAliasS3, Account: account, KeyID: fresh.ID, Created: now, Updated: now})
+			if a != nil {
+				out, err = getKeyRecord(tx, a.KeyID)
+				if err != nil || out != nil {
+					return err
+				}
+			}
+			if err := putKeyRecord(tx, fresh); err != nil {
+				return err
+			}
+			out, created = fresh, true
+			return putAlias(tx, &aliasRecord{Name: managedAliasS3, Account: account, KeyID: fresh.ID, Created: now, Updated: now})
+		})
+		return created, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	if created {
 		s.log.Info("kms: created AWS managed key", "alias", managedAliasS3, "key", KeyARN(s.region, account, fresh.ID))
-		s.serviceEvent("CreateKey", fresh, map[string]any{"keyManager": KeyManagerAWS, "aliasName": managedAliasS3})
 	}
 	return out, nil
 }

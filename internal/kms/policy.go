@@ -111,7 +111,7 @@ func checkPolicyName(name string) (string, error) {
 // GetKeyPolicy returns a key's policy. policyName must be "default" or
 // empty.
 func (s *Service) GetKeyPolicy(ctx context.Context, c Caller, keyID, policyName string) (string, error) {
-	return run(ctx, s, c, "GetKeyPolicy", true, func(o *op) (string, error) {
+	return run(ctx, s, c, "GetKeyPolicy", true, func(ctx context.Context, o *op) (string, error) {
 		o.param("keyId", keyID)
 		o.param("policyName", orDefault(policyName, defaultPolicyName))
 		if _, err := checkPolicyName(policyName); err != nil {
@@ -135,7 +135,7 @@ func (s *Service) PutKeyPolicy(ctx context.Context, c Caller, keyID, policyName,
 // unless bypass is set, a policy that would not let the caller change the
 // key policy again is refused, as AWS refuses it.
 func (s *Service) PutKeyPolicyWith(ctx context.Context, c Caller, keyID, policyName, policy string, bypass bool) error {
-	_, err := run(ctx, s, c, "PutKeyPolicy", false, func(o *op) (struct{}, error) {
+	_, err := run(ctx, s, c, "PutKeyPolicy", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		o.param("policyName", orDefault(policyName, defaultPolicyName))
 		o.param("policy", policy)
@@ -173,7 +173,7 @@ func (s *Service) PutKeyPolicyWith(ctx context.Context, c Caller, keyID, policyN
 
 // ListKeyPolicies returns the names of a key's policies: always "default".
 func (s *Service) ListKeyPolicies(ctx context.Context, c Caller, keyID string) ([]string, error) {
-	return run(ctx, s, c, "ListKeyPolicies", true, func(o *op) ([]string, error) {
+	return run(ctx, s, c, "ListKeyPolicies", true, func(ctx context.Context, o *op) ([]string, error) {
 		o.param("keyId", keyID)
 		if _, err := s.findKey(ctx, o, keyID, false, "ListKeyPolicies"); err != nil {
 			return nil, err

@@ -42,7 +42,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, blob []byte, srcCtx m
 // ReEncryptWith is ReEncrypt with every request parameter.
 func (s *Service) ReEncryptWith(ctx context.Context, c Caller, in ReEncryptInput) (ReEncryptOutput, error) {
 	s.calls.Add(1)
-	return run(ctx, s, c, "ReEncrypt", true, func(o *op) (ReEncryptOutput, error) {
+	return run(ctx, s, c, "ReEncrypt", true, func(ctx context.Context, o *op) (ReEncryptOutput, error) {
 		if in.SourceKeyId != "" {
 			o.param("sourceKeyId", in.SourceKeyId)
 		}

@@ -78,7 +78,7 @@ func (s *Service) checkRotatable(rec *keyRecord) error {
 // (90 to 2560; 0 means 365). Changing the period of a rotating key
 // reschedules the next rotation from the last one.
 func (s *Service) EnableKeyRotation(ctx context.Context, c Caller, keyID string, rotationPeriodInDays int) error {
-	_, err := run(ctx, s, c, "EnableKeyRotation", false, func(o *op) (struct{}, error) {
+	_, err := run(ctx, s, c, "EnableKeyRotation", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		days := rotationPeriodInDays
 		if days == 0 {
@@ -108,7 +108,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, c Caller, keyID string,
 
 // DisableKeyRotation turns off automatic rotation.
 func (s *Service) DisableKeyRotation(ctx context.Context, c Caller, keyID string) error {
-	_, err := run(ctx, s, c, "DisableKeyRotation", false, func(o *op) (struct{}, error) {
+	_, err := run(ctx, s, c, "DisableKeyRotation", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		_, err := s.updateRotation(ctx, o, keyID, "DisableKeyRotation", func(rec *keyRecord, _ time.Time) {
 			rec.Rotation.Enabled, rec.Rotation.Next = false, time.Time{}
@@ -155,7 +155,7 @@ func lastRotation(rec *keyRecord) time.Time {
 
 // GetKeyRotationStatus reports a key's automatic rotation, in any state.
 func (s *Service) GetKeyRotationStatus(ctx context.Context, c Caller, keyID string) (KeyRotationStatus, error) {
-	return run(ctx, s, c, "GetKeyRotationStatus", true, func(o *op) (KeyRotationStatus, error) {
+	return run(ctx, s, c, "GetKeyRotationStatus", true, func(ctx context.Context, o *op) (KeyRotationStatus, error) {
 		o.param("keyId", keyID)
 		rec, err := s.findKey(ctx, o, keyID, false, "GetKeyRotationStatus")
 		if err != nil {
@@ -172,7 +172,7 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, c Caller, keyID stri
 // RotateKeyOnDemand rotates a key's material now, at most 25 times per key;
 // it returns the bare key id. The automatic rotation schedule is unchanged.
 func (s *Service) RotateKeyOnDemand(ctx context.Context, c Caller, keyID string) (string, error) {
-	return run(ctx, s, c, "RotateKeyOnDemand", false, func(o *op) (string, error) {
+	return run(ctx, s, c, "RotateKeyOnDemand", false, func(ctx context.Context, o *op) (string, error) {
 		o.param("keyId", keyID)
 		rec, err := s.rotatableKey(ctx, o, keyID, "RotateKeyOnDemand")
 		if err != nil {
@@ -208,7 +208,7 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, c Caller, keyID string)
 
 // ListKeyRotations lists a key's material rotations, oldest first.
 func (s *Service) ListKeyRotations(ctx context.Context, c Caller, in ListKeyRotationsInput) (ListKeyRotationsOutput, error) {
-	return run(ctx, s, c, "ListKeyRotations", true, func(o *op) (ListKeyRotationsOutput, error) {
+	return run(ctx, s, c, "ListKeyRotations", true, func(ctx context.Context, o *op) (ListKeyRotationsOutput, error) {
 		o.param("keyId", in.KeyId)
 		if in.IncludeKeyMaterial != "" {
 			o.param("includeKeyMaterial", in.IncludeKeyMaterial)
@@ -263,48 +263,50 @@ func (s *Service) ListKeyRotations(ctx context.Context, c Caller, in ListKeyRota
 	})
 }
 
-// rotate adds material of type typ to key id and reports whether it did:
-// an automatic rotation that is no longer due (another caller did it)
-// changes nothing.
-func (s *Service) rotate(ctx context.Context, id, typ string) (*keyRecord, bool, error) {
+// rotate adds material of type typ to key cur (as last read) and reports
+// whether it did: an automatic rotation that is no longer due (another
+// caller did it) changes nothing.
+func (s *Service) rotate(ctx context.Context, cur *keyRecord, typ string) (*keyRecord, bool, error) {
+	id := cur.ID
 	m, err := s.newMaterial(id, s.clock(), typ)
 	if err != nil {
 		return nil, false, err
 	}
 	var out *keyRecord
 	rotated := false
-	err = s.meta.Update(ctx, func(tx meta.Tx) error {
-		out, rotated = nil, false
-		now := s.clock()
-		rec, err := getKeyRecord(tx, id)
-		if err != nil {
-			return err
-		}
-		if rec == nil {
-			return fmt.Errorf("key %s vanished", id)
-		}
-		out = rec
-		if typ == RotationAutomatic && !rec.rotationDue(now) {
-			return nil
-		}
-		m.Created = now
-		rec.Materials = append(rec.Materials, m)
-		if typ == RotationAutomatic {
-			period := time.Duration(rec.Rotation.PeriodDays) * day
-			next := rec.Rotation.Next.Add(period)
-			if !next.After(now) {
-				next = now.Add(period)
+	ev := s.serviceEvent("RotateKey", cur, map[string]any{"keyMaterialId": m.ID, "rotationType": typ})
+	err = s.serviceChange(ctx, ev, func(ctx context.Context) (bool, error) {
+		err := s.meta.Update(ctx, func(tx meta.Tx) error {
+			out, rotated = nil, false
+			now := s.clock()
+			rec, err := getKeyRecord(tx, id)
+			if err != nil {
+				return err
 			}
-			rec.Rotation.Next = next
-		}
-		rotated = true
-		return putKeyRecord(tx, rec)
+			if rec == nil {
+				return fmt.Errorf("key %s vanished", id)
+			}
+			out = rec
+			if typ == RotationAutomatic && !rec.rotationDue(now) {
+				return nil
+			}
+			m.Created = now
+			rec.Materials = append(rec.Materials, m)
+			if typ == RotationAutomatic {
+				period := time.Duration(rec.Rotation.PeriodDays) * day
+				next := rec.Rotation.Next.Add(period)
+				if !next.After(now) {
+					next = now.Add(period)
+				}
+				rec.Rotation.Next = next
+			}
+			rotated = true
+			return putKeyRecord(tx, rec)
+		})
+		return rotated, err
 	})
 	if err != nil {
 		return nil, false, err
-	}
-	if rotated {
-		s.serviceEvent("RotateKey", out, map[string]any{"keyMaterialId": m.ID, "rotationType": typ})
 	}
 	return out, rotated, nil
 }
@@ -312,15 +314,15 @@ func (s *Service) rotate(ctx context.Context, id, typ string) (*keyRecord, bool,
 // RotateDue performs every automatic rotation that is due (keys are also
 // rotated lazily when next used) and returns how many keys it rotated.
 func (s *Service) RotateDue(ctx context.Context) (int, error) {
-	due, err := s.scanKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.rotationDue(now) })
+	due, err := s.matchingKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.rotationDue(now) })
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, id := range due {
-		_, rotated, err := s.rotate(ctx, id, RotationAutomatic)
+	for _, rec := range due {
+		_, rotated, err := s.rotate(ctx, rec, RotationAutomatic)
 		if err != nil {
-			return n, fmt.Errorf("kms: rotate key %s: %w", id, err)
+			return n, fmt.Errorf("kms: rotate key %s: %w", rec.ID, err)
 		}
 		if rotated {
 			n++

@@ -117,14 +117,21 @@ type op struct {
 	// policies memoises the caller's identity and session policies, loaded
 	// at most once per operation (see opPolicies).
 	policies *callerPolicySet
+	// pending is the event until finish appends it: the metadata changes
+	// the operation makes stage it in the audit outbox.
+	pending *audit.Pending
 }
 
 // run executes fn as operation name for c and records its audit event,
 // successful or not. Every error it returns is an *Error; if the event
 // cannot be written, the operation fails (and its result is withheld) with
-// KMSInternalException, so no KMS use goes unrecorded.
-func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly bool, fn func(o *op) (T, error)) (T, error) {
+// KMSInternalException, so no KMS use goes unrecorded. fn gets a context
+// carrying the operation's pending event (audit.Pending), so the metadata
+// changes it makes with it are recorded with that event even if the
+// process stops before finish; it must use that context, not the caller's.
+func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly bool, fn func(ctx context.Context, o *op) (T, error)) (T, error) {
 	o := s.begin(c, name, readOnly)
+	ctx = audit.WithPending(ctx, o.pending)
 	var out T
 	var err error
 	if !policy.IsAccountID(c.AccountID) || c.ARN == "" {
@@ -132,7 +139,7 @@ func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly
 	} else if cerr := ctx.Err(); cerr != nil {
 		err = internalError(cerr)
 	} else {
-		out, err = fn(o)
+		out, err = fn(ctx, o)
 	}
 	if err = o.finish(err); err != nil {
 		var zero T
@@ -156,12 +163,19 @@ func (s *Service) begin(c Caller, name string, readOnly bool) *op {
 			ua = c.InvokedBy
 		}
 	}
-	return &op{s: s, c: c, ev: audit.Event{
+	o := &op{s: s, c: c, ev: audit.Event{
 		UserIdentity: ui, EventSource: "kms.amazonaws.com", EventName: name,
 		AWSRegion: s.region, SourceIPAddress: src, UserAgent: ua,
 		RequestParameters: map[string]any{}, RequestID: c.RequestID, ReadOnly: readOnly,
 		ManagementEvent: true, RecipientAccountID: c.AccountID, EventCategory: "Management",
 	}}
+	started := s.clock()
+	o.pending = s.audit.BeginFunc(func() audit.Event {
+		ev := o.ev
+		ev.EventTime = started
+		return ev
+	})
+	return o
 }
 
 func identityType(arn string) string {
@@ -212,12 +226,17 @@ func (o *op) finish(err error) error {
 	e := asError(err)
 	if e != nil {
 		o.ev.ErrorCode, o.ev.ErrorMessage = e.Type, e.Message
-		if e.Type == KMSInternalException {
+		switch {
+		case e.Type == KMSInternalException && errors.Is(e.cause, context.Canceled):
+			// The caller went away (an S3 client hung up): not a fault.
+			o.extra("clientDisconnected", true)
+			o.s.log.Info("kms: caller went away", "op", o.ev.EventName, "request", o.c.RequestID)
+		case e.Type == KMSInternalException:
 			o.s.log.Error("kms: internal error", "op", o.ev.EventName, "request", o.c.RequestID, "err", e.cause)
 		}
 	}
 	o.ev.EventTime = o.s.clock()
-	if aerr := o.s.audit.Append(o.ev); aerr != nil {
+	if aerr := o.pending.Finish(o.ev); aerr != nil {
 		o.s.log.Error("kms: audit event not written; failing the operation", "op", o.ev.EventName, "err", aerr)
 		if e == nil {
 			e = internalError(aerr)
@@ -229,10 +248,11 @@ func (o *op) finish(err error) error {
 	return e
 }
 
-// serviceEvent records something KMS did on its own (automatic rotation,
-// deletion after the waiting period), as CloudTrail's AwsServiceEvent.
-func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any) {
-	ev := audit.Event{
+// serviceEvent is the event of something KMS does on its own (automatic
+// rotation, deletion after the waiting period, creating an AWS managed
+// key), as CloudTrail's AwsServiceEvent.
+func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any) audit.Event {
+	return audit.Event{
 		UserIdentity: audit.UserIdentity{Type: "AWSService", AccountID: rec.Account, InvokedBy: "kms.amazonaws.com"},
 		EventTime:    s.clock(), EventSource: "kms.amazonaws.com", EventName: name, AWSRegion: s.region,
 		SourceIPAddress: "kms.amazonaws.com", UserAgent: "kms.amazonaws.com",
@@ -240,9 +260,24 @@ func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any
 		Resources:          []audit.Resource{{ARN: KeyARN(s.region, rec.Account, rec.ID), AccountID: rec.Account, Type: "AWS::KMS::Key"}},
 		RecipientAccountID: rec.Account, EventCategory: "Management",
 	}
-	if err := s.audit.Append(ev); err != nil {
-		s.log.Error("kms: audit event not written", "op", name, "err", err)
+}
+
+// serviceChange runs update, a change KMS makes on its own, with its own
+// pending audit event ev, the serviceEvent that records it: the change is
+// committed with the event, which is appended afterwards if update reports
+// that it changed something (it may find there is nothing left to do).
+func (s *Service) serviceChange(ctx context.Context, ev audit.Event, update func(ctx context.Context) (changed bool, err error)) error {
+	p := s.audit.Begin(ev)
+	changed, err := update(audit.WithPending(ctx, p))
+	if err != nil || !changed {
+		p.Drop() // nothing committed
+		return err
 	}
+	ev.EventTime = s.clock()
+	if err := p.Finish(ev); err != nil {
+		s.log.Error("kms: audit event not written", "op", ev.EventName, "err", err)
+	}
+	return nil
 }
 
 // findKey resolves a KeyId parameter to a live key and checks that the
@@ -301,7 +336,7 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 		return nil, s.notFound(ref)
 	}
 	if rec.deletionDue(s.clock()) {
-		if err := s.reap(ctx, rec.ID); err != nil {
+		if err := s.reap(ctx, rec); err != nil {
 			return nil, err
 		}
 		return nil, s.notFound(ref)
@@ -365,22 +400,24 @@ func (s *Service) updateKey(ctx context.Context, o *op, id, action string, fn fu
 	return out, err
 }
 
-// reap deletes key id if its deletion date has passed.
-func (s *Service) reap(ctx context.Context, id string) error {
+// reap deletes key rec (as last read) if its deletion date has passed.
+func (s *Service) reap(ctx context.Context, rec *keyRecord) error {
 	now := s.clock()
-	var gone *keyRecord
-	err := s.meta.Update(ctx, func(tx meta.Tx) error {
-		gone = nil
-		rec, err := getKeyRecord(tx, id)
-		if err != nil || rec == nil || !rec.deletionDue(now) {
-			return err
-		}
-		gone = rec
-		return deleteKeyRecord(tx, rec)
+	deleted := false
+	err := s.serviceChange(ctx, s.serviceEvent("DeleteKey", rec, nil), func(ctx context.Context) (bool, error) {
+		err := s.meta.Update(ctx, func(tx meta.Tx) error {
+			deleted = false
+			cur, err := getKeyRecord(tx, rec.ID)
+			if err != nil || cur == nil || !cur.deletionDue(now) {
+				return err
+			}
+			deleted = true
+			return deleteKeyRecord(tx, cur)
+		})
+		return deleted, err
 	})
-	if err == nil && gone != nil {
-		s.log.Info("kms: deleted key after its waiting period", "key", KeyARN(s.region, gone.Account, gone.ID))
-		s.serviceEvent("DeleteKey", gone, nil)
+	if err == nil && deleted {
+		s.log.Info("kms: deleted key after its waiting period", "key", KeyARN(s.region, rec.Account, rec.ID))
 	}
 	return err
 }
@@ -389,13 +426,13 @@ func (s *Service) reap(ctx context.Context, id string) error {
 // aliases, and returns how many it deleted. Keys are also deleted lazily
 // when next accessed; call this periodically so unused keys go too.
 func (s *Service) DeleteDue(ctx context.Context) (int, error) {
-	due, err := s.scanKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.deletionDue(now) })
+	due, err := s.matchingKeys(ctx, func(r *keyRecord, now time.Time) bool { return r.deletionDue(now) })
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range due {
-		if err := s.reap(ctx, id); err != nil {
-			return 0, fmt.Errorf("kms: delete due key %s: %w", id, err)
+	for _, rec := range due {
+		if err := s.reap(ctx, rec); err != nil {
+			return 0, fmt.Errorf("kms: delete due key %s: %w", rec.ID, err)
 		}
 	}
 	return len(due), nil
@@ -403,10 +440,21 @@ func (s *Service) DeleteDue(ctx context.Context) (int, error) {
 
 // scanKeys returns the ids of all keys (every account) matching pred.
 func (s *Service) scanKeys(ctx context.Context, pred func(*keyRecord, time.Time) bool) ([]string, error) {
+	recs, err := s.matchingKeys(ctx, pred)
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.ID
+	}
+	return ids, err
+}
+
+// matchingKeys returns the records of all keys (every account) matching
+// pred.
+func (s *Service) matchingKeys(ctx context.Context, pred func(*keyRecord, time.Time) bool) ([]*keyRecord, error) {
 	now := s.clock()
-	var ids []string
+	var out []*keyRecord
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		ids = nil
+		out = nil
 		c := tx.Cursor(meta.TableKMSKeys)
 		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
 			var r keyRecord
@@ -414,12 +462,12 @@ func (s *Service) scanKeys(ctx context.Context, pred func(*keyRecord, time.Time)
 				return fmt.Errorf("decode kms key %s: %w", k, err)
 			}
 			if pred(&r, now) {
-				ids = append(ids, r.ID)
+				out = append(out, &r)
 			}
 		}
 		return nil
 	})
-	return ids, err
+	return out, err
 }
 
 // RunMaintenance calls RotateDue and DeleteDue every interval until ctx is

@@ -31,22 +31,33 @@ const (
 const servicePrincipal = "s3.amazonaws.com"
 
 // record is the one place a lifecycle action's audit event is written. It
-// runs inside the transaction that applies the action (tx), so that an
-// audit outbox — events committed in the same transaction as their change
-// — can take over here alone: it would write ev in tx and leave *staged
-// nil. Until then it stages ev, and the runner appends staged events to
-// the trail once their transaction has committed (flush); the transaction
-// may run more than once (group commit), so staging replaces, never adds.
-func (r *Runner) record(tx meta.Tx, ev audit.Event, staged **audit.Event) error {
+// runs inside the transaction that applies the action (tx) and stages ev
+// there as the action's pending event (p, audit.Pending.Stage): the change
+// is never committed without its event, also if the process stops before
+// the runner appends it (flush); the event is settled only in tx, where the
+// action is decided again. The transaction may run more than once (group
+// commit), so staging replaces, never adds.
+func (r *Runner) record(tx meta.Tx, p *audit.Pending, ev audit.Event, staged **audit.Event) error {
 	*staged = &ev
-	return nil
+	return p.Stage(tx, ev)
 }
 
-// flush appends an event staged by record once its change is committed. A
-// failure cannot undo the change; it is logged as an error.
-func (r *Runner) flush(ev audit.Event) {
-	if err := r.trail.Append(ev); err != nil {
-		r.log.Error("lifecycle audit event not written", "event", ev.EventName, "err", err)
+// begin starts the pending event of one action; record stages it.
+func (r *Runner) begin() *audit.Pending {
+	return r.trail.Begin(audit.Event{EventSource: servicePrincipal})
+}
+
+// flush appends the event staged by record once its change is committed,
+// or lets the pending event go when nothing was staged. A failure cannot
+// undo the change; it is logged as an error, and the event is shipped from
+// the audit outbox at the next start.
+func (r *Runner) flush(p *audit.Pending, staged *audit.Event) {
+	if staged == nil {
+		p.Drop()
+		return
+	}
+	if err := p.Finish(*staged); err != nil {
+		r.log.Error("lifecycle audit event not written", "event", staged.EventName, "err", err)
 	}
 }
 

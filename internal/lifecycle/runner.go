@@ -242,6 +242,7 @@ func (r *Runner) runBucket(ctx context.Context, b *meta.Bucket, at time.Time, st
 func (r *Runner) applyVersion(ctx context.Context, bucket string, v object.VersionState, a Action, at time.Time, limit int, st *Stats) error {
 	var decided Action
 	var staged *audit.Event
+	p := r.begin()
 	h := object.LifecycleHooks{
 		CountLimit: limit,
 		Still: func(b *meta.Bucket, cur object.VersionState) bool {
@@ -249,7 +250,7 @@ func (r *Runner) applyVersion(ctx context.Context, bucket string, v object.Versi
 			return decided.Kind == a.Kind && decided.StorageClass == a.StorageClass
 		},
 		Record: func(tx meta.Tx, c object.LifecycleChange) error {
-			return r.record(tx, r.event(decided, c, at), &staged)
+			return r.record(tx, p, r.event(decided, c, at), &staged)
 		},
 	}
 	var err error
@@ -265,35 +266,37 @@ func (r *Runner) applyVersion(ctx context.Context, bucket string, v object.Versi
 	default:
 		return fmt.Errorf("lifecycle: no way to apply %v to a version", a.Kind)
 	}
-	return r.done(ctx, err, staged, a, st, "bucket", bucket, "key", v.Key, "versionId", v.VersionID)
+	return r.done(ctx, err, p, staged, a, st, "bucket", bucket, "key", v.Key, "versionId", v.VersionID)
 }
 
 // applyUpload aborts upload u if a rule still calls for it.
 func (r *Runner) applyUpload(ctx context.Context, u *meta.Upload, at time.Time, st *Stats) error {
 	var decided Action
 	var staged *audit.Event
+	p := r.begin()
 	_, err := r.objects.AbortExpiredUpload(ctx, u, object.LifecycleHooks{
 		StillUpload: func(b *meta.Bucket, cur *meta.Upload) bool {
 			decided = DecideUpload(b.Lifecycle, cur, at, r.day)
 			return decided.Kind == AbortUpload
 		},
 		Record: func(tx meta.Tx, c object.LifecycleChange) error {
-			return r.record(tx, r.event(decided, c, at), &staged)
+			return r.record(tx, p, r.event(decided, c, at), &staged)
 		},
 	})
-	return r.done(ctx, err, staged, Action{Kind: AbortUpload}, st, "bucket", u.Bucket, "key", u.Key, "uploadId", u.UploadID)
+	return r.done(ctx, err, p, staged, Action{Kind: AbortUpload}, st, "bucket", u.Bucket, "key", u.Key, "uploadId", u.UploadID)
 }
 
 // done accounts for one action's outcome. Only a missing bucket or the
 // end of ctx stop the run: a failure of one action is logged and the run
 // goes on.
-func (r *Runner) done(ctx context.Context, err error, staged *audit.Event, a Action, st *Stats, attrs ...any) error {
+func (r *Runner) done(ctx context.Context, err error, p *audit.Pending, staged *audit.Event, a Action, st *Stats, attrs ...any) error {
+	if err != nil {
+		p.Drop() // nothing was committed
+	}
 	switch {
 	case err == nil:
 		st.Applied[a.Kind]++
-		if staged != nil {
-			r.flush(*staged)
-		}
+		r.flush(p, staged)
 		r.log.Debug("lifecycle action applied", append(attrs, "action", a.Kind)...)
 	case errors.Is(err, object.ErrLifecycleStale):
 		st.Stale++

@@ -28,6 +28,11 @@ const (
 	TableBlobGC   Table = "blobgc"   // blob id → nothing: blobs to delete once their metadata is gone
 	TableSystem   Table = "system"   // misc singletons
 
+	// TableAuditOutbox holds the audit events of changes committed but not
+	// yet known to be in the audit trail: event id → encoded audit.Event
+	// (internal/audit, outbox.go).
+	TableAuditOutbox Table = "audit_outbox"
+
 	TableKMSKeys        Table = "kms_keys"         // KMS key id → kms key record
 	TableKMSAccountKeys Table = "kms_account_keys" // account 0x00 key id → nothing: ListKeys index
 	TableKMSAliases     Table = "kms_aliases"      // account 0x00 alias name → kms alias record

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/s3err"
@@ -18,7 +19,11 @@ import (
 // S3 requests here (authenticated or not, routed or not), IAM and STS
 // requests in auditiam.go, and KMS requests by the KMS service itself
 // (only those rejected before reaching it are recorded here). Events carry
-// names, headers and sizes, never a body, a key or a secret.
+// names, headers and sizes, never a body, a key or a secret. The event is
+// begun with the request (watch) and travels in its context as an
+// audit.Pending, so every metadata change the request makes is committed
+// with it; a process that stops before record runs loses no event of a
+// change (the audit outbox ships it at the next start).
 
 // auditState is what a request's audit event needs beyond the request.
 type auditState struct {
@@ -29,14 +34,31 @@ type auditState struct {
 	kms         bool         // handed to the KMS API, which records its own event
 	failure     *s3err.Error // the error the response carries, if any
 	bucketOwner string       // account owning the request's bucket, once loaded
+	// pending is the request's event until record finishes it: the
+	// metadata changes the request makes stage it in the audit outbox
+	// (audit.Pending), so a change is never without its event.
+	pending *audit.Pending
+	// hangup is the error with which the client's connection ended while
+	// the request body was being read, if it did.
+	hangup error
 }
 
 // maxKeptBody bounds the IAM/STS form body kept for the audit event.
 const maxKeptBody = 64 << 10
 
-// watch wraps the response writer to count what is written.
-func (st *auditState) watch(w http.ResponseWriter) http.ResponseWriter {
+// watch begins the request's audit event and wraps the response writer and
+// the request body to see what is sent and received, and whether the
+// client goes away.
+func (h *Handler) watch(req *request, w http.ResponseWriter) http.ResponseWriter {
+	st := &req.trail
 	st.out = &auditWriter{ResponseWriter: w}
+	if h.cfg.Audit != nil {
+		st.pending = h.cfg.Audit.BeginFunc(func() audit.Event { return h.intent(req) })
+		req.Request = req.WithContext(audit.WithPending(req.Context(), st.pending))
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = &connBody{ReadCloser: req.Body, st: st}
+	}
 	return st.out
 }
 
@@ -46,13 +68,47 @@ func (st *auditState) meter(body io.ReadCloser, service string) io.ReadCloser {
 	return &meteredBody{ReadCloser: body, st: st}
 }
 
-// fail records the error the response reports, as writeError renders it.
-func (st *auditState) fail(err error) {
-	e := s3err.As(err)
-	if errors.Is(err, context.Canceled) {
-		e = s3err.IncompleteBody
+// connBody notes a request body cut off by the client's connection ending.
+type connBody struct {
+	io.ReadCloser
+	st *auditState
+}
+
+func (b *connBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.st.hangup == nil && disconnected(err) {
+		b.st.hangup = err
 	}
-	st.failure = e
+	return n, err
+}
+
+// disconnected reports errors that mean the connection to the client is
+// gone: it ended inside the request body, was reset or closed, or the
+// request was canceled (net/http cancels a request's context when its
+// connection closes).
+func disconnected(err error) bool {
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, context.Canceled)
+}
+
+// clientGone reports whether the client went away before the request was
+// done: a write to it failed, its connection ended inside the request body,
+// or net/http canceled the request's context.
+func (req *request) clientGone() bool {
+	return (req.trail.out != nil && req.trail.out.werr != nil) || req.trail.hangup != nil ||
+		errors.Is(req.Context().Err(), context.Canceled)
+}
+
+// causedByHangup reports whether err, which ended a request whose client
+// went away, is a consequence of that: it is the failed write, a
+// disconnection or cancellation, or a client error. A server fault (any
+// other 5xx) is not, even when the client is gone too.
+func (req *request) causedByHangup(err error) bool {
+	if out := req.trail.out; out != nil && out.werr != nil && errors.Is(err, out.werr) {
+		return true
+	}
+	return disconnected(err) || s3err.As(err).Status < 500
 }
 
 type meteredBody struct {
@@ -76,6 +132,7 @@ type auditWriter struct {
 	status  int
 	n       int64
 	errBody []byte
+	werr    error // the first failed write: the client is gone
 }
 
 func (w *auditWriter) WriteHeader(code int) {
@@ -94,30 +151,50 @@ func (w *auditWriter) Write(b []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.n += int64(n)
+	if err != nil && w.werr == nil {
+		w.werr = err
+	}
 	return n, err
 }
 
 func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // record appends the request's audit event. A failure to write it cannot
-// change a response already sent; it is logged as an error.
+// change a response already sent; it is logged as an error, and the event
+// is shipped from the audit outbox at the next start if the request
+// changed anything.
 func (h *Handler) record(req *request) {
-	if h.cfg.Audit == nil || req.trail.kms {
+	if h.cfg.Audit == nil {
 		return
 	}
+	if req.trail.kms {
+		req.trail.pending.Drop() // KMS staged and finished its own
+		return
+	}
+	ev := h.event(req, false)
+	if err := req.trail.pending.Finish(ev); err != nil {
+		h.log.Error("audit event not written", "id", req.id, "event", ev.EventName, "err", err)
+	}
+}
+
+// event builds the request's audit event. An intent is the event as far as
+// it is known while the request runs (audit.Pending): without what the
+// response will tell.
+func (h *Handler) event(req *request, intent bool) audit.Event {
 	ev := h.baseEvent(req)
 	switch svc := req.service(); svc {
 	case "kms":
 		kmsRejectedEvent(req, &ev)
 	case "iam", "sts":
-		iamEvent(req, svc, &ev)
+		iamEvent(req, svc, &ev, !intent)
 	default:
-		h.s3Event(req, &ev)
+		h.s3Event(req, &ev, intent)
 	}
-	if err := h.cfg.Audit.Append(ev); err != nil {
-		h.log.Error("audit event not written", "id", req.id, "event", ev.EventName, "err", err)
-	}
+	return ev
 }
+
+// intent is the request's event for the audit outbox; see event.
+func (h *Handler) intent(req *request) audit.Event { return h.event(req, true) }
 
 // service is the AWS service a request is for: kms for the KMS JSON API,
 // else the service its SigV4 credential scope names (as verified, or as
@@ -245,7 +322,7 @@ var auditRequestHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrS
 var auditResponseHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm,
 	"x-amz-version-id", "x-amz-delete-marker", "x-amz-copy-source-version-id"}
 
-func (h *Handler) s3Event(req *request, ev *audit.Event) {
+func (h *Handler) s3Event(req *request, ev *audit.Event, intent bool) {
 	var o operation
 	var known bool
 	if az := req.authz; az != nil {
@@ -287,7 +364,7 @@ func (h *Handler) s3Event(req *request, ev *audit.Event) {
 	}
 	ev.RequestParameters = p
 
-	ok := ev.ErrorCode == "" && req.trail.out != nil && req.trail.out.status < 300
+	ok := !intent && ev.ErrorCode == "" && req.trail.out != nil && req.trail.out.status < 300
 	if ok && !o.ReadOnly {
 		r := map[string]any{}
 		for _, k := range auditResponseHeaders {
@@ -301,8 +378,11 @@ func (h *Handler) s3Event(req *request, ev *audit.Event) {
 	}
 
 	x := map[string]any{"bytesTransferredIn": req.trail.in.Load(), "x-amz-id-2": req.id}
-	if req.trail.out != nil {
+	if req.trail.out != nil && !intent {
 		x["bytesTransferredOut"] = req.trail.out.n
+	}
+	if !intent && req.clientGone() {
+		x["clientDisconnected"] = true
 	}
 	req.authAdditional(x)
 	if o.SSE && ok {

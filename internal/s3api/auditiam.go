@@ -20,8 +20,8 @@ import (
 // management event named by its Action, whose requestParameters are the
 // request's parameters in CloudTrail's lowerCamel spelling, minus anything
 // secret. responseElements are not recorded yet.
-func iamEvent(req *request, svc string, ev *audit.Event) {
-	params := iamParams(req)
+func iamEvent(req *request, svc string, ev *audit.Event, readRest bool) {
+	params := iamParams(req, readRest)
 	ev.EventSource = svc + ".amazonaws.com"
 	ev.EventName = params.Get("Action")
 	if ev.EventName == "" {
@@ -53,8 +53,9 @@ func iamEvent(req *request, svc string, ev *audit.Event) {
 
 // iamParams merges the query and the form body. The body is the one the
 // handler read (kept by meter), or parsed by it, or — when the request was
-// turned away before anything read it — its first bytes, read now.
-func iamParams(req *request) url.Values {
+// turned away before anything read it — its first bytes, read now, if
+// readRest (not for an intent: that is built inside a transaction).
+func iamParams(req *request, readRest bool) url.Values {
 	params := url.Values{}
 	for k, v := range req.URL.Query() {
 		params[k] = v
@@ -65,7 +66,7 @@ func iamParams(req *request) url.Values {
 		form = req.PostForm
 	case isForm(req.Header.Get("Content-Type")):
 		body := req.trail.body
-		if len(body) == 0 && req.trail.in.Load() == 0 && req.Body != nil {
+		if readRest && len(body) == 0 && req.trail.in.Load() == 0 && req.Body != nil {
 			body, _ = io.ReadAll(io.LimitReader(req.Body, maxKeptBody))
 		}
 		form, _ = url.ParseQuery(string(body))

@@ -157,7 +157,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(r.Context())
 	req := &request{Request: r, id: newRequestID(), started: time.Now()}
 	defer h.record(req) // runs last, also when the request panics
-	w = req.trail.watch(w)
+	w = h.watch(req, w)
 	req.w = w
 	w.Header().Set("x-amz-request-id", req.id)
 	w.Header().Set("x-amz-id-2", req.id)
@@ -274,25 +274,44 @@ func (req *request) resource() string {
 	return "/" + req.bucket + "/" + req.key
 }
 
+// writeError answers the request with err. A client that went away is not
+// a server fault: a failure it caused is logged at Info, and an error
+// that would be a 5xx is recorded as IncompleteBody, what S3 answers a
+// request cut short (the client reads neither). Real faults are logged at
+// ERROR and answered InternalError.
 func (h *Handler) writeError(req *request, err error) {
-	req.trail.fail(err)
+	hangup := req.clientGone() && req.causedByHangup(err)
 	if out := req.trail.out; out != nil && out.status != 0 {
 		// The response is under way: the only honest signal left is to
 		// break the connection so the client sees a truncated body.
-		h.log.Warn("request failed after response started", "id", req.id, "err", err)
+		if hangup {
+			h.log.Info("client went away during the response", "id", req.id, "method", req.Method,
+				"bucket", req.bucket, "key", req.key, "status", out.status, "bytesSent", out.n, "err", err)
+		} else {
+			req.trail.failure = s3err.As(err)
+			h.log.Error("request failed after response started", "id", req.id, "method", req.Method,
+				"bucket", req.bucket, "key", req.key, "status", out.status, "bytesSent", out.n, "err", err)
+		}
 		panic(http.ErrAbortHandler)
 	}
+	e := s3err.As(err)
+	switch {
+	case hangup:
+		if e.Status >= 500 || errors.Is(err, context.Canceled) {
+			e = s3err.IncompleteBody
+		}
+		h.log.Info("client went away", "id", req.id, "method", req.Method, "bucket", req.bucket, "key", req.key,
+			"answer", e.Code, "err", err)
+	case errors.Is(err, context.Canceled):
+		e = s3err.IncompleteBody
+	case e.Status >= 500:
+		h.log.Error("request failed", "id", req.id, "method", req.Method, "bucket", req.bucket, "key", req.key, "err", err)
+	}
+	req.trail.failure = e
 	if h.cfg.IAM != nil && iam.IsQueryService(iam.ScopeService(req.Request)) {
 		// IAM and STS clients parse their own error format.
 		req.status = h.cfg.IAM.WriteError(req.w, req.Request, err, req.id)
 		return
-	}
-	e := s3err.As(err)
-	if e.Status >= 500 {
-		h.log.Error("request failed", "id", req.id, "method", req.Method, "bucket", req.bucket, "key", req.key, "err", err)
-	}
-	if errors.Is(err, context.Canceled) {
-		e = s3err.IncompleteBody
 	}
 	hdr := req.w.Header()
 	for k, v := range e.Header {

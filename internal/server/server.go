@@ -81,6 +81,7 @@ type Server struct {
 	meta    *bolt.Store
 	blobs   *blobfs.Store
 	audit   *audit.Log
+	outbox  *audit.Outbox
 	stopBg  context.CancelFunc
 
 	metrics   *http.Server
@@ -149,14 +150,23 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, err
 	}
+	// Every change made for a request or an audited task goes through the
+	// outbox's store, so it is committed with its audit event (outbox.go).
+	outbox := audit.NewOutbox(ms, trail, cfg.Logger)
+	if err := recoverAudit(outbox, cfg.Logger); err != nil {
+		trail.Close()
+		ms.Close()
+		return nil, err
+	}
+	store := outbox.Store()
 	policies := &policySource{} // IAM's policies, for S3 and KMS authorization (authz.go)
-	keys, err := kms.New(kms.Config{Meta: ms, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger,
+	keys, err := kms.New(kms.Config{Meta: store, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger,
 		IdentityPolicies: policies.forCaller})
 	if err != nil {
 		ms.Close()
 		return nil, err
 	}
-	objs := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: managed, KMS: keys, Region: cfg.Region, Logger: cfg.Logger,
+	objs := object.New(object.Config{Meta: store, Blobs: blobs, ManagedKey: managed, KMS: keys, Region: cfg.Region, Logger: cfg.Logger,
 		RestoreDelay: cfg.RestoreDelay, Now: cfg.Now})
 	if err := objs.Recover(context.Background()); err != nil {
 		ms.Close()
@@ -164,12 +174,13 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	go keys.RunMaintenance(bg, time.Minute)
-	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs, audit: trail, stopBg: stop, done: make(chan error, 1)}
+	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs, audit: trail,
+		outbox: outbox, stopBg: stop, done: make(chan error, 1)}
 	removeDeadTemp(s) // we hold meta.db's lock: see removeDeadTemp
 	if interval, grace, ok := sweepSettings(cfg); ok {
 		go s.runSweeps(bg, interval, grace)
 	}
-	ids, err := iam.New(bg, iam.Config{Meta: ms, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
+	ids, err := iam.New(bg, iam.Config{Meta: store, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
 	if err != nil {
 		stop()
@@ -268,3 +279,20 @@ func (s *Server) URL() string {
 
 // Wait blocks until the server stops.
 func (s *Server) Wait() error { return <-s.done }
+
+// recoverAudit ships the audit events of changes a stopped process applied
+// without writing their events (audit.Outbox.Recover).
+func recoverAudit(o *audit.Outbox, log *slog.Logger) error {
+	r, err := o.Recover(context.Background())
+	if err != nil {
+		return fmt.Errorf("audit outbox: %w", err)
+	}
+	if r.Shipped > 0 || r.Present > 0 {
+		log.Info("audit: events of changes applied before the last stop are in the trail",
+			"recovered", r.Shipped, "alreadyThere", r.Present)
+	}
+	if r.Unreadable > 0 {
+		log.Error("audit: unreadable outbox entries dropped; their changes may lack audit events", "entries", r.Unreadable)
+	}
+	return nil
+}

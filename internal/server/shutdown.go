@@ -123,6 +123,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.stopBg()
 	<-s.lifecycleDone // the stores stay open until the lifecycle runner has let go
+	if cerr := s.outbox.Close(); err == nil {
+		err = cerr
+	}
 	if cerr := s.audit.Close(); err == nil {
 		err = cerr
 	}
