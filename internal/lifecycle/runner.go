@@ -313,9 +313,7 @@ func (r *Runner) done(ctx context.Context, err error, p *audit.Pending, staged *
 	return nil
 }
 
-// lastRunKey is the system-table record of the last completed run.
-var lastRunKey = []byte("lifecycle/last-run")
-
+// lastRunRecord is the last completed run (meta.SystemLifecycleLastRun).
 type lastRunRecord struct {
 	At time.Time `json:"at"` // the midnight the run evaluated
 }
@@ -323,22 +321,14 @@ type lastRunRecord struct {
 func (r *Runner) lastRun(ctx context.Context) (time.Time, error) {
 	var rec lastRunRecord
 	err := r.meta.View(ctx, func(tx meta.Tx) error {
-		v, err := tx.Get(meta.TableSystem, lastRunKey)
-		if errors.Is(err, meta.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return meta.Decode(v, &rec)
+		_, err := meta.GetSystem(tx, meta.SystemLifecycleLastRun, &rec)
+		return err
 	})
 	return rec.At, err
 }
 
 func (r *Runner) saveLastRun(ctx context.Context, at time.Time) error {
-	v, err := meta.Encode(lastRunRecord{At: at.UTC()})
-	if err != nil {
-		return err
-	}
-	return r.meta.Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.TableSystem, lastRunKey, v) })
+	return r.meta.Update(ctx, func(tx meta.Tx) error {
+		return meta.PutSystem(tx, meta.SystemLifecycleLastRun, lastRunRecord{At: at.UTC()})
+	})
 }
