@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"iter"
 	"log/slog"
 	"sync"
 	"time"
@@ -100,7 +101,7 @@ func (s *outboxStore) Update(ctx context.Context, fn func(meta.Tx) error) error 
 		if err := fn(w); err != nil || !w.wrote || !p.stage(s.o) {
 			return err
 		}
-		return tx.Put(meta.TableAuditOutbox, key, rec)
+		return putOutboxEntry(tx, key, rec)
 	})
 }
 
@@ -122,6 +123,9 @@ func (w *writeTx) Delete(t meta.Table, key []byte) error {
 	return w.Tx.Delete(t, key)
 }
 
+// The outbox table, meta.TableAuditOutbox: event id → outbox record. All
+// of audit's table access is the four functions below.
+
 // encodeEvent is an outbox record: meta's version byte, then the event as
 // the trail would hold it.
 func encodeEvent(ev Event) ([]byte, error) { return meta.Encode(ev) }
@@ -130,6 +134,40 @@ func decodeEvent(b []byte) (Event, error) {
 	var ev Event
 	err := meta.Decode(b, &ev)
 	return ev, err
+}
+
+func putOutboxEntry(tx meta.Tx, key, rec []byte) error {
+	return tx.Put(meta.TableAuditOutbox, key, rec)
+}
+
+func deleteOutboxEntries(tx meta.Tx, keys [][]byte) error {
+	for _, k := range keys {
+		if err := tx.Delete(meta.TableAuditOutbox, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// outboxEntries yields every entry's key (valid only during tx) and event,
+// or the error of an entry that does not decode.
+func outboxEntries(tx meta.Tx) iter.Seq2[[]byte, eventOrError] {
+	return func(yield func([]byte, eventOrError) bool) {
+		c := tx.Cursor(meta.TableAuditOutbox)
+		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
+			ev, err := decodeEvent(v)
+			if !yield(k, eventOrError{ev, err}) {
+				return
+			}
+		}
+	}
+}
+
+// eventOrError is an outbox entry as read: its event, or why it could not
+// be read.
+type eventOrError struct {
+	Event
+	Err error
 }
 
 // clear queues an entry to delete once the trail is synced through pos.
@@ -178,14 +216,7 @@ func (o *Outbox) flush() error {
 	if len(keys) == 0 {
 		return nil
 	}
-	err := o.store.Update(context.Background(), func(tx meta.Tx) error {
-		for _, k := range keys {
-			if err := tx.Delete(meta.TableAuditOutbox, k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := o.store.Update(context.Background(), func(tx meta.Tx) error { return deleteOutboxEntries(tx, keys) })
 	if err != nil {
 		o.lg.Warn("audit: clearing the outbox failed; will retry", "entries", len(keys), "err", err)
 		o.mu.Lock()

@@ -138,7 +138,7 @@ func (p *Pending) Stage(tx meta.Tx, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("audit: encode pending event: %w", err)
 	}
-	return tx.Put(meta.TableAuditOutbox, []byte(p.id), rec)
+	return putOutboxEntry(tx, []byte(p.id), rec)
 }
 
 // done reports whether the Pending is finished.

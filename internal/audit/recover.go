@@ -58,14 +58,12 @@ func (o *Outbox) Recover(ctx context.Context) (Recovery, error) {
 	var bad [][]byte
 	err := o.store.View(ctx, func(tx meta.Tx) error {
 		entries, bad = nil, nil
-		c := tx.Cursor(meta.TableAuditOutbox)
-		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			ev, err := decodeEvent(v)
-			if err != nil || ev.EventID != string(k) {
+		for k, e := range outboxEntries(tx) {
+			if e.Err != nil || e.EventID != string(k) {
 				bad = append(bad, bytes.Clone(k))
 				continue
 			}
-			entries = append(entries, entry{bytes.Clone(k), ev})
+			entries = append(entries, entry{bytes.Clone(k), e.Event})
 		}
 		return nil
 	})
@@ -107,18 +105,12 @@ func (o *Outbox) Recover(ctx context.Context) (Recovery, error) {
 			return r, err
 		}
 	}
+	done := bad
+	for _, e := range entries {
+		done = append(done, e.key)
+	}
 	err = o.store.Update(ctx, func(tx meta.Tx) error {
-		for _, e := range entries {
-			if err := tx.Delete(meta.TableAuditOutbox, e.key); err != nil {
-				return err
-			}
-		}
-		for _, k := range bad {
-			if err := tx.Delete(meta.TableAuditOutbox, k); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteOutboxEntries(tx, done)
 	})
 	return r, err
 }

@@ -205,7 +205,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	c := &checker{ctx: ctx, r: r, objs: objs, referenced: map[string]bool{}, total: r.BlobBytes, progress: opts.Progress}
-	err = ms.View(ctx, func(tx meta.Tx) error { return object.WalkData(tx, c.record) })
+	err = ms.View(ctx, func(tx meta.Tx) error { return meta.WalkData(tx, c.record) })
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -264,7 +264,7 @@ func (c *checker) tick(n int64) {
 	}
 }
 
-func (c *checker) record(rec object.DataRecord) error {
+func (c *checker) record(rec meta.DataRecord) error {
 	if err := c.ctx.Err(); err != nil {
 		return err
 	}

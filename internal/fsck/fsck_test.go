@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/kurastore/kura"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/fsck"
 	"github.com/kurastore/kura/internal/meta"
@@ -43,7 +44,7 @@ var bg = context.Background()
 // encryption and layout, an upload in progress and a delete marker.
 type fixture struct {
 	dir      string
-	versions map[string]*meta.ObjectVersion // by key
+	versions map[string]*kura.ObjectVersion // by key
 	ssecKey  string
 }
 
@@ -79,7 +80,7 @@ func randBytes(n int) []byte {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{dir: t.TempDir(), versions: map[string]*meta.ObjectVersion{}}
+	f := &fixture{dir: t.TempDir(), versions: map[string]*kura.ObjectVersion{}}
 	srv, c := startServer(t, f.dir)
 	defer stopServer(t, srv)
 	must := func(_ any, err error) {
@@ -226,11 +227,7 @@ func TestPlantedDamageAndRepair(t *testing.T) {
 	if err := ms.Update(bg, func(tx meta.Tx) error {
 		v := *bk
 		v.ETag = strings.Repeat("0", 32)
-		rec, err := meta.Encode(&v)
-		if err != nil {
-			return err
-		}
-		return tx.Put(meta.TableVersions, meta.VersionKey(v.Bucket, v.Key, v.Seq), rec)
+		return meta.PutVersion(tx, &v)
 	}); err != nil {
 		t.Fatal(err)
 	}

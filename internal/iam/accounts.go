@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/kurastore/kura/internal/meta"
@@ -54,10 +53,10 @@ func (s *Service) CreateAccount(ctx context.Context, in AccountInput) (*Account,
 		}
 		key.Created = now
 		rec := accountRecord{Account: acct, RootKeys: []string{key.AccessKeyID}}
-		if err := store(tx, meta.TableIAMAccounts, []byte(id), &rec); err != nil {
+		if err := writeAccount(tx, id, &rec); err != nil {
 			return err
 		}
-		return store(tx, meta.TableIAMKeys, []byte(key.AccessKeyID),
+		return writeAccessKey(tx, key.AccessKeyID,
 			&keyRecord{ID: key.AccessKeyID, Account: id, Status: StatusActive, Created: now, Sealed: sealed})
 	})
 	if err != nil {
@@ -110,7 +109,7 @@ func checkAccountInput(in *AccountInput) error {
 func isControl(r rune) bool { return r < 0x20 || r == 0x7F }
 
 func checkAccountUnique(tx meta.Tx, in AccountInput) error {
-	return scan(tx, meta.TableIAMAccounts, nil, func(a *accountRecord) error {
+	return eachAccount(tx, func(a *accountRecord) error {
 		switch {
 		case strings.EqualFold(a.Name, in.Name):
 			return newError(CodeEntityAlreadyExists, "An account named %s already exists.", in.Name)
@@ -126,11 +125,12 @@ func checkAccountUnique(tx meta.Tx, in AccountInput) error {
 func unusedAccountID(tx meta.Tx) (string, error) {
 	for {
 		id := newAccountID()
-		if _, err := tx.Get(meta.TableIAMAccounts, []byte(id)); err != nil {
-			if errors.Is(err, meta.ErrNotFound) {
-				return id, nil
-			}
+		taken, err := hasAccount(tx, id)
+		if err != nil {
 			return "", err
+		}
+		if !taken {
+			return id, nil
 		}
 	}
 }
@@ -147,7 +147,7 @@ func (s *Service) Account(ctx context.Context, id string) (*Account, error) {
 	var rec accountRecord
 	var found bool
 	err := s.view(ctx, func(tx meta.Tx) (err error) {
-		found, err = load(tx, meta.TableIAMAccounts, []byte(id), &rec)
+		found, err = readAccount(tx, id, &rec)
 		return err
 	})
 	if err != nil {
@@ -191,7 +191,7 @@ func (s *Service) findAccount(ctx context.Context, match func(*Account) bool, wh
 func (s *Service) Accounts(ctx context.Context) ([]Account, error) {
 	var out []Account
 	err := s.view(ctx, func(tx meta.Tx) error {
-		return scan(tx, meta.TableIAMAccounts, nil, func(a *accountRecord) error {
+		return eachAccount(tx, func(a *accountRecord) error {
 			out = append(out, a.Account)
 			return nil
 		})

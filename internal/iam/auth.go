@@ -85,7 +85,7 @@ func (s *Service) Authenticate(ctx context.Context, ak, token string) (Principal
 // and is the caller's to check.
 func findAccessKey(tx meta.Tx, ak string) (*keyRecord, *sessionRecord, error) {
 	var k keyRecord
-	found, err := load(tx, meta.TableIAMKeys, []byte(ak), &k)
+	found, err := readAccessKey(tx, ak, &k)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,7 +93,7 @@ func findAccessKey(tx meta.Tx, ak string) (*keyRecord, *sessionRecord, error) {
 		return &k, nil, nil
 	}
 	var ses sessionRecord
-	found, err = load(tx, meta.TableIAMSessions, []byte(ak), &ses)
+	found, err = readSession(tx, ak, &ses)
 	if err != nil || !found {
 		return nil, nil, err
 	}
@@ -114,7 +114,7 @@ func keyPrincipal(tx meta.Tx, k keyRecord, token string) (Principal, error) {
 		return rootPrincipal(k.Account, k.ID), nil
 	}
 	var u userRecord
-	found, err := load(tx, meta.TableIAMUsers, nameKey(k.Account, k.UserName), &u)
+	found, err := readUser(tx, k.Account, k.UserName, &u)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -164,7 +164,7 @@ func identityDocs(tx meta.Tx, p Principal) ([]string, error) {
 	switch p.Type {
 	case TypeIAMUser:
 		var u userRecord
-		found, err := load(tx, meta.TableIAMUsers, nameKey(p.AccountID, p.UserName), &u)
+		found, err := readUser(tx, p.AccountID, p.UserName, &u)
 		if err != nil || !found {
 			return nil, err
 		}
@@ -205,7 +205,7 @@ func sessionDocs(tx meta.Tx, p Principal) ([]string, error) {
 		return nil, nil
 	}
 	var ses sessionRecord
-	found, err := load(tx, meta.TableIAMSessions, []byte(p.AccessKeyID), &ses)
+	found, err := readSession(tx, p.AccessKeyID, &ses)
 	if err != nil || !found {
 		return nil, err
 	}

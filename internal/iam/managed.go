@@ -46,14 +46,14 @@ func (s *Service) CreatePolicy(ctx context.Context, account string, in PolicyInp
 		Tags: in.Tags, Document: in.Document}
 	err = s.update(ctx, func(tx meta.Tx) error {
 		var old ManagedPolicy
-		found, err := load(tx, meta.TableIAMPolicies, nameKey(account, in.PolicyName), &old)
+		found, err := readPolicy(tx, account, in.PolicyName, &old)
 		if err != nil {
 			return err
 		}
 		if found {
 			return newError(CodeEntityAlreadyExists, "A policy called %s already exists. Duplicate names are not allowed.", in.PolicyName)
 		}
-		return store(tx, meta.TableIAMPolicies, nameKey(account, in.PolicyName), &p)
+		return writePolicy(tx, account, in.PolicyName, &p)
 	})
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func policyByARN(tx meta.Tx, arn string) (*ManagedPolicy, error) {
 		return nil, newError(CodeInvalidInput, "ARN %s is not valid.", arn)
 	}
 	var pol ManagedPolicy
-	found, err := load(tx, meta.TableIAMPolicies, nameKey(p.Account, p.Name), &pol)
+	found, err := readPolicy(tx, p.Account, p.Name, &pol)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (s *Service) ListPolicies(ctx context.Context, account, scope string, onlyA
 	}
 	var out []ManagedPolicy
 	err = s.view(ctx, func(tx meta.Tx) error {
-		return scan(tx, meta.TableIAMPolicies, accountPrefix(account), func(p *ManagedPolicy) error {
+		return eachPolicy(tx, account, func(p *ManagedPolicy) error {
 			if strings.HasPrefix(p.Path, prefix) && (!onlyAttached || p.AttachmentCount > 0) {
 				out = append(out, *p)
 			}
@@ -147,7 +147,7 @@ func (s *Service) DeletePolicy(ctx context.Context, account, arn string) error {
 		if p.AttachmentCount > 0 {
 			return newError(CodeDeleteConflict, "Cannot delete a policy attached to entities.")
 		}
-		return tx.Delete(meta.TableIAMPolicies, nameKey(account, p.PolicyName))
+		return removePolicy(tx, account, p.PolicyName)
 	})
 }
 
@@ -176,7 +176,7 @@ func attach(tx meta.Tx, account, arn string, list *[]string, entityKind string, 
 		*list = append(*list, arn)
 		p.AttachmentCount++
 	}
-	return store(tx, meta.TableIAMPolicies, nameKey(account, p.PolicyName), p)
+	return writePolicy(tx, account, p.PolicyName, p)
 }
 
 // AttachUserPolicy attaches a managed policy to a user.

@@ -1,12 +1,8 @@
 package iam
 
 import (
-	"bytes"
-	"errors"
 	"strings"
 	"time"
-
-	"github.com/kurastore/kura/internal/meta"
 )
 
 // Account is a Kura account: an isolated owner of buckets, KMS keys, IAM
@@ -150,41 +146,3 @@ func nameKey(account, name string) []byte {
 }
 
 func accountPrefix(account string) []byte { return []byte(account + "\x00") }
-
-// load reads and decodes a record; found is false when the key is absent.
-func load(tx meta.Tx, t meta.Table, key []byte, v any) (found bool, err error) {
-	b, err := tx.Get(t, key)
-	if errors.Is(err, meta.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := meta.Decode(b, v); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-func store(tx meta.Tx, t meta.Table, key []byte, v any) error {
-	b, err := meta.Encode(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(t, key, b)
-}
-
-// scan decodes every record under prefix in key order and passes it to fn.
-func scan[T any](tx meta.Tx, t meta.Table, prefix []byte, fn func(*T) error) error {
-	c := tx.Cursor(t)
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var rec T
-		if err := meta.Decode(v, &rec); err != nil {
-			return err
-		}
-		if err := fn(&rec); err != nil {
-			return err
-		}
-	}
-	return nil
-}

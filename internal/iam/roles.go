@@ -54,14 +54,14 @@ func (s *Service) CreateRole(ctx context.Context, account string, in RoleInput) 
 		MaxSessionDuration: in.MaxSessionDuration, Tags: in.Tags}
 	err = s.update(ctx, func(tx meta.Tx) error {
 		var old roleRecord
-		found, err := load(tx, meta.TableIAMRoles, nameKey(account, in.RoleName), &old)
+		found, err := readRole(tx, account, in.RoleName, &old)
 		if err != nil {
 			return err
 		}
 		if found {
 			return newError(CodeEntityAlreadyExists, "Role with name %s already exists.", in.RoleName)
 		}
-		return store(tx, meta.TableIAMRoles, nameKey(account, in.RoleName), &roleRecord{Role: r})
+		return writeRole(tx, account, in.RoleName, &roleRecord{Role: r})
 	})
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func loadRole(tx meta.Tx, account, name string) (*roleRecord, error) {
 		return nil, err
 	}
 	var r roleRecord
-	found, err := load(tx, meta.TableIAMRoles, nameKey(account, name), &r)
+	found, err := readRole(tx, account, name, &r)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func roleByARN(tx meta.Tx, arn string) (*roleRecord, error) {
 		return nil, nil
 	}
 	var r roleRecord
-	found, err := load(tx, meta.TableIAMRoles, nameKey(p.Account, p.Name), &r)
+	found, err := readRole(tx, p.Account, p.Name, &r)
 	if err != nil || !found || r.ARN != arn {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (s *Service) updateRole(ctx context.Context, account, name string, fn func(
 		if err := fn(tx, r); err != nil {
 			return err
 		}
-		return store(tx, meta.TableIAMRoles, nameKey(account, r.RoleName), r)
+		return writeRole(tx, account, r.RoleName, r)
 	})
 }
 
@@ -144,7 +144,7 @@ func (s *Service) ListRoles(ctx context.Context, account, pathPrefix string) ([]
 	}
 	var out []Role
 	err = s.view(ctx, func(tx meta.Tx) error {
-		return scan(tx, meta.TableIAMRoles, accountPrefix(account), func(r *roleRecord) error {
+		return eachRole(tx, account, func(r *roleRecord) error {
 			if strings.HasPrefix(r.Path, prefix) {
 				out = append(out, r.Role)
 			}
@@ -180,6 +180,6 @@ func (s *Service) DeleteRole(ctx context.Context, account, name string) error {
 		case len(r.Attached) > 0:
 			return newError(CodeDeleteConflict, "Cannot delete entity, must detach all policies first.")
 		}
-		return tx.Delete(meta.TableIAMRoles, nameKey(account, name))
+		return removeRole(tx, account, name)
 	})
 }

@@ -17,24 +17,14 @@ func ProbeRootKey(ctx context.Context, m meta.Store, root []byte) (sealed, opene
 	kek := sse.DeriveKey(root, secretKEKPurpose)
 	defer clear(kek)
 	err = m.View(ctx, func(tx meta.Tx) error {
-		for _, t := range []meta.Table{meta.TableIAMKeys, meta.TableIAMSessions} {
-			c := tx.Cursor(t)
-			for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-				// Access keys and sessions share the fields probed here.
-				var rec struct {
-					ID     string `json:"id"`
-					Sealed []byte `json:"sealed"`
-				}
-				if meta.Decode(v, &rec) != nil || len(rec.Sealed) == 0 {
-					continue
-				}
-				sealed = true
-				secret, err := sse.OpenWithKey(kek, rec.Sealed, secretAAD(rec.ID))
-				clear(secret)
-				opened = err == nil
-				return nil
-			}
+		rec := firstSealedSecret(tx)
+		if rec == nil {
+			return nil
 		}
+		sealed = true
+		secret, err := sse.OpenWithKey(kek, rec.Sealed, secretAAD(rec.ID))
+		clear(secret)
+		opened = err == nil
 		return nil
 	})
 	return sealed, opened, err

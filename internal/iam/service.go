@@ -104,13 +104,13 @@ func (s *Service) bootstrap(ctx context.Context) error {
 			return fmt.Errorf("iam: the root access key of the first account is also %s; configure another root key", owner)
 		}
 		var rec accountRecord
-		found, err := load(tx, meta.TableIAMAccounts, []byte(s.admin.AccountID), &rec)
+		found, err := readAccount(tx, s.admin.AccountID, &rec)
 		if err != nil || found {
 			return err
 		}
 		rec.Account = Account{ID: s.admin.AccountID, Name: AdminAccountName, CanonicalID: newCanonicalID(),
 			DisplayName: AdminAccountName, Created: s.clock()}
-		return store(tx, meta.TableIAMAccounts, []byte(rec.ID), &rec)
+		return writeAccount(tx, rec.ID, &rec)
 	})
 }
 

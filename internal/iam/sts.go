@@ -81,7 +81,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 			RoleName: role.RoleName, SessionName: in.SessionName, Issuer: caller.ARN, Created: now,
 			Expires: now.Add(time.Duration(d) * time.Second), Sealed: sealed, TokenHash: token[:],
 			Policy: in.Policy, PolicyARNs: in.PolicyARNs}
-		return store(tx, meta.TableIAMSessions, []byte(ses.ID), &ses)
+		return writeSession(tx, ses.ID, &ses)
 	})
 	if err != nil {
 		return Credentials{}, Principal{}, err
@@ -178,11 +178,11 @@ func (s *Service) AssumeRoleAsService(ctx context.Context, roleARN, service stri
 // returns how many.
 func (s *Service) ReapSessions(ctx context.Context) (int, error) {
 	cutoff := s.clock().Add(-sessionReapGrace)
-	var dead [][]byte
+	var dead []string
 	err := s.view(ctx, func(tx meta.Tx) error {
-		return scan(tx, meta.TableIAMSessions, nil, func(ses *sessionRecord) error {
+		return eachSession(tx, func(ses *sessionRecord) error {
 			if ses.Expires.Before(cutoff) {
-				dead = append(dead, []byte(ses.ID))
+				dead = append(dead, ses.ID)
 			}
 			return nil
 		})
@@ -191,8 +191,8 @@ func (s *Service) ReapSessions(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	err = s.update(ctx, func(tx meta.Tx) error {
-		for _, k := range dead {
-			if err := tx.Delete(meta.TableIAMSessions, k); err != nil {
+		for _, id := range dead {
+			if err := removeSession(tx, id); err != nil {
 				return err
 			}
 		}

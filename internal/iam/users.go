@@ -30,14 +30,14 @@ func (s *Service) CreateUser(ctx context.Context, account string, in UserInput) 
 		Created: s.clock(), Tags: in.Tags}
 	err = s.update(ctx, func(tx meta.Tx) error {
 		var old userRecord
-		found, err := load(tx, meta.TableIAMUsers, nameKey(account, in.UserName), &old)
+		found, err := readUser(tx, account, in.UserName, &old)
 		if err != nil {
 			return err
 		}
 		if found {
 			return newError(CodeEntityAlreadyExists, "User with name %s already exists.", in.UserName)
 		}
-		return store(tx, meta.TableIAMUsers, nameKey(account, in.UserName), &userRecord{User: u})
+		return writeUser(tx, account, in.UserName, &userRecord{User: u})
 	})
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func loadUser(tx meta.Tx, account, name string) (*userRecord, error) {
 		return nil, err
 	}
 	var u userRecord
-	found, err := load(tx, meta.TableIAMUsers, nameKey(account, name), &u)
+	found, err := readUser(tx, account, name, &u)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *Service) updateUser(ctx context.Context, account, name string, fn func(
 		if err := fn(tx, u); err != nil {
 			return err
 		}
-		return store(tx, meta.TableIAMUsers, nameKey(account, u.UserName), u)
+		return writeUser(tx, account, u.UserName, u)
 	})
 }
 
@@ -97,7 +97,7 @@ func (s *Service) ListUsers(ctx context.Context, account, pathPrefix string) ([]
 	}
 	var out []User
 	err = s.view(ctx, func(tx meta.Tx) error {
-		return scan(tx, meta.TableIAMUsers, accountPrefix(account), func(u *userRecord) error {
+		return eachUser(tx, account, func(u *userRecord) error {
 			if strings.HasPrefix(u.Path, prefix) {
 				out = append(out, u.User)
 			}
@@ -123,7 +123,7 @@ func (s *Service) DeleteUser(ctx context.Context, account, name string) error {
 		case len(u.Attached) > 0:
 			return newError(CodeDeleteConflict, "Cannot delete entity, must detach all policies first.")
 		}
-		return tx.Delete(meta.TableIAMUsers, nameKey(account, name))
+		return removeUser(tx, account, name)
 	})
 }
 
@@ -155,7 +155,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, account, userName string)
 			if err := add(&a.RootKeys, s.adminKeys(account)); err != nil {
 				return err
 			}
-			if err := store(tx, meta.TableIAMAccounts, []byte(account), a); err != nil {
+			if err := writeAccount(tx, account, a); err != nil {
 				return err
 			}
 		} else {
@@ -167,11 +167,11 @@ func (s *Service) CreateAccessKey(ctx context.Context, account, userName string)
 			if err := add(&u.Keys, 0); err != nil {
 				return err
 			}
-			if err := store(tx, meta.TableIAMUsers, nameKey(account, u.UserName), u); err != nil {
+			if err := writeUser(tx, account, u.UserName, u); err != nil {
 				return err
 			}
 		}
-		return store(tx, meta.TableIAMKeys, []byte(key.AccessKeyID), &keyRecord{ID: key.AccessKeyID, Account: account,
+		return writeAccessKey(tx, key.AccessKeyID, &keyRecord{ID: key.AccessKeyID, Account: account,
 			UserName: key.UserName, Status: StatusActive, Created: key.Created, Sealed: sealed})
 	})
 	if err != nil {
@@ -197,7 +197,7 @@ func (s *Service) adminKeys(account string) int {
 
 func (s *Service) getAccount(tx meta.Tx, account string) (*accountRecord, error) {
 	var a accountRecord
-	found, err := load(tx, meta.TableIAMAccounts, []byte(account), &a)
+	found, err := readAccount(tx, account, &a)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func (s *Service) ListAccessKeys(ctx context.Context, account, userName string) 
 		}
 		for _, id := range ids {
 			var k keyRecord
-			if found, err := load(tx, meta.TableIAMKeys, []byte(id), &k); err != nil || !found {
+			if found, err := readAccessKey(tx, id, &k); err != nil || !found {
 				return orInternal(err, "access key record missing")
 			}
 			out = append(out, AccessKey{AccessKeyID: k.ID, UserName: name, Status: k.Status, Created: k.Created})
@@ -266,7 +266,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, account, userName, id, st
 			return err
 		}
 		k.Status = status
-		return store(tx, meta.TableIAMKeys, []byte(id), k)
+		return writeAccessKey(tx, id, k)
 	})
 }
 
@@ -282,7 +282,7 @@ func (s *Service) DeleteAccessKey(ctx context.Context, account, userName, id str
 				return err
 			}
 			a.RootKeys = slices.DeleteFunc(a.RootKeys, func(k string) bool { return k == id })
-			if err := store(tx, meta.TableIAMAccounts, []byte(account), a); err != nil {
+			if err := writeAccount(tx, account, a); err != nil {
 				return err
 			}
 		} else {
@@ -291,11 +291,11 @@ func (s *Service) DeleteAccessKey(ctx context.Context, account, userName, id str
 				return err
 			}
 			u.Keys = slices.DeleteFunc(u.Keys, func(k string) bool { return k == id })
-			if err := store(tx, meta.TableIAMUsers, nameKey(account, u.UserName), u); err != nil {
+			if err := writeUser(tx, account, u.UserName, u); err != nil {
 				return err
 			}
 		}
-		return tx.Delete(meta.TableIAMKeys, []byte(id))
+		return removeAccessKey(tx, id)
 	})
 }
 
@@ -315,7 +315,7 @@ func (s *Service) ownKey(tx meta.Tx, account, userName, id string) (*keyRecord, 
 		return nil, errNoSuchAccessKey(id)
 	}
 	var k keyRecord
-	if found, err := load(tx, meta.TableIAMKeys, []byte(id), &k); err != nil || !found {
+	if found, err := readAccessKey(tx, id, &k); err != nil || !found {
 		return nil, orInternal(err, "access key record missing")
 	}
 	return &k, nil

@@ -149,7 +149,7 @@ func (s *Service) DeleteAlias(ctx context.Context, c Caller, aliasName string) e
 			if a == nil {
 				return errAliasNotFound(AliasARN(s.region, c.AccountID, aliasName))
 			}
-			return tx.Delete(meta.TableKMSAliases, accountKey(c.AccountID, aliasName))
+			return deleteAlias(tx, c.AccountID, aliasName)
 		})
 	})
 	return err

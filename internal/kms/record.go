@@ -3,11 +3,9 @@ package kms
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/sse"
 )
 
@@ -130,115 +128,4 @@ func (s *Service) openMaterial(keyID string, m material) ([]byte, error) {
 		return nil, fmt.Errorf("open key material %s of key %s: %w", m.ID, keyID, err)
 	}
 	return secret, nil
-}
-
-// Storage. Keys are stored by key id (globally unique, so Decrypt finds the
-// key from the id in a ciphertext alone), indexed by account for ListKeys;
-// aliases are stored by account and name.
-
-func accountKey(account, id string) []byte {
-	return append(append([]byte(account), 0), id...)
-}
-
-func accountPrefix(account string) []byte {
-	return append([]byte(account), 0)
-}
-
-func getKeyRecord(tx meta.Tx, id string) (*keyRecord, error) {
-	b, err := tx.Get(meta.TableKMSKeys, []byte(id))
-	if errors.Is(err, meta.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	rec := new(keyRecord)
-	if err := meta.Decode(b, rec); err != nil {
-		return nil, fmt.Errorf("decode kms key %s: %w", id, err)
-	}
-	return rec, nil
-}
-
-func putKeyRecord(tx meta.Tx, rec *keyRecord) error {
-	b, err := meta.Encode(rec)
-	if err != nil {
-		return err
-	}
-	if err := tx.Put(meta.TableKMSKeys, []byte(rec.ID), b); err != nil {
-		return err
-	}
-	return tx.Put(meta.TableKMSAccountKeys, accountKey(rec.Account, rec.ID), nil)
-}
-
-// deleteKeyRecord removes a key, its index entry and every alias pointing
-// at it. Its material is gone with it: ciphertexts under it are unrecoverable.
-func deleteKeyRecord(tx meta.Tx, rec *keyRecord) error {
-	aliases, err := accountAliases(tx, rec.Account)
-	if err != nil {
-		return err
-	}
-	for _, a := range aliases {
-		if a.KeyID == rec.ID {
-			if err := tx.Delete(meta.TableKMSAliases, accountKey(a.Account, a.Name)); err != nil {
-				return err
-			}
-		}
-	}
-	if err := tx.Delete(meta.TableKMSAccountKeys, accountKey(rec.Account, rec.ID)); err != nil {
-		return err
-	}
-	return tx.Delete(meta.TableKMSKeys, []byte(rec.ID))
-}
-
-// accountKeyIDs lists an account's key ids in byte order.
-func accountKeyIDs(tx meta.Tx, account string) []string {
-	prefix := accountPrefix(account)
-	var ids []string
-	c := tx.Cursor(meta.TableKMSAccountKeys)
-	for k, _ := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, _ = c.Next() {
-		ids = append(ids, string(k[len(prefix):]))
-	}
-	return ids
-}
-
-func getAlias(tx meta.Tx, account, name string) (*aliasRecord, error) {
-	b, err := tx.Get(meta.TableKMSAliases, accountKey(account, name))
-	if errors.Is(err, meta.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	a := new(aliasRecord)
-	if err := meta.Decode(b, a); err != nil {
-		return nil, fmt.Errorf("decode kms alias %s: %w", name, err)
-	}
-	return a, nil
-}
-
-func putAlias(tx meta.Tx, a *aliasRecord) error {
-	b, err := meta.Encode(a)
-	if err != nil {
-		return err
-	}
-	return tx.Put(meta.TableKMSAliases, accountKey(a.Account, a.Name), b)
-}
-
-// accountAliases lists an account's aliases ordered by name.
-func accountAliases(tx meta.Tx, account string) ([]aliasRecord, error) {
-	prefix := accountPrefix(account)
-	var out []aliasRecord
-	c := tx.Cursor(meta.TableKMSAliases)
-	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-		var a aliasRecord
-		if err := meta.Decode(v, &a); err != nil {
-			return nil, fmt.Errorf("decode kms alias %q: %w", k[len(prefix):], err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
-}
-
-func hasPrefix(b, prefix []byte) bool {
-	return len(b) >= len(prefix) && string(b[:len(prefix)]) == string(prefix)
 }

@@ -17,10 +17,8 @@ func ProbeRootKey(ctx context.Context, m meta.Store, root []byte) (sealed, opene
 	kek := sse.DeriveKey(root, materialKEKPurpose)
 	defer clear(kek)
 	err = m.View(ctx, func(tx meta.Tx) error {
-		c := tx.Cursor(meta.TableKMSKeys)
-		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			var rec keyRecord
-			if meta.Decode(v, &rec) != nil || len(rec.Materials) == 0 {
+		for rec, err := range keyRecords(tx) {
+			if err != nil || len(rec.Materials) == 0 {
 				continue // not ours to judge here; a damaged record is not proof either way
 			}
 			mat := rec.Materials[0]

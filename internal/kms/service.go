@@ -455,14 +455,12 @@ func (s *Service) matchingKeys(ctx context.Context, pred func(*keyRecord, time.T
 	var out []*keyRecord
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		out = nil
-		c := tx.Cursor(meta.TableKMSKeys)
-		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			var r keyRecord
-			if err := meta.Decode(v, &r); err != nil {
-				return fmt.Errorf("decode kms key %s: %w", k, err)
+		for r, err := range keyRecords(tx) {
+			if err != nil {
+				return err
 			}
-			if pred(&r, now) {
-				out = append(out, &r)
+			if pred(r, now) {
+				out = append(out, r)
 			}
 		}
 		return nil

@@ -3,7 +3,7 @@ package lifecycle
 import (
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 )
 
@@ -66,7 +66,7 @@ func dueOn(days *int, date string, created, at time.Time, day time.Duration) boo
 // delete marker created at created: at once with ExpiredObjectDeleteMarker,
 // and, as S3 does for Days and Date, once the marker is old enough to
 // satisfy them.
-func expiredMarkerDue(e *meta.LifecycleExpiration, created, at time.Time, day time.Duration) bool {
+func expiredMarkerDue(e *kura.LifecycleExpiration, created, at time.Time, day time.Duration) bool {
 	if e == nil {
 		return false
 	}

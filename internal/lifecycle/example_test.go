@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/lifecycle"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 )
 
@@ -14,10 +14,10 @@ import (
 // still there at the run of January 2nd and expires at that of the 3rd.
 func ExampleDecide() {
 	days := 1
-	rules := []meta.LifecycleRule{{ID: "logs", Status: "Enabled", Filter: &meta.LifecycleFilter{},
-		Expiration: &meta.LifecycleExpiration{Days: &days}}}
+	rules := []kura.LifecycleRule{{ID: "logs", Status: "Enabled", Filter: &kura.LifecycleFilter{},
+		Expiration: &kura.LifecycleExpiration{Days: &days}}}
 	created := time.Date(2020, 1, 1, 10, 30, 0, 0, time.UTC)
-	v := object.VersionState{ObjectVersion: &meta.ObjectVersion{Key: "logs/1", LastModified: created}, Current: true, Only: true}
+	v := object.VersionState{ObjectVersion: &kura.ObjectVersion{Key: "logs/1", LastModified: created}, Current: true, Only: true}
 
 	due, _ := lifecycle.DueAfter(created, days, lifecycle.Day)
 	fmt.Println("due:", due.Format(time.RFC3339))

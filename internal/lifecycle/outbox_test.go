@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/sse"
@@ -44,8 +44,8 @@ func TestActionsStageTheirEvents(t *testing.T) {
 	r := New(Config{Objects: svc, Meta: ms, Audit: log, Region: "us-east-1", Now: c.now,
 		Logger: slog.New(slog.DiscardHandler)})
 	e := &env{t: t, svc: svc, r: r, clock: c, trail: audit.PathIn(dir)}
-	e.bucket("lcb", "", false, meta.LifecycleRule{ID: "gone", Status: "Enabled",
-		Filter: &meta.LifecycleFilter{Prefix: ptr("old/")}, Expiration: expireDays(1)})
+	e.bucket("lcb", "", false, kura.LifecycleRule{ID: "gone", Status: "Enabled",
+		Filter: &kura.LifecycleFilter{Prefix: ptr("old/")}, Expiration: expireDays(1)})
 	e.put("lcb", "old/appended")
 	e.put("lcb", "old/lost")
 

@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 )
 
@@ -66,7 +66,7 @@ const TransitionMinSize = 128 << 10
 
 // Enabled reports whether any rule is enabled: a bucket without one is not
 // walked at all.
-func Enabled(rules []meta.LifecycleRule) bool {
+func Enabled(rules []kura.LifecycleRule) bool {
 	for i := range rules {
 		if rules[i].Status == "Enabled" {
 			return true
@@ -77,7 +77,7 @@ func Enabled(rules []meta.LifecycleRule) bool {
 
 // CountLimit is how far a version's newer noncurrent versions must be
 // counted to judge NewerNoncurrentVersions for every rule.
-func CountLimit(rules []meta.LifecycleRule) int {
+func CountLimit(rules []kura.LifecycleRule) int {
 	n := 0
 	for _, r := range rules {
 		if e := r.NoncurrentVersionExpiration; e != nil && e.NewerNoncurrentVersions != nil {
@@ -96,7 +96,7 @@ func CountLimit(rules []meta.LifecycleRule) int {
 // size and tags: the prefix matches, every tag named is on the object with
 // the same value, and the size is strictly above ObjectSizeGreaterThan and
 // strictly below ObjectSizeLessThan. An empty filter selects everything.
-func Matches(r *meta.LifecycleRule, key string, size int64, tags []meta.Tag) bool {
+func Matches(r *kura.LifecycleRule, key string, size int64, tags []kura.Tag) bool {
 	if r.Filter == nil {
 		return r.Prefix == nil || strings.HasPrefix(key, *r.Prefix)
 	}
@@ -126,7 +126,7 @@ func sizeOK(gt, lt *int64, size int64) bool {
 	return (gt == nil || size > *gt) && (lt == nil || size < *lt)
 }
 
-func hasTag(tags []meta.Tag, want meta.Tag) bool {
+func hasTag(tags []kura.Tag, want kura.Tag) bool {
 	for _, t := range tags {
 		if t.Key == want.Key {
 			return t.Value == want.Value
@@ -137,7 +137,7 @@ func hasTag(tags []meta.Tag, want meta.Tag) bool {
 
 // hasSizeFilter reports whether r names an object size, which replaces the
 // default minimum size of transitions.
-func hasSizeFilter(r *meta.LifecycleRule) bool {
+func hasSizeFilter(r *kura.LifecycleRule) bool {
 	f := r.Filter
 	if f == nil {
 		return false
@@ -175,9 +175,9 @@ func CanTransition(from, to string) bool {
 // deletion wins over a transition, a transition over placing a delete
 // marker, and of two transitions the one further down the waterfall (so
 // GLACIER over STANDARD_IA). Among equals, the earlier rule wins.
-func Decide(rules []meta.LifecycleRule, versioning string, v object.VersionState, at time.Time, day time.Duration) Action {
+func Decide(rules []kura.LifecycleRule, versioning string, v object.VersionState, at time.Time, day time.Duration) Action {
 	var del, trans, marker Action
-	var tags []meta.Tag
+	var tags []kura.Tag
 	var size int64
 	if !v.DeleteMarker {
 		tags, size = v.Tags, v.Size
@@ -231,7 +231,7 @@ func Decide(rules []meta.LifecycleRule, versioning string, v object.VersionState
 
 // transitionOK reports whether rule r may move version v to class: down
 // the waterfall, and at least TransitionMinSize unless r filters by size.
-func transitionOK(r *meta.LifecycleRule, v *meta.ObjectVersion, class string) bool {
+func transitionOK(r *kura.LifecycleRule, v *kura.ObjectVersion, class string) bool {
 	return CanTransition(v.StorageClass, class) && (v.Size >= TransitionMinSize || hasSizeFilter(r))
 }
 
@@ -247,7 +247,7 @@ func deeper(cur, next Action) Action {
 // prefix can select an upload: its final size is not known and tag filters
 // cannot be combined with AbortIncompleteMultipartUpload; a rule that
 // filters by size is taken not to apply to uploads.
-func DecideUpload(rules []meta.LifecycleRule, u *meta.Upload, at time.Time, day time.Duration) Action {
+func DecideUpload(rules []kura.LifecycleRule, u *kura.Upload, at time.Time, day time.Duration) Action {
 	for i := range rules {
 		r := &rules[i]
 		a := r.AbortIncompleteMultipartUpload

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 )
 
@@ -76,35 +76,35 @@ func TestMidnight(t *testing.T) {
 }
 
 // current returns the state of a current version created at mtime.
-func current(key string, size int64, mtime string, only bool, tags ...meta.Tag) object.VersionState {
-	return object.VersionState{ObjectVersion: &meta.ObjectVersion{Key: key, VersionID: "v", Size: size, Tags: tags,
+func current(key string, size int64, mtime string, only bool, tags ...kura.Tag) object.VersionState {
+	return object.VersionState{ObjectVersion: &kura.ObjectVersion{Key: key, VersionID: "v", Size: size, Tags: tags,
 		LastModified: date(mtime)}, Current: true, Only: only}
 }
 
-func expireDays(n int) *meta.LifecycleExpiration { return &meta.LifecycleExpiration{Days: ptr(n)} }
+func expireDays(n int) *kura.LifecycleExpiration { return &kura.LifecycleExpiration{Days: ptr(n)} }
 
 func TestDecideExpiration(t *testing.T) {
 	created := "2020-01-01T10:30:00Z"
-	all := &meta.LifecycleFilter{}
+	all := &kura.LifecycleFilter{}
 	for _, tc := range []struct {
 		name       string
-		rule       meta.LifecycleRule
+		rule       kura.LifecycleRule
 		versioning string
 		at         string
 		want       Kind
 	}{
-		{"days: not yet at the first midnight", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: expireDays(1)}, "", "2020-01-02T00:00:00Z", None},
-		{"days: due at the rounded midnight", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: expireDays(1)}, "", "2020-01-03T00:00:00Z", ExpireCurrent},
-		{"days: still due later", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: expireDays(1)}, "Enabled", "2020-03-01T00:00:00Z", ExpireCurrent},
-		{"date: the day before", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &meta.LifecycleExpiration{Date: "2020-06-01T00:00:00Z"}}, "", "2020-05-31T00:00:00Z", None},
-		{"date: on the date", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &meta.LifecycleExpiration{Date: "2020-06-01T00:00:00Z"}}, "", "2020-06-01T00:00:00Z", ExpireCurrent},
-		{"date: after the date", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &meta.LifecycleExpiration{Date: "2020-06-01T00:00:00Z"}}, "Suspended", "2021-01-01T00:00:00Z", ExpireCurrent},
-		{"date: objects created after the date too", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &meta.LifecycleExpiration{Date: "2019-06-01T00:00:00Z"}}, "", "2020-01-02T00:00:00Z", ExpireCurrent},
-		{"disabled rule", meta.LifecycleRule{Status: "Disabled", Filter: all, Expiration: expireDays(1)}, "", "2021-01-01T00:00:00Z", None},
-		{"edm alone leaves objects", meta.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &meta.LifecycleExpiration{ExpiredObjectDeleteMarker: ptr(true)}}, "Enabled", "2021-01-01T00:00:00Z", None},
+		{"days: not yet at the first midnight", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: expireDays(1)}, "", "2020-01-02T00:00:00Z", None},
+		{"days: due at the rounded midnight", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: expireDays(1)}, "", "2020-01-03T00:00:00Z", ExpireCurrent},
+		{"days: still due later", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: expireDays(1)}, "Enabled", "2020-03-01T00:00:00Z", ExpireCurrent},
+		{"date: the day before", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &kura.LifecycleExpiration{Date: "2020-06-01T00:00:00Z"}}, "", "2020-05-31T00:00:00Z", None},
+		{"date: on the date", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &kura.LifecycleExpiration{Date: "2020-06-01T00:00:00Z"}}, "", "2020-06-01T00:00:00Z", ExpireCurrent},
+		{"date: after the date", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &kura.LifecycleExpiration{Date: "2020-06-01T00:00:00Z"}}, "Suspended", "2021-01-01T00:00:00Z", ExpireCurrent},
+		{"date: objects created after the date too", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &kura.LifecycleExpiration{Date: "2019-06-01T00:00:00Z"}}, "", "2020-01-02T00:00:00Z", ExpireCurrent},
+		{"disabled rule", kura.LifecycleRule{Status: "Disabled", Filter: all, Expiration: expireDays(1)}, "", "2021-01-01T00:00:00Z", None},
+		{"edm alone leaves objects", kura.LifecycleRule{Status: "Enabled", Filter: all, Expiration: &kura.LifecycleExpiration{ExpiredObjectDeleteMarker: ptr(true)}}, "Enabled", "2021-01-01T00:00:00Z", None},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Decide([]meta.LifecycleRule{tc.rule}, tc.versioning, current("k", 10, created, true), date(tc.at), Day)
+			got := Decide([]kura.LifecycleRule{tc.rule}, tc.versioning, current("k", 10, created, true), date(tc.at), Day)
 			if got.Kind != tc.want {
 				t.Fatalf("Decide = %v, want %v", got.Kind, tc.want)
 			}
@@ -113,35 +113,35 @@ func TestDecideExpiration(t *testing.T) {
 }
 
 func TestMatchesEveryFilterKind(t *testing.T) {
-	tags := []meta.Tag{{Key: "class", Value: "scratch"}, {Key: "team", Value: "a"}}
+	tags := []kura.Tag{{Key: "class", Value: "scratch"}, {Key: "team", Value: "a"}}
 	for _, tc := range []struct {
 		name string
-		rule meta.LifecycleRule
+		rule kura.LifecycleRule
 		key  string
 		size int64
 		want bool
 	}{
-		{"legacy prefix match", meta.LifecycleRule{Prefix: ptr("logs/")}, "logs/1", 1, true},
-		{"legacy prefix miss", meta.LifecycleRule{Prefix: ptr("logs/")}, "log/1", 1, false},
-		{"legacy empty prefix", meta.LifecycleRule{Prefix: ptr("")}, "any", 1, true},
-		{"empty filter", meta.LifecycleRule{Filter: &meta.LifecycleFilter{}}, "any", 0, true},
-		{"filter prefix", meta.LifecycleRule{Filter: &meta.LifecycleFilter{Prefix: ptr("a/")}}, "a/b", 1, true},
-		{"filter prefix miss", meta.LifecycleRule{Filter: &meta.LifecycleFilter{Prefix: ptr("a/")}}, "b/a/", 1, false},
-		{"tag", meta.LifecycleRule{Filter: &meta.LifecycleFilter{Tag: &meta.Tag{Key: "class", Value: "scratch"}}}, "k", 1, true},
-		{"tag other value", meta.LifecycleRule{Filter: &meta.LifecycleFilter{Tag: &meta.Tag{Key: "class", Value: "keep"}}}, "k", 1, false},
-		{"tag absent", meta.LifecycleRule{Filter: &meta.LifecycleFilter{Tag: &meta.Tag{Key: "owner", Value: "x"}}}, "k", 1, false},
-		{"size greater than", meta.LifecycleRule{Filter: &meta.LifecycleFilter{ObjectSizeGreaterThan: ptr[int64](100)}}, "k", 101, true},
-		{"size greater than is strict", meta.LifecycleRule{Filter: &meta.LifecycleFilter{ObjectSizeGreaterThan: ptr[int64](100)}}, "k", 100, false},
-		{"size less than", meta.LifecycleRule{Filter: &meta.LifecycleFilter{ObjectSizeLessThan: ptr[int64](100)}}, "k", 99, true},
-		{"size less than is strict", meta.LifecycleRule{Filter: &meta.LifecycleFilter{ObjectSizeLessThan: ptr[int64](100)}}, "k", 100, false},
-		{"and: all hold", meta.LifecycleRule{Filter: &meta.LifecycleFilter{And: &meta.LifecycleAnd{Prefix: ptr("tmp/"),
-			Tags: []meta.Tag{{Key: "class", Value: "scratch"}, {Key: "team", Value: "a"}}, ObjectSizeGreaterThan: ptr[int64](10), ObjectSizeLessThan: ptr[int64](20)}}}, "tmp/x", 15, true},
-		{"and: one tag differs", meta.LifecycleRule{Filter: &meta.LifecycleFilter{And: &meta.LifecycleAnd{Prefix: ptr("tmp/"),
-			Tags: []meta.Tag{{Key: "class", Value: "scratch"}, {Key: "team", Value: "b"}}}}}, "tmp/x", 15, false},
-		{"and: prefix differs", meta.LifecycleRule{Filter: &meta.LifecycleFilter{And: &meta.LifecycleAnd{Prefix: ptr("tmp/"),
-			Tags: []meta.Tag{{Key: "class", Value: "scratch"}}}}}, "var/x", 15, false},
-		{"and: too large", meta.LifecycleRule{Filter: &meta.LifecycleFilter{And: &meta.LifecycleAnd{ObjectSizeGreaterThan: ptr[int64](10), ObjectSizeLessThan: ptr[int64](20)}}}, "k", 20, false},
-		{"and: too small", meta.LifecycleRule{Filter: &meta.LifecycleFilter{And: &meta.LifecycleAnd{ObjectSizeGreaterThan: ptr[int64](10), ObjectSizeLessThan: ptr[int64](20)}}}, "k", 10, false},
+		{"legacy prefix match", kura.LifecycleRule{Prefix: ptr("logs/")}, "logs/1", 1, true},
+		{"legacy prefix miss", kura.LifecycleRule{Prefix: ptr("logs/")}, "log/1", 1, false},
+		{"legacy empty prefix", kura.LifecycleRule{Prefix: ptr("")}, "any", 1, true},
+		{"empty filter", kura.LifecycleRule{Filter: &kura.LifecycleFilter{}}, "any", 0, true},
+		{"filter prefix", kura.LifecycleRule{Filter: &kura.LifecycleFilter{Prefix: ptr("a/")}}, "a/b", 1, true},
+		{"filter prefix miss", kura.LifecycleRule{Filter: &kura.LifecycleFilter{Prefix: ptr("a/")}}, "b/a/", 1, false},
+		{"tag", kura.LifecycleRule{Filter: &kura.LifecycleFilter{Tag: &kura.Tag{Key: "class", Value: "scratch"}}}, "k", 1, true},
+		{"tag other value", kura.LifecycleRule{Filter: &kura.LifecycleFilter{Tag: &kura.Tag{Key: "class", Value: "keep"}}}, "k", 1, false},
+		{"tag absent", kura.LifecycleRule{Filter: &kura.LifecycleFilter{Tag: &kura.Tag{Key: "owner", Value: "x"}}}, "k", 1, false},
+		{"size greater than", kura.LifecycleRule{Filter: &kura.LifecycleFilter{ObjectSizeGreaterThan: ptr[int64](100)}}, "k", 101, true},
+		{"size greater than is strict", kura.LifecycleRule{Filter: &kura.LifecycleFilter{ObjectSizeGreaterThan: ptr[int64](100)}}, "k", 100, false},
+		{"size less than", kura.LifecycleRule{Filter: &kura.LifecycleFilter{ObjectSizeLessThan: ptr[int64](100)}}, "k", 99, true},
+		{"size less than is strict", kura.LifecycleRule{Filter: &kura.LifecycleFilter{ObjectSizeLessThan: ptr[int64](100)}}, "k", 100, false},
+		{"and: all hold", kura.LifecycleRule{Filter: &kura.LifecycleFilter{And: &kura.LifecycleAnd{Prefix: ptr("tmp/"),
+			Tags: []kura.Tag{{Key: "class", Value: "scratch"}, {Key: "team", Value: "a"}}, ObjectSizeGreaterThan: ptr[int64](10), ObjectSizeLessThan: ptr[int64](20)}}}, "tmp/x", 15, true},
+		{"and: one tag differs", kura.LifecycleRule{Filter: &kura.LifecycleFilter{And: &kura.LifecycleAnd{Prefix: ptr("tmp/"),
+			Tags: []kura.Tag{{Key: "class", Value: "scratch"}, {Key: "team", Value: "b"}}}}}, "tmp/x", 15, false},
+		{"and: prefix differs", kura.LifecycleRule{Filter: &kura.LifecycleFilter{And: &kura.LifecycleAnd{Prefix: ptr("tmp/"),
+			Tags: []kura.Tag{{Key: "class", Value: "scratch"}}}}}, "var/x", 15, false},
+		{"and: too large", kura.LifecycleRule{Filter: &kura.LifecycleFilter{And: &kura.LifecycleAnd{ObjectSizeGreaterThan: ptr[int64](10), ObjectSizeLessThan: ptr[int64](20)}}}, "k", 20, false},
+		{"and: too small", kura.LifecycleRule{Filter: &kura.LifecycleFilter{And: &kura.LifecycleAnd{ObjectSizeGreaterThan: ptr[int64](10), ObjectSizeLessThan: ptr[int64](20)}}}, "k", 10, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Matches(&tc.rule, tc.key, tc.size, tags); got != tc.want {
@@ -157,7 +157,7 @@ func TestMatchesEveryFilterKind(t *testing.T) {
 func stack(mtimes ...string) []object.VersionState {
 	out := make([]object.VersionState, len(mtimes))
 	for i, m := range mtimes {
-		out[i] = object.VersionState{ObjectVersion: &meta.ObjectVersion{Key: "k", VersionID: string(rune('a' + i)), Size: 1, LastModified: date(m)},
+		out[i] = object.VersionState{ObjectVersion: &kura.ObjectVersion{Key: "k", VersionID: string(rune('a' + i)), Size: 1, LastModified: date(m)},
 			Current: i == 0, Only: len(mtimes) == 1}
 		if i > 0 {
 			out[i].NoncurrentSince, out[i].NewerNoncurrent = out[i-1].LastModified, i-1
@@ -169,13 +169,13 @@ func stack(mtimes ...string) []object.VersionState {
 func TestNewerNoncurrentVersions(t *testing.T) {
 	// Five versions, a day apart: e is the oldest, a the current one.
 	vs := stack("2020-01-05T12:00:00Z", "2020-01-04T12:00:00Z", "2020-01-03T12:00:00Z", "2020-01-02T12:00:00Z", "2020-01-01T12:00:00Z")
-	rule := func(days int, newer *int) []meta.LifecycleRule {
-		return []meta.LifecycleRule{{ID: "nc", Status: "Enabled", Filter: &meta.LifecycleFilter{},
-			NoncurrentVersionExpiration: &meta.NoncurrentVersionExpiration{NoncurrentDays: ptr(days), NewerNoncurrentVersions: newer}}}
+	rule := func(days int, newer *int) []kura.LifecycleRule {
+		return []kura.LifecycleRule{{ID: "nc", Status: "Enabled", Filter: &kura.LifecycleFilter{},
+			NoncurrentVersionExpiration: &kura.NoncurrentVersionExpiration{NoncurrentDays: ptr(days), NewerNoncurrentVersions: newer}}}
 	}
 	for _, tc := range []struct {
 		name  string
-		rules []meta.LifecycleRule
+		rules []kura.LifecycleRule
 		at    string
 		want  string // versions expired, newest first
 	}{
@@ -208,9 +208,9 @@ func TestNewerNoncurrentVersions(t *testing.T) {
 }
 
 func TestExpiredObjectDeleteMarker(t *testing.T) {
-	edm := []meta.LifecycleRule{{ID: "edm", Status: "Enabled", Filter: &meta.LifecycleFilter{},
-		Expiration: &meta.LifecycleExpiration{ExpiredObjectDeleteMarker: ptr(true)}}}
-	days := []meta.LifecycleRule{{ID: "days", Status: "Enabled", Filter: &meta.LifecycleFilter{}, Expiration: expireDays(3)}}
+	edm := []kura.LifecycleRule{{ID: "edm", Status: "Enabled", Filter: &kura.LifecycleFilter{},
+		Expiration: &kura.LifecycleExpiration{ExpiredObjectDeleteMarker: ptr(true)}}}
+	days := []kura.LifecycleRule{{ID: "days", Status: "Enabled", Filter: &kura.LifecycleFilter{}, Expiration: expireDays(3)}}
 	marker := func(only bool) object.VersionState {
 		v := current("k", 0, "2020-01-01T10:00:00Z", only)
 		v.DeleteMarker = true
@@ -219,7 +219,7 @@ func TestExpiredObjectDeleteMarker(t *testing.T) {
 	at := date("2020-01-02T00:00:00Z")
 	for _, tc := range []struct {
 		name  string
-		rules []meta.LifecycleRule
+		rules []kura.LifecycleRule
 		v     object.VersionState
 		at    time.Time
 		want  Kind
@@ -239,23 +239,23 @@ func TestExpiredObjectDeleteMarker(t *testing.T) {
 }
 
 func TestDecidePrecedence(t *testing.T) {
-	all := &meta.LifecycleFilter{}
+	all := &kura.LifecycleFilter{}
 	big := current("k", TransitionMinSize, "2020-01-01T10:00:00Z", true)
 	at := date("2020-03-01T00:00:00Z")
-	expire := meta.LifecycleRule{ID: "expire", Status: "Enabled", Filter: all, Expiration: expireDays(10)}
-	ia := meta.LifecycleRule{ID: "ia", Status: "Enabled", Filter: all, Transitions: []meta.LifecycleTransition{{Days: ptr(30), StorageClass: "STANDARD_IA"}}}
-	glacier := meta.LifecycleRule{ID: "glacier", Status: "Enabled", Filter: all, Transitions: []meta.LifecycleTransition{{Days: ptr(40), StorageClass: "GLACIER"}}}
+	expire := kura.LifecycleRule{ID: "expire", Status: "Enabled", Filter: all, Expiration: expireDays(10)}
+	ia := kura.LifecycleRule{ID: "ia", Status: "Enabled", Filter: all, Transitions: []kura.LifecycleTransition{{Days: ptr(30), StorageClass: "STANDARD_IA"}}}
+	glacier := kura.LifecycleRule{ID: "glacier", Status: "Enabled", Filter: all, Transitions: []kura.LifecycleTransition{{Days: ptr(40), StorageClass: "GLACIER"}}}
 	for _, tc := range []struct {
 		name       string
-		rules      []meta.LifecycleRule
+		rules      []kura.LifecycleRule
 		versioning string
 		v          object.VersionState
 		want       Action
 	}{
-		{"deletion beats transition", []meta.LifecycleRule{ia, expire}, "", big, Action{Kind: ExpireCurrent, RuleID: "expire"}},
-		{"transition beats a delete marker", []meta.LifecycleRule{expire, ia}, "Enabled", big, Action{Kind: Transition, RuleID: "ia", StorageClass: "STANDARD_IA"}},
-		{"glacier beats standard-ia", []meta.LifecycleRule{ia, glacier}, "", big, Action{Kind: Transition, RuleID: "glacier", StorageClass: "GLACIER"}},
-		{"delete marker when nothing else", []meta.LifecycleRule{expire}, "Enabled", big, Action{Kind: ExpireCurrent, RuleID: "expire"}},
+		{"deletion beats transition", []kura.LifecycleRule{ia, expire}, "", big, Action{Kind: ExpireCurrent, RuleID: "expire"}},
+		{"transition beats a delete marker", []kura.LifecycleRule{expire, ia}, "Enabled", big, Action{Kind: Transition, RuleID: "ia", StorageClass: "STANDARD_IA"}},
+		{"glacier beats standard-ia", []kura.LifecycleRule{ia, glacier}, "", big, Action{Kind: Transition, RuleID: "glacier", StorageClass: "GLACIER"}},
+		{"delete marker when nothing else", []kura.LifecycleRule{expire}, "Enabled", big, Action{Kind: ExpireCurrent, RuleID: "expire"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Decide(tc.rules, tc.versioning, tc.v, at, Day); got != tc.want {
@@ -267,9 +267,9 @@ func TestDecidePrecedence(t *testing.T) {
 
 func TestTransitions(t *testing.T) {
 	at := date("2020-03-01T00:00:00Z")
-	rule := func(class string, f *meta.LifecycleFilter) []meta.LifecycleRule {
-		return []meta.LifecycleRule{{ID: "t", Status: "Enabled", Filter: f, Transitions: []meta.LifecycleTransition{{Days: ptr(0), StorageClass: class}},
-			NoncurrentVersionTransitions: []meta.NoncurrentVersionTransition{{NoncurrentDays: ptr(1), StorageClass: class}}}}
+	rule := func(class string, f *kura.LifecycleFilter) []kura.LifecycleRule {
+		return []kura.LifecycleRule{{ID: "t", Status: "Enabled", Filter: f, Transitions: []kura.LifecycleTransition{{Days: ptr(0), StorageClass: class}},
+			NoncurrentVersionTransitions: []kura.NoncurrentVersionTransition{{NoncurrentDays: ptr(1), StorageClass: class}}}}
 	}
 	withClass := func(v object.VersionState, class string) object.VersionState {
 		ov := *v.ObjectVersion
@@ -282,19 +282,19 @@ func TestTransitions(t *testing.T) {
 	old.Size = 1 << 20
 	for _, tc := range []struct {
 		name  string
-		rules []meta.LifecycleRule
+		rules []kura.LifecycleRule
 		v     object.VersionState
 		want  Kind
 	}{
-		{"standard to glacier", rule("GLACIER", &meta.LifecycleFilter{}), big, Transition},
-		{"day 0 waits for the next midnight", rule("GLACIER", &meta.LifecycleFilter{}), big, Transition},
-		{"below 128 KiB without a size filter", rule("GLACIER", &meta.LifecycleFilter{}), small, None},
-		{"below 128 KiB with a size filter", rule("GLACIER", &meta.LifecycleFilter{ObjectSizeGreaterThan: ptr[int64](0)}), small, Transition},
-		{"never up the waterfall", rule("STANDARD_IA", &meta.LifecycleFilter{}), withClass(big, "GLACIER"), None},
-		{"not to the same class", rule("GLACIER", &meta.LifecycleFilter{}), withClass(big, "GLACIER"), None},
-		{"glacier to deep archive", rule("DEEP_ARCHIVE", &meta.LifecycleFilter{}), withClass(big, "GLACIER"), Transition},
-		{"not one zone to instant retrieval", rule("GLACIER_IR", &meta.LifecycleFilter{}), withClass(big, "ONEZONE_IA"), None},
-		{"noncurrent", rule("GLACIER", &meta.LifecycleFilter{}), old, TransitionNoncurrent},
+		{"standard to glacier", rule("GLACIER", &kura.LifecycleFilter{}), big, Transition},
+		{"day 0 waits for the next midnight", rule("GLACIER", &kura.LifecycleFilter{}), big, Transition},
+		{"below 128 KiB without a size filter", rule("GLACIER", &kura.LifecycleFilter{}), small, None},
+		{"below 128 KiB with a size filter", rule("GLACIER", &kura.LifecycleFilter{ObjectSizeGreaterThan: ptr[int64](0)}), small, Transition},
+		{"never up the waterfall", rule("STANDARD_IA", &kura.LifecycleFilter{}), withClass(big, "GLACIER"), None},
+		{"not to the same class", rule("GLACIER", &kura.LifecycleFilter{}), withClass(big, "GLACIER"), None},
+		{"glacier to deep archive", rule("DEEP_ARCHIVE", &kura.LifecycleFilter{}), withClass(big, "GLACIER"), Transition},
+		{"not one zone to instant retrieval", rule("GLACIER_IR", &kura.LifecycleFilter{}), withClass(big, "ONEZONE_IA"), None},
+		{"noncurrent", rule("GLACIER", &kura.LifecycleFilter{}), old, TransitionNoncurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Decide(tc.rules, "Enabled", tc.v, at, Day); got.Kind != tc.want {
@@ -303,29 +303,29 @@ func TestTransitions(t *testing.T) {
 		})
 	}
 	// Days 0: due at the first midnight after creation, not at creation.
-	if got := Decide(rule("GLACIER", &meta.LifecycleFilter{}), "", big, date("2020-01-01T00:00:00Z"), Day); got.Kind != None {
+	if got := Decide(rule("GLACIER", &kura.LifecycleFilter{}), "", big, date("2020-01-01T00:00:00Z"), Day); got.Kind != None {
 		t.Errorf("transition before the first midnight: %+v", got)
 	}
 }
 
 func TestDecideUpload(t *testing.T) {
-	u := &meta.Upload{Key: "big/file", Initiated: date("2020-01-01T23:00:00Z")}
-	rule := func(f *meta.LifecycleFilter, status string) []meta.LifecycleRule {
-		return []meta.LifecycleRule{{ID: "abort", Status: status, Filter: f,
-			AbortIncompleteMultipartUpload: &meta.AbortIncompleteMultipartUpload{DaysAfterInitiation: ptr(1)}}}
+	u := &kura.Upload{Key: "big/file", Initiated: date("2020-01-01T23:00:00Z")}
+	rule := func(f *kura.LifecycleFilter, status string) []kura.LifecycleRule {
+		return []kura.LifecycleRule{{ID: "abort", Status: status, Filter: f,
+			AbortIncompleteMultipartUpload: &kura.AbortIncompleteMultipartUpload{DaysAfterInitiation: ptr(1)}}}
 	}
 	for _, tc := range []struct {
 		name  string
-		rules []meta.LifecycleRule
+		rules []kura.LifecycleRule
 		at    string
 		want  Kind
 	}{
-		{"not yet", rule(&meta.LifecycleFilter{}, "Enabled"), "2020-01-02T00:00:00Z", None},
-		{"due", rule(&meta.LifecycleFilter{}, "Enabled"), "2020-01-03T00:00:00Z", AbortUpload},
-		{"prefix", rule(&meta.LifecycleFilter{Prefix: ptr("big/")}, "Enabled"), "2020-01-03T00:00:00Z", AbortUpload},
-		{"other prefix", rule(&meta.LifecycleFilter{Prefix: ptr("small/")}, "Enabled"), "2020-01-03T00:00:00Z", None},
-		{"size filters do not select uploads", rule(&meta.LifecycleFilter{ObjectSizeLessThan: ptr[int64](1 << 40)}, "Enabled"), "2020-01-03T00:00:00Z", None},
-		{"disabled", rule(&meta.LifecycleFilter{}, "Disabled"), "2020-01-03T00:00:00Z", None},
+		{"not yet", rule(&kura.LifecycleFilter{}, "Enabled"), "2020-01-02T00:00:00Z", None},
+		{"due", rule(&kura.LifecycleFilter{}, "Enabled"), "2020-01-03T00:00:00Z", AbortUpload},
+		{"prefix", rule(&kura.LifecycleFilter{Prefix: ptr("big/")}, "Enabled"), "2020-01-03T00:00:00Z", AbortUpload},
+		{"other prefix", rule(&kura.LifecycleFilter{Prefix: ptr("small/")}, "Enabled"), "2020-01-03T00:00:00Z", None},
+		{"size filters do not select uploads", rule(&kura.LifecycleFilter{ObjectSizeLessThan: ptr[int64](1 << 40)}, "Enabled"), "2020-01-03T00:00:00Z", None},
+		{"disabled", rule(&kura.LifecycleFilter{}, "Disabled"), "2020-01-03T00:00:00Z", None},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := DecideUpload(tc.rules, u, date(tc.at), Day); got.Kind != tc.want {

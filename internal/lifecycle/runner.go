@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
@@ -200,7 +201,7 @@ func (r *Runner) RunOnce(ctx context.Context, at time.Time) (Stats, error) {
 
 // runBucket applies the due actions of one bucket, page by page: versions,
 // then incomplete multipart uploads.
-func (r *Runner) runBucket(ctx context.Context, b *meta.Bucket, at time.Time, st *Stats) error {
+func (r *Runner) runBucket(ctx context.Context, b *kura.Bucket, at time.Time, st *Stats) error {
 	limit := CountLimit(b.Lifecycle)
 	var pos object.ScanPosition
 	for done := false; !done; {
@@ -220,7 +221,7 @@ func (r *Runner) runBucket(ctx context.Context, b *meta.Bucket, at time.Time, st
 	}
 	var after []byte
 	for done := false; !done; {
-		var page []*meta.Upload
+		var page []*kura.Upload
 		var err error
 		page, after, done, err = r.objects.ScanUploads(ctx, b.Name, after, r.pageSize)
 		if err != nil {
@@ -245,7 +246,7 @@ func (r *Runner) applyVersion(ctx context.Context, bucket string, v object.Versi
 	p := r.begin()
 	h := object.LifecycleHooks{
 		CountLimit: limit,
-		Still: func(b *meta.Bucket, cur object.VersionState) bool {
+		Still: func(b *kura.Bucket, cur object.VersionState) bool {
 			decided = Decide(b.Lifecycle, b.Versioning, cur, at, r.day)
 			return decided.Kind == a.Kind && decided.StorageClass == a.StorageClass
 		},
@@ -270,12 +271,12 @@ func (r *Runner) applyVersion(ctx context.Context, bucket string, v object.Versi
 }
 
 // applyUpload aborts upload u if a rule still calls for it.
-func (r *Runner) applyUpload(ctx context.Context, u *meta.Upload, at time.Time, st *Stats) error {
+func (r *Runner) applyUpload(ctx context.Context, u *kura.Upload, at time.Time, st *Stats) error {
 	var decided Action
 	var staged *audit.Event
 	p := r.begin()
 	_, err := r.objects.AbortExpiredUpload(ctx, u, object.LifecycleHooks{
-		StillUpload: func(b *meta.Bucket, cur *meta.Upload) bool {
+		StillUpload: func(b *kura.Bucket, cur *kura.Upload) bool {
 			decided = DecideUpload(b.Lifecycle, cur, at, r.day)
 			return decided.Kind == AbortUpload
 		},
@@ -312,9 +313,7 @@ func (r *Runner) done(ctx context.Context, err error, p *audit.Pending, staged *
 	return nil
 }
 
-// lastRunKey is the system-table record of the last completed run.
-var lastRunKey = []byte("lifecycle/last-run")
-
+// lastRunRecord is the last completed run (meta.SystemLifecycleLastRun).
 type lastRunRecord struct {
 	At time.Time `json:"at"` // the midnight the run evaluated
 }
@@ -322,22 +321,14 @@ type lastRunRecord struct {
 func (r *Runner) lastRun(ctx context.Context) (time.Time, error) {
 	var rec lastRunRecord
 	err := r.meta.View(ctx, func(tx meta.Tx) error {
-		v, err := tx.Get(meta.TableSystem, lastRunKey)
-		if errors.Is(err, meta.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		return meta.Decode(v, &rec)
+		_, err := meta.GetSystem(tx, meta.SystemLifecycleLastRun, &rec)
+		return err
 	})
 	return rec.At, err
 }
 
 func (r *Runner) saveLastRun(ctx context.Context, at time.Time) error {
-	v, err := meta.Encode(lastRunRecord{At: at.UTC()})
-	if err != nil {
-		return err
-	}
-	return r.meta.Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.TableSystem, lastRunKey, v) })
+	return r.meta.Update(ctx, func(tx meta.Tx) error {
+		return meta.PutSystem(tx, meta.SystemLifecycleLastRun, lastRunRecord{At: at.UTC()})
+	})
 }

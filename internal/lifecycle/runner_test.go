@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/sse"
@@ -67,13 +67,13 @@ func newEnv(t *testing.T, pageSize int) *env {
 	return &env{t: t, svc: svc, r: r, clock: c, trail: trail}
 }
 
-func (e *env) bucket(name, versioning string, lock bool, rules ...meta.LifecycleRule) {
+func (e *env) bucket(name, versioning string, lock bool, rules ...kura.LifecycleRule) {
 	e.t.Helper()
 	ctx := context.Background()
-	if err := e.svc.CreateBucket(ctx, meta.Bucket{Name: name, Owner: "111122223333", ObjectLockEnabled: lock}); err != nil {
+	if err := e.svc.CreateBucket(ctx, kura.Bucket{Name: name, Owner: "111122223333", ObjectLockEnabled: lock}); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.svc.UpdateBucket(ctx, name, func(b *meta.Bucket) error {
+	if err := e.svc.UpdateBucket(ctx, name, func(b *kura.Bucket) error {
 		if versioning != "" {
 			b.Versioning = versioning
 		}
@@ -86,7 +86,7 @@ func (e *env) bucket(name, versioning string, lock bool, rules ...meta.Lifecycle
 
 // put writes bucket/key and returns its version id; the clock moves on a
 // minute so versions differ in age.
-func (e *env) put(bucket, key string, tags ...meta.Tag) string {
+func (e *env) put(bucket, key string, tags ...kura.Tag) string {
 	e.t.Helper()
 	v, err := e.svc.PutObject(context.Background(), object.PutInput{Bucket: bucket, Key: key, Body: strings.NewReader("data " + key), Size: -1, Tags: tags})
 	if err != nil {
@@ -136,11 +136,11 @@ func (e *env) run(at time.Time) Stats {
 	return st
 }
 
-var everything = &meta.LifecycleFilter{}
+var everything = &kura.LifecycleFilter{}
 
 func TestRunOnceIsIdempotent(t *testing.T) {
 	e := newEnv(t, 0)
-	e.bucket("plain", "", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
+	e.bucket("plain", "", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
 	e.put("plain", "a")
 	at := date("2020-01-03T00:00:00Z")
 	if st := e.run(at.Add(-Day)); st.applied() != 0 {
@@ -200,7 +200,7 @@ func TestConcurrentChangesAreNotUndone(t *testing.T) {
 	ctx := context.Background()
 	t.Run("overwritten after the scan", func(t *testing.T) {
 		e := newEnv(t, 0)
-		e.bucket("ver", "Enabled", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
+		e.bucket("ver", "Enabled", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
 		v1 := e.put("ver", "k")
 		st, err := e.applyFirst("ver", "k", v1, at, func() { e.put("ver", "k") })
 		if err != nil || st.Stale != 1 || st.applied() != 0 {
@@ -212,8 +212,8 @@ func TestConcurrentChangesAreNotUndone(t *testing.T) {
 	})
 	t.Run("newer noncurrent version deleted after the scan", func(t *testing.T) {
 		e := newEnv(t, 0)
-		e.bucket("ver", "Enabled", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything,
-			NoncurrentVersionExpiration: &meta.NoncurrentVersionExpiration{NoncurrentDays: ptr(1), NewerNoncurrentVersions: ptr(1)}})
+		e.bucket("ver", "Enabled", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything,
+			NoncurrentVersionExpiration: &kura.NoncurrentVersionExpiration{NoncurrentDays: ptr(1), NewerNoncurrentVersions: ptr(1)}})
 		v1 := e.put("ver", "k")
 		v2 := e.put("ver", "k")
 		e.put("ver", "k")
@@ -231,11 +231,11 @@ func TestConcurrentChangesAreNotUndone(t *testing.T) {
 	})
 	t.Run("re-tagged after the scan", func(t *testing.T) {
 		e := newEnv(t, 0)
-		tag := meta.Tag{Key: "expire", Value: "yes"}
-		e.bucket("pln", "", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: &meta.LifecycleFilter{Tag: &tag}, Expiration: expireDays(1)})
+		tag := kura.Tag{Key: "expire", Value: "yes"}
+		e.bucket("pln", "", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: &kura.LifecycleFilter{Tag: &tag}, Expiration: expireDays(1)})
 		vid := e.put("pln", "k", tag)
 		st, err := e.applyFirst("pln", "k", vid, at, func() {
-			if _, err := e.svc.UpdateVersion(ctx, "pln", "k", "", func(v *meta.ObjectVersion) error { v.Tags = nil; return nil }); err != nil {
+			if _, err := e.svc.UpdateVersion(ctx, "pln", "k", "", func(v *kura.ObjectVersion) error { v.Tags = nil; return nil }); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -245,8 +245,8 @@ func TestConcurrentChangesAreNotUndone(t *testing.T) {
 	})
 	t.Run("legal hold placed after the scan", func(t *testing.T) {
 		e := newEnv(t, 0)
-		e.bucket("lck", "Enabled", true, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything,
-			NoncurrentVersionExpiration: &meta.NoncurrentVersionExpiration{NoncurrentDays: ptr(1)}})
+		e.bucket("lck", "Enabled", true, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything,
+			NoncurrentVersionExpiration: &kura.NoncurrentVersionExpiration{NoncurrentDays: ptr(1)}})
 		v1 := e.put("lck", "k")
 		e.put("lck", "k")
 		st, err := e.applyFirst("lck", "k", v1, at, func() {
@@ -263,10 +263,10 @@ func TestConcurrentChangesAreNotUndone(t *testing.T) {
 	})
 	t.Run("configuration removed after the scan", func(t *testing.T) {
 		e := newEnv(t, 0)
-		e.bucket("pln", "", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
+		e.bucket("pln", "", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
 		vid := e.put("pln", "k")
 		st, err := e.applyFirst("pln", "k", vid, at, func() {
-			if err := e.svc.UpdateBucket(ctx, "pln", func(b *meta.Bucket) error { b.Lifecycle = nil; return nil }); err != nil {
+			if err := e.svc.UpdateBucket(ctx, "pln", func(b *kura.Bucket) error { b.Lifecycle = nil; return nil }); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -318,7 +318,7 @@ func TestScanAcrossPages(t *testing.T) {
 // stop the run, and the runner stops at once when its context ends.
 func TestRunStopsWithContext(t *testing.T) {
 	e := newEnv(t, 0)
-	e.bucket("plain", "", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
+	e.bucket("plain", "", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: expireDays(1)})
 	e.put("plain", "a")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -341,7 +341,7 @@ func TestRunResumesFromTheLastRun(t *testing.T) {
 	e.r.day = time.Second
 	at := date("2020-01-03T00:00:00Z")
 	e.run(at) // nothing to do yet, but the midnight is done
-	e.bucket("pln", "", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: &meta.LifecycleExpiration{Date: "2020-01-01T00:00:00Z"}})
+	e.bucket("pln", "", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything, Expiration: &kura.LifecycleExpiration{Date: "2020-01-01T00:00:00Z"}})
 	e.put("pln", "a")
 	e.clock.set(at.Add(500 * time.Millisecond))
 
@@ -378,8 +378,8 @@ func poll(t *testing.T, what string, cond func() bool) {
 func TestRunExpiresAChainOfVersions(t *testing.T) {
 	for _, pageSize := range []int{1000, 2, 1} {
 		e := newEnv(t, pageSize)
-		e.bucket("ver", "Enabled", false, meta.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything,
-			NoncurrentVersionExpiration: &meta.NoncurrentVersionExpiration{NoncurrentDays: ptr(1), NewerNoncurrentVersions: ptr(1)}})
+		e.bucket("ver", "Enabled", false, kura.LifecycleRule{ID: "r", Status: "Enabled", Filter: everything,
+			NoncurrentVersionExpiration: &kura.NoncurrentVersionExpiration{NoncurrentDays: ptr(1), NewerNoncurrentVersions: ptr(1)}})
 		var ids []string
 		for range 6 {
 			ids = append(ids, e.put("ver", "k"))

@@ -3,8 +3,6 @@ package meta
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 )
 
 // Key layout. Object keys may not contain NUL (S3 cannot carry it in XML),
@@ -67,25 +65,4 @@ func PartKey(uploadID string, number int) []byte {
 		return b
 	}
 	return binary.BigEndian.AppendUint32(b, uint32(number))
-}
-
-// recordVersion is the first byte of every encoded record; bump it when the
-// encoding changes incompatibly (docs/formats.md).
-const recordVersion = 1
-
-// Encode serializes a record: a version byte, then JSON.
-func Encode(v any) ([]byte, error) {
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte{recordVersion}, j...), nil
-}
-
-// Decode parses a record written by Encode.
-func Decode(b []byte, v any) error {
-	if len(b) == 0 || b[0] != recordVersion {
-		return fmt.Errorf("meta: unknown record version")
-	}
-	return json.Unmarshal(b[1:], v)
 }

@@ -1,7 +1,12 @@
 // Package meta defines Kura's metadata store: an ordered, transactional
-// key-value interface (Store) that every backend implements, and the records
-// kept in it (buckets, object versions, multipart uploads) with their key
-// layout. Object data never goes here; only the sealed data keys do.
+// key-value interface (Store) that every backend implements, the key layout
+// (keys.go), and the on-disk encoding of the domain types of package kura
+// (records.go, codec.go: a version byte and JSON whose field names are the
+// format). Typed accessors (objects.go, system.go) are the only code that
+// turns kura values into rows of the object and system tables and back;
+// everything above meta reads and writes buckets, versions, uploads, parts
+// and the blob GC queue through them. Object data never goes here; only
+// the sealed data keys do.
 //
 // The interface is deliberately small so a SQL backend can implement it with
 // one table per Table and a (key bytea primary key, value bytea) schema.
@@ -21,12 +26,12 @@ type Table string
 
 // The tables Kura uses.
 const (
-	TableBuckets  Table = "buckets"  // bucket name → Bucket
-	TableVersions Table = "versions" // VersionKey → ObjectVersion (newest first per object key)
-	TableUploads  Table = "uploads"  // UploadKey → Upload
-	TableParts    Table = "parts"    // PartKey → UploadPart
+	TableBuckets  Table = "buckets"  // bucket name → kura.Bucket record
+	TableVersions Table = "versions" // VersionKey → kura.ObjectVersion record (newest first per object key)
+	TableUploads  Table = "uploads"  // UploadKey → kura.Upload record
+	TableParts    Table = "parts"    // PartKey → kura.UploadPart record
 	TableBlobGC   Table = "blobgc"   // blob id → nothing: blobs to delete once their metadata is gone
-	TableSystem   Table = "system"   // misc singletons
+	TableSystem   Table = "system"   // singletons named in system.go
 
 	// TableAuditOutbox holds the audit events of changes committed but not
 	// yet known to be in the audit trail: event id → encoded audit.Event

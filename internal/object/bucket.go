@@ -1,13 +1,13 @@
 package object
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
 	"sort"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -49,7 +49,7 @@ func ValidBucketName(name string) bool {
 }
 
 // CreateBucket creates a bucket owned by owner.
-func (s *Service) CreateBucket(ctx context.Context, b meta.Bucket) error {
+func (s *Service) CreateBucket(ctx context.Context, b kura.Bucket) error {
 	if !ValidBucketName(b.Name) {
 		return s3err.InvalidBucketName.With("BucketName", b.Name)
 	}
@@ -60,10 +60,6 @@ func (s *Service) CreateBucket(ctx context.Context, b meta.Bucket) error {
 	if b.ObjectLockEnabled {
 		b.Versioning = "Enabled"
 	}
-	rec, err := meta.Encode(b)
-	if err != nil {
-		return internal(err)
-	}
 	return internal(s.meta.Update(ctx, func(tx meta.Tx) error {
 		old, err := getBucket(tx, b.Name)
 		switch {
@@ -73,7 +69,7 @@ func (s *Service) CreateBucket(ctx context.Context, b meta.Bucket) error {
 			// the ACL the request gives (private without one); its objects,
 			// configuration and policy stay. Everywhere else it is an error.
 			old.ACL = b.ACL
-			return putBucket(tx, old)
+			return meta.PutBucket(tx, old)
 		case err == nil && old.Owner == b.Owner:
 			return s3err.BucketAlreadyOwnedByYou.With("BucketName", b.Name)
 		case err == nil:
@@ -81,36 +77,22 @@ func (s *Service) CreateBucket(ctx context.Context, b meta.Bucket) error {
 		case !s3err.Is(err, s3err.NoSuchBucket):
 			return err
 		}
-		return tx.Put(meta.TableBuckets, []byte(b.Name), rec)
+		return meta.PutBucket(tx, &b)
 	}))
 }
 
-func getBucket(tx meta.Tx, name string) (*meta.Bucket, error) {
-	v, err := tx.Get(meta.TableBuckets, []byte(name))
+// getBucket returns the bucket name, or NoSuchBucket.
+func getBucket(tx meta.Tx, name string) (*kura.Bucket, error) {
+	b, err := meta.GetBucket(tx, name)
 	if errors.Is(err, meta.ErrNotFound) {
 		return nil, s3err.NoSuchBucket.With("BucketName", name)
 	}
-	if err != nil {
-		return nil, err
-	}
-	var b meta.Bucket
-	if err := meta.Decode(v, &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
-}
-
-func putBucket(tx meta.Tx, b *meta.Bucket) error {
-	rec, err := meta.Encode(b)
-	if err != nil {
-		return err
-	}
-	return tx.Put(meta.TableBuckets, []byte(b.Name), rec)
+	return b, err
 }
 
 // Bucket returns a bucket's record.
-func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error) {
-	var b *meta.Bucket
+func (s *Service) Bucket(ctx context.Context, name string) (*kura.Bucket, error) {
+	var b *kura.Bucket
 	err := s.meta.View(ctx, func(tx meta.Tx) (err error) {
 		b, err = getBucket(tx, name)
 		return err
@@ -119,7 +101,7 @@ func (s *Service) Bucket(ctx context.Context, name string) (*meta.Bucket, error)
 }
 
 // UpdateBucket applies fn to a bucket's record atomically.
-func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(b *meta.Bucket) error) error {
+func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(b *kura.Bucket) error) error {
 	return internal(s.meta.Update(ctx, func(tx meta.Tx) error {
 		b, err := getBucket(tx, name)
 		if err != nil {
@@ -128,7 +110,7 @@ func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(b *meta
 		if err := fn(b); err != nil {
 			return err
 		}
-		return putBucket(tx, b)
+		return meta.PutBucket(tx, b)
 	}))
 }
 
@@ -138,45 +120,37 @@ func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 		if _, err := getBucket(tx, name); err != nil {
 			return err
 		}
-		prefix := meta.ObjectPrefix(name, "")
-		if k, _ := tx.Cursor(meta.TableVersions).Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+		if meta.HasVersions(tx, name) {
 			return s3err.BucketNotEmpty.With("BucketName", name)
 		}
-		var uploads [][]byte
-		var ids []string
-		c := tx.Cursor(meta.TableUploads)
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var u meta.Upload
-			if err := meta.Decode(v, &u); err != nil {
-				return err
-			}
-			uploads = append(uploads, append([]byte(nil), k...))
-			ids = append(ids, u.UploadID)
+		uploads, err := meta.Uploads(tx, name, "")
+		if err != nil {
+			return err
 		}
-		for i, k := range uploads {
-			if err := deleteUploadParts(tx, ids[i], release); err != nil {
+		for _, u := range uploads {
+			if err := deleteUploadParts(tx, u.UploadID, release); err != nil {
 				return err
 			}
-			if err := tx.Delete(meta.TableUploads, k); err != nil {
+			if err := meta.DeleteUpload(tx, u.Bucket, u.Key, u.UploadID); err != nil {
 				return err
 			}
 		}
-		return tx.Delete(meta.TableBuckets, []byte(name))
+		return meta.DeleteBucket(tx, name)
 	})
 }
 
 // ListBuckets returns the buckets owned by owner ("" for all), by name.
-func (s *Service) ListBuckets(ctx context.Context, owner string) ([]meta.Bucket, error) {
-	var out []meta.Bucket
+func (s *Service) ListBuckets(ctx context.Context, owner string) ([]kura.Bucket, error) {
+	var out []kura.Bucket
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		c := tx.Cursor(meta.TableBuckets)
-		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			var b meta.Bucket
-			if err := meta.Decode(v, &b); err != nil {
-				return err
-			}
+		out = out[:0]
+		all, err := meta.Buckets(tx)
+		if err != nil {
+			return err
+		}
+		for _, b := range all {
 			if owner == "" || b.Owner == owner {
-				out = append(out, b)
+				out = append(out, *b)
 			}
 		}
 		return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
@@ -35,7 +36,7 @@ type CompleteInput struct {
 
 // CompleteUpload assembles an upload's parts into a new object version. The
 // parts' blobs become the version's data as they are: nothing is copied.
-func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.ObjectVersion, error) {
+func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*kura.ObjectVersion, error) {
 	if len(in.Parts) == 0 {
 		return nil, s3err.MalformedXML
 	}
@@ -44,7 +45,7 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 			return nil, s3err.InvalidPartOrder
 		}
 	}
-	var v *meta.ObjectVersion
+	var v *kura.ObjectVersion
 	err := s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		v = nil
 		b, err := getBucket(tx, in.Bucket)
@@ -67,7 +68,7 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 		if err := checkPartCustomerKey(u.Encryption, in.CustomerKey); err != nil {
 			return err
 		}
-		stored, err := partsOf(tx, in.UploadID)
+		stored, err := meta.UploadParts(tx, in.UploadID)
 		if err != nil {
 			return err
 		}
@@ -84,7 +85,7 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 			used[p.BlobID] = true
 		}
 		for _, p := range stored {
-			if err := tx.Delete(meta.TableParts, meta.PartKey(in.UploadID, p.Number)); err != nil {
+			if err := meta.DeleteUploadPart(tx, in.UploadID, p.Number); err != nil {
 				return err
 			}
 			if !used[p.BlobID] {
@@ -93,7 +94,7 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 				}
 			}
 		}
-		if err := tx.Delete(meta.TableUploads, meta.UploadKey(in.Bucket, in.Key, in.UploadID)); err != nil {
+		if err := meta.DeleteUpload(tx, in.Bucket, in.Key, in.UploadID); err != nil {
 			return err
 		}
 		if err := lockNewVersion(b, v); err != nil {
@@ -111,7 +112,7 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*meta.O
 // the key's current one and the request names the same parts; once the
 // key was overwritten or deleted the upload is gone (NoSuchUpload), since
 // nothing of it is current any more. nil means no such version.
-func completedVersion(tx meta.Tx, in CompleteInput) (*meta.ObjectVersion, error) {
+func completedVersion(tx meta.Tx, in CompleteInput) (*kura.ObjectVersion, error) {
 	cur, err := latest(tx, in.Bucket, in.Key)
 	if s3err.Is(err, s3err.NoSuchKey) {
 		return nil, nil
@@ -132,14 +133,14 @@ func completedVersion(tx meta.Tx, in CompleteInput) (*meta.ObjectVersion, error)
 
 // assemble validates the requested part list against the stored parts and
 // builds the new version.
-func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in CompleteInput) (*meta.ObjectVersion, error) {
-	byNum := make(map[int]*meta.UploadPart, len(stored))
+func (s *Service) assemble(u *kura.Upload, stored []*kura.UploadPart, in CompleteInput) (*kura.ObjectVersion, error) {
+	byNum := make(map[int]*kura.UploadPart, len(stored))
 	for _, p := range stored {
 		byNum[p.Number] = p
 	}
 	alg := checksum.Algorithm(u.ChecksumAlgorithm)
 	var (
-		parts []meta.Part
+		parts []kura.Part
 		etags []string
 		sums  [][]byte
 		crcs  []checksum.PartSum
@@ -158,7 +159,7 @@ func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in Complet
 				return nil, s3err.InvalidPart.WithMessage("The checksum of part %d did not match the uploaded part.", p.Number)
 			}
 		}
-		part := meta.Part{Number: p.Number, Size: p.Size, ETag: p.ETag, BlobID: p.BlobID}
+		part := kura.Part{Number: p.Number, Size: p.Size, ETag: p.ETag, BlobID: p.BlobID}
 		if alg != "" {
 			if p.ChecksumAlgorithm != string(alg) {
 				return nil, s3err.InvalidRequest.WithMessage("The upload was created using a %s checksum. The complete request must include the checksum for each part. It was missing for part %d in the request.", strings.ToLower(string(alg)), p.Number)
@@ -189,7 +190,7 @@ func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in Complet
 		return nil, err
 	}
 	seq := s.nextSeq()
-	return &meta.ObjectVersion{
+	return &kura.ObjectVersion{
 		Bucket: u.Bucket, Key: u.Key, VersionID: newVersionID(seq), Seq: seq,
 		LastModified: s.stamp(), Owner: u.Owner, Size: size, ETag: multipartETag(etags),
 		StorageClass: u.StorageClass, Checksum: ck, ContentHeaders: u.ContentHeaders, Tags: u.Tags,
@@ -200,7 +201,7 @@ func (s *Service) assemble(u *meta.Upload, stored []*meta.UploadPart, in Complet
 
 // objectChecksum computes a completed upload's checksum: the declared
 // algorithm and type, or S3's default full-object CRC64NVME.
-func objectChecksum(u *meta.Upload, alg checksum.Algorithm, sums [][]byte, crcs []checksum.PartSum, in CompleteInput) (*meta.Checksum, error) {
+func objectChecksum(u *kura.Upload, alg checksum.Algorithm, sums [][]byte, crcs []checksum.PartSum, in CompleteInput) (*kura.Checksum, error) {
 	typ := u.ChecksumType
 	if alg == "" {
 		alg, typ = checksum.CRC64NVME, checksum.FullObject
@@ -231,5 +232,5 @@ func objectChecksum(u *meta.Upload, alg checksum.Algorithm, sums [][]byte, crcs 
 			return nil, s3err.BadDigest.WithMessage("The %s you specified did not match the calculated checksum.", strings.ToLower(string(alg)))
 		}
 	}
-	return &meta.Checksum{Algorithm: string(alg), Type: typ, Value: val}, nil
+	return &kura.Checksum{Algorithm: string(alg), Type: typ, Value: val}, nil
 }

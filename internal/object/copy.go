@@ -4,8 +4,8 @@ import (
 	"context"
 	"io"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -17,7 +17,7 @@ type CopySource struct {
 	Access KeyAccess
 	// Check validates the source version (copy-source-if-* conditions)
 	// before any data is read.
-	Check func(*meta.ObjectVersion) error
+	Check func(*kura.ObjectVersion) error
 }
 
 // CopyInput is a CopyObject request.
@@ -25,16 +25,16 @@ type CopyInput struct {
 	Source            CopySource
 	Bucket, Key       string
 	ReplaceMetadata   bool // MetadataDirective REPLACE
-	Headers           meta.ContentHeaders
+	Headers           kura.ContentHeaders
 	ReplaceTags       bool // TaggingDirective REPLACE
-	Tags              []meta.Tag
+	Tags              []kura.Tag
 	StorageClass      string
 	ChecksumAlgorithm checksum.Algorithm
 	SSE               SSERequest
 	SSEGiven          bool      // the request named an encryption explicitly
 	Access            KeyAccess // for the destination
 	Owner             string
-	ACL               *meta.ACL // the copy's; a copy never inherits the source's
+	ACL               *kura.ACL // the copy's; a copy never inherits the source's
 	Cond              WriteConditions
 	// Lock is the request's own lock settings: a copy never inherits the
 	// source's retention or legal hold.
@@ -42,7 +42,7 @@ type CopyInput struct {
 }
 
 // source looks up and checks a copy source.
-func (s *Service) source(ctx context.Context, src CopySource) (*meta.ObjectVersion, error) {
+func (s *Service) source(ctx context.Context, src CopySource) (*kura.ObjectVersion, error) {
 	v, err := s.Head(ctx, src.Bucket, src.Key, src.VersionID)
 	if err != nil {
 		if s3err.Is(err, s3err.MethodNotAllowed) {
@@ -63,7 +63,7 @@ func (s *Service) source(ctx context.Context, src CopySource) (*meta.ObjectVersi
 // CopyObject copies an object version into a new version of Bucket/Key. The
 // data is decrypted and re-encrypted under a fresh data key: the copy is a
 // new object and gets the destination's encryption.
-func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVersion, *meta.ObjectVersion, error) {
+func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVersion, *kura.ObjectVersion, error) {
 	if err := ValidKey(in.Key); err != nil {
 		return nil, nil, err
 	}
@@ -119,7 +119,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*meta.ObjectVer
 		class = ""
 	}
 	seq := s.nextSeq()
-	v := &meta.ObjectVersion{
+	v := &kura.ObjectVersion{
 		Bucket: in.Bucket, Key: in.Key, VersionID: newVersionID(seq), Seq: seq,
 		LastModified: s.stamp(), Owner: in.Owner, Size: st.size, ETag: md5HexOf(st.md5),
 		StorageClass: class, Checksum: st.checksum, ContentHeaders: headers, Tags: tags,
@@ -143,12 +143,12 @@ type PartCopyInput struct {
 	// whole source.
 	Offset, Length int64
 	// Validate checks the range against the source size.
-	Validate func(src *meta.ObjectVersion) (off, n int64, err error)
+	Validate func(src *kura.ObjectVersion) (off, n int64, err error)
 }
 
 // UploadPartCopy stores a range of an existing object as a part. It
 // returns the part, the upload it belongs to and the source version.
-func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*meta.UploadPart, *meta.Upload, *meta.ObjectVersion, error) {
+func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*kura.UploadPart, *kura.Upload, *kura.ObjectVersion, error) {
 	defer s.BeginRead()()
 	src, err := s.source(ctx, in.Source)
 	if err != nil {

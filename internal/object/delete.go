@@ -3,6 +3,7 @@ package object
 import (
 	"context"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -54,7 +55,7 @@ func (s *Service) Delete(ctx context.Context, in DeleteInput) (DeleteResult, err
 				return err
 			}
 			res = DeleteResult{VersionID: v.VersionID, DeleteMarker: v.DeleteMarker}
-			if err := deleteVersion(tx, v); err != nil {
+			if err := meta.DeleteVersion(tx, v); err != nil {
 				return err
 			}
 			return release(v.BlobIDs()...)
@@ -67,13 +68,13 @@ func (s *Service) Delete(ctx context.Context, in DeleteInput) (DeleteResult, err
 			if err != nil {
 				return err
 			}
-			if err := deleteVersion(tx, cur); err != nil {
+			if err := meta.DeleteVersion(tx, cur); err != nil {
 				return err
 			}
 			return release(cur.BlobIDs()...)
 		}
 		seq := s.nextSeq()
-		dm := &meta.ObjectVersion{Bucket: bucket, Key: key, VersionID: newVersionID(seq), Seq: seq, DeleteMarker: true, LastModified: s.stamp()}
+		dm := &kura.ObjectVersion{Bucket: bucket, Key: key, VersionID: newVersionID(seq), Seq: seq, DeleteMarker: true, LastModified: s.stamp()}
 		if err := install(tx, b, dm, release); err != nil {
 			return err
 		}

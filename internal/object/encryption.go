@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"strconv"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
 )
@@ -13,7 +13,7 @@ import (
 // SSERequest is the server-side encryption a write asks for. The zero value
 // means "the bucket default".
 type SSERequest struct {
-	Type meta.SSEType
+	Type kura.SSEType
 	// KMSKeyID is the key as the request named it (id, ARN, alias name or
 	// alias ARN); empty means the AWS managed key aws/s3.
 	KMSKeyID string
@@ -51,15 +51,15 @@ func (k dataKeys) forPart(n int) dataKeys {
 
 // resolveSSE applies the bucket's default encryption to a write and
 // enforces its blocked encryption types.
-func resolveSSE(req SSERequest, b *meta.Bucket, key string, acc KeyAccess, action string) (SSERequest, error) {
+func resolveSSE(req SSERequest, b *kura.Bucket, key string, acc KeyAccess, action string) (SSERequest, error) {
 	def := b.Encryption
 	if def.Blocks(req.Type) {
 		return req, s3err.AccessDenied.WithMessage("User: %s is not authorized to perform: %s on resource: \"%s\" because this bucket has blocked upload requests that specify Server Side Encryption with Customer provided keys (SSE-C). Please specify a different server-side encryption type",
 			acc.Caller.ARN, action, objectARN(b.Name, key))
 	}
-	if req.Type == meta.SSENone {
+	if req.Type == kura.SSENone {
 		if def == nil {
-			return SSERequest{Type: meta.SSES3}, nil
+			return SSERequest{Type: kura.SSES3}, nil
 		}
 		req.Type, req.KMSKeyID = def.Algorithm, def.KMSMasterKeyID
 	}
@@ -71,36 +71,36 @@ func resolveSSE(req SSERequest, b *meta.Bucket, key string, acc KeyAccess, actio
 
 // writeKeys creates the data key(s) of a new object version or upload of
 // key in bucket b: the request's encryption, or the bucket default.
-func (s *Service) writeKeys(ctx context.Context, b *meta.Bucket, key string, req SSERequest, acc KeyAccess) (dataKeys, meta.Encryption, error) {
+func (s *Service) writeKeys(ctx context.Context, b *kura.Bucket, key string, req SSERequest, acc KeyAccess) (dataKeys, kura.Encryption, error) {
 	req, err := resolveSSE(req, b, key, acc, "s3:PutObject")
 	if err != nil {
-		return dataKeys{}, meta.Encryption{}, err
+		return dataKeys{}, kura.Encryption{}, err
 	}
 	return s.newDataKey(ctx, req, b.Name, key, acc)
 }
 
 // newDataKey creates the data key(s) of a new object version or upload of
 // bucket/key and seals them as req asks.
-func (s *Service) newDataKey(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess) (dataKeys, meta.Encryption, error) {
+func (s *Service) newDataKey(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess) (dataKeys, kura.Encryption, error) {
 	dek, err := sse.NewDEK()
 	if err != nil {
-		return dataKeys{}, meta.Encryption{}, internal(err)
+		return dataKeys{}, kura.Encryption{}, internal(err)
 	}
 	switch req.Type {
-	case meta.SSENone, meta.SSES3:
+	case kura.SSENone, kura.SSES3:
 		sealed, err := s.keys.Seal(dek, sealAAD(bucket, key))
-		return dataKeys{DEK: dek}, meta.Encryption{Type: meta.SSES3, SealedKey: sealed}, internal(err)
-	case meta.SSEC:
+		return dataKeys{DEK: dek}, kura.Encryption{Type: kura.SSES3, SealedKey: sealed}, internal(err)
+	case kura.SSEC:
 		sealed, err := sse.SealWithKey(customerKEK(req.CustomerKey), dek, sealAAD(bucket, key))
 		salt := randomBytes(16)
-		return dataKeys{DEK: dek}, meta.Encryption{Type: meta.SSEC, SealedKey: sealed, CustomerKeyMD5: req.CustomerKeyMD5,
+		return dataKeys{DEK: dek}, kura.Encryption{Type: kura.SSEC, SealedKey: sealed, CustomerKeyMD5: req.CustomerKeyMD5,
 			CustomerKeySalt: salt, CustomerKeyHMAC: customerKeyHMAC(salt, req.CustomerKey)}, internal(err)
-	case meta.SSEKMS:
+	case kura.SSEKMS:
 		if req.BucketKey != nil && *req.BucketKey {
 			return s.newBucketKeyed(ctx, req, bucket, key, acc, dek)
 		}
 		return s.newKMSKey(ctx, req, bucket, key, acc)
-	case meta.SSEDSSE:
+	case kura.SSEDSSE:
 		outer, enc, err := s.newKMSKey(ctx, req, bucket, key, acc)
 		if err != nil {
 			return dataKeys{}, enc, err
@@ -109,26 +109,26 @@ func (s *Service) newDataKey(ctx context.Context, req SSERequest, bucket, key st
 		if err != nil {
 			return dataKeys{}, enc, err
 		}
-		enc.Type, enc.SealedKey2 = meta.SSEDSSE, enc2.SealedKey
+		enc.Type, enc.SealedKey2 = kura.SSEDSSE, enc2.SealedKey
 		return dataKeys{DEK: outer.DEK, DEK2: inner.DEK}, enc, nil
 	}
-	return dataKeys{}, meta.Encryption{}, s3err.InvalidArgument.WithMessage("The encryption method specified is not supported")
+	return dataKeys{}, kura.Encryption{}, s3err.InvalidArgument.WithMessage("The encryption method specified is not supported")
 }
 
 // newKMSKey asks KMS for a data key bound to the object's ARN.
-func (s *Service) newKMSKey(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess) (dataKeys, meta.Encryption, error) {
+func (s *Service) newKMSKey(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess) (dataKeys, kura.Encryption, error) {
 	if s.kms == nil {
-		return dataKeys{}, meta.Encryption{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
+		return dataKeys{}, kura.Encryption{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
 	}
 	encCtx, err := kmsContext(req.Context, objectARN(bucket, key))
 	if err != nil {
-		return dataKeys{}, meta.Encryption{}, internal(err)
+		return dataKeys{}, kura.Encryption{}, internal(err)
 	}
 	plain, blob, arn, err := s.kms.GenerateDataKey(ctx, s.viaS3(acc.Caller), kmsKeyID(req.KMSKeyID), encCtx, 32)
 	if err != nil {
-		return dataKeys{}, meta.Encryption{}, kmsError(err)
+		return dataKeys{}, kura.Encryption{}, kmsError(err)
 	}
-	return dataKeys{DEK: plain}, meta.Encryption{Type: meta.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: req.Context}, nil
+	return dataKeys{DEK: plain}, kura.Encryption{Type: kura.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: req.Context}, nil
 }
 
 // kmsKeyID is the key S3 uses when a request names none: the AWS managed
@@ -142,16 +142,16 @@ func kmsKeyID(id string) string {
 
 // newBucketKeyed seals a fresh DEK under the S3 Bucket Key for (bucket,
 // KMS key, requester), fetching one from KMS only when none is cached.
-func (s *Service) newBucketKeyed(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess, dek []byte) (dataKeys, meta.Encryption, error) {
+func (s *Service) newBucketKeyed(ctx context.Context, req SSERequest, bucket, key string, acc KeyAccess, dek []byte) (dataKeys, kura.Encryption, error) {
 	bk, err := s.writeBucketKey(ctx, bucket, req.KMSKeyID, acc)
 	if err != nil {
-		return dataKeys{}, meta.Encryption{}, err
+		return dataKeys{}, kura.Encryption{}, err
 	}
 	sealed, err := sse.SealWithKey(bucketKEK(bk.plain), dek, sealAAD(bucket, key))
 	if err != nil {
-		return dataKeys{}, meta.Encryption{}, internal(err)
+		return dataKeys{}, kura.Encryption{}, internal(err)
 	}
-	return dataKeys{DEK: dek}, meta.Encryption{Type: meta.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN,
+	return dataKeys{DEK: dek}, kura.Encryption{Type: kura.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN,
 		BucketKeyEnabled: true, BucketKeyBlob: bk.blob, Context: req.Context}, nil
 }
 
@@ -192,16 +192,16 @@ func readCacheKey(blob []byte, requester string) string {
 // dataKey unseals the data key(s) of an object version or upload of
 // bucket/key. SSE-C needs acc.CustomerKey (checked with CheckCustomerKey
 // first); SSE-KMS and DSSE-KMS ask KMS as acc.Caller.
-func (s *Service) dataKey(ctx context.Context, enc meta.Encryption, bucket, key string, acc KeyAccess) (dataKeys, error) {
+func (s *Service) dataKey(ctx context.Context, enc kura.Encryption, bucket, key string, acc KeyAccess) (dataKeys, error) {
 	aad := sealAAD(bucket, key)
 	switch enc.Type {
-	case meta.SSES3:
+	case kura.SSES3:
 		dek, err := s.keys.Open(enc.SealedKey, aad)
 		if err != nil {
 			return dataKeys{}, s3err.InternalError.Wrap(err)
 		}
 		return dataKeys{DEK: dek}, nil
-	case meta.SSEC:
+	case kura.SSEC:
 		if err := CheckCustomerKey(enc, acc.CustomerKey); err != nil {
 			return dataKeys{}, err
 		}
@@ -210,7 +210,7 @@ func (s *Service) dataKey(ctx context.Context, enc meta.Encryption, bucket, key 
 			return dataKeys{}, s3err.AccessDenied.WithMessage("Requests specifying Server Side Encryption with Customer provided keys must provide the correct secret key.")
 		}
 		return dataKeys{DEK: dek}, nil
-	case meta.SSEKMS, meta.SSEDSSE:
+	case kura.SSEKMS, kura.SSEDSSE:
 		if s.kms == nil {
 			return dataKeys{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
 		}
@@ -225,7 +225,7 @@ func (s *Service) dataKey(ctx context.Context, enc meta.Encryption, bucket, key 
 		if keys.DEK, _, err = s.kms.Decrypt(ctx, s.viaS3(acc.Caller), enc.SealedKey, encCtx); err != nil {
 			return dataKeys{}, kmsError(err)
 		}
-		if enc.Type == meta.SSEDSSE {
+		if enc.Type == kura.SSEDSSE {
 			if keys.DEK2, _, err = s.kms.Decrypt(ctx, s.viaS3(acc.Caller), enc.SealedKey2, encCtx); err != nil {
 				return dataKeys{}, kmsError(err)
 			}
@@ -237,7 +237,7 @@ func (s *Service) dataKey(ctx context.Context, enc meta.Encryption, bucket, key 
 
 // openBucketKeyed unseals a DEK sealed under an S3 Bucket Key, asking KMS
 // for the bucket key only when it is not cached.
-func (s *Service) openBucketKeyed(ctx context.Context, enc meta.Encryption, bucket string, aad []byte, acc KeyAccess) (dataKeys, error) {
+func (s *Service) openBucketKeyed(ctx context.Context, enc kura.Encryption, bucket string, aad []byte, acc KeyAccess) (dataKeys, error) {
 	ck := readCacheKey(enc.BucketKeyBlob, acc.Caller.ARN)
 	bk, ok := s.bucketKeys.get(ck, s.now())
 	if !ok {

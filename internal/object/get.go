@@ -7,8 +7,8 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/blob"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
 )
@@ -22,7 +22,7 @@ import (
 // authenticated, and every further blob the range needs must exist with
 // the length the metadata implies. Damage further in is reported by Read
 // (the caller must then abort the response).
-func (s *Service) Open(ctx context.Context, v *meta.ObjectVersion, off, n int64, acc KeyAccess) (io.ReadCloser, error) {
+func (s *Service) Open(ctx context.Context, v *kura.ObjectVersion, off, n int64, acc KeyAccess) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off+n > v.Size {
 		return nil, s3err.InvalidRange
 	}
@@ -160,7 +160,7 @@ func (b *blobReader) check(err error) error {
 type partsReader struct {
 	s         *Service
 	ctx       context.Context
-	v         *meta.ObjectVersion
+	v         *kura.ObjectVersion
 	keys      dataKeys
 	off       int64 // offset of the next byte within the whole object
 	remaining int64
@@ -288,7 +288,7 @@ func (p *partsReader) Close() error {
 // PartRange returns the byte range of part number n of a version: for a
 // multipart object the part's bytes, for any other object part 1 is the
 // whole object.
-func PartRange(v *meta.ObjectVersion, n int) (off, size int64, err error) {
+func PartRange(v *kura.ObjectVersion, n int) (off, size int64, err error) {
 	if len(v.Parts) == 0 {
 		if n == 1 {
 			return 0, v.Size, nil

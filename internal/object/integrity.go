@@ -7,8 +7,8 @@ import (
 	"io"
 	"sync/atomic"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/blob"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
 )
@@ -62,7 +62,7 @@ func (s *Service) IntegrityErrors() IntegrityCounts {
 // blobRef names the blob being read and the version it belongs to, for the
 // report of a failure.
 type blobRef struct {
-	v    *meta.ObjectVersion
+	v    *kura.ObjectVersion
 	id   string
 	part int // part number; 0 for a single-part object
 }

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/kms"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
 )
@@ -125,8 +125,8 @@ func customerKeyHMAC(salt, key []byte) []byte {
 // CheckCustomerKey verifies an SSE-C key against an object's or upload's
 // encryption block, as S3 does before any read: a missing key is a 400, a
 // wrong key a 403.
-func CheckCustomerKey(enc meta.Encryption, key []byte) error {
-	if enc.Type != meta.SSEC {
+func CheckCustomerKey(enc kura.Encryption, key []byte) error {
+	if enc.Type != kura.SSEC {
 		if key != nil {
 			return s3err.InvalidRequest.WithMessage("The encryption parameters are not applicable to this object.")
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -29,7 +30,7 @@ var ErrLifecycleStale = errors.New("lifecycle action no longer applies")
 // VersionState is one object version in the context of its key's versions,
 // as lifecycle rules judge it.
 type VersionState struct {
-	*meta.ObjectVersion
+	*kura.ObjectVersion
 	// Current is true for the newest version of its key (possibly a delete
 	// marker); Only when it is also the key's only version.
 	Current, Only bool
@@ -49,15 +50,15 @@ type VersionState struct {
 // LifecycleChange is what a lifecycle action did, for its audit event. It
 // is handed to LifecycleHooks.Record inside the transaction that makes it.
 type LifecycleChange struct {
-	Bucket  *meta.Bucket        // as read in the transaction
-	Version *meta.ObjectVersion // the version acted on, as it was (nil for an upload)
-	Upload  *meta.Upload        // the upload aborted
+	Bucket  *kura.Bucket        // as read in the transaction
+	Version *kura.ObjectVersion // the version acted on, as it was (nil for an upload)
+	Upload  *kura.Upload        // the upload aborted
 	// Marker is the delete marker placed on top (expiration in a versioned
 	// bucket).
-	Marker *meta.ObjectVersion
+	Marker *kura.ObjectVersion
 	// Replaced is the null version a null delete marker replaced
 	// (expiration with versioning suspended), now gone for good.
-	Replaced *meta.ObjectVersion
+	Replaced *kura.ObjectVersion
 	// Removed says the version or upload (and its data) is gone for good.
 	Removed bool
 	// ToClass is the storage class a transition gave the version.
@@ -70,9 +71,9 @@ type LifecycleChange struct {
 type LifecycleHooks struct {
 	// Still reports whether the action still applies to the version as it
 	// is now (b is the bucket record, with its current rules). Required.
-	Still func(b *meta.Bucket, v VersionState) bool
+	Still func(b *kura.Bucket, v VersionState) bool
 	// StillUpload is Still for AbortExpiredUpload.
-	StillUpload func(b *meta.Bucket, u *meta.Upload) bool
+	StillUpload func(b *kura.Bucket, u *kura.Upload) bool
 	// Record is given the change once it is written; an error undoes it.
 	Record func(tx meta.Tx, c LifecycleChange) error
 	// CountLimit bounds the NewerNoncurrent count of a noncurrent version
@@ -115,7 +116,7 @@ func (s *Service) ScanVersions(ctx context.Context, bucket string, pos ScanPosit
 		}
 		p := pos
 		prefix := meta.ObjectPrefix(bucket, "")
-		c := tx.Cursor(meta.TableVersions)
+		c := meta.Versions(tx)
 		k, v := c.Seek(prefix)
 		if p.started {
 			from := meta.VersionKey(bucket, p.key, p.seq)
@@ -128,7 +129,7 @@ func (s *Service) ScanVersions(ctx context.Context, bucket string, pos ScanPosit
 			if !ok {
 				return errors.New("lifecycle scan: malformed version key")
 			}
-			ov, err := decodeVersion(v)
+			ov, err := v.Decode()
 			if err != nil {
 				return err
 			}
@@ -160,14 +161,10 @@ func (s *Service) ScanVersions(ctx context.Context, bucket string, pos ScanPosit
 // (often by the same run, expiring a chain of old versions).
 func stateOf(tx meta.Tx, bucket, key string, want VersionState, limit int) (VersionState, error) {
 	vkey := meta.VersionKey(bucket, key, want.Seq)
-	raw, err := tx.Get(meta.TableVersions, vkey)
+	v, err := meta.GetVersion(tx, bucket, key, want.Seq)
 	if errors.Is(err, meta.ErrNotFound) {
 		return VersionState{}, ErrLifecycleStale
 	}
-	if err != nil {
-		return VersionState{}, err
-	}
-	v, err := decodeVersion(raw)
 	if err != nil {
 		return VersionState{}, err
 	}
@@ -176,7 +173,7 @@ func stateOf(tx meta.Tx, bucket, key string, want VersionState, limit int) (Vers
 	}
 	st := VersionState{ObjectVersion: v}
 	prefix := meta.VersionsPrefix(bucket, key)
-	c := tx.Cursor(meta.TableVersions)
+	c := meta.Versions(tx)
 	if first, _ := c.Seek(prefix); bytes.Equal(first, vkey) {
 		st.Current = true
 		k, _ := c.Next()
@@ -185,7 +182,7 @@ func stateOf(tx meta.Tx, bucket, key string, want VersionState, limit int) (Vers
 	}
 	// The successor: the scan's, if it is still directly newer than v (one
 	// seek), else found below by walking from the newest version.
-	var succ []byte
+	var succ meta.RawVersion
 	if want.successor != 0 {
 		skey := meta.VersionKey(bucket, key, want.successor)
 		if k, val := c.Seek(skey); bytes.Equal(k, skey) {
@@ -210,7 +207,7 @@ func stateOf(tx meta.Tx, bucket, key string, want VersionState, limit int) (Vers
 	if succ == nil {
 		return VersionState{}, ErrLifecycleStale
 	}
-	sv, err := decodeVersion(succ)
+	sv, err := succ.Decode()
 	if err != nil {
 		return VersionState{}, err
 	}
@@ -222,7 +219,7 @@ func stateOf(tx meta.Tx, bucket, key string, want VersionState, limit int) (Vers
 // version the caller evaluated, asks h.Still whether the action still
 // applies, and if so lets act change it and records the change.
 func (s *Service) lifecycleUpdate(ctx context.Context, bucket string, want VersionState, h LifecycleHooks,
-	act func(tx meta.Tx, b *meta.Bucket, st VersionState, release func(...string) error) (LifecycleChange, error)) (LifecycleChange, error) {
+	act func(tx meta.Tx, b *kura.Bucket, st VersionState, release func(...string) error) (LifecycleChange, error)) (LifecycleChange, error) {
 	var out LifecycleChange
 	err := s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		out = LifecycleChange{}
@@ -265,7 +262,7 @@ func (s *Service) lifecycleUpdate(ctx context.Context, bucket string, want Versi
 // the run). A version under Object Lock is never deleted (ErrLocked); a
 // marker may still be placed on top of it, as for a simple DELETE.
 func (s *Service) ExpireCurrentVersion(ctx context.Context, bucket string, want VersionState, markerTime time.Time, h LifecycleHooks) (LifecycleChange, error) {
-	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, b *meta.Bucket, st VersionState, release func(...string) error) (LifecycleChange, error) {
+	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, b *kura.Bucket, st VersionState, release func(...string) error) (LifecycleChange, error) {
 		if !st.Current || st.DeleteMarker {
 			return LifecycleChange{}, ErrLifecycleStale
 		}
@@ -273,16 +270,16 @@ func (s *Service) ExpireCurrentVersion(ctx context.Context, bucket string, want 
 			if err := checkDelete(st.ObjectVersion, s.now(), false); err != nil {
 				return LifecycleChange{}, err
 			}
-			if err := deleteVersion(tx, st.ObjectVersion); err != nil {
+			if err := meta.DeleteVersion(tx, st.ObjectVersion); err != nil {
 				return LifecycleChange{}, err
 			}
 			return LifecycleChange{Removed: true}, release(st.BlobIDs()...)
 		}
-		var replaced *meta.ObjectVersion
+		var replaced *kura.ObjectVersion
 		if b.Versioning != "Enabled" {
 			// Suspended: the null delete marker replaces the null version,
 			// wherever it is in the stack; a protected one cannot be.
-			vs, err := versionsOf(tx, bucket, st.Key)
+			vs, err := meta.VersionsOf(tx, bucket, st.Key)
 			if err != nil {
 				return LifecycleChange{}, err
 			}
@@ -296,7 +293,7 @@ func (s *Service) ExpireCurrentVersion(ctx context.Context, bucket string, want 
 			}
 		}
 		seq := s.nextSeq()
-		dm := &meta.ObjectVersion{Bucket: bucket, Key: st.Key, VersionID: newVersionID(seq), Seq: seq, DeleteMarker: true,
+		dm := &kura.ObjectVersion{Bucket: bucket, Key: st.Key, VersionID: newVersionID(seq), Seq: seq, DeleteMarker: true,
 			LastModified: markerTime.UTC().Truncate(time.Millisecond), Owner: b.Owner}
 		if err := install(tx, b, dm, release); err != nil {
 			return LifecycleChange{}, err
@@ -308,25 +305,25 @@ func (s *Service) ExpireCurrentVersion(ctx context.Context, bucket string, want 
 // RemoveExpiredDeleteMarker removes want, a delete marker that is its key's
 // only version (an expired object delete marker).
 func (s *Service) RemoveExpiredDeleteMarker(ctx context.Context, bucket string, want VersionState, h LifecycleHooks) (LifecycleChange, error) {
-	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, _ *meta.Bucket, st VersionState, _ func(...string) error) (LifecycleChange, error) {
+	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, _ *kura.Bucket, st VersionState, _ func(...string) error) (LifecycleChange, error) {
 		if !st.Current || !st.Only || !st.DeleteMarker {
 			return LifecycleChange{}, ErrLifecycleStale
 		}
-		return LifecycleChange{Removed: true}, deleteVersion(tx, st.ObjectVersion)
+		return LifecycleChange{Removed: true}, meta.DeleteVersion(tx, st.ObjectVersion)
 	})
 }
 
 // ExpireNoncurrentVersion permanently deletes want, a noncurrent version or
 // delete marker, unless Object Lock protects it (ErrLocked).
 func (s *Service) ExpireNoncurrentVersion(ctx context.Context, bucket string, want VersionState, h LifecycleHooks) (LifecycleChange, error) {
-	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, _ *meta.Bucket, st VersionState, release func(...string) error) (LifecycleChange, error) {
+	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, _ *kura.Bucket, st VersionState, release func(...string) error) (LifecycleChange, error) {
 		if st.Current {
 			return LifecycleChange{}, ErrLifecycleStale
 		}
 		if err := checkDelete(st.ObjectVersion, s.now(), false); err != nil {
 			return LifecycleChange{}, err
 		}
-		if err := deleteVersion(tx, st.ObjectVersion); err != nil {
+		if err := meta.DeleteVersion(tx, st.ObjectVersion); err != nil {
 			return LifecycleChange{}, err
 		}
 		return LifecycleChange{Removed: true}, release(st.BlobIDs()...)
@@ -337,13 +334,13 @@ func (s *Service) ExpireNoncurrentVersion(ctx context.Context, bucket string, wa
 // changes: the data stays where and as it is, and an archive class makes it
 // readable only after a restore, as for any version of that class.
 func (s *Service) TransitionVersion(ctx context.Context, bucket string, want VersionState, class string, h LifecycleHooks) (LifecycleChange, error) {
-	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, _ *meta.Bucket, st VersionState, _ func(...string) error) (LifecycleChange, error) {
+	return s.lifecycleUpdate(ctx, bucket, want, h, func(tx meta.Tx, _ *kura.Bucket, st VersionState, _ func(...string) error) (LifecycleChange, error) {
 		if st.DeleteMarker {
 			return LifecycleChange{}, ErrLifecycleStale
 		}
 		before := *st.ObjectVersion
 		st.StorageClass = class
-		return LifecycleChange{Version: &before, ToClass: class}, putVersion(tx, st.ObjectVersion)
+		return LifecycleChange{Version: &before, ToClass: class}, meta.PutVersion(tx, st.ObjectVersion)
 	})
 }
 
@@ -351,40 +348,23 @@ func (s *Service) TransitionVersion(ctx context.Context, bucket string, want Ver
 // key order, after the upload whose table key is after (nil: from the
 // first). It returns the key to continue from and whether it reached the
 // end.
-func (s *Service) ScanUploads(ctx context.Context, bucket string, after []byte, limit int) ([]*meta.Upload, []byte, bool, error) {
-	var out []*meta.Upload
+func (s *Service) ScanUploads(ctx context.Context, bucket string, after []byte, limit int) ([]*kura.Upload, []byte, bool, error) {
+	var out []*kura.Upload
 	var next []byte
 	done := false
-	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		out, next, done = out[:0], after, false
+	err := s.meta.View(ctx, func(tx meta.Tx) (err error) {
 		if _, err := getBucket(tx, bucket); err != nil {
 			return err
 		}
-		prefix := meta.ObjectPrefix(bucket, "")
-		c := tx.Cursor(meta.TableUploads)
-		k, v := c.Seek(prefix)
-		if after != nil {
-			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, v = c.Next() {
-			var u meta.Upload
-			if err := meta.Decode(v, &u); err != nil {
-				return err
-			}
-			out = append(out, &u)
-			next = append([]byte(nil), k...)
-		}
-		done = k == nil || !bytes.HasPrefix(k, prefix)
-		return nil
+		out, next, done, err = meta.UploadsPage(tx, bucket, "", after, limit)
+		return err
 	})
 	return out, next, done, internal(err)
 }
 
 // AbortExpiredUpload aborts an incomplete multipart upload on a lifecycle
 // rule's behalf, releasing its parts' blobs, if h.StillUpload still says so.
-func (s *Service) AbortExpiredUpload(ctx context.Context, want *meta.Upload, h LifecycleHooks) (LifecycleChange, error) {
+func (s *Service) AbortExpiredUpload(ctx context.Context, want *kura.Upload, h LifecycleHooks) (LifecycleChange, error) {
 	var out LifecycleChange
 	err := s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		out = LifecycleChange{}
@@ -405,7 +385,7 @@ func (s *Service) AbortExpiredUpload(ctx context.Context, want *meta.Upload, h L
 		if err := deleteUploadParts(tx, u.UploadID, release); err != nil {
 			return err
 		}
-		if err := tx.Delete(meta.TableUploads, meta.UploadKey(u.Bucket, u.Key, u.UploadID)); err != nil {
+		if err := meta.DeleteUpload(tx, u.Bucket, u.Key, u.UploadID); err != nil {
 			return err
 		}
 		c := LifecycleChange{Bucket: b, Upload: u, Removed: true}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 )
 
@@ -25,7 +26,7 @@ type ListInput struct {
 
 // ListResult is one page of a listing.
 type ListResult struct {
-	Objects        []*meta.ObjectVersion // current versions (ListObjects) or all versions (ListObjectVersions)
+	Objects        []*kura.ObjectVersion // current versions (ListObjects) or all versions (ListObjectVersions)
 	IsLatest       []bool                // per Objects entry, version listings only
 	CommonPrefixes []string
 	Truncated      bool
@@ -69,7 +70,7 @@ func (s *Service) list(ctx context.Context, in ListInput, versions bool) (*ListR
 		if _, err := getBucket(tx, in.Bucket); err != nil {
 			return err
 		}
-		w := walker{tx: tx, in: in, res: res, versions: versions, c: tx.Cursor(meta.TableVersions), bucketPrefix: meta.ObjectPrefix(in.Bucket, "")}
+		w := walker{tx: tx, in: in, res: res, versions: versions, c: meta.Versions(tx), bucketPrefix: meta.ObjectPrefix(in.Bucket, "")}
 		return w.run()
 	})
 	return res, internal(err)
@@ -80,7 +81,7 @@ type walker struct {
 	in           ListInput
 	res          *ListResult
 	versions     bool
-	c            meta.Cursor
+	c            meta.VersionCursor
 	bucketPrefix []byte
 	count        int
 	curKey       string
@@ -115,7 +116,7 @@ func (w *walker) run() error {
 				continue
 			}
 		}
-		ov, err := decodeVersion(v)
+		ov, err := v.Decode()
 		if err != nil {
 			return err
 		}
@@ -155,7 +156,7 @@ func (w *walker) run() error {
 // skipVersions moves the cursor past the older versions of key. Most keys
 // have one or two versions, and Next is several times cheaper than Seek, so
 // it steps first and seeks only past a long version stack.
-func (w *walker) skipVersions(key string) (k, v []byte) {
+func (w *walker) skipVersions(key string) (k []byte, v meta.RawVersion) {
 	prefix := meta.VersionsPrefix(w.in.Bucket, key)
 	for i := 0; i < 4; i++ {
 		k, v = w.c.Next()
@@ -167,7 +168,7 @@ func (w *walker) skipVersions(key string) (k, v []byte) {
 }
 
 // start positions the cursor at the first record to consider.
-func (w *walker) start() (k, v []byte) {
+func (w *walker) start() (k []byte, v meta.RawVersion) {
 	in := w.in
 	from := in.Prefix
 	if in.After == "" || in.After < from {
@@ -186,7 +187,7 @@ func (w *walker) start() (k, v []byte) {
 		// Resume inside the versions of in.After, after VersionAfter.
 		prefix := meta.VersionsPrefix(in.Bucket, in.After)
 		for k, v = w.c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = w.c.Next() {
-			ov, err := decodeVersion(v)
+			ov, err := v.Decode()
 			if err == nil && ov.VersionID == in.VersionAfter {
 				return w.bound(w.c.Next())
 			}
@@ -197,7 +198,7 @@ func (w *walker) start() (k, v []byte) {
 }
 
 // bound stops the walk at the end of the bucket.
-func (w *walker) bound(k, v []byte) ([]byte, []byte) {
+func (w *walker) bound(k []byte, v meta.RawVersion) ([]byte, meta.RawVersion) {
 	if k == nil || !bytes.HasPrefix(k, w.bucketPrefix) {
 		return nil, nil
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -38,7 +38,7 @@ var (
 // Lock is the Object Lock a write asks for (x-amz-object-lock-* headers of
 // PutObject, CopyObject and CreateMultipartUpload).
 type Lock struct {
-	Retention *meta.Retention // nil: the bucket's default retention applies
+	Retention *kura.Retention // nil: the bucket's default retention applies
 	LegalHold *bool           // nil: header absent
 }
 
@@ -46,7 +46,7 @@ type Lock struct {
 func (l Lock) Given() bool { return l.Retention != nil || l.LegalHold != nil }
 
 // stamp records l on a version or upload being created.
-func (l Lock) stamp(ret **meta.Retention, hold, holdSet *bool) {
+func (l Lock) stamp(ret **kura.Retention, hold, holdSet *bool) {
 	if l.Retention != nil {
 		r := *l.Retention
 		*ret = &r
@@ -62,7 +62,7 @@ func (l Lock) stamp(ret **meta.Retention, hold, holdSet *bool) {
 func (s *Service) Now() time.Time { return s.now() }
 
 // CheckLock refuses lock settings for a bucket without Object Lock.
-func CheckLock(b *meta.Bucket, l Lock) error {
+func CheckLock(b *kura.Bucket, l Lock) error {
 	if l.Given() && !b.ObjectLockEnabled {
 		return ErrLockNotEnabled
 	}
@@ -72,13 +72,13 @@ func CheckLock(b *meta.Bucket, l Lock) error {
 // LockNeedsIntegrity reports whether a PutObject into b with l must carry
 // Content-MD5 or an x-amz-checksum-* value, as S3 requires for any write
 // that will be retained (explicitly or by the bucket default) or held.
-func LockNeedsIntegrity(b *meta.Bucket, l Lock) bool {
+func LockNeedsIntegrity(b *kura.Bucket, l Lock) bool {
 	return l.Given() || (b.ObjectLockEnabled && b.ObjectLockRule != nil)
 }
 
 // RetainUntil returns the end of a default retention period starting at
 // from. S3 counts a year as 365 days.
-func RetainUntil(rule *meta.LockRule, from time.Time) time.Time {
+func RetainUntil(rule *kura.LockRule, from time.Time) time.Time {
 	days := rule.Days + 365*rule.Years
 	return from.Add(time.Duration(days) * 24 * time.Hour).UTC()
 }
@@ -86,7 +86,7 @@ func RetainUntil(rule *meta.LockRule, from time.Time) time.Time {
 // lockNewVersion completes a new version's lock state inside the
 // transaction that installs it: a version without explicit retention gets
 // the bucket's default, computed from its creation time.
-func lockNewVersion(b *meta.Bucket, v *meta.ObjectVersion) error {
+func lockNewVersion(b *kura.Bucket, v *kura.ObjectVersion) error {
 	if !b.ObjectLockEnabled {
 		if v.Retention != nil || v.LegalHoldSet {
 			return ErrLockNotEnabled
@@ -94,7 +94,7 @@ func lockNewVersion(b *meta.Bucket, v *meta.ObjectVersion) error {
 		return nil
 	}
 	if v.Retention == nil && b.ObjectLockRule != nil && !v.DeleteMarker {
-		v.Retention = &meta.Retention{Mode: b.ObjectLockRule.Mode, Until: RetainUntil(b.ObjectLockRule, v.LastModified)}
+		v.Retention = &kura.Retention{Mode: b.ObjectLockRule.Mode, Until: RetainUntil(b.ObjectLockRule, v.LastModified)}
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func lockNewVersion(b *meta.Bucket, v *meta.ObjectVersion) error {
 // checkDelete refuses permanently deleting a protected version. GOVERNANCE
 // retention yields to bypass; COMPLIANCE retention and legal holds never
 // do. Delete markers are never protected.
-func checkDelete(v *meta.ObjectVersion, now time.Time, bypass bool) error {
+func checkDelete(v *kura.ObjectVersion, now time.Time, bypass bool) error {
 	if v.DeleteMarker || !v.Locked(now) {
 		return nil
 	}
@@ -116,7 +116,7 @@ func checkDelete(v *meta.ObjectVersion, now time.Time, bypass bool) error {
 // cur to next (nil: removed) at now. Extending in the same mode is always
 // allowed; shortening, removing or changing the mode of retention still in
 // force is allowed only for GOVERNANCE with bypass.
-func checkRetentionChange(cur, next *meta.Retention, now time.Time, bypass bool) error {
+func checkRetentionChange(cur, next *kura.Retention, now time.Time, bypass bool) error {
 	if cur == nil || !now.Before(cur.Until) {
 		return nil
 	}
@@ -130,7 +130,7 @@ func checkRetentionChange(cur, next *meta.Retention, now time.Time, bypass bool)
 }
 
 // lockBucket returns the bucket after checking it has Object Lock.
-func (s *Service) lockBucket(ctx context.Context, bucket string) (*meta.Bucket, error) {
+func (s *Service) lockBucket(ctx context.Context, bucket string) (*kura.Bucket, error) {
 	b, err := s.Bucket(ctx, bucket)
 	if err != nil {
 		return nil, err
@@ -145,8 +145,8 @@ func (s *Service) lockBucket(ctx context.Context, bucket string) (*meta.Bucket, 
 // versioning Enabled, since lock protects versions) and sets its default
 // retention; a nil rule removes the default. Object Lock, once enabled,
 // stays enabled.
-func (s *Service) PutBucketLock(ctx context.Context, bucket string, rule *meta.LockRule) error {
-	return s.UpdateBucket(ctx, bucket, func(b *meta.Bucket) error {
+func (s *Service) PutBucketLock(ctx context.Context, bucket string, rule *kura.LockRule) error {
+	return s.UpdateBucket(ctx, bucket, func(b *kura.Bucket) error {
 		if !b.ObjectLockEnabled && b.Versioning != "Enabled" {
 			return s3err.InvalidBucketState.WithMessage("Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration")
 		}
@@ -158,7 +158,7 @@ func (s *Service) PutBucketLock(ctx context.Context, bucket string, rule *meta.L
 
 // LockedVersion returns a version of a bucket with Object Lock, for
 // GetObjectRetention and GetObjectLegalHold.
-func (s *Service) LockedVersion(ctx context.Context, bucket, key, versionID string) (*meta.ObjectVersion, error) {
+func (s *Service) LockedVersion(ctx context.Context, bucket, key, versionID string) (*kura.ObjectVersion, error) {
 	if _, err := s.lockBucket(ctx, bucket); err != nil {
 		return nil, err
 	}
@@ -168,12 +168,12 @@ func (s *Service) LockedVersion(ctx context.Context, bucket, key, versionID stri
 // PutRetention sets a version's retention (r nil removes it), refusing
 // changes that would weaken protection still in force (see
 // checkRetentionChange). The caller has checked r lies in the future.
-func (s *Service) PutRetention(ctx context.Context, bucket, key, versionID string, r *meta.Retention, bypass bool) (*meta.ObjectVersion, error) {
+func (s *Service) PutRetention(ctx context.Context, bucket, key, versionID string, r *kura.Retention, bypass bool) (*kura.ObjectVersion, error) {
 	if _, err := s.lockBucket(ctx, bucket); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	return s.UpdateVersion(ctx, bucket, key, versionID, func(v *meta.ObjectVersion) error {
+	return s.UpdateVersion(ctx, bucket, key, versionID, func(v *kura.ObjectVersion) error {
 		if err := checkRetentionChange(v.Retention, r, now, bypass); err != nil {
 			return err
 		}
@@ -188,11 +188,11 @@ func (s *Service) PutRetention(ctx context.Context, bucket, key, versionID strin
 
 // PutLegalHold places or lifts a version's legal hold. Anyone allowed to
 // call it may do either: a legal hold has no mode and no expiry.
-func (s *Service) PutLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (*meta.ObjectVersion, error) {
+func (s *Service) PutLegalHold(ctx context.Context, bucket, key, versionID string, on bool) (*kura.ObjectVersion, error) {
 	if _, err := s.lockBucket(ctx, bucket); err != nil {
 		return nil, err
 	}
-	return s.UpdateVersion(ctx, bucket, key, versionID, func(v *meta.ObjectVersion) error {
+	return s.UpdateVersion(ctx, bucket, key, versionID, func(v *kura.ObjectVersion) error {
 		v.LegalHold, v.LegalHoldSet = on, true
 		return nil
 	})

@@ -1,7 +1,6 @@
 package object
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -11,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
@@ -19,8 +19,8 @@ import (
 // UploadInput is a CreateMultipartUpload request.
 type UploadInput struct {
 	Bucket, Key       string
-	Headers           meta.ContentHeaders
-	Tags              []meta.Tag
+	Headers           kura.ContentHeaders
+	Tags              []kura.Tag
 	StorageClass      string
 	ChecksumAlgorithm checksum.Algorithm
 	ChecksumType      string
@@ -28,14 +28,14 @@ type UploadInput struct {
 	Access            KeyAccess
 	Owner             string
 	Initiator         string    // the initiating account, when not Owner
-	ACL               *meta.ACL // given to the version Complete creates
+	ACL               *kura.ACL // given to the version Complete creates
 	Lock              Lock      // applied to the version Complete creates
 }
 
 // CreateUpload starts a multipart upload. Its data key is created and sealed
 // now, as S3 calls GenerateDataKey at CreateMultipartUpload; every part is
 // encrypted under a key derived from it.
-func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Upload, error) {
+func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*kura.Upload, error) {
 	if err := ValidKey(in.Key); err != nil {
 		return nil, err
 	}
@@ -66,43 +66,35 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*meta.Uploa
 	if err != nil {
 		return nil, err
 	}
-	u := &meta.Upload{
+	u := &kura.Upload{
 		Bucket: in.Bucket, Key: in.Key, UploadID: newID(), Initiated: s.stamp(), Owner: in.Owner, Initiator: in.Initiator,
 		StorageClass: in.StorageClass, ChecksumAlgorithm: string(in.ChecksumAlgorithm), ChecksumType: in.ChecksumType,
 		ContentHeaders: in.Headers, Tags: in.Tags, Encryption: enc, ACL: in.ACL,
 	}
 	in.Lock.stamp(&u.Retention, &u.LegalHold, &u.LegalHoldSet)
-	rec, err := meta.Encode(u)
-	if err != nil {
-		return nil, internal(err)
-	}
 	err = s.meta.Update(ctx, func(tx meta.Tx) error {
 		if _, err := getBucket(tx, in.Bucket); err != nil {
 			return err
 		}
-		return tx.Put(meta.TableUploads, meta.UploadKey(u.Bucket, u.Key, u.UploadID), rec)
+		return meta.PutUpload(tx, u)
 	})
 	return u, internal(err)
 }
 
-func getUpload(tx meta.Tx, bucket, key, id string) (*meta.Upload, error) {
+func getUpload(tx meta.Tx, bucket, key, id string) (*kura.Upload, error) {
 	if _, err := getBucket(tx, bucket); err != nil {
 		return nil, err
 	}
-	v, err := tx.Get(meta.TableUploads, meta.UploadKey(bucket, key, id))
+	u, err := meta.GetUpload(tx, bucket, key, id)
 	if errors.Is(err, meta.ErrNotFound) {
 		return nil, s3err.NoSuchUpload.With("UploadId", id)
 	}
-	if err != nil {
-		return nil, err
-	}
-	var u meta.Upload
-	return &u, meta.Decode(v, &u)
+	return u, err
 }
 
 // Upload returns an in-progress upload.
-func (s *Service) Upload(ctx context.Context, bucket, key, id string) (*meta.Upload, error) {
-	var u *meta.Upload
+func (s *Service) Upload(ctx context.Context, bucket, key, id string) (*kura.Upload, error) {
+	var u *kura.Upload
 	err := s.meta.View(ctx, func(tx meta.Tx) (err error) {
 		u, err = getUpload(tx, bucket, key, id)
 		return err
@@ -123,7 +115,7 @@ type PartInput struct {
 
 // UploadPart stores one part of an upload, replacing an earlier part with
 // the same number.
-func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPart, *meta.Upload, error) {
+func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPart, *kura.Upload, error) {
 	if in.Number < 1 || in.Number > MaxParts {
 		return nil, nil, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber").With("ArgumentValue", itoa(in.Number))
 	}
@@ -159,7 +151,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPar
 		return nil, nil, err
 	}
 	defer s.writes.done(st.blobID)
-	p := &meta.UploadPart{Number: in.Number, Size: st.size, ETag: hex.EncodeToString(st.md5), BlobID: st.blobID, LastModified: s.stamp()}
+	p := &kura.UploadPart{Number: in.Number, Size: st.size, ETag: hex.EncodeToString(st.md5), BlobID: st.blobID, LastModified: s.stamp()}
 	if ck.Algorithm != "" {
 		p.ChecksumAlgorithm, p.Checksum = st.checksum.Algorithm, st.checksum.Value
 	}
@@ -168,25 +160,20 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPar
 	} else {
 		p.CRC64NVME = checksum.Encode(crc.Sum())
 	}
-	rec, err := meta.Encode(p)
-	if err != nil {
-		return nil, nil, internal(err)
-	}
 	err = s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		if _, err := getUpload(tx, in.Bucket, in.Key, in.UploadID); err != nil {
 			return err
 		}
-		key := meta.PartKey(in.UploadID, in.Number)
-		if old, err := tx.Get(meta.TableParts, key); err == nil {
-			var op meta.UploadPart
-			if err := meta.Decode(old, &op); err != nil {
+		old, err := meta.GetUploadPart(tx, in.UploadID, in.Number)
+		switch {
+		case err == nil:
+			if err := release(old.BlobID); err != nil {
 				return err
 			}
-			if err := release(op.BlobID); err != nil {
-				return err
-			}
+		case !errors.Is(err, meta.ErrNotFound):
+			return err
 		}
-		return tx.Put(meta.TableParts, key, rec)
+		return meta.PutUploadPart(tx, in.UploadID, p)
 	})
 	if err != nil {
 		s.discard(st.blobID)
@@ -197,40 +184,25 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*meta.UploadPar
 
 // checkPartCustomerKey applies S3's SSE-C rules for parts: every part of
 // an SSE-C upload carries the upload's key, and no other upload's part does.
-func checkPartCustomerKey(enc meta.Encryption, key []byte) error {
+func checkPartCustomerKey(enc kura.Encryption, key []byte) error {
 	switch {
-	case enc.Type == meta.SSEC && key == nil:
+	case enc.Type == kura.SSEC && key == nil:
 		return s3err.InvalidRequest.WithMessage("The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters.")
-	case enc.Type != meta.SSEC && key != nil:
+	case enc.Type != kura.SSEC && key != nil:
 		return s3err.InvalidRequest.WithMessage("The multipart upload initiate did not request encryption. Subsequent part requests must not include encryption parameters.")
-	case enc.Type == meta.SSEC && CheckCustomerKey(enc, key) != nil:
+	case enc.Type == kura.SSEC && CheckCustomerKey(enc, key) != nil:
 		return s3err.InvalidRequest.WithMessage("The provided encryption parameters did not match the ones used originally.")
 	}
 	return nil
 }
 
-// partsOf returns an upload's parts in part-number order.
-func partsOf(tx meta.Tx, uploadID string) ([]*meta.UploadPart, error) {
-	prefix := meta.PartKey(uploadID, 0)
-	var out []*meta.UploadPart
-	c := tx.Cursor(meta.TableParts)
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		var p meta.UploadPart
-		if err := meta.Decode(v, &p); err != nil {
-			return nil, err
-		}
-		out = append(out, &p)
-	}
-	return out, nil
-}
-
 func deleteUploadParts(tx meta.Tx, uploadID string, release func(...string) error) error {
-	parts, err := partsOf(tx, uploadID)
+	parts, err := meta.UploadParts(tx, uploadID)
 	if err != nil {
 		return err
 	}
 	for _, p := range parts {
-		if err := tx.Delete(meta.TableParts, meta.PartKey(uploadID, p.Number)); err != nil {
+		if err := meta.DeleteUploadPart(tx, uploadID, p.Number); err != nil {
 			return err
 		}
 		if err := release(p.BlobID); err != nil {
@@ -249,14 +221,14 @@ func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string) error
 		if err := deleteUploadParts(tx, id, release); err != nil {
 			return err
 		}
-		return tx.Delete(meta.TableUploads, meta.UploadKey(bucket, key, id))
+		return meta.DeleteUpload(tx, bucket, key, id)
 	}))
 }
 
 // PartsPage is one page of ListParts.
 type PartsPage struct {
-	Upload    *meta.Upload
-	Parts     []*meta.UploadPart
+	Upload    *kura.Upload
+	Parts     []*kura.UploadPart
 	Truncated bool
 	Next      int
 }
@@ -270,7 +242,7 @@ func (s *Service) ListParts(ctx context.Context, bucket, key, id string, marker,
 			return err
 		}
 		page.Upload = u
-		parts, err := partsOf(tx, id)
+		parts, err := meta.UploadParts(tx, id)
 		if err != nil {
 			return err
 		}
@@ -299,7 +271,7 @@ type UploadsInput struct {
 
 // UploadsPage is one page of ListMultipartUploads.
 type UploadsPage struct {
-	Uploads        []*meta.Upload
+	Uploads        []*kura.Upload
 	CommonPrefixes []string
 	Truncated      bool
 	NextKey        string
@@ -313,15 +285,9 @@ func (s *Service) ListUploads(ctx context.Context, in UploadsInput) (*UploadsPag
 		if _, err := getBucket(tx, in.Bucket); err != nil {
 			return err
 		}
-		prefix := meta.ObjectPrefix(in.Bucket, in.Prefix)
-		c := tx.Cursor(meta.TableUploads)
-		var all []*meta.Upload
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var u meta.Upload
-			if err := meta.Decode(v, &u); err != nil {
-				return err
-			}
-			all = append(all, &u)
+		all, err := meta.Uploads(tx, in.Bucket, in.Prefix)
+		if err != nil {
+			return err
 		}
 		sortUploads(all)
 		count := 0
@@ -364,7 +330,7 @@ func (s *Service) ListUploads(ctx context.Context, in UploadsInput) (*UploadsPag
 
 // uploadAfter reports whether u comes after the upload with id marker among
 // uploads of the same key.
-func uploadAfter(u *meta.Upload, marker string, all []*meta.Upload) bool {
+func uploadAfter(u *kura.Upload, marker string, all []*kura.Upload) bool {
 	seen := false
 	for _, o := range all {
 		if o.Key != u.Key {
@@ -381,11 +347,11 @@ func uploadAfter(u *meta.Upload, marker string, all []*meta.Upload) bool {
 }
 
 // sortUploads orders uploads by key, then initiation time, as S3 lists them.
-func sortUploads(us []*meta.Upload) {
+func sortUploads(us []*kura.Upload) {
 	sort.Slice(us, func(i, j int) bool { return uploadLess(us[i], us[j]) })
 }
 
-func uploadLess(a, b *meta.Upload) bool {
+func uploadLess(a, b *kura.Upload) bool {
 	if a.Key != b.Key {
 		return a.Key < b.Key
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
@@ -31,15 +32,15 @@ type PutInput struct {
 	Bucket, Key  string
 	Body         io.Reader
 	Size         int64 // -1 when unknown
-	Headers      meta.ContentHeaders
-	Tags         []meta.Tag
+	Headers      kura.ContentHeaders
+	Tags         []kura.Tag
 	StorageClass string
 	Checksum     ChecksumInput
 	ContentMD5   []byte // decoded Content-MD5, nil when absent
 	SSE          SSERequest
 	Access       KeyAccess
 	Owner        string
-	ACL          *meta.ACL // nil: the owner's FULL_CONTROL only
+	ACL          *kura.ACL // nil: the owner's FULL_CONTROL only
 	Cond         WriteConditions
 	Lock         Lock
 }
@@ -68,7 +69,7 @@ type stored struct {
 	blobID   string
 	size     int64
 	md5      []byte
-	checksum *meta.Checksum
+	checksum *kura.Checksum
 	sum      []byte // raw checksum digest
 }
 
@@ -118,12 +119,12 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 		size:     counted.n,
 		md5:      h.MD5(),
 		sum:      h.Sum(),
-		checksum: &meta.Checksum{Algorithm: string(alg), Type: checksum.FullObject, Value: got},
+		checksum: &kura.Checksum{Algorithm: string(alg), Type: checksum.FullObject, Value: got},
 	}, nil
 }
 
 // PutObject stores a new object version.
-func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersion, error) {
+func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersion, error) {
 	if err := ValidKey(in.Key); err != nil {
 		return nil, err
 	}
@@ -147,7 +148,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 	}
 	defer s.writes.done(st.blobID)
 	seq := s.nextSeq()
-	v := &meta.ObjectVersion{
+	v := &kura.ObjectVersion{
 		Bucket: in.Bucket, Key: in.Key, VersionID: newVersionID(seq), Seq: seq,
 		LastModified: s.stamp(), Owner: in.Owner,
 		Size: st.size, ETag: hex.EncodeToString(st.md5), StorageClass: in.StorageClass,
@@ -164,7 +165,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*meta.ObjectVersi
 
 // commitVersion installs a new version after checking the bucket still
 // exists and any write conditions hold.
-func (s *Service) commitVersion(ctx context.Context, v *meta.ObjectVersion, cond WriteConditions) error {
+func (s *Service) commitVersion(ctx context.Context, v *kura.ObjectVersion, cond WriteConditions) error {
 	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		b, err := getBucket(tx, v.Bucket)
 		if err != nil {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -12,7 +12,7 @@ import (
 // or DEEP_ARCHIVE version stays in the blob store like any other, sealed the
 // same way. What changes is that reading it (GET, and using it as a copy
 // source) is refused until RestoreObject has made a temporary copy
-// "available". A restore is only a record on the version (meta.Restore);
+// "available". A restore is only a record on the version (kura.Restore);
 // its delay is simulated from the clock, so no background job is needed and
 // nothing is lost on restart: the state at any instant follows from
 // Requested, Ready, Expiry and now.
@@ -49,7 +49,7 @@ func Archived(class string) bool { return class == ClassGlacier || class == Clas
 
 // ClassOf is the storage class of a version as S3 names it (records leave
 // STANDARD implicit).
-func ClassOf(v *meta.ObjectVersion) string { return ClassName(v.StorageClass) }
+func ClassOf(v *kura.ObjectVersion) string { return ClassName(v.StorageClass) }
 
 // ClassName is a recorded storage class as S3 names it: "" is STANDARD.
 func ClassName(class string) string {
@@ -72,7 +72,7 @@ const (
 )
 
 // RestoreStateAt returns the state of v's restore at now.
-func RestoreStateAt(v *meta.ObjectVersion, now time.Time) RestoreState {
+func RestoreStateAt(v *kura.ObjectVersion, now time.Time) RestoreState {
 	r := v.Restore
 	switch {
 	case r == nil || !now.Before(r.Expiry):
@@ -85,7 +85,7 @@ func RestoreStateAt(v *meta.ObjectVersion, now time.Time) RestoreState {
 
 // RestoreStatus returns the state of v's restore now, as the service's
 // clock sees it, with the expiry of a restored copy.
-func (s *Service) RestoreStatus(v *meta.ObjectVersion) (RestoreState, time.Time) {
+func (s *Service) RestoreStatus(v *kura.ObjectVersion) (RestoreState, time.Time) {
 	st := RestoreStateAt(v, s.now())
 	if st == Restored {
 		return st, v.Restore.Expiry
@@ -95,14 +95,14 @@ func (s *Service) RestoreStatus(v *meta.ObjectVersion) (RestoreState, time.Time)
 
 // readable refuses to hand out the data of an archived version that has no
 // restored copy, as S3 does for GetObject, CopyObject and UploadPartCopy.
-func (s *Service) readable(v *meta.ObjectVersion) error {
+func (s *Service) readable(v *kura.ObjectVersion) error {
 	if !Archived(v.StorageClass) || RestoreStateAt(v, s.now()) == Restored {
 		return nil
 	}
 	return errInvalidObjectState(v)
 }
 
-func errInvalidObjectState(v *meta.ObjectVersion) error {
+func errInvalidObjectState(v *kura.ObjectVersion) error {
 	return s3err.InvalidObjectState.With("StorageClass", ClassOf(v))
 }
 
@@ -135,12 +135,12 @@ type RestoreInput struct {
 // InvalidObjectState (ObjectAlreadyInActiveTierError for
 // INTELLIGENT_TIERING, whose objects never leave the active tier here).
 // Only the version record changes: the data is never touched.
-func (s *Service) RestoreObject(ctx context.Context, in RestoreInput) (started bool, v *meta.ObjectVersion, err error) {
+func (s *Service) RestoreObject(ctx context.Context, in RestoreInput) (started bool, v *kura.ObjectVersion, err error) {
 	tier := in.Tier
 	if tier == "" {
 		tier = TierStandard
 	}
-	v, err = s.UpdateVersion(ctx, in.Bucket, in.Key, in.VersionID, func(v *meta.ObjectVersion) error {
+	v, err = s.UpdateVersion(ctx, in.Bucket, in.Key, in.VersionID, func(v *kura.ObjectVersion) error {
 		if err := checkRestore(v, in.Days, tier); err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (s *Service) RestoreObject(ctx context.Context, in RestoreInput) (started b
 			return nil
 		}
 		ready := now.Add(s.restoreDelay)
-		v.Restore = &meta.Restore{Requested: now, Ready: ready, Expiry: restoreExpiry(ready, in.Days), Days: in.Days, Tier: tier}
+		v.Restore = &kura.Restore{Requested: now, Ready: ready, Expiry: restoreExpiry(ready, in.Days), Days: in.Days, Tier: tier}
 		started = true
 		return nil
 	})
@@ -167,7 +167,7 @@ func (s *Service) RestoreObject(ctx context.Context, in RestoreInput) (started b
 }
 
 // checkRestore applies S3's rules on what may be restored and how.
-func checkRestore(v *meta.ObjectVersion, days int, tier string) error {
+func checkRestore(v *kura.ObjectVersion, days int, tier string) error {
 	switch {
 	case v.StorageClass == ClassIntelligentTiering && days != 0:
 		return s3err.InvalidArgument.WithMessage("INTELLIGENT_TIERING objects are not subject to restore expiry. Do not specify Days when restoring this object")

@@ -3,6 +3,7 @@ package object
 import (
 	"context"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/sse"
 )
@@ -15,18 +16,14 @@ import (
 // key). It may read the whole versions table, once, at an upgrade.
 func ProbeManagedKey(ctx context.Context, m meta.Store, managed *sse.ManagedKey) (sealed, opened bool, err error) {
 	err = m.View(ctx, func(tx meta.Tx) error {
-		c := tx.Cursor(meta.TableVersions)
+		c := meta.Versions(tx)
 		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			var ver struct {
-				Bucket string          `json:"bucket"`
-				Key    string          `json:"key"`
-				SSE    meta.Encryption `json:"sse"`
-			}
-			if meta.Decode(v, &ver) != nil || ver.SSE.Type != meta.SSES3 || len(ver.SSE.SealedKey) == 0 {
+			ver, err := v.Decode()
+			if err != nil || ver.Encryption.Type != kura.SSES3 || len(ver.Encryption.SealedKey) == 0 {
 				continue
 			}
 			sealed = true
-			dek, err := managed.Open(ver.SSE.SealedKey, sealAAD(ver.Bucket, ver.Key))
+			dek, err := managed.Open(ver.Encryption.SealedKey, sealAAD(ver.Bucket, ver.Key))
 			clear(dek)
 			opened = err == nil
 			return nil

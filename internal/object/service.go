@@ -150,7 +150,7 @@ func (s *Service) update(ctx context.Context, fn func(tx meta.Tx, release func(i
 		released = released[:0] // fn may be retried under group commit
 		return fn(tx, func(ids ...string) error {
 			for _, id := range ids {
-				if err := tx.Put(meta.TableBlobGC, []byte(id), nil); err != nil {
+				if err := meta.QueueBlob(tx, id); err != nil {
 					return err
 				}
 				released = append(released, id)
@@ -184,20 +184,20 @@ func (s *Service) collect(ctx context.Context, ids []string) {
 	if len(ids) == 0 {
 		return
 	}
-	var done [][]byte
+	var done []string
 	for _, id := range ids {
 		if err := s.blobs.Delete(ctx, id); err != nil {
 			s.log.Warn("blob delete failed; will retry at next start", "blob", id, "err", err)
 			continue
 		}
-		done = append(done, []byte(id))
+		done = append(done, id)
 	}
 	if len(done) == 0 {
 		return
 	}
 	if err := s.meta.Update(ctx, func(tx meta.Tx) error {
-		for _, k := range done {
-			if err := tx.Delete(meta.TableBlobGC, k); err != nil {
+		for _, id := range done {
+			if err := meta.UnqueueBlob(tx, id); err != nil {
 				return err
 			}
 		}
@@ -210,12 +210,9 @@ func (s *Service) collect(ctx context.Context, ids []string) {
 // Recover finishes blob deletions interrupted by a crash.
 func (s *Service) Recover(ctx context.Context) error {
 	var ids []string
-	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		c := tx.Cursor(meta.TableBlobGC)
-		for k, _ := c.Seek(nil); k != nil; k, _ = c.Next() {
-			ids = append(ids, string(k))
-		}
-		return nil
+	err := s.meta.View(ctx, func(tx meta.Tx) (err error) {
+		ids, err = meta.QueuedBlobs(tx)
+		return err
 	})
 	if err != nil {
 		return err

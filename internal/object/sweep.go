@@ -23,7 +23,7 @@ type SweepResult struct {
 	Bytes   int64 // bytes removed
 }
 
-// SweepOrphans removes blobs that no metadata record names (WalkData) and
+// SweepOrphans removes blobs that no metadata record names (meta.WalkData) and
 // that were written more than grace ago. Orphans are what a crash between a
 // blob's write and its metadata commit leaves behind; the blob GC queue
 // (Recover, collect) covers the other gap, a crash between a commit that
@@ -84,7 +84,7 @@ func (s *Service) SweepOrphans(ctx context.Context, grace time.Duration) (SweepR
 	}
 	s.writes.exclude(cands)
 	err = s.meta.View(ctx, func(tx meta.Tx) error {
-		return WalkData(tx, func(r DataRecord) error {
+		return meta.WalkData(tx, func(r meta.DataRecord) error {
 			if r.Err != nil {
 				// What the record names is unknown: delete nothing.
 				return r.Err

@@ -3,13 +3,14 @@ package object
 import (
 	"context"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
 // ValidateTags applies S3's tag limits (max tags, key and value lengths,
 // unique keys).
-func ValidateTags(tags []meta.Tag, max int) error {
+func ValidateTags(tags []kura.Tag, max int) error {
 	if len(tags) > max {
 		return s3err.InvalidTag.WithMessage("Object tags cannot be greater than %d", max)
 	}
@@ -31,8 +32,8 @@ func ValidateTags(tags []meta.Tag, max int) error {
 // UpdateVersion applies fn to one object version's record in place (tags,
 // and later encryption, retention, legal hold). It returns the updated
 // version. Delete markers cannot be updated.
-func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID string, fn func(v *meta.ObjectVersion) error) (*meta.ObjectVersion, error) {
-	var out *meta.ObjectVersion
+func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID string, fn func(v *kura.ObjectVersion) error) (*kura.ObjectVersion, error) {
+	var out *kura.ObjectVersion
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
 		v, err := lookup(tx, bucket, key, versionID)
 		if err != nil {
@@ -42,7 +43,7 @@ func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID stri
 			return err
 		}
 		out = v
-		return putVersion(tx, v)
+		return meta.PutVersion(tx, v)
 	})
 	return out, internal(err)
 }

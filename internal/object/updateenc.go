@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
@@ -76,39 +77,39 @@ var errResealConflict = errors.New("object version changed during re-seal")
 // the seal that was opened, starting over otherwise (bounded). Asking for
 // the state the version is already in re-seals anyway: the data key then
 // moves to the KMS key's current material, and the answer is the same 200.
-func (s *Service) UpdateEncryption(ctx context.Context, bucket, key, versionID string, target EncryptionTarget, acc KeyAccess) (*meta.ObjectVersion, meta.Encryption, error) {
+func (s *Service) UpdateEncryption(ctx context.Context, bucket, key, versionID string, target EncryptionTarget, acc KeyAccess) (*kura.ObjectVersion, kura.Encryption, error) {
 	if err := target.Validate(); err != nil {
-		return nil, meta.Encryption{}, err
+		return nil, kura.Encryption{}, err
 	}
 	if s.kms == nil {
-		return nil, meta.Encryption{}, s3err.NotImplemented.WithMessage("UpdateObjectEncryption needs the built-in KMS, which this server was started without.")
+		return nil, kura.Encryption{}, s3err.NotImplemented.WithMessage("UpdateObjectEncryption needs the built-in KMS, which this server was started without.")
 	}
 	for range maxResealAttempts {
 		v, err := s.resealSource(ctx, bucket, key, versionID, target)
 		if err != nil {
-			return nil, meta.Encryption{}, err
+			return nil, kura.Encryption{}, err
 		}
 		enc, err := s.reseal(ctx, v, target, acc)
 		if err != nil {
-			return nil, meta.Encryption{}, err
+			return nil, kura.Encryption{}, err
 		}
 		after, err := s.commitReseal(ctx, v, versionID == "", enc)
 		if errors.Is(err, errResealConflict) {
 			continue
 		}
 		if err != nil {
-			return nil, meta.Encryption{}, internal(err)
+			return nil, kura.Encryption{}, internal(err)
 		}
 		return after, v.Encryption, nil
 	}
-	return nil, meta.Encryption{}, s3err.OperationAborted.WithMessage("The object version kept changing while its encryption was being updated. Try again.")
+	return nil, kura.Encryption{}, s3err.OperationAborted.WithMessage("The object version kept changing while its encryption was being updated. Try again.")
 }
 
 // resealSource reads the version to re-seal and applies S3's refusals: a
 // KMS key of another account, a source that is not SSE-S3 or SSE-KMS, and
 // Object Lock protection (which has no bypass for this operation).
-func (s *Service) resealSource(ctx context.Context, bucket, key, versionID string, target EncryptionTarget) (*meta.ObjectVersion, error) {
-	var v *meta.ObjectVersion
+func (s *Service) resealSource(ctx context.Context, bucket, key, versionID string, target EncryptionTarget) (*kura.ObjectVersion, error) {
+	var v *kura.ObjectVersion
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		b, err := getBucket(tx, bucket)
 		if err != nil {
@@ -126,8 +127,8 @@ func (s *Service) resealSource(ctx context.Context, bucket, key, versionID strin
 		return nil, internal(withMethod(err, "PUT"))
 	}
 	switch v.Encryption.Type {
-	case meta.SSES3, meta.SSEKMS:
-	case meta.SSENone:
+	case kura.SSES3, kura.SSEKMS:
+	case kura.SSENone:
 		return nil, ErrUOEUnencryptedSource
 	default:
 		return nil, ErrUOEUnsupportedSource
@@ -141,48 +142,48 @@ func (s *Service) resealSource(ctx context.Context, bucket, key, versionID strin
 // reseal seals v's data key under target and returns the new encryption
 // block: exactly what a PUT in that mode would have stored, so reads need
 // nothing new. The user encryption context is kept.
-func (s *Service) reseal(ctx context.Context, v *meta.ObjectVersion, target EncryptionTarget, acc KeyAccess) (meta.Encryption, error) {
+func (s *Service) reseal(ctx context.Context, v *kura.ObjectVersion, target EncryptionTarget, acc KeyAccess) (kura.Encryption, error) {
 	src := v.Encryption
 	caller := s.viaS3(acc.Caller)
 	// A lookup, not a use: it makes a missing or disabled key fail the same
 	// way whether or not a bucket key for it is cached.
 	keyARN, err := s.kms.ResolveKeyARN(ctx, caller, target.KMSKeyARN)
 	if err != nil {
-		return meta.Encryption{}, kmsError(err)
+		return kura.Encryption{}, kmsError(err)
 	}
 	objCtx, err := kmsContext(src.Context, objectARN(v.Bucket, v.Key))
 	if err != nil {
-		return meta.Encryption{}, internal(err)
+		return kura.Encryption{}, internal(err)
 	}
-	if !target.BucketKey && src.Type == meta.SSEKMS && !src.BucketKeyEnabled {
+	if !target.BucketKey && src.Type == kura.SSEKMS && !src.BucketKeyEnabled {
 		// KMS to KMS: the data key never leaves KMS in plaintext.
 		blob, _, arn, err := s.kms.ReEncrypt(ctx, caller, src.SealedKey, objCtx, keyARN, objCtx)
 		if err != nil {
-			return meta.Encryption{}, kmsError(err)
+			return kura.Encryption{}, kmsError(err)
 		}
-		return meta.Encryption{Type: meta.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: src.Context}, nil
+		return kura.Encryption{Type: kura.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: src.Context}, nil
 	}
 	keys, err := s.dataKey(ctx, src, v.Bucket, v.Key, acc)
 	if err != nil {
-		return meta.Encryption{}, err
+		return kura.Encryption{}, err
 	}
 	defer clear(keys.DEK)
 	if !target.BucketKey {
 		blob, arn, err := s.kms.Encrypt(ctx, caller, keyARN, keys.DEK, objCtx)
 		if err != nil {
-			return meta.Encryption{}, kmsError(err)
+			return kura.Encryption{}, kmsError(err)
 		}
-		return meta.Encryption{Type: meta.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: src.Context}, nil
+		return kura.Encryption{Type: kura.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: src.Context}, nil
 	}
 	bk, err := s.writeBucketKey(ctx, v.Bucket, keyARN, acc)
 	if err != nil {
-		return meta.Encryption{}, err
+		return kura.Encryption{}, err
 	}
 	sealed, err := sse.SealWithKey(bucketKEK(bk.plain), keys.DEK, sealAAD(v.Bucket, v.Key))
 	if err != nil {
-		return meta.Encryption{}, internal(err)
+		return kura.Encryption{}, internal(err)
 	}
-	return meta.Encryption{Type: meta.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN, BucketKeyEnabled: true,
+	return kura.Encryption{Type: kura.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN, BucketKeyEnabled: true,
 		BucketKeyBlob: bk.blob, Context: src.Context}, nil
 }
 
@@ -191,18 +192,14 @@ func (s *Service) reseal(ctx context.Context, v *meta.ObjectVersion, target Encr
 // request naming no version, is still the current version). Everything
 // else in the record is kept as it is now, so concurrent tag or retention
 // updates are not lost.
-func (s *Service) commitReseal(ctx context.Context, read *meta.ObjectVersion, mustBeCurrent bool, enc meta.Encryption) (*meta.ObjectVersion, error) {
-	var out *meta.ObjectVersion
+func (s *Service) commitReseal(ctx context.Context, read *kura.ObjectVersion, mustBeCurrent bool, enc kura.Encryption) (*kura.ObjectVersion, error) {
+	var out *kura.ObjectVersion
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
 		out = nil
-		raw, err := tx.Get(meta.TableVersions, meta.VersionKey(read.Bucket, read.Key, read.Seq))
+		cur, err := meta.GetVersion(tx, read.Bucket, read.Key, read.Seq)
 		if errors.Is(err, meta.ErrNotFound) {
 			return errResealConflict
 		}
-		if err != nil {
-			return err
-		}
-		cur, err := decodeVersion(raw)
 		if err != nil {
 			return err
 		}
@@ -222,7 +219,7 @@ func (s *Service) commitReseal(ctx context.Context, read *meta.ObjectVersion, mu
 			return ErrUOEObjectLock
 		}
 		cur.Encryption = enc
-		if err := putVersion(tx, cur); err != nil {
+		if err := meta.PutVersion(tx, cur); err != nil {
 			return err
 		}
 		out = cur
@@ -231,7 +228,7 @@ func (s *Service) commitReseal(ctx context.Context, read *meta.ObjectVersion, mu
 	return out, err
 }
 
-func sameEncryption(a, b meta.Encryption) bool {
+func sameEncryption(a, b kura.Encryption) bool {
 	return a.Type == b.Type && a.KMSKeyARN == b.KMSKeyARN && a.BucketKeyEnabled == b.BucketKeyEnabled &&
 		a.Context == b.Context && bytes.Equal(a.SealedKey, b.SealedKey) && bytes.Equal(a.SealedKey2, b.SealedKey2) &&
 		bytes.Equal(a.BucketKeyBlob, b.BucketKeyBlob)

@@ -10,10 +10,10 @@ import (
 	"io"
 	"regexp"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/kms"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/sse"
 )
 
@@ -57,15 +57,15 @@ var errCustomerKey = errors.New("object: SSE-C data key needs the customer's key
 // offlineKeys recovers the data key(s) of a version or upload of
 // bucket/key without a caller: the managed key for SSE-S3, the KMS's key
 // material for SSE-KMS and DSSE-KMS (bucket keys included).
-func (s *Service) offlineKeys(ctx context.Context, enc meta.Encryption, bucket, key string) (dataKeys, error) {
+func (s *Service) offlineKeys(ctx context.Context, enc kura.Encryption, bucket, key string) (dataKeys, error) {
 	aad := sealAAD(bucket, key)
 	switch enc.Type {
-	case meta.SSES3:
+	case kura.SSES3:
 		dek, err := s.keys.Open(enc.SealedKey, aad)
 		return dataKeys{DEK: dek}, err
-	case meta.SSEC:
+	case kura.SSEC:
 		return dataKeys{}, errCustomerKey
-	case meta.SSEKMS, meta.SSEDSSE:
+	case kura.SSEKMS, kura.SSEDSSE:
 		if s.kms == nil {
 			return dataKeys{}, errors.New("SSE-KMS data, but no KMS to unseal its key")
 		}
@@ -86,7 +86,7 @@ func (s *Service) offlineKeys(ctx context.Context, enc meta.Encryption, bucket, 
 		if keys.DEK, err = s.kms.UnsealOffline(ctx, enc.SealedKey, encCtx); err != nil {
 			return dataKeys{}, err
 		}
-		if enc.Type == meta.SSEDSSE {
+		if enc.Type == kura.SSEDSSE {
 			if keys.DEK2, err = s.kms.UnsealOffline(ctx, enc.SealedKey2, encCtx); err != nil {
 				return dataKeys{}, fmt.Errorf("second layer: %w", err)
 			}
@@ -98,7 +98,7 @@ func (s *Service) offlineKeys(ctx context.Context, enc meta.Encryption, bucket, 
 
 // keysFor recovers the data keys for verification, recording why not when
 // it cannot. It returns nil when the data cannot be decrypted.
-func (s *Service) keysFor(ctx context.Context, vr *Verification, enc meta.Encryption, bucket, key string) *dataKeys {
+func (s *Service) keysFor(ctx context.Context, vr *Verification, enc kura.Encryption, bucket, key string) *dataKeys {
 	keys, err := s.offlineKeys(ctx, enc, bucket, key)
 	switch {
 	case err == nil:
@@ -118,7 +118,7 @@ func (s *Service) keysFor(ctx context.Context, vr *Verification, enc meta.Encryp
 // as the multipart ETag) and the stored checksum (full-object, or
 // per-part and composite). progress, when not nil, is called with the
 // number of blob bytes each step read.
-func (s *Service) VerifyVersion(ctx context.Context, v *meta.ObjectVersion, progress func(int64)) Verification {
+func (s *Service) VerifyVersion(ctx context.Context, v *kura.ObjectVersion, progress func(int64)) Verification {
 	var vr Verification
 	keys := s.keysFor(ctx, &vr, v.Encryption, v.Bucket, v.Key)
 	alg, typ := checksumOf(v.Checksum)
@@ -188,7 +188,7 @@ func (s *Service) VerifyVersion(ctx context.Context, v *meta.ObjectVersion, prog
 // VerifyPart reads the blob of part p of upload u and checks it like a
 // version's part: present, of the right length, authenticating, matching
 // its MD5 ETag, its checksum and its CRC64NVME.
-func (s *Service) VerifyPart(ctx context.Context, u *meta.Upload, p *meta.UploadPart, progress func(int64)) Verification {
+func (s *Service) VerifyPart(ctx context.Context, u *kura.Upload, p *kura.UploadPart, progress func(int64)) Verification {
 	var vr Verification
 	keys := s.keysFor(ctx, &vr, u.Encryption, u.Bucket, u.Key)
 	var pk *dataKeys
@@ -221,12 +221,12 @@ func (s *Service) VerifyPart(ctx context.Context, u *meta.Upload, p *meta.Upload
 // verifyBlob checks one blob holding size plaintext bytes: present and as
 // long as its size implies; with keys, decrypted in full into w; without,
 // its header checked. It reports whether the blob passed.
-func (s *Service) verifyBlob(ctx context.Context, vr *Verification, id string, part int, size int64, typ meta.SSEType, keys *dataKeys, w io.Writer, progress func(int64)) bool {
+func (s *Service) verifyBlob(ctx context.Context, vr *Verification, id string, part int, size int64, typ kura.SSEType, keys *dataKeys, w io.Writer, progress func(int64)) bool {
 	if progress == nil {
 		progress = func(int64) {}
 	}
 	want := sse.EncryptedSize(size)
-	if typ == meta.SSEDSSE {
+	if typ == kura.SSEDSSE {
 		want = sse.EncryptedSize(want)
 	}
 	if id == "" {
@@ -330,7 +330,7 @@ func (discardHash) BlockSize() int              { return 1 }
 
 // checksumOf returns a version's checksum algorithm and type, or "" when
 // it has none Kura can recompute.
-func checksumOf(c *meta.Checksum) (checksum.Algorithm, string) {
+func checksumOf(c *kura.Checksum) (checksum.Algorithm, string) {
 	if c == nil {
 		return "", ""
 	}

@@ -1,10 +1,10 @@
 package object
 
 import (
-	"bytes"
 	"context"
 	"errors"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -13,57 +13,21 @@ import (
 // never enabled or is suspended.
 const NullVersion = "null"
 
-func decodeVersion(v []byte) (*meta.ObjectVersion, error) {
-	var ov meta.ObjectVersion
-	if err := meta.Decode(v, &ov); err != nil {
-		return nil, err
-	}
-	return &ov, nil
-}
-
-func putVersion(tx meta.Tx, v *meta.ObjectVersion) error {
-	rec, err := meta.Encode(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(meta.TableVersions, meta.VersionKey(v.Bucket, v.Key, v.Seq), rec)
-}
-
-func deleteVersion(tx meta.Tx, v *meta.ObjectVersion) error {
-	return tx.Delete(meta.TableVersions, meta.VersionKey(v.Bucket, v.Key, v.Seq))
-}
-
-// versionsOf returns every version of bucket/key, newest first.
-func versionsOf(tx meta.Tx, bucket, key string) ([]*meta.ObjectVersion, error) {
-	prefix := meta.VersionsPrefix(bucket, key)
-	var out []*meta.ObjectVersion
-	c := tx.Cursor(meta.TableVersions)
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		ov, err := decodeVersion(v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ov)
-	}
-	return out, nil
-}
-
 // latest returns the current version of bucket/key (possibly a delete
 // marker), or NoSuchKey.
-func latest(tx meta.Tx, bucket, key string) (*meta.ObjectVersion, error) {
-	prefix := meta.VersionsPrefix(bucket, key)
-	k, v := tx.Cursor(meta.TableVersions).Seek(prefix)
-	if k == nil || !bytes.HasPrefix(k, prefix) {
+func latest(tx meta.Tx, bucket, key string) (*kura.ObjectVersion, error) {
+	v, err := meta.NewestVersion(tx, bucket, key)
+	if errors.Is(err, meta.ErrNotFound) {
 		return nil, s3err.NoSuchKey.With("Key", key)
 	}
-	return decodeVersion(v)
+	return v, err
 }
 
 // findVersion returns the version with the given id, or NoSuchVersion.
-func findVersion(tx meta.Tx, bucket, key, id string) (*meta.ObjectVersion, error) {
+func findVersion(tx meta.Tx, bucket, key, id string) (*kura.ObjectVersion, error) {
 	notFound := s3err.NoSuchVersion.With("Key", key).With("VersionId", id)
 	if id == NullVersion {
-		vs, err := versionsOf(tx, bucket, key)
+		vs, err := meta.VersionsOf(tx, bucket, key)
 		if err != nil {
 			return nil, err
 		}
@@ -78,14 +42,10 @@ func findVersion(tx meta.Tx, bucket, key, id string) (*meta.ObjectVersion, error
 	if !ok {
 		return nil, s3err.InvalidArgument.WithMessage("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", id)
 	}
-	v, err := tx.Get(meta.TableVersions, meta.VersionKey(bucket, key, seq))
+	ov, err := meta.GetVersion(tx, bucket, key, seq)
 	if errors.Is(err, meta.ErrNotFound) {
 		return nil, notFound
 	}
-	if err != nil {
-		return nil, err
-	}
-	ov, err := decodeVersion(v)
 	if err != nil {
 		return nil, err
 	}
@@ -98,11 +58,11 @@ func findVersion(tx meta.Tx, bucket, key, id string) (*meta.ObjectVersion, error
 // lookup resolves bucket/key[/versionID] inside a transaction. A current
 // delete marker yields NoSuchKey with x-amz-delete-marker; addressing a
 // delete marker by version id yields MethodNotAllowed, as S3 does.
-func lookup(tx meta.Tx, bucket, key, versionID string) (*meta.ObjectVersion, error) {
+func lookup(tx meta.Tx, bucket, key, versionID string) (*kura.ObjectVersion, error) {
 	if _, err := getBucket(tx, bucket); err != nil {
 		return nil, err
 	}
-	var v *meta.ObjectVersion
+	var v *kura.ObjectVersion
 	var err error
 	if versionID == "" {
 		v, err = latest(tx, bucket, key)
@@ -143,8 +103,8 @@ func withMethod(err error, method string) error {
 
 // Head returns the metadata of an object version (the current one when
 // versionID is empty).
-func (s *Service) Head(ctx context.Context, bucket, key, versionID string) (*meta.ObjectVersion, error) {
-	var v *meta.ObjectVersion
+func (s *Service) Head(ctx context.Context, bucket, key, versionID string) (*kura.ObjectVersion, error) {
+	var v *kura.ObjectVersion
 	err := s.meta.View(ctx, func(tx meta.Tx) (err error) {
 		v, err = lookup(tx, bucket, key, versionID)
 		return err
@@ -154,20 +114,20 @@ func (s *Service) Head(ctx context.Context, bucket, key, versionID string) (*met
 
 // install makes v the newest version of its key according to the bucket's
 // versioning state, releasing the data of versions it replaces.
-func install(tx meta.Tx, b *meta.Bucket, v *meta.ObjectVersion, release func(...string) error) error {
+func install(tx meta.Tx, b *kura.Bucket, v *kura.ObjectVersion, release func(...string) error) error {
 	if b.Versioning == "Enabled" {
-		return putVersion(tx, v)
+		return meta.PutVersion(tx, v)
 	}
 	// Unversioned or suspended: the new version is the null version and
 	// replaces any existing null version.
 	v.VersionID = NullVersion
-	vs, err := versionsOf(tx, v.Bucket, v.Key)
+	vs, err := meta.VersionsOf(tx, v.Bucket, v.Key)
 	if err != nil {
 		return err
 	}
 	for _, old := range vs {
 		if old.VersionID == NullVersion {
-			if err := deleteVersion(tx, old); err != nil {
+			if err := meta.DeleteVersion(tx, old); err != nil {
 				return err
 			}
 			if err := release(old.BlobIDs()...); err != nil {
@@ -175,5 +135,5 @@ func install(tx meta.Tx, b *meta.Bucket, v *meta.ObjectVersion, release func(...
 			}
 		}
 	}
-	return putVersion(tx, v)
+	return meta.PutVersion(tx, v)
 }

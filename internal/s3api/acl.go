@@ -5,14 +5,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/iam"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
 // ACLs: Put/GetBucketAcl, Put/GetObjectAcl, and the ACL a bucket or object
 // is created with (x-amz-acl, x-amz-grant-*). An ACL is a list of grants,
-// stored whole in the bucket or version record (meta.ACL; nil is the
+// stored whole in the bucket or version record (kura.ACL; nil is the
 // private ACL). Grantees are canonical users (an email address is resolved
 // to its account's canonical id when the ACL is set, as S3 does) or the
 // AllUsers, AuthenticatedUsers and LogDelivery groups. Whether an ACL
@@ -56,12 +56,12 @@ type aclParties struct {
 
 // cannedACL expands a canned ACL into grants of canonical ids; ok is false
 // for a name S3 does not know.
-func (h *Handler) cannedACL(req *request, name string, p aclParties) ([]meta.Grant, bool) {
-	user := func(account, perm string) meta.Grant {
-		return meta.Grant{Type: "CanonicalUser", ID: h.ownerOf(req, account).ID, Permission: perm}
+func (h *Handler) cannedACL(req *request, name string, p aclParties) ([]kura.Grant, bool) {
+	user := func(account, perm string) kura.Grant {
+		return kura.Grant{Type: "CanonicalUser", ID: h.ownerOf(req, account).ID, Permission: perm}
 	}
-	group := func(uri, perm string) meta.Grant { return meta.Grant{Type: "Group", URI: uri, Permission: perm} }
-	g := []meta.Grant{user(p.owner, permFullControl)}
+	group := func(uri, perm string) kura.Grant { return kura.Grant{Type: "Group", URI: uri, Permission: perm} }
+	g := []kura.Grant{user(p.owner, permFullControl)}
 	switch name {
 	case "private":
 	case "public-read":
@@ -71,7 +71,7 @@ func (h *Handler) cannedACL(req *request, name string, p aclParties) ([]meta.Gra
 	case "authenticated-read":
 		g = append(g, group(groupAuthenticated, permRead))
 	case "aws-exec-read":
-		g = append(g, meta.Grant{Type: "CanonicalUser", ID: execReadID, Permission: permRead})
+		g = append(g, kura.Grant{Type: "CanonicalUser", ID: execReadID, Permission: permRead})
 	case "bucket-owner-read":
 		if !p.bucket && p.bucketOwner != p.owner {
 			g = append(g, user(p.bucketOwner, permRead))
@@ -90,7 +90,7 @@ func (h *Handler) cannedACL(req *request, name string, p aclParties) ([]meta.Gra
 
 // requestACL is the ACL a request sets with x-amz-acl or x-amz-grant-*
 // headers; set is false when it names none.
-func (h *Handler) requestACL(req *request, p aclParties) (acl []meta.Grant, set bool, err error) {
+func (h *Handler) requestACL(req *request, p aclParties) (acl []kura.Grant, set bool, err error) {
 	canned := req.Header.Get("x-amz-acl")
 	var explicit bool
 	for _, gh := range grantHeaders {
@@ -119,7 +119,7 @@ func (h *Handler) requestACL(req *request, p aclParties) (acl []meta.Grant, set 
 					return nil, false, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
 						With("ArgumentName", gh.header).With("ArgumentValue", v)
 				}
-				g := meta.Grant{Permission: gh.perm}
+				g := kura.Grant{Permission: gh.perm}
 				switch strings.ToLower(strings.TrimSpace(k)) {
 				case "id":
 					g.Type, g.ID = "CanonicalUser", val
@@ -143,8 +143,8 @@ func (h *Handler) requestACL(req *request, p aclParties) (acl []meta.Grant, set 
 // resolveGrants checks each grantee: a canonical id must name an account,
 // an email address is replaced by its account's canonical id, a group
 // must be one S3 knows.
-func (h *Handler) resolveGrants(req *request, grants []meta.Grant) ([]meta.Grant, error) {
-	out := make([]meta.Grant, 0, len(grants))
+func (h *Handler) resolveGrants(req *request, grants []kura.Grant) ([]kura.Grant, error) {
+	out := make([]kura.Grant, 0, len(grants))
 	for _, g := range grants {
 		switch g.Type {
 		case "CanonicalUser":
@@ -211,14 +211,14 @@ func (h *Handler) account(req *request, name string, email bool) (*iam.Account, 
 // owner. An empty grant list is kept as one: S3 stores exactly the grants
 // given, so an ACL that revokes everything, the owner's FULL_CONTROL
 // included, reads back empty rather than as the default.
-func (h *Handler) storedACL(req *request, grants []meta.Grant, owner string) *meta.ACL {
+func (h *Handler) storedACL(req *request, grants []kura.Grant, owner string) *kura.ACL {
 	if len(grants) == 0 {
-		return &meta.ACL{Grants: []meta.Grant{}}
+		return &kura.ACL{Grants: []kura.Grant{}}
 	}
 	if isPrivate(grants, h.ownerOf(req, owner).ID) {
 		return nil
 	}
-	return &meta.ACL{Grants: grants}
+	return &kura.ACL{Grants: grants}
 }
 
 // enforcedACLAccepted says an ACL a request sets (grants, from its
@@ -228,7 +228,7 @@ func (h *Handler) storedACL(req *request, grants []meta.Grant, owner string) *me
 // FULL_CONTROL to the bucket owner (canonical id bucketOwnerID) alone.
 // Every other canned ACL, private included, is refused with
 // AccessControlListNotSupported.
-func enforcedACLAccepted(req *request, grants []meta.Grant, bucketOwnerID string) bool {
+func enforcedACLAccepted(req *request, grants []kura.Grant, bucketOwnerID string) bool {
 	if c := req.Header.Get("x-amz-acl"); c != "" {
 		return c == "bucket-owner-full-control"
 	}
@@ -238,7 +238,7 @@ func enforcedACLAccepted(req *request, grants []meta.Grant, bucketOwnerID string
 // isPrivate says grants give nothing to anyone but the owner (canonical
 // id ownerID) beyond its FULL_CONTROL: what a bucket with ACLs disabled
 // accepts.
-func isPrivate(grants []meta.Grant, ownerID string) bool {
+func isPrivate(grants []kura.Grant, ownerID string) bool {
 	for _, g := range grants {
 		if g.Type != "CanonicalUser" || g.ID != ownerID || g.Permission != permFullControl {
 			return false
@@ -252,7 +252,7 @@ func isPrivate(grants []meta.Grant, ownerID string) bool {
 // and only bucket owner full control is accepted (enforcedACLAccepted); under BucketOwnerPreferred the bucket
 // owner owns what is written with bucket-owner-full-control; otherwise the
 // writer owns it. Anonymous writes belong to the bucket owner.
-func (h *Handler) newObjectACL(req *request, b *meta.Bucket) (string, *meta.ACL, error) {
+func (h *Handler) newObjectACL(req *request, b *kura.Bucket) (string, *kura.ACL, error) {
 	owner := req.identity.AccountID
 	switch {
 	case req.anonymous(), ownershipOf(b) == BucketOwnerEnforced:
@@ -279,7 +279,7 @@ func (h *Handler) newObjectACL(req *request, b *meta.Bucket) (string, *meta.ACL,
 
 // createBucketACL is the ACL CreateBucket sets on a bucket of the given
 // Object Ownership.
-func (h *Handler) createBucketACL(req *request, ownership string) (*meta.ACL, error) {
+func (h *Handler) createBucketACL(req *request, ownership string) (*kura.ACL, error) {
 	grants, set, err := h.requestACL(req, aclParties{owner: req.identity.AccountID, bucketOwner: req.identity.AccountID, bucket: true})
 	if err != nil || !set {
 		return nil, err

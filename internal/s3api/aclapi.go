@@ -4,7 +4,7 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -51,7 +51,7 @@ const maxACLBody = 64 << 10
 
 // aclTarget is the resource an ACL request addresses: its owner (an
 // account id), its current ACL, and for an object the version.
-func (h *Handler) aclTarget(req *request, b *meta.Bucket) (owner string, acl *meta.ACL, v *meta.ObjectVersion, err error) {
+func (h *Handler) aclTarget(req *request, b *kura.Bucket) (owner string, acl *kura.ACL, v *kura.ObjectVersion, err error) {
 	owner, acl = b.Owner, b.ACL
 	if req.key != "" {
 		if v, err = h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err != nil {
@@ -76,7 +76,7 @@ func (h *Handler) getACL(req *request) error {
 		return err
 	}
 	o := h.ownerOf(req, account)
-	grants := []meta.Grant{{Type: "CanonicalUser", ID: o.ID, Permission: permFullControl}}
+	grants := []kura.Grant{{Type: "CanonicalUser", ID: o.ID, Permission: permFullControl}}
 	if acl != nil {
 		grants = acl.Grants
 	}
@@ -147,9 +147,9 @@ func (h *Handler) putACL(req *request) error {
 		acl = nil
 	}
 	if v == nil {
-		err = h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error { b.ACL = acl; return nil })
+		err = h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.ACL = acl; return nil })
 	} else {
-		_, err = h.obj.UpdateVersion(req.Context(), req.bucket, req.key, v.VersionID, func(v *meta.ObjectVersion) error { v.ACL = acl; return nil })
+		_, err = h.obj.UpdateVersion(req.Context(), req.bucket, req.key, v.VersionID, func(v *kura.ObjectVersion) error { v.ACL = acl; return nil })
 		if err == nil && req.query.Get("versionId") != "" {
 			req.w.Header().Set("x-amz-version-id", v.VersionID)
 		}
@@ -162,7 +162,7 @@ func (h *Handler) putACL(req *request) error {
 }
 
 // parseACLBody reads an AccessControlPolicy body into resolved grants.
-func (h *Handler) parseACLBody(req *request, body []byte) ([]meta.Grant, error) {
+func (h *Handler) parseACLBody(req *request, body []byte) ([]kura.Grant, error) {
 	if err := requireIntegrity(req); err != nil {
 		return nil, err
 	}
@@ -170,9 +170,9 @@ func (h *Handler) parseACLBody(req *request, body []byte) ([]meta.Grant, error) 
 	if err := xml.Unmarshal(body, &p); err != nil {
 		return nil, s3err.MalformedACLError
 	}
-	var grants []meta.Grant
+	var grants []kura.Grant
 	for _, g := range p.Grants {
-		mg := meta.Grant{Type: g.Grantee.Type, Permission: g.Permission}
+		mg := kura.Grant{Type: g.Grantee.Type, Permission: g.Permission}
 		switch g.Grantee.Type {
 		case "CanonicalUser":
 			mg.ID = g.Grantee.ID

@@ -1,7 +1,7 @@
 package s3api
 
 import (
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -13,7 +13,7 @@ import (
 // aclSubject is the object (or, with no key, the bucket) whose ACL
 // aclAllows reads: the request's own, or a copy's source.
 type aclSubject struct {
-	bucket       *meta.Bucket
+	bucket       *kura.Bucket
 	key, version string
 }
 
@@ -22,9 +22,9 @@ type aclSubject struct {
 // and list its parts, and "if the initiator is an IAM user, that user's
 // AWS account is also allowed" (Amazon S3 User Guide, "Multipart upload
 // API and permissions"), whatever the bucket's policy or ACL says. The
-// upload record keeps the account that owns the upload (meta.Upload.Owner:
+// upload record keeps the account that owns the upload (kura.Upload.Owner:
 // the initiator's, unless Object Ownership gave it to the bucket owner, who
-// may abort it anyway; then meta.Upload.Initiator keeps the initiator), so
+// may abort it anyway; then kura.Upload.Initiator keeps the initiator), so
 // the callers allowed are the initiating account's root and its IAM
 // principals whose own policies allow the action. An explicit Deny (d)
 // still refuses.
@@ -68,7 +68,7 @@ func initiatorOf(req *request, owner string) string {
 }
 
 // uploadInitiator is the account that started u.
-func uploadInitiator(u *meta.Upload) string {
+func uploadInitiator(u *kura.Upload) string {
 	if u.Initiator != "" {
 		return u.Initiator
 	}

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/iam"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
@@ -46,7 +46,7 @@ type authzState struct {
 	root bool
 	// bucket is the request's bucket as authorize loaded it; nil for
 	// ListBuckets and CreateBucket.
-	bucket *meta.Bucket
+	bucket *kura.Bucket
 
 	policiesLoaded    bool
 	identity, session []*policy.Document
@@ -55,7 +55,7 @@ type authzState struct {
 	// obj is the version the request addresses (its bucket, key and
 	// versionId) and objErr the lookup's error, once object has looked.
 	objLoaded bool
-	obj       *meta.ObjectVersion
+	obj       *kura.ObjectVersion
 	objErr    error
 	// policies are the effective bucket policies (effectivePolicy) of the
 	// buckets this request has been decided against, by name.
@@ -267,7 +267,7 @@ func (az *authzState) loadPolicies() error {
 // bucketPolicy is a bucket's compiled policy (nil when it has none). A
 // stored policy that no longer parses fails the request: it might hold a
 // Deny.
-func (h *Handler) bucketPolicy(b *meta.Bucket) (*policy.Document, error) {
+func (h *Handler) bucketPolicy(b *kura.Bucket) (*policy.Document, error) {
 	if b.Policy == "" {
 		return nil, nil
 	}
@@ -422,9 +422,9 @@ func (h *Handler) uploadEncryptionConditions(req *request, m map[string][]string
 		return // the operation reports NoSuchUpload
 	}
 	switch t := u.Encryption.Type; t {
-	case meta.SSES3:
+	case kura.SSES3:
 		m["s3:x-amz-server-side-encryption"] = []string{string(t)}
-	case meta.SSEKMS, meta.SSEDSSE:
+	case kura.SSEKMS, kura.SSEDSSE:
 		m["s3:x-amz-server-side-encryption"] = []string{string(t)}
 		if u.Encryption.KMSKeyARN != "" {
 			m["s3:x-amz-server-side-encryption-aws-kms-key-id"] = []string{u.Encryption.KMSKeyARN}
@@ -539,7 +539,7 @@ var uoeKeyActions = []string{"Encrypt", "Decrypt", "GenerateDataKey", "ReEncrypt
 // AccessDenied otherwise; Organizations-wide keys are not modelled), and
 // the caller must hold every permission of uoeKeyActions on it through S3,
 // with the encryption context the new seal will carry.
-func (h *Handler) authorizeUOEKey(req *request, b *meta.Bucket, t object.EncryptionTarget) error {
+func (h *Handler) authorizeUOEKey(req *request, b *kura.Bucket, t object.EncryptionTarget) error {
 	if parts := strings.Split(t.KMSKeyARN, ":"); len(parts) < 5 || parts[4] != b.Owner {
 		return object.ErrUOEKeyAccount
 	}
@@ -631,7 +631,7 @@ func (az *authzState) aclAllows(action, resource string, in *policy.Input, d pol
 			return false, nil // nothing to grant on; the policy's answer stands
 		}
 	}
-	grants := []meta.Grant{{Type: "CanonicalUser", ID: az.h.ownerOf(req, owner).ID, Permission: permFullControl}}
+	grants := []kura.Grant{{Type: "CanonicalUser", ID: az.h.ownerOf(req, owner).ID, Permission: permFullControl}}
 	if acl != nil {
 		grants = acl.Grants
 	}
@@ -661,7 +661,7 @@ func (az *authzState) aclAllows(action, resource string, in *policy.Input, d pol
 // object is the version the request addresses, looked up once for all the
 // checks that need it (foreign ownership, existing tags, ACL grants, the
 // missing-key rule).
-func (az *authzState) object() (*meta.ObjectVersion, error) {
+func (az *authzState) object() (*kura.ObjectVersion, error) {
 	if !az.objLoaded {
 		req := az.req
 		az.obj, az.objErr = az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
@@ -672,7 +672,7 @@ func (az *authzState) object() (*meta.ObjectVersion, error) {
 
 // subjectObject is the version whose ACL aclAllows reads: the request's
 // own (looked up once, object) or a copy's source.
-func (az *authzState) subjectObject(on aclSubject) (*meta.ObjectVersion, error) {
+func (az *authzState) subjectObject(on aclSubject) (*kura.ObjectVersion, error) {
 	req := az.req
 	if on.bucket == az.bucket && on.key == req.key && on.version == req.query.Get("versionId") {
 		return az.object()

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -16,8 +16,8 @@ import (
 // it (authz.go: who may do what to the bucket is decided there, by
 // policy), and checks that it belongs to the account the request expects,
 // if it names one.
-func (h *Handler) bucketFor(req *request) (*meta.Bucket, error) {
-	var b *meta.Bucket
+func (h *Handler) bucketFor(req *request) (*kura.Bucket, error) {
+	var b *kura.Bucket
 	if az := req.authz; az != nil && az.bucket != nil && az.bucket.Name == req.bucket {
 		b = az.bucket
 	} else {
@@ -38,7 +38,7 @@ func (h *Handler) bucketFor(req *request) (*meta.Bucket, error) {
 // copy source) against b's owner. Clients send it so that a bucket that
 // changed hands is neither written nor read; S3 answers a mismatch with 403
 // AccessDenied, and so must we, or the guard silently does nothing.
-func ownerAsExpected(h http.Header, header string, b *meta.Bucket) bool {
+func ownerAsExpected(h http.Header, header string, b *kura.Bucket) bool {
 	want := h.Get(header)
 	return want == "" || want == b.Owner
 }
@@ -70,7 +70,7 @@ func (h *Handler) createBucket(req *request) error {
 	if err != nil {
 		return err
 	}
-	err = h.obj.CreateBucket(req.Context(), meta.Bucket{Name: req.bucket, Owner: req.identity.AccountID, Region: h.cfg.Region, ObjectLockEnabled: lock,
+	err = h.obj.CreateBucket(req.Context(), kura.Bucket{Name: req.bucket, Owner: req.identity.AccountID, Region: h.cfg.Region, ObjectLockEnabled: lock,
 		ObjectOwnership: ownership, ACL: acl})
 	if err != nil {
 		return err
@@ -186,7 +186,7 @@ func (h *Handler) putBucketVersioning(req *request) error {
 	if cfg.MfaDelete == "Enabled" {
 		return s3err.NotImplemented.WithMessage("MFA delete is not supported.")
 	}
-	err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
+	err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
 		if b.ObjectLockEnabled && cfg.Status != "Enabled" {
 			return s3err.InvalidBucketState.WithMessage("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
 		}
@@ -220,15 +220,15 @@ type tagXML struct {
 	Value string `xml:"Value"`
 }
 
-func toTags(in []tagXML) []meta.Tag {
-	out := make([]meta.Tag, 0, len(in))
+func toTags(in []tagXML) []kura.Tag {
+	out := make([]kura.Tag, 0, len(in))
 	for _, t := range in {
-		out = append(out, meta.Tag{Key: t.Key, Value: t.Value})
+		out = append(out, kura.Tag{Key: t.Key, Value: t.Value})
 	}
 	return out
 }
 
-func fromTags(in []meta.Tag) tagging {
+func fromTags(in []kura.Tag) tagging {
 	t := tagging{NS: s3NS, TagSet: []tagXML{}}
 	for _, x := range in {
 		t.TagSet = append(t.TagSet, tagXML{Key: x.Key, Value: x.Value})
@@ -249,7 +249,7 @@ func (h *Handler) putBucketTagging(req *request) error {
 	if err := object.ValidateTags(tags, 50); err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error { b.Tags = tags; return nil }); err != nil {
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.Tags = tags; return nil }); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
@@ -272,7 +272,7 @@ func (h *Handler) deleteBucketTagging(req *request) error {
 	if _, err := h.bucketFor(req); err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error { b.Tags = nil; return nil }); err != nil {
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.Tags = nil; return nil }); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)

@@ -3,7 +3,7 @@ package s3api
 import (
 	"net/http"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 )
 
 // Bucket configuration sub-resources (encryption, CORS, lifecycle,
@@ -15,7 +15,7 @@ import (
 // bytes, after checking the bucket (existence, expected owner) and that
 // the request carries Content-MD5 or an x-amz-checksum, as S3 requires for
 // every configuration PUT.
-func (h *Handler) configBody(req *request, limit int64) (*meta.Bucket, []byte, error) {
+func (h *Handler) configBody(req *request, limit int64) (*kura.Bucket, []byte, error) {
 	b, err := h.bucketFor(req)
 	if err != nil {
 		return nil, nil, err
@@ -29,8 +29,8 @@ func (h *Handler) configBody(req *request, limit int64) (*meta.Bucket, []byte, e
 
 // setBucketConfig stores a configuration with set and answers status
 // (200 for a PUT, 204 for a DELETE).
-func (h *Handler) setBucketConfig(req *request, status int, set func(b *meta.Bucket)) error {
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *meta.Bucket) error {
+func (h *Handler) setBucketConfig(req *request, status int, set func(b *kura.Bucket)) error {
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
 		set(b)
 		return nil
 	}); err != nil {
@@ -42,7 +42,7 @@ func (h *Handler) setBucketConfig(req *request, status int, set func(b *meta.Buc
 
 // clearBucketConfig is a configuration DELETE: it checks the bucket, clears
 // the configuration with clear and answers 204.
-func (h *Handler) clearBucketConfig(req *request, clear func(b *meta.Bucket)) error {
+func (h *Handler) clearBucketConfig(req *request, clear func(b *kura.Bucket)) error {
 	if _, err := h.bucketFor(req); err != nil {
 		return err
 	}

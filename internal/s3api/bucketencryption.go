@@ -4,7 +4,7 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -26,7 +26,7 @@ type sseRule struct {
 }
 
 // parseSSEConfiguration validates a PutBucketEncryption document.
-func parseSSEConfiguration(b []byte) (*meta.BucketEncryption, error) {
+func parseSSEConfiguration(b []byte) (*kura.BucketEncryption, error) {
 	var cfg sseConfiguration
 	if err := parseXML(b, &cfg); err != nil {
 		return nil, err
@@ -35,14 +35,14 @@ func parseSSEConfiguration(b []byte) (*meta.BucketEncryption, error) {
 		return nil, s3err.MalformedXML
 	}
 	r := cfg.Rules[0]
-	enc := &meta.BucketEncryption{Algorithm: meta.SSEType(r.Default.SSEAlgorithm), KMSMasterKeyID: r.Default.KMSMasterKeyID}
+	enc := &kura.BucketEncryption{Algorithm: kura.SSEType(r.Default.SSEAlgorithm), KMSMasterKeyID: r.Default.KMSMasterKeyID}
 	switch enc.Algorithm {
-	case meta.SSES3:
+	case kura.SSES3:
 		if enc.KMSMasterKeyID != "" {
 			return nil, s3err.InvalidArgument.WithMessage("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse").
 				With("ArgumentName", "ApplyServerSideEncryptionByDefault")
 		}
-	case meta.SSEKMS, meta.SSEDSSE:
+	case kura.SSEKMS, kura.SSEDSSE:
 	default:
 		return nil, s3err.MalformedXML
 	}
@@ -90,7 +90,7 @@ func (h *Handler) putBucketEncryption(req *request) error {
 			return err
 		}
 	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.Encryption = enc })
+	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.Encryption = enc })
 }
 
 func (h *Handler) getBucketEncryption(req *request) error {
@@ -118,5 +118,5 @@ func (h *Handler) getBucketEncryption(req *request) error {
 
 // deleteBucketEncryption resets the bucket to the SSE-S3 default.
 func (h *Handler) deleteBucketEncryption(req *request) error {
-	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.Encryption = nil })
+	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.Encryption = nil })
 }

@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
 // Bucket policies: PUT, GET and DELETE /{bucket}?policy and GET
-// ?policyStatus. The document is stored as sent (meta.Bucket.Policy) and
+// ?policyStatus. The document is stored as sent (kura.Bucket.Policy) and
 // evaluated by the authorization step (authz.go) on every request to the
 // bucket.
 
@@ -24,7 +24,7 @@ const maxBucketPolicy = 20 << 10
 // ownBucketPolicy is the check S3 makes after authorization for the three
 // bucket policy operations: only principals of the bucket owner's account
 // may use them, whatever a policy grants (405 otherwise).
-func (h *Handler) ownBucketPolicy(req *request) (*meta.Bucket, error) {
+func (h *Handler) ownBucketPolicy(req *request) (*kura.Bucket, error) {
 	b, err := h.bucketFor(req)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (h *Handler) putBucketPolicy(req *request) error {
 	if err := blockPublicPolicy(b, body); err != nil {
 		return err
 	}
-	return h.setBucketConfig(req, http.StatusNoContent, func(b *meta.Bucket) { b.Policy = text })
+	return h.setBucketConfig(req, http.StatusNoContent, func(b *kura.Bucket) { b.Policy = text })
 }
 
 func (h *Handler) getBucketPolicy(req *request) error {
@@ -85,7 +85,7 @@ func (h *Handler) deleteBucketPolicy(req *request) error {
 	if _, err := h.ownBucketPolicy(req); err != nil {
 		return err
 	}
-	return h.setBucketConfig(req, http.StatusNoContent, func(b *meta.Bucket) { b.Policy = "" })
+	return h.setBucketConfig(req, http.StatusNoContent, func(b *kura.Bucket) { b.Policy = "" })
 }
 
 type policyStatusXML struct {

@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -50,7 +50,7 @@ func (h *Handler) copySource(req *request) (object.CopySource, error) {
 		return src, s3err.AccessDenied
 	}
 	hdr := req.Header
-	src.Check = func(v *meta.ObjectVersion) error {
+	src.Check = func(v *kura.ObjectVersion) error {
 		if err := copySourceConditions(hdr, v.ETag, v.LastModified); err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (h *Handler) copyObject(req *request) error {
 	if in.SSE, in.SSEGiven, err = sseRequest(req.Header); err != nil {
 		return err
 	}
-	if in.SSE.Type == meta.SSEC {
+	if in.SSE.Type == kura.SSEC {
 		if err := h.sseCTransport(req); err != nil {
 			return err
 		}

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/conv"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -17,10 +18,22 @@ const (
 	maxCORSBody  = 64 << 10
 )
 
+// corsConfiguration is the wire form of a bucket's CORS rules
+// (PutBucketCors, GetBucketCors).
 type corsConfiguration struct {
-	XMLName xml.Name        `xml:"CORSConfiguration"`
-	NS      string          `xml:"xmlns,attr,omitempty"`
-	Rules   []meta.CORSRule `xml:"CORSRule"`
+	XMLName xml.Name      `xml:"CORSConfiguration"`
+	NS      string        `xml:"xmlns,attr,omitempty"`
+	Rules   []corsRuleXML `xml:"CORSRule"`
+}
+
+// corsRuleXML is a kura.CORSRule on the wire.
+type corsRuleXML struct {
+	ID             string   `xml:"ID,omitempty"`
+	AllowedHeaders []string `xml:"AllowedHeader"`
+	AllowedMethods []string `xml:"AllowedMethod"`
+	AllowedOrigins []string `xml:"AllowedOrigin"`
+	ExposeHeaders  []string `xml:"ExposeHeader"`
+	MaxAgeSeconds  *int     `xml:"MaxAgeSeconds,omitempty"`
 }
 
 // corsMethods are the methods a CORS rule may allow.
@@ -28,7 +41,7 @@ var corsMethods = []string{"GET", "PUT", "POST", "DELETE", "HEAD"}
 
 // parseCORSConfiguration validates a PutBucketCors document the way S3
 // does: schema problems are MalformedXML, bad values InvalidRequest.
-func parseCORSConfiguration(b []byte) ([]meta.CORSRule, error) {
+func parseCORSConfiguration(b []byte) ([]kura.CORSRule, error) {
 	var cfg corsConfiguration
 	if err := parseXML(b, &cfg); err != nil {
 		return nil, err
@@ -70,8 +83,10 @@ func parseCORSConfiguration(b []byte) ([]meta.CORSRule, error) {
 			return nil, s3err.MalformedXML
 		}
 	}
-	return cfg.Rules, nil
+	return conv.Slice(cfg.Rules, func(r corsRuleXML) kura.CORSRule { return kura.CORSRule(r) }), nil
 }
+
+func corsRuleToXML(r kura.CORSRule) corsRuleXML { return corsRuleXML(r) }
 
 func (h *Handler) putBucketCors(req *request) error {
 	_, body, err := h.configBody(req, maxCORSBody)
@@ -82,7 +97,7 @@ func (h *Handler) putBucketCors(req *request) error {
 	if err != nil {
 		return err
 	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.CORS = rules })
+	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.CORS = rules })
 }
 
 func (h *Handler) getBucketCors(req *request) error {
@@ -93,12 +108,12 @@ func (h *Handler) getBucketCors(req *request) error {
 	if len(b.CORS) == 0 {
 		return s3err.NoSuchCORSConfiguration.With("BucketName", b.Name)
 	}
-	writeXML(req, http.StatusOK, corsConfiguration{NS: s3NS, Rules: b.CORS})
+	writeXML(req, http.StatusOK, corsConfiguration{NS: s3NS, Rules: conv.Slice(b.CORS, corsRuleToXML)})
 	return nil
 }
 
 func (h *Handler) deleteBucketCors(req *request) error {
-	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.CORS = nil })
+	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.CORS = nil })
 }
 
 // wildcardMatch reports whether s matches pattern, which holds at most one
@@ -114,7 +129,7 @@ func wildcardMatch(pattern, s string) bool {
 // matchCORSRule returns the first rule that allows a request from origin
 // with method and every header in headers (S3 uses the first match only),
 // or nil. Origins match case-sensitively, header names case-insensitively.
-func matchCORSRule(rules []meta.CORSRule, origin, method string, headers []string) *meta.CORSRule {
+func matchCORSRule(rules []kura.CORSRule, origin, method string, headers []string) *kura.CORSRule {
 	for i := range rules {
 		r := &rules[i]
 		if !slices.Contains(r.AllowedMethods, method) {
@@ -166,7 +181,7 @@ func splitHeaderList(v string) []string {
 
 // setCORSHeaders writes the response headers for a request from origin that
 // rule r allows.
-func setCORSHeaders(hdr http.Header, r *meta.CORSRule, origin string) {
+func setCORSHeaders(hdr http.Header, r *kura.CORSRule, origin string) {
 	if slices.Contains(r.AllowedOrigins, "*") {
 		hdr.Set("Access-Control-Allow-Origin", "*")
 	} else {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -31,7 +31,7 @@ func TestWildcardMatch(t *testing.T) {
 }
 
 func TestMatchCORSRule(t *testing.T) {
-	rules := []meta.CORSRule{
+	rules := []kura.CORSRule{
 		{ID: "puts", AllowedOrigins: []string{"https://*.example.com"}, AllowedMethods: []string{"PUT", "POST"},
 			AllowedHeaders: []string{"Content-Type", "x-amz-*"}},
 		{ID: "gets", AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "HEAD"}},

@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kurastore/kura"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/sse"
@@ -35,7 +35,7 @@ func newTestHandler(t testing.TB) (*Handler, string) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := object.New(object.Config{Meta: ms, Blobs: bs, ManagedKey: mk, Region: "us-east-1", Logger: log})
 	ctx := context.Background()
-	if err := svc.CreateBucket(ctx, meta.Bucket{Name: "fuzz", Owner: "111122223333"}); err != nil {
+	if err := svc.CreateBucket(ctx, kura.Bucket{Name: "fuzz", Owner: "111122223333"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.PutObject(ctx, object.PutInput{Bucket: "fuzz", Key: "obj", Body: bytes.NewReader([]byte("data")), Size: 4}); err != nil {

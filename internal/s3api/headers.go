@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -38,8 +38,8 @@ func storageClass(h http.Header) (string, error) {
 }
 
 // contentHeaders collects the headers S3 stores with an object.
-func contentHeaders(h http.Header, chunked bool) (meta.ContentHeaders, error) {
-	c := meta.ContentHeaders{
+func contentHeaders(h http.Header, chunked bool) (kura.ContentHeaders, error) {
+	c := kura.ContentHeaders{
 		ContentType:        h.Get("Content-Type"),
 		ContentEncoding:    h.Get("Content-Encoding"),
 		ContentDisposition: h.Get("Content-Disposition"),
@@ -83,7 +83,7 @@ func stripAWSChunked(enc string) string {
 }
 
 // setContentHeaders writes stored headers to a GET/HEAD response.
-func setContentHeaders(h http.Header, c meta.ContentHeaders) {
+func setContentHeaders(h http.Header, c kura.ContentHeaders) {
 	ct := c.ContentType
 	if ct == "" {
 		ct = "binary/octet-stream"
@@ -106,7 +106,7 @@ func setContentHeaders(h http.Header, c meta.ContentHeaders) {
 }
 
 // tagsHeader parses x-amz-tagging (URL query encoding).
-func tagsHeader(h http.Header) ([]meta.Tag, error) {
+func tagsHeader(h http.Header) ([]kura.Tag, error) {
 	v := h.Get("x-amz-tagging")
 	if v == "" {
 		return nil, nil
@@ -115,12 +115,12 @@ func tagsHeader(h http.Header) ([]meta.Tag, error) {
 	if err != nil {
 		return nil, s3err.InvalidArgument.WithMessage("The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.")
 	}
-	var tags []meta.Tag
+	var tags []kura.Tag
 	for k, vs := range q {
 		if len(vs) > 1 {
 			return nil, s3err.InvalidTag.WithMessage("Cannot provide multiple Tags with the same key")
 		}
-		tags = append(tags, meta.Tag{Key: k, Value: vs[0]})
+		tags = append(tags, kura.Tag{Key: k, Value: vs[0]})
 	}
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
 	return tags, object.ValidateTags(tags, 10)

@@ -8,7 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/conv"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -19,10 +20,136 @@ const maxLifecycleRules = 1000
 // Kura reports: S3's default for new configurations.
 const transitionMinSize = "all_storage_classes_128K"
 
+// lifecycleConfiguration is the wire form of a bucket's lifecycle rules
+// (PutBucketLifecycleConfiguration, GetBucketLifecycleConfiguration); the
+// types below mirror kura.LifecycleRule and its parts element by element.
 type lifecycleConfiguration struct {
-	XMLName xml.Name             `xml:"LifecycleConfiguration"`
-	NS      string               `xml:"xmlns,attr,omitempty"`
-	Rules   []meta.LifecycleRule `xml:"Rule"`
+	XMLName xml.Name           `xml:"LifecycleConfiguration"`
+	NS      string             `xml:"xmlns,attr,omitempty"`
+	Rules   []lifecycleRuleXML `xml:"Rule"`
+}
+
+type lifecycleRuleXML struct {
+	ID                             string                       `xml:"ID"`
+	Filter                         *lifecycleFilterXML          `xml:"Filter,omitempty"`
+	Prefix                         *string                      `xml:"Prefix,omitempty"`
+	Status                         string                       `xml:"Status"`
+	Expiration                     *lifecycleExpirationXML      `xml:"Expiration,omitempty"`
+	Transitions                    []lifecycleTransitionXML     `xml:"Transition"`
+	NoncurrentVersionTransitions   []noncurrentTransitionXML    `xml:"NoncurrentVersionTransition"`
+	NoncurrentVersionExpiration    *noncurrentExpirationXML     `xml:"NoncurrentVersionExpiration,omitempty"`
+	AbortIncompleteMultipartUpload *abortIncompleteMultipartXML `xml:"AbortIncompleteMultipartUpload,omitempty"`
+}
+
+type lifecycleFilterXML struct {
+	Prefix                *string          `xml:"Prefix,omitempty"`
+	Tag                   *tagXML          `xml:"Tag,omitempty"`
+	ObjectSizeGreaterThan *int64           `xml:"ObjectSizeGreaterThan,omitempty"`
+	ObjectSizeLessThan    *int64           `xml:"ObjectSizeLessThan,omitempty"`
+	And                   *lifecycleAndXML `xml:"And,omitempty"`
+}
+
+type lifecycleAndXML struct {
+	Prefix                *string  `xml:"Prefix,omitempty"`
+	Tags                  []tagXML `xml:"Tag"`
+	ObjectSizeGreaterThan *int64   `xml:"ObjectSizeGreaterThan,omitempty"`
+	ObjectSizeLessThan    *int64   `xml:"ObjectSizeLessThan,omitempty"`
+}
+
+type lifecycleExpirationXML struct {
+	Date                      string `xml:"Date,omitempty"`
+	Days                      *int   `xml:"Days,omitempty"`
+	ExpiredObjectDeleteMarker *bool  `xml:"ExpiredObjectDeleteMarker,omitempty"`
+}
+
+type lifecycleTransitionXML struct {
+	Date         string `xml:"Date,omitempty"`
+	Days         *int   `xml:"Days,omitempty"`
+	StorageClass string `xml:"StorageClass"`
+}
+
+type noncurrentTransitionXML struct {
+	NoncurrentDays          *int   `xml:"NoncurrentDays,omitempty"`
+	StorageClass            string `xml:"StorageClass"`
+	NewerNoncurrentVersions *int   `xml:"NewerNoncurrentVersions,omitempty"`
+}
+
+type noncurrentExpirationXML struct {
+	NoncurrentDays          *int `xml:"NoncurrentDays,omitempty"`
+	NewerNoncurrentVersions *int `xml:"NewerNoncurrentVersions,omitempty"`
+}
+
+type abortIncompleteMultipartXML struct {
+	DaysAfterInitiation *int `xml:"DaysAfterInitiation,omitempty"`
+}
+
+func tagFromXML(t tagXML) kura.Tag { return kura.Tag(t) }
+func tagToXML(t kura.Tag) tagXML   { return tagXML(t) }
+
+func (r lifecycleRuleXML) kura() kura.LifecycleRule {
+	return kura.LifecycleRule{
+		ID: r.ID,
+		Filter: conv.Ptr(r.Filter, func(f lifecycleFilterXML) kura.LifecycleFilter {
+			return kura.LifecycleFilter{
+				Prefix: f.Prefix, Tag: conv.Ptr(f.Tag, tagFromXML),
+				ObjectSizeGreaterThan: f.ObjectSizeGreaterThan, ObjectSizeLessThan: f.ObjectSizeLessThan,
+				And: conv.Ptr(f.And, func(a lifecycleAndXML) kura.LifecycleAnd {
+					return kura.LifecycleAnd{Prefix: a.Prefix, Tags: conv.Slice(a.Tags, tagFromXML),
+						ObjectSizeGreaterThan: a.ObjectSizeGreaterThan, ObjectSizeLessThan: a.ObjectSizeLessThan}
+				}),
+			}
+		}),
+		Prefix: r.Prefix,
+		Status: r.Status,
+		Expiration: conv.Ptr(r.Expiration, func(e lifecycleExpirationXML) kura.LifecycleExpiration {
+			return kura.LifecycleExpiration(e)
+		}),
+		Transitions: conv.Slice(r.Transitions, func(t lifecycleTransitionXML) kura.LifecycleTransition {
+			return kura.LifecycleTransition(t)
+		}),
+		NoncurrentVersionTransitions: conv.Slice(r.NoncurrentVersionTransitions, func(t noncurrentTransitionXML) kura.NoncurrentVersionTransition {
+			return kura.NoncurrentVersionTransition(t)
+		}),
+		NoncurrentVersionExpiration: conv.Ptr(r.NoncurrentVersionExpiration, func(e noncurrentExpirationXML) kura.NoncurrentVersionExpiration {
+			return kura.NoncurrentVersionExpiration(e)
+		}),
+		AbortIncompleteMultipartUpload: conv.Ptr(r.AbortIncompleteMultipartUpload, func(a abortIncompleteMultipartXML) kura.AbortIncompleteMultipartUpload {
+			return kura.AbortIncompleteMultipartUpload(a)
+		}),
+	}
+}
+
+func lifecycleRuleToXML(l kura.LifecycleRule) lifecycleRuleXML {
+	return lifecycleRuleXML{
+		ID: l.ID,
+		Filter: conv.Ptr(l.Filter, func(f kura.LifecycleFilter) lifecycleFilterXML {
+			return lifecycleFilterXML{
+				Prefix: f.Prefix, Tag: conv.Ptr(f.Tag, tagToXML),
+				ObjectSizeGreaterThan: f.ObjectSizeGreaterThan, ObjectSizeLessThan: f.ObjectSizeLessThan,
+				And: conv.Ptr(f.And, func(a kura.LifecycleAnd) lifecycleAndXML {
+					return lifecycleAndXML{Prefix: a.Prefix, Tags: conv.Slice(a.Tags, tagToXML),
+						ObjectSizeGreaterThan: a.ObjectSizeGreaterThan, ObjectSizeLessThan: a.ObjectSizeLessThan}
+				}),
+			}
+		}),
+		Prefix: l.Prefix,
+		Status: l.Status,
+		Expiration: conv.Ptr(l.Expiration, func(e kura.LifecycleExpiration) lifecycleExpirationXML {
+			return lifecycleExpirationXML(e)
+		}),
+		Transitions: conv.Slice(l.Transitions, func(t kura.LifecycleTransition) lifecycleTransitionXML {
+			return lifecycleTransitionXML(t)
+		}),
+		NoncurrentVersionTransitions: conv.Slice(l.NoncurrentVersionTransitions, func(t kura.NoncurrentVersionTransition) noncurrentTransitionXML {
+			return noncurrentTransitionXML(t)
+		}),
+		NoncurrentVersionExpiration: conv.Ptr(l.NoncurrentVersionExpiration, func(e kura.NoncurrentVersionExpiration) noncurrentExpirationXML {
+			return noncurrentExpirationXML(e)
+		}),
+		AbortIncompleteMultipartUpload: conv.Ptr(l.AbortIncompleteMultipartUpload, func(a kura.AbortIncompleteMultipartUpload) abortIncompleteMultipartXML {
+			return abortIncompleteMultipartXML(a)
+		}),
+	}
 }
 
 // lifecycleClasses are the storage classes a transition may name.
@@ -31,7 +158,7 @@ var lifecycleClasses = []string{"GLACIER", "STANDARD_IA", "ONEZONE_IA", "INTELLI
 // parseLifecycleConfiguration validates a PutBucketLifecycleConfiguration
 // document and normalises it as S3 does: rules without an ID get one, dates
 // are rendered in one format.
-func parseLifecycleConfiguration(b []byte) ([]meta.LifecycleRule, error) {
+func parseLifecycleConfiguration(b []byte) ([]kura.LifecycleRule, error) {
 	var cfg lifecycleConfiguration
 	if err := parseXML(b, &cfg); err != nil {
 		return nil, err
@@ -42,9 +169,10 @@ func parseLifecycleConfiguration(b []byte) ([]meta.LifecycleRule, error) {
 	if len(cfg.Rules) > maxLifecycleRules {
 		return nil, s3err.MalformedXML.WithMessage("A lifecycle configuration can have at most %d rules; this one has %d.", maxLifecycleRules, len(cfg.Rules))
 	}
+	rules := conv.Slice(cfg.Rules, lifecycleRuleXML.kura)
 	ids := map[string]bool{}
-	for i := range cfg.Rules {
-		r := &cfg.Rules[i]
+	for i := range rules {
+		r := &rules[i]
 		if r.ID == "" {
 			r.ID = newRuleID()
 		}
@@ -61,7 +189,7 @@ func parseLifecycleConfiguration(b []byte) ([]meta.LifecycleRule, error) {
 			return nil, err
 		}
 	}
-	return cfg.Rules, nil
+	return rules, nil
 }
 
 // newRuleID makes the ID S3 gives a rule that has none: opaque, unique.
@@ -71,7 +199,7 @@ func newRuleID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func validateLifecycleRule(r *meta.LifecycleRule) error {
+func validateLifecycleRule(r *kura.LifecycleRule) error {
 	if r.Status != "Enabled" && r.Status != "Disabled" {
 		return s3err.MalformedXML
 	}
@@ -165,7 +293,7 @@ func validateLifecycleRule(r *meta.LifecycleRule) error {
 	return validateTransitions(r)
 }
 
-func validateTransitions(r *meta.LifecycleRule) error {
+func validateTransitions(r *kura.LifecycleRule) error {
 	classes := map[string]bool{}
 	for i := range r.Transitions {
 		t := &r.Transitions[i]
@@ -236,7 +364,7 @@ func (h *Handler) putBucketLifecycle(req *request) error {
 		return err
 	}
 	req.w.Header().Set("x-amz-transition-default-minimum-object-size", transitionMinSize)
-	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.Lifecycle = rules })
+	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.Lifecycle = rules })
 }
 
 func (h *Handler) getBucketLifecycle(req *request) error {
@@ -248,10 +376,10 @@ func (h *Handler) getBucketLifecycle(req *request) error {
 		return s3err.NoSuchLifecycle.With("BucketName", b.Name)
 	}
 	req.w.Header().Set("x-amz-transition-default-minimum-object-size", transitionMinSize)
-	writeXML(req, http.StatusOK, lifecycleConfiguration{NS: s3NS, Rules: b.Lifecycle})
+	writeXML(req, http.StatusOK, lifecycleConfiguration{NS: s3NS, Rules: conv.Slice(b.Lifecycle, lifecycleRuleToXML)})
 	return nil
 }
 
 func (h *Handler) deleteBucketLifecycle(req *request) error {
-	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.Lifecycle = nil })
+	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.Lifecycle = nil })
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -59,7 +59,7 @@ func onOff(b bool) string {
 // lockRule validates a PutObjectLockConfiguration document and returns its
 // default retention (nil: none). Shape errors are MalformedXML and a bad
 // period InvalidArgument, as S3 answers them.
-func lockRule(cfg objectLockConfiguration) (*meta.LockRule, error) {
+func lockRule(cfg objectLockConfiguration) (*kura.LockRule, error) {
 	if cfg.ObjectLockEnabled != "Enabled" {
 		return nil, s3err.MalformedXML
 	}
@@ -80,7 +80,7 @@ func lockRule(cfg objectLockConfiguration) (*meta.LockRule, error) {
 		}
 		return nil
 	}
-	rule := &meta.LockRule{Mode: d.Mode}
+	rule := &kura.LockRule{Mode: d.Mode}
 	if d.Days != nil {
 		if err := period("Days", *d.Days, object.MaxRetentionDays); err != nil {
 			return nil, err
@@ -163,13 +163,13 @@ func (h *Handler) putObjectRetention(req *request) error {
 	}
 	// An empty <Retention/> removes the retention (GOVERNANCE with bypass,
 	// or retention that has lapsed).
-	var r *meta.Retention
+	var r *kura.Retention
 	if x.Mode != "" || x.RetainUntilDate != "" {
 		until, ok := parseRetainUntil(x.RetainUntilDate)
 		if !validLockMode(x.Mode) || !ok {
 			return s3err.MalformedXML
 		}
-		r = &meta.Retention{Mode: x.Mode, Until: until}
+		r = &kura.Retention{Mode: x.Mode, Until: until}
 	}
 	if !b.ObjectLockEnabled {
 		return object.ErrLockNotEnabled
@@ -283,7 +283,7 @@ func lockHeaders(h http.Header, now time.Time) (object.Lock, error) {
 	if !t.After(now) {
 		return l, invalid(untilH, until, "The retain until date must be in the future!")
 	}
-	l.Retention = &meta.Retention{Mode: mode, Until: t}
+	l.Retention = &kura.Retention{Mode: mode, Until: t}
 	return l, nil
 }
 
@@ -292,7 +292,7 @@ func lockHeaders(h http.Header, now time.Time) (object.Lock, error) {
 // Content-MD5 or an x-amz-checksum-* value (a SigV4 payload hash does not
 // count). putBody is false for writes without a body (CopyObject,
 // CreateMultipartUpload).
-func checkLockWrite(req *request, b *meta.Bucket, l object.Lock, putBody bool) error {
+func checkLockWrite(req *request, b *kura.Bucket, l object.Lock, putBody bool) error {
 	if err := object.CheckLock(b, l); err != nil {
 		return err
 	}
@@ -304,7 +304,7 @@ func checkLockWrite(req *request, b *meta.Bucket, l object.Lock, putBody bool) e
 
 // setLockHeaders writes a version's Object Lock state to a GET or HEAD
 // response; the legal-hold header only once a hold was ever applied.
-func setLockHeaders(h http.Header, v *meta.ObjectVersion) {
+func setLockHeaders(h http.Header, v *kura.ObjectVersion) {
 	if r := v.Retention; r != nil {
 		h.Set("x-amz-object-lock-mode", r.Mode)
 		h.Set("x-amz-object-lock-retain-until-date", isoTime(r.Until))
@@ -320,7 +320,7 @@ func setLockHeaders(h http.Header, v *meta.ObjectVersion) {
 // s3:BypassGovernanceRetention. S3 refuses the header outright on buckets
 // without Object Lock (unless Config.IgnoreBypassWithoutLock says not to:
 // there it cannot bypass anything, so ignoring it changes nothing else).
-func (h *Handler) bypassGovernance(req *request, b *meta.Bucket) (bool, error) {
+func (h *Handler) bypassGovernance(req *request, b *kura.Bucket) (bool, error) {
 	v := req.Header.Get("x-amz-bypass-governance-retention")
 	if v == "" {
 		return false, nil
@@ -340,7 +340,7 @@ func (h *Handler) bypassGovernance(req *request, b *meta.Bucket) (bool, error) {
 // the request names or, for DeleteObjects, on the bucket's objects
 // ("arn:aws:s3:::bucket/*"): the header asks for the bypass once for every
 // key of the request.
-func mayBypassGovernance(req *request, b *meta.Bucket) bool {
+func mayBypassGovernance(req *request, b *kura.Bucket) bool {
 	resource := objectARN(b.Name, req.key)
 	if req.key == "" {
 		resource = objectARN(b.Name, "*")

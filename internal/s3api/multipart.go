@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -48,7 +48,7 @@ func (h *Handler) createUpload(req *request) error {
 		}
 		alg = a
 	}
-	if enc.Type == meta.SSEC {
+	if enc.Type == kura.SSEC {
 		if err := h.sseCTransport(req); err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func (h *Handler) uploadPartCopy(req *request) error {
 	rangeHdr := req.Header.Get("x-amz-copy-source-range")
 	p, u, sv, err := h.obj.UploadPartCopy(req.Context(), object.PartCopyInput{
 		Source: src, Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n, Access: acc,
-		Validate: func(v *meta.ObjectVersion) (int64, int64, error) {
+		Validate: func(v *kura.ObjectVersion) (int64, int64, error) {
 			if rangeHdr == "" {
 				return 0, v.Size, nil
 			}

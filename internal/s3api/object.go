@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -101,7 +101,7 @@ func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
 	if err != nil {
 		return in, err
 	}
-	if enc.Type == meta.SSEC {
+	if enc.Type == kura.SSEC {
 		if err := h.sseCTransport(req); err != nil {
 			return in, err
 		}
@@ -123,13 +123,13 @@ func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
 // bucket stores the "null" version, and S3 then leaves the header out (the
 // PutObject reference's "versioning suspended" sample has none) — only reads
 // and listings name the null version.
-func setVersionHeader(h http.Header, v *meta.ObjectVersion) {
+func setVersionHeader(h http.Header, v *kura.ObjectVersion) {
 	if v.VersionID != object.NullVersion {
 		h.Set("x-amz-version-id", v.VersionID)
 	}
 }
 
-func setChecksumHeaders(h http.Header, ck *meta.Checksum) {
+func setChecksumHeaders(h http.Header, ck *kura.Checksum) {
 	if ck == nil {
 		return
 	}
@@ -141,7 +141,7 @@ func setChecksumHeaders(h http.Header, ck *meta.Checksum) {
 
 // readTarget resolves the version a GET or HEAD addresses and checks the
 // request's encryption headers against it.
-func (h *Handler) readTarget(req *request) (*meta.ObjectVersion, object.KeyAccess, error) {
+func (h *Handler) readTarget(req *request) (*kura.ObjectVersion, object.KeyAccess, error) {
 	b, err := h.bucketFor(req)
 	if err != nil {
 		return nil, object.KeyAccess{}, err
@@ -170,7 +170,7 @@ func (h *Handler) readTarget(req *request) (*meta.ObjectVersion, object.KeyAcces
 }
 
 // objectHeaders writes the metadata headers of GET and HEAD responses.
-func objectHeaders(req *request, v *meta.ObjectVersion) {
+func objectHeaders(req *request, v *kura.ObjectVersion) {
 	hdr := req.w.Header()
 	setContentHeaders(hdr, v.ContentHeaders)
 	hdr.Set("ETag", quote(v.ETag))
@@ -201,7 +201,7 @@ func objectHeaders(req *request, v *meta.ObjectVersion) {
 
 // readRange resolves partNumber or Range for a GET/HEAD; whole reports a
 // read of the entire object.
-func readRange(req *request, v *meta.ObjectVersion) (r byteRange, partial, whole bool, err error) {
+func readRange(req *request, v *kura.ObjectVersion) (r byteRange, partial, whole bool, err error) {
 	if pn := req.query.Get("partNumber"); pn != "" {
 		n, perr := strconv.Atoi(pn)
 		if perr != nil || n < 1 || n > object.MaxParts {
@@ -234,7 +234,7 @@ func readRange(req *request, v *meta.ObjectVersion) (r byteRange, partial, whole
 // readPlan is what a GET or HEAD will answer: the version, the byte range
 // and how to describe it.
 type readPlan struct {
-	v       *meta.ObjectVersion
+	v       *kura.ObjectVersion
 	acc     object.KeyAccess
 	rng     byteRange
 	partial bool   // 206 with Content-Range

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -101,7 +101,7 @@ func (h *Handler) putObjectTagging(req *request) error {
 	if err := object.ValidateTags(tags, 10); err != nil {
 		return err
 	}
-	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *meta.ObjectVersion) error {
+	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *kura.ObjectVersion) error {
 		v.Tags = tags
 		return nil
 	})
@@ -134,7 +134,7 @@ func (h *Handler) deleteObjectTagging(req *request) error {
 	if _, err := h.bucketFor(req); err != nil {
 		return err
 	}
-	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *meta.ObjectVersion) error {
+	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *kura.ObjectVersion) error {
 		v.Tags = nil
 		return nil
 	})
@@ -246,7 +246,7 @@ func (h *Handler) getObjectAttributes(req *request) error {
 	return nil
 }
 
-func checksumAlg(v *meta.ObjectVersion) string {
+func checksumAlg(v *kura.ObjectVersion) string {
 	if v.Checksum == nil {
 		return ""
 	}

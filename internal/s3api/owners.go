@@ -3,15 +3,15 @@ package s3api
 import (
 	"context"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/iam"
-	"github.com/kurastore/kura/internal/meta"
 )
 
 // Owners as S3 shows them. S3 names an owner (ListBuckets' Owner, a
 // listing's Owner and Initiator, an ACL's Owner and grantees) by the
 // account's canonical user id and display name, never by its 12-digit
 // account id; x-amz-expected-bucket-owner, on the other hand, takes the
-// account id. Records keep account ids (meta.Bucket.Owner,
+// account id. Records keep account ids (kura.Bucket.Owner,
 // ObjectVersion.Owner, Upload.Owner): a canonical id is looked up only to
 // render one.
 
@@ -64,7 +64,7 @@ func (h *Handler) ownerOf(req *request, account string) owner {
 
 // objectOwner is the account owning an object version: the one recorded
 // with it, or (records written before owners were kept) the bucket owner.
-func objectOwner(req *request, v *meta.ObjectVersion) string {
+func objectOwner(req *request, v *kura.ObjectVersion) string {
 	if v.Owner != "" {
 		return v.Owner
 	}

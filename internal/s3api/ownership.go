@@ -4,7 +4,7 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -33,7 +33,7 @@ func validOwnership(v string) bool {
 }
 
 // ownershipOf is a bucket's effective Object Ownership.
-func ownershipOf(b *meta.Bucket) string {
+func ownershipOf(b *kura.Bucket) string {
 	if b.ObjectOwnership == "" {
 		return ObjectWriter
 	}
@@ -41,7 +41,7 @@ func ownershipOf(b *meta.Bucket) string {
 }
 
 // aclsEnabled says a bucket's ACLs (and its objects') count.
-func aclsEnabled(b *meta.Bucket) bool { return ownershipOf(b) != BucketOwnerEnforced }
+func aclsEnabled(b *kura.Bucket) bool { return ownershipOf(b) != BucketOwnerEnforced }
 
 type ownershipControls struct {
 	XMLName xml.Name `xml:"OwnershipControls"`
@@ -73,7 +73,7 @@ func (h *Handler) putBucketOwnershipControls(req *request) error {
 		// the grant would silently stop working.
 		return s3err.InvalidBucketAclWithObjectOwnership
 	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.ObjectOwnership = v })
+	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.ObjectOwnership = v })
 }
 
 func (h *Handler) getBucketOwnershipControls(req *request) error {
@@ -93,7 +93,7 @@ func (h *Handler) getBucketOwnershipControls(req *request) error {
 }
 
 func (h *Handler) deleteBucketOwnershipControls(req *request) error {
-	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.ObjectOwnership = "" })
+	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.ObjectOwnership = "" })
 }
 
 // ValidObjectOwnership says v names an Object Ownership setting

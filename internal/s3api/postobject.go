@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
@@ -300,7 +300,7 @@ func (h *Handler) postObject(req *request) error {
 	if err := kmsNeedsSigV4(req, enc.Type); err != nil {
 		return err
 	}
-	if enc.Type == meta.SSEC {
+	if enc.Type == kura.SSEC {
 		if err := h.sseCTransport(req); err != nil {
 			return err
 		}

@@ -5,7 +5,7 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -50,13 +50,13 @@ func (h *Handler) putPublicAccessBlock(req *request) error {
 	if err := parseXML(body, &c); err != nil {
 		return err
 	}
-	pab := &meta.PublicAccessBlock{
+	pab := &kura.PublicAccessBlock{
 		BlockPublicAcls:       c.BlockPublicAcls,
 		IgnorePublicAcls:      c.IgnorePublicAcls,
 		BlockPublicPolicy:     c.BlockPublicPolicy,
 		RestrictPublicBuckets: c.RestrictPublicBuckets,
 	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *meta.Bucket) { b.PublicAccessBlock = pab })
+	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.PublicAccessBlock = pab })
 }
 
 func (h *Handler) getPublicAccessBlock(req *request) error {
@@ -75,12 +75,12 @@ func (h *Handler) getPublicAccessBlock(req *request) error {
 }
 
 func (h *Handler) deletePublicAccessBlock(req *request) error {
-	return h.clearBucketConfig(req, func(b *meta.Bucket) { b.PublicAccessBlock = nil })
+	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.PublicAccessBlock = nil })
 }
 
 // publicACL says grants give something to everyone or to every signed
 // caller: S3's definition of a public ACL.
-func publicACL(grants []meta.Grant) bool {
+func publicACL(grants []kura.Grant) bool {
 	for _, g := range grants {
 		if publicGrant(g) {
 			return true
@@ -89,13 +89,13 @@ func publicACL(grants []meta.Grant) bool {
 	return false
 }
 
-func publicGrant(g meta.Grant) bool {
+func publicGrant(g kura.Grant) bool {
 	return g.Type == "Group" && (g.URI == groupAllUsers || g.URI == groupAuthenticated)
 }
 
 // blockPublicACL refuses to set a public ACL in a bucket whose
 // BlockPublicAcls is on.
-func blockPublicACL(b *meta.Bucket, grants []meta.Grant) error {
+func blockPublicACL(b *kura.Bucket, grants []kura.Grant) error {
 	if c := b.PublicAccessBlock; c != nil && c.BlockPublicAcls && publicACL(grants) {
 		return s3err.AccessDenied
 	}
@@ -104,13 +104,13 @@ func blockPublicACL(b *meta.Bucket, grants []meta.Grant) error {
 
 // ignoresPublicACLs says public grants of b's ACLs (and its objects')
 // grant nothing.
-func ignoresPublicACLs(b *meta.Bucket) bool {
+func ignoresPublicACLs(b *kura.Bucket) bool {
 	return b.PublicAccessBlock != nil && b.PublicAccessBlock.IgnorePublicAcls
 }
 
 // blockPublicPolicy refuses a public bucket policy in a bucket whose
 // BlockPublicPolicy is on.
-func blockPublicPolicy(b *meta.Bucket, doc []byte) error {
+func blockPublicPolicy(b *kura.Bucket, doc []byte) error {
 	if c := b.PublicAccessBlock; c != nil && c.BlockPublicPolicy && policyIsPublic(doc) {
 		return s3err.AccessDenied
 	}
@@ -122,7 +122,7 @@ func blockPublicPolicy(b *meta.Bucket, doc []byte) error {
 // statements for anyone outside the bucket owner's account. It is worked
 // out once per bucket and request (a DeleteObjects decides up to 1000
 // keys against it).
-func (az *authzState) effectivePolicy(b *meta.Bucket) (*policy.Document, error) {
+func (az *authzState) effectivePolicy(b *kura.Bucket) (*policy.Document, error) {
 	if d, ok := az.policies[b.Name]; ok {
 		return d, nil
 	}
@@ -137,7 +137,7 @@ func (az *authzState) effectivePolicy(b *meta.Bucket) (*policy.Document, error) 
 	return d, nil
 }
 
-func (az *authzState) computeEffectivePolicy(b *meta.Bucket) (*policy.Document, error) {
+func (az *authzState) computeEffectivePolicy(b *kura.Bucket) (*policy.Document, error) {
 	c := b.PublicAccessBlock
 	insider := !az.req.anonymous() && az.req.identity.AccountID == b.Owner
 	if c == nil || !c.RestrictPublicBuckets || insider || b.Policy == "" || !policyIsPublic([]byte(b.Policy)) {

@@ -4,7 +4,7 @@ import (
 	"encoding/xml"
 	"net/http"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -95,7 +95,7 @@ func (h *Handler) restoreObject(req *request) error {
 
 // restoreHeader is the x-amz-restore value of GET and HEAD responses for v,
 // or "" when v has no restore in progress or available.
-func (h *Handler) restoreHeader(v *meta.ObjectVersion) string {
+func (h *Handler) restoreHeader(v *kura.ObjectVersion) string {
 	switch st, expiry := h.obj.RestoreStatus(v); st {
 	case object.Restoring:
 		return `ongoing-request="true"`

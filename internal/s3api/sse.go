@@ -9,8 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/kms"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -87,7 +87,7 @@ func sseRequest(h http.Header) (req object.SSERequest, given bool, err error) {
 			return req, true, s3err.InvalidArgument.WithMessage("Server Side Encryption with Customer provided key is incompatible with the encryption method specified").
 				With("ArgumentName", hdrSSE)
 		}
-		return object.SSERequest{Type: meta.SSEC, CustomerKey: key, CustomerKeyMD5: keyMD5}, true, nil
+		return object.SSERequest{Type: kura.SSEC, CustomerKey: key, CustomerKeyMD5: keyMD5}, true, nil
 	}
 	if !hasSSE {
 		if kmsKey != "" || ctx != "" {
@@ -100,16 +100,16 @@ func sseRequest(h http.Header) (req object.SSERequest, given bool, err error) {
 		}
 		return req, false, nil
 	}
-	t := meta.SSEType(h.Get(hdrSSE))
+	t := kura.SSEType(h.Get(hdrSSE))
 	switch t {
-	case meta.SSES3:
+	case kura.SSES3:
 		if kmsKey != "" || ctx != "" {
 			return req, true, s3err.InvalidArgument.WithMessage("Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms").
 				With("ArgumentName", hdrSSE)
 		}
 		// S3 accepts a bucket-key header with SSE-S3 and ignores it.
-		return object.SSERequest{Type: meta.SSES3}, true, nil
-	case meta.SSEKMS, meta.SSEDSSE:
+		return object.SSERequest{Type: kura.SSES3}, true, nil
+	case kura.SSEKMS, kura.SSEDSSE:
 		req = object.SSERequest{Type: t, KMSKeyID: kmsKey}
 		if ctx != "" {
 			if req.Context, err = encryptionContext(ctx); err != nil {
@@ -156,7 +156,7 @@ func parseBool(v, name string) (*bool, error) {
 
 // checkReadSSE rejects encryption headers on reads: the encryption method
 // cannot be chosen when reading, and SSE-C keys must match the object.
-func checkReadSSE(h http.Header, enc meta.Encryption, acc object.KeyAccess) error {
+func checkReadSSE(h http.Header, enc kura.Encryption, acc object.KeyAccess) error {
 	if h.Get(hdrSSE) != "" || h.Get(hdrSSEKMSKeyID) != "" {
 		return s3err.InvalidArgument.WithMessage("x-amz-server-side-encryption header is not supported for this operation.").
 			With("ArgumentName", hdrSSE)
@@ -187,8 +187,8 @@ func (h *Handler) access(req *request, prefix string) (object.KeyAccess, error) 
 // DSSE-KMS), and GETs of objects encrypted so, are signed with Signature
 // Version 4 (SPEC §2.4, decision C6): SigV2 signs neither the host nor the
 // payload. t is the type a request names or the object carries.
-func kmsNeedsSigV4(req *request, t meta.SSEType) error {
-	if req.auth == nil || (req.auth.SignatureVersion != "2" && !req.auth.Anonymous) || (t != meta.SSEKMS && t != meta.SSEDSSE) {
+func kmsNeedsSigV4(req *request, t kura.SSEType) error {
+	if req.auth == nil || (req.auth.SignatureVersion != "2" && !req.auth.Anonymous) || (t != kura.SSEKMS && t != kura.SSEDSSE) {
 		return nil
 	}
 	return s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
@@ -197,7 +197,7 @@ func kmsNeedsSigV4(req *request, t meta.SSEType) error {
 
 // sseHeaderType is the encryption a request names in
 // x-amz-server-side-encryption, if any.
-func sseHeaderType(req *request) meta.SSEType { return meta.SSEType(req.Header.Get(hdrSSE)) }
+func sseHeaderType(req *request) kura.SSEType { return kura.SSEType(req.Header.Get(hdrSSE)) }
 
 // sseCTransport enforces S3's rule that SSE-C requests use HTTPS.
 func (h *Handler) sseCTransport(req *request) error {
@@ -216,17 +216,17 @@ func (req *request) caller() kms.Caller {
 }
 
 // setSSEHeaders writes the encryption response headers of an object.
-func setSSEHeaders(h http.Header, enc meta.Encryption) {
+func setSSEHeaders(h http.Header, enc kura.Encryption) {
 	switch enc.Type {
-	case meta.SSES3:
-		h.Set(hdrSSE, string(meta.SSES3))
-	case meta.SSEKMS, meta.SSEDSSE:
+	case kura.SSES3:
+		h.Set(hdrSSE, string(kura.SSES3))
+	case kura.SSEKMS, kura.SSEDSSE:
 		h.Set(hdrSSE, string(enc.Type))
 		h.Set(hdrSSEKMSKeyID, enc.KMSKeyARN)
 		if enc.BucketKeyEnabled {
 			h.Set(hdrSSEBucketKey, "true")
 		}
-	case meta.SSEC:
+	case kura.SSEC:
 		h.Set(hdrSSECAlgorithm, "AES256")
 		h.Set(hdrSSECKeyMD5, enc.CustomerKeyMD5)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -23,15 +23,15 @@ func TestSSERequest(t *testing.T) {
 	cases := []struct {
 		name    string
 		hdr     map[string]string
-		typ     meta.SSEType
+		typ     kura.SSEType
 		given   bool
 		errCode string
 		errMsg  string
 	}{
 		{"none", nil, "", false, "", ""},
-		{"sse-s3", map[string]string{hdrSSE: "AES256"}, meta.SSES3, true, "", ""},
-		{"kms", map[string]string{hdrSSE: "aws:kms", hdrSSEKMSKeyID: "alias/x", hdrSSEContext: ctx, hdrSSEBucketKey: "true"}, meta.SSEKMS, true, "", ""},
-		{"dsse", map[string]string{hdrSSE: "aws:kms:dsse"}, meta.SSEDSSE, true, "", ""},
+		{"sse-s3", map[string]string{hdrSSE: "AES256"}, kura.SSES3, true, "", ""},
+		{"kms", map[string]string{hdrSSE: "aws:kms", hdrSSEKMSKeyID: "alias/x", hdrSSEContext: ctx, hdrSSEBucketKey: "true"}, kura.SSEKMS, true, "", ""},
+		{"dsse", map[string]string{hdrSSE: "aws:kms:dsse"}, kura.SSEDSSE, true, "", ""},
 		{"bad value", map[string]string{hdrSSE: "aws:nope"}, "", true, "InvalidArgument", "The encryption method specified is not supported"},
 		{"empty value", map[string]string{hdrSSE: ""}, "", true, "InvalidArgument", "The encryption method specified is not supported"},
 		{"key id without kms", map[string]string{hdrSSEKMSKeyID: "k"}, "", true, "InvalidArgument", "requires HTTP header x-amz-server-side-encryption : aws:kms"},
@@ -39,7 +39,7 @@ func TestSSERequest(t *testing.T) {
 		{"bad context", map[string]string{hdrSSE: "aws:kms", hdrSSEContext: "not base64!"}, "", true, "InvalidArgument", "string-string map"},
 		{"context not a map", map[string]string{hdrSSE: "aws:kms", hdrSSEContext: base64.StdEncoding.EncodeToString([]byte(`{"a":1}`))}, "", true, "InvalidArgument", "string-string map"},
 		{"bad bucket key", map[string]string{hdrSSE: "aws:kms", hdrSSEBucketKey: "yes"}, "", true, "InvalidArgument", "true or false"},
-		{"sse-c", map[string]string{hdrSSECAlgorithm: "AES256", hdrSSECKey: b64, hdrSSECKeyMD5: md}, meta.SSEC, true, "", ""},
+		{"sse-c", map[string]string{hdrSSECAlgorithm: "AES256", hdrSSECKey: b64, hdrSSECKeyMD5: md}, kura.SSEC, true, "", ""},
 		{"sse-c + sse", map[string]string{hdrSSE: "AES256", hdrSSECAlgorithm: "AES256", hdrSSECKey: b64, hdrSSECKeyMD5: md}, "", true, "InvalidArgument", "incompatible"},
 		{"sse-c bad md5", map[string]string{hdrSSECAlgorithm: "AES256", hdrSSECKey: b64, hdrSSECKeyMD5: shortMD}, "", true, "InvalidArgument", "did not match"},
 		{"sse-c short key", map[string]string{hdrSSECAlgorithm: "AES256", hdrSSECKey: short, hdrSSECKeyMD5: shortMD}, "", true, "InvalidArgument", "secret key was invalid"},

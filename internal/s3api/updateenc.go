@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -98,7 +98,7 @@ func parseObjectEncryption(body []byte) (object.EncryptionTarget, error) {
 
 // encryptionAudit is what the audit event says about an encryption block:
 // its type, key and bucket key, never key material.
-func encryptionAudit(e meta.Encryption) map[string]any {
+func encryptionAudit(e kura.Encryption) map[string]any {
 	out := map[string]any{"type": sseTypeName(e.Type)}
 	if e.KMSKeyARN != "" {
 		out["kmsKeyArn"] = e.KMSKeyARN
@@ -107,15 +107,15 @@ func encryptionAudit(e meta.Encryption) map[string]any {
 	return out
 }
 
-func sseTypeName(t meta.SSEType) string {
+func sseTypeName(t kura.SSEType) string {
 	switch t {
-	case meta.SSES3:
+	case kura.SSES3:
 		return "SSE-S3"
-	case meta.SSEKMS:
+	case kura.SSEKMS:
 		return "SSE-KMS"
-	case meta.SSEDSSE:
+	case kura.SSEDSSE:
 		return "DSSE-KMS"
-	case meta.SSEC:
+	case kura.SSEC:
 		return "SSE-C"
 	}
 	return "NONE"

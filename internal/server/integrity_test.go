@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/kurastore/kura"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -92,7 +92,7 @@ func (ts *testServer) metric(t *testing.T, sample string) int64 {
 }
 
 // version returns the current version record of bucket/key.
-func (ts *testServer) version(t *testing.T, bucket, key string) *meta.ObjectVersion {
+func (ts *testServer) version(t *testing.T, bucket, key string) *kura.ObjectVersion {
 	t.Helper()
 	v, err := ts.Objects.Head(ctx(t), bucket, key, "")
 	if err != nil {

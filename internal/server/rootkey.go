@@ -25,14 +25,12 @@ import (
 // answer 500 on every old object and 200 on new writes that become
 // unreadable once the right key is back.
 
-// rootKeyCheckKey is the meta.TableSystem key of the root key check.
-var rootKeyCheckKey = []byte("root-key-check")
-
 // rootKeyCheckV1 is the only version of the check's construction: HMAC-SHA256
 // of the salt under DeriveKey(root, "kura root key check v1").
 const rootKeyCheckV1 = 1
 
-// rootKeyCheckRecord is the root key check as stored (meta.Encode JSON);
+// rootKeyCheckRecord is the root key check as stored (meta.Encode JSON,
+// system record meta.SystemRootKeyCheck);
 // docs/formats.md, "Root key check".
 type rootKeyCheckRecord struct {
 	V    int    `json:"v"`
@@ -231,15 +229,8 @@ func (g *guard) verify(path string, rec rootKeyCheckRecord, root []byte) error {
 
 func readRootKeyCheck(ctx context.Context, ms meta.Store) (rec rootKeyCheckRecord, found bool, err error) {
 	err = ms.View(ctx, func(tx meta.Tx) error {
-		b, err := tx.Get(meta.TableSystem, rootKeyCheckKey)
-		if errors.Is(err, meta.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		return meta.Decode(b, &rec)
+		found, err = meta.GetSystem(tx, meta.SystemRootKeyCheck, &rec)
+		return err
 	})
 	return rec, found, err
 }
@@ -249,11 +240,8 @@ func recordRootKeyCheck(ctx context.Context, ms meta.Store, root []byte) error {
 	if err != nil {
 		return err
 	}
-	v, err := meta.Encode(rootKeyCheckRecord{V: rootKeyCheckV1, Salt: check.Salt, MAC: check.MAC})
-	if err != nil {
-		return err
-	}
-	if err := ms.Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.TableSystem, rootKeyCheckKey, v) }); err != nil {
+	rec := rootKeyCheckRecord{V: rootKeyCheckV1, Salt: check.Salt, MAC: check.MAC}
+	if err := ms.Update(ctx, func(tx meta.Tx) error { return meta.PutSystem(tx, meta.SystemRootKeyCheck, rec) }); err != nil {
 		return fmt.Errorf("recording the root key check: %w", err)
 	}
 	return nil

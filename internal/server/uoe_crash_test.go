@@ -61,17 +61,18 @@ func buildKura(t *testing.T) string {
 
 var servingRE = regexp.MustCompile(`serving S3 at (\S+)`)
 
-// startKura runs `kura server` on dir with the test's root credentials and
-// waits for the banner that says where it listens. Server logs go to a
-// file in dir's parent, shown when the test fails.
-func startKura(t *testing.T, bin, dir string, round int) *kuraProc {
+// startKura runs `kura server` on dir with the test's root credentials
+// (and extra flags, if any) and waits for the banner that says where it
+// listens. Server logs go to a file in dir's parent, shown when the test
+// fails.
+func startKura(t *testing.T, bin, dir string, round int, flags ...string) *kuraProc {
 	t.Helper()
 	logPath := filepath.Join(filepath.Dir(dir), fmt.Sprintf("server-%d.log", round))
 	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "server", "--data", dir, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"server", "--data", dir, "--listen", "127.0.0.1:0"}, flags...)...)
 	cmd.Env = append(os.Environ(), "KURA_ROOT_ACCESS_KEY="+testAK, "KURA_ROOT_SECRET_KEY="+testSK)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()

@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -86,17 +86,17 @@ func TestUOEErrors(t *testing.T) {
 	}
 	// Object Lock state is set on the records directly: these tests are
 	// about UpdateObjectEncryption's refusal, not the Object Lock APIs.
-	setRecord := func(key string, fn func(v *meta.ObjectVersion)) {
+	setRecord := func(key string, fn func(v *kura.ObjectVersion)) {
 		t.Helper()
-		if _, err := ts.Objects.UpdateVersion(cx, "errs", key, "", func(v *meta.ObjectVersion) error { fn(v); return nil }); err != nil {
+		if _, err := ts.Objects.UpdateVersion(cx, "errs", key, "", func(v *kura.ObjectVersion) error { fn(v); return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	future := time.Now().Add(time.Hour)
-	setRecord("unencrypted", func(v *meta.ObjectVersion) { v.Encryption = meta.Encryption{} })
-	setRecord("held", func(v *meta.ObjectVersion) { v.LegalHold, v.LegalHoldSet = true, true })
-	setRecord("retained", func(v *meta.ObjectVersion) { v.Retention = &meta.Retention{Mode: "COMPLIANCE", Until: future} })
-	setRecord("governed", func(v *meta.ObjectVersion) { v.Retention = &meta.Retention{Mode: "GOVERNANCE", Until: future} })
+	setRecord("unencrypted", func(v *kura.ObjectVersion) { v.Encryption = kura.Encryption{} })
+	setRecord("held", func(v *kura.ObjectVersion) { v.LegalHold, v.LegalHoldSet = true, true })
+	setRecord("retained", func(v *kura.ObjectVersion) { v.Retention = &kura.Retention{Mode: "COMPLIANCE", Until: future} })
+	setRecord("governed", func(v *kura.ObjectVersion) { v.Retention = &kura.Retention{Mode: "GOVERNANCE", Until: future} })
 	put(t, c, "errs", "gone", data)
 	del, err := c.DeleteObject(cx, &s3.DeleteObjectInput{Bucket: aws.String("errs"), Key: aws.String("gone")})
 	if err != nil {
@@ -180,7 +180,7 @@ func TestUOEErrors(t *testing.T) {
 		t.Errorf("refused requests changed the object (-before +after):\n%s", diff)
 	}
 	// Once the legal hold is lifted the same request succeeds.
-	setRecord("held", func(v *meta.ObjectVersion) { v.LegalHold = false })
+	setRecord("held", func(v *kura.ObjectVersion) { v.LegalHold = false })
 	if status, e, _ := rawUOE(t, ts, "/errs/held?encryption", good, nil); status != http.StatusOK {
 		t.Fatalf("after lifting the legal hold: %d %s %s", status, e.Code, e.Message)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -195,7 +195,7 @@ func blobFiles(t testing.TB, ts *testServer, bucket, key, versionID string) map[
 
 // sealedKey is the version record's encryption block, read through the
 // object service (the wire never shows it).
-func sealedKey(t testing.TB, ts *testServer, bucket, key, versionID string) meta.Encryption {
+func sealedKey(t testing.TB, ts *testServer, bucket, key, versionID string) kura.Encryption {
 	t.Helper()
 	v, err := ts.Objects.Head(ctx(t), bucket, key, versionID)
 	if err != nil {
@@ -254,8 +254,8 @@ func TestUOESeedTransitions(t *testing.T) {
 	// Kura never stores unencrypted objects; an unencrypted version (as an
 	// older store might hold) is made by clearing the record's block.
 	putWith("unencrypted", sseS3)
-	if _, err := ts.Objects.UpdateVersion(ctx(t), "table", "unencrypted", "", func(v *meta.ObjectVersion) error {
-		v.Encryption = meta.Encryption{}
+	if _, err := ts.Objects.UpdateVersion(ctx(t), "table", "unencrypted", "", func(v *kura.ObjectVersion) error {
+		v.Encryption = kura.Encryption{}
 		return nil
 	}); err != nil {
 		t.Fatal(err)

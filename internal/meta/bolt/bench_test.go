@@ -15,6 +15,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 )
 
@@ -31,17 +32,17 @@ func benchStore(b *testing.B) *Store {
 // versionRecord is a realistic encoded ObjectVersion (about 450 bytes).
 func versionRecord(b *testing.B, bucket, key string, seq uint64) []byte {
 	b.Helper()
-	v := meta.ObjectVersion{
+	v := kura.ObjectVersion{
 		Bucket: bucket, Key: key, VersionID: "01JB8ZK6QG3XH4Y7W2N5R9T0AB", Seq: seq,
 		LastModified: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Owner: "123456789012",
 		Size: 123456, ETag: "9e107d9d372bb6826bd81d3542a419d6", StorageClass: "STANDARD",
-		Checksum:       &meta.Checksum{Algorithm: "CRC64NVME", Type: "FULL_OBJECT", Value: "AAAAAAAAAAA="},
-		ContentHeaders: meta.ContentHeaders{ContentType: "application/octet-stream"},
+		Checksum:       &kura.Checksum{Algorithm: "CRC64NVME", Type: "FULL_OBJECT", Value: "AAAAAAAAAAA="},
+		ContentHeaders: kura.ContentHeaders{ContentType: "application/octet-stream"},
 		BlobID:         "01JB8ZK6QG3XH4Y7W2N5R9T0AC",
-		Encryption: meta.Encryption{Type: meta.SSES3,
+		Encryption: kura.Encryption{Type: kura.SSES3,
 			SealedKey: bytes.Repeat([]byte{0xa5}, 60)},
 	}
-	rec, err := meta.Encode(&v)
+	rec, err := meta.EncodeVersion(&v)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,0 +1,284 @@
+package meta
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/conv"
+)
+
+// recordVersion is the first byte of every encoded record; bump it when the
+// encoding changes incompatibly (docs/formats.md).
+const recordVersion = 1
+
+// kuraPkg is the import path of the domain types, which Encode refuses:
+// they have no storage tags, so encoding one directly would write a record
+// nothing can read back as the format says.
+var kuraPkg = reflect.TypeFor[kura.Bucket]().PkgPath()
+
+// Encode serializes a record: a version byte, then JSON. It is the framing
+// for records whose owner keeps its own record types (kms, iam, audit,
+// the system table); buckets, versions, uploads and parts go through
+// EncodeBucket, EncodeVersion, EncodeUpload and EncodeUploadPart.
+func Encode(v any) ([]byte, error) {
+	t := reflect.TypeOf(v)
+	for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice) {
+		t = t.Elem()
+	}
+	if t != nil && t.PkgPath() == kuraPkg {
+		return nil, fmt.Errorf("meta: Encode of a %s: use its typed encoder (meta/codec.go)", t)
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{recordVersion}, j...), nil
+}
+
+// Decode parses a record written by Encode.
+func Decode(b []byte, v any) error {
+	if len(b) == 0 || b[0] != recordVersion {
+		return fmt.Errorf("meta: unknown record version")
+	}
+	return json.Unmarshal(b[1:], v)
+}
+
+func encodeRecord(v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{recordVersion}, j...), nil
+}
+
+// EncodeBucket serializes a bucket record (TableBuckets).
+func EncodeBucket(b *kura.Bucket) ([]byte, error) { return encodeRecord(bucketToRecord(b)) }
+
+// DecodeBucket parses a bucket record.
+func DecodeBucket(raw []byte) (*kura.Bucket, error) {
+	var r bucketRecord
+	if err := Decode(raw, &r); err != nil {
+		return nil, err
+	}
+	return r.kura(), nil
+}
+
+// EncodeVersion serializes an object version record (TableVersions).
+func EncodeVersion(v *kura.ObjectVersion) ([]byte, error) { return encodeRecord(versionToRecord(v)) }
+
+// DecodeVersion parses an object version record.
+func DecodeVersion(raw []byte) (*kura.ObjectVersion, error) {
+	var r versionRecord
+	if err := Decode(raw, &r); err != nil {
+		return nil, err
+	}
+	return r.kura(), nil
+}
+
+// EncodeUpload serializes a multipart upload record (TableUploads).
+func EncodeUpload(u *kura.Upload) ([]byte, error) { return encodeRecord(uploadToRecord(u)) }
+
+// DecodeUpload parses a multipart upload record.
+func DecodeUpload(raw []byte) (*kura.Upload, error) {
+	var r uploadRecord
+	if err := Decode(raw, &r); err != nil {
+		return nil, err
+	}
+	return r.kura(), nil
+}
+
+// EncodeUploadPart serializes an upload part record (TableParts).
+func EncodeUploadPart(p *kura.UploadPart) ([]byte, error) {
+	return encodeRecord(uploadPartRecord(*p))
+}
+
+// DecodeUploadPart parses an upload part record.
+func DecodeUploadPart(raw []byte) (*kura.UploadPart, error) {
+	var r uploadPartRecord
+	if err := Decode(raw, &r); err != nil {
+		return nil, err
+	}
+	p := kura.UploadPart(r)
+	return &p, nil
+}
+
+// Conversions between records and kura values. Nil stays nil and empty
+// stays empty: for fields without omitempty the encoding tells them apart
+// ("grants":null and "grants":[]), and a record must re-encode to its
+// own bytes.
+
+func bucketToRecord(b *kura.Bucket) bucketRecord {
+	return bucketRecord{
+		Name: b.Name, Created: b.Created, Region: b.Region, Owner: b.Owner, Versioning: b.Versioning,
+		ObjectLockEnabled: b.ObjectLockEnabled,
+		Tags:              conv.Slice(b.Tags, tagToRecord),
+		Encryption:        conv.Ptr(b.Encryption, func(e kura.BucketEncryption) bucketEncryptionRecord { return bucketEncryptionRecord(e) }),
+		ObjectLockRule:    conv.Ptr(b.ObjectLockRule, func(l kura.LockRule) lockRuleRecord { return lockRuleRecord(l) }),
+		Policy:            b.Policy,
+		CORS:              conv.Slice(b.CORS, func(c kura.CORSRule) corsRuleRecord { return corsRuleRecord(c) }),
+		Lifecycle:         conv.Slice(b.Lifecycle, lifecycleRuleToRecord),
+		ObjectOwnership:   b.ObjectOwnership,
+		ACL:               conv.Ptr(b.ACL, aclToRecord),
+		PublicAccessBlock: conv.Ptr(b.PublicAccessBlock, func(p kura.PublicAccessBlock) publicAccessBlockRecord { return publicAccessBlockRecord(p) }),
+	}
+}
+
+func (r *bucketRecord) kura() *kura.Bucket {
+	return &kura.Bucket{
+		Name: r.Name, Created: r.Created, Region: r.Region, Owner: r.Owner, Versioning: r.Versioning,
+		ObjectLockEnabled: r.ObjectLockEnabled,
+		Tags:              conv.Slice(r.Tags, tagRecord.kura),
+		Encryption:        conv.Ptr(r.Encryption, func(e bucketEncryptionRecord) kura.BucketEncryption { return kura.BucketEncryption(e) }),
+		ObjectLockRule:    conv.Ptr(r.ObjectLockRule, func(l lockRuleRecord) kura.LockRule { return kura.LockRule(l) }),
+		Policy:            r.Policy,
+		CORS:              conv.Slice(r.CORS, func(c corsRuleRecord) kura.CORSRule { return kura.CORSRule(c) }),
+		Lifecycle:         conv.Slice(r.Lifecycle, lifecycleRuleRecord.kura),
+		ObjectOwnership:   r.ObjectOwnership,
+		ACL:               conv.Ptr(r.ACL, aclRecord.kura),
+		PublicAccessBlock: conv.Ptr(r.PublicAccessBlock, func(p publicAccessBlockRecord) kura.PublicAccessBlock { return kura.PublicAccessBlock(p) }),
+	}
+}
+
+func versionToRecord(v *kura.ObjectVersion) versionRecord {
+	return versionRecord{
+		Bucket: v.Bucket, Key: v.Key, VersionID: v.VersionID, Seq: v.Seq, DeleteMarker: v.DeleteMarker,
+		LastModified: v.LastModified, Owner: v.Owner,
+		Size: v.Size, ETag: v.ETag, StorageClass: v.StorageClass,
+		Checksum:             conv.Ptr(v.Checksum, func(c kura.Checksum) checksumRecord { return checksumRecord(c) }),
+		contentHeadersRecord: contentHeadersRecord(v.ContentHeaders),
+		Tags:                 conv.Slice(v.Tags, tagToRecord),
+		BlobID:               v.BlobID,
+		Parts:                conv.Slice(v.Parts, func(p kura.Part) partRecord { return partRecord(p) }),
+		Encryption:           encryptionRecord(v.Encryption),
+		UploadID:             v.UploadID,
+		Retention:            conv.Ptr(v.Retention, retentionToRecord),
+		LegalHold:            v.LegalHold, LegalHoldSet: v.LegalHoldSet,
+		Restore: conv.Ptr(v.Restore, func(r kura.Restore) restoreRecord { return restoreRecord(r) }),
+		ACL:     conv.Ptr(v.ACL, aclToRecord),
+	}
+}
+
+func (r *versionRecord) kura() *kura.ObjectVersion {
+	return &kura.ObjectVersion{
+		Bucket: r.Bucket, Key: r.Key, VersionID: r.VersionID, Seq: r.Seq, DeleteMarker: r.DeleteMarker,
+		LastModified: r.LastModified, Owner: r.Owner,
+		Size: r.Size, ETag: r.ETag, StorageClass: r.StorageClass,
+		Checksum:       conv.Ptr(r.Checksum, func(c checksumRecord) kura.Checksum { return kura.Checksum(c) }),
+		ContentHeaders: kura.ContentHeaders(r.contentHeadersRecord),
+		Tags:           conv.Slice(r.Tags, tagRecord.kura),
+		BlobID:         r.BlobID,
+		Parts:          conv.Slice(r.Parts, func(p partRecord) kura.Part { return kura.Part(p) }),
+		Encryption:     kura.Encryption(r.Encryption),
+		UploadID:       r.UploadID,
+		Retention:      conv.Ptr(r.Retention, retentionRecord.kura),
+		LegalHold:      r.LegalHold, LegalHoldSet: r.LegalHoldSet,
+		Restore: conv.Ptr(r.Restore, func(x restoreRecord) kura.Restore { return kura.Restore(x) }),
+		ACL:     conv.Ptr(r.ACL, aclRecord.kura),
+	}
+}
+
+func uploadToRecord(u *kura.Upload) uploadRecord {
+	return uploadRecord{
+		Bucket: u.Bucket, Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated, Owner: u.Owner,
+		Initiator: u.Initiator, StorageClass: u.StorageClass,
+		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
+		contentHeadersRecord: contentHeadersRecord(u.ContentHeaders),
+		Tags:                 conv.Slice(u.Tags, tagToRecord),
+		Encryption:           encryptionRecord(u.Encryption),
+		Retention:            conv.Ptr(u.Retention, retentionToRecord),
+		LegalHold:            u.LegalHold, LegalHoldSet: u.LegalHoldSet,
+		ACL: conv.Ptr(u.ACL, aclToRecord),
+	}
+}
+
+func (r *uploadRecord) kura() *kura.Upload {
+	return &kura.Upload{
+		Bucket: r.Bucket, Key: r.Key, UploadID: r.UploadID, Initiated: r.Initiated, Owner: r.Owner,
+		Initiator: r.Initiator, StorageClass: r.StorageClass,
+		ChecksumAlgorithm: r.ChecksumAlgorithm, ChecksumType: r.ChecksumType,
+		ContentHeaders: kura.ContentHeaders(r.contentHeadersRecord),
+		Tags:           conv.Slice(r.Tags, tagRecord.kura),
+		Encryption:     kura.Encryption(r.Encryption),
+		Retention:      conv.Ptr(r.Retention, retentionRecord.kura),
+		LegalHold:      r.LegalHold, LegalHoldSet: r.LegalHoldSet,
+		ACL: conv.Ptr(r.ACL, aclRecord.kura),
+	}
+}
+
+func tagToRecord(t kura.Tag) tagRecord { return tagRecord(t) }
+func (r tagRecord) kura() kura.Tag     { return kura.Tag(r) }
+
+func retentionToRecord(r kura.Retention) retentionRecord { return retentionRecord(r) }
+func (r retentionRecord) kura() kura.Retention           { return kura.Retention(r) }
+
+func aclToRecord(a kura.ACL) aclRecord {
+	return aclRecord{Grants: conv.Slice(a.Grants, func(g kura.Grant) grantRecord { return grantRecord(g) })}
+}
+
+func (r aclRecord) kura() kura.ACL {
+	return kura.ACL{Grants: conv.Slice(r.Grants, func(g grantRecord) kura.Grant { return kura.Grant(g) })}
+}
+
+func lifecycleRuleToRecord(l kura.LifecycleRule) lifecycleRuleRecord {
+	return lifecycleRuleRecord{
+		ID: l.ID,
+		Filter: conv.Ptr(l.Filter, func(f kura.LifecycleFilter) lifecycleFilterRecord {
+			return lifecycleFilterRecord{
+				Prefix: f.Prefix, Tag: conv.Ptr(f.Tag, tagToRecord),
+				ObjectSizeGreaterThan: f.ObjectSizeGreaterThan, ObjectSizeLessThan: f.ObjectSizeLessThan,
+				And: conv.Ptr(f.And, func(a kura.LifecycleAnd) lifecycleAndRecord {
+					return lifecycleAndRecord{Prefix: a.Prefix, Tags: conv.Slice(a.Tags, tagToRecord),
+						ObjectSizeGreaterThan: a.ObjectSizeGreaterThan, ObjectSizeLessThan: a.ObjectSizeLessThan}
+				}),
+			}
+		}),
+		Prefix:     l.Prefix,
+		Status:     l.Status,
+		Expiration: conv.Ptr(l.Expiration, func(e kura.LifecycleExpiration) lifecycleExpirationRecord { return lifecycleExpirationRecord(e) }),
+		Transitions: conv.Slice(l.Transitions, func(t kura.LifecycleTransition) lifecycleTransitionRecord {
+			return lifecycleTransitionRecord(t)
+		}),
+		NoncurrentVersionTransitions: conv.Slice(l.NoncurrentVersionTransitions, func(t kura.NoncurrentVersionTransition) noncurrentTransitionRecord {
+			return noncurrentTransitionRecord(t)
+		}),
+		NoncurrentVersionExpiration: conv.Ptr(l.NoncurrentVersionExpiration, func(e kura.NoncurrentVersionExpiration) noncurrentExpirationRecord {
+			return noncurrentExpirationRecord(e)
+		}),
+		AbortIncompleteMultipartUpload: conv.Ptr(l.AbortIncompleteMultipartUpload, func(a kura.AbortIncompleteMultipartUpload) abortIncompleteMultipartRecord {
+			return abortIncompleteMultipartRecord(a)
+		}),
+	}
+}
+
+func (r lifecycleRuleRecord) kura() kura.LifecycleRule {
+	return kura.LifecycleRule{
+		ID: r.ID,
+		Filter: conv.Ptr(r.Filter, func(f lifecycleFilterRecord) kura.LifecycleFilter {
+			return kura.LifecycleFilter{
+				Prefix: f.Prefix, Tag: conv.Ptr(f.Tag, tagRecord.kura),
+				ObjectSizeGreaterThan: f.ObjectSizeGreaterThan, ObjectSizeLessThan: f.ObjectSizeLessThan,
+				And: conv.Ptr(f.And, func(a lifecycleAndRecord) kura.LifecycleAnd {
+					return kura.LifecycleAnd{Prefix: a.Prefix, Tags: conv.Slice(a.Tags, tagRecord.kura),
+						ObjectSizeGreaterThan: a.ObjectSizeGreaterThan, ObjectSizeLessThan: a.ObjectSizeLessThan}
+				}),
+			}
+		}),
+		Prefix:     r.Prefix,
+		Status:     r.Status,
+		Expiration: conv.Ptr(r.Expiration, func(e lifecycleExpirationRecord) kura.LifecycleExpiration { return kura.LifecycleExpiration(e) }),
+		Transitions: conv.Slice(r.Transitions, func(t lifecycleTransitionRecord) kura.LifecycleTransition {
+			return kura.LifecycleTransition(t)
+		}),
+		NoncurrentVersionTransitions: conv.Slice(r.NoncurrentVersionTransitions, func(t noncurrentTransitionRecord) kura.NoncurrentVersionTransition {
+			return kura.NoncurrentVersionTransition(t)
+		}),
+		NoncurrentVersionExpiration: conv.Ptr(r.NoncurrentVersionExpiration, func(e noncurrentExpirationRecord) kura.NoncurrentVersionExpiration {
+			return kura.NoncurrentVersionExpiration(e)
+		}),
+		AbortIncompleteMultipartUpload: conv.Ptr(r.AbortIncompleteMultipartUpload, func(a abortIncompleteMultipartRecord) kura.AbortIncompleteMultipartUpload {
+			return kura.AbortIncompleteMultipartUpload(a)
+		}),
+	}
+}
