@@ -216,4 +216,3 @@ func randomNodeID() string {
 	}
 	return host + "-" + hex.EncodeToString(b[:])
 }
-

@@ -48,9 +48,9 @@ type Config struct {
 	// release can finish (0: DefaultBlobGrace; negative: none, as tests
 	// that count blobs want). See object/gc.go.
 	BlobGrace time.Duration
-	Listen  string // host:port; port 0 picks a free one
-	Region  string
-	Domain  string // base domain for virtual-host-style addressing
+	Listen    string // host:port; port 0 picks a free one
+	Region    string
+	Domain    string // base domain for virtual-host-style addressing
 	// RootAccessKey/RootSecretKey come from KURA_ROOT_ACCESS_KEY and
 	// KURA_ROOT_SECRET_KEY; empty means generated or persisted ones.
 	RootAccessKey, RootSecretKey string
