@@ -34,23 +34,9 @@ import (
 // Config is everything `kura server` takes.
 type Config struct {
 	DataDir string
-	// Meta and Blobs are the metadata and blob stores (internal/backend;
-	// `--meta`, `--blobs`). nil: the embedded ones in DataDir, meta.db
-	// and blobs/. DataDir keeps the root key, the root credentials and the
-	// audit trail either way.
-	Meta  backend.Meta
-	Blobs backend.Blobs
-	// NodeID names this process in the leases of background work
-	// (internal/lease). Empty: a random id per start.
-	NodeID string
-	// BlobGrace is how long a blob released by an overwrite or delete is
-	// kept before it is deleted, so that reads which started before the
-	// release can finish (0: DefaultBlobGrace; negative: none, as tests
-	// that count blobs want). See object/gc.go.
-	BlobGrace time.Duration
-	Listen    string // host:port; port 0 picks a free one
-	Region    string
-	Domain    string // base domain for virtual-host-style addressing
+	Listen  string // host:port; port 0 picks a free one
+	Region  string
+	Domain  string // base domain for virtual-host-style addressing
 	// RootAccessKey/RootSecretKey come from KURA_ROOT_ACCESS_KEY and
 	// KURA_ROOT_SECRET_KEY; empty means generated or persisted ones.
 	RootAccessKey, RootSecretKey string
@@ -80,11 +66,26 @@ type Config struct {
 	LifecycleDay time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
-	// session expiry). Request signing keeps real time.
+	// session expiry), and so does the blob grace period. Request signing
+	// and leases keep real time.
 	Now func() time.Time
 	// Limits caps connections and bounds slow clients (limits.go); zero
 	// fields take netlimit.Defaults.
 	Limits netlimit.Limits
+	// Meta and Blobs are the metadata and blob stores (internal/backend;
+	// `--meta`, `--blobs`). nil: the embedded ones in DataDir, meta.db
+	// and blobs/. DataDir keeps the root key, the root credentials and the
+	// audit trail either way.
+	Meta  backend.Meta
+	Blobs backend.Blobs
+	// NodeID names this process in the leases of background work
+	// (internal/lease). Empty: a random id per start.
+	NodeID string
+	// BlobGrace is how long a blob released by an overwrite or delete is
+	// kept before it is deleted, so that reads which started before the
+	// release can finish (0: DefaultBlobGrace; negative: none, as tests
+	// that count blobs want). See object/gc.go.
+	BlobGrace time.Duration
 }
 
 // Server is a running Kura.
