@@ -3,8 +3,10 @@ package server_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"maps"
 	"slices"
 	"sort"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/kurastore/kura/internal/audit"
@@ -184,11 +187,13 @@ func (h *crashHarness) readVersion(c *s3.Client, bucket, key string, v *crashVer
 		return c.HeadObject(cx, in)
 	}
 	out, err := head()
-	if err != nil {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusBadRequest {
 		ssec = true // SSE-C objects answer HEAD only with their key
-		if out, err = head(); err != nil {
-			return false, fmt.Errorf("HEAD: %w", err)
-		}
+		out, err = head()
+	}
+	if err != nil {
+		return false, fmt.Errorf("HEAD (with the SSE-C key: %v): %w", ssec, err)
 	}
 	v.Op = out.Metadata["op"]
 	v.SSE = answeredSSE(out.ServerSideEncryption, out.SSEKMSKeyId, out.BucketKeyEnabled, out.SSECustomerAlgorithm)
