@@ -51,8 +51,9 @@ func newFsckCmd() *cobra.Command {
     length are checked;
   - orphans: blobs and temporary files that nothing references.
 
-It needs the server's root key (KURA_ROOT_KEY or <data>/keys/root.key) and
-never changes metadata. With --repair it removes orphans older than --grace,
+It needs the server's root key (KURA_ROOT_KEY or <data>/keys/root.key),
+verifies it against the data directory's root key check first, as the
+server does, and never changes metadata. With --repair it removes orphans older than --grace,
 and nothing else. It exits 0 when it found no damage, 1 when it found damage
 and 2 when it could not check. A progress bar goes to stderr on a terminal.`,
 		Example: `  kura fsck --data ./data

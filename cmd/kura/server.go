@@ -29,6 +29,7 @@ func newServerCmd() *cobra.Command {
 	cfg := server.Config{}
 	var debugListen, metaURL, blobsURL string
 	var drain time.Duration
+	var level slog.Level // Info
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the S3 server on a data directory",
@@ -43,7 +44,7 @@ wrong root key and change nothing (docs/operations.md).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.RootAccessKey = os.Getenv("KURA_ROOT_ACCESS_KEY")
 			cfg.RootSecretKey = os.Getenv("KURA_ROOT_SECRET_KEY")
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			if cfg.RestoreDelay == 0 {
 				cfg.RestoreDelay = -1 // the flag's 0 is "at once"; Config's 0 is "the default"
 			}
@@ -98,6 +99,7 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.DurationVar(&cfg.OrphanGrace, "orphan-grace", object.DefaultOrphanGrace, "how old an orphan blob must be for the sweep to remove it")
 	f.DurationVar(&cfg.LifecycleDay, "lifecycle-day", 24*time.Hour, "length of a lifecycle day: bucket lifecycle rules run at every multiple of it since the epoch (00:00 UTC for 24h) and count their Days in it; shorten it only to watch rules act in tests and demos")
 	addLimitFlags(f, &cfg.Limits)
+	f.Var(&logLevel{&level}, "log-level", "least severe log level written: debug, info, warn or error (docs/operations.md, \"Log levels\")")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
 }
@@ -133,6 +135,27 @@ func addLimitFlags(f *pflag.FlagSet, l *netlimit.Limits) {
 	f.DurationVar(&l.BodyTimeout, "body-timeout", d.BodyTimeout, "longest a request body may keep the server waiting at any point; a slower body gets 400 RequestTimeout (0: none)")
 	f.Int64Var(&l.BodyMinRate, "body-min-rate", d.BodyMinRate, "slowest rate, in bytes per second, a request body may arrive at for longer than --body-timeout (0: only stalls count)")
 }
+
+// logLevel is --log-level: a slog.Level as a flag, spelled as slog prints
+// levels (debug, info, warn, error; any case).
+type logLevel struct{ l *slog.Level }
+
+func (v *logLevel) String() string {
+	if v.l == nil {
+		return "info"
+	}
+	return strings.ToLower(v.l.String())
+}
+
+func (v *logLevel) Set(s string) error {
+	switch strings.ToLower(s) {
+	case "debug", "info", "warn", "error":
+		return v.l.UnmarshalText([]byte(s))
+	}
+	return fmt.Errorf("%q is not a log level: use debug, info, warn or error", s)
+}
+
+func (v *logLevel) Type() string { return "level" }
 
 // startDebug serves the pprof handlers, and nothing else, on their own
 // listener and mux, never on the S3 port: profiles are unauthenticated and

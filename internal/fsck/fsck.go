@@ -12,8 +12,9 @@
 // server cannot start on the directory while it runs, and fails clearly when
 // a running server holds the file. It reads data keys the way the server
 // does (the root key from KURA_ROOT_KEY or keys/root.key, which it never
-// creates) and unseals KMS-sealed keys offline; no key or plaintext is
-// written or printed.
+// creates, verified against the data directory's root key check before
+// anything is checked) and unseals KMS-sealed keys offline; no key or
+// plaintext is written or printed.
 package fsck
 
 import (
@@ -34,6 +35,7 @@ import (
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/rootkey"
 	"github.com/kurastore/kura/internal/sse"
 )
 
@@ -151,11 +153,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if _, err := os.Stat(metaPath); err != nil {
 		return nil, fmt.Errorf("no Kura data directory at %s (%v): is --data the server's data directory?", opts.DataDir, err)
 	}
-	root, err := loadRootKey(opts.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(root)
 	ms, err := bolt.OpenWith(metaPath, bolt.Options{ReadOnly: true, LockTimeout: opts.LockTimeout,
 		Logger: slog.New(slog.DiscardHandler)})
 	var de *bolt.DamageError
@@ -170,6 +167,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer ms.Close()
+	root, err := checkRootKey(ctx, r, ms, opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(root)
 
 	problems, more, err := ms.Check(100)
 	if err != nil {
@@ -229,21 +231,53 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// loadRootKey loads the root key the way the server does (KURA_ROOT_KEY,
-// else keys/root.key) but never creates one: a new key would make every
-// object look damaged.
-func loadRootKey(dataDir string) ([]byte, error) {
-	path := filepath.Join(dataDir, "keys", "root.key")
-	if os.Getenv(sse.RootKeyEnv) == "" {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("no root key: %s is not set and %s cannot be read (%v); fsck needs the server's root key to check encrypted data", sse.RootKeyEnv, path, err)
+// KeyError is Run's refusal to check with a root key that is missing, is
+// unusable or is not the one the data directory was created with: with a
+// wrong key every object would look damaged.
+type KeyError struct {
+	DataDir string
+	*rootkey.Refusal
+}
+
+func (e *KeyError) Error() string {
+	return e.Refusal.Message("cannot check", e.DataDir, "nothing was checked")
+}
+
+// runAgain is what a refusal asks the operator to do once the key is right.
+const runAgain = "run kura fsck again"
+
+// checkRootKey loads the root key the way the server does (KURA_ROOT_KEY,
+// else keys/root.key), never creating one, and verifies it against the
+// data directory's root key check before anything is checked. A check
+// that cannot be read is damage (reported in r); a directory from before
+// the check has none, and its objects' own authentication tells.
+func checkRootKey(ctx context.Context, r *Report, ms *bolt.Store, dataDir string) ([]byte, error) {
+	key := rootkey.Key{Source: sse.RootKeyEnv, Path: filepath.Join(dataDir, "keys", "root.key")}
+	check, found, err := rootkey.Read(ctx, ms)
+	if err != nil {
+		r.Damage = append(r.Damage, Finding{Kind: KindRecord, Detail: fmt.Sprintf("the root key check cannot be read, so the root key was not verified: %v", err)})
+	}
+	root, fromEnv, err := sse.LoadRootKey(key.Path)
+	if !fromEnv {
+		key.Source = key.Path
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		evidence := "meta.db exists"
+		if found {
+			evidence = "meta.db holds its root key check"
+		}
+		return nil, &KeyError{dataDir, rootkey.Missing(key, evidence+"; fsck needs the key to check encrypted data", runAgain)}
+	case err != nil:
+		return nil, &KeyError{dataDir, rootkey.Unusable(key, err, runAgain)}
+	}
+	if found {
+		if refusal := check.Verify(root, key, ms.Path(), runAgain); refusal != nil {
+			clear(root)
+			return nil, &KeyError{dataDir, refusal}
 		}
 	}
-	key, _, err := sse.LoadRootKey(path)
-	if err != nil {
-		return nil, fmt.Errorf("root key: %w", err)
-	}
-	return key, nil
+	return root, nil
 }
 
 // checker verifies the records WalkData reports.

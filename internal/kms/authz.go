@@ -75,7 +75,7 @@ func (s *Service) authorize(ctx context.Context, o *op, rec *keyRecord, action s
 	if err != nil {
 		// Stored before policies were validated: it allows nobody, which
 		// is what AWS would make of a policy it cannot read.
-		s.log.Warn("kms: key policy does not parse; the key is unusable until PutKeyPolicy replaces it", "key", arn, "err", err)
+		s.log.Error("kms: key policy does not parse; the key is unusable until PutKeyPolicy replaces it", "key", arn, "err", err)
 		keyPolicy = nil
 	}
 	return s.decide(ctx, o, action, arn, rec.Account, keyPolicy)

@@ -7,8 +7,8 @@ import "errors"
 // (encoded with Encode) and reads and writes it with GetSystem and
 // PutSystem.
 const (
-	// SystemRootKeyCheck is the root key check (internal/server,
-	// rootkey.go; docs/formats.md).
+	// SystemRootKeyCheck is the root key check (internal/rootkey;
+	// docs/formats.md).
 	SystemRootKeyCheck = "root-key-check"
 	// SystemLifecycleLastRun is the last completed lifecycle run
 	// (internal/lifecycle, runner.go).

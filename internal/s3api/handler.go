@@ -304,6 +304,11 @@ func (h *Handler) writeError(req *request, err error) {
 			"answer", e.Code, "err", err)
 	case errors.Is(err, context.Canceled):
 		e = s3err.IncompleteBody
+	case e.Status == http.StatusNotImplemented:
+		// The client asked for something Kura does not do (MFA delete,
+		// S3 Select restores, …): its answer, not a server fault.
+		h.log.Debug("request asks for what Kura does not implement", "id", req.id, "method", req.Method,
+			"bucket", req.bucket, "key", req.key, "err", err)
 	case e.Status >= 500:
 		h.log.Error("request failed", "id", req.id, "method", req.Method, "bucket", req.bucket, "key", req.key, "err", err)
 	}

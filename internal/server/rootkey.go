@@ -14,6 +14,7 @@ import (
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/rootkey"
 	"github.com/kurastore/kura/internal/sse"
 )
 
@@ -24,19 +25,6 @@ import (
 // missing or wrong: a server that started with a fresh or wrong key would
 // answer 500 on every old object and 200 on new writes that become
 // unreadable once the right key is back.
-
-// rootKeyCheckV1 is the only version of the check's construction: HMAC-SHA256
-// of the salt under DeriveKey(root, "kura root key check v1").
-const rootKeyCheckV1 = 1
-
-// rootKeyCheckRecord is the root key check as stored (meta.Encode JSON,
-// system record meta.SystemRootKeyCheck);
-// docs/formats.md, "Root key check".
-type rootKeyCheckRecord struct {
-	V    int    `json:"v"`
-	Salt []byte `json:"salt"`
-	MAC  []byte `json:"mac"`
-}
 
 // RootKeyInfo says where the root key of a running server came from.
 type RootKeyInfo struct {
@@ -60,8 +48,17 @@ type RootKeyError struct {
 }
 
 func (e *RootKeyError) Error() string {
-	return fmt.Sprintf("refusing to start: %s\n  Nothing in %s was changed: no key was generated and nothing was written.\n  %s\n  "+
-		`See "The root key: backup and recovery" in docs/operations.md.`, e.Problem, e.DataDir, e.Fix)
+	r := rootkey.Refusal{Problem: e.Problem, Fix: e.Fix}
+	return r.Message("refusing to start", e.DataDir, "no key was generated and nothing was written")
+}
+
+// startAgain is what a refusal asks the operator to do once the key is
+// right.
+const startAgain = "start again"
+
+// refused is r as Open's refusal for dataDir.
+func refused(dataDir string, r *rootkey.Refusal) *RootKeyError {
+	return &RootKeyError{DataDir: dataDir, Problem: r.Problem, Fix: r.Fix}
 }
 
 // managedKey is the SSE-S3 key, derived from the root key.
@@ -146,7 +143,7 @@ type guard struct {
 // (the read-only pass).
 func (g *guard) check(ctx context.Context, ms backend.MetaStore, root []byte, missing, blobs bool, log *slog.Logger) ([]byte, error) {
 	write := log != nil
-	rec, found, err := readRootKeyCheck(ctx, ms)
+	rec, found, err := rootkey.Read(ctx, ms)
 	if errors.Is(err, bolt.ErrDamaged) {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
@@ -159,7 +156,10 @@ func (g *guard) check(ctx context.Context, ms backend.MetaStore, root []byte, mi
 		if missing {
 			return nil, g.missingKey("meta.db holds its root key check")
 		}
-		return root, g.verify(g.metaName, rec, root)
+		if r := rec.Verify(root, g.key(), g.metaName, startAgain); r != nil {
+			return nil, refused(g.dataDir, r)
+		}
+		return root, nil
 	}
 	empty, err := ms.Empty(ctx)
 	if err != nil {
@@ -191,7 +191,7 @@ func (g *guard) check(ctx context.Context, ms backend.MetaStore, root []byte, mi
 		g.info.Generated = true
 		log.Info("generated a new root key: back it up now, separately from the data directory (docs/operations.md)", "path", g.keyPath)
 	}
-	return root, recordRootKeyCheck(ctx, ms, root)
+	return root, rootkey.Record(ctx, ms, root)
 }
 
 // proveOnData accepts root for a directory with data from before the check
@@ -207,44 +207,6 @@ func (g *guard) proveOnData(ctx context.Context, ms meta.Store, root []byte) (se
 			"and the key opened none of the KMS key material, IAM secrets and SSE-S3 data keys tried.")
 	}
 	return sealed, nil
-}
-
-func (g *guard) verify(path string, rec rootKeyCheckRecord, root []byte) error {
-	if rec.V != rootKeyCheckV1 {
-		return &RootKeyError{DataDir: g.dataDir,
-			Problem: fmt.Sprintf("the root key check in %s has version %d, which this Kura does not know.", path, rec.V),
-			Fix:     "Run the Kura version that wrote it, or restore meta.db from your backup."}
-	}
-	err := sse.RootKeyCheck{Salt: rec.Salt, MAC: rec.MAC}.Verify(root)
-	switch {
-	case errors.Is(err, sse.ErrRootKeyMismatch):
-		return g.wrongKey("does not match the key this data directory was created with.")
-	case err != nil:
-		return &RootKeyError{DataDir: g.dataDir,
-			Problem: fmt.Sprintf("the root key check in %s is damaged (%v).", path, err),
-			Fix:     "Restore meta.db from your backup."}
-	}
-	return nil
-}
-
-func readRootKeyCheck(ctx context.Context, ms meta.Store) (rec rootKeyCheckRecord, found bool, err error) {
-	err = ms.View(ctx, func(tx meta.Tx) error {
-		found, err = meta.GetSystem(tx, meta.SystemRootKeyCheck, &rec)
-		return err
-	})
-	return rec, found, err
-}
-
-func recordRootKeyCheck(ctx context.Context, ms meta.Store, root []byte) error {
-	check, err := sse.NewRootKeyCheck(root)
-	if err != nil {
-		return err
-	}
-	rec := rootKeyCheckRecord{V: rootKeyCheckV1, Salt: check.Salt, MAC: check.MAC}
-	if err := ms.Update(ctx, func(tx meta.Tx) error { return meta.PutSystem(tx, meta.SystemRootKeyCheck, rec) }); err != nil {
-		return fmt.Errorf("recording the root key check: %w", err)
-	}
-	return nil
 }
 
 // probeRootKey tries root on what is already sealed under keys derived from
@@ -272,31 +234,17 @@ func probeRootKey(ctx context.Context, ms meta.Store, root []byte) (sealed, open
 	return sealed, false, nil
 }
 
+// key names the root key this start was given, for refusals.
+func (g *guard) key() rootkey.Key { return rootkey.Key{Source: g.info.Source, Path: g.keyPath} }
+
 func (g *guard) missingKey(evidence string) *RootKeyError {
-	return &RootKeyError{DataDir: g.dataDir,
-		Problem: fmt.Sprintf("the root key file %s is missing, but the data directory holds data encrypted under a root key: %s.", g.keyPath, evidence),
-		Fix: fmt.Sprintf("Restore %s from your backup (mode 0600), or set %s to the key's 64 hex characters, then start again.",
-			g.keyPath, sse.RootKeyEnv)}
+	return refused(g.dataDir, rootkey.Missing(g.key(), evidence, startAgain))
 }
 
 func (g *guard) wrongKey(problem string) *RootKeyError {
-	e := &RootKeyError{DataDir: g.dataDir}
-	if g.info.Source == sse.RootKeyEnv {
-		e.Problem = "the root key in " + sse.RootKeyEnv + " " + problem
-		e.Fix = fmt.Sprintf("Set %s to this data directory's root key (or unset it to use %s), then start again.", sse.RootKeyEnv, g.keyPath)
-	} else {
-		e.Problem = "the root key in " + g.keyPath + " " + problem
-		e.Fix = fmt.Sprintf("Restore this data directory's %s from your backup, or set %s to its root key, then start again.", g.keyPath, sse.RootKeyEnv)
-	}
-	return e
+	return refused(g.dataDir, rootkey.Wrong(g.key(), problem, startAgain))
 }
 
 func (g *guard) badKey(err error) *RootKeyError {
-	e := &RootKeyError{DataDir: g.dataDir, Problem: fmt.Sprintf("the root key cannot be used: %v.", err)}
-	if g.info.Source == sse.RootKeyEnv {
-		e.Fix = fmt.Sprintf("Set %s to this data directory's root key, 64 hex characters, then start again.", sse.RootKeyEnv)
-	} else {
-		e.Fix = fmt.Sprintf("Restore %s from your backup (32 raw bytes or 64 hex characters), or set %s, then start again.", g.keyPath, sse.RootKeyEnv)
-	}
-	return e
+	return refused(g.dataDir, rootkey.Unusable(g.key(), err, startAgain))
 }
