@@ -70,6 +70,7 @@ func NewRunner(cfg Config) *Runner {
 // again, and work called again, a third of the TTL later.
 func (r *Runner) Run(ctx context.Context, work func(context.Context)) {
 	every := r.cfg.TTL / 3
+	seen := "" // the other holder last logged, so a waiting node logs a change, not every poll
 	for ctx.Err() == nil {
 		start := r.cfg.Clock.Now()
 		l, err := r.acquire(ctx, start)
@@ -77,10 +78,14 @@ func (r *Runner) Run(ctx context.Context, work func(context.Context)) {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, ErrHeld):
-			r.log.Debug("lease held by another node; waiting", "holder", l.Holder, "expires", l.Expires)
+			if l.Holder != seen {
+				seen = l.Holder
+				r.log.Debug("lease held by another node; waiting", "holder", l.Holder, "expires", l.Expires)
+			}
 		case err != nil:
 			r.log.Warn("taking the lease failed; retrying", "err", err)
 		default:
+			seen = ""
 			r.log.Debug("took the lease; starting its work", "term", l.Term)
 			ended := r.hold(ctx, start, work)
 			if err := r.release(); err != nil {

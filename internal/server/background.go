@@ -110,8 +110,8 @@ func (s *Server) runBlobGC(ctx context.Context) {
 			return
 		case err != nil:
 			s.cfg.Logger.Error("blob collection failed; retrying at the next round", "err", err)
-		case res.Deleted > 0:
-			s.cfg.Logger.Info("deleted released blobs past their grace period", "blobs", res.Deleted, "queued", res.Queued,
+		case res.Deleted > 0: // routine: every overwrite and delete ends here
+			s.cfg.Logger.Debug("deleted released blobs past their grace period", "blobs", res.Deleted, "queued", res.Queued,
 				"took", time.Since(start).Round(time.Millisecond))
 		}
 		if !sleep(ctx, every) {
