@@ -118,7 +118,7 @@ func printReport(w io.Writer, r *fsck.Report) {
 		r.Versions, r.Parts, r.Decrypted, r.HeaderOnly)
 	fmt.Fprintf(w, "The blob store holds %d blobs (%s)\n", r.Blobs, byteSize(r.BlobBytes))
 	if r.Queued > 0 {
-		fmt.Fprintf(w, "%d blobs are queued for deletion (the server deletes them at its next start)\n", r.Queued)
+		fmt.Fprintf(w, "%d blobs are queued for deletion (the server deletes them once their grace period, --blob-gc-grace, has passed)\n", r.Queued)
 	}
 	printFindings(w, "Damage", r.Damage)
 	printFindings(w, "Warnings", r.Warnings)

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
@@ -26,7 +27,7 @@ import (
 
 func newServerCmd() *cobra.Command {
 	cfg := server.Config{}
-	var debugListen string
+	var debugListen, metaURL, blobsURL string
 	var drain time.Duration
 	var level slog.Level // Info
 	cmd := &cobra.Command{
@@ -50,6 +51,12 @@ wrong root key and change nothing (docs/operations.md).`,
 			if cfg.OrphanGrace == 0 {
 				cfg.OrphanGrace = -1 // likewise: the flag's 0 is "no grace"
 			}
+			if cfg.BlobGrace == 0 {
+				cfg.BlobGrace = -1 // likewise
+			}
+			if err := parseStores(&cfg, metaURL, blobsURL); err != nil {
+				return err
+			}
 			cfg.Limits = cfg.Limits.ZeroMeansOff() // likewise: the flags' 0 is "none"
 			s, err := server.Open(cfg)
 			if err != nil {
@@ -71,7 +78,11 @@ wrong root key and change nothing (docs/operations.md).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.DataDir, "data", "./data", "data directory")
+	f.StringVar(&cfg.DataDir, "data", "./data", "data directory: root key, root credentials, audit trail, and the stores unless --meta and --blobs name others")
+	f.StringVar(&metaURL, "meta", "", "metadata store URL: bolt:///path/meta.db (default: bolt in the data directory, DATA/meta.db)")
+	f.StringVar(&blobsURL, "blobs", "", "blob store URL: file:///path/dir (default: the data directory's blobs/)")
+	f.StringVar(&cfg.NodeID, "node-id", "", "this process's name in the leases of background work (default: host name and random characters, new at every start)")
+	f.DurationVar(&cfg.BlobGrace, "blob-gc-grace", server.DefaultBlobGrace, "how long the data of an overwritten or deleted object is kept before it is deleted, so reads that started before finish; a read still running after that fails (0: delete at once)")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8420", "address to listen on")
 	f.StringVar(&cfg.Region, "region", "us-east-1", "region of this deployment")
 	f.StringVar(&cfg.Domain, "domain", "localhost", "base domain for virtual-host-style addressing (bucket.DOMAIN)")
@@ -91,6 +102,26 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.Var(&logLevel{&level}, "log-level", "least severe log level written: debug, info, warn or error (docs/operations.md, \"Log levels\")")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
+}
+
+// parseStores sets cfg's stores from the --meta and --blobs URLs; an
+// empty URL leaves the default in the data directory.
+func parseStores(cfg *server.Config, metaURL, blobsURL string) error {
+	if metaURL != "" {
+		m, err := backend.ParseMeta(metaURL)
+		if err != nil {
+			return fmt.Errorf("--meta: %w", err)
+		}
+		cfg.Meta = m
+	}
+	if blobsURL != "" {
+		b, err := backend.ParseBlobs(blobsURL)
+		if err != nil {
+			return fmt.Errorf("--blobs: %w", err)
+		}
+		cfg.Blobs = b
+	}
+	return nil
 }
 
 // addLimitFlags adds the connection caps and timeouts; docs/operations.md

@@ -49,3 +49,12 @@ type Reader interface {
 	io.Closer
 	Size() int64
 }
+
+// TempRemover is implemented by blob stores that keep partial writes
+// apart from the blobs (a directory's temporary files). RemoveStaleTemp
+// removes those last modified more than olderThan ago, all of them for
+// olderThan <= 0 — safe only while no Put is running on the store in any
+// process — and returns how many it removed.
+type TempRemover interface {
+	RemoveStaleTemp(olderThan time.Duration) (int, error)
+}

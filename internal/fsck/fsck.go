@@ -61,7 +61,8 @@ const (
 	// KindRecord: a metadata record that does not decode.
 	KindRecord = "bad-record"
 	// KindQueuedReferenced: a blob queued for deletion that a version or
-	// part still names; the server's next start would delete it.
+	// part still names; the server would delete it once its grace period
+	// has passed.
 	KindQueuedReferenced = "queued-but-referenced"
 	// KindDanglingPart: a part whose upload record is gone; its blob is
 	// kept (and counted as referenced) but cannot be verified.
@@ -356,12 +357,12 @@ func (c *checker) add(p object.Problem, f Finding) {
 }
 
 // checkQueue reports blobs queued for deletion that a version or part
-// still names: the server deletes queued blobs at start.
+// still names: the server deletes queued blobs after their grace period.
 func (c *checker) checkQueue() {
 	for _, id := range c.queued {
 		if c.referenced[id] {
 			c.r.Damage = append(c.r.Damage, Finding{Kind: KindQueuedReferenced, Blob: id,
-				Detail: "queued for deletion but still named by a version or part: the server's next start would delete it"})
+				Detail: "queued for deletion but still named by a version or part: the server deletes it once its grace period has passed"})
 		}
 		c.referenced[id] = true
 	}

@@ -39,11 +39,12 @@ type Config struct {
 
 // Runner runs bucket lifecycle rules at every midnight.
 //
-// There must be one Runner per deployment: two would both apply the same
-// actions (harmlessly, since every action is re-checked in its own
-// transaction, but each with its own audit event). When Kura runs as
-// several nodes on one metadata store, Run must first take a lease in the
-// metadata store, as DESIGN.md asks of every job that must run once.
+// Only one Runner may run at a time in a deployment: two would both apply
+// the same actions (harmlessly, since every action is re-checked in its
+// own transaction, but each with its own audit event). The server runs
+// Run only while its node holds the lifecycle lease (internal/lease), so
+// of several nodes on one metadata store one runs it; Run may be called
+// again after it returned, when the lease comes back.
 type Runner struct {
 	objects  *object.Service
 	meta     meta.Store

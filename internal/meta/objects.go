@@ -3,6 +3,7 @@ package meta
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/kurastore/kura"
 )
@@ -225,20 +226,54 @@ func UploadParts(tx Tx, uploadID string) ([]*kura.UploadPart, error) {
 }
 
 // QueueBlob adds a released blob to the blob GC queue: its metadata is gone
-// in this transaction, its data is deleted after the commit.
-func QueueBlob(tx Tx, id string) error { return tx.Put(TableBlobGC, []byte(id), nil) }
+// in this transaction, its data is deleted once released is older than the
+// grace period (object.Service.CollectBlobs).
+func QueueBlob(tx Tx, id string, released time.Time) error {
+	rec, err := Encode(blobGCRecord{Released: released.UTC()})
+	if err != nil {
+		return err
+	}
+	return tx.Put(TableBlobGC, []byte(id), rec)
+}
 
 // UnqueueBlob removes a deleted blob from the GC queue.
 func UnqueueBlob(tx Tx, id string) error { return tx.Delete(TableBlobGC, []byte(id)) }
 
-// QueuedBlobs returns the blobs in the GC queue.
-func QueuedBlobs(tx Tx) ([]string, error) {
-	var out []string
+// QueuedBlob is an entry of the blob GC queue.
+type QueuedBlob struct {
+	ID string
+	// Released is when the metadata naming the blob went. It is zero for
+	// entries queued before release times were recorded (an empty value):
+	// their blobs were due at once then, and are due now.
+	Released time.Time
+}
+
+// blobGCRecord is the value of a blob GC queue entry (docs/formats.md).
+type blobGCRecord struct {
+	Released time.Time `json:"released"`
+}
+
+// QueuedBlobs returns up to limit (negative: no limit) entries of the blob
+// GC queue after the blob id after ("": from the first), in blob id order,
+// and whether the queue was read to its end.
+func QueuedBlobs(tx Tx, after string, limit int) (page []QueuedBlob, done bool, err error) {
 	c := tx.Cursor(TableBlobGC)
-	for k, _ := c.Seek(nil); k != nil; k, _ = c.Next() {
-		out = append(out, string(k))
+	k, v := c.Seek([]byte(after))
+	if after != "" && k != nil && string(k) == after {
+		k, v = c.Next()
 	}
-	return out, nil
+	for ; k != nil && (limit < 0 || len(page) < limit); k, v = c.Next() {
+		q := QueuedBlob{ID: string(k)}
+		if len(v) > 0 {
+			var rec blobGCRecord
+			if err := Decode(v, &rec); err != nil {
+				return nil, false, fmt.Errorf("blob GC queue entry %q: %w", k, err)
+			}
+			q.Released = rec.Released
+		}
+		page = append(page, q)
+	}
+	return page, k == nil, nil
 }
 
 // DataRecord is one metadata record that names blobs, as WalkData reports
@@ -252,7 +287,8 @@ type DataRecord struct {
 	Part   *kura.UploadPart
 	Upload *kura.Upload
 	// Queued is a blob released by a delete or overwrite and queued for
-	// deletion (the blob GC queue), not yet deleted.
+	// deletion (the blob GC queue), not yet deleted: it stays queued until
+	// its grace period has passed.
 	Queued string
 	// Err is a record that does not decode, in Table under Key. Whatever
 	// it names is unknown, so a caller deciding what is unreferenced must

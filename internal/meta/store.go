@@ -30,8 +30,9 @@ const (
 	TableVersions Table = "versions" // VersionKey → kura.ObjectVersion record (newest first per object key)
 	TableUploads  Table = "uploads"  // UploadKey → kura.Upload record
 	TableParts    Table = "parts"    // PartKey → kura.UploadPart record
-	TableBlobGC   Table = "blobgc"   // blob id → nothing: blobs to delete once their metadata is gone
+	TableBlobGC   Table = "blobgc"   // blob id → release record: blobs to delete once their grace period has passed
 	TableSystem   Table = "system"   // singletons named in system.go
+	TableLeases   Table = "leases"   // lease name → lease record (internal/lease)
 
 	// TableAuditOutbox holds the audit events of changes committed but not
 	// yet known to be in the audit trail: event id → encoded audit.Event
@@ -49,6 +50,11 @@ const (
 	TableIAMPolicies Table = "iam_policies" // account 0x00 lower-case policy name → iam managed policy record
 	TableIAMSessions Table = "iam_sessions" // temporary access key id → iam session record (secret sealed)
 )
+
+// Table names a backend keeps for itself: no Table may take them.
+//
+// "sequences": meta/bolt keeps Tx.Sequence counters there (counter name
+// → version byte, 8-byte big-endian last number; docs/formats.md).
 
 // Store is an ordered, transactional, crash-safe key-value store.
 type Store interface {
@@ -71,6 +77,34 @@ type Tx interface {
 	Put(t Table, key, value []byte) error
 	Delete(t Table, key []byte) error // deleting an absent key is not an error
 	Cursor(t Table) Cursor
+
+	// Sequence returns a number from the store-wide counter name and
+	// advances it. The numbers of transactions that commit are unique,
+	// and each is greater than every number of name returned to a
+	// transaction that committed before this call. Transactions that
+	// overlap may get their numbers in either order, and one that does
+	// not commit may leave a gap. A counter never used starts at 1.
+	// Sequence fails in a read-only transaction.
+	//
+	// The guarantee is deliberately the one a shared database gives
+	// without a point every writer waits on: PostgreSQL implements it as
+	// nextval() of a SEQUENCE (CACHE 1; CockroachDB and YugabyteDB have
+	// sequences too), which is not rolled back and does not take a lock
+	// held to commit. A counter row updated in each transaction would
+	// give commit order, but would serialise every writer of the cluster
+	// on that row. Callers that need the numbers of one entity in
+	// commit order read the entity in the same transaction and allocate
+	// above it (meta.NextVersionSeq): under serializable isolation two
+	// writers of one entity conflict, and the later one sees the
+	// earlier's number.
+	Sequence(name string) (uint64, error)
+	// RaiseSequence makes every later number of name greater than floor;
+	// it never lowers the counter. It initialises a counter above numbers
+	// that exist already (data written before the counter did), once, at
+	// start: it is not for every transaction. PostgreSQL: setval() when
+	// the SEQUENCE's last_value is below floor. Fails in a read-only
+	// transaction.
+	RaiseSequence(name string, floor uint64) error
 }
 
 // Cursor walks a table in ascending byte order of keys. A nil key means the

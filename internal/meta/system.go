@@ -13,6 +13,9 @@ const (
 	// SystemLifecycleLastRun is the last completed lifecycle run
 	// (internal/lifecycle, runner.go).
 	SystemLifecycleLastRun = "lifecycle/last-run"
+	// SystemVersionSeqInit records that the versions counter was raised
+	// above the seqs stored before it existed (sequence.go).
+	SystemVersionSeqInit = "sequence/versions-init"
 )
 
 // GetSystem decodes the system record name into v; found is false (and v

@@ -100,6 +100,9 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*kura.O
 		if err := lockNewVersion(b, v); err != nil {
 			return err
 		}
+		if err := allocate(tx, v); err != nil {
+			return err
+		}
 		return install(tx, b, v, release)
 	})
 	return v, internal(err)
@@ -189,9 +192,8 @@ func (s *Service) assemble(u *kura.Upload, stored []*kura.UploadPart, in Complet
 	if err != nil {
 		return nil, err
 	}
-	seq := s.nextSeq()
 	return &kura.ObjectVersion{
-		Bucket: u.Bucket, Key: u.Key, VersionID: newVersionID(seq), Seq: seq,
+		Bucket: u.Bucket, Key: u.Key,
 		LastModified: s.stamp(), Owner: u.Owner, Size: size, ETag: multipartETag(etags),
 		StorageClass: u.StorageClass, Checksum: ck, ContentHeaders: u.ContentHeaders, Tags: u.Tags,
 		Parts: parts, Encryption: u.Encryption, UploadID: u.UploadID,

@@ -67,7 +67,6 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVer
 	if err := ValidKey(in.Key); err != nil {
 		return nil, nil, err
 	}
-	defer s.BeginRead()()
 	src, err := s.source(ctx, in.Source)
 	if err != nil {
 		return nil, nil, err
@@ -118,9 +117,8 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVer
 	if class == ClassStandard {
 		class = ""
 	}
-	seq := s.nextSeq()
 	v := &kura.ObjectVersion{
-		Bucket: in.Bucket, Key: in.Key, VersionID: newVersionID(seq), Seq: seq,
+		Bucket: in.Bucket, Key: in.Key,
 		LastModified: s.stamp(), Owner: in.Owner, Size: st.size, ETag: md5HexOf(st.md5),
 		StorageClass: class, Checksum: st.checksum, ContentHeaders: headers, Tags: tags,
 		BlobID: st.blobID, Encryption: enc, ACL: in.ACL,
@@ -149,7 +147,6 @@ type PartCopyInput struct {
 // UploadPartCopy stores a range of an existing object as a part. It
 // returns the part, the upload it belongs to and the source version.
 func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*kura.UploadPart, *kura.Upload, *kura.ObjectVersion, error) {
-	defer s.BeginRead()()
 	src, err := s.source(ctx, in.Source)
 	if err != nil {
 		return nil, nil, nil, err

@@ -73,8 +73,10 @@ func (s *Service) Delete(ctx context.Context, in DeleteInput) (DeleteResult, err
 			}
 			return release(cur.BlobIDs()...)
 		}
-		seq := s.nextSeq()
-		dm := &kura.ObjectVersion{Bucket: bucket, Key: key, VersionID: newVersionID(seq), Seq: seq, DeleteMarker: true, LastModified: s.stamp()}
+		dm := &kura.ObjectVersion{Bucket: bucket, Key: key, DeleteMarker: true, LastModified: s.stamp()}
+		if err := allocate(tx, dm); err != nil {
+			return err
+		}
 		if err := install(tx, b, dm, release); err != nil {
 			return err
 		}

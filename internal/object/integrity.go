@@ -18,11 +18,12 @@ import (
 // answers 500 InternalError (not NoSuchKey, never wrong bytes), is logged at
 // ERROR with what was being read, and is counted.
 //
-// A missing blob cannot be a race with a delete: every read registers with
-// the read guard before it looks the version up (BeginRead), and a release
-// waits for such reads, so a blob named by the metadata a read saw stays
-// until the read ends. What is left is loss: a file removed behind Kura's
-// back, a disk that lost it, a backup restored without its blobs.
+// A missing blob is loss — a file removed behind Kura's back, a disk that
+// lost it, a backup restored without its blobs — with one exception: a
+// read still running more than the blob grace period after an overwrite or
+// delete released the blobs it reads (gc.go). Such a read fails the same
+// way, which is why the grace period (an hour by default) is far longer
+// than any real read.
 
 // Kinds of integrity failure, as IntegrityErrors counts them and the log
 // names them.

@@ -292,9 +292,11 @@ func (s *Service) ExpireCurrentVersion(ctx context.Context, bucket string, want 
 				}
 			}
 		}
-		seq := s.nextSeq()
-		dm := &kura.ObjectVersion{Bucket: bucket, Key: st.Key, VersionID: newVersionID(seq), Seq: seq, DeleteMarker: true,
+		dm := &kura.ObjectVersion{Bucket: bucket, Key: st.Key, DeleteMarker: true,
 			LastModified: markerTime.UTC().Truncate(time.Millisecond), Owner: b.Owner}
+		if err := allocate(tx, dm); err != nil {
+			return LifecycleChange{}, err
+		}
 		if err := install(tx, b, dm, release); err != nil {
 			return LifecycleChange{}, err
 		}

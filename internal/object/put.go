@@ -147,9 +147,8 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersi
 		return nil, err
 	}
 	defer s.writes.done(st.blobID)
-	seq := s.nextSeq()
 	v := &kura.ObjectVersion{
-		Bucket: in.Bucket, Key: in.Key, VersionID: newVersionID(seq), Seq: seq,
+		Bucket: in.Bucket, Key: in.Key,
 		LastModified: s.stamp(), Owner: in.Owner,
 		Size: st.size, ETag: hex.EncodeToString(st.md5), StorageClass: in.StorageClass,
 		Checksum: st.checksum, ContentHeaders: in.Headers, Tags: in.Tags,
@@ -164,7 +163,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersi
 }
 
 // commitVersion installs a new version after checking the bucket still
-// exists and any write conditions hold.
+// exists and any write conditions hold; it gives v its seq and version id.
 func (s *Service) commitVersion(ctx context.Context, v *kura.ObjectVersion, cond WriteConditions) error {
 	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		b, err := getBucket(tx, v.Bucket)
@@ -175,6 +174,9 @@ func (s *Service) commitVersion(ctx context.Context, v *kura.ObjectVersion, cond
 			return err
 		}
 		if err := lockNewVersion(b, v); err != nil {
+			return err
+		}
+		if err := allocate(tx, v); err != nil {
 			return err
 		}
 		return install(tx, b, v, release)

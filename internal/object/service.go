@@ -10,9 +10,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
@@ -42,6 +42,11 @@ type Config struct {
 	// RestoreDelay is how long RestoreObject takes to make an archived
 	// version readable (0: DefaultRestoreDelay; negative: at once).
 	RestoreDelay time.Duration
+	// BlobGrace is how long a blob released by an overwrite or delete is
+	// kept before CollectBlobs deletes it, so that reads which looked its
+	// version up before the release can finish (0: deleted as soon as the
+	// release is durable, which tests want; see gc.go).
+	BlobGrace time.Duration
 }
 
 // Service implements S3 object semantics.
@@ -56,18 +61,16 @@ type Service struct {
 	now          func() time.Time
 	log          *slog.Logger
 	restoreDelay time.Duration
+	blobGrace    time.Duration // gc.go
 
-	seqMu   sync.Mutex
-	lastSeq uint64
-
-	reads     readGuard
 	writes    pendingWrites     // blobs written, metadata not yet committed (sweep.go)
 	integrity integrityCounters // integrity.go
 }
 
 // New returns a Service. Call Recover once before serving.
 func New(cfg Config) *Service {
-	s := &Service{meta: cfg.Meta, blobs: cfg.Blobs, keys: cfg.ManagedKey, kms: cfg.KMS, region: cfg.Region, now: cfg.Now, log: cfg.Logger}
+	s := &Service{meta: cfg.Meta, blobs: cfg.Blobs, keys: cfg.ManagedKey, kms: cfg.KMS, region: cfg.Region, now: cfg.Now, log: cfg.Logger,
+		blobGrace: max(cfg.BlobGrace, 0)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -86,17 +89,19 @@ func New(cfg Config) *Service {
 // Region is the region buckets are created in.
 func (s *Service) Region() string { return s.region }
 
-// nextSeq returns a strictly increasing sequence number based on the clock,
-// so versions of a key order by write time even across restarts.
-func (s *Service) nextSeq() uint64 {
-	s.seqMu.Lock()
-	defer s.seqMu.Unlock()
-	n := uint64(s.now().UnixNano())
-	if n <= s.lastSeq {
-		n = s.lastSeq + 1
+// allocate gives v, a new newest version of its key, its sequence number
+// and version id, in the transaction that installs it (meta.NextVersionSeq:
+// the store's counter, above the key's newest version). Version order is
+// decided by the commit, not by a clock; LastModified stays the clock's.
+// Call it inside the transaction's fn: when fn runs again (group commit),
+// v gets new ones, and the run that commits is the one v keeps.
+func allocate(tx meta.Tx, v *kura.ObjectVersion) error {
+	seq, err := meta.NextVersionSeq(tx, v.Bucket, v.Key)
+	if err != nil {
+		return err
 	}
-	s.lastSeq = n
-	return n
+	v.Seq, v.VersionID = seq, newVersionID(seq)
+	return nil
 }
 
 // newVersionID returns an opaque version id that encodes seq, so a version
@@ -141,16 +146,18 @@ func (s *Service) newBlobID() string {
 // now returns the current time truncated as S3 reports it (milliseconds).
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
-// update runs fn in a metadata transaction, then deletes the blobs fn
-// released. Released blobs are queued in the same transaction so a crash
-// before their deletion is repaired by Recover.
+// update runs fn in a metadata transaction. The blobs fn releases are
+// queued for deletion in the same transaction, with the time of release,
+// so no crash can lose track of them; they are deleted once their grace
+// period has passed (gc.go), at once after the commit when there is none.
 func (s *Service) update(ctx context.Context, fn func(tx meta.Tx, release func(ids ...string) error) error) error {
 	var released []string
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
 		released = released[:0] // fn may be retried under group commit
+		at := s.now()
 		return fn(tx, func(ids ...string) error {
 			for _, id := range ids {
-				if err := meta.QueueBlob(tx, id); err != nil {
+				if err := meta.QueueBlob(tx, id, at); err != nil {
 					return err
 				}
 				released = append(released, id)
@@ -161,63 +168,9 @@ func (s *Service) update(ctx context.Context, fn func(tx meta.Tx, release func(i
 	if err != nil {
 		return err
 	}
-	if len(released) > 0 {
-		s.collect(context.WithoutCancel(ctx), s.reads.retire(released))
+	if len(released) > 0 && s.blobGrace == 0 {
+		s.collect(context.WithoutCancel(ctx), released)
 	}
-	return nil
-}
-
-// BeginRead registers a read of object data: blobs released while it runs
-// are kept until it ends. Call it before looking the version up and call
-// the returned function once the data has been streamed (see readGuard).
-func (s *Service) BeginRead() (end func()) {
-	done := s.reads.begin()
-	return func() {
-		if due := done(); len(due) > 0 {
-			go s.collect(context.Background(), due)
-		}
-	}
-}
-
-// collect deletes released blobs and their queue entries.
-func (s *Service) collect(ctx context.Context, ids []string) {
-	if len(ids) == 0 {
-		return
-	}
-	var done []string
-	for _, id := range ids {
-		if err := s.blobs.Delete(ctx, id); err != nil {
-			s.log.Warn("blob delete failed; will retry at next start", "blob", id, "err", err)
-			continue
-		}
-		done = append(done, id)
-	}
-	if len(done) == 0 {
-		return
-	}
-	if err := s.meta.Update(ctx, func(tx meta.Tx) error {
-		for _, id := range done {
-			if err := meta.UnqueueBlob(tx, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		s.log.Warn("blob gc queue update failed", "err", err)
-	}
-}
-
-// Recover finishes blob deletions interrupted by a crash.
-func (s *Service) Recover(ctx context.Context) error {
-	var ids []string
-	err := s.meta.View(ctx, func(tx meta.Tx) (err error) {
-		ids, err = meta.QueuedBlobs(tx)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	s.collect(ctx, ids)
 	return nil
 }
 

@@ -26,7 +26,7 @@ type SweepResult struct {
 // SweepOrphans removes blobs that no metadata record names (meta.WalkData) and
 // that were written more than grace ago. Orphans are what a crash between a
 // blob's write and its metadata commit leaves behind; the blob GC queue
-// (Recover, collect) covers the other gap, a crash between a commit that
+// (gc.go) covers the other gap, a crash between a commit that
 // releases blobs and their deletion.
 //
 // Why this is safe against concurrent writes. A write stores its blob
@@ -48,19 +48,24 @@ type SweepResult struct {
 // still registered at 2, B was dropped there. If it had unregistered, its
 // commit (if it committed) precedes the snapshot of 3, which therefore
 // names B, unless B was released since; a released blob is in the GC
-// queue, which counts as a reference, until collect has deleted it. A
+// queue, which counts as a reference, until the collector has deleted it
+// (after the blob grace period, gc.go) and only then is unqueued. A
 // writer that registers after 2 writes a blob that did not exist at 1. A
 // multipart Complete moves part blobs into the version in one transaction,
 // so a snapshot sees them in one place or the other. So in-process, no
 // blob that is or will be referenced is deleted, whatever the grace period.
 //
-// A writer in another process (several nodes on one blob store, later) is
+// A writer in another process (several nodes on one blob store) is
 // covered only by the grace period: its blob is safe if it commits within
-// grace of writing it. Today one process owns a data directory (it holds
-// the metadata file's lock), so that case does not arise; a multi-node
-// store must also make a writer refuse to commit a blob older than grace.
-// Blobs held by running reads are not at risk either: a read's blobs are
-// referenced or queued (readGuard) until it ends.
+// grace of writing it. The sweep runs on one node at a time (a lease,
+// internal/lease), and its registry knows only that node's writes. With
+// the embedded metadata store one process owns the stores (it holds the
+// file's lock), so that case does not arise; stores shared by several
+// nodes must also make a writer refuse to commit a blob older than grace.
+// Blobs of running reads are not at risk from the sweep either: a read's
+// blobs are referenced, or queued until the blob grace period after their
+// release has passed (what happens to a read that outlives that is in
+// gc.go), and the sweep never removes a queued blob.
 //
 // The sweep holds the ids of the candidates in memory (the blobs older
 // than grace, tens of bytes each) and reads all metadata in one read

@@ -284,9 +284,8 @@ func writeReadHeaders(req *request, p readPlan) {
 }
 
 func (h *Handler) getObject(req *request) error {
-	// Keep the version's blobs on disk until the body is sent, even if an
-	// overwrite or delete commits meanwhile.
-	defer h.obj.BeginRead()()
+	// An overwrite or delete that commits while the body is sent leaves
+	// the version's blobs for the blob grace period (object/gc.go).
 	p, err := h.planRead(req)
 	if err != nil {
 		return err

@@ -83,6 +83,62 @@ func TestDataDirFromKuraBinary(t *testing.T) {
 	if !bytes.Equal(body, compatPart) {
 		t.Errorf("completed upload reads %d bytes, want the part's %d", len(body), len(compatPart))
 	}
+	checkCompatVersionOrder(t, nc)
+}
+
+// checkCompatVersionOrder: versions written by this code go on top of the
+// binary's (whose order may have come from its clock), on a key with
+// versions and on one whose current version is a delete marker, and their
+// ids keep the format.
+func checkCompatVersionOrder(t *testing.T, c *s3.Client) {
+	t.Helper()
+	b := aws.String("compat-full")
+	for _, key := range []string{"versioned", "deleted"} {
+		before, err := c.ListObjectVersions(ctx(t), &s3.ListObjectVersionsInput{Bucket: b, Prefix: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var old []string
+		for _, v := range before.Versions {
+			old = append(old, aws.ToString(v.VersionId))
+		}
+		for _, m := range before.DeleteMarkers {
+			old = append(old, aws.ToString(m.VersionId))
+		}
+		body := "written after the upgrade to " + key
+		p, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: b, Key: aws.String(key), Body: strings.NewReader(body),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := aws.ToString(p.VersionId)
+		if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) {
+			t.Errorf("version id %q: want 32 hex characters", id)
+		}
+		if got := string(get(t, c, "compat-full", key)); got != body {
+			t.Errorf("GET %s after a new write: %q", key, got)
+		}
+		after, err := c.ListObjectVersions(ctx(t), &s3.ListObjectVersionsInput{Bucket: b, Prefix: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after.Versions) == 0 || aws.ToString(after.Versions[0].VersionId) != id || !aws.ToBool(after.Versions[0].IsLatest) {
+			t.Fatalf("%s: the new version %s is not the latest in the listing", key, id)
+		}
+		for _, v := range after.Versions[1:] {
+			if aws.ToBool(v.IsLatest) {
+				t.Errorf("%s: old version %s still says IsLatest", key, aws.ToString(v.VersionId))
+			}
+		}
+		for _, m := range after.DeleteMarkers {
+			if aws.ToBool(m.IsLatest) {
+				t.Errorf("%s: delete marker %s still says IsLatest", key, aws.ToString(m.VersionId))
+			}
+		}
+		if n := len(after.Versions) + len(after.DeleteMarkers); n != len(old)+1 {
+			t.Errorf("%s: %d versions after one more write, had %d", key, n, len(old))
+		}
+	}
 }
 
 var (

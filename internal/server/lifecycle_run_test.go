@@ -37,6 +37,7 @@ func startLifecycle(t *testing.T, adjust ...func(*server.Config)) *testServer {
 	t.Parallel()
 	return startWith(t, t.TempDir(), func(c *server.Config) {
 		c.LifecycleDay = lcDay
+		c.BlobGrace = -1 // the tests see the blobs of what lifecycle removes go at once
 		for _, a := range adjust {
 			a(c)
 		}

@@ -27,9 +27,11 @@ func (s *Server) metricsHandler() http.Handler {
 		fmt.Fprintf(w, "kura_integrity_errors_total{kind=%q} %d\n", object.IntegrityMissing, ic.Missing)
 		fmt.Fprintf(w, "kura_integrity_errors_total{kind=%q} %d\n", object.IntegrityDamaged, ic.Damaged)
 		fmt.Fprintf(w, "kura_integrity_errors_total{kind=%q} %d\n", object.IntegrityUnreadable, ic.Unreadable)
-		fmt.Fprintln(w, "# HELP kura_metadata_damage_total Metadata transactions that met a damaged page of meta.db (each failed; the file is checked at the next start).")
-		fmt.Fprintln(w, "# TYPE kura_metadata_damage_total counter")
-		fmt.Fprintf(w, "kura_metadata_damage_total %d\n", s.meta.Faults())
+		if f, ok := s.meta.(interface{ Faults() int64 }); ok { // the embedded store (meta/bolt/health.go)
+			fmt.Fprintln(w, "# HELP kura_metadata_damage_total Metadata transactions that met a damaged page of meta.db (each failed; the file is checked at the next start).")
+			fmt.Fprintln(w, "# TYPE kura_metadata_damage_total counter")
+			fmt.Fprintf(w, "kura_metadata_damage_total %d\n", f.Faults())
+		}
 		s.writeConnMetrics(w)
 	})
 }

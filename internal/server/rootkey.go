@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 
+	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
@@ -66,15 +66,15 @@ func managedKey(root []byte) (*sse.ManagedKey, error) {
 	return sse.NewManagedKey("sse-s3-1", sse.DeriveKey(root, "kura sse-s3 managed key v1"))
 }
 
-// openWithRootKey loads the root key and opens the metadata store of
-// dataDir, having made sure that the key is the one the directory was
-// created with before anything is written. On a fresh directory it creates
-// the key (unless KURA_ROOT_KEY supplies one) and records the check before
-// anything else. The caller owns the returned store.
-func openWithRootKey(ctx context.Context, dataDir string, log *slog.Logger) ([]byte, RootKeyInfo, *bolt.Store, error) {
+// openWithRootKey loads the root key of dataDir and opens the metadata
+// store mb, having made sure that the key is the one the deployment was
+// created with before anything is written. On a fresh deployment (no
+// metadata, no blobs in bb) it creates the key (unless KURA_ROOT_KEY
+// supplies one) and records the check before anything else. The caller
+// owns the returned store.
+func openWithRootKey(ctx context.Context, dataDir string, mb backend.Meta, bb backend.Blobs, log *slog.Logger) ([]byte, RootKeyInfo, backend.MetaStore, error) {
 	keyPath := filepath.Join(dataDir, "keys", "root.key")
-	metaPath := filepath.Join(dataDir, "meta.db")
-	g := &guard{dataDir: dataDir, keyPath: keyPath, info: RootKeyInfo{Source: keyPath}}
+	g := &guard{dataDir: dataDir, keyPath: keyPath, metaName: mb.String(), info: RootKeyInfo{Source: keyPath}}
 	root, fromEnv, err := sse.LoadRootKey(keyPath)
 	if fromEnv {
 		g.info.Source = sse.RootKeyEnv
@@ -83,28 +83,26 @@ func openWithRootKey(ctx context.Context, dataDir string, log *slog.Logger) ([]b
 	if err != nil && !missing {
 		return nil, g.info, nil, g.badKey(err)
 	}
-	// Opening meta.db creates it when it does not exist, so look first: a
-	// directory with blobs but no metadata is not fresh, it lost its
-	// metadata.
-	fi, err := os.Stat(metaPath)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
-	}
-	hasMeta := err == nil && fi.Size() > 0
-	blobs, err := holdsFiles(filepath.Join(dataDir, "blobs"))
+	// Opening the store may create it, so look first: a deployment with
+	// blobs but no metadata is not fresh, it lost its metadata.
+	hasMeta, err := mb.HasData(ctx)
 	if err != nil {
-		return nil, g.info, nil, fmt.Errorf("blob store: %w", err)
+		return nil, g.info, nil, err
+	}
+	blobs, err := bb.HasData(ctx)
+	if err != nil {
+		return nil, g.info, nil, err
 	}
 	if !hasMeta && blobs {
 		return nil, g.info, nil, &RootKeyError{DataDir: dataDir,
-			Problem: fmt.Sprintf("%s holds blobs but its metadata store %s is missing, so neither the root key nor the data can be checked.", dataDir, metaPath),
+			Problem: fmt.Sprintf("%s holds blobs but its metadata store %s is missing, so neither the root key nor the data can be checked.", bb, mb),
 			Fix:     "Restore meta.db from your backup. To start an empty store on purpose, move the blobs directory away as well."}
 	}
 	if hasMeta {
-		// Decide on a read-only open first: it neither writes to meta.db
-		// nor leaves the store's lock marker (meta/bolt/health.go), so a
-		// refusal changes nothing at all.
-		ro, err := bolt.OpenWith(metaPath, bolt.Options{ReadOnly: true, Logger: log})
+		// Decide on a read-only open first: it neither writes to the
+		// store nor leaves a lock marker behind (meta/bolt/health.go), so
+		// a refusal changes nothing at all.
+		ro, err := mb.OpenReadOnly(ctx, log)
 		if err != nil {
 			return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
 		}
@@ -114,10 +112,11 @@ func openWithRootKey(ctx context.Context, dataDir string, log *slog.Logger) ([]b
 			return nil, g.info, nil, err
 		}
 	}
-	// After an unclean stop this checks the whole file first and refuses
-	// a damaged one (meta/bolt/health.go). The check below runs again on
-	// this store, now holding the writer's lock, and writes what it must.
-	ms, err := bolt.OpenWith(metaPath, bolt.Options{Logger: log})
+	// After an unclean stop the embedded store checks the whole file
+	// first and refuses a damaged one (meta/bolt/health.go). The check
+	// below runs again on this store, now open for writing, and writes
+	// what it must.
+	ms, err := mb.Open(ctx, log)
 	if err != nil {
 		return nil, g.info, nil, fmt.Errorf("metadata store: %w", err)
 	}
@@ -132,6 +131,7 @@ func openWithRootKey(ctx context.Context, dataDir string, log *slog.Logger) ([]b
 // the start did about it.
 type guard struct {
 	dataDir, keyPath string
+	metaName         string // the metadata store, as messages name it
 	info             RootKeyInfo
 }
 
@@ -141,7 +141,7 @@ type guard struct {
 // for a key proven to open what is sealed there. It returns the root key.
 // With a nil log it only decides: it creates, records and logs nothing
 // (the read-only pass).
-func (g *guard) check(ctx context.Context, ms *bolt.Store, root []byte, missing, blobs bool, log *slog.Logger) ([]byte, error) {
+func (g *guard) check(ctx context.Context, ms backend.MetaStore, root []byte, missing, blobs bool, log *slog.Logger) ([]byte, error) {
 	write := log != nil
 	rec, found, err := rootkey.Read(ctx, ms)
 	if errors.Is(err, bolt.ErrDamaged) {
@@ -149,19 +149,19 @@ func (g *guard) check(ctx context.Context, ms *bolt.Store, root []byte, missing,
 	}
 	if err != nil {
 		return nil, &RootKeyError{DataDir: g.dataDir,
-			Problem: fmt.Sprintf("the root key check in %s cannot be read (%v).", ms.Path(), err),
+			Problem: fmt.Sprintf("the root key check in %s cannot be read (%v).", g.metaName, err),
 			Fix:     "Restore meta.db from your backup."}
 	}
 	if found {
 		if missing {
 			return nil, g.missingKey("meta.db holds its root key check")
 		}
-		if r := rec.Verify(root, g.key(), ms.Path(), startAgain); r != nil {
+		if r := rec.Verify(root, g.key(), g.metaName, startAgain); r != nil {
 			return nil, refused(g.dataDir, r)
 		}
 		return root, nil
 	}
-	empty, err := ms.Empty()
+	empty, err := ms.Empty(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("metadata store: %w", err)
 	}
@@ -232,26 +232,6 @@ func probeRootKey(ctx context.Context, ms meta.Store, root []byte) (sealed, open
 		sealed = sealed || s
 	}
 	return sealed, false, nil
-}
-
-// holdsFiles reports whether dir or any directory below it holds a file. A
-// missing dir holds none.
-func holdsFiles(dir string) (bool, error) {
-	found := false
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == dir && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if !d.IsDir() {
-			found = true
-			return fs.SkipAll
-		}
-		return nil
-	})
-	return found, err
 }
 
 // key names the root key this start was given, for refusals.

@@ -1,6 +1,9 @@
-// Package server wires Kura together: it opens the data directory (metadata
-// store, blob store, root key, root credentials), builds the S3 handler and
-// runs the HTTP(S) listener. cmd/kura and the wire tests both use it.
+// Package server wires Kura together: it opens the data directory (root
+// key, root credentials, audit trail) and the metadata and blob stores
+// (by default in the data directory; internal/backend), builds the S3
+// handler, runs the HTTP(S) listener and the background work that runs
+// once per deployment, each under its lease (background.go). cmd/kura and
+// the wire tests both use it.
 package server
 
 import (
@@ -16,11 +19,11 @@ import (
 	"time"
 
 	"github.com/kurastore/kura/internal/audit"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/backend"
+	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/lifecycle"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
@@ -63,11 +66,26 @@ type Config struct {
 	LifecycleDay time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
-	// session expiry). Request signing keeps real time.
+	// session expiry), and so does the blob grace period. Request signing
+	// and leases keep real time.
 	Now func() time.Time
 	// Limits caps connections and bounds slow clients (limits.go); zero
 	// fields take netlimit.Defaults.
 	Limits netlimit.Limits
+	// Meta and Blobs are the metadata and blob stores (internal/backend;
+	// `--meta`, `--blobs`). nil: the embedded ones in DataDir, meta.db
+	// and blobs/. DataDir keeps the root key, the root credentials and the
+	// audit trail either way.
+	Meta  backend.Meta
+	Blobs backend.Blobs
+	// NodeID names this process in the leases of background work
+	// (internal/lease). Empty: a random id per start.
+	NodeID string
+	// BlobGrace is how long a blob released by an overwrite or delete is
+	// kept before it is deleted, so that reads which started before the
+	// release can finish (0: DefaultBlobGrace; negative: none, as tests
+	// that count blobs want). See object/gc.go.
+	BlobGrace time.Duration
 }
 
 // Server is a running Kura.
@@ -78,11 +96,13 @@ type Server struct {
 	Objects *object.Service
 	KMS     *kms.Service
 	IAM     *iam.Service
-	meta    *bolt.Store
-	blobs   *blobfs.Store
+	NodeID  string
+	meta    backend.MetaStore
+	blobs   blob.Store
 	audit   *audit.Log
 	outbox  *audit.Outbox
 	stopBg  context.CancelFunc
+	bg      sync.WaitGroup // background work (background.go)
 
 	metrics   *http.Server
 	metricsLn net.Listener
@@ -94,10 +114,9 @@ type Server struct {
 	tls       bool
 	done      chan error
 
-	// Lifecycle runs the buckets' lifecycle rules in the background;
-	// lifecycleDone is closed once it has stopped.
-	Lifecycle     *lifecycle.Runner
-	lifecycleDone chan struct{}
+	// Lifecycle runs the buckets' lifecycle rules in the background,
+	// while this node holds the lifecycle lease.
+	Lifecycle *lifecycle.Runner
 
 	reqs         *requests // in-flight handlers (shutdown.go)
 	shutdownOnce sync.Once
@@ -124,9 +143,19 @@ func Open(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
+	if cfg.Meta == nil {
+		cfg.Meta = backend.Bolt(filepath.Join(cfg.DataDir, "meta.db"))
+	}
+	if cfg.Blobs == nil {
+		cfg.Blobs = backend.File(filepath.Join(cfg.DataDir, "blobs"))
+	}
+	if cfg.NodeID == "" {
+		cfg.NodeID = randomNodeID()
+	}
+	ctx := context.Background()
 	// The root key guard comes first: until it has passed, nothing in the
-	// data directory may be created or changed (rootkey.go).
-	root, rootInfo, ms, err := openWithRootKey(context.Background(), cfg.DataDir, cfg.Logger)
+	// data directory or the stores may be created or changed (rootkey.go).
+	root, rootInfo, ms, err := openWithRootKey(ctx, cfg.DataDir, cfg.Meta, cfg.Blobs, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +169,10 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, err
 	}
-	blobs, err := blobfs.Open(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := cfg.Blobs.Open(ctx)
 	if err != nil {
 		ms.Close()
-		return nil, fmt.Errorf("blob store: %w", err)
+		return nil, err
 	}
 	trail, err := audit.Open(audit.PathIn(cfg.DataDir), audit.Options{})
 	if err != nil {
@@ -167,18 +196,16 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	objs := object.New(object.Config{Meta: store, Blobs: blobs, ManagedKey: managed, KMS: keys, Region: cfg.Region, Logger: cfg.Logger,
-		RestoreDelay: cfg.RestoreDelay, Now: cfg.Now})
-	if err := objs.Recover(context.Background()); err != nil {
+		RestoreDelay: cfg.RestoreDelay, Now: cfg.Now, BlobGrace: blobGrace(cfg)})
+	if err := objs.Recover(ctx); err != nil {
 		ms.Close()
 		return nil, fmt.Errorf("recover: %w", err)
 	}
 	bg, stop := context.WithCancel(context.Background())
-	go keys.RunMaintenance(bg, time.Minute)
-	s := &Server{cfg: cfg, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs, audit: trail,
-		outbox: outbox, stopBg: stop, done: make(chan error, 1)}
-	removeDeadTemp(s) // we hold meta.db's lock: see removeDeadTemp
-	if interval, grace, ok := sweepSettings(cfg); ok {
-		go s.runSweeps(bg, interval, grace)
+	s := &Server{cfg: cfg, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
+		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1)}
+	if ms.Exclusive() {
+		s.clearDeadProcess(ctx) // background.go
 	}
 	ids, err := iam.New(bg, iam.Config{Meta: store, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
@@ -187,13 +214,10 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, err
 	}
-	go ids.RunMaintenance(bg, time.Minute)
 	s.IAM = ids
-	// One lifecycle runner per deployment; scale-out will need a lease here.
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
-	s.lifecycleDone = make(chan struct{})
-	go func() { defer close(s.lifecycleDone); s.Lifecycle.Run(bg) }()
+	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,

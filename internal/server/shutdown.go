@@ -122,7 +122,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		s.metrics.Close()
 	}
 	s.stopBg()
-	<-s.lifecycleDone // the stores stay open until the lifecycle runner has let go
+	s.bg.Wait() // the stores stay open until the background work has let go and released its leases
 	if cerr := s.outbox.Close(); err == nil {
 		err = cerr
 	}

@@ -77,7 +77,7 @@ func blobIDs(t *testing.T, bs *blobfs.Store) map[string]bool {
 
 func TestOrphanSweep(t *testing.T) {
 	dir := t.TempDir()
-	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
+	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval, c.BlobGrace = -1, -1 })
 	c := ts.client()
 	cx := ctx(t)
 	mustBucket(t, c, "sweep")

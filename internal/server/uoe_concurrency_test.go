@@ -470,7 +470,8 @@ func TestUOEConcurrency(t *testing.T) {
 	spawn(2, func(rng *rand.Rand, i int) { r.write(singles[rng.IntN(len(singles))], rng, r.modeFor(rng.IntN(4))) })
 	// Both multipart keys are rewritten: in the unversioned bucket an
 	// overwrite releases the part blobs of a version a GET may be streaming,
-	// which must finish with the bytes it started with (object.readGuard).
+	// which must finish with the bytes it started with (the blob grace
+	// period, object/gc.go).
 	spawn(1, func(rng *rand.Rand, i int) { r.write(r.objects[2+3*rng.IntN(2)], rng, r.modeFor(i)) })
 	spawn(3, func(rng *rand.Rand, i int) { r.read(r.objects[rng.IntN(len(r.objects))], rng) })
 	spawn(3, func(rng *rand.Rand, i int) { r.rekey(r.objects[rng.IntN(len(r.objects))], rng, i) })

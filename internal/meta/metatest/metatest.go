@@ -14,7 +14,7 @@
 // The suite covers the meta.Store contract (reads, writes, rollback,
 // read-only transactions, cursor order and Seek, snapshot isolation,
 // serializability under concurrency, context handling, durability across
-// Close and reopen) and runs Kura's real key helpers (meta.VersionKey and
+// Close and reopen, sequence counters) and runs Kura's real key helpers (meta.VersionKey and
 // friends) through the store's cursors.
 package metatest
 
@@ -68,6 +68,10 @@ func Run(t *testing.T, open Opener) {
 		{"AfterKeyListing", testAfterKeyListing},
 		{"SplitVersionKey", testSplitVersionKey},
 		{"UploadAndPartKeys", testUploadAndPartKeys},
+		{"Sequence", testSequence},
+		{"SequenceRollback", testSequenceRollback},
+		{"SequenceRaise", testSequenceRaise},
+		{"SequenceConcurrent", testSequenceConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, h) })
