@@ -48,7 +48,9 @@ type Principal struct {
 func (p Principal) IsRoot() bool { return p.Type == PrincipalRoot }
 
 // IsAnonymous reports whether p is an unsigned caller.
-func (p Principal) IsAnonymous() bool { return p.Type == PrincipalAnonymous || p.Type == "" && p.ARN == "" }
+func (p Principal) IsAnonymous() bool {
+	return p.Type == PrincipalAnonymous || p.Type == "" && p.ARN == ""
+}
 
 // Source is how a call reached Kura: what condition keys such as
 // aws:SourceIp and aws:SecureTransport and the audit event's request
