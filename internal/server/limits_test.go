@@ -76,7 +76,6 @@ func closedByServer(c net.Conn, within time.Duration) error {
 	}
 }
 
-
 func TestPerClientConnectionCap(t *testing.T) {
 	t.Parallel()
 	const capN = 4
