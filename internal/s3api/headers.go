@@ -326,8 +326,14 @@ func parseRange(v string, size int64) (r byteRange, ok bool, err error) {
 		if err != nil || n < 0 {
 			return r, false, nil
 		}
-		if n == 0 || size == 0 {
+		if n == 0 {
 			return r, false, unsat
+		}
+		if size == 0 {
+			// The last N bytes of an empty object are all of it: S3
+			// answers 200 with the empty body (ranged downloaders of
+			// empty files send bytes=-N).
+			return r, false, nil
 		}
 		n = min(n, size)
 		return byteRange{size - n, n}, true, nil
@@ -341,11 +347,11 @@ func parseRange(v string, size int64) (r byteRange, ok bool, err error) {
 	if err1 != nil || err2 != nil || start < 0 {
 		return r, false, nil
 	}
+	if last != "" && end < start {
+		return r, false, nil // syntactically invalid: S3 serves the whole object, also an empty one
+	}
 	if start >= size {
 		return r, false, unsat
-	}
-	if end < start {
-		return r, false, nil // syntactically invalid: S3 serves the whole object
 	}
 	end = min(end, size-1)
 	return byteRange{start, end - start + 1}, true, nil

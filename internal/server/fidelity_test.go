@@ -1,0 +1,138 @@
+package server_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Edge cases a second, AWS-validated test suite found (issue 16 items
+// 2, 3, 4, 6 and 7), through the SDK as clients meet them.
+func TestReadEdgeCases(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	mustBucket(t, c, "edges")
+	put(t, c, "edges", "empty", nil)
+	put(t, c, "edges", "single", []byte("0123456789"))
+
+	t.Run("ranges on an empty object", func(t *testing.T) {
+		for _, tc := range []struct {
+			rng  string
+			code string // "" for 200 with the empty body
+		}{
+			{"bytes=-1", ""},
+			{"bytes=-100", ""},
+			{"bytes=5-1", ""}, // not a range: ignored
+			{"bytes=0-", "InvalidRange"},
+			{"bytes=40-50", "InvalidRange"},
+		} {
+			out, err := c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String("edges"), Key: aws.String("empty"), Range: aws.String(tc.rng)})
+			if tc.code != "" {
+				wantCode(t, err, tc.code)
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tc.rng, err)
+			}
+			b, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			if len(b) != 0 || aws.ToInt64(out.ContentLength) != 0 || out.ContentRange != nil {
+				t.Errorf("%s: body %q, length %d, Content-Range %v; want 200 with nothing", tc.rng, b, aws.ToInt64(out.ContentLength), aws.ToString(out.ContentRange))
+			}
+		}
+	})
+
+	t.Run("partNumber=1 of a single-part object is a 206 range", func(t *testing.T) {
+		out, err := c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String("edges"), Key: aws.String("single"), PartNumber: aws.Int32(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response).StatusCode
+		b, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if status != http.StatusPartialContent || aws.ToString(out.ContentRange) != "bytes 0-9/10" || out.PartsCount != nil || string(b) != "0123456789" {
+			t.Errorf("status %d, Content-Range %q, parts count %v, body %q", status, aws.ToString(out.ContentRange), out.PartsCount, b)
+		}
+		_, err = c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String("edges"), Key: aws.String("single"), PartNumber: aws.Int32(2)})
+		wantCode(t, err, "InvalidPartNumber")
+	})
+
+	t.Run("a bad partNumber is refused before the key is looked up", func(t *testing.T) {
+		_, err := c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String("edges"), Key: aws.String("missing"), PartNumber: aws.Int32(0)})
+		wantCode(t, err, "InvalidArgument")
+		_, err = c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String("edges"), Key: aws.String("missing"), PartNumber: aws.Int32(10001)})
+		wantCode(t, err, "InvalidArgument")
+	})
+
+	t.Run("GetObjectAttributes names its attributes", func(t *testing.T) {
+		for _, tc := range []struct {
+			attrs []types.ObjectAttributes
+			code  string
+		}{
+			{[]types.ObjectAttributes{"Bogus"}, "InvalidArgument"},
+			{[]types.ObjectAttributes{types.ObjectAttributesEtag, "Bogus"}, "InvalidArgument"},
+			{[]types.ObjectAttributes{""}, "InvalidRequest"},
+		} {
+			_, err := c.GetObjectAttributes(cx, &s3.GetObjectAttributesInput{Bucket: aws.String("edges"), Key: aws.String("single"), ObjectAttributes: tc.attrs})
+			wantCode(t, err, tc.code)
+		}
+		out, err := c.GetObjectAttributes(cx, &s3.GetObjectAttributesInput{Bucket: aws.String("edges"), Key: aws.String("single"),
+			ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectSize}})
+		if err != nil || aws.ToInt64(out.ObjectSize) != 10 || out.ETag != nil {
+			t.Errorf("ObjectSize only: %+v, %v", out, err)
+		}
+	})
+
+	t.Run("CompleteMultipartUpload's Location is an absolute URL", func(t *testing.T) {
+		up, err := c.CreateMultipartUpload(cx, &s3.CreateMultipartUploadInput{Bucket: aws.String("edges"), Key: aws.String("a b/mp")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := c.UploadPart(cx, &s3.UploadPartInput{Bucket: aws.String("edges"), Key: aws.String("a b/mp"), UploadId: up.UploadId,
+			PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("x"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, err := c.CompleteMultipartUpload(cx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("edges"), Key: aws.String("a b/mp"), UploadId: up.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := ts.URL() + "/edges/a%20b/mp"; aws.ToString(done.Location) != want {
+			t.Errorf("Location = %q, want %q", aws.ToString(done.Location), want)
+		}
+	})
+
+	t.Run("anonymous reads may not override response headers", func(t *testing.T) {
+		if _, err := c.DeletePublicAccessBlock(cx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String("edges")}); err != nil {
+			t.Fatal(err)
+		}
+		policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::edges/*"}]}`
+		if _, err := c.PutBucketPolicy(cx, &s3.PutBucketPolicyInput{Bucket: aws.String("edges"), Policy: aws.String(policy)}); err != nil {
+			t.Fatal(err)
+		}
+		if st, code, _ := anon(t, ts, http.MethodGet, "/edges/single", ""); st != 200 || code != "" {
+			t.Fatalf("anonymous GET of a public object: %d %s", st, code)
+		}
+		for _, m := range []string{http.MethodGet, http.MethodHead} {
+			st, code, _ := anon(t, ts, m, "/edges/single?response-content-type=text%2Fhtml", "")
+			if st != http.StatusBadRequest || (m == http.MethodGet && code != "InvalidRequest") {
+				t.Errorf("anonymous %s with response-content-type: %d %s, want 400 InvalidRequest", m, st, code)
+			}
+		}
+		out, err := c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String("edges"), Key: aws.String("single"), ResponseContentType: aws.String("text/html")})
+		if err != nil || aws.ToString(out.ContentType) != "text/html" {
+			t.Fatalf("signed override: %v", err)
+		}
+		out.Body.Close()
+	})
+}
