@@ -3,6 +3,7 @@ package s3api
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,11 @@ func bodySize(req *request) (int64, error) {
 		return req.auth.DecodedLength, nil
 	}
 	if req.ContentLength < 0 {
+		if slices.Contains(req.TransferEncoding, "chunked") {
+			// HTTP chunked framing (not aws-chunked, whose decoded
+			// length is declared): S3 does not implement it for uploads.
+			return -1, s3err.NotImplemented.With("Header", "Transfer-Encoding")
+		}
 		return -1, s3err.MissingContentLength
 	}
 	return req.ContentLength, nil

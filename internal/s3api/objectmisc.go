@@ -23,7 +23,7 @@ type deleteRequest struct {
 type deletedEntry struct {
 	Key                   string `xml:"Key"`
 	VersionID             string `xml:"VersionId,omitempty"`
-	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarker          *bool  `xml:"DeleteMarker,omitempty"`
 	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
@@ -78,10 +78,14 @@ func (h *Handler) deleteObjects(req *request) error {
 		}
 		d := deletedEntry{Key: o.Key, VersionID: o.VersionID}
 		if res.DeleteMarker {
-			d.DeleteMarker = true
+			d.DeleteMarker = ptr(true)
 			if o.VersionID == "" {
 				d.DeleteMarkerVersionID = res.VersionID
 			}
+		} else if b.Versioning != "" {
+			// In a bucket that has had versioning, S3 says so even
+			// when no marker was involved.
+			d.DeleteMarker = ptr(false)
 		}
 		out.Deleted = append(out.Deleted, d)
 	}

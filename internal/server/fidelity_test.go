@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -134,5 +136,140 @@ func TestReadEdgeCases(t *testing.T) {
 			t.Fatalf("signed override: %v", err)
 		}
 		out.Body.Close()
+	})
+}
+
+// Issue 16 item 11: what S3 does with non-ASCII metadata and with HTTP
+// chunked uploads.
+func TestUploadEncodings(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	mustBucket(t, c, "encodings")
+
+	t.Run("non-ASCII metadata round-trips as RFC 2047", func(t *testing.T) {
+		for _, tc := range []struct{ sent, stored string }{
+			{"plain ascii", "plain ascii"},
+			{"Hello World\u00e9", "=?UTF-8?B?SGVsbG8gV29ybGTDqQ==?="},
+			// Sent encoded, stored decoded, returned encoded again.
+			{"=?UTF-8?B?w6k=?=", "=?UTF-8?B?w6k=?="},
+		} {
+			if _, err := c.PutObject(cx, &s3.PutObjectInput{Bucket: aws.String("encodings"), Key: aws.String("m"),
+				Body: bytes.NewReader(nil), Metadata: map[string]string{"v": tc.sent}}); err != nil {
+				t.Fatal(err)
+			}
+			h, err := c.HeadObject(cx, &s3.HeadObjectInput{Bucket: aws.String("encodings"), Key: aws.String("m")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := h.Metadata["v"]; got != tc.stored {
+				t.Errorf("sent %q, got back %q, want %q", tc.sent, got, tc.stored)
+			}
+		}
+	})
+
+	t.Run("HTTP chunked upload is NotImplemented", func(t *testing.T) {
+		pre, err := s3.NewPresignClient(c).PresignPutObject(cx, &s3.PutObjectInput{Bucket: aws.String("encodings"), Key: aws.String("chunked")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequestWithContext(cx, http.MethodPut, pre.URL, io.MultiReader(bytes.NewReader([]byte("bar")))) // no length: chunked
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotImplemented || !bytes.Contains(body, []byte("<Code>NotImplemented</Code>")) {
+			t.Errorf("chunked PUT: %d %s", resp.StatusCode, body)
+		}
+	})
+}
+
+// Issue 16 item 10: error details clients match on, as S3 words them.
+func TestErrorDetails(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	mustBucket(t, c, "details")
+	put(t, c, "details", "k", []byte("v"))
+
+	presigned := func(ak, sk string) string {
+		t.Helper()
+		cl := ts.client(func(o *s3.Options) { o.Credentials = credentials.NewStaticCredentialsProvider(ak, sk, "") })
+		pre, err := s3.NewPresignClient(cl).PresignGetObject(cx, &s3.GetObjectInput{Bucket: aws.String("details"), Key: aws.String("k")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pre.URL
+	}
+	fetch := func(url string, hdr ...string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(cx, http.MethodGet, url, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, tc := range []struct {
+		name string
+		url  string
+		hdr  []string
+		want []string
+	}{
+		{"unknown key", presigned("AKIDNOSUCHKEY0000000", "x"), nil,
+			[]string{"<Code>InvalidAccessKeyId</Code>", "<AWSAccessKeyId>AKIDNOSUCHKEY0000000</AWSAccessKeyId>"}},
+		{"wrong secret", presigned(testAK, "wrong"), nil,
+			[]string{"<Code>SignatureDoesNotMatch</Code>", "<AWSAccessKeyId>" + testAK + "</AWSAccessKeyId>", "<SignatureProvided>"}},
+		{"unsigned headers", presigned(testAK, testSK), []string{"x-amz-meta-b", "1", "x-amz-meta-a", "2"},
+			[]string{"<Code>AccessDenied</Code>", "<HeadersNotSigned>x-amz-meta-a, x-amz-meta-b</HeadersNotSigned>"}},
+	} {
+		status, body := fetch(tc.url, tc.hdr...)
+		for _, w := range tc.want {
+			if status != http.StatusForbidden || !strings.Contains(body, w) {
+				t.Errorf("%s: %d %s, want 403 with %s", tc.name, status, body, w)
+			}
+		}
+	}
+
+	t.Run("DeleteObjects in a versioned bucket says DeleteMarker false", func(t *testing.T) {
+		mustBucket(t, c, "details-v")
+		if _, err := c.PutBucketVersioning(cx, &s3.PutBucketVersioningInput{Bucket: aws.String("details-v"),
+			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+			t.Fatal(err)
+		}
+		v := put(t, c, "details-v", "k", []byte("v"))
+		out, err := c.DeleteObjects(cx, &s3.DeleteObjectsInput{Bucket: aws.String("details-v"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{
+			{Key: aws.String("k"), VersionId: v.VersionId}, {Key: aws.String("other")}}}})
+		if err != nil || len(out.Deleted) != 2 {
+			t.Fatalf("DeleteObjects: %+v, %v", out, err)
+		}
+		for _, d := range out.Deleted {
+			want := aws.ToString(d.Key) == "other" // a new delete marker
+			if d.DeleteMarker == nil || *d.DeleteMarker != want {
+				t.Errorf("%s: DeleteMarker %v, want %v", aws.ToString(d.Key), d.DeleteMarker, want)
+			}
+		}
+		_, err = c.DeleteBucket(cx, &s3.DeleteBucketInput{Bucket: aws.String("details-v")})
+		wantCode(t, err, "BucketNotEmpty")
+		if !strings.Contains(err.Error(), "You must delete all versions in the bucket.") {
+			t.Errorf("versioned BucketNotEmpty: %v", err)
+		}
+	})
+
+	t.Run("NoSuchUpload", func(t *testing.T) {
+		_, err := c.AbortMultipartUpload(cx, &s3.AbortMultipartUploadInput{Bucket: aws.String("details"), Key: aws.String("k"), UploadId: aws.String("nope")})
+		wantCode(t, err, "NoSuchUpload")
+		if !strings.Contains(err.Error(), "The specified multipart upload does not exist.") {
+			t.Errorf("NoSuchUpload: %v", err)
+		}
 	})
 }
