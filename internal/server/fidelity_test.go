@@ -273,3 +273,33 @@ func TestErrorDetails(t *testing.T) {
 		}
 	})
 }
+
+// Issue 16 item 5: CreateBucket takes the bucket's tags and names its ARN.
+func TestCreateBucketTagsAndARN(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	out, err := c.CreateBucket(cx, &s3.CreateBucketInput{Bucket: aws.String("tagged-at-birth"), CreateBucketConfiguration: &types.CreateBucketConfiguration{
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("storage")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.BucketArn) != "arn:aws:s3:::tagged-at-birth" {
+		t.Errorf("CreateBucket BucketArn = %q", aws.ToString(out.BucketArn))
+	}
+	h, err := c.HeadBucket(cx, &s3.HeadBucketInput{Bucket: aws.String("tagged-at-birth")})
+	if err != nil || aws.ToString(h.BucketArn) != "arn:aws:s3:::tagged-at-birth" {
+		t.Errorf("HeadBucket BucketArn = %v, %v", h, err)
+	}
+	tags, err := c.GetBucketTagging(cx, &s3.GetBucketTaggingInput{Bucket: aws.String("tagged-at-birth")})
+	if err != nil || len(tags.TagSet) != 1 || aws.ToString(tags.TagSet[0].Key) != "team" || aws.ToString(tags.TagSet[0].Value) != "storage" {
+		t.Fatalf("GetBucketTagging = %+v, %v", tags, err)
+	}
+	_, err = c.CreateBucket(cx, &s3.CreateBucketInput{Bucket: aws.String("badly-tagged"), CreateBucketConfiguration: &types.CreateBucketConfiguration{
+		Tags: []types.Tag{{Key: aws.String("a;b"), Value: aws.String("v")}}}})
+	wantCode(t, err, "InvalidTag")
+	if _, err := c.HeadBucket(cx, &s3.HeadBucketInput{Bucket: aws.String("badly-tagged")}); err == nil {
+		t.Error("a bucket refused for its tags was created")
+	}
+}
