@@ -69,7 +69,9 @@ func (f *fixture) newKeys(t *testing.T, req sse.Request, bucket, key string, acc
 	return keys, enc
 }
 
-func sameKeys(a, b sse.DataKeys) bool { return bytes.Equal(a.DEK, b.DEK) && bytes.Equal(a.DEK2, b.DEK2) }
+func sameKeys(a, b sse.DataKeys) bool {
+	return bytes.Equal(a.DEK, b.DEK) && bytes.Equal(a.DEK2, b.DEK2)
+}
 
 func wantOps(t *testing.T, what string, got, want []string) {
 	t.Helper()
@@ -138,7 +140,9 @@ func TestEnvelopeNewOpen(t *testing.T) {
 			return sse.Request{Type: kura.SSEKMS, KMSKeyID: fakeARN("a"), BucketKey: &on}
 		}, check: func(t *testing.T, enc kura.Encryption) { wantType(t, enc, kura.SSEKMS, fakeARN("a")) },
 			newOps: []string{"NewDataKey"}, openOps: []string{"OpenDataKey"}},
-		{name: "DSSE-KMS", req: func(*fixture) sse.Request { return sse.Request{Type: kura.SSEDSSE, KMSKeyID: fakeARN("b"), BucketKey: &on} },
+		{name: "DSSE-KMS", req: func(*fixture) sse.Request {
+			return sse.Request{Type: kura.SSEDSSE, KMSKeyID: fakeARN("b"), BucketKey: &on}
+		},
 			check: func(t *testing.T, enc kura.Encryption) {
 				wantType(t, enc, kura.SSEDSSE, fakeARN("b"))
 				if len(enc.SealedKey2) == 0 || enc.BucketKeyEnabled {
@@ -540,8 +544,14 @@ func TestEnvelopeWithoutKMS(t *testing.T) {
 	}
 	kmsEnc := kura.Encryption{Type: kura.SSEKMS, SealedKey: []byte{1}, KMSKeyARN: fakeARN("a")}
 	for name, fn := range map[string]func() error{
-		"new SSE-KMS":  func() error { _, _, err := env.NewKeys(ctx, sse.Request{Type: kura.SSEKMS}, "bkt", "obj", alice); return err },
-		"new DSSE-KMS": func() error { _, _, err := env.NewKeys(ctx, sse.Request{Type: kura.SSEDSSE}, "bkt", "obj", alice); return err },
+		"new SSE-KMS": func() error {
+			_, _, err := env.NewKeys(ctx, sse.Request{Type: kura.SSEKMS}, "bkt", "obj", alice)
+			return err
+		},
+		"new DSSE-KMS": func() error {
+			_, _, err := env.NewKeys(ctx, sse.Request{Type: kura.SSEDSSE}, "bkt", "obj", alice)
+			return err
+		},
 		"new bucket key": func() error {
 			_, _, err := env.NewKeys(ctx, sse.Request{Type: kura.SSEKMS, BucketKey: &on}, "bkt", "obj", alice)
 			return err
