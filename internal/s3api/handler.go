@@ -234,7 +234,7 @@ func (h *Handler) serve(req *request) error {
 			return s3err.NotImplemented.WithMessage("This endpoint serves KMS requests signed for the kms service only.")
 		}
 		req.trail.kms = true // KMS writes the event itself
-		h.cfg.KMS.Serve(req.w, req.Request, req.caller(), req.id)
+		h.cfg.KMS.Serve(req.w, req.Request, kms.CallerOf(req.caller()), req.id)
 		return nil
 	}
 	if iam.IsQueryService(res.Service) {

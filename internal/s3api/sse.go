@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -207,12 +206,17 @@ func (h *Handler) sseCTransport(req *request) error {
 	return nil
 }
 
-// caller is the request's principal as KMS and the audit trail see it.
-func (req *request) caller() kms.Caller {
+// caller is the request's principal and origin as the envelope, KMS and
+// the audit trail see them.
+func (req *request) caller() kura.Call {
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
-	return kms.Caller{AccountID: req.identity.AccountID, ARN: req.identity.ARN, AccessKeyID: req.identity.AccessKey,
-		PrincipalID: req.identity.PrincipalID, Type: req.identity.Type, UserName: req.identity.UserName, RoleARN: req.identity.RoleARN,
-		SourceIP: ip, UserAgent: req.UserAgent(), RequestID: req.id}
+	id := req.identity
+	return kura.Call{
+		Principal: kura.Principal{Type: id.Type, AccountID: id.AccountID, ARN: id.ARN, PrincipalID: id.PrincipalID,
+			AccessKeyID: id.AccessKey, UserName: id.UserName, RoleARN: id.RoleARN, SessionName: id.SessionName,
+			Expires: id.Expires, CanonicalID: id.CanonicalID, DisplayName: id.DisplayName},
+		Source: kura.Source{IP: ip, UserAgent: req.UserAgent(), RequestID: req.id},
+	}
 }
 
 // setSSEHeaders writes the encryption response headers of an object.
