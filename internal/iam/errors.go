@@ -3,6 +3,7 @@ package iam
 import (
 	"errors"
 	"fmt"
+	"github.com/kurastore/kura"
 	"net/http"
 )
 
@@ -127,7 +128,7 @@ func errMalformed(format string, args ...any) *Error {
 }
 
 // errNotAuthorized is AccessDenied in AWS's "enhanced" wording.
-func errNotAuthorized(p Principal, action, resource string) *Error {
+func errNotAuthorized(p kura.Principal, action, resource string) *Error {
 	return newError(CodeAccessDenied,
 		"User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
 		p.ARN, action, resource, action)

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"github.com/kurastore/kura"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,7 +73,7 @@ func TestMayAssume(t *testing.T) {
 	}
 	altRoot, _ := e.svc.Authenticate(bg, altKey.AccessKeyID, "")
 	alt := altRoot.AccountID
-	principal := func(account, user string) Principal {
+	principal := func(account, user string) kura.Principal {
 		e.user(t, account, user)
 		p, err := e.svc.Authenticate(bg, e.key(t, account, user).AccessKeyID, "")
 		if err != nil {
@@ -95,7 +96,7 @@ func TestMayAssume(t *testing.T) {
 	cases := []struct {
 		name  string
 		trust string
-		who   Principal
+		who   kura.Principal
 		ctx   map[string][]string
 		want  bool
 	}{

@@ -55,7 +55,7 @@ func resolveSSE(req SSERequest, b *kura.Bucket, key string, acc KeyAccess, actio
 	def := b.Encryption
 	if def.Blocks(req.Type) {
 		return req, s3err.AccessDenied.WithMessage("User: %s is not authorized to perform: %s on resource: \"%s\" because this bucket has blocked upload requests that specify Server Side Encryption with Customer provided keys (SSE-C). Please specify a different server-side encryption type",
-			acc.Caller.ARN, action, objectARN(b.Name, key))
+			acc.Caller.Principal.ARN, action, objectARN(b.Name, key))
 	}
 	if req.Type == kura.SSENone {
 		if def == nil {
@@ -163,7 +163,7 @@ func (s *Service) writeBucketKey(ctx context.Context, bucket, keyID string, acc 
 	if s.kms == nil {
 		return bucketKey{}, s3err.NotImplemented.WithMessage("SSE-KMS needs the built-in KMS, which this server was started without.")
 	}
-	cacheKey := "w\x00" + bucket + "\x00" + keyID + "\x00" + acc.Caller.ARN
+	cacheKey := "w\x00" + bucket + "\x00" + keyID + "\x00" + acc.Caller.Principal.ARN
 	if bk, ok := s.bucketKeys.get(cacheKey, s.now()); ok {
 		return bk, nil
 	}
@@ -174,7 +174,7 @@ func (s *Service) writeBucketKey(ctx context.Context, bucket, keyID string, acc 
 	}
 	bk := bucketKey{plain: plain, blob: blob, keyARN: arn, expires: s.now().Add(bucketKeyTTL)}
 	s.bucketKeys.put(cacheKey, bk)
-	s.bucketKeys.put(readCacheKey(blob, acc.Caller.ARN), bk)
+	s.bucketKeys.put(readCacheKey(blob, acc.Caller.Principal.ARN), bk)
 	return bk, nil
 }
 
@@ -238,7 +238,7 @@ func (s *Service) dataKey(ctx context.Context, enc kura.Encryption, bucket, key 
 // openBucketKeyed unseals a DEK sealed under an S3 Bucket Key, asking KMS
 // for the bucket key only when it is not cached.
 func (s *Service) openBucketKeyed(ctx context.Context, enc kura.Encryption, bucket string, aad []byte, acc KeyAccess) (dataKeys, error) {
-	ck := readCacheKey(enc.BucketKeyBlob, acc.Caller.ARN)
+	ck := readCacheKey(enc.BucketKeyBlob, acc.Caller.Principal.ARN)
 	bk, ok := s.bucketKeys.get(ck, s.now())
 	if !ok {
 		plain, arn, err := s.kms.Decrypt(ctx, s.viaS3(acc.Caller), enc.BucketKeyBlob, map[string]string{"aws:s3:arn": bucketARN(bucket)})

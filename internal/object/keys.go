@@ -19,7 +19,7 @@ import (
 // KeyAccess is what a request brings to use data keys: who is asking (KMS
 // checks and audits the caller) and, for SSE-C, the customer's key.
 type KeyAccess struct {
-	Caller      kms.Caller
+	Caller      kura.Call
 	CustomerKey []byte
 }
 
@@ -85,9 +85,9 @@ func kmsContext(user, arn string) (map[string]string, error) {
 }
 
 // viaS3 marks a KMS call as made by S3 on the caller's behalf.
-func (s *Service) viaS3(c kms.Caller) kms.Caller {
-	c.InvokedBy = "s3.amazonaws.com"
-	c.ViaService = "s3." + s.region + ".amazonaws.com"
+func (s *Service) viaS3(c kura.Call) kura.Call {
+	c.Source.InvokedBy = "s3.amazonaws.com"
+	c.Source.ViaService = "s3." + s.region + ".amazonaws.com"
 	return c
 }
 
