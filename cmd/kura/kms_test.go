@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/kurastore/kura"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta/bolt"
 )

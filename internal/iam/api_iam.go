@@ -1,8 +1,9 @@
 package iam
 
 import (
-	"github.com/kurastore/kura"
 	"strings"
+
+	"github.com/kurastore/kura"
 )
 
 // The IAM actions. Every action acts on the caller's own account.

@@ -3,8 +3,9 @@ package iam
 import (
 	"errors"
 	"fmt"
-	"github.com/kurastore/kura"
 	"net/http"
+
+	"github.com/kurastore/kura"
 )
 
 // Error codes of the IAM and STS query APIs (the <Code> of an ErrorResponse).

@@ -1,11 +1,11 @@
 package iam
 
 import (
-	"github.com/kurastore/kura"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
 	"github.com/google/go-cmp/cmp"
 )
 

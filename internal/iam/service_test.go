@@ -2,10 +2,10 @@ package iam
 
 import (
 	"bytes"
-	"github.com/kurastore/kura"
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kurastore/kura/internal/meta"

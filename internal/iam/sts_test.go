@@ -1,11 +1,11 @@
 package iam
 
 import (
-	"github.com/kurastore/kura"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )

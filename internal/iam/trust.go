@@ -2,10 +2,10 @@ package iam
 
 import (
 	"errors"
-	"github.com/kurastore/kura"
 	"strconv"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/policy"
 )

@@ -2,9 +2,9 @@ package kms
 
 import (
 	"context"
-	"github.com/kurastore/kura"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 )

@@ -5,13 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/kurastore/kura"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kurastore/kura"
 )
 
 // API serves the AWS KMS JSON 1.1 protocol (SPEC 3.1) on top of a Service:

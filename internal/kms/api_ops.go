@@ -2,8 +2,9 @@ package kms
 
 import (
 	"context"
-	"github.com/kurastore/kura"
 	"slices"
+
+	"github.com/kurastore/kura"
 )
 
 // handlers maps each X-Amz-Target operation to its handler. Request bodies

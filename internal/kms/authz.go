@@ -3,9 +3,9 @@ package kms
 import (
 	"context"
 	"errors"
-	"github.com/kurastore/kura"
 	"slices"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/policy"
 )

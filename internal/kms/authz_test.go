@@ -2,10 +2,10 @@ package kms
 
 import (
 	"context"
-	"github.com/kurastore/kura"
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/policy"
 )
 

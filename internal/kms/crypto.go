@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"github.com/kurastore/kura"
 	"slices"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 )
 

@@ -3,8 +3,9 @@ package kms
 import (
 	"errors"
 	"fmt"
-	"github.com/kurastore/kura"
 	"net/http"
+
+	"github.com/kurastore/kura"
 )
 
 // Exception names (the "__type" of an AWS KMS error). The S3 layer surfaces

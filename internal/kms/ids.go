@@ -1,9 +1,9 @@
 package kms
 
 import (
-	"github.com/kurastore/kura"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/google/uuid"
 
 	"github.com/kurastore/kura/internal/policy"

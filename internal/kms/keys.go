@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"github.com/kurastore/kura"
 	"sort"
 	"strconv"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/google/uuid"
 
 	"github.com/kurastore/kura/internal/meta"

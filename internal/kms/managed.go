@@ -2,8 +2,8 @@ package kms
 
 import (
 	"context"
-	"github.com/kurastore/kura"
 
+	"github.com/kurastore/kura"
 	"github.com/google/uuid"
 
 	"github.com/kurastore/kura/internal/meta"

@@ -3,9 +3,10 @@ package kms
 import (
 	"context"
 	"encoding/json"
-	"github.com/kurastore/kura"
 	"strings"
 	"time"
+
+	"github.com/kurastore/kura"
 )
 
 // Key policies are stored and returned verbatim and evaluated on every use

@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+
 	"github.com/kurastore/kura"
 )
 

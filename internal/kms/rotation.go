@@ -3,10 +3,10 @@ package kms
 import (
 	"context"
 	"fmt"
-	"github.com/kurastore/kura"
 	"strconv"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 )
 

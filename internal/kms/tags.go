@@ -2,11 +2,12 @@ package kms
 
 import (
 	"context"
-	"github.com/kurastore/kura"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kurastore/kura"
 )
 
 // maxTags is AWS's quota of tags per KMS key.

@@ -1,9 +1,9 @@
 package lifecycle
 
 import (
-	"github.com/kurastore/kura"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
