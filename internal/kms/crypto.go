@@ -8,6 +8,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/metrics"
 )
 
 // The cryptographic operations. Each counts once in CallCount and records
@@ -88,6 +89,7 @@ func (s *Service) Encrypt(ctx context.Context, c kura.Call, keyID string, plaint
 // EncryptWith is Encrypt with every request parameter.
 func (s *Service) EncryptWith(ctx context.Context, c kura.Call, in EncryptInput) (EncryptOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Encrypt", true, func(ctx context.Context, o *op) (EncryptOutput, error) {
 		o.param("keyId", in.KeyId)
 		paramCrypto(o, "encryptionContext", in.EncryptionContext, in.EncryptionAlgorithm, in.DryRun)
@@ -144,6 +146,7 @@ func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c kura.Ca
 
 func (s *Service) generateDataKey(ctx context.Context, c kura.Call, name string, in GenerateDataKeyInput, withPlaintext bool) (GenerateDataKeyOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, name, true, func(ctx context.Context, o *op) (GenerateDataKeyOutput, error) {
 		o.param("keyId", in.KeyId)
 		if in.KeySpec != "" {
@@ -218,6 +221,7 @@ func (s *Service) Decrypt(ctx context.Context, c kura.Call, blob []byte, encCtx 
 // DecryptWith is Decrypt with every request parameter.
 func (s *Service) DecryptWith(ctx context.Context, c kura.Call, in DecryptInput) (DecryptOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Decrypt", true, func(ctx context.Context, o *op) (DecryptOutput, error) {
 		if in.KeyId != "" {
 			o.param("keyId", in.KeyId)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/metrics"
 )
 
 // ReEncryptInput is ReEncrypt's request. SourceKeyId is optional (the
@@ -44,6 +45,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c kura.Call, blob []byte, srcCt
 // ReEncryptWith is ReEncrypt with every request parameter.
 func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptInput) (ReEncryptOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "ReEncrypt", true, func(ctx context.Context, o *op) (ReEncryptOutput, error) {
 		if in.SourceKeyId != "" {
 			o.param("sourceKeyId", in.SourceKeyId)
