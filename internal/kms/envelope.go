@@ -14,44 +14,35 @@ import (
 
 var _ sse.OfflineKeyService = (*Service)(nil)
 
-// CallerOf is the KMS caller of call: the one place a kura.Call becomes
-// a Caller.
-func CallerOf(call kura.Call) Caller {
-	p, src := call.Principal, call.Source
-	return Caller{AccountID: p.AccountID, ARN: p.ARN, AccessKeyID: p.AccessKeyID, PrincipalID: p.PrincipalID,
-		Type: p.Type, UserName: p.UserName, RoleARN: p.RoleARN,
-		InvokedBy: src.InvokedBy, ViaService: src.ViaService, SourceIP: src.IP, UserAgent: src.UserAgent, RequestID: src.RequestID}
-}
-
 // NewDataKey is GenerateDataKey of a 256-bit key (KeySpec AES_256).
 func (s *Service) NewDataKey(ctx context.Context, call kura.Call, keyID string, encCtx map[string]string) (plaintext, sealed []byte, keyARN string, err error) {
-	return s.GenerateDataKey(ctx, CallerOf(call), keyID, encCtx, 32)
+	return s.GenerateDataKey(ctx, call, keyID, encCtx, 32)
 }
 
 // OpenDataKey is Decrypt.
 func (s *Service) OpenDataKey(ctx context.Context, call kura.Call, sealed []byte, encCtx map[string]string) (plaintext []byte, keyARN string, err error) {
-	return s.Decrypt(ctx, CallerOf(call), sealed, encCtx)
+	return s.Decrypt(ctx, call, sealed, encCtx)
 }
 
 // SealDataKey is Encrypt.
 func (s *Service) SealDataKey(ctx context.Context, call kura.Call, keyID string, plaintext []byte, encCtx map[string]string) (sealed []byte, keyARN string, err error) {
-	return s.Encrypt(ctx, CallerOf(call), keyID, plaintext, encCtx)
+	return s.Encrypt(ctx, call, keyID, plaintext, encCtx)
 }
 
 // ResealDataKey is ReEncrypt; it returns the destination key's ARN.
 func (s *Service) ResealDataKey(ctx context.Context, call kura.Call, sealed []byte, srcCtx map[string]string, dstKeyID string, dstCtx map[string]string) (resealed []byte, dstKeyARN string, err error) {
-	resealed, _, dstKeyARN, err = s.ReEncrypt(ctx, CallerOf(call), sealed, srcCtx, dstKeyID, dstCtx)
+	resealed, _, dstKeyARN, err = s.ReEncrypt(ctx, call, sealed, srcCtx, dstKeyID, dstCtx)
 	return resealed, dstKeyARN, err
 }
 
 // ResolveKey is ResolveKeyARN.
 func (s *Service) ResolveKey(ctx context.Context, call kura.Call, keyID string) (string, error) {
-	return s.ResolveKeyARN(ctx, CallerOf(call), keyID)
+	return s.ResolveKeyARN(ctx, call, keyID)
 }
 
 // CheckKeyUse is Permitted.
 func (s *Service) CheckKeyUse(ctx context.Context, call kura.Call, keyID string, encCtx map[string]string, actions ...string) error {
-	return s.Permitted(ctx, CallerOf(call), keyID, encCtx, actions...)
+	return s.Permitted(ctx, call, keyID, encCtx, actions...)
 }
 
 // CheckKeyID checks the form of a key identifier in the service's region

@@ -6,29 +6,11 @@ import (
 	"net/http"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
 )
-
-// TestCallerOf: every field of the KMS caller comes from the call.
-func TestCallerOf(t *testing.T) {
-	call := kura.Call{
-		Principal: kura.Principal{Type: kura.PrincipalAssumedRole, AccountID: acct, ARN: "arn:aws:sts::" + acct + ":assumed-role/r/s",
-			PrincipalID: "AROAEXAMPLE:s", AccessKeyID: "ASIAEXAMPLE", UserName: "u", RoleARN: "arn:aws:iam::" + acct + ":role/r",
-			SessionName: "s", Expires: time.Unix(1, 0), CanonicalID: "canon", DisplayName: "disp"},
-		Source: kura.Source{IP: "192.0.2.9", UserAgent: "ua", RequestID: "req-1", InvokedBy: "s3.amazonaws.com",
-			ViaService: "s3.us-east-1.amazonaws.com", SecureTransport: true},
-	}
-	want := Caller{AccountID: acct, ARN: call.Principal.ARN, AccessKeyID: "ASIAEXAMPLE", PrincipalID: "AROAEXAMPLE:s",
-		Type: kura.PrincipalAssumedRole, UserName: "u", RoleARN: call.Principal.RoleARN, InvokedBy: "s3.amazonaws.com",
-		ViaService: "s3.us-east-1.amazonaws.com", SourceIP: "192.0.2.9", UserAgent: "ua", RequestID: "req-1"}
-	if got := CallerOf(call); got != want {
-		t.Fatalf("CallerOf = %+v\nwant %+v", got, want)
-	}
-}
 
 // TestEnvelopeOnBuiltInKMS runs the envelope on the built-in KMS: each of
 // its calls is the KMS operation S3 makes, audited as made by the caller
@@ -38,10 +20,7 @@ func TestEnvelopeOnBuiltInKMS(t *testing.T) {
 	ctx := context.Background()
 	keyA, keyB := e.createKey(t), e.createKey(t)
 	env := sse.NewEnvelope(sse.EnvelopeConfig{KMS: e.svc, Region: region, Now: e.clock.Now})
-	as := func(c Caller) sse.Access {
-		return sse.Access{Caller: kura.Call{Principal: kura.Principal{AccountID: c.AccountID, ARN: c.ARN, AccessKeyID: c.AccessKeyID},
-			Source: kura.Source{IP: c.SourceIP, UserAgent: c.UserAgent}}}
-	}
+	as := func(c kura.Call) sse.Access { return sse.Access{Caller: c} }
 	before := len(e.events(t))
 
 	keys, enc, err := env.NewKeys(ctx, sse.Request{Type: kura.SSEKMS, KMSKeyID: keyA.KeyId, Context: `{"a":"b"}`}, "bkt", "obj", as(alice))
@@ -60,8 +39,8 @@ func TestEnvelopeOnBuiltInKMS(t *testing.T) {
 	var names []string
 	for _, ev := range evs {
 		names = append(names, ev.EventName)
-		if ev.UserIdentity.ARN != alice.ARN || ev.UserIdentity.InvokedBy != "s3.amazonaws.com" || ev.SourceIPAddress != alice.SourceIP {
-			t.Errorf("%s recorded as %+v from %q, want alice through S3 from %s", ev.EventName, ev.UserIdentity, ev.SourceIPAddress, alice.SourceIP)
+		if ev.UserIdentity.ARN != alice.Principal.ARN || ev.UserIdentity.InvokedBy != "s3.amazonaws.com" || ev.SourceIPAddress != alice.Source.IP {
+			t.Errorf("%s recorded as %+v from %q, want alice through S3 from %s", ev.EventName, ev.UserIdentity, ev.SourceIPAddress, alice.Source.IP)
 		}
 	}
 	if want := []string{"GenerateDataKey", "ReEncrypt", "Decrypt"}; !slices.Equal(names, want) {

@@ -9,6 +9,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,25 +23,9 @@ import (
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
-	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
-
-// Identity is an authenticated principal.
-type Identity struct {
-	AccessKey   string
-	AccountID   string
-	DisplayName string
-	ARN         string
-	// CanonicalID is the account's S3 canonical user id (Owner ID).
-	CanonicalID string
-	// Type (iam.TypeRoot, TypeIAMUser, TypeAssumedRole), PrincipalID,
-	// UserName, RoleARN, SessionName and Expires are the iam.Principal
-	// fields; see IdentityOf.
-	Type, PrincipalID, UserName, RoleARN, SessionName string
-	Expires                                           time.Time
-}
 
 // Config wires a Handler.
 type Config struct {
@@ -47,7 +33,7 @@ type Config struct {
 	Verifier *sigv4.Verifier
 	// Identify maps an authenticated access key and the request's
 	// X-Amz-Security-Token to its principal.
-	Identify func(ctx context.Context, accessKey, sessionToken string) (Identity, error)
+	Identify func(ctx context.Context, accessKey, sessionToken string) (kura.Principal, error)
 	Region   string
 	// Domain is the base domain for virtual-host-style addressing:
 	// bucket.<Domain>[:port].
@@ -82,7 +68,7 @@ type Config struct {
 	// Policies returns a principal's identity and session policies for
 	// the authorization step (authz.go); nil means principals other than
 	// an account's root have none.
-	Policies PoliciesFunc
+	Policies access.PolicySource
 	// Accounts resolves the accounts S3 responses and ACL grants name
 	// (owners.go); nil shows owners by account id.
 	Accounts AccountDirectory
@@ -93,8 +79,8 @@ type Handler struct {
 	cfg Config
 	obj *object.Service
 	log *slog.Logger
-	// policies holds compiled bucket policies, keyed by their text.
-	policies policy.Cache
+	// authorizer decides every request's actions (authz.go).
+	authorizer *access.Authorizer
 }
 
 // New returns a Handler.
@@ -102,6 +88,11 @@ func New(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, obj: cfg.Objects, log: cfg.Logger}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	h.authorizer = &access.Authorizer{Policies: cfg.Policies, Objects: objectLookups{cfg.Objects},
+		Region: cfg.Region, Logger: h.log}
+	if cfg.Objects != nil {
+		h.authorizer.Now = cfg.Objects.Now
 	}
 	return h
 }
@@ -115,7 +106,7 @@ type request struct {
 	key      string
 	query    url.Values
 	auth     *sigv4.Result
-	identity Identity
+	identity kura.Principal
 	status   int
 	started  time.Time
 	tally    *metrics.Tally // what the operation did below s3api (KMS calls)
@@ -234,14 +225,14 @@ func (h *Handler) serve(req *request) error {
 			return s3err.NotImplemented.WithMessage("This endpoint serves KMS requests signed for the kms service only.")
 		}
 		req.trail.kms = true // KMS writes the event itself
-		h.cfg.KMS.Serve(req.w, req.Request, kms.CallerOf(req.caller()), req.id)
+		h.cfg.KMS.Serve(req.w, req.Request, req.caller(), req.id)
 		return nil
 	}
 	if iam.IsQueryService(res.Service) {
 		if h.cfg.IAM == nil {
 			return s3err.NotImplemented.WithMessage("This endpoint does not serve IAM or STS.")
 		}
-		h.cfg.IAM.Serve(req.w, req.Request, req.principal(), req.id)
+		h.cfg.IAM.Serve(req.w, req.Request, req.caller(), req.id)
 		return nil
 	}
 	return h.route(req)

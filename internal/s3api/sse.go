@@ -206,17 +206,31 @@ func (h *Handler) sseCTransport(req *request) error {
 	return nil
 }
 
-// caller is the request's principal and origin as the envelope, KMS and
-// the audit trail see them.
+// caller is the request as the layers below HTTP see it: who asks
+// (the principal) and how the request arrived (kura.Source), for
+// authorization, KMS and the audit trail.
 func (req *request) caller() kura.Call {
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
-	id := req.identity
-	return kura.Call{
-		Principal: kura.Principal{Type: id.Type, AccountID: id.AccountID, ARN: id.ARN, PrincipalID: id.PrincipalID,
-			AccessKeyID: id.AccessKey, UserName: id.UserName, RoleARN: id.RoleARN, SessionName: id.SessionName,
-			Expires: id.Expires, CanonicalID: id.CanonicalID, DisplayName: id.DisplayName},
-		Source: kura.Source{IP: ip, UserAgent: req.UserAgent(), RequestID: req.id},
+	src := kura.Source{IP: ip, UserAgent: req.UserAgent(), Referer: req.Header.Get("Referer"),
+		SecureTransport: req.TLS != nil, RequestID: req.id, Time: req.started}
+	if req.TLS != nil {
+		if v := tlsVersionName(req.TLS.Version); v != "" {
+			src.TLSVersion = "TLSv" + v
+		}
 	}
+	switch {
+	case req.post != nil:
+		src.AuthType = "POST"
+	case req.auth != nil && req.auth.Anonymous:
+	case req.auth != nil && req.auth.Presigned:
+		src.AuthType = "QueryString"
+	case req.auth != nil:
+		src.AuthType = "AuthHeader"
+	}
+	if req.auth != nil && req.auth.SignatureVersion != "" {
+		src.SignatureVersion = "SigV" + req.auth.SignatureVersion
+	}
+	return kura.Call{Principal: req.identity, Source: src}
 }
 
 // setSSEHeaders writes the encryption response headers of an object.
