@@ -316,8 +316,8 @@ func (h *Handler) writeError(req *request, err error) {
 		return
 	}
 	hdr := req.w.Header()
-	for k, v := range e.Header {
-		hdr[k] = v
+	for _, f := range e.Header {
+		hdr.Set(f.Name, f.Value)
 	}
 	req.status = e.Status
 	if req.Method == http.MethodHead || e.Status == http.StatusNotModified {

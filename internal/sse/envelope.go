@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -441,7 +440,7 @@ func kmsError(err error) error {
 	if ke.HTTPStatusCode() >= 500 {
 		return s3err.InternalError.Wrap(err)
 	}
-	return (&s3err.Error{Code: "KMS." + ke.ErrorCode(), Status: http.StatusBadRequest, Message: ke.ErrorMessage()}).Wrap(err)
+	return (&s3err.Error{Code: "KMS." + ke.ErrorCode(), Status: 400, Message: ke.ErrorMessage()}).Wrap(err)
 }
 
 // internalError is err as an S3 error: itself if it is one, else a 500.
