@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"github.com/kurastore/kura"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/s3err"

@@ -2,13 +2,13 @@ package s3api
 
 import (
 	"encoding/xml"
-	"github.com/kurastore/kura/internal/access"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 )

@@ -9,8 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/access"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"

@@ -2,9 +2,9 @@ package s3api
 
 import (
 	"context"
-	"github.com/kurastore/kura/internal/access"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/iam"
 )
 

@@ -2,10 +2,10 @@ package s3api
 
 import (
 	"encoding/xml"
-	"github.com/kurastore/kura/internal/access"
 	"net/http"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/s3err"
 )
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kurastore/kura"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/policy"
 )

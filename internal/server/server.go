@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kurastore/kura"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/blob"
