@@ -141,6 +141,7 @@ func putClass(t *testing.T, c *s3.Client, bucket, key string, data []byte, class
 }
 
 func TestStorageClassesOnTheWire(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -238,6 +239,7 @@ func TestStorageClassesOnTheWire(t *testing.T) {
 }
 
 func TestArchiveRestoreLifecycle(t *testing.T) {
+	t.Parallel()
 	const delay = time.Hour
 	ts, clk := startArchive(t, delay)
 	c := ts.client()
@@ -402,6 +404,7 @@ func wantRestored(t *testing.T, h string) time.Time {
 }
 
 func TestRestoreRefusals(t *testing.T) {
+	t.Parallel()
 	ts, _ := startArchive(t, time.Hour)
 	c := ts.client()
 	cx := ctx(t)
@@ -484,6 +487,7 @@ func TestRestoreRefusals(t *testing.T) {
 }
 
 func TestRestoreVersions(t *testing.T) {
+	t.Parallel()
 	const delay = time.Hour
 	ts, clk := startArchive(t, delay)
 	c := ts.client()
@@ -543,6 +547,7 @@ func TestRestoreVersions(t *testing.T) {
 }
 
 func TestRestoreMultipartGlacier(t *testing.T) {
+	t.Parallel()
 	const delay = time.Hour
 	ts, clk := startArchive(t, delay)
 	c := ts.client()
@@ -587,6 +592,7 @@ func TestRestoreMultipartGlacier(t *testing.T) {
 }
 
 func TestRestoreSSEKMSDeepArchive(t *testing.T) {
+	t.Parallel()
 	const delay = time.Hour
 	ts, clk := startArchive(t, delay)
 	c := ts.client()
@@ -625,6 +631,7 @@ func TestRestoreSSEKMSDeepArchive(t *testing.T) {
 // TestRestoreCompletesInRealTime runs a restore on the real clock with a
 // short delay, polling HEAD until it is done.
 func TestRestoreCompletesInRealTime(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.RestoreDelay = 300 * time.Millisecond })
 	c := ts.client()
 	cx := ctx(t)
