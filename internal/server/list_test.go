@@ -16,6 +16,7 @@ import (
 // TestList10kKeys lists 10,000 keys with and without delimiters, paging
 // through V1 and V2.
 func TestList10kKeys(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("10k PUTs; run without -short")
 	}
@@ -119,6 +120,7 @@ func TestList10kKeys(t *testing.T) {
 }
 
 func TestListEncodingAndEdgeCases(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
