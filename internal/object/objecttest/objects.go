@@ -374,10 +374,9 @@ func testConditionalWrites(t *testing.T, e *env) {
 				if err != nil {
 					t.Fatalf("PutObject: %v", err)
 				}
-				if b := e.get("bkt", tc.key, ""); b != tc.name {
+				if b := e.get("bkt", tc.key, ""); b != tc.name || e.mustHead("bkt", tc.key, "").VersionID != v.VersionID {
 					t.Errorf("GET after a conditional write: %q", b)
 				}
-				_ = v
 				return
 			}
 			wantCode(t, "PutObject", err, tc.want)

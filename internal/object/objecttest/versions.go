@@ -98,6 +98,9 @@ func testVersioningSuspended(t *testing.T, e *env) {
 		t.Error("the replaced null version's data is still readable")
 	}
 	n2 := e.put("bkt", "k", "suspended 2")
+	if n2.VersionID != object.NullVersion || n2.BlobID == n1.BlobID {
+		t.Errorf("second suspended PUT: version %q blob %s, want a new null version", n2.VersionID, n2.BlobID)
+	}
 	if got := versionIDs(e, "bkt", "k"); !equal(got, []string{object.NullVersion, v1.VersionID}) {
 		t.Errorf("versions after a second suspended PUT %v, want the null version replaced", got)
 	}
@@ -107,7 +110,6 @@ func testVersioningSuspended(t *testing.T, e *env) {
 	if got := e.get("bkt", "k", v1.VersionID); got != "enabled 1" {
 		t.Errorf("GET of the version from before suspension: %q", got)
 	}
-	_ = n2
 	// A delete in a suspended bucket is a null delete marker, replacing the
 	// null version.
 	res := e.del("bkt", "k", "")
