@@ -39,6 +39,8 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*kura.Uploa
 	if err := ValidKey(in.Key); err != nil {
 		return nil, err
 	}
+	// S3 accepts the type in any case, as it does the algorithm.
+	in.ChecksumType = strings.ToUpper(in.ChecksumType)
 	if in.ChecksumType != "" && in.ChecksumAlgorithm == "" {
 		return nil, s3err.InvalidRequest.WithMessage("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
 	}
@@ -126,9 +128,8 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.ChecksumAlgorithm != "" && in.Checksum.Algorithm != "" && string(in.Checksum.Algorithm) != u.ChecksumAlgorithm {
-		return nil, nil, s3err.InvalidRequest.WithMessage("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
-			strings.ToLower(u.ChecksumAlgorithm), strings.ToLower(string(in.Checksum.Algorithm)))
+	if err := checkPartChecksum(u, in.Checksum.Algorithm); err != nil {
+		return nil, nil, err
 	}
 	ck := in.Checksum
 	if ck.Algorithm == "" {
@@ -180,6 +181,26 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 		return nil, nil, internal(err)
 	}
 	return p, u, nil
+}
+
+// checkPartChecksum applies S3's rules for a part's checksum: it must be in
+// the upload's algorithm, and a COMPOSITE upload's parts must each carry
+// one (header or trailer), since the object's checksum is made of the
+// client's part checksums. A FULL_OBJECT upload's parts may come without
+// one: Kura computes it, as S3 does. S3 words both refusals alike, with
+// "null" for the missing algorithm.
+func checkPartChecksum(u *kura.Upload, alg checksum.Algorithm) error {
+	if u.ChecksumAlgorithm == "" || string(alg) == u.ChecksumAlgorithm {
+		return nil
+	}
+	actual := "null"
+	if alg != "" {
+		actual = alg.Lower()
+	} else if u.ChecksumType != checksum.Composite {
+		return nil
+	}
+	return s3err.InvalidRequest.WithMessage("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
+		strings.ToLower(u.ChecksumAlgorithm), actual)
 }
 
 // checkPartCustomerKey applies S3's SSE-C rules for parts: every part of
