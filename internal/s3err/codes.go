@@ -19,6 +19,7 @@ var (
 	InvalidArgument              = def("InvalidArgument", http.StatusBadRequest, "Invalid Argument")
 	InvalidBucketName            = def("InvalidBucketName", http.StatusBadRequest, "The specified bucket is not valid.")
 	InvalidBucketState           = def("InvalidBucketState", http.StatusConflict, "The request is not valid with the current state of the bucket.")
+	InvalidChunkSizeError        = def("InvalidChunkSizeError", http.StatusBadRequest, "Only the last chunk is allowed to have a size less than 8192 bytes")
 	InvalidDigest                = def("InvalidDigest", http.StatusBadRequest, "The Content-MD5 or checksum value that you specified is not valid.")
 	InvalidLocationConstraint    = def("InvalidLocationConstraint", http.StatusBadRequest, "The specified location-constraint is not valid.")
 	InvalidObjectState           = def("InvalidObjectState", http.StatusForbidden, "The operation is not valid for the object's storage class")
