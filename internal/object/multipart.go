@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
@@ -113,6 +114,9 @@ type PartInput struct {
 	Checksum              ChecksumInput
 	ContentMD5            []byte
 	Access                KeyAccess
+	// copied marks UploadPartCopy's data, which carries no client checksum:
+	// S3 computes the part's checksum in the upload's algorithm itself.
+	copied bool
 }
 
 // UploadPart stores one part of an upload, replacing an earlier part with
@@ -128,7 +132,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkPartChecksum(u, in.Checksum.Algorithm); err != nil {
+	if err := checkPartChecksum(u, in.Checksum.Algorithm); err != nil && !in.copied {
 		return nil, nil, err
 	}
 	ck := in.Checksum
@@ -234,10 +238,23 @@ func deleteUploadParts(tx meta.Tx, uploadID string, release func(...string) erro
 }
 
 // AbortUpload discards an upload and its parts.
-func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string) error {
+//
+// A non-zero ifInitiated is S3's x-amz-if-match-initiated-time: the upload
+// is aborted only if it was initiated at that time (to the second, the
+// header's precision), else PreconditionFailed; and an upload that does not
+// exist is then no error, as S3 documents, since the condition's point is
+// that the caller's upload be gone.
+func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string, ifInitiated time.Time) error {
 	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
-		if _, err := getUpload(tx, bucket, key, id); err != nil {
+		u, err := getUpload(tx, bucket, key, id)
+		if !ifInitiated.IsZero() && s3err.Is(err, s3err.NoSuchUpload) {
+			return nil
+		}
+		if err != nil {
 			return err
+		}
+		if !ifInitiated.IsZero() && !u.Initiated.Truncate(time.Second).Equal(ifInitiated.Truncate(time.Second)) {
+			return s3err.PreconditionFailed.With("Condition", "x-amz-if-match-initiated-time")
 		}
 		if err := deleteUploadParts(tx, id, release); err != nil {
 			return err

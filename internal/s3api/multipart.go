@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
@@ -275,7 +276,16 @@ func (h *Handler) abortUpload(req *request) error {
 	if _, err := h.bucketFor(req); err != nil {
 		return err
 	}
-	if err := h.obj.AbortUpload(req.Context(), req.bucket, req.key, req.query.Get("uploadId")); err != nil {
+	var ifInitiated time.Time
+	if v := req.Header.Get("x-amz-if-match-initiated-time"); v != "" {
+		t, ok := parseHTTPTime(v)
+		if !ok {
+			return s3err.InvalidArgument.WithMessage("Invalid value for x-amz-if-match-initiated-time: use an HTTP date such as %s", httpTime(time.Unix(0, 0))).
+				With("ArgumentName", "x-amz-if-match-initiated-time").With("ArgumentValue", v)
+		}
+		ifInitiated = t
+	}
+	if err := h.obj.AbortUpload(req.Context(), req.bucket, req.key, req.query.Get("uploadId"), ifInitiated); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)

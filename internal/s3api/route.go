@@ -28,6 +28,11 @@ var reserved = append([]string{"object-lock", "legal-hold", "retention", "restor
 func (h *Handler) route(req *request) error {
 	has := func(k string) bool { _, ok := req.query[k]; return ok }
 	fn := routeOp(req)
+	if fn == nil && req.Method == http.MethodPost && req.bucket != "" && req.key == "" && len(req.query) == 0 {
+		// A POST to a bucket is a browser form upload (isPostForm); with
+		// any other body S3 names the broken condition rather than the method.
+		return s3err.PreconditionFailed.With("Condition", "Bucket POST must be of the enclosure-type multipart/form-data")
+	}
 	if fn == nil {
 		for _, s := range unsupported {
 			if has(s) {
