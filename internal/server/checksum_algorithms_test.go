@@ -6,10 +6,12 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -447,4 +449,40 @@ func trailerPut(t *testing.T, ts *testServer, path, body string, decoded int, tr
 	req.Header.Set("x-amz-decoded-content-length", itoa(decoded))
 	req.Header.Set("x-amz-trailer", trailer)
 	return sendStreaming(t, req, "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+}
+
+// TestPostObjectNewChecksums: a browser POST form's x-amz-checksum-<alg>
+// field in a new algorithm is verified like the PUT header.
+func TestPostObjectNewChecksums(t *testing.T) {
+	ts := start(t)
+	c := ts.client()
+	mustBucket(t, c, "postsums")
+	now := time.Now()
+	for _, tc := range newAlgorithms {
+		for _, good := range []bool{true, false} {
+			value := tc.hello
+			if !good {
+				value = b64(rawDigest(tc.alg, []byte("not the file")))
+			}
+			key := fmt.Sprintf("%s-%v", tc.alg, good)
+			obj := []formField{{"key", key}, {"x-amz-checksum-" + strings.ToLower(string(tc.alg)), value}}
+			resp := postForm{fields: formOf(obj, signV4(testAK, testSK, now, now.Add(time.Hour), conditionsFor("postsums", obj)...)),
+				filename: "f", file: strings.NewReader(helloWorld)}.send(t, ts, "postsums")
+			if !good {
+				wantPostError(t, resp, http.StatusBadRequest, "BadDigest", "")
+				continue
+			}
+			if resp.StatusCode != http.StatusNoContent {
+				b, _ := io.ReadAll(resp.Body)
+				t.Fatalf("%s: %d %s", tc.alg, resp.StatusCode, b)
+			}
+			head, err := c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("postsums"), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := newChecksum(tc.alg, head.ChecksumSHA512, head.ChecksumMD5, head.ChecksumXXHASH64, head.ChecksumXXHASH3, head.ChecksumXXHASH128); got != tc.hello {
+				t.Errorf("%s: stored %q, want %q", tc.alg, got, tc.hello)
+			}
+		}
+	}
 }
