@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/metrics"
 )
 
 // The cryptographic operations. Each counts once in CallCount and records
@@ -87,6 +88,7 @@ func (s *Service) Encrypt(ctx context.Context, c Caller, keyID string, plaintext
 // EncryptWith is Encrypt with every request parameter.
 func (s *Service) EncryptWith(ctx context.Context, c Caller, in EncryptInput) (EncryptOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Encrypt", true, func(ctx context.Context, o *op) (EncryptOutput, error) {
 		o.param("keyId", in.KeyId)
 		paramCrypto(o, "encryptionContext", in.EncryptionContext, in.EncryptionAlgorithm, in.DryRun)
@@ -143,6 +145,7 @@ func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c Caller,
 
 func (s *Service) generateDataKey(ctx context.Context, c Caller, name string, in GenerateDataKeyInput, withPlaintext bool) (GenerateDataKeyOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, name, true, func(ctx context.Context, o *op) (GenerateDataKeyOutput, error) {
 		o.param("keyId", in.KeyId)
 		if in.KeySpec != "" {
@@ -217,6 +220,7 @@ func (s *Service) Decrypt(ctx context.Context, c Caller, blob []byte, encCtx map
 // DecryptWith is Decrypt with every request parameter.
 func (s *Service) DecryptWith(ctx context.Context, c Caller, in DecryptInput) (DecryptOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Decrypt", true, func(ctx context.Context, o *op) (DecryptOutput, error) {
 		if in.KeyId != "" {
 			o.param("keyId", in.KeyId)

@@ -2,6 +2,8 @@ package kms
 
 import (
 	"context"
+
+	"github.com/kurastore/kura/internal/metrics"
 )
 
 // ReEncryptInput is ReEncrypt's request. SourceKeyId is optional (the
@@ -42,6 +44,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c Caller, blob []byte, srcCtx m
 // ReEncryptWith is ReEncrypt with every request parameter.
 func (s *Service) ReEncryptWith(ctx context.Context, c Caller, in ReEncryptInput) (ReEncryptOutput, error) {
 	s.calls.Add(1)
+	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "ReEncrypt", true, func(ctx context.Context, o *op) (ReEncryptOutput, error) {
 		if in.SourceKeyId != "" {
 			o.param("sourceKeyId", in.SourceKeyId)

@@ -117,10 +117,17 @@ func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(b *kura
 // DeleteBucket removes an empty bucket and any multipart uploads left in it.
 func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	return s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
-		if _, err := getBucket(tx, name); err != nil {
+		b, err := getBucket(tx, name)
+		if err != nil {
 			return err
 		}
 		if meta.HasVersions(tx, name) {
+			if b.Versioning != "" {
+				// S3's wording for a bucket whose remaining objects may be
+				// old versions and delete markers, invisible in a listing.
+				return s3err.BucketNotEmpty.With("BucketName", name).
+					WithMessage("The bucket you tried to delete is not empty. You must delete all versions in the bucket.")
+			}
 			return s3err.BucketNotEmpty.With("BucketName", name)
 		}
 		uploads, err := meta.Uploads(tx, name, "")

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -163,15 +165,33 @@ func (w *auditWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // change a response already sent; it is logged as an error, and the event
 // is shipped from the audit outbox at the next start if the request
 // changed anything.
+//
+// It is also where the request's metrics are taken, so that the audit
+// trail and the metrics name every operation alike.
 func (h *Handler) record(req *request) {
-	if h.cfg.Audit == nil {
+	if h.cfg.Audit == nil && h.cfg.Metrics == nil {
 		return
+	}
+	svc := req.service()
+	op := metrics.Op{Service: svc, Duration: time.Since(req.started), BytesIn: req.trail.in.Load()}
+	if out := req.trail.out; out != nil {
+		op.Status, op.BytesOut = out.status, out.n
+	}
+	if op.Status == 0 {
+		op.Status = http.StatusOK // nothing written: net/http answers 200
 	}
 	if req.trail.kms {
 		req.trail.pending.Drop() // KMS staged and finished its own
+		op.Name = strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
+		h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
 		return
 	}
 	ev := h.event(req, false)
+	op.Name = ev.EventName
+	h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
+	if h.cfg.Audit == nil {
+		return
+	}
 	if err := req.trail.pending.Finish(ev); err != nil {
 		h.log.Error("audit event not written", "id", req.id, "event", ev.EventName, "err", err)
 	}

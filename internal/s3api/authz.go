@@ -70,8 +70,8 @@ type authzState struct {
 // perform every action the request's operation needs (ops.go) on its
 // resource, and for a copy, the read of the source. It runs after routing
 // and before the operation acts.
-func (h *Handler) authorize(req *request, fn op) error {
-	o, ok := opFor(req, fn)
+func (h *Handler) authorize(req *request, rt *route) error {
+	o, ok := opFor(req, rt)
 	if !ok {
 		// route picked an operation the table does not know: refuse
 		// rather than let it run unchecked (TestEveryRouteHasAnOperation

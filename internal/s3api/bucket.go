@@ -44,7 +44,8 @@ func ownerAsExpected(h http.Header, header string, b *kura.Bucket) bool {
 }
 
 type createBucketConfiguration struct {
-	LocationConstraint string `xml:"LocationConstraint"`
+	LocationConstraint string   `xml:"LocationConstraint"`
+	Tags               []tagXML `xml:"Tags>Tag"`
 }
 
 func (h *Handler) createBucket(req *request) error {
@@ -70,12 +71,22 @@ func (h *Handler) createBucket(req *request) error {
 	if err != nil {
 		return err
 	}
+	// Tags given at creation are the bucket's tags from the start, under
+	// PutBucketTagging's rules.
+	var tags []kura.Tag
+	if len(cfg.Tags) > 0 {
+		tags = toTags(cfg.Tags)
+		if err := object.ValidateTags(tags, 50); err != nil {
+			return err
+		}
+	}
 	err = h.obj.CreateBucket(req.Context(), kura.Bucket{Name: req.bucket, Owner: req.identity.AccountID, Region: h.cfg.Region, ObjectLockEnabled: lock,
-		ObjectOwnership: ownership, ACL: acl})
+		ObjectOwnership: ownership, ACL: acl, Tags: tags})
 	if err != nil {
 		return err
 	}
 	req.w.Header().Set("Location", "/"+req.bucket)
+	req.w.Header().Set("x-amz-bucket-arn", bucketARN(req.bucket))
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -86,6 +97,7 @@ func (h *Handler) headBucket(req *request) error {
 		return err
 	}
 	req.w.Header().Set("x-amz-bucket-region", b.Region)
+	req.w.Header().Set("x-amz-bucket-arn", bucketARN(req.bucket))
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }

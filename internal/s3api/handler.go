@@ -19,6 +19,7 @@ import (
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
+	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
@@ -73,8 +74,11 @@ type Config struct {
 	DefaultObjectOwnership string
 	// Audit receives one event per request (KMS requests excepted: the KMS
 	// service records its own); nil records nothing.
-	Audit  *audit.Log
-	Logger *slog.Logger
+	Audit *audit.Log
+	// Metrics, when set, counts every request by operation (one place:
+	// record, beside the audit event).
+	Metrics *metrics.Ops
+	Logger  *slog.Logger
 	// Policies returns a principal's identity and session policies for
 	// the authorization step (authz.go); nil means principals other than
 	// an account's root have none.
@@ -114,6 +118,7 @@ type request struct {
 	identity Identity
 	status   int
 	started  time.Time
+	tally    *metrics.Tally // what the operation did below s3api (KMS calls)
 	// auditExtra is what the operation adds to its audit event's
 	// additionalEventData (UpdateObjectEncryption: the old and new
 	// encryption; PUT: SSEApplied). Never secrets.
@@ -154,8 +159,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// (any early error) would keep the connection open although the client
 	// never sent that body; botocore then misreads the next response on it
 	// and hangs (s3-tests test_copy_part_enc with an SSE-C destination).
-	r = r.WithContext(r.Context())
-	req := &request{Request: r, id: newRequestID(), started: time.Now()}
+	ctx, tally := metrics.WithOp(r.Context())
+	r = r.WithContext(ctx)
+	req := &request{Request: r, id: newRequestID(), started: time.Now(), tally: tally}
 	defer h.record(req) // runs last, also when the request panics
 	w = h.watch(req, w)
 	req.w = w

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/base64"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -61,7 +62,7 @@ func contentHeaders(h http.Header, chunked bool) (kura.ContentHeaders, error) {
 		if c.Metadata == nil {
 			c.Metadata = map[string]string{}
 		}
-		v := strings.Join(vs, ",")
+		v := metaValue(strings.Join(vs, ","))
 		c.Metadata[name] = v
 		size += len(name) + len(v)
 	}
@@ -101,9 +102,38 @@ func setContentHeaders(h http.Header, c kura.ContentHeaders) {
 	set("Expires", c.Expires)
 	set("x-amz-website-redirect-location", c.WebsiteRedirect)
 	for k, v := range c.Metadata {
-		h["X-Amz-Meta-"+k] = []string{v}
+		// Non-ASCII values go out as RFC 2047 encoded-words, as S3
+		// sends them: header bytes outside ASCII are read differently by
+		// different clients (botocore as Latin-1).
+		h["X-Amz-Meta-"+k] = []string{encodeMetaValue(v)}
 	}
 }
+
+// encodeMetaValue writes a value with any byte outside printable ASCII as
+// one RFC 2047 encoded-word in S3's form, =?UTF-8?B?<base64>?=.
+func encodeMetaValue(v string) string {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < ' ' || b > '~') && b != '\t' {
+			return "=?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?="
+		}
+	}
+	return v
+}
+
+// metaValue is a user metadata value as stored: S3 decodes RFC 2047
+// encoded-words ("=?UTF-8?B?...?=") before storing, and keeps anything
+// else as sent.
+func metaValue(v string) string {
+	if !strings.Contains(v, "=?") {
+		return v
+	}
+	if d, err := metaDecoder.DecodeHeader(v); err == nil {
+		return d
+	}
+	return v
+}
+
+var metaDecoder = &mime.WordDecoder{} // UTF-8, US-ASCII and ISO-8859-1; others stay encoded
 
 // tagsHeader parses x-amz-tagging (URL query encoding).
 func tagsHeader(h http.Header) ([]kura.Tag, error) {
@@ -339,8 +369,14 @@ func parseRange(v string, size int64) (r byteRange, ok bool, err error) {
 		if err != nil || n < 0 {
 			return r, false, nil
 		}
-		if n == 0 || size == 0 {
+		if n == 0 {
 			return r, false, unsat
+		}
+		if size == 0 {
+			// The last N bytes of an empty object are all of it: S3
+			// answers 200 with the empty body (ranged downloaders of
+			// empty files send bytes=-N).
+			return r, false, nil
 		}
 		n = min(n, size)
 		return byteRange{size - n, n}, true, nil
@@ -354,11 +390,11 @@ func parseRange(v string, size int64) (r byteRange, ok bool, err error) {
 	if err1 != nil || err2 != nil || start < 0 {
 		return r, false, nil
 	}
+	if last != "" && end < start {
+		return r, false, nil // syntactically invalid: S3 serves the whole object, also an empty one
+	}
 	if start >= size {
 		return r, false, unsat
-	}
-	if end < start {
-		return r, false, nil // syntactically invalid: S3 serves the whole object
 	}
 	end = min(end, size-1)
 	return byteRange{start, end - start + 1}, true, nil

@@ -261,7 +261,7 @@ func (h *Handler) completeUpload(req *request) error {
 	hdr := req.w.Header()
 	setVersionHeader(hdr, v)
 	setSSEHeaders(hdr, v.Encryption)
-	out := completeResult{NS: s3NS, Location: "/" + req.bucket + "/" + req.key, Bucket: req.bucket, Key: req.key, ETag: quote(v.ETag)}
+	out := completeResult{NS: s3NS, Location: req.objectURL(), Bucket: req.bucket, Key: req.key, ETag: quote(v.ETag)}
 	if v.Checksum != nil {
 		if a, ok := checksum.Parse(v.Checksum.Algorithm); ok {
 			out.set(a, v.Checksum.Value)
@@ -478,4 +478,15 @@ func (c *checksumFields) values() map[checksum.Algorithm]string {
 		}
 	}
 	return out
+}
+
+// objectURL is the absolute URL of the request's object as the client
+// addressed it (path or virtual-host style), what S3 returns as
+// CompleteMultipartUpload's Location.
+func (req *request) objectURL() string {
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + req.Host + req.URL.EscapedPath()
 }

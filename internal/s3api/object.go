@@ -3,6 +3,7 @@ package s3api
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,11 @@ func bodySize(req *request) (int64, error) {
 		return req.auth.DecodedLength, nil
 	}
 	if req.ContentLength < 0 {
+		if slices.Contains(req.TransferEncoding, "chunked") {
+			// HTTP chunked framing (not aws-chunked, whose decoded
+			// length is declared): S3 does not implement it for uploads.
+			return -1, s3err.NotImplemented.With("Header", "Transfer-Encoding")
+		}
 		return -1, s3err.MissingContentLength
 	}
 	return req.ContentLength, nil
@@ -188,38 +194,69 @@ func objectHeaders(req *request, v *kura.ObjectVersion) {
 	setSSEHeaders(hdr, v.Encryption)
 	setLockHeaders(hdr, v)
 	// response-* query parameters override stored headers.
-	for param, header := range map[string]string{
-		"response-content-type": "Content-Type", "response-content-language": "Content-Language",
-		"response-expires": "Expires", "response-cache-control": "Cache-Control",
-		"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
-	} {
+	for param, header := range responseOverrides {
 		if val := req.query.Get(param); val != "" {
 			hdr.Set(header, val)
 		}
 	}
 }
 
-// readRange resolves partNumber or Range for a GET/HEAD; whole reports a
-// read of the entire object.
-func readRange(req *request, v *kura.ObjectVersion) (r byteRange, partial, whole bool, err error) {
-	if pn := req.query.Get("partNumber"); pn != "" {
-		n, perr := strconv.Atoi(pn)
-		if perr != nil || n < 1 || n > object.MaxParts {
-			return r, false, false, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber")
+// responseOverrides maps GET/HEAD's response-* query parameters to the
+// headers they set.
+var responseOverrides = map[string]string{
+	"response-content-type": "Content-Type", "response-content-language": "Content-Language",
+	"response-expires": "Expires", "response-cache-control": "Cache-Control",
+	"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
+}
+
+// checkOverrides refuses response-* overrides on an unsigned request, as
+// S3 does: only a signed (or presigned) request may change what a public
+// object's response says about it.
+func checkOverrides(req *request) error {
+	if req.auth == nil || !req.auth.Anonymous {
+		return nil
+	}
+	for param := range responseOverrides {
+		if _, ok := req.query[param]; ok {
+			return s3err.InvalidRequest.WithMessage("Request specific response headers cannot be used for anonymous GET requests.")
 		}
-		if req.Header.Get("Range") != "" {
-			return r, false, false, s3err.InvalidRequest.WithMessage("Cannot specify both Range header and partNumber query parameter")
-		}
+	}
+	return nil
+}
+
+// partNumberParam checks ?partNumber before the object is looked up (S3
+// answers a bad one 400 even for a missing key); 0 when absent.
+func partNumberParam(req *request) (int, error) {
+	pn := req.query.Get("partNumber")
+	if pn == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(pn)
+	if err != nil || n < 1 || n > object.MaxParts {
+		return 0, s3err.InvalidArgument.WithMessage("Part number must be an integer between 1 and 10000, inclusive").With("ArgumentName", "partNumber").With("ArgumentValue", pn)
+	}
+	if req.Header.Get("Range") != "" {
+		return 0, s3err.InvalidRequest.WithMessage("Cannot specify both Range header and partNumber query parameter")
+	}
+	return n, nil
+}
+
+// readRange resolves partNumber (n, already checked; 0 if none) or Range
+// for a GET/HEAD; whole reports a read of the entire object.
+func readRange(req *request, v *kura.ObjectVersion, n int) (r byteRange, partial, whole bool, err error) {
+	if n > 0 {
 		off, size, perr := object.PartRange(v, n)
 		if perr != nil {
 			return r, false, false, perr
 		}
-		parts := len(v.Parts)
-		if parts == 0 {
-			parts = 1
+		if len(v.Parts) == 0 {
+			// Part 1 of an object uploaded in one piece is all of it, but
+			// S3 still answers it as a range (206, Content-Range) and
+			// names no part count.
+			return byteRange{off, size}, size > 0, true, nil
 		}
-		req.w.Header().Set("x-amz-mp-parts-count", strconv.Itoa(parts))
-		return byteRange{off, size}, len(v.Parts) > 0, len(v.Parts) == 0, nil
+		req.w.Header().Set("x-amz-mp-parts-count", strconv.Itoa(len(v.Parts)))
+		return byteRange{off, size}, true, false, nil
 	}
 	br, ok, err := parseRange(req.Header.Get("Range"), v.Size)
 	if err != nil {
@@ -245,6 +282,13 @@ type readPlan struct {
 // planRead resolves the version, checks conditional headers and resolves
 // partNumber or Range, as GET and HEAD both must.
 func (h *Handler) planRead(req *request) (readPlan, error) {
+	if err := checkOverrides(req); err != nil {
+		return readPlan{}, err
+	}
+	part, err := partNumberParam(req)
+	if err != nil {
+		return readPlan{}, err
+	}
 	v, acc, err := h.readTarget(req)
 	if err != nil {
 		return readPlan{}, err
@@ -252,7 +296,7 @@ func (h *Handler) planRead(req *request) (readPlan, error) {
 	if err := checkConditions(req.Header, v.ETag, v.LastModified); err != nil {
 		return readPlan{}, err
 	}
-	rng, partial, whole, err := readRange(req, v)
+	rng, partial, whole, err := readRange(req, v, part)
 	if err != nil {
 		return readPlan{}, err
 	}

@@ -23,7 +23,7 @@ type deleteRequest struct {
 type deletedEntry struct {
 	Key                   string `xml:"Key"`
 	VersionID             string `xml:"VersionId,omitempty"`
-	DeleteMarker          bool   `xml:"DeleteMarker,omitempty"`
+	DeleteMarker          *bool  `xml:"DeleteMarker,omitempty"`
 	DeleteMarkerVersionID string `xml:"DeleteMarkerVersionId,omitempty"`
 }
 
@@ -78,10 +78,14 @@ func (h *Handler) deleteObjects(req *request) error {
 		}
 		d := deletedEntry{Key: o.Key, VersionID: o.VersionID}
 		if res.DeleteMarker {
-			d.DeleteMarker = true
+			d.DeleteMarker = ptr(true)
 			if o.VersionID == "" {
 				d.DeleteMarkerVersionID = res.VersionID
 			}
+		} else if b.Versioning != "" {
+			// In a bucket that has had versioning, S3 says so even
+			// when no marker was involved.
+			d.DeleteMarker = ptr(false)
 		}
 		out.Deleted = append(out.Deleted, d)
 	}
@@ -172,6 +176,29 @@ type objectParts struct {
 	Parts                []attributePart `xml:"Part"`
 }
 
+// objectAttributes parses x-amz-object-attributes (one header or several,
+// comma-separated) before the object is looked up, as S3 does: none is
+// InvalidRequest, an unknown name InvalidArgument naming it.
+func objectAttributes(values []string) (map[string]bool, error) {
+	want := map[string]bool{}
+	for _, a := range values {
+		for _, x := range strings.Split(a, ",") {
+			switch x = strings.TrimSpace(x); x {
+			case "":
+			case "ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize":
+				want[x] = true
+			default:
+				return nil, s3err.InvalidArgument.WithMessage("Invalid attribute name specified.").
+					With("ArgumentName", "x-amz-object-attributes").With("ArgumentValue", x)
+			}
+		}
+	}
+	if len(want) == 0 {
+		return nil, s3err.InvalidRequest.WithMessage("The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty")
+	}
+	return want, nil
+}
+
 type attributePart struct {
 	PartNumber int   `xml:"PartNumber"`
 	Size       int64 `xml:"Size"`
@@ -179,18 +206,13 @@ type attributePart struct {
 }
 
 func (h *Handler) getObjectAttributes(req *request) error {
-	v, _, err := h.readTarget(req)
+	want, err := objectAttributes(req.Header.Values("x-amz-object-attributes"))
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
-	for _, a := range req.Header.Values("x-amz-object-attributes") {
-		for _, x := range strings.Split(a, ",") {
-			want[strings.TrimSpace(x)] = true
-		}
-	}
-	if len(want) == 0 {
-		return s3err.InvalidArgument.WithMessage("Invalid attribute name specified.").With("ArgumentName", "x-amz-object-attributes")
+	v, _, err := h.readTarget(req)
+	if err != nil {
+		return err
 	}
 	out := attributesResult{NS: s3NS}
 	if want["ETag"] {

@@ -38,7 +38,7 @@ var (
 	NoSuchBucket                 = def("NoSuchBucket", http.StatusNotFound, "The specified bucket does not exist")
 	NoSuchKey                    = def("NoSuchKey", http.StatusNotFound, "The specified key does not exist.")
 	NoSuchTagSet                 = def("NoSuchTagSet", http.StatusNotFound, "The TagSet does not exist")
-	NoSuchUpload                 = def("NoSuchUpload", http.StatusNotFound, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+	NoSuchUpload                 = def("NoSuchUpload", http.StatusNotFound, "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
 	NoSuchVersion                = def("NoSuchVersion", http.StatusNotFound, "The specified version does not exist.")
 	NotImplemented               = def("NotImplemented", http.StatusNotImplemented, "A header you provided implies functionality that is not implemented.")
 	NotModified                  = def("NotModified", http.StatusNotModified, "Not Modified")

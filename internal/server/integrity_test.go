@@ -80,11 +80,12 @@ func (ts *testServer) metric(t *testing.T, sample string) int64 {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), sample+" "); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
+			// The text format writes large values as floats (1e+06).
+			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				t.Fatalf("metric %s = %q", sample, v)
 			}
-			return n
+			return int64(n)
 		}
 	}
 	t.Fatalf("no metric %s", sample)

@@ -76,28 +76,6 @@ func closedByServer(c net.Conn, within time.Duration) error {
 	}
 }
 
-// metric reads one sample from ts's metrics endpoint.
-func metric(t *testing.T, ts *testServer, name string) int64 {
-	t.Helper()
-	resp, err := http.Get(ts.MetricsURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatalf("metric %s: %v", name, err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("metric %s missing", name)
-	return 0
-}
-
 func TestPerClientConnectionCap(t *testing.T) {
 	t.Parallel()
 	const capN = 4
@@ -112,7 +90,7 @@ func TestPerClientConnectionCap(t *testing.T) {
 		held[i] = dialFrom(t, ts, "127.0.0.3")
 	}
 	waitFor(t, "the idle connections are accepted", func() bool {
-		return metric(t, ts, "kura_connections_open") >= capN
+		return ts.metric(t, "kura_connections_open") >= capN
 	})
 	// ...so the next one from there is closed at once, before it sends
 	// anything,
@@ -120,7 +98,7 @@ func TestPerClientConnectionCap(t *testing.T) {
 	if err := closedByServer(extra, 10*time.Second); err != nil {
 		t.Fatalf("connection over the per-client cap: %v", err)
 	}
-	if n := metric(t, ts, `kura_connections_refused_total{cap="per_client"}`); n != 1 {
+	if n := ts.metric(t, `kura_connections_refused_total{cap="per_client"}`); n != 1 {
 		t.Fatalf("refused per client = %d, want 1", n)
 	}
 	// while another address still gets a signed GET through.
@@ -139,10 +117,10 @@ func TestPerClientConnectionCap(t *testing.T) {
 			t.Fatalf("held connection %d was closed", i)
 		}
 	}
-	before := metric(t, ts, "kura_connections_open") // also the SDK clients' kept-alive ones
+	before := ts.metric(t, "kura_connections_open") // also the SDK clients' kept-alive ones
 	held[0].Close()
 	waitFor(t, "a closed connection frees its slot", func() bool {
-		return metric(t, ts, "kura_connections_open") == before-1
+		return ts.metric(t, "kura_connections_open") == before-1
 	})
 	again := dialFrom(t, ts, "127.0.0.3")
 	fmt.Fprintf(again, "GET /caps/k HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -164,15 +142,15 @@ func TestTotalConnectionCap(t *testing.T) {
 		dialFrom(t, ts, ip)
 	}
 	waitFor(t, "three connections are accepted", func() bool {
-		return metric(t, ts, "kura_connections_open") == 3
+		return ts.metric(t, "kura_connections_open") == 3
 	})
 	if err := closedByServer(dialFrom(t, ts, "127.0.0.4"), 10*time.Second); err != nil {
 		t.Fatalf("connection over the total cap: %v", err)
 	}
-	if n := metric(t, ts, `kura_connections_refused_total{cap="total"}`); n != 1 {
+	if n := ts.metric(t, `kura_connections_refused_total{cap="total"}`); n != 1 {
 		t.Fatalf("refused for the total cap = %d, want 1", n)
 	}
-	if n := metric(t, ts, "kura_connections_max"); n != 3 {
+	if n := ts.metric(t, "kura_connections_max"); n != 3 {
 		t.Fatalf("kura_connections_max = %d", n)
 	}
 }
@@ -376,7 +354,7 @@ func TestSlowBodyRequestTimeout(t *testing.T) {
 		_, err := c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("slow"), Key: aws.String(key)})
 		wantHTTP(t, err, http.StatusNotFound)
 	}
-	if n := metric(t, ts, "kura_request_timeouts_total"); n != 2 {
+	if n := ts.metric(t, "kura_request_timeouts_total"); n != 2 {
 		t.Fatalf("kura_request_timeouts_total = %d, want 2", n)
 	}
 }
@@ -429,7 +407,7 @@ func TestLargeUploadUnderDefaults(t *testing.T) {
 	if got := get(t, c, "large", "k"); !bytes.Equal(got, data) {
 		t.Fatal("large upload reads back wrong")
 	}
-	if n := metric(t, ts, "kura_request_timeouts_total"); n != 0 {
+	if n := ts.metric(t, "kura_request_timeouts_total"); n != 0 {
 		t.Fatalf("kura_request_timeouts_total = %d", n)
 	}
 }

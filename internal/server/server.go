@@ -24,6 +24,7 @@ import (
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/lifecycle"
+	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
@@ -104,6 +105,7 @@ type Server struct {
 	stopBg  context.CancelFunc
 	bg      sync.WaitGroup // background work (background.go)
 
+	ops       *metrics.Ops // per-operation metrics and the registry /metrics serves
 	metrics   *http.Server
 	metricsLn net.Listener
 	http      *http.Server
@@ -203,7 +205,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
-		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1)}
+		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: metrics.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
 	}
@@ -243,8 +245,10 @@ func Open(cfg Config) (*Server, error) {
 		IgnoreBypassWithoutLock: cfg.IgnoreBypassWithoutLock,
 		DefaultObjectOwnership:  cfg.DefaultObjectOwnership,
 		Audit:                   trail,
+		Metrics:                 s.ops,
 		Logger:                  cfg.Logger,
 	})
+	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{
 		Handler:        handler,
 		MaxHeaderBytes: 64 << 10,

@@ -108,9 +108,11 @@ func (v *Verifier) verifyV2Header(r *http.Request, h string, qerr error) (*Resul
 	}
 	// X-Amz-Date overrides Date (for clients that cannot set Date); it is
 	// then signed among the x-amz-* headers and the Date line is empty.
+	// Present but empty, it still overrides: S3 then refuses the request
+	// for want of a date rather than falling back to Date.
 	dateLine, stamp := r.Header.Get("Date"), r.Header.Get("Date")
-	if x := r.Header.Get("X-Amz-Date"); x != "" {
-		dateLine, stamp = "", x
+	if x, ok := r.Header["X-Amz-Date"]; ok && len(x) > 0 {
+		dateLine, stamp = "", x[0]
 	}
 	t, ok := parseV2Time(stamp)
 	if !ok {

@@ -226,6 +226,9 @@ func TestV2Negative(t *testing.T) {
 		{"date skewed", set(4, "Date: "+now.Add(-16*time.Minute).Format(http.TimeFormat)), s3err.RequestTimeTooSkewed, "",
 			map[string]string{"MaxAllowedSkewMilliseconds": "900000"}},
 		{"date far future", set(4, "Date: Tue, 07 Jul 9999 21:53:04 GMT"), s3err.RequestTimeTooSkewed, "", nil},
+		// Present but empty, x-amz-date still overrides Date (S3; s3-tests
+		// test_object_create_bad_date_empty_aws2).
+		{"x-amz-date empty", add("x-amz-date: "), s3err.AccessDenied, "requires a valid Date or x-amz-date", nil},
 		{"x-amz-date skewed", add("x-amz-date: " + now.Add(time.Hour).Format(http.TimeFormat)), s3err.RequestTimeTooSkewed, "", nil},
 		{"streaming payload", func(l []string) []string {
 			return append(l[:5], "x-amz-content-sha256: "+streamingSigned, "Authorization: AWS "+testAK+":"+

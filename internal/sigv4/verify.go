@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"encoding/hex"
 	"io"
 	"math"
 	"net/http"
@@ -197,7 +198,10 @@ func authenticate(r *http.Request, req request, secret, contentSHA string) (*Res
 	}
 	key := signingKey(secret, c)
 	if !req.matches(r, key, p.hash) {
-		return nil, s3err.SignatureDoesNotMatch
+		// S3 names the key and echoes the signature, so a client can see
+		// which credentials it used.
+		return nil, s3err.SignatureDoesNotMatch.With("AWSAccessKeyId", clip(c.AccessKey)).
+			With("SignatureProvided", hex.EncodeToString(req.auth.Signature[:]))
 	}
 	res := &Result{
 		AccessKey:        c.AccessKey,
@@ -283,11 +287,15 @@ func globalService(service string) bool { return service == "iam" || service == 
 
 func (v *Verifier) lookup(accessKey string) (string, error) {
 	if v.Lookup == nil {
-		return "", s3err.InvalidAccessKeyID
+		return "", s3err.InvalidAccessKeyID.With("AWSAccessKeyId", clip(accessKey))
 	}
 	secret, err := v.Lookup(accessKey)
 	if err != nil {
-		return "", s3err.As(err)
+		e := s3err.As(err)
+		if e.Code == s3err.InvalidAccessKeyID.Code {
+			e = e.With("AWSAccessKeyId", clip(accessKey))
+		}
+		return "", e
 	}
 	return secret, nil
 }
@@ -312,7 +320,7 @@ func checkAllSigned(r *http.Request, signed []string, presigned bool) error {
 		return nil
 	}
 	slices.Sort(missing)
-	return unsignedHeaders(clip(strings.Join(missing, ";")))
+	return unsignedHeaders(clip(strings.Join(missing, ", ")))
 }
 
 // absDuration is |d|. time.Time.Sub saturates at the extremes of Duration
