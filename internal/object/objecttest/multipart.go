@@ -181,14 +181,21 @@ func testMultipartAbort(t *testing.T, e *env) {
 	e.bucket("bkt", "")
 	u := e.createUpload("bkt", "k")
 	p := e.part(u, 1, "data")
-	if err := e.svc.AbortUpload(e.ctx(), "bkt", "k", u.UploadID); err != nil {
-		t.Fatalf("AbortUpload: %v", err)
+	// x-amz-if-match-initiated-time: another time refuses, and leaves the
+	// upload in place.
+	wantCode(t, "abort at another initiation time", e.svc.AbortUpload(e.ctx(), "bkt", "k", u.UploadID, u.Initiated.Add(-time.Hour)), s3err.PreconditionFailed)
+	if err := e.svc.AbortUpload(e.ctx(), "bkt", "k", u.UploadID, u.Initiated); err != nil {
+		t.Fatalf("AbortUpload at its initiation time: %v", err)
 	}
 	_, err := e.tryPart(u, 2, "more", e.access())
 	wantCode(t, "UploadPart after abort", err, s3err.NoSuchUpload)
 	_, err = e.tryComplete(u, completePart(p))
 	wantCode(t, "Complete after abort", err, s3err.NoSuchUpload)
-	wantCode(t, "second abort", e.svc.AbortUpload(e.ctx(), "bkt", "k", u.UploadID), s3err.NoSuchUpload)
+	wantCode(t, "second abort", e.svc.AbortUpload(e.ctx(), "bkt", "k", u.UploadID, time.Time{}), s3err.NoSuchUpload)
+	// With the condition, an upload already gone is what was asked for.
+	if err := e.svc.AbortUpload(e.ctx(), "bkt", "k", u.UploadID, u.Initiated); err != nil {
+		t.Errorf("conditional abort of a gone upload: %v", err)
+	}
 	if _, err := e.head("bkt", "k", ""); !s3err.Is(err, s3err.NoSuchKey) {
 		t.Errorf("an aborted upload created an object: %v", err)
 	}
