@@ -81,6 +81,10 @@ func (h *Handler) copyObject(req *request) error {
 	if in.Owner, in.ACL, err = h.newObjectACL(req, b); err != nil {
 		return err
 	}
+	// Checked whatever the directive: S3 refuses a bad one on every copy.
+	if err := checkWebsiteRedirect(req.Header); err != nil {
+		return err
+	}
 	switch d := req.Header.Get("x-amz-metadata-directive"); d {
 	case "", "COPY":
 	case "REPLACE":

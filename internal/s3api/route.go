@@ -14,14 +14,14 @@ type op func(h *Handler, req *request) error
 var unsupported = []string{
 	"accelerate", "analytics", "intelligent-tiering", "inventory",
 	"logging", "metrics", "notification",
-	"replication", "requestPayment", "website",
+	"replication", "requestPayment",
 	"select", "torrent", "metadataTable", "session", "renameObject",
 }
 
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website"}, unsupported...)
 
 // route picks the operation for a request from its method, addressing and
 // sub-resources, the way S3's REST API does.
@@ -81,6 +81,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).putBucketOwnershipControls
 		case has("publicAccessBlock"):
 			return (*Handler).putPublicAccessBlock
+		case has("website"):
+			return (*Handler).putBucketWebsite
 		case !hasAny(has, reserved):
 			return (*Handler).createBucket
 		}
@@ -110,6 +112,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).getBucketOwnershipControls
 		case has("publicAccessBlock"):
 			return (*Handler).getPublicAccessBlock
+		case has("website"):
+			return (*Handler).getBucketWebsite
 		case has("uploads"):
 			return (*Handler).listUploads
 		case has("versions"):
@@ -137,6 +141,8 @@ func bucketOp(req *request, has func(string) bool) op {
 			return (*Handler).deleteBucketOwnershipControls
 		case has("publicAccessBlock"):
 			return (*Handler).deletePublicAccessBlock
+		case has("website"):
+			return (*Handler).deleteBucketWebsite
 		case !hasAny(has, reserved):
 			return (*Handler).deleteBucket
 		}
