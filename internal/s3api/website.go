@@ -161,11 +161,11 @@ func (h *Handler) serveWebsite(req *request, bucket string) error {
 	req.bucket = bucket
 	req.key = strings.TrimPrefix(req.URL.Path, "/")
 	// A website has no sub-resources, versions or response overrides,
-	// and no way to send an SSE-C key: the request is an anonymous GET of
-	// the object its path names.
+	// no credentials and no way to send an SSE-C key: the request is an
+	// anonymous GET of the object its path names.
 	req.query = url.Values{}
 	hdr := req.Header.Clone()
-	for _, k := range []string{hdrSSECAlgorithm, hdrSSECKey, hdrSSECKeyMD5, "x-amz-expected-bucket-owner"} {
+	for _, k := range []string{"Authorization", hdrSSECAlgorithm, hdrSSECKey, hdrSSECKeyMD5, "x-amz-expected-bucket-owner"} {
 		hdr.Del(k)
 	}
 	r := *req.Request
@@ -290,6 +290,19 @@ func (h *Handler) websiteErrorDocument(req *request, e *s3err.Error, key string)
 		return err
 	}
 	return &websiteDocError{orig: e, doc: s3err.As(err), key: key}
+}
+
+// websiteOp is the operation a website request is audited and counted as:
+// the anonymous GetObject (HeadObject) it is, whether or not it got as far
+// as reading an object.
+func websiteOp(req *request) operation {
+	name := "getObject"
+	if req.Method == http.MethodHead {
+		name = "headObject"
+	}
+	o := operations[opKey{name, levelObject}]
+	o.Resource = objectARN(req.bucket, req.key)
+	return o
 }
 
 // websiteRedirect answers with a redirect to loc.

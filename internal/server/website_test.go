@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -262,6 +263,28 @@ func TestWebsiteErrorPage(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "<li>Key: gone</li>") ||
 		!strings.Contains(body, "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n<ul>\n<li>Code: NoSuchKey</li>\n<li>Message: The specified key does not exist.</li>\n<li>Key: &lt;err&gt;.html</li>\n</ul>") {
 		t.Errorf("got %d\n%s", resp.StatusCode, body)
+	}
+}
+
+// A website request is an anonymous GetObject in the audit trail, also
+// when it fails before an object is read, with the website Host.
+func TestWebsiteAudit(t *testing.T) {
+	ts := websiteFixture(t)
+	for _, tc := range []struct {
+		method, bucket, path, event, errorCode, key string
+	}{
+		{"GET", "site", "/about/", "GetObject", "", "about/index.html"},
+		{"HEAD", "site", "/", "HeadObject", "", "index.html"},
+		{"GET", "plain", "/x.html", "GetObject", "NoSuchWebsiteConfiguration", "x.html"},
+		{"GET", "site", "/gone.html", "GetObject", "NoSuchKey", "gone.html"},
+	} {
+		resp, _ := webDo(t, ts, tc.method, tc.bucket, tc.path, map[string]string{"Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIGNORED/20260101/us-east-1/s3/aws4_request"})
+		id := resp.Header.Get("x-amz-request-id")
+		waitAudit(t, ts, func(ev audit.Event) bool {
+			return ev.RequestID == id && ev.EventName == tc.event && ev.ErrorCode == tc.errorCode &&
+				ev.UserIdentity.Type == "AWSAccount" && ev.UserIdentity.AccountID == "anonymous" &&
+				ev.RequestParameters["key"] == tc.key && strings.HasPrefix(ev.RequestParameters["Host"].(string), tc.bucket+"."+testWebsiteDomain+":")
+		})
 	}
 }
 
