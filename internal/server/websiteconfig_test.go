@@ -253,6 +253,33 @@ func TestWebsiteRedirectLocationHeader(t *testing.T) {
 	out.Body.Close()
 }
 
+// CopyObject takes x-amz-website-redirect-location also when it copies the
+// rest of the metadata, and a copy onto the source that only sets it is a
+// change, not an illegal copy.
+func TestWebsiteRedirectLocationOnCopy(t *testing.T) {
+	ts := start(t)
+	c := ts.client()
+	mustBucket(t, c, "cpredir")
+	if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("cpredir"), Key: aws.String("page.html"), Body: strings.NewReader("x"),
+		ContentType: aws.String("text/html"), Metadata: map[string]string{"owner": "web"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CopyObject(ctx(t), &s3.CopyObjectInput{Bucket: aws.String("cpredir"), Key: aws.String("page.html"),
+		CopySource: aws.String("cpredir/page.html"), WebsiteRedirectLocation: aws.String("https://example.com/page.html")}); err != nil {
+		t.Fatalf("copy onto itself with a new redirect location: %v", err)
+	}
+	out, err := c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("cpredir"), Key: aws.String("page.html")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.WebsiteRedirectLocation) != "https://example.com/page.html" || aws.ToString(out.ContentType) != "text/html" || out.Metadata["owner"] != "web" {
+		t.Errorf("after the copy: redirect %q, type %q, metadata %v", aws.ToString(out.WebsiteRedirectLocation), aws.ToString(out.ContentType), out.Metadata)
+	}
+	// Without the header a copy onto itself is still refused.
+	_, err = c.CopyObject(ctx(t), &s3.CopyObjectInput{Bucket: aws.String("cpredir"), Key: aws.String("page.html"), CopySource: aws.String("cpredir/page.html")})
+	wantStatus(t, err, "InvalidRequest", http.StatusBadRequest)
+}
+
 // httpStatusError is a non-2xx answer to a hand-made request.
 type httpStatusError struct {
 	status int
