@@ -22,15 +22,15 @@ type CopySource struct {
 
 // CopyInput is a CopyObject request.
 type CopyInput struct {
-	Source            CopySource
-	Bucket, Key       string
-	ReplaceMetadata   bool // MetadataDirective REPLACE
-	Headers           kura.ContentHeaders
+	Source          CopySource
+	Bucket, Key     string
+	ReplaceMetadata bool // MetadataDirective REPLACE
+	Headers         kura.ContentHeaders
 	// WebsiteRedirect, when not empty, is the copy's
 	// x-amz-website-redirect-location whatever the metadata directive: S3
 	// takes it from the request also when the rest is copied, and counts
 	// it as a change for a copy onto the source itself.
-	WebsiteRedirect string
+	WebsiteRedirect   string
 	ReplaceTags       bool // TaggingDirective REPLACE
 	Tags              []kura.Tag
 	StorageClass      string
