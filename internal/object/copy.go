@@ -22,15 +22,10 @@ type CopySource struct {
 
 // CopyInput is a CopyObject request.
 type CopyInput struct {
-	Source          CopySource
-	Bucket, Key     string
-	ReplaceMetadata bool // MetadataDirective REPLACE
-	Headers         kura.ContentHeaders
-	// WebsiteRedirect, when not empty, is the copy's
-	// x-amz-website-redirect-location whatever the metadata directive: S3
-	// takes it from the request also when the rest is copied, and counts
-	// it as a change for a copy onto the source itself.
-	WebsiteRedirect   string
+	Source            CopySource
+	Bucket, Key       string
+	ReplaceMetadata   bool // MetadataDirective REPLACE
+	Headers           kura.ContentHeaders
 	ReplaceTags       bool // TaggingDirective REPLACE
 	Tags              []kura.Tag
 	StorageClass      string
@@ -44,6 +39,11 @@ type CopyInput struct {
 	// Lock is the request's own lock settings: a copy never inherits the
 	// source's retention or legal hold.
 	Lock Lock
+	// WebsiteRedirect, when not empty, is the copy's
+	// x-amz-website-redirect-location whatever the metadata directive: S3
+	// takes it from the request also when the rest is copied, and counts
+	// it as a change for a copy onto the source itself.
+	WebsiteRedirect string
 }
 
 // source looks up and checks a copy source.
