@@ -139,9 +139,9 @@ type request struct {
 	nameNullVersion bool
 	// owners memoizes ownerOf's directory lookups by account id.
 	owners map[string]owner
-	// website is set for requests to the website endpoint (website.go),
+	// website marks a request to the website endpoint (website.go),
 	// whose errors are HTML pages.
-	website *websiteState
+	website bool
 }
 
 // auditAdd records k=v for the request's audit event.
@@ -331,7 +331,7 @@ func (h *Handler) writeError(req *request, err error) {
 		h.log.Error("request failed", "id", req.id, "method", req.Method, "bucket", req.bucket, "key", req.key, "err", err)
 	}
 	req.trail.failure = e
-	if req.website != nil {
+	if req.website {
 		for k, v := range e.Header {
 			req.w.Header()[k] = v
 		}

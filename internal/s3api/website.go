@@ -135,11 +135,6 @@ func escapeKeyPath(key string) string {
 	return (&url.URL{Path: "/" + key}).EscapedPath()
 }
 
-// websiteState is a website request's state, for writeError.
-type websiteState struct {
-	cfg *kura.Website
-}
-
 // websiteDocError is a failure to serve the custom error document: the
 // page shows the request's error and, below it, this one.
 type websiteDocError struct {
@@ -157,7 +152,7 @@ func (e *websiteDocError) Unwrap() error { return e.orig }
 // serveWebsite serves a request to bucket's website endpoint. Errors it
 // returns are rendered as HTML by writeError.
 func (h *Handler) serveWebsite(req *request, bucket string) error {
-	req.website = &websiteState{}
+	req.website = true
 	req.bucket = bucket
 	req.key = strings.TrimPrefix(req.URL.Path, "/")
 	// A website has no sub-resources, versions or response overrides,
@@ -187,7 +182,6 @@ func (h *Handler) serveWebsite(req *request, bucket string) error {
 	if w == nil {
 		return s3err.NoSuchWebsiteConfiguration.With("BucketName", bucket)
 	}
-	req.website.cfg = w
 	proto := "http"
 	if req.TLS != nil {
 		proto = "https"
@@ -252,6 +246,9 @@ func (h *Handler) websiteObject(req *request, key string, status int) error {
 	}
 	if err != nil {
 		return err
+	}
+	if t := p.v.Encryption.Type; t == kura.SSEKMS || t == kura.SSEDSSE {
+		return s3err.AccessDenied // a HEAD, which planRead lets through
 	}
 	if loc := p.v.ContentHeaders.WebsiteRedirect; loc != "" && status == 0 {
 		return websiteRedirect(req, http.StatusMovedPermanently, loc)

@@ -196,6 +196,7 @@ func TestWebsiteEndpoint(t *testing.T) {
 			contains: []string{"<li>Code: InvalidRequest</li>", "<li>Message: The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.</li>"}},
 		{name: "SSE-KMS without an error document", bucket: "bare", path: "/kms.html", status: 403,
 			contains: []string{"<li>Code: AccessDenied</li>"}},
+		{name: "HEAD of an SSE-KMS object", method: "HEAD", bucket: "bare", path: "/kms.html", status: 403, body: ""},
 		{name: "PUT is not a website method", method: "PUT", bucket: "site", path: "/index.html", status: 405,
 			contains: []string{"<title>405 Method Not Allowed</title>", "<li>Code: MethodNotAllowed</li>", "<li>Method: PUT</li>", "<li>ResourceType: OBJECT</li>"},
 			want:     map[string]string{"Content-Type": "text/html; charset=utf-8"}},
