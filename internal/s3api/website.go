@@ -322,6 +322,15 @@ func (req *request) responseStarted() bool {
 // is the error as returned, which may name a failed error document.
 func writeWebsiteError(req *request, e *s3err.Error, err error) {
 	req.status = e.Status
+	hdr := req.w.Header()
+	if e.Status != http.StatusNotModified {
+		// What a HEAD cannot say in a body, S3's website says in headers.
+		hdr.Set("x-amz-error-code", e.Code)
+		hdr.Set("x-amz-error-message", e.Message)
+		for _, f := range e.Extra {
+			hdr.Set("x-amz-error-detail-"+f.Name, f.Value)
+		}
+	}
 	if req.Method == http.MethodHead || e.Status == http.StatusNotModified {
 		req.w.WriteHeader(e.Status)
 		return
@@ -345,11 +354,12 @@ func writeWebsiteError(req *request, e *s3err.Error, err error) {
 		b.WriteString("<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n<ul>\n")
 		li("Code", doc.doc.Code)
 		li("Message", doc.doc.Message)
-		li("Key", doc.key)
+		for _, f := range doc.doc.Extra { // NoSuchKey names the document
+			li(f.Name, f.Value)
+		}
 		b.WriteString("</ul>\n")
 	}
 	b.WriteString("<hr/>\n</body>\n</html>\n")
-	hdr := req.w.Header()
 	hdr.Set("Content-Type", "text/html; charset=utf-8")
 	hdr.Set("Content-Length", strconv.Itoa(b.Len()))
 	req.w.WriteHeader(e.Status)
