@@ -1,7 +1,10 @@
 package s3api
 
 import (
+	"encoding/xml"
+	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -125,4 +128,41 @@ func TestCheckWebsiteRedirect(t *testing.T) {
 			t.Errorf("%.40q: %v, want ok=%v", tc.value, err, tc.ok)
 		}
 	}
+}
+
+// FuzzWebsiteConfiguration: any body is refused with a 4xx S3 error, or
+// accepted as a configuration whose GetBucketWebsite document parses back
+// to the same configuration.
+func FuzzWebsiteConfiguration(f *testing.F) {
+	for _, s := range []string{
+		`<WebsiteConfiguration><IndexDocument><Suffix>index.html</Suffix></IndexDocument></WebsiteConfiguration>`,
+		`<WebsiteConfiguration><RedirectAllRequestsTo><HostName>h</HostName><Protocol>https</Protocol></RedirectAllRequestsTo></WebsiteConfiguration>`,
+		`<WebsiteConfiguration><IndexDocument><Suffix>i</Suffix></IndexDocument><ErrorDocument><Key>e</Key></ErrorDocument><RoutingRules>` +
+			`<RoutingRule><Condition><KeyPrefixEquals></KeyPrefixEquals><HttpErrorCodeReturnedEquals>404</HttpErrorCodeReturnedEquals></Condition>` +
+			`<Redirect><ReplaceKeyPrefixWith></ReplaceKeyPrefixWith><HttpRedirectCode>307</HttpRedirectCode></Redirect></RoutingRule></RoutingRules></WebsiteConfiguration>`,
+		"", "<", "\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w, err := parseWebsiteConfiguration(body)
+		if err != nil {
+			var e *s3err.Error
+			if !errors.As(err, &e) || e.Status < 400 || e.Status >= 500 {
+				t.Fatalf("%q: %v", body, err)
+			}
+			return
+		}
+		doc, err := xml.Marshal(websiteToXML(w))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := parseWebsiteConfiguration(doc)
+		if err != nil {
+			t.Fatalf("%q: GET's document %s is refused: %v", body, doc, err)
+		}
+		if !reflect.DeepEqual(w, again) {
+			t.Fatalf("%q: %+v came back as %+v", body, w, again)
+		}
+	})
 }
