@@ -24,3 +24,36 @@ type PublicAccessBlock struct {
 	BlockPublicPolicy     bool
 	RestrictPublicBuckets bool
 }
+
+// The grantee groups that make an ACL public.
+const (
+	GroupAllUsers           = "http://acs.amazonaws.com/groups/global/AllUsers"
+	GroupAuthenticatedUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+)
+
+// ACL permissions.
+const (
+	PermissionFullControl = "FULL_CONTROL"
+	PermissionRead        = "READ"
+	PermissionWrite       = "WRITE"
+	PermissionReadACP     = "READ_ACP"
+	PermissionWriteACP    = "WRITE_ACP"
+)
+
+// Object Ownership settings (Bucket.ObjectOwnership).
+const (
+	BucketOwnerEnforced  = "BucketOwnerEnforced"
+	BucketOwnerPreferred = "BucketOwnerPreferred"
+	ObjectWriter         = "ObjectWriter"
+)
+
+// IsPublic says g gives something to everyone or to every signed caller:
+// S3's definition of a public grant.
+func (g Grant) IsPublic() bool {
+	return g.Type == "Group" && (g.URI == GroupAllUsers || g.URI == GroupAuthenticatedUsers)
+}
+
+// ACLsEnabled says b's ACLs (and its objects') count: its Object Ownership
+// is not BucketOwnerEnforced. A bucket without ownership controls is
+// ObjectWriter.
+func (b *Bucket) ACLsEnabled() bool { return b.ObjectOwnership != BucketOwnerEnforced }

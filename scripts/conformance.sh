@@ -6,7 +6,7 @@
 # ../shared/conformance/run-s3tests.sh, stop the server and print the
 # runner's last line ("N passed, N failed, N skipped").
 #
-# Usage: S3TESTS_SRC=/path/to/s3-tests scripts/conformance.sh [--ratchet] [pytest args...]
+# Usage: S3TESTS_SRC=/path/to/s3-tests scripts/conformance.sh [--ratchet] [--defaults|--both] [--update-docs] [pytest args...]
 #
 # The suite is fetched, never committed: S3TESTS_SRC must name an extracted
 # s3-tests work tree (see docs/conformance.md). --ratchet (or
@@ -18,6 +18,14 @@
 # runner's other S3TESTS_* variables, KEEP_WORK=1 (keep the data dir and
 # server log). Exit status: the runner's.
 #
+# Two figures: by default the server runs with the three compatibility
+# flags the suite needs (below); --defaults runs it with S3's defaults
+# instead (no flags: the suite's own cleanup then fails most tests), and
+# --both runs both, one after the other, and prints both lines (the ratchet
+# applies to the first only). --update-docs (with the default or --both)
+# rewrites the generated results block of docs/conformance.md — the two
+# figures and the runner's per-category table — from this run.
+#
 # Identities (docs/conformance.md): every suite user is the root of its own
 # Kura account with the suite's fixed key pair, so alt is a different owner
 # from main. Where the suite's default identity is something Kura cannot
@@ -28,7 +36,17 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RATCHET=${CONFORMANCE_RATCHET:-0}
-if [ "${1:-}" = --ratchet ]; then RATCHET=1; shift; fi
+MODES=compat UPDATE_DOCS=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--ratchet) RATCHET=1 ;;
+	--defaults) MODES=defaults ;;
+	--both) MODES="compat defaults" ;;
+	--update-docs) UPDATE_DOCS=1 ;;
+	*) break ;;
+	esac
+	shift
+done
 
 die() { echo "conformance: $*" >&2; exit 2; }
 
@@ -44,11 +62,15 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kura-conformance.XXXXXX")
 SERVER_PID=
-cleanup() {
+stop_server() {
 	if [ -n "$SERVER_PID" ]; then
 		kill "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
+	SERVER_PID=
+}
+cleanup() {
+	stop_server
 	if [ -n "${KEEP_WORK:-}" ]; then echo "conformance: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -68,6 +90,14 @@ if [ -z "${KURA_BIN:-}" ]; then
 	KURA_BIN=$WORK/kura
 fi
 
+# run_mode MODE [pytest args...] starts a fresh server in MODE (compat:
+# the three flags; defaults: S3's defaults), provisions the suite's
+# identities, runs the suite into $WORK/out-MODE and stops the server.
+run_mode() {
+local mode=$1
+shift
+unset S3TESTS_KMS_KEY_ID S3TESTS_KMS_KEY_ID2 MAIN_USER_ID ALT_USER_ID TENANT_USER_ID IAM_USER_ID IAM_ROOT_USER_ID IAM_ALT_ROOT_USER_ID
+set -- "$mode" "$@"
 # SSE-C over plain HTTP: the suite speaks http by default and sends SSE-C
 # keys; --allow-insecure-sse-c is the product's knob for exactly this.
 # --ignore-bypass-without-lock: the suite's cleanup sends DeleteObjects with
@@ -77,8 +107,10 @@ fi
 # --default-object-ownership ObjectWriter: the suite predates S3's April 2023
 # default (BucketOwnerEnforced, ACLs disabled) and creates buckets with
 # canned ACLs; it marks the one test of that default fails_on_aws.
-"$KURA_BIN" server --data "$WORK/data" --listen 127.0.0.1:0 --allow-insecure-sse-c --ignore-bypass-without-lock \
-	--default-object-ownership ObjectWriter \
+local flags=(--allow-insecure-sse-c --ignore-bypass-without-lock --default-object-ownership ObjectWriter)
+[ "$1" = defaults ] && flags=(--allow-insecure-sse-c) # SSE-C over HTTP only: the suite cannot speak HTTPS here
+rm -rf "$WORK/data"
+"$KURA_BIN" server --data "$WORK/data" --listen 127.0.0.1:0 "${flags[@]}" \
 	>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 URL=
@@ -92,6 +124,7 @@ done
 HOSTPORT=${URL#http://}
 HOST=${HOSTPORT%:*} PORT=${HOSTPORT##*:}
 
+local out
 # account NAME EMAIL CANONICAL_ID DISPLAY_NAME AK SK creates an account whose
 # root has the given key pair and prints its 12-digit account id.
 account() {
@@ -163,11 +196,65 @@ export IAM_USER_ID=${IAM_USER_ID:-$(owner_id ABCDEFGHIJKLMNOPQRST abcdefghijklmn
 export IAM_ROOT_USER_ID=${IAM_ROOT_USER_ID:-$IAM_ROOT_ID}
 export IAM_ALT_ROOT_USER_ID=${IAM_ALT_ROOT_USER_ID:-$IAM_ALT_ROOT_ID}
 
-echo "conformance: kura at $URL ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)), s3-tests in $S3TESTS_SRC" >&2
+shift
+echo "conformance: kura at $URL ($(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown), $mode), s3-tests in $S3TESTS_SRC" >&2
+local rc
 set +e
-"$RUNNER" "$HOST" "$PORT" "$MAIN_AK" "$MAIN_SK" "$@" | tee "$WORK/runner.out"
-RC=${PIPESTATUS[0]}
+S3TESTS_OUT=${S3TESTS_OUT_BASE:-$WORK}/out-$mode "$RUNNER" "$HOST" "$PORT" "$MAIN_AK" "$MAIN_SK" "$@" | tee "$WORK/runner-$mode.out"
+rc=${PIPESTATUS[0]}
 set -e
+stop_server
+return "$rc"
+}
+
+# The caller's S3TESTS_OUT, if any, is where the runs' results go.
+S3TESTS_OUT_BASE=${S3TESTS_OUT:-}
+unset S3TESTS_OUT
+RC=0 FIRST=1
+for mode in $MODES; do
+	if [ "$FIRST" = 0 ]; then unset S3TESTS_EXPECTED_FAILURES; fi # the ratchet is for the first figure
+	set +e
+	run_mode "$mode" "$@"
+	rc=$?
+	set -e
+	if [ "$FIRST" = 1 ]; then RC=$rc; fi
+	FIRST=0
+done
 echo
-tail -n 1 "$WORK/runner.out"
+for mode in $MODES; do
+	printf '%-9s %s\n' "$mode:" "$(tail -n 1 "$WORK/runner-$mode.out")"
+done
+
+# update_docs rewrites the block between the generated-results markers in
+# docs/conformance.md from this run's figures and categories.md.
+update_docs() {
+	local doc=$ROOT/docs/conformance.md out=${S3TESTS_OUT_BASE:-$WORK}
+	grep -q '^<!-- results:begin' "$doc" || die "docs/conformance.md has no <!-- results:begin --> marker"
+	{
+		echo "<!-- results:begin (written by scripts/conformance.sh --update-docs; do not edit) -->"
+		echo
+		echo "Run of $(date -u +%F) at $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown), s3-tests $(git -C "$S3TESTS_SRC" rev-parse --short=12 HEAD 2>/dev/null || basename "$S3TESTS_SRC"):"
+		echo
+		for mode in $MODES; do
+			case $mode in
+			compat) echo "- with the three compatibility flags: **$(tail -n 1 "$WORK/runner-$mode.out")**" ;;
+			defaults) echo "- with S3's defaults (no compatibility flags): **$(tail -n 1 "$WORK/runner-$mode.out")**" ;;
+			esac
+		done
+		echo
+		echo "Per category, with the compatibility flags (the runner's categories.md; categories overlap):"
+		echo
+		cat "$out/out-compat/categories.md"
+		echo
+		echo "<!-- results:end -->"
+	} >"$WORK/results.md"
+	awk -v f="$WORK/results.md" '
+		/^<!-- results:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+		/^<!-- results:end/ { skip = 0; next }
+		!skip' "$doc" >"$WORK/conformance.md" && cp "$WORK/conformance.md" "$doc"
+	echo "conformance: docs/conformance.md results block rewritten" >&2
+}
+if [ "$UPDATE_DOCS" = 1 ]; then
+	case " $MODES " in *" compat "*) update_docs ;; *) die "--update-docs needs the compat run (default or --both)" ;; esac
+fi
 exit "$RC"

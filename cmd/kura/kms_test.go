@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta/bolt"
 )
@@ -26,7 +27,7 @@ func TestKMSCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	api := kms.NewAPI(svc)
-	caller := kms.Caller{AccountID: "111122223333", ARN: "arn:aws:iam::111122223333:root"}
+	caller := kura.Call{Principal: kura.Principal{AccountID: "111122223333", ARN: "arn:aws:iam::111122223333:root"}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.Serve(w, r, caller, "cli-test")
 	}))

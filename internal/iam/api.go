@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
@@ -74,7 +75,8 @@ func scopeServiceOf(cred string) string {
 type call struct {
 	ctx    context.Context
 	r      *http.Request
-	p      Principal
+	p      kura.Principal // call.Principal
+	call   kura.Call
 	action string
 	params url.Values
 }
@@ -83,8 +85,9 @@ type call struct {
 // without one).
 type handler func(a *API, c *call) (any, error)
 
-// Serve handles one IAM or STS request for an authenticated principal.
-func (a *API) Serve(w http.ResponseWriter, r *http.Request, p Principal, requestID string) {
+// Serve handles one IAM or STS request for an authenticated call (its
+// principal, and its source for policy conditions).
+func (a *API) Serve(w http.ResponseWriter, r *http.Request, c kura.Call, requestID string) {
 	service := ScopeService(r)
 	ns, version, table := iamNS, iamVersion, iamHandlers
 	if service == "sts" {
@@ -106,7 +109,7 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, p Principal, request
 		writeError(w, ns, newError(CodeInvalidAction, "Could not find operation %s for version %s", action, orDefault(params.Get("Version"), version)), requestID)
 		return
 	}
-	out, err := h(a, &call{ctx: r.Context(), r: r, p: p, action: action, params: params})
+	out, err := h(a, &call{ctx: r.Context(), r: r, p: c.Principal, call: c, action: action, params: params})
 	if err != nil {
 		e := asError(err)
 		if e.Status >= 500 {

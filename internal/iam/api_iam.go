@@ -1,6 +1,10 @@
 package iam
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kurastore/kura"
+)
 
 // The IAM actions. Every action acts on the caller's own account.
 
@@ -53,9 +57,9 @@ func selfOrNamed(c *call) (string, error) {
 		return n, nil
 	}
 	switch c.p.Type {
-	case TypeIAMUser:
+	case kura.PrincipalIAMUser:
 		return c.p.UserName, nil
-	case TypeRoot:
+	case kura.PrincipalRoot:
 		return "", nil
 	}
 	return "", errValidation("Must specify userName when calling with non-User credentials")
@@ -67,7 +71,7 @@ func userResource(c *call, name string) string {
 	if name == "" {
 		return RootARN(c.p.AccountID)
 	}
-	if c.p.Type == TypeIAMUser && strings.EqualFold(name, c.p.UserName) {
+	if c.p.Type == kura.PrincipalIAMUser && strings.EqualFold(name, c.p.UserName) {
 		return c.p.ARN // the caller's own ARN, with its path
 	}
 	return UserARN(c.p.AccountID, "/", name)

@@ -1,7 +1,6 @@
 package iam
 
 import (
-	"net"
 	"strconv"
 )
 
@@ -56,8 +55,8 @@ func assumeRole(a *API, c *call) (any, error) {
 // requestContext is what an AssumeRole request brings to the trust
 // policy's conditions: sts:ExternalId, aws:SourceIp, aws:SecureTransport.
 func requestContext(c *call) (map[string][]string, error) {
-	ctx := map[string][]string{"aws:SecureTransport": {strconv.FormatBool(c.r.TLS != nil)}}
-	if ip, _, err := net.SplitHostPort(c.r.RemoteAddr); err == nil {
+	ctx := map[string][]string{"aws:SecureTransport": {strconv.FormatBool(c.call.Source.SecureTransport)}}
+	if ip := c.call.Source.IP; ip != "" {
 		ctx["aws:SourceIp"] = []string{ip}
 	}
 	if ext, given := c.params["ExternalId"]; given {

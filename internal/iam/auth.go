@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -54,14 +55,14 @@ func (s *Service) SecretFor(ak string) (string, error) {
 //     token: InvalidToken (400);
 //   - an expired session: ExpiredToken (400);
 //   - an unknown or inactive key: InvalidAccessKeyId (403).
-func (s *Service) Authenticate(ctx context.Context, ak, token string) (Principal, error) {
+func (s *Service) Authenticate(ctx context.Context, ak, token string) (kura.Principal, error) {
 	if s.isAdminKey(ak) {
 		if token != "" {
-			return Principal{}, s3err.InvalidToken
+			return kura.Principal{}, s3err.InvalidToken
 		}
 		return rootPrincipal(s.admin.AccountID, ak), nil
 	}
-	var p Principal
+	var p kura.Principal
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		k, ses, err := findAccessKey(tx, ak)
 		switch {
@@ -100,47 +101,47 @@ func findAccessKey(tx meta.Tx, ak string) (*keyRecord, *sessionRecord, error) {
 	return nil, &ses, nil
 }
 
-func rootPrincipal(account, ak string) Principal {
-	return Principal{Type: TypeRoot, AccountID: account, ARN: RootARN(account), PrincipalID: account, AccessKeyID: ak}
+func rootPrincipal(account, ak string) kura.Principal {
+	return kura.Principal{Type: kura.PrincipalRoot, AccountID: account, ARN: RootARN(account), PrincipalID: account, AccessKeyID: ak}
 }
 
-func keyPrincipal(tx meta.Tx, k keyRecord, token string) (Principal, error) {
+func keyPrincipal(tx meta.Tx, k keyRecord, token string) (kura.Principal, error) {
 	switch {
 	case token != "":
-		return Principal{}, s3err.InvalidToken
+		return kura.Principal{}, s3err.InvalidToken
 	case k.Status != StatusActive:
-		return Principal{}, s3err.InvalidAccessKeyID
+		return kura.Principal{}, s3err.InvalidAccessKeyID
 	case k.UserName == "":
 		return rootPrincipal(k.Account, k.ID), nil
 	}
 	var u userRecord
 	found, err := readUser(tx, k.Account, k.UserName, &u)
 	if err != nil {
-		return Principal{}, err
+		return kura.Principal{}, err
 	}
 	if !found {
-		return Principal{}, s3err.InvalidAccessKeyID
+		return kura.Principal{}, s3err.InvalidAccessKeyID
 	}
-	return Principal{Type: TypeIAMUser, AccountID: k.Account, ARN: u.ARN, PrincipalID: u.UserID,
+	return kura.Principal{Type: kura.PrincipalIAMUser, AccountID: k.Account, ARN: u.ARN, PrincipalID: u.UserID,
 		UserName: u.UserName, AccessKeyID: k.ID}, nil
 }
 
-func (s *Service) sessionPrincipal(ses sessionRecord, token string) (Principal, error) {
+func (s *Service) sessionPrincipal(ses sessionRecord, token string) (kura.Principal, error) {
 	if token == "" {
-		return Principal{}, s3err.InvalidAccessKeyID
+		return kura.Principal{}, s3err.InvalidAccessKeyID
 	}
 	sum := sha256.Sum256([]byte(token))
 	if subtle.ConstantTimeCompare(sum[:], ses.TokenHash) != 1 {
-		return Principal{}, s3err.InvalidToken
+		return kura.Principal{}, s3err.InvalidToken
 	}
 	if !s.clock().Before(ses.Expires) {
-		return Principal{}, s3err.ExpiredToken
+		return kura.Principal{}, s3err.ExpiredToken
 	}
 	return sessionToPrincipal(ses), nil
 }
 
-func sessionToPrincipal(ses sessionRecord) Principal {
-	return Principal{Type: TypeAssumedRole, AccountID: ses.Account,
+func sessionToPrincipal(ses sessionRecord) kura.Principal {
+	return kura.Principal{Type: kura.PrincipalAssumedRole, AccountID: ses.Account,
 		ARN: AssumedRoleARN(ses.Account, ses.RoleName, ses.SessionName), PrincipalID: ses.RoleID + ":" + ses.SessionName,
 		AccessKeyID: ses.ID, RoleARN: ses.RoleARN, SessionName: ses.SessionName, Expires: ses.Expires}
 }
@@ -149,7 +150,7 @@ func sessionToPrincipal(ses sessionRecord) Principal {
 // a user's inline policies (by name) then its attached managed policies (in
 // attach order); the same for the role of a session or service principal.
 // An account's root has none: it is not governed by identity policies.
-func (s *Service) PoliciesFor(ctx context.Context, p Principal) ([]string, error) {
+func (s *Service) PoliciesFor(ctx context.Context, p kura.Principal) ([]string, error) {
 	var docs []string
 	err := s.view(ctx, func(tx meta.Tx) (err error) {
 		docs, err = identityDocs(tx, p)
@@ -158,18 +159,18 @@ func (s *Service) PoliciesFor(ctx context.Context, p Principal) ([]string, error
 	return docs, err
 }
 
-func identityDocs(tx meta.Tx, p Principal) ([]string, error) {
+func identityDocs(tx meta.Tx, p kura.Principal) ([]string, error) {
 	var inline map[string]string
 	var attached []string
 	switch p.Type {
-	case TypeIAMUser:
+	case kura.PrincipalIAMUser:
 		var u userRecord
 		found, err := readUser(tx, p.AccountID, p.UserName, &u)
 		if err != nil || !found {
 			return nil, err
 		}
 		inline, attached = u.Policies, u.Attached
-	case TypeAssumedRole, TypeAWSService:
+	case kura.PrincipalAssumedRole, kura.PrincipalAWSService:
 		r, err := roleByARN(tx, p.RoleARN)
 		// A role deleted and created again under the same name is a new
 		// role: sessions of the old one get nothing from it.
@@ -191,7 +192,7 @@ func identityDocs(tx meta.Tx, p Principal) ([]string, error) {
 // SessionPolicies returns the session policies of an assumed-role
 // principal (the Policy and PolicyArns given to AssumeRole): guardrails
 // that must also allow a request, never grants of their own.
-func (s *Service) SessionPolicies(ctx context.Context, p Principal) ([]string, error) {
+func (s *Service) SessionPolicies(ctx context.Context, p kura.Principal) ([]string, error) {
 	var docs []string
 	err := s.view(ctx, func(tx meta.Tx) (err error) {
 		docs, err = sessionDocs(tx, p)
@@ -200,8 +201,8 @@ func (s *Service) SessionPolicies(ctx context.Context, p Principal) ([]string, e
 	return docs, err
 }
 
-func sessionDocs(tx meta.Tx, p Principal) ([]string, error) {
-	if p.Type != TypeAssumedRole || p.AccessKeyID == "" {
+func sessionDocs(tx meta.Tx, p kura.Principal) ([]string, error) {
+	if p.Type != kura.PrincipalAssumedRole || p.AccessKeyID == "" {
 		return nil, nil
 	}
 	var ses sessionRecord

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/kurastore/kura"
 )
 
 // Error codes of the IAM and STS query APIs (the <Code> of an ErrorResponse).
@@ -127,7 +129,7 @@ func errMalformed(format string, args ...any) *Error {
 }
 
 // errNotAuthorized is AccessDenied in AWS's "enhanced" wording.
-func errNotAuthorized(p Principal, action, resource string) *Error {
+func errNotAuthorized(p kura.Principal, action, resource string) *Error {
 	return newError(CodeAccessDenied,
 		"User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action",
 		p.ARN, action, resource, action)

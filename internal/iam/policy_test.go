@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kurastore/kura"
 )
 
 // Policy documents are validated by internal/policy, per kind; its
@@ -72,7 +74,7 @@ func TestMayAssume(t *testing.T) {
 	}
 	altRoot, _ := e.svc.Authenticate(bg, altKey.AccessKeyID, "")
 	alt := altRoot.AccountID
-	principal := func(account, user string) Principal {
+	principal := func(account, user string) kura.Principal {
 		e.user(t, account, user)
 		p, err := e.svc.Authenticate(bg, e.key(t, account, user).AccessKeyID, "")
 		if err != nil {
@@ -95,7 +97,7 @@ func TestMayAssume(t *testing.T) {
 	cases := []struct {
 		name  string
 		trust string
-		who   Principal
+		who   kura.Principal
 		ctx   map[string][]string
 		want  bool
 	}{

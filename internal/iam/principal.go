@@ -1,17 +1,6 @@
 package iam
 
-import (
-	"strings"
-	"time"
-)
-
-// Principal types, as CloudTrail names them in userIdentity.type.
-const (
-	TypeRoot        = "Root"
-	TypeIAMUser     = "IAMUser"
-	TypeAssumedRole = "AssumedRole"
-	TypeAWSService  = "AWSService"
-)
+import "strings"
 
 // Known service principals: a role whose trust policy allows one of them can
 // be assumed by that service inside Kura (AssumeRoleAsService).
@@ -20,32 +9,6 @@ const (
 	ServiceBatchOps   = "batchoperations.s3.amazonaws.com"
 	servicePrincipals = ServiceS3 + " " + ServiceBatchOps
 )
-
-// Principal is an authenticated identity: who a request runs as.
-//
-//   - Root: the account itself. ARN arn:aws:iam::ACCT:root, PrincipalID the
-//     account id.
-//   - IAMUser: ARN arn:aws:iam::ACCT:user/path/name, PrincipalID the user id
-//     (AIDA…), UserName set.
-//   - AssumedRole: a session from AssumeRole. ARN
-//     arn:aws:sts::ACCT:assumed-role/role-name/session-name, PrincipalID
-//     "AROA…:session-name", RoleARN, SessionName and Expires set.
-//   - AWSService: a service acting through a role (AssumeRoleAsService);
-//     like AssumedRole but with no access key, and SessionName the service.
-type Principal struct {
-	Type        string
-	AccountID   string
-	ARN         string
-	PrincipalID string
-	UserName    string
-	AccessKeyID string
-	RoleARN     string
-	SessionName string
-	Expires     time.Time
-}
-
-// IsRoot reports whether p is an account's root user.
-func (p Principal) IsRoot() bool { return p.Type == TypeRoot }
 
 // RootARN is the ARN of an account's root user.
 func RootARN(account string) string { return "arn:aws:iam::" + account + ":root" }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -101,14 +102,14 @@ func TestAccessKeys(t *testing.T) {
 	cases := []struct {
 		name, ak, token string
 		want            *s3err.Error
-		principal       Principal
+		principal       kura.Principal
 	}{
-		{"user key", k1.AccessKeyID, "", nil, Principal{Type: TypeIAMUser, AccountID: adminAcct,
+		{"user key", k1.AccessKeyID, "", nil, kura.Principal{Type: kura.PrincipalIAMUser, AccountID: adminAcct,
 			ARN: "arn:aws:iam::" + adminAcct + ":user/alice", UserName: "alice", AccessKeyID: k1.AccessKeyID}},
-		{"admin root key", adminAK, "", nil, Principal{Type: TypeRoot, AccountID: adminAcct,
+		{"admin root key", adminAK, "", nil, kura.Principal{Type: kura.PrincipalRoot, AccountID: adminAcct,
 			ARN: "arn:aws:iam::" + adminAcct + ":root", PrincipalID: adminAcct, AccessKeyID: adminAK}},
-		{"long-term key with a token", k1.AccessKeyID, "token", s3err.InvalidToken, Principal{}},
-		{"unknown key", "AKIANOTAKEY000000000", "", s3err.InvalidAccessKeyID, Principal{}},
+		{"long-term key with a token", k1.AccessKeyID, "token", s3err.InvalidToken, kura.Principal{}},
+		{"unknown key", "AKIANOTAKEY000000000", "", s3err.InvalidAccessKeyID, kura.Principal{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +121,7 @@ func TestAccessKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.principal.Type == TypeIAMUser {
+			if tc.principal.Type == kura.PrincipalIAMUser {
 				tc.principal.PrincipalID = p.PrincipalID // random AIDA id
 			}
 			if diff := cmp.Diff(tc.principal, p); diff != "" {
@@ -155,7 +156,7 @@ func TestAccessKeys(t *testing.T) {
 	root := e.key(t, adminAcct, "")
 	_, err = e.svc.CreateAccessKey(bg, adminAcct, "")
 	wantCode(t, err, CodeLimitExceeded)
-	if p, err := e.svc.Authenticate(bg, root.AccessKeyID, ""); err != nil || p.Type != TypeRoot {
+	if p, err := e.svc.Authenticate(bg, root.AccessKeyID, ""); err != nil || p.Type != kura.PrincipalRoot {
 		t.Fatalf("root key: %+v %v", p, err)
 	}
 	wantCode(t, e.svc.DeleteAccessKey(bg, adminAcct, "alice", k1.AccessKeyID), "")
@@ -250,7 +251,7 @@ func TestAccounts(t *testing.T) {
 		t.Fatalf("Accounts: %v %v", all, err)
 	}
 	p, err := e.svc.Authenticate(bg, altKey.AccessKeyID, "")
-	if err != nil || p.Type != TypeRoot || p.AccountID != alt.ID || p.ARN != "arn:aws:iam::"+alt.ID+":root" {
+	if err != nil || p.Type != kura.PrincipalRoot || p.AccountID != alt.ID || p.ARN != "arn:aws:iam::"+alt.ID+":root" {
 		t.Fatalf("alt root: %+v %v", p, err)
 	}
 	// The admin key cannot collide with a stored key at the next start.

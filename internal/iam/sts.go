@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/policy"
 )
@@ -42,15 +43,15 @@ const (
 // AssumeRole issues temporary credentials for a role to caller, if
 // mayAssume says so. A role that does not exist
 // is AccessDenied, as in AWS, so callers cannot probe for role names.
-func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRoleInput) (Credentials, Principal, error) {
+func (s *Service) AssumeRole(ctx context.Context, caller kura.Principal, in AssumeRoleInput) (Credentials, kura.Principal, error) {
 	d, err := checkAssumeRoleInput(caller, &in)
 	if err != nil {
-		return Credentials{}, Principal{}, err
+		return Credentials{}, kura.Principal{}, err
 	}
 	creds := Credentials{AccessKeyID: newAccessKeyID("ASIA"), SecretAccessKey: newSecret(), SessionToken: newSessionToken()}
 	sealed, err := s.sealSecret(creds.AccessKeyID, creds.SecretAccessKey)
 	if err != nil {
-		return Credentials{}, Principal{}, internalError(err)
+		return Credentials{}, kura.Principal{}, internalError(err)
 	}
 	var ses sessionRecord
 	err = s.update(ctx, func(tx meta.Tx) error {
@@ -84,14 +85,14 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 		return writeSession(tx, ses.ID, &ses)
 	})
 	if err != nil {
-		return Credentials{}, Principal{}, err
+		return Credentials{}, kura.Principal{}, err
 	}
 	creds.Expiration = ses.Expires
 	return creds, sessionToPrincipal(ses), nil
 }
 
 // checkAssumeRoleInput validates a request and returns its duration.
-func checkAssumeRoleInput(caller Principal, in *AssumeRoleInput) (int, error) {
+func checkAssumeRoleInput(caller kura.Principal, in *AssumeRoleInput) (int, error) {
 	if in.RoleARN == "" {
 		return 0, errConstraint("roleArn", "", "Member must not be null")
 	}
@@ -113,7 +114,7 @@ func checkAssumeRoleInput(caller Principal, in *AssumeRoleInput) (int, error) {
 	if caller.IsRoot() {
 		return 0, newError(CodeAccessDenied, "Roles may not be assumed by root accounts.")
 	}
-	if caller.Type == TypeAssumedRole && d > chainedMaxDuration {
+	if caller.Type == kura.PrincipalAssumedRole && d > chainedMaxDuration {
 		return 0, errValidation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 	if in.Policy != "" {
@@ -147,11 +148,11 @@ func newSessionToken() string {
 // Batch Operations: ServiceS3, ServiceBatchOps) act through a role whose
 // trust policy allows that service. Nothing is issued: the principal exists
 // only in process and carries no access key.
-func (s *Service) AssumeRoleAsService(ctx context.Context, roleARN, service string) (Principal, error) {
+func (s *Service) AssumeRoleAsService(ctx context.Context, roleARN, service string) (kura.Principal, error) {
 	if !slices.Contains([]string{ServiceS3, ServiceBatchOps}, service) {
-		return Principal{}, newError(CodeInvalidInput, "%s is not a service principal Kura knows (%s).", service, servicePrincipals)
+		return kura.Principal{}, newError(CodeInvalidInput, "%s is not a service principal Kura knows (%s).", service, servicePrincipals)
 	}
-	var p Principal
+	var p kura.Principal
 	err := s.view(ctx, func(tx meta.Tx) error {
 		role, err := roleByARN(tx, roleARN)
 		if err != nil {
@@ -159,7 +160,7 @@ func (s *Service) AssumeRoleAsService(ctx context.Context, roleARN, service stri
 		}
 		ok := false
 		if role != nil {
-			if ok, err = mayAssume(tx, assumer{service: service}, role, trustContext(nil, Principal{}, "", s.clock())); err != nil {
+			if ok, err = mayAssume(tx, assumer{service: service}, role, trustContext(nil, kura.Principal{}, "", s.clock())); err != nil {
 				return err
 			}
 		}
@@ -167,7 +168,7 @@ func (s *Service) AssumeRoleAsService(ctx context.Context, roleARN, service stri
 			return newError(CodeAccessDenied, "%s is not authorized to perform: sts:AssumeRole on resource: %s", service, roleARN)
 		}
 		a, _ := parseARN(role.ARN)
-		p = Principal{Type: TypeAWSService, AccountID: a.Account, ARN: AssumedRoleARN(a.Account, role.RoleName, service),
+		p = kura.Principal{Type: kura.PrincipalAWSService, AccountID: a.Account, ARN: AssumedRoleARN(a.Account, role.RoleName, service),
 			PrincipalID: role.RoleID + ":" + service, RoleARN: role.ARN, SessionName: service}
 		return nil
 	})

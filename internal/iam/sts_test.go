@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -13,7 +14,7 @@ import (
 // with an inline policy.
 type stsEnv struct {
 	*env
-	alice Principal
+	alice kura.Principal
 	role  *Role
 }
 
@@ -44,7 +45,7 @@ func TestAssumeRole(t *testing.T) {
 		t.Fatalf("credentials %+v", creds)
 	}
 	wantARN := "arn:aws:sts::" + adminAcct + ":assumed-role/ops/deploy"
-	if p.ARN != wantARN || p.PrincipalID != e.role.RoleID+":deploy" || p.RoleARN != e.role.ARN || p.Type != TypeAssumedRole {
+	if p.ARN != wantARN || p.PrincipalID != e.role.RoleID+":deploy" || p.RoleARN != e.role.ARN || p.Type != kura.PrincipalAssumedRole {
 		t.Fatalf("principal %+v", p)
 	}
 	if s, err := e.svc.SecretFor(creds.AccessKeyID); err != nil || s != creds.SecretAccessKey {
@@ -108,7 +109,7 @@ func TestAssumeRoleRefusals(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		caller Principal
+		caller kura.Principal
 		in     AssumeRoleInput
 		code   string
 		msg    string
@@ -170,7 +171,7 @@ func TestAssumeRoleAsService(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := e.svc.AssumeRoleAsService(bg, role.ARN, ServiceS3)
-	if err != nil || p.Type != TypeAWSService || p.RoleARN != role.ARN || p.AccountID != adminAcct || p.AccessKeyID != "" {
+	if err != nil || p.Type != kura.PrincipalAWSService || p.RoleARN != role.ARN || p.AccountID != adminAcct || p.AccessKeyID != "" {
 		t.Fatalf("%+v %v", p, err)
 	}
 	_, err = e.svc.AssumeRoleAsService(bg, role.ARN, ServiceBatchOps)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/policy"
 )
@@ -12,7 +13,7 @@ import (
 // assumer is who asks to assume a role: an authenticated principal, or a
 // service principal (service set) acting inside Kura.
 type assumer struct {
-	p       Principal
+	p       kura.Principal
 	service string
 }
 
@@ -65,7 +66,7 @@ func mayAssume(tx meta.Tx, a assumer, role *roleRecord, ctx map[string][]string)
 // parsedDocs loads and parses one kind of a principal's stored policies.
 // A stored document that no longer parses fails the decision rather than
 // being skipped: it might have held a Deny.
-func parsedDocs(tx meta.Tx, p Principal, load func(meta.Tx, Principal) ([]string, error)) ([]*policy.Document, error) {
+func parsedDocs(tx meta.Tx, p kura.Principal, load func(meta.Tx, kura.Principal) ([]string, error)) ([]*policy.Document, error) {
 	docs, err := load(tx, p)
 	if err != nil {
 		return nil, err
@@ -83,7 +84,7 @@ func parsedDocs(tx meta.Tx, p Principal, load func(meta.Tx, Principal) ([]string
 
 // trustContext is the request context a trust policy's conditions see,
 // beyond what policy derives from the principal itself.
-func trustContext(base map[string][]string, p Principal, sessionName string, now time.Time) map[string][]string {
+func trustContext(base map[string][]string, p kura.Principal, sessionName string, now time.Time) map[string][]string {
 	ctx := make(map[string][]string, len(base)+4)
 	for k, v := range base {
 		ctx[k] = v

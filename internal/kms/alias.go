@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 )
@@ -51,21 +52,21 @@ func (s *Service) prepareAlias(ctx context.Context, o *op, action, aliasName, ta
 	if err := checkCustomerAlias(aliasName); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeAccount(ctx, o, action, AliasARN(s.region, o.c.AccountID, aliasName)); err != nil {
+	if err := s.authorizeAccount(ctx, o, action, AliasARN(s.region, o.c.Principal.AccountID, aliasName)); err != nil {
 		return nil, err
 	}
 	target, err := s.aliasTarget(ctx, o, targetKeyID, action)
 	if err != nil {
 		return nil, err
 	}
-	o.aliasResource(o.c.AccountID, aliasName)
+	o.aliasResource(o.c.Principal.AccountID, aliasName)
 	return target, nil
 }
 
 // CreateAlias creates aliasName (alias/..., not alias/aws/...) for a
 // customer managed key of the caller's account that is not pending
 // deletion.
-func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKeyID string) error {
+func (s *Service) CreateAlias(ctx context.Context, c kura.Call, aliasName, targetKeyID string) error {
 	_, err := run(ctx, s, c, "CreateAlias", false, func(ctx context.Context, o *op) (struct{}, error) {
 		target, err := s.prepareAlias(ctx, o, "CreateAlias", aliasName, targetKeyID)
 		if err != nil {
@@ -73,18 +74,18 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKe
 		}
 		now := s.clock()
 		return struct{}{}, s.meta.Update(ctx, func(tx meta.Tx) error {
-			existing, err := getAlias(tx, c.AccountID, aliasName)
+			existing, err := getAlias(tx, c.Principal.AccountID, aliasName)
 			if err != nil {
 				return err
 			}
 			if existing != nil {
 				return newError(AlreadyExistsException, "An alias with the name %s already exists",
-					AliasARN(s.region, c.AccountID, aliasName))
+					AliasARN(s.region, c.Principal.AccountID, aliasName))
 			}
 			if err := s.checkTargetInTx(tx, target, now); err != nil {
 				return err
 			}
-			all, err := accountAliases(tx, c.AccountID)
+			all, err := accountAliases(tx, c.Principal.AccountID)
 			if err != nil {
 				return err
 			}
@@ -97,7 +98,7 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKe
 			if n >= maxAliasesPerKey {
 				return newError(LimitExceededException, "A KMS key can have at most %d aliases.", maxAliasesPerKey)
 			}
-			return putAlias(tx, &aliasRecord{Name: aliasName, Account: c.AccountID, KeyID: target.ID, Created: now, Updated: now})
+			return putAlias(tx, &aliasRecord{Name: aliasName, Account: c.Principal.AccountID, KeyID: target.ID, Created: now, Updated: now})
 		})
 	})
 	return err
@@ -105,7 +106,7 @@ func (s *Service) CreateAlias(ctx context.Context, c Caller, aliasName, targetKe
 
 // UpdateAlias points an existing alias at another customer managed key of
 // the caller's account.
-func (s *Service) UpdateAlias(ctx context.Context, c Caller, aliasName, targetKeyID string) error {
+func (s *Service) UpdateAlias(ctx context.Context, c kura.Call, aliasName, targetKeyID string) error {
 	_, err := run(ctx, s, c, "UpdateAlias", false, func(ctx context.Context, o *op) (struct{}, error) {
 		target, err := s.prepareAlias(ctx, o, "UpdateAlias", aliasName, targetKeyID)
 		if err != nil {
@@ -113,12 +114,12 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, aliasName, targetKe
 		}
 		now := s.clock()
 		return struct{}{}, s.meta.Update(ctx, func(tx meta.Tx) error {
-			a, err := getAlias(tx, c.AccountID, aliasName)
+			a, err := getAlias(tx, c.Principal.AccountID, aliasName)
 			if err != nil {
 				return err
 			}
 			if a == nil {
-				return errAliasNotFound(AliasARN(s.region, c.AccountID, aliasName))
+				return errAliasNotFound(AliasARN(s.region, c.Principal.AccountID, aliasName))
 			}
 			if err := s.checkTargetInTx(tx, target, now); err != nil {
 				return err
@@ -131,25 +132,25 @@ func (s *Service) UpdateAlias(ctx context.Context, c Caller, aliasName, targetKe
 }
 
 // DeleteAlias deletes an alias; the key it points to is unaffected.
-func (s *Service) DeleteAlias(ctx context.Context, c Caller, aliasName string) error {
+func (s *Service) DeleteAlias(ctx context.Context, c kura.Call, aliasName string) error {
 	_, err := run(ctx, s, c, "DeleteAlias", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("aliasName", aliasName)
 		if err := checkCustomerAlias(aliasName); err != nil {
 			return struct{}{}, err
 		}
-		o.aliasResource(c.AccountID, aliasName)
-		if err := s.authorizeAccount(ctx, o, "DeleteAlias", AliasARN(s.region, c.AccountID, aliasName)); err != nil {
+		o.aliasResource(c.Principal.AccountID, aliasName)
+		if err := s.authorizeAccount(ctx, o, "DeleteAlias", AliasARN(s.region, c.Principal.AccountID, aliasName)); err != nil {
 			return struct{}{}, err
 		}
 		return struct{}{}, s.meta.Update(ctx, func(tx meta.Tx) error {
-			a, err := getAlias(tx, c.AccountID, aliasName)
+			a, err := getAlias(tx, c.Principal.AccountID, aliasName)
 			if err != nil {
 				return err
 			}
 			if a == nil {
-				return errAliasNotFound(AliasARN(s.region, c.AccountID, aliasName))
+				return errAliasNotFound(AliasARN(s.region, c.Principal.AccountID, aliasName))
 			}
-			return deleteAlias(tx, c.AccountID, aliasName)
+			return deleteAlias(tx, c.Principal.AccountID, aliasName)
 		})
 	})
 	return err
@@ -191,7 +192,7 @@ func (s *Service) checkTargetInTx(tx meta.Tx, target *keyRecord, now time.Time) 
 // ListAliases lists the caller's aliases ordered by name. Without KeyId the
 // list includes the predefined alias/aws/s3, with no target until the AWS
 // managed key exists.
-func (s *Service) ListAliases(ctx context.Context, c Caller, in ListAliasesInput) (ListAliasesOutput, error) {
+func (s *Service) ListAliases(ctx context.Context, c kura.Call, in ListAliasesInput) (ListAliasesOutput, error) {
 	return run(ctx, s, c, "ListAliases", true, func(ctx context.Context, o *op) (ListAliasesOutput, error) {
 		if in.KeyId != "" {
 			o.param("keyId", in.KeyId)
@@ -212,7 +213,7 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, in ListAliasesInput
 		var all []aliasRecord
 		now := s.clock()
 		err := s.meta.View(ctx, func(tx meta.Tx) error {
-			aliases, err := accountAliases(tx, c.AccountID)
+			aliases, err := accountAliases(tx, c.Principal.AccountID)
 			all = aliases[:0]
 			for _, a := range aliases {
 				// An alias of a key whose deletion is due is deleted with
@@ -238,7 +239,7 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, in ListAliasesInput
 			}
 			if !sawManaged && filter == "" && a.Name > managedAliasS3 {
 				entries = append(entries, AliasListEntry{AliasName: managedAliasS3,
-					AliasArn: AliasARN(s.region, c.AccountID, managedAliasS3)})
+					AliasArn: AliasARN(s.region, c.Principal.AccountID, managedAliasS3)})
 			}
 			sawManaged = sawManaged || a.Name >= managedAliasS3
 			entries = append(entries, AliasListEntry{AliasName: a.Name, AliasArn: AliasARN(s.region, a.Account, a.Name),
@@ -246,7 +247,7 @@ func (s *Service) ListAliases(ctx context.Context, c Caller, in ListAliasesInput
 		}
 		if !sawManaged && filter == "" {
 			entries = append(entries, AliasListEntry{AliasName: managedAliasS3,
-				AliasArn: AliasARN(s.region, c.AccountID, managedAliasS3)})
+				AliasArn: AliasARN(s.region, c.Principal.AccountID, managedAliasS3)})
 		}
 		got, next, err := page(entries, func(e AliasListEntry) string { return e.AliasName }, ListInput{Limit: in.Limit, Marker: in.Marker}, 50, 1000)
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kurastore/kura"
 )
 
 // API serves the AWS KMS JSON 1.1 protocol (SPEC 3.1) on top of a Service:
@@ -32,21 +34,21 @@ const (
 
 // handler decodes a request body, calls the service and returns the
 // response document (nil for an empty one).
-type handler func(ctx context.Context, s *Service, c Caller, body []byte) (any, error)
+type handler func(ctx context.Context, s *Service, c kura.Call, body []byte) (any, error)
 
 // Serve handles one KMS request for an already authenticated caller. The
 // request id goes into the x-amzn-RequestId header and the audit event;
 // the caller's SourceIP and UserAgent default to the request's.
-func (a *API) Serve(w http.ResponseWriter, r *http.Request, caller Caller, requestID string) {
+func (a *API) Serve(w http.ResponseWriter, r *http.Request, caller kura.Call, requestID string) {
 	w.Header().Set("x-amzn-RequestId", requestID)
-	if caller.RequestID == "" {
-		caller.RequestID = requestID
+	if caller.Source.RequestID == "" {
+		caller.Source.RequestID = requestID
 	}
-	if caller.SourceIP == "" {
-		caller.SourceIP = remoteIP(r.RemoteAddr)
+	if caller.Source.IP == "" {
+		caller.Source.IP = remoteIP(r.RemoteAddr)
 	}
-	if caller.UserAgent == "" {
-		caller.UserAgent = r.UserAgent()
+	if caller.Source.UserAgent == "" {
+		caller.Source.UserAgent = r.UserAgent()
 	}
 	name, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
 	h, ok := handlers[name]
@@ -81,7 +83,7 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, caller Caller, reque
 
 // fail records the audit event of a request rejected by the API layer
 // itself (malformed body, model constraint) and writes the error.
-func (a *API) fail(w http.ResponseWriter, c Caller, name string, e *Error) {
+func (a *API) fail(w http.ResponseWriter, c kura.Call, name string, e *Error) {
 	o := a.svc.begin(c, name, false)
 	writeError(w, o.finish(e).(*Error))
 }

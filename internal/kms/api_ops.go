@@ -3,33 +3,35 @@ package kms
 import (
 	"context"
 	"slices"
+
+	"github.com/kurastore/kura"
 )
 
 // handlers maps each X-Amz-Target operation to its handler. Request bodies
 // decode straight into the service's input types (their field names are the
 // wire names); responses with timestamps go through the wire types below.
 var handlers = map[string]handler{
-	"CreateKey": handle(nil, func(ctx context.Context, s *Service, c Caller, in CreateKeyInput) (any, error) {
+	"CreateKey": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in CreateKeyInput) (any, error) {
 		md, err := s.CreateKey(ctx, c, in)
 		return keyMetadataResponse(md, err)
 	}),
-	"DescribeKey": handle(nil, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"DescribeKey": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		md, err := s.DescribeKey(ctx, c, in.KeyId)
 		return keyMetadataResponse(md, err)
 	}),
-	"ListKeys": handle(limitCheck, func(ctx context.Context, s *Service, c Caller, in ListInput) (any, error) {
+	"ListKeys": handle(limitCheck, func(ctx context.Context, s *Service, c kura.Call, in ListInput) (any, error) {
 		return orNil(s.ListKeys(ctx, c, in))
 	}),
-	"CreateAlias": handle(nil, func(ctx context.Context, s *Service, c Caller, in aliasRequest) (any, error) {
+	"CreateAlias": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in aliasRequest) (any, error) {
 		return nil, s.CreateAlias(ctx, c, in.AliasName, in.TargetKeyId)
 	}),
-	"UpdateAlias": handle(nil, func(ctx context.Context, s *Service, c Caller, in aliasRequest) (any, error) {
+	"UpdateAlias": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in aliasRequest) (any, error) {
 		return nil, s.UpdateAlias(ctx, c, in.AliasName, in.TargetKeyId)
 	}),
-	"DeleteAlias": handle(nil, func(ctx context.Context, s *Service, c Caller, in aliasRequest) (any, error) {
+	"DeleteAlias": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in aliasRequest) (any, error) {
 		return nil, s.DeleteAlias(ctx, c, in.AliasName)
 	}),
-	"ListAliases": handle(limitCheck, func(ctx context.Context, s *Service, c Caller, in ListAliasesInput) (any, error) {
+	"ListAliases": handle(limitCheck, func(ctx context.Context, s *Service, c kura.Call, in ListAliasesInput) (any, error) {
 		out, err := s.ListAliases(ctx, c, in)
 		if err != nil {
 			return nil, err
@@ -41,34 +43,34 @@ var handlers = map[string]handler{
 		}
 		return resp, nil
 	}),
-	"Encrypt": handle(nil, func(ctx context.Context, s *Service, c Caller, in EncryptInput) (any, error) {
+	"Encrypt": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in EncryptInput) (any, error) {
 		return orNil(s.EncryptWith(ctx, c, in))
 	}),
-	"Decrypt": handle(nil, func(ctx context.Context, s *Service, c Caller, in DecryptInput) (any, error) {
+	"Decrypt": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in DecryptInput) (any, error) {
 		if err := checkCiphertextParam(in.CiphertextBlob, in.DryRun, in.DryRunModifiers); err != nil {
 			return nil, err
 		}
 		return orNil(s.DecryptWith(ctx, c, in))
 	}),
-	"GenerateDataKey": handle(bytesCheck, func(ctx context.Context, s *Service, c Caller, in GenerateDataKeyInput) (any, error) {
+	"GenerateDataKey": handle(bytesCheck, func(ctx context.Context, s *Service, c kura.Call, in GenerateDataKeyInput) (any, error) {
 		return orNil(s.GenerateDataKeyWith(ctx, c, in))
 	}),
-	"GenerateDataKeyWithoutPlaintext": handle(bytesCheck, func(ctx context.Context, s *Service, c Caller, in GenerateDataKeyInput) (any, error) {
+	"GenerateDataKeyWithoutPlaintext": handle(bytesCheck, func(ctx context.Context, s *Service, c kura.Call, in GenerateDataKeyInput) (any, error) {
 		return orNil(s.GenerateDataKeyWithoutPlaintext(ctx, c, in))
 	}),
-	"ReEncrypt": handle(nil, func(ctx context.Context, s *Service, c Caller, in ReEncryptInput) (any, error) {
+	"ReEncrypt": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in ReEncryptInput) (any, error) {
 		if err := checkCiphertextParam(in.CiphertextBlob, in.DryRun, in.DryRunModifiers); err != nil {
 			return nil, err
 		}
 		return orNil(s.ReEncryptWith(ctx, c, in))
 	}),
-	"EnableKey": handle(nil, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"EnableKey": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		return nil, s.EnableKey(ctx, c, in.KeyId)
 	}),
-	"DisableKey": handle(nil, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"DisableKey": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		return nil, s.DisableKey(ctx, c, in.KeyId)
 	}),
-	"ScheduleKeyDeletion": handle([]zeroCheck{{"PendingWindowInDays", 7, 30}}, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"ScheduleKeyDeletion": handle([]zeroCheck{{"PendingWindowInDays", 7, 30}}, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		out, err := s.ScheduleKeyDeletion(ctx, c, in.KeyId, in.PendingWindowInDays)
 		if err != nil {
 			return nil, err
@@ -76,17 +78,17 @@ var handlers = map[string]handler{
 		return scheduleJSON{KeyId: out.KeyId, DeletionDate: ts(out.DeletionDate), KeyState: out.KeyState,
 			PendingWindowInDays: out.PendingWindowInDays}, nil
 	}),
-	"CancelKeyDeletion": handle(nil, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"CancelKeyDeletion": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		arn, err := s.CancelKeyDeletion(ctx, c, in.KeyId)
 		return keyIDResponse(arn, err)
 	}),
-	"EnableKeyRotation": handle([]zeroCheck{{"RotationPeriodInDays", 90, 2560}}, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"EnableKeyRotation": handle([]zeroCheck{{"RotationPeriodInDays", 90, 2560}}, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		return nil, s.EnableKeyRotation(ctx, c, in.KeyId, in.RotationPeriodInDays)
 	}),
-	"DisableKeyRotation": handle(nil, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"DisableKeyRotation": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		return nil, s.DisableKeyRotation(ctx, c, in.KeyId)
 	}),
-	"GetKeyRotationStatus": handle(nil, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"GetKeyRotationStatus": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		st, err := s.GetKeyRotationStatus(ctx, c, in.KeyId)
 		if err != nil {
 			return nil, err
@@ -97,11 +99,11 @@ var handlers = map[string]handler{
 		}
 		return resp, nil
 	}),
-	"RotateKeyOnDemand": handle(nil, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"RotateKeyOnDemand": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		id, err := s.RotateKeyOnDemand(ctx, c, in.KeyId)
 		return keyIDResponse(id, err)
 	}),
-	"ListKeyRotations": handle(limitCheck, func(ctx context.Context, s *Service, c Caller, in ListKeyRotationsInput) (any, error) {
+	"ListKeyRotations": handle(limitCheck, func(ctx context.Context, s *Service, c kura.Call, in ListKeyRotationsInput) (any, error) {
 		out, err := s.ListKeyRotations(ctx, c, in)
 		if err != nil {
 			return nil, err
@@ -113,30 +115,30 @@ var handlers = map[string]handler{
 		}
 		return resp, nil
 	}),
-	"GetKeyPolicy": handle(nil, func(ctx context.Context, s *Service, c Caller, in policyRequest) (any, error) {
+	"GetKeyPolicy": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in policyRequest) (any, error) {
 		p, err := s.GetKeyPolicy(ctx, c, in.KeyId, in.PolicyName)
 		if err != nil {
 			return nil, err
 		}
 		return map[string]string{"Policy": p, "PolicyName": defaultPolicyName}, nil
 	}),
-	"PutKeyPolicy": handle(nil, func(ctx context.Context, s *Service, c Caller, in policyRequest) (any, error) {
+	"PutKeyPolicy": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in policyRequest) (any, error) {
 		return nil, s.PutKeyPolicyWith(ctx, c, in.KeyId, in.PolicyName, in.Policy, in.BypassPolicyLockoutSafetyCheck)
 	}),
-	"ListKeyPolicies": handle(limitCheck, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"ListKeyPolicies": handle(limitCheck, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		names, err := s.ListKeyPolicies(ctx, c, in.KeyId)
 		if err != nil {
 			return nil, err
 		}
 		return map[string]any{"PolicyNames": names, "Truncated": false}, nil
 	}),
-	"TagResource": handle(nil, func(ctx context.Context, s *Service, c Caller, in tagRequest) (any, error) {
+	"TagResource": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in tagRequest) (any, error) {
 		return nil, s.TagResource(ctx, c, in.KeyId, in.Tags)
 	}),
-	"UntagResource": handle(nil, func(ctx context.Context, s *Service, c Caller, in tagRequest) (any, error) {
+	"UntagResource": handle(nil, func(ctx context.Context, s *Service, c kura.Call, in tagRequest) (any, error) {
 		return nil, s.UntagResource(ctx, c, in.KeyId, in.TagKeys)
 	}),
-	"ListResourceTags": handle(limitCheck, func(ctx context.Context, s *Service, c Caller, in keyIDRequest) (any, error) {
+	"ListResourceTags": handle(limitCheck, func(ctx context.Context, s *Service, c kura.Call, in keyIDRequest) (any, error) {
 		out, err := s.ListResourceTags(ctx, c, in.KeyId, ListInput{Limit: in.Limit, Marker: in.Marker})
 		if err != nil {
 			return nil, err
@@ -159,8 +161,8 @@ var (
 	bytesCheck = []zeroCheck{{"NumberOfBytes", 1, 1024}}
 )
 
-func handle[In any](checks []zeroCheck, fn func(context.Context, *Service, Caller, In) (any, error)) handler {
-	return func(ctx context.Context, s *Service, c Caller, body []byte) (any, error) {
+func handle[In any](checks []zeroCheck, fn func(context.Context, *Service, kura.Call, In) (any, error)) handler {
+	return func(ctx context.Context, s *Service, c kura.Call, body []byte) (any, error) {
 		var in In
 		if err := decode(body, &in); err != nil {
 			return nil, err

@@ -25,7 +25,7 @@ func newAPIServer(t *testing.T, e *env) (*awskms.Client, *httptest.Server) {
 	t.Helper()
 	api := NewAPI(e.svc)
 	caller := alice
-	caller.SourceIP, caller.UserAgent = "", "" // Serve fills them from the request
+	caller.Source.IP, caller.Source.UserAgent = "", "" // Serve fills them from the request
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.Serve(w, r, caller, "req-123")
 	}))

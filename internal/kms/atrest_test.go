@@ -165,7 +165,7 @@ func TestAuditEvents(t *testing.T) {
 		if len(ev.Resources) == 0 || ev.Resources[0].ARN != md.Arn || ev.Resources[0].Type != "AWS::KMS::Key" {
 			t.Errorf("%s: resources %+v", ev.EventName, ev.Resources)
 		}
-		if ev.UserIdentity.ARN != alice.ARN || ev.UserIdentity.AccountID != acct || ev.UserIdentity.Type != "IAMUser" {
+		if ev.UserIdentity.ARN != alice.Principal.ARN || ev.UserIdentity.AccountID != acct || ev.UserIdentity.Type != "IAMUser" {
 			t.Errorf("%s: identity %+v", ev.EventName, ev.UserIdentity)
 		}
 	}

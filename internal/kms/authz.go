@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strconv"
-	"time"
 
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/policy"
 )
 
-// Authorization of KMS requests, as AWS KMS does it (SPEC 3.6, 7.1): the
+// Authorization of KMS requests, as AWS KMS does it (SPEC 3.6, 7.1),
+// decided by internal/access like S3's and IAM's: the
 // key policy is the primary policy. It must allow the caller itself, or
 // delegate to the caller's account (Principal arn:aws:iam::ACCT:root, as
 // the default key policy does), and then the caller's identity policies
@@ -88,61 +89,32 @@ func (s *Service) authorizeAccount(ctx context.Context, o *op, action, resource 
 	return s.decide(ctx, o, action, resource, "", nil)
 }
 
+// decide asks access whether o's caller may perform kms:<action> on
+// resource: a key of account owner under keyPolicy, or (owner "") a
+// resource of the caller's own account without a key policy. KMS keeps
+// its keys' policies; the decision is the same function S3 and IAM use.
 func (s *Service) decide(ctx context.Context, o *op, action, resource, owner string, keyPolicy *policy.Document) error {
-	c := o.c
-	in := &policy.Input{
-		Request: policy.Request{
-			Principal: policy.Principal{AccountID: c.AccountID, ARN: c.ARN, RoleARN: c.RoleARN},
-			Action:    "kms:" + action,
-			Resource:  resource,
-			Context:   s.conditions(o),
-		},
-		ResourceAccount: owner,
-		IsRoot:          c.Type == "Root" || (c.Type == "" && identityType(c.ARN) == "Root"),
-		Resource:        keyPolicy,
-		KeyPolicy:       owner != "",
+	r := access.Request{Call: o.c, Action: "kms:" + action, Resource: resource, Conditions: o.cond.keys(), Memo: &o.memo}
+	if owner != "" {
+		r.KMSKey = &access.KMSKey{Account: owner, Policy: keyPolicy}
 	}
-	if !in.IsRoot {
-		id, ses, err := s.opPolicies(ctx, o)
-		if err != nil {
-			return err
-		}
-		in.Identity, in.Session = id, ses
+	err := s.access.Authorize(ctx, r)
+	if d, ok := access.IsDenied(err); ok {
+		return newError(AccessDeniedException, "%s", d.Message(policy.BareResource))
 	}
-	d := policy.Decide(in)
-	if d.Allowed {
-		return nil
-	}
-	return newError(AccessDeniedException, "%s", d.Message(c.ARN, in.Action, resource, policy.BareResource))
+	return err
 }
 
-// callerPolicySet is a caller's identity and session policies as loaded
-// for one operation.
-type callerPolicySet struct{ identity, session []*policy.Document }
-
-// opPolicies returns the identity and session policies of o's caller,
-// loading them on the operation's first permission check only: an
-// operation that checks several actions (Permitted, ReEncrypt, the lockout
-// check) decides them all against the same policies. A failed load is not
-// remembered.
-func (s *Service) opPolicies(ctx context.Context, o *op) (identity, session []*policy.Document, err error) {
-	if o.policies == nil {
-		identity, session, err = s.callerPolicies(ctx, o.c)
-		if err != nil {
-			return nil, nil, err
-		}
-		o.policies = &callerPolicySet{identity, session}
-	}
-	return o.policies.identity, o.policies.session, nil
-}
-
-// callerPolicies returns the identity and session policies of a caller that
-// is not a root user.
-func (s *Service) callerPolicies(ctx context.Context, c Caller) (identity, session []*policy.Document, err error) {
+// callerPolicies returns the identity and session policies of a caller
+// that is not a root user (access.PolicySource; access loads them once per
+// operation, on its first permission check, so an operation that checks
+// several actions — Permitted, ReEncrypt, the lockout check — decides them
+// all against the same policies).
+func (s *Service) callerPolicies(ctx context.Context, p kura.Principal) (identity, session []*policy.Document, err error) {
 	if s.identityPolicies == nil {
 		return []*policy.Document{allowKMS}, nil, nil
 	}
-	identity, session, err = s.identityPolicies(ctx, c)
+	identity, session, err = s.identityPolicies(ctx, p)
 	if err != nil {
 		// Never decide without all of the caller's policies: a missing
 		// one might have denied.
@@ -151,45 +123,28 @@ func (s *Service) callerPolicies(ctx context.Context, c Caller) (identity, sessi
 	return identity, session, nil
 }
 
-// conditions is the request context of a KMS permission check: the kms:
-// keys of SPEC 3.6 and the global aws: keys policies commonly use.
-// aws:SourceIp is the caller's address on a direct call; when S3 calls on
-// the caller's behalf the request comes from S3, so it is absent and
-// aws:ViaAWSService is true, as in AWS (where a SourceIp-restricted key
-// policy must allow service calls separately).
-func (s *Service) conditions(o *op) map[string][]string {
-	now := s.clock()
-	c := o.c
-	m := map[string][]string{
-		"kms:CallerAccount":   {c.AccountID},
-		"aws:CurrentTime":     {now.Format(time.RFC3339)},
-		"aws:EpochTime":       {strconv.FormatInt(now.Unix(), 10)},
-		"aws:RequestedRegion": {s.region},
-		"aws:ViaAWSService":   {strconv.FormatBool(c.InvokedBy != "")},
-	}
-	if c.PrincipalID != "" {
-		m["aws:userid"] = []string{c.PrincipalID}
-	}
-	if c.ViaService != "" {
-		m["kms:ViaService"] = []string{c.ViaService}
-	}
-	if c.InvokedBy == "" && c.SourceIP != "" {
-		m["aws:SourceIp"] = []string{c.SourceIP}
-	}
-	if len(o.cond.encCtx) > 0 {
-		keys := make([]string, 0, len(o.cond.encCtx))
-		for k, v := range o.cond.encCtx {
+// keys is what the operation brings to the request context, beyond the
+// global keys access derives from the call (kms:CallerAccount,
+// kms:ViaService, aws:SourceIp — absent when S3 calls on the caller's
+// behalf, as in AWS, where a SourceIp-restricted key policy must allow
+// service calls separately — aws:ViaAWSService, …): the encryption
+// context, the algorithm and the alias the key was named by.
+func (c opConditions) keys() map[string][]string {
+	m := map[string][]string{}
+	if len(c.encCtx) > 0 {
+		keys := make([]string, 0, len(c.encCtx))
+		for k, v := range c.encCtx {
 			keys = append(keys, k)
 			m["kms:EncryptionContext:"+k] = []string{v}
 		}
 		slices.Sort(keys)
 		m["kms:EncryptionContextKeys"] = keys
 	}
-	if o.cond.alg != "" {
-		m["kms:EncryptionAlgorithm"] = []string{o.cond.alg}
+	if c.alg != "" {
+		m["kms:EncryptionAlgorithm"] = []string{c.alg}
 	}
-	if o.cond.alias != "" {
-		m["kms:RequestAlias"] = []string{o.cond.alias}
+	if c.alias != "" {
+		m["kms:RequestAlias"] = []string{c.alias}
 	}
 	return m
 }
@@ -201,8 +156,8 @@ func (s *Service) conditions(o *op) map[string][]string {
 // from KMS (UpdateObjectEncryption), so that a missing permission fails
 // the request before anything changes. The error is the first
 // AccessDeniedException, or the error resolving the key.
-func (s *Service) Permitted(ctx context.Context, caller Caller, keyID string, encCtx map[string]string, actions ...string) error {
-	if !policy.IsAccountID(caller.AccountID) || caller.ARN == "" {
+func (s *Service) Permitted(ctx context.Context, caller kura.Call, keyID string, encCtx map[string]string, actions ...string) error {
+	if !policy.IsAccountID(caller.Principal.AccountID) || caller.Principal.ARN == "" {
 		return internalError(errors.New("kms: caller has no valid account id or ARN"))
 	}
 	o := s.begin(caller, "Permitted", true)
@@ -212,7 +167,7 @@ func (s *Service) Permitted(ctx context.Context, caller Caller, keyID string, en
 	}
 	o.crypto(encCtx, "")
 	for _, a := range actions {
-		if !crossAccountAction(a) && rec.Account != caller.AccountID {
+		if !crossAccountAction(a) && rec.Account != caller.Principal.AccountID {
 			return errAccessDenied(caller, a, KeyARN(s.region, rec.Account, rec.ID))
 		}
 		if err := s.authorize(ctx, o, rec, a); err != nil {

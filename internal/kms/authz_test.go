@@ -5,26 +5,27 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/policy"
 )
 
 var (
-	rootA = Caller{AccountID: acct, ARN: "arn:aws:iam::" + acct + ":root", Type: "Root", AccessKeyID: "AKIAROOTA"}
-	rootB = Caller{AccountID: otherAcct, ARN: "arn:aws:iam::" + otherAcct + ":root", Type: "Root", AccessKeyID: "AKIAROOTB"}
+	rootA = kura.Call{Principal: kura.Principal{AccountID: acct, ARN: "arn:aws:iam::" + acct + ":root", Type: "Root", AccessKeyID: "AKIAROOTA"}}
+	rootB = kura.Call{Principal: kura.Principal{AccountID: otherAcct, ARN: "arn:aws:iam::" + otherAcct + ":root", Type: "Root", AccessKeyID: "AKIAROOTB"}}
 )
 
 // withIdentity gives the service identity policies by caller ARN, as the
 // server's IAM does.
 func withIdentity(t *testing.T, e *env, docs map[string]string) {
 	t.Helper()
-	e.svc.identityPolicies = func(_ context.Context, c Caller) ([]*policy.Document, []*policy.Document, error) {
-		text, ok := docs[c.ARN]
+	e.svc.identityPolicies = func(_ context.Context, p kura.Principal) ([]*policy.Document, []*policy.Document, error) {
+		text, ok := docs[p.ARN]
 		if !ok {
 			return nil, nil, nil
 		}
 		d, err := policy.Parse([]byte(text), policy.Identity)
 		if err != nil {
-			t.Fatalf("identity policy of %s: %v", c.ARN, err)
+			t.Fatalf("identity policy of %s: %v", p.ARN, err)
 		}
 		return []*policy.Document{d}, nil, nil
 	}
@@ -45,44 +46,44 @@ func TestKeyPolicyEvaluation(t *testing.T) {
 		name      string
 		keyPolicy string // "" keeps the default key policy
 		identity  map[string]string
-		caller    Caller
+		caller    kura.Call
 		encCtx    map[string]string
 		byAlias   bool
 		want      string // "" allowed, else the end of the AccessDenied message
 	}{
 		{name: "default policy delegates to the account: identity allows",
-			identity: map[string]string{alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}}`},
+			identity: map[string]string{alice.Principal.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}}`},
 			caller:   alice},
 		{name: "default policy, no identity policy", caller: alice,
 			want: "because no identity-based policy allows the kms:Encrypt action"},
 		{name: "default policy, the account's root", caller: rootA},
 		{name: "key policy names the user: no identity policy needed",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`),
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`),
 			caller:    alice},
 		{name: "the root is bound by the key policy",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`,
-				`{"Effect":"Deny","Principal":{"AWS":"`+rootA.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`),
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`,
+				`{"Effect":"Deny","Principal":{"AWS":"`+rootA.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`),
 			caller: rootA, want: "with an explicit deny in a resource-based policy"},
 		{name: "an identity Deny beats the key policy's Allow",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`),
-			identity:  map[string]string{alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"kms:*","Resource":"*"}}`},
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*"}`),
+			identity:  map[string]string{alice.Principal.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"kms:*","Resource":"*"}}`},
 			caller:    alice, want: "with an explicit deny in an identity-based policy"},
 		{name: "encryption context condition holds",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/k"}}}`),
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/k"}}}`),
 			caller:    alice, encCtx: s3ctx},
 		{name: "encryption context condition fails",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/k"}}}`),
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/k"}}}`),
 			caller:    alice, encCtx: map[string]string{"aws:s3:arn": "arn:aws:s3:::b/other"},
 			want: "because no resource-based policy allows the kms:Encrypt action"},
 		{name: "kms:EncryptionContextKeys",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"ForAllValues:StringEquals":{"kms:EncryptionContextKeys":["aws:s3:arn"]},"Null":{"kms:EncryptionContextKeys":"false"}}}`),
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"ForAllValues:StringEquals":{"kms:EncryptionContextKeys":["aws:s3:arn"]},"Null":{"kms:EncryptionContextKeys":"false"}}}`),
 			caller:    alice, encCtx: map[string]string{"aws:s3:arn": "x", "extra": "y"},
 			want: "because no resource-based policy allows the kms:Encrypt action"},
 		{name: "kms:RequestAlias when named by the alias",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/orders"}}}`),
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/orders"}}}`),
 			caller:    alice, byAlias: true},
 		{name: "kms:RequestAlias when named by the key id",
-			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/orders"}}}`),
+			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+alice.Principal.ARN+`"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:RequestAlias":"alias/orders"}}}`),
 			caller:    alice, want: "because no resource-based policy allows the kms:Encrypt action"},
 		{name: "kms:ViaService and kms:CallerAccount: through S3",
 			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com","kms:CallerAccount":"`+acct+`"}}}`),
@@ -100,7 +101,7 @@ func TestKeyPolicyEvaluation(t *testing.T) {
 			caller:    bob, want: "because no identity-based policy allows the kms:Encrypt action"},
 		{name: "another account's user with both",
 			keyPolicy: keyPolicy(adminA, `{"Effect":"Allow","Principal":{"AWS":"`+otherAcct+`"},"Action":"kms:Encrypt","Resource":"*"}`),
-			identity:  map[string]string{bob.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}}`},
+			identity:  map[string]string{bob.Principal.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}}`},
 			caller:    bob},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +128,7 @@ func TestKeyPolicyEvaluation(t *testing.T) {
 				wantErr(t, err, "", "")
 				return
 			}
-			wantErr(t, err, AccessDeniedException, "User: "+tc.caller.ARN+" is not authorized to perform: kms:Encrypt on resource: "+md.Arn+" "+tc.want)
+			wantErr(t, err, AccessDeniedException, "User: "+tc.caller.Principal.ARN+" is not authorized to perform: kms:Encrypt on resource: "+md.Arn+" "+tc.want)
 		})
 	}
 }
@@ -193,7 +194,7 @@ func TestPermitted(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	withIdentity(t, e, map[string]string{
-		alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["kms:Encrypt","kms:ReEncrypt*"],"Resource":"*"}}`})
+		alice.Principal.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["kms:Encrypt","kms:ReEncrypt*"],"Resource":"*"}}`})
 	md, err := e.svc.CreateKey(ctx, rootA, CreateKeyInput{})
 	if err != nil {
 		t.Fatal(err)

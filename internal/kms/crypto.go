@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/metrics"
 )
@@ -80,13 +81,13 @@ type DecryptOutput struct {
 
 // Encrypt encrypts up to 4096 bytes under a key (any identifier form) and
 // returns the ciphertext blob and the key ARN.
-func (s *Service) Encrypt(ctx context.Context, c Caller, keyID string, plaintext []byte, encCtx map[string]string) (blob []byte, keyARN string, err error) {
+func (s *Service) Encrypt(ctx context.Context, c kura.Call, keyID string, plaintext []byte, encCtx map[string]string) (blob []byte, keyARN string, err error) {
 	out, err := s.EncryptWith(ctx, c, EncryptInput{KeyId: keyID, Plaintext: plaintext, EncryptionContext: encCtx})
 	return out.CiphertextBlob, out.KeyId, err
 }
 
 // EncryptWith is Encrypt with every request parameter.
-func (s *Service) EncryptWith(ctx context.Context, c Caller, in EncryptInput) (EncryptOutput, error) {
+func (s *Service) EncryptWith(ctx context.Context, c kura.Call, in EncryptInput) (EncryptOutput, error) {
 	s.calls.Add(1)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Encrypt", true, func(ctx context.Context, o *op) (EncryptOutput, error) {
@@ -118,7 +119,7 @@ func (s *Service) EncryptWith(ctx context.Context, c Caller, in EncryptInput) (E
 // GenerateDataKey returns a new random data key of numBytes bytes (32 for
 // S3's AES_256) in plaintext and encrypted under keyID, bound to encCtx,
 // and the key ARN. The caller must never store the plaintext.
-func (s *Service) GenerateDataKey(ctx context.Context, c Caller, keyID string, encCtx map[string]string, numBytes int) (plaintext, blob []byte, keyARN string, err error) {
+func (s *Service) GenerateDataKey(ctx context.Context, c kura.Call, keyID string, encCtx map[string]string, numBytes int) (plaintext, blob []byte, keyARN string, err error) {
 	in := GenerateDataKeyInput{KeyId: keyID, EncryptionContext: encCtx}
 	switch numBytes {
 	case 32:
@@ -133,17 +134,17 @@ func (s *Service) GenerateDataKey(ctx context.Context, c Caller, keyID string, e
 }
 
 // GenerateDataKeyWith is GenerateDataKey with every request parameter.
-func (s *Service) GenerateDataKeyWith(ctx context.Context, c Caller, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
+func (s *Service) GenerateDataKeyWith(ctx context.Context, c kura.Call, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
 	return s.generateDataKey(ctx, c, "GenerateDataKey", in, true)
 }
 
 // GenerateDataKeyWithoutPlaintext is GenerateDataKey that returns only the
 // encrypted data key.
-func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c Caller, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
+func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c kura.Call, in GenerateDataKeyInput) (GenerateDataKeyOutput, error) {
 	return s.generateDataKey(ctx, c, "GenerateDataKeyWithoutPlaintext", in, false)
 }
 
-func (s *Service) generateDataKey(ctx context.Context, c Caller, name string, in GenerateDataKeyInput, withPlaintext bool) (GenerateDataKeyOutput, error) {
+func (s *Service) generateDataKey(ctx context.Context, c kura.Call, name string, in GenerateDataKeyInput, withPlaintext bool) (GenerateDataKeyOutput, error) {
 	s.calls.Add(1)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, name, true, func(ctx context.Context, o *op) (GenerateDataKeyOutput, error) {
@@ -212,13 +213,13 @@ func dataKeySize(keySpec string, numberOfBytes int) (int, error) {
 // Decrypt decrypts a ciphertext blob with the key and key material it names
 // and the encryption context it was made with. It returns the plaintext and
 // the key ARN.
-func (s *Service) Decrypt(ctx context.Context, c Caller, blob []byte, encCtx map[string]string) (plaintext []byte, keyARN string, err error) {
+func (s *Service) Decrypt(ctx context.Context, c kura.Call, blob []byte, encCtx map[string]string) (plaintext []byte, keyARN string, err error) {
 	out, err := s.DecryptWith(ctx, c, DecryptInput{CiphertextBlob: blob, EncryptionContext: encCtx})
 	return out.Plaintext, out.KeyId, err
 }
 
 // DecryptWith is Decrypt with every request parameter.
-func (s *Service) DecryptWith(ctx context.Context, c Caller, in DecryptInput) (DecryptOutput, error) {
+func (s *Service) DecryptWith(ctx context.Context, c kura.Call, in DecryptInput) (DecryptOutput, error) {
 	s.calls.Add(1)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Decrypt", true, func(ctx context.Context, o *op) (DecryptOutput, error) {

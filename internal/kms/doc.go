@@ -4,8 +4,9 @@
 // operations (Encrypt, Decrypt, GenerateDataKey, ReEncrypt) and the AWS KMS
 // JSON 1.1 API (API) that exposes all of it to AWS SDKs and the CLI.
 //
-// Service is the domain layer; S3 calls it directly for SSE-KMS with a
-// Caller whose InvokedBy is "s3.amazonaws.com". Every operation, successful
+// Service is the domain layer; S3's envelope (sse.Envelope) calls it for
+// SSE-KMS through sse.KeyService (envelope.go), with a caller whose
+// InvokedBy is "s3.amazonaws.com". Every operation, successful
 // or not, appends one CloudTrail-shaped event to the audit log. Every error
 // it returns is an *Error carrying the AWS KMS exception name and HTTP
 // status, so the S3 layer can surface it as "KMS.<Type>".

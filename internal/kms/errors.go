@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/kurastore/kura"
 )
 
 // Exception names (the "__type" of an AWS KMS error). The S3 layer surfaces
@@ -131,10 +133,10 @@ func errInvalidCiphertext() *Error {
 	return newError(InvalidCiphertextException, "The ciphertext is invalid or does not match the encryption context.")
 }
 
-func errAccessDenied(c Caller, action, keyARN string) *Error {
+func errAccessDenied(c kura.Call, action, keyARN string) *Error {
 	return newError(AccessDeniedException,
 		"User: %s is not authorized to perform: kms:%s on resource: %s because no resource-based policy allows the kms:%s action",
-		c.ARN, action, keyARN, action)
+		c.Principal.ARN, action, keyARN, action)
 }
 
 func errValidation(format string, args ...any) *Error {

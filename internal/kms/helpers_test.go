@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
@@ -23,11 +24,11 @@ const (
 )
 
 var (
-	alice = Caller{AccountID: acct, ARN: "arn:aws:iam::" + acct + ":user/alice", AccessKeyID: "AKIAALICE", SourceIP: "192.0.2.1", UserAgent: "test"}
-	bob   = Caller{AccountID: otherAcct, ARN: "arn:aws:iam::" + otherAcct + ":user/bob", AccessKeyID: "AKIABOB"}
+	alice = kura.Call{Principal: kura.Principal{AccountID: acct, ARN: "arn:aws:iam::" + acct + ":user/alice", AccessKeyID: "AKIAALICE"}, Source: kura.Source{IP: "192.0.2.1", UserAgent: "test"}}
+	bob   = kura.Call{Principal: kura.Principal{AccountID: otherAcct, ARN: "arn:aws:iam::" + otherAcct + ":user/bob", AccessKeyID: "AKIABOB"}}
 	// viaS3 is alice as S3 presents her when it calls KMS for SSE-KMS.
-	viaS3 = Caller{AccountID: acct, ARN: alice.ARN, AccessKeyID: alice.AccessKeyID,
-		InvokedBy: "s3.amazonaws.com", ViaService: "s3.us-east-1.amazonaws.com"}
+	viaS3 = kura.Call{Principal: kura.Principal{AccountID: acct, ARN: alice.Principal.ARN, AccessKeyID: alice.Principal.AccessKeyID},
+		Source: kura.Source{InvokedBy: "s3.amazonaws.com", ViaService: "s3.us-east-1.amazonaws.com"}}
 )
 
 // fakeClock is an injectable Now.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/policy"
 )
 
@@ -41,7 +42,7 @@ type keyRef struct {
 
 // parseKeyRef parses a KeyId parameter. allowAlias admits alias names and
 // alias ARNs (cryptographic operations and DescribeKey).
-func (s *Service) parseKeyRef(c Caller, id string, allowAlias bool) (keyRef, error) {
+func (s *Service) parseKeyRef(c kura.Call, id string, allowAlias bool) (keyRef, error) {
 	return parseKeyRefIn(s.region, c, id, allowAlias)
 }
 
@@ -52,18 +53,18 @@ func (s *Service) parseKeyRef(c Caller, id string, allowAlias bool) (keyRef, err
 // ValidationException for the length). Whether the key exists is not
 // checked.
 func CheckKeyID(region, id string) error {
-	_, err := parseKeyRefIn(region, Caller{}, id, true)
+	_, err := parseKeyRefIn(region, kura.Call{}, id, true)
 	return err
 }
 
-func parseKeyRefIn(region string, c Caller, id string, allowAlias bool) (keyRef, error) {
+func parseKeyRefIn(region string, c kura.Call, id string, allowAlias bool) (keyRef, error) {
 	if id == "" {
 		return keyRef{}, errValidation("KeyId must not be empty.")
 	}
 	if len(id) > maxKeyIDLen {
 		return keyRef{}, errConstraint("keyId", "", "Member must have length less than or equal to 2048")
 	}
-	ref := keyRef{input: id, account: c.AccountID}
+	ref := keyRef{input: id, account: c.Principal.AccountID}
 	resource := id
 	if strings.HasPrefix(id, "arn:") {
 		parts := strings.SplitN(id, ":", 6)

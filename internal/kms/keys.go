@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/policy"
 )
@@ -80,7 +81,7 @@ func (s *Service) metadata(r *keyRecord) KeyMetadata {
 
 // CreateKey creates a customer managed symmetric encryption key with fresh
 // material, the default key policy unless in.Policy is given, and in.Tags.
-func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (KeyMetadata, error) {
+func (s *Service) CreateKey(ctx context.Context, c kura.Call, in CreateKeyInput) (KeyMetadata, error) {
 	return run(ctx, s, c, "CreateKey", false, func(ctx context.Context, o *op) (KeyMetadata, error) {
 		o.param("description", in.Description)
 		o.param("keyUsage", orDefault(in.KeyUsage, keyUsageEncrypt))
@@ -99,13 +100,13 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		id := uuid.NewString()
 		policy := in.Policy
 		if policy == "" {
-			policy = defaultPolicy(c.AccountID)
+			policy = defaultPolicy(c.Principal.AccountID)
 		} else if err := checkPolicy(policy); err != nil {
 			return KeyMetadata{}, err
 		} else if doc, err := s.parseKeyPolicy(policy); err != nil {
 			return KeyMetadata{}, err
 		} else if !in.BypassPolicyLockoutSafetyCheck {
-			if err := s.checkLockout(ctx, o, doc, KeyARN(s.region, c.AccountID, id), c.AccountID); err != nil {
+			if err := s.checkLockout(ctx, o, doc, KeyARN(s.region, c.Principal.AccountID, id), c.Principal.AccountID); err != nil {
 				return KeyMetadata{}, err
 			}
 		}
@@ -115,7 +116,7 @@ func (s *Service) CreateKey(ctx context.Context, c Caller, in CreateKeyInput) (K
 		}
 		now := s.clock()
 		rec := &keyRecord{
-			ID: id, Account: c.AccountID, Description: in.Description,
+			ID: id, Account: c.Principal.AccountID, Description: in.Description,
 			State: KeyStateEnabled, Manager: KeyManagerCustomer, Created: now, Policy: policy, Tags: tags,
 		}
 		m, err := s.newMaterial(rec.ID, now, "")
@@ -169,7 +170,7 @@ func orDefault(v, def string) string {
 // DescribeKey returns a key's metadata in any key state. keyID may be a key
 // id, key ARN, alias name or alias ARN; alias/aws/s3 creates the AWS managed
 // key on first use.
-func (s *Service) DescribeKey(ctx context.Context, c Caller, keyID string) (KeyMetadata, error) {
+func (s *Service) DescribeKey(ctx context.Context, c kura.Call, keyID string) (KeyMetadata, error) {
 	return run(ctx, s, c, "DescribeKey", true, func(ctx context.Context, o *op) (KeyMetadata, error) {
 		o.param("keyId", keyID)
 		rec, err := s.findKey(ctx, o, keyID, true, "DescribeKey")
@@ -185,9 +186,9 @@ func (s *Service) DescribeKey(ctx context.Context, c Caller, keyID string) (KeyM
 // fails with NotFoundException, DisabledException or
 // KMSInvalidStateException otherwise. It is a lookup, not a use of the key,
 // and is neither audited nor counted in CallCount.
-func (s *Service) ResolveKeyARN(ctx context.Context, c Caller, keyID string) (string, error) {
+func (s *Service) ResolveKeyARN(ctx context.Context, c kura.Call, keyID string) (string, error) {
 	o := s.begin(c, "DescribeKey", true)
-	if !policy.IsAccountID(c.AccountID) {
+	if !policy.IsAccountID(c.Principal.AccountID) {
 		return "", internalError(errors.New("kms: caller has no valid account id"))
 	}
 	// No permission check: S3 checks what the caller may do with the key
@@ -236,7 +237,7 @@ type ListKeysOutput struct {
 
 // ListKeys lists the caller's keys in every state, AWS managed ones
 // included, ordered by key id.
-func (s *Service) ListKeys(ctx context.Context, c Caller, in ListInput) (ListKeysOutput, error) {
+func (s *Service) ListKeys(ctx context.Context, c kura.Call, in ListInput) (ListKeysOutput, error) {
 	return run(ctx, s, c, "ListKeys", true, func(ctx context.Context, o *op) (ListKeysOutput, error) {
 		paramList(o, in)
 		if err := s.authorizeAccount(ctx, o, "ListKeys", "*"); err != nil {
@@ -246,13 +247,13 @@ func (s *Service) ListKeys(ctx context.Context, c Caller, in ListInput) (ListKey
 		now := s.clock()
 		err := s.meta.View(ctx, func(tx meta.Tx) error {
 			entries = nil
-			for _, id := range accountKeyIDs(tx, c.AccountID) {
+			for _, id := range accountKeyIDs(tx, c.Principal.AccountID) {
 				rec, err := getKeyRecord(tx, id)
 				if err != nil {
 					return err
 				}
 				if rec != nil && !rec.deletionDue(now) {
-					entries = append(entries, KeyListEntry{KeyId: id, KeyArn: KeyARN(s.region, c.AccountID, id)})
+					entries = append(entries, KeyListEntry{KeyId: id, KeyArn: KeyARN(s.region, c.Principal.AccountID, id)})
 				}
 			}
 			return nil
@@ -278,16 +279,16 @@ func paramList(o *op, in ListInput) {
 }
 
 // EnableKey moves a Disabled key to Enabled (a no-op for an Enabled key).
-func (s *Service) EnableKey(ctx context.Context, c Caller, keyID string) error {
+func (s *Service) EnableKey(ctx context.Context, c kura.Call, keyID string) error {
 	return s.setState(ctx, c, "EnableKey", keyID, KeyStateEnabled)
 }
 
 // DisableKey moves an Enabled key to Disabled (a no-op for a Disabled key).
-func (s *Service) DisableKey(ctx context.Context, c Caller, keyID string) error {
+func (s *Service) DisableKey(ctx context.Context, c kura.Call, keyID string) error {
 	return s.setState(ctx, c, "DisableKey", keyID, KeyStateDisabled)
 }
 
-func (s *Service) setState(ctx context.Context, c Caller, name, keyID string, to KeyState) error {
+func (s *Service) setState(ctx context.Context, c kura.Call, name, keyID string, to KeyState) error {
 	_, err := run(ctx, s, c, name, false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		_, err := s.updateKey(ctx, o, keyID, name, func(rec *keyRecord, _ time.Time) error {
@@ -313,7 +314,7 @@ type ScheduleKeyDeletionOutput struct {
 // ScheduleKeyDeletion puts a key in PendingDeletion for pendingWindowInDays
 // (7 to 30; 0 means 30). When the window ends the key, its aliases and its
 // material are deleted, and everything encrypted under it is unrecoverable.
-func (s *Service) ScheduleKeyDeletion(ctx context.Context, c Caller, keyID string, pendingWindowInDays int) (ScheduleKeyDeletionOutput, error) {
+func (s *Service) ScheduleKeyDeletion(ctx context.Context, c kura.Call, keyID string, pendingWindowInDays int) (ScheduleKeyDeletionOutput, error) {
 	return run(ctx, s, c, "ScheduleKeyDeletion", false, func(ctx context.Context, o *op) (ScheduleKeyDeletionOutput, error) {
 		o.param("keyId", keyID)
 		days := pendingWindowInDays
@@ -349,7 +350,7 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, c Caller, keyID strin
 
 // CancelKeyDeletion takes a key out of PendingDeletion; it becomes Disabled,
 // as in AWS. It returns the key ARN.
-func (s *Service) CancelKeyDeletion(ctx context.Context, c Caller, keyID string) (string, error) {
+func (s *Service) CancelKeyDeletion(ctx context.Context, c kura.Call, keyID string) (string, error) {
 	return run(ctx, s, c, "CancelKeyDeletion", false, func(ctx context.Context, o *op) (string, error) {
 		o.param("keyId", keyID)
 		rec, err := s.updateKey(ctx, o, keyID, "CancelKeyDeletion", func(rec *keyRecord, _ time.Time) error {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 )
 
@@ -21,7 +22,7 @@ const (
 // ManagedKey returns the caller's AWS managed key for service (only "s3"
 // exists), creating it on first use. It is DescribeKey of alias/aws/<service>
 // and audited as such.
-func (s *Service) ManagedKey(ctx context.Context, c Caller, service string) (KeyMetadata, error) {
+func (s *Service) ManagedKey(ctx context.Context, c kura.Call, service string) (KeyMetadata, error) {
 	if service != "s3" {
 		return KeyMetadata{}, errValidation("There is no AWS managed key for service %q.", service)
 	}

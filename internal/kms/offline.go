@@ -2,16 +2,17 @@ package kms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/sse"
 )
 
 // ErrKeyDeleted is returned by UnsealOffline for a ciphertext whose KMS key
 // no longer exists: the data it protects is unreadable by design (the key
-// was scheduled for deletion and deleted), not damaged.
-var ErrKeyDeleted = errors.New("kms: the key that sealed this ciphertext has been deleted")
+// was scheduled for deletion and deleted), not damaged. It is the
+// envelope's sse.ErrKeyDeleted, which fsck tests for.
+var ErrKeyDeleted = sse.ErrKeyDeleted
 
 // UnsealOffline decrypts a ciphertext blob this KMS produced (a data key
 // S3 sealed) with the key material it names, and nothing else: no key

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/kurastore/kura"
 )
 
 // Key policies are stored and returned verbatim and evaluated on every use
@@ -110,7 +112,7 @@ func checkPolicyName(name string) (string, error) {
 
 // GetKeyPolicy returns a key's policy. policyName must be "default" or
 // empty.
-func (s *Service) GetKeyPolicy(ctx context.Context, c Caller, keyID, policyName string) (string, error) {
+func (s *Service) GetKeyPolicy(ctx context.Context, c kura.Call, keyID, policyName string) (string, error) {
 	return run(ctx, s, c, "GetKeyPolicy", true, func(ctx context.Context, o *op) (string, error) {
 		o.param("keyId", keyID)
 		o.param("policyName", orDefault(policyName, defaultPolicyName))
@@ -127,14 +129,14 @@ func (s *Service) GetKeyPolicy(ctx context.Context, c Caller, keyID, policyName 
 
 // PutKeyPolicy replaces a customer managed key's policy, in any key state,
 // with the policy lockout safety check.
-func (s *Service) PutKeyPolicy(ctx context.Context, c Caller, keyID, policyName, policy string) error {
+func (s *Service) PutKeyPolicy(ctx context.Context, c kura.Call, keyID, policyName, policy string) error {
 	return s.PutKeyPolicyWith(ctx, c, keyID, policyName, policy, false)
 }
 
 // PutKeyPolicyWith is PutKeyPolicy with BypassPolicyLockoutSafetyCheck:
 // unless bypass is set, a policy that would not let the caller change the
 // key policy again is refused, as AWS refuses it.
-func (s *Service) PutKeyPolicyWith(ctx context.Context, c Caller, keyID, policyName, policy string, bypass bool) error {
+func (s *Service) PutKeyPolicyWith(ctx context.Context, c kura.Call, keyID, policyName, policy string, bypass bool) error {
 	_, err := run(ctx, s, c, "PutKeyPolicy", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		o.param("policyName", orDefault(policyName, defaultPolicyName))
@@ -172,7 +174,7 @@ func (s *Service) PutKeyPolicyWith(ctx context.Context, c Caller, keyID, policyN
 }
 
 // ListKeyPolicies returns the names of a key's policies: always "default".
-func (s *Service) ListKeyPolicies(ctx context.Context, c Caller, keyID string) ([]string, error) {
+func (s *Service) ListKeyPolicies(ctx context.Context, c kura.Call, keyID string) ([]string, error) {
 	return run(ctx, s, c, "ListKeyPolicies", true, func(ctx context.Context, o *op) ([]string, error) {
 		o.param("keyId", keyID)
 		if _, err := s.findKey(ctx, o, keyID, false, "ListKeyPolicies"); err != nil {

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/metrics"
 )
 
@@ -35,14 +36,14 @@ type ReEncryptOutput struct {
 // ReEncrypt decrypts blob (made under any key of the caller, with srcCtx)
 // and encrypts the plaintext under dstKeyID with dstCtx, without the
 // plaintext leaving KMS. It returns the new blob and both key ARNs.
-func (s *Service) ReEncrypt(ctx context.Context, c Caller, blob []byte, srcCtx map[string]string, dstKeyID string, dstCtx map[string]string) (newBlob []byte, srcKeyARN, dstKeyARN string, err error) {
+func (s *Service) ReEncrypt(ctx context.Context, c kura.Call, blob []byte, srcCtx map[string]string, dstKeyID string, dstCtx map[string]string) (newBlob []byte, srcKeyARN, dstKeyARN string, err error) {
 	out, err := s.ReEncryptWith(ctx, c, ReEncryptInput{CiphertextBlob: blob, SourceEncryptionContext: srcCtx,
 		DestinationKeyId: dstKeyID, DestinationEncryptionContext: dstCtx})
 	return out.CiphertextBlob, out.SourceKeyId, out.KeyId, err
 }
 
 // ReEncryptWith is ReEncrypt with every request parameter.
-func (s *Service) ReEncryptWith(ctx context.Context, c Caller, in ReEncryptInput) (ReEncryptOutput, error) {
+func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptInput) (ReEncryptOutput, error) {
 	s.calls.Add(1)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "ReEncrypt", true, func(ctx context.Context, o *op) (ReEncryptOutput, error) {

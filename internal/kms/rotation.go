@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
 )
 
@@ -77,7 +78,7 @@ func (s *Service) checkRotatable(rec *keyRecord) error {
 // EnableKeyRotation turns on automatic rotation every rotationPeriodInDays
 // (90 to 2560; 0 means 365). Changing the period of a rotating key
 // reschedules the next rotation from the last one.
-func (s *Service) EnableKeyRotation(ctx context.Context, c Caller, keyID string, rotationPeriodInDays int) error {
+func (s *Service) EnableKeyRotation(ctx context.Context, c kura.Call, keyID string, rotationPeriodInDays int) error {
 	_, err := run(ctx, s, c, "EnableKeyRotation", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		days := rotationPeriodInDays
@@ -107,7 +108,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, c Caller, keyID string,
 }
 
 // DisableKeyRotation turns off automatic rotation.
-func (s *Service) DisableKeyRotation(ctx context.Context, c Caller, keyID string) error {
+func (s *Service) DisableKeyRotation(ctx context.Context, c kura.Call, keyID string) error {
 	_, err := run(ctx, s, c, "DisableKeyRotation", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		_, err := s.updateRotation(ctx, o, keyID, "DisableKeyRotation", func(rec *keyRecord, _ time.Time) {
@@ -154,7 +155,7 @@ func lastRotation(rec *keyRecord) time.Time {
 }
 
 // GetKeyRotationStatus reports a key's automatic rotation, in any state.
-func (s *Service) GetKeyRotationStatus(ctx context.Context, c Caller, keyID string) (KeyRotationStatus, error) {
+func (s *Service) GetKeyRotationStatus(ctx context.Context, c kura.Call, keyID string) (KeyRotationStatus, error) {
 	return run(ctx, s, c, "GetKeyRotationStatus", true, func(ctx context.Context, o *op) (KeyRotationStatus, error) {
 		o.param("keyId", keyID)
 		rec, err := s.findKey(ctx, o, keyID, false, "GetKeyRotationStatus")
@@ -171,7 +172,7 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, c Caller, keyID stri
 
 // RotateKeyOnDemand rotates a key's material now, at most 25 times per key;
 // it returns the bare key id. The automatic rotation schedule is unchanged.
-func (s *Service) RotateKeyOnDemand(ctx context.Context, c Caller, keyID string) (string, error) {
+func (s *Service) RotateKeyOnDemand(ctx context.Context, c kura.Call, keyID string) (string, error) {
 	return run(ctx, s, c, "RotateKeyOnDemand", false, func(ctx context.Context, o *op) (string, error) {
 		o.param("keyId", keyID)
 		rec, err := s.rotatableKey(ctx, o, keyID, "RotateKeyOnDemand")
@@ -207,7 +208,7 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, c Caller, keyID string)
 }
 
 // ListKeyRotations lists a key's material rotations, oldest first.
-func (s *Service) ListKeyRotations(ctx context.Context, c Caller, in ListKeyRotationsInput) (ListKeyRotationsOutput, error) {
+func (s *Service) ListKeyRotations(ctx context.Context, c kura.Call, in ListKeyRotationsInput) (ListKeyRotationsOutput, error) {
 	return run(ctx, s, c, "ListKeyRotations", true, func(ctx context.Context, o *op) (ListKeyRotationsOutput, error) {
 		o.param("keyId", in.KeyId)
 		if in.IncludeKeyMaterial != "" {

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/policy"
@@ -30,27 +31,7 @@ type Config struct {
 	// IAM package so that kms stays below iam. nil means identity policies
 	// are not consulted and every principal holds kms:* in its own account
 	// (KMS on its own, in tests); the server always sets it.
-	IdentityPolicies func(ctx context.Context, c Caller) (identity, session []*policy.Document, err error)
-}
-
-// Caller is who a KMS operation runs for, and how the request reached KMS.
-// AccountID (12 digits) and ARN are required; the rest feeds the audit
-// event. When S3 calls on a user's behalf for SSE-KMS it passes the user's
-// identity with InvokedBy "s3.amazonaws.com" and ViaService
-// "s3.<region>.amazonaws.com".
-type Caller struct {
-	AccountID   string
-	ARN         string
-	AccessKeyID string
-	PrincipalID string
-	Type        string // CloudTrail userIdentity.type; derived from ARN if empty
-	UserName    string // an IAM user's name, for IdentityPolicies
-	RoleARN     string // a role session's role, for IdentityPolicies
-	InvokedBy   string
-	ViaService  string
-	SourceIP    string
-	UserAgent   string
-	RequestID   string
+	IdentityPolicies func(ctx context.Context, p kura.Principal) (identity, session []*policy.Document, err error)
 }
 
 // Service is the built-in KMS. It is safe for concurrent use.
@@ -63,8 +44,9 @@ type Service struct {
 	log    *slog.Logger
 	calls  atomic.Int64
 
-	identityPolicies func(ctx context.Context, c Caller) (identity, session []*policy.Document, err error)
+	identityPolicies func(ctx context.Context, p kura.Principal) (identity, session []*policy.Document, err error)
 	policies         policy.Cache // compiled key policies, by text
+	access           *access.Authorizer
 }
 
 // New returns a Service on cfg.Meta.
@@ -94,6 +76,7 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.access = &access.Authorizer{Policies: s.callerPolicies, Region: s.region, Now: s.clock, Logger: s.log}
 	return s, nil
 }
 
@@ -109,14 +92,14 @@ func (s *Service) clock() time.Time { return s.now().UTC() }
 // op is one KMS operation in progress: it collects the audit event.
 type op struct {
 	s  *Service
-	c  Caller
+	c  kura.Call
 	ev audit.Event
 	// cond is what the operation brings to key policy conditions
 	// (encryption context, algorithm, alias); see authz.go.
 	cond opConditions
-	// policies memoises the caller's identity and session policies, loaded
-	// at most once per operation (see opPolicies).
-	policies *callerPolicySet
+	// memo keeps the caller's identity and session policies, loaded at
+	// most once per operation (see callerPolicies).
+	memo access.Memo
 	// pending is the event until finish appends it: the metadata changes
 	// the operation makes stage it in the audit outbox.
 	pending *audit.Pending
@@ -129,12 +112,12 @@ type op struct {
 // carrying the operation's pending event (audit.Pending), so the metadata
 // changes it makes with it are recorded with that event even if the
 // process stops before finish; it must use that context, not the caller's.
-func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly bool, fn func(ctx context.Context, o *op) (T, error)) (T, error) {
+func run[T any](ctx context.Context, s *Service, c kura.Call, name string, readOnly bool, fn func(ctx context.Context, o *op) (T, error)) (T, error) {
 	o := s.begin(c, name, readOnly)
 	ctx = audit.WithPending(ctx, o.pending)
 	var out T
 	var err error
-	if !policy.IsAccountID(c.AccountID) || c.ARN == "" {
+	if !policy.IsAccountID(c.Principal.AccountID) || c.Principal.ARN == "" {
 		err = internalError(errors.New("kms: caller has no valid account id or ARN"))
 	} else if cerr := ctx.Err(); cerr != nil {
 		err = internalError(cerr)
@@ -148,26 +131,22 @@ func run[T any](ctx context.Context, s *Service, c Caller, name string, readOnly
 	return out, nil
 }
 
-func (s *Service) begin(c Caller, name string, readOnly bool) *op {
-	ui := audit.UserIdentity{Type: c.Type, PrincipalID: c.PrincipalID, ARN: c.ARN,
-		AccountID: c.AccountID, AccessKeyID: c.AccessKeyID, InvokedBy: c.InvokedBy}
-	if ui.Type == "" {
-		ui.Type = identityType(c.ARN)
-	}
-	src, ua := c.SourceIP, c.UserAgent
-	if c.InvokedBy != "" {
+func (s *Service) begin(c kura.Call, name string, readOnly bool) *op {
+	ui := audit.UserIdentityOf(c.Principal, c.Source)
+	src, ua := c.Source.IP, c.Source.UserAgent
+	if c.Source.InvokedBy != "" {
 		if src == "" {
-			src = c.InvokedBy
+			src = c.Source.InvokedBy
 		}
 		if ua == "" {
-			ua = c.InvokedBy
+			ua = c.Source.InvokedBy
 		}
 	}
 	o := &op{s: s, c: c, ev: audit.Event{
 		UserIdentity: ui, EventSource: "kms.amazonaws.com", EventName: name,
 		AWSRegion: s.region, SourceIPAddress: src, UserAgent: ua,
-		RequestParameters: map[string]any{}, RequestID: c.RequestID, ReadOnly: readOnly,
-		ManagementEvent: true, RecipientAccountID: c.AccountID, EventCategory: "Management",
+		RequestParameters: map[string]any{}, RequestID: c.Source.RequestID, ReadOnly: readOnly,
+		ManagementEvent: true, RecipientAccountID: c.Principal.AccountID, EventCategory: "Management",
 	}}
 	started := s.clock()
 	o.pending = s.audit.BeginFunc(func() audit.Event {
@@ -176,18 +155,6 @@ func (s *Service) begin(c Caller, name string, readOnly bool) *op {
 		return ev
 	})
 	return o
-}
-
-func identityType(arn string) string {
-	switch {
-	case strings.HasSuffix(arn, ":root"):
-		return "Root"
-	case strings.Contains(arn, ":user/"):
-		return "IAMUser"
-	case strings.Contains(arn, ":assumed-role/"):
-		return "AssumedRole"
-	}
-	return "Unknown"
 }
 
 // param records a request parameter. Callers must never pass plaintext,
@@ -230,9 +197,9 @@ func (o *op) finish(err error) error {
 		case e.Type == KMSInternalException && errors.Is(e.cause, context.Canceled):
 			// The caller went away (an S3 client hung up): not a fault.
 			o.extra("clientDisconnected", true)
-			o.s.log.Info("kms: caller went away", "op", o.ev.EventName, "request", o.c.RequestID)
+			o.s.log.Info("kms: caller went away", "op", o.ev.EventName, "request", o.c.Source.RequestID)
 		case e.Type == KMSInternalException:
-			o.s.log.Error("kms: internal error", "op", o.ev.EventName, "request", o.c.RequestID, "err", e.cause)
+			o.s.log.Error("kms: internal error", "op", o.ev.EventName, "request", o.c.Source.RequestID, "err", e.cause)
 		}
 	}
 	o.ev.EventTime = o.s.clock()
@@ -253,7 +220,7 @@ func (o *op) finish(err error) error {
 // key), as CloudTrail's AwsServiceEvent.
 func (s *Service) serviceEvent(name string, rec *keyRecord, extra map[string]any) audit.Event {
 	return audit.Event{
-		UserIdentity: audit.UserIdentity{Type: "AWSService", AccountID: rec.Account, InvokedBy: "kms.amazonaws.com"},
+		UserIdentity: audit.UserIdentityOf(kura.Principal{Type: kura.PrincipalAWSService, AccountID: rec.Account}, kura.Source{InvokedBy: "kms.amazonaws.com"}),
 		EventTime:    s.clock(), EventSource: "kms.amazonaws.com", EventName: name, AWSRegion: s.region,
 		SourceIPAddress: "kms.amazonaws.com", UserAgent: "kms.amazonaws.com",
 		AdditionalEventData: extra, EventType: "AwsServiceEvent", ManagementEvent: true,
@@ -305,7 +272,7 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 	if err != nil {
 		return nil, err
 	}
-	if ref.account != o.c.AccountID && !crossAccountAction(action) {
+	if ref.account != o.c.Principal.AccountID && !crossAccountAction(action) {
 		return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
 	}
 	var rec *keyRecord
@@ -320,14 +287,14 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 	if rec == nil && ref.alias == managedAliasS3 {
 		// Only an account itself brings its AWS managed key into being;
 		// AWS managed keys are never usable across accounts anyway.
-		if ref.account != o.c.AccountID {
+		if ref.account != o.c.Principal.AccountID {
 			return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
 		}
 		if rec, err = s.materializeManaged(ctx, ref.account); err != nil {
 			return nil, err
 		}
 	}
-	if rec == nil && ref.account != o.c.AccountID {
+	if rec == nil && ref.account != o.c.Principal.AccountID {
 		// Whether another account has such a key is not the caller's to
 		// learn.
 		return nil, errAccessDenied(o.c, action, refARN(s.region, ref))

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kurastore/kura"
 )
 
 // maxTags is AWS's quota of tags per KMS key.
@@ -13,7 +15,7 @@ const maxTags = 50
 
 // TagResource adds tags to a customer managed key, replacing the values of
 // tag keys it already has.
-func (s *Service) TagResource(ctx context.Context, c Caller, keyID string, tags []Tag) error {
+func (s *Service) TagResource(ctx context.Context, c kura.Call, keyID string, tags []Tag) error {
 	_, err := run(ctx, s, c, "TagResource", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		o.param("tags", tags)
@@ -31,7 +33,7 @@ func (s *Service) TagResource(ctx context.Context, c Caller, keyID string, tags 
 }
 
 // UntagResource removes tags by key; absent keys are ignored.
-func (s *Service) UntagResource(ctx context.Context, c Caller, keyID string, tagKeys []string) error {
+func (s *Service) UntagResource(ctx context.Context, c kura.Call, keyID string, tagKeys []string) error {
 	_, err := run(ctx, s, c, "UntagResource", false, func(ctx context.Context, o *op) (struct{}, error) {
 		o.param("keyId", keyID)
 		o.param("tagKeys", tagKeys)
@@ -55,7 +57,7 @@ type ListResourceTagsOutput struct {
 }
 
 // ListResourceTags lists a key's tags ordered by tag key.
-func (s *Service) ListResourceTags(ctx context.Context, c Caller, keyID string, in ListInput) (ListResourceTagsOutput, error) {
+func (s *Service) ListResourceTags(ctx context.Context, c kura.Call, keyID string, in ListInput) (ListResourceTagsOutput, error) {
 	return run(ctx, s, c, "ListResourceTags", true, func(ctx context.Context, o *op) (ListResourceTagsOutput, error) {
 		o.param("keyId", keyID)
 		paramList(o, in)

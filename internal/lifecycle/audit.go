@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
@@ -87,7 +88,7 @@ func (r *Runner) event(a Action, c object.LifecycleChange, at time.Time) audit.E
 	ev := audit.Event{
 		EventTime: r.now(), EventSource: "s3.amazonaws.com", AWSRegion: r.region,
 		SourceIPAddress: servicePrincipal, UserAgent: servicePrincipal,
-		UserIdentity: audit.UserIdentity{Type: "AWSService", AccountID: owner, InvokedBy: servicePrincipal},
+		UserIdentity: audit.UserIdentityOf(kura.Principal{Type: kura.PrincipalAWSService, AccountID: owner}, kura.Source{InvokedBy: servicePrincipal}),
 		EventType:    "AwsServiceEvent", EventCategory: "Data", RecipientAccountID: owner,
 	}
 	switch {

@@ -32,7 +32,7 @@ func (s *Service) Open(ctx context.Context, v *kura.ObjectVersion, off, n int64,
 	if err := s.readable(v); err != nil {
 		return nil, err
 	}
-	keys, err := s.dataKey(ctx, v.Encryption, v.Bucket, v.Key, acc)
+	keys, err := s.env.Open(ctx, v.Encryption, v.Bucket, v.Key, acc)
 	if err != nil {
 		if errors.Is(err, sse.ErrAuthentication) || errors.Is(err, sse.ErrKeyMismatch) {
 			// The sealed data key in the record does not open under the
@@ -63,7 +63,7 @@ func (s *Service) Open(ctx context.Context, v *kura.ObjectVersion, off, n int64,
 
 // encryptedSize is the length of the blob holding size plaintext bytes
 // under keys: one layer, or two for DSSE-KMS.
-func encryptedSize(size int64, keys dataKeys) int64 {
+func encryptedSize(size int64, keys sse.DataKeys) int64 {
 	if keys.DEK2 != nil {
 		return sse.EncryptedSize(sse.EncryptedSize(size))
 	}
@@ -74,7 +74,7 @@ func encryptedSize(size int64, keys dataKeys) int64 {
 // plaintext bytes and authenticates its first chunks. The blob's expected
 // length comes from metadata, not from the blob store, so a truncated or
 // extended blob fails authentication.
-func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys dataKeys, off, n int64) (*blobReader, error) {
+func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys sse.DataKeys, off, n int64) (*blobReader, error) {
 	r, err := s.blobs.Open(ctx, ref.id)
 	if err != nil {
 		if errors.Is(err, blob.ErrNotFound) {
@@ -161,7 +161,7 @@ type partsReader struct {
 	s         *Service
 	ctx       context.Context
 	v         *kura.ObjectVersion
-	keys      dataKeys
+	keys      sse.DataKeys
 	off       int64 // offset of the next byte within the whole object
 	remaining int64
 	cur       *blobReader
@@ -264,7 +264,7 @@ func (p *partsReader) next() error {
 		if p.off < start+part.Size {
 			within := p.off - start
 			n := min(part.Size-within, p.remaining)
-			r, err := p.s.openBlob(p.ctx, blobRef{v: p.v, id: part.BlobID, part: part.Number}, part.Size, p.keys.forPart(part.Number), within, n)
+			r, err := p.s.openBlob(p.ctx, blobRef{v: p.v, id: part.BlobID, part: part.Number}, part.Size, p.keys.ForPart(part.Number), within, n)
 			if err != nil {
 				return err
 			}

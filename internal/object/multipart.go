@@ -137,7 +137,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	if err := checkPartCustomerKey(u.Encryption, in.Access.CustomerKey); err != nil {
 		return nil, nil, err
 	}
-	keys, err := s.dataKey(ctx, u.Encryption, u.Bucket, u.Key, in.Access)
+	keys, err := s.env.Open(ctx, u.Encryption, u.Bucket, u.Key, in.Access)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,7 +146,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	if ck.Algorithm != "" && ck.Algorithm != checksum.CRC64NVME {
 		body = io.TeeReader(body, crc)
 	}
-	st, err := s.store(ctx, body, in.Size, MaxPutSize, keys.forPart(in.Number), ck, in.ContentMD5)
+	st, err := s.store(ctx, body, in.Size, MaxPutSize, keys.ForPart(in.Number), ck, in.ContentMD5)
 	if err != nil {
 		return nil, nil, err
 	}

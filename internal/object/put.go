@@ -79,7 +79,7 @@ type stored struct {
 // write, which keeps the orphan sweep away from it: the caller calls
 // s.writes.done(blobID) once it has committed the metadata naming the blob
 // or discarded the blob (see SweepOrphans).
-func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys dataKeys, ck ChecksumInput, contentMD5 []byte) (*stored, error) {
+func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys sse.DataKeys, ck ChecksumInput, contentMD5 []byte) (*stored, error) {
 	alg := ck.Algorithm
 	if alg == "" {
 		alg = checksum.CRC64NVME
@@ -220,7 +220,7 @@ func ETagMatches(list, etag string) bool {
 
 // encryptLayers encrypts plaintext into the blob encoding: one layer under
 // DEK, and for DSSE-KMS first an inner layer under DEK2.
-func encryptLayers(plaintext io.Reader, keys dataKeys) (io.Reader, error) {
+func encryptLayers(plaintext io.Reader, keys sse.DataKeys) (io.Reader, error) {
 	if keys.DEK2 != nil {
 		inner, err := sse.EncryptReader(plaintext, keys.DEK2)
 		if err != nil {

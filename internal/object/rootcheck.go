@@ -23,7 +23,7 @@ func ProbeManagedKey(ctx context.Context, m meta.Store, managed *sse.ManagedKey)
 				continue
 			}
 			sealed = true
-			dek, err := managed.Open(ver.Encryption.SealedKey, sealAAD(ver.Bucket, ver.Key))
+			dek, err := managed.OpenObjectKey(ver.Encryption.SealedKey, ver.Bucket, ver.Key)
 			clear(dek)
 			opened = err == nil
 			return nil

@@ -14,7 +14,6 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/blob"
-	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
@@ -35,10 +34,12 @@ type Config struct {
 	Meta       meta.Store
 	Blobs      blob.Store
 	ManagedKey *sse.ManagedKey // SSE-S3 wrapping key
-	KMS        *kms.Service    // for SSE-KMS and DSSE-KMS; nil disables them
-	Region     string
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// KMS seals data keys for SSE-KMS and DSSE-KMS: the built-in KMS
+	// (internal/kms), which the server wires in; nil disables them.
+	KMS    sse.KeyService
+	Region string
+	Now    func() time.Time
+	Logger *slog.Logger
 	// RestoreDelay is how long RestoreObject takes to make an archived
 	// version readable (0: DefaultRestoreDelay; negative: at once).
 	RestoreDelay time.Duration
@@ -53,11 +54,9 @@ type Config struct {
 type Service struct {
 	meta   meta.Store
 	blobs  blob.Store
-	keys   *sse.ManagedKey
-	kms    *kms.Service
+	env    *sse.Envelope // data keys and their seals (sse/envelope.go)
 	region string
 
-	bucketKeys   bucketKeys
 	now          func() time.Time
 	log          *slog.Logger
 	restoreDelay time.Duration
@@ -69,11 +68,12 @@ type Service struct {
 
 // New returns a Service. Call Recover once before serving.
 func New(cfg Config) *Service {
-	s := &Service{meta: cfg.Meta, blobs: cfg.Blobs, keys: cfg.ManagedKey, kms: cfg.KMS, region: cfg.Region, now: cfg.Now, log: cfg.Logger,
+	s := &Service{meta: cfg.Meta, blobs: cfg.Blobs, region: cfg.Region, now: cfg.Now, log: cfg.Logger,
 		blobGrace: max(cfg.BlobGrace, 0)}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.env = sse.NewEnvelope(sse.EnvelopeConfig{Managed: cfg.ManagedKey, KMS: cfg.KMS, Region: cfg.Region, Now: s.now})
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -81,7 +81,7 @@ func (s *Service) UpdateEncryption(ctx context.Context, bucket, key, versionID s
 	if err := target.Validate(); err != nil {
 		return nil, kura.Encryption{}, err
 	}
-	if s.kms == nil {
+	if !s.env.HasKMS() {
 		return nil, kura.Encryption{}, s3err.NotImplemented.WithMessage("UpdateObjectEncryption needs the built-in KMS, which this server was started without.")
 	}
 	for range maxResealAttempts {
@@ -139,52 +139,14 @@ func (s *Service) resealSource(ctx context.Context, bucket, key, versionID strin
 	return v, nil
 }
 
-// reseal seals v's data key under target and returns the new encryption
-// block: exactly what a PUT in that mode would have stored, so reads need
-// nothing new. The user encryption context is kept.
+// reseal seals v's data key under target (sse.Envelope.Reseal) and
+// returns the new encryption block: exactly what a PUT in that mode would
+// have stored, so reads need nothing new. The user encryption context is
+// kept.
 func (s *Service) reseal(ctx context.Context, v *kura.ObjectVersion, target EncryptionTarget, acc KeyAccess) (kura.Encryption, error) {
-	src := v.Encryption
-	caller := s.viaS3(acc.Caller)
-	// A lookup, not a use: it makes a missing or disabled key fail the same
-	// way whether or not a bucket key for it is cached.
-	keyARN, err := s.kms.ResolveKeyARN(ctx, caller, target.KMSKeyARN)
-	if err != nil {
-		return kura.Encryption{}, kmsError(err)
-	}
-	objCtx, err := kmsContext(src.Context, objectARN(v.Bucket, v.Key))
-	if err != nil {
-		return kura.Encryption{}, internal(err)
-	}
-	if !target.BucketKey && src.Type == kura.SSEKMS && !src.BucketKeyEnabled {
-		// KMS to KMS: the data key never leaves KMS in plaintext.
-		blob, _, arn, err := s.kms.ReEncrypt(ctx, caller, src.SealedKey, objCtx, keyARN, objCtx)
-		if err != nil {
-			return kura.Encryption{}, kmsError(err)
-		}
-		return kura.Encryption{Type: kura.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: src.Context}, nil
-	}
-	keys, err := s.dataKey(ctx, src, v.Bucket, v.Key, acc)
-	if err != nil {
-		return kura.Encryption{}, err
-	}
-	defer clear(keys.DEK)
-	if !target.BucketKey {
-		blob, arn, err := s.kms.Encrypt(ctx, caller, keyARN, keys.DEK, objCtx)
-		if err != nil {
-			return kura.Encryption{}, kmsError(err)
-		}
-		return kura.Encryption{Type: kura.SSEKMS, SealedKey: blob, KMSKeyARN: arn, Context: src.Context}, nil
-	}
-	bk, err := s.writeBucketKey(ctx, v.Bucket, keyARN, acc)
-	if err != nil {
-		return kura.Encryption{}, err
-	}
-	sealed, err := sse.SealWithKey(bucketKEK(bk.plain), keys.DEK, sealAAD(v.Bucket, v.Key))
-	if err != nil {
-		return kura.Encryption{}, internal(err)
-	}
-	return kura.Encryption{Type: kura.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN, BucketKeyEnabled: true,
-		BucketKeyBlob: bk.blob, Context: src.Context}, nil
+	bucketKey := target.BucketKey
+	return s.env.Reseal(ctx, v.Encryption, v.Bucket, v.Key,
+		sse.Request{Type: kura.SSEKMS, KMSKeyID: target.KMSKeyARN, BucketKey: &bucketKey, Context: v.Encryption.Context}, acc)
 }
 
 // commitReseal installs enc as read's encryption block in one transaction,

@@ -13,14 +13,13 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/checksum"
-	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/sse"
 )
 
 // Verification of stored data, for `kura fsck`: every blob a version or an
 // upload part names is read in full and checked against its metadata. It
-// unseals data keys offline (kms.UnsealOffline: no authorization, no audit),
-// so it must never serve a request.
+// unseals data keys offline (sse.Envelope.OpenOffline: no authorization,
+// no audit), so it must never serve a request.
 
 // ProblemKeyDeleted is a Problem kind beside the Integrity* ones: the KMS
 // key that sealed the data key was deleted, so the data is unreadable by
@@ -50,61 +49,15 @@ func (vr *Verification) add(kind, blobID string, part int, format string, args .
 	vr.Problems = append(vr.Problems, Problem{Kind: kind, BlobID: blobID, Part: part, Detail: fmt.Sprintf(format, args...)})
 }
 
-// errCustomerKey means the data key is sealed under an SSE-C key, which is
-// never stored.
-var errCustomerKey = errors.New("object: SSE-C data key needs the customer's key")
-
-// offlineKeys recovers the data key(s) of a version or upload of
-// bucket/key without a caller: the managed key for SSE-S3, the KMS's key
-// material for SSE-KMS and DSSE-KMS (bucket keys included).
-func (s *Service) offlineKeys(ctx context.Context, enc kura.Encryption, bucket, key string) (dataKeys, error) {
-	aad := sealAAD(bucket, key)
-	switch enc.Type {
-	case kura.SSES3:
-		dek, err := s.keys.Open(enc.SealedKey, aad)
-		return dataKeys{DEK: dek}, err
-	case kura.SSEC:
-		return dataKeys{}, errCustomerKey
-	case kura.SSEKMS, kura.SSEDSSE:
-		if s.kms == nil {
-			return dataKeys{}, errors.New("SSE-KMS data, but no KMS to unseal its key")
-		}
-		if enc.BucketKeyEnabled {
-			plain, err := s.kms.UnsealOffline(ctx, enc.BucketKeyBlob, map[string]string{"aws:s3:arn": bucketARN(bucket)})
-			if err != nil {
-				return dataKeys{}, fmt.Errorf("bucket key: %w", err)
-			}
-			defer clear(plain)
-			dek, err := sse.OpenWithKey(bucketKEK(plain), enc.SealedKey, aad)
-			return dataKeys{DEK: dek}, err
-		}
-		encCtx, err := kmsContext(enc.Context, objectARN(bucket, key))
-		if err != nil {
-			return dataKeys{}, fmt.Errorf("encryption context: %w", err)
-		}
-		var keys dataKeys
-		if keys.DEK, err = s.kms.UnsealOffline(ctx, enc.SealedKey, encCtx); err != nil {
-			return dataKeys{}, err
-		}
-		if enc.Type == kura.SSEDSSE {
-			if keys.DEK2, err = s.kms.UnsealOffline(ctx, enc.SealedKey2, encCtx); err != nil {
-				return dataKeys{}, fmt.Errorf("second layer: %w", err)
-			}
-		}
-		return keys, nil
-	}
-	return dataKeys{}, fmt.Errorf("unknown encryption type %q", enc.Type)
-}
-
 // keysFor recovers the data keys for verification, recording why not when
 // it cannot. It returns nil when the data cannot be decrypted.
-func (s *Service) keysFor(ctx context.Context, vr *Verification, enc kura.Encryption, bucket, key string) *dataKeys {
-	keys, err := s.offlineKeys(ctx, enc, bucket, key)
+func (s *Service) keysFor(ctx context.Context, vr *Verification, enc kura.Encryption, bucket, key string) *sse.DataKeys {
+	keys, err := s.env.OpenOffline(ctx, enc, bucket, key)
 	switch {
 	case err == nil:
 		return &keys
-	case errors.Is(err, errCustomerKey):
-	case errors.Is(err, kms.ErrKeyDeleted):
+	case errors.Is(err, sse.ErrCustomerKeyNeeded):
+	case errors.Is(err, sse.ErrKeyDeleted):
 		vr.add(ProblemKeyDeleted, "", 0, "%v", err)
 	default:
 		vr.add(IntegrityDamaged, "", 0, "the sealed data key does not open: %v", err)
@@ -143,9 +96,9 @@ func (s *Service) VerifyVersion(ctx context.Context, v *kura.ObjectVersion, prog
 	for _, p := range v.Parts {
 		total += p.Size
 		part := newDigest(alg)
-		var pk *dataKeys
+		var pk *sse.DataKeys
 		if keys != nil {
-			k := keys.forPart(p.Number)
+			k := keys.ForPart(p.Number)
 			pk = &k
 		}
 		d := s.verifyBlob(ctx, &vr, p.BlobID, p.Number, p.Size, v.Encryption.Type, pk, io.MultiWriter(append(part.w(), whole.h)...), progress)
@@ -191,9 +144,9 @@ func (s *Service) VerifyVersion(ctx context.Context, v *kura.ObjectVersion, prog
 func (s *Service) VerifyPart(ctx context.Context, u *kura.Upload, p *kura.UploadPart, progress func(int64)) Verification {
 	var vr Verification
 	keys := s.keysFor(ctx, &vr, u.Encryption, u.Bucket, u.Key)
-	var pk *dataKeys
+	var pk *sse.DataKeys
 	if keys != nil {
-		k := keys.forPart(p.Number)
+		k := keys.ForPart(p.Number)
 		pk = &k
 	}
 	alg := checksum.Algorithm(p.ChecksumAlgorithm)
@@ -221,7 +174,7 @@ func (s *Service) VerifyPart(ctx context.Context, u *kura.Upload, p *kura.Upload
 // verifyBlob checks one blob holding size plaintext bytes: present and as
 // long as its size implies; with keys, decrypted in full into w; without,
 // its header checked. It reports whether the blob passed.
-func (s *Service) verifyBlob(ctx context.Context, vr *Verification, id string, part int, size int64, typ kura.SSEType, keys *dataKeys, w io.Writer, progress func(int64)) bool {
+func (s *Service) verifyBlob(ctx context.Context, vr *Verification, id string, part int, size int64, typ kura.SSEType, keys *sse.DataKeys, w io.Writer, progress func(int64)) bool {
 	if progress == nil {
 		progress = func(int64) {}
 	}

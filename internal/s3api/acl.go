@@ -21,8 +21,8 @@ import (
 
 // The grantee groups S3 knows.
 const (
-	groupAllUsers      = "http://acs.amazonaws.com/groups/global/AllUsers"
-	groupAuthenticated = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	groupAllUsers      = kura.GroupAllUsers
+	groupAuthenticated = kura.GroupAuthenticatedUsers
 	groupLogDelivery   = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 	// execReadID is the canonical user aws-exec-read grants READ to (EC2's
 	// AMI bundling).
@@ -31,11 +31,11 @@ const (
 )
 
 const (
-	permFullControl = "FULL_CONTROL"
-	permRead        = "READ"
-	permWrite       = "WRITE"
-	permReadACP     = "READ_ACP"
-	permWriteACP    = "WRITE_ACP"
+	permFullControl = kura.PermissionFullControl
+	permRead        = kura.PermissionRead
+	permWrite       = kura.PermissionWrite
+	permReadACP     = kura.PermissionReadACP
+	permWriteACP    = kura.PermissionWriteACP
 )
 
 // grantHeaders maps the x-amz-grant-* headers to their permission.

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/s3err"
@@ -277,34 +278,17 @@ func (h *Handler) baseEvent(req *request) audit.Event {
 	return ev
 }
 
-// userIdentity is CloudTrail's userIdentity: the authenticated principal;
-// for a request that failed authentication, the access key it claimed;
-// for an unsigned request, the anonymous principal.
+// userIdentity is CloudTrail's userIdentity: the authenticated principal
+// (audit.UserIdentityOf, as every event names it); for a request that
+// failed authentication, the access key it claimed; for an unsigned
+// request, the anonymous principal.
 func (req *request) userIdentity() audit.UserIdentity {
-	id := req.identity
-	if id.ARN == "" {
+	if req.identity.ARN == "" {
 		if ak, _ := claimedCredential(req.Request); ak != "" {
 			return audit.UserIdentity{Type: "Unknown", AccessKeyID: ak}
 		}
-		return audit.UserIdentity{Type: "AWSAccount", AccountID: "anonymous"}
 	}
-	u := audit.UserIdentity{Type: id.Type, PrincipalID: id.PrincipalID, ARN: id.ARN, AccountID: id.AccountID,
-		AccessKeyID: id.AccessKey, UserName: id.UserName}
-	if u.Type != "" {
-		return u
-	}
-	// An identity without its IAM fields: derive them from the ARN.
-	u.Type = "Unknown"
-	_, res, _ := strings.Cut(id.ARN, ":"+id.AccountID+":")
-	switch {
-	case res == "root":
-		u.Type, u.PrincipalID = "Root", id.AccountID
-	case strings.HasPrefix(res, "user/"):
-		u.Type, u.UserName = "IAMUser", res[strings.LastIndexByte(res, '/')+1:]
-	case strings.HasPrefix(res, "assumed-role/"):
-		u.Type = "AssumedRole"
-	}
-	return u
+	return audit.UserIdentityOf(req.identity, kura.Source{})
 }
 
 // authAdditional is additionalEventData's description of how the request

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,72 +14,54 @@ import (
 	"time"
 
 	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/iam"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
 // Authorization of S3 requests. Every request route hands to an operation
-// passes authorize first, with AWS's evaluation logic (SPEC 7.1, done by
-// internal/policy): the caller's identity policies (and session policies
-// of a role session), the bucket policy of the bucket the request
-// addresses, the bucket owner's account as the resource account, and the
-// request's condition keys. Within the bucket owner's account an identity
-// policy or the bucket policy allowing is enough; from another account both
-// must allow; an explicit Deny anywhere wins. The bucket owner's root is
-// allowed unless the bucket policy denies it.
+// passes authorize first. The decision itself is internal/access's (the
+// caller's identity and session policies, the bucket policy under Block
+// Public Access, ACLs under Object Ownership, the initiator's and the
+// missing-key rules; SPEC 7.1); this file translates the HTTP request
+// into what access needs: the call (req.caller), the operation's actions
+// and resources (ops.go), the bucket, the object it addresses and the
+// request's own condition keys (requestConditions).
 //
 // Nothing that can change is cached across requests: the bucket (and its
 // policy) and the caller's policies are read for every request that needs
 // them, so a PutBucketPolicy or DeleteUserPolicy takes effect at once. Only
 // compiled documents are cached, by their text (policy.Cache).
 
-// authzState is one request's authorization: the bucket and the policies
-// that bear on it, loaded once by authorize and reused by the checks an
-// operation makes later (DeleteObjects' keys, the governance bypass).
+// authzState is one request's authorization: the bucket and what the
+// decisions share (access.Memo), kept for the checks an operation makes
+// later (DeleteObjects' keys, the governance bypass).
 type authzState struct {
-	h    *Handler
-	req  *request
-	op   operation
-	root bool
+	h   *Handler
+	req *request
+	op  operation
 	// bucket is the request's bucket as authorize loaded it; nil for
 	// ListBuckets and CreateBucket.
 	bucket *kura.Bucket
-
-	policiesLoaded    bool
-	identity, session []*policy.Document
-	base              map[string][]string // condition keys of the request, once built
-
-	// obj is the version the request addresses (its bucket, key and
-	// versionId) and objErr the lookup's error, once object has looked.
-	objLoaded bool
-	obj       *kura.ObjectVersion
-	objErr    error
-	// policies are the effective bucket policies (effectivePolicy) of the
-	// buckets this request has been decided against, by name.
-	policies map[string]*policy.Document
-
-	// copySource is a copy's source as checkCopySource found it, for the
-	// source object's ACL (aclAllows); nil otherwise.
-	copySource *aclSubject
+	memo   access.Memo
+	// base is the request's own condition keys, once built.
+	base map[string][]string
 }
 
 // authorize is the authorization step: it decides whether the caller may
 // perform every action the request's operation needs (ops.go) on its
 // resource, and for a copy, the read of the source. It runs after routing
 // and before the operation acts.
-func (h *Handler) authorize(req *request, fn op) error {
-	o, ok := opFor(req, fn)
+func (h *Handler) authorize(req *request, rt *route) error {
+	o, ok := opFor(req, rt)
 	if !ok {
 		// route picked an operation the table does not know: refuse
 		// rather than let it run unchecked (TestEveryRouteHasAnOperation
 		// keeps this from happening).
 		return s3err.AccessDenied
 	}
-	id := req.identity
-	az := &authzState{h: h, req: req, op: o,
-		root: id.Type == iam.TypeRoot || (id.Type == "" && strings.HasSuffix(id.ARN, ":root"))}
+	az := &authzState{h: h, req: req, op: o}
 	req.authz = az
 	if req.bucket != "" && o.Name != "CreateBucket" {
 		b, err := h.obj.Bucket(req.Context(), req.bucket)
@@ -116,7 +97,7 @@ func (h *Handler) authorize(req *request, fn op) error {
 
 // ownerRoot says the caller is the root user of the bucket owner's account.
 func (az *authzState) ownerRoot() bool {
-	return az.root && az.bucket != nil && az.bucket.Owner == az.req.identity.AccountID
+	return access.IsRoot(az.req.identity) && az.bucket != nil && az.bucket.Owner == az.req.identity.AccountID
 }
 
 // allowed checks one more action of the request's operation on resource,
@@ -130,158 +111,72 @@ func (req *request) allowed(action, resource string, extra map[string][]string) 
 }
 
 // check decides action on resource in the request's bucket (or, without
-// one, in the caller's account).
+// one, in the caller's account), for the object the request addresses.
 func (az *authzState) check(action, resource string, extra map[string][]string) error {
-	owner := az.req.identity.AccountID
-	var bp *policy.Document
-	if b := az.bucket; b != nil {
-		owner = b.Owner
-		var err error
-		if bp, err = az.effectivePolicy(b); err != nil {
-			return err
-		}
-	}
-	return az.decide(action, resource, owner, bp, extra)
+	req := az.req
+	return az.decide(access.Request{
+		Action: action, Resource: resource, Conditions: extra,
+		Bucket: az.bucket, Key: req.key, VersionID: req.query.Get("versionId"), UploadID: req.query.Get("uploadId"),
+		ExistingObjectTags: existingTagOps[az.op.Name], NewObject: writesNewObject[az.op.Name],
+	})
 }
 
 // checkCopySource decides the read of a CopyObject or UploadPartCopy
 // source: s3:GetObject (or s3:GetObjectVersion) on the source object, in
-// its bucket's owner account and under its bucket's policy. A source
-// bucket that does not exist is left to the operation to report.
+// its bucket's owner account and under its bucket's policy and ACLs. A
+// source bucket that does not exist is left to the operation to report.
 func (az *authzState) checkCopySource() error {
-	o := az.op
-	bucket, key, version, ok := parseCopySourceHeader(az.req.Header.Get("x-amz-copy-source"))
+	o, req := az.op, az.req
+	bucket, key, version, ok := parseCopySourceHeader(req.Header.Get("x-amz-copy-source"))
 	if !ok {
 		return nil
 	}
-	sb, err := az.h.obj.Bucket(az.req.Context(), bucket)
+	sb, err := az.h.obj.Bucket(req.Context(), bucket)
 	if err != nil {
 		if s3err.As(err).Code == s3err.NoSuchBucket.Code {
 			return nil
 		}
 		return err
 	}
-	bp, err := az.effectivePolicy(sb)
-	if err != nil {
-		return err
-	}
 	extra := map[string][]string{}
 	if version != "" {
 		extra["s3:versionid"] = []string{version}
 	}
-	az.copySource = &aclSubject{bucket: sb, key: key, version: version}
 	for _, a := range o.SourceActions {
-		if err := az.decide(a, o.SourceARN, sb.Owner, bp, extra); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// decide evaluates one action. owner is the account owning the resource;
-// bp its bucket policy (nil: none).
-func (az *authzState) decide(action, resource, owner string, bp *policy.Document, extra map[string][]string) error {
-	id := az.req.identity
-	anonymous := az.req.anonymous()
-	foreign := az.foreignObject(action, resource)
-	if az.root && owner == id.AccountID && bp == nil && !foreign {
-		return nil // an account's root in its own account, nothing to deny it
-	}
-	evalResource := resource
-	if resource == "*" {
-		// ListAllMyBuckets: "*" and "arn:aws:s3:::*" both grant it.
-		evalResource = "arn:aws:s3:::*"
-	}
-	ctx, err := az.context(owner, extra)
-	if err != nil {
-		return err
-	}
-	in := &policy.Input{
-		Request: policy.Request{
-			Principal: policy.Principal{AccountID: id.AccountID, ARN: id.ARN, RoleARN: id.RoleARN, CanonicalID: id.CanonicalID, Anonymous: anonymous},
-			Action:    action,
-			Resource:  evalResource,
-			Context:   ctx,
-		},
-		ResourceAccount: owner,
-		IsRoot:          az.root,
-		Resource:        bp,
-	}
-	if !az.root && !anonymous { // an anonymous caller has no policies of its own
-		if err := az.loadPolicies(); err != nil {
-			return err
-		}
-		in.Identity, in.Session = az.identity, az.session
-	}
-	az.existingTags(in)
-	d := policy.Decide(in)
-	if d.Allowed && !foreign {
-		return nil
-	}
-	if ok, err := az.aclAllows(action, resource, in, d); err != nil {
-		return err
-	} else if ok {
-		return nil
-	}
-	if ok, err := az.initiatorAllows(action, resource, in, d); err != nil {
-		return err
-	} else if ok {
-		return nil
-	}
-	if ok, err := az.listableMissingKey(action, resource, in, d); err != nil {
-		return err
-	} else if ok {
-		return nil
-	}
-	// Callers of the resource's own account learn why (S3's enhanced
-	// messages); others get the plain text (SPEC 7.1).
-	msg := "Access Denied"
-	if owner == id.AccountID && !anonymous {
-		msgResource := resource
-		if resource == "*" {
-			msgResource = ""
-		}
-		msg = d.Message(id.ARN, action, msgResource, policy.QuotedResource)
-	}
-	return s3err.AccessDenied.WithMessage("%s", msg)
-}
-
-// loadPolicies reads the caller's identity and session policies, once per
-// request.
-func (az *authzState) loadPolicies() error {
-	if az.policiesLoaded {
-		return nil
-	}
-	if f := az.h.cfg.Policies; f != nil {
-		id, ses, err := f(az.req.Context(), az.req.principal())
+		err := az.decide(access.Request{Action: a, Resource: o.SourceARN, Conditions: extra,
+			Bucket: sb, Key: key, VersionID: version,
+			// A copy onto itself reads the object the request addresses.
+			CopySource: o.SourceARN != objectARN(req.bucket, req.key)})
 		if err != nil {
-			// A missing policy might have denied: never decide without.
-			return s3err.InternalError.Wrap(err)
+			return err
 		}
-		az.identity, az.session = id, ses
 	}
-	az.policiesLoaded = true
 	return nil
 }
 
-// bucketPolicy is a bucket's compiled policy (nil when it has none). A
-// stored policy that no longer parses fails the request: it might hold a
-// Deny.
-func (h *Handler) bucketPolicy(b *kura.Bucket) (*policy.Document, error) {
-	if b.Policy == "" {
-		return nil, nil
+// decide completes r with the request's caller, condition keys and memo
+// and asks access. A refusal is S3's AccessDenied: with AWS's enhanced
+// message for callers of the resource's own account, "Access Denied" for
+// anyone else (SPEC 7.1).
+func (az *authzState) decide(r access.Request) error {
+	r.Call = az.req.caller()
+	r.LazyConditions = az.conditions
+	r.Memo = &az.memo
+	err := az.h.authorizer.Authorize(az.req.Context(), r)
+	if d, ok := access.IsDenied(err); ok {
+		msg := "Access Denied"
+		if d.SameAccount {
+			msg = d.Message(policy.QuotedResource)
+		}
+		return s3err.AccessDenied.WithMessage("%s", msg)
 	}
-	d, err := h.policies.Parse(b.Policy, policy.Resource)
-	if err != nil {
-		h.log.Error("stored bucket policy does not parse", "bucket", b.Name, "err", err)
-		return nil, s3err.InternalError.Wrap(err)
-	}
-	return d, nil
+	return err
 }
 
-// context is the request's condition keys for a resource owned by owner,
-// plus extra.
-func (az *authzState) context(owner string, extra map[string][]string) (map[string][]string, error) {
+// conditions is the request's own condition keys, built once: what its
+// headers, query and (for a few operations) body carry. The global keys
+// (aws:SourceIp, s3:authType, …) are access's, from req.caller().
+func (az *authzState) conditions() (map[string][]string, error) {
 	if az.base == nil {
 		base, err := az.h.requestConditions(az.req, az.op)
 		if err != nil {
@@ -289,12 +184,41 @@ func (az *authzState) context(owner string, extra map[string][]string) (map[stri
 		}
 		az.base = base
 	}
-	m := maps.Clone(az.base)
-	m["s3:ResourceAccount"] = []string{owner}
-	for k, v := range extra {
-		m[k] = v
+	return az.base, nil
+}
+
+// existingTagOps are the operations S3 evaluates s3:ExistingObjectTag/<key>
+// for: those acting on an object that is already there (Actions, resources
+// and condition keys for Amazon S3, "ExistingObjectTag").
+var existingTagOps = map[string]bool{
+	"GetObject": true, "HeadObject": true, "GetObjectAcl": true, "PutObjectAcl": true,
+	"GetObjectTagging": true, "PutObjectTagging": true, "DeleteObjectTagging": true,
+	"GetObjectAttributes": true, "GetObjectRetention": true, "PutObjectRetention": true,
+	"GetObjectLegalHold": true, "PutObjectLegalHold": true,
+}
+
+// writesNewObject are the operations whose ACL and tagging headers apply
+// to the object they create (headerActions).
+var writesNewObject = map[string]bool{"PutObject": true, "PostObject": true, "CopyObject": true, "CreateMultipartUpload": true}
+
+// objectLookups is the object service as access looks objects up: its
+// "not found" errors become access's.
+type objectLookups struct{ obj *object.Service }
+
+func (l objectLookups) Head(ctx context.Context, bucket, key, versionID string) (*kura.ObjectVersion, error) {
+	v, err := l.obj.Head(ctx, bucket, key, versionID)
+	if s3err.Is(err, s3err.NoSuchKey) {
+		return nil, access.ErrNoSuchKey
 	}
-	return m, nil
+	return v, err
+}
+
+func (l objectLookups) Upload(ctx context.Context, bucket, key, uploadID string) (*kura.Upload, error) {
+	u, err := l.obj.Upload(ctx, bucket, key, uploadID)
+	if s3err.Is(err, s3err.NoSuchUpload) {
+		return nil, access.ErrNoSuchUpload
+	}
+	return u, err
 }
 
 // requestConditions collects the condition keys a request carries (SPEC
@@ -309,34 +233,7 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 	}
 	now := h.obj.Now().UTC()
 	id := req.identity
-	set("aws:SecureTransport", strconv.FormatBool(req.TLS != nil))
-	if ip, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
-		set("aws:SourceIp", ip)
-	}
-	set("aws:CurrentTime", now.Format(time.RFC3339))
-	set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
-	set("aws:RequestedRegion", h.cfg.Region)
-	set("aws:userid", id.PrincipalID)
-	set("aws:ViaAWSService", "false")
-
-	// How the request was signed and carried.
-	if req.auth != nil && req.auth.SignatureVersion == "2" {
-		set("s3:signatureversion", "AWS")
-	} else {
-		set("s3:signatureversion", "AWS4-HMAC-SHA256")
-	}
-	if req.post != nil {
-		set("s3:authType", "POST")
-	} else if req.auth != nil && req.auth.Presigned {
-		set("s3:authType", "REST-QUERY-STRING")
-	} else {
-		set("s3:authType", "REST-HEADER")
-	}
 	set("s3:x-amz-content-sha256", req.Header.Get("x-amz-content-sha256"))
-	if req.TLS != nil {
-		v := tlsVersionName(req.TLS.Version)
-		set("s3:TlsVersion", v)
-	}
 
 	// Request headers, as sent.
 	hdr := req.Header
@@ -512,10 +409,6 @@ func tlsVersionName(v uint16) string {
 	return ""
 }
 
-// PoliciesFunc returns the identity-based and session policies of a
-// principal (none for an account's root); see Config.Policies.
-type PoliciesFunc func(ctx context.Context, p iam.Principal) (identity, session []*policy.Document, err error)
-
 // allowedDelete is DeleteObjects' check of one key: s3:DeleteObject, or
 // s3:DeleteObjectVersion for a version, as a DeleteObject of that key
 // would need. A refusal becomes that key's <Error>, not the request's.
@@ -525,157 +418,4 @@ func allowedDelete(req *request, key, versionID string) error {
 	}
 	return req.allowed("s3:DeleteObjectVersion", objectARN(req.bucket, key),
 		map[string][]string{"s3:versionid": {versionID}})
-}
-
-// uoeKeyActions is what UpdateObjectEncryption needs from the target KMS
-// key: seed 003's kms:Encrypt, kms:Decrypt, kms:GenerateDataKey and
-// kms:ReEncrypt* (both halves). Which of them the re-seal really calls
-// depends on the source encryption; all are checked so that the
-// documented permission set is exactly what the operation requires.
-var uoeKeyActions = []string{"Encrypt", "Decrypt", "GenerateDataKey", "ReEncryptFrom", "ReEncryptTo"}
-
-// authorizeUOEKey checks UpdateObjectEncryption's target key before
-// anything is re-sealed: it must be the bucket owner's (seed 003's
-// AccessDenied otherwise; Organizations-wide keys are not modelled), and
-// the caller must hold every permission of uoeKeyActions on it through S3,
-// with the encryption context the new seal will carry.
-func (h *Handler) authorizeUOEKey(req *request, b *kura.Bucket, t object.EncryptionTarget) error {
-	if parts := strings.Split(t.KMSKeyARN, ":"); len(parts) < 5 || parts[4] != b.Owner {
-		return object.ErrUOEKeyAccount
-	}
-	arn := objectARN(req.bucket, req.key)
-	if t.BucketKey {
-		arn = bucketARN(req.bucket)
-	}
-	return h.obj.KeyPermitted(req.Context(), object.KeyAccess{Caller: req.caller()}, t.KMSKeyARN,
-		map[string]string{"aws:s3:arn": arn}, uoeKeyActions...)
-}
-
-// aclPermissions maps the actions an ACL can allow to the permissions
-// that allow them, and says whether the grant is read from the object's
-// ACL (else the bucket's). FULL_CONTROL allows them all.
-var aclPermissions = map[string]struct {
-	perm   string
-	object bool
-}{
-	"s3:ListBucket":                 {permRead, false},
-	"s3:ListBucketVersions":         {permRead, false},
-	"s3:ListBucketMultipartUploads": {permRead, false},
-	"s3:PutObject":                  {permWrite, false},
-	"s3:DeleteObject":               {permWrite, false},
-	"s3:DeleteObjectVersion":        {permWrite, false},
-	"s3:GetBucketAcl":               {permReadACP, false},
-	"s3:PutBucketAcl":               {permWriteACP, false},
-	"s3:GetObject":                  {permRead, true},
-	"s3:GetObjectVersion":           {permRead, true},
-	"s3:GetObjectTorrent":           {permRead, true},
-	"s3:GetObjectAcl":               {permReadACP, true},
-	"s3:GetObjectVersionAcl":        {permReadACP, true},
-	"s3:PutObjectAcl":               {permWriteACP, true},
-	"s3:PutObjectVersionAcl":        {permWriteACP, true},
-}
-
-// writesNewObject are the operations whose ACL and tagging headers apply
-// to the object they create (headerActions).
-var writesNewObject = map[string]bool{"PutObject": true, "PostObject": true, "CopyObject": true, "CreateMultipartUpload": true}
-
-// aclAllows is ACL evaluation, AWS's: in a bucket whose ACLs are enabled
-// (Object Ownership other than BucketOwnerEnforced), a grant in the
-// bucket's or the object's ACL is one more way to be allowed, alongside
-// the policies (d is their decision). An explicit Deny in any policy still
-// wins. A grant to a canonical user is a grant to its account: its root,
-// and its IAM principals whose own policies allow the action (as a
-// bucket policy naming another account would be); AllUsers is anyone,
-// anonymous callers included; AuthenticatedUsers any signed request.
-// The request's own bucket and object are considered, and a copy's source
-// object (in its own bucket) for the read of it.
-func (az *authzState) aclAllows(action, resource string, in *policy.Input, d policy.Decision) (bool, error) {
-	switch d.Reason {
-	case policy.ExplicitDenyIdentity, policy.ExplicitDenyResource, policy.ExplicitDenySession:
-		return false, nil
-	}
-	req := az.req
-	on := aclSubject{bucket: az.bucket, key: req.key, version: req.query.Get("versionId")}
-	if src := az.copySource; src != nil && src.key != "" && resource == objectARN(src.bucket.Name, src.key) {
-		on = *src
-	}
-	b := on.bucket
-	need, ok := aclPermissions[action]
-	if (action == "s3:PutObjectAcl" || action == "s3:PutObjectTagging") && writesNewObject[az.op.Name] {
-		// The x-amz-acl or x-amz-tagging of a write describe the object
-		// being created, which has no ACL yet to grant WRITE_ACP: the
-		// bucket's WRITE that lets the caller create it lets it set them
-		// (an anonymous form to a public-read-write bucket may say
-		// acl=public-read, as in S3).
-		need, ok = aclPermissions["s3:PutObject"], true
-	}
-	if b == nil || !ok || !aclsEnabled(b) {
-		return false, nil
-	}
-	owner, acl := b.Owner, b.ACL
-	if need.object {
-		if on.key == "" || resource != objectARN(b.Name, on.key) {
-			return false, nil
-		}
-		v, err := az.subjectObject(on)
-		switch {
-		case err == nil:
-			owner, acl = objectOwner(req, v), v.ACL
-		case need.perm == permRead && s3err.Is(err, s3err.NoSuchKey):
-			// No object, so no object ACL: S3 answers a read of a missing
-			// key 404 to whoever may list the bucket (the bucket ACL's
-			// READ), 403 to anyone else, so the read is let through to
-			// find the key missing exactly when listing would have shown it.
-			need = aclPermissions["s3:ListBucket"]
-		default:
-			return false, nil // nothing to grant on; the policy's answer stands
-		}
-	}
-	grants := []kura.Grant{{Type: "CanonicalUser", ID: az.h.ownerOf(req, owner).ID, Permission: permFullControl}}
-	if acl != nil {
-		grants = acl.Grants
-	}
-	anonymous := req.anonymous()
-	granted := false
-	for _, g := range grants {
-		if g.Permission != need.perm && g.Permission != permFullControl || publicGrant(g) && ignoresPublicACLs(b) {
-			continue
-		}
-		switch {
-		case g.Type == "Group" && g.URI == groupAllUsers,
-			g.Type == "Group" && g.URI == groupAuthenticated && !anonymous,
-			g.Type == "CanonicalUser" && !anonymous && g.ID == req.identity.CanonicalID:
-			granted = true
-		}
-	}
-	if !granted || anonymous || az.root {
-		return granted, nil
-	}
-	// An IAM principal needs its own account's permission too: its
-	// identity (and session) policies, evaluated as in its own account.
-	self := *in
-	self.Resource, self.ResourceAccount = nil, req.identity.AccountID
-	return policy.Decide(&self).Allowed, nil
-}
-
-// object is the version the request addresses, looked up once for all the
-// checks that need it (foreign ownership, existing tags, ACL grants, the
-// missing-key rule).
-func (az *authzState) object() (*kura.ObjectVersion, error) {
-	if !az.objLoaded {
-		req := az.req
-		az.obj, az.objErr = az.h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
-		az.objLoaded = true
-	}
-	return az.obj, az.objErr
-}
-
-// subjectObject is the version whose ACL aclAllows reads: the request's
-// own (looked up once, object) or a copy's source.
-func (az *authzState) subjectObject(on aclSubject) (*kura.ObjectVersion, error) {
-	req := az.req
-	if on.bucket == az.bucket && on.key == req.key && on.version == req.query.Get("versionId") {
-		return az.object()
-	}
-	return az.h.obj.Head(req.Context(), on.bucket.Name, on.key, on.version)
 }

@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"path"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -107,7 +107,7 @@ func (h *Handler) getBucketPolicyStatus(req *request) error {
 	if err != nil {
 		return err
 	}
-	public := b.Policy != "" && policyIsPublic([]byte(b.Policy))
+	public := b.Policy != "" && access.PolicyIsPublic([]byte(b.Policy))
 	if !public && b.ACL != nil && aclsEnabled(b) && !ignoresPublicACLs(b) {
 		public = publicACL(b.ACL.Grants)
 	}
@@ -115,74 +115,13 @@ func (h *Handler) getBucketPolicyStatus(req *request) error {
 	return nil
 }
 
-// policyStatement is the part of a statement the checks below read.
-// Values that are a string or a list are kept raw.
-type policyStatement struct {
-	Effect       string                                `json:"Effect"`
-	Principal    json.RawMessage                       `json:"Principal"`
-	NotPrincipal json.RawMessage                       `json:"NotPrincipal"`
-	Resource     json.RawMessage                       `json:"Resource"`
-	NotResource  json.RawMessage                       `json:"NotResource"`
-	Condition    map[string]map[string]json.RawMessage `json:"Condition"`
-}
-
-// policyStatements decodes the statements of a document that policy.Parse
-// has accepted (so the shape is known to be right).
-func policyStatements(doc []byte) []policyStatement {
-	var top struct {
-		Statement json.RawMessage `json:"Statement"`
-	}
-	if json.Unmarshal(doc, &top) != nil {
-		return nil
-	}
-	var list []policyStatement
-	if json.Unmarshal(top.Statement, &list) == nil {
-		return list
-	}
-	var one policyStatement
-	if json.Unmarshal(top.Statement, &one) == nil {
-		return []policyStatement{one}
-	}
-	return nil
-}
-
-// stringOrList decodes a policy value that is a string or a list of them
-// (numbers and booleans, as condition values may be, become their text).
-func stringOrList(raw json.RawMessage) []string {
-	if len(raw) == 0 {
-		return nil
-	}
-	var list []any
-	if json.Unmarshal(raw, &list) != nil {
-		var one any
-		if json.Unmarshal(raw, &one) != nil {
-			return nil
-		}
-		list = []any{one}
-	}
-	out := make([]string, 0, len(list))
-	for _, v := range list {
-		switch x := v.(type) {
-		case string:
-			out = append(out, x)
-		case float64:
-			out = append(out, strconv.FormatFloat(x, 'f', -1, 64))
-		case bool:
-			out = append(out, strconv.FormatBool(x))
-		}
-	}
-	return out
-}
-
 // checkPolicyResources refuses a bucket policy whose resources are not this
 // bucket or its objects, as S3 does ("Policy has invalid resource"). A
 // wildcard in the bucket part is accepted when it matches the bucket.
 func checkPolicyResources(doc []byte, bucket string) error {
-	for _, st := range policyStatements(doc) {
-		for _, r := range append(stringOrList(st.Resource), stringOrList(st.NotResource)...) {
-			if !bucketResource(r, bucket) {
-				return s3err.MalformedPolicy.WithMessage("Policy has invalid resource")
-			}
+	for _, r := range access.PolicyResources(doc) {
+		if !bucketResource(r, bucket) {
+			return s3err.MalformedPolicy.WithMessage("Policy has invalid resource")
 		}
 	}
 	return nil
@@ -203,88 +142,4 @@ func bucketResource(r, bucket string) bool {
 	// path.Match's * and ? are IAM's, and bucket names have no '/'.
 	m, err := path.Match(name, bucket)
 	return err == nil && m
-}
-
-// publicRestrictingKeys are the condition keys that tie a statement to
-// particular callers or networks, so that a grant to "*" under one of them
-// is not public (S3's "The meaning of public", simplified).
-var publicRestrictingKeys = []string{
-	"aws:sourceip", "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount",
-	"aws:sourceowner", "aws:principalaccount", "aws:principalarn", "aws:principalorgid",
-	"aws:principalorgpaths", "aws:userid", "s3:dataaccesspointarn", "s3:dataaccesspointaccount",
-}
-
-// policyIsPublic reports whether a bucket policy grants access to anyone:
-// an Allow statement whose principal is "*" ({"AWS": "*"}, or any
-// NotPrincipal) and whose conditions pin none of publicRestrictingKeys to
-// fixed values. A restriction counts only with a positive operator
-// (StringEquals, ArnLike, IpAddress, …; not the Not… forms) and values
-// without wildcards (and, for aws:SourceIp, not 0.0.0.0/0 or ::/0). That
-// is the gist of S3's rule; it does not judge CIDR sizes or
-// ForAllValues subtleties.
-func policyIsPublic(doc []byte) bool {
-	for _, st := range policyStatements(doc) {
-		if st.Effect != "Allow" || !anyonePrincipal(st) || restricted(st.Condition) {
-			continue
-		}
-		return true
-	}
-	return false
-}
-
-func anyonePrincipal(st policyStatement) bool {
-	if len(st.NotPrincipal) > 0 {
-		return true
-	}
-	if vals := stringOrList(st.Principal); len(vals) == 1 && vals[0] == "*" {
-		return true
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(st.Principal, &m) != nil {
-		return false
-	}
-	for _, v := range stringOrList(m["AWS"]) {
-		if v == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-func restricted(cond map[string]map[string]json.RawMessage) bool {
-	for op, keys := range cond {
-		name := strings.ToLower(op)
-		if i := strings.LastIndexByte(name, ':'); i >= 0 {
-			name = name[i+1:] // ForAnyValue:StringEquals → stringequals
-		}
-		name = strings.TrimSuffix(name, "ifexists")
-		if strings.Contains(name, "not") || name == "null" {
-			continue
-		}
-		for k, raw := range keys {
-			if !containsFold(publicRestrictingKeys, k) {
-				continue
-			}
-			vals := stringOrList(raw)
-			fixed := len(vals) > 0
-			for _, v := range vals {
-				if strings.ContainsAny(v, "*?") || v == "0.0.0.0/0" || v == "::/0" {
-					fixed = false
-				}
-			}
-			if fixed {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }

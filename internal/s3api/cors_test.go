@@ -119,8 +119,8 @@ func TestBucketConfigActions(t *testing.T) {
 	// fall through to PutObject or DeleteObject.
 	for _, target := range []string{"PUT /b/k?cors", "DELETE /b/k?lifecycle", "GET /b/k?cors"} {
 		method, path, _ := strings.Cut(target, " ")
-		if fn := pickOp(testRequest(t, method, path, nil)); fn != nil {
-			t.Errorf("%s routed to %s", target, handlerName(fn))
+		if rt := pickRoute(testRequest(t, method, path, nil)); rt != nil {
+			t.Errorf("%s routed to %s", target, rt.Name)
 		}
 	}
 }

@@ -86,7 +86,7 @@ func FuzzXMLBodies(f *testing.F) {
 		r := httptest.NewRequest(tg.method, tg.path+"?"+q.Encode(), bytes.NewReader(body))
 		w := httptest.NewRecorder()
 		req := &request{Request: r, w: w, id: "FUZZ", query: q,
-			identity: Identity{AccountID: "111122223333"}}
+			identity: kura.Principal{AccountID: "111122223333"}}
 		if err := h.address(req); err != nil {
 			t.Fatal(err)
 		}

@@ -16,30 +16,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
-	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
-
-// Identity is an authenticated principal.
-type Identity struct {
-	AccessKey   string
-	AccountID   string
-	DisplayName string
-	ARN         string
-	// CanonicalID is the account's S3 canonical user id (Owner ID).
-	CanonicalID string
-	// Type (iam.TypeRoot, TypeIAMUser, TypeAssumedRole), PrincipalID,
-	// UserName, RoleARN, SessionName and Expires are the iam.Principal
-	// fields; see IdentityOf.
-	Type, PrincipalID, UserName, RoleARN, SessionName string
-	Expires                                           time.Time
-}
 
 // Config wires a Handler.
 type Config struct {
@@ -47,7 +33,7 @@ type Config struct {
 	Verifier *sigv4.Verifier
 	// Identify maps an authenticated access key and the request's
 	// X-Amz-Security-Token to its principal.
-	Identify func(ctx context.Context, accessKey, sessionToken string) (Identity, error)
+	Identify func(ctx context.Context, accessKey, sessionToken string) (kura.Principal, error)
 	Region   string
 	// Domain is the base domain for virtual-host-style addressing:
 	// bucket.<Domain>[:port].
@@ -87,7 +73,7 @@ type Config struct {
 	// Policies returns a principal's identity and session policies for
 	// the authorization step (authz.go); nil means principals other than
 	// an account's root have none.
-	Policies PoliciesFunc
+	Policies access.PolicySource
 	// Accounts resolves the accounts S3 responses and ACL grants name
 	// (owners.go); nil shows owners by account id.
 	Accounts AccountDirectory
@@ -98,8 +84,8 @@ type Handler struct {
 	cfg Config
 	obj *object.Service
 	log *slog.Logger
-	// policies holds compiled bucket policies, keyed by their text.
-	policies policy.Cache
+	// authorizer decides every request's actions (authz.go).
+	authorizer *access.Authorizer
 }
 
 // New returns a Handler.
@@ -107,6 +93,11 @@ func New(cfg Config) *Handler {
 	h := &Handler{cfg: cfg, obj: cfg.Objects, log: cfg.Logger}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	h.authorizer = &access.Authorizer{Policies: cfg.Policies, Objects: objectLookups{cfg.Objects},
+		Region: cfg.Region, Logger: h.log}
+	if cfg.Objects != nil {
+		h.authorizer.Now = cfg.Objects.Now
 	}
 	return h
 }
@@ -120,7 +111,7 @@ type request struct {
 	key      string
 	query    url.Values
 	auth     *sigv4.Result
-	identity Identity
+	identity kura.Principal
 	status   int
 	started  time.Time
 	tally    *metrics.Tally // what the operation did below s3api (KMS calls)
@@ -253,7 +244,7 @@ func (h *Handler) serve(req *request) error {
 		if h.cfg.IAM == nil {
 			return s3err.NotImplemented.WithMessage("This endpoint does not serve IAM or STS.")
 		}
-		h.cfg.IAM.Serve(req.w, req.Request, req.principal(), req.id)
+		h.cfg.IAM.Serve(req.w, req.Request, req.caller(), req.id)
 		return nil
 	}
 	return h.route(req)
@@ -332,8 +323,8 @@ func (h *Handler) writeError(req *request, err error) {
 	}
 	req.trail.failure = e
 	if req.website {
-		for k, v := range e.Header {
-			req.w.Header()[k] = v
+		for _, f := range e.Header {
+			req.w.Header().Set(f.Name, f.Value)
 		}
 		writeWebsiteError(req, e, err)
 		return
@@ -344,8 +335,8 @@ func (h *Handler) writeError(req *request, err error) {
 		return
 	}
 	hdr := req.w.Header()
-	for k, v := range e.Header {
-		hdr[k] = v
+	for _, f := range e.Header {
+		hdr.Set(f.Name, f.Value)
 	}
 	req.status = e.Status
 	if req.Method == http.MethodHead || e.Status == http.StatusNotModified {

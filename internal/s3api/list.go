@@ -112,7 +112,11 @@ func (h *Handler) listObjectsV1(req *request) error {
 	if err != nil {
 		return err
 	}
-	out := listBucketResult{NS: s3NS, Name: req.bucket, Prefix: p.encode(p.prefix), Marker: ptr(p.encode(marker)), MaxKeys: p.maxKeys,
+	// V1 returns Prefix as sent even under encoding-type=url: botocore,
+	// which asks for url encoding on every V1 listing, decodes Delimiter,
+	// Marker, NextMarker, keys and common prefixes but not Prefix (its
+	// V2 and versions decoders do decode Prefix).
+	out := listBucketResult{NS: s3NS, Name: req.bucket, Prefix: p.prefix, Marker: ptr(p.encode(marker)), MaxKeys: p.maxKeys,
 		Delimiter: p.encode(p.delimiter), EncodingType: p.encodingType, IsTruncated: res.Truncated}
 	out.Contents, out.CommonPrefixes = h.objectEntries(req, res, p, true)
 	if res.Truncated && p.delimiter != "" {

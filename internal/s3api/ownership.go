@@ -23,9 +23,9 @@ import (
 
 // The Object Ownership settings.
 const (
-	BucketOwnerEnforced  = "BucketOwnerEnforced"
-	BucketOwnerPreferred = "BucketOwnerPreferred"
-	ObjectWriter         = "ObjectWriter"
+	BucketOwnerEnforced  = kura.BucketOwnerEnforced
+	BucketOwnerPreferred = kura.BucketOwnerPreferred
+	ObjectWriter         = kura.ObjectWriter
 )
 
 func validOwnership(v string) bool {
@@ -41,7 +41,7 @@ func ownershipOf(b *kura.Bucket) string {
 }
 
 // aclsEnabled says a bucket's ACLs (and its objects') count.
-func aclsEnabled(b *kura.Bucket) bool { return ownershipOf(b) != BucketOwnerEnforced }
+func aclsEnabled(b *kura.Bucket) bool { return b.ACLsEnabled() }
 
 type ownershipControls struct {
 	XMLName xml.Name `xml:"OwnershipControls"`

@@ -1,12 +1,11 @@
 package s3api
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"net/http"
 
 	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/policy"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -17,7 +16,7 @@ import (
 //   - BlockPublicAcls: PutBucketAcl, PutObjectAcl and object writes whose
 //     ACL is public are refused (403 AccessDenied);
 //   - IgnorePublicAcls: grants to AllUsers and AuthenticatedUsers in the
-//     bucket's and its objects' ACLs grant nothing (aclAllows);
+//     bucket's and its objects' ACLs grant nothing (access.aclAllows);
 //   - BlockPublicPolicy: PutBucketPolicy with a public policy is refused;
 //   - RestrictPublicBuckets: while the bucket policy is public, it grants
 //     nothing to callers outside the bucket owner's account (its Deny
@@ -25,7 +24,7 @@ import (
 //
 // "Public" is S3's "The meaning of public": an ACL granting anything to
 // AllUsers or AuthenticatedUsers (publicACL), a policy with an Allow
-// statement open to anyone (policyIsPublic, bucketpolicy.go). Account-level
+// statement open to anyone (access.PolicyIsPublic). Account-level
 // settings (s3control) are not modelled: the bucket's are the effective
 // ones.
 
@@ -89,9 +88,7 @@ func publicACL(grants []kura.Grant) bool {
 	return false
 }
 
-func publicGrant(g kura.Grant) bool {
-	return g.Type == "Group" && (g.URI == groupAllUsers || g.URI == groupAuthenticated)
-}
+func publicGrant(g kura.Grant) bool { return g.IsPublic() }
 
 // blockPublicACL refuses to set a public ACL in a bucket whose
 // BlockPublicAcls is on.
@@ -111,71 +108,8 @@ func ignoresPublicACLs(b *kura.Bucket) bool {
 // blockPublicPolicy refuses a public bucket policy in a bucket whose
 // BlockPublicPolicy is on.
 func blockPublicPolicy(b *kura.Bucket, doc []byte) error {
-	if c := b.PublicAccessBlock; c != nil && c.BlockPublicPolicy && policyIsPublic(doc) {
+	if c := b.PublicAccessBlock; c != nil && c.BlockPublicPolicy && access.PolicyIsPublic(doc) {
 		return s3err.AccessDenied
 	}
 	return nil
-}
-
-// effectivePolicy is b's bucket policy as it applies to the request's
-// caller: under RestrictPublicBuckets a public policy keeps only its Deny
-// statements for anyone outside the bucket owner's account. It is worked
-// out once per bucket and request (a DeleteObjects decides up to 1000
-// keys against it).
-func (az *authzState) effectivePolicy(b *kura.Bucket) (*policy.Document, error) {
-	if d, ok := az.policies[b.Name]; ok {
-		return d, nil
-	}
-	d, err := az.computeEffectivePolicy(b)
-	if err != nil {
-		return nil, err
-	}
-	if az.policies == nil {
-		az.policies = map[string]*policy.Document{}
-	}
-	az.policies[b.Name] = d
-	return d, nil
-}
-
-func (az *authzState) computeEffectivePolicy(b *kura.Bucket) (*policy.Document, error) {
-	c := b.PublicAccessBlock
-	insider := !az.req.anonymous() && az.req.identity.AccountID == b.Owner
-	if c == nil || !c.RestrictPublicBuckets || insider || b.Policy == "" || !policyIsPublic([]byte(b.Policy)) {
-		return az.h.bucketPolicy(b)
-	}
-	text, ok := denyStatements(b.Policy)
-	if !ok {
-		return nil, nil
-	}
-	d, err := az.h.policies.Parse(text, policy.Resource)
-	if err != nil {
-		return nil, s3err.InternalError.Wrap(err)
-	}
-	return d, nil
-}
-
-// denyStatements is a policy document with only its Deny statements; ok
-// is false when it has none.
-func denyStatements(doc string) (string, bool) {
-	var top map[string]json.RawMessage
-	if json.Unmarshal([]byte(doc), &top) != nil {
-		return "", false
-	}
-	var list []json.RawMessage
-	if json.Unmarshal(top["Statement"], &list) != nil {
-		list = []json.RawMessage{top["Statement"]}
-	}
-	var keep []json.RawMessage
-	for _, raw := range list {
-		var st struct{ Effect string }
-		if json.Unmarshal(raw, &st) == nil && st.Effect == "Deny" {
-			keep = append(keep, raw)
-		}
-	}
-	if len(keep) == 0 {
-		return "", false
-	}
-	top["Statement"], _ = json.Marshal(keep)
-	out, err := json.Marshal(top)
-	return string(out), err == nil
 }

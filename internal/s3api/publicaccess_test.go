@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/kurastore/kura"
@@ -53,42 +52,5 @@ func TestBlockPublicPolicy(t *testing.T) {
 		if err := blockPublicPolicy(c.b, c.doc); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-	}
-}
-
-func TestDenyStatements(t *testing.T) {
-	for _, tc := range []struct {
-		name, doc string
-		want      int // Deny statements kept; -1: none (ok false)
-	}{
-		{"mixed", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"},
-			{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/secret"}]}`, 1},
-		{"single Deny object", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}`, 1},
-		{"Allow only", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`, -1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out, ok := denyStatements(tc.doc)
-			if !ok {
-				if tc.want != -1 {
-					t.Fatalf("no statements kept, want %d", tc.want)
-				}
-				return
-			}
-			var top struct {
-				Version   string
-				Statement []struct{ Effect string }
-			}
-			if err := json.Unmarshal([]byte(out), &top); err != nil {
-				t.Fatal(err)
-			}
-			if top.Version != "2012-10-17" || len(top.Statement) != tc.want {
-				t.Fatalf("kept %s", out)
-			}
-			for _, st := range top.Statement {
-				if st.Effect != "Deny" {
-					t.Fatalf("kept an Allow: %s", out)
-				}
-			}
-		})
 	}
 }

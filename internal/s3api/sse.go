@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -211,12 +210,31 @@ func (h *Handler) sseCTransport(req *request) error {
 	return nil
 }
 
-// caller is the request's principal as KMS and the audit trail see it.
-func (req *request) caller() kms.Caller {
+// caller is the request as the layers below HTTP see it: who asks
+// (the principal) and how the request arrived (kura.Source), for
+// authorization, KMS and the audit trail.
+func (req *request) caller() kura.Call {
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
-	return kms.Caller{AccountID: req.identity.AccountID, ARN: req.identity.ARN, AccessKeyID: req.identity.AccessKey,
-		PrincipalID: req.identity.PrincipalID, Type: req.identity.Type, UserName: req.identity.UserName, RoleARN: req.identity.RoleARN,
-		SourceIP: ip, UserAgent: req.UserAgent(), RequestID: req.id}
+	src := kura.Source{IP: ip, UserAgent: req.UserAgent(), Referer: req.Header.Get("Referer"),
+		SecureTransport: req.TLS != nil, RequestID: req.id, Time: req.started}
+	if req.TLS != nil {
+		if v := tlsVersionName(req.TLS.Version); v != "" {
+			src.TLSVersion = "TLSv" + v
+		}
+	}
+	switch {
+	case req.post != nil:
+		src.AuthType = "POST"
+	case req.auth != nil && req.auth.Anonymous:
+	case req.auth != nil && req.auth.Presigned:
+		src.AuthType = "QueryString"
+	case req.auth != nil:
+		src.AuthType = "AuthHeader"
+	}
+	if req.auth != nil && req.auth.SignatureVersion != "" {
+		src.SignatureVersion = "SigV" + req.auth.SignatureVersion
+	}
+	return kura.Call{Principal: req.identity, Source: src}
 }
 
 // setSSEHeaders writes the encryption response headers of an object.

@@ -231,11 +231,7 @@ func (h *Handler) exists(req *request, key string) bool {
 // x-amz-website-redirect-location is a 301 to it instead.
 func (h *Handler) websiteObject(req *request, key string, status int) error {
 	req.key = key
-	fn := (*Handler).getObject
-	if req.Method == http.MethodHead {
-		fn = (*Handler).headObject
-	}
-	if err := h.authorize(req, fn); err != nil {
+	if err := h.authorize(req, websiteRoute(req.Method)); err != nil {
 		return err
 	}
 	p, err := h.planRead(req)
@@ -293,13 +289,24 @@ func (h *Handler) websiteErrorDocument(req *request, e *s3err.Error, key string)
 // the anonymous GetObject (HeadObject) it is, whether or not it got as far
 // as reading an object.
 func websiteOp(req *request) operation {
-	name := "getObject"
-	if req.Method == http.MethodHead {
-		name = "headObject"
-	}
-	o := operations[opKey{name, levelObject}]
-	o.Resource = objectARN(req.bucket, req.key)
+	o, _ := opFor(req, websiteRoute(req.Method))
+	o.Resource = objectARN(req.bucket, req.key) // also for "/" before the index is known
 	return o
+}
+
+// websiteRoute is the S3 route a website request is served and audited
+// as: GetObject, or HeadObject for a HEAD.
+func websiteRoute(method string) *route {
+	name := "GetObject"
+	if method == http.MethodHead {
+		name = "HeadObject"
+	}
+	for i := range routes {
+		if rt := &routes[i]; rt.level == levelObject && rt.Name == name {
+			return rt
+		}
+	}
+	panic("s3api: no " + name + " route") // the table is fixed at compile time
 }
 
 // websiteRedirect answers with a redirect to loc.

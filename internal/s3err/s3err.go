@@ -7,7 +7,6 @@ package s3err
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Error is an S3 error response. Extra holds additional elements S3 puts in
@@ -18,8 +17,8 @@ type Error struct {
 	Status  int
 	Extra   []Field
 	// Header holds response headers that travel with the error
-	// (x-amz-delete-marker, Last-Modified, ...).
-	Header http.Header
+	// (x-amz-delete-marker, Last-Modified, ...), in order, named as set.
+	Header []Field
 	// cause is an internal error kept for logs, never shown to clients.
 	cause error
 }
@@ -53,11 +52,14 @@ func (e *Error) WithMessage(format string, args ...any) *Error {
 // WithHeader returns a copy of e that sets a response header.
 func (e *Error) WithHeader(k, v string) *Error {
 	c := *e
-	c.Header = e.Header.Clone()
-	if c.Header == nil {
-		c.Header = http.Header{}
+	c.Header = append([]Field(nil), e.Header...)
+	for i, f := range c.Header {
+		if f.Name == k {
+			c.Header[i].Value = v
+			return &c
+		}
 	}
-	c.Header.Set(k, v)
+	c.Header = append(c.Header, Field{k, v})
 	return &c
 }
 

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/iam"
-	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/policy"
 )
 
-// policySource hands the S3 layer and KMS the identity-based policies of a
+// policySource hands access (for S3) and KMS the identity-based policies of a
 // principal, read from IAM at every call (so a DeleteUserPolicy takes
 // effect on the next request) and compiled through a cache keyed by the
 // documents' text. KMS gets it as a function (kms.Config) so that kms
@@ -23,7 +23,7 @@ type policySource struct {
 // forPrincipal returns p's identity policies and, for a role session, its
 // session policies. A document that does not parse fails the lookup: a
 // decision must never be made without one of the caller's policies.
-func (ps *policySource) forPrincipal(ctx context.Context, p iam.Principal) (identity, session []*policy.Document, err error) {
+func (ps *policySource) forPrincipal(ctx context.Context, p kura.Principal) (identity, session []*policy.Document, err error) {
 	if ps.iam == nil {
 		return nil, nil, errors.New("authorization: IAM is not open yet")
 	}
@@ -37,7 +37,7 @@ func (ps *policySource) forPrincipal(ctx context.Context, p iam.Principal) (iden
 	if identity, err = ps.cache.ParseAll(texts, policy.Identity); err != nil {
 		return nil, nil, fmt.Errorf("a stored identity policy of %s does not parse: %w", p.ARN, err)
 	}
-	if p.Type != iam.TypeAssumedRole {
+	if p.Type != kura.PrincipalAssumedRole {
 		return identity, nil, nil
 	}
 	texts, err = ps.iam.SessionPolicies(ctx, p)
@@ -48,11 +48,4 @@ func (ps *policySource) forPrincipal(ctx context.Context, p iam.Principal) (iden
 		return nil, nil, fmt.Errorf("a session policy of %s does not parse: %w", p.ARN, err)
 	}
 	return identity, session, nil
-}
-
-// forCaller is forPrincipal for a KMS caller (a user or role session
-// calling KMS directly, or S3 calling on its behalf).
-func (ps *policySource) forCaller(ctx context.Context, c kms.Caller) (identity, session []*policy.Document, err error) {
-	return ps.forPrincipal(ctx, iam.Principal{Type: c.Type, AccountID: c.AccountID, ARN: c.ARN, PrincipalID: c.PrincipalID,
-		UserName: c.UserName, AccessKeyID: c.AccessKeyID, RoleARN: c.RoleARN})
 }

@@ -36,6 +36,7 @@ import (
 // to prove that commit's data directories still work (the metadata record
 // encoding must not change) — and otherwise this tree's own build.
 func TestDataDirFromKuraBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped with -short: builds and runs the kura binary")
 	}

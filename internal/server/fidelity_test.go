@@ -303,3 +303,34 @@ func TestCreateBucketTagsAndARN(t *testing.T) {
 		t.Error("a bucket refused for its tags was created")
 	}
 }
+
+// Issue 16 item 11: ListObjects (V1) under encoding-type=url encodes keys,
+// common prefixes, Marker and Delimiter but returns Prefix as sent — what
+// botocore, which always asks V1 for url encoding, decodes.
+func TestListV1PrefixNotEncoded(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	mustBucket(t, c, "v1-prefix")
+	put(t, c, "v1-prefix", "a b/c d/e", []byte("x"))
+	put(t, c, "v1-prefix", "a b/f+g", []byte("x"))
+	out, err := c.ListObjects(cx, &s3.ListObjectsInput{Bucket: aws.String("v1-prefix"), Prefix: aws.String("a b/"), Delimiter: aws.String("/"),
+		EncodingType: types.EncodingTypeUrl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Prefix) != "a b/" {
+		t.Errorf("Prefix = %q, want it as sent", aws.ToString(out.Prefix))
+	}
+	if len(out.CommonPrefixes) != 1 || aws.ToString(out.CommonPrefixes[0].Prefix) != "a+b/c+d/" {
+		t.Errorf("CommonPrefixes = %+v, want [a+b/c+d/]", out.CommonPrefixes)
+	}
+	if len(out.Contents) != 1 || aws.ToString(out.Contents[0].Key) != "a+b/f%2Bg" {
+		t.Errorf("Contents = %+v, want [a+b/f%%2Bg]", out.Contents)
+	}
+	v2, err := c.ListObjectsV2(cx, &s3.ListObjectsV2Input{Bucket: aws.String("v1-prefix"), Prefix: aws.String("a b/"), EncodingType: types.EncodingTypeUrl})
+	if err != nil || aws.ToString(v2.Prefix) != "a+b/" {
+		t.Errorf("V2 Prefix = %q, %v; want it encoded", aws.ToString(v2.Prefix), err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/blob"
@@ -199,7 +200,7 @@ func Open(cfg Config) (*Server, error) {
 	store := outbox.Store()
 	policies := &policySource{} // IAM's policies, for S3 and KMS authorization (authz.go)
 	keys, err := kms.New(kms.Config{Meta: store, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger,
-		IdentityPolicies: policies.forCaller})
+		IdentityPolicies: policies.forPrincipal})
 	if err != nil {
 		ms.Close()
 		return nil, err
@@ -231,16 +232,17 @@ func Open(cfg Config) (*Server, error) {
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
-		Identify: func(ctx context.Context, ak, token string) (s3api.Identity, error) {
+		Identify: func(ctx context.Context, ak, token string) (kura.Principal, error) {
 			p, err := ids.Authenticate(ctx, ak, token)
 			if err != nil {
-				return s3api.Identity{}, err
+				return kura.Principal{}, err
 			}
 			a, err := ids.Account(ctx, p.AccountID)
 			if err != nil {
-				return s3api.Identity{}, s3err.InternalError.Wrap(err)
+				return kura.Principal{}, s3err.InternalError.Wrap(err)
 			}
-			return s3api.IdentityOf(p, a), nil
+			p.CanonicalID, p.DisplayName = a.CanonicalID, a.DisplayName
+			return p, nil
 		},
 		IAM:                     iam.NewAPI(ids),
 		Policies:                policies.forPrincipal,

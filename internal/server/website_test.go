@@ -154,6 +154,7 @@ func websiteFixture(t *testing.T) *testServer {
 }
 
 func TestWebsiteEndpoint(t *testing.T) {
+	t.Parallel()
 	ts := websiteFixture(t)
 	port := func() string { u, _ := url.Parse(ts.URL()); return u.Port() }()
 	for _, tc := range []struct {
@@ -244,6 +245,7 @@ func TestWebsiteEndpoint(t *testing.T) {
 // The error page is S3's: title, heading, the error's fields, the request
 // id, a rule.
 func TestWebsiteErrorPage(t *testing.T) {
+	t.Parallel()
 	ts := websiteFixture(t)
 	c := ts.client()
 	resp, body := webDo(t, ts, "GET", "bare", "/docs/", nil)
@@ -272,6 +274,7 @@ func TestWebsiteErrorPage(t *testing.T) {
 // A website request is an anonymous GetObject in the audit trail, also
 // when it fails before an object is read, with the website Host.
 func TestWebsiteAudit(t *testing.T) {
+	t.Parallel()
 	ts := websiteFixture(t)
 	for _, tc := range []struct {
 		method, bucket, path, event, errorCode, key string
@@ -294,6 +297,7 @@ func TestWebsiteAudit(t *testing.T) {
 // Without --website-domain a website host is an ordinary virtual host, and
 // the REST endpoint of a website bucket is unchanged.
 func TestWebsiteEndpointOffAndRESTUnchanged(t *testing.T) {
+	t.Parallel()
 	ts := websiteFixture(t)
 	out, err := ts.client().GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("site"), Key: aws.String("old.html")})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // SDK. The website endpoint itself is website_test.go's.
 
 func TestWebsiteConfigurationRoundTrip(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "site")
@@ -97,6 +98,7 @@ func TestWebsiteConfigurationRoundTrip(t *testing.T) {
 }
 
 func TestWebsiteConfigurationMissingBucket(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	_, err := c.GetBucketWebsite(ctx(t), &s3.GetBucketWebsiteInput{Bucket: aws.String("nope")})
@@ -109,6 +111,7 @@ func TestWebsiteConfigurationMissingBucket(t *testing.T) {
 }
 
 func TestWebsiteConfigurationValidationOnTheWire(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	mustBucket(t, ts.client(), "sitev")
 	doc := func(inner string) string {
@@ -145,6 +148,7 @@ func TestWebsiteConfigurationValidationOnTheWire(t *testing.T) {
 
 // Each website action is its own IAM permission.
 func TestWebsiteConfigurationPermissions(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	root := e.s3(e.rootA)
 	mustBucket(t, root, "perm-site")
@@ -178,6 +182,7 @@ func TestWebsiteConfigurationPermissions(t *testing.T) {
 }
 
 func TestWebsiteRedirectLocationHeader(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "redir")
@@ -257,6 +262,7 @@ func TestWebsiteRedirectLocationHeader(t *testing.T) {
 // rest of the metadata, and a copy onto the source that only sets it is a
 // change, not an illegal copy.
 func TestWebsiteRedirectLocationOnCopy(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "cpredir")

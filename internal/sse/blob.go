@@ -1,12 +1,15 @@
 // Package sse implements Kura's encryption at rest: the blob format that
 // object bytes are stored in (AES-256-GCM in fixed 64 KiB chunks under a
 // per-blob key derived from a per-object data key), the sealed form in which
-// data keys are kept in metadata, and the root key from which the store's
-// own keys derive.
+// data keys are kept in metadata, the envelope (Envelope: data keys made,
+// opened and re-sealed for SSE-S3, SSE-KMS with or without an S3 Bucket
+// Key, DSSE-KMS and SSE-C, with the KMS behind KeyService), and the root
+// key from which the store's own keys derive.
 //
-// sse only transforms streams and byte slices. It must never write
-// plaintext object data anywhere: not to disk, not to logs, not into error
-// messages. The only file it ever writes is the root key file, and only when
+// sse only transforms streams and byte slices and asks the KMS it is
+// given. It must never write plaintext object data or a plaintext key
+// anywhere: not to disk, not to logs, not into error messages; the
+// records it returns hold keys only sealed, and callers commit them. The only file it ever writes is the root key file, and only when
 // asked to create one. Callers own all storage; sse hands them readers.
 //
 // Blob layout (see docs/formats.md for the normative description):
