@@ -203,6 +203,17 @@ func (s *Service) assemble(u *kura.Upload, stored []*kura.UploadPart, in Complet
 // algorithm and type, or S3's default full-object CRC64NVME.
 func objectChecksum(u *kura.Upload, alg checksum.Algorithm, sums [][]byte, crcs []checksum.PartSum, in CompleteInput) (*kura.Checksum, error) {
 	typ := u.ChecksumType
+	if u.ChecksumAlgorithm == "" && in.Checksum.Value != "" {
+		switch in.Checksum.Algorithm {
+		case checksum.CRC32, checksum.CRC32C, checksum.CRC64NVME, checksum.SHA1, checksum.SHA256:
+			// Not declared at Create: accepted, neither checked nor kept
+			// (S3, CompleteMultipartUpload).
+		default:
+			// The 2026 algorithms must have been declared at Create.
+			return nil, s3err.InvalidRequest.WithMessage("The upload was not created with a %s checksum; a %s checksum cannot be given when the upload is completed.",
+				strings.ToLower(string(in.Checksum.Algorithm)), strings.ToLower(string(in.Checksum.Algorithm)))
+		}
+	}
 	if alg == "" {
 		alg, typ = checksum.CRC64NVME, checksum.FullObject
 	}

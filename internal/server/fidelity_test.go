@@ -334,3 +334,44 @@ func TestListV1PrefixNotEncoded(t *testing.T) {
 		t.Errorf("V2 Prefix = %q, %v; want it encoded", aws.ToString(v2.Prefix), err)
 	}
 }
+
+// Issue 16 item 9: a whole-object checksum given at Complete for an upload
+// created without an algorithm — accepted for the original five
+// algorithms (neither checked nor kept), refused for the 2026 ones.
+func TestCompleteChecksumNotDeclared(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	cx := ctx(t)
+	mustBucket(t, c, "undeclared")
+	for _, tc := range []struct {
+		name string
+		set  func(in *s3.CompleteMultipartUploadInput)
+		code string
+	}{
+		{"SHA256", func(in *s3.CompleteMultipartUploadInput) { in.ChecksumSHA256 = aws.String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=") }, ""},
+		{"SHA512", func(in *s3.CompleteMultipartUploadInput) {
+			in.ChecksumSHA512 = aws.String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==")
+		}, "InvalidRequest"},
+	} {
+		key := "k-" + tc.name
+		up, err := c.CreateMultipartUpload(cx, &s3.CreateMultipartUploadInput{Bucket: aws.String("undeclared"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, err := c.UploadPart(cx, &s3.UploadPartInput{Bucket: aws.String("undeclared"), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("x"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := &s3.CompleteMultipartUploadInput{Bucket: aws.String("undeclared"), Key: aws.String(key), UploadId: up.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag}}}}
+		tc.set(in)
+		_, err = c.CompleteMultipartUpload(cx, in)
+		if tc.code != "" {
+			wantCode(t, err, tc.code)
+		} else if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}
