@@ -349,7 +349,9 @@ func TestCompleteChecksumNotDeclared(t *testing.T) {
 		set  func(in *s3.CompleteMultipartUploadInput)
 		code string
 	}{
-		{"SHA256", func(in *s3.CompleteMultipartUploadInput) { in.ChecksumSHA256 = aws.String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=") }, ""},
+		{"SHA256", func(in *s3.CompleteMultipartUploadInput) {
+			in.ChecksumSHA256 = aws.String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+		}, ""},
 		{"SHA512", func(in *s3.CompleteMultipartUploadInput) {
 			in.ChecksumSHA512 = aws.String("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==")
 		}, "InvalidRequest"},
