@@ -154,6 +154,7 @@ func callSiteMessages(t *testing.T, defs map[string]defn, roots ...string) []row
 		for _, files := range pkgs {
 			consts := stringConsts(files)
 			for _, f := range files {
+				locals := localErrors(f)
 				ast.Inspect(f, func(n ast.Node) bool {
 					call, ok := n.(*ast.CallExpr)
 					if !ok {
@@ -164,7 +165,11 @@ func callSiteMessages(t *testing.T, defs map[string]defn, roots ...string) []row
 						return true
 					}
 					code, status := "(computed)", "-"
-					if name := receiverDef(sel.X); name != "" {
+					name := receiverDef(sel.X)
+					if id, ok := sel.X.(*ast.Ident); ok && name == "" {
+						name = locals[id.Name]
+					}
+					if name != "" {
 						if d, ok := defs[name]; ok {
 							code, status = d.code, d.status
 						}
@@ -187,6 +192,28 @@ func callSiteMessages(t *testing.T, defs map[string]defn, roots ...string) []row
 		return rows[i].message < rows[j].message
 	})
 	return rows
+}
+
+// localErrors maps the local variables of a file that are assigned an s3err
+// error (e := s3err.IncompleteBody, bad := s3err.InvalidArgument.With(...))
+// to the variable they start from, so WithMessage on them is attributed.
+func localErrors(f *ast.File) map[string]string {
+	m := map[string]string{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || len(as.Lhs) != len(as.Rhs) {
+			return true
+		}
+		for i, l := range as.Lhs {
+			if id, ok := l.(*ast.Ident); ok {
+				if name := receiverDef(as.Rhs[i]); name != "" {
+					m[id.Name] = name
+				}
+			}
+		}
+		return true
+	})
+	return m
 }
 
 // receiverDef names the s3err variable an error expression starts from.
