@@ -192,8 +192,14 @@ func (h *Handler) putBucketVersioning(req *request) error {
 	if err := readXML(req, &cfg); err != nil {
 		return err
 	}
-	if cfg.Status != "Enabled" && cfg.Status != "Suspended" {
+	switch cfg.Status {
+	case "Enabled", "Suspended":
+	case "":
 		return s3err.IllegalVersioningConfig
+	default:
+		// S3 checks Status against its schema's enumeration, so an
+		// unknown value is MalformedXML, not IllegalVersioningConfiguration.
+		return s3err.MalformedXML
 	}
 	if cfg.MfaDelete == "Enabled" {
 		return s3err.NotImplemented.WithMessage("MFA delete is not supported.")

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"encoding/xml"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -324,8 +325,10 @@ func intParam(req *request, name string, def, max int) (int, error) {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, s3err.InvalidArgument.WithMessage("Provided %s not an integer or within integer range", name).With("ArgumentName", name).With("ArgumentValue", v)
+	if err != nil || n < 0 || n > math.MaxInt32 {
+		// S3's ListParts wording (max-parts, part-number-marker); the
+		// listing parameters say "Provided ... not an integer" instead.
+		return 0, s3err.InvalidArgument.WithMessage("Argument %s must be an integer between 0 and %d", name, math.MaxInt32).With("ArgumentName", name).With("ArgumentValue", v)
 	}
 	return min(n, max), nil
 }

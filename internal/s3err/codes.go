@@ -1,16 +1,20 @@
 package s3err
 
 // The S3 errors Kura returns, with their HTTP status codes (numbers, so that
-// domain packages returning them need not import net/http). Messages follow the AWS documentation
-// (developerguide/ErrorResponses) unless a later spec section says otherwise.
+// domain packages returning them need not import net/http). Messages are the
+// text S3 itself sends, taken from captured AWS responses where there are
+// some: the error table in the API reference (ErrorResponses) rewrites many of
+// them ("that you", "might", a final period), and clients that match on the
+// text see the wire, not the table. testdata/errors.golden records every code,
+// status and message with its source; TestErrorsGolden keeps it current.
 var (
 	AccessDenied                 = def("AccessDenied", 403, "Access Denied")
-	BadDigest                    = def("BadDigest", 400, "The Content-MD5 or checksum value that you specified did not match what the server received.")
+	BadDigest                    = def("BadDigest", 400, "The Content-MD5 you specified did not match what we received.")
 	BucketAlreadyExists          = def("BucketAlreadyExists", 409, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
 	BucketAlreadyOwnedByYou      = def("BucketAlreadyOwnedByYou", 409, "Your previous request to create the named bucket succeeded and you already own it.")
 	BucketNotEmpty               = def("BucketNotEmpty", 409, "The bucket you tried to delete is not empty")
-	EntityTooLarge               = def("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed object size.")
-	EntityTooSmall               = def("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed object size.")
+	EntityTooLarge               = def("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size")
+	EntityTooSmall               = def("EntityTooSmall", 400, "Your proposed upload is smaller than the minimum allowed size")
 	IllegalVersioningConfig      = def("IllegalVersioningConfigurationException", 400, "The versioning configuration specified in the request is invalid.")
 	IncompleteBody               = def("IncompleteBody", 400, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
 	InternalError                = def("InternalError", 500, "We encountered an internal error. Please try again.")
@@ -19,17 +23,17 @@ var (
 	InvalidBucketName            = def("InvalidBucketName", 400, "The specified bucket is not valid.")
 	InvalidBucketState           = def("InvalidBucketState", 409, "The request is not valid with the current state of the bucket.")
 	InvalidChunkSizeError        = def("InvalidChunkSizeError", 400, "Only the last chunk is allowed to have a size less than 8192 bytes")
-	InvalidDigest                = def("InvalidDigest", 400, "The Content-MD5 or checksum value that you specified is not valid.")
-	InvalidLocationConstraint    = def("InvalidLocationConstraint", 400, "The specified location-constraint is not valid.")
+	InvalidDigest                = def("InvalidDigest", 400, "The Content-MD5 you specified was invalid.")
+	InvalidLocationConstraint    = def("InvalidLocationConstraint", 400, "The specified location-constraint is not valid")
 	InvalidObjectState           = def("InvalidObjectState", 403, "The operation is not valid for the object's storage class")
-	InvalidPart                  = def("InvalidPart", 400, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
+	InvalidPart                  = def("InvalidPart", 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")
 	InvalidPartOrder             = def("InvalidPartOrder", 400, "The list of parts was not in ascending order. The parts list must be specified in order by part number.")
 	InvalidRange                 = def("InvalidRange", 416, "The requested range is not satisfiable")
 	InvalidRequest               = def("InvalidRequest", 400, "Invalid Request")
 	InvalidStorageClass          = def("InvalidStorageClass", 400, "The storage class you specified is not valid")
 	InvalidTag                   = def("InvalidTag", 400, "The tag provided was not a valid tag.")
 	KeyTooLong                   = def("KeyTooLongError", 400, "Your key is too long")
-	MalformedXML                 = def("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema.")
+	MalformedXML                 = def("MalformedXML", 400, "The XML you provided was not well-formed or did not validate against our published schema")
 	MetadataTooLarge             = def("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")
 	MethodNotAllowed             = def("MethodNotAllowed", 405, "The specified method is not allowed against this resource.")
 	MissingContentLength         = def("MissingContentLength", 411, "You must provide the Content-Length HTTP header.")
@@ -39,7 +43,7 @@ var (
 	NoSuchTagSet                 = def("NoSuchTagSet", 404, "The TagSet does not exist")
 	NoSuchUpload                 = def("NoSuchUpload", 404, "The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
 	NoSuchVersion                = def("NoSuchVersion", 404, "The specified version does not exist.")
-	NotImplemented               = def("NotImplemented", 501, "A header you provided implies functionality that is not implemented.")
+	NotImplemented               = def("NotImplemented", 501, "A header you provided implies functionality that is not implemented")
 	NotModified                  = def("NotModified", 304, "Not Modified")
 	PreconditionFailed           = def("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold")
 	RequestTimeTooSkewed         = def("RequestTimeTooSkewed", 403, "The difference between the request time and the current time is too large.")
