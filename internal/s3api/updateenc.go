@@ -111,4 +111,3 @@ func sigV2(r *http.Request, q url.Values) bool {
 	}
 	return q.Has("Signature") && !q.Has("X-Amz-Algorithm")
 }
-
