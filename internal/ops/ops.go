@@ -51,7 +51,7 @@ type Config struct {
 	// Audit is the trail events are appended to; nil records none.
 	Audit *audit.Log
 	// Metrics counts operations; nil counts none.
-	Metrics *metrics.Ops
+	Metrics metrics.Observer
 	Region  string
 	Logger  *slog.Logger
 }
@@ -61,7 +61,7 @@ type Service struct {
 	obj     *object.Service
 	authz   *access.Authorizer
 	audit   *audit.Log
-	metrics *metrics.Ops
+	metrics metrics.Observer
 	region  string
 	log     *slog.Logger
 }

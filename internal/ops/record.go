@@ -85,9 +85,11 @@ func (r *Record) Event() audit.Event {
 // or nil m records nothing there. The error is the trail's: the event is
 // then shipped from the outbox at the next start if the operation changed
 // anything.
-func (r *Record) Finish(p *audit.Pending, m *metrics.Ops) error {
-	m.Observe(metrics.Op{Service: r.Service, Name: r.Name, Status: r.Status, Duration: r.Duration,
-		BytesIn: r.BytesIn, BytesOut: r.BytesOut}, r.KMSCalls)
+func (r *Record) Finish(p *audit.Pending, m metrics.Observer) error {
+	if m != nil {
+		m.Observe(metrics.Op{Service: r.Service, Name: r.Name, Status: r.Status, Duration: r.Duration,
+			BytesIn: r.BytesIn, BytesOut: r.BytesOut}, r.KMSCalls)
+	}
 	if p == nil {
 		return nil
 	}

@@ -185,7 +185,9 @@ func (h *Handler) record(req *request) {
 	if req.trail.kms {
 		req.trail.pending.Drop() // KMS staged and finished its own
 		op.Name = strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
-		h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
+		if h.cfg.Metrics != nil {
+			h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
+		}
 		return
 	}
 	d := h.describe(req, false)

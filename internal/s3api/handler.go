@@ -64,7 +64,7 @@ type Config struct {
 	Audit *audit.Log
 	// Metrics, when set, counts every request by operation (one place:
 	// record, beside the audit event).
-	Metrics *metrics.Ops
+	Metrics metrics.Observer
 	Logger  *slog.Logger
 	// Policies returns a principal's identity and session policies for
 	// the authorization step (authz.go); nil means principals other than

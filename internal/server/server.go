@@ -25,7 +25,7 @@ import (
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/lifecycle"
-	"github.com/kurastore/kura/internal/metrics"
+	"github.com/kurastore/kura/internal/metrics/prom"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
@@ -106,7 +106,7 @@ type Server struct {
 	stopBg  context.CancelFunc
 	bg      sync.WaitGroup // background work (background.go)
 
-	ops       *metrics.Ops // per-operation metrics and the registry /metrics serves
+	ops       *prom.Ops // per-operation metrics and the registry /metrics serves
 	metrics   *http.Server
 	metricsLn net.Listener
 	http      *http.Server
@@ -206,7 +206,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
-		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: metrics.New()}
+		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
 	}
