@@ -28,6 +28,7 @@ import (
 	"github.com/kurastore/kura/internal/metrics/prom"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
@@ -120,6 +121,11 @@ type Server struct {
 	// Lifecycle runs the buckets' lifecycle rules in the background,
 	// while this node holds the lifecycle lease.
 	Lifecycle *lifecycle.Runner
+	// Ops performs S3 operations as a principal without HTTP (Batch
+	// Operations, replication, the console): authorized, audited and
+	// counted like the same operation over HTTP, which the S3 handlers
+	// run through it too.
+	Ops *ops.Service
 
 	reqs         *requests // in-flight handlers (shutdown.go)
 	shutdownOnce sync.Once
@@ -222,6 +228,8 @@ func Open(cfg Config) (*Server, error) {
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
 	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
+	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Audit: trail, Metrics: s.ops,
+		Region: cfg.Region, Logger: cfg.Logger})
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
@@ -249,6 +257,7 @@ func Open(cfg Config) (*Server, error) {
 		Audit:                   trail,
 		Metrics:                 s.ops,
 		Logger:                  cfg.Logger,
+		Ops:                     s.Ops,
 	})
 	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{
