@@ -213,10 +213,11 @@ unset S3TESTS_OUT
 RC=0 FIRST=1
 for mode in $MODES; do
 	if [ "$FIRST" = 0 ]; then unset S3TESTS_EXPECTED_FAILURES; fi # the ratchet is for the first figure
-	set +e
-	run_mode "$mode" "$@"
-	rc=$?
-	set -e
+	# run_mode ends with set -e on again, so its status is taken with ||:
+	# a bare call returning non-zero would end the script right here,
+	# before the summary and --update-docs.
+	rc=0
+	run_mode "$mode" "$@" || rc=$?
 	if [ "$FIRST" = 1 ]; then RC=$rc; fi
 	FIRST=0
 done

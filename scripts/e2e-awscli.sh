@@ -127,6 +127,57 @@ crc32b64() {
 	python3 -c 'import base64,sys,zlib; d=open(sys.argv[1],"rb").read(); print(base64.b64encode(zlib.crc32(d).to_bytes(4,"big")).decode())' "$1"
 }
 
+# sha512b64 FILE prints the file's SHA512 as S3 shows it.
+sha512b64() {
+	python3 -c 'import base64,hashlib,sys; print(base64.b64encode(hashlib.sha512(open(sys.argv[1],"rb").read()).digest()).decode())' "$1"
+}
+
+# xxh64b64 FILE prints the file's XXHASH64 as S3 shows it (base64 of the
+# big-endian value); xxh64b64 -composite FILE... prints the COMPOSITE
+# checksum of those files as parts: XXHASH64 of their digests, "-N". XXH64
+# is written out here (Python has no xxHash in its standard library), which
+# also makes it an implementation independent of the server's.
+cat >"$WORK/xxh64.py" <<'PY'
+import base64, struct, sys
+M = (1 << 64) - 1
+P1, P2, P3, P4, P5 = 11400714785074694791, 14029467366897019727, 1609587929392839161, 9650029242287828579, 2870177450012600261
+def rotl(x, r): return ((x << r) | (x >> (64 - r))) & M
+def rnd(acc, v): return (rotl((acc + v * P2) & M, 31) * P1) & M
+def xxh64(d):
+    n, i = len(d), 0
+    if n >= 32:
+        v = [(P1 + P2) & M, P2, 0, (-P1) & M]
+        while i + 32 <= n:
+            for j, x in enumerate(struct.unpack_from('<4Q', d, i)):
+                v[j] = rnd(v[j], x)
+            i += 32
+        h = (rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18)) & M
+        for x in v:
+            h = ((h ^ rnd(0, x)) * P1 + P4) & M
+    else:
+        h = P5
+    h = (h + n) & M
+    while i + 8 <= n:
+        h = (rotl(h ^ rnd(0, struct.unpack_from('<Q', d, i)[0]), 27) * P1 + P4) & M
+        i += 8
+    if i + 4 <= n:
+        h = (rotl(h ^ ((struct.unpack_from('<I', d, i)[0] * P1) & M), 23) * P2 + P3) & M
+        i += 4
+    while i < n:
+        h = (rotl(h ^ ((d[i] * P5) & M), 11) * P1) & M
+        i += 1
+    h ^= h >> 33; h = (h * P2) & M; h ^= h >> 29; h = (h * P3) & M; h ^= h >> 32
+    return h.to_bytes(8, "big")
+assert xxh64(b"Hello world").hex() == "c500b0c912b376d8"  # the AWS common runtime's test vector
+args = sys.argv[1:]
+if args[0] == "-composite":
+    ds = b"".join(xxh64(open(f, "rb").read()) for f in args[1:])
+    print(base64.b64encode(xxh64(ds)).decode() + "-%d" % (len(args) - 1))
+else:
+    print(base64.b64encode(xxh64(open(args[0], "rb").read())).decode())
+PY
+xxh64b64() { python3 "$WORK/xxh64.py" "$@"; }
+
 # --- fixtures --------------------------------------------------------------
 
 F=$WORK/files
@@ -432,6 +483,41 @@ expect "s3api get-object-acl: the owner is the canonical id" "$canon" \
 expect_error "s3api get-object on a missing bucket: NoSuchBucket" NoSuchBucket \
 	s3 s3api get-object --bucket e2e-no-such-bucket --key x "$WORK/x.out"
 expect_error "s3api delete-bucket on a non-empty bucket: BucketNotEmpty" BucketNotEmpty s3 s3api delete-bucket --bucket "$B"
+
+# --- the 2026 checksum algorithms (issue 16) ------------------------------
+
+# botocore computes SHA512 itself (here, over HTTP, into a header).
+expect "s3api put-object --checksum-algorithm SHA512: the stored SHA512 is the file's" "$(sha512b64 "$F/part2")" \
+	"$(q s3api put-object --bucket "$B" --key sha512.bin --body "$F/part2" --checksum-algorithm SHA512 --query ChecksumSHA512 --output text)"
+expect "head-object --checksum-mode ENABLED answers the SHA512, FULL_OBJECT" "$(sha512b64 "$F/part2") FULL_OBJECT" \
+	"$(q s3api head-object --bucket "$B" --key sha512.bin --checksum-mode ENABLED --query '[ChecksumSHA512,ChecksumType]' --output text | tr '\t' ' ')"
+expect "list-objects-v2 names the SHA512 algorithm" "SHA512" \
+	"$(q s3api list-objects-v2 --bucket "$B" --prefix sha512.bin --query 'Contents[0].ChecksumAlgorithm[0]' --output text)"
+expect_error "put-object with a wrong x-amz-checksum-sha512: BadDigest" BadDigest \
+	s3 s3api put-object --bucket "$B" --key sha512-bad.bin --body "$F/part2" --checksum-sha512 "$(sha512b64 "$F/part1")"
+
+# botocore computes XXHASH64 only with awscrt; the values are given here.
+xu=$(q s3api create-multipart-upload --bucket "$B" --key xxh.bin --checksum-algorithm XXHASH64 --query '[UploadId,ChecksumType]' --output text)
+expect_match "create-multipart-upload --checksum-algorithm XXHASH64: COMPOSITE" '	COMPOSITE$' "$xu"
+xu=${xu%%$'\t'*}
+xe1=$(q s3api upload-part --bucket "$B" --key xxh.bin --upload-id "$xu" --part-number 1 --body "$F/part1" \
+	--checksum-xxhash64 "$(xxh64b64 "$F/part1")" --query ETag --output text)
+xe2=$(q s3api upload-part --bucket "$B" --key xxh.bin --upload-id "$xu" --part-number 2 --body "$F/part2" \
+	--checksum-xxhash64 "$(xxh64b64 "$F/part2")" --query ETag --output text)
+expect "list-parts: each part's XXHASH64" "$(xxh64b64 "$F/part1") $(xxh64b64 "$F/part2")" \
+	"$(q s3api list-parts --bucket "$B" --key xxh.bin --upload-id "$xu" --query 'Parts[].ChecksumXXHASH64' --output text | tr '\t' ' ')"
+expect_error "complete-multipart-upload without the parts' checksums: InvalidRequest" InvalidRequest \
+	s3 s3api complete-multipart-upload --bucket "$B" --key xxh.bin --upload-id "$xu" \
+	--multipart-upload "{\"Parts\":[{\"PartNumber\":1,\"ETag\":$xe1},{\"PartNumber\":2,\"ETag\":$xe2}]}"
+expect "complete-multipart-upload: the COMPOSITE XXHASH64 of the parts" "$(xxh64b64 -composite "$F/part1" "$F/part2") COMPOSITE" \
+	"$(q s3api complete-multipart-upload --bucket "$B" --key xxh.bin --upload-id "$xu" --multipart-upload \
+		"{\"Parts\":[{\"PartNumber\":1,\"ETag\":$xe1,\"ChecksumXXHASH64\":\"$(xxh64b64 "$F/part1")\"},{\"PartNumber\":2,\"ETag\":$xe2,\"ChecksumXXHASH64\":\"$(xxh64b64 "$F/part2")\"}]}" \
+		--query '[ChecksumXXHASH64,ChecksumType]' --output text | tr '\t' ' ')"
+expect "head-object --checksum-mode ENABLED on the XXHASH64 upload" "$(xxh64b64 -composite "$F/part1" "$F/part2")" \
+	"$(q s3api head-object --bucket "$B" --key xxh.bin --checksum-mode ENABLED --query ChecksumXXHASH64 --output text)"
+check "the XXHASH64 upload reads back as its parts" sh -c "aws --endpoint-url '$URL' s3 cp 's3://$B/xxh.bin' '$WORK/xxh.out' --only-show-errors && cmp '$F/parts' '$WORK/xxh.out'"
+expect_error "create-multipart-upload XXHASH64 FULL_OBJECT: InvalidRequest" InvalidRequest \
+	s3 s3api create-multipart-upload --bucket "$B" --key xxh-full.bin --checksum-algorithm XXHASH64 --checksum-type FULL_OBJECT
 
 # ===========================================================================
 echo "== aws CLI over HTTPS (aws-chunked bodies with trailing checksums)"

@@ -1,7 +1,8 @@
-// Package checksum implements the S3 "flexible checksums" feature: the five
-// algorithms a client may name (CRC32, CRC32C, SHA1, SHA256, CRC64NVME),
-// their header names and base64 wire encoding, and the two ways S3 derives
-// an object checksum for multipart uploads:
+// Package checksum implements the S3 "flexible checksums" feature: the ten
+// algorithms a client may name (CRC32, CRC32C, SHA1, SHA256, CRC64NVME and,
+// since 2026, SHA512, MD5, XXHASH64, XXHASH3, XXHASH128), their header
+// names and base64 wire encoding, and the two ways S3 derives an object
+// checksum for multipart uploads:
 //
 //   - COMPOSITE: a checksum of the concatenated raw part checksums, suffixed
 //     with "-N" (N = part count). Available for every algorithm except
@@ -16,8 +17,10 @@
 package checksum
 
 import (
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -25,6 +28,7 @@ import (
 	"hash/crc32"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/minio/crc64nvme"
 )
 
@@ -39,10 +43,21 @@ const (
 	SHA1      Algorithm = "SHA1"
 	SHA256    Algorithm = "SHA256"
 	CRC64NVME Algorithm = "CRC64NVME"
+	SHA512    Algorithm = "SHA512"
+	MD5       Algorithm = "MD5"
+	XXHASH64  Algorithm = "XXHASH64"
+	XXHASH3   Algorithm = "XXHASH3" // the 64-bit XXH3
+	XXHASH128 Algorithm = "XXHASH128"
 )
 
-// All lists every supported algorithm, in the order S3 documents them.
-var All = []Algorithm{CRC32, CRC32C, SHA1, SHA256, CRC64NVME}
+// All lists every supported algorithm, in the order of botocore's
+// ChecksumAlgorithm enum.
+var All = []Algorithm{CRC32, CRC32C, SHA1, SHA256, CRC64NVME, SHA512, MD5, XXHASH64, XXHASH3, XXHASH128}
+
+// Names is the list S3 error messages quote when an algorithm is unknown,
+// e.g. "[CRC32, CRC32C, CRC64NVME, MD5, SHA1, ...]". S3 listed its first
+// five in alphabetical order; the newer ones keep that order.
+const Names = "[CRC32, CRC32C, CRC64NVME, MD5, SHA1, SHA256, SHA512, XXHASH128, XXHASH3, XXHASH64]"
 
 // Checksum types for multipart uploads (x-amz-checksum-type).
 const (
@@ -97,34 +112,28 @@ func FromHeader(name string) (Algorithm, bool) {
 
 // Valid reports whether a is one of All.
 func (a Algorithm) Valid() bool {
-	switch a {
-	case CRC32, CRC32C, SHA1, SHA256, CRC64NVME:
-		return true
-	}
-	return false
+	return a.Size() != 0
 }
 
 // Header returns the lower-case header carrying a's value, e.g.
 // "x-amz-checksum-crc32c". It returns "" for an invalid algorithm.
 func (a Algorithm) Header() string {
-	switch a {
-	case CRC32:
-		return "x-amz-checksum-crc32"
-	case CRC32C:
-		return "x-amz-checksum-crc32c"
-	case SHA1:
-		return "x-amz-checksum-sha1"
-	case SHA256:
-		return "x-amz-checksum-sha256"
-	case CRC64NVME:
-		return "x-amz-checksum-crc64nvme"
+	if !a.Valid() {
+		return ""
 	}
-	return ""
+	return headerPrefix + strings.ToLower(string(a))
 }
 
+// Lower returns a's name in lower case, as S3's error messages spell it
+// ("The sha256 you specified did not match ...").
+func (a Algorithm) Lower() string { return strings.ToLower(string(a)) }
+
 // New returns a fresh hash for a. Every returned hash's Sum is the
-// big-endian digest S3 puts on the wire (hash/crc32 and crc64nvme both
-// serialise big-endian). New panics for an invalid algorithm: callers are
+// big-endian digest S3 puts on the wire: hash/crc32 and crc64nvme serialise
+// big-endian, and so do xxhash and xxh3 (the xxHash "canonical" form, which
+// is what the AWS SDKs' common runtime, aws-c-checksums, emits: XXHASH64 of
+// "Hello world" is c500b0c912b376d8; XXHASH128 is the high 64 bits first).
+// New panics for an invalid algorithm: callers are
 // expected to have gone through Parse/FromHeader, so reaching here with a bad
 // value is a programming error, not bad input.
 func (a Algorithm) New() hash.Hash {
@@ -139,6 +148,16 @@ func (a Algorithm) New() hash.Hash {
 		return sha256.New()
 	case CRC64NVME:
 		return crc64nvme.New()
+	case SHA512:
+		return sha512.New()
+	case MD5:
+		return md5.New()
+	case XXHASH64:
+		return xxhash.New()
+	case XXHASH3:
+		return newXXH3()
+	case XXHASH128:
+		return newXXH128()
 	}
 	panic(fmt.Sprintf("checksum: New on invalid algorithm %q", string(a)))
 }
@@ -155,6 +174,14 @@ func (a Algorithm) Size() int {
 		return sha256.Size
 	case CRC64NVME:
 		return crc64nvme.Size
+	case SHA512:
+		return sha512.Size
+	case MD5:
+		return md5.Size
+	case XXHASH64, XXHASH3:
+		return 8
+	case XXHASH128:
+		return 16
 	}
 	return 0
 }
@@ -168,9 +195,11 @@ func (a Algorithm) SupportsFullObject() bool {
 
 // SupportsComposite reports whether a can produce a COMPOSITE multipart
 // checksum. S3 accepts every algorithm except CRC64NVME, which is
-// FULL_OBJECT-only.
+// FULL_OBJECT-only. The hashes (SHA*, MD5, the xxHashes) are the other way
+// round: COMPOSITE only, since a hash of a concatenation cannot be derived
+// from the hashes of its pieces.
 func (a Algorithm) SupportsComposite() bool {
-	return a == CRC32 || a == CRC32C || a == SHA1 || a == SHA256
+	return a.Valid() && a != CRC64NVME
 }
 
 // Decode parses a base64 checksum value as sent in a's header and checks

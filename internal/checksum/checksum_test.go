@@ -51,6 +51,20 @@ func TestKnownVectors(t *testing.T) {
 		// FullObjectOf relies on as the starting value.
 		{CRC32, "", "00000000", "AAAAAA==", 4},
 		{CRC64NVME, "", "0000000000000000", "AAAAAAAAAAA=", 8},
+		// FIPS 180-2 and RFC 1321 test vectors.
+		{SHA512, "abc", "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a" +
+			"2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f", "", 64},
+		{MD5, "abc", "900150983cd24fb0d6963f7d28e17f72", "kAFQmDzST7DWlj99KOF/cg==", 16},
+		// The xxHashes: the AWS common runtime's own test vectors
+		// (aws-c-checksums tests/xxhash_test.c, seed 0), which fix the byte
+		// order the SDKs put on the wire, and the xxHash reference values
+		// for the empty input.
+		{XXHASH64, "Hello world", "c500b0c912b376d8", "xQCwyRKzdtg=", 8},
+		{XXHASH3, "Hello world", "b6acb9d84a38ff74", "tqy52Eo4/3Q=", 8},
+		{XXHASH128, "Hello world", "7351f89812f97382b91d05b31e04dd7f", "c1H4mBL5c4K5HQWzHgTdfw==", 16},
+		{XXHASH64, "", "ef46db3751d8e999", "", 8},
+		{XXHASH3, "", "2d06800538d394c2", "", 8},
+		{XXHASH128, "", "99aa06d3014798d86001c324468d497f", "", 16},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.alg)+"/"+tt.in, func(t *testing.T) {
@@ -90,7 +104,13 @@ func TestParse(t *testing.T) {
 		{"crc64nvme", CRC64NVME, true},
 		{"CRC64NVME", CRC64NVME, true},
 		{"", "", false},
-		{"md5", "", false},
+		{"md5", MD5, true},
+		{"Sha512", SHA512, true},
+		{"xxhash64", XXHASH64, true},
+		{"XxHash3", XXHASH3, true},
+		{"XXHASH128", XXHASH128, true},
+		{"sha384", "", false},
+		{"xxhash32", "", false},
 		{"crc64", "", false},
 		{" crc32", "", false},
 		{"sha-256", "", false},
@@ -114,6 +134,12 @@ func TestFromHeader(t *testing.T) {
 		{"X-AMZ-CHECKSUM-SHA1", SHA1, true},
 		{"x-amz-checksum-sha256", SHA256, true},
 		{"x-amz-checksum-crc64nvme", CRC64NVME, true},
+		{"X-Amz-Checksum-Sha512", SHA512, true},
+		{"x-amz-checksum-md5", MD5, true},
+		{"X-Amz-Checksum-Xxhash64", XXHASH64, true},
+		{"x-amz-checksum-xxhash3", XXHASH3, true},
+		{"x-amz-checksum-xxhash128", XXHASH128, true},
+		{"x-amz-checksum-mode", "", false},
 		{"x-amz-checksum-algorithm", "", false},
 		{"x-amz-checksum-type", "", false},
 		{"x-amz-checksum-", "", false},
@@ -147,7 +173,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 			t.Errorf("%s: Valid/Size/New inconsistent", a)
 		}
 	}
-	if Algorithm("MD5").Header() != "" || Algorithm("MD5").Valid() || Algorithm("MD5").Size() != 0 {
+	if Algorithm("SHA384").Header() != "" || Algorithm("SHA384").Valid() || Algorithm("SHA384").Size() != 0 {
 		t.Error("invalid algorithm should have no header, size or validity")
 	}
 }
@@ -159,7 +185,12 @@ func TestSupports(t *testing.T) {
 		SHA1:      {false, true},
 		SHA256:    {false, true},
 		CRC64NVME: {true, false},
-		"MD5":     {false, false},
+		SHA512:    {false, true},
+		MD5:       {false, true},
+		XXHASH64:  {false, true},
+		XXHASH3:   {false, true},
+		XXHASH128: {false, true},
+		"SHA384":  {false, false},
 	}
 	for a, w := range want {
 		if got := a.SupportsFullObject(); got != w[0] {
@@ -190,7 +221,8 @@ func TestDecodeErrors(t *testing.T) {
 		{CRC64NVME, "DUoRhQ==", ErrInvalidValue},  // CRC32 length for CRC64
 		{SHA1, "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=", ErrInvalidValue},
 		{SHA256, "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=", ErrInvalidValue}, // SHA1 length
-		{"MD5", "AAAAAAAAAAAAAAAAAAAAAA==", ErrUnknownAlgorithm},
+		{"SHA384", "AAAAAAAAAAAAAAAAAAAAAA==", ErrUnknownAlgorithm},
+		{XXHASH128, "AAAAAAAAAAA=", ErrInvalidValue}, // 8 bytes, want 16
 	}
 	for _, tt := range tests {
 		got, err := tt.alg.Decode(tt.in)
@@ -213,7 +245,7 @@ func TestNewPanicsOnInvalid(t *testing.T) {
 			t.Error("New on invalid algorithm did not panic")
 		}
 	}()
-	Algorithm("MD5").New()
+	Algorithm("SHA384").New()
 }
 
 func TestHashes(t *testing.T) {

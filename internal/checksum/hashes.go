@@ -22,11 +22,17 @@ type Hashes struct {
 // the same reason Algorithm.New does.
 func NewHashes(a Algorithm, withMD5 bool) *Hashes {
 	h := &Hashes{alg: a}
-	if withMD5 {
-		h.md5 = md5.New()
-	}
 	if a != "" {
 		h.sum = a.New()
+	}
+	if withMD5 {
+		// MD5 is the slowest hash on the upload path; when it is also the
+		// flexible checksum, one instance serves both.
+		if a == MD5 {
+			h.md5 = h.sum
+		} else {
+			h.md5 = md5.New()
+		}
 	}
 	return h
 }
@@ -35,7 +41,7 @@ func NewHashes(a Algorithm, withMD5 bool) *Hashes {
 // io.TeeReader: a Write error there would surface as a read error on the
 // request body.
 func (h *Hashes) Write(p []byte) (int, error) {
-	if h.md5 != nil {
+	if h.md5 != nil && h.alg != MD5 {
 		h.md5.Write(p)
 	}
 	if h.sum != nil {

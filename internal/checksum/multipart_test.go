@@ -128,7 +128,12 @@ func TestFullObjectOfErrors(t *testing.T) {
 	}{
 		{"SHA1", SHA1, []PartSum{{Sum: make([]byte, 20), Size: 1}}, ErrUnsupported},
 		{"SHA256", SHA256, []PartSum{{Sum: make([]byte, 32), Size: 1}}, ErrUnsupported},
-		{"unknown", "MD5", []PartSum{ok4}, ErrUnknownAlgorithm},
+		{"SHA512", SHA512, []PartSum{{Sum: make([]byte, 64), Size: 1}}, ErrUnsupported},
+		{"MD5", MD5, []PartSum{{Sum: make([]byte, 16), Size: 1}}, ErrUnsupported},
+		{"XXHASH64", XXHASH64, []PartSum{{Sum: make([]byte, 8), Size: 1}}, ErrUnsupported},
+		{"XXHASH3", XXHASH3, []PartSum{{Sum: make([]byte, 8), Size: 1}}, ErrUnsupported},
+		{"XXHASH128", XXHASH128, []PartSum{{Sum: make([]byte, 16), Size: 1}}, ErrUnsupported},
+		{"unknown", "SHA384", []PartSum{ok4}, ErrUnknownAlgorithm},
 		{"empty algorithm", "", []PartSum{ok4}, ErrUnknownAlgorithm},
 		{"short sum", CRC32, []PartSum{ok4, {Sum: make([]byte, 3), Size: 1}}, ErrInvalidValue},
 		{"crc64 sum for crc32c", CRC32C, []PartSum{{Sum: make([]byte, 8), Size: 1}}, ErrInvalidValue},
@@ -248,6 +253,25 @@ func TestCompositeOfKnown(t *testing.T) {
 	}
 }
 
+// TestCompositeOfNewHashes pins COMPOSITE values of the 2026 hash algorithms
+// to values computed outside Go (Python's hashlib: the hash of the two
+// parts' raw digests, then "-2").
+func TestCompositeOfNewHashes(t *testing.T) {
+	tests := []struct {
+		alg  Algorithm
+		want string
+	}{
+		{MD5, "4J5P1iZbNhFf49sy35RdhA==-2"},
+		{SHA512, "C/HEc13zUZH9s4kBUK4WaZuRLMHXDX5OxDMVhb1l/Wn7H5Wkuh8nvXIQhoWYRHTF988UAluGd2CRQk1bfZRsNQ==-2"},
+	}
+	for _, tt := range tests {
+		got, err := CompositeOf(tt.alg, [][]byte{digest(tt.alg, []byte("hello ")), digest(tt.alg, []byte("world"))})
+		if err != nil || got != tt.want {
+			t.Errorf("%s: CompositeOf = %q, %v; want %q", tt.alg, got, err, tt.want)
+		}
+	}
+}
+
 func TestCompositeOfErrors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -256,7 +280,7 @@ func TestCompositeOfErrors(t *testing.T) {
 		want error
 	}{
 		{"crc64nvme", CRC64NVME, [][]byte{make([]byte, 8)}, ErrUnsupported},
-		{"unknown", "MD5", [][]byte{make([]byte, 16)}, ErrUnknownAlgorithm},
+		{"unknown", "SHA384", [][]byte{make([]byte, 16)}, ErrUnknownAlgorithm},
 		{"wrong length", SHA256, [][]byte{make([]byte, 32), make([]byte, 20)}, ErrInvalidValue},
 		{"nil part", CRC32C, [][]byte{nil}, ErrInvalidValue},
 	}

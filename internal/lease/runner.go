@@ -76,6 +76,14 @@ func (r *Runner) Run(ctx context.Context, work func(context.Context)) {
 		l, err := r.acquire(ctx, start)
 		switch {
 		case ctx.Err() != nil:
+			if err == nil {
+				// Taken just as the stop came: a clean stop leaves no
+				// lease held, so give it back (another node need not
+				// wait for it to expire).
+				if err := r.release(); err != nil {
+					r.log.Warn("releasing the lease failed; another node takes it once it expires", "err", err)
+				}
+			}
 			return
 		case errors.Is(err, ErrHeld):
 			if l.Holder != seen {

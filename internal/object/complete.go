@@ -157,10 +157,8 @@ func (s *Service) assemble(u *kura.Upload, stored []*kura.UploadPart, in Complet
 		if i < len(in.Parts)-1 && p.Size < MinPartSize {
 			return nil, s3err.EntityTooSmall.With("ProposedSize", itoa64(p.Size)).With("MinSizeAllowed", itoa64(MinPartSize)).With("PartNumber", itoa(p.Number))
 		}
-		for a, val := range rp.Checksums {
-			if string(a) == p.ChecksumAlgorithm && val != p.Checksum {
-				return nil, s3err.InvalidPart.WithMessage("The checksum of part %d did not match the uploaded part.", p.Number)
-			}
+		if err := checkCompletePart(u, p, rp); err != nil {
+			return nil, err
 		}
 		part := kura.Part{Number: p.Number, Size: p.Size, ETag: p.ETag, BlobID: p.BlobID}
 		if alg != "" {
@@ -208,7 +206,7 @@ func objectChecksum(u *kura.Upload, alg checksum.Algorithm, sums [][]byte, crcs 
 	if alg == "" {
 		alg, typ = checksum.CRC64NVME, checksum.FullObject
 	}
-	if in.ChecksumType != "" && u.ChecksumType != "" && in.ChecksumType != u.ChecksumType {
+	if in.ChecksumType != "" && u.ChecksumType != "" && !strings.EqualFold(in.ChecksumType, u.ChecksumType) {
 		return nil, s3err.InvalidRequest.WithMessage("The upload was created using the %s checksum mode. The complete request must use the same checksum mode.", u.ChecksumType)
 	}
 	var val string
@@ -235,4 +233,39 @@ func objectChecksum(u *kura.Upload, alg checksum.Algorithm, sums [][]byte, crcs 
 		}
 	}
 	return &kura.Checksum{Algorithm: string(alg), Type: typ, Value: val}, nil
+}
+
+// checkCompletePart checks the checksum elements of one <Part> of a
+// CompleteMultipartUpload request against the stored part, as S3 does:
+// at most one element, valid base64 of the algorithm's size; equal to the
+// part's checksum when in the upload's algorithm (S3 then answers the
+// plain InvalidPart, naming no checksum); and present for every part of a
+// COMPOSITE upload, whose object checksum is built from them.
+func checkCompletePart(u *kura.Upload, p *kura.UploadPart, rp CompletePart) error {
+	bad := len(rp.Checksums) > 1
+	for a, val := range rp.Checksums {
+		if _, err := a.Decode(val); err != nil {
+			bad = true
+		}
+	}
+	if bad {
+		var arg strings.Builder
+		for _, a := range checksum.All {
+			if v, ok := rp.Checksums[a]; ok {
+				arg.WriteString(string(a) + ":" + v + ";")
+			}
+		}
+		return s3err.InvalidArgument.WithMessage("Invalid Base64 or multiple checksums present in request").
+			With("ArgumentName", "Checksum").With("ArgumentValue", arg.String())
+	}
+	for a, val := range rp.Checksums {
+		if string(a) == p.ChecksumAlgorithm && val != p.Checksum {
+			return s3err.InvalidPart.With("UploadId", u.UploadID).With("PartNumber", itoa(p.Number)).With("ETag", p.ETag)
+		}
+	}
+	if u.ChecksumType == checksum.Composite && rp.Checksums[checksum.Algorithm(u.ChecksumAlgorithm)] == "" {
+		return s3err.InvalidRequest.WithMessage("The upload was created using a %s checksum. The complete request must include the checksum for each part. It was missing for part %d in the request.",
+			strings.ToLower(u.ChecksumAlgorithm), p.Number)
+	}
+	return nil
 }

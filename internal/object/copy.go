@@ -168,7 +168,8 @@ func (s *Service) UploadPartCopy(ctx context.Context, in PartCopyInput) (*kura.U
 		return nil, nil, nil, err
 	}
 	defer r.Close()
-	p, u, err := s.UploadPart(ctx, PartInput{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, Number: in.Number, Body: io.Reader(r), Size: n, Access: in.Access})
+	p, u, err := s.UploadPart(ctx, PartInput{Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID, Number: in.Number, Body: io.Reader(r), Size: n, Access: in.Access,
+		copied: true})
 	return p, u, src, err
 }
 

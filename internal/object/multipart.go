@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
@@ -39,6 +40,8 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*kura.Uploa
 	if err := ValidKey(in.Key); err != nil {
 		return nil, err
 	}
+	// S3 accepts the type in any case, as it does the algorithm.
+	in.ChecksumType = strings.ToUpper(in.ChecksumType)
 	if in.ChecksumType != "" && in.ChecksumAlgorithm == "" {
 		return nil, s3err.InvalidRequest.WithMessage("The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
 	}
@@ -111,6 +114,9 @@ type PartInput struct {
 	Checksum              ChecksumInput
 	ContentMD5            []byte
 	Access                KeyAccess
+	// copied marks UploadPartCopy's data, which carries no client checksum:
+	// S3 computes the part's checksum in the upload's algorithm itself.
+	copied bool
 }
 
 // UploadPart stores one part of an upload, replacing an earlier part with
@@ -126,9 +132,8 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.ChecksumAlgorithm != "" && in.Checksum.Algorithm != "" && string(in.Checksum.Algorithm) != u.ChecksumAlgorithm {
-		return nil, nil, s3err.InvalidRequest.WithMessage("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
-			strings.ToLower(u.ChecksumAlgorithm), strings.ToLower(string(in.Checksum.Algorithm)))
+	if err := checkPartChecksum(u, in.Checksum.Algorithm); err != nil && !in.copied {
+		return nil, nil, err
 	}
 	ck := in.Checksum
 	if ck.Algorithm == "" {
@@ -182,6 +187,26 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	return p, u, nil
 }
 
+// checkPartChecksum applies S3's rules for a part's checksum: it must be in
+// the upload's algorithm, and a COMPOSITE upload's parts must each carry
+// one (header or trailer), since the object's checksum is made of the
+// client's part checksums. A FULL_OBJECT upload's parts may come without
+// one: Kura computes it, as S3 does. S3 words both refusals alike, with
+// "null" for the missing algorithm.
+func checkPartChecksum(u *kura.Upload, alg checksum.Algorithm) error {
+	if u.ChecksumAlgorithm == "" || string(alg) == u.ChecksumAlgorithm {
+		return nil
+	}
+	actual := "null"
+	if alg != "" {
+		actual = alg.Lower()
+	} else if u.ChecksumType != checksum.Composite {
+		return nil
+	}
+	return s3err.InvalidRequest.WithMessage("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s",
+		strings.ToLower(u.ChecksumAlgorithm), actual)
+}
+
 // checkPartCustomerKey applies S3's SSE-C rules for parts: every part of
 // an SSE-C upload carries the upload's key, and no other upload's part does.
 func checkPartCustomerKey(enc kura.Encryption, key []byte) error {
@@ -213,10 +238,23 @@ func deleteUploadParts(tx meta.Tx, uploadID string, release func(...string) erro
 }
 
 // AbortUpload discards an upload and its parts.
-func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string) error {
+//
+// A non-zero ifInitiated is S3's x-amz-if-match-initiated-time: the upload
+// is aborted only if it was initiated at that time (to the second, the
+// header's precision), else PreconditionFailed; and an upload that does not
+// exist is then no error, as S3 documents, since the condition's point is
+// that the caller's upload be gone.
+func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string, ifInitiated time.Time) error {
 	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
-		if _, err := getUpload(tx, bucket, key, id); err != nil {
+		u, err := getUpload(tx, bucket, key, id)
+		if !ifInitiated.IsZero() && s3err.Is(err, s3err.NoSuchUpload) {
+			return nil
+		}
+		if err != nil {
 			return err
+		}
+		if !ifInitiated.IsZero() && !u.Initiated.Truncate(time.Second).Equal(ifInitiated.Truncate(time.Second)) {
+			return s3err.PreconditionFailed.With("Condition", "x-amz-if-match-initiated-time")
 		}
 		if err := deleteUploadParts(tx, id, release); err != nil {
 			return err

@@ -169,15 +169,18 @@ func contentMD5(h http.Header) ([]byte, error) {
 	return b, nil
 }
 
-// checksumHeaders returns the x-amz-checksum-<alg> value headers present.
-func checksumHeaders(h http.Header) map[checksum.Algorithm]string {
+// checksumHeaders returns the x-amz-checksum-<alg> value headers present,
+// and how many values they carry in all (a header repeated counts twice).
+func checksumHeaders(h http.Header) (map[checksum.Algorithm]string, int) {
 	out := map[checksum.Algorithm]string{}
+	n := 0
 	for k, vs := range h {
 		if a, ok := checksum.FromHeader(k); ok {
 			out[a] = vs[0]
+			n += len(vs)
 		}
 	}
-	return out
+	return out, n
 }
 
 // requestChecksum works out which checksum a streamed write carries: a value
@@ -185,9 +188,10 @@ func checksumHeaders(h http.Header) map[checksum.Algorithm]string {
 func requestChecksum(req *request) (object.ChecksumInput, error) {
 	var in object.ChecksumInput
 	h := req.Header
-	vals := checksumHeaders(h)
-	if len(vals) > 1 {
-		return in, s3err.InvalidRequest.WithMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+	vals, n := checksumHeaders(h)
+	multiple := s3err.InvalidRequest.WithMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+	if n > 1 {
+		return in, multiple
 	}
 	declared := h.Get("x-amz-sdk-checksum-algorithm")
 	var declAlg checksum.Algorithm
@@ -207,10 +211,19 @@ func requestChecksum(req *request) (object.ChecksumInput, error) {
 		}
 		in.Algorithm, in.Value = a, v
 	}
-	if t := h.Get("x-amz-trailer"); t != "" && in.Value == "" {
+	if t := h.Get("x-amz-trailer"); t != "" {
 		a, ok := checksum.FromHeader(strings.TrimSpace(t))
 		if !ok {
 			return in, s3err.InvalidRequest.WithMessage("The value specified in the x-amz-trailer header is not supported")
+		}
+		if in.Value != "" {
+			// A value header and a trailing checksum: two checksums for
+			// one body. The same algorithm twice is harmless; the header
+			// is checked and the trailer, signed or not, is ignored.
+			if a != in.Algorithm {
+				return in, multiple
+			}
+			return in, nil
 		}
 		if declAlg != "" && declAlg != a {
 			return in, s3err.InvalidRequest.WithMessage("Value for x-amz-sdk-checksum-algorithm header is invalid.")
@@ -276,7 +289,7 @@ func verifyBodyChecksum(req *request, body []byte) error {
 // requireIntegrity enforces S3's "Content-MD5 or x-amz-checksum required"
 // rule for operations whose model marks requestChecksumRequired.
 func requireIntegrity(req *request) error {
-	if req.Header.Get("Content-Md5") != "" || len(checksumHeaders(req.Header)) > 0 || req.Header.Get("x-amz-trailer") != "" {
+	if _, n := checksumHeaders(req.Header); req.Header.Get("Content-Md5") != "" || n > 0 || req.Header.Get("x-amz-trailer") != "" {
 		return nil
 	}
 	return s3err.InvalidRequest.WithMessage("Missing required header for this request: Content-MD5 OR x-amz-checksum-*")

@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
@@ -44,7 +46,7 @@ func (h *Handler) createUpload(req *request) error {
 	if v := req.Header.Get("x-amz-checksum-algorithm"); v != "" {
 		a, ok := checksum.Parse(v)
 		if !ok {
-			return s3err.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+			return s3err.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: %s", checksum.Names)
 		}
 		alg = a
 	}
@@ -66,7 +68,7 @@ func (h *Handler) createUpload(req *request) error {
 	}
 	u, err := h.obj.CreateUpload(req.Context(), object.UploadInput{
 		Bucket: req.bucket, Key: req.key, Headers: headers, Tags: tags, StorageClass: class,
-		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, Owner: owner, Initiator: initiatorOf(req, owner), ACL: acl,
+		ChecksumAlgorithm: alg, ChecksumType: strings.ToUpper(req.Header.Get("x-amz-checksum-type")), SSE: enc, Owner: owner, Initiator: initiatorOf(req, owner), ACL: acl,
 		Access: object.KeyAccess{Caller: req.caller()}, Lock: lock,
 	})
 	if err != nil {
@@ -199,13 +201,9 @@ func rangeLen(v string) int64 {
 
 type completeRequest struct {
 	Parts []struct {
-		PartNumber        int    `xml:"PartNumber"`
-		ETag              string `xml:"ETag"`
-		ChecksumCRC32     string `xml:"ChecksumCRC32"`
-		ChecksumCRC32C    string `xml:"ChecksumCRC32C"`
-		ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME"`
-		ChecksumSHA1      string `xml:"ChecksumSHA1"`
-		ChecksumSHA256    string `xml:"ChecksumSHA256"`
+		PartNumber int    `xml:"PartNumber"`
+		ETag       string `xml:"ETag"`
+		checksumFields
 	} `xml:"Part"`
 }
 
@@ -233,21 +231,15 @@ func (h *Handler) completeUpload(req *request) error {
 		return err
 	}
 	in := object.CompleteInput{Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), ObjectSize: -1,
-		ChecksumType: req.Header.Get("x-amz-checksum-type"), Cond: writeConditions(req.Header)}
+		ChecksumType: strings.ToUpper(req.Header.Get("x-amz-checksum-type")), Cond: writeConditions(req.Header)}
 	if err := supportedWriteConditions(in.Cond); err != nil {
 		return err
 	}
 	for _, p := range cr.Parts {
-		cp := object.CompletePart{Number: p.PartNumber, ETag: p.ETag, Checksums: map[checksum.Algorithm]string{}}
-		for a, v := range map[checksum.Algorithm]string{checksum.CRC32: p.ChecksumCRC32, checksum.CRC32C: p.ChecksumCRC32C,
-			checksum.CRC64NVME: p.ChecksumCRC64NVME, checksum.SHA1: p.ChecksumSHA1, checksum.SHA256: p.ChecksumSHA256} {
-			if v != "" {
-				cp.Checksums[a] = v
-			}
-		}
-		in.Parts = append(in.Parts, cp)
+		in.Parts = append(in.Parts, object.CompletePart{Number: p.PartNumber, ETag: p.ETag, Checksums: p.values()})
 	}
-	for a, v := range checksumHeaders(req.Header) {
+	sums, _ := checksumHeaders(req.Header)
+	for a, v := range sums {
 		in.Checksum = object.ChecksumInput{Algorithm: a, Value: v}
 	}
 	if v := req.Header.Get("x-amz-mp-object-size"); v != "" {
@@ -284,7 +276,16 @@ func (h *Handler) abortUpload(req *request) error {
 	if _, err := h.bucketFor(req); err != nil {
 		return err
 	}
-	if err := h.obj.AbortUpload(req.Context(), req.bucket, req.key, req.query.Get("uploadId")); err != nil {
+	var ifInitiated time.Time
+	if v := req.Header.Get("x-amz-if-match-initiated-time"); v != "" {
+		t, ok := parseHTTPTime(v)
+		if !ok {
+			return s3err.InvalidArgument.WithMessage("Invalid value for x-amz-if-match-initiated-time: use an HTTP date such as %s", httpTime(time.Unix(0, 0))).
+				With("ArgumentName", "x-amz-if-match-initiated-time").With("ArgumentValue", v)
+		}
+		ifInitiated = t
+	}
+	if err := h.obj.AbortUpload(req.Context(), req.bucket, req.key, req.query.Get("uploadId"), ifInitiated); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
@@ -419,28 +420,64 @@ func (h *Handler) listUploads(req *request) error {
 	return nil
 }
 
-// checksumFields are the Checksum<ALG> elements of S3 result documents.
+// checksumFields are the Checksum<ALG> elements of S3 documents, one per
+// algorithm of botocore's ChecksumAlgorithm enum, in the model's order.
 type checksumFields struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
 	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
+}
+
+// field returns the element that carries a's value, or nil for an unknown
+// algorithm.
+func (c *checksumFields) field(a checksum.Algorithm) *string {
+	switch a {
+	case checksum.CRC32:
+		return &c.ChecksumCRC32
+	case checksum.CRC32C:
+		return &c.ChecksumCRC32C
+	case checksum.CRC64NVME:
+		return &c.ChecksumCRC64NVME
+	case checksum.SHA1:
+		return &c.ChecksumSHA1
+	case checksum.SHA256:
+		return &c.ChecksumSHA256
+	case checksum.SHA512:
+		return &c.ChecksumSHA512
+	case checksum.MD5:
+		return &c.ChecksumMD5
+	case checksum.XXHASH64:
+		return &c.ChecksumXXHASH64
+	case checksum.XXHASH3:
+		return &c.ChecksumXXHASH3
+	case checksum.XXHASH128:
+		return &c.ChecksumXXHASH128
+	}
+	return nil
 }
 
 func (c *checksumFields) set(a checksum.Algorithm, v string) {
-	switch a {
-	case checksum.CRC32:
-		c.ChecksumCRC32 = v
-	case checksum.CRC32C:
-		c.ChecksumCRC32C = v
-	case checksum.CRC64NVME:
-		c.ChecksumCRC64NVME = v
-	case checksum.SHA1:
-		c.ChecksumSHA1 = v
-	case checksum.SHA256:
-		c.ChecksumSHA256 = v
+	if f := c.field(a); f != nil {
+		*f = v
 	}
+}
+
+// values returns the elements present, by algorithm.
+func (c *checksumFields) values() map[checksum.Algorithm]string {
+	out := map[checksum.Algorithm]string{}
+	for _, a := range checksum.All {
+		if v := *c.field(a); v != "" {
+			out[a] = v
+		}
+	}
+	return out
 }
 
 // objectURL is the absolute URL of the request's object as the client

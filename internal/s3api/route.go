@@ -211,6 +211,11 @@ func (h *Handler) route(req *request) error {
 		}
 	}
 	rt := pickRoute(req)
+	if rt == nil && req.Method == http.MethodPost && req.bucket != "" && req.key == "" && len(req.query) == 0 {
+		// A POST to a bucket is a browser form upload (isPostForm); with
+		// any other body S3 names the broken condition rather than the method.
+		return s3err.PreconditionFailed.With("Condition", "Bucket POST must be of the enclosure-type multipart/form-data")
+	}
 	if rt == nil {
 		return s3err.MethodNotAllowed.With("Method", req.Method).With("ResourceType", resourceType(req))
 	}

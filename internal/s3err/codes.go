@@ -18,6 +18,7 @@ var (
 	InvalidArgument              = def("InvalidArgument", 400, "Invalid Argument")
 	InvalidBucketName            = def("InvalidBucketName", 400, "The specified bucket is not valid.")
 	InvalidBucketState           = def("InvalidBucketState", 409, "The request is not valid with the current state of the bucket.")
+	InvalidChunkSizeError        = def("InvalidChunkSizeError", 400, "Only the last chunk is allowed to have a size less than 8192 bytes")
 	InvalidDigest                = def("InvalidDigest", 400, "The Content-MD5 or checksum value that you specified is not valid.")
 	InvalidLocationConstraint    = def("InvalidLocationConstraint", 400, "The specified location-constraint is not valid.")
 	InvalidObjectState           = def("InvalidObjectState", 403, "The operation is not valid for the object's storage class")

@@ -17,7 +17,7 @@ type Error struct {
 	Status  int
 	Extra   []Field
 	// Header holds response headers that travel with the error
-	// (x-amz-delete-marker, Last-Modified, ...), in order, canonical names.
+	// (x-amz-delete-marker, Last-Modified, ...), in order, named as set.
 	Header []Field
 	// cause is an internal error kept for logs, never shown to clients.
 	cause error

@@ -45,6 +45,7 @@ func (e *authzEnv) canonicalIDs(t *testing.T) (a, b string) {
 // is the account's canonical user id, never its 12-digit account id; the
 // expected-bucket-owner header still takes the account id.
 func TestACLCanonicalOwners(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, canonB := e.canonicalIDs(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
@@ -167,6 +168,7 @@ func anon(t *testing.T, ts *testServer, method, path string, body string, hdr ..
 // with the anonymous principal: denied by default, allowed by a bucket
 // policy granting "*"; never for KMS or SSE-KMS objects.
 func TestACLAnonymousAccess(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	a := e.s3(e.rootA)
 	for _, b := range []string{"anon-private", "anon-public"} {
@@ -238,6 +240,7 @@ func TestACLAnonymousAccess(t *testing.T) {
 // CreateBucket's x-amz-object-ownership; new buckets are
 // BucketOwnerEnforced.
 func TestACLOwnershipControls(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	a := e.s3(e.rootA)
 	getOwnership := func(bucket string) (types.ObjectOwnership, error) {
@@ -327,6 +330,7 @@ const (
 // TestACLGrants: canned ACLs, x-amz-grant-* headers and AccessControlPolicy
 // bodies, rendered exactly as S3 renders them, and the errors S3 answers.
 func TestACLGrants(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, canonB := e.canonicalIDs(t)
 	if _, _, err := e.ts.IAM.CreateAccount(ctx(t), kuraiam.AccountInput{Name: "carol", Email: "carol@example.com"}); err != nil {
@@ -486,6 +490,7 @@ func TestACLGrants(t *testing.T) {
 // ones, a canonical user for its account); BucketOwnerEnforced turns ACLs
 // off and an explicit Deny still wins.
 func TestACLEvaluation(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, canonB := e.canonicalIDs(t)
 	a, rootB := e.s3(e.rootA), e.s3(e.rootB)
@@ -608,6 +613,7 @@ func TestACLEvaluation(t *testing.T) {
 // TestACLObjectVersions: PutObjectAcl and GetObjectAcl with a versionId
 // address that version's ACL alone.
 func TestACLObjectVersions(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	a := e.s3(e.rootA)
 	if _, err := a.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("acl-versions"), ObjectOwnership: types.ObjectOwnershipObjectWriter}); err != nil {
@@ -648,6 +654,7 @@ func TestACLObjectVersions(t *testing.T) {
 // while an explicit x-amz-object-ownership still wins. A bad setting
 // stops Open.
 func TestACLDefaultOwnershipConfigured(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.DefaultObjectOwnership = "ObjectWriter" })
 	c := ts.client()
 	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("legacy"), ACL: types.BucketCannedACLPublicRead}); err != nil {

@@ -16,6 +16,7 @@ import (
 // copies, a small object) and then reads every file under the data dir: no
 // 32-byte window of any payload may appear anywhere.
 func TestNoPlaintextAtRest(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -69,6 +70,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 // TestRestart writes objects, stops the server, starts a new one on the
 // same data dir and reads everything back.
 func TestRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := start(t, dir)
 	c := ts.client()

@@ -72,6 +72,7 @@ func secret(n int) string {
 }
 
 func TestAuditEveryRequest(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.TLSSelfSigned = true })
 	x := &exchanges{rt: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	hc := &http.Client{Transport: x, Timeout: time.Minute}

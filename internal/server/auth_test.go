@@ -66,6 +66,7 @@ func errorCode(t *testing.T, req *http.Request) (int, string) {
 }
 
 func TestAuthErrors(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "auth")
@@ -107,6 +108,7 @@ func TestAuthErrors(t *testing.T) {
 }
 
 func TestPresignedURLs(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "pre")
@@ -213,6 +215,7 @@ func chunkSizes(n, size int) []int {
 }
 
 func TestStreamingSignedPayload(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "stream")
@@ -263,6 +266,7 @@ func TestStreamingSignedPayload(t *testing.T) {
 // TestTLSTrailingChecksums drives the SDK over HTTPS, where it sends
 // aws-chunked bodies with trailing checksums, for PUT and UploadPart.
 func TestTLSTrailingChecksums(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	s, err := server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", RootAccessKey: testAK, RootSecretKey: testSK,
 		TLSSelfSigned: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

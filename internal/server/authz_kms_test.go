@@ -15,6 +15,7 @@ import (
 // and UpdateObjectEncryption's permission set (seed 003).
 
 func TestAuthzKeyPolicies(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	kmsA, kmsB := e.kms(e.rootA), e.kms(e.rootB)
 	key := createKey(t, kmsA) // default key policy: account A only
@@ -104,6 +105,7 @@ func TestAuthzKeyPolicies(t *testing.T) {
 }
 
 func TestAuthzSSEKMSNeedsTheCallersKMSPermissions(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	c := e.s3(e.rootA)
 	mustBucket(t, c, "authz-kms")
@@ -151,6 +153,7 @@ func TestAuthzSSEKMSNeedsTheCallersKMSPermissions(t *testing.T) {
 var seed003Actions = []string{"s3:PutObject", "s3:UpdateObjectEncryption", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"}
 
 func TestAuthzUpdateObjectEncryptionSeed003Permissions(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	c := e.s3(e.rootA)
 	mustBucket(t, c, "authz-uoe")
@@ -209,6 +212,7 @@ func TestAuthzUpdateObjectEncryptionSeed003Permissions(t *testing.T) {
 // per caller: a reader without kms:Decrypt must not get through the cache
 // another reader (or the writer) filled.
 func TestAuthzBucketKeyCacheIsPerRequester(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	c := e.s3(e.rootA)
 	mustBucket(t, c, "authz-bk")

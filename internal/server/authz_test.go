@@ -150,6 +150,7 @@ func notAuthorized(who, action, resource, why string) string {
 }
 
 func TestAuthzUserWithoutPolicyIsDeniedEverywhere(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	root := e.s3(e.rootA)
 	mustBucket(t, root, "authz-none")
@@ -236,6 +237,7 @@ func waitAudit(t *testing.T, ts *testServer, match func(audit.Event) bool) {
 }
 
 func TestAuthzIdentityPolicies(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	root := e.s3(e.rootA)
 	mustBucket(t, root, "authz-id")
@@ -299,6 +301,7 @@ func TestAuthzIdentityPolicies(t *testing.T) {
 }
 
 func TestAuthzCrossAccountBucketPolicy(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	ownerS3 := e.s3(e.rootA)
 	mustBucket(t, ownerS3, "authz-shared")
@@ -360,6 +363,7 @@ func seed002Policy(t *testing.T, bucket string) string {
 }
 
 func TestAuthzSeed002RequireSSES3(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	c := e.s3(e.rootA)
 	mustBucket(t, c, "authz-sse")
@@ -397,6 +401,7 @@ func TestAuthzSeed002RequireSSES3(t *testing.T) {
 }
 
 func TestAuthzBucketPolicyAPI(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	c := e.s3(e.rootA)
 	mustBucket(t, c, "authz-bp")
@@ -475,6 +480,7 @@ func TestAuthzBucketPolicyAPI(t *testing.T) {
 }
 
 func TestAuthzAssumedRoles(t *testing.T) {
+	t.Parallel()
 	clk := &clock{t: time.Now()}
 	e := newAuthzEnv(t, func(c *server.Config) { c.Now = clk.now })
 	root := e.s3(e.rootA)
@@ -546,6 +552,7 @@ func TestAuthzAssumedRoles(t *testing.T) {
 }
 
 func TestAuthzDeleteObjectsCopyAndGovernanceBypass(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	root := e.s3(e.rootA)
 	mustBucket(t, root, "authz-src")

@@ -13,6 +13,7 @@ import (
 // key) and 403 otherwise; an existing object still needs s3:GetObject, and
 // an explicit Deny still wins.
 func TestAuthzMissingKeyListable(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
 	mustBucket(t, a, "mk-bucket")

@@ -78,6 +78,7 @@ func wantErr(t *testing.T, err error, status int, code, msg string) {
 }
 
 func TestBuckets(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -191,6 +192,7 @@ func TestBuckets(t *testing.T) {
 }
 
 func TestVirtualHostAddressing(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	path := ts.client()
 	mustBucket(t, path, "vhost")
@@ -212,6 +214,7 @@ func TestVirtualHostAddressing(t *testing.T) {
 
 // Outside us-east-1, re-creating a bucket you own is BucketAlreadyOwnedByYou.
 func TestBucketRecreateOutsideUSEast1(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.Region = "eu-west-1" })
 	c := ts.client(func(o *s3.Options) { o.Region = "eu-west-1" })
 	in := &s3.CreateBucketInput{Bucket: aws.String("delta"),

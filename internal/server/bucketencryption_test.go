@@ -14,6 +14,7 @@ import (
 // with the error such a write would get, and stores nothing; well-formed
 // ids are stored whether or not the key exists, as S3 stores them.
 func TestPutBucketEncryptionKMSKeyID(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

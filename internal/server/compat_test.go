@@ -18,6 +18,7 @@ import (
 // SDKs' ExpectedBucketOwner / ExpectedSourceBucketOwner must make a request
 // fail with 403 AccessDenied when the bucket belongs to another account.
 func TestExpectedBucketOwner(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

@@ -30,6 +30,7 @@ var corsRules = []types.CORSRule{
 }
 
 func TestCORSConfigurationRoundTrip(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "cors")
@@ -76,6 +77,7 @@ func TestCORSConfigurationRoundTrip(t *testing.T) {
 }
 
 func TestCORSConfigurationValidation(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	mustBucket(t, ts.client(), "corsv")
 	rule := func(inner string) string {
@@ -133,6 +135,7 @@ func preflight(t *testing.T, ts *testServer, path string, hdr map[string]string)
 }
 
 func TestCORSPreflight(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "pre")
@@ -209,6 +212,7 @@ func TestCORSPreflight(t *testing.T) {
 // TestCORSActualRequests checks the headers on signed requests that carry
 // an Origin: present when a rule allows origin and method, on errors too.
 func TestCORSActualRequests(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "act")
@@ -285,6 +289,7 @@ func TestCORSActualRequests(t *testing.T) {
 // allowed only to read the configurations can read them, and cannot change
 // or delete them (the deletes need the put actions, as in S3).
 func TestCORSLifecycleAuthz(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	root := e.s3(e.rootA)
 	mustBucket(t, root, "cfg-authz")

@@ -66,6 +66,7 @@ import (
 // and KURA_CRASH_KEEP=1 keeps the data directory and server logs for a
 // post-mortem (docs/crash-testing.md).
 func TestCrashHarness(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped with -short: builds the kura binary and kills it several times")
 	}

@@ -225,6 +225,7 @@ func (k *crashKey) withVersion(v crashVersion) crashState {
 // validate on made-up states, so that a change that makes it accept
 // anything fails here rather than passing every crash round.
 func TestCrashHarnessCheckerRejects(t *testing.T) {
+	t.Parallel()
 	kms := crashSSE{Type: "aws:kms", Key: "arn:aws:kms:us-east-1:000000000000:key/a"}
 	v1 := crashVersion{VID: "v1", Op: "op1", Sum: "aa", Size: 10, SSE: kms, Class: "STANDARD"}
 	v2 := crashVersion{VID: "v2", Op: "op2", Sum: "bb", Size: 20, SSE: crashSSE{Type: "AES256"}, Class: "STANDARD"}
@@ -298,6 +299,7 @@ func TestCrashHarnessCheckerRejects(t *testing.T) {
 // listing returns versions and delete markers apart, so its order says
 // nothing about which one follows the current version.
 func TestCrashModelFilledKeepsOrder(t *testing.T) {
+	t.Parallel()
 	v1 := crashVersion{VID: "v1", Op: "op1", Sum: "aa", Class: "STANDARD"}
 	v2 := crashVersion{VID: "v2", Op: "op2", Sum: "bb", Class: "STANDARD"}
 	m := crashVersion{VID: "m1", Marker: true}

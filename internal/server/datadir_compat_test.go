@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
@@ -36,6 +37,7 @@ import (
 // to prove that commit's data directories still work (the metadata record
 // encoding must not change) — and otherwise this tree's own build.
 func TestDataDirFromKuraBinary(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped with -short: builds and runs the kura binary")
 	}
@@ -66,11 +68,16 @@ func TestDataDirFromKuraBinary(t *testing.T) {
 		}
 	}
 
-	// The upload the binary started completes here, with its part.
+	// The upload the binary started completes here, with its part. It is a
+	// COMPOSITE CRC32 upload, so the request names the part's checksum, as
+	// S3 requires.
 	nc := ts.client()
+	crc := crc32.ChecksumIEEE(compatPart)
+	partCRC := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 24), byte(crc >> 16), byte(crc >> 8), byte(crc)})
 	if _, err := nc.CompleteMultipartUpload(ctx(t), &s3.CompleteMultipartUploadInput{
 		Bucket: aws.String("compat-full"), Key: aws.String("pending"), UploadId: aws.String(pending),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(compatPartETag)}}},
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: aws.String(compatPartETag),
+			ChecksumCRC32: aws.String(partCRC)}}},
 	}); err != nil {
 		t.Fatalf("complete the binary's upload: %v", err)
 	}

@@ -85,6 +85,7 @@ func keyIs(ev audit.Event, name, key string) bool {
 // log, no InternalError in the trail, and the event says what happened.
 // A real fault is still an InternalError logged at ERROR.
 func TestClientHangup(t *testing.T) {
+	t.Parallel()
 	logs := &logRecorder{}
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.Logger = slog.New(logs) })

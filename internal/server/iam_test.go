@@ -73,6 +73,7 @@ type queryError struct {
 }
 
 func TestIAMUsersAndAccessKeys(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	cx := ctx(t)
 	root := ts.iamClient(testAK, testSK, "")
@@ -182,6 +183,7 @@ func TestIAMUsersAndAccessKeys(t *testing.T) {
 }
 
 func TestIAMPoliciesAndRoles(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	cx := ctx(t)
 	root := ts.iamClient(testAK, testSK, "")
@@ -350,6 +352,7 @@ func (c *clock) advance(d time.Duration) {
 }
 
 func TestIAMAssumeRole(t *testing.T) {
+	t.Parallel()
 	clk := &clock{t: time.Now()}
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.Now = clk.now })
 	cx := ctx(t)
@@ -436,6 +439,7 @@ func TestIAMAssumeRole(t *testing.T) {
 }
 
 func TestIAMAccounts(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	cx := ctx(t)
 	admin := aws.Credentials{AccessKeyID: testAK, SecretAccessKey: testSK}
@@ -542,6 +546,7 @@ func TestIAMAccounts(t *testing.T) {
 // Errors of IAM and STS requests come in their own ErrorResponse format,
 // authentication failures included.
 func TestIAMQueryErrors(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	admin := aws.Credentials{AccessKeyID: testAK, SecretAccessKey: testSK}
 	cases := []struct {

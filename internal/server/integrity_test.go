@@ -173,6 +173,7 @@ func wantLogged(t *testing.T, logs *logBuffer, attrs ...string) {
 }
 
 func TestIntegrityMissingBlob(t *testing.T) {
+	t.Parallel()
 	ts, logs := startLogged(t, t.TempDir(), nil)
 	c := ts.client(noRetry)
 	cx := ctx(t)
@@ -242,6 +243,7 @@ func TestIntegrityMissingBlob(t *testing.T) {
 // chunks of the range, an aborted body after that, never wrong bytes; a
 // range clear of the damage still reads. SSE-C keys never reach the log.
 func TestIntegrityDamagedBlob(t *testing.T) {
+	t.Parallel()
 	ts, logs := startLogged(t, t.TempDir(), nil)
 	c := ts.client(noRetry)
 	cx := ctx(t)

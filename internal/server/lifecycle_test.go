@@ -14,6 +14,7 @@ import (
 )
 
 func TestLifecycleConfigurationRoundTrip(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "lcrt")
@@ -90,6 +91,7 @@ func TestLifecycleConfigurationRoundTrip(t *testing.T) {
 
 // TestLifecycleLegacyPrefix checks the pre-Filter form some tools still send.
 func TestLifecycleLegacyPrefix(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	mustBucket(t, ts.client(), "lcl")
 	body := `<LifecycleConfiguration><Rule><ID>old</ID><Prefix>a/</Prefix><Status>Enabled</Status>` +
@@ -106,6 +108,7 @@ func TestLifecycleLegacyPrefix(t *testing.T) {
 }
 
 func TestLifecycleValidation(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	mustBucket(t, ts.client(), "lcv")
 	rule := func(inner string) string {

@@ -78,6 +78,7 @@ func headVersion(t *testing.T, c *s3.Client, bucket, key, vid string) *s3.HeadOb
 }
 
 func TestLockBucketConfiguration(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -188,6 +189,7 @@ func TestLockBucketConfiguration(t *testing.T) {
 }
 
 func TestLockGovernance(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -267,6 +269,7 @@ func TestLockGovernance(t *testing.T) {
 }
 
 func TestLockCompliance(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustLockBucket(t, c, "comp")
@@ -314,6 +317,7 @@ func TestLockCompliance(t *testing.T) {
 }
 
 func TestLockLegalHold(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -365,6 +369,7 @@ func TestLockLegalHold(t *testing.T) {
 // TestLockWriteHeaders covers x-amz-object-lock-* on PutObject, CopyObject
 // and CreateMultipartUpload, and the bucket default retention.
 func TestLockWriteHeaders(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -461,6 +466,7 @@ func completeUpload(t *testing.T, c *s3.Client, bucket, key string, create *s3.C
 // from every kind of write unless the write names its own retention, and
 // makes PutObject require an integrity header.
 func TestLockDefaultRetention(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -515,6 +521,7 @@ func TestLockDefaultRetention(t *testing.T) {
 }
 
 func TestLockDeleteObjects(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -574,6 +581,7 @@ func TestLockDeleteObjects(t *testing.T) {
 // TestLockSubresourceRouting: a lock sub-resource with a method it does not
 // serve is refused, never taken for the plain object or bucket operation.
 func TestLockSubresourceRouting(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustLockBucket(t, c, "route")
@@ -594,6 +602,7 @@ func TestLockSubresourceRouting(t *testing.T) {
 // sends over HTTPS satisfies the integrity rule without the caller naming a
 // checksum.
 func TestLockDefaultRetentionTLS(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.TLSSelfSigned = true })
 	var trailer bool
 	c := ts.client(func(o *s3.Options) {
@@ -626,6 +635,7 @@ func TestLockDefaultRetentionTLS(t *testing.T) {
 // version Object Lock protects (no bypass), and works once the protection is
 // lifted.
 func TestLockUpdateObjectEncryption(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	keyARN := createKey(t, ts.kmsClient())
@@ -674,6 +684,7 @@ func TestLockUpdateObjectEncryption(t *testing.T) {
 // without Object Lock and changes nothing: the delete happens as it would
 // without it (RGW/MinIO behaviour, for clients written against them).
 func TestLockIgnoreBypassWithoutLock(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.IgnoreBypassWithoutLock = true })
 	c := ts.client()
 	cx := ctx(t)

@@ -15,6 +15,7 @@ import (
 // "Log levels"). A 501 NotImplemented answers a client that asked for
 // something Kura does not do: it is logged at Debug, never at ERROR.
 func TestNotImplementedIsNotAFault(t *testing.T) {
+	t.Parallel()
 	logs := &logRecorder{}
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.Logger = slog.New(logs) })
 	c := ts.client()

@@ -86,6 +86,7 @@ func manyObjects(t *testing.T, c *s3.Client, bucket string) {
 const damagedKey = "kkkkkkkkkk-030"
 
 func TestMetaDamageRefusedAfterUncleanStop(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	manyObjects(t, ts.client(), "meta")
@@ -114,6 +115,7 @@ func TestMetaDamageRefusedAfterUncleanStop(t *testing.T) {
 }
 
 func TestMetaDamageWhileServing(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	manyObjects(t, ts.client(), "meta")

@@ -14,6 +14,7 @@ import (
 // Every request is counted once, under the operation name its audit event
 // carries, with its status, bytes and the KMS calls made for it.
 func TestOperationMetrics(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.MetricsListen = "127.0.0.1:0" })
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)

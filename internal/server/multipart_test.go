@@ -53,6 +53,7 @@ func wantMultipartETag(parts [][]byte) string {
 }
 
 func TestMultipartUpload(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -133,6 +134,7 @@ func TestMultipartUpload(t *testing.T) {
 }
 
 func TestMultipartFullObjectChecksum(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -166,6 +168,7 @@ func TestMultipartFullObjectChecksum(t *testing.T) {
 }
 
 func TestMultipartErrors(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -205,6 +208,7 @@ func TestMultipartErrors(t *testing.T) {
 }
 
 func TestUploadPartCopy(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -239,6 +243,7 @@ func TestUploadPartCopy(t *testing.T) {
 // UploadPartCopy answers with the destination upload's encryption, as
 // UploadPart does, whatever the source's encryption.
 func TestUploadPartCopySSEHeaders(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

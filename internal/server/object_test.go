@@ -58,6 +58,7 @@ func get(t testing.TB, c *s3.Client, bucket, key string, opts ...func(*s3.GetObj
 func md5hex(b []byte) string { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
 
 func TestPutGetHeadDelete(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -157,6 +158,7 @@ func TestPutGetHeadDelete(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestRangedReads(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "ranges")
@@ -199,6 +201,7 @@ func TestRangedReads(t *testing.T) {
 }
 
 func TestObjectTaggingAndAttributes(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -247,6 +250,7 @@ func TestObjectTaggingAndAttributes(t *testing.T) {
 }
 
 func TestCopyObject(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -291,6 +295,7 @@ func TestCopyObject(t *testing.T) {
 }
 
 func TestDeleteObjects(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

@@ -44,6 +44,7 @@ func recovered(ev audit.Event) bool {
 // event after the restart, once, marked as recovered; an event that did
 // reach the trail is not written twice.
 func TestAuditOutboxAfterStop(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := start(t, dir)
 	c := ts.client()
@@ -148,6 +149,7 @@ func TestAuditOutboxAfterStop(t *testing.T) {
 // between the event and the clearing of its outbox entry) — and none for
 // a change that was not applied.
 func TestAuditOutboxKill(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped with -short: builds the kura binary and restarts it several times")
 	}

@@ -12,6 +12,7 @@ import (
 // whole — a public ACL makes it public unless ACLs are disabled or Block
 // Public Access ignores public ACLs.
 func TestPolicyStatusACL(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	isPublic := func(bucket string) bool {

@@ -149,6 +149,7 @@ func conditionsFor(bucket string, obj []formField) []any {
 }
 
 func TestPostObjectSuccess(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.AllowInsecureSSEC = true })
 	c := ts.client()
 	mustBucket(t, c, "forms")
@@ -271,6 +272,7 @@ func TestPostObjectSuccess(t *testing.T) {
 }
 
 func TestPostObjectSigV2(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "forms")
@@ -309,6 +311,7 @@ func wantPostError(t *testing.T, resp *http.Response, status int, code, msg stri
 }
 
 func TestPostObjectRefused(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "forms")
@@ -380,6 +383,7 @@ func TestPostObjectRefused(t *testing.T) {
 // TestPostObjectAuthorization: the form's signer needs s3:PutObject on the
 // object, decided like a PUT (the bucket policy sees the form's SSE).
 func TestPostObjectAuthorization(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	root := e.rootA
 	rc := e.s3(root)
@@ -423,6 +427,7 @@ func (r *patternReader) Read(p []byte) (int, error) {
 }
 
 func TestPostObjectLarge(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "forms")

@@ -76,6 +76,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // file is gone once Shutdown returns, the stores are closed cleanly (the
 // data directory opens again) and no partial object exists.
 func TestShutdownCancelsStalledUpload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := start(t, dir)
 	mustBucket(t, ts.client(), "drain")
@@ -105,6 +106,7 @@ func TestShutdownCancelsStalledUpload(t *testing.T) {
 
 // A request that finishes within the drain is answered normally.
 func TestShutdownDrainsFinishingRequests(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := start(t, dir)
 	mustBucket(t, ts.client(), "drain")
@@ -135,6 +137,7 @@ func TestShutdownDrainsFinishingRequests(t *testing.T) {
 // and a second SIGINT stops it at once, long before the drain would end,
 // leaving no partial upload behind.
 func TestSecondInterruptExitsPromptly(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped with -short: builds the kura binary")
 	}

@@ -129,6 +129,7 @@ func contentMD5(b []byte) string {
 // TestSigV2ObjectRoundTrip: PUT, GET (with a signed response override),
 // virtual-host style, and DELETE, each signed with SigV2.
 func TestSigV2ObjectRoundTrip(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "sigv2")
@@ -186,6 +187,7 @@ func TestSigV2ObjectRoundTrip(t *testing.T) {
 // TestSigV2Presigned: a query-string URL works until it expires; a wrong
 // signature or a changed key does not.
 func TestSigV2Presigned(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "sigv2q")
@@ -229,6 +231,7 @@ func TestSigV2Presigned(t *testing.T) {
 
 // TestSigV2Errors: the answers S3 gives to bad SigV2 requests.
 func TestSigV2Errors(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "sigv2e")
@@ -291,6 +294,7 @@ func TestSigV2Errors(t *testing.T) {
 // (x-amz-security-token is a signed amz header), s3:signatureversion is
 // "AWS" in policy conditions, and the audit event says SigV2.
 func TestSigV2SessionPolicyAndAudit(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	root := e.s3(e.rootA)
 	mustBucket(t, root, "sigv2p")
@@ -384,6 +388,7 @@ print(c.generate_presigned_url("get_object", Params={"Bucket": "sigv2b", "Key": 
 // auth_aws2 client) for header-signed requests and a presigned URL. It
 // needs python3 with boto3, and is skipped, saying so, without them.
 func TestSigV2Boto3(t *testing.T) {
+	t.Parallel()
 	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
 		t.Skip("python3 with boto3 is not available:", err)
 	}

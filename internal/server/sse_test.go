@@ -45,6 +45,7 @@ type sseCase struct {
 }
 
 func TestSSEKMSAndDSSE(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -118,6 +119,7 @@ func TestSSEKMSAndDSSE(t *testing.T) {
 }
 
 func TestBucketDefaultEncryptionAndBucketKeys(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.MetricsListen = "127.0.0.1:0" })
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -184,6 +186,7 @@ func sseCKey(b byte) (key, md5b64 string) {
 }
 
 func TestSSEC(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.AllowInsecureSSEC = true })
 	c := ts.client()
 	cx := ctx(t)
@@ -265,6 +268,7 @@ func TestSSEC(t *testing.T) {
 }
 
 func TestSSECRequiresTLS(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "plainhttp")

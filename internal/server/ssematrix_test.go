@@ -68,6 +68,7 @@ func sseModes(keyARN string) []sseMode {
 // TestCopyBetweenEveryPairOfModes copies an object from every encryption
 // mode into every mode and checks bytes and the reported encryption.
 func TestCopyBetweenEveryPairOfModes(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.AllowInsecureSSEC = true })
 	c := ts.client()
 	cx := ctx(t)
@@ -113,6 +114,7 @@ func TestCopyBetweenEveryPairOfModes(t *testing.T) {
 }
 
 func TestMultipartKMSBucketKey(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

@@ -28,6 +28,7 @@ func writerBucket(t *testing.T, c *s3.Client, bucket string, acl types.BucketCan
 // AccessControlList reads back empty (not as the owner's default
 // FULL_CONTROL), and the owner's root can still set the ACL back.
 func TestSuiteACLRevokeAll(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, _ := e.canonicalIDs(t)
 	a := e.s3(e.rootA)
@@ -59,6 +60,7 @@ func TestSuiteACLRevokeAll(t *testing.T) {
 // bucket owner alone); every other ACL, the private canned ACL included,
 // is 400 AccessControlListNotSupported.
 func TestSuiteACLBucketOwnerEnforced(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, canonB := e.canonicalIDs(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
@@ -147,6 +149,7 @@ func TestSuiteACLBucketOwnerEnforced(t *testing.T) {
 // whose ACL grants it READ (here FULL_CONTROL) into a bucket whose ACL
 // lets it write; without the object grant the copy is AccessDenied.
 func TestSuiteACLCopySourceGrantedByACL(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, canonB := e.canonicalIDs(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
@@ -183,6 +186,7 @@ func TestSuiteACLCopySourceGrantedByACL(t *testing.T) {
 // ACL (public-read-write: READ and WRITE) grants no s3:AbortMultipartUpload;
 // another account's upload it may not abort.
 func TestSuiteACLInitiatorAbortsOwnUpload(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
 	const bucket = "acl-initiator"
@@ -212,6 +216,7 @@ func TestSuiteACLInitiatorAbortsOwnUpload(t *testing.T) {
 // answers 200 and resets the bucket ACL to the one the request gives
 // (private without one), as S3's legacy rule says; objects stay.
 func TestSuiteACLRecreateResetsACL(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, _ := e.canonicalIDs(t)
 	a := e.s3(e.rootA)
@@ -252,6 +257,7 @@ func TestSuiteACLRecreateResetsACL(t *testing.T) {
 // its initiator may still list its parts and abort it, and listings show
 // it as the Initiator (the bucket owner as Owner).
 func TestSuiteACLInitiatorUnderEnforcedOwnership(t *testing.T) {
+	t.Parallel()
 	e := newAuthzEnv(t, nil)
 	canonA, canonB := e.canonicalIDs(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)

@@ -34,6 +34,7 @@ func putPAB(t *testing.T, c *s3.Client, bucket string, acls, ignore, policy, res
 // TestSuiteBPAConfiguration: Put, Get and DeletePublicAccessBlock, the 404
 // without one, and the two permissions a bucket policy can deny.
 func TestSuiteBPAConfiguration(t *testing.T) {
+	t.Parallel()
 	e := bpaEnv(t)
 	a := e.s3(e.rootA)
 	mustBucket(t, a, "bpa-conf")
@@ -83,6 +84,7 @@ func TestSuiteBPAConfiguration(t *testing.T) {
 // or granted, on the bucket or its objects) are refused; private ones are
 // not.
 func TestSuiteBPABlockPublicAcls(t *testing.T) {
+	t.Parallel()
 	e := bpaEnv(t)
 	a := e.s3(e.rootA)
 	mustBucket(t, a, "bpa-acls")
@@ -129,6 +131,7 @@ func TestSuiteBPABlockPublicAcls(t *testing.T) {
 // TestSuiteBPAIgnorePublicAcls: public grants stop granting; grants to a
 // named account still do.
 func TestSuiteBPAIgnorePublicAcls(t *testing.T) {
+	t.Parallel()
 	e := bpaEnv(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
 	mustBucket(t, a, "bpa-ignore")
@@ -175,6 +178,7 @@ func TestSuiteBPAIgnorePublicAcls(t *testing.T) {
 // from granting anyone outside the owner's account, its Deny statements
 // still applying.
 func TestSuiteBPAPublicPolicy(t *testing.T) {
+	t.Parallel()
 	e := bpaEnv(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
 	mustBucket(t, a, "bpa-policy")
@@ -225,6 +229,7 @@ func TestSuiteBPAPublicPolicy(t *testing.T) {
 // object's tags; s3:x-amz-grant-* the write's grant headers; aws:Referer
 // the Referer header.
 func TestSuiteBPAConditionKeys(t *testing.T) {
+	t.Parallel()
 	e := bpaEnv(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
 	mustBucket(t, a, "bpa-keys")
@@ -296,6 +301,7 @@ func TestSuiteBPAConditionKeys(t *testing.T) {
 // it or its ACL only if the object's ACL grants it, but may still delete
 // it.
 func TestSuiteBPAForeignObject(t *testing.T) {
+	t.Parallel()
 	e := bpaEnv(t)
 	a, b := e.s3(e.rootA), e.s3(e.rootB)
 	mustBucket(t, a, "bpa-foreign")

@@ -21,6 +21,7 @@ import (
 // bucket store the "null" version and leave the header out, as S3 does;
 // ListObjectVersions still names that version "null".
 func TestSuiteMiscVersionIDOnWrites(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -104,6 +105,7 @@ func TestSuiteMiscVersionIDOnWrites(t *testing.T) {
 // that never comes; one Kura accepts gets "100 Continue" and then stores
 // the body.
 func TestSuiteMiscExpectContinue(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "cont")
@@ -167,6 +169,7 @@ func TestSuiteMiscExpectContinue(t *testing.T) {
 // (x-amz-version-id: null) in a bucket that has had versioning, and when
 // asked for it by id; in a bucket that never had versioning they name none.
 func TestSuiteMiscReadNamesNullVersion(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

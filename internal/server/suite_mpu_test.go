@@ -70,6 +70,7 @@ func rawExpectPut(t *testing.T, ts *testServer, path string, size int64, payload
 // one's status line, and the next request hangs until its read timeout
 // (s3-tests test_copy_part_enc[…-sse-c-…-8388608]).
 func TestSuiteMPUExpectContinueRefusalClosesConnection(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.AllowInsecureSSEC = true })
 	c := ts.client()
 	cx := ctx(t)
@@ -118,6 +119,7 @@ func mpuOnePart(t *testing.T, c *s3.Client, bucket, key string, data []byte) (st
 // does, as long as the version it made is still the key's current one and
 // the request names the same parts.
 func TestSuiteMPURepeatedComplete(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -163,6 +165,7 @@ func TestSuiteMPURepeatedComplete(t *testing.T) {
 // 501 NotImplemented on PutObject and CompleteMultipartUpload alike, rather
 // than reading it as "*" (which would refuse every overwrite).
 func TestSuiteMPUIfNoneMatchETagNotImplemented(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -193,6 +196,7 @@ func TestSuiteMPUIfNoneMatchETagNotImplemented(t *testing.T) {
 // a checksum algorithm answer with that part's checksum and the object's
 // checksum type (SPEC §8.2), which clients use to verify a part download.
 func TestSuiteMPUPartChecksum(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

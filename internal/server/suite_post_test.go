@@ -33,6 +33,7 @@ func postBucket(t *testing.T, c *s3.Client, bucket string, acl types.BucketCanne
 }
 
 func TestSuitePostAnonymous(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	postBucket(t, c, "open", types.BucketCannedACLPublicReadWrite)
@@ -86,6 +87,7 @@ func TestSuitePostAnonymous(t *testing.T) {
 }
 
 func TestSuitePostPolicyKeysCaseSensitive(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	mustBucket(t, ts.client(), "forms")
 	now := time.Now()
@@ -112,6 +114,7 @@ func TestSuitePostPolicyKeysCaseSensitive(t *testing.T) {
 }
 
 func TestSuitePostKeyFromFilename(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "forms")
@@ -149,6 +152,7 @@ func TestSuitePostKeyFromFilename(t *testing.T) {
 }
 
 func TestSuitePostRedirectQueryOrder(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "forms")
@@ -171,6 +175,7 @@ func TestSuitePostRedirectQueryOrder(t *testing.T) {
 // TestSuitePostBucketDefaultEncryption: a form that names no encryption is
 // sealed as the bucket's default encryption says, as a PUT would be.
 func TestSuitePostBucketDefaultEncryption(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	keyARN := createKey(t, ts.kmsClient())
@@ -217,6 +222,7 @@ func TestSuitePostBucketDefaultEncryption(t *testing.T) {
 // caller who may list the bucket (here anyone, through the bucket ACL's
 // READ) and 403 to one who may not.
 func TestSuitePostMissingKeyListable(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	postBucket(t, c, "listable", types.BucketCannedACLPublicRead)
@@ -254,6 +260,7 @@ func TestSuitePostMissingKeyListable(t *testing.T) {
 // TestSuitePostPresignExpires: X-Amz-Expires=0 is a URL that expired as it
 // was signed (403), not a malformed one; out-of-range values are 400s.
 func TestSuitePostPresignExpires(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "pre")

@@ -76,6 +76,7 @@ func blobIDs(t *testing.T, bs *blobfs.Store) map[string]bool {
 }
 
 func TestOrphanSweep(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval, c.BlobGrace = -1, -1 })
 	c := ts.client()
@@ -146,6 +147,7 @@ func TestOrphanSweep(t *testing.T) {
 // copies and multipart uploads commit, removes none of their blobs: every
 // acknowledged write reads back.
 func TestOrphanSweepConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	c := ts.client()
 	cx := ctx(t)
@@ -231,6 +233,7 @@ func TestOrphanSweepConcurrentWrites(t *testing.T) {
 // At start, every temporary file (an upload the last process never
 // finished) goes at once, and the first sweep removes old orphans.
 func TestSweepAtStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	c := ts.client()

@@ -17,6 +17,7 @@ import (
 // bucket key cache is shared with PUT) and finds their KMS audit events,
 // made by S3 on the caller's behalf, with the right encryption context.
 func TestUOEKMSCallsAndEvents(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -90,6 +91,7 @@ func mentions(ev audit.Event, bucket, key string) bool {
 // TestUOEAuditEvent: the UpdateObjectEncryption data event records the
 // previous and the new encryption (never key material).
 func TestUOEAuditEvent(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	mustBucket(t, c, "trail")

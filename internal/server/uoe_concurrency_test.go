@@ -105,6 +105,7 @@ func checkRangedPayload(b []byte, off, total int64) (uint64, error) {
 }
 
 func TestUOEStressPayload(t *testing.T) {
+	t.Parallel()
 	p := payload(42, 10_000)
 	if seed, err := checkFullPayload(p); err != nil || seed != 42 {
 		t.Fatalf("full check of a good payload: seed %d, %v", seed, err)
@@ -411,6 +412,7 @@ func (r *stressRun) rekey(o *stressObject, rng *rand.Rand, i int) {
 // end every version decrypts, shows key A or B (or SSE-S3 if it was
 // written so and never re-keyed) and can still be re-keyed.
 func TestUOEConcurrency(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	k := ts.kmsClient()
 	r := &stressRun{t: t, keyA: createKey(t, k), keyB: createKey(t, k), counts: map[string]int{},

@@ -43,20 +43,44 @@ type kuraProc struct {
 	stderr *os.File
 }
 
-// buildKura builds cmd/kura once into the test's temp dir.
+// kuraBin is the kura binary the tests that run `kura server` as a child
+// process share: built once per package run (by the first test that asks)
+// into a directory TestMain removes, not once per test.
+var kuraBin struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+// buildKura returns the path of cmd/kura built from this module, building
+// it on the first call.
 func buildKura(t *testing.T) string {
 	t.Helper()
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil || strings.TrimSpace(string(gomod)) == "" {
-		t.Fatalf("go env GOMOD: %q, %v", gomod, err)
+	kuraBin.once.Do(func() {
+		gomod, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil || strings.TrimSpace(string(gomod)) == "" {
+			kuraBin.err = fmt.Errorf("go env GOMOD: %q, %v", gomod, err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "kura-test-bin-")
+		if err != nil {
+			kuraBin.err = err
+			return
+		}
+		kuraBin.dir = dir
+		bin := filepath.Join(dir, "kura")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/kura")
+		build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+		if out, err := build.CombinedOutput(); err != nil {
+			kuraBin.err = fmt.Errorf("go build ./cmd/kura: %v\n%s", err, out)
+			return
+		}
+		kuraBin.path = bin
+	})
+	if kuraBin.err != nil {
+		t.Fatal(kuraBin.err)
 	}
-	bin := filepath.Join(t.TempDir(), "kura")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/kura")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/kura: %v\n%s", err, out)
-	}
-	return bin
+	return kuraBin.path
 }
 
 var servingRE = regexp.MustCompile(`serving S3 at (\S+)`)
@@ -173,6 +197,7 @@ func headFacts(t *testing.T, c *s3.Client, key string) (crashFacts, sseState) {
 // the kill asked for (or the original one when no call was acknowledged).
 // Calls to one object are sequential, so at most one is in flight.
 func TestUOECrash(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("skipped with -short: builds the kura binary and restarts it several times (~20 s)")
 	}

@@ -48,6 +48,7 @@ const (
 // request and checks status, code, the exact message where S3 documents
 // one, and that no refused request changed anything.
 func TestUOEErrors(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.AllowInsecureSSEC = true })
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -190,6 +191,7 @@ func TestUOEErrors(t *testing.T) {
 // Version 2, in the Authorization header and as a presigned URL: both get
 // S3's InvalidRequest. Other operations accept SigV2 (sigv2_test.go).
 func TestUOERequiresSigV4(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	mustBucket(t, c, "sigv2")
@@ -256,6 +258,7 @@ func sigV2Request(t *testing.T, ts *testServer, method, resource, body string, p
 // even in a bucket whose default encryption enables bucket keys, and an
 // x-amz-checksum-crc32 header alone satisfies the integrity requirement.
 func TestUOEBucketKeyDefaultsToFalse(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)

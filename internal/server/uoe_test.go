@@ -208,6 +208,7 @@ func sealedKey(t testing.TB, ts *testServer, bucket, key, versionID string) kura
 // supported changes succeed and are visible on HEAD with the data intact;
 // the four refused ones get S3's InvalidRequest messages.
 func TestUOESeedTransitions(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.AllowInsecureSSEC = true })
 	c, k := ts.client(), ts.kmsClient()
 	mustBucket(t, c, "table")
@@ -295,6 +296,7 @@ func TestUOESeedTransitions(t *testing.T) {
 // and tags are identical, no version was added, and the blob files are
 // byte-identical with unchanged mtimes: only the sealed key changes.
 func TestUOEPreservesEverythingButTheSeal(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -369,6 +371,7 @@ func TestUOEPreservesEverythingButTheSeal(t *testing.T) {
 // key B, disabling A does not affect reads of any part, and disabling B
 // stops all of them.
 func TestUOEMultipartPartsFollowTheNewKey(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -424,6 +427,7 @@ func TestUOEMultipartPartsFollowTheNewKey(t *testing.T) {
 // TestUOEVersionedBucket updates an old and the current version
 // independently, by version id and by default, without creating versions.
 func TestUOEVersionedBucket(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -474,6 +478,7 @@ func TestUOEVersionedBucket(t *testing.T) {
 // object stays archived and the blob untouched; a later restore reads the
 // original bytes under the new key.
 func TestUOEArchivedObject(t *testing.T) {
+	t.Parallel()
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.RestoreDelay = -1 }) // restores complete at once
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
@@ -531,6 +536,7 @@ func TestUOEArchivedObject(t *testing.T) {
 // TestUOEIdempotent: asking for the state an object is already in
 // succeeds, re-seals (the sealed key changes) and leaves it readable.
 func TestUOEIdempotent(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c, k := ts.client(), ts.kmsClient()
 	mustBucket(t, c, "again")

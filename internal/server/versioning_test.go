@@ -10,6 +10,7 @@ import (
 )
 
 func TestVersioningAndDeleteMarkers(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)
@@ -97,6 +98,7 @@ func TestVersioningAndDeleteMarkers(t *testing.T) {
 }
 
 func TestListObjectVersionsPaging(t *testing.T) {
+	t.Parallel()
 	ts := start(t)
 	c := ts.client()
 	cx := ctx(t)

@@ -21,6 +21,7 @@ import (
 // chunks, one checksum trailer).
 const (
 	maxChunkSize    = 16 << 20 // bytes of payload in one chunk
+	minChunkSize    = 8 << 10  // bytes of payload in every chunk but the last (S3's rule)
 	maxLineLen      = 4 << 10  // chunk header or trailer line
 	maxTrailers     = 16       // names in x-amz-trailer
 	maxTrailerLines = 2*maxTrailers + 4
@@ -86,6 +87,9 @@ type chunkedReader struct {
 	allowed  []string     // lower-case names announced in x-amz-trailer
 	declared int64        // x-amz-decoded-content-length, or -1
 	total    int64        // payload bytes announced by chunk headers so far
+	chunks   int          // data chunks announced so far
+	last     int64        // size of the latest data chunk
+	minChunk int64        // smallest size of a data chunk that is not the last
 
 	chunk    bytes.Buffer // signed: the current chunk
 	pending  []byte       // signed: verified bytes not yet returned
@@ -105,6 +109,7 @@ func newChunkedReader(src io.ReadCloser, signer *chunkSigner, trailers bool, dec
 		trailers: trailers,
 		allowed:  allowed,
 		declared: declared,
+		minChunk: minChunkSize,
 	}
 }
 
@@ -184,6 +189,12 @@ func (c *chunkedReader) advance() error {
 	if size == 0 {
 		return c.finish(sig)
 	}
+	// A chunk under 8 KiB must be the last data chunk; another one after it
+	// proves it was not. S3 numbers the chunk whose header told it so.
+	if c.chunks > 0 && c.last < c.minChunk {
+		return s3err.InvalidChunkSizeError.With("Chunk", strconv.Itoa(c.chunks+1)).With("BadChunkSize", strconv.FormatInt(c.last, 10))
+	}
+	c.chunks, c.last = c.chunks+1, size
 	c.total += size
 	if c.signer == nil {
 		c.left, c.needCRLF = size, true

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -388,5 +390,65 @@ func readSmall(r io.Reader, size int) ([]byte, error) {
 		if err != nil {
 			return out, err
 		}
+	}
+}
+
+// TestChunkMinimumSize pins S3's rule that every aws-chunked data chunk but
+// the last carries at least 8 KiB, signed or not, with S3's error details:
+// Chunk numbers the chunk whose header revealed the short one before it.
+func TestChunkMinimumSize(t *testing.T) {
+	frame := func(sizes ...int) ([]byte, []byte) {
+		var b, data bytes.Buffer
+		for i, n := range sizes {
+			d := bytes.Repeat([]byte{byte('a' + i)}, n)
+			fmt.Fprintf(&b, "%x\r\n%s\r\n", n, d)
+			data.Write(d)
+		}
+		b.WriteString("0\r\n\r\n")
+		return b.Bytes(), data.Bytes()
+	}
+	cases := []struct {
+		name      string
+		sizes     []int
+		chunk     string // "" when accepted
+		badChunk  string
+		signedLen int // >0: signed chunks of this size instead
+	}{
+		{"one small chunk", []int{100}, "", "", 0},
+		{"small last chunk", []int{8192, 8192, 1}, "", "", 0},
+		{"exactly 8 KiB", []int{8192, 8192}, "", "", 0},
+		{"small first chunk", []int{8191, 8192}, "2", "8191", 0},
+		{"small middle chunk", []int{8192, 8192, 5000, 1}, "4", "5000", 0},
+		{"signed small chunks", nil, "2", "1000", 1000},
+		{"signed 8 KiB chunks", nil, "", "", 8192},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body, data := frame(tc.sizes...)
+			var signer *chunkSigner
+			if tc.signedLen > 0 {
+				data = bytes.Repeat([]byte("x"), 2*tc.signedLen+3)
+				body = encodeSigned(newTestChunkSigner(fuzzSeed, testTime, testRegion), data, tc.signedLen, "")
+				signer = fuzzSigner()
+			}
+			got, err := io.ReadAll(newChunkedReader(io.NopCloser(bytes.NewReader(body)), signer, false, int64(len(data)), nil))
+			if tc.chunk == "" {
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("read %d bytes, %v; want %d bytes", len(got), err, len(data))
+				}
+				return
+			}
+			var e *s3err.Error
+			if !errors.As(err, &e) || e.Code != "InvalidChunkSizeError" || e.Status != http.StatusBadRequest {
+				t.Fatalf("err = %v, want 400 InvalidChunkSizeError", err)
+			}
+			if e.Message != "Only the last chunk is allowed to have a size less than 8192 bytes" {
+				t.Errorf("message %q", e.Message)
+			}
+			want := []s3err.Field{{Name: "Chunk", Value: tc.chunk}, {Name: "BadChunkSize", Value: tc.badChunk}}
+			if !slices.Equal(e.Extra, want) {
+				t.Errorf("extra elements %v, want %v", e.Extra, want)
+			}
+		})
 	}
 }

@@ -1,0 +1,63 @@
+package objecttest
+
+import "testing"
+
+// Run runs the suite as subtests of t, each on a fresh Service over fresh
+// stores from open. The subtests run in parallel with one another (each has
+// its own stores), so open must be safe to call concurrently.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *env)
+	}{
+		// objects.go
+		{"Buckets", testBuckets},
+		{"PutGetHead", testPutGetHead},
+		{"EmptyObject", testEmptyObject},
+		{"InvalidKeys", testInvalidKeys},
+		{"Ranges", testRanges},
+		{"Overwrite", testOverwrite},
+		{"Delete", testDelete},
+		{"Tags", testTags},
+		{"Checksums", testChecksums},
+		{"ConditionalWrites", testConditionalWrites},
+		// versions.go
+		{"VersioningEnabled", testVersioningEnabled},
+		{"VersioningSuspended", testVersioningSuspended},
+		{"DeleteMarkers", testDeleteMarkers},
+		// list.go
+		{"ListPrefixDelimiter", testListPrefixDelimiter},
+		{"ListPagination", testListPagination},
+		{"ListSkipsDeleted", testListSkipsDeleted},
+		{"ListVersions", testListVersions},
+		{"ListVersionsPagination", testListVersionsPagination},
+		// copy.go
+		{"Copy", testCopy},
+		{"CopyErrors", testCopyErrors},
+		// multipart.go
+		{"Multipart", testMultipart},
+		{"MultipartErrors", testMultipartErrors},
+		{"MultipartAbort", testMultipartAbort},
+		{"ListParts", testListParts},
+		{"ListUploads", testListUploads},
+		{"UploadPartCopy", testUploadPartCopy},
+		// lock.go
+		{"LockRetentionModes", testLockRetentionModes},
+		{"LockLegalHold", testLockLegalHold},
+		{"LockDefaultRetention", testLockDefaultRetention},
+		{"LockRetentionChanges", testLockRetentionChanges},
+		{"LockNotEnabled", testLockNotEnabled},
+		// sse.go
+		{"SSERoundTrips", testSSERoundTrips},
+		{"SSECustomerKey", testSSECustomerKey},
+		{"SSEBucketDefault", testSSEBucketDefault},
+		{"UpdateEncryption", testUpdateEncryption},
+		{"UpdateEncryptionRefusals", testUpdateEncryptionRefusals},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newEnv(t, open))
+		})
+	}
+}
