@@ -193,8 +193,14 @@ func (s *Service) begin(ctx context.Context, call kura.Call, sp spec, t Target, 
 		r.conds["s3:versionid"] = []string{t.VersionID}
 	}
 	r.rec = s.baseRecord(r)
-	intent := r.rec // what the outbox stages: fixed before the operation runs
-	r.pending = s.audit.BeginFunc(func() audit.Event { return intent.Event() })
+	// The intent the outbox stages is the event as known at the commit
+	// (the bucket owner once loaded), without the outcome. It is built on
+	// the goroutine running the operation, inside its transaction.
+	r.pending = s.audit.BeginFunc(func() audit.Event {
+		d := r.rec
+		d.ResponseElements = nil
+		return d.Event()
+	})
 	ctx = audit.WithPending(ctx, r.pending)
 	ctx, r.tally = metrics.WithOp(ctx)
 	return r, ctx

@@ -3,15 +3,19 @@ package ops_test
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/audit"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/metrics/prom"
@@ -77,6 +81,7 @@ type env struct {
 	ops     *ops.Service
 	commits *commitWatch
 	now     time.Time
+	keyARN  string // a KMS key of the bucket owner
 }
 
 func newEnv(t *testing.T) *env {
@@ -107,11 +112,22 @@ func newEnv(t *testing.T) *env {
 	}
 	e := &env{t: t, dir: dir, trail: trail, metrics: prom.New(), now: time.Now().UTC()}
 	e.commits = &commitWatch{Store: outbox.Store(), raw: ms}
-	e.obj = object.New(object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, Region: "us-east-1", Logger: logger})
-	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: policies(t), Audit: trail, Metrics: e.metrics,
+	pols := policies(t)
+	keys, err := kms.New(kms.Config{Meta: e.commits, RootKey: make([]byte, 32), Region: "us-east-1", Audit: trail,
+		Logger: logger, IdentityPolicies: pols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.obj = object.New(object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger})
+	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Audit: trail, Metrics: e.metrics,
 		Region: "us-east-1", Logger: logger})
 
 	ctx := context.Background()
+	k, err := keys.CreateKey(ctx, kura.Call{Principal: root}, kms.CreateKeyInput{Description: "re-key target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.keyARN = k.Arn
 	for _, b := range []kura.Bucket{
 		{Name: bucket, Owner: owner, Versioning: "Enabled", Policy: bucketPolicy},
 		{Name: locked, Owner: owner, Versioning: "Enabled", ObjectLockEnabled: true, Policy: lockPolicy},
@@ -173,13 +189,19 @@ func (e *env) events(name string) []audit.Event {
 
 // count is kura_operations_total for an s3 operation and status.
 func (e *env) count(name string, status int) float64 {
+	return e.sample("kura_operations_total", name, status)
+}
+
+// sample is the value of one s3 operation's counter (status: its code
+// label, 0 for none).
+func (e *env) sample(metric, name string, status int) float64 {
 	e.t.Helper()
 	mfs, err := e.metrics.Registry().Gather()
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "kura_operations_total" {
+		if mf.GetName() != metric {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
@@ -187,7 +209,7 @@ func (e *env) count(name string, status int) float64 {
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["service"] == "s3" && labels["operation"] == name && labels["code"] == itoa(status) {
+			if labels["service"] == "s3" && labels["operation"] == name && (status == 0 || labels["code"] == itoa(status)) {
 				return m.GetCounter().GetValue()
 			}
 		}
@@ -213,7 +235,7 @@ type commitWatch struct {
 	raw meta.Store // beneath the outbox
 
 	mu     sync.Mutex
-	staged map[string]bool // event ids found in the outbox right after a commit
+	staged map[string]audit.Event // the outbox's entries right after a commit, by event id
 }
 
 func (c *commitWatch) Update(ctx context.Context, fn func(meta.Tx) error) error {
@@ -225,19 +247,26 @@ func (c *commitWatch) Update(ctx context.Context, fn func(meta.Tx) error) error 
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.staged == nil {
-			c.staged = map[string]bool{}
+			c.staged = map[string]audit.Event{}
 		}
-		for k, _ := cur.Seek(nil); k != nil; k, _ = cur.Next() {
-			c.staged[string(k)] = true
+		for k, v := cur.Seek(nil); k != nil; k, v = cur.Next() {
+			var ev audit.Event
+			if err := meta.Decode(v, &ev); err != nil {
+				return err
+			}
+			c.staged[string(k)] = ev
 		}
 		return nil
 	})
 }
 
-func (c *commitWatch) wasStaged(id string) bool {
+// stagedEvent is the outbox entry of event id found right after a
+// commit, if any.
+func (c *commitWatch) stagedEvent(id string) (audit.Event, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.staged[id]
+	ev, ok := c.staged[id]
+	return ev, ok
 }
 
 func call(p kura.Principal, id string) kura.Call {
@@ -397,6 +426,35 @@ func TestOperations(t *testing.T) {
 					Encryption: object.EncryptionTarget{KMSKeyARN: "arn:aws:kms:us-east-1:" + owner + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"}})
 				return err
 			}},
+		{name: "UpdateObjectEncryption by a role without KMS permissions", op: "UpdateObjectEncryption", p: job, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
+					Encryption: object.EncryptionTarget{KMSKeyARN: e.keyARN}})
+				return err
+			}},
+		{name: "UpdateObjectEncryption by the owner", op: "UpdateObjectEncryption", p: root, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				kmsBefore := e.sample("kura_operation_kms_calls_total", "UpdateObjectEncryption", 0)
+				res, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
+					Encryption: object.EncryptionTarget{KMSKeyARN: e.keyARN}})
+				if err == nil && (res.Before.Type != kura.SSES3 || res.After.Type != kura.SSEKMS || res.After.KMSKeyARN != e.keyARN) {
+					t.Errorf("encryption %v -> %v, want SSE-S3 -> SSE-KMS under %s", res.Before, res.After, e.keyARN)
+				}
+				if n := e.sample("kura_operation_kms_calls_total", "UpdateObjectEncryption", 0) - kmsBefore; err == nil && n != 1 {
+					t.Errorf("KMS calls counted for the re-seal: %v, want 1 (Encrypt)", n)
+				}
+				return err
+			},
+			check: func(t *testing.T) {
+				ev := e.events("UpdateObjectEncryption")
+				x := ev[len(ev)-1].AdditionalEventData
+				if prev, _ := x["previousEncryption"].(map[string]any); prev["type"] != "SSE-S3" {
+					t.Errorf("previousEncryption = %v, want SSE-S3", x["previousEncryption"])
+				}
+				if next, _ := x["newEncryption"].(map[string]any); next["type"] != "SSE-KMS" || next["kmsKeyArn"] != e.keyARN {
+					t.Errorf("newEncryption = %v, want SSE-KMS under %s", x["newEncryption"], e.keyARN)
+				}
+			}},
 		{name: "UpdateObjectEncryption with a key of another account", op: "UpdateObjectEncryption", p: job, want: object.ErrUOEKeyAccount, exact: true, status: 403,
 			run: func(c kura.Call) error {
 				_, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
@@ -466,8 +524,127 @@ func TestOperations(t *testing.T) {
 			if ev.RequestParameters["bucketName"] == nil || ev.RequestParameters["key"] == nil {
 				t.Errorf("requestParameters = %v, want bucketName and key", ev.RequestParameters)
 			}
-			if staged := e.commits.wasStaged(ev.EventID); staged != tc.changes {
-				t.Errorf("event in the audit outbox at commit: %v, want %v", staged, tc.changes)
+			intent, staged := e.commits.stagedEvent(ev.EventID)
+			if staged != tc.changes {
+				t.Fatalf("event in the audit outbox at commit: %v, want %v", staged, tc.changes)
+			}
+			if staged {
+				// What a crash right after the commit would ship: the same
+				// operation, caller and resources, without the outcome.
+				if intent.EventName != ev.EventName || intent.UserIdentity != ev.UserIdentity ||
+					intent.RecipientAccountID != owner || intent.RequestID != id || intent.ErrorCode != "" {
+					t.Errorf("staged intent %+v does not match the event %+v", intent, *ev)
+				}
+			}
+		})
+	}
+}
+
+// Called by a front (the HTTP handler), an operation neither decides the
+// actions the front decided nor writes an event or counts metrics: the
+// front records the request. Its run-time checks go through the front's
+// decider, and what it adds to the event goes to the front's.
+func TestFront(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.put(bucket, "a.jpg")
+	e.put(locked, "doc.pdf")
+	b, err := e.obj.Bucket(ctx, locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A GOVERNANCE retention ten days out; shortening it needs the bypass.
+	if _, err := e.obj.PutRetention(ctx, locked, "doc.pdf", "", &kura.Retention{Mode: object.Governance,
+		Until: e.now.Add(240 * time.Hour)}, false); err != nil {
+		t.Fatal(err)
+	}
+	type decision struct{ action, resource string }
+	for _, tc := range []struct {
+		name      string
+		bypass    bool
+		allow     bool // the front's decider's answer
+		decisions []decision
+		wantErr   *s3err.Error
+	}{
+		// alice has no permission on the locked bucket of her own: only
+		// the front's word lets her operations run.
+		{name: "lengthening, no bypass asked: nothing decided"},
+		{name: "shortening without the bypass", wantErr: s3err.AccessDenied},
+		{name: "shortening with the bypass refused", bypass: true, wantErr: s3err.AccessDenied,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/doc.pdf"}}},
+		{name: "shortening with the bypass allowed", bypass: true, allow: true,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/doc.pdf"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []decision
+			fctx := ops.WithFront(ctx, &ops.Front{Bucket: b,
+				Decide: func(_ context.Context, r access.Request) error {
+					got = append(got, decision{r.Action, r.Resource})
+					if !tc.allow {
+						return s3err.AccessDenied
+					}
+					return nil
+				},
+			})
+			v, _ := e.obj.Head(ctx, locked, "doc.pdf", "")
+			until := v.Retention.Until.Add(24 * time.Hour)
+			if strings.HasPrefix(tc.name, "shortening") {
+				until = v.Retention.Until.Add(-24 * time.Hour)
+			}
+			before := e.count("PutObjectRetention", 200) + e.count("PutObjectRetention", 403)
+			_, err := e.ops.PutObjectRetention(fctx, call(alice, "front"), ops.RetentionInput{Target: ops.Target{Bucket: locked, Key: "doc.pdf"},
+				Retention: &kura.Retention{Mode: object.Governance, Until: until}, BypassGovernance: tc.bypass})
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !s3err.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if !slices.Equal(got, tc.decisions) {
+				t.Errorf("front decided %v, want %v", got, tc.decisions)
+			}
+			if n := e.count("PutObjectRetention", 200) + e.count("PutObjectRetention", 403) - before; n != 0 {
+				t.Errorf("metrics counted %v operations, want none (the front counts)", n)
+			}
+			if evs := e.events("PutObjectRetention"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
+			}
+		})
+	}
+
+	// RestoreObject's notes go to the front.
+	if _, err := e.obj.PutObject(ctx, object.PutInput{Bucket: bucket, Key: "cold", Body: strings.NewReader("x"), Size: 1,
+		StorageClass: "GLACIER", Owner: owner}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(context.Context) error
+		want map[string]any
+	}{
+		{name: "restore started", want: map[string]any{"restoreTier": "Bulk", "restoreDays": 3},
+			run: func(fctx context.Context) error {
+				_, err := e.ops.RestoreObject(fctx, call(alice, "front-restore"), ops.RestoreInput{Target: ops.Target{Bucket: bucket, Key: "cold"}, Days: 3, Tier: "Bulk"})
+				return err
+			}},
+		{name: "restore refused", want: map[string]any{},
+			run: func(fctx context.Context) error {
+				_, err := e.ops.RestoreObject(fctx, call(alice, "front-restore"), ops.RestoreInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg"}, Days: 1})
+				if !s3err.Is(err, s3err.InvalidObjectState) {
+					return err
+				}
+				return nil
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			notes := map[string]any{}
+			fctx := ops.WithFront(ctx, &ops.Front{Decide: func(context.Context, access.Request) error { return nil },
+				Note: func(k string, v any) { notes[k] = v }})
+			if err := tc.run(fctx); err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(notes, tc.want) {
+				t.Errorf("notes %v, want %v", notes, tc.want)
+			}
+			if evs := e.events("RestoreObject"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
 			}
 		})
 	}
