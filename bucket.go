@@ -35,6 +35,9 @@ type Bucket struct {
 	// PublicAccessBlock is the bucket's Block Public Access configuration
 	// (nil: none, nothing blocked).
 	PublicAccessBlock *PublicAccessBlock
+	// Website is the bucket's static website configuration (nil: the
+	// bucket is not a website).
+	Website *Website
 }
 
 // Tag is one key/value tag of a bucket or object.
@@ -52,4 +55,55 @@ type CORSRule struct {
 	AllowedOrigins []string
 	ExposeHeaders  []string
 	MaxAgeSeconds  *int
+}
+
+// Website is a bucket's static website configuration (PutBucketWebsite):
+// either RedirectAllRequestsTo alone, or an index document with an
+// optional error document and routing rules.
+type Website struct {
+	// IndexDocument is IndexDocument.Suffix: what a request for the root
+	// or for a "directory" (a key ending in "/") gets appended, as
+	// "index.html" makes "docs/" serve "docs/index.html".
+	IndexDocument string
+	// ErrorDocument is ErrorDocument.Key: the object served, with the
+	// error's status, when a request fails with a 4xx error ("" none).
+	ErrorDocument         string
+	RedirectAllRequestsTo *WebsiteRedirectAll
+	// RoutingRules are tried in order; the first that matches redirects.
+	RoutingRules []RoutingRule
+}
+
+// WebsiteRedirectAll sends every website request to another host.
+type WebsiteRedirectAll struct {
+	HostName string
+	Protocol string // "http", "https", or "" for the request's own
+}
+
+// RoutingRule redirects website requests that meet its condition.
+type RoutingRule struct {
+	Condition *RoutingCondition // nil: every request
+	Redirect  RoutingRedirect
+}
+
+// RoutingCondition is what a request must meet for its rule to apply:
+// both fields when both are set.
+type RoutingCondition struct {
+	// KeyPrefixEquals matches keys starting with it (nil: any key).
+	KeyPrefixEquals *string
+	// HttpErrorCodeReturnedEquals matches requests that fail with this
+	// HTTP status ("404"; "" for any outcome). A rule with it is tried
+	// only after the object was looked up.
+	HttpErrorCodeReturnedEquals string
+}
+
+// RoutingRedirect is where a matching request is sent. Empty HostName and
+// Protocol keep the request's; the key is kept unless ReplaceKeyWith or
+// ReplaceKeyPrefixWith (at most one of them) says otherwise.
+type RoutingRedirect struct {
+	HostName         string
+	Protocol         string
+	HttpRedirectCode string // "" means 301
+	// ReplaceKeyPrefixWith replaces the matched KeyPrefixEquals of the key.
+	ReplaceKeyPrefixWith *string
+	ReplaceKeyWith       *string
 }

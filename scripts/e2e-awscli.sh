@@ -62,7 +62,8 @@ start_server() {
 	pid=$!
 	SERVER_PIDS+=("$pid")
 	for i in $(seq 200); do
-		URL=$(sed -n 's/^Kura is serving S3 at \([^ ]*\).*/\1/p' "$dir.log")
+		# (the log may not exist yet: the background shell creates it)
+		URL=$(sed -n 's/^Kura is serving S3 at \([^ ]*\).*/\1/p' "$dir.log" 2>/dev/null || true)
 		[ -n "$URL" ] && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
@@ -202,7 +203,7 @@ TREE_FILES=$(find "$TREE" -type f | wc -l)
 
 # ===========================================================================
 echo "== aws CLI over HTTP"
-start_server "$WORK/data-http" --restore-delay 6s
+start_server "$WORK/data-http" --restore-delay 6s --website-domain s3-website.localhost
 echo "   server at $URL"
 
 B=e2e-cli-bucket
@@ -518,6 +519,47 @@ expect "head-object --checksum-mode ENABLED on the XXHASH64 upload" "$(xxh64b64 
 check "the XXHASH64 upload reads back as its parts" sh -c "aws --endpoint-url '$URL' s3 cp 's3://$B/xxh.bin' '$WORK/xxh.out' --only-show-errors && cmp '$F/parts' '$WORK/xxh.out'"
 expect_error "create-multipart-upload XXHASH64 FULL_OBJECT: InvalidRequest" InvalidRequest \
 	s3 s3api create-multipart-upload --bucket "$B" --key xxh-full.bin --checksum-algorithm XXHASH64 --checksum-type FULL_OBJECT
+
+# --- static website (served by the same listener: --website-domain) --------
+
+W=e2e-site
+SITE=$WORK/site
+mkdir -p "$SITE/docs"
+printf '<h1>home</h1>\n' >"$SITE/index.html"
+printf '<h1>docs</h1>\n' >"$SITE/docs/index.html"
+printf '<h1>not found</h1>\n' >"$SITE/error.html"
+check "website: s3 mb" s3 s3 mb "s3://$W"
+check "website: s3 sync the site up" s3 s3 sync "$SITE" "s3://$W" --only-show-errors
+check "website: a public-read bucket policy" s3 s3api put-bucket-policy --bucket "$W" --policy \
+	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::'"$W"'/*"}]}'
+expect_error "website: get-bucket-website before any: NoSuchWebsiteConfiguration" NoSuchWebsiteConfiguration \
+	s3 s3api get-bucket-website --bucket "$W"
+check "website: s3 website --index-document --error-document" \
+	s3 s3 website "s3://$W" --index-document index.html --error-document error.html
+expect "website: get-bucket-website" "index.html"$'\t'"error.html" \
+	"$(q s3api get-bucket-website --bucket "$W" --query '[IndexDocument.Suffix,ErrorDocument.Key]' --output text)"
+
+# web PATH prints the website's answer to a GET of PATH: status, Location
+# and body on one line.
+web() {
+	curl -s -o "$WORK/web.body" -w '%{http_code} %header{location}' -H "Host: $W.s3-website.localhost:${URL##*:}" "$URL$1"
+	printf ' %s' "$(cat "$WORK/web.body")"
+}
+expect "website: / serves the index document" "200  <h1>home</h1>" "$(web /)"
+expect "website: docs/ serves docs/index.html" "200  <h1>docs</h1>" "$(web /docs/)"
+expect "website: docs without its slash is a 302 to docs/" "302 /docs/ " "$(web /docs)"
+expect "website: a missing page gets the error document and 404" "404  <h1>not found</h1>" "$(web /nope.html)"
+check "website: put-bucket-website with a routing rule" s3 s3api put-bucket-website --bucket "$W" --website-configuration \
+	'{"IndexDocument":{"Suffix":"index.html"},"ErrorDocument":{"Key":"error.html"},"RoutingRules":[{"Condition":{"KeyPrefixEquals":"old/"},"Redirect":{"ReplaceKeyPrefixWith":"docs/","HttpRedirectCode":"302"}}]}'
+expect "website: the routing rule redirects old/ to docs/" "302 http://$W.s3-website.localhost:${URL##*:}/docs/page.html " "$(web /old/page.html)"
+check "website: an object with --website-redirect" s3 s3 cp "$F/small.txt" "s3://$W/moved.html" --website-redirect /docs/ --only-show-errors
+expect "website: the object redirects (301)" "301 /docs/ " "$(web /moved.html)"
+expect_error "website: a redirect location without / or http(s):// is InvalidRedirectLocation" InvalidRedirectLocation \
+	s3 s3api put-object --bucket "$W" --key bad.html --body "$F/small.txt" --website-redirect-location docs/
+check "website: delete-bucket-website" s3 s3api delete-bucket-website --bucket "$W"
+expect_match "website: without a configuration the endpoint says NoSuchWebsiteConfiguration" '^404  <html>.*<li>Code: NoSuchWebsiteConfiguration</li>' \
+	"$(web /)"
+check "website: s3 rb --force" s3 s3 rb "s3://$W" --force
 
 # ===========================================================================
 echo "== aws CLI over HTTPS (aws-chunked bodies with trailing checksums)"

@@ -86,6 +86,7 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8420", "address to listen on")
 	f.StringVar(&cfg.Region, "region", "us-east-1", "region of this deployment")
 	f.StringVar(&cfg.Domain, "domain", "localhost", "base domain for virtual-host-style addressing (bucket.DOMAIN)")
+	f.StringVar(&cfg.WebsiteDomain, "website-domain", "", "serve bucket websites at http://BUCKET.WEBSITE-DOMAIN[:port] on the same listener, as S3's s3-website endpoints (e.g. s3-website.localhost; off by default)")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	f.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data dir")

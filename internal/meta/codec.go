@@ -122,6 +122,7 @@ func bucketToRecord(b *kura.Bucket) bucketRecord {
 		ObjectOwnership:   b.ObjectOwnership,
 		ACL:               conv.Ptr(b.ACL, aclToRecord),
 		PublicAccessBlock: conv.Ptr(b.PublicAccessBlock, func(p kura.PublicAccessBlock) publicAccessBlockRecord { return publicAccessBlockRecord(p) }),
+		Website:           conv.Ptr(b.Website, websiteToRecord),
 	}
 }
 
@@ -138,6 +139,7 @@ func (r *bucketRecord) kura() *kura.Bucket {
 		ObjectOwnership:   r.ObjectOwnership,
 		ACL:               conv.Ptr(r.ACL, aclRecord.kura),
 		PublicAccessBlock: conv.Ptr(r.PublicAccessBlock, func(p publicAccessBlockRecord) kura.PublicAccessBlock { return kura.PublicAccessBlock(p) }),
+		Website:           conv.Ptr(r.Website, websiteRecord.kura),
 	}
 }
 
@@ -204,6 +206,36 @@ func (r *uploadRecord) kura() *kura.Upload {
 		Retention:      conv.Ptr(r.Retention, retentionRecord.kura),
 		LegalHold:      r.LegalHold, LegalHoldSet: r.LegalHoldSet,
 		ACL: conv.Ptr(r.ACL, aclRecord.kura),
+	}
+}
+
+func websiteToRecord(w kura.Website) websiteRecord {
+	return websiteRecord{
+		IndexDocument: w.IndexDocument, ErrorDocument: w.ErrorDocument,
+		RedirectAllRequestsTo: conv.Ptr(w.RedirectAllRequestsTo, func(r kura.WebsiteRedirectAll) websiteRedirectAllRecord {
+			return websiteRedirectAllRecord(r)
+		}),
+		RoutingRules: conv.Slice(w.RoutingRules, func(r kura.RoutingRule) routingRuleRecord {
+			return routingRuleRecord{
+				Condition: conv.Ptr(r.Condition, func(c kura.RoutingCondition) routingConditionRecord { return routingConditionRecord(c) }),
+				Redirect:  routingRedirectRecord(r.Redirect),
+			}
+		}),
+	}
+}
+
+func (r websiteRecord) kura() kura.Website {
+	return kura.Website{
+		IndexDocument: r.IndexDocument, ErrorDocument: r.ErrorDocument,
+		RedirectAllRequestsTo: conv.Ptr(r.RedirectAllRequestsTo, func(x websiteRedirectAllRecord) kura.WebsiteRedirectAll {
+			return kura.WebsiteRedirectAll(x)
+		}),
+		RoutingRules: conv.Slice(r.RoutingRules, func(x routingRuleRecord) kura.RoutingRule {
+			return kura.RoutingRule{
+				Condition: conv.Ptr(x.Condition, func(c routingConditionRecord) kura.RoutingCondition { return kura.RoutingCondition(c) }),
+				Redirect:  kura.RoutingRedirect(x.Redirect),
+			}
+		}),
 	}
 }
 

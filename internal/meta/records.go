@@ -32,6 +32,37 @@ type bucketRecord struct {
 	ObjectOwnership   string                   `json:"ownership,omitempty"`
 	ACL               *aclRecord               `json:"acl,omitempty"`
 	PublicAccessBlock *publicAccessBlockRecord `json:"publicAccessBlock,omitempty"`
+	Website           *websiteRecord           `json:"website,omitempty"`
+}
+
+type websiteRecord struct {
+	IndexDocument         string                    `json:"index,omitempty"`
+	ErrorDocument         string                    `json:"error,omitempty"`
+	RedirectAllRequestsTo *websiteRedirectAllRecord `json:"redirectAll,omitempty"`
+	RoutingRules          []routingRuleRecord       `json:"rules,omitempty"`
+}
+
+type websiteRedirectAllRecord struct {
+	HostName string `json:"host"`
+	Protocol string `json:"proto,omitempty"`
+}
+
+type routingRuleRecord struct {
+	Condition *routingConditionRecord `json:"if,omitempty"`
+	Redirect  routingRedirectRecord   `json:"redirect"`
+}
+
+type routingConditionRecord struct {
+	KeyPrefixEquals             *string `json:"prefix,omitempty"`
+	HttpErrorCodeReturnedEquals string  `json:"status,omitempty"`
+}
+
+type routingRedirectRecord struct {
+	HostName             string  `json:"host,omitempty"`
+	Protocol             string  `json:"proto,omitempty"`
+	HttpRedirectCode     string  `json:"code,omitempty"`
+	ReplaceKeyPrefixWith *string `json:"prefix,omitempty"`
+	ReplaceKeyWith       *string `json:"key,omitempty"`
 }
 
 type publicAccessBlockRecord struct {

@@ -39,6 +39,11 @@ type CopyInput struct {
 	// Lock is the request's own lock settings: a copy never inherits the
 	// source's retention or legal hold.
 	Lock Lock
+	// WebsiteRedirect, when not empty, is the copy's
+	// x-amz-website-redirect-location whatever the metadata directive: S3
+	// takes it from the request also when the rest is copied, and counts
+	// it as a change for a copy onto the source itself.
+	WebsiteRedirect string
 }
 
 // source looks up and checks a copy source.
@@ -75,7 +80,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVer
 		return nil, nil, s3err.InvalidRequest.WithMessage("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
 	}
 	if in.Source.Bucket == in.Bucket && in.Source.Key == in.Key && in.Source.VersionID == "" &&
-		!in.ReplaceMetadata && in.StorageClass == "" && !in.SSEGiven && in.ChecksumAlgorithm == "" {
+		!in.ReplaceMetadata && in.StorageClass == "" && !in.SSEGiven && in.ChecksumAlgorithm == "" && in.WebsiteRedirect == "" {
 		return nil, nil, s3err.InvalidRequest.WithMessage("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 	}
 	b, err := s.Bucket(ctx, in.Bucket)
@@ -106,6 +111,9 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVer
 	headers, tags := src.ContentHeaders, src.Tags
 	if in.ReplaceMetadata {
 		headers = in.Headers
+	}
+	if in.WebsiteRedirect != "" {
+		headers.WebsiteRedirect = in.WebsiteRedirect
 	}
 	if in.ReplaceTags {
 		tags = in.Tags

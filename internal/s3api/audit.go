@@ -337,6 +337,8 @@ func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 	var known bool
 	if az := req.authz; az != nil {
 		o, known = az.op, true // as authorize resolved it
+	} else if req.website {
+		o, known = websiteOp(req), true // also when it failed before authorize
 	} else {
 		o, known = opInfo(req)
 	}

@@ -14,7 +14,8 @@ import (
 // XML types for lifecycle and CORS (it marshalled meta's record types
 // through their xml tags): GET must keep answering those bytes for what
 // the matching *-put.xml configured. Parsing and rendering go through the
-// kura types, as a stored configuration does.
+// kura types, as a stored configuration does. website-get.xml was
+// written with the website API and holds its answer the same way.
 func TestConfigXMLGolden(t *testing.T) {
 	render := func(v any) []byte {
 		var buf bytes.Buffer
@@ -31,6 +32,13 @@ func TestConfigXMLGolden(t *testing.T) {
 		{"lifecycle", func(put []byte) (any, error) {
 			rules, err := parseLifecycleConfiguration(put)
 			return lifecycleConfiguration{NS: s3NS, Rules: conv.Slice(rules, lifecycleRuleToXML)}, err
+		}},
+		{"website", func(put []byte) (any, error) {
+			w, err := parseWebsiteConfiguration(put)
+			if err != nil {
+				return nil, err
+			}
+			return websiteToXML(w), nil
 		}},
 		{"cors", func(put []byte) (any, error) {
 			rules, err := parseCORSConfiguration(put)

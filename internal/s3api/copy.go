@@ -81,6 +81,11 @@ func (h *Handler) copyObject(req *request) error {
 	if in.Owner, in.ACL, err = h.newObjectACL(req, b); err != nil {
 		return err
 	}
+	// Checked and taken whatever the directive (object.CopyInput).
+	if err := checkWebsiteRedirect(req.Header); err != nil {
+		return err
+	}
+	in.WebsiteRedirect = req.Header.Get(hdrWebsiteRedirect)
 	switch d := req.Header.Get("x-amz-metadata-directive"); d {
 	case "", "COPY":
 	case "REPLACE":

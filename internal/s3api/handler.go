@@ -54,6 +54,11 @@ type Config struct {
 	// clients written against those servers, among them the s3-tests
 	// suite's cleanup.
 	IgnoreBypassWithoutLock bool
+	// WebsiteDomain, when set, serves bucket websites on the same
+	// listener: a request whose Host is <bucket>.<WebsiteDomain>[:port] is
+	// a request to the bucket's website endpoint (website.go), as
+	// <bucket>.s3-website-<region>.amazonaws.com is in S3.
+	WebsiteDomain string
 	// DefaultObjectOwnership is the Object Ownership of buckets created
 	// without x-amz-object-ownership; empty means BucketOwnerEnforced, S3's
 	// default since April 2023 (ACLs disabled). ObjectWriter restores the
@@ -134,6 +139,9 @@ type request struct {
 	nameNullVersion bool
 	// owners memoizes ownerOf's directory lookups by account id.
 	owners map[string]owner
+	// website marks a request to the website endpoint (website.go),
+	// whose errors are HTML pages.
+	website bool
 }
 
 // auditAdd records k=v for the request's audit event.
@@ -192,6 +200,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(req *request) error {
+	if b, ok := websiteBucket(req.Host, h.cfg.WebsiteDomain); ok {
+		// Before addressing: a website host may also end in Domain.
+		return h.serveWebsite(req, b)
+	}
 	q, err := url.ParseQuery(req.URL.RawQuery)
 	if err != nil {
 		return s3err.InvalidURI
@@ -319,6 +331,13 @@ func (h *Handler) writeError(req *request, err error) {
 		h.log.Error("request failed", "id", req.id, "method", req.Method, "bucket", req.bucket, "key", req.key, "err", err)
 	}
 	req.trail.failure = e
+	if req.website {
+		for _, f := range e.Header {
+			req.w.Header().Set(f.Name, f.Value)
+		}
+		writeWebsiteError(req, e, err)
+		return
+	}
 	if h.cfg.IAM != nil && iam.IsQueryService(iam.ScopeService(req.Request)) {
 		// IAM and STS clients parse their own error format.
 		req.status = h.cfg.IAM.WriteError(req.w, req.Request, err, req.id)

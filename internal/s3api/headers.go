@@ -40,6 +40,9 @@ func storageClass(h http.Header) (string, error) {
 
 // contentHeaders collects the headers S3 stores with an object.
 func contentHeaders(h http.Header, chunked bool) (kura.ContentHeaders, error) {
+	if err := checkWebsiteRedirect(h); err != nil {
+		return kura.ContentHeaders{}, err
+	}
 	c := kura.ContentHeaders{
 		ContentType:        h.Get("Content-Type"),
 		ContentEncoding:    h.Get("Content-Encoding"),

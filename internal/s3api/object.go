@@ -277,6 +277,9 @@ type readPlan struct {
 	partial bool   // 206 with Content-Range
 	whole   bool   // the entire object, so its checksum may be returned
 	restore string // x-amz-restore ("" when no restore is under way or available)
+	// status replaces the 200 of a whole-object answer: a website's error
+	// document is sent with the error's status (website.go).
+	status int
 }
 
 // planRead resolves the version, checks conditional headers and resolves
@@ -322,6 +325,8 @@ func writeReadHeaders(req *request, p readPlan) {
 	if p.partial {
 		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(p.rng.off, 10)+"-"+strconv.FormatInt(p.rng.off+p.rng.n-1, 10)+"/"+strconv.FormatInt(p.v.Size, 10))
 		status = http.StatusPartialContent
+	} else if p.status != 0 {
+		status = p.status
 	}
 	req.status = status
 	req.w.WriteHeader(status)
@@ -334,6 +339,12 @@ func (h *Handler) getObject(req *request) error {
 	if err != nil {
 		return err
 	}
+	return h.sendObject(req, p)
+}
+
+// sendObject answers a GET with the data planRead chose: the object
+// read, decrypted chunk by chunk as it is sent.
+func (h *Handler) sendObject(req *request, p readPlan) error {
 	body, err := h.obj.Open(req.Context(), p.v, p.rng.off, p.rng.n, p.acc)
 	if err != nil {
 		return err

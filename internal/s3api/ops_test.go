@@ -29,7 +29,7 @@ func subResources() []string {
 	subs := []string{"", "versioning", "encryption", "tagging", "acl", "location", "uploads", "versions",
 		"list-type=2", "delete", "uploadId=u", "uploadId=u&partNumber=1", "attributes", "versionId=v",
 		"retention", "legal-hold", "object-lock", "restore", "policy", "policyStatus", "cors", "lifecycle",
-		"ownershipControls", "publicAccessBlock"}
+		"ownershipControls", "publicAccessBlock", "website"}
 	for _, s := range unsupported {
 		subs = append(subs, s)
 	}
@@ -97,6 +97,9 @@ func TestOpInfo(t *testing.T) {
 		{"PUT", "/b?encryption", nil, "PutBucketEncryption", false, false, "s3:PutEncryptionConfiguration", "arn:aws:s3:::b", ""},
 		{"DELETE", "/b?encryption", nil, "DeleteBucketEncryption", false, false, "s3:PutEncryptionConfiguration", "arn:aws:s3:::b", ""},
 		{"GET", "/b?acl", nil, "GetBucketAcl", false, true, "s3:GetBucketAcl", "arn:aws:s3:::b", ""},
+		{"PUT", "/b?website", nil, "PutBucketWebsite", false, false, "s3:PutBucketWebsite", "arn:aws:s3:::b", ""},
+		{"GET", "/b?website", nil, "GetBucketWebsite", false, true, "s3:GetBucketWebsite", "arn:aws:s3:::b", ""},
+		{"DELETE", "/b?website", nil, "DeleteBucketWebsite", false, false, "s3:DeleteBucketWebsite", "arn:aws:s3:::b", ""},
 		{"GET", "/b/k?acl", nil, "GetObjectAcl", true, true, "s3:GetObjectAcl", "arn:aws:s3:::b/k", ""},
 		{"HEAD", "/b", nil, "HeadBucket", false, true, "s3:ListBucket", "arn:aws:s3:::b", ""},
 		{"POST", "/b?delete", nil, "DeleteObjects", true, false, "s3:DeleteObject", "arn:aws:s3:::b", ""},

@@ -60,6 +60,8 @@ var routes = []route{
 	// Block Public Access: deleting needs the permission to put.
 	{level: levelBucket, method: http.MethodPut, sub: "publicAccessBlock", handler: (*Handler).putPublicAccessBlock,
 		operation: operation{Name: "PutPublicAccessBlock", Actions: acts("s3:PutBucketPublicAccessBlock")}},
+	{level: levelBucket, method: http.MethodPut, sub: "website", handler: (*Handler).putBucketWebsite,
+		operation: operation{Name: "PutBucketWebsite", Actions: acts("s3:PutBucketWebsite")}},
 	{level: levelBucket, method: http.MethodPut, plain: true, handler: (*Handler).createBucket,
 		operation: operation{Name: "CreateBucket", Actions: acts("s3:CreateBucket")}},
 
@@ -88,6 +90,8 @@ var routes = []route{
 		operation: operation{Name: "GetBucketOwnershipControls", ReadOnly: true, Actions: acts("s3:GetBucketOwnershipControls")}},
 	{level: levelBucket, method: http.MethodGet, sub: "publicAccessBlock", handler: (*Handler).getPublicAccessBlock,
 		operation: operation{Name: "GetPublicAccessBlock", ReadOnly: true, Actions: acts("s3:GetBucketPublicAccessBlock")}},
+	{level: levelBucket, method: http.MethodGet, sub: "website", handler: (*Handler).getBucketWebsite,
+		operation: operation{Name: "GetBucketWebsite", ReadOnly: true, Actions: acts("s3:GetBucketWebsite")}},
 	{level: levelBucket, method: http.MethodGet, sub: "uploads", handler: (*Handler).listUploads,
 		operation: operation{Name: "ListMultipartUploads", Data: true, ReadOnly: true, Actions: acts("s3:ListBucketMultipartUploads")}},
 	{level: levelBucket, method: http.MethodGet, sub: "versions", handler: (*Handler).listVersions,
@@ -116,6 +120,9 @@ var routes = []route{
 		operation: operation{Name: "DeleteBucketOwnershipControls", Actions: acts("s3:PutBucketOwnershipControls")}},
 	{level: levelBucket, method: http.MethodDelete, sub: "publicAccessBlock", handler: (*Handler).deletePublicAccessBlock,
 		operation: operation{Name: "DeletePublicAccessBlock", Actions: acts("s3:PutBucketPublicAccessBlock")}},
+	// Deleting a website configuration that is not there succeeds (S3).
+	{level: levelBucket, method: http.MethodDelete, sub: "website", handler: (*Handler).deleteBucketWebsite,
+		operation: operation{Name: "DeleteBucketWebsite", Actions: acts("s3:DeleteBucketWebsite")}},
 	{level: levelBucket, method: http.MethodDelete, plain: true, handler: (*Handler).deleteBucket,
 		operation: operation{Name: "DeleteBucket", Actions: acts("s3:DeleteBucket")}},
 
@@ -193,14 +200,14 @@ func postForm(req *request) bool   { return req.post != nil } // a browser POST 
 var unsupported = []string{
 	"accelerate", "analytics", "intelligent-tiering", "inventory",
 	"logging", "metrics", "notification",
-	"replication", "requestPayment", "website",
+	"replication", "requestPayment",
 	"select", "torrent", "metadataTable", "session", "renameObject",
 }
 
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website"}, unsupported...)
 
 // route serves a request: the operation its method, addressing and
 // sub-resources select, the way S3's REST API does, once authorized.

@@ -190,9 +190,13 @@ func kmsNeedsSigV4(req *request, t kura.SSEType) error {
 	if req.auth == nil || (req.auth.SignatureVersion != "2" && !req.auth.Anonymous) || (t != kura.SSEKMS && t != kura.SSEDSSE) {
 		return nil
 	}
-	return s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
-		With("ArgumentName", "Authorization")
+	return errKMSNeedsSigV4
 }
+
+// errKMSNeedsSigV4 is kmsNeedsSigV4's refusal; the website endpoint, whose
+// requests are all anonymous, answers it as AccessDenied (website.go).
+var errKMSNeedsSigV4 = s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
+	With("ArgumentName", "Authorization")
 
 // sseHeaderType is the encryption a request names in
 // x-amz-server-side-encryption, if any.

@@ -134,3 +134,10 @@ var (
 // RequestTimeout is S3's answer to a request body that arrives too slowly
 // (internal/netlimit); the connection is closed after it.
 var RequestTimeout = def("RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
+
+// Errors of bucket websites (PutBucketWebsite, the website endpoint) and of
+// x-amz-website-redirect-location.
+var (
+	NoSuchWebsiteConfiguration = def("NoSuchWebsiteConfiguration", 404, "The specified bucket does not have a website configuration")
+	InvalidRedirectLocation    = def("InvalidRedirectLocation", 400, "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.")
+)

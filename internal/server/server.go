@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ type Config struct {
 	Listen  string // host:port; port 0 picks a free one
 	Region  string
 	Domain  string // base domain for virtual-host-style addressing
+	// WebsiteDomain, when set, serves bucket websites: <bucket>.<WebsiteDomain>
+	// (see s3api.Config.WebsiteDomain).
+	WebsiteDomain string
 	// RootAccessKey/RootSecretKey come from KURA_ROOT_ACCESS_KEY and
 	// KURA_ROOT_SECRET_KEY; empty means generated or persisted ones.
 	RootAccessKey, RootSecretKey string
@@ -146,6 +150,9 @@ func Open(cfg Config) (*Server, error) {
 	if v := cfg.DefaultObjectOwnership; v != "" && !s3api.ValidObjectOwnership(v) {
 		return nil, fmt.Errorf("default object ownership %q: want BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter", v)
 	}
+	if w := strings.ToLower(cfg.WebsiteDomain); w != "" && (w == strings.ToLower(cfg.Domain) || strings.HasSuffix(strings.ToLower(cfg.Domain), "."+w)) {
+		return nil, fmt.Errorf("website domain %q: it must differ from the S3 domain %q and not contain it, or every virtual-host request would be a website request; use a name of its own, such as s3-website.%s", cfg.WebsiteDomain, cfg.Domain, cfg.Domain)
+	}
 	if d := cfg.LifecycleDay; d != 0 && d < time.Second {
 		return nil, fmt.Errorf("lifecycle day %v: want at least 1s", d)
 	}
@@ -251,6 +258,7 @@ func Open(cfg Config) (*Server, error) {
 		KMS:                     kms.NewAPI(keys),
 		Region:                  cfg.Region,
 		Domain:                  cfg.Domain,
+		WebsiteDomain:           cfg.WebsiteDomain,
 		AllowInsecureSSEC:       cfg.AllowInsecureSSEC,
 		IgnoreBypassWithoutLock: cfg.IgnoreBypassWithoutLock,
 		DefaultObjectOwnership:  cfg.DefaultObjectOwnership,
