@@ -7,11 +7,13 @@ import (
 	"testing"
 )
 
-// The object service and the access layer know nothing of HTTP: Batch
-// Operations, replication, lifecycle and the console call them without a
-// request (issue 12). This keeps net/http out of their dependencies.
+// The object service, the access layer and the operation layer know
+// nothing of HTTP: Batch Operations, replication, lifecycle and the
+// console call them without a request (issue 12). This keeps net/http out
+// of their dependencies.
 func TestNoHTTPDependency(t *testing.T) {
-	for _, pkg := range []string{"github.com/kurastore/kura/internal/object", "github.com/kurastore/kura/internal/access"} {
+	for _, pkg := range []string{"github.com/kurastore/kura/internal/object", "github.com/kurastore/kura/internal/access",
+		"github.com/kurastore/kura/internal/ops"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {
 			t.Fatalf("go list -deps %s: %v", pkg, err)

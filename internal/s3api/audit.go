@@ -15,6 +15,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/metrics"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -184,17 +185,16 @@ func (h *Handler) record(req *request) {
 	if req.trail.kms {
 		req.trail.pending.Drop() // KMS staged and finished its own
 		op.Name = strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
-		h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
+		if h.cfg.Metrics != nil {
+			h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
+		}
 		return
 	}
-	ev := h.event(req, false)
-	op.Name = ev.EventName
-	h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
-	if h.cfg.Audit == nil {
-		return
-	}
-	if err := req.trail.pending.Finish(ev); err != nil {
-		h.log.Error("audit event not written", "id", req.id, "event", ev.EventName, "err", err)
+	d := h.describe(req, false)
+	d.Service, d.Status, d.Duration, d.BytesIn, d.BytesOut = op.Service, op.Status, op.Duration, op.BytesIn, op.BytesOut
+	d.KMSCalls = req.tally.KMSCalls()
+	if err := d.Finish(req.trail.pending, h.cfg.Metrics); err != nil {
+		h.log.Error("audit event not written", "id", req.id, "event", d.Name, "err", err)
 	}
 }
 
@@ -202,16 +202,24 @@ func (h *Handler) record(req *request) {
 // it is known while the request runs (audit.Pending): without what the
 // response will tell.
 func (h *Handler) event(req *request, intent bool) audit.Event {
-	ev := h.baseEvent(req)
+	d := h.describe(req, intent)
+	return d.Event()
+}
+
+// describe translates the request into the description of a finished
+// operation that every caller's event and metrics are built from
+// (ops.Record): the HTTP front's only part in them.
+func (h *Handler) describe(req *request, intent bool) ops.Record {
+	d := h.baseRecord(req)
 	switch svc := req.service(); svc {
 	case "kms":
-		kmsRejectedEvent(req, &ev)
+		kmsRejectedEvent(req, &d)
 	case "iam", "sts":
-		iamEvent(req, svc, &ev, !intent)
+		iamEvent(req, svc, &d, !intent)
 	default:
-		h.s3Event(req, &ev, intent)
+		h.s3Event(req, &d, intent)
 	}
-	return ev
+	return d
 }
 
 // intent is the request's event for the audit outbox; see event.
@@ -255,27 +263,25 @@ func claimedCredential(r *http.Request) (accessKey, service string) {
 	return parts[0], parts[3]
 }
 
-// baseEvent fills what every event shares: who, when, from where, result.
-func (h *Handler) baseEvent(req *request) audit.Event {
-	ip, _, err := net.SplitHostPort(req.RemoteAddr)
-	if err != nil {
-		ip = req.RemoteAddr
+// baseRecord fills what every event shares: who, when, from where, result.
+func (h *Handler) baseRecord(req *request) ops.Record {
+	call := req.caller()
+	if call.Source.IP == "" {
+		call.Source.IP = req.RemoteAddr // no port to strip
 	}
-	ev := audit.Event{
-		EventTime: req.started, AWSRegion: h.cfg.Region, SourceIPAddress: ip, UserAgent: req.UserAgent(),
-		UserIdentity: req.userIdentity(), RequestID: req.id, RecipientAccountID: req.identity.AccountID,
-	}
+	uid := req.userIdentity()
+	d := ops.Record{Call: call, Identity: &uid, Region: h.cfg.Region, RecipientAccountID: req.identity.AccountID}
 	if e := req.trail.failure; e != nil && e.Status != http.StatusNotModified {
-		ev.ErrorCode, ev.ErrorMessage = e.Code, e.Message
+		d.ErrorCode, d.ErrorMessage = e.Code, e.Message
 	}
 	if t := req.TLS; t != nil {
-		ev.TLSDetails = &audit.TLSDetails{
+		d.TLS = &audit.TLSDetails{
 			TLSVersion:               "TLSv" + strings.TrimPrefix(tls.VersionName(t.Version), "TLS "),
 			CipherSuite:              tls.CipherSuiteName(t.CipherSuite),
 			ClientProvidedHostHeader: req.Host,
 		}
 	}
-	return ev
+	return d
 }
 
 // userIdentity is CloudTrail's userIdentity: the authenticated principal
@@ -326,7 +332,7 @@ var auditRequestHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrS
 var auditResponseHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm,
 	"x-amz-version-id", "x-amz-delete-marker", "x-amz-copy-source-version-id"}
 
-func (h *Handler) s3Event(req *request, ev *audit.Event, intent bool) {
+func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 	var o operation
 	var known bool
 	if az := req.authz; az != nil {
@@ -341,11 +347,7 @@ func (h *Handler) s3Event(req *request, ev *audit.Event, intent bool) {
 			ReadOnly: req.Method == http.MethodGet || req.Method == http.MethodHead}
 		o.Data = o.Object
 	}
-	ev.EventSource, ev.EventName, ev.ReadOnly = "s3.amazonaws.com", o.Name, o.ReadOnly
-	ev.ManagementEvent, ev.EventCategory = !o.Data, "Management"
-	if o.Data {
-		ev.EventCategory = "Data"
-	}
+	ev.EventSource, ev.Name, ev.ReadOnly, ev.Data = "s3.amazonaws.com", o.Name, o.ReadOnly, o.Data
 	if owner := req.trail.bucketOwner; owner != "" {
 		ev.RecipientAccountID = owner
 	}
@@ -453,11 +455,10 @@ func secretParam(name string) bool {
 // kmsRejectedEvent records a KMS request turned away before it reached the
 // KMS API (authentication, wrong signing service). Requests that reach it
 // are recorded by the KMS service.
-func kmsRejectedEvent(req *request, ev *audit.Event) {
+func kmsRejectedEvent(req *request, ev *ops.Record) {
 	ev.EventSource = "kms.amazonaws.com"
-	ev.EventName = strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
-	ev.ReadOnly = readOnlyAction(ev.EventName)
-	ev.ManagementEvent, ev.EventCategory = true, "Management"
+	ev.Name = strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
+	ev.ReadOnly = readOnlyAction(ev.Name)
 }
 
 // readOnlyAction guesses readOnly from an AWS action name, as the

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/ops"
 )
 
 // The audit event of an IAM or STS query-API request (Action=... in the
@@ -20,15 +20,14 @@ import (
 // management event named by its Action, whose requestParameters are the
 // request's parameters in CloudTrail's lowerCamel spelling, minus anything
 // secret. responseElements are not recorded yet.
-func iamEvent(req *request, svc string, ev *audit.Event, readRest bool) {
+func iamEvent(req *request, svc string, ev *ops.Record, readRest bool) {
 	params := iamParams(req, readRest)
 	ev.EventSource = svc + ".amazonaws.com"
-	ev.EventName = params.Get("Action")
-	if ev.EventName == "" {
-		ev.EventName = "Unknown"
+	ev.Name = params.Get("Action")
+	if ev.Name == "" {
+		ev.Name = "Unknown"
 	}
-	ev.ReadOnly = readOnlyAction(ev.EventName)
-	ev.ManagementEvent, ev.EventCategory = true, "Management"
+	ev.ReadOnly = readOnlyAction(ev.Name)
 	p := map[string]any{}
 	for k, v := range params {
 		if k == "Action" || k == "Version" || secretIAMParam(k) || len(v) == 0 {

@@ -2,21 +2,14 @@ package s3api
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"io"
-	"maps"
-	"math"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
-	"github.com/kurastore/kura/internal/object"
-	"github.com/kurastore/kura/internal/policy"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -162,15 +155,7 @@ func (az *authzState) decide(r access.Request) error {
 	r.Call = az.req.caller()
 	r.LazyConditions = az.conditions
 	r.Memo = &az.memo
-	err := az.h.authorizer.Authorize(az.req.Context(), r)
-	if d, ok := access.IsDenied(err); ok {
-		msg := "Access Denied"
-		if d.SameAccount {
-			msg = d.Message(policy.QuotedResource)
-		}
-		return s3err.AccessDenied.WithMessage("%s", msg)
-	}
-	return err
+	return ops.Denial(az.h.authorizer.Authorize(az.req.Context(), r))
 }
 
 // conditions is the request's own condition keys, built once: what its
@@ -201,26 +186,6 @@ var existingTagOps = map[string]bool{
 // to the object they create (headerActions).
 var writesNewObject = map[string]bool{"PutObject": true, "PostObject": true, "CopyObject": true, "CreateMultipartUpload": true}
 
-// objectLookups is the object service as access looks objects up: its
-// "not found" errors become access's.
-type objectLookups struct{ obj *object.Service }
-
-func (l objectLookups) Head(ctx context.Context, bucket, key, versionID string) (*kura.ObjectVersion, error) {
-	v, err := l.obj.Head(ctx, bucket, key, versionID)
-	if s3err.Is(err, s3err.NoSuchKey) {
-		return nil, access.ErrNoSuchKey
-	}
-	return v, err
-}
-
-func (l objectLookups) Upload(ctx context.Context, bucket, key, uploadID string) (*kura.Upload, error) {
-	u, err := l.obj.Upload(ctx, bucket, key, uploadID)
-	if s3err.Is(err, s3err.NoSuchUpload) {
-		return nil, access.ErrNoSuchUpload
-	}
-	return u, err
-}
-
 // requestConditions collects the condition keys a request carries (SPEC
 // 7.3). A key is present only when the request really carries it: absence
 // is what Null and the negated operators test.
@@ -246,7 +211,7 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 	set("s3:x-amz-metadata-directive", hdr.Get("x-amz-metadata-directive"))
 	set("s3:x-amz-storage-class", hdr.Get("x-amz-storage-class"))
 	set("s3:x-amz-acl", hdr.Get("x-amz-acl"))
-	lockConditions(m, hdr.Get("x-amz-object-lock-mode"), hdr.Get("x-amz-object-lock-retain-until-date"),
+	ops.LockConditions(m, hdr.Get("x-amz-object-lock-mode"), hdr.Get("x-amz-object-lock-retain-until-date"),
 		hdr.Get("x-amz-object-lock-legal-hold"), now)
 
 	// Query parameters.
@@ -269,7 +234,7 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 	case "PutObject", "PostObject", "CopyObject", "CreateMultipartUpload":
 		if v := hdr.Get("x-amz-tagging"); v != "" {
 			if tags, err := url.ParseQuery(v); err == nil {
-				tagConditions(m, tags)
+				ops.TagConditions(m, tags)
 			}
 		}
 	case "PutObjectTagging":
@@ -281,21 +246,21 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 			for _, x := range t.TagSet {
 				tags.Add(x.Key, x.Value)
 			}
-			tagConditions(m, tags)
+			ops.TagConditions(m, tags)
 		}
 	case "PutObjectRetention":
 		var r retentionXML
 		if ok, err := peekXML(req, &r); err != nil {
 			return nil, err
 		} else if ok {
-			lockConditions(m, r.Mode, r.RetainUntilDate, "", now)
+			ops.LockConditions(m, r.Mode, r.RetainUntilDate, "", now)
 		}
 	case "PutObjectLegalHold":
 		var l legalHoldXML
 		if ok, err := peekXML(req, &l); err != nil {
 			return nil, err
 		} else if ok {
-			lockConditions(m, "", "", l.Status, now)
+			ops.LockConditions(m, "", "", l.Status, now)
 		}
 	case "UploadPart", "UploadPartCopy", "CompleteMultipartUpload":
 		h.uploadEncryptionConditions(req, m)
@@ -341,36 +306,6 @@ func kmsKeyARN(v, region, account string) string {
 		return "arn:aws:kms:" + region + ":" + account + ":" + v
 	}
 	return "arn:aws:kms:" + region + ":" + account + ":key/" + v
-}
-
-// tagConditions sets s3:RequestObjectTag/<key> and s3:RequestObjectTagKeys.
-func tagConditions(m map[string][]string, tags url.Values) {
-	if len(tags) == 0 {
-		return
-	}
-	keys := slices.Sorted(maps.Keys(tags))
-	for _, k := range keys {
-		m["s3:RequestObjectTag/"+k] = tags[k]
-	}
-	m["s3:RequestObjectTagKeys"] = keys
-}
-
-// lockConditions sets the s3:object-lock-* keys of a write that asks for
-// a retention or a legal hold.
-func lockConditions(m map[string][]string, mode, until, hold string, now time.Time) {
-	if mode != "" {
-		m["s3:object-lock-mode"] = []string{mode}
-	}
-	if until != "" {
-		m["s3:object-lock-retain-until-date"] = []string{until}
-		if t, ok := parseRetainUntil(until); ok {
-			days := int(math.Ceil(t.Sub(now).Hours() / 24))
-			m["s3:object-lock-remaining-retention-days"] = []string{strconv.Itoa(max(days, 0))}
-		}
-	}
-	if hold != "" {
-		m["s3:object-lock-legal-hold"] = []string{hold}
-	}
 }
 
 // peekXML reads a small XML request body for its condition keys and puts

@@ -23,6 +23,7 @@ import (
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
@@ -68,7 +69,7 @@ type Config struct {
 	Audit *audit.Log
 	// Metrics, when set, counts every request by operation (one place:
 	// record, beside the audit event).
-	Metrics *metrics.Ops
+	Metrics metrics.Observer
 	Logger  *slog.Logger
 	// Policies returns a principal's identity and session policies for
 	// the authorization step (authz.go); nil means principals other than
@@ -77,6 +78,11 @@ type Config struct {
 	// Accounts resolves the accounts S3 responses and ACL grants name
 	// (owners.go); nil shows owners by account id.
 	Accounts AccountDirectory
+	// Ops is the operation layer the handlers of its operations call
+	// (tagging, retention, legal hold, UpdateObjectEncryption, restore);
+	// nil builds one from Objects, Policies, Audit, Metrics and Region.
+	// Its authorizer decides every request.
+	Ops *ops.Service
 }
 
 // Handler is the S3 API http.Handler.
@@ -86,6 +92,8 @@ type Handler struct {
 	log *slog.Logger
 	// authorizer decides every request's actions (authz.go).
 	authorizer *access.Authorizer
+	// ops runs the operations that exist without HTTP (opsfront.go).
+	ops *ops.Service
 }
 
 // New returns a Handler.
@@ -94,11 +102,12 @@ func New(cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	h.authorizer = &access.Authorizer{Policies: cfg.Policies, Objects: objectLookups{cfg.Objects},
-		Region: cfg.Region, Logger: h.log}
-	if cfg.Objects != nil {
-		h.authorizer.Now = cfg.Objects.Now
+	h.ops = cfg.Ops
+	if h.ops == nil {
+		h.ops = ops.New(ops.Config{Objects: cfg.Objects, Policies: cfg.Policies, Audit: cfg.Audit,
+			Metrics: cfg.Metrics, Region: cfg.Region, Logger: h.log})
 	}
+	h.authorizer = h.ops.Authorizer()
 	return h
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -141,13 +142,7 @@ func (h *Handler) getObjectLockConfig(req *request) error {
 
 // parseRetainUntil parses an ISO 8601 timestamp (with or without fractional
 // seconds), keeping the millisecond precision S3 reports.
-func parseRetainUntil(s string) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	if err != nil {
-		return time.Time{}, false
-	}
-	return t.UTC().Truncate(time.Millisecond), true
-}
+func parseRetainUntil(s string) (time.Time, bool) { return ops.ParseRetainUntil(s) }
 
 func (h *Handler) putObjectRetention(req *request) error {
 	b, err := h.bucketFor(req)
@@ -171,18 +166,12 @@ func (h *Handler) putObjectRetention(req *request) error {
 		}
 		r = &kura.Retention{Mode: x.Mode, Until: until}
 	}
-	if !b.ObjectLockEnabled {
-		return object.ErrLockNotEnabled
-	}
-	if r != nil && !r.Until.After(h.obj.Now()) {
-		return s3err.InvalidArgument.WithMessage("The retain until date must be in the future!").
-			With("ArgumentName", "RetainUntilDate").With("ArgumentValue", x.RetainUntilDate)
-	}
-	bypass, err := h.bypassGovernance(req, b)
+	// The header asks for the bypass; the operation checks the permission
+	// (after the bucket's Object Lock and the date, as S3 does).
+	bypass := strings.EqualFold(strings.TrimSpace(req.Header.Get("x-amz-bypass-governance-retention")), "true")
+	_, err = h.ops.PutObjectRetention(h.front(req, b), req.caller(), ops.RetentionInput{Target: req.target(),
+		Retention: r, BypassGovernance: bypass, RetainUntilDate: x.RetainUntilDate})
 	if err != nil {
-		return err
-	}
-	if _, err := h.obj.PutRetention(req.Context(), req.bucket, req.key, req.query.Get("versionId"), r, bypass); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusOK)
@@ -219,10 +208,8 @@ func (h *Handler) putObjectLegalHold(req *request) error {
 	if x.Status != "ON" && x.Status != "OFF" {
 		return s3err.MalformedXML
 	}
-	if !b.ObjectLockEnabled {
-		return object.ErrLockNotEnabled
-	}
-	if _, err := h.obj.PutLegalHold(req.Context(), req.bucket, req.key, req.query.Get("versionId"), x.Status == "ON"); err != nil {
+	_, err = h.ops.PutObjectLegalHold(h.front(req, b), req.caller(), ops.LegalHoldInput{Target: req.target(), On: x.Status == "ON"})
+	if err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusOK)

@@ -9,6 +9,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -94,29 +95,29 @@ func (h *Handler) deleteObjects(req *request) error {
 }
 
 func (h *Handler) putObjectTagging(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	var t tagging
 	if err := readXML(req, &t); err != nil {
 		return err
 	}
-	tags := toTags(t.TagSet)
-	if err := object.ValidateTags(tags, 10); err != nil {
-		return err
-	}
-	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *kura.ObjectVersion) error {
-		v.Tags = tags
-		return nil
-	})
+	res, err := h.ops.PutObjectTagging(h.front(req, b), req.caller(), ops.TaggingInput{Target: req.target(), Tags: toTags(t.TagSet)})
 	if err != nil {
 		return err
 	}
-	if v.VersionID != object.NullVersion {
-		req.w.Header().Set("x-amz-version-id", v.VersionID)
-	}
+	writeVersionID(req, res.VersionID)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// writeVersionID names the version a write changed (S3 names no version
+// for the null version).
+func writeVersionID(req *request, versionID string) {
+	if versionID != object.NullVersion {
+		req.w.Header().Set("x-amz-version-id", versionID)
+	}
 }
 
 func (h *Handler) getObjectTagging(req *request) error {
@@ -135,19 +136,15 @@ func (h *Handler) getObjectTagging(req *request) error {
 }
 
 func (h *Handler) deleteObjectTagging(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	v, err := h.obj.UpdateVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"), func(v *kura.ObjectVersion) error {
-		v.Tags = nil
-		return nil
-	})
+	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	if v.VersionID != object.NullVersion {
-		req.w.Header().Set("x-amz-version-id", v.VersionID)
+	res, err := h.ops.DeleteObjectTagging(h.front(req, b), req.caller(), req.target())
+	if err != nil {
+		return err
 	}
+	writeVersionID(req, res.VersionID)
 	req.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -65,7 +66,8 @@ func (rr *restoreRequest) restoreInput() (tier string, days int, err error) {
 
 // restoreObject is RestoreObject: POST /{Key}?restore[&versionId].
 func (h *Handler) restoreObject(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	var rr restoreRequest
@@ -76,16 +78,12 @@ func (h *Handler) restoreObject(req *request) error {
 	if err != nil {
 		return err
 	}
-	started, _, err := h.obj.RestoreObject(req.Context(), object.RestoreInput{
-		Bucket: req.bucket, Key: req.key, VersionID: req.query.Get("versionId"), Days: days, Tier: tier,
-	})
+	res, err := h.ops.RestoreObject(h.front(req, b), req.caller(), ops.RestoreInput{Target: req.target(), Days: days, Tier: tier})
 	if err != nil {
 		return err
 	}
-	req.auditAdd("restoreTier", tier)
-	req.auditAdd("restoreDays", days)
 	status := http.StatusOK
-	if started {
+	if res.Started {
 		status = http.StatusAccepted
 	}
 	req.status = status

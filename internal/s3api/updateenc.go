@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -30,16 +30,9 @@ func (h *Handler) updateObjectEncryption(req *request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.authorizeUOEKey(req, b, target); err != nil {
+	if _, err := h.ops.UpdateObjectEncryption(h.front(req, b), req.caller(), ops.EncryptionInput{Target: req.target(), Encryption: target}); err != nil {
 		return err
 	}
-	after, before, err := h.obj.UpdateEncryption(req.Context(), req.bucket, req.key, req.query.Get("versionId"), target,
-		object.KeyAccess{Caller: req.caller()})
-	if err != nil {
-		return err
-	}
-	req.auditAdd("previousEncryption", encryptionAudit(before))
-	req.auditAdd("newEncryption", encryptionAudit(after.Encryption))
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -96,31 +89,6 @@ func parseObjectEncryption(body []byte) (object.EncryptionTarget, error) {
 	return t, nil
 }
 
-// encryptionAudit is what the audit event says about an encryption block:
-// its type, key and bucket key, never key material.
-func encryptionAudit(e kura.Encryption) map[string]any {
-	out := map[string]any{"type": sseTypeName(e.Type)}
-	if e.KMSKeyARN != "" {
-		out["kmsKeyArn"] = e.KMSKeyARN
-		out["bucketKeyEnabled"] = e.BucketKeyEnabled
-	}
-	return out
-}
-
-func sseTypeName(t kura.SSEType) string {
-	switch t {
-	case kura.SSES3:
-		return "SSE-S3"
-	case kura.SSEKMS:
-		return "SSE-KMS"
-	case kura.SSEDSSE:
-		return "DSSE-KMS"
-	case kura.SSEC:
-		return "SSE-C"
-	}
-	return "NONE"
-}
-
 // checkUOESignature refuses a Signature Version 2 request to
 // UpdateObjectEncryption with the operation's own error, before signature
 // verification (which accepts SigV2 for every other operation).
@@ -142,28 +110,4 @@ func sigV2(r *http.Request, q url.Values) bool {
 		return true
 	}
 	return q.Has("Signature") && !q.Has("X-Amz-Algorithm")
-}
-
-// uoeKeyActions is what UpdateObjectEncryption needs from the target KMS
-// key: seed 003's kms:Encrypt, kms:Decrypt, kms:GenerateDataKey and
-// kms:ReEncrypt* (both halves). Which of them the re-seal really calls
-// depends on the source encryption; all are checked so that the
-// documented permission set is exactly what the operation requires.
-var uoeKeyActions = []string{"Encrypt", "Decrypt", "GenerateDataKey", "ReEncryptFrom", "ReEncryptTo"}
-
-// authorizeUOEKey checks UpdateObjectEncryption's target key before
-// anything is re-sealed: it must be the bucket owner's (seed 003's
-// AccessDenied otherwise; Organizations-wide keys are not modelled), and
-// the caller must hold every permission of uoeKeyActions on it through S3,
-// with the encryption context the new seal will carry.
-func (h *Handler) authorizeUOEKey(req *request, b *kura.Bucket, t object.EncryptionTarget) error {
-	if parts := strings.Split(t.KMSKeyARN, ":"); len(parts) < 5 || parts[4] != b.Owner {
-		return object.ErrUOEKeyAccount
-	}
-	arn := objectARN(req.bucket, req.key)
-	if t.BucketKey {
-		arn = bucketARN(req.bucket)
-	}
-	return h.obj.KeyPermitted(req.Context(), object.KeyAccess{Caller: req.caller()}, t.KMSKeyARN,
-		map[string]string{"aws:s3:arn": arn}, uoeKeyActions...)
 }

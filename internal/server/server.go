@@ -26,9 +26,10 @@ import (
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/lifecycle"
-	"github.com/kurastore/kura/internal/metrics"
+	"github.com/kurastore/kura/internal/metrics/prom"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
@@ -110,7 +111,7 @@ type Server struct {
 	stopBg  context.CancelFunc
 	bg      sync.WaitGroup // background work (background.go)
 
-	ops       *metrics.Ops // per-operation metrics and the registry /metrics serves
+	ops       *prom.Ops // per-operation metrics and the registry /metrics serves
 	metrics   *http.Server
 	metricsLn net.Listener
 	http      *http.Server
@@ -124,6 +125,11 @@ type Server struct {
 	// Lifecycle runs the buckets' lifecycle rules in the background,
 	// while this node holds the lifecycle lease.
 	Lifecycle *lifecycle.Runner
+	// Ops performs S3 operations as a principal without HTTP (Batch
+	// Operations, replication, the console): authorized, audited and
+	// counted like the same operation over HTTP, which the S3 handlers
+	// run through it too.
+	Ops *ops.Service
 
 	reqs         *requests // in-flight handlers (shutdown.go)
 	shutdownOnce sync.Once
@@ -213,7 +219,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
-		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: metrics.New()}
+		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
 	}
@@ -229,6 +235,8 @@ func Open(cfg Config) (*Server, error) {
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
 	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
+	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Audit: trail, Metrics: s.ops,
+		Region: cfg.Region, Logger: cfg.Logger})
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
@@ -257,6 +265,7 @@ func Open(cfg Config) (*Server, error) {
 		Audit:                   trail,
 		Metrics:                 s.ops,
 		Logger:                  cfg.Logger,
+		Ops:                     s.Ops,
 	})
 	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{

@@ -1,4 +1,4 @@
-package metrics
+package prom
 
 import (
 	"context"
@@ -7,19 +7,21 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kurastore/kura/internal/metrics"
 )
 
 func TestObserve(t *testing.T) {
 	o := New()
-	ctx, tally := WithOp(context.Background())
-	CountKMS(ctx)
-	CountKMS(ctx)
-	CountKMS(context.Background()) // no operation: counted nowhere
-	o.Observe(Op{Name: "PutObject", Status: 200, Duration: 3 * time.Millisecond, BytesIn: 10}, tally.KMSCalls())
-	o.Observe(Op{Name: "PutObject", Status: 403}, 0)
-	o.Observe(Op{Service: "kms", Status: 400}, 0) // unnamed: Unknown
+	ctx, tally := metrics.WithOp(context.Background())
+	metrics.CountKMS(ctx)
+	metrics.CountKMS(ctx)
+	metrics.CountKMS(context.Background()) // no operation: counted nowhere
+	o.Observe(metrics.Op{Name: "PutObject", Status: 200, Duration: 3 * time.Millisecond, BytesIn: 10}, tally.KMSCalls())
+	o.Observe(metrics.Op{Name: "PutObject", Status: 403}, 0)
+	o.Observe(metrics.Op{Service: "kms", Status: 400}, 0) // unnamed: Unknown
 	var none *Ops
-	none.Observe(Op{Name: "GetObject"}, 1) // a nil *Ops records nothing, and does not panic
+	none.Observe(metrics.Op{Name: "GetObject"}, 1) // a nil *Ops records nothing, and does not panic
 
 	for _, tc := range []struct {
 		name string

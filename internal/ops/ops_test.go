@@ -1,0 +1,651 @@
+package ops_test
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
+	"github.com/kurastore/kura/internal/audit"
+	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/kms"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/metrics/prom"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/policy"
+	"github.com/kurastore/kura/internal/s3err"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// The operation layer's behaviour without HTTP: authorization by bucket
+// and identity policies (with the operations' condition keys), the audit
+// event each call leaves, the metrics it counts, and the audit outbox
+// holding the event whenever a change is committed.
+
+const (
+	owner   = "111122223333"
+	other   = "444455556666"
+	bucket  = "photos"
+	locked  = "vault"
+	jobRole = "arn:aws:sts::111122223333:assumed-role/batch/job-1"
+)
+
+var (
+	root  = kura.Principal{Type: kura.PrincipalRoot, AccountID: owner, ARN: "arn:aws:iam::" + owner + ":root", PrincipalID: owner}
+	alice = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: owner, ARN: "arn:aws:iam::" + owner + ":user/alice",
+		PrincipalID: "AIDAALICE", UserName: "alice", AccessKeyID: "AKIAALICE"}
+	job = kura.Principal{Type: kura.PrincipalAssumedRole, AccountID: owner, ARN: jobRole, PrincipalID: "AROAJOB:job-1",
+		RoleARN: "arn:aws:iam::" + owner + ":role/batch", SessionName: "job-1"}
+	bob = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: other, ARN: "arn:aws:iam::" + other + ":user/bob",
+		PrincipalID: "AIDABOB", UserName: "bob"}
+)
+
+// identityPolicies are the principals' IAM policies.
+var identityPolicies = map[string]string{
+	alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:PutObjectTagging","s3:DeleteObjectTagging"],"Resource":"*"}}`,
+	jobRole:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
+	bob.ARN:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
+}
+
+// bucketPolicy: bob (another account) may tag; nobody may set a tag
+// class=secret, remove the tags of an object tagged keep=yes, or place a
+// COMPLIANCE retention; alice may not tag under private/.
+const bucketPolicy = `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/bob"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/*"},
+ {"Effect":"Deny","Principal":"*","Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:RequestObjectTag/class":"secret"}}},
+ {"Effect":"Deny","Principal":"*","Action":"s3:DeleteObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/keep":"yes"}}},
+ {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/private/*"}
+]}`
+
+const lockPolicy = `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Deny","Principal":"*","Action":"s3:PutObjectRetention","Resource":"arn:aws:s3:::vault/*","Condition":{"StringEquals":{"s3:object-lock-mode":"COMPLIANCE"}}}
+]}`
+
+// env is an operation layer over a bolt store and a blob directory, with
+// its audit trail and outbox as the server wires them.
+type env struct {
+	t       *testing.T
+	dir     string
+	trail   *audit.Log
+	metrics *prom.Ops
+	obj     *object.Service
+	ops     *ops.Service
+	commits *commitWatch
+	now     time.Time
+	keyARN  string // a KMS key of the bucket owner
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err := audit.Open(audit.PathIn(dir), audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	outbox := audit.NewOutbox(ms, trail, logger)
+	t.Cleanup(func() {
+		outbox.Close()
+		trail.Close()
+		ms.Close()
+	})
+	key, err := sse.NewManagedKey("test", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, dir: dir, trail: trail, metrics: prom.New(), now: time.Now().UTC()}
+	e.commits = &commitWatch{Store: outbox.Store(), raw: ms}
+	pols := policies(t)
+	keys, err := kms.New(kms.Config{Meta: e.commits, RootKey: make([]byte, 32), Region: "us-east-1", Audit: trail,
+		Logger: logger, IdentityPolicies: pols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.obj = object.New(object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger})
+	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Audit: trail, Metrics: e.metrics,
+		Region: "us-east-1", Logger: logger})
+
+	ctx := context.Background()
+	k, err := keys.CreateKey(ctx, kura.Call{Principal: root}, kms.CreateKeyInput{Description: "re-key target"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.keyARN = k.Arn
+	for _, b := range []kura.Bucket{
+		{Name: bucket, Owner: owner, Versioning: "Enabled", Policy: bucketPolicy},
+		{Name: locked, Owner: owner, Versioning: "Enabled", ObjectLockEnabled: true, Policy: lockPolicy},
+	} {
+		if err := e.obj.CreateBucket(ctx, kura.Bucket{Name: b.Name, Owner: b.Owner}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.obj.UpdateBucket(ctx, b.Name, func(x *kura.Bucket) error {
+			x.Versioning, x.ObjectLockEnabled, x.Policy = b.Versioning, b.ObjectLockEnabled, b.Policy
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+func policies(t *testing.T) func(context.Context, kura.Principal) ([]*policy.Document, []*policy.Document, error) {
+	docs := map[string]*policy.Document{}
+	for arn, text := range identityPolicies {
+		d, err := policy.Parse([]byte(text), policy.Identity)
+		if err != nil {
+			t.Fatalf("identity policy of %s: %v", arn, err)
+		}
+		docs[arn] = d
+	}
+	return func(_ context.Context, p kura.Principal) ([]*policy.Document, []*policy.Document, error) {
+		if d := docs[p.ARN]; d != nil {
+			return []*policy.Document{d}, nil, nil
+		}
+		return nil, nil, nil
+	}
+}
+
+// put writes an object (as the object service does for a PUT) and
+// returns its version id.
+func (e *env) put(b, key string, tags ...kura.Tag) string {
+	e.t.Helper()
+	v, err := e.obj.PutObject(context.Background(), object.PutInput{Bucket: b, Key: key, Body: strings.NewReader("data"),
+		Size: 4, Tags: tags, Owner: owner})
+	if err != nil {
+		e.t.Fatalf("put %s/%s: %v", b, key, err)
+	}
+	return v.VersionID
+}
+
+// events is the trail's events named name, oldest first.
+func (e *env) events(name string) []audit.Event {
+	e.t.Helper()
+	if err := e.trail.Sync(); err != nil {
+		e.t.Fatal(err)
+	}
+	evs, err := audit.Read(audit.PathIn(e.dir), func(ev audit.Event) bool { return ev.EventName == name })
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return evs
+}
+
+// count is kura_operations_total for an s3 operation and status.
+func (e *env) count(name string, status int) float64 {
+	return e.sample("kura_operations_total", name, status)
+}
+
+// sample is the value of one s3 operation's counter (status: its code
+// label, 0 for none).
+func (e *env) sample(metric, name string, status int) float64 {
+	e.t.Helper()
+	mfs, err := e.metrics.Registry().Gather()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != metric {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["service"] == "s3" && labels["operation"] == name && (status == 0 || labels["code"] == itoa(status)) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func itoa(n int) string {
+	s := ""
+	for {
+		s = string(rune('0'+n%10)) + s
+		n /= 10
+		if n == 0 {
+			return s
+		}
+	}
+}
+
+// commitWatch is the outbox's store, noting after each committed change
+// which events the outbox table holds at that moment.
+type commitWatch struct {
+	meta.Store
+	raw meta.Store // beneath the outbox
+
+	mu     sync.Mutex
+	staged map[string]audit.Event // the outbox's entries right after a commit, by event id
+}
+
+func (c *commitWatch) Update(ctx context.Context, fn func(meta.Tx) error) error {
+	if err := c.Store.Update(ctx, fn); err != nil {
+		return err
+	}
+	return c.raw.View(ctx, func(tx meta.Tx) error {
+		cur := tx.Cursor(meta.TableAuditOutbox)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.staged == nil {
+			c.staged = map[string]audit.Event{}
+		}
+		for k, v := cur.Seek(nil); k != nil; k, v = cur.Next() {
+			var ev audit.Event
+			if err := meta.Decode(v, &ev); err != nil {
+				return err
+			}
+			c.staged[string(k)] = ev
+		}
+		return nil
+	})
+}
+
+// stagedEvent is the outbox entry of event id found right after a
+// commit, if any.
+func (c *commitWatch) stagedEvent(id string) (audit.Event, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ev, ok := c.staged[id]
+	return ev, ok
+}
+
+func call(p kura.Principal, id string) kura.Call {
+	return kura.Call{Principal: p, Source: kura.Source{IP: "10.0.0.7", UserAgent: "kura-batch/1 job-1",
+		InvokedBy: "batchoperations.s3.amazonaws.com", RequestID: id}}
+}
+
+func TestOperations(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v1 := e.put(bucket, "a.jpg")
+	e.put(bucket, "private/b.jpg")
+	e.put(bucket, "kept.jpg", kura.Tag{Key: "keep", Value: "yes"})
+	e.put(locked, "doc.pdf")
+	future := e.now.Add(48 * time.Hour).Truncate(time.Millisecond)
+	tags := []kura.Tag{{Key: "class", Value: "public"}}
+	tgt := func(b, key string) ops.Target { return ops.Target{Bucket: b, Key: key} }
+
+	for _, tc := range []struct {
+		name string
+		op   string // eventName
+		p    kura.Principal
+		run  func(c kura.Call) error
+		want *s3err.Error // nil: success
+		// exact: the error's message must be want's too
+		exact bool
+		// status the metrics count it under
+		status int
+		// changes: a change is committed (the outbox must have held the event)
+		changes bool
+		// check, when set, looks at the object after a success
+		check func(t *testing.T)
+	}{
+		{name: "owner root tags", op: "PutObjectTagging", p: root, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: tgt(bucket, "a.jpg"), Tags: tags})
+				return err
+			},
+			check: func(t *testing.T) {
+				v, _ := e.obj.Head(ctx, bucket, "a.jpg", "")
+				if len(v.Tags) != 1 || v.Tags[0] != tags[0] {
+					t.Errorf("tags after PutObjectTagging = %v, want %v", v.Tags, tags)
+				}
+			}},
+		{name: "IAM user allowed by identity policy", op: "PutObjectTagging", p: alice, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: tgt(bucket, "a.jpg"), Tags: tags})
+				return err
+			}},
+		{name: "IAM user denied by bucket policy", op: "PutObjectTagging", p: alice, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: tgt(bucket, "private/b.jpg"), Tags: tags})
+				return err
+			}},
+		{name: "IAM user without the version action", op: "PutObjectTagging", p: alice, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg", VersionID: v1}, Tags: tags})
+				return err
+			}},
+		{name: "role allowed for a version", op: "PutObjectTagging", p: job, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg", VersionID: v1}, Tags: tags})
+				return err
+			}},
+		{name: "request tag denied by s3:RequestObjectTag", op: "PutObjectTagging", p: job, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: tgt(bucket, "a.jpg"), Tags: []kura.Tag{{Key: "class", Value: "secret"}}})
+				return err
+			}},
+		{name: "other account allowed by bucket policy", op: "PutObjectTagging", p: bob, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: tgt(bucket, "a.jpg"), Tags: tags})
+				return err
+			}},
+		{name: "other account not granted by bucket policy", op: "DeleteObjectTagging", p: bob, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error { _, err := e.ops.DeleteObjectTagging(ctx, c, tgt(bucket, "a.jpg")); return err }},
+		{name: "invalid tags refused after authorization", op: "PutObjectTagging", p: root, want: s3err.InvalidTag, status: 400,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: tgt(bucket, "a.jpg"), Tags: []kura.Tag{{Key: "aws:x", Value: "1"}}})
+				return err
+			}},
+		{name: "expected bucket owner mismatch", op: "PutObjectTagging", p: root, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectTagging(ctx, c, ops.TaggingInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg", ExpectedBucketOwner: other}, Tags: tags})
+				return err
+			}},
+		{name: "no such bucket", op: "DeleteObjectTagging", p: root, want: s3err.NoSuchBucket, status: 404,
+			run: func(c kura.Call) error {
+				_, err := e.ops.DeleteObjectTagging(ctx, c, tgt("nowhere", "a.jpg"))
+				return err
+			}},
+		{name: "existing tag denies removal", op: "DeleteObjectTagging", p: job, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.DeleteObjectTagging(ctx, c, tgt(bucket, "kept.jpg"))
+				return err
+			}},
+		{name: "tags removed", op: "DeleteObjectTagging", p: alice, status: 204, changes: true,
+			run: func(c kura.Call) error { _, err := e.ops.DeleteObjectTagging(ctx, c, tgt(bucket, "a.jpg")); return err },
+			check: func(t *testing.T) {
+				if v, _ := e.obj.Head(ctx, bucket, "a.jpg", ""); len(v.Tags) != 0 {
+					t.Errorf("tags after DeleteObjectTagging = %v, want none", v.Tags)
+				}
+			}},
+		{name: "retention in a bucket without Object Lock", op: "PutObjectRetention", p: root, want: object.ErrLockNotEnabled, exact: true, status: 400,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectRetention(ctx, c, ops.RetentionInput{Target: tgt(bucket, "a.jpg"),
+					Retention: &kura.Retention{Mode: object.Governance, Until: future}})
+				return err
+			}},
+		{name: "COMPLIANCE denied by s3:object-lock-mode", op: "PutObjectRetention", p: job, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectRetention(ctx, c, ops.RetentionInput{Target: tgt(locked, "doc.pdf"),
+					Retention: &kura.Retention{Mode: object.Compliance, Until: future}})
+				return err
+			}},
+		{name: "GOVERNANCE retention set", op: "PutObjectRetention", p: job, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectRetention(ctx, c, ops.RetentionInput{Target: tgt(locked, "doc.pdf"),
+					Retention: &kura.Retention{Mode: object.Governance, Until: future}})
+				return err
+			},
+			check: func(t *testing.T) {
+				v, _ := e.obj.Head(ctx, locked, "doc.pdf", "")
+				if v.Retention == nil || v.Retention.Mode != object.Governance || !v.Retention.Until.Equal(future) {
+					t.Errorf("retention = %+v, want GOVERNANCE until %s", v.Retention, future)
+				}
+			}},
+		{name: "retention in the past", op: "PutObjectRetention", p: root, want: s3err.InvalidArgument, status: 400,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectRetention(ctx, c, ops.RetentionInput{Target: tgt(locked, "doc.pdf"),
+					Retention: &kura.Retention{Mode: object.Governance, Until: e.now.Add(-time.Hour)}})
+				return err
+			}},
+		{name: "legal hold by an IAM user without permission", op: "PutObjectLegalHold", p: alice, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectLegalHold(ctx, c, ops.LegalHoldInput{Target: tgt(locked, "doc.pdf"), On: true})
+				return err
+			}},
+		{name: "legal hold placed", op: "PutObjectLegalHold", p: job, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.PutObjectLegalHold(ctx, c, ops.LegalHoldInput{Target: tgt(locked, "doc.pdf"), On: true})
+				return err
+			},
+			check: func(t *testing.T) {
+				if v, _ := e.obj.Head(ctx, locked, "doc.pdf", ""); !v.LegalHold {
+					t.Error("legal hold not placed")
+				}
+			}},
+		{name: "restore of an object not archived", op: "RestoreObject", p: job, want: s3err.InvalidObjectState, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.RestoreObject(ctx, c, ops.RestoreInput{Target: tgt(bucket, "a.jpg"), Days: 1})
+				return err
+			}},
+		{name: "UpdateObjectEncryption by an IAM user without permission", op: "UpdateObjectEncryption", p: alice, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
+					Encryption: object.EncryptionTarget{KMSKeyARN: "arn:aws:kms:us-east-1:" + owner + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"}})
+				return err
+			}},
+		{name: "UpdateObjectEncryption by a role without KMS permissions", op: "UpdateObjectEncryption", p: job, want: s3err.AccessDenied, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
+					Encryption: object.EncryptionTarget{KMSKeyARN: e.keyARN}})
+				return err
+			}},
+		{name: "UpdateObjectEncryption by the owner", op: "UpdateObjectEncryption", p: root, status: 200, changes: true,
+			run: func(c kura.Call) error {
+				kmsBefore := e.sample("kura_operation_kms_calls_total", "UpdateObjectEncryption", 0)
+				res, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
+					Encryption: object.EncryptionTarget{KMSKeyARN: e.keyARN}})
+				if err == nil && (res.Before.Type != kura.SSES3 || res.After.Type != kura.SSEKMS || res.After.KMSKeyARN != e.keyARN) {
+					t.Errorf("encryption %v -> %v, want SSE-S3 -> SSE-KMS under %s", res.Before, res.After, e.keyARN)
+				}
+				if n := e.sample("kura_operation_kms_calls_total", "UpdateObjectEncryption", 0) - kmsBefore; err == nil && n != 1 {
+					t.Errorf("KMS calls counted for the re-seal: %v, want 1 (Encrypt)", n)
+				}
+				return err
+			},
+			check: func(t *testing.T) {
+				ev := e.events("UpdateObjectEncryption")
+				x := ev[len(ev)-1].AdditionalEventData
+				if prev, _ := x["previousEncryption"].(map[string]any); prev["type"] != "SSE-S3" {
+					t.Errorf("previousEncryption = %v, want SSE-S3", x["previousEncryption"])
+				}
+				if next, _ := x["newEncryption"].(map[string]any); next["type"] != "SSE-KMS" || next["kmsKeyArn"] != e.keyARN {
+					t.Errorf("newEncryption = %v, want SSE-KMS under %s", x["newEncryption"], e.keyARN)
+				}
+			}},
+		{name: "UpdateObjectEncryption with a key of another account", op: "UpdateObjectEncryption", p: job, want: object.ErrUOEKeyAccount, exact: true, status: 403,
+			run: func(c kura.Call) error {
+				_, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
+					Encryption: object.EncryptionTarget{KMSKeyARN: "arn:aws:kms:us-east-1:" + other + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"}})
+				return err
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := strings.ReplaceAll(tc.name, " ", "-")
+			before := e.count(tc.op, tc.status)
+			err := tc.run(call(tc.p, id))
+			switch {
+			case tc.want == nil && err != nil:
+				t.Fatalf("error %v, want success", err)
+			case tc.want != nil && !s3err.Is(err, tc.want):
+				t.Fatalf("error %v, want %s", err, tc.want.Code)
+			case tc.exact && s3err.As(err).Message != tc.want.Message:
+				t.Errorf("message %q, want %q", s3err.As(err).Message, tc.want.Message)
+			}
+			if tc.check != nil {
+				tc.check(t)
+			}
+			if got := e.count(tc.op, tc.status) - before; got != 1 {
+				t.Errorf("kura_operations_total{operation=%q,code=\"%d\"} grew by %v, want 1", tc.op, tc.status, got)
+			}
+
+			var ev *audit.Event
+			for _, x := range e.events(tc.op) {
+				if x.RequestID == id {
+					ev = &x
+				}
+			}
+			if ev == nil {
+				t.Fatalf("no %s event with requestID %s in the trail", tc.op, id)
+			}
+			wantCode := ""
+			if tc.want != nil {
+				wantCode = tc.want.Code
+			}
+			for _, f := range []struct{ what, got, want string }{
+				{"eventSource", ev.EventSource, "s3.amazonaws.com"},
+				{"eventCategory", ev.EventCategory, "Data"},
+				{"userIdentity.arn", ev.UserIdentity.ARN, tc.p.ARN},
+				{"userIdentity.type", ev.UserIdentity.Type, tc.p.Type},
+				{"userIdentity.accountId", ev.UserIdentity.AccountID, tc.p.AccountID},
+				{"userIdentity.invokedBy", ev.UserIdentity.InvokedBy, "batchoperations.s3.amazonaws.com"},
+				{"sourceIPAddress", ev.SourceIPAddress, "10.0.0.7"},
+				{"userAgent", ev.UserAgent, "kura-batch/1 job-1"},
+				{"awsRegion", ev.AWSRegion, "us-east-1"},
+				{"errorCode", ev.ErrorCode, wantCode},
+			} {
+				if f.got != f.want {
+					t.Errorf("event %s = %q, want %q", f.what, f.got, f.want)
+				}
+			}
+			if ev.EventID == "" || ev.ReadOnly || ev.ManagementEvent {
+				t.Errorf("event id %q readOnly %v managementEvent %v, want an id, a write, a data event", ev.EventID, ev.ReadOnly, ev.ManagementEvent)
+			}
+			if tc.want == nil {
+				if ev.RecipientAccountID != owner {
+					t.Errorf("recipientAccountId = %q, want the bucket owner %s", ev.RecipientAccountID, owner)
+				}
+			}
+			if len(ev.Resources) != 2 || ev.Resources[0].Type != "AWS::S3::Object" || ev.Resources[1].Type != "AWS::S3::Bucket" {
+				t.Errorf("resources = %+v, want the object and its bucket", ev.Resources)
+			}
+			if ev.RequestParameters["bucketName"] == nil || ev.RequestParameters["key"] == nil {
+				t.Errorf("requestParameters = %v, want bucketName and key", ev.RequestParameters)
+			}
+			intent, staged := e.commits.stagedEvent(ev.EventID)
+			if staged != tc.changes {
+				t.Fatalf("event in the audit outbox at commit: %v, want %v", staged, tc.changes)
+			}
+			if staged {
+				// What a crash right after the commit would ship: the same
+				// operation, caller and resources, without the outcome.
+				if intent.EventName != ev.EventName || intent.UserIdentity != ev.UserIdentity ||
+					intent.RecipientAccountID != owner || intent.RequestID != id || intent.ErrorCode != "" {
+					t.Errorf("staged intent %+v does not match the event %+v", intent, *ev)
+				}
+			}
+		})
+	}
+}
+
+// Called by a front (the HTTP handler), an operation neither decides the
+// actions the front decided nor writes an event or counts metrics: the
+// front records the request. Its run-time checks go through the front's
+// decider, and what it adds to the event goes to the front's.
+func TestFront(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.put(bucket, "a.jpg")
+	e.put(locked, "doc.pdf")
+	b, err := e.obj.Bucket(ctx, locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A GOVERNANCE retention ten days out; shortening it needs the bypass.
+	if _, err := e.obj.PutRetention(ctx, locked, "doc.pdf", "", &kura.Retention{Mode: object.Governance,
+		Until: e.now.Add(240 * time.Hour)}, false); err != nil {
+		t.Fatal(err)
+	}
+	type decision struct{ action, resource string }
+	for _, tc := range []struct {
+		name      string
+		bypass    bool
+		allow     bool // the front's decider's answer
+		decisions []decision
+		wantErr   *s3err.Error
+	}{
+		// alice has no permission on the locked bucket of her own: only
+		// the front's word lets her operations run.
+		{name: "lengthening, no bypass asked: nothing decided"},
+		{name: "shortening without the bypass", wantErr: s3err.AccessDenied},
+		{name: "shortening with the bypass refused", bypass: true, wantErr: s3err.AccessDenied,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/doc.pdf"}}},
+		{name: "shortening with the bypass allowed", bypass: true, allow: true,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/doc.pdf"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []decision
+			fctx := ops.WithFront(ctx, &ops.Front{Bucket: b,
+				Decide: func(_ context.Context, r access.Request) error {
+					got = append(got, decision{r.Action, r.Resource})
+					if !tc.allow {
+						return s3err.AccessDenied
+					}
+					return nil
+				},
+			})
+			v, _ := e.obj.Head(ctx, locked, "doc.pdf", "")
+			until := v.Retention.Until.Add(24 * time.Hour)
+			if strings.HasPrefix(tc.name, "shortening") {
+				until = v.Retention.Until.Add(-24 * time.Hour)
+			}
+			before := e.count("PutObjectRetention", 200) + e.count("PutObjectRetention", 403)
+			_, err := e.ops.PutObjectRetention(fctx, call(alice, "front"), ops.RetentionInput{Target: ops.Target{Bucket: locked, Key: "doc.pdf"},
+				Retention: &kura.Retention{Mode: object.Governance, Until: until}, BypassGovernance: tc.bypass})
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !s3err.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if !slices.Equal(got, tc.decisions) {
+				t.Errorf("front decided %v, want %v", got, tc.decisions)
+			}
+			if n := e.count("PutObjectRetention", 200) + e.count("PutObjectRetention", 403) - before; n != 0 {
+				t.Errorf("metrics counted %v operations, want none (the front counts)", n)
+			}
+			if evs := e.events("PutObjectRetention"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
+			}
+		})
+	}
+
+	// RestoreObject's notes go to the front.
+	if _, err := e.obj.PutObject(ctx, object.PutInput{Bucket: bucket, Key: "cold", Body: strings.NewReader("x"), Size: 1,
+		StorageClass: "GLACIER", Owner: owner}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(context.Context) error
+		want map[string]any
+	}{
+		{name: "restore started", want: map[string]any{"restoreTier": "Bulk", "restoreDays": 3},
+			run: func(fctx context.Context) error {
+				_, err := e.ops.RestoreObject(fctx, call(alice, "front-restore"), ops.RestoreInput{Target: ops.Target{Bucket: bucket, Key: "cold"}, Days: 3, Tier: "Bulk"})
+				return err
+			}},
+		{name: "restore refused", want: map[string]any{},
+			run: func(fctx context.Context) error {
+				_, err := e.ops.RestoreObject(fctx, call(alice, "front-restore"), ops.RestoreInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg"}, Days: 1})
+				if !s3err.Is(err, s3err.InvalidObjectState) {
+					return err
+				}
+				return nil
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			notes := map[string]any{}
+			fctx := ops.WithFront(ctx, &ops.Front{Decide: func(context.Context, access.Request) error { return nil },
+				Note: func(k string, v any) { notes[k] = v }})
+			if err := tc.run(fctx); err != nil {
+				t.Fatal(err)
+			}
+			if !maps.Equal(notes, tc.want) {
+				t.Errorf("notes %v, want %v", notes, tc.want)
+			}
+			if evs := e.events("RestoreObject"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
+			}
+		})
+	}
+}
