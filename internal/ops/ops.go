@@ -153,6 +153,8 @@ type spec struct {
 	// existingTags: the operation acts on an existing object, so
 	// s3:ExistingObjectTag/<key> is supplied.
 	existingTags bool
+	// readOnly: the operation changes nothing (the event's readOnly).
+	readOnly bool
 	// status is the HTTP status of success.
 	status int
 }
@@ -217,7 +219,7 @@ func (s *Service) baseRecord(r *run) Record {
 		params["versionId"] = t.VersionID
 	}
 	return Record{
-		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: true,
+		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: true, ReadOnly: r.spec.readOnly,
 		Call: r.call, Region: s.region, RecipientAccountID: r.call.Principal.AccountID,
 		RequestParameters: params,
 		AdditionalEventData: map[string]any{"bytesTransferredIn": int64(0), "bytesTransferredOut": int64(0),
@@ -313,9 +315,10 @@ func (r *run) note(k string, v any) {
 }
 
 // respond adds k=v to the operation's responseElements (a write's
-// version id, as the response header S3 would send).
+// version id, as the response header S3 would send). A read's event has
+// none, as the front's has not.
 func (r *run) respond(k, v string) {
-	if r.front != nil {
+	if r.front != nil || r.spec.readOnly {
 		return // the front's event takes them from its response
 	}
 	if r.rec.ResponseElements == nil {

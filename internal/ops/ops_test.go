@@ -36,6 +36,7 @@ const (
 	other   = "444455556666"
 	bucket  = "photos"
 	locked  = "vault"
+	plain   = "plain" // never versioned
 	jobRole = "arn:aws:sts::111122223333:assumed-role/batch/job-1"
 )
 
@@ -47,6 +48,8 @@ var (
 		RoleARN: "arn:aws:iam::" + owner + ":role/batch", SessionName: "job-1"}
 	bob = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: other, ARN: "arn:aws:iam::" + other + ":user/bob",
 		PrincipalID: "AIDABOB", UserName: "bob"}
+	carol = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: owner, ARN: "arn:aws:iam::" + owner + ":user/carol",
+		PrincipalID: "AIDACAROL", UserName: "carol", AccessKeyID: "AKIACAROL"}
 )
 
 // identityPolicies are the principals' IAM policies.
@@ -54,6 +57,11 @@ var identityPolicies = map[string]string{
 	alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:PutObjectTagging","s3:DeleteObjectTagging"],"Resource":"*"}}`,
 	jobRole:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
 	bob.ARN:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
+	// carol may delete (versions too, except in photos) and read tags,
+	// but not bypass governance retention.
+	carol.ARN: `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Action":["s3:DeleteObject","s3:GetObjectTagging"],"Resource":"*"},
+ {"Effect":"Allow","Action":"s3:DeleteObjectVersion","Resource":["arn:aws:s3:::vault/*","arn:aws:s3:::plain/*"]}]}`,
 }
 
 // bucketPolicy: bob (another account) may tag; nobody may set a tag
@@ -63,7 +71,8 @@ const bucketPolicy = `{"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/bob"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/*"},
  {"Effect":"Deny","Principal":"*","Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:RequestObjectTag/class":"secret"}}},
  {"Effect":"Deny","Principal":"*","Action":"s3:DeleteObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/keep":"yes"}}},
- {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/private/*"}
+ {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/private/*"},
+ {"Effect":"Deny","Principal":"*","Action":["s3:DeleteObject","s3:DeleteObjectVersion"],"Resource":"arn:aws:s3:::photos/keep/*"}
 ]}`
 
 const lockPolicy = `{"Version":"2012-10-17","Statement":[
@@ -131,6 +140,7 @@ func newEnv(t *testing.T) *env {
 	for _, b := range []kura.Bucket{
 		{Name: bucket, Owner: owner, Versioning: "Enabled", Policy: bucketPolicy},
 		{Name: locked, Owner: owner, Versioning: "Enabled", ObjectLockEnabled: true, Policy: lockPolicy},
+		{Name: plain, Owner: owner},
 	} {
 		if err := e.obj.CreateBucket(ctx, kura.Bucket{Name: b.Name, Owner: b.Owner}); err != nil {
 			t.Fatal(err)
@@ -284,6 +294,37 @@ func TestOperations(t *testing.T) {
 	future := e.now.Add(48 * time.Hour).Truncate(time.Millisecond)
 	tags := []kura.Tag{{Key: "class", Value: "public"}}
 	tgt := func(b, key string) ops.Target { return ops.Target{Bucket: b, Key: key} }
+	ver := func(b, key, id string) ops.Target { return ops.Target{Bucket: b, Key: key, VersionID: id} }
+	e.put(bucket, "gone.jpg")
+	old := e.put(bucket, "old.jpg")
+	e.put(bucket, "old.jpg")
+	e.put(bucket, "keep/x.jpg")
+	e.put(plain, "p.txt")
+	gov := e.put(locked, "gov.pdf")
+	if _, err := e.obj.PutRetention(ctx, locked, "gov.pdf", gov, &kura.Retention{Mode: object.Governance, Until: future}, false); err != nil {
+		t.Fatal(err)
+	}
+	del := func(in ops.DeleteInput, want ops.DeleteResult) func(kura.Call) error {
+		return func(c kura.Call) error {
+			res, err := e.ops.DeleteObject(ctx, c, in)
+			if err == nil && (res.DeleteMarker != want.DeleteMarker || want.VersionID != "" && res.VersionID != want.VersionID) {
+				t.Errorf("DeleteObject = %+v, want %+v", res, want)
+			}
+			return err
+		}
+	}
+	// lastResponse is the responseElements of the last event named name.
+	lastResponse := func(name string) map[string]any {
+		evs := e.events(name)
+		return evs[len(evs)-1].ResponseElements
+	}
+	gone := func(b, key, versionID string) func(t *testing.T) {
+		return func(t *testing.T) {
+			if _, err := e.obj.Head(ctx, b, key, versionID); err == nil {
+				t.Errorf("%s/%s (version %q) still readable after DeleteObject", b, key, versionID)
+			}
+		}
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -299,6 +340,8 @@ func TestOperations(t *testing.T) {
 		changes bool
 		// check, when set, looks at the object after a success
 		check func(t *testing.T)
+		// readOnly: the event is a read's
+		readOnly bool
 	}{
 		{name: "owner root tags", op: "PutObjectTagging", p: root, status: 200, changes: true,
 			run: func(c kura.Call) error {
@@ -461,6 +504,68 @@ func TestOperations(t *testing.T) {
 					Encryption: object.EncryptionTarget{KMSKeyARN: "arn:aws:kms:us-east-1:" + other + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"}})
 				return err
 			}},
+		{name: "delete adds a delete marker", op: "DeleteObject", p: root, status: 204, changes: true,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "gone.jpg")}, ops.DeleteResult{DeleteMarker: true}),
+			check: func(t *testing.T) {
+				gone(bucket, "gone.jpg", "")(t)
+				v, err := e.obj.Head(ctx, bucket, "gone.jpg", "")
+				if err == nil || v != nil && !v.DeleteMarker {
+					t.Errorf("current version after DeleteObject: %+v, %v; want a delete marker", v, err)
+				}
+				r := lastResponse("DeleteObject")
+				if r["x-amz-delete-marker"] != "true" || r["x-amz-version-id"] == nil || r["x-amz-version-id"] == "" {
+					t.Errorf("responseElements = %v, want the delete marker and its version id", r)
+				}
+			}},
+		{name: "delete in an unversioned bucket by an IAM user", op: "DeleteObject", p: carol, status: 204, changes: true,
+			run:   del(ops.DeleteInput{Target: tgt(plain, "p.txt")}, ops.DeleteResult{}),
+			check: gone(plain, "p.txt", "")},
+		{name: "delete of a key that is not there", op: "DeleteObject", p: carol, status: 204,
+			run: del(ops.DeleteInput{Target: tgt(plain, "never.txt")}, ops.DeleteResult{})},
+		{name: "delete by an IAM user without s3:DeleteObject", op: "DeleteObject", p: alice, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "old.jpg")}, ops.DeleteResult{})},
+		{name: "delete by another account not granted", op: "DeleteObject", p: bob, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "old.jpg")}, ops.DeleteResult{})},
+		{name: "delete denied by bucket policy", op: "DeleteObject", p: job, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "keep/x.jpg")}, ops.DeleteResult{})},
+		{name: "delete of a version without s3:DeleteObjectVersion", op: "DeleteObject", p: carol, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: ver(bucket, "old.jpg", old)}, ops.DeleteResult{})},
+		{name: "delete of a version by a role", op: "DeleteObject", p: job, status: 204, changes: true,
+			run: del(ops.DeleteInput{Target: ver(bucket, "old.jpg", old)}, ops.DeleteResult{VersionID: old}),
+			check: func(t *testing.T) {
+				gone(bucket, "old.jpg", old)(t)
+				if r := lastResponse("DeleteObject"); r["x-amz-version-id"] != old || r["x-amz-delete-marker"] != nil {
+					t.Errorf("responseElements = %v, want x-amz-version-id %s and no delete marker", r, old)
+				}
+			}},
+		{name: "delete of a GOVERNANCE version without the bypass", op: "DeleteObject", p: job, want: object.ErrLocked, exact: true, status: 403,
+			run: del(ops.DeleteInput{Target: ver(locked, "gov.pdf", gov)}, ops.DeleteResult{})},
+		{name: "bypass asked without s3:BypassGovernanceRetention", op: "DeleteObject", p: carol, want: object.ErrLocked, exact: true, status: 403,
+			run: del(ops.DeleteInput{Target: ver(locked, "gov.pdf", gov), BypassGovernance: true}, ops.DeleteResult{})},
+		{name: "bypass in a bucket without Object Lock", op: "DeleteObject", p: job, want: ops.ErrBypassWithoutLock().(*s3err.Error), exact: true, status: 400,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "old.jpg"), BypassGovernance: true}, ops.DeleteResult{})},
+		{name: "delete of a GOVERNANCE version with the bypass", op: "DeleteObject", p: job, status: 204, changes: true,
+			run:   del(ops.DeleteInput{Target: ver(locked, "gov.pdf", gov), BypassGovernance: true}, ops.DeleteResult{VersionID: gov}),
+			check: gone(locked, "gov.pdf", gov)},
+		{name: "tags read by an IAM user", op: "GetObjectTagging", p: carol, status: 200, readOnly: true,
+			run: func(c kura.Call) error {
+				res, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "kept.jpg"))
+				if err == nil && (len(res.Tags) != 1 || res.Tags[0] != (kura.Tag{Key: "keep", Value: "yes"}) || res.VersionID == "") {
+					t.Errorf("GetObjectTagging = %+v, want keep=yes and the version id", res)
+				}
+				return err
+			},
+			check: func(t *testing.T) {
+				if r := lastResponse("GetObjectTagging"); r != nil {
+					t.Errorf("responseElements of a read = %v, want none", r)
+				}
+			}},
+		{name: "tags read without s3:GetObjectTagging", op: "GetObjectTagging", p: alice, want: s3err.AccessDenied, status: 403, readOnly: true,
+			run: func(c kura.Call) error { _, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "kept.jpg")); return err }},
+		{name: "version tags read without s3:GetObjectVersionTagging", op: "GetObjectTagging", p: carol, want: s3err.AccessDenied, status: 403, readOnly: true,
+			run: func(c kura.Call) error { _, err := e.ops.GetObjectTagging(ctx, c, ver(bucket, "old.jpg", old)); return err }},
+		{name: "tags of a key that is not there", op: "GetObjectTagging", p: job, want: s3err.NoSuchKey, status: 404, readOnly: true,
+			run: func(c kura.Call) error { _, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "nothing.jpg")); return err }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := strings.ReplaceAll(tc.name, " ", "-")
@@ -510,8 +615,8 @@ func TestOperations(t *testing.T) {
 					t.Errorf("event %s = %q, want %q", f.what, f.got, f.want)
 				}
 			}
-			if ev.EventID == "" || ev.ReadOnly || ev.ManagementEvent {
-				t.Errorf("event id %q readOnly %v managementEvent %v, want an id, a write, a data event", ev.EventID, ev.ReadOnly, ev.ManagementEvent)
+			if ev.EventID == "" || ev.ReadOnly != tc.readOnly || ev.ManagementEvent {
+				t.Errorf("event id %q readOnly %v managementEvent %v, want an id, readOnly %v, a data event", ev.EventID, ev.ReadOnly, ev.ManagementEvent, tc.readOnly)
 			}
 			if tc.want == nil {
 				if ev.RecipientAccountID != owner {
@@ -644,6 +749,59 @@ func TestFront(t *testing.T) {
 				t.Errorf("notes %v, want %v", notes, tc.want)
 			}
 			if evs := e.events("RestoreObject"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
+			}
+		})
+	}
+}
+
+// DeleteObject called by a front decides only the governance bypass, and
+// only when asked for in a bucket with Object Lock; the front records the
+// request.
+func TestFrontDelete(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	type decision struct{ action, resource string }
+	for _, tc := range []struct {
+		name      string
+		bypass    bool
+		allow     bool
+		decisions []decision
+		wantErr   *s3err.Error
+	}{
+		{name: "no bypass asked: nothing decided", wantErr: object.ErrLocked},
+		{name: "bypass refused by the front", bypass: true, wantErr: object.ErrLocked,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/gov.pdf"}}},
+		{name: "bypass allowed by the front", bypass: true, allow: true,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/gov.pdf"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := e.put(locked, "gov.pdf")
+			if _, err := e.obj.PutRetention(ctx, locked, "gov.pdf", id, &kura.Retention{Mode: object.Governance,
+				Until: e.now.Add(time.Hour)}, false); err != nil {
+				t.Fatal(err)
+			}
+			var got []decision
+			fctx := ops.WithFront(ctx, &ops.Front{Decide: func(_ context.Context, r access.Request) error {
+				got = append(got, decision{r.Action, r.Resource})
+				if !tc.allow {
+					return s3err.AccessDenied
+				}
+				return nil
+			}})
+			before := e.count("DeleteObject", 204) + e.count("DeleteObject", 403)
+			_, err := e.ops.DeleteObject(fctx, call(alice, "front-delete"), ops.DeleteInput{
+				Target: ops.Target{Bucket: locked, Key: "gov.pdf", VersionID: id}, BypassGovernance: tc.bypass})
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !s3err.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if !slices.Equal(got, tc.decisions) {
+				t.Errorf("front decided %v, want %v", got, tc.decisions)
+			}
+			if n := e.count("DeleteObject", 204) + e.count("DeleteObject", 403) - before; n != 0 {
+				t.Errorf("metrics counted %v operations, want none (the front counts)", n)
+			}
+			if evs := e.events("DeleteObject"); len(evs) != 0 {
 				t.Errorf("%d events written, want none (the front writes)", len(evs))
 			}
 		})
