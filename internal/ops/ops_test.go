@@ -563,9 +563,15 @@ func TestOperations(t *testing.T) {
 		{name: "tags read without s3:GetObjectTagging", op: "GetObjectTagging", p: alice, want: s3err.AccessDenied, status: 403, readOnly: true,
 			run: func(c kura.Call) error { _, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "kept.jpg")); return err }},
 		{name: "version tags read without s3:GetObjectVersionTagging", op: "GetObjectTagging", p: carol, want: s3err.AccessDenied, status: 403, readOnly: true,
-			run: func(c kura.Call) error { _, err := e.ops.GetObjectTagging(ctx, c, ver(bucket, "old.jpg", old)); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetObjectTagging(ctx, c, ver(bucket, "old.jpg", old))
+				return err
+			}},
 		{name: "tags of a key that is not there", op: "GetObjectTagging", p: job, want: s3err.NoSuchKey, status: 404, readOnly: true,
-			run: func(c kura.Call) error { _, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "nothing.jpg")); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "nothing.jpg"))
+				return err
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := strings.ReplaceAll(tc.name, " ", "-")
