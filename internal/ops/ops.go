@@ -48,6 +48,9 @@ type Config struct {
 	// means only accounts' root users have permissions beyond bucket
 	// policies and ACLs.
 	Policies access.PolicySource
+	// Accounts resolves ACL grantees (canonical ids, e-mail addresses);
+	// nil knows no account but the caller's own.
+	Accounts Accounts
 	// Audit is the trail events are appended to; nil records none.
 	Audit *audit.Log
 	// Metrics counts operations; nil counts none.
@@ -58,17 +61,18 @@ type Config struct {
 
 // Service runs S3 operations as a principal. It is safe for concurrent use.
 type Service struct {
-	obj     *object.Service
-	authz   *access.Authorizer
-	audit   *audit.Log
-	metrics metrics.Observer
-	region  string
-	log     *slog.Logger
+	obj      *object.Service
+	authz    *access.Authorizer
+	accounts Accounts
+	audit    *audit.Log
+	metrics  metrics.Observer
+	region   string
+	log      *slog.Logger
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{obj: cfg.Objects, audit: cfg.Audit, metrics: cfg.Metrics, region: cfg.Region, log: cfg.Logger}
+	s := &Service{obj: cfg.Objects, accounts: cfg.Accounts, audit: cfg.Audit, metrics: cfg.Metrics, region: cfg.Region, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

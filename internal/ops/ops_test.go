@@ -57,10 +57,11 @@ var identityPolicies = map[string]string{
 	alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:PutObjectTagging","s3:DeleteObjectTagging"],"Resource":"*"}}`,
 	jobRole:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
 	bob.ARN:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
-	// carol may delete (versions too, except in photos) and read tags,
-	// but not bypass governance retention.
+	// carol may delete (versions too, except in photos), read tags and
+	// set object ACLs (not a version's), but not bypass governance
+	// retention.
 	carol.ARN: `{"Version":"2012-10-17","Statement":[
- {"Effect":"Allow","Action":["s3:DeleteObject","s3:GetObjectTagging"],"Resource":"*"},
+ {"Effect":"Allow","Action":["s3:DeleteObject","s3:GetObjectTagging","s3:PutObjectAcl"],"Resource":"*"},
  {"Effect":"Allow","Action":"s3:DeleteObjectVersion","Resource":["arn:aws:s3:::vault/*","arn:aws:s3:::plain/*"]}]}`,
 }
 
@@ -72,7 +73,8 @@ const bucketPolicy = `{"Version":"2012-10-17","Statement":[
  {"Effect":"Deny","Principal":"*","Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:RequestObjectTag/class":"secret"}}},
  {"Effect":"Deny","Principal":"*","Action":"s3:DeleteObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/keep":"yes"}}},
  {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/private/*"},
- {"Effect":"Deny","Principal":"*","Action":["s3:DeleteObject","s3:DeleteObjectVersion"],"Resource":"arn:aws:s3:::photos/keep/*"}
+ {"Effect":"Deny","Principal":"*","Action":["s3:DeleteObject","s3:DeleteObjectVersion"],"Resource":"arn:aws:s3:::photos/keep/*"},
+ {"Effect":"Deny","Principal":"*","Action":"s3:PutObjectAcl","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:x-amz-acl":"public-read-write"}}}
 ]}`
 
 const lockPolicy = `{"Version":"2012-10-17","Statement":[
@@ -128,7 +130,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.obj = object.New(object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger})
-	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Audit: trail, Metrics: e.metrics,
+	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Accounts: directory{}, Audit: trail, Metrics: e.metrics,
 		Region: "us-east-1", Logger: logger})
 
 	ctx := context.Background()
@@ -153,6 +155,38 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	return e
+}
+
+// The account directory: the owner's canonical id is its account id (as
+// S3 shows an owner the directory does not know, and as the test
+// principals, which carry none, name themselves); the other account has
+// a canonical id and an e-mail address.
+const (
+	otherCID   = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+	otherEmail = "bob@example.com"
+)
+
+type directory struct{}
+
+func (directory) CanonicalID(_ context.Context, account string) (string, bool, error) {
+	switch account {
+	case owner:
+		return owner, true, nil
+	case other:
+		return otherCID, true, nil
+	}
+	return "", false, nil
+}
+
+func (directory) HasCanonicalID(_ context.Context, cid string) (bool, error) {
+	return cid == owner || cid == otherCID, nil
+}
+
+func (directory) CanonicalIDByEmail(_ context.Context, email string) (string, bool, error) {
+	if email == otherEmail {
+		return otherCID, true, nil
+	}
+	return "", false, nil
 }
 
 func policies(t *testing.T) func(context.Context, kura.Principal) ([]*policy.Document, []*policy.Document, error) {
@@ -304,6 +338,37 @@ func TestOperations(t *testing.T) {
 	if _, err := e.obj.PutRetention(ctx, locked, "gov.pdf", gov, &kura.Retention{Mode: object.Governance, Until: future}, false); err != nil {
 		t.Fatal(err)
 	}
+	e.put(bucket, "acl.jpg")
+	aclOld := e.put(bucket, "acl-v.jpg")
+	e.put(bucket, "acl-v.jpg")
+	for name, set := range map[string]func(*kura.Bucket){
+		"enforced": func(b *kura.Bucket) { b.ObjectOwnership = kura.BucketOwnerEnforced },
+		"blocked":  func(b *kura.Bucket) { b.PublicAccessBlock = &kura.PublicAccessBlock{BlockPublicAcls: true} },
+	} {
+		if err := e.obj.CreateBucket(ctx, kura.Bucket{Name: name, Owner: owner}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.obj.UpdateBucket(ctx, name, func(b *kura.Bucket) error { set(b); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		e.put(name, "x")
+	}
+	putACL := func(in ops.ACLInput) func(kura.Call) error {
+		return func(c kura.Call) error { _, err := e.ops.PutObjectAcl(ctx, c, in); return err }
+	}
+	aclIs := func(b, key, versionID string, want *kura.ACL) func(t *testing.T) {
+		return func(t *testing.T) {
+			v, err := e.obj.Head(ctx, b, key, versionID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (v.ACL == nil) != (want == nil) || v.ACL != nil && !slices.Equal(v.ACL.Grants, want.Grants) {
+				t.Errorf("ACL of %s/%s = %+v, want %+v", b, key, v.ACL, want)
+			}
+		}
+	}
+	fullControl := kura.Grant{Type: "CanonicalUser", ID: owner, Permission: kura.PermissionFullControl}
+	allRead := kura.Grant{Type: "Group", URI: kura.GroupAllUsers, Permission: kura.PermissionRead}
 	del := func(in ops.DeleteInput, want ops.DeleteResult) func(kura.Call) error {
 		return func(c kura.Call) error {
 			res, err := e.ops.DeleteObject(ctx, c, in)
@@ -572,6 +637,58 @@ func TestOperations(t *testing.T) {
 				_, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "nothing.jpg"))
 				return err
 			}},
+		{name: "canned ACL set by the owner", op: "PutObjectAcl", p: root, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "public-read"}),
+			check: aclIs(bucket, "acl.jpg", "", &kura.ACL{Grants: []kura.Grant{fullControl, allRead}})},
+		{name: "e-mail grantee resolved to its canonical id", op: "PutObjectAcl", p: carol, status: 200, changes: true,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Grants: []kura.Grant{fullControl,
+				{Type: "AmazonCustomerByEmail", ID: otherEmail, Permission: kura.PermissionRead},
+				{Type: "AmazonCustomerByEmail", ID: otherEmail, Permission: kura.PermissionRead}}}),
+			check: aclIs(bucket, "acl.jpg", "", &kura.ACL{Grants: []kura.Grant{fullControl,
+				{Type: "CanonicalUser", ID: otherCID, Permission: kura.PermissionRead}}})},
+		{name: "private ACL stored as none", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private"}),
+			check: aclIs(bucket, "acl.jpg", "", nil)},
+		{name: "no grants: an ACL granting nothing", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg")}),
+			check: aclIs(bucket, "acl.jpg", "", &kura.ACL{Grants: []kura.Grant{}})},
+		{name: "ACL of a version", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run: putACL(ops.ACLInput{Target: ver(bucket, "acl-v.jpg", aclOld), Canned: "authenticated-read"}),
+			check: func(t *testing.T) {
+				aclIs(bucket, "acl-v.jpg", aclOld, &kura.ACL{Grants: []kura.Grant{fullControl,
+					{Type: "Group", URI: kura.GroupAuthenticatedUsers, Permission: kura.PermissionRead}}})(t)
+				aclIs(bucket, "acl-v.jpg", "", nil)(t)
+				if r := lastResponse("PutObjectAcl"); r["x-amz-version-id"] != aclOld {
+					t.Errorf("responseElements = %v, want x-amz-version-id %s", r, aclOld)
+				}
+			}},
+		{name: "ACL by an IAM user without s3:PutObjectAcl", op: "PutObjectAcl", p: alice, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private"})},
+		{name: "ACL of a version without s3:PutObjectVersionAcl", op: "PutObjectAcl", p: carol, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: ver(bucket, "acl-v.jpg", aclOld), Canned: "private"})},
+		{name: "ACL by another account not granted", op: "PutObjectAcl", p: bob, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private"})},
+		{name: "canned ACL denied by s3:x-amz-acl", op: "PutObjectAcl", p: job, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "public-read-write"})},
+		{name: "NoSuchKey before the ACL's own errors", op: "PutObjectAcl", p: job, want: s3err.NoSuchKey, status: 404,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "nothing.jpg"), Canned: "no-such-acl"})},
+		{name: "unknown canned ACL", op: "PutObjectAcl", p: job, want: ops.ErrUnknownCannedACL("no-such-acl").(*s3err.Error), exact: true, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "no-such-acl"})},
+		{name: "canned ACL and grants together", op: "PutObjectAcl", p: job, want: ops.ErrACLBothWays, exact: true, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private", Grants: []kura.Grant{fullControl}})},
+		{name: "unresolvable e-mail grantee", op: "PutObjectAcl", p: job, want: s3err.UnresolvableGrantByEmailAddress, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Grants: []kura.Grant{
+				{Type: "AmazonCustomerByEmail", ID: "nobody@example.com", Permission: kura.PermissionRead}}})},
+		{name: "unknown canonical id", op: "PutObjectAcl", p: job, want: s3err.InvalidArgument, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Grants: []kura.Grant{
+				{Type: "CanonicalUser", ID: "0000", Permission: kura.PermissionRead}}})},
+		{name: "public ACL with ACLs disabled", op: "PutObjectAcl", p: job, want: s3err.AccessControlListNotSupported, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt("enforced", "x"), Canned: "public-read"})},
+		{name: "bucket-owner-full-control with ACLs disabled", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt("enforced", "x"), Canned: "bucket-owner-full-control"}),
+			check: aclIs("enforced", "x", "", nil)},
+		{name: "public ACL under BlockPublicAcls", op: "PutObjectAcl", p: job, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt("blocked", "x"), Canned: "public-read"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := strings.ReplaceAll(tc.name, " ", "-")
@@ -808,6 +925,40 @@ func TestFrontDelete(t *testing.T) {
 				t.Errorf("metrics counted %v operations, want none (the front counts)", n)
 			}
 			if evs := e.events("DeleteObject"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
+			}
+		})
+	}
+}
+
+// PutObjectAcl called by a front decides nothing itself (the front
+// decided s3:PutObjectAcl with the request's x-amz-acl) and records
+// nothing; it still applies the ACL rules.
+func TestFrontPutObjectAcl(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.put(bucket, "a.jpg")
+	for _, tc := range []struct {
+		name    string
+		in      ops.ACLInput
+		wantErr *s3err.Error
+	}{
+		{name: "canned ACL", in: ops.ACLInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg"}, Canned: "public-read"}},
+		{name: "no such key", in: ops.ACLInput{Target: ops.Target{Bucket: bucket, Key: "b.jpg"}, Canned: "public-read"}, wantErr: s3err.NoSuchKey},
+		{name: "unknown canonical id", wantErr: s3err.InvalidArgument, in: ops.ACLInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg"},
+			Grants: []kura.Grant{{Type: "CanonicalUser", ID: "0000", Permission: kura.PermissionRead}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			decided := 0
+			fctx := ops.WithFront(ctx, &ops.Front{Decide: func(context.Context, access.Request) error { decided++; return nil }})
+			_, err := e.ops.PutObjectAcl(fctx, call(alice, "front-acl"), tc.in)
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !s3err.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if decided != 0 {
+				t.Errorf("front asked to decide %d checks, want none", decided)
+			}
+			if evs := e.events("PutObjectAcl"); len(evs) != 0 {
 				t.Errorf("%d events written, want none (the front writes)", len(evs))
 			}
 		})
