@@ -48,6 +48,9 @@ type Config struct {
 	// means only accounts' root users have permissions beyond bucket
 	// policies and ACLs.
 	Policies access.PolicySource
+	// Accounts resolves ACL grantees (canonical ids, e-mail addresses);
+	// nil knows no account but the caller's own.
+	Accounts Accounts
 	// Audit is the trail events are appended to; nil records none.
 	Audit *audit.Log
 	// Metrics counts operations; nil counts none.
@@ -58,17 +61,18 @@ type Config struct {
 
 // Service runs S3 operations as a principal. It is safe for concurrent use.
 type Service struct {
-	obj     *object.Service
-	authz   *access.Authorizer
-	audit   *audit.Log
-	metrics metrics.Observer
-	region  string
-	log     *slog.Logger
+	obj      *object.Service
+	authz    *access.Authorizer
+	accounts Accounts
+	audit    *audit.Log
+	metrics  metrics.Observer
+	region   string
+	log      *slog.Logger
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{obj: cfg.Objects, audit: cfg.Audit, metrics: cfg.Metrics, region: cfg.Region, log: cfg.Logger}
+	s := &Service{obj: cfg.Objects, accounts: cfg.Accounts, audit: cfg.Audit, metrics: cfg.Metrics, region: cfg.Region, log: cfg.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -153,6 +157,8 @@ type spec struct {
 	// existingTags: the operation acts on an existing object, so
 	// s3:ExistingObjectTag/<key> is supplied.
 	existingTags bool
+	// readOnly: the operation changes nothing (the event's readOnly).
+	readOnly bool
 	// status is the HTTP status of success.
 	status int
 }
@@ -217,7 +223,7 @@ func (s *Service) baseRecord(r *run) Record {
 		params["versionId"] = t.VersionID
 	}
 	return Record{
-		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: true,
+		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: true, ReadOnly: r.spec.readOnly,
 		Call: r.call, Region: s.region, RecipientAccountID: r.call.Principal.AccountID,
 		RequestParameters: params,
 		AdditionalEventData: map[string]any{"bytesTransferredIn": int64(0), "bytesTransferredOut": int64(0),
@@ -313,9 +319,10 @@ func (r *run) note(k string, v any) {
 }
 
 // respond adds k=v to the operation's responseElements (a write's
-// version id, as the response header S3 would send).
+// version id, as the response header S3 would send). A read's event has
+// none, as the front's has not.
 func (r *run) respond(k, v string) {
-	if r.front != nil {
+	if r.front != nil || r.spec.readOnly {
 		return // the front's event takes them from its response
 	}
 	if r.rec.ResponseElements == nil {

@@ -36,6 +36,7 @@ const (
 	other   = "444455556666"
 	bucket  = "photos"
 	locked  = "vault"
+	plain   = "plain" // never versioned
 	jobRole = "arn:aws:sts::111122223333:assumed-role/batch/job-1"
 )
 
@@ -47,6 +48,8 @@ var (
 		RoleARN: "arn:aws:iam::" + owner + ":role/batch", SessionName: "job-1"}
 	bob = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: other, ARN: "arn:aws:iam::" + other + ":user/bob",
 		PrincipalID: "AIDABOB", UserName: "bob"}
+	carol = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: owner, ARN: "arn:aws:iam::" + owner + ":user/carol",
+		PrincipalID: "AIDACAROL", UserName: "carol", AccessKeyID: "AKIACAROL"}
 )
 
 // identityPolicies are the principals' IAM policies.
@@ -54,6 +57,12 @@ var identityPolicies = map[string]string{
 	alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:PutObjectTagging","s3:DeleteObjectTagging"],"Resource":"*"}}`,
 	jobRole:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
 	bob.ARN:   `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
+	// carol may delete (versions too, except in photos), read tags and
+	// set object ACLs (not a version's), but not bypass governance
+	// retention.
+	carol.ARN: `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Action":["s3:DeleteObject","s3:GetObjectTagging","s3:PutObjectAcl"],"Resource":"*"},
+ {"Effect":"Allow","Action":"s3:DeleteObjectVersion","Resource":["arn:aws:s3:::vault/*","arn:aws:s3:::plain/*"]}]}`,
 }
 
 // bucketPolicy: bob (another account) may tag; nobody may set a tag
@@ -63,7 +72,9 @@ const bucketPolicy = `{"Version":"2012-10-17","Statement":[
  {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/bob"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/*"},
  {"Effect":"Deny","Principal":"*","Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:RequestObjectTag/class":"secret"}}},
  {"Effect":"Deny","Principal":"*","Action":"s3:DeleteObjectTagging","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/keep":"yes"}}},
- {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/private/*"}
+ {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"s3:PutObjectTagging","Resource":"arn:aws:s3:::photos/private/*"},
+ {"Effect":"Deny","Principal":"*","Action":["s3:DeleteObject","s3:DeleteObjectVersion"],"Resource":"arn:aws:s3:::photos/keep/*"},
+ {"Effect":"Deny","Principal":"*","Action":"s3:PutObjectAcl","Resource":"arn:aws:s3:::photos/*","Condition":{"StringEquals":{"s3:x-amz-acl":"public-read-write"}}}
 ]}`
 
 const lockPolicy = `{"Version":"2012-10-17","Statement":[
@@ -119,7 +130,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.obj = object.New(object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger})
-	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Audit: trail, Metrics: e.metrics,
+	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Accounts: directory{}, Audit: trail, Metrics: e.metrics,
 		Region: "us-east-1", Logger: logger})
 
 	ctx := context.Background()
@@ -131,6 +142,7 @@ func newEnv(t *testing.T) *env {
 	for _, b := range []kura.Bucket{
 		{Name: bucket, Owner: owner, Versioning: "Enabled", Policy: bucketPolicy},
 		{Name: locked, Owner: owner, Versioning: "Enabled", ObjectLockEnabled: true, Policy: lockPolicy},
+		{Name: plain, Owner: owner},
 	} {
 		if err := e.obj.CreateBucket(ctx, kura.Bucket{Name: b.Name, Owner: b.Owner}); err != nil {
 			t.Fatal(err)
@@ -143,6 +155,38 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	return e
+}
+
+// The account directory: the owner's canonical id is its account id (as
+// S3 shows an owner the directory does not know, and as the test
+// principals, which carry none, name themselves); the other account has
+// a canonical id and an e-mail address.
+const (
+	otherCID   = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+	otherEmail = "bob@example.com"
+)
+
+type directory struct{}
+
+func (directory) CanonicalID(_ context.Context, account string) (string, bool, error) {
+	switch account {
+	case owner:
+		return owner, true, nil
+	case other:
+		return otherCID, true, nil
+	}
+	return "", false, nil
+}
+
+func (directory) HasCanonicalID(_ context.Context, cid string) (bool, error) {
+	return cid == owner || cid == otherCID, nil
+}
+
+func (directory) CanonicalIDByEmail(_ context.Context, email string) (string, bool, error) {
+	if email == otherEmail {
+		return otherCID, true, nil
+	}
+	return "", false, nil
 }
 
 func policies(t *testing.T) func(context.Context, kura.Principal) ([]*policy.Document, []*policy.Document, error) {
@@ -284,6 +328,68 @@ func TestOperations(t *testing.T) {
 	future := e.now.Add(48 * time.Hour).Truncate(time.Millisecond)
 	tags := []kura.Tag{{Key: "class", Value: "public"}}
 	tgt := func(b, key string) ops.Target { return ops.Target{Bucket: b, Key: key} }
+	ver := func(b, key, id string) ops.Target { return ops.Target{Bucket: b, Key: key, VersionID: id} }
+	e.put(bucket, "gone.jpg")
+	old := e.put(bucket, "old.jpg")
+	e.put(bucket, "old.jpg")
+	e.put(bucket, "keep/x.jpg")
+	e.put(plain, "p.txt")
+	gov := e.put(locked, "gov.pdf")
+	if _, err := e.obj.PutRetention(ctx, locked, "gov.pdf", gov, &kura.Retention{Mode: object.Governance, Until: future}, false); err != nil {
+		t.Fatal(err)
+	}
+	e.put(bucket, "acl.jpg")
+	aclOld := e.put(bucket, "acl-v.jpg")
+	e.put(bucket, "acl-v.jpg")
+	for name, set := range map[string]func(*kura.Bucket){
+		"enforced": func(b *kura.Bucket) { b.ObjectOwnership = kura.BucketOwnerEnforced },
+		"blocked":  func(b *kura.Bucket) { b.PublicAccessBlock = &kura.PublicAccessBlock{BlockPublicAcls: true} },
+	} {
+		if err := e.obj.CreateBucket(ctx, kura.Bucket{Name: name, Owner: owner}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.obj.UpdateBucket(ctx, name, func(b *kura.Bucket) error { set(b); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		e.put(name, "x")
+	}
+	putACL := func(in ops.ACLInput) func(kura.Call) error {
+		return func(c kura.Call) error { _, err := e.ops.PutObjectAcl(ctx, c, in); return err }
+	}
+	aclIs := func(b, key, versionID string, want *kura.ACL) func(t *testing.T) {
+		return func(t *testing.T) {
+			v, err := e.obj.Head(ctx, b, key, versionID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (v.ACL == nil) != (want == nil) || v.ACL != nil && !slices.Equal(v.ACL.Grants, want.Grants) {
+				t.Errorf("ACL of %s/%s = %+v, want %+v", b, key, v.ACL, want)
+			}
+		}
+	}
+	fullControl := kura.Grant{Type: "CanonicalUser", ID: owner, Permission: kura.PermissionFullControl}
+	allRead := kura.Grant{Type: "Group", URI: kura.GroupAllUsers, Permission: kura.PermissionRead}
+	del := func(in ops.DeleteInput, want ops.DeleteResult) func(kura.Call) error {
+		return func(c kura.Call) error {
+			res, err := e.ops.DeleteObject(ctx, c, in)
+			if err == nil && (res.DeleteMarker != want.DeleteMarker || want.VersionID != "" && res.VersionID != want.VersionID) {
+				t.Errorf("DeleteObject = %+v, want %+v", res, want)
+			}
+			return err
+		}
+	}
+	// lastResponse is the responseElements of the last event named name.
+	lastResponse := func(name string) map[string]any {
+		evs := e.events(name)
+		return evs[len(evs)-1].ResponseElements
+	}
+	gone := func(b, key, versionID string) func(t *testing.T) {
+		return func(t *testing.T) {
+			if _, err := e.obj.Head(ctx, b, key, versionID); err == nil {
+				t.Errorf("%s/%s (version %q) still readable after DeleteObject", b, key, versionID)
+			}
+		}
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -299,6 +405,8 @@ func TestOperations(t *testing.T) {
 		changes bool
 		// check, when set, looks at the object after a success
 		check func(t *testing.T)
+		// readOnly: the event is a read's
+		readOnly bool
 	}{
 		{name: "owner root tags", op: "PutObjectTagging", p: root, status: 200, changes: true,
 			run: func(c kura.Call) error {
@@ -461,6 +569,126 @@ func TestOperations(t *testing.T) {
 					Encryption: object.EncryptionTarget{KMSKeyARN: "arn:aws:kms:us-east-1:" + other + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"}})
 				return err
 			}},
+		{name: "delete adds a delete marker", op: "DeleteObject", p: root, status: 204, changes: true,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "gone.jpg")}, ops.DeleteResult{DeleteMarker: true}),
+			check: func(t *testing.T) {
+				gone(bucket, "gone.jpg", "")(t)
+				v, err := e.obj.Head(ctx, bucket, "gone.jpg", "")
+				if err == nil || v != nil && !v.DeleteMarker {
+					t.Errorf("current version after DeleteObject: %+v, %v; want a delete marker", v, err)
+				}
+				r := lastResponse("DeleteObject")
+				if r["x-amz-delete-marker"] != "true" || r["x-amz-version-id"] == nil || r["x-amz-version-id"] == "" {
+					t.Errorf("responseElements = %v, want the delete marker and its version id", r)
+				}
+			}},
+		{name: "delete in an unversioned bucket by an IAM user", op: "DeleteObject", p: carol, status: 204, changes: true,
+			run:   del(ops.DeleteInput{Target: tgt(plain, "p.txt")}, ops.DeleteResult{}),
+			check: gone(plain, "p.txt", "")},
+		{name: "delete of a key that is not there", op: "DeleteObject", p: carol, status: 204,
+			run: del(ops.DeleteInput{Target: tgt(plain, "never.txt")}, ops.DeleteResult{})},
+		{name: "delete by an IAM user without s3:DeleteObject", op: "DeleteObject", p: alice, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "old.jpg")}, ops.DeleteResult{})},
+		{name: "delete by another account not granted", op: "DeleteObject", p: bob, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "old.jpg")}, ops.DeleteResult{})},
+		{name: "delete denied by bucket policy", op: "DeleteObject", p: job, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "keep/x.jpg")}, ops.DeleteResult{})},
+		{name: "delete of a version without s3:DeleteObjectVersion", op: "DeleteObject", p: carol, want: s3err.AccessDenied, status: 403,
+			run: del(ops.DeleteInput{Target: ver(bucket, "old.jpg", old)}, ops.DeleteResult{})},
+		{name: "delete of a version by a role", op: "DeleteObject", p: job, status: 204, changes: true,
+			run: del(ops.DeleteInput{Target: ver(bucket, "old.jpg", old)}, ops.DeleteResult{VersionID: old}),
+			check: func(t *testing.T) {
+				gone(bucket, "old.jpg", old)(t)
+				if r := lastResponse("DeleteObject"); r["x-amz-version-id"] != old || r["x-amz-delete-marker"] != nil {
+					t.Errorf("responseElements = %v, want x-amz-version-id %s and no delete marker", r, old)
+				}
+			}},
+		{name: "delete of a GOVERNANCE version without the bypass", op: "DeleteObject", p: job, want: object.ErrLocked, exact: true, status: 403,
+			run: del(ops.DeleteInput{Target: ver(locked, "gov.pdf", gov)}, ops.DeleteResult{})},
+		{name: "bypass asked without s3:BypassGovernanceRetention", op: "DeleteObject", p: carol, want: object.ErrLocked, exact: true, status: 403,
+			run: del(ops.DeleteInput{Target: ver(locked, "gov.pdf", gov), BypassGovernance: true}, ops.DeleteResult{})},
+		{name: "bypass in a bucket without Object Lock", op: "DeleteObject", p: job, want: ops.ErrBypassWithoutLock().(*s3err.Error), exact: true, status: 400,
+			run: del(ops.DeleteInput{Target: tgt(bucket, "old.jpg"), BypassGovernance: true}, ops.DeleteResult{})},
+		{name: "delete of a GOVERNANCE version with the bypass", op: "DeleteObject", p: job, status: 204, changes: true,
+			run:   del(ops.DeleteInput{Target: ver(locked, "gov.pdf", gov), BypassGovernance: true}, ops.DeleteResult{VersionID: gov}),
+			check: gone(locked, "gov.pdf", gov)},
+		{name: "tags read by an IAM user", op: "GetObjectTagging", p: carol, status: 200, readOnly: true,
+			run: func(c kura.Call) error {
+				res, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "kept.jpg"))
+				if err == nil && (len(res.Tags) != 1 || res.Tags[0] != (kura.Tag{Key: "keep", Value: "yes"}) || res.VersionID == "") {
+					t.Errorf("GetObjectTagging = %+v, want keep=yes and the version id", res)
+				}
+				return err
+			},
+			check: func(t *testing.T) {
+				if r := lastResponse("GetObjectTagging"); r != nil {
+					t.Errorf("responseElements of a read = %v, want none", r)
+				}
+			}},
+		{name: "tags read without s3:GetObjectTagging", op: "GetObjectTagging", p: alice, want: s3err.AccessDenied, status: 403, readOnly: true,
+			run: func(c kura.Call) error { _, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "kept.jpg")); return err }},
+		{name: "version tags read without s3:GetObjectVersionTagging", op: "GetObjectTagging", p: carol, want: s3err.AccessDenied, status: 403, readOnly: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetObjectTagging(ctx, c, ver(bucket, "old.jpg", old))
+				return err
+			}},
+		{name: "tags of a key that is not there", op: "GetObjectTagging", p: job, want: s3err.NoSuchKey, status: 404, readOnly: true,
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetObjectTagging(ctx, c, tgt(bucket, "nothing.jpg"))
+				return err
+			}},
+		{name: "canned ACL set by the owner", op: "PutObjectAcl", p: root, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "public-read"}),
+			check: aclIs(bucket, "acl.jpg", "", &kura.ACL{Grants: []kura.Grant{fullControl, allRead}})},
+		{name: "e-mail grantee resolved to its canonical id", op: "PutObjectAcl", p: carol, status: 200, changes: true,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Grants: []kura.Grant{fullControl,
+				{Type: "AmazonCustomerByEmail", ID: otherEmail, Permission: kura.PermissionRead},
+				{Type: "AmazonCustomerByEmail", ID: otherEmail, Permission: kura.PermissionRead}}}),
+			check: aclIs(bucket, "acl.jpg", "", &kura.ACL{Grants: []kura.Grant{fullControl,
+				{Type: "CanonicalUser", ID: otherCID, Permission: kura.PermissionRead}}})},
+		{name: "private ACL stored as none", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private"}),
+			check: aclIs(bucket, "acl.jpg", "", nil)},
+		{name: "no grants: an ACL granting nothing", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg")}),
+			check: aclIs(bucket, "acl.jpg", "", &kura.ACL{Grants: []kura.Grant{}})},
+		{name: "ACL of a version", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run: putACL(ops.ACLInput{Target: ver(bucket, "acl-v.jpg", aclOld), Canned: "authenticated-read"}),
+			check: func(t *testing.T) {
+				aclIs(bucket, "acl-v.jpg", aclOld, &kura.ACL{Grants: []kura.Grant{fullControl,
+					{Type: "Group", URI: kura.GroupAuthenticatedUsers, Permission: kura.PermissionRead}}})(t)
+				aclIs(bucket, "acl-v.jpg", "", nil)(t)
+				if r := lastResponse("PutObjectAcl"); r["x-amz-version-id"] != aclOld {
+					t.Errorf("responseElements = %v, want x-amz-version-id %s", r, aclOld)
+				}
+			}},
+		{name: "ACL by an IAM user without s3:PutObjectAcl", op: "PutObjectAcl", p: alice, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private"})},
+		{name: "ACL of a version without s3:PutObjectVersionAcl", op: "PutObjectAcl", p: carol, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: ver(bucket, "acl-v.jpg", aclOld), Canned: "private"})},
+		{name: "ACL by another account not granted", op: "PutObjectAcl", p: bob, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private"})},
+		{name: "canned ACL denied by s3:x-amz-acl", op: "PutObjectAcl", p: job, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "public-read-write"})},
+		{name: "NoSuchKey before the ACL's own errors", op: "PutObjectAcl", p: job, want: s3err.NoSuchKey, status: 404,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "nothing.jpg"), Canned: "no-such-acl"})},
+		{name: "unknown canned ACL", op: "PutObjectAcl", p: job, want: ops.ErrUnknownCannedACL("no-such-acl").(*s3err.Error), exact: true, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "no-such-acl"})},
+		{name: "canned ACL and grants together", op: "PutObjectAcl", p: job, want: ops.ErrACLBothWays, exact: true, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Canned: "private", Grants: []kura.Grant{fullControl}})},
+		{name: "unresolvable e-mail grantee", op: "PutObjectAcl", p: job, want: s3err.UnresolvableGrantByEmailAddress, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Grants: []kura.Grant{
+				{Type: "AmazonCustomerByEmail", ID: "nobody@example.com", Permission: kura.PermissionRead}}})},
+		{name: "unknown canonical id", op: "PutObjectAcl", p: job, want: s3err.InvalidArgument, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt(bucket, "acl.jpg"), Grants: []kura.Grant{
+				{Type: "CanonicalUser", ID: "0000", Permission: kura.PermissionRead}}})},
+		{name: "public ACL with ACLs disabled", op: "PutObjectAcl", p: job, want: s3err.AccessControlListNotSupported, status: 400,
+			run: putACL(ops.ACLInput{Target: tgt("enforced", "x"), Canned: "public-read"})},
+		{name: "bucket-owner-full-control with ACLs disabled", op: "PutObjectAcl", p: job, status: 200, changes: true,
+			run:   putACL(ops.ACLInput{Target: tgt("enforced", "x"), Canned: "bucket-owner-full-control"}),
+			check: aclIs("enforced", "x", "", nil)},
+		{name: "public ACL under BlockPublicAcls", op: "PutObjectAcl", p: job, want: s3err.AccessDenied, status: 403,
+			run: putACL(ops.ACLInput{Target: tgt("blocked", "x"), Canned: "public-read"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			id := strings.ReplaceAll(tc.name, " ", "-")
@@ -510,8 +738,8 @@ func TestOperations(t *testing.T) {
 					t.Errorf("event %s = %q, want %q", f.what, f.got, f.want)
 				}
 			}
-			if ev.EventID == "" || ev.ReadOnly || ev.ManagementEvent {
-				t.Errorf("event id %q readOnly %v managementEvent %v, want an id, a write, a data event", ev.EventID, ev.ReadOnly, ev.ManagementEvent)
+			if ev.EventID == "" || ev.ReadOnly != tc.readOnly || ev.ManagementEvent {
+				t.Errorf("event id %q readOnly %v managementEvent %v, want an id, readOnly %v, a data event", ev.EventID, ev.ReadOnly, ev.ManagementEvent, tc.readOnly)
 			}
 			if tc.want == nil {
 				if ev.RecipientAccountID != owner {
@@ -644,6 +872,93 @@ func TestFront(t *testing.T) {
 				t.Errorf("notes %v, want %v", notes, tc.want)
 			}
 			if evs := e.events("RestoreObject"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
+			}
+		})
+	}
+}
+
+// DeleteObject called by a front decides only the governance bypass, and
+// only when asked for in a bucket with Object Lock; the front records the
+// request.
+func TestFrontDelete(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	type decision struct{ action, resource string }
+	for _, tc := range []struct {
+		name      string
+		bypass    bool
+		allow     bool
+		decisions []decision
+		wantErr   *s3err.Error
+	}{
+		{name: "no bypass asked: nothing decided", wantErr: object.ErrLocked},
+		{name: "bypass refused by the front", bypass: true, wantErr: object.ErrLocked,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/gov.pdf"}}},
+		{name: "bypass allowed by the front", bypass: true, allow: true,
+			decisions: []decision{{"s3:BypassGovernanceRetention", "arn:aws:s3:::vault/gov.pdf"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := e.put(locked, "gov.pdf")
+			if _, err := e.obj.PutRetention(ctx, locked, "gov.pdf", id, &kura.Retention{Mode: object.Governance,
+				Until: e.now.Add(time.Hour)}, false); err != nil {
+				t.Fatal(err)
+			}
+			var got []decision
+			fctx := ops.WithFront(ctx, &ops.Front{Decide: func(_ context.Context, r access.Request) error {
+				got = append(got, decision{r.Action, r.Resource})
+				if !tc.allow {
+					return s3err.AccessDenied
+				}
+				return nil
+			}})
+			before := e.count("DeleteObject", 204) + e.count("DeleteObject", 403)
+			_, err := e.ops.DeleteObject(fctx, call(alice, "front-delete"), ops.DeleteInput{
+				Target: ops.Target{Bucket: locked, Key: "gov.pdf", VersionID: id}, BypassGovernance: tc.bypass})
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !s3err.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if !slices.Equal(got, tc.decisions) {
+				t.Errorf("front decided %v, want %v", got, tc.decisions)
+			}
+			if n := e.count("DeleteObject", 204) + e.count("DeleteObject", 403) - before; n != 0 {
+				t.Errorf("metrics counted %v operations, want none (the front counts)", n)
+			}
+			if evs := e.events("DeleteObject"); len(evs) != 0 {
+				t.Errorf("%d events written, want none (the front writes)", len(evs))
+			}
+		})
+	}
+}
+
+// PutObjectAcl called by a front decides nothing itself (the front
+// decided s3:PutObjectAcl with the request's x-amz-acl) and records
+// nothing; it still applies the ACL rules.
+func TestFrontPutObjectAcl(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.put(bucket, "a.jpg")
+	for _, tc := range []struct {
+		name    string
+		in      ops.ACLInput
+		wantErr *s3err.Error
+	}{
+		{name: "canned ACL", in: ops.ACLInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg"}, Canned: "public-read"}},
+		{name: "no such key", in: ops.ACLInput{Target: ops.Target{Bucket: bucket, Key: "b.jpg"}, Canned: "public-read"}, wantErr: s3err.NoSuchKey},
+		{name: "unknown canonical id", wantErr: s3err.InvalidArgument, in: ops.ACLInput{Target: ops.Target{Bucket: bucket, Key: "a.jpg"},
+			Grants: []kura.Grant{{Type: "CanonicalUser", ID: "0000", Permission: kura.PermissionRead}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			decided := 0
+			fctx := ops.WithFront(ctx, &ops.Front{Decide: func(context.Context, access.Request) error { decided++; return nil }})
+			_, err := e.ops.PutObjectAcl(fctx, call(alice, "front-acl"), tc.in)
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !s3err.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if decided != 0 {
+				t.Errorf("front asked to decide %d checks, want none", decided)
+			}
+			if evs := e.events("PutObjectAcl"); len(evs) != 0 {
 				t.Errorf("%d events written, want none (the front writes)", len(evs))
 			}
 		})

@@ -1,12 +1,13 @@
 package s3api
 
 import (
+	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/iam"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -23,11 +24,8 @@ import (
 const (
 	groupAllUsers      = kura.GroupAllUsers
 	groupAuthenticated = kura.GroupAuthenticatedUsers
-	groupLogDelivery   = "http://acs.amazonaws.com/groups/s3/LogDelivery"
-	// execReadID is the canonical user aws-exec-read grants READ to (EC2's
-	// AMI bundling).
-	execReadID = "6aa5a366c34c1cbe25dc49211496e913e0351eb0e8c37aa3477e40942ec6b97c"
-	xsiNS      = "http://www.w3.org/2001/XMLSchema-instance"
+	groupLogDelivery   = ops.GroupLogDelivery
+	xsiNS              = "http://www.w3.org/2001/XMLSchema-instance"
 )
 
 const (
@@ -54,58 +52,35 @@ type aclParties struct {
 	bucket      bool // the ACL is a bucket's
 }
 
-// cannedACL expands a canned ACL into grants of canonical ids; ok is false
-// for a name S3 does not know.
-func (h *Handler) cannedACL(req *request, name string, p aclParties) ([]kura.Grant, bool) {
-	user := func(account, perm string) kura.Grant {
-		return kura.Grant{Type: "CanonicalUser", ID: h.ownerOf(req, account).ID, Permission: perm}
+// requestACL is the ACL a request sets with x-amz-acl or x-amz-grant-*
+// headers, a canned ACL expanded for p; set is false when it names none.
+func (h *Handler) requestACL(req *request, p aclParties) (acl []kura.Grant, set bool, err error) {
+	canned, acl, set, err := h.headerACL(req)
+	if err != nil || !set || canned == "" {
+		return acl, set, err
 	}
-	group := func(uri, perm string) kura.Grant { return kura.Grant{Type: "Group", URI: uri, Permission: perm} }
-	g := []kura.Grant{user(p.owner, permFullControl)}
-	switch name {
-	case "private":
-	case "public-read":
-		g = append(g, group(groupAllUsers, permRead))
-	case "public-read-write":
-		g = append(g, group(groupAllUsers, permRead), group(groupAllUsers, permWrite))
-	case "authenticated-read":
-		g = append(g, group(groupAuthenticated, permRead))
-	case "aws-exec-read":
-		g = append(g, kura.Grant{Type: "CanonicalUser", ID: execReadID, Permission: permRead})
-	case "bucket-owner-read":
-		if !p.bucket && p.bucketOwner != p.owner {
-			g = append(g, user(p.bucketOwner, permRead))
-		}
-	case "bucket-owner-full-control":
-		if !p.bucket && p.bucketOwner != p.owner {
-			g = append(g, user(p.bucketOwner, permFullControl))
-		}
-	case "log-delivery-write":
-		g = append(g, group(groupLogDelivery, permWrite), group(groupLogDelivery, permReadACP))
-	default:
-		return nil, false
-	}
-	return g, true
+	acl, _ = ops.CannedACL(canned, ops.ACLParties{Owner: h.ownerOf(req, p.owner).ID,
+		BucketOwner: h.ownerOf(req, p.bucketOwner).ID, Bucket: p.bucket})
+	return acl, true, nil
 }
 
-// requestACL is the ACL a request sets with x-amz-acl or x-amz-grant-*
-// headers; set is false when it names none.
-func (h *Handler) requestACL(req *request, p aclParties) (acl []kura.Grant, set bool, err error) {
-	canned := req.Header.Get("x-amz-acl")
+// headerACL reads the ACL of x-amz-acl (canned, checked to be one S3
+// knows) or x-amz-grant-* headers (grants, resolved through the account
+// directory); set is false when the request names none.
+func (h *Handler) headerACL(req *request) (canned string, acl []kura.Grant, set bool, err error) {
+	canned = req.Header.Get("x-amz-acl")
 	var explicit bool
 	for _, gh := range grantHeaders {
 		explicit = explicit || req.Header.Get(gh.header) != ""
 	}
 	switch {
 	case canned != "" && explicit:
-		return nil, false, s3err.InvalidRequest.WithMessage("Specifying both Canned ACLs and Header Grants is not allowed")
+		return "", nil, false, ops.ErrACLBothWays
 	case canned != "":
-		g, ok := h.cannedACL(req, canned, p)
-		if !ok {
-			return nil, false, s3err.InvalidArgument.WithMessage("The canned ACL %q is not one S3 knows.", canned).
-				With("ArgumentName", "x-amz-acl").With("ArgumentValue", canned)
+		if _, ok := ops.CannedACL(canned, ops.ACLParties{}); !ok {
+			return "", nil, false, ops.ErrUnknownCannedACL(canned)
 		}
-		return g, true, nil
+		return canned, nil, true, nil
 	case explicit:
 		for _, gh := range grantHeaders {
 			v := req.Header.Get(gh.header)
@@ -116,7 +91,7 @@ func (h *Handler) requestACL(req *request, p aclParties) (acl []kura.Grant, set 
 				k, val, ok := strings.Cut(strings.TrimSpace(item), "=")
 				val = strings.Trim(strings.TrimSpace(val), `"`)
 				if !ok || val == "" {
-					return nil, false, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
+					return "", nil, false, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
 						With("ArgumentName", gh.header).With("ArgumentValue", v)
 				}
 				g := kura.Grant{Permission: gh.perm}
@@ -128,124 +103,68 @@ func (h *Handler) requestACL(req *request, p aclParties) (acl []kura.Grant, set 
 				case "emailaddress":
 					g.Type, g.ID = "AmazonCustomerByEmail", val
 				default:
-					return nil, false, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
+					return "", nil, false, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
 						With("ArgumentName", gh.header).With("ArgumentValue", v)
 				}
 				acl = append(acl, g)
 			}
 		}
-		acl, err = h.resolveGrants(req, acl)
-		return acl, err == nil, err
+		acl, err = ops.ResolveGrants(req.Context(), h.accounts(), acl)
+		return "", acl, err == nil, err
 	}
-	return nil, false, nil
+	return "", nil, false, nil
 }
 
-// resolveGrants checks each grantee: a canonical id must name an account,
-// an email address is replaced by its account's canonical id, a group
-// must be one S3 knows.
-func (h *Handler) resolveGrants(req *request, grants []kura.Grant) ([]kura.Grant, error) {
-	out := make([]kura.Grant, 0, len(grants))
-	for _, g := range grants {
-		switch g.Type {
-		case "CanonicalUser":
-			if g.ID == execReadID {
-				break
-			}
-			if _, err := h.account(req, g.ID, false); err != nil {
-				return nil, err
-			}
-		case "AmazonCustomerByEmail":
-			a, err := h.account(req, g.ID, true)
-			if err != nil {
-				return nil, err
-			}
-			g.Type, g.ID = "CanonicalUser", a.CanonicalID
-		case "Group":
-			if g.URI != groupAllUsers && g.URI != groupAuthenticated && g.URI != groupLogDelivery {
-				return nil, s3err.InvalidArgument.WithMessage("Invalid group uri").With("ArgumentName", "Group/URI").With("ArgumentValue", g.URI)
-			}
-		default:
-			return nil, s3err.MalformedACLError
-		}
-		switch g.Permission {
-		case permFullControl, permRead, permWrite, permReadACP, permWriteACP:
-		default:
-			return nil, s3err.MalformedACLError
-		}
-		if !slices.Contains(out, g) {
-			out = append(out, g)
-		}
-	}
-	return out, nil
-}
-
-// account finds the account a grant names by canonical id or email.
-func (h *Handler) account(req *request, name string, email bool) (*iam.Account, error) {
-	notFound := func() error {
-		if email {
-			return s3err.UnresolvableGrantByEmailAddress.With("EmailAddress", name)
-		}
-		return s3err.InvalidArgument.WithMessage("Invalid id").With("ArgumentName", "CanonicalUser/ID").With("ArgumentValue", name)
-	}
+// accounts is the account directory as ops resolves grantees through it
+// (nil when none is wired).
+func (h *Handler) accounts() ops.Accounts {
 	if h.cfg.Accounts == nil {
-		return nil, notFound()
+		return nil
 	}
-	var a *iam.Account
-	var err error
-	if email {
-		a, err = h.cfg.Accounts.AccountByEmail(req.Context(), name)
-	} else {
-		a, err = h.cfg.Accounts.AccountByCanonicalID(req.Context(), name)
-	}
+	return OpsAccounts{h.cfg.Accounts}
+}
+
+// OpsAccounts is an AccountDirectory as ops.Accounts: IAM's NoSuchEntity
+// is "no such account".
+type OpsAccounts struct{ Dir AccountDirectory }
+
+func (a OpsAccounts) CanonicalID(ctx context.Context, accountID string) (string, bool, error) {
+	return found(a.Dir.Account(ctx, accountID))
+}
+
+func (a OpsAccounts) HasCanonicalID(ctx context.Context, cid string) (bool, error) {
+	_, ok, err := found(a.Dir.AccountByCanonicalID(ctx, cid))
+	return ok, err
+}
+
+func (a OpsAccounts) CanonicalIDByEmail(ctx context.Context, email string) (string, bool, error) {
+	return found(a.Dir.AccountByEmail(ctx, email))
+}
+
+func found(a *iam.Account, err error) (string, bool, error) {
 	var ie *iam.Error
 	switch {
 	case errors.As(err, &ie) && ie.Code == iam.CodeNoSuchEntity:
-		return nil, notFound()
+		return "", false, nil
 	case err != nil:
-		return nil, s3err.InternalError.Wrap(err)
+		return "", false, err
 	}
-	return a, nil
+	return a.CanonicalID, true, nil
 }
 
-// storedACL is grants as a record keeps them: nil for the private ACL of
-// owner. An empty grant list is kept as one: S3 stores exactly the grants
-// given, so an ACL that revokes everything, the owner's FULL_CONTROL
-// included, reads back empty rather than as the default.
+// storedACL is grants as a record keeps them (ops.StoredACL) for owner,
+// an account id.
 func (h *Handler) storedACL(req *request, grants []kura.Grant, owner string) *kura.ACL {
-	if len(grants) == 0 {
-		return &kura.ACL{Grants: []kura.Grant{}}
-	}
-	if isPrivate(grants, h.ownerOf(req, owner).ID) {
-		return nil
-	}
-	return &kura.ACL{Grants: grants}
+	return ops.StoredACL(grants, h.ownerOf(req, owner).ID)
 }
 
-// enforcedACLAccepted says an ACL a request sets (grants, from its
-// headers or body) is one a bucket with ACLs disabled (BucketOwnerEnforced)
-// still accepts: S3 takes only "bucket owner full control ACLs, such as the
-// bucket-owner-full-control canned ACL or an equivalent form", grants of
-// FULL_CONTROL to the bucket owner (canonical id bucketOwnerID) alone.
-// Every other canned ACL, private included, is refused with
-// AccessControlListNotSupported.
+// enforcedACLAccepted is ops.EnforcedACLAccepted for the ACL req sets.
 func enforcedACLAccepted(req *request, grants []kura.Grant, bucketOwnerID string) bool {
-	if c := req.Header.Get("x-amz-acl"); c != "" {
-		return c == "bucket-owner-full-control"
-	}
-	return len(grants) > 0 && isPrivate(grants, bucketOwnerID)
+	return ops.EnforcedACLAccepted(req.Header.Get("x-amz-acl"), grants, bucketOwnerID)
 }
 
-// isPrivate says grants give nothing to anyone but the owner (canonical
-// id ownerID) beyond its FULL_CONTROL: what a bucket with ACLs disabled
-// accepts.
-func isPrivate(grants []kura.Grant, ownerID string) bool {
-	for _, g := range grants {
-		if g.Type != "CanonicalUser" || g.ID != ownerID || g.Permission != permFullControl {
-			return false
-		}
-	}
-	return true
-}
+// isPrivate is ops.IsPrivateACL.
+func isPrivate(grants []kura.Grant, ownerID string) bool { return ops.IsPrivateACL(grants, ownerID) }
 
 // newObjectACL decides the owner (an account id) and ACL of an object a
 // request writes to b: under BucketOwnerEnforced the bucket owner owns it

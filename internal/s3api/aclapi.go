@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -113,11 +114,13 @@ func (h *Handler) putACL(req *request) error {
 	if err != nil {
 		return err
 	}
+	// The target first (NoSuchKey before any error of the ACL, as S3
+	// answers), then the ACL's grammar: headers, then the body.
 	account, _, v, err := h.aclTarget(req, b)
 	if err != nil {
 		return err
 	}
-	grants, set, err := h.requestACL(req, aclParties{owner: account, bucketOwner: b.Owner, bucket: req.key == ""})
+	canned, grants, set, err := h.headerACL(req)
 	if err != nil {
 		return err
 	}
@@ -135,6 +138,24 @@ func (h *Handler) putACL(req *request) error {
 			return err
 		}
 	}
+	if v != nil {
+		// PutObjectAcl is an operation of its own (internal/ops): it
+		// expands the canned ACL for the version's owner, applies Object
+		// Ownership and Block Public Access, and stores the ACL.
+		res, err := h.ops.PutObjectAcl(h.front(req, b), req.caller(), ops.ACLInput{Target: req.target(), Canned: canned, Grants: grants})
+		if err != nil {
+			return err
+		}
+		if req.query.Get("versionId") != "" {
+			req.w.Header().Set("x-amz-version-id", res.VersionID)
+		}
+		req.w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	if canned != "" {
+		grants, _ = ops.CannedACL(canned, ops.ACLParties{Owner: h.ownerOf(req, account).ID,
+			BucketOwner: h.ownerOf(req, b.Owner).ID, Bucket: true})
+	}
 	// With ACLs disabled the target's owner (account) is the bucket owner.
 	if !aclsEnabled(b) && !enforcedACLAccepted(req, grants, h.ownerOf(req, account).ID) {
 		return s3err.AccessControlListNotSupported
@@ -146,15 +167,7 @@ func (h *Handler) putACL(req *request) error {
 	if !aclsEnabled(b) {
 		acl = nil
 	}
-	if v == nil {
-		err = h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.ACL = acl; return nil })
-	} else {
-		_, err = h.obj.UpdateVersion(req.Context(), req.bucket, req.key, v.VersionID, func(v *kura.ObjectVersion) error { v.ACL = acl; return nil })
-		if err == nil && req.query.Get("versionId") != "" {
-			req.w.Header().Set("x-amz-version-id", v.VersionID)
-		}
-	}
-	if err != nil {
+	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.ACL = acl; return nil }); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusOK)
@@ -186,5 +199,5 @@ func (h *Handler) parseACLBody(req *request, body []byte) ([]kura.Grant, error) 
 		}
 		grants = append(grants, mg)
 	}
-	return h.resolveGrants(req, grants)
+	return ops.ResolveGrants(req.Context(), h.accounts(), grants)
 }

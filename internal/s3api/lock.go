@@ -303,11 +303,19 @@ func setLockHeaders(h http.Header, v *kura.ObjectVersion) {
 
 // bypassGovernance reports whether a request may act on versions under
 // GOVERNANCE retention as if they were unprotected: it must say so with
-// x-amz-bypass-governance-retention: true, and the caller must hold
-// s3:BypassGovernanceRetention. S3 refuses the header outright on buckets
-// without Object Lock (unless Config.IgnoreBypassWithoutLock says not to:
-// there it cannot bypass anything, so ignoring it changes nothing else).
+// x-amz-bypass-governance-retention: true (bypassAsked), and the caller
+// must hold s3:BypassGovernanceRetention.
 func (h *Handler) bypassGovernance(req *request, b *kura.Bucket) (bool, error) {
+	asked, err := h.bypassAsked(req, b)
+	return asked && mayBypassGovernance(req, b), err
+}
+
+// bypassAsked reports whether the request asks for the governance bypass
+// (x-amz-bypass-governance-retention: true). S3 refuses the header
+// outright on buckets without Object Lock (unless
+// Config.IgnoreBypassWithoutLock says not to: there it cannot bypass
+// anything, so ignoring it changes nothing else).
+func (h *Handler) bypassAsked(req *request, b *kura.Bucket) (bool, error) {
 	v := req.Header.Get("x-amz-bypass-governance-retention")
 	if v == "" {
 		return false, nil
@@ -316,10 +324,9 @@ func (h *Handler) bypassGovernance(req *request, b *kura.Bucket) (bool, error) {
 		if h.cfg.IgnoreBypassWithoutLock {
 			return false, nil
 		}
-		return false, s3err.InvalidArgument.WithMessage("x-amz-bypass-governance-retention is only applicable to Object Lock enabled buckets.").
-			With("ArgumentName", "x-amz-bypass-governance-retention")
+		return false, ops.ErrBypassWithoutLock()
 	}
-	return strings.EqualFold(strings.TrimSpace(v), "true") && mayBypassGovernance(req, b), nil
+	return strings.EqualFold(strings.TrimSpace(v), "true"), nil
 }
 
 // mayBypassGovernance is the s3:BypassGovernanceRetention permission check,

@@ -10,6 +10,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -371,13 +372,14 @@ func (h *Handler) deleteObject(req *request) error {
 	if err != nil {
 		return err
 	}
-	bypass, err := h.bypassGovernance(req, b)
+	// The header is refused on a bucket without Object Lock before the
+	// operation runs (or ignored, by configuration); the operation checks
+	// the permission.
+	bypass, err := h.bypassAsked(req, b)
 	if err != nil {
 		return err
 	}
-	res, err := h.obj.Delete(req.Context(), object.DeleteInput{
-		Bucket: req.bucket, Key: req.key, VersionID: req.query.Get("versionId"), BypassGovernance: bypass,
-	})
+	res, err := h.ops.DeleteObject(h.front(req, b), req.caller(), ops.DeleteInput{Target: req.target(), BypassGovernance: bypass})
 	if err != nil {
 		return err
 	}

@@ -121,17 +121,16 @@ func writeVersionID(req *request, versionID string) {
 }
 
 func (h *Handler) getObjectTagging(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	if v.VersionID != object.NullVersion {
-		req.w.Header().Set("x-amz-version-id", v.VersionID)
+	res, err := h.ops.GetObjectTagging(h.front(req, b), req.caller(), req.target())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, fromTags(v.Tags))
+	writeVersionID(req, res.VersionID)
+	writeXML(req, http.StatusOK, fromTags(res.Tags))
 	return nil
 }
 

@@ -9,7 +9,8 @@ import (
 )
 
 // The handlers of the operations that exist without HTTP (internal/ops:
-// tagging, retention, legal hold, UpdateObjectEncryption, restore)
+// tagging, retention, legal hold, UpdateObjectEncryption, restore,
+// DeleteObject, PutObjectAcl)
 // translate the request into the operation's input and call it, so that
 // every caller runs the same code. The route has already authorized the
 // request's actions (authz.go: before its body is read, with its own

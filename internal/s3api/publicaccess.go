@@ -6,6 +6,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -79,25 +80,13 @@ func (h *Handler) deletePublicAccessBlock(req *request) error {
 
 // publicACL says grants give something to everyone or to every signed
 // caller: S3's definition of a public ACL.
-func publicACL(grants []kura.Grant) bool {
-	for _, g := range grants {
-		if publicGrant(g) {
-			return true
-		}
-	}
-	return false
-}
+func publicACL(grants []kura.Grant) bool { return ops.PublicACL(grants) }
 
 func publicGrant(g kura.Grant) bool { return g.IsPublic() }
 
 // blockPublicACL refuses to set a public ACL in a bucket whose
-// BlockPublicAcls is on.
-func blockPublicACL(b *kura.Bucket, grants []kura.Grant) error {
-	if c := b.PublicAccessBlock; c != nil && c.BlockPublicAcls && publicACL(grants) {
-		return s3err.AccessDenied
-	}
-	return nil
-}
+// BlockPublicAcls is on (ops.BlockPublicACL, shared with PutObjectAcl).
+func blockPublicACL(b *kura.Bucket, grants []kura.Grant) error { return ops.BlockPublicACL(b, grants) }
 
 // ignoresPublicACLs says public grants of b's ACLs (and its objects')
 // grant nothing.

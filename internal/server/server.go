@@ -235,8 +235,8 @@ func Open(cfg Config) (*Server, error) {
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
 	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
-	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Audit: trail, Metrics: s.ops,
-		Region: cfg.Region, Logger: cfg.Logger})
+	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
+		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger})
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
