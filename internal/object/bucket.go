@@ -60,7 +60,7 @@ func (s *Service) CreateBucket(ctx context.Context, b kura.Bucket) error {
 	if b.ObjectLockEnabled {
 		b.Versioning = "Enabled"
 	}
-	return internal(s.meta.Update(ctx, func(tx meta.Tx) error {
+	return s3err.Internal(s.meta.Update(ctx, func(tx meta.Tx) error {
 		old, err := getBucket(tx, b.Name)
 		switch {
 		case err == nil && old.Owner == b.Owner && old.Region == "us-east-1":
@@ -97,12 +97,12 @@ func (s *Service) Bucket(ctx context.Context, name string) (*kura.Bucket, error)
 		b, err = getBucket(tx, name)
 		return err
 	})
-	return b, internal(err)
+	return b, s3err.Internal(err)
 }
 
 // UpdateBucket applies fn to a bucket's record atomically.
 func (s *Service) UpdateBucket(ctx context.Context, name string, fn func(b *kura.Bucket) error) error {
-	return internal(s.meta.Update(ctx, func(tx meta.Tx) error {
+	return s3err.Internal(s.meta.Update(ctx, func(tx meta.Tx) error {
 		b, err := getBucket(tx, name)
 		if err != nil {
 			return err
@@ -163,5 +163,5 @@ func (s *Service) ListBuckets(ctx context.Context, owner string) ([]kura.Bucket,
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, internal(err)
+	return out, s3err.Internal(err)
 }

@@ -105,7 +105,7 @@ func (s *Service) CompleteUpload(ctx context.Context, in CompleteInput) (*kura.O
 		}
 		return install(tx, b, v, release)
 	})
-	return v, internal(err)
+	return v, s3err.Internal(err)
 }
 
 // completedVersion finds the version an earlier CompleteMultipartUpload of
@@ -224,13 +224,13 @@ func objectChecksum(u *kura.Upload, alg checksum.Algorithm, sums [][]byte, crcs 
 	if typ == checksum.Composite {
 		v, err := checksum.CompositeOf(alg, sums)
 		if err != nil {
-			return nil, internal(err)
+			return nil, s3err.Internal(err)
 		}
 		val = v
 	} else {
 		raw, err := checksum.FullObjectOf(alg, crcs)
 		if err != nil {
-			return nil, internal(err)
+			return nil, s3err.Internal(err)
 		}
 		val = checksum.Encode(raw)
 	}

@@ -83,5 +83,5 @@ func (s *Service) Delete(ctx context.Context, in DeleteInput) (DeleteResult, err
 		res = DeleteResult{VersionID: dm.VersionID, DeleteMarker: true}
 		return nil
 	})
-	return res, internal(err)
+	return res, s3err.Internal(err)
 }

@@ -151,7 +151,7 @@ func (s *Service) ScanVersions(ctx context.Context, bucket string, pos ScanPosit
 		pos, done = p, k == nil || !bytes.HasPrefix(k, prefix)
 		return nil
 	})
-	return out, pos, done, internal(err)
+	return out, pos, done, s3err.Internal(err)
 }
 
 // stateOf re-reads, inside a transaction, the version with want's seq in
@@ -251,7 +251,7 @@ func (s *Service) lifecycleUpdate(ctx context.Context, bucket string, want Versi
 	if errors.Is(err, ErrLifecycleStale) {
 		return LifecycleChange{}, err
 	}
-	return out, internal(err)
+	return out, s3err.Internal(err)
 }
 
 // ExpireCurrentVersion applies an Expiration action to the current version
@@ -361,7 +361,7 @@ func (s *Service) ScanUploads(ctx context.Context, bucket string, after []byte, 
 		out, next, done, err = meta.UploadsPage(tx, bucket, "", after, limit)
 		return err
 	})
-	return out, next, done, internal(err)
+	return out, next, done, s3err.Internal(err)
 }
 
 // AbortExpiredUpload aborts an incomplete multipart upload on a lifecycle
@@ -400,5 +400,5 @@ func (s *Service) AbortExpiredUpload(ctx context.Context, want *kura.Upload, h L
 	if errors.Is(err, ErrLifecycleStale) {
 		return LifecycleChange{}, err
 	}
-	return out, internal(err)
+	return out, s3err.Internal(err)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/s3err"
 )
 
 // ListInput selects objects for ListObjects (V1 and V2) and
@@ -64,7 +65,7 @@ func (s *Service) ListVersions(ctx context.Context, in ListInput) (*ListResult, 
 func (s *Service) list(ctx context.Context, in ListInput, versions bool) (*ListResult, error) {
 	res := &ListResult{}
 	if in.MaxKeys <= 0 {
-		return res, internal(s.meta.View(ctx, func(tx meta.Tx) error { _, err := getBucket(tx, in.Bucket); return err }))
+		return res, s3err.Internal(s.meta.View(ctx, func(tx meta.Tx) error { _, err := getBucket(tx, in.Bucket); return err }))
 	}
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		if _, err := getBucket(tx, in.Bucket); err != nil {
@@ -73,7 +74,7 @@ func (s *Service) list(ctx context.Context, in ListInput, versions bool) (*ListR
 		w := walker{tx: tx, in: in, res: res, versions: versions, c: meta.Versions(tx), bucketPrefix: meta.ObjectPrefix(in.Bucket, "")}
 		return w.run()
 	})
-	return res, internal(err)
+	return res, s3err.Internal(err)
 }
 
 type walker struct {

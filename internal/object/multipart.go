@@ -81,7 +81,7 @@ func (s *Service) CreateUpload(ctx context.Context, in UploadInput) (*kura.Uploa
 		}
 		return meta.PutUpload(tx, u)
 	})
-	return u, internal(err)
+	return u, s3err.Internal(err)
 }
 
 func getUpload(tx meta.Tx, bucket, key, id string) (*kura.Upload, error) {
@@ -102,7 +102,7 @@ func (s *Service) Upload(ctx context.Context, bucket, key, id string) (*kura.Upl
 		u, err = getUpload(tx, bucket, key, id)
 		return err
 	})
-	return u, internal(err)
+	return u, s3err.Internal(err)
 }
 
 // PartInput is an UploadPart request.
@@ -182,7 +182,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	})
 	if err != nil {
 		s.discard(st.blobID)
-		return nil, nil, internal(err)
+		return nil, nil, s3err.Internal(err)
 	}
 	return p, u, nil
 }
@@ -245,7 +245,7 @@ func deleteUploadParts(tx meta.Tx, uploadID string, release func(...string) erro
 // exist is then no error, as S3 documents, since the condition's point is
 // that the caller's upload be gone.
 func (s *Service) AbortUpload(ctx context.Context, bucket, key, id string, ifInitiated time.Time) error {
-	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
+	return s3err.Internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		u, err := getUpload(tx, bucket, key, id)
 		if !ifInitiated.IsZero() && s3err.Is(err, s3err.NoSuchUpload) {
 			return nil
@@ -297,7 +297,7 @@ func (s *Service) ListParts(ctx context.Context, bucket, key, id string, marker,
 		}
 		return nil
 	})
-	return page, internal(err)
+	return page, s3err.Internal(err)
 }
 
 // UploadsInput selects uploads for ListMultipartUploads.
@@ -363,7 +363,7 @@ func (s *Service) ListUploads(ctx context.Context, in UploadsInput) (*UploadsPag
 		}
 		return nil
 	})
-	return page, internal(err)
+	return page, s3err.Internal(err)
 }
 
 // uploadAfter reports whether u comes after the upload with id marker among

@@ -88,7 +88,7 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 	counted := &countingReader{r: io.TeeReader(body, h), limit: limit}
 	enc, err := encryptLayers(counted, keys)
 	if err != nil {
-		return nil, internal(err)
+		return nil, s3err.Internal(err)
 	}
 	id := s.newBlobID()
 	s.writes.add(id)
@@ -97,7 +97,7 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 		if counted.tooLarge {
 			return nil, s3err.EntityTooLarge.With("MaxSizeAllowed", itoa64(limit))
 		}
-		return nil, internal(err)
+		return nil, s3err.Internal(err)
 	}
 	fail := func(e error) (*stored, error) { s.discard(id); s.writes.done(id); return nil, e }
 	if size >= 0 && counted.n != size {
@@ -165,7 +165,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersi
 // commitVersion installs a new version after checking the bucket still
 // exists and any write conditions hold; it gives v its seq and version id.
 func (s *Service) commitVersion(ctx context.Context, v *kura.ObjectVersion, cond WriteConditions) error {
-	return internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
+	return s3err.Internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		b, err := getBucket(tx, v.Bucket)
 		if err != nil {
 			return err

@@ -15,7 +15,6 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/meta"
-	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sse"
 )
 
@@ -179,15 +178,4 @@ func (s *Service) discard(id string) {
 	if err := s.blobs.Delete(context.Background(), id); err != nil && !errors.Is(err, blob.ErrNotFound) {
 		s.log.Warn("discarding blob of failed request", "blob", id, "err", err)
 	}
-}
-
-func internal(err error) error {
-	if err == nil {
-		return nil
-	}
-	var e *s3err.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return s3err.InternalError.Wrap(err)
 }

@@ -70,5 +70,5 @@ func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID stri
 		out = v
 		return meta.PutVersion(tx, v)
 	})
-	return out, internal(err)
+	return out, s3err.Internal(err)
 }

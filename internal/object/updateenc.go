@@ -98,7 +98,7 @@ func (s *Service) UpdateEncryption(ctx context.Context, bucket, key, versionID s
 			continue
 		}
 		if err != nil {
-			return nil, kura.Encryption{}, internal(err)
+			return nil, kura.Encryption{}, s3err.Internal(err)
 		}
 		return after, v.Encryption, nil
 	}
@@ -124,7 +124,7 @@ func (s *Service) resealSource(ctx context.Context, bucket, key, versionID strin
 		return err
 	})
 	if err != nil {
-		return nil, internal(withMethod(err, "PUT"))
+		return nil, s3err.Internal(withMethod(err, "PUT"))
 	}
 	switch v.Encryption.Type {
 	case kura.SSES3, kura.SSEKMS:

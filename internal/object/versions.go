@@ -109,7 +109,7 @@ func (s *Service) Head(ctx context.Context, bucket, key, versionID string) (*kur
 		v, err = lookup(tx, bucket, key, versionID)
 		return err
 	})
-	return v, internal(err)
+	return v, s3err.Internal(err)
 }
 
 // install makes v the newest version of its key according to the bucket's

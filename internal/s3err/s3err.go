@@ -79,6 +79,20 @@ func As(err error) *Error {
 	return InternalError.Wrap(err)
 }
 
+// Internal is err as a domain function returns it: nil stays nil, an
+// error that carries an *Error (wrapped or not) is returned unchanged, and
+// anything else becomes InternalError keeping err for the logs.
+func Internal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return InternalError.Wrap(err)
+}
+
 // Is reports whether err is an S3 error with the given code.
 func Is(err error, target *Error) bool {
 	var e *Error

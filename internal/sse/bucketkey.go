@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/s3err"
 )
 
 // S3 Bucket Keys: under SSE-KMS with a bucket key, an object's DEK is
@@ -64,7 +65,7 @@ func (e *Envelope) sealUnderBucketKey(ctx context.Context, dek []byte, req Reque
 	}
 	sealed, err := SealWithKey(bucketKEK(bk.plain), dek, sealAAD(bucket, key))
 	if err != nil {
-		return kura.Encryption{}, internalError(err)
+		return kura.Encryption{}, s3err.Internal(err)
 	}
 	return kura.Encryption{Type: kura.SSEKMS, SealedKey: sealed, KMSKeyARN: bk.keyARN,
 		BucketKeyEnabled: true, BucketKeyBlob: bk.blob, Context: req.Context}, nil
@@ -108,7 +109,7 @@ func (e *Envelope) openUnderBucketKey(ctx context.Context, enc kura.Encryption, 
 	}
 	dek, err := OpenWithKey(bucketKEK(bk.plain), enc.SealedKey, aad)
 	if err != nil {
-		return DataKeys{}, internalError(err)
+		return DataKeys{}, s3err.Internal(err)
 	}
 	return DataKeys{DEK: dek}, nil
 }

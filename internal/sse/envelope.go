@@ -130,7 +130,7 @@ var ErrLayers = s3err.InvalidRequest.WithMessage("%s", "The encryption type can 
 func (e *Envelope) NewKeys(ctx context.Context, req Request, bucket, key string, acc Access) (DataKeys, kura.Encryption, error) {
 	dek, err := NewDEK()
 	if err != nil {
-		return DataKeys{}, kura.Encryption{}, internalError(err)
+		return DataKeys{}, kura.Encryption{}, s3err.Internal(err)
 	}
 	switch req.Type {
 	case kura.SSENone, kura.SSES3, kura.SSEC:
@@ -164,7 +164,7 @@ func (e *Envelope) newKMSKey(ctx context.Context, req Request, bucket, key strin
 	}
 	encCtx, err := kmsContext(req.Context, objectARN(bucket, key))
 	if err != nil {
-		return DataKeys{}, kura.Encryption{}, internalError(err)
+		return DataKeys{}, kura.Encryption{}, s3err.Internal(err)
 	}
 	plain, blob, arn, err := e.kms.NewDataKey(ctx, e.viaS3(acc.Caller), kmsKeyID(req.KMSKeyID), encCtx)
 	if err != nil {
@@ -191,12 +191,12 @@ func (e *Envelope) seal(ctx context.Context, keys DataKeys, target Request, buck
 	switch target.Type {
 	case kura.SSENone, kura.SSES3:
 		sealed, err := e.managed.Seal(keys.DEK, aad)
-		return kura.Encryption{Type: kura.SSES3, SealedKey: sealed}, internalError(err)
+		return kura.Encryption{Type: kura.SSES3, SealedKey: sealed}, s3err.Internal(err)
 	case kura.SSEC:
 		sealed, err := SealWithKey(customerKEK(target.CustomerKey), keys.DEK, aad)
 		salt := randomBytes(16)
 		return kura.Encryption{Type: kura.SSEC, SealedKey: sealed, CustomerKeyMD5: target.CustomerKeyMD5,
-			CustomerKeySalt: salt, CustomerKeyHMAC: customerKeyHMAC(salt, target.CustomerKey)}, internalError(err)
+			CustomerKeySalt: salt, CustomerKeyHMAC: customerKeyHMAC(salt, target.CustomerKey)}, s3err.Internal(err)
 	case kura.SSEKMS, kura.SSEDSSE:
 		if e.kms == nil {
 			return kura.Encryption{}, errNoKMS
@@ -206,7 +206,7 @@ func (e *Envelope) seal(ctx context.Context, keys DataKeys, target Request, buck
 		}
 		encCtx, err := kmsContext(target.Context, objectARN(bucket, key))
 		if err != nil {
-			return kura.Encryption{}, internalError(err)
+			return kura.Encryption{}, s3err.Internal(err)
 		}
 		call := e.viaS3(acc.Caller)
 		blob, arn, err := e.kms.SealDataKey(ctx, call, kmsKeyID(target.KMSKeyID), keys.DEK, encCtx)
@@ -267,11 +267,11 @@ func (e *Envelope) Reseal(ctx context.Context, src kura.Encryption, bucket, key 
 func (e *Envelope) reencrypt(ctx context.Context, src kura.Encryption, bucket, key string, target Request, acc Access) (kura.Encryption, error) {
 	srcCtx, err := kmsContext(src.Context, objectARN(bucket, key))
 	if err != nil {
-		return kura.Encryption{}, internalError(err)
+		return kura.Encryption{}, s3err.Internal(err)
 	}
 	dstCtx, err := kmsContext(target.Context, objectARN(bucket, key))
 	if err != nil {
-		return kura.Encryption{}, internalError(err)
+		return kura.Encryption{}, s3err.Internal(err)
 	}
 	call := e.viaS3(acc.Caller)
 	blob, arn, err := e.kms.ResealDataKey(ctx, call, src.SealedKey, srcCtx, target.KMSKeyID, dstCtx)
@@ -318,7 +318,7 @@ func (e *Envelope) Open(ctx context.Context, enc kura.Encryption, bucket, key st
 		}
 		encCtx, err := kmsContext(enc.Context, objectARN(bucket, key))
 		if err != nil {
-			return DataKeys{}, internalError(err)
+			return DataKeys{}, s3err.Internal(err)
 		}
 		call := e.viaS3(acc.Caller)
 		var keys DataKeys
@@ -429,7 +429,7 @@ func (e *Envelope) viaS3(c kura.Call) kura.Call {
 func kmsError(err error) error {
 	var ke KMSException
 	if !errors.As(err, &ke) {
-		return internalError(err)
+		return s3err.Internal(err)
 	}
 	switch ke.ErrorCode() {
 	case "AccessDeniedException":
@@ -441,18 +441,6 @@ func kmsError(err error) error {
 		return s3err.InternalError.Wrap(err)
 	}
 	return (&s3err.Error{Code: "KMS." + ke.ErrorCode(), Status: 400, Message: ke.ErrorMessage()}).Wrap(err)
-}
-
-// internalError is err as an S3 error: itself if it is one, else a 500.
-func internalError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var e *s3err.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return s3err.InternalError.Wrap(err)
 }
 
 // kmsKeyID is the key S3 uses when a request names none: the AWS managed
