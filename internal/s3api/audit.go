@@ -174,25 +174,24 @@ func (h *Handler) record(req *request) {
 	if h.cfg.Audit == nil && h.cfg.Metrics == nil {
 		return
 	}
-	svc := req.service()
-	op := metrics.Op{Service: svc, Duration: time.Since(req.started), BytesIn: req.trail.in.Load()}
+	status, sent := http.StatusOK, int64(0) // nothing written: net/http answers 200
 	if out := req.trail.out; out != nil {
-		op.Status, op.BytesOut = out.status, out.n
+		sent = out.n
+		if out.status != 0 {
+			status = out.status
+		}
 	}
-	if op.Status == 0 {
-		op.Status = http.StatusOK // nothing written: net/http answers 200
-	}
+	elapsed, received, kmsCalls := time.Since(req.started), req.trail.in.Load(), req.tally.KMSCalls()
 	if req.trail.kms {
 		req.trail.pending.Drop() // KMS staged and finished its own
-		op.Name = strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService.")
 		if h.cfg.Metrics != nil {
-			h.cfg.Metrics.Observe(op, req.tally.KMSCalls())
+			h.cfg.Metrics.Observe(metrics.Op{Service: "kms", Name: strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService."),
+				Status: status, Duration: elapsed, BytesIn: received, BytesOut: sent}, kmsCalls)
 		}
 		return
 	}
 	d := h.describe(req, false)
-	d.Service, d.Status, d.Duration, d.BytesIn, d.BytesOut = op.Service, op.Status, op.Duration, op.BytesIn, op.BytesOut
-	d.KMSCalls = req.tally.KMSCalls()
+	d.Service, d.Status, d.Duration, d.BytesIn, d.BytesOut, d.KMSCalls = req.service(), status, elapsed, received, sent, kmsCalls
 	if err := d.Finish(req.trail.pending, h.cfg.Metrics); err != nil {
 		h.log.Error("audit event not written", "id", req.id, "event", d.Name, "err", err)
 	}
