@@ -123,7 +123,7 @@ func parallel(b *testing.B, conc int, op func(i int64, buf []byte) error) {
 var benchSizes = []struct {
 	name string
 	size int
-}{{"1MiB", 1 << 20}, {"64MiB", 64 << 20}}
+}{{"4KiB", 4 << 10}, {"1MiB", 1 << 20}, {"64MiB", 64 << 20}}
 
 // BenchmarkGetObject reads SSE-S3 objects; MB/s is plaintext delivered.
 func BenchmarkGetObject(b *testing.B) {
