@@ -1,6 +1,9 @@
 package kura
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // InventoryConfiguration is one S3 Inventory configuration of a bucket
 // (PutBucketInventoryConfiguration): which objects to list, which fields
@@ -65,4 +68,39 @@ type InventoryRun struct {
 	Objects int64
 	// Error says why the run failed ("" if it delivered).
 	Error string
+}
+
+// InventoryOptionalFields are the optional fields an inventory report can
+// carry (botocore's InventoryOptionalField enum), in the order S3 writes
+// their columns after Bucket, Key and, for all versions, VersionId,
+// IsLatest and IsDeleteMarker.
+var InventoryOptionalFields = []string{
+	"Size", "LastModifiedDate", "ETag", "StorageClass", "IsMultipartUploaded", "ReplicationStatus",
+	"EncryptionStatus", "ObjectLockRetainUntilDate", "ObjectLockMode", "ObjectLockLegalHoldStatus",
+	"IntelligentTieringAccessTier", "BucketKeyStatus", "ChecksumAlgorithm", "ObjectAccessControlList",
+	"ObjectOwner", "LifecycleExpirationDate",
+}
+
+// BucketARNPrefix starts every S3 bucket ARN.
+const BucketARNPrefix = "arn:aws:s3:::"
+
+// Bucket is the name of the destination bucket, from its ARN ("" if
+// BucketARN is not a bucket ARN).
+func (d InventoryDestination) Bucket() string {
+	name, ok := strings.CutPrefix(d.BucketARN, BucketARNPrefix)
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return ""
+	}
+	return name
+}
+
+// InventoryConfig returns the bucket's inventory configuration id, nil if there
+// is none.
+func (b *Bucket) InventoryConfig(id string) *InventoryConfiguration {
+	for i := range b.Inventory {
+		if b.Inventory[i].ID == id {
+			return &b.Inventory[i]
+		}
+	}
+	return nil
 }
