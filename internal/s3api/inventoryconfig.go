@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
@@ -316,3 +317,44 @@ func (h *Handler) deleteBucketInventory(req *request) error {
 }
 
 func hasID(req *request) bool { _, ok := req.query["id"]; return ok }
+
+// inventoryRunResult answers KuraRunBucketInventory: the run, delivered or
+// not (Error says why not).
+type inventoryRunResult struct {
+	XMLName     xml.Name `xml:"InventoryRun"`
+	NS          string   `xml:"xmlns,attr"`
+	Bucket      string   `xml:"Bucket"`
+	ID          string   `xml:"Id"`
+	Started     string   `xml:"Started"`
+	Finished    string   `xml:"Finished"`
+	ManifestKey string   `xml:"ManifestKey,omitempty"`
+	Objects     int64    `xml:"Objects"`
+	Error       string   `xml:"Error,omitempty"`
+}
+
+// runBucketInventory is Kura's KuraRunBucketInventory (POST
+// ?inventory&id=ID): it produces the configuration's report now and
+// answers when it is delivered or has failed, with the run. A run that
+// failed is still 200: the run happened, and its Error (also kept as the
+// configuration's last run and logged) says why nothing was delivered.
+func (h *Handler) runBucketInventory(req *request) error {
+	id := req.query.Get("id")
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	if b.InventoryConfig(id) == nil {
+		return s3err.NoSuchConfiguration
+	}
+	if h.cfg.Inventory == nil {
+		return s3err.NotImplemented.WithMessage("This server does not produce inventory reports.")
+	}
+	run, err := h.cfg.Inventory(req.Context(), b.Name, id)
+	if run.Finished.IsZero() { // the run did not start: the error is the request's
+		return err
+	}
+	writeXML(req, http.StatusOK, inventoryRunResult{NS: s3NS, Bucket: b.Name, ID: id,
+		Started: run.Started.UTC().Format(time.RFC3339), Finished: run.Finished.UTC().Format(time.RFC3339),
+		ManifestKey: run.ManifestKey, Objects: run.Objects, Error: run.Error})
+	return nil
+}

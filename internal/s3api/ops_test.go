@@ -103,6 +103,7 @@ func TestOpInfo(t *testing.T) {
 		{"PUT", "/b?inventory&id=x", nil, "PutBucketInventoryConfiguration", false, false, "s3:PutInventoryConfiguration", "arn:aws:s3:::b", ""},
 		{"GET", "/b?inventory&id=x", nil, "GetBucketInventoryConfiguration", false, true, "s3:GetInventoryConfiguration", "arn:aws:s3:::b", ""},
 		{"GET", "/b?inventory", nil, "ListBucketInventoryConfigurations", false, true, "s3:GetInventoryConfiguration", "arn:aws:s3:::b", ""},
+		{"POST", "/b?inventory&id=x", nil, "KuraRunBucketInventory", false, false, "s3:PutInventoryConfiguration", "arn:aws:s3:::b", ""},
 		{"DELETE", "/b?inventory&id=x", nil, "DeleteBucketInventoryConfiguration", false, false, "s3:PutInventoryConfiguration", "arn:aws:s3:::b", ""},
 		{"GET", "/b/k?acl", nil, "GetObjectAcl", true, true, "s3:GetObjectAcl", "arn:aws:s3:::b/k", ""},
 		{"HEAD", "/b", nil, "HeadBucket", false, true, "s3:ListBucket", "arn:aws:s3:::b", ""},

@@ -139,6 +139,11 @@ var routes = []route{
 	{level: levelBucket, method: http.MethodPost, sub: "delete", handler: (*Handler).deleteObjects,
 		operation: operation{Name: "DeleteObjects", Data: true, PerKey: true, Actions: acts("s3:DeleteObject"), VersionActions: nil}},
 
+	// Kura's own: produce an inventory report now (`kura inventory run`);
+	// whoever may configure inventory may run it.
+	{level: levelBucket, method: http.MethodPost, sub: "inventory", handler: (*Handler).runBucketInventory,
+		operation: operation{Name: "KuraRunBucketInventory", Actions: acts("s3:PutInventoryConfiguration")}},
+
 	// object PUT
 	// UpdateObjectEncryption needs both (SPEC 9 C2).
 	{level: levelObject, method: http.MethodPut, sub: "encryption", handler: (*Handler).updateObjectEncryption,
