@@ -325,6 +325,7 @@ type inventoryRunResult struct {
 	NS          string   `xml:"xmlns,attr"`
 	Bucket      string   `xml:"Bucket"`
 	ID          string   `xml:"Id"`
+	Destination string   `xml:"Destination"`
 	Started     string   `xml:"Started"`
 	Finished    string   `xml:"Finished"`
 	ManifestKey string   `xml:"ManifestKey,omitempty"`
@@ -343,7 +344,8 @@ func (h *Handler) runBucketInventory(req *request) error {
 	if err != nil {
 		return err
 	}
-	if b.InventoryConfig(id) == nil {
+	c := b.InventoryConfig(id)
+	if c == nil {
 		return s3err.NoSuchConfiguration
 	}
 	if h.cfg.Inventory == nil {
@@ -353,7 +355,7 @@ func (h *Handler) runBucketInventory(req *request) error {
 	if run.Finished.IsZero() { // the run did not start: the error is the request's
 		return err
 	}
-	writeXML(req, http.StatusOK, inventoryRunResult{NS: s3NS, Bucket: b.Name, ID: id,
+	writeXML(req, http.StatusOK, inventoryRunResult{NS: s3NS, Bucket: b.Name, ID: id, Destination: c.Destination.BucketARN,
 		Started: run.Started.UTC().Format(time.RFC3339), Finished: run.Finished.UTC().Format(time.RFC3339),
 		ManifestKey: run.ManifestKey, Objects: run.Objects, Error: run.Error})
 	return nil
