@@ -109,6 +109,11 @@ func (w *Writer) Run(ctx context.Context, bucket, id string) (kura.InventoryRun,
 		w.cfg.Logger.Info("inventory report delivered", "bucket", bucket, "id", id, "manifest", run.ManifestKey,
 			"objects", run.Objects, "took", run.Finished.Sub(run.Started).Round(time.Millisecond))
 	}
+	if ctx.Err() != nil {
+		// Cut short by a shutdown (or a client gone): nothing is recorded,
+		// so the scheduler runs it again rather than wait for a retry.
+		return run, err
+	}
 	if rerr := w.record(ctx, bucket, id, run); rerr != nil && err == nil {
 		err = rerr
 	}

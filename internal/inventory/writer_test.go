@@ -302,3 +302,27 @@ func TestRunNotDelivered(t *testing.T) {
 		}
 	})
 }
+
+// A run cut short by a shutdown records nothing: the scheduler runs it
+// again instead of treating the period as tried.
+func TestRunCanceledRecordsNothing(t *testing.T) {
+	e := newEnv(t)
+	e.bucket("src", "", "", kura.InventoryConfiguration{ID: "x", IsEnabled: true, Frequency: "Daily", IncludedObjectVersions: "Current",
+		Destination: kura.InventoryDestination{BucketARN: "arn:aws:s3:::dest", Format: "CSV"}})
+	e.bucket("dest", "", destPolicy)
+	e.put("src", "k", "v")
+	ctx, cancel := context.WithCancel(context.Background())
+	w := e.writer(0, 0)
+	// Canceled during the walk, once the run has started.
+	w.cfg.CanonicalID = func(context.Context, string) (string, error) { cancel(); return "cid", nil }
+	if _, err := w.Run(ctx, "src", "x"); err == nil {
+		t.Fatal("a canceled run delivered")
+	}
+	b, _ := e.svc.Bucket(context.Background(), "src")
+	if last := b.InventoryConfig("x").Last; last != nil {
+		t.Errorf("Last = %+v after a canceled run", last)
+	}
+	if !Due(b.InventoryConfig("x"), e.now) {
+		t.Error("not due again after a canceled run")
+	}
+}
