@@ -59,7 +59,7 @@ func BenchmarkReport(b *testing.B) {
 				v := &kura.ObjectVersion{Bucket: "src", Key: fmt.Sprintf("data/%02d/object-%07d.bin", i%97, i), VersionID: "null", Seq: 1,
 					LastModified: now, Owner: owner, Size: int64(i), ETag: "0123456789abcdef0123456789abcdef", StorageClass: "STANDARD",
 					Checksum: &kura.Checksum{Algorithm: "CRC64NVME", Type: "FULL_OBJECT", Value: "AAAAAAAAAAA="},
-					BlobID: fmt.Sprintf("blob-%d", i), Encryption: kura.Encryption{Type: kura.SSEKMS, BucketKeyEnabled: i%2 == 0, SealedKey: []byte("sealed")}}
+					BlobID:   fmt.Sprintf("blob-%d", i), Encryption: kura.Encryption{Type: kura.SSEKMS, BucketKeyEnabled: i%2 == 0, SealedKey: []byte("sealed")}}
 				if err := meta.PutVersion(tx, v); err != nil {
 					return err
 				}
