@@ -375,6 +375,30 @@ func TestInventoryReportOverTheWire(t *testing.T) {
 	if _, run := runInventory(t, ts, "inv-src", "orc"); !strings.Contains(run.Error, "ORC and Parquet are not implemented") {
 		t.Errorf("ORC run %+v", run)
 	}
+
+	// Every file delivered is an audited PutObject of the S3 service; each
+	// run an audited KuraRunBucketInventory of its caller.
+	ts.stop(t)
+	puts, runs := map[string]bool{}, 0
+	for _, ev := range trailEvents(t, ts.dir) {
+		switch {
+		case ev.EventName == "PutObject" && ev.UserIdentity.InvokedBy == "s3.amazonaws.com":
+			if ev.RequestParameters["bucketName"] != "inv-dest" || ev.RecipientAccountID != acct || ev.ErrorCode != "" {
+				t.Errorf("delivery event %+v", ev)
+			}
+			puts[fmt.Sprint(ev.RequestParameters["key"])] = true
+		case ev.EventName == "KuraRunBucketInventory":
+			runs++
+		}
+	}
+	for _, k := range []string{run.ManifestKey, m.Files[0].Key, aws.ToString(list.Contents[0].Key)} {
+		if !puts[k] {
+			t.Errorf("no audit event for the delivery of %s", k)
+		}
+	}
+	if runs != 4 {
+		t.Errorf("%d KuraRunBucketInventory events, want 4", runs)
+	}
 }
 
 // The scheduler delivers a new configuration's first report by itself,
