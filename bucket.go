@@ -38,6 +38,9 @@ type Bucket struct {
 	// Website is the bucket's static website configuration (nil: the
 	// bucket is not a website).
 	Website *Website
+	// Inventory is the bucket's S3 Inventory configurations, by ID (nil:
+	// none); internal/inventory writes their reports.
+	Inventory []InventoryConfiguration
 }
 
 // Tag is one key/value tag of a bucket or object.

@@ -123,6 +123,7 @@ func bucketToRecord(b *kura.Bucket) bucketRecord {
 		ACL:               conv.Ptr(b.ACL, aclToRecord),
 		PublicAccessBlock: conv.Ptr(b.PublicAccessBlock, func(p kura.PublicAccessBlock) publicAccessBlockRecord { return publicAccessBlockRecord(p) }),
 		Website:           conv.Ptr(b.Website, websiteToRecord),
+		Inventory:         conv.Slice(b.Inventory, inventoryToRecord),
 	}
 }
 
@@ -140,6 +141,7 @@ func (r *bucketRecord) kura() *kura.Bucket {
 		ACL:               conv.Ptr(r.ACL, aclRecord.kura),
 		PublicAccessBlock: conv.Ptr(r.PublicAccessBlock, func(p publicAccessBlockRecord) kura.PublicAccessBlock { return kura.PublicAccessBlock(p) }),
 		Website:           conv.Ptr(r.Website, websiteRecord.kura),
+		Inventory:         conv.Slice(r.Inventory, inventoryRecord.kura),
 	}
 }
 
@@ -312,5 +314,31 @@ func (r lifecycleRuleRecord) kura() kura.LifecycleRule {
 		AbortIncompleteMultipartUpload: conv.Ptr(r.AbortIncompleteMultipartUpload, func(a abortIncompleteMultipartRecord) kura.AbortIncompleteMultipartUpload {
 			return kura.AbortIncompleteMultipartUpload(a)
 		}),
+	}
+}
+
+func inventoryToRecord(c kura.InventoryConfiguration) inventoryRecord {
+	d := c.Destination
+	return inventoryRecord{
+		ID: c.ID, IsEnabled: c.IsEnabled, FilterPrefix: c.FilterPrefix,
+		Destination: inventoryDestinationRecord{
+			BucketARN: d.BucketARN, AccountID: d.AccountID, Prefix: d.Prefix, Format: d.Format,
+			Encryption: conv.Ptr(d.Encryption, func(e kura.InventoryEncryption) inventoryEncryptionRecord { return inventoryEncryptionRecord(e) }),
+		},
+		Frequency: c.Frequency, IncludedObjectVersions: c.IncludedObjectVersions, OptionalFields: c.OptionalFields,
+		Last: conv.Ptr(c.Last, func(r kura.InventoryRun) inventoryRunRecord { return inventoryRunRecord(r) }),
+	}
+}
+
+func (r inventoryRecord) kura() kura.InventoryConfiguration {
+	d := r.Destination
+	return kura.InventoryConfiguration{
+		ID: r.ID, IsEnabled: r.IsEnabled, FilterPrefix: r.FilterPrefix,
+		Destination: kura.InventoryDestination{
+			BucketARN: d.BucketARN, AccountID: d.AccountID, Prefix: d.Prefix, Format: d.Format,
+			Encryption: conv.Ptr(d.Encryption, func(e inventoryEncryptionRecord) kura.InventoryEncryption { return kura.InventoryEncryption(e) }),
+		},
+		Frequency: r.Frequency, IncludedObjectVersions: r.IncludedObjectVersions, OptionalFields: r.OptionalFields,
+		Last: conv.Ptr(r.Last, func(x inventoryRunRecord) kura.InventoryRun { return kura.InventoryRun(x) }),
 	}
 }

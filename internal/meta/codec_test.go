@@ -95,6 +95,22 @@ func goldenRecords() map[string]any {
 				},
 			},
 		},
+		// Added with S3 Inventory; sets every inventory field.
+		"bucket-inventory-full.rec": &kura.Bucket{
+			Name: "inv-bucket", Created: t2, Region: "us-east-1", Owner: "111122223333",
+			Inventory: []kura.InventoryConfiguration{{
+				ID: "daily-all", IsEnabled: true, FilterPrefix: str("photos/"),
+				Destination: kura.InventoryDestination{
+					BucketARN: "arn:aws:s3:::inv-dest", AccountID: "111122223333", Prefix: "reports", Format: "CSV",
+					Encryption: &kura.InventoryEncryption{Type: kura.SSEKMS, KMSKeyID: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+				},
+				Frequency: "Daily", IncludedObjectVersions: "All", OptionalFields: []string{"Size", "EncryptionStatus"},
+				Last: &kura.InventoryRun{Started: t1, Finished: t2, ManifestKey: "reports/inv-bucket/daily-all/2024-03-05T07-08Z/manifest.json", Objects: 42, Error: "denied"},
+			}, {
+				ID: "weekly", Destination: kura.InventoryDestination{BucketARN: "arn:aws:s3:::inv-dest", Format: "ORC"},
+				Frequency: "Weekly", IncludedObjectVersions: "Current",
+			}},
+		},
 		"bucket-empty.rec": &kura.Bucket{
 			Name: "empty-bucket", Created: t3, Owner: "111122223333",
 			// Tags: []Tag{} was written and is omitted (omitempty): it
@@ -296,6 +312,8 @@ func TestRecordsMirrorKuraTypes(t *testing.T) {
 		{reflect.TypeFor[lifecycleAndRecord](), reflect.TypeFor[kura.LifecycleAnd]()},
 		{reflect.TypeFor[websiteRecord](), reflect.TypeFor[kura.Website]()},
 		{reflect.TypeFor[routingRuleRecord](), reflect.TypeFor[kura.RoutingRule]()},
+		{reflect.TypeFor[inventoryRecord](), reflect.TypeFor[kura.InventoryConfiguration]()},
+		{reflect.TypeFor[inventoryDestinationRecord](), reflect.TypeFor[kura.InventoryDestination]()},
 	}
 	for _, p := range pairs {
 		if p.rec.NumField() != p.dom.NumField() {

@@ -33,6 +33,39 @@ type bucketRecord struct {
 	ACL               *aclRecord               `json:"acl,omitempty"`
 	PublicAccessBlock *publicAccessBlockRecord `json:"publicAccessBlock,omitempty"`
 	Website           *websiteRecord           `json:"website,omitempty"`
+	Inventory         []inventoryRecord        `json:"inventory,omitempty"`
+}
+
+type inventoryRecord struct {
+	ID                     string                     `json:"id"`
+	IsEnabled              bool                       `json:"enabled,omitempty"`
+	FilterPrefix           *string                    `json:"prefix,omitempty"`
+	Destination            inventoryDestinationRecord `json:"dest"`
+	Frequency              string                     `json:"frequency"`
+	IncludedObjectVersions string                     `json:"versions"`
+	OptionalFields         []string                   `json:"fields,omitempty"`
+	Last                   *inventoryRunRecord        `json:"last,omitempty"`
+}
+
+type inventoryDestinationRecord struct {
+	BucketARN  string                     `json:"bucket"`
+	AccountID  string                     `json:"account,omitempty"`
+	Prefix     string                     `json:"prefix,omitempty"`
+	Format     string                     `json:"format"`
+	Encryption *inventoryEncryptionRecord `json:"sse,omitempty"`
+}
+
+type inventoryEncryptionRecord struct {
+	Type     kura.SSEType `json:"type"`
+	KMSKeyID string       `json:"kmsKey,omitempty"`
+}
+
+type inventoryRunRecord struct {
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	ManifestKey string    `json:"manifest,omitempty"`
+	Objects     int64     `json:"objects,omitempty"`
+	Error       string    `json:"error,omitempty"`
 }
 
 type websiteRecord struct {

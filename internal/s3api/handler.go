@@ -83,6 +83,9 @@ type Config struct {
 	// nil builds one from Objects, Policies, Audit, Metrics and Region.
 	// Its authorizer decides every request.
 	Ops *ops.Service
+	// Inventory produces a bucket's inventory report now (POST
+	// ?inventory&id, `kura inventory run`); nil: not offered.
+	Inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
 }
 
 // Handler is the S3 API http.Handler.

@@ -62,6 +62,8 @@ var routes = []route{
 		operation: operation{Name: "PutPublicAccessBlock", Actions: acts("s3:PutBucketPublicAccessBlock")}},
 	{level: levelBucket, method: http.MethodPut, sub: "website", handler: (*Handler).putBucketWebsite,
 		operation: operation{Name: "PutBucketWebsite", Actions: acts("s3:PutBucketWebsite")}},
+	{level: levelBucket, method: http.MethodPut, sub: "inventory", handler: (*Handler).putBucketInventory,
+		operation: operation{Name: "PutBucketInventoryConfiguration", Actions: acts("s3:PutInventoryConfiguration")}},
 	{level: levelBucket, method: http.MethodPut, plain: true, handler: (*Handler).createBucket,
 		operation: operation{Name: "CreateBucket", Actions: acts("s3:CreateBucket")}},
 
@@ -92,6 +94,10 @@ var routes = []route{
 		operation: operation{Name: "GetPublicAccessBlock", ReadOnly: true, Actions: acts("s3:GetBucketPublicAccessBlock")}},
 	{level: levelBucket, method: http.MethodGet, sub: "website", handler: (*Handler).getBucketWebsite,
 		operation: operation{Name: "GetBucketWebsite", ReadOnly: true, Actions: acts("s3:GetBucketWebsite")}},
+	{level: levelBucket, method: http.MethodGet, sub: "inventory", when: hasID, handler: (*Handler).getBucketInventory,
+		operation: operation{Name: "GetBucketInventoryConfiguration", ReadOnly: true, Actions: acts("s3:GetInventoryConfiguration")}},
+	{level: levelBucket, method: http.MethodGet, sub: "inventory", handler: (*Handler).listBucketInventory,
+		operation: operation{Name: "ListBucketInventoryConfigurations", ReadOnly: true, Actions: acts("s3:GetInventoryConfiguration")}},
 	{level: levelBucket, method: http.MethodGet, sub: "uploads", handler: (*Handler).listUploads,
 		operation: operation{Name: "ListMultipartUploads", Data: true, ReadOnly: true, Actions: acts("s3:ListBucketMultipartUploads")}},
 	{level: levelBucket, method: http.MethodGet, sub: "versions", handler: (*Handler).listVersions,
@@ -123,12 +129,20 @@ var routes = []route{
 	// Deleting a website configuration that is not there succeeds (S3).
 	{level: levelBucket, method: http.MethodDelete, sub: "website", handler: (*Handler).deleteBucketWebsite,
 		operation: operation{Name: "DeleteBucketWebsite", Actions: acts("s3:DeleteBucketWebsite")}},
+	// Inventory: S3 has no separate permission to delete a configuration.
+	{level: levelBucket, method: http.MethodDelete, sub: "inventory", handler: (*Handler).deleteBucketInventory,
+		operation: operation{Name: "DeleteBucketInventoryConfiguration", Actions: acts("s3:PutInventoryConfiguration")}},
 	{level: levelBucket, method: http.MethodDelete, plain: true, handler: (*Handler).deleteBucket,
 		operation: operation{Name: "DeleteBucket", Actions: acts("s3:DeleteBucket")}},
 
 	// bucket POST
 	{level: levelBucket, method: http.MethodPost, sub: "delete", handler: (*Handler).deleteObjects,
 		operation: operation{Name: "DeleteObjects", Data: true, PerKey: true, Actions: acts("s3:DeleteObject"), VersionActions: nil}},
+
+	// Kura's own: produce an inventory report now (`kura inventory run`);
+	// whoever may configure inventory may run it.
+	{level: levelBucket, method: http.MethodPost, sub: "inventory", handler: (*Handler).runBucketInventory,
+		operation: operation{Name: "KuraRunBucketInventory", Actions: acts("s3:PutInventoryConfiguration")}},
 
 	// object PUT
 	// UpdateObjectEncryption needs both (SPEC 9 C2).
@@ -198,7 +212,7 @@ func postForm(req *request) bool   { return req.post != nil } // a browser POST 
 // unsupported lists sub-resources Kura knows but does not serve yet, so they
 // answer NotImplemented instead of falling through to another operation.
 var unsupported = []string{
-	"accelerate", "analytics", "intelligent-tiering", "inventory",
+	"accelerate", "analytics", "intelligent-tiering",
 	"logging", "metrics", "notification",
 	"replication", "requestPayment",
 	"select", "torrent", "metadataTable", "session", "renameObject",
@@ -207,7 +221,7 @@ var unsupported = []string{
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website", "inventory"}, unsupported...)
 
 // route serves a request: the operation its method, addressing and
 // sub-resources select, the way S3's REST API does, once authorized.

@@ -139,6 +139,12 @@ var (
 // (internal/netlimit); the connection is closed after it.
 var RequestTimeout = def("RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.")
 
+// Errors of bucket configurations kept by id (inventory).
+var (
+	NoSuchConfiguration   = def("NoSuchConfiguration", 404, "The specified configuration does not exist.")
+	TooManyConfigurations = def("TooManyConfigurations", 400, "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.")
+)
+
 // Errors of bucket websites (PutBucketWebsite, the website endpoint) and of
 // x-amz-website-redirect-location.
 var (

@@ -29,6 +29,7 @@ const (
 	LeaseLifecycle      = "lifecycle"       // applying bucket lifecycle rules
 	LeaseKMSMaintenance = "kms-maintenance" // rotating and deleting KMS keys that are due
 	LeaseIAMMaintenance = "iam-maintenance" // reaping expired STS sessions
+	LeaseInventory      = "inventory"       // delivering S3 Inventory reports on their schedule
 )
 
 // DefaultBlobGrace is how long a released blob is kept by default: reads
@@ -54,6 +55,12 @@ func (s *Server) startBackground(bg context.Context) {
 		{LeaseLifecycle, s.Lifecycle.Run},
 		{LeaseKMSMaintenance, func(ctx context.Context) { s.KMS.RunMaintenance(ctx, maintenanceInterval) }},
 		{LeaseIAMMaintenance, func(ctx context.Context) { s.IAM.RunMaintenance(ctx, maintenanceInterval) }},
+	}
+	if s.cfg.InventoryInterval >= 0 {
+		jobs = append(jobs, struct {
+			lease string
+			work  func(context.Context)
+		}{LeaseInventory, func(ctx context.Context) { s.Inventory.Schedule(ctx, s.cfg.InventoryInterval) }})
 	}
 	if interval, grace, ok := sweepSettings(s.cfg); ok {
 		jobs = append(jobs, struct {

@@ -24,6 +24,7 @@ import (
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/iam"
+	"github.com/kurastore/kura/internal/inventory"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/lifecycle"
 	"github.com/kurastore/kura/internal/metrics/prom"
@@ -71,6 +72,10 @@ type Config struct {
 	// lifecycle rules run at every multiple of it since the epoch, and
 	// their Days count in it. Shorter days are for tests and demos.
 	LifecycleDay time.Duration
+	// InventoryInterval is how often the S3 Inventory scheduler looks for
+	// reports due (0: every minute; negative: never — reports are then
+	// produced only on request, `kura inventory run`).
+	InventoryInterval time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
 	// session expiry), and so does the blob grace period. Request signing
@@ -125,6 +130,9 @@ type Server struct {
 	// Lifecycle runs the buckets' lifecycle rules in the background,
 	// while this node holds the lifecycle lease.
 	Lifecycle *lifecycle.Runner
+	// Inventory writes the buckets' S3 Inventory reports: on their
+	// schedule while this node holds the inventory lease, and on request.
+	Inventory *inventory.Writer
 	// Ops performs S3 operations as a principal without HTTP (Batch
 	// Operations, replication, the console): authorized, audited and
 	// counted like the same operation over HTTP, which the S3 handlers
@@ -233,6 +241,15 @@ func Open(cfg Config) (*Server, error) {
 	s.IAM = ids
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
+	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: s.ops, Region: cfg.Region,
+		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay,
+		CanonicalID: func(ctx context.Context, account string) (string, error) {
+			a, err := ids.Account(ctx, account)
+			if err != nil {
+				return "", err
+			}
+			return a.CanonicalID, nil
+		}})
 	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
@@ -266,6 +283,7 @@ func Open(cfg Config) (*Server, error) {
 		Metrics:                 s.ops,
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
+		Inventory:               s.Inventory.Run,
 	})
 	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{
