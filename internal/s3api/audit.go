@@ -16,6 +16,7 @@ import (
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/s3control"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -334,7 +335,16 @@ var auditResponseHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdr
 func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 	var o operation
 	var known bool
-	if az := req.authz; az != nil {
+	var co s3control.Operation
+	if req.control {
+		// S3 Control's operations are management events (CloudTrail).
+		co = s3control.OperationOf(req.Request)
+		o, known = operation{Name: co.Name, ReadOnly: co.ReadOnly}, co.Name != ""
+		if !known {
+			o.Name = "S3Control" + fallbackName(req)
+		}
+		known = true
+	} else if az := req.authz; az != nil {
 		o, known = az.op, true // as authorize resolved it
 	} else if req.website {
 		o, known = websiteOp(req), true // also when it failed before authorize
@@ -370,6 +380,9 @@ func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 		p["key"] = req.key
 	}
 	ev.RequestParameters = p
+	if req.control {
+		controlEvent(req, co, ev)
+	}
 
 	ok := !intent && ev.ErrorCode == "" && req.trail.out != nil && req.trail.out.status < 300
 	if ok && !o.ReadOnly {
