@@ -148,6 +148,7 @@ func decodeOperation(r *reader) kura.JobOperation {
 func decodeUpdateEncryption(r *reader) *kura.JobUpdateEncryption {
 	ue := &kura.JobUpdateEncryption{Type: kura.SSEKMS}
 	oe := r.child("ObjectEncryption")
+	r.done() // an element of another shape (seed 000's ServerSideEncryption) is the better message
 	if oe == nil {
 		r.failf("S3UpdateObjectEncryption needs ObjectEncryption, the new encryption: <ObjectEncryption><SSE-KMS><KMSKeyArn>…</KMSKeyArn></SSE-KMS></ObjectEncryption>.")
 		return ue
