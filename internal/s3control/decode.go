@@ -26,7 +26,7 @@ func decodeCreateJob(body []byte) (*createJob, error) {
 	if root.name != "CreateJobRequest" {
 		return nil, s3err.MalformedXML.WithMessage("The document's root element is %s; CreateJob takes a CreateJobRequest.", root.name)
 	}
-	var fail error
+	var fail problems
 	r := newReader(root, &fail)
 	out := &createJob{}
 	s := &out.spec
@@ -62,7 +62,7 @@ func decodeCreateJob(body []byte) (*createJob, error) {
 		s.ManifestGenerator = decodeGenerator(g)
 	}
 	r.done()
-	if fail == nil {
+	if fail.first == nil {
 		switch {
 		case s.Manifest == nil && s.ManifestGenerator == nil:
 			r.failf("CreateJob needs a Manifest or a ManifestGenerator.")
@@ -70,8 +70,8 @@ func decodeCreateJob(body []byte) (*createJob, error) {
 			r.failf("CreateJob takes a Manifest or a ManifestGenerator, not both.")
 		}
 	}
-	if fail != nil {
-		return nil, fail
+	if err := fail.error(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -502,15 +502,15 @@ func decodeTagging(body []byte) ([]kura.Tag, error) {
 	if root.name != "PutJobTaggingRequest" {
 		return nil, s3err.MalformedXML.WithMessage("The document's root element is %s; PutJobTagging takes a PutJobTaggingRequest.", root.name)
 	}
-	var fail error
+	var fail problems
 	r := newReader(root, &fail)
 	if r.required("Tags") == nil {
-		return nil, fail
+		return nil, fail.error()
 	}
 	tags := decodeTags(r, "Tags")
 	r.done()
-	if fail != nil {
-		return nil, fail
+	if err := fail.error(); err != nil {
+		return nil, err
 	}
 	if tags == nil {
 		tags = []kura.Tag{}

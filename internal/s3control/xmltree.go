@@ -92,18 +92,48 @@ func parseTree(b []byte) (*node, error) {
 
 // reader walks one element with the shape it should have. Every child a
 // caller asks for is noted; done reports a child nobody asked for, naming
-// the ones that are valid there. The first problem found is kept in the
-// shared *error and later calls do nothing useful, so decoders read as a
-// plain list of members.
+// the ones that are valid there. Problems are collected in the shared
+// problems rather than returned, so decoders read as a plain list of
+// members, and one answer names several mistakes (seed 000's request has
+// three).
 type reader struct {
 	n     *node
 	path  string // Operation/S3UpdateObjectEncryption, for messages; "" at the root
-	err   *error
+	err   *problems
 	asked []string
 }
 
-func newReader(n *node, err *error) *reader {
-	return &reader{n: n, err: err}
+// problems is what a document's decoding found wrong: the first error,
+// with the messages of up to maxProblems invalid values in one
+// InvalidRequest.
+type problems struct {
+	first *s3err.Error
+	n     int
+}
+
+const maxProblems = 5
+
+func (p *problems) add(e *s3err.Error) {
+	switch {
+	case p.first == nil:
+		p.first, p.n = e, 1
+	case strings.Contains(p.first.Message, e.Message):
+		// Found again (an element checked twice).
+	case p.first.Code == s3err.InvalidRequest.Code && e.Code == s3err.InvalidRequest.Code && p.n < maxProblems:
+		p.first, p.n = p.first.WithMessage("%s %s", p.first.Message, e.Message), p.n+1
+	}
+}
+
+// error is the document's error, nil if it has none.
+func (p *problems) error() error {
+	if p.first == nil {
+		return nil
+	}
+	return p.first
+}
+
+func newReader(n *node, p *problems) *reader {
+	return &reader{n: n, err: p}
 }
 
 // where names the element in messages: its path, or the root's name.
@@ -122,11 +152,7 @@ func (r *reader) sub(name string) string {
 	return r.path + "/" + name
 }
 
-func (r *reader) fail(e *s3err.Error) {
-	if *r.err == nil {
-		*r.err = e
-	}
-}
+func (r *reader) fail(e *s3err.Error) { r.err.add(e) }
 
 func (r *reader) failf(format string, args ...any) {
 	r.fail(s3err.InvalidRequest.WithMessage(format, args...))
