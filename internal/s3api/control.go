@@ -29,6 +29,9 @@ func (h *Handler) serveControl(req *request) error {
 	}
 	req.auth = res
 	req.Body = req.trail.meter(res.Body, res.Service)
+	if res.SignatureVersion == "2" {
+		return s3err.InvalidRequest.WithMessage("S3 Control requests must be signed with Signature Version 4.")
+	}
 	if res.Service != "s3" {
 		return s3err.AuthorizationHeaderMalformed.WithMessage("S3 Control requests are signed for service s3, not %q.", res.Service)
 	}

@@ -48,7 +48,7 @@ func decodeCreateJob(body []byte) (*createJob, error) {
 		s.Manifest = decodeManifest(m)
 	}
 	s.Description = r.str("Description", 1, 256)
-	if c := r.required("Priority"); c != nil {
+	if r.required("Priority") != nil {
 		if p := r.integer("Priority", 0, math.MaxInt32); p != nil {
 			s.Priority = int(*p)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -163,6 +164,17 @@ func TestS3ControlServed(t *testing.T) {
 	// A wrong signature is turned away as for S3, in S3 Control's format.
 	_, err = ts.controlClient(testAK, "not-the-secret-key-at-all-0000000000000").ListJobs(cx, &s3control.ListJobsInput{AccountId: aws.String(acct)})
 	wantControlError(t, err, "SignatureDoesNotMatch", 403)
+	// Signature Version 2 is S3's legacy; S3 Control takes SigV4 only.
+	req := v2Request(t, ts, testAK, testSK, "GET", "/v20180820/jobs", "/v20180820/jobs", nil, map[string]string{"x-amz-account-id": acct}, time.Now())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(b), "<ErrorResponse><Error><Code>InvalidRequest</Code><Message>S3 Control requests must be signed with Signature Version 4.") {
+		t.Errorf("SigV2: %d %s", resp.StatusCode, b)
+	}
 	if len(jobs.calls) != n {
 		t.Errorf("the engine was called %d more times", len(jobs.calls)-n)
 	}
