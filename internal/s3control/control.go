@@ -229,6 +229,9 @@ func (h *Handler) createJob(c *call) error {
 	if err != nil {
 		return err
 	}
+	if len(req.tags) > maxJobTags {
+		return s3err.InvalidRequest.WithMessage("A job can have at most %d tags; the request has %d.", maxJobTags, len(req.tags))
+	}
 	if v := c.r.Header.Get(HeaderDryRun); v != "" {
 		b, ok := parseBool(strings.ToLower(v))
 		if !ok {
