@@ -37,6 +37,7 @@ type auditState struct {
 	keepBody    bool         // IAM/STS: keep the form body for requestParameters
 	body        []byte
 	kms         bool         // handed to the KMS API, which records its own event
+	recorded    bool         // handed to the job engine, which records its own event and metrics
 	failure     *s3err.Error // the error the response carries, if any
 	bucketOwner string       // account owning the request's bucket, once loaded
 	// pending is the request's event until record finishes it: the
@@ -189,6 +190,10 @@ func (h *Handler) record(req *request) {
 			h.cfg.Metrics.Observe(metrics.Op{Service: "kms", Name: strings.TrimPrefix(req.Header.Get("X-Amz-Target"), "TrentService."),
 				Status: status, Duration: elapsed, BytesIn: received, BytesOut: sent}, kmsCalls)
 		}
+		return
+	}
+	if req.trail.recorded {
+		req.trail.pending.Drop() // the job engine staged and finished its own
 		return
 	}
 	d := h.describe(req, false)

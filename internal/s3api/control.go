@@ -11,9 +11,11 @@ import (
 // S3 Control's Batch Operations job API (internal/s3control) is served
 // on the S3 listener: its requests are signed for service s3 like S3's
 // and are authenticated here the same way; the job engine behind
-// Config.Jobs authorizes them. Their audit event and metrics are
-// recorded by record like every S3 request's, named by the S3 Control
-// operation (s3Event).
+// Config.Jobs authorizes them. A request that reaches the engine is
+// recorded by it (audit event and metrics: s3control.Jobs), so record
+// drops its own; one turned away before (authentication, the account,
+// a malformed request) is recorded by record like an S3 request, named
+// by the S3 Control operation (s3Event).
 
 // serveControl serves an S3 Control request (s3control.Is).
 func (h *Handler) serveControl(req *request) error {
@@ -29,9 +31,6 @@ func (h *Handler) serveControl(req *request) error {
 	}
 	req.auth = res
 	req.Body = req.trail.meter(res.Body, res.Service)
-	if res.SignatureVersion == "2" {
-		return s3err.InvalidRequest.WithMessage("S3 Control requests must be signed with Signature Version 4.")
-	}
 	if res.Service != "s3" {
 		return s3err.AuthorizationHeaderMalformed.WithMessage("S3 Control requests are signed for service s3, not %q.", res.Service)
 	}
@@ -43,16 +42,19 @@ func (h *Handler) serveControl(req *request) error {
 		return err
 	}
 	req.identity = id
+	if res.SignatureVersion == "2" {
+		return s3err.InvalidRequest.WithMessage("S3 Control requests must be signed with Signature Version 4.")
+	}
 	if h.control == nil {
 		return s3err.NotImplemented.WithMessage("This server does not serve S3 Batch Operations: no job engine is configured.")
 	}
-	resp, err := h.control.Serve(req.w, req.Request, req.caller())
-	req.controlResp = resp
+	recorded, err := h.control.Serve(req.w, req.Request, req.caller())
+	req.trail.recorded = recorded
 	return err
 }
 
-// controlEvent completes an S3 Control request's event: the job id and
-// account it names, and what the answer said.
+// controlEvent completes the event of an S3 Control request turned away
+// before the engine: the job id and account it names.
 func controlEvent(req *request, o s3control.Operation, ev *ops.Record) {
 	p := ev.RequestParameters
 	if a := req.Header.Get("x-amz-account-id"); a != "" {
@@ -65,8 +67,5 @@ func controlEvent(req *request, o s3control.Operation, ev *ops.Record) {
 		if v := req.Header.Get(k); v != "" {
 			p[k] = v
 		}
-	}
-	if len(req.controlResp) > 0 {
-		ev.ResponseElements = req.controlResp
 	}
 }

@@ -153,10 +153,8 @@ type request struct {
 	// whose errors are HTML pages.
 	website bool
 	// control marks an S3 Control request (control.go), whose errors
-	// have S3 Control's format; controlResp is what its answer tells
-	// the audit event.
-	control     bool
-	controlResp map[string]any
+	// have S3 Control's format.
+	control bool
 }
 
 // auditAdd records k=v for the request's audit event.

@@ -33,8 +33,12 @@ import (
 // Jobs is the batch engine as the S3 Control front calls it. Every method
 // acts as call's principal on the jobs of account (the request's
 // x-amz-account-id, already checked to be the caller's), authorizes the
-// call itself and returns *s3err.Error values for what the client did
-// wrong.
+// call itself, returns *s3err.Error values for what the client did wrong,
+// and records the call: one audit event named by the operation (a
+// management event, through ops.Record.Finish) and its metrics, whether
+// it succeeds or not. The front records only the requests it answers
+// without calling Jobs (authentication, the account, a malformed
+// request), so that no call is recorded twice.
 type Jobs interface {
 	CreateJob(ctx context.Context, call kura.Call, account string, spec kura.JobSpec, tags []kura.Tag) (id string, err error)
 	DescribeJob(ctx context.Context, call kura.Call, account, id string) (*kura.Job, error)
@@ -170,35 +174,40 @@ type call struct {
 	who     kura.Call
 	account string
 	id      string
-	// resp is what the answer tells the audit event (responseElements).
-	resp map[string]any
+	// called: the request reached the Jobs, which records it.
+	called bool
 }
 
-// Serve answers r, an authenticated S3 Control request from call's
-// principal. On success it writes the response and returns what the
-// audit event's responseElements should say; on an error it writes
-// nothing and the caller answers with WriteError, so that one place logs
-// and records errors for every API on the listener.
-func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, who kura.Call) (map[string]any, error) {
+// jobs is h's Jobs, for a call that now reaches it.
+func (c *call) jobs(h *Handler) Jobs {
+	c.called = true
+	return h.jobs
+}
+
+// Serve answers r, an authenticated S3 Control request from who. On
+// success it writes the response; on an error it writes nothing and the
+// caller answers with WriteError, so that one place logs errors for every
+// API on the listener. recorded reports whether the request reached the
+// Jobs, which then has recorded its audit event and metrics (see Jobs);
+// if not, the caller records it.
+func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, who kura.Call) (recorded bool, err error) {
 	rt, id, known := match(r)
 	if rt == nil {
 		if known {
-			return nil, s3err.MethodNotAllowed.WithMessage("The %s method is not allowed on %s.", r.Method, r.URL.Path)
+			return false, s3err.MethodNotAllowed.WithMessage("The %s method is not allowed on %s.", r.Method, r.URL.Path)
 		}
-		return nil, s3err.NotImplemented.WithMessage("Kura serves the Batch Operations job API of S3 Control only (%sjobs); %s %s is not implemented.", PathPrefix, r.Method, r.URL.Path)
+		return false, s3err.NotImplemented.WithMessage("Kura serves the Batch Operations job API of S3 Control only (%sjobs); %s %s is not implemented.", PathPrefix, r.Method, r.URL.Path)
 	}
 	account, err := checkAccount(r, who)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	if rt.withID && !jobIDPattern.MatchString(id) {
-		return nil, s3err.InvalidRequest.WithMessage("The job id %q is not valid: job ids are 5 to 36 letters, digits, - and _.", id)
+		return false, s3err.InvalidRequest.WithMessage("The job id %q is not valid: job ids are 5 to 36 letters, digits, - and _.", id)
 	}
 	c := &call{w: w, r: r, who: who, account: account, id: id}
-	if err := rt.serve(h, c); err != nil {
-		return nil, err
-	}
-	return c.resp, nil
+	err = rt.serve(h, c)
+	return c.called, err
 }
 
 // checkAccount returns the request's x-amz-account-id, which must be the
@@ -245,16 +254,15 @@ func (h *Handler) createJob(c *call) error {
 		}
 		req.spec.UndoOf = v
 	}
-	id, err := h.jobs.CreateJob(c.r.Context(), c.who, c.account, req.spec, req.tags)
+	id, err := c.jobs(h).CreateJob(c.r.Context(), c.who, c.account, req.spec, req.tags)
 	if err != nil {
 		return err
 	}
-	c.resp = map[string]any{"jobId": id}
 	return writeXML(c.w, createJobResult{NS: xmlns, JobID: id})
 }
 
 func (h *Handler) describeJob(c *call) error {
-	j, err := h.jobs.DescribeJob(c.r.Context(), c.who, c.account, c.id)
+	j, err := c.jobs(h).DescribeJob(c.r.Context(), c.who, c.account, c.id)
 	if err != nil {
 		return err
 	}
@@ -287,7 +295,7 @@ func (h *Handler) listJobs(c *call) error {
 			max = n
 		}
 	}
-	jobs, next, err := h.jobs.ListJobs(c.r.Context(), c.who, c.account, statuses, token, max)
+	jobs, next, err := c.jobs(h).ListJobs(c.r.Context(), c.who, c.account, statuses, token, max)
 	if err != nil {
 		return err
 	}
@@ -308,7 +316,7 @@ func (h *Handler) updatePriority(c *call) error {
 	if !q.Has("priority") || err != nil || p < 0 || p > math.MaxInt32 {
 		return s3err.InvalidRequest.WithMessage("The priority query parameter is required: a whole number from 0 to 2147483647 (got %q).", v)
 	}
-	j, err := h.jobs.UpdateJobPriority(c.r.Context(), c.who, c.account, c.id, int(p))
+	j, err := c.jobs(h).UpdateJobPriority(c.r.Context(), c.who, c.account, c.id, int(p))
 	if err != nil {
 		return err
 	}
@@ -328,19 +336,18 @@ func (h *Handler) updateStatus(c *call) error {
 	if q.Has("statusUpdateReason") && (reason == "" || len(reason) > 256) {
 		return s3err.InvalidRequest.WithMessage("statusUpdateReason must be 1 to 256 characters long.")
 	}
-	j, err := h.jobs.UpdateJobStatus(c.r.Context(), c.who, c.account, c.id, kura.JobStatus(to), reason)
+	j, err := c.jobs(h).UpdateJobStatus(c.r.Context(), c.who, c.account, c.id, kura.JobStatus(to), reason)
 	if err != nil {
 		return err
 	}
 	if j == nil {
 		return s3err.InternalError.WithMessage("The job engine returned no job.")
 	}
-	c.resp = map[string]any{"status": string(j.Status)}
 	return writeXML(c.w, updateStatusResult{NS: xmlns, JobID: j.ID, Status: string(j.Status), StatusUpdateReason: j.StatusUpdateReason})
 }
 
 func (h *Handler) getTagging(c *call) error {
-	tags, err := h.jobs.GetJobTagging(c.r.Context(), c.who, c.account, c.id)
+	tags, err := c.jobs(h).GetJobTagging(c.r.Context(), c.who, c.account, c.id)
 	if err != nil {
 		return err
 	}
@@ -362,7 +369,7 @@ func (h *Handler) putTagging(c *call) error {
 	if len(tags) > maxJobTags {
 		return s3err.InvalidRequest.WithMessage("A job can have at most %d tags; the request has %d.", maxJobTags, len(tags))
 	}
-	if err := h.jobs.PutJobTagging(c.r.Context(), c.who, c.account, c.id, tags); err != nil {
+	if err := c.jobs(h).PutJobTagging(c.r.Context(), c.who, c.account, c.id, tags); err != nil {
 		return err
 	}
 	c.w.WriteHeader(http.StatusOK)
@@ -370,7 +377,7 @@ func (h *Handler) putTagging(c *call) error {
 }
 
 func (h *Handler) deleteTagging(c *call) error {
-	if err := h.jobs.DeleteJobTagging(c.r.Context(), c.who, c.account, c.id); err != nil {
+	if err := c.jobs(h).DeleteJobTagging(c.r.Context(), c.who, c.account, c.id); err != nil {
 		return err
 	}
 	c.w.WriteHeader(http.StatusOK)
