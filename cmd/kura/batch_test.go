@@ -32,6 +32,9 @@ type stepJobs struct {
 	account string
 }
 
+// Undoes: the fake takes UndoOf (it only keeps it).
+func (m *stepJobs) Undoes() bool { return true }
+
 func (m *stepJobs) get(id string) (*kura.Job, error) {
 	j := m.jobs[id]
 	if j == nil {

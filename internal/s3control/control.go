@@ -50,6 +50,15 @@ type Jobs interface {
 	DeleteJobTagging(ctx context.Context, call kura.Call, account, id string) error
 }
 
+// Undoer is implemented by a Jobs that builds undo jobs: a CreateJob with
+// JobSpec.UndoOf reverses that job from its completion report. A Jobs
+// without it (or whose Undoes is false) never sees UndoOf: the front
+// answers x-kura-undo-of NotImplemented, rather than let an engine that
+// ignores UndoOf run the original operation again.
+type Undoer interface {
+	Undoes() bool
+}
+
 // Kura's extensions of CreateJob, which the S3 model has no member for.
 const (
 	// HeaderDryRun "true" creates a dry-run job (kura.JobSpec.DryRun):
@@ -251,6 +260,9 @@ func (h *Handler) createJob(c *call) error {
 	if v := c.r.Header.Get(HeaderUndoOf); v != "" {
 		if !jobIDPattern.MatchString(v) {
 			return s3err.InvalidArgument.WithMessage("The %s header %q is not a job id.", HeaderUndoOf, v)
+		}
+		if u, ok := h.jobs.(Undoer); !ok || !u.Undoes() {
+			return s3err.NotImplemented.WithMessage("This server's job engine does not build undo jobs: %s is not supported yet.", HeaderUndoOf)
 		}
 		req.spec.UndoOf = v
 	}

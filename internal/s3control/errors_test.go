@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kurastore/kura"
+	front "github.com/kurastore/kura/internal/s3control"
 )
 
 // body is a CreateJobRequest with op, manifest and report as given.
@@ -132,6 +133,16 @@ func TestRequestRejects(t *testing.T) {
 		t.Errorf("job = %+v, want DryRun and UndoOf from the Kura headers", j)
 	}
 	jobs.jobs["job-00001"].Status = kura.JobActive
+
+	// An engine that does not build undo jobs never sees UndoOf.
+	plain := newFake()
+	url2, _ := serve(t, struct{ front.Jobs }{plain})
+	status, resp = raw(t, "POST", url2+"/v20180820/jobs", "", map[string]string{"x-amz-account-id": account, "x-kura-undo-of": "job-00042"},
+		body(goodOp, goodManifest, goodReport))
+	wantErrorDoc(t, status, resp, 501, "NotImplemented", "does not build undo jobs")
+	if len(plain.jobs) != 0 {
+		t.Errorf("an undo job was created on an engine without undo: %+v", plain.jobs)
+	}
 }
 
 // wantErrorDoc checks an S3 Control error document: <ErrorResponse>

@@ -45,6 +45,9 @@ type fakeJobs struct {
 
 func newFake() *fakeJobs { return &fakeJobs{jobs: map[string]*kura.Job{}} }
 
+// Undoes: the fake takes UndoOf (it only keeps it).
+func (f *fakeJobs) Undoes() bool { return true }
+
 func (f *fakeJobs) note(call kura.Call, account string) {
 	f.lastCall, f.lastAccount = call, account
 }
