@@ -156,6 +156,12 @@ type JobCopy struct {
 	ObjectLockRetainUntilDate time.Time
 	ChecksumAlgorithm         string
 	RedirectLocation          string
+
+	// SSE is the copy's encryption (NewObjectMetadata.SSEAlgorithm:
+	// AES256 is SSES3, KMS is SSEKMS); SSENone leaves it to the target
+	// bucket's default.
+	SSE           SSEType
+	RequesterPays bool
 }
 
 // JobACL is S3PutObjectAcl's AccessControlPolicy: a canned ACL or an

@@ -16,6 +16,7 @@ import (
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/s3control"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -36,6 +37,7 @@ type auditState struct {
 	keepBody    bool         // IAM/STS: keep the form body for requestParameters
 	body        []byte
 	kms         bool         // handed to the KMS API, which records its own event
+	recorded    bool         // handed to the job engine, which records its own event and metrics
 	failure     *s3err.Error // the error the response carries, if any
 	bucketOwner string       // account owning the request's bucket, once loaded
 	// pending is the request's event until record finishes it: the
@@ -190,6 +192,10 @@ func (h *Handler) record(req *request) {
 		}
 		return
 	}
+	if req.trail.recorded {
+		req.trail.pending.Drop() // the job engine staged and finished its own
+		return
+	}
 	d := h.describe(req, false)
 	d.Service, d.Status, d.Duration, d.BytesIn, d.BytesOut, d.KMSCalls = req.service(), status, elapsed, received, sent, kmsCalls
 	if err := d.Finish(req.trail.pending, h.cfg.Metrics); err != nil {
@@ -334,7 +340,16 @@ var auditResponseHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdr
 func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 	var o operation
 	var known bool
-	if az := req.authz; az != nil {
+	var co s3control.Operation
+	if req.control {
+		// S3 Control's operations are management events (CloudTrail).
+		co = s3control.OperationOf(req.Request)
+		o, known = operation{Name: co.Name, ReadOnly: co.ReadOnly}, co.Name != ""
+		if !known {
+			o.Name = "S3Control" + fallbackName(req)
+		}
+		known = true
+	} else if az := req.authz; az != nil {
 		o, known = az.op, true // as authorize resolved it
 	} else if req.website {
 		o, known = websiteOp(req), true // also when it failed before authorize
@@ -370,6 +385,9 @@ func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 		p["key"] = req.key
 	}
 	ev.RequestParameters = p
+	if req.control {
+		controlEvent(req, co, ev)
+	}
 
 	ok := !intent && ev.ErrorCode == "" && req.trail.out != nil && req.trail.out.status < 300
 	if ok && !o.ReadOnly {

@@ -24,6 +24,7 @@ import (
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/s3control"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
@@ -78,6 +79,10 @@ type Config struct {
 	// Accounts resolves the accounts S3 responses and ACL grants name
 	// (owners.go); nil shows owners by account id.
 	Accounts AccountDirectory
+	// Jobs serves S3 Control's Batch Operations job API on the same
+	// listener (requests under /v20180820/, control.go); nil answers
+	// them NotImplemented.
+	Jobs s3control.Jobs
 	// Ops is the operation layer the handlers of its operations call
 	// (tagging, retention, legal hold, UpdateObjectEncryption, restore);
 	// nil builds one from Objects, Policies, Audit, Metrics and Region.
@@ -97,6 +102,8 @@ type Handler struct {
 	authorizer *access.Authorizer
 	// ops runs the operations that exist without HTTP (opsfront.go).
 	ops *ops.Service
+	// control serves S3 Control requests; nil without Config.Jobs.
+	control *s3control.Handler
 }
 
 // New returns a Handler.
@@ -111,6 +118,9 @@ func New(cfg Config) *Handler {
 			Metrics: cfg.Metrics, Region: cfg.Region, Logger: h.log})
 	}
 	h.authorizer = h.ops.Authorizer()
+	if cfg.Jobs != nil {
+		h.control = s3control.New(cfg.Jobs)
+	}
 	return h
 }
 
@@ -145,6 +155,9 @@ type request struct {
 	// website marks a request to the website endpoint (website.go),
 	// whose errors are HTML pages.
 	website bool
+	// control marks an S3 Control request (control.go), whose errors
+	// have S3 Control's format.
+	control bool
 }
 
 // auditAdd records k=v for the request's audit event.
@@ -203,6 +216,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(req *request) error {
+	if s3control.Is(req.Request) {
+		// By path, before addressing: the Host is <account-id>.<host>,
+		// which is no bucket.
+		return h.serveControl(req)
+	}
 	if b, ok := websiteBucket(req.Host, h.cfg.WebsiteDomain); ok {
 		// Before addressing: a website host may also end in Domain.
 		return h.serveWebsite(req, b)
@@ -339,6 +357,10 @@ func (h *Handler) writeError(req *request, err error) {
 			req.w.Header().Set(f.Name, f.Value)
 		}
 		writeWebsiteError(req, e, err)
+		return
+	}
+	if req.control {
+		req.status = s3control.WriteError(req.w, e, req.id)
 		return
 	}
 	if h.cfg.IAM != nil && iam.IsQueryService(iam.ScopeService(req.Request)) {

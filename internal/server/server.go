@@ -32,6 +32,7 @@ import (
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3api"
+	"github.com/kurastore/kura/internal/s3control"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
@@ -98,6 +99,10 @@ type Config struct {
 	// release can finish (0: DefaultBlobGrace; negative: none, as tests
 	// that count blobs want). See object/gc.go.
 	BlobGrace time.Duration
+	// Jobs, when set, serves S3 Control's Batch Operations job API on the
+	// S3 listener (internal/s3control); nil answers it NotImplemented.
+	// Tests give a fake engine here.
+	Jobs s3control.Jobs
 }
 
 // Server is a running Kura.
@@ -284,6 +289,7 @@ func Open(cfg Config) (*Server, error) {
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
 		Inventory:               s.Inventory.Run,
+		Jobs:                    cfg.Jobs,
 	})
 	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{
