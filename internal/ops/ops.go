@@ -30,6 +30,7 @@ package ops
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -159,6 +160,10 @@ type spec struct {
 	existingTags bool
 	// readOnly: the operation changes nothing (the event's readOnly).
 	readOnly bool
+	// newObject: the operation creates the object, so an ACL or tagging
+	// it sets is allowed by the bucket WRITE that allows the write
+	// (access.Request.NewObject).
+	newObject bool
 	// status is the HTTP status of success.
 	status int
 }
@@ -171,7 +176,10 @@ type run struct {
 	target Target
 	front  *Front
 	// conds are the condition keys the operation's input carries.
-	conds   map[string][]string
+	conds map[string][]string
+	// extra are actions the input calls for beyond the spec's (a copy
+	// that sets tags needs s3:PutObjectTagging too).
+	extra   []string
 	bucket  *kura.Bucket
 	memo    access.Memo
 	started time.Time
@@ -255,7 +263,11 @@ func (r *run) authorize(ctx context.Context) error {
 	}
 	r.bucket = b
 	r.rec.RecipientAccountID = b.Owner
-	r.rec.Resources[1].AccountID = b.Owner
+	for i := range r.rec.Resources {
+		if r.rec.Resources[i].Type == "AWS::S3::Bucket" {
+			r.rec.Resources[i].AccountID = b.Owner
+		}
+	}
 	if want := r.target.ExpectedBucketOwner; want != "" && want != b.Owner {
 		return s3err.AccessDenied
 	}
@@ -263,7 +275,7 @@ func (r *run) authorize(ctx context.Context) error {
 	if r.target.VersionID != "" && r.spec.versionActions != nil {
 		actions = r.spec.versionActions
 	}
-	for _, a := range actions {
+	for _, a := range append(slices.Clip(actions), r.extra...) {
 		if err := r.check(ctx, a, access.ObjectARN(r.target.Bucket, r.target.Key), nil); err != nil {
 			return err
 		}
@@ -276,7 +288,7 @@ func (r *run) authorize(ctx context.Context) error {
 func (r *run) check(ctx context.Context, action, resource string, extra map[string][]string) error {
 	t := r.target
 	req := access.Request{Call: r.call, Action: action, Resource: resource, Bucket: r.bucket,
-		Key: t.Key, VersionID: t.VersionID, ExistingObjectTags: r.spec.existingTags}
+		Key: t.Key, VersionID: t.VersionID, ExistingObjectTags: r.spec.existingTags, NewObject: r.spec.newObject}
 	if r.front != nil {
 		req.Conditions = extra
 		return r.front.Decide(ctx, req)

@@ -294,19 +294,8 @@ func (h *Handler) uploadEncryptionConditions(req *request, m map[string][]string
 	}
 }
 
-// kmsKeyARN is the value of s3:x-amz-server-side-encryption-aws-kms-key-id
-// for a key named in a request: policies compare it as a key ARN (SPEC
-// 7.3), so a bare key id or alias name is expanded in the caller's region
-// and account, where S3 resolves it.
-func kmsKeyARN(v, region, account string) string {
-	switch {
-	case strings.HasPrefix(v, "arn:"):
-		return v
-	case strings.HasPrefix(v, "alias/"):
-		return "arn:aws:kms:" + region + ":" + account + ":" + v
-	}
-	return "arn:aws:kms:" + region + ":" + account + ":key/" + v
-}
+// kmsKeyARN is ops.KMSKeyARN.
+func kmsKeyARN(v, region, account string) string { return ops.KMSKeyARN(v, region, account) }
 
 // peekXML reads a small XML request body for its condition keys and puts
 // it back for the operation, which reads, verifies and parses it again. A

@@ -104,7 +104,7 @@ func New(cfg Config) *Handler {
 	}
 	h.ops = cfg.Ops
 	if h.ops == nil {
-		h.ops = ops.New(ops.Config{Objects: cfg.Objects, Policies: cfg.Policies, Audit: cfg.Audit,
+		h.ops = ops.New(ops.Config{Objects: cfg.Objects, Policies: cfg.Policies, Accounts: h.accounts(), Audit: cfg.Audit,
 			Metrics: cfg.Metrics, Region: cfg.Region, Logger: h.log})
 	}
 	h.authorizer = h.ops.Authorizer()

@@ -15,25 +15,15 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
-// storageClasses are the classes Kura accepts on writes.
-var storageClasses = map[string]bool{
-	"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
-	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "GLACIER_IR": true,
-}
-
+// storageClass is the x-amz-storage-class of a write, "" for STANDARD.
 func storageClass(h http.Header) (string, error) {
 	c := h.Get("x-amz-storage-class")
-	if c == "" {
-		return "", nil
-	}
-	if !storageClasses[c] {
-		return "", s3err.InvalidStorageClass.With("StorageClassRequested", c)
-	}
-	if c == "STANDARD" {
-		return "", nil
+	if err := ops.CheckStorageClass(c); err != nil || c == "STANDARD" {
+		return "", err
 	}
 	return c, nil
 }
@@ -323,29 +313,6 @@ func checkConditions(h http.Header, etag string, mtime time.Time) error {
 		}
 	} else if t, ok := parseHTTPTime(ims); ims != "" && ok && !mtime.After(t) {
 		return notModified
-	}
-	return nil
-}
-
-// copySourceConditions evaluates x-amz-copy-source-if-* headers.
-func copySourceConditions(h http.Header, etag string, mtime time.Time) error {
-	mtime = mtime.Truncate(time.Second)
-	im, ius := h.Get("x-amz-copy-source-if-match"), h.Get("x-amz-copy-source-if-unmodified-since")
-	inm, ims := h.Get("x-amz-copy-source-if-none-match"), h.Get("x-amz-copy-source-if-modified-since")
-	fail := s3err.PreconditionFailed
-	if im != "" {
-		if !object.ETagMatches(im, etag) {
-			return fail.With("Condition", "x-amz-copy-source-If-Match")
-		}
-	} else if t, ok := parseHTTPTime(ius); ius != "" && ok && mtime.After(t) {
-		return fail.With("Condition", "x-amz-copy-source-If-Unmodified-Since")
-	}
-	if inm != "" {
-		if object.ETagMatches(inm, etag) {
-			return fail.With("Condition", "x-amz-copy-source-If-None-Match")
-		}
-	} else if t, ok := parseHTTPTime(ims); ims != "" && ok && !mtime.After(t) {
-		return fail.With("Condition", "x-amz-copy-source-If-Modified-Since")
 	}
 	return nil
 }

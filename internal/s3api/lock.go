@@ -274,19 +274,12 @@ func lockHeaders(h http.Header, now time.Time) (object.Lock, error) {
 	return l, nil
 }
 
-// checkLockWrite refuses lock headers on a bucket without Object Lock and,
-// for a PutObject whose version will be retained or held, a body without
-// Content-MD5 or an x-amz-checksum-* value (a SigV4 payload hash does not
-// count). putBody is false for writes without a body (CopyObject,
+// checkLockWrite is ops.CheckLockWrite for a request: putBody is true
+// for a PutObject (whose body must then carry Content-MD5 or an
+// x-amz-checksum-* value), false for writes without a body (CopyObject,
 // CreateMultipartUpload).
 func checkLockWrite(req *request, b *kura.Bucket, l object.Lock, putBody bool) error {
-	if err := object.CheckLock(b, l); err != nil {
-		return err
-	}
-	if putBody && object.LockNeedsIntegrity(b, l) && requireIntegrity(req) != nil {
-		return s3err.InvalidRequest.WithMessage("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
-	}
-	return nil
+	return ops.CheckLockWrite(b, l, putBody, putBody && requireIntegrity(req) == nil)
 }
 
 // setLockHeaders writes a version's Object Lock state to a GET or HEAD

@@ -151,7 +151,7 @@ func (h *Handler) uploadPartCopy(req *request) error {
 	if err != nil {
 		return err
 	}
-	src, err := h.copySource(req)
+	src, err := h.partCopySource(req)
 	if err != nil {
 		return err
 	}
