@@ -223,7 +223,12 @@ func (s *Service) begin(ctx context.Context, call kura.Call, sp spec, t Target, 
 // baseRecord is the operation's event before it runs.
 func (s *Service) baseRecord(r *run) Record {
 	t := r.target
-	params := map[string]any{"bucketName": t.Bucket, "key": t.Key}
+	params := map[string]any{"bucketName": t.Bucket}
+	resources := []audit.Resource{{Type: "AWS::S3::Bucket", ARN: access.BucketARN(t.Bucket)}}
+	if t.Key != "" { // an operation on the bucket's objects (DeleteObjects) names none
+		params["key"] = t.Key
+		resources = append([]audit.Resource{{Type: "AWS::S3::Object", ARN: access.ObjectARN(t.Bucket, t.Key)}}, resources...)
+	}
 	if r.spec.sub != "" {
 		params[r.spec.sub] = ""
 	}
@@ -236,10 +241,7 @@ func (s *Service) baseRecord(r *run) Record {
 		RequestParameters: params,
 		AdditionalEventData: map[string]any{"bytesTransferredIn": int64(0), "bytesTransferredOut": int64(0),
 			"x-amz-id-2": r.call.Source.RequestID},
-		Resources: []audit.Resource{
-			{Type: "AWS::S3::Object", ARN: access.ObjectARN(t.Bucket, t.Key)},
-			{Type: "AWS::S3::Bucket", ARN: access.BucketARN(t.Bucket)},
-		},
+		Resources: resources,
 	}
 }
 
@@ -287,8 +289,15 @@ func (r *run) authorize(ctx context.Context) error {
 // extra condition keys: through the front when there is one.
 func (r *run) check(ctx context.Context, action, resource string, extra map[string][]string) error {
 	t := r.target
-	req := access.Request{Call: r.call, Action: action, Resource: resource, Bucket: r.bucket,
-		Key: t.Key, VersionID: t.VersionID, ExistingObjectTags: r.spec.existingTags, NewObject: r.spec.newObject}
+	return r.decide(ctx, access.Request{Action: action, Resource: resource, Bucket: r.bucket,
+		Key: t.Key, VersionID: t.VersionID, ExistingObjectTags: r.spec.existingTags, NewObject: r.spec.newObject}, extra)
+}
+
+// decide completes req with the operation's call and condition keys
+// (its own and extra) and decides it: through the front when there is
+// one.
+func (r *run) decide(ctx context.Context, req access.Request, extra map[string][]string) error {
+	req.Call = r.call
 	if r.front != nil {
 		req.Conditions = extra
 		return r.front.Decide(ctx, req)

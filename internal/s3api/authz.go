@@ -72,8 +72,8 @@ func (h *Handler) authorize(req *request, rt *route) error {
 	if !o.PerKey { // DeleteObjects checks each key itself (allowed)
 		for _, a := range o.Actions {
 			if a == "s3:BypassGovernanceRetention" {
-				// Asked by the Object Lock code only when a bypass would
-				// matter (mayBypassGovernance): without the permission the
+				// Decided by the operation only when a bypass would
+				// matter (internal/ops): without the permission the
 				// header is as good as absent.
 				continue
 			}
@@ -331,15 +331,4 @@ func tlsVersionName(v uint16) string {
 		return "1.3"
 	}
 	return ""
-}
-
-// allowedDelete is DeleteObjects' check of one key: s3:DeleteObject, or
-// s3:DeleteObjectVersion for a version, as a DeleteObject of that key
-// would need. A refusal becomes that key's <Error>, not the request's.
-func allowedDelete(req *request, key, versionID string) error {
-	if versionID == "" {
-		return req.allowed("s3:DeleteObject", objectARN(req.bucket, key), nil)
-	}
-	return req.allowed("s3:DeleteObjectVersion", objectARN(req.bucket, key),
-		map[string][]string{"s3:versionid": {versionID}})
 }

@@ -294,15 +294,6 @@ func setLockHeaders(h http.Header, v *kura.ObjectVersion) {
 	}
 }
 
-// bypassGovernance reports whether a request may act on versions under
-// GOVERNANCE retention as if they were unprotected: it must say so with
-// x-amz-bypass-governance-retention: true (bypassAsked), and the caller
-// must hold s3:BypassGovernanceRetention.
-func (h *Handler) bypassGovernance(req *request, b *kura.Bucket) (bool, error) {
-	asked, err := h.bypassAsked(req, b)
-	return asked && mayBypassGovernance(req, b), err
-}
-
 // bypassAsked reports whether the request asks for the governance bypass
 // (x-amz-bypass-governance-retention: true). S3 refuses the header
 // outright on buckets without Object Lock (unless
@@ -320,17 +311,4 @@ func (h *Handler) bypassAsked(req *request, b *kura.Bucket) (bool, error) {
 		return false, ops.ErrBypassWithoutLock()
 	}
 	return strings.EqualFold(strings.TrimSpace(v), "true"), nil
-}
-
-// mayBypassGovernance is the s3:BypassGovernanceRetention permission check,
-// by the caller's policies and the bucket policy (authz.go), on the object
-// the request names or, for DeleteObjects, on the bucket's objects
-// ("arn:aws:s3:::bucket/*"): the header asks for the bypass once for every
-// key of the request.
-func mayBypassGovernance(req *request, b *kura.Bucket) bool {
-	resource := objectARN(b.Name, req.key)
-	if req.key == "" {
-		resource = objectARN(b.Name, "*")
-	}
-	return req.allowed("s3:BypassGovernanceRetention", resource, nil) == nil
 }
