@@ -150,54 +150,19 @@ type CopyResult struct {
 	Encryption kura.Encryption
 }
 
-// copyActions are the actions a copy's input calls for besides
-// s3:PutObject on the target, as S3 requires them: setting a retention,
-// a legal hold, tags or an ACL on the new object.
-func copyActions(in CopyInput) []string {
-	var a []string
-	if in.Lock.Retention != nil {
-		a = append(a, "s3:PutObjectRetention")
-	}
-	if in.Lock.LegalHold != nil {
-		a = append(a, "s3:PutObjectLegalHold")
-	}
-	if in.TaggingDirective == DirectiveReplace && len(in.Tags) > 0 {
-		a = append(a, "s3:PutObjectTagging")
-	}
-	if in.ACL.Given() {
-		a = append(a, "s3:PutObjectAcl")
-	}
-	return a
-}
-
 // copyConditions are the condition keys a copy's input carries, as the
 // HTTP front's headers would.
 func (s *Service) copyConditions(call kura.Call, in CopyInput) map[string][]string {
 	m := map[string][]string{"s3:x-amz-copy-source": {in.Source.String()}}
-	set := func(k, v string) {
-		if v != "" {
-			m[k] = []string{v}
-		}
+	if d := in.MetadataDirective; d != "" {
+		m["s3:x-amz-metadata-directive"] = []string{d}
 	}
-	set("s3:x-amz-metadata-directive", in.MetadataDirective)
-	set("s3:x-amz-storage-class", in.StorageClass)
-	set("s3:x-amz-acl", in.ACL.Canned)
-	sseConditions(m, in.SSE, s.region, call.Principal.AccountID)
-	var mode, hold string
-	if rt := in.Lock.Retention; rt != nil {
-		mode = rt.Mode
-	}
-	if h := in.Lock.LegalHold; h != nil {
-		hold = onOff(*h)
-	}
-	LockConditions(m, mode, in.RetainUntilDate, hold, s.obj.Now())
+	var tags []kura.Tag
 	if in.TaggingDirective == DirectiveReplace {
-		tags := url.Values{}
-		for _, t := range in.Tags {
-			tags.Add(t.Key, t.Value)
-		}
-		TagConditions(m, tags)
+		tags = in.Tags
 	}
+	s.writeConditions(m, call, newObject{SSE: in.SSE, StorageClass: in.StorageClass, ACL: in.ACL,
+		Lock: in.Lock, RetainUntilDate: in.RetainUntilDate, Tags: tags})
 	return m
 }
 
@@ -265,7 +230,8 @@ func (s *Service) CopyObject(ctx context.Context, call kura.Call, in CopyInput) 
 		in.RetainUntilDate = rt.Until.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
 	r, ctx := s.begin(ctx, call, specCopyObject, in.Target, s.copyConditions(call, in))
-	r.extra = copyActions(in)
+	tags := in.TaggingDirective == DirectiveReplace && len(in.Tags) > 0
+	r.extra = writeActions(in.Lock, tags, in.ACL)
 	if r.front == nil {
 		r.rec.RequestParameters["x-amz-copy-source"] = in.Source.String()
 		// The source object is the event's second resource, before the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,64 @@ import (
 // object's owner and ACL, whether its lock settings are acceptable, and
 // the checks of the values a write names. The HTTP front parses headers
 // into these values; Batch Operations builds them from a job's operation.
+
+// newObject is what a write asks of the object it creates, for its
+// condition keys.
+type newObject struct {
+	SSE             object.SSERequest
+	StorageClass    string
+	ACL             ObjectACL
+	Lock            object.Lock
+	RetainUntilDate string
+	Tags            []kura.Tag
+}
+
+// writeActions are the actions a write calls for besides s3:PutObject,
+// as S3 requires them: setting a retention, a legal hold, tags or an ACL
+// on the new object.
+func writeActions(l object.Lock, tags bool, acl ObjectACL) []string {
+	var a []string
+	if l.Retention != nil {
+		a = append(a, "s3:PutObjectRetention")
+	}
+	if l.LegalHold != nil {
+		a = append(a, "s3:PutObjectLegalHold")
+	}
+	if tags {
+		a = append(a, "s3:PutObjectTagging")
+	}
+	if acl.Given() {
+		a = append(a, "s3:PutObjectAcl")
+	}
+	return a
+}
+
+// writeConditions sets the condition keys of a write creating o, as the
+// HTTP front's headers would carry them.
+func (s *Service) writeConditions(m map[string][]string, call kura.Call, o newObject) {
+	if o.StorageClass != "" {
+		m["s3:x-amz-storage-class"] = []string{o.StorageClass}
+	}
+	if o.ACL.Canned != "" {
+		m["s3:x-amz-acl"] = []string{o.ACL.Canned}
+	}
+	sseConditions(m, o.SSE, s.region, call.Principal.AccountID)
+	var mode, hold string
+	if rt := o.Lock.Retention; rt != nil {
+		mode = rt.Mode
+	}
+	if h := o.Lock.LegalHold; h != nil {
+		hold = onOff(*h)
+	}
+	LockConditions(m, mode, o.RetainUntilDate, hold, s.obj.Now())
+	if len(o.Tags) > 0 {
+		tags := url.Values{}
+		for _, t := range o.Tags {
+			tags.Add(t.Key, t.Value)
+		}
+		TagConditions(m, tags)
+	}
+}
 
 // ObjectACL is the ACL a write asks for: a canned ACL (x-amz-acl) or
 // grants (x-amz-grant-*: canonical users, e-mail grantees as

@@ -34,17 +34,11 @@ func writeConditions(h http.Header) object.WriteConditions {
 	return object.WriteConditions{IfNoneMatch: h.Get("If-None-Match"), IfMatch: h.Get("If-Match")}
 }
 
-// supportedWriteConditions refuses what S3 does not implement on writes
-// (PutObject, CompleteMultipartUpload): If-None-Match takes only "*"
-// (create-only); with an ETag S3 answers 501 NotImplemented (aws-sdk-ruby
-// issue 3144), it does not compare it.
-func supportedWriteConditions(c object.WriteConditions) error {
-	if c.IfNoneMatch != "" && c.IfNoneMatch != "*" {
-		return s3err.NotImplemented.With("Header", "If-None-Match")
-	}
-	return nil
-}
+// supportedWriteConditions is ops.CheckWriteConditions.
+func supportedWriteConditions(c object.WriteConditions) error { return ops.CheckWriteConditions(c) }
 
+// putObject translates a PutObject request into ops.PutInput (the body
+// is handed on as the stream it is) and writes its result.
 func (h *Handler) putObject(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
@@ -54,32 +48,23 @@ func (h *Handler) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
-	if in.Owner, in.ACL, err = h.newObjectACL(req, b); err != nil {
-		return err
-	}
-	if err := checkLockWrite(req, b, in.Lock, true); err != nil {
-		return err
-	}
-	if err := supportedWriteConditions(in.Cond); err != nil {
-		return err
-	}
-	v, err := h.obj.PutObject(req.Context(), in)
+	res, err := h.ops.PutObject(h.front(req, b), req.caller(), in)
 	if err != nil {
 		return err
 	}
 	hdr := req.w.Header()
-	hdr.Set("ETag", quote(v.ETag))
-	setVersionHeader(hdr, v)
-	setSSEHeaders(hdr, v.Encryption)
-	setChecksumHeaders(hdr, v.Checksum)
+	hdr.Set("ETag", quote(res.ETag))
+	writeVersionID(req, res.VersionID)
+	setSSEHeaders(hdr, res.Encryption)
+	setChecksumHeaders(hdr, res.Checksum)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
 
 // objectWrite parses the parts of a PutObject request that describe the
 // new object.
-func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
-	var in object.PutInput
+func (h *Handler) objectWrite(req *request) (ops.PutInput, error) {
+	var in ops.PutInput
 	size, err := bodySize(req)
 	if err != nil {
 		return in, err
@@ -117,11 +102,15 @@ func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
 	if err != nil {
 		return in, err
 	}
-	return object.PutInput{
-		Bucket: req.bucket, Key: req.key, Body: req.Body, Size: size,
+	acl, err := headerObjectACL(req)
+	if err != nil {
+		return in, err
+	}
+	return ops.PutInput{
+		Target: ops.Target{Bucket: req.bucket, Key: req.key}, Body: req.Body, Size: size,
 		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck, ContentMD5: md,
-		SSE: enc, Access: object.KeyAccess{Caller: req.caller()}, Owner: req.identity.AccountID, Cond: writeConditions(req.Header),
-		Lock: lock,
+		SSE: enc, ACL: acl, Cond: writeConditions(req.Header),
+		Lock: lock, RetainUntilDate: req.Header.Get("x-amz-object-lock-retain-until-date"),
 	}, nil
 }
 
