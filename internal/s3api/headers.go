@@ -294,78 +294,31 @@ func parseHTTPTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// checkConditions evaluates GET/HEAD conditional headers in S3's order.
+// readConditions are the conditional headers of a GET or HEAD; a date
+// that does not parse is no condition.
+func readConditions(h http.Header) ops.ReadConditions {
+	c := ops.ReadConditions{IfMatch: h.Get("If-Match"), IfNoneMatch: h.Get("If-None-Match")}
+	if t, ok := parseHTTPTime(h.Get("If-Unmodified-Since")); ok {
+		c.IfUnmodifiedSince = t
+	}
+	if t, ok := parseHTTPTime(h.Get("If-Modified-Since")); ok {
+		c.IfModifiedSince = t
+	}
+	return c
+}
+
+// checkConditions evaluates GET/HEAD conditional headers in S3's order
+// (ops.ReadConditions.Check).
 func checkConditions(h http.Header, etag string, mtime time.Time) error {
-	mtime = mtime.Truncate(time.Second)
-	im, ius := h.Get("If-Match"), h.Get("If-Unmodified-Since")
-	inm, ims := h.Get("If-None-Match"), h.Get("If-Modified-Since")
-	if im != "" {
-		if !object.ETagMatches(im, etag) {
-			return s3err.PreconditionFailed.With("Condition", "If-Match")
-		}
-	} else if t, ok := parseHTTPTime(ius); ius != "" && ok && mtime.After(t) {
-		return s3err.PreconditionFailed.With("Condition", "If-Unmodified-Since")
-	}
-	notModified := s3err.NotModified.WithHeader("ETag", quote(etag)).WithHeader("Last-Modified", httpTime(mtime))
-	if inm != "" {
-		if object.ETagMatches(inm, etag) {
-			return notModified
-		}
-	} else if t, ok := parseHTTPTime(ims); ims != "" && ok && !mtime.After(t) {
-		return notModified
-	}
-	return nil
+	return readConditions(h).Check(etag, mtime)
 }
 
 // byteRange is a resolved Range request.
 type byteRange struct{ off, n int64 }
 
-// parseRange resolves a Range header against an object size. ok is false
-// when the header is absent or not one S3 honours (it then serves the whole
-// object); an unsatisfiable range is an InvalidRange error.
+// parseRange resolves a Range header against an object size
+// (ops.ParseRange).
 func parseRange(v string, size int64) (r byteRange, ok bool, err error) {
-	spec, found := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
-	if v == "" || !found || strings.Contains(spec, ",") {
-		return r, false, nil
-	}
-	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
-	if !found {
-		return r, false, nil
-	}
-	unsat := s3err.InvalidRange.With("RangeRequested", v).With("ActualObjectSize", strconv.FormatInt(size, 10)).
-		WithHeader("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-	if first == "" {
-		n, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || n < 0 {
-			return r, false, nil
-		}
-		if n == 0 {
-			return r, false, unsat
-		}
-		if size == 0 {
-			// The last N bytes of an empty object are all of it: S3
-			// answers 200 with the empty body (ranged downloaders of
-			// empty files send bytes=-N).
-			return r, false, nil
-		}
-		n = min(n, size)
-		return byteRange{size - n, n}, true, nil
-	}
-	start, err1 := strconv.ParseInt(first, 10, 64)
-	end := size - 1
-	var err2 error
-	if last != "" {
-		end, err2 = strconv.ParseInt(last, 10, 64)
-	}
-	if err1 != nil || err2 != nil || start < 0 {
-		return r, false, nil
-	}
-	if last != "" && end < start {
-		return r, false, nil // syntactically invalid: S3 serves the whole object, also an empty one
-	}
-	if start >= size {
-		return r, false, unsat
-	}
-	end = min(end, size-1)
-	return byteRange{start, end - start + 1}, true, nil
+	off, n, ok, err := ops.ParseRange(v, size)
+	return byteRange{off, n}, ok, err
 }
