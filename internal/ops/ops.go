@@ -179,10 +179,13 @@ type run struct {
 	conds map[string][]string
 	// extra are actions the input calls for beyond the spec's (a copy
 	// that sets tags needs s3:PutObjectTagging too).
-	extra   []string
-	bucket  *kura.Bucket
-	memo    access.Memo
-	started time.Time
+	extra []string
+	// uploadID is the multipart upload the operation acts on: its
+	// initiator bears on the decisions.
+	uploadID string
+	bucket   *kura.Bucket
+	memo     access.Memo
+	started  time.Time
 
 	rec     Record // the event and metrics being built (not with a front)
 	pending *audit.Pending
@@ -290,7 +293,7 @@ func (r *run) authorize(ctx context.Context) error {
 func (r *run) check(ctx context.Context, action, resource string, extra map[string][]string) error {
 	t := r.target
 	return r.decide(ctx, access.Request{Action: action, Resource: resource, Bucket: r.bucket,
-		Key: t.Key, VersionID: t.VersionID, ExistingObjectTags: r.spec.existingTags, NewObject: r.spec.newObject}, extra)
+		Key: t.Key, VersionID: t.VersionID, UploadID: r.uploadID, ExistingObjectTags: r.spec.existingTags, NewObject: r.spec.newObject}, extra)
 }
 
 // decide completes req with the operation's call and condition keys

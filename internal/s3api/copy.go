@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"encoding/xml"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
-
-var fmtSscanf = fmt.Sscanf
 
 // copySource parses x-amz-copy-source ("bucket/key[?versionId=v]", URL
 // encoded, optionally with a leading slash), the source's SSE-C key
@@ -57,24 +54,6 @@ func (h *Handler) copySource(req *request) (ops.CopySource, error) {
 		src.VersionID = q.Get("versionId")
 	}
 	return src, nil
-}
-
-// partCopySource is UploadPartCopy's source: copySource, its bucket
-// checked against the owner the request expects, as the object service
-// reads it.
-func (h *Handler) partCopySource(req *request) (object.CopySource, error) {
-	src, err := h.copySource(req)
-	if err != nil {
-		return object.CopySource{}, err
-	}
-	b, err := h.obj.Bucket(req.Context(), src.Bucket)
-	if err != nil {
-		return object.CopySource{}, err
-	}
-	if want := src.ExpectedBucketOwner; want != "" && want != b.Owner {
-		return object.CopySource{}, s3err.AccessDenied
-	}
-	return src.Object(req.caller()), nil
 }
 
 type copyObjectResult struct {
