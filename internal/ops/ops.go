@@ -160,6 +160,12 @@ type spec struct {
 	existingTags bool
 	// readOnly: the operation changes nothing (the event's readOnly).
 	readOnly bool
+	// management: a bucket or account operation, whose event is a
+	// management event rather than a data event.
+	management bool
+	// noBucket: the operation's bucket is not loaded before it runs
+	// (CreateBucket makes it; ListBuckets has none).
+	noBucket bool
 	// newObject: the operation creates the object, so an ACL or tagging
 	// it sets is allowed by the bucket WRITE that allows the write
 	// (access.Request.NewObject).
@@ -226,9 +232,13 @@ func (s *Service) begin(ctx context.Context, call kura.Call, sp spec, t Target, 
 // baseRecord is the operation's event before it runs.
 func (s *Service) baseRecord(r *run) Record {
 	t := r.target
-	params := map[string]any{"bucketName": t.Bucket}
-	resources := []audit.Resource{{Type: "AWS::S3::Bucket", ARN: access.BucketARN(t.Bucket)}}
-	if t.Key != "" { // an operation on the bucket's objects (DeleteObjects) names none
+	params := map[string]any{}
+	var resources []audit.Resource
+	if t.Bucket != "" { // ListBuckets names none
+		params["bucketName"] = t.Bucket
+		resources = []audit.Resource{{Type: "AWS::S3::Bucket", ARN: access.BucketARN(t.Bucket)}}
+	}
+	if t.Key != "" { // an operation on the bucket or its objects (DeleteObjects) names none
 		params["key"] = t.Key
 		resources = append([]audit.Resource{{Type: "AWS::S3::Object", ARN: access.ObjectARN(t.Bucket, t.Key)}}, resources...)
 	}
@@ -239,7 +249,7 @@ func (s *Service) baseRecord(r *run) Record {
 		params["versionId"] = t.VersionID
 	}
 	return Record{
-		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: true, ReadOnly: r.spec.readOnly,
+		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: !r.spec.management, ReadOnly: r.spec.readOnly,
 		Call: r.call, Region: s.region, RecipientAccountID: r.call.Principal.AccountID,
 		RequestParameters: params,
 		AdditionalEventData: map[string]any{"bytesTransferredIn": int64(0), "bytesTransferredOut": int64(0),
@@ -251,6 +261,9 @@ func (s *Service) baseRecord(r *run) Record {
 // authorize loads the bucket and decides the operation's actions (not
 // with a front: it did both).
 func (r *run) authorize(ctx context.Context) error {
+	if r.spec.noBucket {
+		return r.authorizeWithoutBucket(ctx)
+	}
 	if f := r.front; f != nil {
 		r.bucket = f.Bucket
 		if r.bucket == nil || r.bucket.Name != r.target.Bucket {
@@ -281,11 +294,37 @@ func (r *run) authorize(ctx context.Context) error {
 		actions = r.spec.versionActions
 	}
 	for _, a := range append(slices.Clip(actions), r.extra...) {
-		if err := r.check(ctx, a, access.ObjectARN(r.target.Bucket, r.target.Key), nil); err != nil {
+		if err := r.check(ctx, a, r.resource(), nil); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// authorizeWithoutBucket decides the actions of an operation whose
+// bucket is not loaded (not with a front: it did).
+func (r *run) authorizeWithoutBucket(ctx context.Context) error {
+	if r.front != nil {
+		return nil
+	}
+	for _, a := range append(slices.Clip(r.spec.actions), r.extra...) {
+		if err := r.check(ctx, a, r.resource(), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resource is the ARN the operation's actions apply to: its object, its
+// bucket, or "*" for an operation on no bucket (ListBuckets).
+func (r *run) resource() string {
+	switch t := r.target; {
+	case t.Bucket == "":
+		return "*"
+	case t.Key == "":
+		return access.BucketARN(t.Bucket)
+	}
+	return access.ObjectARN(r.target.Bucket, r.target.Key)
 }
 
 // check decides one action on resource for the operation's object, with

@@ -45,25 +45,6 @@ var grantHeaders = []struct{ header, perm string }{
 	{"x-amz-grant-write-acp", permWriteACP},
 }
 
-// aclParties are the accounts (account ids) a canned ACL speaks of.
-type aclParties struct {
-	owner       string // the resource's owner
-	bucketOwner string
-	bucket      bool // the ACL is a bucket's
-}
-
-// requestACL is the ACL a request sets with x-amz-acl or x-amz-grant-*
-// headers, a canned ACL expanded for p; set is false when it names none.
-func (h *Handler) requestACL(req *request, p aclParties) (acl []kura.Grant, set bool, err error) {
-	canned, acl, set, err := h.headerACL(req)
-	if err != nil || !set || canned == "" {
-		return acl, set, err
-	}
-	acl, _ = ops.CannedACL(canned, ops.ACLParties{Owner: h.ownerOf(req, p.owner).ID,
-		BucketOwner: h.ownerOf(req, p.bucketOwner).ID, Bucket: p.bucket})
-	return acl, true, nil
-}
-
 // headerACL reads the ACL of x-amz-acl (canned, checked to be one S3
 // knows) or x-amz-grant-* headers (grants, resolved through the account
 // directory); set is false when the request names none.
@@ -189,17 +170,4 @@ func (h *Handler) newObjectACL(req *request, b *kura.Bucket) (string, *kura.ACL,
 		return "", nil, err
 	}
 	return h.ops.NewObjectACL(req.Context(), req.caller(), b, a)
-}
-
-// createBucketACL is the ACL CreateBucket sets on a bucket of the given
-// Object Ownership.
-func (h *Handler) createBucketACL(req *request, ownership string) (*kura.ACL, error) {
-	grants, set, err := h.requestACL(req, aclParties{owner: req.identity.AccountID, bucketOwner: req.identity.AccountID, bucket: true})
-	if err != nil || !set {
-		return nil, err
-	}
-	if ownership == BucketOwnerEnforced && !isPrivate(grants, req.owner().ID) {
-		return nil, s3err.InvalidBucketAclWithObjectOwnership
-	}
-	return h.storedACL(req, grants, req.identity.AccountID), nil
 }
