@@ -45,9 +45,15 @@ func TestBucketOperations(t *testing.T) {
 				}
 			}},
 		{name: "IAM user without s3:CreateBucket", op: "CreateBucket", p: alice, want: s3err.AccessDenied, status: 403, bucket: "alices",
-			run: func(c kura.Call) error { _, err := e.ops.CreateBucket(ctx, c, ops.CreateBucketInput{Bucket: "alices"}); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.CreateBucket(ctx, c, ops.CreateBucketInput{Bucket: "alices"})
+				return err
+			}},
 		{name: "another account's bucket name", op: "CreateBucket", p: bob, want: s3err.BucketAlreadyExists, status: 409, bucket: bucket,
-			run: func(c kura.Call) error { _, err := e.ops.CreateBucket(ctx, c, ops.CreateBucketInput{Bucket: bucket}); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.CreateBucket(ctx, c, ops.CreateBucketInput{Bucket: bucket})
+				return err
+			}},
 		{name: "public ACL with ACLs disabled", op: "CreateBucket", p: job, want: s3err.InvalidBucketAclWithObjectOwnership, status: 400, bucket: "pub",
 			run: func(c kura.Call) error {
 				_, err := e.ops.CreateBucket(ctx, c, ops.CreateBucketInput{Bucket: "pub", ACL: ops.ObjectACL{Canned: "public-read"}})
@@ -123,7 +129,9 @@ func TestBucketOperations(t *testing.T) {
 				return err
 			}},
 		{name: "tags by an IAM user without permission", op: "PutBucketTagging", p: alice, want: s3err.AccessDenied, status: 403, bucket: plain,
-			run: func(c kura.Call) error { return e.ops.PutBucketTagging(ctx, c, ops.BucketTaggingInput{BucketTarget: bt(plain)}) }},
+			run: func(c kura.Call) error {
+				return e.ops.PutBucketTagging(ctx, c, ops.BucketTaggingInput{BucketTarget: bt(plain)})
+			}},
 		{name: "remove the tags", op: "DeleteBucketTagging", p: job, status: 204, bucket: plain,
 			run: func(c kura.Call) error { return e.ops.DeleteBucketTagging(ctx, c, bt(plain)) }},
 		{name: "delete a bucket that is not empty", op: "DeleteBucket", p: job, want: s3err.BucketNotEmpty, status: 409, bucket: plain,
