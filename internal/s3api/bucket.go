@@ -162,7 +162,10 @@ func (h *Handler) getBucketLocation(req *request) error {
 	if err != nil {
 		return err
 	}
-	region := b.Region
+	region, err := h.ops.GetBucketLocation(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
+	}
 	if region == "us-east-1" {
 		region = "" // S3 reports the legacy empty constraint for us-east-1
 	}

@@ -135,7 +135,7 @@ type request struct {
 	// post is a browser POST upload's form (postobject.go); nil otherwise.
 	post *postState
 	// nameNullVersion: a read's answer names the null version
-	// (x-amz-version-id: null); set by readTarget.
+	// (x-amz-version-id: null); set by planRead and getObjectAttributes.
 	nameNullVersion bool
 	// owners memoizes ownerOf's directory lookups by account id.
 	owners map[string]owner

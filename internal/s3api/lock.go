@@ -179,17 +179,15 @@ func (h *Handler) putObjectRetention(req *request) error {
 }
 
 func (h *Handler) getObjectRetention(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	v, err := h.obj.LockedVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	if v.Retention == nil {
-		return s3err.NoSuchObjectLockConfiguration
+	rt, err := h.ops.GetObjectRetention(h.front(req, b), req.caller(), req.target())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, retentionXML{NS: s3NS, Mode: v.Retention.Mode, RetainUntilDate: isoTime(v.Retention.Until)})
+	writeXML(req, http.StatusOK, retentionXML{NS: s3NS, Mode: rt.Mode, RetainUntilDate: isoTime(rt.Until)})
 	return nil
 }
 
@@ -217,17 +215,15 @@ func (h *Handler) putObjectLegalHold(req *request) error {
 }
 
 func (h *Handler) getObjectLegalHold(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	v, err := h.obj.LockedVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	if !v.LegalHold && !v.LegalHoldSet {
-		return s3err.NoSuchObjectLockConfiguration
+	on, err := h.ops.GetObjectLegalHold(h.front(req, b), req.caller(), req.target())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, legalHoldXML{NS: s3NS, Status: onOff(v.LegalHold)})
+	writeXML(req, http.StatusOK, legalHoldXML{NS: s3NS, Status: onOff(on)})
 	return nil
 }
 

@@ -379,16 +379,17 @@ type listUploadsResult struct {
 }
 
 func (h *Handler) listUploads(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	p, err := parseListParams(req, "max-uploads")
 	if err != nil {
 		return err
 	}
-	in := object.UploadsInput{Bucket: req.bucket, Prefix: p.prefix, Delimiter: p.delimiter,
-		KeyMarker: req.query.Get("key-marker"), UploadIDMarker: req.query.Get("upload-id-marker"), Max: p.maxKeys}
-	page, err := h.obj.ListUploads(req.Context(), in)
+	in := ops.UploadsInput{BucketTarget: req.bucketTarget(), Prefix: p.prefix, Delimiter: p.delimiter,
+		KeyMarker: req.query.Get("key-marker"), UploadIDMarker: req.query.Get("upload-id-marker"), MaxUploads: p.maxKeys}
+	page, err := h.ops.ListMultipartUploads(h.front(req, b), req.caller(), in)
 	if err != nil {
 		return err
 	}

@@ -135,28 +135,6 @@ func setChecksumHeaders(h http.Header, ck *kura.Checksum) {
 	}
 }
 
-// readTarget resolves the version GetObjectAttributes addresses and
-// checks the request's encryption headers against it.
-func (h *Handler) readTarget(req *request) (*kura.ObjectVersion, object.KeyAccess, error) {
-	b, err := h.bucketFor(req)
-	if err != nil {
-		return nil, object.KeyAccess{}, err
-	}
-	req.nameNullVersion = b.Versioning != "" || req.query.Get("versionId") != ""
-	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
-	if err != nil {
-		return nil, object.KeyAccess{}, err
-	}
-	acc, err := h.access(req, "")
-	if err != nil {
-		return nil, acc, err
-	}
-	if err := checkReadSSE(req.Header, v.Encryption, acc); err != nil {
-		return nil, acc, err
-	}
-	return v, acc, nil
-}
-
 // objectHeaders writes the metadata headers of GET and HEAD responses.
 func objectHeaders(req *request, v *kura.ObjectVersion) {
 	hdr := req.w.Header()

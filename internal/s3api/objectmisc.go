@@ -210,7 +210,19 @@ func (h *Handler) getObjectAttributes(req *request) error {
 	if err != nil {
 		return err
 	}
-	v, _, err := h.readTarget(req)
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	req.nameNullVersion = b.Versioning != "" || req.query.Get("versionId") != ""
+	acc, err := h.access(req, "")
+	if err != nil {
+		return err
+	}
+	if err := checkReadSSEHeaders(req.Header); err != nil {
+		return err
+	}
+	v, err := h.ops.GetObjectAttributes(h.front(req, b), req.caller(), ops.AttributesInput{Target: req.target(), CustomerKey: acc.CustomerKey})
 	if err != nil {
 		return err
 	}

@@ -154,15 +154,6 @@ func parseBool(v, name string) (*bool, error) {
 	return nil, s3err.InvalidArgument.WithMessage("The value of %s must be true or false.", name).With("ArgumentName", name).With("ArgumentValue", v)
 }
 
-// checkReadSSE rejects encryption headers on reads (checkReadSSEHeaders)
-// and SSE-C keys that do not match the object.
-func checkReadSSE(h http.Header, enc kura.Encryption, acc object.KeyAccess) error {
-	if err := checkReadSSEHeaders(h); err != nil {
-		return err
-	}
-	return object.CheckCustomerKey(enc, acc.CustomerKey)
-}
-
 // checkReadSSEHeaders rejects encryption headers on reads: the encryption
 // method cannot be chosen when reading.
 func checkReadSSEHeaders(h http.Header) error {
