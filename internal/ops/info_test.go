@@ -48,9 +48,15 @@ func TestInfoReads(t *testing.T) {
 				return err
 			}},
 		{name: "no retention", op: "GetObjectRetention", p: job, want: s3err.NoSuchObjectLockConfiguration, status: 404,
-			run: func(c kura.Call) error { _, err := e.ops.GetObjectRetention(ctx, c, tgt(locked, "plain.pdf")); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetObjectRetention(ctx, c, tgt(locked, "plain.pdf"))
+				return err
+			}},
 		{name: "retention without permission", op: "GetObjectRetention", p: alice, want: s3err.AccessDenied, status: 403,
-			run: func(c kura.Call) error { _, err := e.ops.GetObjectRetention(ctx, c, tgt(locked, "held.pdf")); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetObjectRetention(ctx, c, tgt(locked, "held.pdf"))
+				return err
+			}},
 		{name: "legal hold", op: "GetObjectLegalHold", p: job, status: 200,
 			run: func(c kura.Call) error {
 				on, err := e.ops.GetObjectLegalHold(ctx, c, tgt(locked, "held.pdf"))
