@@ -105,3 +105,116 @@ func (s *Service) GetObjectTagging(ctx context.Context, call kura.Call, in Targe
 	}()
 	return res, r.finish(r.spec.status, err)
 }
+
+var specDeleteObjects = spec{name: "DeleteObjects", sub: "delete", status: statusOK}
+
+// MaxDeleteObjects is how many keys one DeleteObjects may name.
+const MaxDeleteObjects = 1000
+
+// ObjectIdentifier names one object (and version) of a DeleteObjects.
+type ObjectIdentifier struct {
+	Key string
+	// VersionID is the version deleted; "" deletes by the bucket's
+	// versioning state, as DeleteObject does.
+	VersionID string
+}
+
+// DeleteObjectsInput is DeleteObjects': keys of one bucket.
+type DeleteObjectsInput struct {
+	Bucket string
+	// ExpectedBucketOwner, when set, is the account the caller expects to
+	// own the bucket; another owner is AccessDenied.
+	ExpectedBucketOwner string
+	Objects             []ObjectIdentifier
+	// BypassGovernance asks to delete versions under GOVERNANCE retention
+	// (x-amz-bypass-governance-retention: true) for every key; it counts
+	// only if the caller holds s3:BypassGovernanceRetention on the
+	// bucket's objects. A bucket without Object Lock refuses it.
+	BypassGovernance bool
+}
+
+// DeletedObject is one key's outcome in a DeleteObjects.
+type DeletedObject struct {
+	ObjectIdentifier
+	// DeleteMarker: a delete marker was created (no version named) or
+	// the version removed was one.
+	DeleteMarker bool
+	// DeleteMarkerVersionID is the version id of the marker created when
+	// no version was named.
+	DeleteMarkerVersionID string
+	// Err is the key's error (refused or failed), nil when deleted. One
+	// key's error does not stop the others.
+	Err *s3err.Error
+}
+
+// DeleteObjectsResult is what DeleteObjects did, key by key in the order
+// asked.
+type DeleteObjectsResult struct {
+	Objects []DeletedObject
+}
+
+// DeleteObjects deletes up to MaxDeleteObjects keys of one bucket. Each
+// key is decided as its DeleteObject would be (s3:DeleteObject, or
+// s3:DeleteObjectVersion for a version) and deleted on its own: a key's
+// refusal or failure is its result, not the operation's error. The
+// operation fails as a whole only for what concerns every key (no such
+// bucket, a bucket owner other than expected, an empty or too long list,
+// the bypass in a bucket without Object Lock).
+func (s *Service) DeleteObjects(ctx context.Context, call kura.Call, in DeleteObjectsInput) (DeleteObjectsResult, error) {
+	r, ctx := s.begin(ctx, call, specDeleteObjects, Target{Bucket: in.Bucket, ExpectedBucketOwner: in.ExpectedBucketOwner}, nil)
+	res, err := func() (DeleteObjectsResult, error) {
+		if err := r.authorize(ctx); err != nil {
+			return DeleteObjectsResult{}, err
+		}
+		if len(in.Objects) == 0 || len(in.Objects) > MaxDeleteObjects {
+			return DeleteObjectsResult{}, s3err.MalformedXML
+		}
+		// The bypass is asked once for every key, and decided once on
+		// the bucket's objects.
+		bypass := false
+		if in.BypassGovernance {
+			if !r.bucket.ObjectLockEnabled {
+				return DeleteObjectsResult{}, errBypassWithoutLock
+			}
+			bypass = r.check(ctx, "s3:BypassGovernanceRetention", access.ObjectARN(in.Bucket, "*"), nil) == nil
+		}
+		out := DeleteObjectsResult{Objects: make([]DeletedObject, 0, len(in.Objects))}
+		for _, o := range in.Objects {
+			d := DeletedObject{ObjectIdentifier: o}
+			if err := r.checkDelete(ctx, o); err != nil {
+				d.Err = s3err.As(err)
+				out.Objects = append(out.Objects, d)
+				continue
+			}
+			res, err := s.obj.Delete(ctx, object.DeleteInput{Bucket: in.Bucket, Key: o.Key, VersionID: o.VersionID, BypassGovernance: bypass})
+			if err != nil {
+				d.Err = s3err.As(err)
+				if d.Err.Status >= 500 {
+					s.log.Error("delete of one key failed", "operation", r.spec.name, "bucket", in.Bucket, "key", o.Key,
+						"principal", r.call.Principal.ARN, "err", err)
+				}
+				out.Objects = append(out.Objects, d)
+				continue
+			}
+			d.DeleteMarker = res.DeleteMarker
+			if res.DeleteMarker && o.VersionID == "" {
+				d.DeleteMarkerVersionID = res.VersionID
+			}
+			out.Objects = append(out.Objects, d)
+		}
+		return out, nil
+	}()
+	return res, r.finish(r.spec.status, err)
+}
+
+// checkDelete decides the delete of one key of a DeleteObjects, as a
+// DeleteObject of that key would need it.
+func (r *run) checkDelete(ctx context.Context, o ObjectIdentifier) error {
+	req := access.Request{Action: "s3:DeleteObject", Resource: access.ObjectARN(r.target.Bucket, o.Key), Bucket: r.bucket,
+		Key: o.Key, VersionID: o.VersionID}
+	if o.VersionID == "" {
+		return r.decide(ctx, req, nil)
+	}
+	req.Action = "s3:DeleteObjectVersion"
+	return r.decide(ctx, req, map[string][]string{"s3:versionid": {o.VersionID}})
+}

@@ -30,6 +30,7 @@ package ops
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -159,6 +160,16 @@ type spec struct {
 	existingTags bool
 	// readOnly: the operation changes nothing (the event's readOnly).
 	readOnly bool
+	// management: a bucket or account operation, whose event is a
+	// management event rather than a data event.
+	management bool
+	// noBucket: the operation's bucket is not loaded before it runs
+	// (CreateBucket makes it; ListBuckets has none).
+	noBucket bool
+	// newObject: the operation creates the object, so an ACL or tagging
+	// it sets is allowed by the bucket WRITE that allows the write
+	// (access.Request.NewObject).
+	newObject bool
 	// status is the HTTP status of success.
 	status int
 }
@@ -171,10 +182,16 @@ type run struct {
 	target Target
 	front  *Front
 	// conds are the condition keys the operation's input carries.
-	conds   map[string][]string
-	bucket  *kura.Bucket
-	memo    access.Memo
-	started time.Time
+	conds map[string][]string
+	// extra are actions the input calls for beyond the spec's (a copy
+	// that sets tags needs s3:PutObjectTagging too).
+	extra []string
+	// uploadID is the multipart upload the operation acts on: its
+	// initiator bears on the decisions.
+	uploadID string
+	bucket   *kura.Bucket
+	memo     access.Memo
+	started  time.Time
 
 	rec     Record // the event and metrics being built (not with a front)
 	pending *audit.Pending
@@ -215,7 +232,16 @@ func (s *Service) begin(ctx context.Context, call kura.Call, sp spec, t Target, 
 // baseRecord is the operation's event before it runs.
 func (s *Service) baseRecord(r *run) Record {
 	t := r.target
-	params := map[string]any{"bucketName": t.Bucket, "key": t.Key}
+	params := map[string]any{}
+	var resources []audit.Resource
+	if t.Bucket != "" { // ListBuckets names none
+		params["bucketName"] = t.Bucket
+		resources = []audit.Resource{{Type: "AWS::S3::Bucket", ARN: access.BucketARN(t.Bucket)}}
+	}
+	if t.Key != "" { // an operation on the bucket or its objects (DeleteObjects) names none
+		params["key"] = t.Key
+		resources = append([]audit.Resource{{Type: "AWS::S3::Object", ARN: access.ObjectARN(t.Bucket, t.Key)}}, resources...)
+	}
 	if r.spec.sub != "" {
 		params[r.spec.sub] = ""
 	}
@@ -223,21 +249,21 @@ func (s *Service) baseRecord(r *run) Record {
 		params["versionId"] = t.VersionID
 	}
 	return Record{
-		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: true, ReadOnly: r.spec.readOnly,
+		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: !r.spec.management, ReadOnly: r.spec.readOnly,
 		Call: r.call, Region: s.region, RecipientAccountID: r.call.Principal.AccountID,
 		RequestParameters: params,
 		AdditionalEventData: map[string]any{"bytesTransferredIn": int64(0), "bytesTransferredOut": int64(0),
 			"x-amz-id-2": r.call.Source.RequestID},
-		Resources: []audit.Resource{
-			{Type: "AWS::S3::Object", ARN: access.ObjectARN(t.Bucket, t.Key)},
-			{Type: "AWS::S3::Bucket", ARN: access.BucketARN(t.Bucket)},
-		},
+		Resources: resources,
 	}
 }
 
 // authorize loads the bucket and decides the operation's actions (not
 // with a front: it did both).
 func (r *run) authorize(ctx context.Context) error {
+	if r.spec.noBucket {
+		return r.authorizeWithoutBucket(ctx)
+	}
 	if f := r.front; f != nil {
 		r.bucket = f.Bucket
 		if r.bucket == nil || r.bucket.Name != r.target.Bucket {
@@ -255,7 +281,11 @@ func (r *run) authorize(ctx context.Context) error {
 	}
 	r.bucket = b
 	r.rec.RecipientAccountID = b.Owner
-	r.rec.Resources[1].AccountID = b.Owner
+	for i := range r.rec.Resources {
+		if r.rec.Resources[i].Type == "AWS::S3::Bucket" {
+			r.rec.Resources[i].AccountID = b.Owner
+		}
+	}
 	if want := r.target.ExpectedBucketOwner; want != "" && want != b.Owner {
 		return s3err.AccessDenied
 	}
@@ -263,20 +293,53 @@ func (r *run) authorize(ctx context.Context) error {
 	if r.target.VersionID != "" && r.spec.versionActions != nil {
 		actions = r.spec.versionActions
 	}
-	for _, a := range actions {
-		if err := r.check(ctx, a, access.ObjectARN(r.target.Bucket, r.target.Key), nil); err != nil {
+	for _, a := range append(slices.Clip(actions), r.extra...) {
+		if err := r.check(ctx, a, r.resource(), nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// authorizeWithoutBucket decides the actions of an operation whose
+// bucket is not loaded (not with a front: it did).
+func (r *run) authorizeWithoutBucket(ctx context.Context) error {
+	if r.front != nil {
+		return nil
+	}
+	for _, a := range append(slices.Clip(r.spec.actions), r.extra...) {
+		if err := r.check(ctx, a, r.resource(), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resource is the ARN the operation's actions apply to: its object, its
+// bucket, or "*" for an operation on no bucket (ListBuckets).
+func (r *run) resource() string {
+	switch t := r.target; {
+	case t.Bucket == "":
+		return "*"
+	case t.Key == "":
+		return access.BucketARN(t.Bucket)
+	}
+	return access.ObjectARN(r.target.Bucket, r.target.Key)
+}
+
 // check decides one action on resource for the operation's object, with
 // extra condition keys: through the front when there is one.
 func (r *run) check(ctx context.Context, action, resource string, extra map[string][]string) error {
 	t := r.target
-	req := access.Request{Call: r.call, Action: action, Resource: resource, Bucket: r.bucket,
-		Key: t.Key, VersionID: t.VersionID, ExistingObjectTags: r.spec.existingTags}
+	return r.decide(ctx, access.Request{Action: action, Resource: resource, Bucket: r.bucket,
+		Key: t.Key, VersionID: t.VersionID, UploadID: r.uploadID, ExistingObjectTags: r.spec.existingTags, NewObject: r.spec.newObject}, extra)
+}
+
+// decide completes req with the operation's call and condition keys
+// (its own and extra) and decides it: through the front when there is
+// one.
+func (r *run) decide(ctx context.Context, req access.Request, extra map[string][]string) error {
+	req.Call = r.call
 	if r.front != nil {
 		req.Conditions = extra
 		return r.front.Decide(ctx, req)

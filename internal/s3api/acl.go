@@ -45,74 +45,70 @@ var grantHeaders = []struct{ header, perm string }{
 	{"x-amz-grant-write-acp", permWriteACP},
 }
 
-// aclParties are the accounts (account ids) a canned ACL speaks of.
-type aclParties struct {
-	owner       string // the resource's owner
-	bucketOwner string
-	bucket      bool // the ACL is a bucket's
-}
-
-// requestACL is the ACL a request sets with x-amz-acl or x-amz-grant-*
-// headers, a canned ACL expanded for p; set is false when it names none.
-func (h *Handler) requestACL(req *request, p aclParties) (acl []kura.Grant, set bool, err error) {
-	canned, acl, set, err := h.headerACL(req)
-	if err != nil || !set || canned == "" {
-		return acl, set, err
-	}
-	acl, _ = ops.CannedACL(canned, ops.ACLParties{Owner: h.ownerOf(req, p.owner).ID,
-		BucketOwner: h.ownerOf(req, p.bucketOwner).ID, Bucket: p.bucket})
-	return acl, true, nil
-}
-
 // headerACL reads the ACL of x-amz-acl (canned, checked to be one S3
 // knows) or x-amz-grant-* headers (grants, resolved through the account
 // directory); set is false when the request names none.
 func (h *Handler) headerACL(req *request) (canned string, acl []kura.Grant, set bool, err error) {
-	canned = req.Header.Get("x-amz-acl")
+	a, err := headerObjectACL(req)
+	if err != nil || !a.Given() {
+		return "", nil, false, err
+	}
+	if a.Canned != "" {
+		return a.Canned, nil, true, nil
+	}
+	acl, err = ops.ResolveGrants(req.Context(), h.accounts(), a.Grants)
+	return "", acl, err == nil, err
+}
+
+// headerObjectACL is the grammar of the x-amz-acl and x-amz-grant-*
+// headers: a canned ACL S3 knows, or grants as written (grantees not yet
+// resolved), not both.
+func headerObjectACL(req *request) (ops.ObjectACL, error) {
+	canned := req.Header.Get("x-amz-acl")
 	var explicit bool
 	for _, gh := range grantHeaders {
 		explicit = explicit || req.Header.Get(gh.header) != ""
 	}
 	switch {
 	case canned != "" && explicit:
-		return "", nil, false, ops.ErrACLBothWays
+		return ops.ObjectACL{}, ops.ErrACLBothWays
 	case canned != "":
 		if _, ok := ops.CannedACL(canned, ops.ACLParties{}); !ok {
-			return "", nil, false, ops.ErrUnknownCannedACL(canned)
+			return ops.ObjectACL{}, ops.ErrUnknownCannedACL(canned)
 		}
-		return canned, nil, true, nil
-	case explicit:
-		for _, gh := range grantHeaders {
-			v := req.Header.Get(gh.header)
-			if v == "" {
-				continue
-			}
-			for _, item := range strings.Split(v, ",") {
-				k, val, ok := strings.Cut(strings.TrimSpace(item), "=")
-				val = strings.Trim(strings.TrimSpace(val), `"`)
-				if !ok || val == "" {
-					return "", nil, false, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
-						With("ArgumentName", gh.header).With("ArgumentValue", v)
-				}
-				g := kura.Grant{Permission: gh.perm}
-				switch strings.ToLower(strings.TrimSpace(k)) {
-				case "id":
-					g.Type, g.ID = "CanonicalUser", val
-				case "uri":
-					g.Type, g.URI = "Group", val
-				case "emailaddress":
-					g.Type, g.ID = "AmazonCustomerByEmail", val
-				default:
-					return "", nil, false, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
-						With("ArgumentName", gh.header).With("ArgumentValue", v)
-				}
-				acl = append(acl, g)
-			}
-		}
-		acl, err = ops.ResolveGrants(req.Context(), h.accounts(), acl)
-		return "", acl, err == nil, err
+		return ops.ObjectACL{Canned: canned}, nil
+	case !explicit:
+		return ops.ObjectACL{}, nil
 	}
-	return "", nil, false, nil
+	var acl []kura.Grant
+	for _, gh := range grantHeaders {
+		v := req.Header.Get(gh.header)
+		if v == "" {
+			continue
+		}
+		for _, item := range strings.Split(v, ",") {
+			k, val, ok := strings.Cut(strings.TrimSpace(item), "=")
+			val = strings.Trim(strings.TrimSpace(val), `"`)
+			if !ok || val == "" {
+				return ops.ObjectACL{}, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
+					With("ArgumentName", gh.header).With("ArgumentValue", v)
+			}
+			g := kura.Grant{Permission: gh.perm}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "id":
+				g.Type, g.ID = "CanonicalUser", val
+			case "uri":
+				g.Type, g.URI = "Group", val
+			case "emailaddress":
+				g.Type, g.ID = "AmazonCustomerByEmail", val
+			default:
+				return ops.ObjectACL{}, s3err.InvalidArgument.WithMessage("Invalid grantee %q in %s: use id=\"…\", uri=\"…\" or emailAddress=\"…\".", item, gh.header).
+					With("ArgumentName", gh.header).With("ArgumentValue", v)
+			}
+			acl = append(acl, g)
+		}
+	}
+	return ops.ObjectACL{Grants: acl}, nil
 }
 
 // accounts is the account directory as ops resolves grantees through it
@@ -167,44 +163,11 @@ func enforcedACLAccepted(req *request, grants []kura.Grant, bucketOwnerID string
 func isPrivate(grants []kura.Grant, ownerID string) bool { return ops.IsPrivateACL(grants, ownerID) }
 
 // newObjectACL decides the owner (an account id) and ACL of an object a
-// request writes to b: under BucketOwnerEnforced the bucket owner owns it
-// and only bucket owner full control is accepted (enforcedACLAccepted); under BucketOwnerPreferred the bucket
-// owner owns what is written with bucket-owner-full-control; otherwise the
-// writer owns it. Anonymous writes belong to the bucket owner.
+// request writes to b: ops.NewObjectACL with the ACL its headers ask for.
 func (h *Handler) newObjectACL(req *request, b *kura.Bucket) (string, *kura.ACL, error) {
-	owner := req.identity.AccountID
-	switch {
-	case req.anonymous(), ownershipOf(b) == BucketOwnerEnforced:
-		owner = b.Owner
-	case ownershipOf(b) == BucketOwnerPreferred && req.Header.Get("x-amz-acl") == "bucket-owner-full-control":
-		owner = b.Owner
-	}
-	grants, set, err := h.requestACL(req, aclParties{owner: owner, bucketOwner: b.Owner})
-	if err != nil || !set {
-		return owner, nil, err
-	}
-	if !aclsEnabled(b) {
-		// owner is the bucket owner here.
-		if !enforcedACLAccepted(req, grants, h.ownerOf(req, owner).ID) {
-			return "", nil, s3err.AccessControlListNotSupported
-		}
-		return owner, nil, nil
-	}
-	if err := blockPublicACL(b, grants); err != nil {
+	a, err := headerObjectACL(req)
+	if err != nil {
 		return "", nil, err
 	}
-	return owner, h.storedACL(req, grants, owner), nil
-}
-
-// createBucketACL is the ACL CreateBucket sets on a bucket of the given
-// Object Ownership.
-func (h *Handler) createBucketACL(req *request, ownership string) (*kura.ACL, error) {
-	grants, set, err := h.requestACL(req, aclParties{owner: req.identity.AccountID, bucketOwner: req.identity.AccountID, bucket: true})
-	if err != nil || !set {
-		return nil, err
-	}
-	if ownership == BucketOwnerEnforced && !isPrivate(grants, req.owner().ID) {
-		return nil, s3err.InvalidBucketAclWithObjectOwnership
-	}
-	return h.storedACL(req, grants, req.identity.AccountID), nil
+	return h.ops.NewObjectACL(req.Context(), req.caller(), b, a)
 }

@@ -72,8 +72,8 @@ func (h *Handler) authorize(req *request, rt *route) error {
 	if !o.PerKey { // DeleteObjects checks each key itself (allowed)
 		for _, a := range o.Actions {
 			if a == "s3:BypassGovernanceRetention" {
-				// Asked by the Object Lock code only when a bypass would
-				// matter (mayBypassGovernance): without the permission the
+				// Decided by the operation only when a bypass would
+				// matter (internal/ops): without the permission the
 				// header is as good as absent.
 				continue
 			}
@@ -294,19 +294,8 @@ func (h *Handler) uploadEncryptionConditions(req *request, m map[string][]string
 	}
 }
 
-// kmsKeyARN is the value of s3:x-amz-server-side-encryption-aws-kms-key-id
-// for a key named in a request: policies compare it as a key ARN (SPEC
-// 7.3), so a bare key id or alias name is expanded in the caller's region
-// and account, where S3 resolves it.
-func kmsKeyARN(v, region, account string) string {
-	switch {
-	case strings.HasPrefix(v, "arn:"):
-		return v
-	case strings.HasPrefix(v, "alias/"):
-		return "arn:aws:kms:" + region + ":" + account + ":" + v
-	}
-	return "arn:aws:kms:" + region + ":" + account + ":key/" + v
-}
+// kmsKeyARN is ops.KMSKeyARN.
+func kmsKeyARN(v, region, account string) string { return ops.KMSKeyARN(v, region, account) }
 
 // peekXML reads a small XML request body for its condition keys and puts
 // it back for the operation, which reads, verifies and parses it again. A
@@ -342,15 +331,4 @@ func tlsVersionName(v uint16) string {
 		return "1.3"
 	}
 	return ""
-}
-
-// allowedDelete is DeleteObjects' check of one key: s3:DeleteObject, or
-// s3:DeleteObjectVersion for a version, as a DeleteObject of that key
-// would need. A refusal becomes that key's <Error>, not the request's.
-func allowedDelete(req *request, key, versionID string) error {
-	if versionID == "" {
-		return req.allowed("s3:DeleteObject", objectARN(req.bucket, key), nil)
-	}
-	return req.allowed("s3:DeleteObjectVersion", objectARN(req.bucket, key),
-		map[string][]string{"s3:versionid": {versionID}})
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -62,51 +62,53 @@ func (h *Handler) createBucket(req *request) error {
 	if lc := cfg.LocationConstraint; lc != "" && lc != h.cfg.Region {
 		return s3err.InvalidLocationConstraint.With("LocationConstraint", lc)
 	}
-	lock := strings.EqualFold(req.Header.Get("x-amz-bucket-object-lock-enabled"), "true")
 	ownership, err := h.createOwnership(req)
 	if err != nil {
 		return err
 	}
-	acl, err := h.createBucketACL(req, ownership)
+	acl, err := headerObjectACL(req)
 	if err != nil {
 		return err
 	}
-	// Tags given at creation are the bucket's tags from the start, under
-	// PutBucketTagging's rules.
-	var tags []kura.Tag
+	in := ops.CreateBucketInput{Bucket: req.bucket, LocationConstraint: cfg.LocationConstraint, ObjectOwnership: ownership, ACL: acl,
+		ObjectLockEnabled: strings.EqualFold(req.Header.Get("x-amz-bucket-object-lock-enabled"), "true")}
 	if len(cfg.Tags) > 0 {
-		tags = toTags(cfg.Tags)
-		if err := object.ValidateTags(tags, 50); err != nil {
-			return err
-		}
+		in.Tags = toTags(cfg.Tags)
 	}
-	err = h.obj.CreateBucket(req.Context(), kura.Bucket{Name: req.bucket, Owner: req.identity.AccountID, Region: h.cfg.Region, ObjectLockEnabled: lock,
-		ObjectOwnership: ownership, ACL: acl, Tags: tags})
+	res, err := h.ops.CreateBucket(h.front(req, nil), req.caller(), in)
 	if err != nil {
 		return err
 	}
-	req.w.Header().Set("Location", "/"+req.bucket)
-	req.w.Header().Set("x-amz-bucket-arn", bucketARN(req.bucket))
+	req.w.Header().Set("Location", "/"+res.Bucket)
+	req.w.Header().Set("x-amz-bucket-arn", res.ARN)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
+
+// bucketTarget is the bucket req addresses.
+func (req *request) bucketTarget() ops.BucketTarget { return ops.BucketTarget{Bucket: req.bucket} }
 
 func (h *Handler) headBucket(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	req.w.Header().Set("x-amz-bucket-region", b.Region)
-	req.w.Header().Set("x-amz-bucket-arn", bucketARN(req.bucket))
+	res, err := h.ops.HeadBucket(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
+	}
+	req.w.Header().Set("x-amz-bucket-region", res.Region)
+	req.w.Header().Set("x-amz-bucket-arn", res.ARN)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
 
 func (h *Handler) deleteBucket(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
-	if err := h.obj.DeleteBucket(req.Context(), req.bucket); err != nil {
+	if err := h.ops.DeleteBucket(h.front(req, b), req.caller(), req.bucketTarget()); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
@@ -129,29 +131,20 @@ type bucketEntry struct {
 }
 
 func (h *Handler) listBuckets(req *request) error {
-	all, err := h.obj.ListBuckets(req.Context(), req.identity.AccountID)
-	if err != nil {
-		return err
-	}
-	prefix := req.query.Get("prefix")
-	after := req.query.Get("continuation-token")
-	max := 10000
+	in := ops.ListBucketsInput{Prefix: req.query.Get("prefix"), ContinuationToken: req.query.Get("continuation-token")}
 	if v := req.query.Get("max-buckets"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
 			return s3err.InvalidArgument.WithMessage("max-buckets must be an integer between 1 and 10000").With("ArgumentName", "max-buckets")
 		}
-		max = n
+		in.MaxBuckets = n
 	}
-	res := listBucketsResult{NS: s3NS, Owner: req.owner(), Prefix: prefix}
-	for _, b := range all {
-		if !strings.HasPrefix(b.Name, prefix) || (after != "" && b.Name <= after) {
-			continue
-		}
-		if len(res.Buckets) == max {
-			res.ContinuationToken = res.Buckets[len(res.Buckets)-1].Name
-			break
-		}
+	page, err := h.ops.ListBuckets(h.front(req, nil), req.caller(), in)
+	if err != nil {
+		return err
+	}
+	res := listBucketsResult{NS: s3NS, Owner: req.owner(), Prefix: in.Prefix, ContinuationToken: page.ContinuationToken}
+	for _, b := range page.Buckets {
 		res.Buckets = append(res.Buckets, bucketEntry{Name: b.Name, CreationDate: isoTime(b.Created), BucketRegion: b.Region})
 	}
 	writeXML(req, http.StatusOK, res)
@@ -169,7 +162,10 @@ func (h *Handler) getBucketLocation(req *request) error {
 	if err != nil {
 		return err
 	}
-	region := b.Region
+	region, err := h.ops.GetBucketLocation(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
+	}
 	if region == "us-east-1" {
 		region = "" // S3 reports the legacy empty constraint for us-east-1
 	}
@@ -185,32 +181,16 @@ type versioningConfiguration struct {
 }
 
 func (h *Handler) putBucketVersioning(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	var cfg versioningConfiguration
 	if err := readXML(req, &cfg); err != nil {
 		return err
 	}
-	switch cfg.Status {
-	case "Enabled", "Suspended":
-	case "":
-		return s3err.IllegalVersioningConfig
-	default:
-		// S3 checks Status against its schema's enumeration, so an
-		// unknown value is MalformedXML, not IllegalVersioningConfiguration.
-		return s3err.MalformedXML
-	}
-	if cfg.MfaDelete == "Enabled" {
-		return s3err.NotImplemented.WithMessage("MFA delete is not supported.")
-	}
-	err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
-		if b.ObjectLockEnabled && cfg.Status != "Enabled" {
-			return s3err.InvalidBucketState.WithMessage("An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.")
-		}
-		b.Versioning = cfg.Status
-		return nil
-	})
+	err = h.ops.PutBucketVersioning(h.front(req, b), req.caller(), ops.VersioningInput{BucketTarget: req.bucketTarget(),
+		Status: cfg.Status, MFADelete: cfg.MfaDelete == "Enabled"})
 	if err != nil {
 		return err
 	}
@@ -223,7 +203,11 @@ func (h *Handler) getBucketVersioning(req *request) error {
 	if err != nil {
 		return err
 	}
-	writeXML(req, http.StatusOK, versioningConfiguration{NS: s3NS, Status: b.Versioning})
+	status, err := h.ops.GetBucketVersioning(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
+	}
+	writeXML(req, http.StatusOK, versioningConfiguration{NS: s3NS, Status: status})
 	return nil
 }
 
@@ -256,18 +240,16 @@ func fromTags(in []kura.Tag) tagging {
 }
 
 func (h *Handler) putBucketTagging(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	var t tagging
 	if err := readXML(req, &t); err != nil {
 		return err
 	}
-	tags := toTags(t.TagSet)
-	if err := object.ValidateTags(tags, 50); err != nil {
-		return err
-	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.Tags = tags; return nil }); err != nil {
+	err = h.ops.PutBucketTagging(h.front(req, b), req.caller(), ops.BucketTaggingInput{BucketTarget: req.bucketTarget(), Tags: toTags(t.TagSet)})
+	if err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
@@ -279,18 +261,20 @@ func (h *Handler) getBucketTagging(req *request) error {
 	if err != nil {
 		return err
 	}
-	if len(b.Tags) == 0 {
-		return s3err.NoSuchTagSet.With("BucketName", b.Name)
+	tags, err := h.ops.GetBucketTagging(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, fromTags(b.Tags))
+	writeXML(req, http.StatusOK, fromTags(tags))
 	return nil
 }
 
 func (h *Handler) deleteBucketTagging(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.Tags = nil; return nil }); err != nil {
+	if err := h.ops.DeleteBucketTagging(h.front(req, b), req.caller(), req.bucketTarget()); err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)

@@ -114,7 +114,7 @@ func New(cfg Config) *Handler {
 	}
 	h.ops = cfg.Ops
 	if h.ops == nil {
-		h.ops = ops.New(ops.Config{Objects: cfg.Objects, Policies: cfg.Policies, Audit: cfg.Audit,
+		h.ops = ops.New(ops.Config{Objects: cfg.Objects, Policies: cfg.Policies, Accounts: h.accounts(), Audit: cfg.Audit,
 			Metrics: cfg.Metrics, Region: cfg.Region, Logger: h.log})
 	}
 	h.authorizer = h.ops.Authorizer()
@@ -148,7 +148,7 @@ type request struct {
 	// post is a browser POST upload's form (postobject.go); nil otherwise.
 	post *postState
 	// nameNullVersion: a read's answer names the null version
-	// (x-amz-version-id: null); set by readTarget.
+	// (x-amz-version-id: null); set by planRead and getObjectAttributes.
 	nameNullVersion bool
 	// owners memoizes ownerOf's directory lookups by account id.
 	owners map[string]owner

@@ -15,25 +15,15 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
-// storageClasses are the classes Kura accepts on writes.
-var storageClasses = map[string]bool{
-	"STANDARD": true, "REDUCED_REDUNDANCY": true, "STANDARD_IA": true, "ONEZONE_IA": true,
-	"INTELLIGENT_TIERING": true, "GLACIER": true, "DEEP_ARCHIVE": true, "GLACIER_IR": true,
-}
-
+// storageClass is the x-amz-storage-class of a write, "" for STANDARD.
 func storageClass(h http.Header) (string, error) {
 	c := h.Get("x-amz-storage-class")
-	if c == "" {
-		return "", nil
-	}
-	if !storageClasses[c] {
-		return "", s3err.InvalidStorageClass.With("StorageClassRequested", c)
-	}
-	if c == "STANDARD" {
-		return "", nil
+	if err := ops.CheckStorageClass(c); err != nil || c == "STANDARD" {
+		return "", err
 	}
 	return c, nil
 }
@@ -304,101 +294,31 @@ func parseHTTPTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// checkConditions evaluates GET/HEAD conditional headers in S3's order.
-func checkConditions(h http.Header, etag string, mtime time.Time) error {
-	mtime = mtime.Truncate(time.Second)
-	im, ius := h.Get("If-Match"), h.Get("If-Unmodified-Since")
-	inm, ims := h.Get("If-None-Match"), h.Get("If-Modified-Since")
-	if im != "" {
-		if !object.ETagMatches(im, etag) {
-			return s3err.PreconditionFailed.With("Condition", "If-Match")
-		}
-	} else if t, ok := parseHTTPTime(ius); ius != "" && ok && mtime.After(t) {
-		return s3err.PreconditionFailed.With("Condition", "If-Unmodified-Since")
+// readConditions are the conditional headers of a GET or HEAD; a date
+// that does not parse is no condition.
+func readConditions(h http.Header) ops.ReadConditions {
+	c := ops.ReadConditions{IfMatch: h.Get("If-Match"), IfNoneMatch: h.Get("If-None-Match")}
+	if t, ok := parseHTTPTime(h.Get("If-Unmodified-Since")); ok {
+		c.IfUnmodifiedSince = t
 	}
-	notModified := s3err.NotModified.WithHeader("ETag", quote(etag)).WithHeader("Last-Modified", httpTime(mtime))
-	if inm != "" {
-		if object.ETagMatches(inm, etag) {
-			return notModified
-		}
-	} else if t, ok := parseHTTPTime(ims); ims != "" && ok && !mtime.After(t) {
-		return notModified
+	if t, ok := parseHTTPTime(h.Get("If-Modified-Since")); ok {
+		c.IfModifiedSince = t
 	}
-	return nil
+	return c
 }
 
-// copySourceConditions evaluates x-amz-copy-source-if-* headers.
-func copySourceConditions(h http.Header, etag string, mtime time.Time) error {
-	mtime = mtime.Truncate(time.Second)
-	im, ius := h.Get("x-amz-copy-source-if-match"), h.Get("x-amz-copy-source-if-unmodified-since")
-	inm, ims := h.Get("x-amz-copy-source-if-none-match"), h.Get("x-amz-copy-source-if-modified-since")
-	fail := s3err.PreconditionFailed
-	if im != "" {
-		if !object.ETagMatches(im, etag) {
-			return fail.With("Condition", "x-amz-copy-source-If-Match")
-		}
-	} else if t, ok := parseHTTPTime(ius); ius != "" && ok && mtime.After(t) {
-		return fail.With("Condition", "x-amz-copy-source-If-Unmodified-Since")
-	}
-	if inm != "" {
-		if object.ETagMatches(inm, etag) {
-			return fail.With("Condition", "x-amz-copy-source-If-None-Match")
-		}
-	} else if t, ok := parseHTTPTime(ims); ims != "" && ok && !mtime.After(t) {
-		return fail.With("Condition", "x-amz-copy-source-If-Modified-Since")
-	}
-	return nil
+// checkConditions evaluates GET/HEAD conditional headers in S3's order
+// (ops.ReadConditions.Check).
+func checkConditions(h http.Header, etag string, mtime time.Time) error {
+	return readConditions(h).Check(etag, mtime)
 }
 
 // byteRange is a resolved Range request.
 type byteRange struct{ off, n int64 }
 
-// parseRange resolves a Range header against an object size. ok is false
-// when the header is absent or not one S3 honours (it then serves the whole
-// object); an unsatisfiable range is an InvalidRange error.
+// parseRange resolves a Range header against an object size
+// (ops.ParseRange).
 func parseRange(v string, size int64) (r byteRange, ok bool, err error) {
-	spec, found := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
-	if v == "" || !found || strings.Contains(spec, ",") {
-		return r, false, nil
-	}
-	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
-	if !found {
-		return r, false, nil
-	}
-	unsat := s3err.InvalidRange.With("RangeRequested", v).With("ActualObjectSize", strconv.FormatInt(size, 10)).
-		WithHeader("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-	if first == "" {
-		n, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || n < 0 {
-			return r, false, nil
-		}
-		if n == 0 {
-			return r, false, unsat
-		}
-		if size == 0 {
-			// The last N bytes of an empty object are all of it: S3
-			// answers 200 with the empty body (ranged downloaders of
-			// empty files send bytes=-N).
-			return r, false, nil
-		}
-		n = min(n, size)
-		return byteRange{size - n, n}, true, nil
-	}
-	start, err1 := strconv.ParseInt(first, 10, 64)
-	end := size - 1
-	var err2 error
-	if last != "" {
-		end, err2 = strconv.ParseInt(last, 10, 64)
-	}
-	if err1 != nil || err2 != nil || start < 0 {
-		return r, false, nil
-	}
-	if last != "" && end < start {
-		return r, false, nil // syntactically invalid: S3 serves the whole object, also an empty one
-	}
-	if start >= size {
-		return r, false, unsat
-	}
-	end = min(end, size-1)
-	return byteRange{start, end - start + 1}, true, nil
+	off, n, ok, err := ops.ParseRange(v, size)
+	return byteRange{off, n}, ok, err
 }

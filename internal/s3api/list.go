@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -99,8 +100,14 @@ func (h *Handler) objectEntries(req *request, res *object.ListResult, p listPara
 	return entries, cps
 }
 
+// listInput is the ops.ListInput of a listing request with params p.
+func (req *request) listInput(p listParams, after string) ops.ListInput {
+	return ops.ListInput{BucketTarget: req.bucketTarget(), Prefix: p.prefix, Delimiter: p.delimiter, After: after, MaxKeys: p.maxKeys}
+}
+
 func (h *Handler) listObjectsV1(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	p, err := parseListParams(req, "max-keys")
@@ -108,7 +115,7 @@ func (h *Handler) listObjectsV1(req *request) error {
 		return err
 	}
 	marker := req.query.Get("marker")
-	res, err := h.obj.ListObjects(req.Context(), object.ListInput{Bucket: req.bucket, Prefix: p.prefix, Delimiter: p.delimiter, After: marker, MaxKeys: p.maxKeys})
+	res, err := h.ops.ListObjects(h.front(req, b), req.caller(), req.listInput(p, marker))
 	if err != nil {
 		return err
 	}
@@ -127,7 +134,8 @@ func (h *Handler) listObjectsV1(req *request) error {
 }
 
 func (h *Handler) listObjectsV2(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	p, err := parseListParams(req, "max-keys")
@@ -143,7 +151,7 @@ func (h *Handler) listObjectsV2(req *request) error {
 		}
 		after = string(b)
 	}
-	res, err := h.obj.ListObjects(req.Context(), object.ListInput{Bucket: req.bucket, Prefix: p.prefix, Delimiter: p.delimiter, After: after, MaxKeys: p.maxKeys})
+	res, err := h.ops.ListObjects(h.front(req, b), req.caller(), req.listInput(p, after))
 	if err != nil {
 		return err
 	}
@@ -191,7 +199,8 @@ type listVersionsResult struct {
 }
 
 func (h *Handler) listVersions(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	p, err := parseListParams(req, "max-keys")
@@ -202,7 +211,9 @@ func (h *Handler) listVersions(req *request) error {
 	if vidMarker != "" && keyMarker == "" {
 		return s3err.InvalidArgument.WithMessage("A version-id marker cannot be specified without a key marker.").With("ArgumentName", "version-id-marker")
 	}
-	res, err := h.obj.ListVersions(req.Context(), object.ListInput{Bucket: req.bucket, Prefix: p.prefix, Delimiter: p.delimiter, After: keyMarker, VersionAfter: vidMarker, MaxKeys: p.maxKeys})
+	in := req.listInput(p, keyMarker)
+	in.VersionAfter = vidMarker
+	res, err := h.ops.ListObjectVersions(h.front(req, b), req.caller(), in)
 	if err != nil {
 		return err
 	}

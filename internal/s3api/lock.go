@@ -179,17 +179,15 @@ func (h *Handler) putObjectRetention(req *request) error {
 }
 
 func (h *Handler) getObjectRetention(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	v, err := h.obj.LockedVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	if v.Retention == nil {
-		return s3err.NoSuchObjectLockConfiguration
+	rt, err := h.ops.GetObjectRetention(h.front(req, b), req.caller(), req.target())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, retentionXML{NS: s3NS, Mode: v.Retention.Mode, RetainUntilDate: isoTime(v.Retention.Until)})
+	writeXML(req, http.StatusOK, retentionXML{NS: s3NS, Mode: rt.Mode, RetainUntilDate: isoTime(rt.Until)})
 	return nil
 }
 
@@ -217,17 +215,15 @@ func (h *Handler) putObjectLegalHold(req *request) error {
 }
 
 func (h *Handler) getObjectLegalHold(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	v, err := h.obj.LockedVersion(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
+	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	if !v.LegalHold && !v.LegalHoldSet {
-		return s3err.NoSuchObjectLockConfiguration
+	on, err := h.ops.GetObjectLegalHold(h.front(req, b), req.caller(), req.target())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, legalHoldXML{NS: s3NS, Status: onOff(v.LegalHold)})
+	writeXML(req, http.StatusOK, legalHoldXML{NS: s3NS, Status: onOff(on)})
 	return nil
 }
 
@@ -274,19 +270,12 @@ func lockHeaders(h http.Header, now time.Time) (object.Lock, error) {
 	return l, nil
 }
 
-// checkLockWrite refuses lock headers on a bucket without Object Lock and,
-// for a PutObject whose version will be retained or held, a body without
-// Content-MD5 or an x-amz-checksum-* value (a SigV4 payload hash does not
-// count). putBody is false for writes without a body (CopyObject,
+// checkLockWrite is ops.CheckLockWrite for a request: putBody is true
+// for a PutObject (whose body must then carry Content-MD5 or an
+// x-amz-checksum-* value), false for writes without a body (CopyObject,
 // CreateMultipartUpload).
 func checkLockWrite(req *request, b *kura.Bucket, l object.Lock, putBody bool) error {
-	if err := object.CheckLock(b, l); err != nil {
-		return err
-	}
-	if putBody && object.LockNeedsIntegrity(b, l) && requireIntegrity(req) != nil {
-		return s3err.InvalidRequest.WithMessage("Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters")
-	}
-	return nil
+	return ops.CheckLockWrite(b, l, putBody, putBody && requireIntegrity(req) == nil)
 }
 
 // setLockHeaders writes a version's Object Lock state to a GET or HEAD
@@ -299,15 +288,6 @@ func setLockHeaders(h http.Header, v *kura.ObjectVersion) {
 	if v.LegalHold || v.LegalHoldSet {
 		h.Set("x-amz-object-lock-legal-hold", onOff(v.LegalHold))
 	}
-}
-
-// bypassGovernance reports whether a request may act on versions under
-// GOVERNANCE retention as if they were unprotected: it must say so with
-// x-amz-bypass-governance-retention: true (bypassAsked), and the caller
-// must hold s3:BypassGovernanceRetention.
-func (h *Handler) bypassGovernance(req *request, b *kura.Bucket) (bool, error) {
-	asked, err := h.bypassAsked(req, b)
-	return asked && mayBypassGovernance(req, b), err
 }
 
 // bypassAsked reports whether the request asks for the governance bypass
@@ -327,17 +307,4 @@ func (h *Handler) bypassAsked(req *request, b *kura.Bucket) (bool, error) {
 		return false, ops.ErrBypassWithoutLock()
 	}
 	return strings.EqualFold(strings.TrimSpace(v), "true"), nil
-}
-
-// mayBypassGovernance is the s3:BypassGovernanceRetention permission check,
-// by the caller's policies and the bucket policy (authz.go), on the object
-// the request names or, for DeleteObjects, on the bucket's objects
-// ("arn:aws:s3:::bucket/*"): the header asks for the bypass once for every
-// key of the request.
-func mayBypassGovernance(req *request, b *kura.Bucket) bool {
-	resource := objectARN(b.Name, req.key)
-	if req.key == "" {
-		resource = objectARN(b.Name, "*")
-	}
-	return req.allowed("s3:BypassGovernanceRetention", resource, nil) == nil
 }

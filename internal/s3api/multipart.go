@@ -11,6 +11,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/checksum"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -60,28 +61,25 @@ func (h *Handler) createUpload(req *request) error {
 	if err != nil {
 		return err
 	}
-	if err := checkLockWrite(req, b, lock, false); err != nil {
-		return err
-	}
-	owner, acl, err := h.newObjectACL(req, b)
+	acl, err := headerObjectACL(req)
 	if err != nil {
 		return err
 	}
-	u, err := h.obj.CreateUpload(req.Context(), object.UploadInput{
-		Bucket: req.bucket, Key: req.key, Headers: headers, Tags: tags, StorageClass: class,
-		ChecksumAlgorithm: alg, ChecksumType: strings.ToUpper(req.Header.Get("x-amz-checksum-type")), SSE: enc, Owner: owner, Initiator: initiatorOf(req, owner), ACL: acl,
-		Access: object.KeyAccess{Caller: req.caller()}, Lock: lock,
+	res, err := h.ops.CreateMultipartUpload(h.front(req, b), req.caller(), ops.CreateUploadInput{
+		Target: ops.Target{Bucket: req.bucket, Key: req.key}, Headers: headers, Tags: tags, StorageClass: class,
+		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, ACL: acl,
+		Lock: lock, RetainUntilDate: req.Header.Get("x-amz-object-lock-retain-until-date"),
 	})
 	if err != nil {
 		return err
 	}
 	hdr := req.w.Header()
-	setSSEHeaders(hdr, u.Encryption)
-	if u.ChecksumAlgorithm != "" {
-		hdr.Set("x-amz-checksum-algorithm", u.ChecksumAlgorithm)
-		hdr.Set("x-amz-checksum-type", u.ChecksumType)
+	setSSEHeaders(hdr, res.Encryption)
+	if res.ChecksumAlgorithm != "" {
+		hdr.Set("x-amz-checksum-algorithm", res.ChecksumAlgorithm)
+		hdr.Set("x-amz-checksum-type", res.ChecksumType)
 	}
-	writeXML(req, http.StatusOK, initiateResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: u.UploadID})
+	writeXML(req, http.StatusOK, initiateResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: res.UploadID})
 	return nil
 }
 
@@ -94,8 +92,14 @@ func partNumber(req *request) (int, error) {
 	return n, nil
 }
 
+// uploadTarget is the upload req addresses.
+func (req *request) uploadTarget() ops.UploadTarget {
+	return ops.UploadTarget{Target: ops.Target{Bucket: req.bucket, Key: req.key}, UploadID: req.query.Get("uploadId")}
+}
+
 func (h *Handler) uploadPart(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	n, err := partNumber(req)
@@ -118,18 +122,16 @@ func (h *Handler) uploadPart(req *request) error {
 	if err != nil {
 		return err
 	}
-	p, u, err := h.obj.UploadPart(req.Context(), object.PartInput{
-		Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n,
-		Body: req.Body, Size: size, Checksum: ck, ContentMD5: md, Access: acc,
-	})
+	res, err := h.ops.UploadPart(h.front(req, b), req.caller(), ops.PartInput{UploadTarget: req.uploadTarget(), PartNumber: n,
+		Body: req.Body, Size: size, Checksum: ck, ContentMD5: md, CustomerKey: acc.CustomerKey})
 	if err != nil {
 		return err
 	}
 	hdr := req.w.Header()
-	hdr.Set("ETag", quote(p.ETag))
-	setSSEHeaders(hdr, u.Encryption)
-	if a, ok := checksum.Parse(p.ChecksumAlgorithm); ok {
-		hdr.Set(a.Header(), p.Checksum)
+	hdr.Set("ETag", quote(res.ETag))
+	setSSEHeaders(hdr, res.Encryption)
+	if a, ok := checksum.Parse(res.ChecksumAlgorithm); ok {
+		hdr.Set(a.Header(), res.Checksum)
 	}
 	req.w.WriteHeader(http.StatusOK)
 	return nil
@@ -144,7 +146,8 @@ type copyPartResult struct {
 }
 
 func (h *Handler) uploadPartCopy(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	n, err := partNumber(req)
@@ -159,45 +162,23 @@ func (h *Handler) uploadPartCopy(req *request) error {
 	if err != nil {
 		return err
 	}
-	rangeHdr := req.Header.Get("x-amz-copy-source-range")
-	p, u, sv, err := h.obj.UploadPartCopy(req.Context(), object.PartCopyInput{
-		Source: src, Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), Number: n, Access: acc,
-		Validate: func(v *kura.ObjectVersion) (int64, int64, error) {
-			if rangeHdr == "" {
-				return 0, v.Size, nil
-			}
-			r, ok, err := parseRange(rangeHdr, v.Size)
-			if err != nil || !ok || r.n != rangeLen(rangeHdr) {
-				return 0, 0, s3err.InvalidArgument.WithMessage("Range specified is not valid for source object of size: %d", v.Size).With("ArgumentName", "x-amz-copy-source-range")
-			}
-			return r.off, r.n, nil
-		},
-	})
+	res, err := h.ops.UploadPartCopy(h.front(req, b), req.caller(), ops.PartCopyInput{UploadTarget: req.uploadTarget(),
+		PartNumber: n, Source: src, Range: req.Header.Get("x-amz-copy-source-range"), CustomerKey: acc.CustomerKey})
 	if err != nil {
 		return err
 	}
-	if sv.VersionID != object.NullVersion {
-		req.w.Header().Set("x-amz-copy-source-version-id", sv.VersionID)
+	if res.SourceVersionID != object.NullVersion {
+		req.w.Header().Set("x-amz-copy-source-version-id", res.SourceVersionID)
 	}
 	// Like UploadPart, the answer names the destination upload's
 	// encryption (not the source's).
-	setSSEHeaders(req.w.Header(), u.Encryption)
-	out := copyPartResult{NS: s3NS, LastModified: isoTime(p.LastModified), ETag: quote(p.ETag)}
-	if a, ok := checksum.Parse(p.ChecksumAlgorithm); ok {
-		out.set(a, p.Checksum)
+	setSSEHeaders(req.w.Header(), res.Encryption)
+	out := copyPartResult{NS: s3NS, LastModified: isoTime(res.LastModified), ETag: quote(res.ETag)}
+	if a, ok := checksum.Parse(res.ChecksumAlgorithm); ok {
+		out.set(a, res.Checksum)
 	}
 	writeXML(req, http.StatusOK, out)
 	return nil
-}
-
-// rangeLen returns the length a bytes=a-b copy-source-range asks for, which
-// must fit the source exactly (S3 does not clamp copy ranges).
-func rangeLen(v string) int64 {
-	var a, b int64
-	if _, err := fmtSscanf(v, "bytes=%d-%d", &a, &b); err != nil {
-		return -1
-	}
-	return b - a + 1
 }
 
 type completeRequest struct {
@@ -220,7 +201,8 @@ type completeResult struct {
 }
 
 func (h *Handler) completeUpload(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	var cr completeRequest
@@ -231,7 +213,7 @@ func (h *Handler) completeUpload(req *request) error {
 	if err := parseXML(body, &cr); err != nil {
 		return err
 	}
-	in := object.CompleteInput{Bucket: req.bucket, Key: req.key, UploadID: req.query.Get("uploadId"), ObjectSize: -1,
+	in := ops.CompleteInput{UploadTarget: req.uploadTarget(), ObjectSize: -1,
 		ChecksumType: strings.ToUpper(req.Header.Get("x-amz-checksum-type")), Cond: writeConditions(req.Header)}
 	if err := supportedWriteConditions(in.Cond); err != nil {
 		return err
@@ -255,18 +237,18 @@ func (h *Handler) completeUpload(req *request) error {
 		return err
 	}
 	in.CustomerKey = acc.CustomerKey
-	v, err := h.obj.CompleteUpload(req.Context(), in)
+	res, err := h.ops.CompleteMultipartUpload(h.front(req, b), req.caller(), in)
 	if err != nil {
 		return err
 	}
 	hdr := req.w.Header()
-	setVersionHeader(hdr, v)
-	setSSEHeaders(hdr, v.Encryption)
-	out := completeResult{NS: s3NS, Location: req.objectURL(), Bucket: req.bucket, Key: req.key, ETag: quote(v.ETag)}
-	if v.Checksum != nil {
-		if a, ok := checksum.Parse(v.Checksum.Algorithm); ok {
-			out.set(a, v.Checksum.Value)
-			out.ChecksumType = v.Checksum.Type
+	writeVersionID(req, res.VersionID)
+	setSSEHeaders(hdr, res.Encryption)
+	out := completeResult{NS: s3NS, Location: req.objectURL(), Bucket: req.bucket, Key: req.key, ETag: quote(res.ETag)}
+	if ck := res.Checksum; ck != nil {
+		if a, ok := checksum.Parse(ck.Algorithm); ok {
+			out.set(a, ck.Value)
+			out.ChecksumType = ck.Type
 		}
 	}
 	writeXML(req, http.StatusOK, out)
@@ -274,7 +256,8 @@ func (h *Handler) completeUpload(req *request) error {
 }
 
 func (h *Handler) abortUpload(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	var ifInitiated time.Time
@@ -286,7 +269,8 @@ func (h *Handler) abortUpload(req *request) error {
 		}
 		ifInitiated = t
 	}
-	if err := h.obj.AbortUpload(req.Context(), req.bucket, req.key, req.query.Get("uploadId"), ifInitiated); err != nil {
+	err = h.ops.AbortMultipartUpload(h.front(req, b), req.caller(), ops.AbortInput{UploadTarget: req.uploadTarget(), IfMatchInitiatedTime: ifInitiated})
+	if err != nil {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
@@ -334,7 +318,8 @@ func intParam(req *request, name string, def, max int) (int, error) {
 }
 
 func (h *Handler) listParts(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	max, err := intParam(req, "max-parts", 1000, 1000)
@@ -345,7 +330,8 @@ func (h *Handler) listParts(req *request) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.obj.ListParts(req.Context(), req.bucket, req.key, req.query.Get("uploadId"), marker, max)
+	page, err := h.ops.ListParts(h.front(req, b), req.caller(), ops.ListPartsInput{UploadTarget: req.uploadTarget(),
+		PartNumberMarker: marker, MaxParts: max})
 	if err != nil {
 		return err
 	}
@@ -393,16 +379,17 @@ type listUploadsResult struct {
 }
 
 func (h *Handler) listUploads(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	p, err := parseListParams(req, "max-uploads")
 	if err != nil {
 		return err
 	}
-	in := object.UploadsInput{Bucket: req.bucket, Prefix: p.prefix, Delimiter: p.delimiter,
-		KeyMarker: req.query.Get("key-marker"), UploadIDMarker: req.query.Get("upload-id-marker"), Max: p.maxKeys}
-	page, err := h.obj.ListUploads(req.Context(), in)
+	in := ops.UploadsInput{BucketTarget: req.bucketTarget(), Prefix: p.prefix, Delimiter: p.delimiter,
+		KeyMarker: req.query.Get("key-marker"), UploadIDMarker: req.query.Get("upload-id-marker"), MaxUploads: p.maxKeys}
+	page, err := h.ops.ListMultipartUploads(h.front(req, b), req.caller(), in)
 	if err != nil {
 		return err
 	}

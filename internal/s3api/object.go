@@ -34,17 +34,11 @@ func writeConditions(h http.Header) object.WriteConditions {
 	return object.WriteConditions{IfNoneMatch: h.Get("If-None-Match"), IfMatch: h.Get("If-Match")}
 }
 
-// supportedWriteConditions refuses what S3 does not implement on writes
-// (PutObject, CompleteMultipartUpload): If-None-Match takes only "*"
-// (create-only); with an ETag S3 answers 501 NotImplemented (aws-sdk-ruby
-// issue 3144), it does not compare it.
-func supportedWriteConditions(c object.WriteConditions) error {
-	if c.IfNoneMatch != "" && c.IfNoneMatch != "*" {
-		return s3err.NotImplemented.With("Header", "If-None-Match")
-	}
-	return nil
-}
+// supportedWriteConditions is ops.CheckWriteConditions.
+func supportedWriteConditions(c object.WriteConditions) error { return ops.CheckWriteConditions(c) }
 
+// putObject translates a PutObject request into ops.PutInput (the body
+// is handed on as the stream it is) and writes its result.
 func (h *Handler) putObject(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
@@ -54,32 +48,23 @@ func (h *Handler) putObject(req *request) error {
 	if err != nil {
 		return err
 	}
-	if in.Owner, in.ACL, err = h.newObjectACL(req, b); err != nil {
-		return err
-	}
-	if err := checkLockWrite(req, b, in.Lock, true); err != nil {
-		return err
-	}
-	if err := supportedWriteConditions(in.Cond); err != nil {
-		return err
-	}
-	v, err := h.obj.PutObject(req.Context(), in)
+	res, err := h.ops.PutObject(h.front(req, b), req.caller(), in)
 	if err != nil {
 		return err
 	}
 	hdr := req.w.Header()
-	hdr.Set("ETag", quote(v.ETag))
-	setVersionHeader(hdr, v)
-	setSSEHeaders(hdr, v.Encryption)
-	setChecksumHeaders(hdr, v.Checksum)
+	hdr.Set("ETag", quote(res.ETag))
+	writeVersionID(req, res.VersionID)
+	setSSEHeaders(hdr, res.Encryption)
+	setChecksumHeaders(hdr, res.Checksum)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
 
 // objectWrite parses the parts of a PutObject request that describe the
 // new object.
-func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
-	var in object.PutInput
+func (h *Handler) objectWrite(req *request) (ops.PutInput, error) {
+	var in ops.PutInput
 	size, err := bodySize(req)
 	if err != nil {
 		return in, err
@@ -117,11 +102,15 @@ func (h *Handler) objectWrite(req *request) (object.PutInput, error) {
 	if err != nil {
 		return in, err
 	}
-	return object.PutInput{
-		Bucket: req.bucket, Key: req.key, Body: req.Body, Size: size,
+	acl, err := headerObjectACL(req)
+	if err != nil {
+		return in, err
+	}
+	return ops.PutInput{
+		Target: ops.Target{Bucket: req.bucket, Key: req.key}, Body: req.Body, Size: size,
 		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck, ContentMD5: md,
-		SSE: enc, Access: object.KeyAccess{Caller: req.caller()}, Owner: req.identity.AccountID, Cond: writeConditions(req.Header),
-		Lock: lock,
+		SSE: enc, ACL: acl, Cond: writeConditions(req.Header),
+		Lock: lock, RetainUntilDate: req.Header.Get("x-amz-object-lock-retain-until-date"),
 	}, nil
 }
 
@@ -144,36 +133,6 @@ func setChecksumHeaders(h http.Header, ck *kura.Checksum) {
 		h.Set(a.Header(), ck.Value)
 		h.Set("x-amz-checksum-type", ck.Type)
 	}
-}
-
-// readTarget resolves the version a GET or HEAD addresses and checks the
-// request's encryption headers against it.
-func (h *Handler) readTarget(req *request) (*kura.ObjectVersion, object.KeyAccess, error) {
-	b, err := h.bucketFor(req)
-	if err != nil {
-		return nil, object.KeyAccess{}, err
-	}
-	// A read names the null version ("x-amz-version-id: null") in a bucket
-	// that has had versioning, or when asked for it; in a bucket that never
-	// had versioning no version is named (S3).
-	req.nameNullVersion = b.Versioning != "" || req.query.Get("versionId") != ""
-	v, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId"))
-	if err != nil {
-		return nil, object.KeyAccess{}, err
-	}
-	acc, err := h.access(req, "")
-	if err != nil {
-		return nil, acc, err
-	}
-	if err := checkReadSSE(req.Header, v.Encryption, acc); err != nil {
-		return nil, acc, err
-	}
-	if req.Method == http.MethodGet {
-		if err := kmsNeedsSigV4(req, v.Encryption.Type); err != nil {
-			return nil, acc, err
-		}
-	}
-	return v, acc, nil
 }
 
 // objectHeaders writes the metadata headers of GET and HEAD responses.
@@ -242,89 +201,82 @@ func partNumberParam(req *request) (int, error) {
 	return n, nil
 }
 
-// readRange resolves partNumber (n, already checked; 0 if none) or Range
-// for a GET/HEAD; whole reports a read of the entire object.
-func readRange(req *request, v *kura.ObjectVersion, n int) (r byteRange, partial, whole bool, err error) {
-	if n > 0 {
-		off, size, perr := object.PartRange(v, n)
-		if perr != nil {
-			return r, false, false, perr
-		}
-		if len(v.Parts) == 0 {
-			// Part 1 of an object uploaded in one piece is all of it, but
-			// S3 still answers it as a range (206, Content-Range) and
-			// names no part count.
-			return byteRange{off, size}, size > 0, true, nil
-		}
-		req.w.Header().Set("x-amz-mp-parts-count", strconv.Itoa(len(v.Parts)))
-		return byteRange{off, size}, true, false, nil
-	}
-	br, ok, err := parseRange(req.Header.Get("Range"), v.Size)
-	if err != nil {
-		return r, false, false, err
-	}
-	if !ok {
-		return byteRange{0, v.Size}, false, true, nil
-	}
-	return br, true, br.off == 0 && br.n == v.Size, nil
-}
-
-// readPlan is what a GET or HEAD will answer: the version, the byte range
-// and how to describe it.
+// readPlan is what a GET or HEAD will answer: the operation's result,
+// and the status a website's error document replaces 200 with.
 type readPlan struct {
-	v       *kura.ObjectVersion
-	acc     object.KeyAccess
-	rng     byteRange
-	partial bool   // 206 with Content-Range
-	whole   bool   // the entire object, so its checksum may be returned
-	restore string // x-amz-restore ("" when no restore is under way or available)
-	// status replaces the 200 of a whole-object answer: a website's error
-	// document is sent with the error's status (website.go).
+	ops.ReadResult
 	status int
 }
 
-// planRead resolves the version, checks conditional headers and resolves
-// partNumber or Range, as GET and HEAD both must.
-func (h *Handler) planRead(req *request) (readPlan, error) {
+// readInput translates a GET or HEAD into ops.ReadInput, refusing what
+// S3 refuses before the object is looked up: response-* overrides on an
+// unsigned request, a bad partNumber, encryption headers a read cannot
+// carry.
+func (h *Handler) readInput(req *request) (ops.ReadInput, error) {
 	if err := checkOverrides(req); err != nil {
-		return readPlan{}, err
+		return ops.ReadInput{}, err
 	}
 	part, err := partNumberParam(req)
 	if err != nil {
-		return readPlan{}, err
+		return ops.ReadInput{}, err
 	}
-	v, acc, err := h.readTarget(req)
+	acc, err := h.access(req, "")
+	if err != nil {
+		return ops.ReadInput{}, err
+	}
+	if err := checkReadSSEHeaders(req.Header); err != nil {
+		return ops.ReadInput{}, err
+	}
+	return ops.ReadInput{Target: req.target(), CustomerKey: acc.CustomerKey, PartNumber: part,
+		Range: req.Header.Get("Range"), Cond: readConditions(req.Header)}, nil
+}
+
+// planRead runs HeadObject (get false) or GetObject (get true) for req,
+// whose bucket b the route loaded: the version, conditional headers and
+// partNumber or Range resolved, and for a GET the body opened.
+func (h *Handler) planRead(req *request, get bool) (readPlan, error) {
+	b, err := h.bucketFor(req)
 	if err != nil {
 		return readPlan{}, err
 	}
-	if err := checkConditions(req.Header, v.ETag, v.LastModified); err != nil {
-		return readPlan{}, err
-	}
-	rng, partial, whole, err := readRange(req, v, part)
+	in, err := h.readInput(req)
 	if err != nil {
 		return readPlan{}, err
 	}
-	return readPlan{v: v, acc: acc, rng: rng, partial: partial, whole: whole, restore: h.restoreHeader(v)}, nil
+	// A read names the null version ("x-amz-version-id: null") in a bucket
+	// that has had versioning, or when asked for it; in a bucket that never
+	// had versioning no version is named (S3).
+	req.nameNullVersion = b.Versioning != "" || req.query.Get("versionId") != ""
+	run := h.ops.HeadObject
+	if get {
+		run = h.ops.GetObject
+	}
+	res, err := run(h.front(req, b), req.caller(), in)
+	return readPlan{ReadResult: res}, err
 }
 
 // writeReadHeaders writes the status line and headers of a GET or HEAD.
 func writeReadHeaders(req *request, p readPlan) {
-	objectHeaders(req, p.v)
+	v := p.Version
+	objectHeaders(req, v)
 	hdr := req.w.Header()
-	if p.restore != "" {
-		hdr.Set("x-amz-restore", p.restore)
+	if r := restoreHeader(p.Restore, p.RestoreExpiry); r != "" {
+		hdr.Set("x-amz-restore", r)
+	}
+	if p.PartsCount > 0 {
+		hdr.Set("x-amz-mp-parts-count", strconv.Itoa(p.PartsCount))
 	}
 	if strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
-		if p.whole {
-			setChecksumHeaders(hdr, p.v.Checksum)
+		if p.Whole {
+			setChecksumHeaders(hdr, v.Checksum)
 		} else if pn := req.query.Get("partNumber"); pn != "" {
-			setChecksumHeaders(hdr, partChecksum(p.v, pn))
+			setChecksumHeaders(hdr, partChecksum(v, pn))
 		}
 	}
-	hdr.Set("Content-Length", strconv.FormatInt(p.rng.n, 10))
+	hdr.Set("Content-Length", strconv.FormatInt(p.Length, 10))
 	status := http.StatusOK
-	if p.partial {
-		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(p.rng.off, 10)+"-"+strconv.FormatInt(p.rng.off+p.rng.n-1, 10)+"/"+strconv.FormatInt(p.v.Size, 10))
+	if p.Partial {
+		hdr.Set("Content-Range", "bytes "+strconv.FormatInt(p.Offset, 10)+"-"+strconv.FormatInt(p.Offset+p.Length-1, 10)+"/"+strconv.FormatInt(v.Size, 10))
 		status = http.StatusPartialContent
 	} else if p.status != 0 {
 		status = p.status
@@ -333,33 +285,30 @@ func writeReadHeaders(req *request, p readPlan) {
 	req.w.WriteHeader(status)
 }
 
+// getObject answers a GET with ops.GetObject's result. An overwrite or
+// delete that commits while the body is sent leaves the version's blobs
+// for the blob grace period (object/gc.go).
 func (h *Handler) getObject(req *request) error {
-	// An overwrite or delete that commits while the body is sent leaves
-	// the version's blobs for the blob grace period (object/gc.go).
-	p, err := h.planRead(req)
+	p, err := h.planRead(req, true)
 	if err != nil {
 		return err
 	}
-	return h.sendObject(req, p)
+	return sendObject(req, p)
 }
 
-// sendObject answers a GET with the data planRead chose: the object
-// read, decrypted chunk by chunk as it is sent.
-func (h *Handler) sendObject(req *request, p readPlan) error {
-	body, err := h.obj.Open(req.Context(), p.v, p.rng.off, p.rng.n, p.acc)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
+// sendObject answers a GET with the body planRead opened, decrypted
+// chunk by chunk as it is sent.
+func sendObject(req *request, p readPlan) error {
+	defer p.Body.Close()
 	writeReadHeaders(req, p)
-	// body implements io.WriterTo: it writes decrypted batches straight
-	// from its pooled buffer, so no copy buffer is allocated here.
-	_, err = io.Copy(req.w, body)
+	// The body implements io.WriterTo: it writes decrypted batches
+	// straight from its pooled buffer, so no copy buffer is allocated.
+	_, err := io.Copy(req.w, p.Body)
 	return err
 }
 
 func (h *Handler) headObject(req *request) error {
-	p, err := h.planRead(req)
+	p, err := h.planRead(req, false)
 	if err != nil {
 		return err
 	}

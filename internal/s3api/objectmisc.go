@@ -42,6 +42,9 @@ type deleteResult struct {
 	Errors  []deleteErrorEntry `xml:"Error"`
 }
 
+// deleteObjects translates a DeleteObjects request into
+// ops.DeleteObjectsInput and writes its result: each key's outcome as a
+// Deleted (not in quiet mode) or an Error element.
 func (h *Handler) deleteObjects(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
@@ -50,7 +53,10 @@ func (h *Handler) deleteObjects(req *request) error {
 	if err := requireIntegrity(req); err != nil {
 		return err
 	}
-	bypass, err := h.bypassGovernance(req, b)
+	// The header is refused on a bucket without Object Lock before the
+	// body is read (or ignored, by configuration); the operation decides
+	// the permission.
+	bypass, err := h.bypassAsked(req, b)
 	if err != nil {
 		return err
 	}
@@ -58,31 +64,29 @@ func (h *Handler) deleteObjects(req *request) error {
 	if err := readXML(req, &dr); err != nil {
 		return err
 	}
-	if len(dr.Objects) == 0 || len(dr.Objects) > 1000 {
+	if len(dr.Objects) == 0 || len(dr.Objects) > ops.MaxDeleteObjects {
 		return s3err.MalformedXML
 	}
+	in := ops.DeleteObjectsInput{Bucket: req.bucket, BypassGovernance: bypass, Objects: make([]ops.ObjectIdentifier, len(dr.Objects))}
+	for i, o := range dr.Objects {
+		in.Objects[i] = ops.ObjectIdentifier{Key: o.Key, VersionID: o.VersionID}
+	}
+	res, err := h.ops.DeleteObjects(h.front(req, b), req.caller(), in)
+	if err != nil {
+		return err
+	}
 	out := deleteResult{NS: s3NS}
-	for _, o := range dr.Objects {
-		if err := allowedDelete(req, o.Key, o.VersionID); err != nil {
-			e := s3err.As(err)
-			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
-			continue
-		}
-		res, err := h.obj.Delete(req.Context(), object.DeleteInput{Bucket: req.bucket, Key: o.Key, VersionID: o.VersionID, BypassGovernance: bypass})
-		if err != nil {
-			e := s3err.As(err)
+	for _, o := range res.Objects {
+		if e := o.Err; e != nil {
 			out.Errors = append(out.Errors, deleteErrorEntry{Key: o.Key, VersionID: o.VersionID, Code: e.Code, Message: e.Message})
 			continue
 		}
 		if dr.Quiet {
 			continue
 		}
-		d := deletedEntry{Key: o.Key, VersionID: o.VersionID}
-		if res.DeleteMarker {
+		d := deletedEntry{Key: o.Key, VersionID: o.VersionID, DeleteMarkerVersionID: o.DeleteMarkerVersionID}
+		if o.DeleteMarker {
 			d.DeleteMarker = ptr(true)
-			if o.VersionID == "" {
-				d.DeleteMarkerVersionID = res.VersionID
-			}
 		} else if b.Versioning != "" {
 			// In a bucket that has had versioning, S3 says so even
 			// when no marker was involved.
@@ -206,7 +210,19 @@ func (h *Handler) getObjectAttributes(req *request) error {
 	if err != nil {
 		return err
 	}
-	v, _, err := h.readTarget(req)
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	req.nameNullVersion = b.Versioning != "" || req.query.Get("versionId") != ""
+	acc, err := h.access(req, "")
+	if err != nil {
+		return err
+	}
+	if err := checkReadSSEHeaders(req.Header); err != nil {
+		return err
+	}
+	v, err := h.ops.GetObjectAttributes(h.front(req, b), req.caller(), ops.AttributesInput{Target: req.target(), CustomerKey: acc.CustomerKey})
 	if err != nil {
 		return err
 	}

@@ -75,15 +75,5 @@ func objectOwner(req *request, v *kura.ObjectVersion) string {
 	return req.identity.AccountID
 }
 
-// initiatorOf is what CreateMultipartUpload records as the upload's
-// Initiator: the caller's account when the upload's owner is another
-// (Object Ownership gave the object to the bucket owner), else nothing.
-func initiatorOf(req *request, owner string) string {
-	if id := req.identity.AccountID; !req.anonymous() && id != owner {
-		return id
-	}
-	return ""
-}
-
 // uploadInitiator is the account that started u.
 func uploadInitiator(u *kura.Upload) string { return access.UploadInitiator(u) }

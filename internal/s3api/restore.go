@@ -3,8 +3,8 @@ package s3api
 import (
 	"encoding/xml"
 	"net/http"
+	"time"
 
-	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
@@ -91,10 +91,11 @@ func (h *Handler) restoreObject(req *request) error {
 	return nil
 }
 
-// restoreHeader is the x-amz-restore value of GET and HEAD responses for v,
-// or "" when v has no restore in progress or available.
-func (h *Handler) restoreHeader(v *kura.ObjectVersion) string {
-	switch st, expiry := h.obj.RestoreStatus(v); st {
+// restoreHeader is the x-amz-restore value of GET and HEAD responses for
+// a version in restore state st ("" when no restore is under way or
+// available).
+func restoreHeader(st object.RestoreState, expiry time.Time) string {
+	switch st {
 	case object.Restoring:
 		return `ongoing-request="true"`
 	case object.Restored:

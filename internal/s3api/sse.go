@@ -11,6 +11,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -153,14 +154,14 @@ func parseBool(v, name string) (*bool, error) {
 	return nil, s3err.InvalidArgument.WithMessage("The value of %s must be true or false.", name).With("ArgumentName", name).With("ArgumentValue", v)
 }
 
-// checkReadSSE rejects encryption headers on reads: the encryption method
-// cannot be chosen when reading, and SSE-C keys must match the object.
-func checkReadSSE(h http.Header, enc kura.Encryption, acc object.KeyAccess) error {
+// checkReadSSEHeaders rejects encryption headers on reads: the encryption
+// method cannot be chosen when reading.
+func checkReadSSEHeaders(h http.Header) error {
 	if h.Get(hdrSSE) != "" || h.Get(hdrSSEKMSKeyID) != "" {
 		return s3err.InvalidArgument.WithMessage("x-amz-server-side-encryption header is not supported for this operation.").
 			With("ArgumentName", hdrSSE)
 	}
-	return object.CheckCustomerKey(enc, acc.CustomerKey)
+	return nil
 }
 
 // access collects what a request brings to use data keys: the caller, and
@@ -193,10 +194,10 @@ func kmsNeedsSigV4(req *request, t kura.SSEType) error {
 	return errKMSNeedsSigV4
 }
 
-// errKMSNeedsSigV4 is kmsNeedsSigV4's refusal; the website endpoint, whose
-// requests are all anonymous, answers it as AccessDenied (website.go).
-var errKMSNeedsSigV4 = s3err.InvalidArgument.WithMessage("Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.").
-	With("ArgumentName", "Authorization")
+// errKMSNeedsSigV4 is kmsNeedsSigV4's refusal (ops.ErrKMSNeedsSigV4, also
+// GetObject's); the website endpoint, whose requests are all anonymous,
+// answers it as AccessDenied (website.go).
+var errKMSNeedsSigV4 = ops.ErrKMSNeedsSigV4()
 
 // sseHeaderType is the encryption a request names in
 // x-amz-server-side-encryption, if any.

@@ -234,7 +234,7 @@ func (h *Handler) websiteObject(req *request, key string, status int) error {
 	if err := h.authorize(req, websiteRoute(req.Method)); err != nil {
 		return err
 	}
-	p, err := h.planRead(req)
+	p, err := h.planRead(req, req.Method == http.MethodGet)
 	if err == errKMSNeedsSigV4 {
 		// KMS does not serve anonymous callers, so neither does a
 		// website: S3 answers 403 for SSE-KMS objects there.
@@ -243,10 +243,16 @@ func (h *Handler) websiteObject(req *request, key string, status int) error {
 	if err != nil {
 		return err
 	}
-	if t := p.v.Encryption.Type; t == kura.SSEKMS || t == kura.SSEDSSE {
+	sent := false
+	defer func() {
+		if p.Body != nil && !sent {
+			p.Body.Close() // a body opened and not sent (an error, a redirect)
+		}
+	}()
+	if t := p.Version.Encryption.Type; t == kura.SSEKMS || t == kura.SSEDSSE {
 		return s3err.AccessDenied // a HEAD, which planRead lets through
 	}
-	if loc := p.v.ContentHeaders.WebsiteRedirect; loc != "" && status == 0 {
+	if loc := p.Version.ContentHeaders.WebsiteRedirect; loc != "" && status == 0 {
 		return websiteRedirect(req, http.StatusMovedPermanently, loc)
 	}
 	p.status = status
@@ -254,7 +260,8 @@ func (h *Handler) websiteObject(req *request, key string, status int) error {
 		writeReadHeaders(req, p)
 		return nil
 	}
-	return h.sendObject(req, p)
+	sent = true
+	return sendObject(req, p)
 }
 
 // websiteErrorDocument answers a request that failed with e with the

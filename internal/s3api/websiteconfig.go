@@ -8,6 +8,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/conv"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -19,7 +20,6 @@ import (
 const (
 	maxRoutingRules     = 50
 	maxWebsiteBody      = 128 << 10
-	maxWebsiteRedirLen  = 2 << 10 // x-amz-website-redirect-location
 	hdrWebsiteRedirect  = "x-amz-website-redirect-location"
 	invalidProtocolText = "Invalid protocol, protocol can be http or https. If not defined the protocol will be selected automatically."
 )
@@ -269,15 +269,5 @@ func (h *Handler) deleteBucketWebsite(req *request) error {
 // only a path on the same site or an absolute http(s) URL, of at most
 // 2 KiB.
 func checkWebsiteRedirect(h http.Header) error {
-	v := h.Get(hdrWebsiteRedirect)
-	if v == "" {
-		return nil
-	}
-	if !strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
-		return s3err.InvalidRedirectLocation
-	}
-	if len(v) > maxWebsiteRedirLen {
-		return s3err.InvalidRedirectLocation.WithMessage("The website redirect location must be at most %d bytes long.", maxWebsiteRedirLen)
-	}
-	return nil
+	return ops.CheckWebsiteRedirect(h.Get(hdrWebsiteRedirect))
 }
