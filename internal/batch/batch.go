@@ -17,7 +17,6 @@ package batch
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -72,10 +71,9 @@ type Service struct {
 	log  *slog.Logger
 	wake chan struct{}
 
-	mu sync.Mutex
-	// crashAfter, in tests, stops the runner after that many chunks
-	// (simulating a kill between checkpoints).
-	crashAfter int
+	// testAfterChunk, in tests, is called after each checkpoint with the
+	// number of chunks done; true stops the runner there.
+	testAfterChunk func(chunks int64) bool
 }
 
 // New returns a Service.

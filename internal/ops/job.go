@@ -109,20 +109,31 @@ func (rr *readRecord) Close() error {
 	return err
 }
 
-// WriteInput is WriteObject's: a small object written whole, under the
-// bucket's default encryption.
+// WriteInput is WriteObject's: a small object written whole.
 type WriteInput struct {
 	Target
 	Body        []byte
 	ContentType string
+	// Encryption is the SSE asked for (SSES3 or SSEKMS, with KMSKeyID);
+	// SSENone takes the bucket's default encryption.
+	Encryption kura.SSEType
+	KMSKeyID   string
 }
 
 // WriteObject stores an object as PutObject does (s3:PutObject), under
-// the bucket's default encryption (SSE-S3 without one), owned by the
+// the encryption asked for or the bucket's default (SSE-S3 without
+// one; s3:x-amz-server-side-encryption is supplied), owned by the
 // caller's account. It is for what Kura writes for a principal: a job's
 // completion report and generated manifest.
 func (s *Service) WriteObject(ctx context.Context, call kura.Call, in WriteInput) (WriteResult, error) {
-	r, ctx := s.begin(ctx, call, specPutObject, in.Target, nil)
+	var conds map[string][]string
+	if in.Encryption != kura.SSENone {
+		conds = map[string][]string{"s3:x-amz-server-side-encryption": {string(in.Encryption)}}
+		if in.KMSKeyID != "" {
+			conds["s3:x-amz-server-side-encryption-aws-kms-key-id"] = []string{in.KMSKeyID}
+		}
+	}
+	r, ctx := s.begin(ctx, call, specPutObject, in.Target, conds)
 	res, err := func() (WriteResult, error) {
 		if err := r.authorize(ctx); err != nil {
 			return WriteResult{}, err
@@ -130,6 +141,7 @@ func (s *Service) WriteObject(ctx context.Context, call kura.Call, in WriteInput
 		v, err := s.obj.PutObject(ctx, object.PutInput{
 			Bucket: in.Bucket, Key: in.Key, Body: bytes.NewReader(in.Body), Size: int64(len(in.Body)),
 			Headers: kura.ContentHeaders{ContentType: in.ContentType},
+			SSE:     object.SSERequest{Type: in.Encryption, KMSKeyID: in.KMSKeyID},
 			Access:  object.KeyAccess{Caller: r.call}, Owner: r.call.Principal.AccountID,
 		})
 		if err != nil {
