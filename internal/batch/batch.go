@@ -74,6 +74,8 @@ type Service struct {
 	// testAfterChunk, in tests, is called after each checkpoint with the
 	// number of chunks done; true stops the runner there.
 	testAfterChunk func(chunks int64) bool
+	// testTask, in tests, is called before each task starts.
+	testTask func()
 }
 
 // New returns a Service.

@@ -391,6 +391,9 @@ func (s *Service) runChunk(ctx context.Context, call kura.Call, j *kura.Job, chu
 				if i >= len(entries) {
 					return
 				}
+				if s.testTask != nil {
+					s.testTask()
+				}
 				c := call
 				c.Source.RequestID = j.ID[:8] + "-" + strconv.FormatInt(chunk, 10) + "-" + strconv.Itoa(i)
 				c.Source.Time = s.now()

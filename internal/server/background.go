@@ -29,6 +29,7 @@ const (
 	LeaseLifecycle      = "lifecycle"       // applying bucket lifecycle rules
 	LeaseKMSMaintenance = "kms-maintenance" // rotating and deleting KMS keys that are due
 	LeaseIAMMaintenance = "iam-maintenance" // reaping expired STS sessions
+	LeaseBatchJobs      = "batch-jobs"      // running Batch Operations jobs
 )
 
 // DefaultBlobGrace is how long a released blob is kept by default: reads
@@ -54,6 +55,7 @@ func (s *Server) startBackground(bg context.Context) {
 		{LeaseLifecycle, s.Lifecycle.Run},
 		{LeaseKMSMaintenance, func(ctx context.Context) { s.KMS.RunMaintenance(ctx, maintenanceInterval) }},
 		{LeaseIAMMaintenance, func(ctx context.Context) { s.IAM.RunMaintenance(ctx, maintenanceInterval) }},
+		{LeaseBatchJobs, s.Batch.Run},
 	}
 	if interval, grace, ok := sweepSettings(s.cfg); ok {
 		jobs = append(jobs, struct {

@@ -22,6 +22,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
+	"github.com/kurastore/kura/internal/batch"
 	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
@@ -130,6 +131,11 @@ type Server struct {
 	// counted like the same operation over HTTP, which the S3 handlers
 	// run through it too.
 	Ops *ops.Service
+	// Batch is the S3 Batch Operations engine: the job API the s3control
+	// front serves (CreateJob, DescribeJob, …), and the runner that runs
+	// the jobs' tasks in the background while this node holds the
+	// batch-jobs lease.
+	Batch *batch.Service
 
 	reqs         *requests // in-flight handlers (shutdown.go)
 	shutdownOnce sync.Once
@@ -233,10 +239,12 @@ func Open(cfg Config) (*Server, error) {
 	s.IAM = ids
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
-	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
 		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger})
+	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: s.ops,
+		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger})
+	s.startBackground(bg) // each job under its lease (background.go)
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
