@@ -276,7 +276,9 @@ func TestCreateJobRefusals(t *testing.T) {
 		{"key id not ARN", func(s *kura.JobSpec) { s.Operation.UpdateEncryption.KMSKeyARN = "alias/x" }, s3err.InvalidRequest, "ARN"},
 		{"fields", func(s *kura.JobSpec) { s.Manifest.Fields = []string{"Key"} }, s3err.InvalidRequest, "Bucket"},
 		{"no token", func(s *kura.JobSpec) { s.ClientRequestToken = "" }, s3err.InvalidRequest, "ClientRequestToken"},
-		{"both manifests", func(s *kura.JobSpec) { s.ManifestGenerator = &kura.JobManifestGenerator{SourceBucket: "arn:aws:s3:::data"} }, s3err.InvalidRequest, "exactly one"},
+		{"both manifests", func(s *kura.JobSpec) {
+			s.ManifestGenerator = &kura.JobManifestGenerator{SourceBucket: "arn:aws:s3:::data"}
+		}, s3err.InvalidRequest, "exactly one"},
 		{"role not trusting", func(s *kura.JobSpec) { s.RoleARN = denyRole }, s3err.AccessDenied, ServiceBatchOps},
 		{"bad role", func(s *kura.JobSpec) { s.RoleARN = "role" }, s3err.InvalidRequest, "RoleArn"},
 	}
