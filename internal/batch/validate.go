@@ -132,9 +132,8 @@ func validateOperation(o kura.JobOperation) error {
 		}
 		switch c.Type {
 		case "", "FULL_OBJECT":
-			if !alg.SupportsFullObject() {
-				return badRequest("ChecksumType FULL_OBJECT is not valid with %s; use COMPOSITE.", alg)
-			}
+			// The digest of the whole plaintext: defined for every
+			// algorithm (unlike a multipart upload's full-object CRC).
 		case "COMPOSITE":
 			if !alg.SupportsComposite() {
 				return badRequest("ChecksumType COMPOSITE is not valid with %s; use FULL_OBJECT.", alg)
