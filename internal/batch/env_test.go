@@ -16,6 +16,7 @@ import (
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/policy"
@@ -62,16 +63,26 @@ func (roles) AssumeRoleAsService(_ context.Context, arn, service string) (kura.P
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	trail  *audit.Log
 	store  meta.Store
 	obj    *object.Service
 	ops    *ops.Service
 	keyARN string
+	kms    *kms.Service
+	pols   func(context.Context, kura.Principal) ([]*policy.Document, []*policy.Document, error)
+	logger *slog.Logger
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvTB(t) }
+
+// newOps is an operation layer on e's object service counting into m.
+func newOps(e *env, m metrics.Observer) *ops.Service {
+	return ops.New(ops.Config{Objects: e.obj, Policies: e.pols, Audit: e.trail, Metrics: m, Region: "us-east-1", Logger: e.logger})
+}
+
+func newEnvTB(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
@@ -111,14 +122,15 @@ func newEnv(t *testing.T) *env {
 		}
 		return nil, nil, nil
 	}
-	e := &env{t: t, dir: dir, trail: trail, store: outbox.Store()}
+	e := &env{t: t, dir: dir, trail: trail, store: outbox.Store(), pols: pols, logger: logger}
 	keys, err := kms.New(kms.Config{Meta: e.store, RootKey: make([]byte, 32), Region: "us-east-1", Audit: trail, Logger: logger,
 		IdentityPolicies: pols})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.obj = object.New(object.Config{Meta: e.store, Blobs: blobs, ManagedKey: mk, KMS: keys, Region: "us-east-1", Logger: logger})
-	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Audit: trail, Region: "us-east-1", Logger: logger})
+	e.kms = keys
+	e.ops = newOps(e, nil)
 	ctx := context.Background()
 	k, err := keys.CreateKey(ctx, kura.Call{Principal: root}, kms.CreateKeyInput{Description: "re-key target"})
 	if err != nil {

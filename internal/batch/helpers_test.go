@@ -3,8 +3,15 @@ package batch
 import (
 	"encoding/csv"
 	"encoding/json"
+	"os"
+	"strconv"
 	"strings"
 )
+
+func envInt(name string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	return n
+}
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
