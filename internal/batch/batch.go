@@ -58,6 +58,11 @@ type Config struct {
 	// Poll is how often an idle runner looks for work it was not woken
 	// for (another node's CreateJob) (0: 2s).
 	Poll time.Duration
+	// SingleCommit commits every re-seal of an S3UpdateObjectEncryption
+	// job in a transaction of its own. By default they are committed in
+	// groups (one metadata transaction for up to 64 objects of a bucket,
+	// ops.UpdateObjectEncryptionMany); this is for comparison.
+	SingleCommit bool
 	// FailureMinTasks and FailureRatio are S3's failure threshold: a job
 	// fails once at least FailureMinTasks tasks have run and more than
 	// FailureRatio of them failed (0: 1000 and 0.5).

@@ -26,8 +26,9 @@ func (k *kmsCount) Observe(op metrics.Op, kmsCalls int64) {
 
 // BenchmarkReencryptJob measures a re-seal job (S3UpdateObjectEncryption,
 // SSE-KMS with a bucket key) over BATCH_BENCH_OBJECTS objects (default
-// 5,000): objects/s over the job's run (Active to Complete, report
-// included) and KMS calls per object. Each iteration re-seals every
+// 5,000) with BATCH_BENCH_WORKERS workers (default 64; BATCH_BENCH_SINGLE=1
+// commits each re-seal alone): objects/s over the job's run (Preparing
+// to Complete, report included) and KMS calls per object. Each iteration re-seals every
 // object under the other of two keys, so every task really re-seals.
 func BenchmarkReencryptJob(b *testing.B) {
 	n := 5000
@@ -57,7 +58,10 @@ func BenchmarkReencryptJob(b *testing.B) {
 	if v := envInt("BATCH_BENCH_WORKERS"); v > 0 {
 		workers = v
 	}
-	s := e.service(func(c *Config) { c.Workers, c.ChunkSize = workers, 1000 })
+	s := e.service(func(c *Config) {
+		c.Workers, c.ChunkSize = workers, 1000
+		c.SingleCommit = envInt("BATCH_BENCH_SINGLE") > 0
+	})
 	b.ResetTimer()
 	var total time.Duration
 	for i := range b.N {

@@ -14,6 +14,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -377,32 +378,87 @@ func (s *Service) readChunk(ctx context.Context, src source, at cursor) ([]entry
 }
 
 // runChunk runs a chunk's tasks on the worker pool; results are in
-// manifest order.
+// manifest order. The tasks of a re-seal job run in groups (groups):
+// each group's re-seals share one commit.
 func (s *Service) runChunk(ctx context.Context, call kura.Call, j *kura.Job, chunk int64, entries []entry) []result {
 	results := make([]result, len(entries))
-	var nextTask atomic.Int64
+	gs := s.groups(j, entries)
+	var nextGroup atomic.Int64
 	var wg sync.WaitGroup
-	for range min(s.cfg.Workers, len(entries)) {
+	for range min(s.cfg.Workers, len(gs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				i := int(nextTask.Add(1) - 1)
-				if i >= len(entries) {
+				g := int(nextGroup.Add(1) - 1)
+				if g >= len(gs) {
 					return
 				}
+				from, to := gs[g][0], gs[g][1]
 				if s.testTask != nil {
-					s.testTask()
+					for range to - from {
+						s.testTask()
+					}
 				}
 				c := call
-				c.Source.RequestID = j.ID[:8] + "-" + strconv.FormatInt(chunk, 10) + "-" + strconv.Itoa(i)
+				c.Source.RequestID = j.ID[:8] + "-" + strconv.FormatInt(chunk, 10) + "-" + strconv.Itoa(from)
 				c.Source.Time = s.now()
-				results[i] = s.runTask(ctx, c, j, entries[i])
+				if to-from == 1 {
+					results[from] = s.runTask(ctx, c, j, entries[from])
+					continue
+				}
+				s.runGroup(ctx, c, j, entries[from:to], results[from:to])
 			}
 		}()
 	}
 	wg.Wait()
 	return results
+}
+
+// groupSize is how many re-seals of one bucket share a commit.
+const groupSize = 64
+
+// groups cuts entries into the [from, to) ranges the workers take: runs
+// of up to groupSize entries of one bucket for a re-seal job (not a dry
+// run), single entries otherwise.
+func (s *Service) groups(j *kura.Job, entries []entry) [][2]int {
+	size := 1
+	if j.Operation.Name == kura.OpS3UpdateObjectEncryption && !j.DryRun && !s.cfg.SingleCommit {
+		size = groupSize
+	}
+	var out [][2]int
+	for from := 0; from < len(entries); {
+		to := from + 1
+		for to < len(entries) && to-from < size && entries[to].Bucket == entries[from].Bucket {
+			to++
+		}
+		out = append(out, [2]int{from, to})
+		from = to
+	}
+	return out
+}
+
+// runGroup re-seals a group of one bucket's objects in one commit
+// (ops.UpdateObjectEncryptionMany); a task that failed transiently is run
+// again alone (runTask, with its retries).
+func (s *Service) runGroup(ctx context.Context, call kura.Call, j *kura.Job, entries []entry, results []result) {
+	u := j.Operation.UpdateEncryption
+	ts := make([]ops.Target, len(entries))
+	for i, e := range entries {
+		ts[i] = ops.Target{Key: e.Key, VersionID: e.VersionID}
+	}
+	outs := s.cfg.Ops.UpdateObjectEncryptionMany(ctx, call, entries[0].Bucket, ts,
+		object.EncryptionTarget{KMSKeyARN: u.KMSKeyARN, BucketKey: u.BucketKeyEnabled})
+	for i, o := range outs {
+		if o.Err == nil {
+			results[i] = result{e: entries[i], ok: true, status: 200, msg: "Successful", prev: EncryptionColumn(o.Result.Before)}
+			continue
+		}
+		results[i] = failed(entries[i], o.Err)
+		if r := results[i]; r.status >= 500 || r.code == s3err.OperationAborted.Code {
+			results[i] = s.runTask(ctx, call, j, entries[i])
+		}
+	}
 }
 
 // checkpoint records a chunk: its row, the job's counters and cursor, and

@@ -254,9 +254,12 @@ func (r *run) authorize(ctx context.Context) error {
 		}
 		return nil
 	}
-	b, err := r.s.obj.Bucket(ctx, r.target.Bucket)
-	if err != nil {
-		return err
+	b := r.bucket // loaded already when one call serves many operations
+	if b == nil || b.Name != r.target.Bucket {
+		var err error
+		if b, err = r.s.obj.Bucket(ctx, r.target.Bucket); err != nil {
+			return err
+		}
 	}
 	r.bucket = b
 	r.rec.RecipientAccountID = b.Owner
