@@ -347,3 +347,24 @@ func TestDryRun(t *testing.T) {
 		t.Errorf("dry-run rows %q", rows)
 	}
 }
+
+// TestDuplicateEntries: an object listed twice in one group is re-sealed
+// twice (the second time alone, after the group's commit changed it),
+// both tasks succeed and each leaves its event.
+func TestDuplicateEntries(t *testing.T) {
+	e := newEnv(t)
+	s := e.service(nil)
+	e.put(data, "a", "x")
+	id := e.create(s, e.spec("dup", e.manifest("m.csv", data+",a", data+",a")))
+	j := e.runUntil(s, id, kura.JobComplete)
+	if j.Progress.Succeeded != 2 {
+		t.Fatalf("progress %+v", j.Progress)
+	}
+	_, rows := e.reportRowsOf(id)
+	if len(rows["succeeded"]) != 2 || rows["succeeded"][0][7] != "SSE-S3" || !strings.HasPrefix(rows["succeeded"][1][7], "SSE-KMS:"+e.keyARN) {
+		t.Errorf("rows %q", rows["succeeded"])
+	}
+	if n := len(e.events("UpdateObjectEncryption")); n != 2 {
+		t.Errorf("%d events, want 2", n)
+	}
+}
