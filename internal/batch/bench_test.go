@@ -2,10 +2,10 @@ package batch
 
 import (
 	"context"
-	"syscall"
 	"fmt"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
