@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -380,5 +379,3 @@ func statusNames() string {
 	}
 	return out
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

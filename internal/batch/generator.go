@@ -132,10 +132,6 @@ func encryptionMatches(f kura.EncryptionFilter, e kura.Encryption) bool {
 // encodeKey URL-encodes a key as manifests and reports write it (S3
 // Inventory's encoding: spaces as %20, slashes kept).
 func encodeKey(k string) string {
-	return strings.ReplaceAll(pathEscape(k), "+", "%2B")
-}
-
-func pathEscape(k string) string {
 	var b strings.Builder
 	for i := 0; i < len(k); i++ {
 		c := k[i]
@@ -143,7 +139,9 @@ func pathEscape(k string) string {
 			b.WriteByte(c)
 			continue
 		}
-		b.WriteString("%" + strings.ToUpper(string("0123456789abcdef"[c>>4])+string("0123456789abcdef"[c&15])))
+		b.WriteByte('%')
+		b.WriteByte("0123456789ABCDEF"[c>>4])
+		b.WriteByte("0123456789ABCDEF"[c&15])
 	}
 	return b.String()
 }

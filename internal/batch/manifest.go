@@ -8,7 +8,6 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -333,5 +332,3 @@ func roleOpener(o *ops.Service, call kura.Call, expectedOwner string) opener {
 			ExpectedBucketOwner: expectedOwner}, Offset: off, Length: -1})
 	}
 }
-
-var errStop = errors.New("batch: stopped")

@@ -37,6 +37,9 @@ import (
 //
 // Run it under a lease (one runner per deployment).
 
+// errStop ends a runner step on a test's request (testAfterChunk).
+var errStop = errors.New("batch: stopped")
+
 // Run runs jobs until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	for ctx.Err() == nil {
