@@ -105,7 +105,9 @@ func (s *Service) CreateJob(ctx context.Context, call kura.Call, account string,
 		id := uuid.NewString()
 		now := s.now()
 		var got string
+		je := &jobEvents{s: s}
 		err := s.cfg.Meta.Update(ctx, func(tx meta.Tx) error {
+			je.begin()
 			got = ""
 			t, err := getToken(tx, account, spec.ClientRequestToken)
 			if err != nil {
@@ -122,9 +124,14 @@ func (s *Service) CreateJob(ctx context.Context, call kura.Call, account string,
 				return err
 			}
 			got = id
-			return putJob(tx, &jobRecord{ID: id, Account: account, ARN: s.jobARN(account, id), Spec: rec, Status: string(kura.JobNew),
-				Created: now, Tags: tagsRec(tags), CreatedBy: call.Principal.ARN, Digest: digest})
+			r := &jobRecord{ID: id, Account: account, ARN: s.jobARN(account, id), Spec: rec, Status: string(kura.JobNew),
+				Created: now, Tags: tagsRec(tags), CreatedBy: call.Principal.ARN, Digest: digest}
+			if err := putJob(tx, r); err != nil {
+				return err
+			}
+			return je.add(tx, "JobCreated", r)
 		})
+		je.done(err)
 		return got, err
 	}()
 	if err == nil {
@@ -163,7 +170,9 @@ func (s *Service) load(ctx context.Context, account, id string) (*jobRecord, err
 // job as stored after it.
 func (s *Service) change(ctx context.Context, account, id string, fn func(r *jobRecord) error) (*kura.Job, error) {
 	var out *jobRecord
+	je := &jobEvents{s: s}
 	err := s.cfg.Meta.Update(ctx, func(tx meta.Tx) error {
+		je.begin()
 		r, err := getJob(tx, account, id)
 		if err != nil {
 			return err
@@ -171,12 +180,20 @@ func (s *Service) change(ctx context.Context, account, id string, fn func(r *job
 		if r == nil {
 			return ErrNotFound
 		}
+		from := r.Status
 		if err := fn(r); err != nil {
 			return err
 		}
 		out = r
-		return putJob(tx, r)
+		if err := putJob(tx, r); err != nil {
+			return err
+		}
+		if r.Status != from {
+			return je.add(tx, "JobStatusChanged", r)
+		}
+		return nil
 	})
+	je.done(err)
 	if err != nil {
 		return nil, err
 	}

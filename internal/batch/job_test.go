@@ -368,3 +368,37 @@ func TestDuplicateEntries(t *testing.T) {
 		t.Errorf("%d events, want 2", n)
 	}
 }
+
+// TestJobEvents: CreateJob's management event, then S3's service events
+// for the job's creation and each change of its status.
+func TestJobEvents(t *testing.T) {
+	e := newEnv(t)
+	s := e.service(nil)
+	e.put(data, "a", "x")
+	spec := e.spec("events", e.manifest("m.csv", data+",a"))
+	spec.ConfirmationRequired = true
+	id := e.create(s, spec)
+	e.runUntil(s, id, kura.JobSuspended)
+	if _, err := s.UpdateJobStatus(context.Background(), rootCall, owner, id, kura.JobReady, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	e.runUntil(s, id, kura.JobComplete)
+	if evs := e.events("CreateJob"); len(evs) != 1 || evs[0].ResponseElements["jobId"] != id || evs[0].UserIdentity.ARN != root.ARN {
+		t.Errorf("CreateJob events %+v", evs)
+	}
+	if evs := e.events("JobCreated"); len(evs) != 1 || evs[0].EventType != "AwsServiceEvent" {
+		t.Errorf("JobCreated events %+v", evs)
+	}
+	var statuses []string
+	for _, ev := range e.events("JobStatusChanged") {
+		d := ev.AdditionalEventData["serviceEventDetails"].(map[string]any)
+		if d["jobId"] != id {
+			t.Errorf("event for job %v", d["jobId"])
+		}
+		statuses = append(statuses, d["status"].(string))
+	}
+	want := "Preparing Suspended Ready Active Completing Complete"
+	if got := strings.Join(statuses, " "); got != want {
+		t.Errorf("status events %q, want %q", got, want)
+	}
+}

@@ -136,7 +136,9 @@ func next(jobs []*jobRecord) *jobRecord {
 // one of from; fn may change more. ok is false when it was not.
 func (s *Service) transition(ctx context.Context, r *jobRecord, from []kura.JobStatus, to kura.JobStatus, fn func(r *jobRecord)) (*jobRecord, bool, error) {
 	var out *jobRecord
+	je := &jobEvents{s: s}
 	err := s.cfg.Meta.Update(ctx, func(tx meta.Tx) error {
+		je.begin()
 		out = nil
 		cur, err := getJob(tx, r.Account, r.ID)
 		if err != nil || cur == nil {
@@ -145,13 +147,21 @@ func (s *Service) transition(ctx context.Context, r *jobRecord, from []kura.JobS
 		if !slices.Contains(from, kura.JobStatus(cur.Status)) {
 			return nil
 		}
+		was := cur.Status
 		s.setStatus(cur, to)
 		if fn != nil {
 			fn(cur)
 		}
 		out = cur
-		return putJob(tx, cur)
+		if err := putJob(tx, cur); err != nil {
+			return err
+		}
+		if cur.Status != was {
+			return je.add(tx, "JobStatusChanged", cur)
+		}
+		return nil
 	})
+	je.done(err)
 	return out, out != nil, err
 }
 
@@ -479,7 +489,9 @@ func (s *Service) checkpoint(ctx context.Context, r *jobRecord, chunk int64, at 
 	}
 	var out *jobRecord
 	stop := false
+	je := &jobEvents{s: s}
 	err := s.cfg.Meta.Update(ctx, func(tx meta.Tx) error {
+		je.begin()
 		stop = false
 		cur, err := getJob(tx, r.Account, r.ID)
 		if err != nil {
@@ -488,6 +500,7 @@ func (s *Service) checkpoint(ctx context.Context, r *jobRecord, chunk int64, at 
 		if cur == nil {
 			return fmt.Errorf("batch: job %s vanished while running", r.ID)
 		}
+		was := cur.Status
 		if cur.Chunks != chunk {
 			return fmt.Errorf("batch: job %s is at chunk %d, not %d: another runner ran it", r.ID, cur.Chunks, chunk)
 		}
@@ -532,8 +545,15 @@ func (s *Service) checkpoint(ctx context.Context, r *jobRecord, chunk int64, at 
 			}
 		}
 		out = cur
-		return putJob(tx, cur)
+		if err := putJob(tx, cur); err != nil {
+			return err
+		}
+		if cur.Status != was {
+			return je.add(tx, "JobStatusChanged", cur)
+		}
+		return nil
 	})
+	je.done(err)
 	if err != nil {
 		return r, true, err
 	}
