@@ -43,6 +43,12 @@ var (
 		ARN: "arn:aws:sts::111122223333:assumed-role/batch/" + ServiceBatchOps, PrincipalID: "AROABATCH:" + ServiceBatchOps}
 	alice = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: owner, ARN: "arn:aws:iam::" + owner + ":user/alice",
 		PrincipalID: "AIDAALICE", UserName: "alice"}
+	// bob may create jobs but pass only roles under /batch-other/.
+	bob = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: owner, ARN: "arn:aws:iam::" + owner + ":user/bob",
+		PrincipalID: "AIDABOB", UserName: "bob"}
+	// carol may create jobs and pass the job role.
+	carol = kura.Principal{Type: kura.PrincipalIAMUser, AccountID: owner, ARN: "arn:aws:iam::" + owner + ":user/carol",
+		PrincipalID: "AIDACAROL", UserName: "carol"}
 )
 
 // identity policies by principal ARN: the job role may do anything in S3
@@ -50,6 +56,10 @@ var (
 var identityPolicies = map[string]string{
 	jobPrincipal.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:*","kms:*"],"Resource":"*"}}`,
 	alice.ARN:        `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:DescribeJob","Resource":"*"}}`,
+	bob.ARN: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:CreateJob","Resource":"*"},
+ {"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::111122223333:role/batch-other/*"}]}`,
+	carol.ARN: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:CreateJob","Resource":"*"},
+ {"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::111122223333:role/batch"}]}`,
 }
 
 // roles trusts batch operations with roleARN only.

@@ -402,3 +402,19 @@ func TestJobEvents(t *testing.T) {
 		t.Errorf("status events %q, want %q", got, want)
 	}
 }
+
+// TestPassRole: CreateJob needs iam:PassRole on the job role besides
+// s3:CreateJob.
+func TestPassRole(t *testing.T) {
+	e := newEnv(t)
+	s := e.service(nil)
+	e.put(data, "a", "x")
+	m := e.manifest("m.csv", data+",a")
+	_, err := s.CreateJob(context.Background(), kura.Call{Principal: bob}, owner, e.spec("bob", m), nil)
+	if !s3err.Is(err, s3err.AccessDenied) || !strings.Contains(s3err.As(err).Message, "iam:PassRole") {
+		t.Errorf("bob without iam:PassRole on the role: %v", err)
+	}
+	if _, err := s.CreateJob(context.Background(), kura.Call{Principal: carol}, owner, e.spec("carol", m), nil); err != nil {
+		t.Errorf("carol: %v", err)
+	}
+}
