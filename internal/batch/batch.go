@@ -51,7 +51,8 @@ type Config struct {
 	Region  string
 	Now     func() time.Time
 	Logger  *slog.Logger
-	// Workers is how many tasks run at once (0: 16).
+	// Workers is how many tasks (or groups of re-seals, each up to 64
+	// objects) run at once (0: 16).
 	Workers int
 	// ChunkSize is how many tasks run between checkpoints (0: 1000).
 	ChunkSize int
