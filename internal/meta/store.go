@@ -49,6 +49,10 @@ const (
 	TableIAMRoles    Table = "iam_roles"    // account 0x00 lower-case role name → iam role record
 	TableIAMPolicies Table = "iam_policies" // account 0x00 lower-case policy name → iam managed policy record
 	TableIAMSessions Table = "iam_sessions" // temporary access key id → iam session record (secret sealed)
+
+	TableBatchJobs   Table = "batch_jobs"   // account 0x00 job id → batch job record (internal/batch)
+	TableBatchTokens Table = "batch_tokens" // account 0x00 ClientRequestToken → the job it created
+	TableBatchChunks Table = "batch_chunks" // job id 0x00 chunk number (8 bytes BE) → a checkpointed chunk: counts, result files
 )
 
 // Table names a backend keeps for itself: no Table may take them.

@@ -157,35 +157,9 @@ func (s *Service) reseal(ctx context.Context, v *kura.ObjectVersion, target Encr
 func (s *Service) commitReseal(ctx context.Context, read *kura.ObjectVersion, mustBeCurrent bool, enc kura.Encryption) (*kura.ObjectVersion, error) {
 	var out *kura.ObjectVersion
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
-		out = nil
-		cur, err := meta.GetVersion(tx, read.Bucket, read.Key, read.Seq)
-		if errors.Is(err, meta.ErrNotFound) {
-			return errResealConflict
-		}
-		if err != nil {
-			return err
-		}
-		if cur.VersionID != read.VersionID || !sameEncryption(cur.Encryption, read.Encryption) {
-			return errResealConflict
-		}
-		if mustBeCurrent {
-			top, err := latest(tx, read.Bucket, read.Key)
-			if err != nil {
-				return err
-			}
-			if top.Seq != read.Seq {
-				return errResealConflict
-			}
-		}
-		if cur.Locked(s.now()) {
-			return ErrUOEObjectLock
-		}
-		cur.Encryption = enc
-		if err := meta.PutVersion(tx, cur); err != nil {
-			return err
-		}
-		out = cur
-		return nil
+		var err error
+		out, err = s.resealed(tx, read, mustBeCurrent, enc)
+		return err
 	})
 	return out, err
 }

@@ -62,6 +62,11 @@ func lookup(tx meta.Tx, bucket, key, versionID string) (*kura.ObjectVersion, err
 	if _, err := getBucket(tx, bucket); err != nil {
 		return nil, err
 	}
+	return lookupVersion(tx, bucket, key, versionID)
+}
+
+// lookupVersion is lookup in a bucket known to exist.
+func lookupVersion(tx meta.Tx, bucket, key, versionID string) (*kura.ObjectVersion, error) {
 	var v *kura.ObjectVersion
 	var err error
 	if versionID == "" {

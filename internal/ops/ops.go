@@ -192,6 +192,7 @@ type run struct {
 	bucket   *kura.Bucket
 	memo     access.Memo
 	started  time.Time
+	job      string // the Batch Operations job this is a task of (WithJob)
 
 	rec     Record // the event and metrics being built (not with a front)
 	pending *audit.Pending
@@ -202,7 +203,7 @@ type run struct {
 // and returns the context its changes must be made with (carrying the
 // Pending and counting KMS calls).
 func (s *Service) begin(ctx context.Context, call kura.Call, sp spec, t Target, conds map[string][]string) (*run, context.Context) {
-	r := &run{s: s, spec: sp, call: call, target: t, front: frontOf(ctx), conds: conds, started: time.Now()}
+	r := &run{s: s, spec: sp, call: call, target: t, front: frontOf(ctx), conds: conds, started: time.Now(), job: JobOf(ctx)}
 	if r.front != nil {
 		return r, ctx
 	}
@@ -248,13 +249,17 @@ func (s *Service) baseRecord(r *run) Record {
 	if t.VersionID != "" {
 		params["versionId"] = t.VersionID
 	}
+	extra := map[string]any{"bytesTransferredIn": int64(0), "bytesTransferredOut": int64(0),
+		"x-amz-id-2": r.call.Source.RequestID}
+	if r.job != "" {
+		extra["jobId"] = r.job // a Batch Operations task (WithJob)
+	}
 	return Record{
 		Service: "s3", EventSource: "s3.amazonaws.com", Name: r.spec.name, Data: !r.spec.management, ReadOnly: r.spec.readOnly,
 		Call: r.call, Region: s.region, RecipientAccountID: r.call.Principal.AccountID,
-		RequestParameters: params,
-		AdditionalEventData: map[string]any{"bytesTransferredIn": int64(0), "bytesTransferredOut": int64(0),
-			"x-amz-id-2": r.call.Source.RequestID},
-		Resources: resources,
+		RequestParameters:   params,
+		AdditionalEventData: extra,
+		Resources:           resources,
 	}
 }
 
@@ -275,9 +280,12 @@ func (r *run) authorize(ctx context.Context) error {
 		}
 		return nil
 	}
-	b, err := r.s.obj.Bucket(ctx, r.target.Bucket)
-	if err != nil {
-		return err
+	b := r.bucket // loaded already when one call serves many operations
+	if b == nil || b.Name != r.target.Bucket {
+		var err error
+		if b, err = r.s.obj.Bucket(ctx, r.target.Bucket); err != nil {
+			return err
+		}
 	}
 	r.bucket = b
 	r.rec.RecipientAccountID = b.Owner

@@ -30,6 +30,7 @@ const (
 	LeaseKMSMaintenance = "kms-maintenance" // rotating and deleting KMS keys that are due
 	LeaseIAMMaintenance = "iam-maintenance" // reaping expired STS sessions
 	LeaseInventory      = "inventory"       // delivering S3 Inventory reports on their schedule
+	LeaseBatchJobs      = "batch-jobs"      // running Batch Operations jobs
 )
 
 // DefaultBlobGrace is how long a released blob is kept by default: reads
@@ -55,6 +56,7 @@ func (s *Server) startBackground(bg context.Context) {
 		{LeaseLifecycle, s.Lifecycle.Run},
 		{LeaseKMSMaintenance, func(ctx context.Context) { s.KMS.RunMaintenance(ctx, maintenanceInterval) }},
 		{LeaseIAMMaintenance, func(ctx context.Context) { s.IAM.RunMaintenance(ctx, maintenanceInterval) }},
+		{LeaseBatchJobs, s.Batch.Run},
 	}
 	if s.cfg.InventoryInterval >= 0 {
 		jobs = append(jobs, struct {

@@ -22,6 +22,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
+	"github.com/kurastore/kura/internal/batch"
 	"github.com/kurastore/kura/internal/blob"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/inventory"
@@ -100,8 +101,9 @@ type Config struct {
 	// that count blobs want). See object/gc.go.
 	BlobGrace time.Duration
 	// Jobs, when set, serves S3 Control's Batch Operations job API on the
-	// S3 listener (internal/s3control); nil answers it NotImplemented.
-	// Tests give a fake engine here.
+	// S3 listener (internal/s3control).
+	// Tests give a fake engine here; nil serves it with the server's own
+	// engine (Server.Batch).
 	Jobs s3control.Jobs
 }
 
@@ -143,6 +145,11 @@ type Server struct {
 	// counted like the same operation over HTTP, which the S3 handlers
 	// run through it too.
 	Ops *ops.Service
+	// Batch is the S3 Batch Operations engine: the job API the s3control
+	// front serves (CreateJob, DescribeJob, …), and the runner that runs
+	// the jobs' tasks in the background while this node holds the
+	// batch-jobs lease.
+	Batch *batch.Service
 
 	reqs         *requests // in-flight handlers (shutdown.go)
 	shutdownOnce sync.Once
@@ -255,10 +262,18 @@ func Open(cfg Config) (*Server, error) {
 			}
 			return a.CanonicalID, nil
 		}})
-	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
 		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger})
+	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: s.ops,
+		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger})
+	s.startBackground(bg) // each job under its lease (background.go)
+	// S3 Control's job API is served by the engine, unless a test gives
+	// another (a nil *batch.Service must not count as one).
+	var jobs s3control.Jobs = s.Batch
+	if cfg.Jobs != nil {
+		jobs = cfg.Jobs
+	}
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
@@ -289,7 +304,7 @@ func Open(cfg Config) (*Server, error) {
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
 		Inventory:               s.Inventory.Run,
-		Jobs:                    cfg.Jobs,
+		Jobs:                    jobs,
 	})
 	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{

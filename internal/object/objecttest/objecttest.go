@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"SSECustomerKey", testSSECustomerKey},
 		{"SSEBucketDefault", testSSEBucketDefault},
 		{"UpdateEncryption", testUpdateEncryption},
+		{"UpdateEncryptionMany", testUpdateEncryptionMany},
 		{"UpdateEncryptionRefusals", testUpdateEncryptionRefusals},
 	}
 	for _, tc := range tests {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -336,5 +337,54 @@ func testUpdateEncryptionRefusals(t *testing.T, e *env) {
 	}
 	if h := e.mustHead("bkt", "plain", ""); h.Encryption.Type != kura.SSES3 {
 		t.Errorf("failed update left encryption %s", h.Encryption.Type)
+	}
+}
+
+// testUpdateEncryptionMany: a group re-seal gives each item what
+// UpdateEncryption would, commits once (stage is called for each item
+// changed, inside the transaction), and leaves an item whose record
+// changed under it (here: the same object twice) for a re-seal alone.
+func testUpdateEncryptionMany(t *testing.T, e *env) {
+	e.bucket("bkt", "Enabled")
+	arn := e.kmsKey()
+	a := e.put("bkt", "a", "aa")
+	old := e.put("bkt", "b", "old")
+	e.put("bkt", "b", "new")
+	e.put("bkt", "plain", "p", withSSE(object.SSERequest{Type: kura.SSEKMS, KMSKeyID: arn}))
+	items := []object.ResealItem{{Key: "a"}, {Key: "b", VersionID: old.VersionID}, {Key: "missing"}, {Key: "a"}}
+	var staged []int
+	out := e.svc.UpdateEncryptionMany(e.ctx(), "bkt", items, object.EncryptionTarget{KMSKeyARN: arn, BucketKey: true}, e.access(),
+		func(_ meta.Tx, i int) error { staged = append(staged, i); return nil })
+	if out[0].Err != nil || out[0].Before.Type != kura.SSES3 || out[0].After.Encryption.KMSKeyARN != arn || !out[0].After.Encryption.BucketKeyEnabled {
+		t.Errorf("item a: %+v", out[0])
+	}
+	if out[1].Err != nil || out[1].After.VersionID != old.VersionID {
+		t.Errorf("item b@old: %+v", out[1])
+	}
+	if !s3err.Is(out[2].Err, s3err.NoSuchKey) {
+		t.Errorf("missing item: %v", out[2].Err)
+	}
+	if out[3].Err != object.ErrResealRetry {
+		t.Errorf("the same object again: %v, want ErrResealRetry", out[3].Err)
+	}
+	if len(staged) < 2 || staged[len(staged)-2] != 0 || staged[len(staged)-1] != 1 {
+		t.Errorf("staged %v, want items 0 and 1 (last run of the transaction)", staged)
+	}
+	if h := e.mustHead("bkt", "a", ""); h.Encryption.KMSKeyARN != arn || h.ETag != a.ETag || e.get("bkt", "a", "") != "aa" {
+		t.Errorf("a after: %+v", h.Encryption)
+	}
+	if h := e.mustHead("bkt", "b", ""); h.Encryption.Type != kura.SSES3 {
+		t.Errorf("the current b changed: %s", h.Encryption.Type)
+	}
+	if e.get("bkt", "b", old.VersionID) != "old" {
+		t.Error("b@old reads differently")
+	}
+	// A locked object fails as UpdateEncryption does.
+	e.lockBucket("vault", nil)
+	e.put("vault", "held", "h", withLock(object.Lock{LegalHold: yes()}))
+	out = e.svc.UpdateEncryptionMany(e.ctx(), "vault", []object.ResealItem{{Key: "held"}}, object.EncryptionTarget{KMSKeyARN: arn}, e.access(),
+		func(meta.Tx, int) error { return nil })
+	if out[0].Err != object.ErrUOEObjectLock {
+		t.Errorf("locked: %v", out[0].Err)
 	}
 }

@@ -1,0 +1,260 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
+	"github.com/kurastore/kura/internal/checksum"
+	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/s3err"
+)
+
+// A task is one operation on one object, run through internal/ops as the
+// job's role, so it is authorized, audited (naming the job) and counted
+// as the same call over HTTP. Its outcome is a report row: S3's status
+// and error code for a failure, exactly what the single call answers.
+
+// result is one task's outcome.
+type result struct {
+	e      entry
+	ok     bool
+	status int
+	code   string
+	msg    string
+	// prev is the object's encryption before an S3UpdateObjectEncryption
+	// task (the report's Kura column, for undo).
+	prev string
+}
+
+// taskAttempts bounds the tries of a task that failed with a transient
+// error (5xx, OperationAborted).
+const taskAttempts = 3
+
+// runTask performs one task, retrying transient failures.
+func (s *Service) runTask(ctx context.Context, call kura.Call, j *kura.Job, e entry) result {
+	var r result
+	for attempt := 0; attempt < taskAttempts; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return r
+			case <-time.After(time.Duration(attempt*attempt) * 50 * time.Millisecond):
+			}
+		}
+		r = s.attempt(ctx, call, j, e)
+		if r.ok || !(r.status >= 500 || r.code == s3err.OperationAborted.Code) {
+			return r
+		}
+	}
+	return r
+}
+
+func (s *Service) attempt(ctx context.Context, call kura.Call, j *kura.Job, e entry) result {
+	t := ops.Target{Bucket: e.Bucket, Key: e.Key, VersionID: e.VersionID}
+	if j.DryRun {
+		return s.dryRun(ctx, call, j, e)
+	}
+	o := j.Operation
+	res := result{e: e, ok: true, status: 200}
+	var err error
+	switch o.Name {
+	case kura.OpS3UpdateObjectEncryption:
+		var out ops.EncryptionResult
+		out, err = s.cfg.Ops.UpdateObjectEncryption(ctx, call, ops.EncryptionInput{Target: t,
+			Encryption: object.EncryptionTarget{KMSKeyARN: o.UpdateEncryption.KMSKeyARN, BucketKey: o.UpdateEncryption.BucketKeyEnabled}})
+		if err == nil {
+			res.prev = EncryptionColumn(out.Before)
+			res.msg = "Successful"
+		}
+	case kura.OpS3PutObjectTagging:
+		_, err = s.cfg.Ops.PutObjectTagging(ctx, call, ops.TaggingInput{Target: t, Tags: o.Tagging})
+	case kura.OpS3DeleteObjectTagging:
+		_, err = s.cfg.Ops.DeleteObjectTagging(ctx, call, t)
+		res.status = 204
+	case kura.OpS3PutObjectAcl:
+		_, err = s.cfg.Ops.PutObjectAcl(ctx, call, ops.ACLInput{Target: t, Canned: o.ACL.CannedACL, Grants: o.ACL.Grants})
+	case kura.OpS3PutObjectRetention:
+		var rt *kura.Retention
+		if r := o.Retention.Retention; r.Mode != "" || !r.Until.IsZero() {
+			rt = &r
+		}
+		_, err = s.cfg.Ops.PutObjectRetention(ctx, call, ops.RetentionInput{Target: t, Retention: rt, BypassGovernance: o.Retention.BypassGovernance})
+	case kura.OpS3PutObjectLegalHold:
+		_, err = s.cfg.Ops.PutObjectLegalHold(ctx, call, ops.LegalHoldInput{Target: t, On: *o.LegalHold})
+	case kura.OpS3InitiateRestoreObject:
+		var out ops.RestoreResult
+		out, err = s.cfg.Ops.RestoreObject(ctx, call, ops.RestoreInput{Target: t, Days: o.Restore.ExpirationDays, Tier: restoreTier(o.Restore.Tier)})
+		if err == nil && out.Started {
+			res.status = 202
+		}
+	case kura.OpS3ComputeObjectChecksum:
+		res.msg, err = s.computeChecksum(ctx, call, t, *o.Checksum)
+	default:
+		err = s3err.NotImplemented.WithMessage("The operation %s is not supported.", o.Name)
+	}
+	if err != nil {
+		return failed(e, err)
+	}
+	return res
+}
+
+func failed(e entry, err error) result {
+	x := s3err.As(err)
+	return result{e: e, status: x.Status, code: x.Code, msg: x.Message}
+}
+
+// restoreTier is a GlacierJobTier (BULK, STANDARD) as RestoreObject
+// names it.
+func restoreTier(t string) string {
+	switch t {
+	case "BULK":
+		return object.TierBulk
+	case "", "STANDARD":
+		return object.TierStandard
+	}
+	return t
+}
+
+// computeChecksum reads an object's plaintext as the role (GetObject)
+// and returns S3's result message: the checksum, its algorithm and type.
+// A multipart object's COMPOSITE checksum is not computed (it needs the
+// part boundaries of the upload): FULL_OBJECT is.
+func (s *Service) computeChecksum(ctx context.Context, call kura.Call, t ops.Target, c kura.JobChecksum) (string, error) {
+	alg, _ := checksum.Parse(c.Algorithm)
+	typ := c.Type
+	if typ == "" {
+		typ = "FULL_OBJECT"
+	}
+	if typ == "COMPOSITE" {
+		return "", s3err.NotImplemented.WithMessage("COMPOSITE checksums are not computed by this server; use FULL_OBJECT.")
+	}
+	_, body, err := readObject(ctx, s.cfg.Ops, call, t, 0)
+	if err != nil {
+		return "", err
+	}
+	defer body.Close()
+	h := alg.New()
+	if _, err := io.Copy(h, body); err != nil {
+		return "", s3err.Internal(err)
+	}
+	msg, _ := json.Marshal(map[string]string{"checksum_base64": checksum.Encode(h.Sum(nil)),
+		"checksumAlgorithm": string(alg), "checksumType": typ})
+	return string(msg), nil
+}
+
+// dryRun says what a task would do, changing nothing: the object must
+// exist, the role must hold the operation's permissions on it, and for a
+// re-seal its encryption must be one S3 can re-seal.
+func (s *Service) dryRun(ctx context.Context, call kura.Call, j *kura.Job, e entry) result {
+	b, err := s.cfg.Objects.Bucket(ctx, e.Bucket)
+	if err != nil {
+		return failed(e, err)
+	}
+	v, err := s.cfg.Objects.Head(ctx, e.Bucket, e.Key, e.VersionID)
+	if err != nil {
+		return failed(e, err)
+	}
+	for _, a := range actionsOf(j.Operation.Name, e.VersionID != "") {
+		err := s.cfg.Ops.Authorizer().Authorize(ctx, access.Request{Call: call, Action: a, Resource: access.ObjectARN(e.Bucket, e.Key),
+			Bucket: b, Key: e.Key, VersionID: e.VersionID, Object: v, ExistingObjectTags: true})
+		if err != nil {
+			return failed(e, ops.Denial(err))
+		}
+	}
+	res := result{e: e, ok: true, status: 200}
+	switch j.Operation.Name {
+	case kura.OpS3UpdateObjectEncryption:
+		switch {
+		case v.Encryption.Type == kura.SSENone:
+			return failed(e, object.ErrUOEUnencryptedSource)
+		case v.Encryption.Type != kura.SSES3 && v.Encryption.Type != kura.SSEKMS:
+			return failed(e, object.ErrUOEUnsupportedSource)
+		case v.Locked(s.now()):
+			return failed(e, object.ErrUOEObjectLock)
+		}
+		u := j.Operation.UpdateEncryption
+		res.prev = EncryptionColumn(v.Encryption)
+		res.msg = fmt.Sprintf("Dry run: would re-seal from %s to %s", res.prev,
+			EncryptionColumn(kura.Encryption{Type: kura.SSEKMS, KMSKeyARN: u.KMSKeyARN, BucketKeyEnabled: u.BucketKeyEnabled}))
+	default:
+		res.msg = fmt.Sprintf("Dry run: would perform %s on version %s", j.Operation.Name, v.VersionID)
+	}
+	return res
+}
+
+// actionsOf are the permissions an operation's task needs.
+func actionsOf(op kura.JobOperationName, version bool) []string {
+	v := func(plain, ver string) []string {
+		if version {
+			return []string{ver}
+		}
+		return []string{plain}
+	}
+	switch op {
+	case kura.OpS3UpdateObjectEncryption:
+		return []string{"s3:UpdateObjectEncryption", "s3:PutObject"}
+	case kura.OpS3PutObjectTagging:
+		return v("s3:PutObjectTagging", "s3:PutObjectVersionTagging")
+	case kura.OpS3DeleteObjectTagging:
+		return v("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging")
+	case kura.OpS3PutObjectAcl:
+		return v("s3:PutObjectAcl", "s3:PutObjectVersionAcl")
+	case kura.OpS3PutObjectRetention:
+		return []string{"s3:PutObjectRetention"}
+	case kura.OpS3PutObjectLegalHold:
+		return []string{"s3:PutObjectLegalHold"}
+	case kura.OpS3InitiateRestoreObject:
+		return []string{"s3:RestoreObject"}
+	case kura.OpS3ComputeObjectChecksum:
+		return v("s3:GetObject", "s3:GetObjectVersion")
+	}
+	return nil
+}
+
+// EncryptionColumn is an object's encryption as the completion report of
+// an S3UpdateObjectEncryption job records it in Kura's PreviousEncryption
+// column: "SSE-S3", or "SSE-KMS:<key ARN>" with ":BucketKey" when a bucket
+// key was on (NONE, DSSE-KMS and SSE-C likewise). ParseEncryptionColumn
+// reads it back (an undo job).
+func EncryptionColumn(e kura.Encryption) string {
+	out := ops.SSETypeName(e.Type)
+	if e.KMSKeyARN != "" {
+		out += ":" + e.KMSKeyARN
+		if e.BucketKeyEnabled {
+			out += ":BucketKey"
+		}
+	}
+	return out
+}
+
+// ParseEncryptionColumn reads an EncryptionColumn.
+func ParseEncryptionColumn(s string) (kura.Encryption, bool) {
+	typ, rest, _ := strings.Cut(s, ":")
+	var e kura.Encryption
+	switch typ {
+	case "SSE-S3":
+		e.Type = kura.SSES3
+	case "SSE-KMS":
+		e.Type = kura.SSEKMS
+	case "DSSE-KMS":
+		e.Type = kura.SSEDSSE
+	case "SSE-C":
+		e.Type = kura.SSEC
+	case "NONE":
+	default:
+		return e, false
+	}
+	if arn, ok := strings.CutSuffix(rest, ":BucketKey"); ok {
+		e.KMSKeyARN, e.BucketKeyEnabled = arn, true
+	} else {
+		e.KMSKeyARN = rest
+	}
+	return e, true
+}
