@@ -148,17 +148,6 @@ func found(a *iam.Account, err error) (string, bool, error) {
 	return a.CanonicalID, true, nil
 }
 
-// storedACL is grants as a record keeps them (ops.StoredACL) for owner,
-// an account id.
-func (h *Handler) storedACL(req *request, grants []kura.Grant, owner string) *kura.ACL {
-	return ops.StoredACL(grants, h.ownerOf(req, owner).ID)
-}
-
-// enforcedACLAccepted is ops.EnforcedACLAccepted for the ACL req sets.
-func enforcedACLAccepted(req *request, grants []kura.Grant, bucketOwnerID string) bool {
-	return ops.EnforcedACLAccepted(req.Header.Get("x-amz-acl"), grants, bucketOwnerID)
-}
-
 // isPrivate is ops.IsPrivateACL.
 func isPrivate(grants []kura.Grant, ownerID string) bool { return ops.IsPrivateACL(grants, ownerID) }
 
