@@ -258,7 +258,7 @@ func Open(cfg Config) (*Server, error) {
 	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
-		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger})
+		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run})
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
@@ -288,7 +288,6 @@ func Open(cfg Config) (*Server, error) {
 		Metrics:                 s.ops,
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
-		Inventory:               s.Inventory.Run,
 		Jobs:                    cfg.Jobs,
 	})
 	s.registerMetrics(s.ops.Registry())
