@@ -29,6 +29,9 @@ func runOpCases(t *testing.T, e *env, cases []opCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			id := strings.ReplaceAll(tc.name, " ", "-")
+			if tc.status == 0 && tc.want != nil {
+				tc.status = tc.want.Status
+			}
 			before := e.count(tc.op, tc.status)
 			err := tc.run(call(tc.p, id))
 			if tc.want == nil && err != nil || tc.want != nil && !s3err.Is(err, tc.want) {
