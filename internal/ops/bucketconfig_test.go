@@ -243,11 +243,16 @@ func TestBucketConfigurations(t *testing.T) {
 		{name: "remove the lifecycle", op: "DeleteBucketLifecycle", p: job, status: 204, bucket: plain,
 			run: func(c kura.Call) error { return e.ops.DeleteBucketLifecycle(ctx, c, bt(plain)) }},
 		{name: "no lifecycle", op: "GetBucketLifecycleConfiguration", p: job, want: s3err.NoSuchLifecycle, bucket: plain,
-			run: func(c kura.Call) error { _, err := e.ops.GetBucketLifecycleConfiguration(ctx, c, bt(plain)); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetBucketLifecycleConfiguration(ctx, c, bt(plain))
+				return err
+			}},
 
 		// The website.
 		{name: "a website without an index", op: "PutBucketWebsite", p: job, want: s3err.InvalidArgument, bucket: plain,
-			run: func(c kura.Call) error { return e.ops.PutBucketWebsite(ctx, c, ops.WebsiteInput{BucketTarget: bt(plain)}) }},
+			run: func(c kura.Call) error {
+				return e.ops.PutBucketWebsite(ctx, c, ops.WebsiteInput{BucketTarget: bt(plain)})
+			}},
 		{name: "a website", op: "PutBucketWebsite", p: job, status: 200, bucket: plain,
 			run: func(c kura.Call) error {
 				return e.ops.PutBucketWebsite(ctx, c, ops.WebsiteInput{BucketTarget: bt(plain), Website: kura.Website{IndexDocument: "index.html"}})
@@ -273,7 +278,9 @@ func TestBucketConfigurations(t *testing.T) {
 func TestInventoryConfigurations(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	it := func(id string) ops.InventoryTarget { return ops.InventoryTarget{BucketTarget: ops.BucketTarget{Bucket: plain}, ID: id} }
+	it := func(id string) ops.InventoryTarget {
+		return ops.InventoryTarget{BucketTarget: ops.BucketTarget{Bucket: plain}, ID: id}
+	}
 	cfg := kura.InventoryConfiguration{ID: "daily", IsEnabled: true, Frequency: "Daily", IncludedObjectVersions: "Current",
 		Destination: kura.InventoryDestination{BucketARN: "arn:aws:s3:::" + bucket, Format: "CSV"}}
 	runOpCases(t, e, []opCase{
@@ -294,7 +301,10 @@ func TestInventoryConfigurations(t *testing.T) {
 				return err
 			}},
 		{name: "read one that is not there", op: "GetBucketInventoryConfiguration", p: job, want: s3err.NoSuchConfiguration, bucket: plain,
-			run: func(c kura.Call) error { _, err := e.ops.GetBucketInventoryConfiguration(ctx, c, it("weekly")); return err }},
+			run: func(c kura.Call) error {
+				_, err := e.ops.GetBucketInventoryConfiguration(ctx, c, it("weekly"))
+				return err
+			}},
 		{name: "list", op: "ListBucketInventoryConfigurations", p: job, status: 200, bucket: plain,
 			run: func(c kura.Call) error {
 				page, err := e.ops.ListBucketInventoryConfigurations(ctx, c, ops.InventoryListInput{BucketTarget: ops.BucketTarget{Bucket: plain}})
