@@ -150,13 +150,3 @@ func found(a *iam.Account, err error) (string, bool, error) {
 
 // isPrivate is ops.IsPrivateACL.
 func isPrivate(grants []kura.Grant, ownerID string) bool { return ops.IsPrivateACL(grants, ownerID) }
-
-// newObjectACL decides the owner (an account id) and ACL of an object a
-// request writes to b: ops.NewObjectACL with the ACL its headers ask for.
-func (h *Handler) newObjectACL(req *request, b *kura.Bucket) (string, *kura.ACL, error) {
-	a, err := headerObjectACL(req)
-	if err != nil {
-		return "", nil, err
-	}
-	return h.ops.NewObjectACL(req.Context(), req.caller(), b, a)
-}
