@@ -83,9 +83,8 @@ type Config struct {
 	// listener (requests under /v20180820/, control.go); nil answers
 	// them NotImplemented.
 	Jobs s3control.Jobs
-	// Ops is the operation layer the handlers of its operations call
-	// (tagging, retention, legal hold, UpdateObjectEncryption, restore);
-	// nil builds one from Objects, Policies, Audit, Metrics and Region.
+	// Ops is the operation layer the handlers call for every S3
+	// operation; nil builds one from Objects, Policies, Audit, Metrics and Region.
 	// Its authorizer decides every request.
 	Ops *ops.Service
 	// Inventory produces a bucket's inventory report now (POST
