@@ -172,6 +172,21 @@ const (
 	InventoryPageSize   = 100
 )
 
+// CheckInventoryID checks an inventory configuration id: 1 to 64
+// letters, digits, '-', '_' or '.'.
+func CheckInventoryID(id string) error {
+	ok := id != "" && len(id) <= 64
+	for i := 0; ok && i < len(id); i++ {
+		c := id[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+	}
+	if !ok {
+		return s3err.InvalidArgument.WithMessage("The inventory configuration id must be 1 to 64 letters, digits, '-', '_' or '.'.").
+			With("ArgumentName", "id").With("ArgumentValue", id)
+	}
+	return nil
+}
+
 // InventoryTarget names one inventory configuration of a bucket.
 type InventoryTarget struct {
 	BucketTarget
@@ -192,8 +207,8 @@ func (s *Service) PutBucketInventoryConfiguration(ctx context.Context, call kura
 	c := in.Config
 	return s.bucketOp(ctx, call, specPutBucketInventory, in.BucketTarget, nil, func(ctx context.Context, r *run) error {
 		r.param("id", c.ID)
-		if c.ID == "" {
-			return s3err.InvalidArgument.WithMessage("The inventory configuration needs an id.").With("ArgumentName", "id")
+		if err := CheckInventoryID(c.ID); err != nil {
+			return err
 		}
 		return s.obj.UpdateBucket(ctx, in.Bucket, func(b *kura.Bucket) error {
 			if old := b.InventoryConfig(c.ID); old != nil {

@@ -19,8 +19,7 @@ import (
 
 // S3's limits on inventory configurations.
 const (
-	maxInventoryBody     = 64 << 10
-	maxInventoryIDLength = 64
+	maxInventoryBody = 64 << 10
 )
 
 // inventoryConfigurationXML is the wire form (botocore's
@@ -162,21 +161,6 @@ func isAccountID(s string) bool {
 	return true
 }
 
-// checkInventoryID applies S3's rule for configuration ids: 1 to 64
-// letters, digits, '-', '_' or '.'.
-func checkInventoryID(id string) error {
-	ok := id != "" && len(id) <= maxInventoryIDLength
-	for i := 0; ok && i < len(id); i++ {
-		c := id[i]
-		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
-	}
-	if !ok {
-		return s3err.InvalidArgument.WithMessage("The inventory configuration id must be 1 to 64 letters, digits, '-', '_' or '.'.").
-			With("ArgumentName", "id").With("ArgumentValue", id)
-	}
-	return nil
-}
-
 func inventoryToXML(c *kura.InventoryConfiguration) inventoryConfigurationXML {
 	d := c.Destination
 	out := inventoryConfigurationXML{
@@ -209,7 +193,7 @@ func inventoryToXML(c *kura.InventoryConfiguration) inventoryConfigurationXML {
 
 func (h *Handler) putBucketInventory(req *request) error {
 	id := req.query.Get("id")
-	if err := checkInventoryID(id); err != nil {
+	if err := ops.CheckInventoryID(id); err != nil {
 		return err
 	}
 	b, err := h.bucketFor(req)
