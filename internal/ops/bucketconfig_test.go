@@ -323,3 +323,57 @@ func TestInventoryConfigurations(t *testing.T) {
 			run: func(c kura.Call) error { return e.ops.DeleteBucketInventoryConfiguration(ctx, c, it("daily")) }},
 	})
 }
+
+// Every configuration operation is refused to an IAM user whose policies
+// allow none of it (AccessDenied, not an error of the empty input), and
+// the refusal is recorded and counted.
+func TestBucketConfigurationsDenied(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	bt := ops.BucketTarget{Bucket: plain}
+	it := ops.InventoryTarget{BucketTarget: bt, ID: "daily"}
+	var cases []opCase
+	for op, run := range map[string]func(kura.Call) error{
+		"GetBucketAcl": func(c kura.Call) error { _, err := e.ops.GetBucketAcl(ctx, c, bt); return err },
+		"PutBucketAcl": func(c kura.Call) error {
+			return e.ops.PutBucketAcl(ctx, c, ops.BucketACLInput{BucketTarget: bt, Canned: "private"})
+		},
+		"GetBucketPolicy":       func(c kura.Call) error { _, err := e.ops.GetBucketPolicy(ctx, c, bt); return err },
+		"DeleteBucketPolicy":    func(c kura.Call) error { return e.ops.DeleteBucketPolicy(ctx, c, bt) },
+		"GetBucketPolicyStatus": func(c kura.Call) error { _, err := e.ops.GetBucketPolicyStatus(ctx, c, bt); return err },
+		"PutBucketEncryption": func(c kura.Call) error {
+			return e.ops.PutBucketEncryption(ctx, c, ops.BucketEncryptionInput{BucketTarget: bt})
+		},
+		"DeleteBucketEncryption": func(c kura.Call) error { return e.ops.DeleteBucketEncryption(ctx, c, bt) },
+		"PutObjectLockConfiguration": func(c kura.Call) error {
+			return e.ops.PutObjectLockConfiguration(ctx, c, ops.ObjectLockConfigInput{BucketTarget: bt})
+		},
+		"GetObjectLockConfiguration": func(c kura.Call) error { _, err := e.ops.GetObjectLockConfiguration(ctx, c, bt); return err },
+		"PutBucketOwnershipControls": func(c kura.Call) error {
+			return e.ops.PutBucketOwnershipControls(ctx, c, ops.OwnershipInput{BucketTarget: bt})
+		},
+		"GetBucketOwnershipControls": func(c kura.Call) error { _, err := e.ops.GetBucketOwnershipControls(ctx, c, bt); return err },
+		"PutPublicAccessBlock": func(c kura.Call) error {
+			return e.ops.PutPublicAccessBlock(ctx, c, ops.PublicAccessBlockInput{BucketTarget: bt})
+		},
+		"GetPublicAccessBlock":            func(c kura.Call) error { _, err := e.ops.GetPublicAccessBlock(ctx, c, bt); return err },
+		"PutBucketCors":                   func(c kura.Call) error { return e.ops.PutBucketCors(ctx, c, ops.CORSInput{BucketTarget: bt}) },
+		"GetBucketCors":                   func(c kura.Call) error { _, err := e.ops.GetBucketCors(ctx, c, bt); return err },
+		"DeleteBucketCors":                func(c kura.Call) error { return e.ops.DeleteBucketCors(ctx, c, bt) },
+		"GetBucketLifecycleConfiguration": func(c kura.Call) error { _, err := e.ops.GetBucketLifecycleConfiguration(ctx, c, bt); return err },
+		"DeleteBucketLifecycle":           func(c kura.Call) error { return e.ops.DeleteBucketLifecycle(ctx, c, bt) },
+		"PutBucketWebsite":                func(c kura.Call) error { return e.ops.PutBucketWebsite(ctx, c, ops.WebsiteInput{BucketTarget: bt}) },
+		"GetBucketWebsite":                func(c kura.Call) error { _, err := e.ops.GetBucketWebsite(ctx, c, bt); return err },
+		"GetBucketInventoryConfiguration": func(c kura.Call) error { _, err := e.ops.GetBucketInventoryConfiguration(ctx, c, it); return err },
+		"ListBucketInventoryConfigurations": func(c kura.Call) error {
+			_, err := e.ops.ListBucketInventoryConfigurations(ctx, c, ops.InventoryListInput{BucketTarget: bt})
+			return err
+		},
+		"DeleteBucketInventoryConfiguration": func(c kura.Call) error {
+			return e.ops.DeleteBucketInventoryConfiguration(ctx, c, it)
+		},
+	} {
+		cases = append(cases, opCase{name: op + " refused", op: op, p: alice, want: s3err.AccessDenied, bucket: plain, run: run})
+	}
+	runOpCases(t, e, cases)
+}
