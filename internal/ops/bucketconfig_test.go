@@ -253,6 +253,11 @@ func TestBucketConfigurations(t *testing.T) {
 			run: func(c kura.Call) error {
 				return e.ops.PutBucketWebsite(ctx, c, ops.WebsiteInput{BucketTarget: bt(plain)})
 			}},
+		{name: "a redirect of every request with an index", op: "PutBucketWebsite", p: job, want: s3err.InvalidArgument, bucket: plain,
+			run: func(c kura.Call) error {
+				return e.ops.PutBucketWebsite(ctx, c, ops.WebsiteInput{BucketTarget: bt(plain), Website: kura.Website{IndexDocument: "index.html",
+					RedirectAllRequestsTo: &kura.WebsiteRedirectAll{HostName: "example.com"}}})
+			}},
 		{name: "a website", op: "PutBucketWebsite", p: job, status: 200, bucket: plain,
 			run: func(c kura.Call) error {
 				return e.ops.PutBucketWebsite(ctx, c, ops.WebsiteInput{BucketTarget: bt(plain), Website: kura.Website{IndexDocument: "index.html"}})

@@ -136,11 +136,16 @@ type WebsiteInput struct {
 }
 
 // PutBucketWebsite sets the bucket's static website configuration: a
-// redirect of every request, or an index document.
+// redirect of every request, or an index document (with an error
+// document and routing rules).
 func (s *Service) PutBucketWebsite(ctx context.Context, call kura.Call, in WebsiteInput) error {
 	w := in.Website
 	return s.bucketOp(ctx, call, specPutBucketWebsite, in.BucketTarget, nil, func(ctx context.Context, r *run) error {
-		if (w.RedirectAllRequestsTo == nil) == (w.IndexDocument == "") {
+		switch {
+		case w.RedirectAllRequestsTo != nil && (w.IndexDocument != "" || w.ErrorDocument != "" || w.RoutingRules != nil):
+			return s3err.InvalidArgument.WithMessage("RedirectAllRequestsTo cannot be provided in conjunction with other Routing Rules.").
+				With("ArgumentName", "RedirectAllRequestsTo").With("ArgumentValue", "not null")
+		case w.RedirectAllRequestsTo == nil && w.IndexDocument == "":
 			return s3err.InvalidArgument.WithMessage("A value for IndexDocument Suffix must be provided if RedirectAllRequestsTo is empty").
 				With("ArgumentName", "IndexDocument").With("ArgumentValue", "null")
 		}
