@@ -58,6 +58,9 @@ type Config struct {
 	Metrics metrics.Observer
 	Region  string
 	Logger  *slog.Logger
+	// Inventory produces a bucket's inventory report now
+	// (KuraRunBucketInventory); nil produces none.
+	Inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
 }
 
 // Service runs S3 operations as a principal. It is safe for concurrent use.
@@ -69,11 +72,14 @@ type Service struct {
 	metrics  metrics.Observer
 	region   string
 	log      *slog.Logger
+	// inventory is Config.Inventory.
+	inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	s := &Service{obj: cfg.Objects, accounts: cfg.Accounts, audit: cfg.Audit, metrics: cfg.Metrics, region: cfg.Region, log: cfg.Logger}
+	s := &Service{obj: cfg.Objects, accounts: cfg.Accounts, audit: cfg.Audit, metrics: cfg.Metrics, region: cfg.Region, log: cfg.Logger,
+		inventory: cfg.Inventory}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -387,6 +393,15 @@ func (r *run) note(k string, v any) {
 		return
 	}
 	r.rec.AdditionalEventData[k] = v
+}
+
+// param adds k=v to the operation's requestParameters (not with a front:
+// its event takes them from the request).
+func (r *run) param(k, v string) {
+	if r.front != nil {
+		return
+	}
+	r.rec.RequestParameters[k] = v
 }
 
 // respond adds k=v to the operation's responseElements (a write's

@@ -148,26 +148,5 @@ func found(a *iam.Account, err error) (string, bool, error) {
 	return a.CanonicalID, true, nil
 }
 
-// storedACL is grants as a record keeps them (ops.StoredACL) for owner,
-// an account id.
-func (h *Handler) storedACL(req *request, grants []kura.Grant, owner string) *kura.ACL {
-	return ops.StoredACL(grants, h.ownerOf(req, owner).ID)
-}
-
-// enforcedACLAccepted is ops.EnforcedACLAccepted for the ACL req sets.
-func enforcedACLAccepted(req *request, grants []kura.Grant, bucketOwnerID string) bool {
-	return ops.EnforcedACLAccepted(req.Header.Get("x-amz-acl"), grants, bucketOwnerID)
-}
-
 // isPrivate is ops.IsPrivateACL.
 func isPrivate(grants []kura.Grant, ownerID string) bool { return ops.IsPrivateACL(grants, ownerID) }
-
-// newObjectACL decides the owner (an account id) and ACL of an object a
-// request writes to b: ops.NewObjectACL with the ACL its headers ask for.
-func (h *Handler) newObjectACL(req *request, b *kura.Bucket) (string, *kura.ACL, error) {
-	a, err := headerObjectACL(req)
-	if err != nil {
-		return "", nil, err
-	}
-	return h.ops.NewObjectACL(req.Context(), req.caller(), b, a)
-}

@@ -50,39 +50,23 @@ type aclBody struct {
 // maxACLBody bounds an AccessControlPolicy body (S3 allows 100 grants).
 const maxACLBody = 64 << 10
 
-// aclTarget is the resource an ACL request addresses: its owner (an
-// account id), its current ACL, and for an object the version.
-func (h *Handler) aclTarget(req *request, b *kura.Bucket) (owner string, acl *kura.ACL, v *kura.ObjectVersion, err error) {
-	owner, acl = b.Owner, b.ACL
-	if req.key != "" {
-		if v, err = h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err != nil {
-			return "", nil, nil, err
-		}
-		owner, acl = objectOwner(req, v), v.ACL
-	}
-	if !aclsEnabled(b) {
-		// BucketOwnerEnforced: whatever was set before no longer counts.
-		owner, acl = b.Owner, nil
-	}
-	return owner, acl, v, nil
-}
-
 func (h *Handler) getACL(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	account, acl, _, err := h.aclTarget(req, b)
+	var res ops.ACLResult
+	if req.key != "" {
+		res, err = h.ops.GetObjectAcl(h.front(req, b), req.caller(), req.target())
+	} else {
+		res, err = h.ops.GetBucketAcl(h.front(req, b), req.caller(), req.bucketTarget())
+	}
 	if err != nil {
 		return err
 	}
-	o := h.ownerOf(req, account)
-	grants := []kura.Grant{{Type: "CanonicalUser", ID: o.ID, Permission: permFullControl}}
-	if acl != nil {
-		grants = acl.Grants
-	}
+	o := h.ownerOf(req, res.Owner)
 	out := accessControlPolicy{NS: s3NS, Owner: o}
-	for _, g := range grants {
+	for _, g := range res.Grants {
 		ge := grantee{XMLNSXSI: xsiNS, Type: g.Type, ID: g.ID, URI: g.URI}
 		if g.Type == "CanonicalUser" {
 			ge.DisplayName = h.displayName(req, g.ID, o)
@@ -109,6 +93,10 @@ func (h *Handler) displayName(req *request, cid string, known owner) string {
 	return a.DisplayName
 }
 
+// putACL is PutObjectAcl and PutBucketAcl: the ACL's grammar (headers
+// or an AccessControlPolicy body) is read here; the operations (internal/ops)
+// expand a canned ACL for the resource's owner, apply Object Ownership and
+// Block Public Access, and store it.
 func (h *Handler) putACL(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
@@ -116,9 +104,10 @@ func (h *Handler) putACL(req *request) error {
 	}
 	// The target first (NoSuchKey before any error of the ACL, as S3
 	// answers), then the ACL's grammar: headers, then the body.
-	account, _, v, err := h.aclTarget(req, b)
-	if err != nil {
-		return err
+	if req.key != "" {
+		if _, err := h.obj.Head(req.Context(), req.bucket, req.key, req.query.Get("versionId")); err != nil {
+			return err
+		}
 	}
 	canned, grants, set, err := h.headerACL(req)
 	if err != nil {
@@ -138,37 +127,20 @@ func (h *Handler) putACL(req *request) error {
 			return err
 		}
 	}
-	if v != nil {
-		// PutObjectAcl is an operation of its own (internal/ops): it
-		// expands the canned ACL for the version's owner, applies Object
-		// Ownership and Block Public Access, and stores the ACL.
-		res, err := h.ops.PutObjectAcl(h.front(req, b), req.caller(), ops.ACLInput{Target: req.target(), Canned: canned, Grants: grants})
+	if req.key == "" {
+		err := h.ops.PutBucketAcl(h.front(req, b), req.caller(), ops.BucketACLInput{BucketTarget: req.bucketTarget(), Canned: canned, Grants: grants})
 		if err != nil {
 			return err
-		}
-		if req.query.Get("versionId") != "" {
-			req.w.Header().Set("x-amz-version-id", res.VersionID)
 		}
 		req.w.WriteHeader(http.StatusOK)
 		return nil
 	}
-	if canned != "" {
-		grants, _ = ops.CannedACL(canned, ops.ACLParties{Owner: h.ownerOf(req, account).ID,
-			BucketOwner: h.ownerOf(req, b.Owner).ID, Bucket: true})
-	}
-	// With ACLs disabled the target's owner (account) is the bucket owner.
-	if !aclsEnabled(b) && !enforcedACLAccepted(req, grants, h.ownerOf(req, account).ID) {
-		return s3err.AccessControlListNotSupported
-	}
-	if err := blockPublicACL(b, grants); err != nil {
+	res, err := h.ops.PutObjectAcl(h.front(req, b), req.caller(), ops.ACLInput{Target: req.target(), Canned: canned, Grants: grants})
+	if err != nil {
 		return err
 	}
-	acl := h.storedACL(req, grants, account)
-	if !aclsEnabled(b) {
-		acl = nil
-	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error { b.ACL = acl; return nil }); err != nil {
-		return err
+	if req.query.Get("versionId") != "" {
+		req.w.Header().Set("x-amz-version-id", res.VersionID)
 	}
 	req.w.WriteHeader(http.StatusOK)
 	return nil

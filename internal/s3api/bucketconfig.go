@@ -1,15 +1,15 @@
 package s3api
 
 import (
-	"net/http"
-
 	"github.com/kurastore/kura"
 )
 
-// Bucket configuration sub-resources (encryption, CORS, lifecycle,
-// ownership controls, policy) share one shape: a PUT reads a checksummed
-// body, validates it and stores it in the bucket record; a DELETE clears
-// it. These helpers are that shape.
+// Bucket configuration sub-resources (ACL, policy, encryption, Object
+// Lock, CORS, lifecycle, website, ownership controls, Block Public
+// Access, inventory) are operations of internal/ops: a PUT's handler
+// reads its checksummed body and its XML into the operation's input, a
+// GET's writes the operation's result as XML. These helpers are that
+// shape.
 
 // configBody reads the body of a bucket configuration PUT, up to limit
 // bytes, after checking the bucket (existence, expected owner) and that
@@ -27,24 +27,12 @@ func (h *Handler) configBody(req *request, limit int64) (*kura.Bucket, []byte, e
 	return b, body, err
 }
 
-// setBucketConfig stores a configuration with set and answers status
-// (200 for a PUT, 204 for a DELETE).
-func (h *Handler) setBucketConfig(req *request, status int, set func(b *kura.Bucket)) error {
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
-		set(b)
-		return nil
-	}); err != nil {
+// answer ends a request whose operation answers no body: err, else
+// status (200 for most configuration PUTs, 204 for a DELETE).
+func answer(req *request, status int, err error) error {
+	if err != nil {
 		return err
 	}
 	req.w.WriteHeader(status)
 	return nil
-}
-
-// clearBucketConfig is a configuration DELETE: it checks the bucket, clears
-// the configuration with clear and answers 204.
-func (h *Handler) clearBucketConfig(req *request, clear func(b *kura.Bucket)) error {
-	if _, err := h.bucketFor(req); err != nil {
-		return err
-	}
-	return h.setBucketConfig(req, http.StatusNoContent, clear)
 }

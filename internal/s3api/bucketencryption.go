@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -25,7 +26,9 @@ type sseRule struct {
 	} `xml:"BlockedEncryptionTypes"`
 }
 
-// parseSSEConfiguration validates a PutBucketEncryption document.
+// parseSSEConfiguration reads a PutBucketEncryption document: what S3's
+// schema forbids is MalformedXML; the values (a KMS key with SSE-S3, the
+// key id's form) are checked by the operation (ops.PutBucketEncryption).
 func parseSSEConfiguration(b []byte) (*kura.BucketEncryption, error) {
 	var cfg sseConfiguration
 	if err := parseXML(b, &cfg); err != nil {
@@ -37,14 +40,9 @@ func parseSSEConfiguration(b []byte) (*kura.BucketEncryption, error) {
 	r := cfg.Rules[0]
 	enc := &kura.BucketEncryption{Algorithm: kura.SSEType(r.Default.SSEAlgorithm), KMSMasterKeyID: r.Default.KMSMasterKeyID}
 	switch enc.Algorithm {
-	case kura.SSES3:
-		if enc.KMSMasterKeyID != "" {
-			return nil, s3err.InvalidArgument.WithMessage("a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse").
-				With("ArgumentName", "ApplyServerSideEncryptionByDefault")
-		}
-	case kura.SSEKMS, kura.SSEDSSE:
+	case kura.SSES3, kura.SSEKMS, kura.SSEDSSE:
 	default:
-		return nil, s3err.MalformedXML
+		return nil, s3err.MalformedXML // outside the schema's enumeration
 	}
 	if r.BucketKeyEnabled != nil {
 		enc.BucketKeyEnabled = *r.BucketKeyEnabled
@@ -61,7 +59,7 @@ func parseSSEConfiguration(b []byte) (*kura.BucketEncryption, error) {
 }
 
 func (h *Handler) putBucketEncryption(req *request) error {
-	_, body, err := h.configBody(req, maxXMLBody)
+	b, body, err := h.configBody(req, maxXMLBody)
 	if err != nil {
 		return err
 	}
@@ -69,28 +67,8 @@ func (h *Handler) putBucketEncryption(req *request) error {
 	if err != nil {
 		return err
 	}
-	// A KMSMasterKeyID no write could use is refused here, never stored.
-	//
-	// S3 itself does not check it: the PutBucketEncryption documentation
-	// (botocore model) says "Amazon S3 doesn't validate the KMS key ID
-	// provided in PutBucketEncryption requests", the model gives the field
-	// no length or pattern, and S3 accepted kms_master_key_id = "aws/s3"
-	// (hashicorp/terraform-provider-aws#38110); every later write then fails
-	// with 400 KMS.NotFoundException "Invalid keyId aws/s3" (SPEC §2.7).
-	// MinIO checks the key in PutBucketEncryption and answers 400
-	// KMS.NotFoundException "Invalid keyId"; LocalStack and Scality store
-	// anything. Kura checks the form (key id, key ARN, alias name, alias
-	// ARN of this region, at most 2048 characters) and answers with the
-	// error a write would get under that id: KMS.NotFoundException
-	// ("Invalid keyId '…'", "Invalid arn <region>") or, past 2048
-	// characters, KMS.ValidationException, both 400. A well-formed id of a
-	// key that does not exist is stored, as S3 stores it.
-	if enc.KMSMasterKeyID != "" {
-		if err := h.cfg.Objects.CheckKMSKeyID(enc.KMSMasterKeyID); err != nil {
-			return err
-		}
-	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.Encryption = enc })
+	err = h.ops.PutBucketEncryption(h.front(req, b), req.caller(), ops.BucketEncryptionInput{BucketTarget: req.bucketTarget(), Encryption: *enc})
+	return answer(req, http.StatusOK, err)
 }
 
 func (h *Handler) getBucketEncryption(req *request) error {
@@ -98,9 +76,9 @@ func (h *Handler) getBucketEncryption(req *request) error {
 	if err != nil {
 		return err
 	}
-	enc := b.Encryption
-	if enc == nil {
-		return s3err.SSEConfigNotFound.With("BucketName", b.Name)
+	enc, err := h.ops.GetBucketEncryption(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
 	r := sseRule{BucketKeyEnabled: ptr(enc.BucketKeyEnabled)}
 	r.Default = &struct {
@@ -118,5 +96,9 @@ func (h *Handler) getBucketEncryption(req *request) error {
 
 // deleteBucketEncryption resets the bucket to the SSE-S3 default.
 func (h *Handler) deleteBucketEncryption(req *request) error {
-	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.Encryption = nil })
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	return answer(req, http.StatusNoContent, h.ops.DeleteBucketEncryption(h.front(req, b), req.caller(), req.bucketTarget()))
 }

@@ -30,7 +30,7 @@ func TestConfigXMLGolden(t *testing.T) {
 		get  func(put []byte) (any, error)
 	}{
 		{"lifecycle", func(put []byte) (any, error) {
-			rules, err := parseLifecycleConfiguration(put)
+			rules, err := parseAndValidateLifecycle(put)
 			return lifecycleConfiguration{NS: s3NS, Rules: conv.Slice(rules, lifecycleRuleToXML)}, err
 		}},
 		{"website", func(put []byte) (any, error) {
@@ -41,7 +41,7 @@ func TestConfigXMLGolden(t *testing.T) {
 			return websiteToXML(w), nil
 		}},
 		{"cors", func(put []byte) (any, error) {
-			rules, err := parseCORSConfiguration(put)
+			rules, err := parseAndValidateCORS(put)
 			return corsConfiguration{NS: s3NS, Rules: conv.Slice(rules, corsRuleToXML)}, err
 		}},
 	}

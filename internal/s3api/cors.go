@@ -9,6 +9,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/conv"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -36,11 +37,11 @@ type corsRuleXML struct {
 	MaxAgeSeconds  *int     `xml:"MaxAgeSeconds,omitempty"`
 }
 
-// corsMethods are the methods a CORS rule may allow.
-var corsMethods = []string{"GET", "PUT", "POST", "DELETE", "HEAD"}
-
-// parseCORSConfiguration validates a PutBucketCors document the way S3
-// does: schema problems are MalformedXML, bad values InvalidRequest.
+// parseCORSConfiguration reads a PutBucketCors document into rules: the
+// XML and what S3's schema requires (at most 100 rules, each with an
+// AllowedMethod and an AllowedOrigin, no negative MaxAgeSeconds) are
+// MalformedXML. The values are S3's to judge (ops.ValidateCORS, called
+// by the operation).
 func parseCORSConfiguration(b []byte) ([]kura.CORSRule, error) {
 	var cfg corsConfiguration
 	if err := parseXML(b, &cfg); err != nil {
@@ -56,29 +57,6 @@ func parseCORSConfiguration(b []byte) ([]kura.CORSRule, error) {
 		if len(r.AllowedMethods) == 0 || len(r.AllowedOrigins) == 0 {
 			return nil, s3err.MalformedXML
 		}
-		if len(r.ID) > 255 {
-			return nil, s3err.InvalidArgument.WithMessage("ID length should not exceed allowed limit of 255").With("ArgumentName", "ID").With("ArgumentValue", r.ID)
-		}
-		for _, m := range r.AllowedMethods {
-			if !slices.Contains(corsMethods, m) {
-				return nil, s3err.InvalidRequest.WithMessage("Found unsupported HTTP method in CORS config. Unsupported method is %s", m)
-			}
-		}
-		for _, o := range r.AllowedOrigins {
-			if strings.Count(o, "*") > 1 {
-				return nil, s3err.InvalidRequest.WithMessage("AllowedOrigin %q can not have more than one wildcard.", o)
-			}
-		}
-		for _, h := range r.AllowedHeaders {
-			if strings.Count(h, "*") > 1 {
-				return nil, s3err.InvalidRequest.WithMessage("AllowedHeader %q can not have more than one wildcard.", h)
-			}
-		}
-		for _, h := range r.ExposeHeaders {
-			if strings.Contains(h, "*") {
-				return nil, s3err.InvalidRequest.WithMessage("ExposeHeader %q contains wildcard. We currently do not support wildcard for ExposeHeader.", h)
-			}
-		}
 		if r.MaxAgeSeconds != nil && *r.MaxAgeSeconds < 0 {
 			return nil, s3err.MalformedXML
 		}
@@ -89,7 +67,7 @@ func parseCORSConfiguration(b []byte) ([]kura.CORSRule, error) {
 func corsRuleToXML(r kura.CORSRule) corsRuleXML { return corsRuleXML(r) }
 
 func (h *Handler) putBucketCors(req *request) error {
-	_, body, err := h.configBody(req, maxCORSBody)
+	b, body, err := h.configBody(req, maxCORSBody)
 	if err != nil {
 		return err
 	}
@@ -97,7 +75,7 @@ func (h *Handler) putBucketCors(req *request) error {
 	if err != nil {
 		return err
 	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.CORS = rules })
+	return answer(req, http.StatusOK, h.ops.PutBucketCors(h.front(req, b), req.caller(), ops.CORSInput{BucketTarget: req.bucketTarget(), Rules: rules}))
 }
 
 func (h *Handler) getBucketCors(req *request) error {
@@ -105,15 +83,20 @@ func (h *Handler) getBucketCors(req *request) error {
 	if err != nil {
 		return err
 	}
-	if len(b.CORS) == 0 {
-		return s3err.NoSuchCORSConfiguration.With("BucketName", b.Name)
+	rules, err := h.ops.GetBucketCors(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, corsConfiguration{NS: s3NS, Rules: conv.Slice(b.CORS, corsRuleToXML)})
+	writeXML(req, http.StatusOK, corsConfiguration{NS: s3NS, Rules: conv.Slice(rules, corsRuleToXML)})
 	return nil
 }
 
 func (h *Handler) deleteBucketCors(req *request) error {
-	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.CORS = nil })
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	return answer(req, http.StatusNoContent, h.ops.DeleteBucketCors(h.front(req, b), req.caller(), req.bucketTarget()))
 }
 
 // wildcardMatch reports whether s matches pattern, which holds at most one
@@ -209,7 +192,7 @@ func (h *Handler) preflight(req *request) error {
 	if method == "" {
 		return s3err.BadRequest.WithMessage("Insufficient information. Access-Control-Request-Method request header needed.")
 	}
-	if !slices.Contains(corsMethods, method) {
+	if !slices.Contains(ops.CORSMethods, method) {
 		return s3err.BadRequest.WithMessage("Invalid Access-Control-Request-Method: %s", method)
 	}
 	b, err := h.obj.Bucket(req.Context(), req.bucket)

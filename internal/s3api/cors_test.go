@@ -83,7 +83,7 @@ func TestParseCORSConfiguration(t *testing.T) {
 		{"expose wildcard", rule(`<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><ExposeHeader>*</ExposeHeader>`), "InvalidRequest", ""},
 		{"bad max age", rule(`<AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><MaxAgeSeconds>x</MaxAgeSeconds>`), "MalformedXML", ""},
 	} {
-		_, err := parseCORSConfiguration([]byte(tc.doc))
+		_, err := parseAndValidateCORS([]byte(tc.doc))
 		if tc.code == "" {
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)

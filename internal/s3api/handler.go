@@ -83,13 +83,13 @@ type Config struct {
 	// listener (requests under /v20180820/, control.go); nil answers
 	// them NotImplemented.
 	Jobs s3control.Jobs
-	// Ops is the operation layer the handlers of its operations call
-	// (tagging, retention, legal hold, UpdateObjectEncryption, restore);
-	// nil builds one from Objects, Policies, Audit, Metrics and Region.
+	// Ops is the operation layer the handlers call for every S3
+	// operation; nil builds one from Objects, Policies, Audit, Metrics and Region.
 	// Its authorizer decides every request.
 	Ops *ops.Service
 	// Inventory produces a bucket's inventory report now (POST
-	// ?inventory&id, `kura inventory run`); nil: not offered.
+	// ?inventory&id, `kura inventory run`) for the Ops built when Ops is
+	// nil; nil: not offered. A given Ops has its own (ops.Config).
 	Inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
 }
 
@@ -115,7 +115,7 @@ func New(cfg Config) *Handler {
 	h.ops = cfg.Ops
 	if h.ops == nil {
 		h.ops = ops.New(ops.Config{Objects: cfg.Objects, Policies: cfg.Policies, Accounts: h.accounts(), Audit: cfg.Audit,
-			Metrics: cfg.Metrics, Region: cfg.Region, Logger: h.log})
+			Metrics: cfg.Metrics, Region: cfg.Region, Logger: h.log, Inventory: cfg.Inventory})
 	}
 	h.authorizer = h.ops.Authorizer()
 	if cfg.Jobs != nil {

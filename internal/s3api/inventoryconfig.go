@@ -5,12 +5,11 @@ import (
 	"encoding/xml"
 	"net/http"
 	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -20,10 +19,7 @@ import (
 
 // S3's limits on inventory configurations.
 const (
-	maxInventoryConfigs  = 1000
-	inventoryPageSize    = 100
-	maxInventoryBody     = 64 << 10
-	maxInventoryIDLength = 64
+	maxInventoryBody = 64 << 10
 )
 
 // inventoryConfigurationXML is the wire form (botocore's
@@ -165,21 +161,6 @@ func isAccountID(s string) bool {
 	return true
 }
 
-// checkInventoryID applies S3's rule for configuration ids: 1 to 64
-// letters, digits, '-', '_' or '.'.
-func checkInventoryID(id string) error {
-	ok := id != "" && len(id) <= maxInventoryIDLength
-	for i := 0; ok && i < len(id); i++ {
-		c := id[i]
-		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
-	}
-	if !ok {
-		return s3err.InvalidArgument.WithMessage("The inventory configuration id must be 1 to 64 letters, digits, '-', '_' or '.'.").
-			With("ArgumentName", "id").With("ArgumentValue", id)
-	}
-	return nil
-}
-
 func inventoryToXML(c *kura.InventoryConfiguration) inventoryConfigurationXML {
 	d := c.Destination
 	out := inventoryConfigurationXML{
@@ -212,10 +193,11 @@ func inventoryToXML(c *kura.InventoryConfiguration) inventoryConfigurationXML {
 
 func (h *Handler) putBucketInventory(req *request) error {
 	id := req.query.Get("id")
-	if err := checkInventoryID(id); err != nil {
+	if err := ops.CheckInventoryID(id); err != nil {
 		return err
 	}
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	body, err := readBody(req, maxInventoryBody)
@@ -226,23 +208,13 @@ func (h *Handler) putBucketInventory(req *request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
-		if old := b.InventoryConfig(id); old != nil {
-			c.Last = old.Last // a replaced configuration keeps its schedule
-			*old = *c
-		} else {
-			if len(b.Inventory) >= maxInventoryConfigs {
-				return s3err.TooManyConfigurations
-			}
-			b.Inventory = append(b.Inventory, *c)
-			sort.Slice(b.Inventory, func(i, j int) bool { return b.Inventory[i].ID < b.Inventory[j].ID })
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusOK)
-	return nil
+	err = h.ops.PutBucketInventoryConfiguration(h.front(req, b), req.caller(), ops.InventoryInput{BucketTarget: req.bucketTarget(), Config: *c})
+	return answer(req, http.StatusOK, err)
+}
+
+// inventoryTarget is the configuration req names (?id=).
+func (req *request) inventoryTarget() ops.InventoryTarget {
+	return ops.InventoryTarget{BucketTarget: req.bucketTarget(), ID: req.query.Get("id")}
 }
 
 func (h *Handler) getBucketInventory(req *request) error {
@@ -250,16 +222,17 @@ func (h *Handler) getBucketInventory(req *request) error {
 	if err != nil {
 		return err
 	}
-	c := b.InventoryConfig(req.query.Get("id"))
-	if c == nil {
-		return s3err.NoSuchConfiguration
+	c, err := h.ops.GetBucketInventoryConfiguration(h.front(req, b), req.caller(), req.inventoryTarget())
+	if err != nil {
+		return err
 	}
 	writeXML(req, http.StatusOK, inventoryToXML(c))
 	return nil
 }
 
-// listBucketInventory answers 100 configurations a page, by id; the
-// continuation token is the last id of the page before, encoded.
+// listBucketInventory answers ops.InventoryPageSize configurations a
+// page, by id; the continuation token is the last id of the page before,
+// encoded.
 func (h *Handler) listBucketInventory(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
@@ -276,15 +249,16 @@ func (h *Handler) listBucketInventory(req *request) error {
 		}
 		after = string(raw)
 	}
-	start := sort.Search(len(b.Inventory), func(i int) bool { return strings.Compare(b.Inventory[i].ID, after) > 0 })
-	page := b.Inventory[start:]
-	if len(page) > inventoryPageSize {
-		page = page[:inventoryPageSize]
-		res.IsTruncated = true
-		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(page[len(page)-1].ID))
+	page, err := h.ops.ListBucketInventoryConfigurations(h.front(req, b), req.caller(), ops.InventoryListInput{BucketTarget: req.bucketTarget(), After: after})
+	if err != nil {
+		return err
 	}
-	for i := range page {
-		x := inventoryToXML(&page[i])
+	if page.Truncated {
+		res.IsTruncated = true
+		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(page.Configurations[len(page.Configurations)-1].ID))
+	}
+	for i := range page.Configurations {
+		x := inventoryToXML(&page.Configurations[i])
 		x.NS = ""
 		res.Configurations = append(res.Configurations, x)
 	}
@@ -295,25 +269,11 @@ func (h *Handler) listBucketInventory(req *request) error {
 // deleteBucketInventory removes a configuration; an id the bucket does
 // not have is NoSuchConfiguration, as S3 answers.
 func (h *Handler) deleteBucketInventory(req *request) error {
-	id := req.query.Get("id")
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
-		i := slices.IndexFunc(b.Inventory, func(c kura.InventoryConfiguration) bool { return c.ID == id })
-		if i < 0 {
-			return s3err.NoSuchConfiguration
-		}
-		b.Inventory = slices.Delete(b.Inventory, i, i+1)
-		if len(b.Inventory) == 0 {
-			b.Inventory = nil
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	return answer(req, http.StatusNoContent, h.ops.DeleteBucketInventoryConfiguration(h.front(req, b), req.caller(), req.inventoryTarget()))
 }
 
 func hasID(req *request) bool { _, ok := req.query["id"]; return ok }
@@ -339,23 +299,16 @@ type inventoryRunResult struct {
 // failed is still 200: the run happened, and its Error (also kept as the
 // configuration's last run and logged) says why nothing was delivered.
 func (h *Handler) runBucketInventory(req *request) error {
-	id := req.query.Get("id")
 	b, err := h.bucketFor(req)
 	if err != nil {
 		return err
 	}
-	c := b.InventoryConfig(id)
-	if c == nil {
-		return s3err.NoSuchConfiguration
-	}
-	if h.cfg.Inventory == nil {
-		return s3err.NotImplemented.WithMessage("This server does not produce inventory reports.")
-	}
-	run, err := h.cfg.Inventory(req.Context(), b.Name, id)
-	if run.Finished.IsZero() { // the run did not start: the error is the request's
+	res, err := h.ops.RunBucketInventory(h.front(req, b), req.caller(), req.inventoryTarget())
+	if err != nil {
 		return err
 	}
-	writeXML(req, http.StatusOK, inventoryRunResult{NS: s3NS, Bucket: b.Name, ID: id, Destination: c.Destination.BucketARN,
+	run := res.Run
+	writeXML(req, http.StatusOK, inventoryRunResult{NS: s3NS, Bucket: b.Name, ID: res.Config.ID, Destination: res.Config.Destination.BucketARN,
 		Started: run.Started.UTC().Format(time.RFC3339), Finished: run.Finished.UTC().Format(time.RFC3339),
 		ManifestKey: run.ManifestKey, Objects: run.Objects, Error: run.Error})
 	return nil

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -102,7 +103,7 @@ func TestParseInventoryConfiguration(t *testing.T) {
 func TestCheckInventoryID(t *testing.T) {
 	for id, ok := range map[string]bool{"a": true, "Report-1_x.y": true, strings.Repeat("a", 64): true,
 		"": false, strings.Repeat("a", 65): false, "a b": false, "a/b": false, "é": false} {
-		if err := checkInventoryID(id); (err == nil) != ok {
+		if err := ops.CheckInventoryID(id); (err == nil) != ok {
 			t.Errorf("%q: %v, want ok=%v", id, err, ok)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -48,7 +50,7 @@ func TestParseLifecycleConfiguration(t *testing.T) {
 		{"size range", doc(`<Rule><Filter><And><ObjectSizeGreaterThan>10</ObjectSizeGreaterThan><ObjectSizeLessThan>5</ObjectSizeLessThan></And></Filter><Status>Enabled</Status>` + exp + `</Rule>`), "InvalidArgument", ""},
 		{"days not int", doc(`<Rule><Filter/><Status>Enabled</Status><Expiration><Days>soon</Days></Expiration></Rule>`), "MalformedXML", ""},
 	} {
-		_, err := parseLifecycleConfiguration([]byte(tc.doc))
+		_, err := parseAndValidateLifecycle([]byte(tc.doc))
 		if tc.code == "" {
 			if err != nil {
 				t.Errorf("%s: %v", tc.name, err)
@@ -63,7 +65,7 @@ func TestParseLifecycleConfiguration(t *testing.T) {
 }
 
 func TestLifecycleNormalisation(t *testing.T) {
-	rules, err := parseLifecycleConfiguration([]byte(`<LifecycleConfiguration>` +
+	rules, err := parseAndValidateLifecycle([]byte(`<LifecycleConfiguration>` +
 		`<Rule><Filter/><Status>Enabled</Status><Expiration><Date>2030-01-01</Date></Expiration></Rule>` +
 		`<Rule><Filter/><Status>Enabled</Status><Expiration><Days>1</Days></Expiration></Rule></LifecycleConfiguration>`))
 	if err != nil {
@@ -75,4 +77,23 @@ func TestLifecycleNormalisation(t *testing.T) {
 	if got := rules[0].Expiration.Date; got != "2030-01-01T00:00:00Z" {
 		t.Errorf("date normalised to %q", got)
 	}
+}
+
+// parseAndValidateLifecycle is what a PutBucketLifecycleConfiguration
+// does with its body: the handler reads it, the operation checks it.
+func parseAndValidateLifecycle(b []byte) ([]kura.LifecycleRule, error) {
+	rules, err := parseLifecycleConfiguration(b)
+	if err != nil {
+		return nil, err
+	}
+	return rules, ops.ValidateLifecycle(rules)
+}
+
+// parseAndValidateCORS is what a PutBucketCors does with its body.
+func parseAndValidateCORS(b []byte) ([]kura.CORSRule, error) {
+	rules, err := parseCORSConfiguration(b)
+	if err != nil {
+		return nil, err
+	}
+	return rules, ops.ValidateCORS(rules)
 }

@@ -97,7 +97,8 @@ func lockRule(cfg objectLockConfiguration) (*kura.LockRule, error) {
 }
 
 func (h *Handler) putObjectLockConfig(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
 	if err := requireIntegrity(req); err != nil {
@@ -111,11 +112,8 @@ func (h *Handler) putObjectLockConfig(req *request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.obj.PutBucketLock(req.Context(), req.bucket, rule); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusOK)
-	return nil
+	err = h.ops.PutObjectLockConfiguration(h.front(req, b), req.caller(), ops.ObjectLockConfigInput{BucketTarget: req.bucketTarget(), Rule: rule})
+	return answer(req, http.StatusOK, err)
 }
 
 func (h *Handler) getObjectLockConfig(req *request) error {
@@ -123,11 +121,12 @@ func (h *Handler) getObjectLockConfig(req *request) error {
 	if err != nil {
 		return err
 	}
-	if !b.ObjectLockEnabled {
-		return s3err.ObjectLockConfigNotFound.With("BucketName", b.Name)
+	rule, err := h.ops.GetObjectLockConfiguration(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
 	out := objectLockConfiguration{NS: s3NS, ObjectLockEnabled: "Enabled"}
-	if r := b.ObjectLockRule; r != nil {
+	if r := rule; r != nil {
 		d := &defaultRetentionXML{Mode: r.Mode}
 		if r.Days > 0 {
 			d.Days = &r.Days

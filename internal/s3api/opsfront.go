@@ -8,10 +8,9 @@ import (
 	"github.com/kurastore/kura/internal/ops"
 )
 
-// The handlers of the operations that exist without HTTP (internal/ops:
-// tagging, retention, legal hold, UpdateObjectEncryption, restore,
-// DeleteObject, PutObjectAcl)
-// translate the request into the operation's input and call it, so that
+// The handlers of the S3 operations (every one is a function of
+// internal/ops) translate the request into the operation's input and
+// call it, so that
 // every caller runs the same code. The route has already authorized the
 // request's actions (authz.go: before its body is read, with its own
 // condition keys, in the order of errors clients see), and record

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -67,13 +68,9 @@ func (h *Handler) putBucketOwnershipControls(req *request) error {
 		// One rule, naming one of the three settings: S3's schema.
 		return s3err.MalformedXML
 	}
-	v := oc.Rules[0].ObjectOwnership
-	if v == BucketOwnerEnforced && b.ACL != nil && !isPrivate(b.ACL.Grants, h.ownerOf(req, b.Owner).ID) {
-		// S3 refuses to disable ACLs that still grant someone else access:
-		// the grant would silently stop working.
-		return s3err.InvalidBucketAclWithObjectOwnership
-	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.ObjectOwnership = v })
+	err = h.ops.PutBucketOwnershipControls(h.front(req, b), req.caller(), ops.OwnershipInput{BucketTarget: req.bucketTarget(),
+		ObjectOwnership: oc.Rules[0].ObjectOwnership})
+	return answer(req, http.StatusOK, err)
 }
 
 func (h *Handler) getBucketOwnershipControls(req *request) error {
@@ -81,19 +78,24 @@ func (h *Handler) getBucketOwnershipControls(req *request) error {
 	if err != nil {
 		return err
 	}
-	if b.ObjectOwnership == "" {
-		return s3err.OwnershipControlsNotFound.With("BucketName", req.bucket)
+	v, err := h.ops.GetBucketOwnershipControls(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
 	oc := ownershipControls{NS: s3NS}
 	oc.Rules = append(oc.Rules, struct {
 		ObjectOwnership string `xml:"ObjectOwnership"`
-	}{b.ObjectOwnership})
+	}{v})
 	writeXML(req, http.StatusOK, oc)
 	return nil
 }
 
 func (h *Handler) deleteBucketOwnershipControls(req *request) error {
-	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.ObjectOwnership = "" })
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	return answer(req, http.StatusNoContent, h.ops.DeleteBucketOwnershipControls(h.front(req, b), req.caller(), req.bucketTarget()))
 }
 
 // ValidObjectOwnership says v names an Object Ownership setting

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
@@ -305,32 +305,28 @@ func (h *Handler) postObject(req *request) error {
 			return err
 		}
 	}
-	var lock object.Lock
-	if err := checkLockWrite(req, b, lock, true); err != nil {
+	acl, err := headerObjectACL(req)
+	if err != nil {
 		return err
 	}
 	body := &postFile{r: ps.file, max: -1}
 	if p := ps.policy; p != nil && p.hasRange {
 		body.min, body.max = p.minSize, p.maxSize
 	}
-	owner, acl, err := h.newObjectACL(req, b)
-	if err != nil {
-		return err
-	}
-	v, err := h.obj.PutObject(req.Context(), object.PutInput{
-		Bucket: req.bucket, Key: req.key, Body: body, Size: -1,
-		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck,
-		SSE: enc, Access: object.KeyAccess{Caller: req.caller()}, Owner: owner, ACL: acl,
-	})
+	// The write is PutObject's (internal/ops): the object's ACL and owner
+	// under Object Ownership, the Object Lock rules, the record.
+	res, err := h.ops.PutObject(h.front(req, b), req.caller(), ops.PutInput{Target: ops.Target{Bucket: req.bucket, Key: req.key},
+		Body: body, Size: -1, Headers: headers, Tags: tags, StorageClass: class, Checksum: ck,
+		SSE: enc, ACL: acl})
 	if err != nil {
 		return err
 	}
 	hdr := req.w.Header()
-	etag := quote(v.ETag)
+	etag := quote(res.ETag)
 	hdr.Set("ETag", etag)
-	setVersionHeader(hdr, v)
-	setSSEHeaders(hdr, v.Encryption)
-	setChecksumHeaders(hdr, v.Checksum)
+	writeVersionID(req, res.VersionID)
+	setSSEHeaders(hdr, res.Encryption)
+	setChecksumHeaders(hdr, res.Checksum)
 	location := objectURL(req)
 	if target, ok := redirectTarget(ps.redirect, req.bucket, req.key, etag); ok {
 		hdr.Set("Location", target)

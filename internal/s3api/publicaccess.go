@@ -5,9 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kurastore/kura"
-	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/ops"
-	"github.com/kurastore/kura/internal/s3err"
 )
 
 // Block Public Access at bucket level: Put, Get and DeletePublicAccessBlock
@@ -42,7 +40,7 @@ type publicAccessBlockXML struct {
 }
 
 func (h *Handler) putPublicAccessBlock(req *request) error {
-	_, body, err := h.configBody(req, maxPublicAccessBlockBody)
+	b, body, err := h.configBody(req, maxPublicAccessBlockBody)
 	if err != nil {
 		return err
 	}
@@ -50,13 +48,14 @@ func (h *Handler) putPublicAccessBlock(req *request) error {
 	if err := parseXML(body, &c); err != nil {
 		return err
 	}
-	pab := &kura.PublicAccessBlock{
-		BlockPublicAcls:       c.BlockPublicAcls,
-		IgnorePublicAcls:      c.IgnorePublicAcls,
-		BlockPublicPolicy:     c.BlockPublicPolicy,
-		RestrictPublicBuckets: c.RestrictPublicBuckets,
-	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.PublicAccessBlock = pab })
+	err = h.ops.PutPublicAccessBlock(h.front(req, b), req.caller(), ops.PublicAccessBlockInput{BucketTarget: req.bucketTarget(),
+		Config: kura.PublicAccessBlock{
+			BlockPublicAcls:       c.BlockPublicAcls,
+			IgnorePublicAcls:      c.IgnorePublicAcls,
+			BlockPublicPolicy:     c.BlockPublicPolicy,
+			RestrictPublicBuckets: c.RestrictPublicBuckets,
+		}})
+	return answer(req, http.StatusOK, err)
 }
 
 func (h *Handler) getPublicAccessBlock(req *request) error {
@@ -64,9 +63,9 @@ func (h *Handler) getPublicAccessBlock(req *request) error {
 	if err != nil {
 		return err
 	}
-	c := b.PublicAccessBlock
-	if c == nil {
-		return s3err.NoSuchPublicAccessBlockConfiguration.With("BucketName", b.Name)
+	c, err := h.ops.GetPublicAccessBlock(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
 	writeXML(req, http.StatusOK, publicAccessBlockXML{NS: s3NS,
 		BlockPublicAcls: c.BlockPublicAcls, IgnorePublicAcls: c.IgnorePublicAcls,
@@ -75,7 +74,11 @@ func (h *Handler) getPublicAccessBlock(req *request) error {
 }
 
 func (h *Handler) deletePublicAccessBlock(req *request) error {
-	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.PublicAccessBlock = nil })
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	return answer(req, http.StatusNoContent, h.ops.DeletePublicAccessBlock(h.front(req, b), req.caller(), req.bucketTarget()))
 }
 
 // publicACL says grants give something to everyone or to every signed
@@ -92,13 +95,4 @@ func blockPublicACL(b *kura.Bucket, grants []kura.Grant) error { return ops.Bloc
 // grant nothing.
 func ignoresPublicACLs(b *kura.Bucket) bool {
 	return b.PublicAccessBlock != nil && b.PublicAccessBlock.IgnorePublicAcls
-}
-
-// blockPublicPolicy refuses a public bucket policy in a bucket whose
-// BlockPublicPolicy is on.
-func blockPublicPolicy(b *kura.Bucket, doc []byte) error {
-	if c := b.PublicAccessBlock; c != nil && c.BlockPublicPolicy && access.PolicyIsPublic(doc) {
-		return s3err.AccessDenied
-	}
-	return nil
 }

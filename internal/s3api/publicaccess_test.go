@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -42,14 +43,14 @@ func TestBlockPublicPolicy(t *testing.T) {
 	private := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}`)
 	on := &kura.Bucket{PublicAccessBlock: &kura.PublicAccessBlock{BlockPublicPolicy: true}}
 	off := &kura.Bucket{PublicAccessBlock: &kura.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, RestrictPublicBuckets: true}}
-	if err := blockPublicPolicy(on, public); err == nil || s3err.As(err).Code != s3err.AccessDenied.Code {
+	if err := ops.BlockPublicPolicy(on, public); err == nil || s3err.As(err).Code != s3err.AccessDenied.Code {
 		t.Fatalf("public policy under BlockPublicPolicy: %v", err)
 	}
 	for name, c := range map[string]struct {
 		b   *kura.Bucket
 		doc []byte
 	}{"private policy": {on, private}, "other settings only": {off, public}, "no configuration": {&kura.Bucket{}, public}} {
-		if err := blockPublicPolicy(c.b, c.doc); err != nil {
+		if err := ops.BlockPublicPolicy(c.b, c.doc); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -229,38 +229,46 @@ func (h *Handler) exists(req *request, key string) bool {
 // authorized as an anonymous GetObject (or HeadObject), read, decrypted
 // and sent, with status instead of 200 when it is not 0. An object with
 // x-amz-website-redirect-location is a 301 to it instead.
+//
+// The version is looked at before its data is opened (ops.HeadObject,
+// then ops.GetObject for a GET): a redirect needs no data, so an object
+// whose data cannot be read — archived (GLACIER, not restored) — still
+// redirects, as S3 answers, and an SSE-KMS object is refused before its
+// key would be asked for.
 func (h *Handler) websiteObject(req *request, key string, status int) error {
 	req.key = key
 	if err := h.authorize(req, websiteRoute(req.Method)); err != nil {
 		return err
 	}
-	p, err := h.planRead(req, req.Method == http.MethodGet)
-	if err == errKMSNeedsSigV4 {
+	p, err := h.planRead(req, false)
+	if err != nil {
+		return err
+	}
+	if t := p.Version.Encryption.Type; t == kura.SSEKMS || t == kura.SSEDSSE {
 		// KMS does not serve anonymous callers, so neither does a
 		// website: S3 answers 403 for SSE-KMS objects there.
 		return s3err.AccessDenied
 	}
-	if err != nil {
-		return err
-	}
-	sent := false
-	defer func() {
-		if p.Body != nil && !sent {
-			p.Body.Close() // a body opened and not sent (an error, a redirect)
-		}
-	}()
-	if t := p.Version.Encryption.Type; t == kura.SSEKMS || t == kura.SSEDSSE {
-		return s3err.AccessDenied // a HEAD, which planRead lets through
-	}
 	if loc := p.Version.ContentHeaders.WebsiteRedirect; loc != "" && status == 0 {
 		return websiteRedirect(req, http.StatusMovedPermanently, loc)
 	}
-	p.status = status
 	if req.Method == http.MethodHead {
+		p.status = status
 		writeReadHeaders(req, p)
 		return nil
 	}
-	sent = true
+	p, err = h.planRead(req, true)
+	if err == errKMSNeedsSigV4 {
+		return s3err.AccessDenied // replaced by an SSE-KMS version since
+	}
+	if err != nil {
+		return err
+	}
+	if loc := p.Version.ContentHeaders.WebsiteRedirect; loc != "" && status == 0 {
+		p.Body.Close() // replaced by a version with a redirect since
+		return websiteRedirect(req, http.StatusMovedPermanently, loc)
+	}
+	p.status = status
 	return sendObject(req, p)
 }
 

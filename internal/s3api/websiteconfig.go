@@ -234,7 +234,7 @@ func websiteToXML(w *kura.Website) websiteConfiguration {
 }
 
 func (h *Handler) putBucketWebsite(req *request) error {
-	_, body, err := h.configBody(req, maxWebsiteBody)
+	b, body, err := h.configBody(req, maxWebsiteBody)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (h *Handler) putBucketWebsite(req *request) error {
 	if err != nil {
 		return err
 	}
-	return h.setBucketConfig(req, http.StatusOK, func(b *kura.Bucket) { b.Website = w })
+	return answer(req, http.StatusOK, h.ops.PutBucketWebsite(h.front(req, b), req.caller(), ops.WebsiteInput{BucketTarget: req.bucketTarget(), Website: *w}))
 }
 
 func (h *Handler) getBucketWebsite(req *request) error {
@@ -250,10 +250,11 @@ func (h *Handler) getBucketWebsite(req *request) error {
 	if err != nil {
 		return err
 	}
-	if b.Website == nil {
-		return s3err.NoSuchWebsiteConfiguration.With("BucketName", b.Name)
+	w, err := h.ops.GetBucketWebsite(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, websiteToXML(b.Website))
+	writeXML(req, http.StatusOK, websiteToXML(w))
 	return nil
 }
 
@@ -261,7 +262,11 @@ func (h *Handler) getBucketWebsite(req *request) error {
 // answers 204 all the same ("You will get a 200 OK response if the website
 // configuration you are trying to delete does not exist on the bucket").
 func (h *Handler) deleteBucketWebsite(req *request) error {
-	return h.clearBucketConfig(req, func(b *kura.Bucket) { b.Website = nil })
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	return answer(req, http.StatusNoContent, h.ops.DeleteBucketWebsite(h.front(req, b), req.caller(), req.bucketTarget()))
 }
 
 // checkWebsiteRedirect validates x-amz-website-redirect-location on a

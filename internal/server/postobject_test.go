@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"hash/crc32"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/server"
@@ -454,5 +456,46 @@ func TestPostObjectLarge(t *testing.T) {
 	}
 	if e := strings.Trim(resp.Header.Get("ETag"), `"`); e != hex.EncodeToString(want.Sum(nil)) {
 		t.Fatalf("ETag %s", e)
+	}
+}
+
+// TestPostObjectObjectLock: the form's write is PutObject's (ops), with
+// its Object Lock rules: into a bucket with a default retention the file
+// needs a checksum field, and the version is retained.
+func TestPostObjectObjectLock(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("locked-forms"), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObjectLockConfiguration(ctx(t), &s3.PutObjectLockConfigurationInput{Bucket: aws.String("locked-forms"),
+		ObjectLockConfiguration: &types.ObjectLockConfiguration{ObjectLockEnabled: types.ObjectLockEnabledEnabled,
+			Rule: &types.ObjectLockRule{DefaultRetention: &types.DefaultRetention{Mode: types.ObjectLockRetentionModeGovernance, Days: aws.Int32(1)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	exp := now.Add(time.Hour)
+	file := []byte("hello")
+	bare := []formField{{"key", "kept"}}
+	resp := postForm{fields: formOf(bare, signV4(testAK, testSK, now, exp, conditionsFor("locked-forms", bare)...)), file: bytes.NewReader(file)}.
+		send(t, ts, "locked-forms")
+	wantPostError(t, resp, 400, "InvalidRequest", "")
+
+	sum := crc32.ChecksumIEEE(file)
+	withSum := append(append([]formField(nil), bare...),
+		formField{"x-amz-checksum-crc32", base64.StdEncoding.EncodeToString([]byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})})
+	resp = postForm{fields: formOf(withSum, signV4(testAK, testSK, now, exp, conditionsFor("locked-forms", withSum)...)), file: bytes.NewReader(file)}.
+		send(t, ts, "locked-forms")
+	if resp.StatusCode != http.StatusNoContent {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	head, err := c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("locked-forms"), Key: aws.String("kept")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.ObjectLockMode != types.ObjectLockModeGovernance || head.ObjectLockRetainUntilDate == nil {
+		t.Errorf("lock %q until %v, want the bucket's GOVERNANCE default", head.ObjectLockMode, head.ObjectLockRetainUntilDate)
 	}
 }

@@ -264,7 +264,7 @@ func Open(cfg Config) (*Server, error) {
 		}})
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
-		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger})
+		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run})
 	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: s.ops,
 		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger})
 	s.startBackground(bg) // each job under its lease (background.go)
@@ -303,7 +303,6 @@ func Open(cfg Config) (*Server, error) {
 		Metrics:                 s.ops,
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
-		Inventory:               s.Inventory.Run,
 		Jobs:                    jobs,
 	})
 	s.registerMetrics(s.ops.Registry())

@@ -117,6 +117,13 @@ func websiteFixture(t *testing.T) *testServer {
 	put("site", "error.html", "<h1>not here</h1>", "text/html")
 	put("site", "numbers.txt", "0123456789", "text/plain")
 	put("site", "old.html", "", "text/html", func(in *s3.PutObjectInput) { in.WebsiteRedirectLocation = aws.String("/about/") })
+	// Archived (GLACIER, not restored): its data cannot be read, but its
+	// redirect needs none.
+	put("site", "moved.html", "", "text/html", func(in *s3.PutObjectInput) {
+		in.WebsiteRedirectLocation = aws.String("/about/")
+		in.StorageClass = types.StorageClassGlacier
+	})
+	put("site", "archived.html", "cold", "text/html", func(in *s3.PutObjectInput) { in.StorageClass = types.StorageClassGlacier })
 	put("site", "kms.html", "secret", "text/html", func(in *s3.PutObjectInput) { in.ServerSideEncryption = types.ServerSideEncryptionAwsKms })
 	key := bytes.Repeat([]byte{9}, 32)
 	sum := md5.Sum(key)
@@ -132,6 +139,7 @@ func websiteFixture(t *testing.T) *testServer {
 	put("bare", "index.html", "bare home", "text/html")
 	put("bare", "kms.html", "secret", "text/html", func(in *s3.PutObjectInput) { in.ServerSideEncryption = types.ServerSideEncryptionAwsKms })
 	put("bare", "ssec.html", "secret", "text/html", ssec)
+	put("bare", "archived.html", "cold", "text/html", func(in *s3.PutObjectInput) { in.StorageClass = types.StorageClassGlacier })
 
 	website("private", &types.WebsiteConfiguration{IndexDocument: index, ErrorDocument: &types.ErrorDocument{Key: aws.String("error.html")}})
 	put("private", "index.html", "private home", "text/html")
@@ -193,6 +201,13 @@ func TestWebsiteEndpoint(t *testing.T) {
 			want: map[string]string{"Location": "https://img.example.com/missing.png"}},
 		{name: "an object's redirect location", bucket: "site", path: "/old.html", status: 301, body: "",
 			want: map[string]string{"Location": "/about/"}},
+		{name: "an archived object's redirect location", bucket: "site", path: "/moved.html", status: 301, body: "",
+			want: map[string]string{"Location": "/about/"}},
+		{name: "HEAD of an archived object's redirect", method: "HEAD", bucket: "site", path: "/moved.html", status: 301, body: "",
+			want: map[string]string{"Location": "/about/"}},
+		{name: "an archived object is not served", bucket: "site", path: "/archived.html", status: 403, body: "<h1>not here</h1>"},
+		{name: "an archived object without an error document", bucket: "bare", path: "/archived.html", status: 403,
+			contains: []string{"<li>Code: InvalidObjectState</li>"}},
 		{name: "SSE-KMS objects are not served anonymously", bucket: "site", path: "/kms.html", status: 403, body: "<h1>not here</h1>"},
 		{name: "SSE-C objects cannot be served", bucket: "site", path: "/ssec.html", status: 400, body: "<h1>not here</h1>"},
 		{name: "SSE-C without an error document", bucket: "bare", path: "/ssec.html", status: 400,
