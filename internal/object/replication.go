@@ -117,7 +117,7 @@ type ReplicaInput struct {
 
 // ErrDestinationNotVersioned refuses a replica for a bucket whose
 // versioning is not Enabled.
-var ErrDestinationNotVersioned = s3err.InvalidRequest.WithMessage("The destination bucket must have versioning enabled.")
+var ErrDestinationNotVersioned = s3err.InvalidRequest.WithMessage("Destination bucket must have versioning enabled.")
 
 // PutReplica stores a replica in in.Bucket with the source's version id,
 // status REPLICA. The data is copied as ciphertext; only the data key's
