@@ -49,7 +49,7 @@ type statusXML struct {
 
 type replicationFilterXML struct {
 	Prefix *string            `xml:"Prefix,omitempty"`
-	Tag    *replicationTagXML            `xml:"Tag,omitempty"`
+	Tag    *replicationTagXML `xml:"Tag,omitempty"`
 	And    *replicationAndXML `xml:"And,omitempty"`
 }
 
@@ -59,7 +59,7 @@ type replicationTagXML struct {
 }
 
 type replicationAndXML struct {
-	Prefix *string  `xml:"Prefix,omitempty"`
+	Prefix *string             `xml:"Prefix,omitempty"`
 	Tags   []replicationTagXML `xml:"Tag"`
 }
 
