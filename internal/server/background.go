@@ -30,6 +30,7 @@ const (
 	LeaseKMSMaintenance = "kms-maintenance" // rotating and deleting KMS keys that are due
 	LeaseIAMMaintenance = "iam-maintenance" // reaping expired STS sessions
 	LeaseInventory      = "inventory"       // delivering S3 Inventory reports on their schedule
+	LeaseReplication    = "replication"     // draining the replication queue
 )
 
 // DefaultBlobGrace is how long a released blob is kept by default: reads
@@ -61,6 +62,12 @@ func (s *Server) startBackground(bg context.Context) {
 			lease string
 			work  func(context.Context)
 		}{LeaseInventory, func(ctx context.Context) { s.Inventory.Schedule(ctx, s.cfg.InventoryInterval) }})
+	}
+	if s.cfg.ReplicationInterval >= 0 {
+		jobs = append(jobs, struct {
+			lease string
+			work  func(context.Context)
+		}{LeaseReplication, func(ctx context.Context) { s.Replication.Run(ctx, s.cfg.ReplicationInterval) }})
 	}
 	if interval, grace, ok := sweepSettings(s.cfg); ok {
 		jobs = append(jobs, struct {

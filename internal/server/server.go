@@ -31,6 +31,7 @@ import (
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/replication"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
@@ -76,6 +77,10 @@ type Config struct {
 	// reports due (0: every minute; negative: never — reports are then
 	// produced only on request, `kura inventory run`).
 	InventoryInterval time.Duration
+	// ReplicationInterval is how often the replicator looks at its queue
+	// (0: every second; negative: never — versions then stay PENDING,
+	// which tests use to stop a server with replications queued).
+	ReplicationInterval time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
 	// session expiry), and so does the blob grace period. Request signing
@@ -133,6 +138,9 @@ type Server struct {
 	// Inventory writes the buckets' S3 Inventory reports: on their
 	// schedule while this node holds the inventory lease, and on request.
 	Inventory *inventory.Writer
+	// Replication drains the replication queue while this node holds the
+	// replication lease (docs/replication.md).
+	Replication *replication.Replicator
 	// Ops performs S3 operations as a principal without HTTP (Batch
 	// Operations, replication, the console): authorized, audited and
 	// counted like the same operation over HTTP, which the S3 handlers
@@ -250,10 +258,15 @@ func Open(cfg Config) (*Server, error) {
 			}
 			return a.CanonicalID, nil
 		}})
-	s.startBackground(bg) // each job under its lease (background.go)
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
 		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger})
+	// Replication acts as each rule's role, decided by the authorizer every
+	// S3 request is decided with; its replicas go to buckets of this
+	// deployment (replication.Local).
+	s.Replication = replication.New(replication.Config{Objects: objs, Authorizer: s.Ops.Authorizer(), Roles: ids,
+		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
+	s.startBackground(bg) // each job under its lease (background.go)
 	handler := s3api.New(s3api.Config{
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
