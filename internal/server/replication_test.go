@@ -272,9 +272,11 @@ func (r *replEnv) cases() []replCase {
 			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKmsDsse, aws.String(r.srcKey)
 		}, want: types.ServerSideEncryptionAwsKmsDsse, wantKey: r.dstKey},
 		{name: "SSE-C", key: "obj/sse-c",
-			put:  func(in *s3.PutObjectInput) { ssec(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5) },
-			read: func(in *s3.HeadObjectInput) { ssec(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5) },
-			get:  func(in *s3.GetObjectInput) { ssec(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5) }},
+			put: func(in *s3.PutObjectInput) { ssec(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5) },
+			read: func(in *s3.HeadObjectInput) {
+				ssec(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5)
+			},
+			get: func(in *s3.GetObjectInput) { ssec(&in.SSECustomerAlgorithm, &in.SSECustomerKey, &in.SSECustomerKeyMD5) }},
 	}
 }
 
