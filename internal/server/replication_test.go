@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -414,4 +415,152 @@ func TestReplicationEncryptedObjects(t *testing.T) {
 		return ev.EventName == "ReplicateObject" && ev.ErrorCode == "" && ev.UserIdentity.InvokedBy == "s3.amazonaws.com" &&
 			strings.Contains(ev.UserIdentity.ARN, ":assumed-role/replication/")
 	})
+}
+
+// TestReplicationPermissionFailures removes each permission of seeds 001
+// and 004 in turn: the version becomes FAILED, and the audit trail names
+// the denied action; with the permission back, the next version
+// replicates.
+func TestReplicationPermissionFailures(t *testing.T) {
+	t.Parallel()
+	r := newReplEnv(t, nil)
+	kms := func(in *s3.PutObjectInput) {
+		in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(r.srcKey)
+	}
+	for i, tc := range []struct {
+		action string
+		put    func(*s3.PutObjectInput)
+		del    bool // the version is a delete marker
+	}{
+		{action: "s3:GetReplicationConfiguration"},
+		{action: "s3:ListBucket"},
+		{action: "s3:GetObjectVersionForReplication"},
+		{action: "s3:GetObjectVersionAcl"},
+		{action: "s3:GetObjectVersionTagging"},
+		{action: "s3:ReplicateObject"},
+		{action: "s3:ReplicateTags"},
+		{action: "s3:ReplicateDelete", del: true},
+		{action: "kms:Decrypt", put: kms},
+		{action: "kms:Encrypt", put: kms},
+	} {
+		key := "obj/perm-" + strings.NewReplacer(":", "-").Replace(tc.action)
+		r.setRolePolicy(t, tc.action)
+		v := r.put(t, key, []byte("x"), tc.put)
+		if tc.del {
+			r.setRolePolicy(t)
+			r.drain(t)
+			r.setRolePolicy(t, tc.action)
+			out, err := r.c.DeleteObject(ctx(t), &s3.DeleteObjectInput{Bucket: aws.String(r.src), Key: aws.String(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = aws.ToString(out.VersionId)
+		}
+		if n := r.drain(t); n != 1 {
+			t.Fatalf("%s: drained %d, want 1", tc.action, n)
+		}
+		if !tc.del {
+			if h := r.head(t, r.src, key, v); h.ReplicationStatus != types.ReplicationStatusFailed {
+				t.Errorf("without %s: source status %q, want FAILED", tc.action, h.ReplicationStatus)
+			}
+			if _, err := r.c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String(r.dst), Key: aws.String(key)}); err == nil {
+				t.Errorf("without %s: a replica was written", tc.action)
+			}
+		} else {
+			lv, err := r.c.ListObjectVersions(ctx(t), &s3.ListObjectVersionsInput{Bucket: aws.String(r.dst), Prefix: aws.String(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lv.DeleteMarkers) != 0 {
+				t.Errorf("without %s: the delete marker was replicated", tc.action)
+			}
+		}
+		waitAudit(t, r.ts, func(ev audit.Event) bool {
+			return ev.RequestParameters["key"] == key && ev.ErrorCode == "AccessDenied" &&
+				ev.AdditionalEventData["deniedAction"] == tc.action
+		})
+		var failed int64
+		for _, s := range r.ts.Replication.Stats() {
+			for _, n := range s.Failures {
+				failed += n
+			}
+		}
+		if failed != int64(i+1) {
+			t.Errorf("after %s: %d failures counted, want %d", tc.action, failed, i+1)
+		}
+	}
+
+	// The trust policy must allow s3.amazonaws.com.
+	r.setRolePolicy(t)
+	if _, err := r.iam(r.rootA).UpdateAssumeRolePolicy(ctx(t), &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("replication"),
+		PolicyDocument: aws.String(strings.Replace(replTrust, "s3.amazonaws.com", "batchoperations.s3.amazonaws.com", 1))}); err != nil {
+		t.Fatal(err)
+	}
+	v := r.put(t, "obj/untrusted", []byte("x"), nil)
+	r.drain(t)
+	if h := r.head(t, r.src, "obj/untrusted", v); h.ReplicationStatus != types.ReplicationStatusFailed {
+		t.Fatalf("role not trusting s3.amazonaws.com: status %q, want FAILED", h.ReplicationStatus)
+	}
+	waitAudit(t, r.ts, func(ev audit.Event) bool {
+		return ev.RequestParameters["key"] == "obj/untrusted" && ev.AdditionalEventData["failureReason"] == "AssumeRoleNotPermitted" &&
+			ev.AdditionalEventData["deniedAction"] == "sts:AssumeRole"
+	})
+
+	// Everything granted again: the next version replicates.
+	if _, err := r.iam(r.rootA).UpdateAssumeRolePolicy(ctx(t), &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("replication"),
+		PolicyDocument: aws.String(replTrust)}); err != nil {
+		t.Fatal(err)
+	}
+	v = r.put(t, "obj/granted", []byte("x"), kms)
+	r.drain(t)
+	if h := r.head(t, r.src, "obj/granted", v); h.ReplicationStatus != types.ReplicationStatusCompleted {
+		t.Fatalf("with every permission: status %q, want COMPLETED", h.ReplicationStatus)
+	}
+}
+
+// TestReplicationQueueSurvivesRestart stops the server while versions are
+// queued (the worker never ran) and starts it again with the worker on:
+// they replicate.
+func TestReplicationQueueSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	r := newReplEnv(t, nil)
+	body := bytes.Repeat([]byte("durable "), 5000)
+	versions := map[string]string{}
+	for _, tc := range r.cases() {
+		versions[tc.key] = r.put(t, tc.key, body, tc.put)
+	}
+	r.ts.stop(t)
+	ts := startWith(t, r.ts.dir, func(c *server.Config) {
+		c.AllowInsecureSSEC, c.ReplicationInterval = true, 10*time.Millisecond
+	})
+	c := ts.client()
+	for _, tc := range r.cases() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			in := &s3.HeadObjectInput{Bucket: aws.String(r.src), Key: aws.String(tc.key)}
+			if tc.read != nil {
+				tc.read(in)
+			}
+			h, err := c.HeadObject(ctx(t), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.ReplicationStatus == types.ReplicationStatusCompleted {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: still %q after the restart", tc.name, h.ReplicationStatus)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		got := get(t, c, r.dst, tc.key, func(in *s3.GetObjectInput) {
+			in.VersionId = aws.String(versions[tc.key])
+			if tc.get != nil {
+				tc.get(in)
+			}
+		})
+		if !bytes.Equal(got, body) {
+			t.Errorf("%s: the replica differs after the restart", tc.name)
+		}
+	}
 }
