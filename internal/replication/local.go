@@ -57,6 +57,11 @@ func (l *Local) PutReplica(ctx context.Context, as kura.Call, r Replica) error {
 	if err := l.authorize(ctx, as, b, r.Version, "s3:ReplicateObject", "DstPutObjectNotPermitted"); err != nil {
 		return err
 	}
+	if (r.Version.Retention != nil || r.Version.LegalHold) && !b.ObjectLockEnabled {
+		// The replica keeps the source's retention and legal hold, which
+		// only a bucket with Object Lock can hold.
+		return &Failure{Reason: "DstBucketObjectLockConfigMissing", Err: s3err.InvalidRequest.WithMessage("The destination bucket must have Object Lock enabled to hold a replica with a retention period or legal hold.")}
+	}
 	if len(r.Version.Tags) > 0 {
 		if err := l.authorize(ctx, as, b, r.Version, "s3:ReplicateTags", "DstPutTaggingNotPermitted"); err != nil {
 			return err

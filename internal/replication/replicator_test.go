@@ -290,3 +290,27 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectLockNeedsALockedDestination(t *testing.T) {
+	e := newEnv(t)
+	e.update("src", func(b *kura.Bucket) { b.ObjectLockEnabled = true })
+	hold := true
+	e.now = e.now.Add(time.Second)
+	v, err := e.obj.PutObject(context.Background(), object.PutInput{Bucket: "src", Key: "held", Body: strings.NewReader("x"), Size: 1,
+		Owner: owner, Lock: object.Lock{LegalHold: &hold}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.replicator(nil)
+	_, _, _, err = r.replicate(context.Background(), e.queue()[0])
+	var f *Failure
+	if !errors.As(err, &f) || f.Reason != "DstBucketObjectLockConfigMissing" {
+		t.Fatalf("replica with a legal hold into a bucket without Object Lock: %v", err)
+	}
+	e.update("dst", func(b *kura.Bucket) { b.ObjectLockEnabled = true })
+	r.Drain(context.Background())
+	rep, err := e.obj.Head(context.Background(), "dst", "held", v.VersionID)
+	if err != nil || !rep.LegalHold || rep.ReplicationStatus != kura.ReplicationReplica {
+		t.Fatalf("replica %+v, %v: want the legal hold kept", rep, err)
+	}
+}

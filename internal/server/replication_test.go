@@ -564,3 +564,61 @@ func TestReplicationQueueSurvivesRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicationMultipartAndCopy: CompleteMultipartUpload and CopyObject
+// commit versions that replicate too; a multipart SSE-KMS object's parts
+// are copied as ciphertext and read back under the replica key.
+func TestReplicationMultipartAndCopy(t *testing.T) {
+	t.Parallel()
+	r := newReplEnv(t, nil)
+	part1 := bytes.Repeat([]byte("a"), 5<<20)
+	part2 := []byte("tail")
+	cr, err := r.c.CreateMultipartUpload(ctx(t), &s3.CreateMultipartUploadInput{Bucket: aws.String(r.src), Key: aws.String("obj/mpu"),
+		ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(r.srcKey), Tagging: aws.String("a=b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []types.CompletedPart
+	for i, body := range [][]byte{part1, part2} {
+		up, err := r.c.UploadPart(ctx(t), &s3.UploadPartInput{Bucket: aws.String(r.src), Key: aws.String("obj/mpu"), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, types.CompletedPart{ETag: up.ETag, PartNumber: aws.Int32(int32(i + 1))})
+	}
+	done, err := r.c.CompleteMultipartUpload(ctx(t), &s3.CompleteMultipartUploadInput{Bucket: aws.String(r.src), Key: aws.String("obj/mpu"),
+		UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := r.c.CopyObject(ctx(t), &s3.CopyObjectInput{Bucket: aws.String(r.src), Key: aws.String("obj/copy"),
+		CopySource: aws.String(r.src + "/obj/mpu")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"obj/mpu", "obj/copy"} {
+		if h := r.head(t, r.src, k, ""); h.ReplicationStatus != types.ReplicationStatusPending {
+			t.Fatalf("%s: status %q, want PENDING", k, h.ReplicationStatus)
+		}
+	}
+	if n := r.drain(t); n != 2 {
+		t.Fatalf("drained %d, want 2", n)
+	}
+	want := append(append([]byte{}, part1...), part2...)
+	for k, v := range map[string]string{"obj/mpu": aws.ToString(done.VersionId), "obj/copy": aws.ToString(cp.VersionId)} {
+		rep := r.head(t, r.dst, k, v)
+		if rep.ReplicationStatus != types.ReplicationStatusReplica {
+			t.Errorf("%s: replica status %q", k, rep.ReplicationStatus)
+		}
+		if got := get(t, r.c, r.dst, k, func(in *s3.GetObjectInput) { in.VersionId = aws.String(v) }); !bytes.Equal(got, want) {
+			t.Errorf("%s: replica bytes differ", k)
+		}
+	}
+	rep := r.head(t, r.dst, "obj/mpu", aws.ToString(done.VersionId))
+	if aws.ToString(rep.ETag) != aws.ToString(done.ETag) || rep.ServerSideEncryption != types.ServerSideEncryptionAwsKms ||
+		aws.ToString(rep.SSEKMSKeyId) != r.dstKey {
+		t.Fatalf("multipart replica: etag %s (source %s), %s under %s", aws.ToString(rep.ETag), aws.ToString(done.ETag),
+			rep.ServerSideEncryption, aws.ToString(rep.SSEKMSKeyId))
+	}
+}
