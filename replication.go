@@ -199,6 +199,27 @@ func (c *ReplicationConfiguration) Targets(key string, tags []Tag, enc SSEType, 
 	return out
 }
 
+// MetadataTargets returns where a metadata change (tags, ACL, Object Lock
+// settings) of an existing version is replicated: for a replica, back
+// through the rules with ReplicaModifications Enabled; for a version
+// replication selected when it was written, where its object went.
+func (c *ReplicationConfiguration) MetadataTargets(v *ObjectVersion) []ReplicationTarget {
+	if c == nil || v.DeleteMarker || v.ReplicationStatus == "" || v.ReplicationStatus == ReplicationFailed {
+		return nil // never replicated (or failed): no replica to update
+	}
+	ts := c.Targets(v.Key, v.Tags, v.Encryption.Type, false)
+	if v.ReplicationStatus != ReplicationReplica {
+		return ts
+	}
+	kept := ts[:0]
+	for _, t := range ts {
+		if t.Rule.ReplicaModifications == "Enabled" {
+			kept = append(kept, t)
+		}
+	}
+	return kept
+}
+
 // ReplicationRun is Kura's record of one version queued for replication
 // to one destination (internal/replication drains them).
 type ReplicationRun struct {
@@ -211,6 +232,10 @@ type ReplicationRun struct {
 	Destination string
 	// DeleteMarker says the version is a delete marker.
 	DeleteMarker bool
+	// Metadata says only the version's metadata (tags, ACL, Object Lock
+	// settings) changed since it was replicated: the replica's is
+	// brought up to date, its data is not sent again.
+	Metadata bool
 	// Size is the version's size (the pending bytes metric).
 	Size int64
 	// Queued is when the version was committed and queued.

@@ -70,3 +70,28 @@ func TestReplicationTargets(t *testing.T) {
 		t.Fatalf("V1 prefix: got %v", got)
 	}
 }
+
+func TestReplicationMetadataTargets(t *testing.T) {
+	rule := func(id, mods string) ReplicationRule {
+		return ReplicationRule{ID: id, Priority: 1, Status: "Enabled", Filter: &ReplicationFilter{}, DeleteMarkerReplication: "Disabled",
+			ReplicaModifications: mods, Destination: ReplicationDestination{Bucket: BucketARNPrefix + id}}
+	}
+	cfg := &ReplicationConfiguration{Rules: []ReplicationRule{rule("on", "Enabled"), rule("off", "")}}
+	for _, tc := range []struct {
+		status string
+		dm     bool
+		want   int
+	}{
+		{"", false, 0},                   // never selected: nothing was replicated
+		{ReplicationFailed, false, 0},    // no replica to update
+		{ReplicationCompleted, false, 2}, // to every replica
+		{ReplicationPending, false, 2},   // (an entry already queued carries it)
+		{ReplicationReplica, false, 1},   // back only where ReplicaModifications is Enabled
+		{ReplicationCompleted, true, 0},  // delete markers have no metadata
+	} {
+		v := &ObjectVersion{Key: "k", ReplicationStatus: tc.status, DeleteMarker: tc.dm, Encryption: Encryption{Type: SSES3}}
+		if got := len(cfg.MetadataTargets(v)); got != tc.want {
+			t.Errorf("status %q dm %v: %d targets, want %d", tc.status, tc.dm, got, tc.want)
+		}
+	}
+}

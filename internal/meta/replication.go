@@ -24,6 +24,7 @@ type replicationRunRecord struct {
 	RuleID       string    `json:"rule,omitempty"`
 	Destination  string    `json:"dest"`
 	DeleteMarker bool      `json:"dm,omitempty"`
+	Metadata     bool      `json:"meta,omitempty"`
 	Size         int64     `json:"size,omitempty"`
 	Queued       time.Time `json:"queued"`
 	Attempts     int       `json:"attempts,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -40,6 +41,75 @@ func queueReplication(tx meta.Tx, b *kura.Bucket, v *kura.ObjectVersion) error {
 		}
 	}
 	return nil
+}
+
+// queueMetadataReplication queues the replication of a metadata change of
+// v (tags, ACL, retention, legal hold; before is v as it was), in the
+// transaction that makes it: to v's replicas, or — v being a replica —
+// back through its bucket's rules with ReplicaModifications Enabled. A
+// change the replicator applies (ApplyReplicaMetadata) does not come
+// through here, so a bidirectional pair does not loop. An entry already
+// queued for the version and destination carries the change too (the
+// replicator reads the version when it runs).
+func queueMetadataReplication(tx meta.Tx, before, v *kura.ObjectVersion) error {
+	if sameReplicatedMetadata(before, v) {
+		return nil
+	}
+	b, err := getBucket(tx, v.Bucket)
+	if err != nil {
+		return err
+	}
+	if b.Versioning != "Enabled" {
+		return nil
+	}
+	for _, t := range b.Replication.MetadataTargets(v) {
+		run := &kura.ReplicationRun{Bucket: v.Bucket, Key: v.Key, VersionID: v.VersionID, Seq: v.Seq,
+			RuleID: t.Rule.ID, Destination: t.Bucket, Metadata: true, Queued: v.LastModified}
+		if _, err := meta.ReplicationQueued(tx, run); err == nil {
+			continue
+		} else if !errors.Is(err, meta.ErrNotFound) {
+			return err
+		}
+		if err := meta.QueueReplication(tx, run); err != nil {
+			return err
+		}
+		if v.ReplicationStatus != kura.ReplicationReplica {
+			v.ReplicationStatus = kura.ReplicationPending
+		}
+	}
+	return nil
+}
+
+// sameReplicatedMetadata says a version's replicated metadata did not
+// change: its tags, ACL, retention and legal hold.
+func sameReplicatedMetadata(a, b *kura.ObjectVersion) bool {
+	return reflect.DeepEqual(a.Tags, b.Tags) && reflect.DeepEqual(a.ACL, b.ACL) &&
+		reflect.DeepEqual(a.Retention, b.Retention) && a.LegalHold == b.LegalHold && a.LegalHoldSet == b.LegalHoldSet
+}
+
+// ApplyReplicaMetadata brings the version of bucket with src's version id
+// up to date with src's tags, ACL, retention and legal hold (a metadata
+// change replicated to a replica, or back from one). It is not queued for
+// replication again. NoSuchVersion when the version is not there (its
+// object was not replicated).
+func (s *Service) ApplyReplicaMetadata(ctx context.Context, bucket string, src *kura.ObjectVersion, keepACL bool) (*kura.ObjectVersion, error) {
+	var out *kura.ObjectVersion
+	err := s.meta.Update(ctx, func(tx meta.Tx) error {
+		v, err := meta.GetVersion(tx, bucket, src.Key, src.Seq)
+		if errors.Is(err, meta.ErrNotFound) || err == nil && v.VersionID != src.VersionID {
+			return s3err.NoSuchVersion.With("Key", src.Key).With("VersionId", src.VersionID)
+		}
+		if err != nil {
+			return err
+		}
+		v.Tags, v.Retention, v.LegalHold, v.LegalHoldSet = src.Tags, src.Retention, src.LegalHold, src.LegalHoldSet
+		if !keepACL {
+			v.ACL = src.ACL
+		}
+		out = v
+		return meta.PutVersion(tx, v)
+	})
+	return out, s3err.Internal(err)
 }
 
 // ReplicationQueue returns up to limit queued replications after after
@@ -277,6 +347,8 @@ func (s *Service) FinishReplication(ctx context.Context, run kura.ReplicationRun
 			return err
 		}
 		switch {
+		case v.ReplicationStatus == kura.ReplicationReplica:
+			return nil // a replica's metadata synced back: it stays REPLICA
 		case failed != nil:
 			v.ReplicationStatus = kura.ReplicationFailed
 		case v.ReplicationStatus == kura.ReplicationFailed:

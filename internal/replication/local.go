@@ -98,3 +98,30 @@ func (l *Local) PutDeleteMarker(ctx context.Context, as kura.Call, bucket string
 	_, err = l.Objects.PutReplicaDeleteMarker(ctx, bucket, dm)
 	return err
 }
+
+// PutMetadata applies v's metadata to its copy in bucket after deciding
+// s3:ReplicateObject (and s3:ReplicateTags when v has tags).
+func (l *Local) PutMetadata(ctx context.Context, as kura.Call, bucket string, v *kura.ObjectVersion, ownerOverride bool) error {
+	b, err := l.bucket(ctx, bucket, "")
+	if err != nil {
+		return err
+	}
+	if err := l.authorize(ctx, as, b, v, "s3:ReplicateObject", "DstPutObjectNotPermitted"); err != nil {
+		return err
+	}
+	if len(v.Tags) > 0 {
+		if err := l.authorize(ctx, as, b, v, "s3:ReplicateTags", "DstPutTaggingNotPermitted"); err != nil {
+			return err
+		}
+	}
+	if (v.Retention != nil || v.LegalHold) && !b.ObjectLockEnabled {
+		return &Failure{Reason: "DstBucketObjectLockConfigMissing", Err: s3err.InvalidRequest.WithMessage("The destination bucket must have Object Lock enabled to hold a replica with a retention period or legal hold.")}
+	}
+	if _, err := l.Objects.ApplyReplicaMetadata(ctx, bucket, v, ownerOverride); err != nil {
+		if s3err.Is(err, s3err.NoSuchVersion) {
+			return &Failure{Reason: "DstObjectNotFound", Err: err}
+		}
+		return err
+	}
+	return nil
+}

@@ -38,6 +38,11 @@ type Destination interface {
 	PutReplica(ctx context.Context, as kura.Call, r Replica) error
 	// PutDeleteMarker stores the replica of delete marker dm in bucket.
 	PutDeleteMarker(ctx context.Context, as kura.Call, bucket string, dm *kura.ObjectVersion) error
+	// PutMetadata brings the version of bucket with v's version id up to
+	// date with v's tags, ACL (unless ownerOverride: the replica's owner
+	// keeps its own), retention and legal hold: a metadata change
+	// replicated to a replica, or back from one (ReplicaModifications).
+	PutMetadata(ctx context.Context, as kura.Call, bucket string, v *kura.ObjectVersion, ownerOverride bool) error
 }
 
 // Replica is one version to store at a destination.

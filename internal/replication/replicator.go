@@ -183,7 +183,7 @@ func (r *Replicator) replicate(ctx context.Context, run kura.ReplicationRun) (*o
 	rec := &ops.Record{Service: "s3", EventSource: "s3.amazonaws.com", Name: name, Data: true, Call: call, Region: r.cfg.Region,
 		RequestParameters: map[string]any{"bucketName": run.Destination, "key": run.Key, "versionId": run.VersionID,
 			"sourceBucket": run.Bucket, "ruleId": run.RuleID},
-		AdditionalEventData: map[string]any{},
+		AdditionalEventData: map[string]any{"metadataOnly": run.Metadata},
 		Resources: []audit.Resource{
 			{Type: "AWS::S3::Object", ARN: access.ObjectARN(run.Destination, run.Key)},
 			{Type: "AWS::S3::Bucket", ARN: access.BucketARN(run.Destination)},
@@ -249,6 +249,9 @@ func (r *Replicator) replicateAs(ctx context.Context, call kura.Call, b *kura.Bu
 		if err := authorize(ctx, r.cfg.Authorizer, req, "SrcGetObjectNotPermitted"); err != nil {
 			return err
 		}
+	}
+	if run.Metadata {
+		return r.cfg.Destination.PutMetadata(ctx, call, run.Destination, v, rule.Destination.OwnerOverride)
 	}
 	rep := Replica{Bucket: run.Destination, Version: v, StorageClass: rule.Destination.StorageClass,
 		Account: rule.Destination.Account, OwnerOverride: rule.Destination.OwnerOverride,

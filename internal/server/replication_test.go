@@ -622,3 +622,88 @@ func TestReplicationMultipartAndCopy(t *testing.T) {
 			rep.ServerSideEncryption, aws.ToString(rep.SSEKMSKeyId))
 	}
 }
+
+// TestReplicationMetadataChanges: a tag change of a replicated version
+// reaches its replica; a tag change of the replica comes back only under a
+// rule with ReplicaModifications Enabled; neither loops.
+func TestReplicationMetadataChanges(t *testing.T) {
+	t.Parallel()
+	r := newReplEnv(t, nil)
+	// The way back (dst → src) under the same role, which may act on both.
+	if _, err := r.iam(r.rootA).PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("replication"), PolicyName: aws.String("back"),
+		PolicyDocument: aws.String(replPolicy(r.dst, r.src, r.dstKey, r.srcKey))}); err != nil {
+		t.Fatal(err)
+	}
+	back := func(mods types.ReplicaModificationsStatus) {
+		_, err := r.c.PutBucketReplication(ctx(t), &s3.PutBucketReplicationInput{Bucket: aws.String(r.dst),
+			ReplicationConfiguration: &types.ReplicationConfiguration{Role: aws.String(r.role), Rules: []types.ReplicationRule{{
+				ID: aws.String("back"), Priority: aws.Int32(1), Status: types.ReplicationRuleStatusEnabled,
+				Filter:                  &types.ReplicationRuleFilter{Prefix: aws.String("obj/")},
+				DeleteMarkerReplication: &types.DeleteMarkerReplication{Status: types.DeleteMarkerReplicationStatusDisabled},
+				SourceSelectionCriteria: &types.SourceSelectionCriteria{ReplicaModifications: &types.ReplicaModifications{Status: mods}},
+				Destination:             &types.Destination{Bucket: aws.String("arn:aws:s3:::" + r.src)},
+			}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	back(types.ReplicaModificationsStatusDisabled)
+	v := r.put(t, "obj/meta", []byte("x"), nil)
+	r.drain(t)
+	tags := func(bucket string) string {
+		t.Helper()
+		out, err := r.c.GetObjectTagging(ctx(t), &s3.GetObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String("obj/meta"), VersionId: aws.String(v)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s []string
+		for _, tg := range out.TagSet {
+			s = append(s, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		return strings.Join(s, ",")
+	}
+	setTags := func(bucket, kv string) {
+		t.Helper()
+		k, val, _ := strings.Cut(kv, "=")
+		if _, err := r.c.PutObjectTagging(ctx(t), &s3.PutObjectTaggingInput{Bucket: aws.String(bucket), Key: aws.String("obj/meta"), VersionId: aws.String(v),
+			Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String(k), Value: aws.String(val)}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	setTags(r.src, "stage=2")
+	if h := r.head(t, r.src, "obj/meta", v); h.ReplicationStatus != types.ReplicationStatusPending {
+		t.Fatalf("after a tag change: source %q, want PENDING", h.ReplicationStatus)
+	}
+	if n := r.drain(t); n != 1 {
+		t.Fatalf("tag change: drained %d, want 1", n)
+	}
+	if got := tags(r.dst); got != "stage=2" {
+		t.Fatalf("replica tags %q, want stage=2", got)
+	}
+	if h := r.head(t, r.src, "obj/meta", v); h.ReplicationStatus != types.ReplicationStatusCompleted {
+		t.Fatalf("source %q, want COMPLETED", h.ReplicationStatus)
+	}
+	if n := r.drain(t); n != 0 {
+		t.Fatalf("the replica's update was queued again (%d)", n)
+	}
+
+	setTags(r.dst, "edited=replica")
+	if n := r.drain(t); n != 0 || tags(r.src) != "stage=2" {
+		t.Fatalf("without ReplicaModifications a replica change went back (%d, %q)", n, tags(r.src))
+	}
+	back(types.ReplicaModificationsStatusEnabled)
+	setTags(r.dst, "edited=again")
+	if n := r.drain(t); n != 1 {
+		t.Fatalf("with ReplicaModifications: drained %d, want 1", n)
+	}
+	if got := tags(r.src); got != "edited=again" {
+		t.Fatalf("source tags %q, want the replica's edited=again", got)
+	}
+	if h := r.head(t, r.dst, "obj/meta", v); h.ReplicationStatus != types.ReplicationStatusReplica {
+		t.Fatalf("replica status %q after syncing back", h.ReplicationStatus)
+	}
+	if n := r.drain(t); n != 0 {
+		t.Fatalf("the sync back looped (%d)", n)
+	}
+}
