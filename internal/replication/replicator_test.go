@@ -314,3 +314,42 @@ func TestObjectLockNeedsALockedDestination(t *testing.T) {
 		t.Fatalf("replica %+v, %v: want the legal hold kept", rep, err)
 	}
 }
+
+// TestStatusTransitions: the source's status after each outcome of a
+// version replicated to two destinations.
+func TestStatusTransitions(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		outcomes []error // for destinations dst, dst2 in turn
+		want     []string
+	}{
+		{"both complete", []error{nil, nil}, []string{kura.ReplicationPending, kura.ReplicationCompleted}},
+		{"first fails", []error{errDown, nil}, []string{kura.ReplicationFailed, kura.ReplicationFailed}},
+		{"second fails", []error{nil, errDown}, []string{kura.ReplicationPending, kura.ReplicationFailed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if err := e.obj.CreateBucket(context.Background(), kura.Bucket{Name: "dst2", Owner: owner}); err != nil {
+				t.Fatal(err)
+			}
+			e.update("src", func(b *kura.Bucket) {
+				r2 := b.Replication.Rules[0]
+				r2.ID, r2.Priority, r2.Destination.Bucket = "r2", 2, "arn:aws:s3:::dst2"
+				b.Replication.Rules = append(b.Replication.Rules, r2)
+			})
+			v := e.put("k", "x")
+			q := e.queue()
+			if len(q) != 2 {
+				t.Fatalf("queue %+v, want one entry per destination", q)
+			}
+			for i, run := range q {
+				if err := e.obj.FinishReplication(context.Background(), run, tc.outcomes[i]); err != nil {
+					t.Fatal(err)
+				}
+				if got := e.status("src", "k", v.VersionID); got != tc.want[i] {
+					t.Fatalf("after outcome %d: %q, want %q", i, got, tc.want[i])
+				}
+			}
+		})
+	}
+}
