@@ -297,7 +297,7 @@ func (r *replEnv) put(t *testing.T, key string, body []byte, mod func(*s3.PutObj
 
 func TestReplicationEncryptedObjects(t *testing.T) {
 	t.Parallel()
-	r := newReplEnv(t, nil)
+	r := newReplEnv(t, func(c *server.Config) { c.MetricsListen = "127.0.0.1:0" })
 	body := bytes.Repeat([]byte("replicate me "), 1000)
 	versions := map[string]string{}
 	for _, tc := range r.cases() {
@@ -410,6 +410,15 @@ func TestReplicationEncryptedObjects(t *testing.T) {
 	}
 	if completed != int64(len(r.cases())+3) {
 		t.Errorf("completed replications counted %d, want %d", completed, len(r.cases())+3)
+	}
+	for sample, want := range map[string]int64{
+		`kura_replication_completed_total{bucket="repl-src",rule="kms"}`:    int64(len(r.cases()) + 2),
+		`kura_replication_completed_total{bucket="repl-src",rule="plain"}`:  1,
+		`kura_replication_pending_operations{bucket="repl-src",rule="kms"}`: 0,
+	} {
+		if got := r.ts.metric(t, sample); got != want {
+			t.Errorf("%s = %d, want %d", sample, got, want)
+		}
 	}
 	waitAudit(t, r.ts, func(ev audit.Event) bool {
 		return ev.EventName == "ReplicateObject" && ev.ErrorCode == "" && ev.UserIdentity.InvokedBy == "s3.amazonaws.com" &&
