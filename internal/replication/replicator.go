@@ -165,10 +165,10 @@ func reasonOf(err error) string {
 	if f, ok := err.(*Failure); ok {
 		return f.Reason
 	}
-	if permanent(err) {
-		return "DstPutObjectNotPermitted"
+	if e := s3err.As(err); e != nil {
+		return e.Code // a refusal or error without one of S3's failure reasons
 	}
-	return "Retried"
+	return "RetriesExhausted"
 }
 
 // replicate performs one replication as the rule's role. It returns the
