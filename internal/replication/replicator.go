@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"log/slog"
 	"time"
@@ -158,8 +159,12 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool 
 }
 
 // errGone: the source version was deleted before it was replicated (a
-// version delete, never replicated): its entry just goes.
-func errGone(err error) bool { return s3err.Is(err, s3err.NoSuchVersion) }
+// version delete, never replicated): its entry just goes. A Failure (a
+// destination missing the version a metadata change is for) is not.
+func errGone(err error) bool {
+	var f *Failure
+	return !errors.As(err, &f) && s3err.Is(err, s3err.NoSuchVersion)
+}
 
 func reasonOf(err error) string {
 	if f, ok := err.(*Failure); ok {

@@ -353,3 +353,31 @@ func TestStatusTransitions(t *testing.T) {
 		})
 	}
 }
+
+// TestMetadataChangeForAMissingReplica: a tag change queued for a replica
+// that is gone fails the version; it is not taken for a deleted source.
+func TestMetadataChangeForAMissingReplica(t *testing.T) {
+	e := newEnv(t)
+	v := e.put("k", "x")
+	r := e.replicator(nil)
+	r.Drain(context.Background())
+	if _, err := e.obj.DeleteObject(context.Background(), "dst", "k", v.VersionID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.obj.UpdateVersion(context.Background(), "src", "k", v.VersionID, func(x *kura.ObjectVersion) error {
+		x.Tags = []kura.Tag{{Key: "new", Value: "tag"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if q := e.queue(); len(q) != 1 || !q[0].Metadata {
+		t.Fatalf("queue after a tag change: %+v", q)
+	}
+	if s := e.status("src", "k", v.VersionID); s != kura.ReplicationPending {
+		t.Fatalf("status %q after a tag change, want PENDING", s)
+	}
+	r.Drain(context.Background())
+	if s := e.status("src", "k", v.VersionID); s != kura.ReplicationFailed {
+		t.Fatalf("status %q, want FAILED (the replica is gone)", s)
+	}
+}
