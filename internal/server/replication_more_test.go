@@ -324,3 +324,65 @@ func TestReplicationMetadataChanges(t *testing.T) {
 		t.Fatalf("replica after the source's UpdateObjectEncryption: %s, want AES256 as replicated", h.ServerSideEncryption)
 	}
 }
+
+// TestReplicationCrossAccount: a destination bucket of another account
+// takes replicas only when its bucket policy lets the role in; with
+// AccessControlTranslation the replica belongs to the destination's owner.
+func TestReplicationCrossAccount(t *testing.T) {
+	t.Parallel()
+	r := newReplEnv(t, nil)
+	b := r.s3(r.rootB)
+	const dstB = "repl-dst-b"
+	mustBucket(t, b, dstB)
+	enableVersioning(t, b, dstB)
+	// Object writers own their objects here, so the owner override shows.
+	if _, err := b.PutBucketOwnershipControls(ctx(t), &s3.PutBucketOwnershipControlsInput{Bucket: aws.String(dstB),
+		OwnershipControls: &types.OwnershipControls{Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipObjectWriter}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.iam(r.rootA).PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("replication"), PolicyName: aws.String("to-b"),
+		PolicyDocument: aws.String(replPolicy(r.src, dstB, r.srcKey, r.dstKey))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.c.PutBucketReplication(ctx(t), &s3.PutBucketReplicationInput{Bucket: aws.String(r.src),
+		ReplicationConfiguration: &types.ReplicationConfiguration{Role: aws.String(r.role), Rules: []types.ReplicationRule{{
+			ID: aws.String("to-b"), Priority: aws.Int32(1), Status: types.ReplicationRuleStatusEnabled,
+			Filter:                  &types.ReplicationRuleFilter{Prefix: aws.String("")},
+			DeleteMarkerReplication: &types.DeleteMarkerReplication{Status: types.DeleteMarkerReplicationStatusDisabled},
+			Destination: &types.Destination{Bucket: aws.String("arn:aws:s3:::" + dstB), Account: aws.String(r.b),
+				AccessControlTranslation: &types.AccessControlTranslation{Owner: types.OwnerOverrideDestination}},
+		}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Without B's bucket policy the role of A may not write there.
+	v := r.put(t, "x/denied", []byte("x"), nil)
+	r.drain(t)
+	if h := r.head(t, r.src, "x/denied", v); h.ReplicationStatus != types.ReplicationStatusFailed {
+		t.Fatalf("cross-account without the destination's bucket policy: %q, want FAILED", h.ReplicationStatus)
+	}
+	waitAudit(t, r.ts, func(ev audit.Event) bool {
+		return ev.RequestParameters["key"] == "x/denied" && ev.AdditionalEventData["deniedAction"] == "s3:ReplicateObject"
+	})
+
+	r.putBucketPolicy(t, b, dstB, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+r.role+`"},`+
+		`"Action":["s3:ReplicateObject","s3:ReplicateDelete","s3:ReplicateTags"],"Resource":"arn:aws:s3:::`+dstB+`/*"}]}`)
+	v = r.put(t, "x/granted", []byte("granted"), nil)
+	r.drain(t)
+	if h := r.head(t, r.src, "x/granted", v); h.ReplicationStatus != types.ReplicationStatusCompleted {
+		t.Fatalf("cross-account with the bucket policy: %q, want COMPLETED", h.ReplicationStatus)
+	}
+	acl, err := b.GetObjectAcl(ctx(t), &s3.GetObjectAclInput{Bucket: aws.String(dstB), Key: aws.String("x/granted"), VersionId: aws.String(v)})
+	if err != nil {
+		t.Fatalf("B reads its replica's ACL: %v", err)
+	}
+	bacl, err := b.GetBucketAcl(ctx(t), &s3.GetBucketAclInput{Bucket: aws.String(dstB)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(acl.Owner.ID) != aws.ToString(bacl.Owner.ID) {
+		t.Fatalf("replica owner %s, want the destination owner %s (owner override)", aws.ToString(acl.Owner.ID), aws.ToString(bacl.Owner.ID))
+	}
+	if got := get(t, b, dstB, "x/granted"); string(got) != "granted" {
+		t.Fatalf("B reads %q", got)
+	}
+}
