@@ -24,6 +24,7 @@ import (
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/replication"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
 )
@@ -86,6 +87,10 @@ type Config struct {
 	// Inventory produces a bucket's inventory report now (POST
 	// ?inventory&id, `kura inventory run`); nil: not offered.
 	Inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
+	// ReplicationStats gives the replicator's per-rule figures
+	// (GET ?replication&status, `kura replication status`); nil: not
+	// offered.
+	ReplicationStats func() []replication.RuleStats
 }
 
 // Handler is the S3 API http.Handler.

@@ -107,6 +107,7 @@ func TestOpInfo(t *testing.T) {
 		{"DELETE", "/b?inventory&id=x", nil, "DeleteBucketInventoryConfiguration", false, false, "s3:PutInventoryConfiguration", "arn:aws:s3:::b", ""},
 		{"PUT", "/b?replication", nil, "PutBucketReplication", false, false, "s3:PutReplicationConfiguration", "arn:aws:s3:::b", ""},
 		{"GET", "/b?replication", nil, "GetBucketReplication", false, true, "s3:GetReplicationConfiguration", "arn:aws:s3:::b", ""},
+		{"GET", "/b?replication&status", nil, "KuraGetBucketReplicationStatus", false, true, "s3:GetReplicationConfiguration", "arn:aws:s3:::b", ""},
 		{"DELETE", "/b?replication", nil, "DeleteBucketReplication", false, false, "s3:PutReplicationConfiguration", "arn:aws:s3:::b", ""},
 		{"GET", "/b/k?acl", nil, "GetObjectAcl", true, true, "s3:GetObjectAcl", "arn:aws:s3:::b/k", ""},
 		{"HEAD", "/b", nil, "HeadBucket", false, true, "s3:ListBucket", "arn:aws:s3:::b", ""},

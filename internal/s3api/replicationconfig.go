@@ -9,6 +9,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/replication"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -494,5 +495,72 @@ func (h *Handler) deleteBucketReplication(req *request) error {
 		return err
 	}
 	req.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// replicationStatusXML is Kura's KuraGetBucketReplicationStatus answer:
+// the replicator's figures per rule of the bucket's configuration.
+type replicationStatusXML struct {
+	XMLName xml.Name                   `xml:"ReplicationStatus"`
+	NS      string                     `xml:"xmlns,attr,omitempty"`
+	Bucket  string                     `xml:"Bucket"`
+	Rules   []replicationRuleStatusXML `xml:"Rule"`
+}
+
+type replicationRuleStatusXML struct {
+	ID                    string                  `xml:"ID"`
+	Destination           string                  `xml:"Destination"`
+	PendingOperations     int64                   `xml:"PendingOperations"`
+	PendingBytes          int64                   `xml:"PendingBytes"`
+	Completed             int64                   `xml:"Completed"`
+	Failed                int64                   `xml:"Failed"`
+	Retries               int64                   `xml:"Retries"`
+	AverageLatencySeconds float64                 `xml:"AverageLatencySeconds"`
+	Failures              []replicationFailureXML `xml:"Failure"`
+}
+
+type replicationFailureXML struct {
+	Reason string `xml:"Reason"`
+	Count  int64  `xml:"Count"`
+}
+
+func hasStatus(req *request) bool { _, ok := req.query["status"]; return ok }
+
+func (h *Handler) getBucketReplicationStatus(req *request) error {
+	b, err := h.bucketFor(req)
+	if err != nil {
+		return err
+	}
+	if b.Replication == nil {
+		return s3err.ReplicationConfigurationNotFound.With("BucketName", b.Name)
+	}
+	if h.cfg.ReplicationStats == nil {
+		return s3err.NotImplemented.WithMessage("This server does not replicate.")
+	}
+	stats := map[string]replication.RuleStats{}
+	for _, st := range h.cfg.ReplicationStats() {
+		if st.Bucket == b.Name {
+			stats[st.RuleID] = st
+		}
+	}
+	out := replicationStatusXML{NS: s3NS, Bucket: b.Name}
+	for _, r := range b.Replication.Rules {
+		st := stats[r.ID]
+		x := replicationRuleStatusXML{ID: r.ID, Destination: r.Destination.Bucket, PendingOperations: st.PendingOps,
+			PendingBytes: st.PendingBytes, Completed: st.Completed, Failed: st.Failed, Retries: st.Retries}
+		if st.Completed > 0 {
+			x.AverageLatencySeconds = st.LatencySeconds / float64(st.Completed)
+		}
+		reasons := make([]string, 0, len(st.Failures))
+		for reason := range st.Failures {
+			reasons = append(reasons, reason)
+		}
+		slices.Sort(reasons)
+		for _, reason := range reasons {
+			x.Failures = append(x.Failures, replicationFailureXML{Reason: reason, Count: st.Failures[reason]})
+		}
+		out.Rules = append(out.Rules, x)
+	}
+	writeXML(req, http.StatusOK, out)
 	return nil
 }

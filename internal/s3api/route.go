@@ -100,6 +100,10 @@ var routes = []route{
 		operation: operation{Name: "GetBucketInventoryConfiguration", ReadOnly: true, Actions: acts("s3:GetInventoryConfiguration")}},
 	{level: levelBucket, method: http.MethodGet, sub: "inventory", handler: (*Handler).listBucketInventory,
 		operation: operation{Name: "ListBucketInventoryConfigurations", ReadOnly: true, Actions: acts("s3:GetInventoryConfiguration")}},
+	// Kura's own: the replicator's figures for the bucket's rules
+	// (`kura replication status`); whoever may read the configuration.
+	{level: levelBucket, method: http.MethodGet, sub: "replication", when: hasStatus, handler: (*Handler).getBucketReplicationStatus,
+		operation: operation{Name: "KuraGetBucketReplicationStatus", ReadOnly: true, Actions: acts("s3:GetReplicationConfiguration")}},
 	{level: levelBucket, method: http.MethodGet, sub: "replication", handler: (*Handler).getBucketReplication,
 		operation: operation{Name: "GetBucketReplication", ReadOnly: true, Actions: acts("s3:GetReplicationConfiguration")}},
 	{level: levelBucket, method: http.MethodGet, sub: "uploads", handler: (*Handler).listUploads,

@@ -297,6 +297,7 @@ func Open(cfg Config) (*Server, error) {
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
 		Inventory:               s.Inventory.Run,
+		ReplicationStats:        s.Replication.Stats,
 	})
 	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{
