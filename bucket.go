@@ -41,6 +41,9 @@ type Bucket struct {
 	// Inventory is the bucket's S3 Inventory configurations, by ID (nil:
 	// none); internal/inventory writes their reports.
 	Inventory []InventoryConfiguration
+	// Replication is the bucket's replication configuration (nil: none);
+	// internal/replication replicates the versions its rules select.
+	Replication *ReplicationConfiguration
 }
 
 // Tag is one key/value tag of a bucket or object.

@@ -38,6 +38,11 @@ type Encryption struct {
 	CustomerKeyMD5  string
 	CustomerKeySalt []byte
 	CustomerKeyHMAC []byte
+	// SealBucket is the bucket whose name SealedKey's seal is bound to
+	// when it is not the version's own: an SSE-C replica keeps its
+	// source's seal, which only the customer's key opens ("" for every
+	// other version).
+	SealBucket string
 }
 
 // BucketEncryption is a bucket's default encryption configuration

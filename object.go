@@ -40,6 +40,10 @@ type ObjectVersion struct {
 	// ACL is the version's access control list, all its grants (nil: the
 	// private ACL, the owner's FULL_CONTROL only).
 	ACL *ACL
+	// ReplicationStatus is x-amz-replication-status: PENDING, COMPLETED or
+	// FAILED on a source version a replication rule selected, REPLICA on a
+	// replica ("" for versions replication never touched).
+	ReplicationStatus string
 }
 
 // Locked reports whether Object Lock protects the version at now: a legal

@@ -17,7 +17,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd())
+	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd(), newReplicationCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "kura:", err)
 		var ec interface{ ExitCode() int }

@@ -110,7 +110,7 @@ func value(col string, e Entry) string {
 	case "IsMultipartUploaded":
 		return strconv.FormatBool(len(v.Parts) > 0)
 	case "ReplicationStatus":
-		return "" // Kura does not replicate (yet): no version has a status
+		return v.ReplicationStatus // PENDING, COMPLETED, FAILED, REPLICA or empty
 	case "EncryptionStatus":
 		return EncryptionStatus(v.Encryption)
 	case "ObjectLockRetainUntilDate":

@@ -76,6 +76,7 @@ func TestRowValues(t *testing.T) {
 		{"IsMultipartUploaded", Entry{Version: obj}, "false"},
 		{"IsMultipartUploaded", Entry{Version: multipart}, "true"},
 		{"ReplicationStatus", Entry{Version: obj}, ""},
+		{"ReplicationStatus", Entry{Version: &kura.ObjectVersion{ReplicationStatus: kura.ReplicationCompleted}}, "COMPLETED"},
 		{"EncryptionStatus", Entry{Version: obj}, "SSE-KMS"},
 		{"EncryptionStatus", Entry{Version: multipart}, "SSE-S3"},
 		{"EncryptionStatus", Entry{Version: marker}, ""},

@@ -124,6 +124,7 @@ func bucketToRecord(b *kura.Bucket) bucketRecord {
 		PublicAccessBlock: conv.Ptr(b.PublicAccessBlock, func(p kura.PublicAccessBlock) publicAccessBlockRecord { return publicAccessBlockRecord(p) }),
 		Website:           conv.Ptr(b.Website, websiteToRecord),
 		Inventory:         conv.Slice(b.Inventory, inventoryToRecord),
+		Replication:       conv.Ptr(b.Replication, replicationToRecord),
 	}
 }
 
@@ -142,6 +143,7 @@ func (r *bucketRecord) kura() *kura.Bucket {
 		PublicAccessBlock: conv.Ptr(r.PublicAccessBlock, func(p publicAccessBlockRecord) kura.PublicAccessBlock { return kura.PublicAccessBlock(p) }),
 		Website:           conv.Ptr(r.Website, websiteRecord.kura),
 		Inventory:         conv.Slice(r.Inventory, inventoryRecord.kura),
+		Replication:       conv.Ptr(r.Replication, replicationRecord.kura),
 	}
 }
 
@@ -161,6 +163,8 @@ func versionToRecord(v *kura.ObjectVersion) versionRecord {
 		LegalHold:            v.LegalHold, LegalHoldSet: v.LegalHoldSet,
 		Restore: conv.Ptr(v.Restore, func(r kura.Restore) restoreRecord { return restoreRecord(r) }),
 		ACL:     conv.Ptr(v.ACL, aclToRecord),
+
+		ReplicationStatus: v.ReplicationStatus,
 	}
 }
 
@@ -180,6 +184,8 @@ func (r *versionRecord) kura() *kura.ObjectVersion {
 		LegalHold:      r.LegalHold, LegalHoldSet: r.LegalHoldSet,
 		Restore: conv.Ptr(r.Restore, func(x restoreRecord) kura.Restore { return kura.Restore(x) }),
 		ACL:     conv.Ptr(r.ACL, aclRecord.kura),
+
+		ReplicationStatus: r.ReplicationStatus,
 	}
 }
 
@@ -341,4 +347,38 @@ func (r inventoryRecord) kura() kura.InventoryConfiguration {
 		Frequency: r.Frequency, IncludedObjectVersions: r.IncludedObjectVersions, OptionalFields: r.OptionalFields,
 		Last: conv.Ptr(r.Last, func(x inventoryRunRecord) kura.InventoryRun { return kura.InventoryRun(x) }),
 	}
+}
+
+func replicationToRecord(c kura.ReplicationConfiguration) replicationRecord {
+	return replicationRecord{Role: c.Role, Rules: conv.Slice(c.Rules, func(r kura.ReplicationRule) replicationRuleRecord {
+		return replicationRuleRecord{
+			ID: r.ID, Priority: r.Priority, Status: r.Status, Prefix: r.Prefix,
+			Filter: conv.Ptr(r.Filter, func(f kura.ReplicationFilter) replicationFilterRecord {
+				return replicationFilterRecord{Prefix: f.Prefix, Tag: conv.Ptr(f.Tag, tagToRecord),
+					And: conv.Ptr(f.And, func(a kura.ReplicationAnd) replicationAndRecord {
+						return replicationAndRecord{Prefix: a.Prefix, Tags: conv.Slice(a.Tags, tagToRecord)}
+					})}
+			}),
+			DeleteMarkerReplication: r.DeleteMarkerReplication, ExistingObjectReplication: r.ExistingObjectReplication,
+			SseKmsEncryptedObjects: r.SseKmsEncryptedObjects, ReplicaModifications: r.ReplicaModifications,
+			Destination: replicationDestinationRecord(r.Destination),
+		}
+	})}
+}
+
+func (r replicationRecord) kura() kura.ReplicationConfiguration {
+	return kura.ReplicationConfiguration{Role: r.Role, Rules: conv.Slice(r.Rules, func(x replicationRuleRecord) kura.ReplicationRule {
+		return kura.ReplicationRule{
+			ID: x.ID, Priority: x.Priority, Status: x.Status, Prefix: x.Prefix,
+			Filter: conv.Ptr(x.Filter, func(f replicationFilterRecord) kura.ReplicationFilter {
+				return kura.ReplicationFilter{Prefix: f.Prefix, Tag: conv.Ptr(f.Tag, tagRecord.kura),
+					And: conv.Ptr(f.And, func(a replicationAndRecord) kura.ReplicationAnd {
+						return kura.ReplicationAnd{Prefix: a.Prefix, Tags: conv.Slice(a.Tags, tagRecord.kura)}
+					})}
+			}),
+			DeleteMarkerReplication: x.DeleteMarkerReplication, ExistingObjectReplication: x.ExistingObjectReplication,
+			SseKmsEncryptedObjects: x.SseKmsEncryptedObjects, ReplicaModifications: x.ReplicaModifications,
+			Destination: kura.ReplicationDestination(x.Destination),
+		}
+	})}
 }

@@ -111,6 +111,25 @@ func goldenRecords() map[string]any {
 				Frequency: "Weekly", IncludedObjectVersions: "Current",
 			}},
 		},
+		// Added with replication; sets every replication field.
+		"bucket-replication-full.rec": &kura.Bucket{
+			Name: "repl-src", Created: t2, Region: "ap-northeast-1", Owner: "111122223333", Versioning: "Enabled",
+			Replication: &kura.ReplicationConfiguration{
+				Role: "arn:aws:iam::111122223333:role/replication",
+				Rules: []kura.ReplicationRule{{
+					ID: "kms", Priority: 2, Status: "Enabled",
+					Filter: &kura.ReplicationFilter{Prefix: "p/", Tag: &kura.Tag{Key: "t", Value: "1"},
+						And: &kura.ReplicationAnd{Prefix: "a/", Tags: []kura.Tag{{Key: "k", Value: "v"}}}},
+					DeleteMarkerReplication: "Disabled", ExistingObjectReplication: "Enabled",
+					SseKmsEncryptedObjects: "Enabled", ReplicaModifications: "Enabled",
+					Destination: kura.ReplicationDestination{
+						Bucket: "arn:aws:s3:::repl-dst", Account: "111122223333", StorageClass: "STANDARD_IA", OwnerOverride: true,
+						ReplicaKmsKeyID:       "arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+						ReplicationTimeStatus: "Enabled", ReplicationTimeMinutes: 15, MetricsStatus: "Enabled", MetricsThresholdMinutes: 15,
+					},
+				}, {ID: "v1", Status: "Disabled", Prefix: "legacy/", Destination: kura.ReplicationDestination{Bucket: "arn:aws:s3:::other"}}},
+			},
+		},
 		"bucket-empty.rec": &kura.Bucket{
 			Name: "empty-bucket", Created: t3, Owner: "111122223333",
 			// Tags: []Tag{} was written and is omitted (omitempty): it
@@ -137,6 +156,13 @@ func goldenRecords() map[string]any {
 			Restore: &kura.Restore{Requested: t1, Ready: t2, Expiry: t3, Days: 7, Tier: "Bulk"},
 			ACL:     acl,
 		},
+		// Added with replication: an SSE-C replica keeps its source's seal.
+		"version-replica-full.rec": &kura.ObjectVersion{
+			Bucket: "repl-dst", Key: "k", VersionID: "v1", Seq: 7, LastModified: t2, Size: 3, ETag: "e", BlobID: "blob",
+			Encryption: kura.Encryption{Type: kura.SSEC, SealedKey: []byte("s"), CustomerKeyMD5: "md5", CustomerKeySalt: []byte("salt"),
+				CustomerKeyHMAC: []byte("hmac"), SealBucket: "repl-src"},
+			ReplicationStatus: kura.ReplicationReplica,
+		},
 		"version-minimal.rec": &kura.ObjectVersion{
 			Bucket: "min-bucket", Key: "k", VersionID: "null", Seq: 1, LastModified: t2,
 			Encryption: kura.Encryption{Type: kura.SSES3, SealedKey: []byte{0, 1, 2, 255}},
@@ -152,6 +178,10 @@ func goldenRecords() map[string]any {
 			ContentHeaders: headers, Tags: tags, Encryption: sse,
 			Retention: &kura.Retention{Mode: "GOVERNANCE", Until: t3}, LegalHold: true, LegalHoldSet: true, ACL: acl,
 		},
+		// Added with replication: uploads share the encryption record, so
+		// its SealBucket is covered here (no upload sets it today).
+		"upload-sealbucket-full.rec": &kura.Upload{Bucket: "b", Key: "k", UploadID: "u", Initiated: t2,
+			Encryption: kura.Encryption{Type: kura.SSEC, SealedKey: []byte("x"), SealBucket: "src"}},
 		"upload-minimal.rec": &kura.Upload{Bucket: "b", Key: "k", UploadID: "u", Initiated: t2, Encryption: kura.Encryption{Type: kura.SSEC, SealedKey: []byte("x")}},
 		"part-full.rec": &kura.UploadPart{
 			Number: 10000, Size: 5 << 30, ETag: "d41d8cd98f00b204e9800998ecf8427e", ChecksumAlgorithm: "CRC32C",
@@ -314,6 +344,8 @@ func TestRecordsMirrorKuraTypes(t *testing.T) {
 		{reflect.TypeFor[routingRuleRecord](), reflect.TypeFor[kura.RoutingRule]()},
 		{reflect.TypeFor[inventoryRecord](), reflect.TypeFor[kura.InventoryConfiguration]()},
 		{reflect.TypeFor[inventoryDestinationRecord](), reflect.TypeFor[kura.InventoryDestination]()},
+		{reflect.TypeFor[replicationRuleRecord](), reflect.TypeFor[kura.ReplicationRule]()},
+		{reflect.TypeFor[replicationFilterRecord](), reflect.TypeFor[kura.ReplicationFilter]()},
 	}
 	for _, p := range pairs {
 		if p.rec.NumField() != p.dom.NumField() {

@@ -34,6 +34,48 @@ type bucketRecord struct {
 	PublicAccessBlock *publicAccessBlockRecord `json:"publicAccessBlock,omitempty"`
 	Website           *websiteRecord           `json:"website,omitempty"`
 	Inventory         []inventoryRecord        `json:"inventory,omitempty"`
+	Replication       *replicationRecord       `json:"replication,omitempty"`
+}
+
+type replicationRecord struct {
+	Role  string                  `json:"role"`
+	Rules []replicationRuleRecord `json:"rules"`
+}
+
+type replicationRuleRecord struct {
+	ID                        string                       `json:"id,omitempty"`
+	Priority                  int                          `json:"priority,omitempty"`
+	Status                    string                       `json:"status"`
+	Prefix                    string                       `json:"prefix,omitempty"`
+	Filter                    *replicationFilterRecord     `json:"filter,omitempty"`
+	DeleteMarkerReplication   string                       `json:"deleteMarkers,omitempty"`
+	ExistingObjectReplication string                       `json:"existing,omitempty"`
+	SseKmsEncryptedObjects    string                       `json:"sseKms,omitempty"`
+	ReplicaModifications      string                       `json:"replicaMods,omitempty"`
+	Destination               replicationDestinationRecord `json:"dest"`
+}
+
+type replicationFilterRecord struct {
+	Prefix string                `json:"prefix,omitempty"`
+	Tag    *tagRecord            `json:"tag,omitempty"`
+	And    *replicationAndRecord `json:"and,omitempty"`
+}
+
+type replicationAndRecord struct {
+	Prefix string      `json:"prefix,omitempty"`
+	Tags   []tagRecord `json:"tags,omitempty"`
+}
+
+type replicationDestinationRecord struct {
+	Bucket                  string `json:"bucket"`
+	Account                 string `json:"account,omitempty"`
+	StorageClass            string `json:"class,omitempty"`
+	OwnerOverride           bool   `json:"ownerOverride,omitempty"`
+	ReplicaKmsKeyID         string `json:"replicaKmsKey,omitempty"`
+	ReplicationTimeStatus   string `json:"rtc,omitempty"`
+	ReplicationTimeMinutes  int    `json:"rtcMinutes,omitempty"`
+	MetricsStatus           string `json:"metrics,omitempty"`
+	MetricsThresholdMinutes int    `json:"metricsMinutes,omitempty"`
 }
 
 type inventoryRecord struct {
@@ -158,6 +200,7 @@ type encryptionRecord struct {
 	CustomerKeyMD5   string       `json:"ckMD5,omitempty"`
 	CustomerKeySalt  []byte       `json:"ckSalt,omitempty"`
 	CustomerKeyHMAC  []byte       `json:"ckHMAC,omitempty"`
+	SealBucket       string       `json:"sealBucket,omitempty"`
 }
 
 type contentHeadersRecord struct {
@@ -211,6 +254,8 @@ type versionRecord struct {
 	LegalHoldSet bool             `json:"legalHoldSet,omitempty"`
 	Restore      *restoreRecord   `json:"restore,omitempty"`
 	ACL          *aclRecord       `json:"acl,omitempty"`
+
+	ReplicationStatus string `json:"repl,omitempty"`
 }
 
 type uploadRecord struct {

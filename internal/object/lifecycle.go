@@ -297,7 +297,7 @@ func (s *Service) ExpireCurrentVersion(ctx context.Context, bucket string, want 
 		if err := allocate(tx, dm); err != nil {
 			return LifecycleChange{}, err
 		}
-		if err := install(tx, b, dm, release); err != nil {
+		if err := installLocal(tx, b, dm, release); err != nil { // S3 does not replicate lifecycle's delete markers
 			return LifecycleChange{}, err
 		}
 		return LifecycleChange{Marker: dm, Replaced: replaced, Removed: replaced != nil && replaced.Seq == st.Seq}, nil

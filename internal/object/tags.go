@@ -64,7 +64,11 @@ func (s *Service) UpdateVersion(ctx context.Context, bucket, key, versionID stri
 		if err != nil {
 			return err
 		}
+		before := *v
 		if err := fn(v); err != nil {
+			return err
+		}
+		if err := queueMetadataReplication(tx, &before, v); err != nil {
 			return err
 		}
 		out = v

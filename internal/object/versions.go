@@ -118,8 +118,19 @@ func (s *Service) Head(ctx context.Context, bucket, key, versionID string) (*kur
 }
 
 // install makes v the newest version of its key according to the bucket's
-// versioning state, releasing the data of versions it replaces.
+// versioning state, releasing the data of versions it replaces, and
+// queues its replication: every write a user makes (PUT, CopyObject,
+// CompleteMultipartUpload, a delete marker) commits through here.
 func install(tx meta.Tx, b *kura.Bucket, v *kura.ObjectVersion, release func(...string) error) error {
+	if err := queueReplication(tx, b, v); err != nil {
+		return err
+	}
+	return installLocal(tx, b, v, release)
+}
+
+// installLocal is install without replication: for versions S3 does not
+// replicate (delete markers a lifecycle rule places).
+func installLocal(tx meta.Tx, b *kura.Bucket, v *kura.ObjectVersion, release func(...string) error) error {
 	if b.Versioning == "Enabled" {
 		return meta.PutVersion(tx, v)
 	}

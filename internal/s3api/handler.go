@@ -24,6 +24,7 @@ import (
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/replication"
 	"github.com/kurastore/kura/internal/s3control"
 	"github.com/kurastore/kura/internal/s3err"
 	"github.com/kurastore/kura/internal/sigv4"
@@ -91,6 +92,10 @@ type Config struct {
 	// ?inventory&id, `kura inventory run`) for the Ops built when Ops is
 	// nil; nil: not offered. A given Ops has its own (ops.Config).
 	Inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
+	// ReplicationStats gives the replicator's per-rule figures
+	// (GET ?replication&status, `kura replication status`); nil: not
+	// offered.
+	ReplicationStats func() []replication.RuleStats
 }
 
 // Handler is the S3 API http.Handler.

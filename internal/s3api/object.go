@@ -153,6 +153,9 @@ func objectHeaders(req *request, v *kura.ObjectVersion) {
 	}
 	setSSEHeaders(hdr, v.Encryption)
 	setLockHeaders(hdr, v)
+	if v.ReplicationStatus != "" {
+		hdr.Set("x-amz-replication-status", v.ReplicationStatus)
+	}
 	// response-* query parameters override stored headers.
 	for param, header := range responseOverrides {
 		if val := req.query.Get(param); val != "" {

@@ -29,7 +29,7 @@ func subResources() []string {
 	subs := []string{"", "versioning", "encryption", "tagging", "acl", "location", "uploads", "versions",
 		"list-type=2", "delete", "uploadId=u", "uploadId=u&partNumber=1", "attributes", "versionId=v",
 		"retention", "legal-hold", "object-lock", "restore", "policy", "policyStatus", "cors", "lifecycle",
-		"ownershipControls", "publicAccessBlock", "website", "inventory", "inventory&id=x"}
+		"ownershipControls", "publicAccessBlock", "website", "inventory", "inventory&id=x", "replication"}
 	for _, s := range unsupported {
 		subs = append(subs, s)
 	}
@@ -105,6 +105,10 @@ func TestOpInfo(t *testing.T) {
 		{"GET", "/b?inventory", nil, "ListBucketInventoryConfigurations", false, true, "s3:GetInventoryConfiguration", "arn:aws:s3:::b", ""},
 		{"POST", "/b?inventory&id=x", nil, "KuraRunBucketInventory", false, false, "s3:PutInventoryConfiguration", "arn:aws:s3:::b", ""},
 		{"DELETE", "/b?inventory&id=x", nil, "DeleteBucketInventoryConfiguration", false, false, "s3:PutInventoryConfiguration", "arn:aws:s3:::b", ""},
+		{"PUT", "/b?replication", nil, "PutBucketReplication", false, false, "s3:PutReplicationConfiguration", "arn:aws:s3:::b", ""},
+		{"GET", "/b?replication", nil, "GetBucketReplication", false, true, "s3:GetReplicationConfiguration", "arn:aws:s3:::b", ""},
+		{"GET", "/b?replication&status", nil, "KuraGetBucketReplicationStatus", false, true, "s3:GetReplicationConfiguration", "arn:aws:s3:::b", ""},
+		{"DELETE", "/b?replication", nil, "DeleteBucketReplication", false, false, "s3:PutReplicationConfiguration", "arn:aws:s3:::b", ""},
 		{"GET", "/b/k?acl", nil, "GetObjectAcl", true, true, "s3:GetObjectAcl", "arn:aws:s3:::b/k", ""},
 		{"HEAD", "/b", nil, "HeadBucket", false, true, "s3:ListBucket", "arn:aws:s3:::b", ""},
 		{"POST", "/b?delete", nil, "DeleteObjects", true, false, "s3:DeleteObject", "arn:aws:s3:::b", ""},

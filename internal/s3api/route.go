@@ -64,6 +64,8 @@ var routes = []route{
 		operation: operation{Name: "PutBucketWebsite", Actions: acts("s3:PutBucketWebsite")}},
 	{level: levelBucket, method: http.MethodPut, sub: "inventory", handler: (*Handler).putBucketInventory,
 		operation: operation{Name: "PutBucketInventoryConfiguration", Actions: acts("s3:PutInventoryConfiguration")}},
+	{level: levelBucket, method: http.MethodPut, sub: "replication", handler: (*Handler).putBucketReplication,
+		operation: operation{Name: "PutBucketReplication", Actions: acts("s3:PutReplicationConfiguration")}},
 	{level: levelBucket, method: http.MethodPut, plain: true, handler: (*Handler).createBucket,
 		operation: operation{Name: "CreateBucket", Actions: acts("s3:CreateBucket")}},
 
@@ -98,6 +100,12 @@ var routes = []route{
 		operation: operation{Name: "GetBucketInventoryConfiguration", ReadOnly: true, Actions: acts("s3:GetInventoryConfiguration")}},
 	{level: levelBucket, method: http.MethodGet, sub: "inventory", handler: (*Handler).listBucketInventory,
 		operation: operation{Name: "ListBucketInventoryConfigurations", ReadOnly: true, Actions: acts("s3:GetInventoryConfiguration")}},
+	// Kura's own: the replicator's figures for the bucket's rules
+	// (`kura replication status`); whoever may read the configuration.
+	{level: levelBucket, method: http.MethodGet, sub: "replication", when: hasStatus, handler: (*Handler).getBucketReplicationStatus,
+		operation: operation{Name: "KuraGetBucketReplicationStatus", ReadOnly: true, Actions: acts("s3:GetReplicationConfiguration")}},
+	{level: levelBucket, method: http.MethodGet, sub: "replication", handler: (*Handler).getBucketReplication,
+		operation: operation{Name: "GetBucketReplication", ReadOnly: true, Actions: acts("s3:GetReplicationConfiguration")}},
 	{level: levelBucket, method: http.MethodGet, sub: "uploads", handler: (*Handler).listUploads,
 		operation: operation{Name: "ListMultipartUploads", Data: true, ReadOnly: true, Actions: acts("s3:ListBucketMultipartUploads")}},
 	{level: levelBucket, method: http.MethodGet, sub: "versions", handler: (*Handler).listVersions,
@@ -132,6 +140,9 @@ var routes = []route{
 	// Inventory: S3 has no separate permission to delete a configuration.
 	{level: levelBucket, method: http.MethodDelete, sub: "inventory", handler: (*Handler).deleteBucketInventory,
 		operation: operation{Name: "DeleteBucketInventoryConfiguration", Actions: acts("s3:PutInventoryConfiguration")}},
+	// Replication: S3 has no separate permission to delete a configuration.
+	{level: levelBucket, method: http.MethodDelete, sub: "replication", handler: (*Handler).deleteBucketReplication,
+		operation: operation{Name: "DeleteBucketReplication", Actions: acts("s3:PutReplicationConfiguration")}},
 	{level: levelBucket, method: http.MethodDelete, plain: true, handler: (*Handler).deleteBucket,
 		operation: operation{Name: "DeleteBucket", Actions: acts("s3:DeleteBucket")}},
 
@@ -214,14 +225,14 @@ func postForm(req *request) bool   { return req.post != nil } // a browser POST 
 var unsupported = []string{
 	"accelerate", "analytics", "intelligent-tiering",
 	"logging", "metrics", "notification",
-	"replication", "requestPayment",
+	"requestPayment",
 	"select", "torrent", "metadataTable", "session", "renameObject",
 }
 
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website", "inventory"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website", "inventory", "replication"}, unsupported...)
 
 // route serves a request: the operation its method, addressing and
 // sub-resources select, the way S3's REST API does, once authorized.

@@ -143,6 +143,9 @@ var RequestTimeout = def("RequestTimeout", 400, "Your socket connection to the s
 var (
 	NoSuchConfiguration   = def("NoSuchConfiguration", 404, "The specified configuration does not exist.")
 	TooManyConfigurations = def("TooManyConfigurations", 400, "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.")
+	// ReplicationConfigurationNotFound answers GetBucketReplication on a
+	// bucket without one.
+	ReplicationConfigurationNotFound = def("ReplicationConfigurationNotFoundError", 404, "The replication configuration was not found")
 )
 
 // Errors of bucket websites (PutBucketWebsite, the website endpoint) and of

@@ -31,6 +31,7 @@ const (
 	LeaseIAMMaintenance = "iam-maintenance" // reaping expired STS sessions
 	LeaseInventory      = "inventory"       // delivering S3 Inventory reports on their schedule
 	LeaseBatchJobs      = "batch-jobs"      // running Batch Operations jobs
+	LeaseReplication    = "replication"     // draining the replication queue
 )
 
 // DefaultBlobGrace is how long a released blob is kept by default: reads
@@ -63,6 +64,12 @@ func (s *Server) startBackground(bg context.Context) {
 			lease string
 			work  func(context.Context)
 		}{LeaseInventory, func(ctx context.Context) { s.Inventory.Schedule(ctx, s.cfg.InventoryInterval) }})
+	}
+	if s.cfg.ReplicationInterval >= 0 {
+		jobs = append(jobs, struct {
+			lease string
+			work  func(context.Context)
+		}{LeaseReplication, func(ctx context.Context) { s.Replication.Run(ctx, s.cfg.ReplicationInterval) }})
 	}
 	if interval, grace, ok := sweepSettings(s.cfg); ok {
 		jobs = append(jobs, struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/replication"
 )
 
 // registerMetrics adds the server's own gauges and counters to the
@@ -20,6 +21,7 @@ import (
 // the connection caps and slow bodies of internal/netlimit. They are read
 // at scrape time from the counters their packages keep.
 func (s *Server) registerMetrics(reg *prometheus.Registry) {
+	reg.MustRegister(replicationCollector{s.Replication})
 	counter := func(name, help string, labels prometheus.Labels, f func() int64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
 			func() float64 { return float64(f()) }))
@@ -84,4 +86,40 @@ func (s *Server) MetricsURL() string {
 		return ""
 	}
 	return "http://" + s.metricsLn.Addr().String() + "/metrics"
+}
+
+// replicationCollector exposes the replicator's per-rule figures (S3's
+// replication metrics: operations and bytes pending, latency, failures).
+type replicationCollector struct{ r *replication.Replicator }
+
+var (
+	replLabels       = []string{"bucket", "rule"}
+	replPendingOps   = prometheus.NewDesc("kura_replication_pending_operations", "Versions queued for replication and not yet replicated, per source bucket and rule (as of the last pass over the queue).", replLabels, nil)
+	replPendingBytes = prometheus.NewDesc("kura_replication_pending_bytes", "Bytes of the versions queued for replication, per source bucket and rule.", replLabels, nil)
+	replCompleted    = prometheus.NewDesc("kura_replication_completed_total", "Versions replicated (source COMPLETED for that destination).", replLabels, nil)
+	replFailed       = prometheus.NewDesc("kura_replication_failed_total", "Versions whose replication failed (source FAILED), by S3 failure reason.", []string{"bucket", "rule", "reason"}, nil)
+	replRetries      = prometheus.NewDesc("kura_replication_retries_total", "Replication attempts that failed transiently and were scheduled again (backing off).", replLabels, nil)
+	replLatency      = prometheus.NewDesc("kura_replication_latency_seconds_total", "Summed time from a version's commit to its replica, over the completed replications (divide by kura_replication_completed_total for the mean).", replLabels, nil)
+)
+
+func (c replicationCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{replPendingOps, replPendingBytes, replCompleted, replFailed, replRetries, replLatency} {
+		ch <- d
+	}
+}
+
+func (c replicationCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.r == nil {
+		return
+	}
+	for _, st := range c.r.Stats() {
+		ch <- prometheus.MustNewConstMetric(replPendingOps, prometheus.GaugeValue, float64(st.PendingOps), st.Bucket, st.RuleID)
+		ch <- prometheus.MustNewConstMetric(replPendingBytes, prometheus.GaugeValue, float64(st.PendingBytes), st.Bucket, st.RuleID)
+		ch <- prometheus.MustNewConstMetric(replCompleted, prometheus.CounterValue, float64(st.Completed), st.Bucket, st.RuleID)
+		ch <- prometheus.MustNewConstMetric(replRetries, prometheus.CounterValue, float64(st.Retries), st.Bucket, st.RuleID)
+		ch <- prometheus.MustNewConstMetric(replLatency, prometheus.CounterValue, st.LatencySeconds, st.Bucket, st.RuleID)
+		for reason, n := range st.Failures {
+			ch <- prometheus.MustNewConstMetric(replFailed, prometheus.CounterValue, float64(n), st.Bucket, st.RuleID, reason)
+		}
+	}
 }

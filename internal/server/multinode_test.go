@@ -19,7 +19,7 @@ import (
 
 // allLeases are the leases a server's background work runs under.
 var allLeases = []string{server.LeaseBlobGC, server.LeaseOrphanSweep, server.LeaseLifecycle,
-	server.LeaseKMSMaintenance, server.LeaseIAMMaintenance, server.LeaseInventory, server.LeaseBatchJobs}
+	server.LeaseKMSMaintenance, server.LeaseIAMMaintenance, server.LeaseInventory, server.LeaseBatchJobs, server.LeaseReplication}
 
 // mnWait polls cond until it holds, or fails the test after a deadline.
 func mnWait(t *testing.T, what string, cond func() bool) {

@@ -32,6 +32,7 @@ import (
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/replication"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3control"
 	"github.com/kurastore/kura/internal/s3err"
@@ -78,6 +79,10 @@ type Config struct {
 	// reports due (0: every minute; negative: never — reports are then
 	// produced only on request, `kura inventory run`).
 	InventoryInterval time.Duration
+	// ReplicationInterval is how often the replicator looks at its queue
+	// (0: every second; negative: never — versions then stay PENDING,
+	// which tests use to stop a server with replications queued).
+	ReplicationInterval time.Duration
 	// Now is the object service's clock (nil: time.Now); tests move it to
 	// let restores complete and expire. IAM uses it too (creation dates,
 	// session expiry), and so does the blob grace period. Request signing
@@ -140,6 +145,9 @@ type Server struct {
 	// Inventory writes the buckets' S3 Inventory reports: on their
 	// schedule while this node holds the inventory lease, and on request.
 	Inventory *inventory.Writer
+	// Replication drains the replication queue while this node holds the
+	// replication lease (docs/replication.md).
+	Replication *replication.Replicator
 	// Ops performs S3 operations as a principal without HTTP (Batch
 	// Operations, replication, the console): authorized, audited and
 	// counted like the same operation over HTTP, which the S3 handlers
@@ -267,6 +275,11 @@ func Open(cfg Config) (*Server, error) {
 		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run})
 	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: s.ops,
 		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger})
+	// Replication acts as each rule's role, decided by the authorizer every
+	// S3 request is decided with; its replicas go to buckets of this
+	// deployment (replication.Local).
+	s.Replication = replication.New(replication.Config{Objects: objs, Authorizer: s.Ops.Authorizer(), Roles: ids,
+		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
 	s.startBackground(bg) // each job under its lease (background.go)
 	// S3 Control's job API is served by the engine, unless a test gives
 	// another (a nil *batch.Service must not count as one).
@@ -304,6 +317,7 @@ func Open(cfg Config) (*Server, error) {
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
 		Jobs:                    jobs,
+		ReplicationStats:        s.Replication.Stats,
 	})
 	s.registerMetrics(s.ops.Registry())
 	s.http = &http.Server{

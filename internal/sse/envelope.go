@@ -304,6 +304,12 @@ func (e *Envelope) Open(ctx context.Context, enc kura.Encryption, bucket, key st
 		if err := CheckCustomerKey(enc, acc.CustomerKey); err != nil {
 			return DataKeys{}, err
 		}
+		if enc.SealBucket != "" {
+			// A replica keeps its source's seal (replication never holds
+			// the customer's key to make another), bound to the source
+			// bucket's name.
+			aad = sealAAD(enc.SealBucket, key)
+		}
 		dek, err := OpenWithKey(customerKEK(acc.CustomerKey), enc.SealedKey, aad)
 		if err != nil {
 			return DataKeys{}, errWrongCustomerKey
