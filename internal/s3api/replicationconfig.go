@@ -9,6 +9,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
+	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/replication"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -418,14 +419,6 @@ func replicationToXML(c *kura.ReplicationConfiguration) replicationConfiguration
 	return out
 }
 
-// errReplicationVersioning is S3's answer to a replication configuration
-// for a bucket, or a local destination, without versioning enabled.
-var (
-	errReplicationVersioning = s3err.InvalidRequest.WithMessage("Versioning must be 'Enabled' on the bucket to apply a replication configuration")
-	errDestinationVersioning = object.ErrDestinationNotVersioned
-	errDestinationMissing    = s3err.InvalidRequest.WithMessage("Destination bucket must exist.")
-)
-
 func (h *Handler) putBucketReplication(req *request) error {
 	b, err := h.bucketFor(req)
 	if err != nil {
@@ -439,37 +432,8 @@ func (h *Handler) putBucketReplication(req *request) error {
 	if err != nil {
 		return err
 	}
-	if b.Versioning != "Enabled" {
-		return errReplicationVersioning
-	}
-	for _, r := range c.Rules {
-		// Destinations in this deployment are checked now; a destination
-		// of a linked deployment (phase 2) is checked by the replicator.
-		dst, err := h.obj.Bucket(req.Context(), r.Destination.DestinationBucket())
-		if s3err.Is(err, s3err.NoSuchBucket) {
-			return errDestinationMissing
-		}
-		if err != nil {
-			return err
-		}
-		if dst.Versioning != "Enabled" {
-			return errDestinationVersioning
-		}
-		if dst.Name == b.Name {
-			return s3err.InvalidRequest.WithMessage("Destination bucket cannot be the same as the source bucket.")
-		}
-	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
-		if b.Versioning != "Enabled" {
-			return errReplicationVersioning
-		}
-		b.Replication = c
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusOK)
-	return nil
+	err = h.ops.PutBucketReplication(h.front(req, b), req.caller(), ops.ReplicationInput{BucketTarget: req.bucketTarget(), Config: c})
+	return answer(req, http.StatusOK, err)
 }
 
 func (h *Handler) getBucketReplication(req *request) error {
@@ -477,25 +441,21 @@ func (h *Handler) getBucketReplication(req *request) error {
 	if err != nil {
 		return err
 	}
-	if b.Replication == nil {
-		return s3err.ReplicationConfigurationNotFound.With("BucketName", b.Name)
+	c, err := h.ops.GetBucketReplication(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
-	writeXML(req, http.StatusOK, replicationToXML(b.Replication))
+	writeXML(req, http.StatusOK, replicationToXML(c))
 	return nil
 }
 
 func (h *Handler) deleteBucketReplication(req *request) error {
-	if _, err := h.bucketFor(req); err != nil {
+	b, err := h.bucketFor(req)
+	if err != nil {
 		return err
 	}
-	if err := h.obj.UpdateBucket(req.Context(), req.bucket, func(b *kura.Bucket) error {
-		b.Replication = nil
-		return nil
-	}); err != nil {
-		return err
-	}
-	req.w.WriteHeader(http.StatusNoContent)
-	return nil
+	err = h.ops.DeleteBucketReplication(h.front(req, b), req.caller(), req.bucketTarget())
+	return answer(req, http.StatusNoContent, err)
 }
 
 // replicationStatusXML is Kura's KuraGetBucketReplicationStatus answer:
@@ -531,8 +491,9 @@ func (h *Handler) getBucketReplicationStatus(req *request) error {
 	if err != nil {
 		return err
 	}
-	if b.Replication == nil {
-		return s3err.ReplicationConfigurationNotFound.With("BucketName", b.Name)
+	c, err := h.ops.GetBucketReplicationStatus(h.front(req, b), req.caller(), req.bucketTarget())
+	if err != nil {
+		return err
 	}
 	if h.cfg.ReplicationStats == nil {
 		return s3err.NotImplemented.WithMessage("This server does not replicate.")
@@ -544,7 +505,7 @@ func (h *Handler) getBucketReplicationStatus(req *request) error {
 		}
 	}
 	out := replicationStatusXML{NS: s3NS, Bucket: b.Name}
-	for _, r := range b.Replication.Rules {
+	for _, r := range c.Rules {
 		st := stats[r.ID]
 		x := replicationRuleStatusXML{ID: r.ID, Destination: r.Destination.Bucket, PendingOperations: st.PendingOps,
 			PendingBytes: st.PendingBytes, Completed: st.Completed, Failed: st.Failed, Retries: st.Retries}
