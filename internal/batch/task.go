@@ -31,6 +31,18 @@ type result struct {
 	// prev is the object's encryption before an S3UpdateObjectEncryption
 	// task (the report's Kura column, for undo).
 	prev string
+	// After a re-seal (or its undo): the encryption set, and the version
+	// acted on with its Last-Modified (the report's Kura columns, which an
+	// undo job checks to leave later changes alone).
+	after   string
+	version string
+	mod     time.Time
+}
+
+// resealed fills a re-seal's Kura report columns.
+func (r result) resealed(out ops.EncryptionResult) result {
+	r.prev, r.after, r.version, r.mod = EncryptionColumn(out.Before), EncryptionColumn(out.After), out.VersionID, out.LastModified
+	return r
 }
 
 // taskAttempts bounds the tries of a task that failed with a transient
@@ -67,10 +79,14 @@ func (s *Service) attempt(ctx context.Context, call kura.Call, j *kura.Job, e en
 	switch o.Name {
 	case kura.OpS3UpdateObjectEncryption:
 		var out ops.EncryptionResult
-		out, err = s.cfg.Ops.UpdateObjectEncryption(ctx, call, ops.EncryptionInput{Target: t,
-			Encryption: object.EncryptionTarget{KMSKeyARN: o.UpdateEncryption.KMSKeyARN, BucketKey: o.UpdateEncryption.BucketKeyEnabled}})
+		if j.UndoOf != "" {
+			out, err = s.undoTask(ctx, call, e)
+		} else {
+			out, err = s.cfg.Ops.UpdateObjectEncryption(ctx, call, ops.EncryptionInput{Target: t,
+				Encryption: object.EncryptionTarget{KMSKeyARN: o.UpdateEncryption.KMSKeyARN, BucketKey: o.UpdateEncryption.BucketKeyEnabled}})
+		}
 		if err == nil {
-			res.prev = EncryptionColumn(out.Before)
+			res = res.resealed(out)
 			res.msg = "Successful"
 		}
 	case kura.OpS3PutObjectTagging:
@@ -177,6 +193,9 @@ func (s *Service) dryRun(ctx context.Context, call kura.Call, j *kura.Job, e ent
 	res := result{e: e, ok: true, status: 200}
 	switch j.Operation.Name {
 	case kura.OpS3UpdateObjectEncryption:
+		if j.UndoOf != "" {
+			return s.undoDryRun(e, v)
+		}
 		switch {
 		case v.Encryption.Type == kura.SSENone:
 			return failed(e, object.ErrUOEUnencryptedSource)
