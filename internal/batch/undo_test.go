@@ -39,8 +39,8 @@ func TestUndoJob(t *testing.T) {
 	oldKey := k.Arn
 	before := map[string]*kura.ObjectVersion{
 		"s3-a": e.put(data, "s3-a", "a"), "s3-b": e.put(data, "s3-b", "b"),
-		"kms":    e.putKMS("kms", "c", oldKey, false),
-		"kms-bk": e.putKMS("kms-bk", "d", oldKey, true),
+		"kms":     e.putKMS("kms", "c", oldKey, false),
+		"kms-bk":  e.putKMS("kms-bk", "d", oldKey, true),
 		"rekeyed": e.put(data, "rekeyed", "e"), "rewritten": e.put(data, "rewritten", "f"),
 	}
 	keys := []string{"s3-a", "s3-b", "kms", "kms-bk", "rekeyed", "rewritten"}

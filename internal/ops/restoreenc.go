@@ -53,4 +53,3 @@ func (s *Service) RestoreObjectEncryption(ctx context.Context, call kura.Call, i
 	}()
 	return res, r.finish(r.spec.status, err)
 }
-
