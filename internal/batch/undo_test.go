@@ -54,6 +54,19 @@ func TestUndoJob(t *testing.T) {
 	}
 	e.put(data, "rewritten", "new data")
 
+	// A dry run of the undo says what it would restore and changes
+	// nothing.
+	dry := e.spec("undo-dry", e.manifest("unused0.csv", data+",s3-a"))
+	dry.UndoOf, dry.DryRun = j.ID, true
+	d := e.runUntil(s, e.create(s, dry), kura.JobComplete)
+	_, drows := e.reportRowsOf(d.ID)
+	if d.Progress.Succeeded != 4 || d.Progress.Failed != 2 || !strings.HasPrefix(drows["succeeded"][0][6], "Dry run: would restore from SSE-KMS:"+e.keyARN) {
+		t.Errorf("dry-run undo: %+v %q", d.Progress, drows["succeeded"])
+	}
+	if v := e.head(data, "s3-a"); v.Encryption.Type != kura.SSEKMS {
+		t.Errorf("the dry run changed s3-a: %+v", v.Encryption)
+	}
+
 	undo := e.spec("undo", e.manifest("unused.csv", data+",s3-a"))
 	undo.UndoOf = j.ID
 	uid := e.create(s, undo)
