@@ -87,6 +87,23 @@ func TestCopyJob(t *testing.T) {
 	if v := e.head(archive, "meta.txt"); j.Progress.Succeeded != 1 || v.Encryption.Type != kura.SSES3 || v.StorageClass != "STANDARD" && v.StorageClass != "" {
 		t.Errorf("plain copy: %+v %+v", j.Progress, v)
 	}
+	// A dry run says where each object would go and copies nothing.
+	var lines []string
+	for _, k := range keys[:2] {
+		lines = append(lines, data+","+k)
+	}
+	dry := e.spec("copy-dry", e.manifest("m-copy-dry.csv", lines...))
+	dryOp := *cp
+	dryOp.TargetKeyPrefix = "dry/"
+	dry.Operation, dry.DryRun = kura.JobOperation{Name: kura.OpS3PutObjectCopy, Copy: &dryOp}, true
+	d := e.runUntil(s, e.create(s, dry), kura.JobComplete)
+	_, drows := e.reportRowsOf(d.ID)
+	if d.Progress.Succeeded != 2 || !strings.Contains(drows["succeeded"][0][6], "would copy version") || !strings.Contains(drows["succeeded"][0][6], archive+"/dry/") {
+		t.Errorf("dry run: %+v %q", d.Progress, drows)
+	}
+	if _, err := e.obj.Head(ctx, archive, "dry/a.txt", ""); !s3err.Is(err, s3err.NoSuchKey) {
+		t.Errorf("a dry run copied: %v", err)
+	}
 	// A target bucket that does not exist fails every task.
 	gone := &kura.JobCopy{TargetResource: "arn:aws:s3:::no-such-bucket"}
 	j, rows = e.job(s, "copy-gone", data, keys[:1], kura.JobOperation{Name: kura.OpS3PutObjectCopy, Copy: gone})
