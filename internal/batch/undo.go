@@ -192,6 +192,10 @@ func undoRowOf(rec []string) *undoRow {
 	u.set, ok2 = ParseEncryptionColumn(rec[8])
 	t, err := time.Parse(time.RFC3339Nano, rec[10])
 	u.lastModified = t
+	// A column that does not print back as written (an SSE-KMS without a
+	// key ARN, trailing text) is not one Kura wrote.
+	ok1 = ok1 && EncryptionColumn(u.prev) == rec[7] && (u.prev.Type != kura.SSEKMS || u.prev.KMSKeyARN != "")
+	ok2 = ok2 && EncryptionColumn(u.set) == rec[8] && (u.set.Type != kura.SSEKMS || u.set.KMSKeyARN != "")
 	if !ok1 || !ok2 || err != nil || u.version == "" {
 		u.bad = fmt.Sprintf("the report row's Kura columns %q are not valid.", rec[7:11])
 	}
