@@ -32,7 +32,7 @@ import (
 // rows carry the HTTP status before the error code, as S3's do.
 const ReportSchema = "Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"
 
-// PreviousEncryptionColumn is Kura's own eighth column in the reports of
+// PreviousEncryptionColumn is the first of Kura's own columns in the reports of
 // S3UpdateObjectEncryption jobs: each object's encryption before the
 // task (EncryptionColumn), from which an undo job can be built.
 const PreviousEncryptionColumn = "PreviousEncryption"
