@@ -94,6 +94,11 @@ func (s *Service) CreateJob(ctx context.Context, call kura.Call, account string,
 		if err := s.validate(spec, tags); err != nil {
 			return "", err
 		}
+		if spec.UndoOf != "" {
+			if err := s.checkUndo(ctx, account, spec); err != nil {
+				return "", err
+			}
+		}
 		if err := s.authorize(ctx, call, account, "iam:PassRole", spec.RoleARN); err != nil {
 			return "", err
 		}

@@ -63,7 +63,38 @@ func opToRec(o kura.JobOperation) opRec {
 	})
 	r.Restore = conv.Ptr(o.Restore, func(t kura.JobRestore) restoreRec { return restoreRec{Days: t.ExpirationDays, Tier: t.Tier} })
 	r.Checksum = conv.Ptr(o.Checksum, func(c kura.JobChecksum) checksumRec { return checksumRec{Alg: c.Algorithm, Type: c.Type} })
+	r.Copy = conv.Ptr(o.Copy, copyToRec)
 	return r
+}
+
+func copyToRec(c kura.JobCopy) copyRec {
+	return copyRec{Target: c.TargetResource, Prefix: c.TargetKeyPrefix, CannedACL: c.CannedACL, Grants: grantsRec(c.Grants),
+		Directive: c.MetadataDirective, ModSince: c.ModifiedSince, UnmodSince: c.UnmodifiedSince,
+		Metadata: conv.Ptr(c.NewMetadata, func(h kura.ContentHeaders) headersRec {
+			return headersRec{ContentType: h.ContentType, ContentEncoding: h.ContentEncoding, ContentDisposition: h.ContentDisposition,
+				ContentLanguage: h.ContentLanguage, CacheControl: h.CacheControl, Expires: h.Expires, Metadata: h.Metadata}
+		}),
+		Tags: tagsRec(c.NewTagging), ReplaceTags: c.NewTagging != nil, StorageClass: c.StorageClass, SSE: string(c.SSE),
+		KMSKeyID: c.SSEAwsKmsKeyID, BucketKey: c.BucketKeyEnabled, LegalHold: c.ObjectLockLegalHoldStatus,
+		LockMode: c.ObjectLockMode, RetainUntil: c.ObjectLockRetainUntilDate, ChecksumAlg: c.ChecksumAlgorithm,
+		Redirect: c.RedirectLocation, RequesterPay: c.RequesterPays}
+}
+
+func copyOf(r copyRec) kura.JobCopy {
+	c := kura.JobCopy{TargetResource: r.Target, TargetKeyPrefix: r.Prefix, CannedACL: r.CannedACL, Grants: grantsOf(r.Grants),
+		MetadataDirective: r.Directive, ModifiedSince: r.ModSince, UnmodifiedSince: r.UnmodSince,
+		NewMetadata: conv.Ptr(r.Metadata, func(h headersRec) kura.ContentHeaders {
+			return kura.ContentHeaders{ContentType: h.ContentType, ContentEncoding: h.ContentEncoding, ContentDisposition: h.ContentDisposition,
+				ContentLanguage: h.ContentLanguage, CacheControl: h.CacheControl, Expires: h.Expires, Metadata: h.Metadata}
+		}),
+		NewTagging: tagsOf(r.Tags), StorageClass: r.StorageClass, SSE: kura.SSEType(r.SSE), SSEAwsKmsKeyID: r.KMSKeyID,
+		BucketKeyEnabled: r.BucketKey, ObjectLockLegalHoldStatus: r.LegalHold, ObjectLockMode: r.LockMode,
+		ObjectLockRetainUntilDate: r.RetainUntil, ChecksumAlgorithm: r.ChecksumAlg, RedirectLocation: r.Redirect,
+		RequesterPays: r.RequesterPay}
+	if r.ReplaceTags && c.NewTagging == nil {
+		c.NewTagging = []kura.Tag{}
+	}
+	return c
 }
 
 func opOf(r opRec) kura.JobOperation {
@@ -82,6 +113,7 @@ func opOf(r opRec) kura.JobOperation {
 	})
 	o.Restore = conv.Ptr(r.Restore, func(t restoreRec) kura.JobRestore { return kura.JobRestore{ExpirationDays: t.Days, Tier: t.Tier} })
 	o.Checksum = conv.Ptr(r.Checksum, func(c checksumRec) kura.JobChecksum { return kura.JobChecksum{Algorithm: c.Alg, Type: c.Type} })
+	o.Copy = conv.Ptr(r.Copy, copyOf)
 	return o
 }
 

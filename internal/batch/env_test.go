@@ -83,6 +83,7 @@ type env struct {
 	kms    *kms.Service
 	pols   func(context.Context, kura.Principal) ([]*policy.Document, []*policy.Document, error)
 	logger *slog.Logger
+	mk     *sse.ManagedKey
 }
 
 func newEnv(t *testing.T) *env { return newEnvTB(t) }
@@ -132,7 +133,7 @@ func newEnvTB(t testing.TB) *env {
 		}
 		return nil, nil, nil
 	}
-	e := &env{t: t, dir: dir, trail: trail, store: outbox.Store(), pols: pols, logger: logger}
+	e := &env{t: t, dir: dir, trail: trail, store: outbox.Store(), pols: pols, logger: logger, mk: mk}
 	keys, err := kms.New(kms.Config{Meta: e.store, RootKey: make([]byte, 32), Region: "us-east-1", Audit: trail, Logger: logger,
 		IdentityPolicies: pols})
 	if err != nil {
@@ -300,4 +301,24 @@ func (e *env) events(name string) []audit.Event {
 		e.t.Fatal(err)
 	}
 	return evs
+}
+
+// runUntilFor is runUntil with another deadline, for long jobs.
+func (e *env) runUntilFor(s *Service, id string, limit time.Duration) *kura.Job {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(limit)
+	for {
+		j := e.describe(s, id)
+		if j.Status.Terminal() {
+			return j
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("job still %s after %v", j.Status, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

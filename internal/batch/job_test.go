@@ -54,7 +54,7 @@ func TestReencryptJob(t *testing.T) {
 		t.Fatalf("report rows: %d succeeded, %d failed", len(rows["succeeded"]), len(rows["failed"]))
 	}
 	for _, r := range rows["succeeded"] {
-		if len(r) != 8 || r[0] != data || !strings.Contains(r[1], "%20") || r[3] != "succeeded" || r[4] != "200" || r[7] != "SSE-S3" {
+		if len(r) != 11 || r[0] != data || !strings.Contains(r[1], "%20") || r[3] != "succeeded" || r[4] != "200" || r[7] != "SSE-S3" {
 			t.Errorf("succeeded row %q", r)
 		}
 	}

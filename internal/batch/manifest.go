@@ -29,6 +29,8 @@ type entry struct {
 	// RawKey is the key as the manifest wrote it (URL-encoded), which is
 	// how the completion report names it.
 	RawKey string
+	// undo is the row of the report an undo job reverses (nil otherwise).
+	undo *undoRow
 }
 
 // source is a manifest being read.

@@ -57,12 +57,12 @@ func TestCSVManifest(t *testing.T) {
 		err    string
 	}{
 		{"bucket,key", []string{"Bucket", "Key"}, "b,a\nb,photos/x%20y.jpg\n",
-			[]entry{{"b", "a", "", "a"}, {"b", "photos/x y.jpg", "", "photos/x%20y.jpg"}}, ""},
-		{"plus is a space", []string{"Bucket", "Key"}, "b,a+b\n", []entry{{"b", "a b", "", "a+b"}}, ""},
-		{"with versions", []string{"Bucket", "Key", "VersionId"}, "b,k,v1\r\nb,k,v2", []entry{{"b", "k", "v1", "k"}, {"b", "k", "v2", "k"}}, ""},
-		{"reordered, ignored, extra columns", []string{"Ignore", "Key", "Bucket"}, "x,k,b,extra\n", []entry{{"b", "k", "", "k"}}, ""},
-		{"quoted", []string{"Bucket", "Key"}, `"b","a,b"` + "\n", []entry{{"b", "a,b", "", "a,b"}}, ""},
-		{"blank lines", []string{"Bucket", "Key"}, "b,a\n\nb,c\n", []entry{{"b", "a", "", "a"}, {"b", "c", "", "c"}}, ""},
+			[]entry{{"b", "a", "", "a", nil}, {"b", "photos/x y.jpg", "", "photos/x%20y.jpg", nil}}, ""},
+		{"plus is a space", []string{"Bucket", "Key"}, "b,a+b\n", []entry{{"b", "a b", "", "a+b", nil}}, ""},
+		{"with versions", []string{"Bucket", "Key", "VersionId"}, "b,k,v1\r\nb,k,v2", []entry{{"b", "k", "v1", "k", nil}, {"b", "k", "v2", "k", nil}}, ""},
+		{"reordered, ignored, extra columns", []string{"Ignore", "Key", "Bucket"}, "x,k,b,extra\n", []entry{{"b", "k", "", "k", nil}}, ""},
+		{"quoted", []string{"Bucket", "Key"}, `"b","a,b"` + "\n", []entry{{"b", "a,b", "", "a,b", nil}}, ""},
+		{"blank lines", []string{"Bucket", "Key"}, "b,a\n\nb,c\n", []entry{{"b", "a", "", "a", nil}, {"b", "c", "", "c", nil}}, ""},
 		{"missing key", []string{"Bucket", "Key"}, "b\n", nil, "no bucket or no key"},
 		{"bad escape", []string{"Bucket", "Key"}, "b,%zz\n", nil, "URL-encoded"},
 		{"bad quote", []string{"Bucket", "Key"}, "b,\"a\n", nil, "not valid CSV"},
@@ -188,7 +188,7 @@ func TestInventoryManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, cursors, err := readAll(t, src)
-	want := []entry{{"src", "a b", "v1", "a%20b"}, {"src", "c", "", "c"}, {"src", "d", "v9", "d"}}
+	want := []entry{{"src", "a b", "v1", "a%20b", nil}, {"src", "c", "", "c", nil}, {"src", "d", "v9", "d", nil}}
 	if err != nil || len(got) != 3 {
 		t.Fatalf("%v %v", got, err)
 	}

@@ -106,6 +106,42 @@ type opRec struct {
 	LegalHold  *bool        `json:"legalHold,omitempty"`
 	Restore    *restoreRec  `json:"restore,omitempty"`
 	Checksum   *checksumRec `json:"checksum,omitempty"`
+	Copy       *copyRec     `json:"copy,omitempty"`
+}
+
+// copyRec is S3PutObjectCopy's operation.
+type copyRec struct {
+	Target       string      `json:"target"`
+	Prefix       string      `json:"prefix,omitempty"`
+	CannedACL    string      `json:"cannedAcl,omitempty"`
+	Grants       []grantRec  `json:"grants,omitempty"`
+	Directive    string      `json:"metadataDirective,omitempty"`
+	ModSince     time.Time   `json:"modifiedSince,omitzero"`
+	UnmodSince   time.Time   `json:"unmodifiedSince,omitzero"`
+	Metadata     *headersRec `json:"metadata,omitempty"`
+	Tags         []tagRec    `json:"tags,omitempty"`
+	ReplaceTags  bool        `json:"replaceTags,omitempty"` // NewTagging was given (an empty set removes the tags)
+	StorageClass string      `json:"storageClass,omitempty"`
+	SSE          string      `json:"sse,omitempty"`
+	KMSKeyID     string      `json:"kmsKeyId,omitempty"`
+	BucketKey    bool        `json:"bucketKey,omitempty"`
+	LegalHold    string      `json:"legalHold,omitempty"`
+	LockMode     string      `json:"lockMode,omitempty"`
+	RetainUntil  time.Time   `json:"retainUntil,omitzero"`
+	ChecksumAlg  string      `json:"checksumAlg,omitempty"`
+	Redirect     string      `json:"redirect,omitempty"`
+	RequesterPay bool        `json:"requesterPays,omitempty"`
+}
+
+// headersRec is a copy's NewObjectMetadata.
+type headersRec struct {
+	ContentType        string            `json:"contentType,omitempty"`
+	ContentEncoding    string            `json:"contentEncoding,omitempty"`
+	ContentDisposition string            `json:"contentDisposition,omitempty"`
+	ContentLanguage    string            `json:"contentLanguage,omitempty"`
+	CacheControl       string            `json:"cacheControl,omitempty"`
+	Expires            string            `json:"expires,omitempty"`
+	Metadata           map[string]string `json:"meta,omitempty"`
 }
 
 type encRec struct {

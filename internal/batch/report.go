@@ -32,10 +32,17 @@ import (
 // rows carry the HTTP status before the error code, as S3's do.
 const ReportSchema = "Bucket, Key, VersionId, TaskStatus, ErrorCode, HTTPStatusCode, ResultMessage"
 
-// PreviousEncryptionColumn is Kura's own eighth column in the reports of
+// PreviousEncryptionColumn is the first of Kura's own columns in the reports of
 // S3UpdateObjectEncryption jobs: each object's encryption before the
 // task (EncryptionColumn), from which an undo job can be built.
 const PreviousEncryptionColumn = "PreviousEncryption"
+
+// KuraReportSchema names every column of a re-seal job's rows: S3's
+// seven, PreviousEncryption, then NewEncryption (the encryption the task
+// set), ResealedVersionId and ResealedLastModified (the version it acted
+// on and its Last-Modified, RFC 3339 with nanoseconds), which an undo job
+// checks so that it never reverts a later change.
+const KuraReportSchema = ReportSchema + ", " + PreviousEncryptionColumn + ", NewEncryption, ResealedVersionId, ResealedLastModified"
 
 // jobDir is <prefix>/job-<id>.
 func jobDir(prefix, id string) string {
@@ -63,7 +70,11 @@ func reportRows(results []result, withPrev bool) []byte {
 		}
 		row := []string{r.e.Bucket, r.e.RawKey, r.e.VersionID, status, strconv.Itoa(r.status), r.code, r.msg}
 		if withPrev {
-			row = append(row, r.prev)
+			mod := ""
+			if !r.mod.IsZero() {
+				mod = r.mod.UTC().Format(time.RFC3339Nano)
+			}
+			row = append(row, r.prev, r.after, r.version, mod)
 		}
 		w.Write(row)
 	}
@@ -134,7 +145,7 @@ func (s *Service) writeReportIndex(ctx context.Context, call kura.Call, j *kura.
 	idx := reportIndex{Format: kura.ReportFormatCSV, ReportCreationDate: s.now().Format("2006-01-02T15:04:05.000Z"),
 		Results: []reportEntry{}, ReportSchema: ReportSchema}
 	if j.Operation.Name == kura.OpS3UpdateObjectEncryption {
-		idx.KuraSchema = ReportSchema + ", " + PreviousEncryptionColumn
+		idx.KuraSchema = KuraReportSchema
 	}
 	err := s.cfg.Meta.View(ctx, func(tx meta.Tx) error {
 		idx.Results = idx.Results[:0]

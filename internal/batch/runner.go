@@ -223,6 +223,9 @@ func (s *Service) openSource(ctx context.Context, j *kura.Job, call kura.Call, a
 		return openGenerator(s.cfg.Objects, *g, at), nil
 	}
 	open := roleOpener(s.cfg.Ops, call, "")
+	if j.UndoOf != "" {
+		return s.openUndo(ctx, open, j, at)
+	}
 	if j.Manifest.Format == kura.ManifestInventoryCSV {
 		return openInventory(ctx, open, *j.Manifest, at)
 	}
@@ -436,7 +439,7 @@ const groupSize = 64
 // run), single entries otherwise.
 func (s *Service) groups(j *kura.Job, entries []entry) [][2]int {
 	size := 1
-	if j.Operation.Name == kura.OpS3UpdateObjectEncryption && !j.DryRun && !s.cfg.SingleCommit {
+	if j.Operation.Name == kura.OpS3UpdateObjectEncryption && !j.DryRun && j.UndoOf == "" && !s.cfg.SingleCommit {
 		size = groupSize
 	}
 	var out [][2]int
@@ -464,7 +467,7 @@ func (s *Service) runGroup(ctx context.Context, call kura.Call, j *kura.Job, ent
 		object.EncryptionTarget{KMSKeyARN: u.KMSKeyARN, BucketKey: u.BucketKeyEnabled})
 	for i, o := range outs {
 		if o.Err == nil {
-			results[i] = result{e: entries[i], ok: true, status: 200, msg: "Successful", prev: EncryptionColumn(o.Result.Before)}
+			results[i] = result{e: entries[i], ok: true, status: 200, msg: "Successful"}.resealed(o.Result)
 			continue
 		}
 		results[i] = failed(entries[i], o.Err)

@@ -31,6 +31,18 @@ type result struct {
 	// prev is the object's encryption before an S3UpdateObjectEncryption
 	// task (the report's Kura column, for undo).
 	prev string
+	// After a re-seal (or its undo): the encryption set, and the version
+	// acted on with its Last-Modified (the report's Kura columns, which an
+	// undo job checks to leave later changes alone).
+	after   string
+	version string
+	mod     time.Time
+}
+
+// resealed fills a re-seal's Kura report columns.
+func (r result) resealed(out ops.EncryptionResult) result {
+	r.prev, r.after, r.version, r.mod = EncryptionColumn(out.Before), EncryptionColumn(out.After), out.VersionID, out.LastModified
+	return r
 }
 
 // taskAttempts bounds the tries of a task that failed with a transient
@@ -67,10 +79,14 @@ func (s *Service) attempt(ctx context.Context, call kura.Call, j *kura.Job, e en
 	switch o.Name {
 	case kura.OpS3UpdateObjectEncryption:
 		var out ops.EncryptionResult
-		out, err = s.cfg.Ops.UpdateObjectEncryption(ctx, call, ops.EncryptionInput{Target: t,
-			Encryption: object.EncryptionTarget{KMSKeyARN: o.UpdateEncryption.KMSKeyARN, BucketKey: o.UpdateEncryption.BucketKeyEnabled}})
+		if j.UndoOf != "" {
+			out, err = s.undoTask(ctx, call, e)
+		} else {
+			out, err = s.cfg.Ops.UpdateObjectEncryption(ctx, call, ops.EncryptionInput{Target: t,
+				Encryption: object.EncryptionTarget{KMSKeyARN: o.UpdateEncryption.KMSKeyARN, BucketKey: o.UpdateEncryption.BucketKeyEnabled}})
+		}
 		if err == nil {
-			res.prev = EncryptionColumn(out.Before)
+			res = res.resealed(out)
 			res.msg = "Successful"
 		}
 	case kura.OpS3PutObjectTagging:
@@ -96,6 +112,12 @@ func (s *Service) attempt(ctx context.Context, call kura.Call, j *kura.Job, e en
 		}
 	case kura.OpS3ComputeObjectChecksum:
 		res.msg, err = s.computeChecksum(ctx, call, t, *o.Checksum)
+	case kura.OpS3PutObjectCopy:
+		var out ops.CopyResult
+		out, err = s.cfg.Ops.CopyObject(ctx, call, copyInput(*o.Copy, e))
+		if err == nil {
+			res.msg = copyMessage(out)
+		}
 	default:
 		err = s3err.NotImplemented.WithMessage("The operation %s is not supported.", o.Name)
 	}
@@ -171,6 +193,9 @@ func (s *Service) dryRun(ctx context.Context, call kura.Call, j *kura.Job, e ent
 	res := result{e: e, ok: true, status: 200}
 	switch j.Operation.Name {
 	case kura.OpS3UpdateObjectEncryption:
+		if j.UndoOf != "" {
+			return s.undoDryRun(e, v)
+		}
 		switch {
 		case v.Encryption.Type == kura.SSENone:
 			return failed(e, object.ErrUOEUnencryptedSource)
@@ -183,6 +208,9 @@ func (s *Service) dryRun(ctx context.Context, call kura.Call, j *kura.Job, e ent
 		res.prev = EncryptionColumn(v.Encryption)
 		res.msg = fmt.Sprintf("Dry run: would re-seal from %s to %s", res.prev,
 			EncryptionColumn(kura.Encryption{Type: kura.SSEKMS, KMSKeyARN: u.KMSKeyARN, BucketKeyEnabled: u.BucketKeyEnabled}))
+	case kura.OpS3PutObjectCopy:
+		in := copyInput(*j.Operation.Copy, e)
+		res.msg = fmt.Sprintf("Dry run: would copy version %s to %s/%s", v.VersionID, in.Bucket, in.Key)
 	default:
 		res.msg = fmt.Sprintf("Dry run: would perform %s on version %s", j.Operation.Name, v.VersionID)
 	}
@@ -212,7 +240,9 @@ func actionsOf(op kura.JobOperationName, version bool) []string {
 		return []string{"s3:PutObjectLegalHold"}
 	case kura.OpS3InitiateRestoreObject:
 		return []string{"s3:RestoreObject"}
-	case kura.OpS3ComputeObjectChecksum:
+	case kura.OpS3ComputeObjectChecksum, kura.OpS3PutObjectCopy:
+		// A copy's dry run checks the read of the source; the write is
+		// the target bucket's, checked when the task runs.
 		return v("s3:GetObject", "s3:GetObjectVersion")
 	}
 	return nil
@@ -257,4 +287,46 @@ func ParseEncryptionColumn(s string) (kura.Encryption, bool) {
 		e.KMSKeyARN = rest
 	}
 	return e, true
+}
+
+// copyInput is the CopyObject of S3PutObjectCopy's task on e: the object
+// is copied to TargetResource under TargetKeyPrefix + its key, with the
+// operation's settings; the source's conditions are the job's
+// Modified/UnmodifiedSince constraints.
+func copyInput(c kura.JobCopy, e entry) ops.CopyInput {
+	bucket, _ := bucketOfARN(c.TargetResource)
+	in := ops.CopyInput{Target: ops.Target{Bucket: bucket, Key: c.TargetKeyPrefix + e.Key},
+		Source: ops.CopySource{Bucket: e.Bucket, Key: e.Key, VersionID: e.VersionID,
+			IfModifiedSince: c.ModifiedSince, IfUnmodifiedSince: c.UnmodifiedSince},
+		MetadataDirective: c.MetadataDirective, WebsiteRedirect: c.RedirectLocation,
+		ACL: ops.ObjectACL{Canned: c.CannedACL, Grants: c.Grants}, StorageClass: c.StorageClass,
+		ChecksumAlgorithm: checksum.Algorithm(c.ChecksumAlgorithm)}
+	if c.NewMetadata != nil {
+		in.Headers = *c.NewMetadata
+	}
+	if c.NewTagging != nil {
+		in.TaggingDirective, in.Tags = ops.DirectiveReplace, c.NewTagging
+	}
+	switch {
+	case c.SSE == kura.SSEKMS || c.SSEAwsKmsKeyID != "":
+		bk := c.BucketKeyEnabled
+		in.SSE = object.SSERequest{Type: kura.SSEKMS, KMSKeyID: c.SSEAwsKmsKeyID, BucketKey: &bk}
+	case c.SSE == kura.SSES3:
+		in.SSE = object.SSERequest{Type: kura.SSES3}
+	}
+	switch c.ObjectLockLegalHoldStatus {
+	case "ON", "OFF":
+		on := c.ObjectLockLegalHoldStatus == "ON"
+		in.Lock.LegalHold = &on
+	}
+	if c.ObjectLockMode != "" {
+		in.Lock.Retention = &kura.Retention{Mode: c.ObjectLockMode, Until: c.ObjectLockRetainUntilDate}
+	}
+	return in
+}
+
+// copyMessage is a copy task's result message: where the copy went.
+func copyMessage(out ops.CopyResult) string {
+	msg, _ := json.Marshal(map[string]string{"versionId": out.VersionID, "etag": out.ETag})
+	return string(msg)
 }

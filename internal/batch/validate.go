@@ -18,7 +18,7 @@ const maxPriority = 2147483647
 var roleARNPattern = regexp.MustCompile(`^arn:[^:]+:iam::\d{12}:role/.+$`)
 
 // supportedOps are the operations this engine runs.
-var supportedOps = []kura.JobOperationName{kura.OpS3UpdateObjectEncryption, kura.OpS3PutObjectTagging,
+var supportedOps = []kura.JobOperationName{kura.OpS3UpdateObjectEncryption, kura.OpS3PutObjectCopy, kura.OpS3PutObjectTagging,
 	kura.OpS3DeleteObjectTagging, kura.OpS3PutObjectAcl, kura.OpS3PutObjectRetention, kura.OpS3PutObjectLegalHold,
 	kura.OpS3InitiateRestoreObject, kura.OpS3ComputeObjectChecksum}
 
@@ -73,7 +73,7 @@ func validateOperation(o kura.JobOperation) error {
 	case kura.OpS3ReplicateObject:
 		return badRequest("The S3ReplicateObject operation is not supported by this server: it has no replication yet. Supported operations are %s.", opNames())
 	case kura.OpS3PutObjectCopy:
-		return badRequest("The S3PutObjectCopy operation is not supported by this server yet. To re-key objects use S3UpdateObjectEncryption; supported operations are %s.", opNames())
+		return validateCopy(o.Copy)
 	case kura.OpS3UpdateObjectEncryption:
 		e := o.UpdateEncryption
 		if e == nil || e.Type != kura.SSEKMS {
@@ -279,4 +279,59 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// validateCopy checks S3PutObjectCopy: what a task's CopyObject would
+// refuse for every object is refused once, at CreateJob.
+func validateCopy(c *kura.JobCopy) error {
+	if c == nil {
+		return badRequest("S3PutObjectCopy needs a TargetResource (arn:aws:s3:::bucket).")
+	}
+	if _, ok := bucketOfARN(c.TargetResource); !ok {
+		return badRequest("TargetResource %q is not a bucket ARN (arn:aws:s3:::bucket).", c.TargetResource)
+	}
+	if len(c.TargetKeyPrefix) > 1024 {
+		return badRequest("TargetKeyPrefix must be at most 1024 characters.")
+	}
+	switch c.MetadataDirective {
+	case "", ops.DirectiveCopy, ops.DirectiveReplace:
+	default:
+		return badRequest("MetadataDirective %q is not valid. Valid values are COPY and REPLACE.", c.MetadataDirective)
+	}
+	if c.NewMetadata != nil && c.MetadataDirective != ops.DirectiveReplace {
+		return badRequest("NewObjectMetadata is only applied with MetadataDirective REPLACE; set MetadataDirective to REPLACE or remove NewObjectMetadata.")
+	}
+	if c.StorageClass != "" && !contains(validClasses, c.StorageClass) {
+		return badRequest("StorageClass %q is not valid. Valid values are %s.", c.StorageClass, strings.Join(validClasses, ", "))
+	}
+	switch c.SSE {
+	case kura.SSENone, kura.SSES3, kura.SSEKMS:
+	default:
+		return badRequest("SSEAlgorithm is not valid. Valid values are AES256 and KMS.")
+	}
+	if c.SSEAwsKmsKeyID != "" && c.SSE == kura.SSES3 {
+		return badRequest("SSEAwsKmsKeyId is only valid with SSEAlgorithm KMS.")
+	}
+	if a := c.ChecksumAlgorithm; a != "" {
+		if _, ok := checksum.Parse(a); !ok {
+			return badRequest("ChecksumAlgorithm %q is not valid. Valid values are CRC32, CRC32C, SHA1, SHA256, CRC64NVME.", a)
+		}
+	}
+	switch c.ObjectLockLegalHoldStatus {
+	case "", "ON", "OFF":
+	default:
+		return badRequest("ObjectLockLegalHoldStatus %q is not valid. Valid values are ON and OFF.", c.ObjectLockLegalHoldStatus)
+	}
+	switch m := c.ObjectLockMode; {
+	case m == "" && !c.ObjectLockRetainUntilDate.IsZero(), m != "" && c.ObjectLockRetainUntilDate.IsZero():
+		return badRequest("ObjectLockMode and ObjectLockRetainUntilDate must be given together.")
+	case m != "" && m != object.Governance && m != object.Compliance:
+		return badRequest("ObjectLockMode %q is not valid. Valid values are GOVERNANCE and COMPLIANCE.", m)
+	}
+	if a := c.CannedACL; a != "" {
+		if _, ok := ops.CannedACL(a, ops.ACLParties{}); !ok {
+			return badRequest("CannedAccessControlList %q is not valid. Valid values are private, public-read, public-read-write, aws-exec-read, authenticated-read, bucket-owner-read, bucket-owner-full-control.", a)
+		}
+	}
+	return nil
 }

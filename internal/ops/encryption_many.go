@@ -96,7 +96,7 @@ func (s *Service) UpdateObjectEncryptionMany(ctx context.Context, call kura.Call
 		}
 		r.note("previousEncryption", EncryptionAudit(o.Before))
 		r.note("newEncryption", EncryptionAudit(o.After.Encryption))
-		out[i].Result = EncryptionResult{VersionID: o.After.VersionID, Before: o.Before, After: o.After.Encryption}
+		out[i].Result = EncryptionResult{VersionID: o.After.VersionID, Before: o.Before, After: o.After.Encryption, LastModified: o.After.LastModified}
 		r.finish(r.spec.status, nil)
 	}
 	return out

@@ -214,6 +214,9 @@ type EncryptionResult struct {
 	// Before and After are the version's encryption before and after the
 	// change (no key material).
 	Before, After kura.Encryption
+	// LastModified is the version's (a re-seal keeps it), which an undo
+	// job checks to tell a later write from the re-sealed version.
+	LastModified time.Time
 }
 
 // uoeKeyActions is what UpdateObjectEncryption needs from the target KMS
@@ -245,7 +248,7 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, call kura.Call, in
 		}
 		r.note("previousEncryption", EncryptionAudit(before))
 		r.note("newEncryption", EncryptionAudit(after.Encryption))
-		return EncryptionResult{VersionID: after.VersionID, Before: before, After: after.Encryption}, nil
+		return EncryptionResult{VersionID: after.VersionID, Before: before, After: after.Encryption, LastModified: after.LastModified}, nil
 	}()
 	return res, r.finish(r.spec.status, err)
 }

@@ -262,7 +262,7 @@ func (h *Handler) createJob(c *call) error {
 			return s3err.InvalidArgument.WithMessage("The %s header %q is not a job id.", HeaderUndoOf, v)
 		}
 		if u, ok := h.jobs.(Undoer); !ok || !u.Undoes() {
-			return s3err.NotImplemented.WithMessage("This server's job engine does not build undo jobs: %s is not supported yet.", HeaderUndoOf)
+			return s3err.NotImplemented.WithMessage("This server's job engine does not build undo jobs: %s is not supported.", HeaderUndoOf)
 		}
 		req.spec.UndoOf = v
 	}

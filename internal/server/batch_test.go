@@ -174,7 +174,7 @@ func TestBatchReencryptEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, row := range rows {
-			if len(row) != 8 || row[0] != "photos" || row[3] != "succeeded" || row[4] != "200" || row[7] != "SSE-S3" {
+			if len(row) != 11 || row[0] != "photos" || row[3] != "succeeded" || row[4] != "200" || row[7] != "SSE-S3" {
 				t.Errorf("report row %q", row)
 			}
 			seen[row[1]] = true

@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateEncryption", testUpdateEncryption},
 		{"UpdateEncryptionMany", testUpdateEncryptionMany},
 		{"UpdateEncryptionRefusals", testUpdateEncryptionRefusals},
+		{"RestoreEncryption", testRestoreEncryption},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
