@@ -13,6 +13,23 @@ const (
 	SSEC    SSEType = "SSE-C"
 )
 
+// Name is the name S3 gives the type in bodies and reports — SSE-S3,
+// SSE-KMS, DSSE-KMS, SSE-C — and "" for none, which each place spells its
+// own way (NONE in UpdateObjectEncryption's events, NOT-SSE in inventory).
+func (t SSEType) Name() string {
+	switch t {
+	case SSES3:
+		return "SSE-S3"
+	case SSEKMS:
+		return "SSE-KMS"
+	case SSEDSSE:
+		return "DSSE-KMS"
+	case SSEC:
+		return "SSE-C"
+	}
+	return ""
+}
+
 // Encryption is the SSE block of an object version or upload: everything
 // needed to recover the data key (DEK), and nothing that reveals it. Changing
 // an object's encryption rewrites only this block.

@@ -163,15 +163,8 @@ func storageClass(v *kura.ObjectVersion) string {
 // EncryptionStatus is the EncryptionStatus column for an encryption:
 // SSE-S3, SSE-KMS, DSSE-KMS, SSE-C or NOT-SSE.
 func EncryptionStatus(e kura.Encryption) string {
-	switch e.Type {
-	case kura.SSES3:
-		return "SSE-S3"
-	case kura.SSEKMS:
-		return "SSE-KMS"
-	case kura.SSEDSSE:
-		return "DSSE-KMS"
-	case kura.SSEC:
-		return "SSE-C"
+	if n := e.Type.Name(); n != "" {
+		return n
 	}
 	return "NOT-SSE"
 }

@@ -284,15 +284,8 @@ func EncryptionAudit(e kura.Encryption) map[string]any {
 // SSETypeName is the name S3's APIs give an encryption type in bodies
 // (SSE-S3, SSE-KMS, …; NONE for none).
 func SSETypeName(t kura.SSEType) string {
-	switch t {
-	case kura.SSES3:
-		return "SSE-S3"
-	case kura.SSEKMS:
-		return "SSE-KMS"
-	case kura.SSEDSSE:
-		return "DSSE-KMS"
-	case kura.SSEC:
-		return "SSE-C"
+	if n := t.Name(); n != "" {
+		return n
 	}
 	return "NONE"
 }
