@@ -19,6 +19,9 @@ import (
 type EncryptionTarget struct {
 	KMSKeyARN string
 	BucketKey bool
+	// resolved: KMSKeyARN has been resolved and found usable for this
+	// work already (UpdateEncryptionMany does it once per group).
+	resolved bool
 }
 
 // The refusals of UpdateObjectEncryption, word for word as the S3 API
@@ -146,7 +149,8 @@ func (s *Service) resealSource(ctx context.Context, bucket, key, versionID strin
 func (s *Service) reseal(ctx context.Context, v *kura.ObjectVersion, target EncryptionTarget, acc KeyAccess) (kura.Encryption, error) {
 	bucketKey := target.BucketKey
 	return s.env.Reseal(ctx, v.Encryption, v.Bucket, v.Key,
-		sse.Request{Type: kura.SSEKMS, KMSKeyID: target.KMSKeyARN, BucketKey: &bucketKey, Context: v.Encryption.Context}, acc)
+		sse.Request{Type: kura.SSEKMS, KMSKeyID: target.KMSKeyARN, BucketKey: &bucketKey, Context: v.Encryption.Context,
+			Resolved: target.resolved}, acc)
 }
 
 // commitReseal installs enc as read's encryption block in one transaction,

@@ -102,6 +102,17 @@ func (s *Service) UpdateEncryptionMany(ctx context.Context, bucket string, items
 		if ictx == nil {
 			ictx = ctx
 		}
+		if !target.resolved {
+			// The key is looked up (and its state checked) once for the
+			// group, at its first re-seal, as a lone UpdateEncryption
+			// would at its own: the rest of the group reuses the answer.
+			arn, err := s.env.ResolveKey(ictx, target.KMSKeyARN, acc)
+			if err != nil {
+				out[i].Err, read[i] = err, nil
+				continue
+			}
+			target.KMSKeyARN, target.resolved = arn, true
+		}
 		if encs[i], out[i].Err = s.reseal(ictx, v, target, acc); out[i].Err != nil {
 			read[i] = nil
 		}

@@ -43,6 +43,10 @@ type Request struct {
 	// CustomerKeyMD5 its base64 MD5 as sent.
 	CustomerKey    []byte
 	CustomerKeyMD5 string
+	// Resolved says KMSKeyID is a key ARN that ResolveKey has already
+	// resolved, and found usable, for this caller and this work (a group
+	// of re-seals under one key): Reseal does not look the key up again.
+	Resolved bool
 }
 
 func (r Request) bucketKey() bool { return r.BucketKey != nil && *r.BucketKey }
@@ -245,11 +249,13 @@ func (e *Envelope) Reseal(ctx context.Context, src kura.Encryption, bucket, key 
 		if e.kms == nil {
 			return kura.Encryption{}, errNoKMS
 		}
-		keyARN, err := e.kms.ResolveKey(ctx, e.viaS3(acc.Caller), kmsKeyID(target.KMSKeyID))
-		if err != nil {
-			return kura.Encryption{}, kmsError(err)
+		if !target.Resolved {
+			keyARN, err := e.ResolveKey(ctx, target.KMSKeyID, acc)
+			if err != nil {
+				return kura.Encryption{}, err
+			}
+			target.KMSKeyID = keyARN
 		}
-		target.KMSKeyID = keyARN
 		if src.Type == target.Type && !src.BucketKeyEnabled && !target.bucketKey() {
 			return e.reencrypt(ctx, src, bucket, key, target, acc)
 		}
@@ -260,6 +266,20 @@ func (e *Envelope) Reseal(ctx context.Context, src kura.Encryption, bucket, key 
 	}
 	defer keys.Clear()
 	return e.seal(ctx, keys, target, bucket, key, acc)
+}
+
+// ResolveKey returns the ARN of the KMS key keyID names (empty: aws/s3),
+// failing as a use of the key would if it is missing, disabled or pending
+// deletion.
+func (e *Envelope) ResolveKey(ctx context.Context, keyID string, acc Access) (string, error) {
+	if e.kms == nil {
+		return "", errNoKMS
+	}
+	keyARN, err := e.kms.ResolveKey(ctx, e.viaS3(acc.Caller), kmsKeyID(keyID))
+	if err != nil {
+		return "", kmsError(err)
+	}
+	return keyARN, nil
 }
 
 // reencrypt is Reseal from KMS to KMS: the data key never leaves the KMS

@@ -379,6 +379,19 @@ func testUpdateEncryptionMany(t *testing.T, e *env) {
 	if e.get("bkt", "b", old.VersionID) != "old" {
 		t.Error("b@old reads differently")
 	}
+	// A key that does not exist fails every item that reaches its
+	// re-seal (the key is looked up once a group, never trusted unseen),
+	// and changes nothing.
+	gone := arn[:strings.LastIndex(arn, "/")+1] + "00000000-0000-4000-8000-000000000000"
+	e.put("bkt", "c", "cc")
+	out = e.svc.UpdateEncryptionMany(e.ctx(), "bkt", []object.ResealItem{{Key: "c"}, {Key: "missing"}, {Key: "plain"}},
+		object.EncryptionTarget{KMSKeyARN: gone}, e.access(), func(meta.Tx, int) error { return nil })
+	if out[0].Err == nil || out[2].Err == nil || !s3err.Is(out[1].Err, s3err.NoSuchKey) {
+		t.Errorf("a missing key: %v, %v, %v; want a KMS error, NoSuchKey, a KMS error", out[0].Err, out[1].Err, out[2].Err)
+	}
+	if h := e.mustHead("bkt", "c", ""); h.Encryption.Type != kura.SSES3 {
+		t.Errorf("c changed under a missing key: %+v", h.Encryption)
+	}
 	// A locked object fails as UpdateEncryption does.
 	e.lockBucket("vault", nil)
 	e.put("vault", "held", "h", withLock(object.Lock{LegalHold: yes()}))
