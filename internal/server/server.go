@@ -134,18 +134,18 @@ type Server struct {
 	stopBg  context.CancelFunc
 	bg      sync.WaitGroup // background work (background.go)
 
-	ops       *prom.Ops // per-operation metrics and the registry /metrics serves
-	admin     *http.Server // the admin listener (admin.go); nil when off
-	adminLn   net.Listener
-	serving   atomic.Bool // the S3 listener is serving (Start)
-	stopping  atomic.Bool // Shutdown has begun: /health/ready answers 503
-	http      *http.Server
-	ln        net.Listener
-	limits    netlimit.Limits     // in force, after the file limit (limits.go)
-	conns     *netlimit.Listener  // ln, under the caps
-	bodies    *netlimit.BodyGuard // request bodies' minimum rate
-	tls       bool
-	done      chan error
+	ops      *prom.Ops    // per-operation metrics and the registry /metrics serves
+	admin    *http.Server // the admin listener (admin.go); nil when off
+	adminLn  net.Listener
+	serving  atomic.Bool // the S3 listener is serving (Start)
+	stopping atomic.Bool // Shutdown has begun: /health/ready answers 503
+	http     *http.Server
+	ln       net.Listener
+	limits   netlimit.Limits     // in force, after the file limit (limits.go)
+	conns    *netlimit.Listener  // ln, under the caps
+	bodies   *netlimit.BodyGuard // request bodies' minimum rate
+	tls      bool
+	done     chan error
 
 	// Lifecycle runs the buckets' lifecycle rules in the background,
 	// while this node holds the lifecycle lease.
