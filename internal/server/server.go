@@ -134,18 +134,19 @@ type Server struct {
 	stopBg  context.CancelFunc
 	bg      sync.WaitGroup // background work (background.go)
 
-	ops      *prom.Ops    // per-operation metrics and the registry /metrics serves
-	admin    *http.Server // the admin listener (admin.go); nil when off
-	adminLn  net.Listener
-	serving  atomic.Bool // the S3 listener is serving (Start)
-	stopping atomic.Bool // Shutdown has begun: /health/ready answers 503
-	http     *http.Server
-	ln       net.Listener
-	limits   netlimit.Limits     // in force, after the file limit (limits.go)
-	conns    *netlimit.Listener  // ln, under the caps
-	bodies   *netlimit.BodyGuard // request bodies' minimum rate
-	tls      bool
-	done     chan error
+	ops        *prom.Ops    // per-operation metrics and the registry /metrics serves
+	admin      *http.Server // the admin listener (admin.go); nil when off
+	adminLn    net.Listener
+	selfSigned string      // the self-signed certificate file under --tls-self-signed
+	serving    atomic.Bool // the S3 listener is serving (Start)
+	stopping   atomic.Bool // Shutdown has begun: /health/ready answers 503
+	http       *http.Server
+	ln         net.Listener
+	limits     netlimit.Limits     // in force, after the file limit (limits.go)
+	conns      *netlimit.Listener  // ln, under the caps
+	bodies     *netlimit.BodyGuard // request bodies' minimum rate
+	tls        bool
+	done       chan error
 
 	// Lifecycle runs the buckets' lifecycle rules in the background,
 	// while this node holds the lifecycle lease.
@@ -358,6 +359,9 @@ func (s *Server) Start() error {
 		}
 	}
 	s.tls = certFile != ""
+	if s.cfg.TLSSelfSigned && s.cfg.TLSCert == "" {
+		s.selfSigned = certFile
+	}
 	s.serving.Store(true) // ln is bound: connections queue until Serve accepts them
 	go func() {
 		var err error
@@ -382,6 +386,13 @@ func (s *Server) URL() string {
 	}
 	return scheme + "://" + s.ln.Addr().String()
 }
+
+// DataDir is the data directory the server was opened on.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
+// SelfSignedCert is the file of the self-signed certificate the server
+// serves (--tls-self-signed), for clients to trust; "" otherwise.
+func (s *Server) SelfSignedCert() string { return s.selfSigned }
 
 // Wait blocks until the server stops.
 func (s *Server) Wait() error { return <-s.done }
