@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -155,5 +158,31 @@ func TestAdminListenBusy(t *testing.T) {
 	err = s.Start()
 	if err == nil || !strings.Contains(err.Error(), "admin listener") {
 		t.Fatalf("Start on a taken admin address = %v; want an admin listener error", err)
+	}
+}
+
+// Damage met in the metadata file while serving makes readiness fail (and
+// say what to do), while liveness still answers: the node leaves the
+// rotation rather than restart in a loop.
+func TestAdminReadyFailsOnMetaDamage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
+	manyObjects(t, ts.client(), "meta")
+	ts.stop(t) // clean: the next start does not check
+	corruptMetaPage(t, dir, damagedKey)
+
+	ts = startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1; c.AdminListen = "127.0.0.1:0" })
+	if code, body := adminGet(t, ts.AdminURL()+"/health/ready"); code != http.StatusOK {
+		t.Fatalf("readiness before the damage is met = %d %q, want 200", code, body)
+	}
+	_, err := ts.client(noRetry).GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("meta"), Key: aws.String(strings.Repeat("k", 200) + "-030")})
+	wantStatus(t, err, "InternalError", http.StatusInternalServerError)
+	code, body := adminGet(t, ts.AdminURL()+"/health/ready")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "kura fsck") {
+		t.Errorf("readiness after damage was met = %d %q, want 503 naming kura fsck", code, body)
+	}
+	if code, _ := adminGet(t, ts.AdminURL()+"/health/live"); code != http.StatusOK {
+		t.Errorf("liveness after damage was met = %d, want 200", code)
 	}
 }
