@@ -11,14 +11,7 @@ import (
 )
 
 func main() {
-	root := &cobra.Command{
-		Use:           "kura",
-		Short:         "Kura: an S3-compatible object store built around encryption at rest",
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd(), newReplicationCmd())
-	if err := root.Execute(); err != nil {
+	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "kura:", err)
 		var ec interface{ ExitCode() int }
 		if errors.As(err, &ec) {
@@ -26,4 +19,17 @@ func main() {
 		}
 		os.Exit(1)
 	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kura",
+		Short:         "Kura: an S3-compatible object store built around encryption at rest",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       buildVersion(),
+	}
+	root.SetVersionTemplate("{{.Version}}") // `kura --version` prints what `kura version` does
+	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd(), newReplicationCmd(), newVersionCmd())
+	return root
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/server"
+	"github.com/kurastore/kura/internal/sse"
 )
 
 func newServerCmd() *cobra.Command {
@@ -59,6 +60,8 @@ wrong root key and change nothing (docs/operations.md).`,
 				return err
 			}
 			cfg.Limits = cfg.Limits.ZeroMeansOff() // likewise: the flags' 0 is "none"
+			cfg.AdminListen = adminListen(cmd.Flags(), cfg.Listen, cfg.AdminListen, cfg.MetricsListen, cfg.Logger)
+			cfg.MetricsListen = ""
 			s, err := server.Open(cfg)
 			if err != nil {
 				return err
@@ -91,7 +94,9 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (PEM)")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file (PEM)")
 	f.BoolVar(&cfg.TLSSelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate kept in the data dir")
-	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (off by default)")
+	f.StringVar(&cfg.AdminListen, "admin-listen", defaultAdminListen, "admin listener: Prometheus /metrics, /health/live, /health/ready (\"\" or off: none; with --listen on port 0 and this flag not given, a free port too)")
+	f.StringVar(&cfg.MetricsListen, "metrics-listen", "", "deprecated: use --admin-listen (it serves /metrics too)")
+	f.MarkDeprecated("metrics-listen", "use --admin-listen, which serves /metrics and the health endpoints")
 	f.BoolVar(&cfg.AllowInsecureSSEC, "allow-insecure-sse-c", false, "accept SSE-C keys over plain HTTP (local testing only: keys cross the network in clear)")
 	f.BoolVar(&cfg.IgnoreBypassWithoutLock, "ignore-bypass-without-lock", false, "ignore x-amz-bypass-governance-retention on buckets without Object Lock, as RGW and MinIO do (S3 answers 400 InvalidArgument)")
 	f.StringVar(&cfg.DefaultObjectOwnership, "default-object-ownership", s3api.BucketOwnerEnforced, "Object Ownership of buckets created without x-amz-object-ownership: BucketOwnerEnforced (S3's default: ACLs disabled), BucketOwnerPreferred or ObjectWriter (S3's default before April 2023)")
@@ -224,6 +229,40 @@ func serveUntilSignal(s *server.Server, log *slog.Logger, drain time.Duration) e
 	return s.Shutdown(ctx)
 }
 
+// defaultAdminListen is the admin listener's address unless told
+// otherwise: loopback, the port after S3's default 8420.
+const defaultAdminListen = "127.0.0.1:8421"
+
+// adminListen decides the admin listener's address from the flags. The
+// deprecated --metrics-listen, given without --admin-listen, names it. A
+// server told to pick a free S3 port (--listen HOST:0, what tests and
+// scripts do, several at once) picks a free admin port too unless
+// --admin-listen is given, so two of them never fight over 8421.
+func adminListen(f *pflag.FlagSet, listen, admin, metrics string, log *slog.Logger) string {
+	if f.Changed("admin-listen") {
+		if metrics != "" {
+			log.Warn("--metrics-listen is ignored: --admin-listen is given and serves /metrics", "admin-listen", admin)
+		}
+		return orOff(admin)
+	}
+	if metrics != "" {
+		return metrics
+	}
+	if _, port, err := net.SplitHostPort(listen); err == nil && port == "0" {
+		return "127.0.0.1:0"
+	}
+	return admin
+}
+
+// orOff maps "" to "off": Config's "" means "not set" and would fall back
+// on MetricsListen.
+func orOff(addr string) string {
+	if addr == "" {
+		return "off"
+	}
+	return addr
+}
+
 func waitChan(s *server.Server) <-chan error {
 	ch := make(chan error, 1)
 	go func() { ch <- s.Wait() }()
@@ -236,7 +275,15 @@ func waitChan(s *server.Server) <-chan error {
 // that keeps it instead, and the "Try:" line never holds it.
 func printBanner(out io.Writer, s *server.Server) {
 	c := s.Root
+	// Scripts read the URL from this first line (scripts/lib.sh): keep
+	// "Kura is serving S3 at URL " as it is.
 	fmt.Fprintf(out, "Kura is serving S3 at %s (region %s)\n", s.URL(), s.Objects.Region())
+	fmt.Fprintf(out, "Data directory: %s\n", s.DataDir())
+	if a := s.AdminURL(); a != "" {
+		fmt.Fprintf(out, "Admin: %s/metrics, %s/health/live, %s/health/ready\n", a, a, a)
+	} else {
+		fmt.Fprintln(out, "Admin listener: off (--admin-listen)")
+	}
 	switch {
 	case c.FromEnv:
 		fmt.Fprintf(out, "Root access key: %s (from KURA_ROOT_ACCESS_KEY)\n", c.AccessKey)
@@ -246,11 +293,21 @@ func printBanner(out io.Writer, s *server.Server) {
 	default:
 		fmt.Fprintf(out, "Root access key: %s (its secret key is in %s)\n", c.AccessKey, c.Path)
 	}
-	if s.RootKey.Generated {
+	switch {
+	case s.RootKey.Generated:
 		fmt.Fprintf(out, "Root key generated in %s: back it up now, separately from the data directory; without it the data cannot be read.\n", s.RootKey.Source)
+	case s.RootKey.Source == sse.RootKeyEnv:
+		fmt.Fprintf(out, "Root key: from %s; keep a copy of it apart from the data directory: without it the data cannot be read.\n", sse.RootKeyEnv)
+	default:
+		fmt.Fprintf(out, "Root key: %s; keep a backup of it apart from the data directory (or run with %s): without it the data cannot be read.\n", s.RootKey.Source, sse.RootKeyEnv)
 	}
-	fmt.Fprintf(out, "Try:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s \\\n    aws --endpoint-url %s s3 mb s3://my-bucket\n",
-		c.AccessKey, secretHint(c), s.Objects.Region(), s.URL())
+	caBundle := ""
+	if s.SelfSignedCert() != "" {
+		caBundle = " --ca-bundle " + shellQuote(s.SelfSignedCert())
+	}
+	fmt.Fprintf(out, "Try:\n  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=%s \\\n    aws --endpoint-url %s%s s3 mb s3://my-bucket\n",
+		c.AccessKey, secretHint(c), s.Objects.Region(), s.URL(), caBundle)
+	fmt.Fprintln(out, "Stop with Ctrl-C (SIGINT) or SIGTERM: requests in flight finish first.")
 }
 
 // secretHint is a shell expression for the root secret that is not the

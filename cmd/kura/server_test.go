@@ -23,8 +23,18 @@ var trySecretRE = regexp.MustCompile(`AWS_SECRET_ACCESS_KEY=(.*) AWS_DEFAULT_REG
 // server uses, and stops it.
 func banner(t *testing.T, dir, ak, sk string) (string, string) {
 	t.Helper()
-	s, err := server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", RootAccessKey: ak, RootSecretKey: sk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return bannerWith(t, dir, ak, sk, nil)
+}
+
+// bannerWith is banner with cfg adjusted before the server opens.
+func bannerWith(t *testing.T, dir, ak, sk string, adjust func(*server.Config)) (string, string) {
+	t.Helper()
+	cfg := server.Config{DataDir: dir, Listen: "127.0.0.1:0", RootAccessKey: ak, RootSecretKey: sk,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	s, err := server.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,7 @@
 package server
 
 import (
-	"fmt"
-	"log/slog"
-	"net"
-	"net/http"
-
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
@@ -63,29 +57,6 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) {
 		func() int64 { return int64(conns().RefusedPerClient) })
 	counter("kura_request_timeouts_total", "Requests answered 400 RequestTimeout because their body arrived too slowly.",
 		nil, func() int64 { return int64(s.bodies.Timeouts()) })
-}
-
-// startMetrics serves /metrics on addr, a separate listener so metrics never
-// share the S3 namespace (a bucket could be called "metrics").
-func (s *Server) startMetrics(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("metrics listener: %w", err)
-	}
-	s.metricsLn = ln
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.ops.Registry(), promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelError)}))
-	s.metrics = &http.Server{Handler: mux}
-	go s.metrics.Serve(ln)
-	return nil
-}
-
-// MetricsURL is the metrics endpoint, or "" when metrics are off.
-func (s *Server) MetricsURL() string {
-	if s.metricsLn == nil {
-		return ""
-	}
-	return "http://" + s.metricsLn.Addr().String() + "/metrics"
 }
 
 // replicationCollector exposes the replicator's per-rule figures (S3's

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -59,7 +60,12 @@ type Config struct {
 	IgnoreBypassWithoutLock bool
 	// DefaultObjectOwnership: see s3api.Config.DefaultObjectOwnership.
 	DefaultObjectOwnership string
-	// MetricsListen, when set, serves Prometheus metrics at /metrics there.
+	// AdminListen, when set (and not "off"), is the admin listener's
+	// host:port: Prometheus metrics at /metrics, liveness at /health/live and
+	// readiness at /health/ready (admin.go). Port 0 picks a free one.
+	AdminListen string
+	// MetricsListen is the deprecated name of AdminListen, used when
+	// AdminListen is empty.
 	MetricsListen string
 	Logger        *slog.Logger
 	// RestoreDelay is how long RestoreObject takes to make a GLACIER or
@@ -128,16 +134,19 @@ type Server struct {
 	stopBg  context.CancelFunc
 	bg      sync.WaitGroup // background work (background.go)
 
-	ops       *prom.Ops // per-operation metrics and the registry /metrics serves
-	metrics   *http.Server
-	metricsLn net.Listener
-	http      *http.Server
-	ln        net.Listener
-	limits    netlimit.Limits     // in force, after the file limit (limits.go)
-	conns     *netlimit.Listener  // ln, under the caps
-	bodies    *netlimit.BodyGuard // request bodies' minimum rate
-	tls       bool
-	done      chan error
+	ops        *prom.Ops    // per-operation metrics and the registry /metrics serves
+	admin      *http.Server // the admin listener (admin.go); nil when off
+	adminLn    net.Listener
+	selfSigned string      // the self-signed certificate file under --tls-self-signed
+	serving    atomic.Bool // the S3 listener is serving (Start)
+	stopping   atomic.Bool // Shutdown has begun: /health/ready answers 503
+	http       *http.Server
+	ln         net.Listener
+	limits     netlimit.Limits     // in force, after the file limit (limits.go)
+	conns      *netlimit.Listener  // ln, under the caps
+	bodies     *netlimit.BodyGuard // request bodies' minimum rate
+	tls        bool
+	done       chan error
 
 	// Lifecycle runs the buckets' lifecycle rules in the background,
 	// while this node holds the lifecycle lease.
@@ -338,11 +347,9 @@ func (s *Server) Start() error {
 		return err
 	}
 	s.ln = ln
-	if s.cfg.MetricsListen != "" {
-		if err := s.startMetrics(s.cfg.MetricsListen); err != nil {
-			ln.Close()
-			return err
-		}
+	if err := s.startAdmin(adminAddr(s.cfg)); err != nil {
+		ln.Close()
+		return err
 	}
 	certFile, keyFile := s.cfg.TLSCert, s.cfg.TLSKey
 	if s.cfg.TLSSelfSigned && certFile == "" {
@@ -352,6 +359,10 @@ func (s *Server) Start() error {
 		}
 	}
 	s.tls = certFile != ""
+	if s.cfg.TLSSelfSigned && s.cfg.TLSCert == "" {
+		s.selfSigned = certFile
+	}
+	s.serving.Store(true) // ln is bound: connections queue until Serve accepts them
 	go func() {
 		var err error
 		if s.tls {
@@ -375,6 +386,13 @@ func (s *Server) URL() string {
 	}
 	return scheme + "://" + s.ln.Addr().String()
 }
+
+// DataDir is the data directory the server was opened on.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
+
+// SelfSignedCert is the file of the self-signed certificate the server
+// serves (--tls-self-signed), for clients to trust; "" otherwise.
+func (s *Server) SelfSignedCert() string { return s.selfSigned }
 
 // Wait blocks until the server stops.
 func (s *Server) Wait() error { return <-s.done }

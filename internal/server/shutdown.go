@@ -104,6 +104,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) shutdown(ctx context.Context) error {
+	s.stopping.Store(true) // readiness fails first, so load balancers stop sending
 	var err error
 	if derr := s.http.Shutdown(ctx); derr != nil {
 		n := s.reqs.running()
@@ -118,8 +119,8 @@ func (s *Server) shutdown(ctx context.Context) error {
 		err = fmt.Errorf("stopping: %d in-flight requests were cancelled when the drain ended: %w", n, derr)
 	}
 	s.reqs.cancel()
-	if s.metrics != nil {
-		s.metrics.Close()
+	if s.admin != nil {
+		s.admin.Close()
 	}
 	s.stopBg()
 	s.bg.Wait() // the stores stay open until the background work has let go and released its leases
