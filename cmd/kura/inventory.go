@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/spf13/cobra"
 )
 
@@ -97,50 +92,11 @@ policy, say), 2 when the server could not be asked.`,
 
 // runInventory sends KuraRunBucketInventory and decodes the run.
 func (f *kmsFlags) runInventory(ctx context.Context, bucket, id string, timeout time.Duration) (*inventoryRun, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	provider, region, err := f.resolve()
-	if err != nil {
-		return nil, err
-	}
-	creds, err := provider.Retrieve(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u := strings.TrimRight(f.endpoint, "/") + "/" + url.PathEscape(bucket) + "?inventory=&id=" + url.QueryEscape(id)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	empty := sha256.Sum256(nil)
-	payload := hex.EncodeToString(empty[:])
-	req.Header.Set("x-amz-content-sha256", payload)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payload, "s3", region, time.Now()); err != nil {
-		return nil, err
-	}
-	resp, err := (&http.Client{Timeout: timeout}).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Code    string `xml:"Code"`
-			Message string `xml:"Message"`
-		}
-		if xml.Unmarshal(b, &e) != nil || e.Code == "" {
-			return nil, fmt.Errorf("run inventory %s/%s: HTTP %d", bucket, id, resp.StatusCode)
-		}
-		return nil, fmt.Errorf("run inventory %s/%s: %s: %s", bucket, id, e.Code, e.Message)
-	}
 	var r inventoryRun
-	if err := xml.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("run inventory %s/%s: unreadable response: %w", bucket, id, err)
+	err := f.kuraCall(ctx, fmt.Sprintf("run inventory %s/%s", bucket, id), http.MethodPost, bucket,
+		"inventory=&id="+url.QueryEscape(id), timeout, 1<<20, &r)
+	if err != nil {
+		return nil, err
 	}
 	return &r, nil
 }

@@ -2,19 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/spf13/cobra"
 )
 
@@ -97,50 +91,10 @@ figures are on /metrics as kura_replication_*.`,
 
 // replicationStatus sends KuraGetBucketReplicationStatus.
 func (f *kmsFlags) replicationStatus(ctx context.Context, bucket string) (*replicationStatus, error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	provider, region, err := f.resolve()
-	if err != nil {
-		return nil, err
-	}
-	creds, err := provider.Retrieve(ctx)
-	if err != nil {
-		return nil, err
-	}
-	u := strings.TrimRight(f.endpoint, "/") + "/" + url.PathEscape(bucket) + "?replication=&status="
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	empty := sha256.Sum256(nil)
-	payload := hex.EncodeToString(empty[:])
-	req.Header.Set("x-amz-content-sha256", payload)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payload, "s3", region, time.Now()); err != nil {
-		return nil, err
-	}
-	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Code    string `xml:"Code"`
-			Message string `xml:"Message"`
-		}
-		if xml.Unmarshal(b, &e) != nil || e.Code == "" {
-			return nil, fmt.Errorf("replication status of %s: HTTP %d", bucket, resp.StatusCode)
-		}
-		return nil, fmt.Errorf("replication status of %s: %s: %s", bucket, e.Code, e.Message)
-	}
 	var st replicationStatus
-	if err := xml.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("replication status of %s: unreadable response: %w", bucket, err)
+	err := f.kuraCall(ctx, "replication status of "+bucket, http.MethodGet, bucket, "replication=&status=", time.Minute, 4<<20, &st)
+	if err != nil {
+		return nil, err
 	}
 	return &st, nil
 }
