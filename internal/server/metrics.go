@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kurastore/kura/internal/accesslog"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/replication"
@@ -55,6 +56,18 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) {
 		func() int64 { return int64(conns().RefusedTotal) })
 	counter("kura_connections_refused_total", refusedHelp, prometheus.Labels{"cap": "per_client"},
 		func() int64 { return int64(conns().RefusedPerClient) })
+	const accessHelp = "Server access log records (PutBucketLogging), by outcome: spooled when their request finished; delivered into the target bucket; dropped because the target refused the logging service or is gone; lost because the spool could not be written."
+	for outcome, f := range map[string]func(accesslog.Stats) int64{
+		"spooled":   func(st accesslog.Stats) int64 { return st.Records },
+		"delivered": func(st accesslog.Stats) int64 { return st.Delivered },
+		"dropped":   func(st accesslog.Stats) int64 { return st.Dropped },
+		"lost":      func(st accesslog.Stats) int64 { return st.SpoolErrors },
+	} {
+		counter("kura_access_log_records_total", accessHelp, prometheus.Labels{"outcome": outcome},
+			func() int64 { return f(s.AccessLog.Stats()) })
+	}
+	counter("kura_access_log_objects_total", "Server access log objects delivered into target buckets.", nil,
+		func() int64 { return s.AccessLog.Stats().Objects })
 	counter("kura_request_timeouts_total", "Requests answered 400 RequestTimeout because their body arrived too slowly.",
 		nil, func() int64 { return int64(s.bodies.Timeouts()) })
 }
