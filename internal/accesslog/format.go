@@ -235,7 +235,9 @@ var operations = map[string]string{
 	"GetObjectLegalHold": "REST.GET.LEGAL_HOLD", "PutObjectLegalHold": "REST.PUT.LEGAL_HOLD",
 	"RestoreObject":          "REST.POST.RESTORE",
 	"UpdateObjectEncryption": "REST.PUT.OBJECT_ENCRYPTION",
-	"CreateMultipartUpload":  "REST.POST.UPLOADS", "UploadPart": "REST.PUT.PART", "UploadPartCopy": "REST.COPY.PART",
+	// Replication writes into the destination bucket (Kura's event names).
+	"ReplicateObject": "REST.PUT.OBJECT", "ReplicateDelete": "REST.DELETE.OBJECT",
+	"CreateMultipartUpload": "REST.POST.UPLOADS", "UploadPart": "REST.PUT.PART", "UploadPartCopy": "REST.COPY.PART",
 	"CompleteMultipartUpload": "REST.POST.UPLOAD", "AbortMultipartUpload": "REST.DELETE.UPLOAD", "ListParts": "REST.GET.UPLOAD",
 }
 
