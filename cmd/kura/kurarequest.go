@@ -43,7 +43,11 @@ func (f *kmsFlags) kuraCall(ctx context.Context, what, method, bucket, query str
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payload, "s3", region, time.Now()); err != nil {
 		return err
 	}
-	resp, err := (&http.Client{Timeout: timeout}).Do(req)
+	hc, err := httpClientFor(f.caBundle, timeout)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/accesslog"
+	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/inventory"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
