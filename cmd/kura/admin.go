@@ -164,7 +164,7 @@ func (f *adminFlags) call(ctx context.Context, form url.Values, out any) error {
 		if xml.Unmarshal(b, &e) != nil || e.Code == "" {
 			return fmt.Errorf("%s: HTTP %d", form.Get("Action"), resp.StatusCode)
 		}
-		return fmt.Errorf("%s: %s: %s", form.Get("Action"), e.Code, e.Message)
+		return fmt.Errorf("%s: %s", form.Get("Action"), codeText(e.Code, e.Message))
 	}
 	if err := xml.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%s: unreadable response: %w", form.Get("Action"), err)
