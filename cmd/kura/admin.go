@@ -50,6 +50,7 @@ else $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY. Output is JSON.`,
 	pf.StringVar(&f.accessKey, "admin-access-key", "", "the first account's root access key (default $KURA_ROOT_ACCESS_KEY, else $AWS_ACCESS_KEY_ID)")
 	pf.StringVar(&f.secretKey, "admin-secret-key", "", "its secret key (default $KURA_ROOT_SECRET_KEY, else $AWS_SECRET_ACCESS_KEY)")
 	pf.StringVar(&f.caBundle, "ca-bundle", os.Getenv("AWS_CA_BUNDLE"), "PEM file of CAs to trust for HTTPS (default $AWS_CA_BUNDLE)")
+	jsonAlways(pf)
 
 	account := &cobra.Command{Use: "account", Short: "Create and list accounts"}
 	var in struct{ name, email, canonicalID, displayName, accessKey, secretKey string }

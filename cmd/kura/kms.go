@@ -24,6 +24,12 @@ type kmsFlags struct {
 	service string
 }
 
+// jsonAlways accepts --json on commands whose output is always JSON, so
+// that every listing takes --json alike.
+func jsonAlways(pf *pflag.FlagSet) {
+	pf.Bool("json", true, "print JSON (always: this command's output is JSON)")
+}
+
 // addFlags registers the connection flags (awsconfig.go says how each
 // is found when not given).
 func (f *kmsFlags) addFlags(pf *pflag.FlagSet, service string) {
@@ -53,6 +59,7 @@ $AWS_SECRET_ACCESS_KEY and $AWS_SESSION_TOKEN; the region to $AWS_REGION.`,
   kura kms decrypt --ciphertext-blob <base64> --encryption-context app=demo`,
 	}
 	f.addFlags(cmd.PersistentFlags(), "KMS")
+	jsonAlways(cmd.PersistentFlags())
 
 	var (
 		keyID, description, aliasName, targetKeyID string

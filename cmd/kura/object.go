@@ -33,6 +33,7 @@ to $AWS_REGION.`,
 	}
 	pf := cmd.PersistentFlags()
 	f.addFlags(pf, "S3")
+	jsonAlways(pf)
 
 	var bucket, key, versionID, keyARN, sseType string
 	var bucketKey bool
