@@ -3,7 +3,6 @@ package server_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -329,7 +328,7 @@ func TestAccessLogsSurviveRestart(t *testing.T) {
 // A Batch Operations task is logged with the job's role as requester.
 func TestAccessLogsBatchTask(t *testing.T) {
 	t.Parallel()
-	ts := start(t)
+	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.AdminListen = "127.0.0.1:0" })
 	c := ts.client()
 	acct := ts.Root.AccountID
 	rootCall := kura.Call{Principal: kura.Principal{Type: kura.PrincipalRoot, AccountID: acct, ARN: "arn:aws:iam::" + acct + ":root", PrincipalID: acct}}
@@ -395,5 +394,16 @@ func TestAccessLogsBatchTask(t *testing.T) {
 		!strings.HasPrefix(task[fRequester], "arn:aws:sts::"+acct+":assumed-role/rekey/") {
 		t.Fatalf("batch task record %q in %q", task, recs)
 	}
-	_ = io.Discard
+	// The task is counted, and so are the access log's records.
+	for sample, want := range map[string]int64{
+		`kura_batch_tasks_total{operation="S3UpdateObjectEncryption",result="succeeded"}`: 1,
+		`kura_access_log_objects_total`: 1,
+	} {
+		if got := ts.metric(t, sample); got != want {
+			t.Errorf("%s = %d, want %d", sample, got, want)
+		}
+	}
+	if got := ts.metric(t, `kura_access_log_records_total{outcome="delivered"}`); got != 2 {
+		t.Errorf("delivered records %d, want 2: the PutBucketLogging and the task", got)
+	}
 }

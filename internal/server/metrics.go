@@ -16,7 +16,7 @@ import (
 // the connection caps and slow bodies of internal/netlimit. They are read
 // at scrape time from the counters their packages keep.
 func (s *Server) registerMetrics(reg *prometheus.Registry) {
-	reg.MustRegister(replicationCollector{s.Replication})
+	reg.MustRegister(replicationCollector{s.Replication}, countsCollector{s})
 	counter := func(name, help string, labels prometheus.Labels, f func() int64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
 			func() float64 { return float64(f()) }))
@@ -28,6 +28,13 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) {
 	counter("kura_kms_crypto_calls_total",
 		"KMS cryptographic operations (Encrypt, Decrypt, GenerateDataKey*, ReEncrypt), direct or on behalf of S3.",
 		nil, s.KMS.CallCount)
+	counter("kura_bucket_key_cache_total", "S3 Bucket Key look-ups answered from the cache (result=hit, no KMS call) or by asking the KMS (result=miss).",
+		prometheus.Labels{"result": "hit"}, func() int64 { h, _ := s.Objects.BucketKeyCacheStats(); return h })
+	counter("kura_bucket_key_cache_total", "S3 Bucket Key look-ups answered from the cache (result=hit, no KMS call) or by asking the KMS (result=miss).",
+		prometheus.Labels{"result": "miss"}, func() int64 { _, m := s.Objects.BucketKeyCacheStats(); return m })
+	counter("kura_audit_write_failures_total",
+		"Audit events that could not be appended to the trail (each logged; an event of a change is shipped from the outbox at the next start).",
+		nil, s.audit.WriteFailures)
 	const integrityHelp = "Reads of object data that found a blob missing, damaged (failing authentication) or unreadable; each answered 500 or aborted its response."
 	for kind, f := range map[string]func(object.IntegrityCounts) int64{
 		object.IntegrityMissing:    func(c object.IntegrityCounts) int64 { return c.Missing },
@@ -70,6 +77,28 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) {
 		func() int64 { return s.AccessLog.Stats().Objects })
 	counter("kura_request_timeouts_total", "Requests answered 400 RequestTimeout because their body arrived too slowly.",
 		nil, func() int64 { return int64(s.bodies.Timeouts()) })
+}
+
+// countsCollector exposes counts kept in maps: KMS calls by operation and
+// caller, Batch Operations tasks by operation and result.
+type countsCollector struct{ s *Server }
+
+var (
+	kmsCalls   = prometheus.NewDesc("kura_kms_calls_total", "KMS cryptographic calls by operation and caller: s3 (made by S3 for its caller: SSE-KMS, bucket keys, UpdateObjectEncryption, replication) or direct (a client of the KMS API).", []string{"operation", "caller"}, nil)
+	batchTasks = prometheus.NewDesc("kura_batch_tasks_total", "Batch Operations tasks run by this process, by job operation and result (succeeded, failed), counted as their checkpoint commits.", []string{"operation", "result"}, nil)
+)
+
+func (c countsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- kmsCalls; ch <- batchTasks }
+
+func (c countsCollector) Collect(ch chan<- prometheus.Metric) {
+	for k, n := range c.s.KMS.CallCounts() {
+		ch <- prometheus.MustNewConstMetric(kmsCalls, prometheus.CounterValue, float64(n), k[0], k[1])
+	}
+	if c.s.Batch != nil {
+		for k, n := range c.s.Batch.TaskCounts() {
+			ch <- prometheus.MustNewConstMetric(batchTasks, prometheus.CounterValue, float64(n), k[0], k[1])
+		}
+	}
 }
 
 // replicationCollector exposes the replicator's per-rule figures (S3's
