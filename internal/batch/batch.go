@@ -87,6 +87,11 @@ type Service struct {
 	testTask func()
 }
 
+// jobOperations are the operations a job can run.
+var jobOperations = []kura.JobOperationName{kura.OpS3PutObjectCopy, kura.OpS3PutObjectAcl, kura.OpS3PutObjectTagging,
+	kura.OpS3DeleteObjectTagging, kura.OpS3InitiateRestoreObject, kura.OpS3PutObjectLegalHold, kura.OpS3PutObjectRetention,
+	kura.OpS3ReplicateObject, kura.OpS3ComputeObjectChecksum, kura.OpS3UpdateObjectEncryption}
+
 // taskCounts counts the tasks run, by operation, as checkpoints commit
 // them (so a task repeated after a crash is counted once per run of it).
 type taskCounts struct {
@@ -110,7 +115,10 @@ func (t *taskCounts) count(op string, ok, bad int64) {
 func (s *Service) TaskCounts() map[[2]string]int64 {
 	s.tasks.mu.Lock()
 	defer s.tasks.mu.Unlock()
-	out := make(map[[2]string]int64, len(s.tasks.n))
+	out := make(map[[2]string]int64, 2*len(jobOperations))
+	for _, op := range jobOperations { // every series exists from the start, at 0
+		out[[2]string{string(op), "succeeded"}], out[[2]string{string(op), "failed"}] = 0, 0
+	}
 	for k, v := range s.tasks.n {
 		out[k] = v
 	}
