@@ -93,6 +93,10 @@ func codeHint(code, msg string) string {
 		return "no such KMS key or alias here: kura kms list-keys"
 	case "SlowDown", "ServiceUnavailable", "ThrottlingException":
 		return "the server is busy: retry later"
+	case "InvalidRequest":
+		if strings.Contains(msg, "Customer provided keys must be made over a secure connection") {
+			return "use an https:// endpoint; a Kura server for local testing over HTTP accepts SSE-C with --allow-insecure-sse-c"
+		}
 	case "InternalError", "KMSInternalException":
 		return "the server failed: its log says why"
 	}

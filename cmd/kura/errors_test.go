@@ -63,6 +63,8 @@ func TestUserError(t *testing.T) {
 			"HeadObject: NotFound (check the bucket, key and --version-id)"},
 		{"unknown access key", s3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."), "", false,
 			"GetObject: InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records. (the server does not know this access key: check AWS_ACCESS_KEY_ID, AWS_PROFILE or --access-key; kura server prints the root key at its first start)"},
+		{"SSE-C over HTTP names the server flag", s3Error(400, "InvalidRequest", "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection."), "", false,
+			"(use an https:// endpoint; a Kura server for local testing over HTTP accepts SSE-C with --allow-insecure-sse-c)"},
 		{"nothing listening", nil, closed(), false, "connection refused (is `kura server` running there?"},
 		{"untrusted certificate", nil, tlsSrv.URL, false, "the server's TLS certificate is not trusted (give its CA with --ca-bundle or AWS_CA_BUNDLE"},
 		{"https to an http server", nil, strings.Replace(plain.URL, "http://", "https://", 1), false, "answers plain HTTP, not HTTPS"},
