@@ -1,17 +1,24 @@
 package server_test
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/kurastore/kura"
@@ -406,4 +413,109 @@ func TestAccessLogsBatchTask(t *testing.T) {
 	if got := ts.metric(t, `kura_access_log_records_total{outcome="delivered"}`); got != 2 {
 		t.Errorf("delivered records %d, want 2: the PutBucketLogging and the task", got)
 	}
+}
+
+// A kura process killed with SIGKILL loses no record of a request that
+// had finished: each was written to the spool before its response ended
+// (a write(2) of its own), and the next start delivers the spool.
+func TestAccessLogsSurviveKill9(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("skipped with -short: builds the kura binary")
+	}
+	bin := buildKura(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	logPath := filepath.Join(filepath.Dir(dir), "server.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, "server", "--data", dir, "--listen", "127.0.0.1:0", "--access-log-interval", "1h")
+	cmd.Env = append(os.Environ(), "KURA_ROOT_ACCESS_KEY="+testAK, "KURA_ROOT_SECRET_KEY="+testSK, "KURA_ROOT_KEY=")
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	url := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
+				url <- m[1]
+			}
+		}
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+		}
+	})
+	var u string
+	select {
+	case u = <-url:
+	case err := <-exited:
+		t.Fatalf("kura exited before serving: %v\n%s", err, readFile(logPath))
+	case <-time.After(30 * time.Second):
+		t.Fatalf("kura did not start:\n%s", readFile(logPath))
+	}
+	c := (&kuraProc{url: u}).s3Client()
+	mustBucket(t, c, "killed")
+	mustBucket(t, c, "killed-logs")
+	acct, err := accountOf(t, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("killed-logs"),
+		Policy: aws.String(logDeliveryPolicy("killed-logs", "killed", acct))}); err != nil {
+		t.Fatal(err)
+	}
+	enableLogging(t, c, "killed", "killed-logs", "", nil)
+	const n = 20
+	for i := range n {
+		if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("killed"), Key: aws.String(fmt.Sprintf("k%02d", i)),
+			Body: strings.NewReader("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+
+	ts := startWith(t, dir, func(c *server.Config) { c.AccessLogInterval = time.Hour })
+	c2 := ts.client()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, recs := logLines(t, c2, "killed-logs", "")
+		puts := 0
+		for _, r := range recs {
+			if r[fOperation] == "REST.PUT.OBJECT" {
+				puts++
+			}
+		}
+		if puts == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d PUT records delivered after the kill, want %d", puts, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// accountOf is the root's account id at url.
+func accountOf(t *testing.T, url string) (string, error) {
+	t.Helper()
+	out, err := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, "")}).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Account), nil
 }
