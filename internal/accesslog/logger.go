@@ -44,6 +44,7 @@ import (
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/policy"
+	"github.com/kurastore/kura/internal/s3err"
 )
 
 // ServicePrincipal is the service log objects are written as.
@@ -98,12 +99,16 @@ type Logger struct {
 
 // Stats counts what the Logger did since it started.
 type Stats struct {
-	Records, Delivered, Dropped, Objects, SpoolErrors int64
+	Records, Delivered, Dropped, Objects int64
+	// SpoolErrors counts records lost before the spool: its write failed,
+	// or the bucket's configuration could not be read.
+	SpoolErrors int64
 }
 
 type cached struct {
 	logging *kura.BucketLogging
-	owner   string
+	owner   string // account id
+	ownerID string // canonical id, the bucket owner field
 	at      time.Time
 }
 
@@ -188,20 +193,21 @@ func (l *Logger) ObserveRecord(r *ops.Record) {
 		return
 	}
 	ctx := context.Background()
-	if r.Name == "PutBucketLogging" || r.Name == "DeleteBucket" {
+	if r.Name == "PutBucketLogging" || r.Name == "DeleteBucket" || r.Name == "CreateBucket" {
 		l.forget(bucket)
 	}
 	c, ok := l.config(ctx, bucket)
-	if !ok || c.logging == nil {
+	if !ok {
+		// The bucket's configuration could not be read: if it logs, this
+		// record is lost (counted; the metadata store's failure is
+		// reported by the request itself).
+		l.count(func(s *Stats) { s.SpoolErrors++ })
 		return
 	}
-	owner := c.owner
-	if l.cfg.CanonicalID != nil {
-		if cid, err := l.cfg.CanonicalID(ctx, c.owner); err == nil && cid != "" {
-			owner = cid
-		}
+	if c.logging == nil {
+		return
 	}
-	e := entryOf(r, bucket, owner)
+	e := entryOf(r, bucket, c.ownerID)
 	lg := c.logging
 	rec := spooled{Target: lg.TargetBucket, Prefix: lg.TargetPrefix, Partitioned: lg.PartitionedPrefix, DateSource: lg.PartitionDateSource,
 		Bucket: bucket, Account: c.owner, Time: e.Time.UTC(), Line: e.Line()}
@@ -233,10 +239,19 @@ func (l *Logger) config(ctx context.Context, bucket string) (cached, bool) {
 		return c, true
 	}
 	b, err := l.cfg.Objects.Bucket(ctx, bucket)
-	if err != nil {
-		return cached{}, false // no such bucket (or a failed read): nothing to log to
+	switch {
+	case s3err.Is(err, s3err.NoSuchBucket):
+		c = cached{at: now} // nothing to log, for a while
+	case err != nil:
+		return cached{}, false // a failed read: this record is not logged
+	default:
+		c = cached{logging: b.Logging, owner: b.Owner, ownerID: b.Owner, at: now}
+		if b.Logging != nil && l.cfg.CanonicalID != nil {
+			if cid, err := l.cfg.CanonicalID(ctx, b.Owner); err == nil && cid != "" {
+				c.ownerID = cid
+			}
+		}
 	}
-	c = cached{logging: b.Logging, owner: b.Owner, at: now}
 	l.cacheMu.Lock()
 	if len(l.cache) > 10000 {
 		clear(l.cache)
