@@ -63,7 +63,7 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) {
 		func() int64 { return int64(conns().RefusedTotal) })
 	counter("kura_connections_refused_total", refusedHelp, prometheus.Labels{"cap": "per_client"},
 		func() int64 { return int64(conns().RefusedPerClient) })
-	const accessHelp = "Server access log records (PutBucketLogging), by outcome: spooled when their request finished; delivered into the target bucket; dropped because the target refused the logging service or is gone; lost because the spool could not be written."
+	const accessHelp = "Server access log records (PutBucketLogging), by outcome: spooled when their request finished; delivered into the target bucket; dropped because the target refused the logging service or is gone; lost because the spool could not be written or the bucket's configuration could not be read."
 	for outcome, f := range map[string]func(accesslog.Stats) int64{
 		"spooled":   func(st accesslog.Stats) int64 { return st.Records },
 		"delivered": func(st accesslog.Stats) int64 { return st.Delivered },
