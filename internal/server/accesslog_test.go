@@ -519,3 +519,55 @@ func accountOf(t *testing.T, url string) (string, error) {
 	}
 	return aws.ToString(out.Account), nil
 }
+
+// The ACL way of permitting delivery: a target with ACLs enabled whose
+// ACL grants the LogDelivery group WRITE (the log-delivery-write canned
+// ACL); the configuration's TargetGrants become the log objects' grants.
+func TestAccessLogsACLDeliveryAndTargetGrants(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	mustBucket(t, c, "acl-src")
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("acl-logs"),
+		ObjectOwnership: types.ObjectOwnershipBucketOwnerPreferred}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketAcl(ctx(t), &s3.PutBucketAclInput{Bucket: aws.String("acl-logs"),
+		ACL: types.BucketCannedACL("log-delivery-write")}); err != nil {
+		t.Fatal(err)
+	}
+	const authenticated = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	if _, err := c.PutBucketLogging(ctx(t), &s3.PutBucketLoggingInput{Bucket: aws.String("acl-src"),
+		BucketLoggingStatus: &types.BucketLoggingStatus{LoggingEnabled: &types.LoggingEnabled{
+			TargetBucket: aws.String("acl-logs"), TargetPrefix: aws.String("l/"),
+			TargetGrants: []types.TargetGrant{{Permission: types.BucketLogsPermissionRead,
+				Grantee: &types.Grantee{Type: types.TypeGroup, URI: aws.String(authenticated)}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.GetBucketLogging(ctx(t), &s3.GetBucketLoggingInput{Bucket: aws.String("acl-src")})
+	if err != nil || len(got.LoggingEnabled.TargetGrants) != 1 || aws.ToString(got.LoggingEnabled.TargetGrants[0].Grantee.URI) != authenticated {
+		t.Fatalf("GetBucketLogging grants: %+v %v", got, err)
+	}
+	if err := ts.AccessLog.Flush(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	keys, recs := logLines(t, c, "acl-logs", "l/")
+	if len(keys) != 1 || len(recs) == 0 {
+		t.Fatalf("log objects %q, records %d", keys, len(recs))
+	}
+	acl, err := c.GetObjectAcl(ctx(t), &s3.GetObjectAclInput{Bucket: aws.String("acl-logs"), Key: aws.String(keys[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perms []string
+	for _, g := range acl.Grants {
+		who := aws.ToString(g.Grantee.URI)
+		if who == "" {
+			who = "owner"
+		}
+		perms = append(perms, who+"="+string(g.Permission))
+	}
+	if strings.Join(perms, " ") != "owner=FULL_CONTROL "+authenticated+"=READ" {
+		t.Errorf("log object grants %v", perms)
+	}
+}
