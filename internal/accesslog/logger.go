@@ -86,7 +86,8 @@ type Logger struct {
 	mu      sync.Mutex
 	cur     *os.File // the spool file records are appended to
 	curName string
-	dirty   bool // written since the last fsync
+	lastNS  int64 // the time in curName
+	dirty   bool  // written since the last fsync
 
 	cacheMu sync.Mutex
 	cache   map[string]cached
@@ -142,6 +143,13 @@ func New(cfg Config) (*Logger, error) {
 		return nil, fmt.Errorf("access logs: %w", err)
 	}
 	l := &Logger{cfg: cfg, cache: map[string]cached{}}
+	// A file left by an earlier process sorts before this one's, whatever
+	// the clock did since, so it is delivered.
+	if old, err := filepath.Glob(filepath.Join(cfg.Dir, "spool-*.jsonl")); err == nil {
+		for _, name := range old {
+			l.lastNS = max(l.lastNS, spoolTime(filepath.Base(name), time.Time{}).UnixNano())
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.rotateLocked(); err != nil {
@@ -211,18 +219,28 @@ func (l *Logger) ObserveRecord(r *ops.Record) {
 	lg := c.logging
 	rec := spooled{Target: lg.TargetBucket, Prefix: lg.TargetPrefix, Partitioned: lg.PartitionedPrefix, DateSource: lg.PartitionDateSource,
 		Bucket: bucket, Account: c.owner, Time: e.Time.UTC(), Line: e.Line()}
+	l.spool(rec)
+}
+
+// spool appends one record to the current spool file, with a write of
+// its own.
+func (l *Logger) spool(rec spooled) {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return
 	}
 	b = append(b, '\n')
 	l.mu.Lock()
-	_, err = l.cur.Write(b)
-	l.dirty = true
+	if l.cur == nil {
+		err = errors.New("the spool is closed (the server is stopping)")
+	} else {
+		_, err = l.cur.Write(b)
+		l.dirty = true
+	}
 	l.mu.Unlock()
 	if err != nil {
 		l.count(func(s *Stats) { s.SpoolErrors++ })
-		l.cfg.Logger.Error("access logs: a record could not be spooled; it is lost", "bucket", bucket, "err", err)
+		l.cfg.Logger.Error("access logs: a record could not be spooled; it is lost", "bucket", rec.Bucket, "err", err)
 		return
 	}
 	l.count(func(s *Stats) { s.Records++ })
@@ -275,10 +293,11 @@ func (l *Logger) rotateLocked() error {
 		}
 		l.cur.Close()
 	}
-	name := fmt.Sprintf("spool-%020d-%s.jsonl", l.cfg.Now().UnixNano(), l.cfg.NodeID)
-	if l.curName != "" && name <= l.curName {
-		name = fmt.Sprintf("spool-%020d-%s.jsonl", time.Now().UnixNano()+1, l.cfg.NodeID)
-	}
+	// Names sort in the order the files were begun, even if the clock
+	// stands still or steps back.
+	ns := max(l.cfg.Now().UnixNano(), l.lastNS+1)
+	l.lastNS = ns
+	name := fmt.Sprintf("spool-%020d-%s.jsonl", ns, l.cfg.NodeID)
 	f, err := os.OpenFile(filepath.Join(l.cfg.Dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("access logs: %w", err)
