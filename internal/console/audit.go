@@ -11,6 +11,7 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/ops"
 )
 
 // The audit explorer: the trail's events of the principal's account (as
@@ -26,7 +27,7 @@ var errEnough = errors.New("enough")
 
 func (c *Console) lookupEvents(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
 	if err := c.cfg.Authorizer.Authorize(r.Context(), access.Request{Call: call, Action: "cloudtrail:LookupEvents", Resource: "*"}); err != nil {
-		fail(w, err)
+		fail(w, ops.Denial(err))
 		return
 	}
 	q := r.URL.Query()

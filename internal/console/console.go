@@ -113,7 +113,7 @@ func New(cfg Config) *Console {
 	m.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "NotFound", "No console API at "+r.Method+" "+r.URL.Path+".")
 	})
-	m.HandleFunc("GET /", c.serveStatic)
+	m.HandleFunc("/", c.serveStatic)
 	c.mux = m
 	return c
 }
@@ -128,6 +128,11 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) serveStatic(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "The console's pages are read with GET.", http.StatusMethodNotAllowed)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-cache")
 	c.static.ServeHTTP(w, r)
 }

@@ -1,0 +1,318 @@
+package console_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// The console's API through HTTP, against a real server: who may call
+// it, that it acts only as the signed-in principal, and the posture.
+
+func TestConsoleStaticAndHeaders(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	for _, path := range []string{"/", "/app.js", "/style.css"} {
+		res, err := http.Get(ts.admin + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+			t.Errorf("GET %s: %d, CSP %q", path, res.StatusCode, res.Header.Get("Content-Security-Policy"))
+		}
+	}
+	// The admin endpoints are still there.
+	for _, path := range []string{"/metrics", "/health/live"} {
+		res, err := http.Get(ts.admin + path)
+		if err != nil || res.StatusCode != 200 {
+			t.Errorf("GET %s: %v %v", path, res, err)
+		}
+		res.Body.Close()
+	}
+}
+
+func TestConsoleAuthRequired(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	b := ts.browser(t)
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/console/api/me"},
+		{"GET", "/console/api/buckets"},
+		{"GET", "/console/api/objects?bucket=b"},
+		{"GET", "/console/api/object?bucket=b&key=k"},
+		{"GET", "/console/api/download?bucket=b&key=k"},
+		{"DELETE", "/console/api/object?bucket=b&key=k"},
+		{"PUT", "/console/api/object?bucket=b&key=k"},
+		{"POST", "/console/api/uploads?bucket=b&key=k"},
+		{"GET", "/console/api/posture?bucket=b"},
+		{"POST", "/console/api/rekey"},
+		{"GET", "/console/api/jobs"},
+		{"POST", "/console/api/jobs/x/status"},
+		{"POST", "/console/api/kms/ListKeys"},
+		{"POST", "/console/api/iam"},
+		{"GET", "/console/api/audit"},
+		{"POST", "/console/api/signout"},
+	} {
+		if code, body := b.do(tc.method, tc.path, nil); code != 401 || !strings.Contains(string(body), "NotSignedIn") {
+			t.Errorf("%s %s without a session: %d %s, want 401 NotSignedIn", tc.method, tc.path, code, body)
+		}
+	}
+}
+
+func TestConsoleSignIn(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	ak, sk := ts.user(t, "alice", "")
+	for _, tc := range []struct {
+		name, ak, sk string
+		want         int
+	}{
+		{"root", testAK, testSK, 200},
+		{"user", ak, sk, 200},
+		{"wrong secret", ak, sk + "x", 401},
+		{"unknown key", "AKIANOBODY0000000000", sk, 401},
+		{"empty secret", ak, "", 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := ts.browser(t)
+			code, body := b.do("POST", "/console/api/signin", map[string]string{"accessKeyId": tc.ak, "secretAccessKey": tc.sk})
+			if code != tc.want {
+				t.Fatalf("%d %s, want %d", code, body, tc.want)
+			}
+			if strings.Contains(string(body), tc.sk) && tc.sk != "" {
+				t.Errorf("the answer carries the secret: %s", body)
+			}
+			if code != 200 {
+				if code, _ := b.do("GET", "/console/api/me", nil); code != 401 {
+					t.Errorf("a refused sign-in left a session (%d)", code)
+				}
+				return
+			}
+			u, _ := url.Parse(ts.admin)
+			cs := b.c.Jar.Cookies(u)
+			if len(cs) != 1 {
+				t.Fatalf("cookies %v", cs)
+			}
+			var me struct{ ARN, CSRF string }
+			json.Unmarshal(body, &me)
+			if !strings.HasSuffix(me.ARN, map[bool]string{true: ":root", false: ":user/alice"}[tc.ak == testAK]) || me.CSRF == "" {
+				t.Errorf("me %+v", me)
+			}
+		})
+	}
+	// The cookie's flags.
+	res, err := http.Post(ts.admin+"/console/api/signin", "application/json", strings.NewReader(`{"accessKeyId":"`+ak+`","secretAccessKey":"`+sk+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	c := res.Cookies()
+	if len(c) != 1 || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode {
+		t.Errorf("session cookie %+v, want HttpOnly and SameSite=Strict", c)
+	}
+	// CSRF: a state-changing call without the token, or from another origin, is refused.
+	b := ts.browser(t)
+	b.signIn(ak, sk)
+	token := b.csrf
+	b.csrf = ""
+	if code, body := b.do("POST", "/console/api/signout", nil); code != 403 || !strings.Contains(string(body), "BadCSRFToken") {
+		t.Errorf("sign-out without the CSRF token: %d %s", code, body)
+	}
+	b.csrf = token
+	req, _ := http.NewRequest("POST", ts.admin+"/console/api/signout", nil)
+	req.Header.Set("X-Kura-Csrf", token)
+	req.Header.Set("Origin", "http://evil.example")
+	if res, err := b.c.Do(req); err != nil || res.StatusCode != 403 {
+		t.Errorf("cross-origin sign-out: %v %v", res, err)
+	}
+	b.json("POST", "/console/api/signout", nil, 200, nil)
+	if code, _ := b.do("GET", "/console/api/me", nil); code != 401 {
+		t.Errorf("after sign-out: %d", code)
+	}
+	// A deleted access key ends its sessions at once.
+	b2 := ts.browser(t)
+	b2.signIn(ak, sk)
+	if _, err := ts.iam().DeleteAccessKey(ctx(t), &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(ak)}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := b2.do("GET", "/console/api/buckets", nil); code != 401 {
+		t.Errorf("a session of a deleted key: %d, want 401", code)
+	}
+}
+
+// TestConsoleActsAsPrincipal: a user without rights is refused as S3,
+// KMS, IAM and CloudTrail would refuse it; a user with rights acts, and
+// the audit trail names the user, not the server.
+func TestConsoleActsAsPrincipal(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.s3(testAK, testSK)
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("docs")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("docs"), Key: aws.String("a.txt"), Body: strings.NewReader("a")}); err != nil {
+		t.Fatal(err)
+	}
+	nak, nsk := ts.user(t, "nobody", "")
+	wak, wsk := ts.user(t, "writer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListAllMyBuckets","s3:ListBucket","s3:GetObject","s3:PutObject","s3:GetEncryptionConfiguration"],"Resource":"*"}]}`)
+	none, writer := ts.browser(t), ts.browser(t)
+	none.signIn(nak, nsk)
+	writer.signIn(wak, wsk)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+		want         int
+		code         string
+	}{
+		{"GET", "/console/api/buckets", nil, 403, "AccessDenied"},
+		{"GET", "/console/api/objects?bucket=docs", nil, 403, "AccessDenied"},
+		{"GET", "/console/api/object?bucket=docs&key=a.txt", nil, 403, "AccessDenied"},
+		{"GET", "/console/api/download?bucket=docs&key=a.txt", nil, 403, "AccessDenied"},
+		{"DELETE", "/console/api/object?bucket=docs&key=a.txt", nil, 403, "AccessDenied"},
+		{"PUT", "/console/api/object?bucket=docs&key=b.txt", []byte("b"), 403, "AccessDenied"},
+		{"GET", "/console/api/posture?bucket=docs", nil, 403, "AccessDenied"},
+		{"GET", "/console/api/jobs", nil, 403, "AccessDenied"},
+		{"GET", "/console/api/audit", nil, 403, "AccessDenied"},
+		{"POST", "/console/api/kms/ListKeys", map[string]any{}, 400, "AccessDeniedException"},
+		{"POST", "/console/api/iam", "Action=ListUsers", 403, "AccessDenied"},
+	} {
+		code, body := none.do(tc.method, tc.path, tc.body)
+		if code != tc.want || !strings.Contains(string(body), tc.code) {
+			t.Errorf("nobody %s %s: %d %s, want %d %s", tc.method, tc.path, code, body, tc.want, tc.code)
+		}
+	}
+	// The writer may list, read and write, and not delete.
+	writer.json("GET", "/console/api/buckets", nil, 200, nil)
+	writer.json("PUT", "/console/api/object?bucket=docs&key=from-console.txt", []byte("hello"), 200, nil)
+	if code, body := writer.do("GET", "/console/api/download?bucket=docs&key=from-console.txt", nil); code != 200 || string(body) != "hello" {
+		t.Errorf("download: %d %q", code, body)
+	}
+	if code, _ := writer.do("DELETE", "/console/api/object?bucket=docs&key=from-console.txt", nil); code != 403 {
+		t.Errorf("writer deletes: %d, want 403", code)
+	}
+	// The audit trail names the writer for the console's PutObject; root reads it.
+	root := ts.browser(t)
+	root.signIn(testAK, testSK)
+	var ev struct {
+		Events []struct {
+			EventName    string
+			UserIdentity struct{ ARN, AccessKeyID string }
+			UserAgent    string
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		root.json("GET", "/console/api/audit?action=PutObject&principal=writer&key=from-console", nil, 200, &ev)
+		if len(ev.Events) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(ev.Events) != 1 || !strings.HasSuffix(ev.Events[0].UserIdentity.ARN, ":user/writer") || ev.Events[0].UserIdentity.AccessKeyID != wak ||
+		!strings.HasPrefix(ev.Events[0].UserAgent, "kura-console/") {
+		t.Errorf("audit events of the console's PutObject: %+v", ev.Events)
+	}
+}
+
+type group struct {
+	Type      string
+	KMSKeyARN string `json:"kmsKeyArn"`
+	BucketKey bool
+	Objects   int64
+	Bytes     int64
+	Matches   bool `json:"matchesDefault"`
+}
+
+type posture struct {
+	Objects, Bytes, Mismatched int64
+	Default                    struct{ Type string }
+	Groups                     []group
+	Samples                    []string
+}
+
+func TestConsolePosture(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.s3(testAK, testSK)
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("mixed")}); err != nil {
+		t.Fatal(err)
+	}
+	key1, err := ts.kms().CreateKey(ctx(t), &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1 := aws.ToString(key1.KeyMetadata.Arn)
+	put := func(name string, size int, in func(*s3.PutObjectInput)) {
+		p := &s3.PutObjectInput{Bucket: aws.String("mixed"), Key: aws.String(name), Body: strings.NewReader(strings.Repeat("x", size))}
+		if in != nil {
+			in(p)
+		}
+		if _, err := c.PutObject(ctx(t), p); err != nil {
+			t.Fatalf("put %s: %v", name, err)
+		}
+	}
+	for i := range 3 {
+		put(fmt.Sprintf("s3/%d", i), 10, nil)
+	}
+	for i := range 2 {
+		put(fmt.Sprintf("kms-bk/%d", i), 100, func(p *s3.PutObjectInput) {
+			p.ServerSideEncryption, p.SSEKMSKeyId, p.BucketKeyEnabled = types.ServerSideEncryptionAwsKms, aws.String(k1), aws.Bool(true)
+		})
+	}
+	put("kms/0", 1000, func(p *s3.PutObjectInput) {
+		p.ServerSideEncryption, p.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(k1)
+	})
+	put("dsse/0", 7, func(p *s3.PutObjectInput) {
+		p.ServerSideEncryption, p.SSEKMSKeyId = types.ServerSideEncryptionAwsKmsDsse, aws.String(k1)
+	})
+	b := ts.browser(t)
+	b.signIn(testAK, testSK)
+	var p posture
+	b.json("GET", "/console/api/posture?bucket=mixed", nil, 200, &p)
+	want := map[string]group{
+		"SSE-S3":     {Type: "SSE-S3", Objects: 3, Bytes: 30, Matches: true},
+		"SSE-KMS|bk": {Type: "SSE-KMS", KMSKeyARN: k1, BucketKey: true, Objects: 2, Bytes: 200},
+		"SSE-KMS|":   {Type: "SSE-KMS", KMSKeyARN: k1, Objects: 1, Bytes: 1000},
+		"DSSE-KMS|":  {Type: "DSSE-KMS", KMSKeyARN: k1, Objects: 1, Bytes: 7},
+	}
+	if p.Objects != 7 || p.Bytes != 1237 || p.Mismatched != 4 || p.Default.Type != "SSE-S3" || len(p.Groups) != len(want) || len(p.Samples) != 4 {
+		t.Fatalf("posture %+v", p)
+	}
+	for _, g := range p.Groups {
+		name := g.Type
+		if g.Type != "SSE-S3" {
+			name += "|" + map[bool]string{true: "bk"}[g.BucketKey]
+		}
+		if w, ok := want[name]; !ok || w != g {
+			t.Errorf("group %s: %+v, want %+v", name, g, w)
+		}
+	}
+	// With SSE-KMS under k1 and a bucket key as the default, the two
+	// bucket-key objects match and the rest do not.
+	if _, err := c.PutBucketEncryption(ctx(t), &s3.PutBucketEncryptionInput{Bucket: aws.String("mixed"),
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(k1)},
+			BucketKeyEnabled:                   aws.Bool(true)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.json("GET", "/console/api/posture?bucket=mixed", nil, 200, &p)
+	if p.Mismatched != 5 || p.Default.Type != "SSE-KMS" {
+		t.Errorf("posture under a KMS default: %+v", p)
+	}
+	for _, g := range p.Groups {
+		if g.Matches != (g.Type == "SSE-KMS" && g.BucketKey) {
+			t.Errorf("group %+v: matches %v", g, g.Matches)
+		}
+	}
+}
