@@ -115,7 +115,7 @@ func (ts *testServer) role(t testing.TB, name, policy string) string {
 }
 
 const rekeyRolePolicy = `{"Version":"2012-10-17","Statement":[
- {"Effect":"Allow","Action":["s3:GetObject","s3:GetObjectVersion","s3:PutObject","s3:UpdateObjectEncryption","s3:ListBucket"],"Resource":"*"},
+ {"Effect":"Allow","Action":["s3:GetObject","s3:GetObjectVersion","s3:PutObject","s3:UpdateObjectEncryption","s3:ListBucket","s3:PutInventoryConfiguration"],"Resource":"*"},
  {"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt","kms:GenerateDataKey","kms:ReEncrypt*","kms:DescribeKey"],"Resource":"*"}]}`
 
 // browser is a console client: a cookie jar and the session's CSRF token.
