@@ -167,12 +167,12 @@ func (c *Console) objectDetails(w http.ResponseWriter, r *http.Request, _ *sessi
 	}
 	if ret, err := c.cfg.Ops.GetObjectRetention(ctx, call, vt); err == nil {
 		out["retention"] = map[string]any{"mode": ret.Mode, "until": ret.Until}
-	} else if !s3err.Is(err, s3err.NoSuchObjectLockConfiguration) {
+	} else if !noLock(err) {
 		notes["retention"] = errText(err)
 	}
 	if hold, err := c.cfg.Ops.GetObjectLegalHold(ctx, call, vt); err == nil {
 		out["legalHold"] = hold
-	} else if !s3err.Is(err, s3err.NoSuchObjectLockConfiguration) {
+	} else if !noLock(err) {
 		notes["legalHold"] = errText(err)
 	}
 	vers, err := c.cfg.Ops.ListObjectVersions(ctx, call, ops.ListInput{BucketTarget: ops.BucketTarget{Bucket: t.Bucket},
@@ -193,6 +193,12 @@ func (c *Console) objectDetails(w http.ResponseWriter, r *http.Request, _ *sessi
 	}
 	out["notes"] = notes
 	writeJSON(w, http.StatusOK, out)
+}
+
+// noLock says err is S3's answer for an object without retention or
+// legal hold, or in a bucket without Object Lock: nothing to show.
+func noLock(err error) bool {
+	return s3err.Is(err, s3err.NoSuchObjectLockConfiguration) || s3err.Is(err, s3err.InvalidRequest)
 }
 
 func (c *Console) download(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {

@@ -168,7 +168,7 @@ async function buckets() {
         h('tbody', {}, list.map((b) => h('tr', {},
           h('th', { scope: 'row' }, h('a', { href: `#/b/${encodeURIComponent(b.name)}/` }, b.name)),
           h('td', {}, when(b.created)),
-          h('td', {}, h('a', { href: `#/posture/${encodeURIComponent(b.name)}` }, 'Posture'))))))));
+          h('td', {}, h('a', { href: `#/posture/${encodeURIComponent(b.name)}` }, 'Posture')))))));
 }
 
 function crumbs(bucket, prefix) {
@@ -454,7 +454,7 @@ async function keys() {
             h('button', { type: 'button', class: 'danger', onclick: () => confirm(`Schedule deletion of ${m.KeyId} in 7 days? Objects under it become unreadable once it is deleted.`) &&
               run('Deletion scheduled.', 'ScheduleKeyDeletion', { KeyId: m.KeyId, PendingWindowInDays: 7 }) }, 'Schedule deletion'),
           h('button', { type: 'button', onclick: () => { const n = prompt('Alias name (alias/…)', 'alias/'); if (n) run('Alias created.', 'CreateAlias', { AliasName: n, TargetKeyId: m.KeyId }); } }, 'Add alias'),
-        ].map((b) => [b, ' ']))))))));
+        ].map((b) => [b, ' '])))))));
 }
 
 // --- audit -----------------------------------------------------------------
