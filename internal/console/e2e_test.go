@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func TestConsoleE2E(t *testing.T) {
 			if shots == "" {
 				return nil
 			}
-			png, err := chromedp.FullScreenshot(90)(ctx, tg)
+			png, err := chromedp.FullScreenshot(100)(ctx, tg)
 			if err != nil {
 				return err
 			}
@@ -116,7 +117,9 @@ func TestConsoleE2E(t *testing.T) {
 	}
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		// Read through the page, not chromedp's DOM mirror, which can lag
+		// behind a page that has just been redrawn.
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector(` + strconv.Quote(sel) + `).innerText.trim()`))
 		if err != nil {
 			t.Fatalf("read %s: %v", sel, err)
 		}
@@ -177,7 +180,8 @@ func TestConsoleE2E(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("audit-principal"), "alice"), chromedp.SendKeys(chromedp.ID("audit-action"), "CompleteMultipartUpload"),
 		chromedp.Click(chromedp.ID("audit-search")),
 		until(`location.hash.includes('principal=alice') && document.querySelector('#audit tbody') &&
-			document.querySelector('#audit tbody').textContent.includes('photos/2026/holiday.mov')`))
+			document.querySelector('#audit tbody').textContent.includes('photos/2026/holiday.mov') &&
+			document.querySelector('#audit tbody').textContent.includes(':user/alice')`))
 	if s := text("#audit tbody"); !strings.Contains(s, ":user/alice") || !strings.Contains(s, "CompleteMultipartUpload") {
 		t.Errorf("the upload's audit event: %s", s)
 	}

@@ -3,7 +3,7 @@
 // session's CSRF token (never the secret, which is sent once at sign-in).
 
 const PART = 8 * 1024 * 1024; // multipart above this size, in parts of it
-const state = { me: null, timers: [] };
+const state = { me: null, timers: [], seq: 0 };
 
 // h builds an element: h('a', {href: '#'}, 'text', child…). Text is always
 // set as text, never parsed as HTML.
@@ -23,7 +23,13 @@ function h(tag, attrs = {}, ...kids) {
 }
 
 const $main = () => document.getElementById('main');
-function show(...nodes) { const m = $main(); m.replaceChildren(...nodes); }
+function show(...nodes) { $main().replaceChildren(...nodes); }
+// view returns the show of one rendering: a page still loading when the
+// user has moved on must not replace the page they moved to.
+function view() {
+  const n = state.seq;
+  return (...nodes) => { if (n === state.seq) show(...nodes); };
+}
 function status(msg) { document.getElementById('status').textContent = msg || ''; }
 function errorBox(e) { return h('p', { class: 'error', role: 'alert' }, String(e.message || e)); }
 
@@ -132,6 +138,7 @@ const routes = [
 
 async function route() {
   if (!state.me) return;
+  state.seq++;
   state.timers.forEach(clearInterval);
   state.timers = [];
   status('');
@@ -160,6 +167,7 @@ async function start() {
 // --- buckets and objects ---------------------------------------------------
 
 async function buckets() {
+  const show = view();
   const { buckets: list } = await api('GET', '/console/api/buckets');
   show(h('h1', {}, 'Buckets'),
     list.length === 0 ? h('p', {}, 'This account has no buckets (create one with aws s3 mb).') :
@@ -184,6 +192,7 @@ function crumbs(bucket, prefix) {
 }
 
 async function browse(bucket, prefix) {
+  const show = view();
   const list = h('div');
   const up = uploadForm(bucket, prefix, () => browse(bucket, prefix));
   show(h('h1', {}, bucket), crumbs(bucket, prefix),
@@ -278,6 +287,7 @@ function props(pairs) {
 }
 
 async function objectView(bucket, key) {
+  const show = view();
   const d = await api('GET', `/console/api/object?${q({ bucket, key })}`);
   const o = d.object;
   const notes = Object.entries(d.notes || {});
@@ -310,6 +320,7 @@ async function objectView(bucket, key) {
 const COLORS = { 'SSE-S3': '#8c959f', 'SSE-KMS': '#0b5cad', 'DSSE-KMS': '#6f42c1', 'SSE-C': '#9a6700', none: '#b42318' };
 
 async function posture(bucket) {
+  const show = view();
   const p = await api('GET', `/console/api/posture?${q({ bucket })}`);
   const matched = p.objects - p.mismatched;
   const form = await rekeyForm(bucket);
@@ -372,6 +383,9 @@ async function rekeyForm(bucket) {
 // --- batch jobs ------------------------------------------------------------
 
 async function jobs() {
+  const show = view();
+  state.timers.forEach(clearInterval); // a redraw after an action replaces the poller
+  state.timers = [];
   const box = h('div', { id: 'jobs' });
   show(h('h1', {}, 'Batch Operations jobs'), box);
   const draw = async () => {
@@ -411,6 +425,7 @@ function jobRow(j) {
 // --- KMS keys ----------------------------------------------------------------
 
 async function keys() {
+  const show = view();
   const [k, a] = await Promise.all([kms('ListKeys'), kms('ListAliases')]);
   const aliases = {};
   for (const x of a.Aliases || []) if (x.TargetKeyId) (aliases[x.TargetKeyId] ||= []).push(x.AliasName);
@@ -460,6 +475,7 @@ async function keys() {
 // --- audit -----------------------------------------------------------------
 
 async function auditView(params) {
+  const show = view();
   const fields = [['principal', 'Principal (ARN, user or key)'], ['action', 'Action (event name)'], ['bucket', 'Bucket'], ['key', 'Key prefix'], ['kmsKey', 'KMS key']];
   const form = h('form', { class: 'inline', id: 'audit-form', onsubmit: (ev) => {
     ev.preventDefault();
@@ -491,6 +507,7 @@ async function auditView(params) {
 // --- IAM -------------------------------------------------------------------
 
 async function iamView() {
+  const show = view();
   const msg = h('div', { 'aria-live': 'polite', id: 'iam-msg' });
   const sections = [];
   const listOf = async (action, tag, cols) => {
