@@ -23,7 +23,7 @@ function h(tag, attrs = {}, ...kids) {
 }
 
 const $main = () => document.getElementById('main');
-function show(...nodes) { $main().replaceChildren(...nodes); }
+function show(...nodes) { $main().replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false)); }
 // view returns the show of one rendering: a page still loading when the
 // user has moved on must not replace the page they moved to.
 function view() {
