@@ -189,7 +189,15 @@ func TestConsoleE2E(t *testing.T) {
 		until(`document.querySelector('#audit tbody') && document.querySelector('#audit tbody').textContent.includes('assumed-role/photos-rekey')`),
 		shot("audit"))
 
-	step("kms keys", chromedp.Navigate(ts.admin+"/#/kms"), until(`document.querySelector('#keys') && document.querySelector('#keys').textContent.includes('alias/photos')`),
+	step("kms: create a key with an alias, turn yearly rotation on, disable it", chromedp.Navigate(ts.admin+"/#/kms"),
+		until(`document.querySelector('#keys') && document.querySelector('#keys').textContent.includes('alias/photos')`),
+		chromedp.SendKeys(chromedp.ID("key-desc"), "job reports"), chromedp.SendKeys(chromedp.ID("key-alias"), "reports"),
+		chromedp.Click(chromedp.ID("key-create")),
+		until(`document.querySelector('#keys') && document.querySelector('#keys').textContent.includes('alias/reports')`),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('[data-action="rotate-yearly"]').click()`),
+		until(`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('.rotation').textContent == 'on'`),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('[data-action="disable"]').click()`),
+		until(`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).textContent.includes('Disabled')`),
 		shot("kms"))
 	step("iam", chromedp.Navigate(ts.admin+"/#/iam"), until(`document.body.textContent.includes('photos-rekey')`))
 

@@ -15,7 +15,7 @@ function h(tag, attrs = {}, ...kids) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === null || k === undefined || k === false) continue;
     el.append(k instanceof Node ? k : document.createTextNode(String(k)));
   }
@@ -454,21 +454,21 @@ async function keys() {
   h('button', { type: 'submit', class: 'primary', id: 'key-create' }, 'Create key'));
   show(h('h1', {}, 'KMS keys'), create, msg,
     h('table', { id: 'keys' }, h('thead', {}, h('tr', {}, ['Key', 'Aliases', 'State', 'Rotation', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, metas.map((m) => h('tr', {},
+      h('tbody', {}, metas.map((m) => h('tr', { 'data-key': m.KeyId },
         h('td', { class: 'mono' }, m.KeyId, m.Description ? h('div', { class: 'muted' }, m.Description) : null),
         h('td', {}, (aliases[m.KeyId] || []).join(', ')),
         h('td', {}, m.error || m.KeyState, m.DeletionDate ? h('div', { class: 'muted' }, `deletion ${new Date(m.DeletionDate * 1000).toLocaleDateString()}`) : null),
-        h('td', {}, m.rotation === null ? '' : (m.rotation ? 'yearly' : 'off')),
+        h('td', { class: 'rotation' }, m.rotation === null ? '' : (m.rotation ? 'on' : 'off')),
         h('td', {}, m.CreationDate ? new Date(m.CreationDate * 1000).toLocaleString() : ''),
         h('td', {}, m.KeyManager === 'AWS' || m.error ? '' : [
-          m.KeyState === 'Enabled' ? h('button', { type: 'button', onclick: () => run('Key disabled.', 'DisableKey', { KeyId: m.KeyId }) }, 'Disable') : null,
-          m.KeyState === 'Disabled' ? h('button', { type: 'button', onclick: () => run('Key enabled.', 'EnableKey', { KeyId: m.KeyId }) }, 'Enable') : null,
-          m.KeyState === 'Enabled' ? h('button', { type: 'button', onclick: () => run('Rotated.', 'RotateKeyOnDemand', { KeyId: m.KeyId }) }, 'Rotate now') : null,
-          m.KeyState === 'Enabled' && m.rotation === false ? h('button', { type: 'button', onclick: () => run('Yearly rotation on.', 'EnableKeyRotation', { KeyId: m.KeyId }) }, 'Rotate yearly') : null,
-          m.KeyState === 'PendingDeletion' ? h('button', { type: 'button', onclick: () => run('Deletion cancelled.', 'CancelKeyDeletion', { KeyId: m.KeyId }) }, 'Cancel deletion') :
-            h('button', { type: 'button', class: 'danger', onclick: () => confirm(`Schedule deletion of ${m.KeyId} in 7 days? Objects under it become unreadable once it is deleted.`) &&
+          m.KeyState === 'Enabled' ? h('button', { type: 'button', 'data-action': 'disable', 'aria-label': `Disable key ${m.KeyId}`, onclick: () => run('Key disabled.', 'DisableKey', { KeyId: m.KeyId }) }, 'Disable') : null,
+          m.KeyState === 'Disabled' ? h('button', { type: 'button', 'data-action': 'enable', 'aria-label': `Enable key ${m.KeyId}`, onclick: () => run('Key enabled.', 'EnableKey', { KeyId: m.KeyId }) }, 'Enable') : null,
+          m.KeyState === 'Enabled' ? h('button', { type: 'button', 'data-action': 'rotate-now', 'aria-label': `Rotate key ${m.KeyId} now`, onclick: () => run('Rotated.', 'RotateKeyOnDemand', { KeyId: m.KeyId }) }, 'Rotate now') : null,
+          m.KeyState === 'Enabled' && m.rotation === false ? h('button', { type: 'button', 'data-action': 'rotate-yearly', 'aria-label': `Rotate key ${m.KeyId} yearly`, onclick: () => run('Yearly rotation on.', 'EnableKeyRotation', { KeyId: m.KeyId }) }, 'Rotate yearly') : null,
+          m.KeyState === 'PendingDeletion' ? h('button', { type: 'button', 'data-action': 'cancel-deletion', 'aria-label': `Cancel the deletion of key ${m.KeyId}`, onclick: () => run('Deletion cancelled.', 'CancelKeyDeletion', { KeyId: m.KeyId }) }, 'Cancel deletion') :
+            h('button', { type: 'button', class: 'danger', 'data-action': 'schedule-deletion', 'aria-label': `Schedule the deletion of key ${m.KeyId}`, onclick: () => confirm(`Schedule deletion of ${m.KeyId} in 7 days? Objects under it become unreadable once it is deleted.`) &&
               run('Deletion scheduled.', 'ScheduleKeyDeletion', { KeyId: m.KeyId, PendingWindowInDays: 7 }) }, 'Schedule deletion'),
-          h('button', { type: 'button', onclick: () => { const n = prompt('Alias name (alias/…)', 'alias/'); if (n) run('Alias created.', 'CreateAlias', { AliasName: n, TargetKeyId: m.KeyId }); } }, 'Add alias'),
+          h('button', { type: 'button', 'data-action': 'add-alias', 'aria-label': `Add an alias to key ${m.KeyId}`, onclick: () => { const n = prompt('Alias name (alias/…)', 'alias/'); if (n) run('Alias created.', 'CreateAlias', { AliasName: n, TargetKeyId: m.KeyId }); } }, 'Add alias'),
         ].map((b) => [b, ' '])))))));
 }
 
