@@ -30,6 +30,7 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
+	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/batch"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
@@ -55,9 +56,12 @@ type Config struct {
 	// cloudtrail:LookupEvents).
 	Authorizer *access.Authorizer
 	AuditDir   string
-	Region     string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Audit receives the sign-in events (ConsoleLogin); the operations
+	// record their own.
+	Audit  *audit.Log
+	Region string
+	Logger *slog.Logger
+	Now    func() time.Time
 	// SessionTTL bounds a console session (default 1 hour); an STS
 	// session's own expiry bounds it further.
 	SessionTTL time.Duration
@@ -69,6 +73,7 @@ type Console struct {
 	mux    *http.ServeMux
 	mu     sync.Mutex
 	byID   map[string]*session
+	failed map[string]*failures // sign-in failures by client address
 	static http.Handler
 }
 
@@ -100,7 +105,7 @@ func New(cfg Config) *Console {
 		cfg.SessionTTL = time.Hour
 	}
 	sub, _ := fs.Sub(webFS, "web")
-	c := &Console{cfg: cfg, byID: map[string]*session{}, static: http.FileServerFS(sub)}
+	c := &Console{cfg: cfg, byID: map[string]*session{}, failed: map[string]*failures{}, static: http.FileServerFS(sub)}
 	m := http.NewServeMux()
 	m.HandleFunc("POST /console/api/signin", c.signIn)
 	m.HandleFunc("POST /console/api/signout", c.authed(c.signOut))
@@ -225,6 +230,11 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusForbidden, "BadOrigin", "Cross-origin requests are refused.")
 		return
 	}
+	if c.throttled(r) {
+		w.Header().Set("Retry-After", "60")
+		writeErr(w, http.StatusTooManyRequests, "TooManyFailures", "Too many failed sign-ins from this address; wait a minute.")
+		return
+	}
 	var in signInInput
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&in); err != nil {
 		writeErr(w, http.StatusBadRequest, "MalformedRequest", "The sign-in body must be JSON with accessKeyId and secretAccessKey.")
@@ -242,16 +252,30 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := subtle.ConstantTimeCompare([]byte(secret), []byte(in.SecretAccessKey)) == 1 && err == nil
 	in.SecretAccessKey, secret = "", ""
+	known := err == nil
 	if !ok {
-		c.cfg.Logger.Info("console: sign-in refused", "accessKeyId", in.AccessKeyID, "ip", r.RemoteAddr)
+		c.failedFrom(r)
+		var who *kura.Principal
+		if known {
+			if p, err := c.cfg.Identify(r.Context(), in.AccessKeyID, in.SessionToken); err == nil {
+				who = &p
+			}
+			c.cfg.Logger.Info("console: sign-in refused", "accessKeyId", in.AccessKeyID, "ip", r.RemoteAddr)
+		} else {
+			c.cfg.Logger.Info("console: sign-in with an unknown access key refused", "ip", r.RemoteAddr)
+		}
+		c.signInEvent(r, who, false, "Failed authentication")
 		writeErr(w, http.StatusUnauthorized, "InvalidCredentials", wrong)
 		return
 	}
 	p, err := c.cfg.Identify(r.Context(), in.AccessKeyID, in.SessionToken)
 	if err != nil {
+		c.failedFrom(r)
+		c.signInEvent(r, nil, false, errText(err))
 		writeErr(w, http.StatusUnauthorized, "InvalidCredentials", "The access key does not authenticate: "+errText(err))
 		return
 	}
+	c.signInEvent(r, &p, true, "")
 	now := c.cfg.Now()
 	s := &session{id: randomHex(32), csrf: randomHex(32), ak: in.AccessKeyID, token: in.SessionToken,
 		principal: p, expires: now.Add(c.cfg.SessionTTL)}

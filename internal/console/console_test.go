@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +316,48 @@ func TestConsolePosture(t *testing.T) {
 		if g.Matches != (g.Type == "SSE-KMS" && g.BucketKey) {
 			t.Errorf("group %+v: matches %v", g, g.Matches)
 		}
+	}
+}
+
+// TestConsoleSignInAuditAndThrottle: sign-ins are ConsoleLogin events
+// (a failure with an unknown key names nobody), and an address that fails
+// too often is turned away for a while.
+func TestConsoleSignInAuditAndThrottle(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	ak, sk := ts.user(t, "bob", "")
+	b := ts.browser(t)
+	b.do("POST", "/console/api/signin", map[string]string{"accessKeyId": ak, "secretAccessKey": "wrong"})
+	b.do("POST", "/console/api/signin", map[string]string{"accessKeyId": sk, "secretAccessKey": "pasted the secret as the key"})
+	b.signIn(testAK, testSK)
+	var ev struct {
+		Events []struct {
+			EventName        string
+			EventSource      string
+			ErrorMessage     string
+			UserIdentity     struct{ ARN, UserName string }
+			ResponseElements map[string]string
+		}
+	}
+	b.json("GET", "/console/api/audit?action=ConsoleLogin", nil, 200, &ev)
+	// The failure with an unknown key belongs to no account: the console
+	// shows the account's own events, so two remain (newest first).
+	if len(ev.Events) != 2 || ev.Events[0].ResponseElements["ConsoleLogin"] != "Success" || !strings.HasSuffix(ev.Events[0].UserIdentity.ARN, ":root") ||
+		ev.Events[1].ResponseElements["ConsoleLogin"] != "Failure" || !strings.HasSuffix(ev.Events[1].UserIdentity.ARN, ":user/bob") ||
+		ev.Events[1].EventSource != "signin.amazonaws.com" {
+		t.Fatalf("ConsoleLogin events %+v", ev.Events)
+	}
+	trail, err := os.ReadFile(filepath.Join(ts.DataDir(), "audit", "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(trail), sk) || strings.Contains(string(trail), "pasted the secret") {
+		t.Fatal("a secret reached the audit trail")
+	}
+	for i := 0; i < 10; i++ {
+		b.do("POST", "/console/api/signin", map[string]string{"accessKeyId": ak, "secretAccessKey": "wrong"})
+	}
+	if code, body := b.do("POST", "/console/api/signin", map[string]string{"accessKeyId": ak, "secretAccessKey": sk}); code != 429 {
+		t.Errorf("after 12 failures: %d %s, want 429", code, body)
 	}
 }

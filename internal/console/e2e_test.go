@@ -119,7 +119,7 @@ func TestConsoleE2E(t *testing.T) {
 		t.Helper()
 		// Read through the page, not chromedp's DOM mirror, which can lag
 		// behind a page that has just been redrawn.
-		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector(` + strconv.Quote(sel) + `).innerText.trim()`))
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector(`+strconv.Quote(sel)+`).innerText.trim()`))
 		if err != nil {
 			t.Fatalf("read %s: %v", sel, err)
 		}
