@@ -361,3 +361,41 @@ func TestConsoleSignInAuditAndThrottle(t *testing.T) {
 		t.Errorf("after 12 failures: %d %s, want 429", code, body)
 	}
 }
+
+// TestConsoleIAMAndKMS: the IAM and KMS pages' calls, as the principal,
+// with the services' own validation errors.
+func TestConsoleIAMAndKMS(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	b := ts.browser(t)
+	b.signIn(testAK, testSK)
+	for _, tc := range []struct {
+		name, form string
+		want       int
+		has        string
+	}{
+		{"malformed policy", "Action=CreatePolicy&PolicyName=p&PolicyDocument=" + url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow"`), 400, "MalformedPolicyDocument"},
+		{"unknown action in a statement", "Action=CreatePolicy&PolicyName=p&PolicyDocument=" + url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"s3:GetObject","Resource":"*"}]}`), 400, "MalformedPolicyDocument"},
+		{"good policy", "Action=CreatePolicy&PolicyName=p&PolicyDocument=" + url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`), 200, "<Arn>arn:aws:iam::"},
+		{"list", "Action=ListPolicies&Scope=Local", 200, "<PolicyName>p</PolicyName>"},
+		{"no STS through the console", "Action=GetCallerIdentity", 400, "InvalidAction"},
+	} {
+		if code, body := b.do("POST", "/console/api/iam", tc.form); code != tc.want || !strings.Contains(string(body), tc.has) {
+			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, body, tc.want, tc.has)
+		}
+	}
+	var key struct{ KeyMetadata struct{ KeyID, KeyState string } }
+	b.json("POST", "/console/api/kms/CreateKey", map[string]string{"Description": "from the console"}, 200, &key)
+	b.json("POST", "/console/api/kms/DisableKey", map[string]string{"KeyId": key.KeyMetadata.KeyID}, 200, nil)
+	var d struct{ KeyMetadata struct{ KeyState string } }
+	b.json("POST", "/console/api/kms/DescribeKey", map[string]string{"KeyId": key.KeyMetadata.KeyID}, 200, &d)
+	if d.KeyMetadata.KeyState != "Disabled" {
+		t.Errorf("key state %q after DisableKey", d.KeyMetadata.KeyState)
+	}
+	if code, body := b.do("POST", "/console/api/kms/ScheduleKeyDeletion", map[string]any{"KeyId": key.KeyMetadata.KeyID, "PendingWindowInDays": 3}); code != 400 || !strings.Contains(string(body), "ValidationException") {
+		t.Errorf("a 3-day deletion window: %d %s", code, body)
+	}
+	if code, body := b.do("POST", "/console/api/kms/no-such", map[string]any{}); code != 400 {
+		t.Errorf("a malformed operation name: %d %s", code, body)
+	}
+}
