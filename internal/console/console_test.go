@@ -384,7 +384,9 @@ func TestConsoleIAMAndKMS(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d with %q", tc.name, code, body, tc.want, tc.has)
 		}
 	}
-	var key struct{ KeyMetadata struct{ KeyID, KeyState string } }
+	var key struct {
+		KeyMetadata struct{ KeyID, KeyState string }
+	}
 	b.json("POST", "/console/api/kms/CreateKey", map[string]string{"Description": "from the console"}, 200, &key)
 	b.json("POST", "/console/api/kms/DisableKey", map[string]string{"KeyId": key.KeyMetadata.KeyID}, 200, nil)
 	var d struct{ KeyMetadata struct{ KeyState string } }
