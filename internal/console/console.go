@@ -35,6 +35,7 @@ import (
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/ops"
+	"github.com/kurastore/kura/internal/replication"
 	"github.com/kurastore/kura/internal/s3err"
 )
 
@@ -58,10 +59,13 @@ type Config struct {
 	AuditDir   string
 	// Audit receives the sign-in events (ConsoleLogin); the operations
 	// record their own.
-	Audit  *audit.Log
-	Region string
-	Logger *slog.Logger
-	Now    func() time.Time
+	Audit *audit.Log
+	// ReplicationStats gives the replicator's per-rule figures; nil when
+	// this server does not replicate.
+	ReplicationStats func() []replication.RuleStats
+	Region           string
+	Logger           *slog.Logger
+	Now              func() time.Time
 	// SessionTTL bounds a console session (default 1 hour); an STS
 	// session's own expiry bounds it further.
 	SessionTTL time.Duration
@@ -115,6 +119,7 @@ func New(cfg Config) *Console {
 	c.jobRoutes(m)
 	c.proxyRoutes(m)
 	c.auditRoutes(m)
+	c.replicationRoutes(m)
 	m.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "NotFound", "No console API at "+r.Method+" "+r.URL.Path+".")
 	})

@@ -401,3 +401,49 @@ func TestConsoleIAMAndKMS(t *testing.T) {
 		t.Errorf("a malformed operation name: %d %s", code, body)
 	}
 }
+
+func TestConsoleReplication(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.s3(testAK, testSK)
+	for _, name := range []string{"src", "dst"} {
+		if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PutBucketVersioning(ctx(t), &s3.PutBucketVersioningInput{Bucket: aws.String(name),
+			VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := ts.browser(t)
+	b.signIn(testAK, testSK)
+	var out struct {
+		Rules []struct {
+			ID, Status, Destination string
+			Completed, PendingOps   int64
+		}
+	}
+	b.json("GET", "/console/api/replication?bucket=src", nil, 200, &out)
+	if len(out.Rules) != 0 {
+		t.Fatalf("rules of a bucket without replication: %+v", out.Rules)
+	}
+	role := ts.role(t, "replicator", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)
+	if _, err := c.PutBucketReplication(ctx(t), &s3.PutBucketReplicationInput{Bucket: aws.String("src"),
+		ReplicationConfiguration: &types.ReplicationConfiguration{Role: aws.String(role), Rules: []types.ReplicationRule{{
+			ID: aws.String("all"), Status: types.ReplicationRuleStatusEnabled, Priority: aws.Int32(1),
+			Filter:                  &types.ReplicationRuleFilter{Prefix: aws.String("")},
+			DeleteMarkerReplication: &types.DeleteMarkerReplication{Status: types.DeleteMarkerReplicationStatusDisabled},
+			Destination:             &types.Destination{Bucket: aws.String("arn:aws:s3:::dst")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	b.json("GET", "/console/api/replication?bucket=src", nil, 200, &out)
+	if len(out.Rules) != 1 || out.Rules[0].ID != "all" || out.Rules[0].Status != "Enabled" || out.Rules[0].Destination != "arn:aws:s3:::dst" {
+		t.Fatalf("rules %+v", out.Rules)
+	}
+	nak, nsk := ts.user(t, "nobody", "")
+	none := ts.browser(t)
+	none.signIn(nak, nsk)
+	if code, body := none.do("GET", "/console/api/replication?bucket=src", nil); code != 403 {
+		t.Errorf("nobody reads the replication rules: %d %s", code, body)
+	}
+}

@@ -316,7 +316,7 @@ func Open(cfg Config) (*Server, error) {
 	// APIs as the signed-in principal.
 	s.console = console.New(console.Config{Ops: s.Ops, Jobs: s.Batch, KMS: kmsAPI, IAM: iamAPI,
 		Secret: ids.SecretFor, Identify: identify, Authorizer: s.Ops.Authorizer(),
-		AuditDir: audit.DirIn(cfg.DataDir), Audit: trail, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
+		AuditDir: audit.DirIn(cfg.DataDir), Audit: trail, ReplicationStats: s.Replication.Stats, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
 	handler := s3api.New(s3api.Config{
 		Objects:                 objs,
 		Verifier:                &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},

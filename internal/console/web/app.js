@@ -130,6 +130,7 @@ const routes = [
   [/^#\/b\/([^/]+)\/?(.*)$/, (b, p) => browse(decodeURIComponent(b), decodeURIComponent(p))],
   [/^#\/o\/([^/]+)\/(.+)$/, (b, k) => objectView(decodeURIComponent(b), decodeURIComponent(k))],
   [/^#\/posture\/([^/]+)$/, (b) => posture(decodeURIComponent(b))],
+  [/^#\/replication\/([^/]+)$/, (b) => replicationView(decodeURIComponent(b))],
   [/^#\/jobs$/, jobs],
   [/^#\/kms$/, keys],
   [/^#\/audit(?:\?(.*))?$/, (qs) => auditView(new URLSearchParams(qs || ''))],
@@ -145,7 +146,7 @@ async function route() {
   const hash = location.hash || '#/';
   for (const a of document.querySelectorAll('nav a')) {
     const target = a.getAttribute('href');
-    const on = target === '#/' ? (hash === '#/' || hash.startsWith('#/b/') || hash.startsWith('#/o/') || hash.startsWith('#/posture')) : hash.startsWith(target);
+    const on = target === '#/' ? (hash === '#/' || hash.startsWith('#/b/') || hash.startsWith('#/o/') || hash.startsWith('#/posture') || hash.startsWith('#/replication')) : hash.startsWith(target);
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   for (const [re, fn] of routes) {
@@ -172,11 +173,12 @@ async function buckets() {
   show(h('h1', {}, 'Buckets'),
     list.length === 0 ? h('p', {}, 'This account has no buckets (create one with aws s3 mb).') :
       h('table', {}, h('caption', { class: 'muted' }, `${list.length} bucket(s)`),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Encryption posture'))),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Encryption posture'), h('th', { scope: 'col' }, 'Replication'))),
         h('tbody', {}, list.map((b) => h('tr', {},
           h('th', { scope: 'row' }, h('a', { href: `#/b/${encodeURIComponent(b.name)}/` }, b.name)),
           h('td', {}, when(b.created)),
-          h('td', {}, h('a', { href: `#/posture/${encodeURIComponent(b.name)}` }, 'Posture')))))));
+          h('td', {}, h('a', { href: `#/posture/${encodeURIComponent(b.name)}` }, 'Posture')),
+          h('td', {}, h('a', { href: `#/replication/${encodeURIComponent(b.name)}` }, 'Rules and status')))))));
 }
 
 function crumbs(bucket, prefix) {
@@ -378,6 +380,22 @@ async function rekeyForm(bucket) {
     } catch (e) { out.replaceChildren(errorBox(e)); }
   }
   return h('div', {}, h('p', { class: 'muted' }, 'Creates a Batch Operations job (UpdateObjectEncryption) over the objects whose encryption differs from the key chosen; SSE-C objects are left out (their key is the customer\'s). Run a dry run first.'), form, out);
+}
+
+// --- replication -------------------------------------------------------------
+
+async function replicationView(bucket) {
+  const show = view();
+  const r = await api('GET', `/console/api/replication?${q({ bucket })}`);
+  show(h('h1', {}, `Replication: ${bucket}`), crumbs(bucket, ''),
+    r.rules.length === 0 ? h('p', {}, 'This bucket has no replication configuration (aws s3api put-bucket-replication sets one).') : [
+      h('p', {}, 'Role: ', h('span', { class: 'mono' }, r.role)),
+      h('table', { id: 'replication' }, h('thead', {}, h('tr', {}, ['Rule', 'Status', 'Priority', 'Prefix', 'Destination', 'Pending', 'Completed', 'Failed', 'Mean latency'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, r.rules.map((x) => h('tr', {}, h('td', {}, x.id), h('td', {}, x.status), h('td', { class: 'num' }, x.priority), h('td', { class: 'mono' }, x.prefix),
+          h('td', { class: 'mono' }, x.destination, x.replicaKmsKeyId ? h('div', { class: 'muted' }, `replicas under ${x.replicaKmsKeyId}`) : null),
+          h('td', { class: 'num' }, `${x.pendingOps} (${bytes(x.pendingBytes)})`), h('td', { class: 'num' }, x.completed),
+          h('td', { class: `num ${x.failed ? 'bad' : ''}` }, x.failed, x.failures ? h('div', { class: 'muted' }, Object.entries(x.failures).map(([k, v]) => `${k}: ${v}`).join(', ')) : null),
+          h('td', { class: 'num' }, x.completed ? `${x.meanLatencySeconds.toFixed(2)} s` : '')))))]);
 }
 
 // --- batch jobs ------------------------------------------------------------
