@@ -311,9 +311,14 @@ async function objectView(bucket, key) {
     h('h2', {}, 'User metadata'),
     d.metadata && Object.keys(d.metadata).length ? props(Object.entries(d.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])) : h('p', { class: 'muted' }, 'None.'),
     h('h2', {}, 'Versions'),
-    d.versions ? h('table', {}, h('thead', {}, h('tr', {}, ['Version', 'Latest', 'Size', 'Modified', 'Encryption'].map((t) => h('th', { scope: 'col' }, t)))),
+    d.versions ? h('table', { id: 'versions' }, h('thead', {}, h('tr', {}, ['Version', 'Latest', 'Size', 'Modified', 'Encryption', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, d.versions.map((v) => h('tr', {}, h('td', { class: 'mono' }, v.deleteMarker ? `${v.versionId} (delete marker)` : v.versionId),
-        h('td', {}, v.isLatest ? 'yes' : ''), h('td', { class: 'num' }, bytes(v.size)), h('td', {}, when(v.lastModified)), h('td', {}, enc(v.encryption)))))) : null,
+        h('td', {}, v.isLatest ? 'yes' : ''), h('td', { class: 'num' }, bytes(v.size)), h('td', {}, when(v.lastModified)), h('td', {}, enc(v.encryption)),
+        h('td', {}, v.deleteMarker ? null : h('a', { class: 'button', href: `/console/api/download?${q({ bucket, key, versionId: v.versionId })}`, download: '', 'aria-label': `Download version ${v.versionId}` }, 'Download'), ' ',
+          h('button', { type: 'button', class: 'danger', 'aria-label': `Delete version ${v.versionId} for good`, onclick: async () => {
+            if (!confirm(`Delete version ${v.versionId} of ${key} for good?`)) return;
+            try { await api('DELETE', `/console/api/object?${q({ bucket, key, versionId: v.versionId })}`); status(`Deleted version ${v.versionId}.`); objectView(bucket, key); } catch (e) { status(e.message); }
+          } }, 'Delete version')))))) : null,
     notes.length ? h('div', {}, h('h2', {}, 'Not shown'), h('ul', {}, notes.map(([k, v]) => h('li', {}, `${k}: ${v}`)))) : null);
 }
 
