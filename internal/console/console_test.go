@@ -312,6 +312,23 @@ func TestConsolePosture(t *testing.T) {
 	if p.Mismatched != 5 || p.Default.Type != "SSE-KMS" {
 		t.Errorf("posture under a KMS default: %+v", p)
 	}
+	// The same default named by an alias or a bare key id.
+	if _, err := ts.kms().CreateAlias(ctx(t), &kms.CreateAliasInput{AliasName: aws.String("alias/mixed"), TargetKeyId: key1.KeyMetadata.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"alias/mixed", aws.ToString(key1.KeyMetadata.KeyId)} {
+		if _, err := c.PutBucketEncryption(ctx(t), &s3.PutBucketEncryptionInput{Bucket: aws.String("mixed"),
+			ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+				ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(id)},
+				BucketKeyEnabled:                   aws.Bool(true)}}}}); err != nil {
+			t.Fatal(err)
+		}
+		var q posture
+		b.json("GET", "/console/api/posture?bucket=mixed", nil, 200, &q)
+		if q.Mismatched != 5 {
+			t.Errorf("posture under a default of %s: %+v", id, q)
+		}
+	}
 	for _, g := range p.Groups {
 		if g.Matches != (g.Type == "SSE-KMS" && g.BucketKey) {
 			t.Errorf("group %+v: matches %v", g, g.Matches)

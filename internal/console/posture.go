@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -79,12 +80,44 @@ func sameKey(conf, arn string) bool {
 	return strings.HasSuffix(arn, ":key/"+conf)
 }
 
+// keyARN resolves a bucket default's KMS key id (a key id, an alias, or
+// "" for the account's aws/s3 key) to its ARN with DescribeKey as the
+// principal; when that fails (no kms:DescribeKey, or an aws/s3 key not
+// made yet) the id is kept as configured, and sameKey compares it as it
+// can.
+func (c *Console) keyARN(ctx context.Context, call kura.Call, id string) string {
+	if strings.HasPrefix(id, "arn:") && strings.Contains(id, ":key/") {
+		return id
+	}
+	name := id
+	if name == "" {
+		name = "alias/aws/s3"
+	}
+	body, _ := json.Marshal(map[string]string{"KeyId": name})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/", bytes.NewReader(body))
+	if err != nil {
+		return id
+	}
+	req.Header.Set("X-Amz-Target", "TrentService.DescribeKey")
+	rec := &recorder{header: http.Header{}, code: http.StatusOK}
+	call.Source.RequestID = requestID()
+	c.cfg.KMS.Serve(rec, req, call, call.Source.RequestID)
+	var out struct{ KeyMetadata struct{ Arn string } }
+	if rec.code != http.StatusOK || json.Unmarshal(rec.body.Bytes(), &out) != nil || out.KeyMetadata.Arn == "" {
+		return id
+	}
+	return out.KeyMetadata.Arn
+}
+
 func (c *Console) readPosture(ctx context.Context, call kura.Call, bucket string) (*Posture, error) {
 	p := &Posture{Bucket: bucket, Groups: []postureGroup{}, Samples: []string{}}
 	def, err := c.cfg.Ops.GetBucketEncryption(ctx, call, ops.BucketTarget{Bucket: bucket})
 	switch {
 	case err == nil && def != nil:
 		p.Default = encOf(kura.Encryption{Type: def.Algorithm, KMSKeyARN: def.KMSMasterKeyID, BucketKeyEnabled: def.BucketKeyEnabled})
+		if p.Default.Type == "SSE-KMS" || p.Default.Type == "DSSE-KMS" {
+			p.Default.KMSKeyARN = c.keyARN(ctx, call, def.KMSMasterKeyID)
+		}
 	case err == nil, s3err.Is(err, s3err.SSEConfigNotFound):
 		p.Default = encView{Type: "SSE-S3"} // S3's default for every bucket
 	default:
@@ -226,3 +259,14 @@ func sseType(t string) kura.SSEType {
 	}
 	return kura.SSENone
 }
+
+// recorder keeps the answer of an API called from inside the console.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(code int)        { r.code = code }
