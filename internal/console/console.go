@@ -128,6 +128,8 @@ func New(cfg Config) *Console {
 	return c
 }
 
+// ServeHTTP serves the console's pages and API with headers that keep the
+// pages from being framed, sniffed or given foreign scripts.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
