@@ -415,11 +415,19 @@ async function jobs() {
     let list;
     try { list = (await api('GET', '/console/api/jobs')).jobs; } catch (e) { box.replaceChildren(errorBox(e)); return; }
     list.sort((a, b) => b.created.localeCompare(a.created));
+    const now = JSON.stringify(list);
+    if (now === last) return;
+    last = now;
+    // A redraw must not take the keyboard focus away: it goes back to the
+    // control of the same name.
+    const focused = box.contains(document.activeElement) ? document.activeElement.getAttribute('aria-label') : null;
     box.replaceChildren(list.length === 0 ? h('p', {}, 'No jobs yet. Create one from a bucket\'s encryption posture.') :
       h('table', {}, h('thead', {}, h('tr', {}, ['Job', 'Description', 'Status', 'Progress', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, list.map(jobRow))));
+    if (focused) box.querySelector(`[aria-label="${CSS.escape(focused)}"]`)?.focus();
     if (!list.some((j) => !['Complete', 'Cancelled', 'Failed'].includes(j.status))) stop();
   };
+  let last = '';
   const t = setInterval(draw, 1000);
   const stop = () => clearInterval(t);
   state.timers.push(t);
@@ -442,7 +450,7 @@ function jobRow(j) {
     h('td', {},
       j.status === 'Suspended' ? h('button', { type: 'button', class: 'primary', onclick: () => act('Ready'), 'aria-label': `Confirm job ${j.id}` }, 'Confirm') : null, ' ',
       !terminal ? h('button', { type: 'button', class: 'danger', onclick: () => act('Cancelled'), 'aria-label': `Cancel job ${j.id}` }, 'Cancel') : null,
-      j.reportKey ? h('a', { href: `/console/api/download?${q({ bucket: j.reportBucket, key: j.reportKey })}`, download: '' }, 'Completion report') : null));
+      j.reportKey ? h('a', { href: `/console/api/download?${q({ bucket: j.reportBucket, key: j.reportKey })}`, download: '', 'aria-label': `Completion report of job ${j.id}` }, 'Completion report') : null));
 }
 
 // --- KMS keys ----------------------------------------------------------------
