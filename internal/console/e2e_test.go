@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The console end to end in headless Chromium (chromedp): sign in as an
@@ -126,9 +127,11 @@ func TestConsoleE2E(t *testing.T) {
 		return s
 	}
 
+	// With the keyboard only: the key field has the focus, Enter signs in.
 	step("sign in", chromedp.Navigate(ts.admin+"/"), chromedp.WaitVisible(chromedp.ID("ak")), shot("signin"),
-		chromedp.SendKeys(chromedp.ID("ak"), ak), chromedp.SendKeys(chromedp.ID("sk"), sk),
-		chromedp.Click(chromedp.ID("signin")), chromedp.WaitVisible(chromedp.ID("signout")))
+		until(`document.activeElement && document.activeElement.id === 'ak'`),
+		chromedp.SendKeys(chromedp.ID("ak"), ak), chromedp.SendKeys(chromedp.ID("sk"), sk+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("signout")))
 	if who := text("#who"); !strings.Contains(who, ":user/alice") {
 		t.Fatalf("signed in as %q", who)
 	}
