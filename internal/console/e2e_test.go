@@ -201,6 +201,8 @@ func TestConsoleE2E(t *testing.T) {
 		until(`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('.rotation').textContent == 'on'`),
 		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('[data-action="disable"]').click()`),
 		until(`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).textContent.includes('Disabled')`),
+		chromedp.Click(chromedp.ID("key-usage-find")),
+		until(`document.querySelector('#key-usage-table') && document.querySelector('#key-usage-table').textContent.includes('photos: 4 object(s), 12 MiB — the bucket default')`),
 		shot("kms"))
 	step("iam", chromedp.Navigate(ts.admin+"/#/iam"), until(`document.body.textContent.includes('photos-rekey')`))
 

@@ -483,6 +483,13 @@ async function keys() {
   } }, h('label', {}, 'Description', h('input', { name: 'desc', id: 'key-desc' })),
   h('label', {}, 'Alias (alias/…)', h('input', { name: 'alias', id: 'key-alias', pattern: '[a-zA-Z0-9/_-]+' })),
   h('button', { type: 'submit', class: 'primary', id: 'key-create' }, 'Create key'));
+  const usage = h('div', { id: 'key-usage', 'aria-live': 'polite' });
+  const findUsage = h('button', { type: 'button', id: 'key-usage-find', onclick: async () => {
+    findUsage.disabled = true;
+    usage.replaceChildren(h('p', { class: 'muted' }, 'Reading every bucket\'s posture…'));
+    try { usage.replaceChildren(await keyUsage(metas)); } catch (e) { usage.replaceChildren(errorBox(e)); }
+    findUsage.disabled = false;
+  } }, 'Find where each key is used');
   show(h('h1', {}, 'KMS keys'), create, msg,
     h('table', { id: 'keys' }, h('thead', {}, h('tr', {}, ['Key', 'Aliases', 'State', 'Rotation', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, metas.map((m) => h('tr', { 'data-key': m.KeyId },
@@ -500,7 +507,33 @@ async function keys() {
             h('button', { type: 'button', class: 'danger', 'data-action': 'schedule-deletion', 'aria-label': `Schedule the deletion of key ${m.KeyId}`, onclick: () => confirm(`Schedule deletion of ${m.KeyId} in 7 days? Objects under it become unreadable once it is deleted.`) &&
               run('Deletion scheduled.', 'ScheduleKeyDeletion', { KeyId: m.KeyId, PendingWindowInDays: 7 }) }, 'Schedule deletion'),
           h('button', { type: 'button', 'data-action': 'add-alias', 'aria-label': `Add an alias to key ${m.KeyId}`, onclick: () => { const n = prompt('Alias name (alias/…)', 'alias/'); if (n) run('Alias created.', 'CreateAlias', { AliasName: n, TargetKeyId: m.KeyId }); } }, 'Add alias'),
-        ].map((b) => [b, ' '])))))));
+        ].map((b) => [b, ' '])))))), h('h2', {}, 'Where the keys are used'), findUsage, usage);
+}
+
+// keyUsage reads the posture of every bucket the principal may list and
+// tells, per key, the buckets whose objects or default encryption use it.
+async function keyUsage(metas) {
+  const { buckets: list } = await api('GET', '/console/api/buckets');
+  const use = {}; // key ARN → [{bucket, objects, bytes, isDefault}]
+  const skipped = [];
+  for (const b of list) {
+    let p;
+    try { p = await api('GET', `/console/api/posture?${q({ bucket: b.name })}`); } catch (e) { skipped.push(`${b.name} (${e.message})`); continue; }
+    const per = {};
+    for (const g of p.groups) {
+      if (!g.kmsKeyArn) continue;
+      const u = (per[g.kmsKeyArn] ||= { bucket: b.name, objects: 0, bytes: 0, isDefault: false });
+      u.objects += g.objects; u.bytes += g.bytes;
+    }
+    if (p.default.kmsKeyArn) (per[p.default.kmsKeyArn] ||= { bucket: b.name, objects: 0, bytes: 0 }).isDefault = true;
+    for (const [arn, u] of Object.entries(per)) (use[arn] ||= []).push(u);
+  }
+  const rows = metas.filter((m) => m.Arn).map((m) => h('tr', {}, h('td', { class: 'mono' }, m.KeyId),
+    h('td', {}, (use[m.Arn] || []).length === 0 ? h('span', { class: 'muted' }, 'not used by any bucket you can list') :
+      h('ul', {}, use[m.Arn].map((u) => h('li', {}, h('a', { href: `#/posture/${encodeURIComponent(u.bucket)}` }, u.bucket),
+        `: ${u.objects} object(s), ${bytes(u.bytes)}${u.isDefault ? ' — the bucket default' : ''}`))))));
+  return h('div', {}, h('table', { id: 'key-usage-table' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Used by'))), h('tbody', {}, rows)),
+    skipped.length ? h('p', { class: 'muted' }, `Not read: ${skipped.join(', ')}`) : null);
 }
 
 // --- audit -----------------------------------------------------------------
