@@ -204,7 +204,13 @@ func TestConsoleE2E(t *testing.T) {
 		chromedp.Click(chromedp.ID("key-usage-find")),
 		until(`document.querySelector('#key-usage-table') && document.querySelector('#key-usage-table').textContent.includes('photos: 4 object(s), 12 MiB — the bucket default')`),
 		shot("kms"))
-	step("iam", chromedp.Navigate(ts.admin+"/#/iam"), until(`document.body.textContent.includes('photos-rekey')`))
+	step("iam: a policy with an error is refused with IAM's message", chromedp.Navigate(ts.admin+"/#/iam"),
+		until(`document.body.textContent.includes('photos-rekey')`),
+		chromedp.SendKeys(chromedp.ID("policy-name"), "broken"),
+		chromedp.SetValue(chromedp.ID("policy-new-doc"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]}`),
+		chromedp.Click(chromedp.ID("policy-create-submit")),
+		until(`document.querySelector('#iam-msg .error') && document.querySelector('#iam-msg .error').textContent.includes('MalformedPolicyDocument')`),
+		shot("iam"))
 
 	step("sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("ak")))
 }

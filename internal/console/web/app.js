@@ -592,10 +592,10 @@ async function iamView() {
     ev.preventDefault();
     const f = new FormData(create);
     try { await iam({ Action: 'CreatePolicy', PolicyName: f.get('name'), PolicyDocument: f.get('doc') }); status('Policy created.'); iamView(); } catch (e) { msg.replaceChildren(errorBox(e)); }
-  } }, h('label', {}, 'Policy name', h('input', { name: 'name', required: true })),
-  h('label', {}, 'Policy document (JSON)', h('textarea', { name: 'doc', rows: 8, required: true },
+  } }, h('label', {}, 'Policy name', h('input', { name: 'name', id: 'policy-name', required: true })),
+  h('label', {}, 'Policy document (JSON)', h('textarea', { name: 'doc', id: 'policy-new-doc', rows: 8, required: true },
     '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}]\n}')),
-  h('button', { type: 'submit', class: 'primary' }, 'Create policy'));
+  h('button', { type: 'submit', class: 'primary', id: 'policy-create-submit' }, 'Create policy'));
   show(h('h1', {}, 'IAM'), msg, ...sections, h('h2', {}, 'New policy'), create);
 }
 
