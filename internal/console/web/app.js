@@ -578,6 +578,7 @@ async function iamView() {
     try {
       const x = await iam({ Action: action, ...(action === 'ListPolicies' ? { Scope: 'Local' } : {}) });
       const items = [...x.getElementsByTagName('member')].filter((m) => xmlText(m, 'Arn'));
+      if (items.length === 0) return h('p', { class: 'muted' }, 'None.');
       return h('table', {}, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, items.map((m) => h('tr', {}, cols.map((c) => {
           if (c === 'Arn' && tag === 'policy') return h('td', { class: 'mono' }, h('a', { href: '#/iam', onclick: (ev) => { ev.preventDefault(); editPolicy(xmlText(m, 'Arn'), xmlText(m, 'DefaultVersionId'), msg); } }, xmlText(m, 'Arn')));
