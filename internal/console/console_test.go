@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // The console's API through HTTP, against a real server: who may call
@@ -462,5 +464,44 @@ func TestConsoleReplication(t *testing.T) {
 	none.signIn(nak, nsk)
 	if code, body := none.do("GET", "/console/api/replication?bucket=src", nil); code != 403 {
 		t.Errorf("nobody reads the replication rules: %d %s", code, body)
+	}
+}
+
+// TestConsoleSTSSession: STS session credentials sign in with their
+// token, and the session acts as the assumed role.
+func TestConsoleSTSSession(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	ak, sk := ts.user(t, "carol", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	acct := ts.Root.AccountID
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := ts.iam().CreateRole(ctx(t), &iam.CreateRoleInput{RoleName: aws.String("reader"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.iam().PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("reader"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	st := sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL()), Credentials: credentials.NewStaticCredentialsProvider(ak, sk, "")})
+	out, err := st.AssumeRole(ctx(t), &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + acct + ":role/reader"), RoleSessionName: aws.String("console")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := out.Credentials
+	b := ts.browser(t)
+	if code, body := b.do("POST", "/console/api/signin", map[string]string{"accessKeyId": aws.ToString(cr.AccessKeyId),
+		"secretAccessKey": aws.ToString(cr.SecretAccessKey), "sessionToken": "wrong"}); code != 401 {
+		t.Errorf("a session key with the wrong token: %d %s", code, body)
+	}
+	var me struct{ CSRF, ARN, Type string }
+	b.json("POST", "/console/api/signin", map[string]string{"accessKeyId": aws.ToString(cr.AccessKeyId),
+		"secretAccessKey": aws.ToString(cr.SecretAccessKey), "sessionToken": aws.ToString(cr.SessionToken)}, 200, &me)
+	b.csrf = me.CSRF
+	if me.Type != "AssumedRole" || !strings.HasSuffix(me.ARN, ":assumed-role/reader/console") {
+		t.Errorf("signed in as %+v", me)
+	}
+	b.json("GET", "/console/api/buckets", nil, 200, nil)
+	if code, _ := b.do("GET", "/console/api/jobs", nil); code != 403 {
+		t.Errorf("the role lists jobs: %d, want 403", code)
 	}
 }
