@@ -346,7 +346,11 @@ func writeErr(w http.ResponseWriter, status int, code, msg string) {
 func fail(w http.ResponseWriter, err error) {
 	var e *s3err.Error
 	if errors.As(err, &e) {
-		writeErr(w, e.Status, e.Code, errText(err))
+		msg := e.Message
+		if msg == "" {
+			msg = e.Code
+		}
+		writeErr(w, e.Status, e.Code, msg)
 		return
 	}
 	writeErr(w, http.StatusInternalServerError, "InternalError", err.Error())

@@ -26,7 +26,7 @@ import (
 func TestConsoleStaticAndHeaders(t *testing.T) {
 	t.Parallel()
 	ts := start(t)
-	for _, path := range []string{"/", "/app.js", "/style.css"} {
+	for _, path := range []string{"/", "/app.js", "/lib.js", "/style.css"} {
 		res, err := http.Get(ts.admin + path)
 		if err != nil {
 			t.Fatal(err)
@@ -503,5 +503,42 @@ func TestConsoleSTSSession(t *testing.T) {
 	b.json("GET", "/console/api/buckets", nil, 200, nil)
 	if code, _ := b.do("GET", "/console/api/jobs", nil); code != 403 {
 		t.Errorf("the role lists jobs: %d, want 403", code)
+	}
+}
+
+// TestConsoleTagsAndRestore: the object page's writes, as the principal.
+func TestConsoleTagsAndRestore(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.s3(testAK, testSK)
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("arch")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("arch"), Key: aws.String("old.tar"),
+		Body: strings.NewReader("tape"), StorageClass: types.StorageClassGlacier}); err != nil {
+		t.Fatal(err)
+	}
+	b := ts.browser(t)
+	b.signIn(testAK, testSK)
+	b.json("PUT", "/console/api/tags?bucket=arch&key=old.tar", map[string]any{"tags": []map[string]string{{"Key": "year", "Value": "1999"}}}, 200, nil)
+	if code, body := b.do("PUT", "/console/api/tags?bucket=arch&key=old.tar", map[string]any{"tags": []map[string]string{{"Key": "", "Value": "x"}}}); code != 400 {
+		t.Errorf("an empty tag key: %d %s", code, body)
+	}
+	var d struct {
+		Tags    []struct{ Key, Value string }
+		Restore *struct{ Ongoing bool }
+	}
+	b.json("GET", "/console/api/object?bucket=arch&key=old.tar", nil, 200, &d)
+	if len(d.Tags) != 1 || d.Tags[0].Key != "year" || d.Tags[0].Value != "1999" || d.Restore != nil {
+		t.Fatalf("object %+v", d)
+	}
+	var r struct{ Started bool }
+	b.json("POST", "/console/api/restore?bucket=arch&key=old.tar", map[string]any{"days": 2, "tier": "Bulk"}, 200, &r)
+	b.json("GET", "/console/api/object?bucket=arch&key=old.tar", nil, 200, &d)
+	if !r.Started || d.Restore == nil {
+		t.Errorf("restore: %+v, object restore %+v", r, d.Restore)
+	}
+	if code, body := b.do("POST", "/console/api/restore?bucket=arch&key=old.tar", map[string]any{"days": 0}); code != 400 || !strings.Contains(string(body), `"code":"InvalidArgument","message":"Days must be`) {
+		t.Errorf("a restore of 0 days: %d %s", code, body)
 	}
 }

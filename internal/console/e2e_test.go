@@ -141,7 +141,10 @@ func TestConsoleE2E(t *testing.T) {
 		until(`document.querySelector('#objects') && document.querySelector('#objects').textContent.includes('holiday.mov')`),
 		shot("browse"))
 
-	step("object details", chromedp.Navigate(ts.admin+"/#/o/photos/2026%2Fholiday.mov"), until(`document.body.textContent.includes('Bucket key')`), shot("object"))
+	step("object details and a tag", chromedp.Navigate(ts.admin+"/#/o/photos/2026%2Fholiday.mov"), until(`document.body.textContent.includes('Bucket key')`),
+		chromedp.SetValue(chromedp.ID("tags-edit"), "album=summer 2026"), chromedp.Click(chromedp.ID("tags-save")),
+		until(`document.querySelector('main table') && document.querySelector('main table').textContent.includes('summer 2026')`),
+		shot("object"))
 	if s := text("main"); !strings.Contains(s, keyARN) || !strings.Contains(s, "12 MiB") {
 		t.Errorf("object view: %s", s)
 	}

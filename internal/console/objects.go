@@ -29,6 +29,8 @@ func (c *Console) objectRoutes(m *http.ServeMux) {
 	m.HandleFunc("PUT /console/api/uploads/part", c.authed(c.uploadPart))
 	m.HandleFunc("POST /console/api/uploads/complete", c.authed(c.completeUpload))
 	m.HandleFunc("DELETE /console/api/uploads", c.authed(c.abortUpload))
+	m.HandleFunc("PUT /console/api/tags", c.authed(c.putTags))
+	m.HandleFunc("POST /console/api/restore", c.authed(c.restore))
 }
 
 func target(r *http.Request) ops.Target {
@@ -308,4 +310,36 @@ func (c *Console) abortUpload(w http.ResponseWriter, r *http.Request, _ *session
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"aborted": true})
+}
+
+// putTags replaces an object version's tags: {"tags":[{"Key":…,"Value":…}]}.
+func (c *Console) putTags(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
+	var in struct{ Tags []kura.Tag }
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in); err != nil {
+		writeErr(w, http.StatusBadRequest, "MalformedRequest", "The body must be JSON: {\"tags\":[{\"Key\":\"k\",\"Value\":\"v\"}]}.")
+		return
+	}
+	if _, err := c.cfg.Ops.PutObjectTagging(r.Context(), call, ops.TaggingInput{Target: target(r), Tags: in.Tags}); err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tags": nonNil(in.Tags)})
+}
+
+// restore starts the restore of an archived object: {"days":N,"tier":"Standard"}.
+func (c *Console) restore(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
+	var in struct {
+		Days int
+		Tier string
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10)).Decode(&in); err != nil {
+		writeErr(w, http.StatusBadRequest, "MalformedRequest", "The body must be JSON: {\"days\":7,\"tier\":\"Standard\"}.")
+		return
+	}
+	res, err := c.cfg.Ops.RestoreObject(r.Context(), call, ops.RestoreInput{Target: target(r), Days: in.Days, Tier: in.Tier})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"started": res.Started})
 }

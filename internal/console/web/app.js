@@ -229,6 +229,8 @@ async function objectView(bucket, key) {
     h('h2', {}, 'Tags'),
     d.tags && d.tags.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Value'))),
       h('tbody', {}, d.tags.map((t) => h('tr', {}, h('td', {}, t.Key), h('td', {}, t.Value))))) : h('p', { class: 'muted' }, 'No tags.'),
+    d.tags ? tagForm(bucket, key, o.versionId, d.tags) : null,
+    ['GLACIER', 'DEEP_ARCHIVE'].includes(o.storageClass) ? restoreForm(bucket, key, o.versionId) : null,
     h('h2', {}, 'User metadata'),
     d.metadata && Object.keys(d.metadata).length ? props(Object.entries(d.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])) : h('p', { class: 'muted' }, 'None.'),
     h('h2', {}, 'Versions'),
@@ -241,6 +243,41 @@ async function objectView(bucket, key) {
             try { await api('DELETE', `/console/api/object?${q({ bucket, key, versionId: v.versionId })}`); status(`Deleted version ${v.versionId}.`); objectView(bucket, key); } catch (e) { status(e.message); }
           } }, 'Delete version')))))) : null,
     notes.length ? h('div', {}, h('h2', {}, 'Not shown'), h('ul', {}, notes.map(([k, v]) => h('li', {}, `${k}: ${v}`)))) : null);
+}
+
+// tagForm edits a version's tags as key=value lines (PutObjectTagging).
+function tagForm(bucket, key, versionId, tags) {
+  const msg = h('span', { 'aria-live': 'polite' });
+  const area = h('textarea', { id: 'tags-edit', rows: 4, name: 'tags' }, tags.map((t) => `${t.Key}=${t.Value}`).join('\n'));
+  const form = h('form', { onsubmit: async (ev) => {
+    ev.preventDefault();
+    const list = area.value.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+      const i = l.indexOf('=');
+      return i < 0 ? { Key: l, Value: '' } : { Key: l.slice(0, i), Value: l.slice(i + 1) };
+    });
+    try {
+      await api('PUT', `/console/api/tags?${q({ bucket, key, versionId })}`, { tags: list });
+      status('Tags saved.');
+      objectView(bucket, key);
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } }, h('label', { for: 'tags-edit' }, 'Edit tags (one key=value a line)', area), h('button', { type: 'submit', id: 'tags-save' }, 'Save tags'), msg);
+  return form;
+}
+
+// restoreForm asks for a temporary copy of an archived object.
+function restoreForm(bucket, key, versionId) {
+  const msg = h('span', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'inline', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    try {
+      const r = await api('POST', `/console/api/restore?${q({ bucket, key, versionId })}`, { days: Number(f.get('days')), tier: f.get('tier') });
+      msg.replaceChildren(r.started ? 'Restore started.' : 'The restored copy\'s expiry was moved.');
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } }, h('label', {}, 'Restore for (days)', h('input', { type: 'number', name: 'days', min: 1, value: 7, required: true })),
+  h('label', {}, 'Tier', h('select', { name: 'tier' }, ['Standard', 'Bulk', 'Expedited'].map((t) => h('option', { value: t }, t)))),
+  h('button', { type: 'submit' }, 'Restore'), msg);
+  return h('section', { 'aria-label': 'Restore' }, h('h2', {}, 'Restore from the archive'), form);
 }
 
 // --- encryption posture ----------------------------------------------------
