@@ -283,6 +283,7 @@ func printBanner(out io.Writer, s *server.Server) {
 	fmt.Fprintf(out, "Data directory: %s\n", s.DataDir())
 	if a := s.AdminURL(); a != "" {
 		fmt.Fprintf(out, "Admin: %s/metrics, %s/health/live, %s/health/ready\n", a, a, a)
+		fmt.Fprintf(out, "Console: %s/ (sign in with an access key and secret; docs/console.md)\n", a)
 	} else {
 		fmt.Fprintln(out, "Admin listener: off (--admin-listen)")
 	}

@@ -25,8 +25,12 @@ import (
 //	                   serving; 503 once Shutdown has begun, or while the
 //	                   metadata store fails a read or has met damage
 //
-// No authentication: it is meant for loopback or a private network, like
-// a Prometheus exporter. The console (issue 15) will come later on it.
+//	/                  the web console (internal/console): its pages, and
+//	                   its JSON API under /console/api/
+//
+// The metrics and health endpoints have no authentication: they are meant
+// for loopback or a private network, like a Prometheus exporter. The
+// console signs in with an access key and acts only as that principal.
 
 // readyProbeTimeout bounds readiness's read of the metadata store: a probe
 // that hangs is a store that is not ready.
@@ -67,6 +71,7 @@ func (s *Server) startAdmin(addr string) error {
 		}
 		health(w, http.StatusOK, "ready")
 	})
+	mux.Handle("/", s.console)
 	s.admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn)}
 	go s.admin.Serve(ln)

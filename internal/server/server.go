@@ -26,6 +26,7 @@ import (
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/batch"
 	"github.com/kurastore/kura/internal/blob"
+	"github.com/kurastore/kura/internal/console"
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/inventory"
 	"github.com/kurastore/kura/internal/kms"
@@ -176,6 +177,8 @@ type Server struct {
 	// (PutBucketLogging).
 	AccessLog *accesslog.Logger
 
+	console *console.Console // the web console, served on the admin listener
+
 	reqs         *requests // in-flight handlers (shutdown.go)
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -316,25 +319,32 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.Jobs != nil {
 		jobs = cfg.Jobs
 	}
+	identify := func(ctx context.Context, ak, token string) (kura.Principal, error) {
+		p, err := ids.Authenticate(ctx, ak, token)
+		if err != nil {
+			return kura.Principal{}, err
+		}
+		a, err := ids.Account(ctx, p.AccountID)
+		if err != nil {
+			return kura.Principal{}, s3err.InternalError.Wrap(err)
+		}
+		p.CanonicalID, p.DisplayName = a.CanonicalID, a.DisplayName
+		return p, nil
+	}
+	iamAPI, kmsAPI := iam.NewAPI(ids), kms.NewAPI(keys)
+	// The web console (admin listener) calls the same operation layer and
+	// APIs as the signed-in principal.
+	s.console = console.New(console.Config{Ops: s.Ops, Jobs: s.Batch, KMS: kmsAPI, IAM: iamAPI,
+		Secret: ids.SecretFor, Identify: identify, Authorizer: s.Ops.Authorizer(),
+		AuditDir: audit.DirIn(cfg.DataDir), Audit: trail, ReplicationStats: s.Replication.Stats, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
 	handler := s3api.New(s3api.Config{
-		Objects:  objs,
-		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
-		Identify: func(ctx context.Context, ak, token string) (kura.Principal, error) {
-			p, err := ids.Authenticate(ctx, ak, token)
-			if err != nil {
-				return kura.Principal{}, err
-			}
-			a, err := ids.Account(ctx, p.AccountID)
-			if err != nil {
-				return kura.Principal{}, s3err.InternalError.Wrap(err)
-			}
-			p.CanonicalID, p.DisplayName = a.CanonicalID, a.DisplayName
-			return p, nil
-		},
-		IAM:                     iam.NewAPI(ids),
+		Objects:                 objs,
+		Verifier:                &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
+		Identify:                identify,
+		IAM:                     iamAPI,
 		Policies:                policies.forPrincipal,
 		Accounts:                ids,
-		KMS:                     kms.NewAPI(keys),
+		KMS:                     kmsAPI,
 		Region:                  cfg.Region,
 		Domain:                  cfg.Domain,
 		WebsiteDomain:           cfg.WebsiteDomain,

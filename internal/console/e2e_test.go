@@ -1,0 +1,219 @@
+//go:build e2e
+
+package console_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// The console end to end in headless Chromium (chromedp): sign in as an
+// IAM user, upload a file (multipart, with its progress bar), see the
+// bucket's encryption posture, re-key what does not match (a dry run,
+// then the job, confirmed), watch the job finish, see the posture change,
+// and find the audit events. scripts/e2e-console.sh runs it with
+// KURA_REQUIRE_CHROMIUM=1, so a machine without Chromium fails rather
+// than skips; KURA_CONSOLE_SCREENSHOTS=dir saves the pages as PNGs (the
+// ones docs/console.md shows).
+
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("KURA_REQUIRE_CHROMIUM") == "1" {
+		t.Fatal("KURA_REQUIRE_CHROMIUM=1 and no chromium on PATH: apt-get install -y chromium")
+	}
+	t.Skip("no chromium on PATH (apt-get install -y chromium); KURA_REQUIRE_CHROMIUM=1 makes this a failure")
+	return ""
+}
+
+func TestConsoleE2E(t *testing.T) {
+	exe := chromium(t)
+	ts := start(t)
+	c := ts.s3(testAK, testSK)
+	for _, name := range []string{"photos", "job-reports"} {
+		if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three objects under SSE-S3, then a KMS default: they no longer match it.
+	for _, k := range []string{"2026/beach.jpg", "2026/forest.jpg", "2025/snow.jpg"} {
+		if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("photos"), Key: aws.String(k),
+			Body: strings.NewReader("pixels of " + k), ContentType: aws.String("image/jpeg")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := ts.kms().CreateKey(ctx(t), &kms.CreateKeyInput{Description: aws.String("photos")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyARN := aws.ToString(key.KeyMetadata.Arn)
+	if _, err := ts.kms().CreateAlias(ctx(t), &kms.CreateAliasInput{AliasName: aws.String("alias/photos"), TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutBucketEncryption(ctx(t), &s3.PutBucketEncryptionInput{Bucket: aws.String("photos"),
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(keyARN)},
+			BucketKeyEnabled:                   aws.Bool(true)}}}}); err != nil {
+		t.Fatal(err)
+	}
+	role := ts.role(t, "photos-rekey", rekeyRolePolicy)
+	ak, sk := ts.user(t, "alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","kms:*","iam:*","cloudtrail:LookupEvents"],"Resource":"*"}]}`)
+
+	upload := filepath.Join(t.TempDir(), "holiday.mov")
+	if err := os.WriteFile(upload, []byte(strings.Repeat("frame ", 2<<20)), 0o600); err != nil { // 12 MiB: two parts
+		t.Fatal(err)
+	}
+	shots := os.Getenv("KURA_CONSOLE_SCREENSHOTS")
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.WindowSize(1280, 860), chromedp.Flag("disable-gpu", true))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	defer cancel()
+	bctx, cancel = context.WithTimeout(bctx, 3*time.Minute)
+	defer cancel()
+
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			body, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+			t.Fatalf("%s: %v\npage: %s", what, err, body)
+		}
+	}
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if shots == "" {
+				return nil
+			}
+			png, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
+		})
+	}
+	// until waits for a JavaScript condition to hold.
+	until := func(js string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](js, chromedp.WithPollingTimeout(60*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))(ctx, tg)
+			return err
+		})
+	}
+	text := func(sel string) string {
+		t.Helper()
+		// Read through the page, not chromedp's DOM mirror, which can lag
+		// behind a page that has just been redrawn.
+		s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector(`+strconv.Quote(sel)+`).innerText.trim()`))
+		if err != nil {
+			t.Fatalf("read %s: %v", sel, err)
+		}
+		return s
+	}
+
+	// With the keyboard only: the key field has the focus, Enter signs in.
+	step("sign in", chromedp.Navigate(ts.admin+"/"), chromedp.WaitVisible(chromedp.ID("ak")), shot("signin"),
+		until(`document.activeElement && document.activeElement.id === 'ak'`),
+		chromedp.SendKeys(chromedp.ID("ak"), ak), chromedp.SendKeys(chromedp.ID("sk"), sk+kb.Enter),
+		chromedp.WaitVisible(chromedp.ID("signout")))
+	if who := text("#who"); !strings.Contains(who, ":user/alice") {
+		t.Fatalf("signed in as %q", who)
+	}
+
+	step("upload", chromedp.Navigate(ts.admin+"/#/b/photos/2026/"), chromedp.WaitVisible(chromedp.ID("objects")),
+		chromedp.SetUploadFiles(chromedp.ID("upload-file"), []string{upload}), chromedp.Click(chromedp.ID("upload")),
+		until(`document.querySelector('#objects') && document.querySelector('#objects').textContent.includes('holiday.mov')`),
+		shot("browse"))
+
+	step("object details and a tag", chromedp.Navigate(ts.admin+"/#/o/photos/2026%2Fholiday.mov"), until(`document.body.textContent.includes('Bucket key')`),
+		chromedp.SetValue(chromedp.ID("tags-edit"), "album=summer 2026"), chromedp.Click(chromedp.ID("tags-save")),
+		until(`document.querySelector('main table') && document.querySelector('main table').textContent.includes('summer 2026')`),
+		shot("object"))
+	if s := text("main"); !strings.Contains(s, keyARN) || !strings.Contains(s, "12 MiB") {
+		t.Errorf("object view: %s", s)
+	}
+
+	step("posture before", chromedp.Navigate(ts.admin+"/#/posture/photos"), chromedp.WaitVisible(chromedp.ID("posture-mismatched")))
+	if got := text("#posture-mismatched"); got != "3" {
+		t.Fatalf("mismatched before the re-key: %q, want 3", got)
+	}
+	step("dry run", chromedp.WaitVisible(chromedp.ID("rekey-form")), chromedp.SetValue(chromedp.ID("rekey-key"), keyARN),
+		chromedp.SetValue(chromedp.ID("rekey-role"), role), chromedp.SetValue(chromedp.ID("rekey-report"), "job-reports"),
+		chromedp.Click(chromedp.ID("rekey-dryrun")), until(`document.querySelector('#rekey-result').textContent.includes('Dry-run job')`),
+		shot("posture-before"))
+
+	step("dry run finishes", chromedp.Navigate(ts.admin+"/#/jobs"),
+		until(`[...document.querySelectorAll('#jobs .job-status')].some(e => e.textContent.startsWith('Complete'))`))
+
+	step("re-key job", chromedp.Navigate(ts.admin+"/#/posture/photos"), chromedp.WaitVisible(chromedp.ID("rekey-form")),
+		chromedp.SetValue(chromedp.ID("rekey-key"), keyARN), chromedp.SetValue(chromedp.ID("rekey-role"), role),
+		chromedp.SetValue(chromedp.ID("rekey-report"), "job-reports"),
+		chromedp.Click(chromedp.ID("rekey-create")), until(`document.querySelector('#rekey-result').textContent.includes('waits for your confirmation')`))
+
+	step("confirm and watch", chromedp.Navigate(ts.admin+"/#/jobs"),
+		until(`!!document.querySelector('button[aria-label^="Confirm job"]')`),
+		chromedp.Click(chromedp.CSS(`button[aria-label^="Confirm job"]`)),
+		until(`[...document.querySelectorAll('#jobs .job-status')].filter(e => e.textContent.startsWith('Complete')).length == 2`),
+		until(`[...document.querySelectorAll('#jobs a')].some(a => a.textContent == 'Completion report')`),
+		shot("jobs"))
+
+	step("posture after", chromedp.Navigate(ts.admin+"/#/posture/photos"), chromedp.WaitVisible(chromedp.ID("posture-mismatched")),
+		shot("posture-after"))
+	if got := text("#posture-mismatched"); got != "0" {
+		t.Errorf("mismatched after the re-key: %q, want 0", got)
+	}
+	if got := text("#posture-matched"); got != "4" {
+		t.Errorf("matching after the re-key: %q, want 4", got)
+	}
+
+	step("audit: the upload, as alice", chromedp.Navigate(ts.admin+"/#/audit"), chromedp.WaitVisible(chromedp.ID("audit-form")),
+		chromedp.SendKeys(chromedp.ID("audit-principal"), "alice"), chromedp.SendKeys(chromedp.ID("audit-action"), "CompleteMultipartUpload"),
+		chromedp.Click(chromedp.ID("audit-search")),
+		until(`location.hash.includes('principal=alice') && document.querySelector('#audit tbody') &&
+			document.querySelector('#audit tbody').textContent.includes('photos/2026/holiday.mov') &&
+			document.querySelector('#audit tbody').textContent.includes(':user/alice')`))
+	if s := text("#audit tbody"); !strings.Contains(s, ":user/alice") || !strings.Contains(s, "CompleteMultipartUpload") {
+		t.Errorf("the upload's audit event: %s", s)
+	}
+	step("audit: the re-key, as the job's role", chromedp.Navigate(ts.admin+"/#/audit?action=UpdateObjectEncryption&result=success"),
+		until(`document.querySelector('#audit tbody') && document.querySelector('#audit tbody').textContent.includes('assumed-role/photos-rekey')`),
+		shot("audit"))
+
+	step("kms: create a key with an alias, turn yearly rotation on, disable it", chromedp.Navigate(ts.admin+"/#/kms"),
+		until(`document.querySelector('#keys') && document.querySelector('#keys').textContent.includes('alias/photos')`),
+		chromedp.SendKeys(chromedp.ID("key-desc"), "job reports"), chromedp.SendKeys(chromedp.ID("key-alias"), "reports"),
+		chromedp.Click(chromedp.ID("key-create")),
+		until(`document.querySelector('#keys') && document.querySelector('#keys').textContent.includes('alias/reports')`),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('[data-action="rotate-yearly"]').click()`),
+		until(`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('.rotation').textContent == 'on'`),
+		chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).querySelector('[data-action="disable"]').click()`),
+		until(`[...document.querySelectorAll('#keys tr')].find(r => r.textContent.includes('alias/reports')).textContent.includes('Disabled')`),
+		chromedp.Click(chromedp.ID("key-usage-find")),
+		until(`document.querySelector('#key-usage-table') && document.querySelector('#key-usage-table').textContent.includes('photos: 4 object(s), 12 MiB — the bucket default')`),
+		shot("kms"))
+	step("iam: a policy with an error is refused with IAM's message", chromedp.Navigate(ts.admin+"/#/iam"),
+		until(`document.body.textContent.includes('photos-rekey')`),
+		chromedp.SendKeys(chromedp.ID("policy-name"), "broken"),
+		chromedp.SetValue(chromedp.ID("policy-new-doc"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject"}]}`),
+		chromedp.Click(chromedp.ID("policy-create-submit")),
+		until(`document.querySelector('#iam-msg .error') && document.querySelector('#iam-msg .error').textContent.includes('MalformedPolicyDocument')`),
+		shot("iam"))
+
+	step("sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("ak")))
+}
