@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kurastore/kura/internal/accesslog"
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/inventory"
 	"github.com/kurastore/kura/internal/netlimit"
@@ -104,6 +105,7 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may finish before they are cancelled (a second signal cancels them at once)")
 	f.DurationVar(&cfg.OrphanSweepInterval, "orphan-sweep-interval", server.DefaultOrphanSweepInterval, "how often to remove orphan blobs (written, never committed: a crash), after a first sweep at start; negative: never")
 	f.DurationVar(&cfg.OrphanGrace, "orphan-grace", object.DefaultOrphanGrace, "how old an orphan blob must be for the sweep to remove it")
+	f.DurationVar(&cfg.AccessLogInterval, "access-log-interval", accesslog.DefaultInterval, "server access logs' batch window: how long records are spooled before delivery into the target buckets (docs/operations.md, \"Server access logs\")")
 	f.DurationVar(&cfg.InventoryInterval, "inventory-interval", inventory.CheckInterval, "how often to look for S3 Inventory reports due (docs/inventory.md); negative: never (reports then come only from kura inventory run)")
 	f.DurationVar(&cfg.ReplicationInterval, "replication-interval", time.Second, "how often the replicator looks at its queue of versions to replicate (docs/replication.md); negative: never (versions stay PENDING)")
 	f.DurationVar(&cfg.LifecycleDay, "lifecycle-day", 24*time.Hour, "length of a lifecycle day: bucket lifecycle rules run at every multiple of it since the epoch (00:00 UTC for 24h) and count their Days in it; shorten it only to watch rules act in tests and demos")

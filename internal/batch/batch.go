@@ -17,6 +17,7 @@ package batch
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -77,11 +78,51 @@ type Service struct {
 	log  *slog.Logger
 	wake chan struct{}
 
+	tasks taskCounts
+
 	// testAfterChunk, in tests, is called after each checkpoint with the
 	// number of chunks done; true stops the runner there.
 	testAfterChunk func(chunks int64) bool
 	// testTask, in tests, is called before each task starts.
 	testTask func()
+}
+
+// jobOperations are the operations a job can run.
+var jobOperations = []kura.JobOperationName{kura.OpS3PutObjectCopy, kura.OpS3PutObjectAcl, kura.OpS3PutObjectTagging,
+	kura.OpS3DeleteObjectTagging, kura.OpS3InitiateRestoreObject, kura.OpS3PutObjectLegalHold, kura.OpS3PutObjectRetention,
+	kura.OpS3ReplicateObject, kura.OpS3ComputeObjectChecksum, kura.OpS3UpdateObjectEncryption}
+
+// taskCounts counts the tasks run, by operation, as checkpoints commit
+// them (so a task repeated after a crash is counted once per run of it).
+type taskCounts struct {
+	mu sync.Mutex
+	n  map[[2]string]int64 // (operation, succeeded|failed)
+}
+
+func (t *taskCounts) count(op string, ok, bad int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[[2]string]int64{}
+	}
+	t.n[[2]string{op, "succeeded"}] += ok
+	t.n[[2]string{op, "failed"}] += bad
+}
+
+// TaskCounts is how many Batch Operations tasks this process ran, by
+// operation (S3PutObjectCopy, S3UpdateObjectEncryption, …) and result
+// (succeeded, failed).
+func (s *Service) TaskCounts() map[[2]string]int64 {
+	s.tasks.mu.Lock()
+	defer s.tasks.mu.Unlock()
+	out := make(map[[2]string]int64, 2*len(jobOperations))
+	for _, op := range jobOperations { // every series exists from the start, at 0
+		out[[2]string{string(op), "succeeded"}], out[[2]string{string(op), "failed"}] = 0, 0
+	}
+	for k, v := range s.tasks.n {
+		out[k] = v
+	}
+	return out
 }
 
 // New returns a Service.

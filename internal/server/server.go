@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/accesslog"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/batch"
@@ -86,6 +87,10 @@ type Config struct {
 	// reports due (0: every minute; negative: never — reports are then
 	// produced only on request, `kura inventory run`).
 	InventoryInterval time.Duration
+	// AccessLogInterval is the server access logs' batch window: how long
+	// records are spooled before they are delivered into the target
+	// buckets (0: accesslog.DefaultInterval, 5 minutes).
+	AccessLogInterval time.Duration
 	// ReplicationInterval is how often the replicator looks at its queue
 	// (0: every second; negative: never — versions then stay PENDING,
 	// which tests use to stop a server with replications queued).
@@ -168,6 +173,9 @@ type Server struct {
 	// the jobs' tasks in the background while this node holds the
 	// batch-jobs lease.
 	Batch *batch.Service
+	// AccessLog spools and delivers the buckets' server access logs
+	// (PutBucketLogging).
+	AccessLog *accesslog.Logger
 
 	console *console.Console // the web console, served on the admin listener
 
@@ -271,27 +279,39 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.IAM = ids
+	canonicalID := func(ctx context.Context, account string) (string, error) {
+		a, err := ids.Account(ctx, account)
+		if err != nil {
+			return "", err
+		}
+		return a.CanonicalID, nil
+	}
+	s.AccessLog, err = accesslog.New(accesslog.Config{Dir: filepath.Join(cfg.DataDir, "access-logs"), Objects: objs,
+		CanonicalID: canonicalID, Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger,
+		Interval: cfg.AccessLogInterval, NodeID: cfg.NodeID, Now: cfg.Now})
+	if err != nil {
+		stop()
+		ms.Close()
+		return nil, err
+	}
+	// Every operation's record reaches the access logs through the
+	// observer it is counted by (ops.RecordObserver); the logs' own
+	// deliveries are counted by s.ops alone.
+	observe := s.AccessLog.Observer(s.ops)
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
-	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: s.ops, Region: cfg.Region,
-		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay,
-		CanonicalID: func(ctx context.Context, account string) (string, error) {
-			a, err := ids.Account(ctx, account)
-			if err != nil {
-				return "", err
-			}
-			return a.CanonicalID, nil
-		}})
+	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: observe, Region: cfg.Region,
+		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay, CanonicalID: canonicalID})
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
-		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run})
-	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: s.ops,
+		Audit: trail, Metrics: observe, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run})
+	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: observe,
 		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger})
 	// Replication acts as each rule's role, decided by the authorizer every
 	// S3 request is decided with; its replicas go to buckets of this
 	// deployment (replication.Local).
 	s.Replication = replication.New(replication.Config{Objects: objs, Authorizer: s.Ops.Authorizer(), Roles: ids,
-		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
+		Audit: trail, Metrics: observe, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
 	s.startBackground(bg) // each job under its lease (background.go)
 	// S3 Control's job API is served by the engine, unless a test gives
 	// another (a nil *batch.Service must not count as one).
@@ -332,7 +352,7 @@ func Open(cfg Config) (*Server, error) {
 		IgnoreBypassWithoutLock: cfg.IgnoreBypassWithoutLock,
 		DefaultObjectOwnership:  cfg.DefaultObjectOwnership,
 		Audit:                   trail,
-		Metrics:                 s.ops,
+		Metrics:                 observe,
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
 		Jobs:                    jobs,

@@ -124,6 +124,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	s.stopBg()
 	s.bg.Wait() // the stores stay open until the background work has let go and released its leases
+	if cerr := s.AccessLog.Close(); err == nil {
+		err = cerr // its spool is delivered at the next start
+	}
 	if cerr := s.outbox.Close(); err == nil {
 		err = cerr
 	}
