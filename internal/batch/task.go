@@ -112,6 +112,8 @@ func (s *Service) attempt(ctx context.Context, call kura.Call, j *kura.Job, e en
 		}
 	case kura.OpS3ComputeObjectChecksum:
 		res.msg, err = s.computeChecksum(ctx, call, t, *o.Checksum)
+	case kura.OpS3ReplicateObject:
+		return s.replicate(ctx, call, e, t)
 	case kura.OpS3PutObjectCopy:
 		var out ops.CopyResult
 		out, err = s.cfg.Ops.CopyObject(ctx, call, copyInput(*o.Copy, e))
@@ -240,6 +242,8 @@ func actionsOf(op kura.JobOperationName, version bool) []string {
 		return []string{"s3:PutObjectLegalHold"}
 	case kura.OpS3InitiateRestoreObject:
 		return []string{"s3:RestoreObject"}
+	case kura.OpS3ReplicateObject:
+		return []string{"s3:InitiateReplication"}
 	case kura.OpS3ComputeObjectChecksum, kura.OpS3PutObjectCopy:
 		// A copy's dry run checks the read of the source; the write is
 		// the target bucket's, checked when the task runs.
