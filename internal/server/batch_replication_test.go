@@ -20,6 +20,12 @@ import (
 // source bucket through the SDK's s3control client as role, and returns
 // the job and its report rows by key.
 func (r *replEnv) batchReplicationJob(t *testing.T, token, role string, keys ...string) (*types.JobDescriptor, map[string][]string) {
+	return r.batchReplicationJobWith(t, token, role, nil, keys...)
+}
+
+// batchReplicationJobWith is batchReplicationJob with a manifest
+// generator instead of a manifest of keys when gen is set.
+func (r *replEnv) batchReplicationJobWith(t *testing.T, token, role string, gen types.JobManifestGenerator, keys ...string) (*types.JobDescriptor, map[string][]string) {
 	t.Helper()
 	var m strings.Builder
 	for _, k := range keys {
@@ -31,14 +37,19 @@ func (r *replEnv) batchReplicationJob(t *testing.T, token, role string, keys ...
 		t.Fatal(err)
 	}
 	cc := r.ts.controlClient(testAK, testSK)
-	out, err := cc.CreateJob(ctx(t), &s3control.CreateJobInput{AccountId: aws.String(r.a), ConfirmationRequired: aws.Bool(false),
+	in := &s3control.CreateJobInput{AccountId: aws.String(r.a), ConfirmationRequired: aws.Bool(false),
 		ClientRequestToken: aws.String(token), Priority: aws.Int32(1), RoleArn: aws.String(role),
 		Operation: &types.JobOperation{S3ReplicateObject: &types.S3ReplicateObjectOperation{}},
-		Manifest: &types.JobManifest{Spec: &types.JobManifestSpec{Format: types.JobManifestFormatS3BatchOperationsCsv20180820,
-			Fields: []types.JobManifestFieldName{types.JobManifestFieldNameBucket, types.JobManifestFieldNameKey}},
-			Location: &types.JobManifestLocation{ObjectArn: aws.String("arn:aws:s3:::batch-reports/manifests/" + token + ".csv"), ETag: put.ETag}},
 		Report: &types.JobReport{Enabled: true, Bucket: aws.String("arn:aws:s3:::batch-reports"), Prefix: aws.String("r"),
-			Format: types.JobReportFormatReportCsv20180820, ReportScope: types.JobReportScopeAllTasks}})
+			Format: types.JobReportFormatReportCsv20180820, ReportScope: types.JobReportScopeAllTasks}}
+	if gen != nil {
+		in.ManifestGenerator = gen
+	} else {
+		in.Manifest = &types.JobManifest{Spec: &types.JobManifestSpec{Format: types.JobManifestFormatS3BatchOperationsCsv20180820,
+			Fields: []types.JobManifestFieldName{types.JobManifestFieldNameBucket, types.JobManifestFieldNameKey}},
+			Location: &types.JobManifestLocation{ObjectArn: aws.String("arn:aws:s3:::batch-reports/manifests/" + token + ".csv"), ETag: put.ETag}}
+	}
+	out, err := cc.CreateJob(ctx(t), in)
 	if err != nil {
 		t.Fatalf("CreateJob: %v", err)
 	}
@@ -59,6 +70,9 @@ func (r *replEnv) batchReplicationJob(t *testing.T, token, role string, keys ...
 	}
 	if j.Operation == nil || j.Operation.S3ReplicateObject == nil {
 		t.Errorf("DescribeJob operation %+v", j.Operation)
+	}
+	if j.Status != types.JobStatusComplete {
+		t.Fatalf("job %s: %s %s", j.Status, aws.ToString(j.FailureReasons[0].FailureCode), aws.ToString(j.FailureReasons[0].FailureReason))
 	}
 	var idx struct{ Results []struct{ Key string } }
 	if err := json.Unmarshal([]byte(getBody(t, r.c, "batch-reports", "r/job-"+aws.ToString(out.JobId)+"/manifest.json")), &idx); err != nil {
@@ -112,7 +126,8 @@ func TestBatchReplicationWire(t *testing.T) {
 	r.setRolePolicy(t)
 
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:GetObjectVersion","s3:PutObject"],"Resource":"arn:aws:s3:::batch-reports/*"},
- {"Effect":"Allow","Action":"s3:InitiateReplication","Resource":"arn:aws:s3:::` + r.src + `/*"}]}`
+ {"Effect":"Allow","Action":"s3:InitiateReplication","Resource":"arn:aws:s3:::` + r.src + `/*"},
+ {"Effect":"Allow","Action":["s3:GetReplicationConfiguration","s3:PutInventoryConfiguration"],"Resource":"arn:aws:s3:::` + r.src + `"}]}`
 	role := batchRole(t, r.ts, "batch-replication", "batchoperations.s3.amazonaws.com", policy)
 	j, rows := r.batchReplicationJob(t, "repl-1", role, "nokms/existing", "nokms/failed", "other/unselected")
 	p := j.ProgressSummary
@@ -150,7 +165,18 @@ func TestBatchReplicationWire(t *testing.T) {
 		t.Errorf("denied source status %q, want FAILED", h.ReplicationStatus)
 	}
 	r.setRolePolicy(t)
-	j, rows = r.batchReplicationJob(t, "repl-3", role, "nokms/existing", "nokms/denied")
+	// Retry the failures: a generated manifest of the FAILED objects the
+	// rules select (the generator needs s3:PutInventoryConfiguration, as S3's).
+	gen := &types.JobManifestGeneratorMemberS3JobManifestGenerator{Value: types.S3JobManifestGenerator{
+		SourceBucket: aws.String("arn:aws:s3:::" + r.src), EnableManifestOutput: false,
+		Filter: &types.JobManifestGeneratorFilter{EligibleForReplication: aws.Bool(true),
+			ObjectReplicationStatuses: []types.ReplicationStatus{types.ReplicationStatusFailed}}}}
+	j, rows = r.batchReplicationJobWith(t, "repl-3", role, gen)
+	if p := j.ProgressSummary; aws.ToInt64(p.TotalNumberOfTasks) != 1 || aws.ToInt64(p.NumberOfTasksSucceeded) != 1 || rows["nokms/denied"] == nil {
+		t.Errorf("FAILED retried: %+v %q", p, rows)
+	}
+	// COMPLETED ones are replicated again.
+	j, rows = r.batchReplicationJob(t, "repl-3b", role, "nokms/existing", "nokms/denied")
 	if aws.ToInt64(j.ProgressSummary.NumberOfTasksSucceeded) != 2 {
 		t.Errorf("again: %+v %q", j.ProgressSummary, rows)
 	}
