@@ -68,14 +68,20 @@ func (s *Service) BatchKey(ctx context.Context, call kura.Call, keyID string) (s
 
 func (b *keyBatch) arn() string { return KeyARN(b.s.region, b.rec.Account, b.rec.ID) }
 
-// decide is authorize with the batch's key policy and memo.
-func (b *keyBatch) decide(ctx context.Context, o *op, action string) error {
-	if !crossAccountAction(action) && b.rec.Account != b.c.Principal.AccountID {
-		return errAccessDenied(b.c, action, b.arn())
+// decide is authorize of each of actions with the batch's key policy
+// and memo: one request's permissions, decided in turn with one request
+// context (access.AuthorizeEach).
+func (b *keyBatch) decide(ctx context.Context, o *op, actions ...string) error {
+	kmsActions := make([]string, len(actions))
+	for i, action := range actions {
+		if !crossAccountAction(action) && b.rec.Account != b.c.Principal.AccountID {
+			return errAccessDenied(b.c, action, b.arn())
+		}
+		kmsActions[i] = "kms:" + action
 	}
-	r := access.Request{Call: o.c, Action: "kms:" + action, Resource: b.arn(), Conditions: o.cond.keys(), Memo: &b.memo,
+	r := access.Request{Call: o.c, Resource: b.arn(), Conditions: o.cond.keys(), Memo: &b.memo,
 		KMSKey: &access.KMSKey{Account: b.rec.Account, Policy: b.keyPolicy}}
-	err := b.s.access.Authorize(ctx, r)
+	err := b.s.access.AuthorizeEach(ctx, r, kmsActions...)
 	if d, ok := access.IsDenied(err); ok {
 		return newError(AccessDeniedException, "%s", d.Message(policy.BareResource))
 	}
@@ -116,10 +122,8 @@ func (b *keyBatch) CheckKeyUse(ctx context.Context, encCtx map[string]string, ac
 	o := &op{s: b.s, c: b.c}
 	o.crypto(encCtx, "")
 	o.cond.alias = b.alias
-	for _, a := range actions {
-		if err := b.decide(ctx, o, a); err != nil {
-			return asError(err)
-		}
+	if err := b.decide(ctx, o, actions...); err != nil {
+		return asError(err)
 	}
 	return nil
 }
