@@ -100,7 +100,8 @@ func (r *replEnv) batchReplicationJobWith(t *testing.T, token, role string, gen 
 // The report's rows say how each replication ended, with S3's failure
 // reason when the replication role lacks a permission; a job role
 // without s3:InitiateReplication gets AccessDenied rows and nothing is
-// queued. Every task's events name the job.
+// queued. Every task's events name the job. Rules say
+// ExistingObjectReplication Disabled throughout: it plays no part.
 func TestBatchReplicationWire(t *testing.T) {
 	t.Parallel()
 	r := newReplEnv(t, nil)
@@ -113,6 +114,19 @@ func TestBatchReplicationWire(t *testing.T) {
 	r.put(t, "nokms/denied", []byte("replication role lacks a read"), nil)
 	r.put(t, "other/unselected", []byte("no rule"), nil)
 	r.putConfig(t, r.src, r.dst)
+	// ExistingObjectReplication plays no part (S3 no longer supports it;
+	// Batch Replication is how existing objects go): Disabled on the rule
+	// that selects them, they are replicated all the same.
+	cfg, err := r.c.GetBucketReplication(ctx(t), &s3.GetBucketReplicationInput{Bucket: aws.String(r.src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cfg.ReplicationConfiguration.Rules {
+		cfg.ReplicationConfiguration.Rules[i].ExistingObjectReplication = &s3types.ExistingObjectReplication{Status: s3types.ExistingObjectReplicationStatusDisabled}
+	}
+	if _, err := r.c.PutBucketReplication(ctx(t), &s3.PutBucketReplicationInput{Bucket: aws.String(r.src), ReplicationConfiguration: cfg.ReplicationConfiguration}); err != nil {
+		t.Fatal(err)
+	}
 	if h := r.head(t, r.src, "nokms/existing", ""); h.ReplicationStatus != "" {
 		t.Fatalf("an existing object has replication status %q", h.ReplicationStatus)
 	}
