@@ -99,8 +99,8 @@ func (r *replEnv) batchReplicationJobWith(t *testing.T, token, role string, gen 
 // a COMPLETED one is replicated again; an object no rule selects fails.
 // The report's rows say how each replication ended, with S3's failure
 // reason when the replication role lacks a permission; a job role
-// without s3:InitiateReplication gets AccessDenied rows and nothing is
-// queued. Every task's events name the job. Rules say
+// without s3:InitiateReplication gets AccessDenied rows. Every task's
+// events name the job. Rules say
 // ExistingObjectReplication Disabled throughout: it plays no part.
 func TestBatchReplicationWire(t *testing.T) {
 	t.Parallel()
