@@ -123,6 +123,12 @@ func (r *Replicator) Drain(ctx context.Context) (int, error) {
 // attempt replicates one queue entry and records the outcome; it reports
 // whether the entry left the queue.
 func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool {
+	left, _ := r.try(ctx, run)
+	return left
+}
+
+// try is attempt, also returning the attempt's error (nil: replicated).
+func (r *Replicator) try(ctx context.Context, run kura.ReplicationRun) (bool, error) {
 	started := r.cfg.Now()
 	rec, p, call, err := r.replicate(ctx, run)
 	key := ruleKey{run.Bucket, run.RuleID}
@@ -155,7 +161,7 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool 
 		r.stats.retried(key)
 	}
 	r.record(rec, p, call, started, run, err)
-	return left
+	return left, err
 }
 
 // errGone: the source version was deleted before it was replicated (a
@@ -193,6 +199,9 @@ func (r *Replicator) replicate(ctx context.Context, run kura.ReplicationRun) (*o
 			{Type: "AWS::S3::Object", ARN: access.ObjectARN(run.Destination, run.Key)},
 			{Type: "AWS::S3::Bucket", ARN: access.BucketARN(run.Destination)},
 		}}
+	if id := ops.JobOf(ctx); id != "" {
+		rec.AdditionalEventData["jobId"] = id // a Batch Replication task's
+	}
 	b, err := r.cfg.Objects.Bucket(ctx, run.Bucket)
 	if err != nil {
 		return rec, nil, call, fail("SrcBucketNotFound", err)

@@ -305,13 +305,14 @@ func Open(cfg Config) (*Server, error) {
 	policies.iam = ids
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
 		Audit: trail, Metrics: observe, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run})
-	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: observe,
-		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger})
 	// Replication acts as each rule's role, decided by the authorizer every
 	// S3 request is decided with; its replicas go to buckets of this
 	// deployment (replication.Local).
 	s.Replication = replication.New(replication.Config{Objects: objs, Authorizer: s.Ops.Authorizer(), Roles: ids,
 		Audit: trail, Metrics: observe, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
+	// Batch Replication (S3ReplicateObject) replicates through it.
+	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: observe,
+		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, Replicator: s.Replication})
 	s.startBackground(bg) // each job under its lease (background.go)
 	// S3 Control's job API is served by the engine, unless a test gives
 	// another (a nil *batch.Service must not count as one).
