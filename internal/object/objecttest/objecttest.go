@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"SSERoundTrips", testSSERoundTrips},
 		{"SSECustomerKey", testSSECustomerKey},
 		{"SSEBucketDefault", testSSEBucketDefault},
+		{"OpaqueETags", testOpaqueETags},
 		{"UpdateEncryption", testUpdateEncryption},
 		{"UpdateEncryptionMany", testUpdateEncryptionMany},
 		{"UpdateEncryptionRefusals", testUpdateEncryptionRefusals},
