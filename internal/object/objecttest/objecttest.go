@@ -25,6 +25,7 @@ func Run(t *testing.T, open Opener) {
 		{"VersioningEnabled", testVersioningEnabled},
 		{"VersioningSuspended", testVersioningSuspended},
 		{"DeleteMarkers", testDeleteMarkers},
+		{"DeleteMany", testDeleteMany},
 		// list.go
 		{"ListPrefixDelimiter", testListPrefixDelimiter},
 		{"ListPagination", testListPagination},
