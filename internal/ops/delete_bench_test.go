@@ -18,20 +18,26 @@ import (
 // BenchmarkDeleteObjects deletes 1,000 keys per DeleteObjects through the
 // operation layer (authorization, audit, bbolt metadata, blob directory),
 // without HTTP: in an unversioned bucket (the keys' objects removed, their
-// blobs queued for collection) and in a versioning-enabled one (a delete
-// marker per key). The objects are written, with the timer stopped, by 16
+// blobs queued for collection), with the server's default grace period
+// (the blobs stay for the collector) and with none (deleted right after
+// the commit, one unlink and directory sync each); and in a
+// versioning-enabled bucket (a delete marker per key). The objects are written, with the timer stopped, by 16
 // writers. objects/s is wall-clock; cpu-µs/key, the process's CPU time
 // during the DeleteObjects calls per key, is steadier on a shared machine:
 //
 //	go test -run='^$' -bench=DeleteObjects -benchtime=5x ./internal/ops
 func BenchmarkDeleteObjects(b *testing.B) {
 	const keys = ops.MaxDeleteObjects
-	for _, tc := range []struct{ name, bucket string }{
-		{"unversioned", plain},
-		{"versioned", bucket},
+	for _, tc := range []struct {
+		name, bucket string
+		grace        time.Duration
+	}{
+		{"unversioned", plain, time.Hour},
+		{"unversioned-no-grace", plain, 0},
+		{"versioned", bucket, time.Hour},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			e := newEnv(b)
+			e := newEnv(b, func(c *object.Config) { c.BlobGrace = tc.grace })
 			ctx := context.Background()
 			var cpu, wall time.Duration
 			round := 0

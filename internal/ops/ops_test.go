@@ -95,7 +95,7 @@ type env struct {
 	keyARN  string // a KMS key of the bucket owner
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*object.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
@@ -129,7 +129,11 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.obj = object.New(object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger})
+	ocfg := object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger}
+	for _, o := range opts {
+		o(&ocfg)
+	}
+	e.obj = object.New(ocfg)
 	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Accounts: directory{}, Audit: trail, Metrics: e.metrics,
 		Region: "us-east-1", Logger: logger})
 
