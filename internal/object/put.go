@@ -85,21 +85,8 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 	if alg == "" {
 		alg = checksum.CRC64NVME
 	}
-	h := checksum.NewHashes(alg, false)
-	var hashes io.Writer = h
-	var m *md5Writer
-	if withMD5 || contentMD5 != nil {
-		m = newMD5Writer(size)
-		defer m.Sum() // ends its goroutine on every path
-		hashes = io.MultiWriter(h, m)
-	}
-	md5 := func() []byte {
-		if m == nil {
-			return nil
-		}
-		return m.Sum()
-	}
-	counted := &countingReader{r: io.TeeReader(body, hashes), limit: limit}
+	h := checksum.NewHashes(alg, withMD5 || contentMD5 != nil)
+	counted := &countingReader{r: io.TeeReader(body, h), limit: limit}
 	enc, err := encryptLayers(counted, keys)
 	if err != nil {
 		return nil, s3err.Internal(err)
@@ -117,7 +104,7 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 	if size >= 0 && counted.n != size {
 		return fail(s3err.IncompleteBody)
 	}
-	if contentMD5 != nil && !bytes.Equal(contentMD5, md5()) {
+	if contentMD5 != nil && !bytes.Equal(contentMD5, h.MD5()) {
 		return fail(s3err.BadDigest)
 	}
 	want := ck.Value
@@ -131,7 +118,7 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 	return &stored{
 		blobID:   id,
 		size:     counted.n,
-		md5:      md5(),
+		md5:      h.MD5(),
 		sum:      h.Sum(),
 		checksum: &kura.Checksum{Algorithm: string(alg), Type: checksum.FullObject, Value: got},
 	}, nil
