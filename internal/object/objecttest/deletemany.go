@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -26,6 +27,17 @@ func testDeleteMany(t *testing.T, e *env) {
 		{"versioned", func(n string) { e.bucket(n, "Enabled") }},
 		{"suspended", func(n string) { e.bucket(n, "Suspended") }},
 		{"object lock", func(n string) { e.lockBucket(n, nil) }},
+		{"replicated", func(n string) {
+			e.bucket(n, "Enabled")
+			if err := e.svc.UpdateBucket(e.ctx(), n, func(b *kura.Bucket) error {
+				b.Replication = &kura.ReplicationConfiguration{Role: "arn:aws:iam::" + Account + ":role/r",
+					Rules: []kura.ReplicationRule{{ID: "r", Priority: 1, Status: "Enabled", Filter: &kura.ReplicationFilter{},
+						DeleteMarkerReplication: "Enabled", Destination: kura.ReplicationDestination{Bucket: "arn:aws:s3:::elsewhere"}}}}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ins := map[string][]object.DeleteInput{}
@@ -87,6 +99,29 @@ func testDeleteMany(t *testing.T, e *env) {
 			}
 			if a, b := left(ins["one"][0].Bucket), left(ins["many"][0].Bucket); !slices.Equal(a, b) {
 				t.Errorf("versions left by DeleteMany %v, by Delete one by one %v", b, a)
+			}
+			// Delete markers are queued for replication as Delete queues
+			// them (in the transaction that installs them).
+			queued := func(b string) []string {
+				runs, _, err := e.svc.ReplicationQueue(e.ctx(), nil, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, r := range runs {
+					if r.Bucket == b {
+						out = append(out, fmt.Sprintf("%s marker=%v", r.Key, r.DeleteMarker))
+					}
+				}
+				slices.Sort(out)
+				return out
+			}
+			a, b := queued(ins["one"][0].Bucket), queued(ins["many"][0].Bucket)
+			if !slices.Equal(a, b) {
+				t.Errorf("replication queued by DeleteMany %v, by Delete one by one %v", b, a)
+			}
+			if tc.name == "replicated" && !slices.Contains(b, "missing marker=true") {
+				t.Errorf("replication queue %v: no delete marker for the missing key", b)
 			}
 		})
 	}
