@@ -60,9 +60,28 @@ func testOpaqueETags(t *testing.T, e *env) {
 				if !vr.Decrypted || len(vr.Problems) != 0 {
 					t.Errorf("verification: decrypted %v, problems %+v; want the data and its ETag accepted", vr.Decrypted, vr.Problems)
 				}
+				forged := *v2
+				forged.ETag = md5Hex("not this data")
+				if vr := e.svc.VerifyVersion(e.ctx(), &forged, nil); len(vr.Problems) == 0 {
+					t.Error("verification accepts an ETag that is neither the data's MD5 nor derived from its key")
+				}
 			}
 			if got, _, err := e.tryGet("bkt", key, "", e.access(ck)); err != nil || got != body {
 				t.Errorf("GET after PUT: %v", err)
+			}
+			// Re-keying keeps the ETag, which verification still accepts
+			// (the same data key, sealed anew).
+			if tc.req.Type == kura.SSEKMS {
+				after, _, err := e.svc.UpdateEncryption(e.ctx(), "bkt", key, "", object.EncryptionTarget{KMSKeyARN: e.kmsKey()}, e.access())
+				if err != nil {
+					t.Fatalf("UpdateEncryption: %v", err)
+				}
+				if after.ETag != v2.ETag {
+					t.Errorf("ETag after re-keying %s, before %s", after.ETag, v2.ETag)
+				}
+				if vr := e.svc.VerifyVersion(e.ctx(), after, nil); !vr.Decrypted || len(vr.Problems) != 0 {
+					t.Errorf("verification after re-keying: decrypted %v, problems %+v", vr.Decrypted, vr.Problems)
+				}
 			}
 		})
 	}
