@@ -224,7 +224,7 @@ func (rc *Receiver) Receive(ctx context.Context, m *Message, open func(ctx conte
 	}
 	call := kura.Call{Source: kura.Source{InvokedBy: ServicePrincipal, Time: now().UTC(), RequestID: requestID()}}
 	rec := &ops.Record{Service: "s3", EventSource: "s3.amazonaws.com", Name: name, Data: true, Call: call, Region: rc.Region,
-		RequestParameters: map[string]any{"bucketName": m.Bucket, "key": m.Version.Key, "versionId": m.Version.VersionID},
+		RequestParameters:   map[string]any{"bucketName": m.Bucket, "key": m.Version.Key, "versionId": m.Version.VersionID},
 		AdditionalEventData: map[string]any{"sourceDeployment": m.Source, "kind": m.Kind},
 		Resources: []audit.Resource{
 			{Type: "AWS::S3::Object", ARN: access.ObjectARN(m.Bucket, m.Version.Key)},

@@ -418,7 +418,7 @@ func (s *Server) Start() error {
 	if s.cfg.TLSSelfSigned && s.cfg.TLSCert == "" {
 		s.selfSigned = certFile
 	}
-	s.startLink() // link.go
+	s.startLink()         // link.go
 	s.serving.Store(true) // ln is bound: connections queue until Serve accepts them
 	go func() {
 		var err error
