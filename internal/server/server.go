@@ -319,7 +319,7 @@ func Open(cfg Config) (*Server, error) {
 		// peers send, deciding the destination side as the role here.
 		dest = &replication.Router{Local: local, Remote: &replication.Remote{Self: cfg.Link.Deployment,
 			KeyKey: cfg.Link.Secret.DataKeyKey(), Transport: node}}
-		node.Attach(ids, objs, &replication.Receiver{Local: local, Roles: ids, KeyKey: cfg.Link.Secret.DataKeyKey(),
+		node.Attach(ids, objs, &replication.Receiver{Local: &replication.Local{Objects: objs, Authorizer: s.Ops.Authorizer(), Remote: true}, Roles: ids, KeyKey: cfg.Link.Secret.DataKeyKey(),
 			Audit: trail, Metrics: s.ops, Region: cfg.Region, Now: cfg.Now})
 		if !node.Primary() {
 			if err := node.SyncIAM(ctx); err != nil {
