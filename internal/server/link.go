@@ -146,3 +146,13 @@ func (s *Server) stopLink(ctx context.Context) {
 		s.linkSrv.Close()
 	}
 }
+
+// LinkListenAddr is the address the link listener is bound to ("" when
+// not linked); LinkURL is the one peers are told, which may differ
+// (--link-advertise).
+func (s *Server) LinkListenAddr() string {
+	if s.linkLn == nil {
+		return ""
+	}
+	return s.linkLn.Addr().String()
+}

@@ -482,3 +482,10 @@ func (n *Node) PrimaryS3() string {
 	}
 	return n.cfg.Primary
 }
+
+// Applied is the primary's IAM generation a follower last applied.
+func (n *Node) Applied() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.applied
+}
