@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -73,6 +74,7 @@ func addLinkFlags(f *pflag.FlagSet, lc *server.LinkConfig, lf *linkFlags) {
 	f.StringVar(&lc.Join, "join", "", "follow the primary whose link endpoint is at this URL (its IAM, its bucket-name registry); without it a linked deployment is the primary")
 	f.StringVar(&lf.tokenFile, "link-token-file", "", "file holding the partition's link token (default $KURA_LINK_TOKEN, else DATA/link/token; a primary without one makes it)")
 	f.DurationVar(&lc.SyncInterval, "link-sync-interval", 0, "how often a follower fetches the primary's IAM changes (default 2s)")
+	f.DurationVar(&lc.MaxStaleness, "link-iam-max-staleness", 15*time.Minute, "a follower that has not had the primary's IAM state for longer refuses to authenticate requests (503), so revoked keys stop working everywhere within this bound (0: never refuse)")
 }
 
 // resolveLinkSecret fills lc.Secret from the token file, the environment

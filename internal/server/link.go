@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kurastore/kura/internal/replication/link"
+	"github.com/kurastore/kura/internal/s3err"
 )
 
 // Linked deployments (docs/replication.md, "Linked deployments"): a
@@ -38,6 +39,22 @@ type LinkConfig struct {
 	SyncInterval time.Duration
 	// JoinTimeout bounds the join at start (0: 2 minutes).
 	JoinTimeout time.Duration
+	// MaxStaleness: a follower that has not had the primary's IAM state
+	// for longer refuses to authenticate (503), so a key revoked at the
+	// primary stops working everywhere within it (0: never refuse).
+	MaxStaleness time.Duration
+}
+
+// iamFresh refuses authentication at a follower whose IAM copy is older
+// than max.
+func iamFresh(node *link.Node, max time.Duration) error {
+	if node == nil || node.Primary() || max <= 0 {
+		return nil
+	}
+	if age := time.Since(node.LastSync()); age > max {
+		return s3err.ServiceUnavailable.WithMessage("This deployment has not reached the primary for %v (more than --link-iam-max-staleness, %v) and does not authenticate with an IAM copy that old; try again when the link is back.", age.Round(time.Second), max)
+	}
+	return nil
 }
 
 // LinkDir is where a primary keeps its peer table and bucket registry.

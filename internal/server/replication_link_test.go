@@ -175,7 +175,7 @@ func regionClient(ts *testServer, region string) *s3.Client {
 
 // startLinkedPair starts tokyo and osaka; tokyo reaches osaka's link
 // endpoint through the fault proxy.
-func startLinkedPair(t *testing.T) *linkedPair {
+func startLinkedPair(t *testing.T, adjustOsaka ...func(*server.Config)) *linkedPair {
 	t.Helper()
 	secret := link.NewSecret()
 	tokyo := startWith(t, t.TempDir(), func(c *server.Config) {
@@ -187,6 +187,9 @@ func startLinkedPair(t *testing.T) *linkedPair {
 		c.Region, c.AllowInsecureSSEC, c.ReplicationInterval = "ap-northeast-3", true, 50*time.Millisecond
 		c.Link = server.LinkConfig{Deployment: "osaka", Listen: "127.0.0.1:0", Advertise: p.URL(), Secret: secret,
 			Join: tokyo.LinkURL(), SyncInterval: 200 * time.Millisecond}
+		for _, f := range adjustOsaka {
+			f(c)
+		}
 	})
 	p.target.Store(strings.TrimPrefix(osaka.LinkListenAddr(), "http://"))
 	if tokyo.Root.AccountID != osaka.Root.AccountID {
@@ -471,5 +474,59 @@ func TestReplicationLinkedViaServiceIsTheDestinations(t *testing.T) {
 	}
 	if s := got[aws.ToString(plain.VersionId)]; s != "COMPLETED" {
 		t.Errorf("SSE-S3 beside it: %s, want COMPLETED", s)
+	}
+}
+
+// Identities mean the same on both sides: a user and access key made at
+// the primary authenticate at the follower, a deleted key stops working
+// there within the sync interval, and a follower cut off from the primary
+// for longer than MaxStaleness refuses to authenticate at all.
+func TestReplicationLinkedIAMFollows(t *testing.T) {
+	lp := startLinkedPair(t, func(c *server.Config) { c.Link.MaxStaleness = 1500 * time.Millisecond })
+	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(lp.tokyo.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, "")})
+	if _, err := ic.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ic.CreateAccessKey(ctx(t), &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp.waitIAM(t)
+	alice := s3.New(s3.Options{Region: "ap-northeast-3", BaseEndpoint: aws.String(lp.osaka.URL()), UsePathStyle: true, RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")})
+	code := func() string {
+		_, err := alice.ListBuckets(ctx(t), &s3.ListBucketsInput{})
+		var ae smithy.APIError
+		if errors.As(err, &ae) {
+			return ae.ErrorCode()
+		}
+		if err != nil {
+			return err.Error()
+		}
+		return "ok"
+	}
+	if c := code(); c != "AccessDenied" {
+		t.Fatalf("alice (made at tokyo) at osaka: %s, want AccessDenied (authenticated, no policy)", c)
+	}
+	oi := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(lp.osaka.URL()), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, "")})
+	if _, err := oi.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("bob")}); err == nil || !strings.Contains(err.Error(), "primary") {
+		t.Fatalf("CreateUser at osaka: %v, want a refusal naming the primary", err)
+	}
+	if _, err := ic.DeleteAccessKey(ctx(t), &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: key.AccessKey.AccessKeyId}); err != nil {
+		t.Fatal(err)
+	}
+	lp.waitIAM(t)
+	if c := code(); c != "InvalidAccessKeyId" {
+		t.Fatalf("alice's deleted key at osaka: %s, want InvalidAccessKeyId", c)
+	}
+	lp.tokyo.stop(t)
+	time.Sleep(2 * time.Second)
+	root := regionClient(lp.osaka, "ap-northeast-3")
+	_, err = root.ListBuckets(ctx(t), &s3.ListBucketsInput{})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ServiceUnavailable" {
+		t.Fatalf("osaka cut off from the primary for longer than MaxStaleness: %v, want ServiceUnavailable", err)
 	}
 }

@@ -356,6 +356,9 @@ func Open(cfg Config) (*Server, error) {
 		Objects:  objs,
 		Verifier: &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
 		Identify: func(ctx context.Context, ak, token string) (kura.Principal, error) {
+			if err := iamFresh(node, cfg.Link.MaxStaleness); err != nil {
+				return kura.Principal{}, err
+			}
 			p, err := ids.Authenticate(ctx, ak, token)
 			if err != nil {
 				return kura.Principal{}, err
