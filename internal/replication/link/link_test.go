@@ -72,7 +72,9 @@ func TestLinkRefusesUnsignedRequests(t *testing.T) {
 func TestLinkDataSignatureCoversCiphertext(t *testing.T) {
 	secret := NewSecret()
 	blobs := map[string][]byte{"b1": bytes.Repeat([]byte("x"), 300_000), "b2": []byte("part two")}
-	open := func(_ context.Context, id string) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blobs[id])), nil }
+	open := func(_ context.Context, id string) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(blobs[id])), nil
+	}
 	for _, tamper := range []bool{false, true} {
 		var buf bytes.Buffer
 		var dataSig string

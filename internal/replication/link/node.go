@@ -317,9 +317,6 @@ func (n *Node) RunSync(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// ErrPrimaryUnreachable refuses bucket creation while the registry cannot be asked.
-var errPrimaryUnreachable = s3err.ServiceUnavailable
-
 // Reserve reserves bucket for this deployment in the primary's registry:
 // nil when it is free or already this deployment's; BucketAlreadyExists
 // when another deployment of the partition has it.
@@ -329,7 +326,7 @@ func (n *Node) Reserve(ctx context.Context, bucket string) error {
 	}
 	_, err := n.call(ctx, n.cfg.Primary, http.MethodPost, "/link/v1/buckets/reserve", nil, map[string]string{"bucket": bucket}, nil)
 	if err != nil && s3err.As(err) == nil {
-		return errPrimaryUnreachable.WithMessage("Bucket names are unique across linked deployments and the primary, which keeps them, cannot be reached (%v); try again later.", err)
+		return s3err.ServiceUnavailable.WithMessage("Bucket names are unique across linked deployments and the primary, which keeps them, cannot be reached (%v); try again later.", err)
 	}
 	if err == nil {
 		n.mu.Lock()
