@@ -173,21 +173,24 @@ func regionClient(ts *testServer, region string) *s3.Client {
 		HTTPClient:  &http.Client{Timeout: 2 * time.Minute}, RetryMaxAttempts: 1})
 }
 
-// startLinkedPair starts tokyo and osaka; tokyo reaches osaka's link
-// endpoint through the fault proxy.
-func startLinkedPair(t *testing.T, adjustOsaka ...func(*server.Config)) *linkedPair {
+// startLinkedPair starts tokyo and osaka (adjust applies to both);
+// tokyo reaches osaka's link endpoint through the fault proxy.
+func startLinkedPair(t *testing.T, adjust ...func(*server.Config)) *linkedPair {
 	t.Helper()
 	secret := link.NewSecret()
 	tokyo := startWith(t, t.TempDir(), func(c *server.Config) {
 		c.Region, c.AllowInsecureSSEC, c.ReplicationInterval = "ap-northeast-1", true, 50*time.Millisecond
 		c.Link = server.LinkConfig{Deployment: "tokyo", Listen: "127.0.0.1:0", Secret: secret, SyncInterval: 200 * time.Millisecond}
+		for _, f := range adjust {
+			f(c)
+		}
 	})
 	p := newFaultProxy(t)
 	osaka := startWith(t, t.TempDir(), func(c *server.Config) {
 		c.Region, c.AllowInsecureSSEC, c.ReplicationInterval = "ap-northeast-3", true, 50*time.Millisecond
 		c.Link = server.LinkConfig{Deployment: "osaka", Listen: "127.0.0.1:0", Advertise: p.URL(), Secret: secret,
 			Join: tokyo.LinkURL(), SyncInterval: 200 * time.Millisecond}
-		for _, f := range adjustOsaka {
+		for _, f := range adjust {
 			f(c)
 		}
 	})
