@@ -436,9 +436,11 @@ func (n *Node) Send(ctx context.Context, m *replication.Message, open func(ctx c
 			req.Trailer.Set(hData, n.cfg.Secret.dataSig(sig, dataHash))
 		}))
 	}()
+	// Whatever the outcome, the writer stops: an answer that came before
+	// the whole body (a refusal) must not leave it blocked on the pipe.
+	defer pr.Close()
 	resp, err := n.client.Do(req)
 	if err != nil {
-		pr.CloseWithError(err)
 		return err
 	}
 	defer resp.Body.Close()
