@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -32,6 +34,9 @@ type Config struct {
 	Region      string
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Workers is how many replications run at once (0: DefaultWorkers);
+	// one object key's are always one after another.
+	Workers int
 }
 
 // Replicator drains the replication queue.
@@ -87,29 +92,59 @@ func (r *Replicator) Run(ctx context.Context, interval time.Duration) {
 
 // Drain makes one pass over the queue: every entry due is attempted once.
 // It returns how many were attempted. The pending figures of the metrics
-// are those of this pass.
+// are those of this pass. Entries of different object keys are attempted
+// concurrently (Config.Workers); those of one key in queue order, by one
+// worker, so a version and a later metadata change of it never race.
 func (r *Replicator) Drain(ctx context.Context) (int, error) {
 	pending := pendingMap{}
 	var after *kura.ReplicationRun
 	n := 0
+	workers := r.cfg.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
 	for {
 		page, done, err := r.cfg.Objects.ReplicationQueue(ctx, after, 100)
 		if err != nil {
 			return n, err
 		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		lanes := make([][]kura.ReplicationRun, workers)
 		for i := range page {
 			run := page[i]
-			if ctx.Err() != nil {
-				return n, ctx.Err()
-			}
 			if !run.NextAttempt.IsZero() && run.NextAttempt.After(r.cfg.Now()) {
 				pending.add(run)
 				continue
 			}
 			n++
-			if !r.attempt(ctx, run) {
-				pending.add(run)
+			h := fnv.New32a()
+			h.Write([]byte(run.Bucket + "\x00" + run.Key))
+			l := int(h.Sum32() % uint32(workers))
+			lanes[l] = append(lanes[l], run)
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, lane := range lanes {
+			if len(lane) == 0 {
+				continue
 			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, run := range lane {
+					if ctx.Err() != nil || !r.attempt(ctx, run) {
+						mu.Lock()
+						pending.add(run)
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return n, ctx.Err()
 		}
 		if done || len(page) == 0 {
 			break
@@ -119,6 +154,9 @@ func (r *Replicator) Drain(ctx context.Context) (int, error) {
 	r.stats.setPending(pending)
 	return n, nil
 }
+
+// DefaultWorkers is how many replications a pass runs at once (Config.Workers).
+const DefaultWorkers = 8
 
 // attempt replicates one queue entry and records the outcome; it reports
 // whether the entry left the queue.

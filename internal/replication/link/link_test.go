@@ -25,7 +25,7 @@ func testNode(t *testing.T, s Secret) *Node {
 
 // Every link request must be signed with the partition's secret, within
 // 15 minutes, over its body; anything else is refused before it is read.
-func TestLinkRefusesUnsignedRequests(t *testing.T) {
+func TestReplicationLinkRefusesUnsignedRequests(t *testing.T) {
 	secret := NewSecret()
 	srv := httptest.NewServer(testNode(t, secret).Handler())
 	defer srv.Close()
@@ -69,7 +69,7 @@ func TestLinkRefusesUnsignedRequests(t *testing.T) {
 
 // A replica's ciphertext altered on the way fails its last read, so the
 // replica is never committed.
-func TestLinkDataSignatureCoversCiphertext(t *testing.T) {
+func TestReplicationLinkDataSignatureCoversCiphertext(t *testing.T) {
 	secret := NewSecret()
 	blobs := map[string][]byte{"b1": bytes.Repeat([]byte("x"), 300_000), "b2": []byte("part two")}
 	open := func(_ context.Context, id string) (io.ReadCloser, error) {
@@ -113,7 +113,7 @@ func TestLinkDataSignatureCoversCiphertext(t *testing.T) {
 	}
 }
 
-func TestLinkToken(t *testing.T) {
+func TestReplicationLinkToken(t *testing.T) {
 	s := NewSecret()
 	got, err := ParseToken(s.Token() + "\n")
 	if err != nil || !bytes.Equal(got, s) {
