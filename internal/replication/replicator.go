@@ -44,6 +44,13 @@ type Replicator struct {
 	cfg   Config
 	stats stats
 	kick  chan struct{}
+
+	// reached is when each destination bucket last took a replica: an
+	// entry waiting out its backoff after a failure older than that is
+	// attempted at once (the link or peer is back), not up to ten
+	// minutes later.
+	mu      sync.Mutex
+	reached map[string]time.Time
 }
 
 // New returns a Replicator.
@@ -57,7 +64,7 @@ func New(cfg Config) *Replicator {
 	if cfg.Destination == nil {
 		cfg.Destination = &Local{Objects: cfg.Objects, Authorizer: cfg.Authorizer}
 	}
-	return &Replicator{cfg: cfg, kick: make(chan struct{}, 1)}
+	return &Replicator{cfg: cfg, kick: make(chan struct{}, 1), reached: map[string]time.Time{}}
 }
 
 // Kick asks a running worker to look at the queue now.
@@ -114,7 +121,7 @@ func (r *Replicator) Drain(ctx context.Context) (int, error) {
 		lanes := make([][]kura.ReplicationRun, workers)
 		for i := range page {
 			run := page[i]
-			if !run.NextAttempt.IsZero() && run.NextAttempt.After(r.cfg.Now()) {
+			if !run.NextAttempt.IsZero() && run.NextAttempt.After(r.cfg.Now()) && !r.back(run) {
 				pending.add(run)
 				continue
 			}
@@ -155,6 +162,15 @@ func (r *Replicator) Drain(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// back reports whether run's destination took a replica after run last
+// failed.
+func (r *Replicator) back(run kura.ReplicationRun) bool {
+	r.mu.Lock()
+	t, ok := r.reached[run.Destination]
+	r.mu.Unlock()
+	return ok && t.After(run.NextAttempt.Add(-Backoff(run.Attempts)))
+}
+
 // DefaultWorkers is how many replications a pass runs at once (Config.Workers).
 const DefaultWorkers = 8
 
@@ -174,6 +190,9 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool 
 	left := false
 	switch {
 	case err == nil:
+		r.mu.Lock()
+		r.reached[run.Destination] = r.cfg.Now()
+		r.mu.Unlock()
 		if left = finish(nil); left {
 			r.stats.completed(key, r.cfg.Now().Sub(run.Queued))
 		}
