@@ -22,7 +22,8 @@ import (
 // to its replica being listed at osaka, under KURA_REPL_BENCH_RATE PUT/s
 // (100) of 64 KiB for KURA_REPL_BENCH_SECONDS (20); then the catch-up of
 // KURA_REPL_BENCH_PENDING (10,000) 64 KiB versions written while the link
-// was cut. Skipped unless KURA_REPL_BENCH is set:
+// was cut (for KURA_REPL_BENCH_CUT in all, e.g. 5m; default: the PUTs and
+// 2 s). Skipped unless KURA_REPL_BENCH is set:
 //
 //	KURA_REPL_BENCH=1 go test ./internal/server/ -run TestReplicationLinkedBench -v -timeout 60m
 func TestReplicationLinkedBench(t *testing.T) {
@@ -177,7 +178,11 @@ func TestReplicationLinkedBench(t *testing.T) {
 	putAll("cut/", pending, 8, 0, nil)
 	cutSecs := time.Since(start).Seconds()
 	t.Logf("catch-up: %d PUTs of 64 KiB with the link cut in %.1fs", pending, cutSecs)
-	time.Sleep(2 * time.Second)
+	cut := 2 * time.Second // after the PUTs
+	if d, err := time.ParseDuration(os.Getenv("KURA_REPL_BENCH_CUT")); err == nil {
+		cut = time.Until(start.Add(d)) // the whole cut, PUTs included
+	}
+	time.Sleep(cut)
 	s, watching := watch("cut/", pending)
 	healed := time.Now()
 	lp.proxy.setCut(false)
