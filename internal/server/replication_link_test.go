@@ -3,7 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/replication/link"
 	"github.com/kurastore/kura/internal/server"
 )
@@ -532,4 +535,150 @@ func TestReplicationLinkedIAMFollows(t *testing.T) {
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ServiceUnavailable" {
 		t.Fatalf("osaka cut off from the primary for longer than MaxStaleness: %v, want ServiceUnavailable", err)
 	}
+}
+
+// linkedPolicyWithout is linkedPolicy("ap-northeast-3") less the actions in without.
+func linkedPolicyWithout(without ...string) func(srcKey, dstKey string) string {
+	return func(srcKey, dstKey string) string {
+		p := linkedPolicy("ap-northeast-3")(srcKey, dstKey)
+		for _, a := range without {
+			p = strings.NewReplacer(`"`+a+`",`, ``, `,"`+a+`"`, ``, `["`+a+`"]`, `["s3:none"]`).Replace(p)
+		}
+		return p
+	}
+}
+
+// Seed 004's table across the link: every encryption type under each
+// permission set — all allowed (COMPLETED, the replica encrypted as seed
+// 001 says), and each permission removed (FAILED for the types that need
+// it, COMPLETED for the others).
+func TestReplicationLinkedPermissionTable(t *testing.T) {
+	lp := startLinkedPair(t)
+	srcKey, dstKey := lp.setup(t, linkedPolicy("ap-northeast-3"))
+	tc, oc := regionClient(lp.tokyo, "ap-northeast-1"), regionClient(lp.osaka, "ap-northeast-3")
+	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(lp.tokyo.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, "")})
+	customerKey := bytes.Repeat([]byte{0x42}, 32)
+	ssec := func(k []byte) (string, string) {
+		return base64.StdEncoding.EncodeToString(k), md5b64(k)
+	}
+	ck, ckMD5 := ssec(customerKey)
+	types4 := []struct {
+		name string
+		kms  bool
+		mod  func(*s3.PutObjectInput)
+	}{
+		{"sse-s3", false, func(in *s3.PutObjectInput) { in.ServerSideEncryption = types.ServerSideEncryptionAes256 }},
+		{"sse-kms", true, func(in *s3.PutObjectInput) {
+			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(srcKey)
+		}},
+		{"dsse-kms", true, func(in *s3.PutObjectInput) {
+			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKmsDsse, aws.String(srcKey)
+		}},
+		{"sse-c", false, func(in *s3.PutObjectInput) {
+			in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = aws.String("AES256"), aws.String(ck), aws.String(ckMD5)
+		}},
+	}
+	for _, pc := range []struct {
+		without []string
+		failKMS bool // only the KMS types fail
+		failAll bool
+	}{
+		{},
+		{without: []string{"s3:ReplicateObject"}, failAll: true},
+		{without: []string{"s3:GetObjectVersionForReplication"}, failAll: true},
+		{without: []string{"s3:GetReplicationConfiguration"}, failAll: true},
+		{without: []string{"kms:Decrypt"}, failKMS: true},
+		{without: []string{"kms:Encrypt"}, failKMS: true},
+	} {
+		name := "all allowed"
+		if len(pc.without) > 0 {
+			name = "without " + strings.Join(pc.without, ",")
+		}
+		t.Run(name, func(t *testing.T) {
+			if _, err := ic.PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("replication"), PolicyName: aws.String("p"),
+				PolicyDocument: aws.String(linkedPolicyWithout(pc.without...)(srcKey, dstKey))}); err != nil {
+				t.Fatal(err)
+			}
+			lp.waitIAM(t)
+			versions := map[string]string{}
+			for _, ty := range types4 {
+				key := strings.ReplaceAll(name, " ", "-") + "/" + ty.name
+				in := &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String(key), Body: strings.NewReader("seed 004")}
+				ty.mod(in)
+				out, err := tc.PutObject(ctx(t), in)
+				if err != nil {
+					t.Fatalf("PUT %s: %v", key, err)
+				}
+				versions[aws.ToString(out.VersionId)] = key
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for v, key := range versions {
+				ty := key[strings.LastIndex(key, "/")+1:]
+				want := "COMPLETED"
+				if pc.failAll || pc.failKMS && strings.Contains(ty, "kms") {
+					want = "FAILED"
+				}
+				var got string
+				for {
+					in := &s3.HeadObjectInput{Bucket: aws.String("src"), Key: aws.String(key), VersionId: aws.String(v)}
+					if ty == "sse-c" {
+						in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = aws.String("AES256"), aws.String(ck), aws.String(ckMD5)
+					}
+					h, err := tc.HeadObject(ctx(t), in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = string(h.ReplicationStatus)
+					if got != "PENDING" || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				if got != want {
+					t.Errorf("%s: %s, want %s", ty, got, want)
+					continue
+				}
+				if want != "COMPLETED" {
+					// The source's event names the denied action, whichever
+					// side denied it; the destination's too when it did.
+					denied := pc.without[0]
+					for _, ts := range []*testServer{lp.tokyo, lp.osaka} {
+						if ts == lp.osaka && (denied == "kms:Decrypt" || strings.HasPrefix(denied, "s3:Get")) {
+							continue // decided at the source; osaka never heard of it
+						}
+						waitAudit(t, ts, func(ev audit.Event) bool {
+							return ev.EventName == "ReplicateObject" && ev.RequestParameters["key"] == key &&
+								ev.AdditionalEventData["deniedAction"] == denied
+						})
+					}
+					continue
+				}
+				in := &s3.HeadObjectInput{Bucket: aws.String("dst"), Key: aws.String(key), VersionId: aws.String(v)}
+				if ty == "sse-c" {
+					in.SSECustomerAlgorithm, in.SSECustomerKey, in.SSECustomerKeyMD5 = aws.String("AES256"), aws.String(ck), aws.String(ckMD5)
+				}
+				h, err := oc.HeadObject(ctx(t), in)
+				if err != nil {
+					t.Fatalf("%s: replica: %v", ty, err)
+				}
+				enc := string(h.ServerSideEncryption)
+				if ty == "sse-c" {
+					enc = aws.ToString(h.SSECustomerAlgorithm) + " (sse-c)"
+				}
+				wantEnc := map[string]string{"sse-s3": "AES256", "sse-kms": "aws:kms " + dstKey, "dsse-kms": "aws:kms:dsse " + dstKey, "sse-c": "AES256 (sse-c)"}[ty]
+				if h.SSEKMSKeyId != nil {
+					enc += " " + aws.ToString(h.SSEKMSKeyId)
+				}
+				if h.ReplicationStatus != types.ReplicationStatusReplica || enc != wantEnc {
+					t.Errorf("%s: replica %s %q, want REPLICA %q", ty, h.ReplicationStatus, enc, wantEnc)
+				}
+			}
+		})
+	}
+}
+
+func md5b64(b []byte) string {
+	h := md5.Sum(b)
+	return base64.StdEncoding.EncodeToString(h[:])
 }
