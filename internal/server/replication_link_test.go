@@ -682,3 +682,52 @@ func md5b64(b []byte) string {
 	h := md5.Sum(b)
 	return base64.StdEncoding.EncodeToString(h[:])
 }
+
+// A metadata change of a replicated version (tags) reaches its replica at
+// the linked deployment, found there by version id under its local seq.
+func TestReplicationLinkedMetadataChange(t *testing.T) {
+	lp := startLinkedPair(t)
+	lp.setup(t, linkedPolicy("ap-northeast-3"))
+	tc, oc := regionClient(lp.tokyo, "ap-northeast-1"), regionClient(lp.osaka, "ap-northeast-3")
+	// osaka's own versions of the key first, so the replica's local seq
+	// differs from its id's.
+	for i := 0; i < 3; i++ {
+		if _, err := oc.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("dst"), Key: aws.String("m"), Body: strings.NewReader("osaka's")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := tc.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("src"), Key: aws.String("m"), Body: strings.NewReader("tokyo's")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := aws.ToString(out.VersionId)
+	if s := waitStatuses(t, tc, "src", map[string]string{v: "m"}, 20*time.Second)[v]; s != "COMPLETED" {
+		t.Fatalf("status %s", s)
+	}
+	if _, err := tc.PutObjectTagging(ctx(t), &s3.PutObjectTaggingInput{Bucket: aws.String("src"), Key: aws.String("m"), VersionId: aws.String(v),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("team"), Value: aws.String("osaka")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		tg, err := oc.GetObjectTagging(ctx(t), &s3.GetObjectTaggingInput{Bucket: aws.String("dst"), Key: aws.String("m"), VersionId: aws.String(v)})
+		if err != nil {
+			t.Fatalf("replica %s at osaka: %v", v, err)
+		}
+		if len(tg.TagSet) == 1 && aws.ToString(tg.TagSet[0].Value) == "osaka" {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("the tag did not reach the replica: %v", tg.TagSet)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got, err := oc.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("dst"), Key: aws.String("m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	if string(b) != "tokyo's" || aws.ToString(got.VersionId) != v {
+		t.Errorf("osaka's current version of m: %q @%s, want the replica (the newest arrival) %s", b, aws.ToString(got.VersionId), v)
+	}
+}
