@@ -51,7 +51,15 @@ type Replicator struct {
 	// minutes later.
 	mu      sync.Mutex
 	reached map[string]time.Time
+	// probed is when an entry for each destination was last attempted
+	// ahead of its backoff, to learn that the destination is back.
+	probed map[string]time.Time
 }
+
+// ProbeEvery is how often, while every entry for a destination waits out
+// a backoff, one of them is attempted anyway: a failed probe is not
+// counted as an attempt; a success ends the others' backoffs (back).
+const ProbeEvery = 5 * time.Second
 
 // New returns a Replicator.
 func New(cfg Config) *Replicator {
@@ -64,7 +72,7 @@ func New(cfg Config) *Replicator {
 	if cfg.Destination == nil {
 		cfg.Destination = &Local{Objects: cfg.Objects, Authorizer: cfg.Authorizer}
 	}
-	return &Replicator{cfg: cfg, kick: make(chan struct{}, 1), reached: map[string]time.Time{}}
+	return &Replicator{cfg: cfg, kick: make(chan struct{}, 1), reached: map[string]time.Time{}, probed: map[string]time.Time{}}
 }
 
 // Kick asks a running worker to look at the queue now.
@@ -118,18 +126,25 @@ func (r *Replicator) Drain(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return n, ctx.Err()
 		}
-		lanes := make([][]kura.ReplicationRun, workers)
+		type job struct {
+			run   kura.ReplicationRun
+			probe bool
+		}
+		lanes := make([][]job, workers)
 		for i := range page {
 			run := page[i]
+			probe := false
 			if !run.NextAttempt.IsZero() && run.NextAttempt.After(r.cfg.Now()) && !r.back(run) {
-				pending.add(run)
-				continue
+				if probe = r.probe(run.Destination); !probe {
+					pending.add(run)
+					continue
+				}
 			}
 			n++
 			h := fnv.New32a()
 			h.Write([]byte(run.Bucket + "\x00" + run.Key))
 			l := int(h.Sum32() % uint32(workers))
-			lanes[l] = append(lanes[l], run)
+			lanes[l] = append(lanes[l], job{run, probe})
 		}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -140,10 +155,10 @@ func (r *Replicator) Drain(ctx context.Context) (int, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for _, run := range lane {
-					if ctx.Err() != nil || !r.attempt(ctx, run) {
+				for _, j := range lane {
+					if ctx.Err() != nil || !r.attempt(ctx, j.run, j.probe) {
 						mu.Lock()
-						pending.add(run)
+						pending.add(j.run)
 						mu.Unlock()
 					}
 				}
@@ -171,12 +186,26 @@ func (r *Replicator) back(run kura.ReplicationRun) bool {
 	return ok && t.After(run.NextAttempt.Add(-Backoff(run.Attempts)))
 }
 
+// probe reports whether an entry for dest waiting out its backoff is to
+// be attempted now (one every ProbeEvery).
+func (r *Replicator) probe(dest string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.cfg.Now()
+	if now.Sub(r.probed[dest]) < ProbeEvery {
+		return false
+	}
+	r.probed[dest] = now
+	return true
+}
+
 // DefaultWorkers is how many replications a pass runs at once (Config.Workers).
 const DefaultWorkers = 8
 
 // attempt replicates one queue entry and records the outcome; it reports
-// whether the entry left the queue.
-func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool {
+// whether the entry left the queue. A probe (an entry attempted before its
+// backoff ended) that fails transiently leaves the entry as it was.
+func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun, probe bool) bool {
 	started := r.cfg.Now()
 	rec, p, call, err := r.replicate(ctx, run)
 	key := ruleKey{run.Bucket, run.RuleID}
@@ -198,6 +227,9 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool 
 		}
 	case errGone(err):
 		left = finish(nil)
+	case probe && !permanent(err):
+		// The destination is still away: the entry keeps its backoff
+		// and attempt count.
 	case permanent(err) || run.Attempts+1 >= MaxAttempts:
 		if left = finish(err); left {
 			r.stats.failed(key, reasonOf(err))
