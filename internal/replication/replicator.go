@@ -237,6 +237,9 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun, probe
 		r.cfg.Logger.Warn("replication failed", "bucket", run.Bucket, "key", run.Key, "version", run.VersionID,
 			"destination", run.Destination, "rule", run.RuleID, "err", err)
 	default:
+		r.mu.Lock()
+		r.probed[run.Destination] = r.cfg.Now() // known to be away now
+		r.mu.Unlock()
 		next := r.cfg.Now().Add(Backoff(run.Attempts + 1))
 		if rerr := r.cfg.Objects.RetryReplication(ctx, run, err, next); rerr != nil {
 			r.cfg.Logger.Warn("replication: recording a retry failed", "err", rerr)
