@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -55,14 +56,14 @@ func classify(ctx context.Context, err error) error {
 		return unavailable(err)
 	}
 	switch {
-	case pe.Code[:2] == "08", // connection exception
-		pe.Code[:2] == "53",   // insufficient resources: too many connections, disk full, out of memory
-		pe.Code == "57P01",    // admin_shutdown
-		pe.Code == "57P02",    // crash_shutdown
-		pe.Code == "57P03",    // cannot_connect_now (starting up, recovery)
-		pe.Code == "25006",    // read_only_sql_transaction: connected to a standby (failover under way)
-		pe.Code == "40001",    // serialization_failure (only reaches here after the retries)
-		pe.Code == "40P01":    // deadlock_detected (likewise)
+	case strings.HasPrefix(pe.Code, "08"), // connection exception
+		strings.HasPrefix(pe.Code, "53"), // insufficient resources: too many connections, disk full, out of memory
+		pe.Code == "57P01",               // admin_shutdown
+		pe.Code == "57P02",               // crash_shutdown
+		pe.Code == "57P03",               // cannot_connect_now (starting up, recovery)
+		pe.Code == "25006",               // read_only_sql_transaction: connected to a standby (failover under way)
+		pe.Code == "40001",               // serialization_failure (only reaches here after the retries)
+		pe.Code == "40P01":               // deadlock_detected (likewise)
 		return unavailable(err)
 	}
 	return fmt.Errorf("meta/pg: %w", err)

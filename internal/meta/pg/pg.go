@@ -84,17 +84,25 @@ type Options struct {
 	// MaxConns caps the connection pool (0: pgxpool's default, the larger
 	// of 4 and the number of CPUs).
 	MaxConns int32
+	// ApplicationName names the connections in pg_stat_activity (e.g.
+	// "kura"), unless the DSN sets application_name.
+	ApplicationName string
+	// ReadOnly opens the store without creating or migrating anything:
+	// Update fails with ErrReadOnly. The schema must be at a version this
+	// Kura knows (an older one reads as it is: migrations only add).
+	ReadOnly bool
 	Logger   *slog.Logger
 }
 
 // Store is a meta.Store on a PostgreSQL database. It is safe for
 // concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
-	ddl    *pgxpool.Pool // one connection for CREATE TABLE/SEQUENCE outside transactions
-	ddlMu  sync.Mutex
-	log    *slog.Logger
-	schema string // as created; "" when the DSN's search_path decides
+	pool     *pgxpool.Pool
+	ddl      *pgxpool.Pool // one connection for CREATE TABLE/SEQUENCE outside transactions
+	ddlMu    sync.Mutex
+	log      *slog.Logger
+	schema   string // as created; "" when the DSN's search_path decides
+	readOnly bool
 
 	// tables and seqs hold the SQL names of the tables and sequences
 	// known to exist (they are never dropped while Kura runs).
@@ -126,6 +134,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = sp
 	}
+	if o.ApplicationName != "" && cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = o.ApplicationName
+	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
 	}
@@ -133,8 +144,8 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	ddlCfg.MaxConns, ddlCfg.MinConns = 1, 0
 	ddlCfg.MaxConnIdleTime = time.Minute
 
-	s := &Store{log: o.Logger, schema: o.Schema}
-	if o.Schema != "" {
+	s := &Store{log: o.Logger, schema: o.Schema, readOnly: o.ReadOnly}
+	if o.Schema != "" && !o.ReadOnly {
 		// The schema must exist before a connection can use it: create
 		// it on a connection without it on the search_path.
 		c, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
@@ -154,7 +165,12 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		s.pool.Close()
 		return nil, classify(ctx, fmt.Errorf("connect: %w", err))
 	}
-	if err := s.migrate(ctx); err != nil {
+	if o.ReadOnly {
+		err = s.checkVersion(ctx)
+	} else {
+		err = s.migrate(ctx)
+	}
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -189,6 +205,9 @@ func (s *Store) View(ctx context.Context, fn func(meta.Tx) error) error {
 // again when the database reports a serialization failure or deadlock.
 // If ctx is done before an attempt starts, Update returns ctx.Err().
 func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
 	var last error
 	for attempt := range maxAttempts {
 		if err := ctx.Err(); err != nil {

@@ -120,6 +120,87 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// checkVersion refuses a schema newer than this Kura knows (ReadOnly:
+// nothing is migrated).
+func (s *Store) checkVersion(ctx context.Context) error {
+	var n int
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1",
+		migrationsTable).Scan(&n)
+	if err != nil {
+		return classify(ctx, fmt.Errorf("meta/pg: look up %s: %w", migrationsTable, err))
+	}
+	if n == 0 {
+		return nil // nothing was ever migrated: every table reads as empty
+	}
+	v, err := s.appliedVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if known := SchemaVersion(); v > known {
+		return fmt.Errorf("meta/pg: the database's schema is at version %d, newer than this Kura knows (%d): run a Kura at least as new as the one that migrated it", v, known)
+	}
+	return nil
+}
+
+// Empty reports whether no table of the store holds a row, including
+// tables this version of Kura does not know. Sequences do not count.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	return empty(ctx, s.pool)
+}
+
+// querier is what empty needs of a pool or a connection.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func empty(ctx context.Context, q querier) (bool, error) {
+	rows, err := q.Query(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'kv\\_%'")
+	if err != nil {
+		return false, classify(ctx, fmt.Errorf("meta/pg: list tables: %w", err))
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return false, classify(ctx, fmt.Errorf("meta/pg: list tables: %w", err))
+	}
+	for _, n := range names {
+		if !validIdent(n) {
+			continue // not one of ours
+		}
+		var found bool
+		if err := q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+n+")").Scan(&found); err != nil {
+			return false, classify(ctx, fmt.Errorf("meta/pg: read %s: %w", n, err))
+		}
+		if found {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// HasData reports whether the database dsn names holds a record of a Kura
+// store in schema (the DSN's search_path when schema is ""). It creates
+// and changes nothing: a schema that does not exist holds nothing.
+func HasData(ctx context.Context, dsn, schema string) (bool, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return false, fmt.Errorf("meta/pg: %w", err)
+	}
+	if schema != "" {
+		if !validIdent(schema) {
+			return false, fmt.Errorf("meta/pg: schema name %q: want lower-case letters, digits and _ (at most 63)", schema)
+		}
+		cfg.RuntimeParams["search_path"] = schema
+	}
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, classify(ctx, fmt.Errorf("connect: %w", err))
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	e, err := empty(ctx, c)
+	return !e, err
+}
+
 func (s *Store) appliedVersion(ctx context.Context) (int, error) {
 	var v int
 	err := s.pool.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM "+migrationsTable).Scan(&v)

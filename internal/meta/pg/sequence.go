@@ -66,4 +66,3 @@ func (x *tx) RaiseSequence(name string, floor uint64) error {
 	}
 	return nil
 }
-

@@ -117,14 +117,14 @@ func dropOnce(t testing.TB, name string, drop func()) {
 
 // Open opens a store in the schema that stands for key; the same key
 // opens the same store again until t ends. The store is not closed for
-// the caller.
+// the caller. Its connections' application_name is its schema's name.
 func Open(t testing.TB, key string) *pg.Store {
 	t.Helper()
 	dsn := DSN(t)
 	schema := Schema(t, key)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := pg.Open(ctx, dsn, pg.Options{Schema: schema, MaxConns: 8, Logger: quiet})
+	s, err := pg.Open(ctx, dsn, pg.Options{Schema: schema, ApplicationName: schema, MaxConns: 8, Logger: quiet})
 	if err != nil {
 		t.Fatalf("pg.Open: %v", err)
 	}
