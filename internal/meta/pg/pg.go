@@ -108,6 +108,8 @@ type Store struct {
 	// known to exist (they are never dropped while Kura runs).
 	tables sync.Map
 	seqs   sync.Map
+
+	counter *counter // Stats
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -140,11 +142,13 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
 	}
+	cnt := &counter{}
+	cfg.ConnConfig.Tracer = cnt
 	ddlCfg := cfg.Copy()
 	ddlCfg.MaxConns, ddlCfg.MinConns = 1, 0
 	ddlCfg.MaxConnIdleTime = time.Minute
 
-	s := &Store{log: o.Logger, schema: o.Schema, readOnly: o.ReadOnly}
+	s := &Store{log: o.Logger, schema: o.Schema, readOnly: o.ReadOnly, counter: cnt}
 	if o.Schema != "" && !o.ReadOnly {
 		// The schema must exist before a connection can use it: create
 		// it on a connection without it on the search_path.
@@ -379,19 +383,24 @@ func (x *tx) Delete(t meta.Table, key []byte) error {
 
 // tableExists reports whether the SQL table name exists. Tables are never
 // dropped, so one known to exist needs no round trip. Kura's own tables
-// are all created by the migrations, so the rest is rare:
+// are all created by the migrations; another (a test's, or one a newer
+// Kura added) is created the first time a transaction touches it, outside
+// the transaction like a Put's, even by a read: an empty table reads like
+// a missing one, and
 //
-//   - In an Update the table is created (outside the transaction, like a
-//     Put's): a serializable transaction must read the table itself, not
-//     the catalog, for PostgreSQL to see its conflicts with writers of
-//     the table. Two Updates that each find a key of a missing table
-//     absent and then write it would otherwise both commit (write skew).
-//   - In a View it is looked up in the transaction's snapshot each time.
+//   - a serializable transaction must read the table itself, not the
+//     catalog, for PostgreSQL to see its conflicts with writers of the
+//     table: two Updates that each find a key of a missing table absent
+//     and then write it would otherwise both commit (write skew);
+//   - a View would otherwise look the table up on every read.
+//
+// Only a ReadOnly store, which creates nothing, looks tables up in the
+// transaction's snapshot.
 func (x *tx) tableExists(name string) (bool, error) {
 	if _, ok := x.s.tables.Load(name); ok {
 		return true, nil
 	}
-	if x.writable {
+	if !x.s.readOnly {
 		if err := x.s.ensureTable(x.ctx, name); err != nil {
 			return false, x.fail("create table "+name, err)
 		}

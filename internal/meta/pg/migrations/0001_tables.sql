@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS kv_iam_sessions (key bytea PRIMARY KEY, value bytea N
 CREATE TABLE IF NOT EXISTS kv_batch_jobs (key bytea PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE IF NOT EXISTS kv_batch_tokens (key bytea PRIMARY KEY, value bytea NOT NULL);
 CREATE TABLE IF NOT EXISTS kv_batch_chunks (key bytea PRIMARY KEY, value bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS kv_replication (key bytea PRIMARY KEY, value bytea NOT NULL);
 -- The version counter (meta.SequenceVersions); other counters are created
 -- when first used.
 CREATE SEQUENCE IF NOT EXISTS seq_versions MINVALUE 1 START 1 CACHE 1;
