@@ -247,14 +247,11 @@ func (s *Store) run(ctx context.Context, fn func(meta.Tx) error, writable bool) 
 		return classify(ctx, fmt.Errorf("connect: %w", err)), false
 	}
 	defer conn.Release()
-	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	begin := "begin isolation level repeatable read read only"
 	if writable {
-		opts = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
+		begin = "begin isolation level serializable read write"
 	}
-	ptx, err := conn.BeginTx(ctx, opts)
-	if err != nil {
-		return classify(ctx, fmt.Errorf("begin: %w", err)), false
-	}
+	ptx := &lazyTx{conn: conn, begin: begin}
 	x := &tx{s: s, ctx: ctx, ptx: ptx, writable: writable}
 	done := false
 	defer func() {
@@ -276,16 +273,9 @@ func (s *Store) run(ctx context.Context, fn func(meta.Tx) error, writable bool) 
 		}
 		return ferr, retryable(ferr)
 	}
-	if !writable {
-		// Nothing to keep; COMMIT and ROLLBACK end a read-only
-		// transaction alike.
-		if err := ptx.Commit(ctx); err != nil {
-			return classify(ctx, fmt.Errorf("end read transaction: %w", err)), false
-		}
-		return nil, false
-	}
-	if err := ptx.Commit(ctx); err != nil {
-		if retryable(err) {
+	// COMMIT ends a read-only transaction as ROLLBACK would.
+	if err := ptx.commit(ctx); err != nil {
+		if writable && retryable(err) {
 			return err, true
 		}
 		return classify(ctx, fmt.Errorf("commit: %w", err)), false
@@ -293,20 +283,18 @@ func (s *Store) run(ctx context.Context, fn func(meta.Tx) error, writable bool) 
 	return nil, false
 }
 
-// rollback ends a failed transaction. It runs even when ctx is done; if
-// it fails, pgx closes the connection, which ends the transaction on the
-// server too.
-func (s *Store) rollback(ctx context.Context, ptx pgx.Tx) {
+// rollback ends a failed transaction. It runs even when ctx is done.
+func (s *Store) rollback(ctx context.Context, ptx *lazyTx) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	_ = ptx.Rollback(rctx)
+	ptx.rollback(rctx)
 }
 
 // tx is a meta.Tx on one PostgreSQL transaction.
 type tx struct {
 	s        *Store
 	ctx      context.Context
-	ptx      pgx.Tx
+	ptx      *lazyTx
 	writable bool
 	err      error // the first statement that failed: the transaction is aborted
 }
