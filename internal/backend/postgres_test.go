@@ -24,6 +24,7 @@ func TestPostgresStore(t *testing.T) {
 	}
 	q := u.Query()
 	q.Set("schema", schema)
+	q.Set("pool_max_conns", "3") // pgxpool's, never sent to the server
 	u.RawQuery = q.Encode()
 	m, err := ParseMeta(u.String())
 	if err != nil {

@@ -17,9 +17,11 @@
 // on a serialization failure (SQLSTATE 40001) or a deadlock (40P01) it
 // rolls back and runs fn again after a short randomised backoff, as
 // meta.Store allows, up to maxAttempts times. View runs fn in a REPEATABLE
-// READ READ ONLY transaction: one snapshot for the whole of fn. Every Get,
-// Put and Delete is one statement (one round trip); a Cursor reads a page
-// of rows in key order with one indexed range query
+// READ READ ONLY transaction: one snapshot for the whole of fn. A
+// transaction's BEGIN is sent with its first statement, in one pipelined
+// round trip (lazytx.go), and COMMIT is one more. Every Get, Put and
+// Delete is one statement; a Cursor reads a page of rows in key order
+// with one indexed range query
 // (WHERE key >= $1 ORDER BY key LIMIT n), its pages growing from 16 to 1024
 // rows as it is walked, so a point lookup reads little and a listing few
 // pages. PostgreSQL shows a transaction its own writes, so a cursor
@@ -48,6 +50,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +72,13 @@ const (
 	// all); a conflict still failing after that is reported as
 	// unavailable (503: retry later).
 	maxAttempts = 100
+	// defaultMaxConns caps a node's connection pool unless the DSN sets
+	// pool_max_conns. pgxpool's own default (the larger of 4 and the
+	// number of CPUs) left 8 concurrent clients waiting for connections
+	// on a 2-core machine: 16 took 4 KiB PUTs at 8 clients from ~430 to
+	// ~670/s (docs/benchmarks.md). Mind PostgreSQL's max_connections
+	// (default 100) when running several nodes.
+	defaultMaxConns = 16
 	// firstPage and maxPage bound the rows a cursor reads in one query.
 	firstPage = 16
 	maxPage   = 1024
@@ -81,8 +91,8 @@ type Options struct {
 	// Empty: the connection's search_path as the DSN sets it (by default
 	// "public").
 	Schema string
-	// MaxConns caps the connection pool (0: pgxpool's default, the larger
-	// of 4 and the number of CPUs).
+	// MaxConns caps the connection pool (0: the DSN's pool_max_conns, or
+	// defaultMaxConns).
 	MaxConns int32
 	// ApplicationName names the connections in pg_stat_activity (e.g.
 	// "kura"), unless the DSN sets application_name.
@@ -139,8 +149,11 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 	if o.ApplicationName != "" && cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = o.ApplicationName
 	}
-	if o.MaxConns > 0 {
+	switch {
+	case o.MaxConns > 0:
 		cfg.MaxConns = o.MaxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		cfg.MaxConns = defaultMaxConns
 	}
 	cnt := &counter{}
 	cfg.ConnConfig.Tracer = cnt

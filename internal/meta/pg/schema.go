@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kurastore/kura/internal/meta"
 )
@@ -182,10 +183,11 @@ func empty(ctx context.Context, q querier) (bool, error) {
 // store in schema (the DSN's search_path when schema is ""). It creates
 // and changes nothing: a schema that does not exist holds nothing.
 func HasData(ctx context.Context, dsn, schema string) (bool, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	pcfg, err := pgxpool.ParseConfig(dsn) // takes the pool_* options off
 	if err != nil {
 		return false, fmt.Errorf("meta/pg: %w", err)
 	}
+	cfg := pcfg.ConnConfig
 	if schema != "" {
 		if !validIdent(schema) {
 			return false, fmt.Errorf("meta/pg: schema name %q: want lower-case letters, digits and _ (at most 63)", schema)
