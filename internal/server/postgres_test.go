@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ import (
 
 // startOnPostgres runs a server on dir with its metadata in PostgreSQL:
 // the test database, through addr when not "" (a proxy), in schema.
-func startOnPostgres(t *testing.T, dir, schema, addr string) *testServer {
+func startOnPostgres(t *testing.T, dir, schema, addr string, adjust ...func(*server.Config)) *testServer {
 	t.Helper()
 	u, err := url.Parse(pgtest.DSN(t))
 	if err != nil {
@@ -44,7 +45,12 @@ func startOnPostgres(t *testing.T, dir, schema, addr string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startWith(t, dir, func(c *server.Config) { c.Meta = m })
+	return startWith(t, dir, func(c *server.Config) {
+		c.Meta = m
+		for _, a := range adjust {
+			a(c)
+		}
+	})
 }
 
 // TestPostgresWire: a server whose metadata is in PostgreSQL serves PUT,
@@ -119,8 +125,8 @@ func TestPostgresWire(t *testing.T) {
 }
 
 // TestPostgresOutage: while PostgreSQL cannot be reached, requests get
-// 503 ServiceUnavailable (never 500); once it is back, they succeed
-// without anyone restarting Kura. The outage is a TCP proxy between Kura
+// 503 ServiceUnavailable (never 500) and /health/ready says not ready;
+// once it is back, both recover without anyone restarting Kura. The outage is a TCP proxy between Kura
 // and PostgreSQL that stops forwarding and cuts every connection.
 func TestPostgresOutage(t *testing.T) {
 	target, err := url.Parse(pgtest.DSN(t))
@@ -128,13 +134,30 @@ func TestPostgresOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := newProxy(t, target.Host)
-	ts := startOnPostgres(t, t.TempDir(), pgtest.Schema(t, t.Name()), p.addr)
+	ts := startOnPostgres(t, t.TempDir(), pgtest.Schema(t, t.Name()), p.addr,
+		func(c *server.Config) { c.AdminListen = "127.0.0.1:0" })
 	// One attempt per call: the SDK would otherwise retry the 503s.
 	c := ts.client(func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	mustBucket(t, c, "outage")
 	put(t, c, "outage", "before", []byte("kept"))
 
+	ready := func() int {
+		t.Helper()
+		resp, err := http.Get(ts.AdminURL() + "/health/ready")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Fatalf("/health/ready before the outage = %d, want 200", code)
+	}
+
 	p.down()
+	if code := ready(); code != http.StatusServiceUnavailable {
+		t.Errorf("/health/ready during the outage = %d, want 503", code)
+	}
 	checks := []struct {
 		name string
 		call func() error
@@ -175,6 +198,9 @@ func TestPostgresOutage(t *testing.T) {
 			t.Fatalf("PUT after the outage still fails: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Errorf("/health/ready after the outage = %d, want 200", code)
 	}
 	if got := get(t, c, "outage", "before"); string(got) != "kept" {
 		t.Fatalf("GET before = %q after the outage", got)

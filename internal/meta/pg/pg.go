@@ -205,6 +205,15 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Ping checks that the database answers, on a pooled connection (a View
+// that reads nothing sends nothing: readiness probes use this).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return classify(ctx, fmt.Errorf("ping: %w", err))
+	}
+	return nil
+}
+
 // Schema returns the schema the store was opened on ("" when the DSN's
 // search_path decides).
 func (s *Store) Schema() string { return s.schema }
