@@ -53,6 +53,24 @@ func startOnPostgres(t *testing.T, dir, schema, addr string, adjust ...func(*ser
 	})
 }
 
+// postgresMeta is the test database's store in the schema that stands
+// for dir (KURA_TEST_META=postgres runs every server test on it).
+func postgresMeta(t testing.TB, dir string) backend.Meta {
+	t.Helper()
+	u, err := url.Parse(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("schema", pgtest.Schema(t, dir))
+	u.RawQuery = q.Encode()
+	m, err := backend.ParseMeta(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestPostgresWire: a server whose metadata is in PostgreSQL serves PUT,
 // GET, LIST and UpdateObjectEncryption through the SDK, keeps nothing of
 // it in a local meta.db, and finds it all again after a restart.
