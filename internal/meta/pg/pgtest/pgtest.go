@@ -124,7 +124,10 @@ func Open(t testing.TB, key string) *pg.Store {
 	schema := Schema(t, key)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := pg.Open(ctx, dsn, pg.Options{Schema: schema, ApplicationName: schema, MaxConns: 8, Logger: quiet})
+	// 4 connections a store: the object suite runs ~40 stores at once, and
+	// the packages of go test ./... run side by side on one database whose
+	// max_connections is 100 by default.
+	s, err := pg.Open(ctx, dsn, pg.Options{Schema: schema, ApplicationName: schema, MaxConns: 4, Logger: quiet})
 	if err != nil {
 		t.Fatalf("pg.Open: %v", err)
 	}
