@@ -51,6 +51,7 @@ const routes = [
   [/^#\/b\/([^/]+)\/?(.*)$/, (b, p) => browse(decodeURIComponent(b), decodeURIComponent(p))],
   [/^#\/o\/([^/]+)\/(.+)$/, (b, k) => objectView(decodeURIComponent(b), decodeURIComponent(k))],
   [/^#\/posture\/([^/]+)$/, (b) => posture(decodeURIComponent(b))],
+  [/^#\/settings\/([^/]+)$/, (b) => bucketSettings(decodeURIComponent(b))],
   [/^#\/replication\/([^/]+)$/, (b) => replicationView(decodeURIComponent(b))],
   [/^#\/jobs$/, jobs],
   [/^#\/kms$/, keys],
@@ -67,7 +68,7 @@ async function route() {
   const hash = location.hash || '#/';
   for (const a of document.querySelectorAll('nav a')) {
     const target = a.getAttribute('href');
-    const on = target === '#/' ? (hash === '#/' || hash.startsWith('#/b/') || hash.startsWith('#/o/') || hash.startsWith('#/posture') || hash.startsWith('#/replication')) : hash.startsWith(target);
+    const on = target === '#/' ? (hash === '#/' || hash.startsWith('#/b/') || hash.startsWith('#/o/') || hash.startsWith('#/posture') || hash.startsWith('#/settings') || hash.startsWith('#/replication')) : hash.startsWith(target);
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   for (const [re, fn] of routes) {
@@ -90,16 +91,94 @@ async function start() {
 
 async function buckets() {
   const show = view();
-  const { buckets: list } = await api('GET', '/console/api/buckets');
+  const [{ buckets: list }, keyList] = await Promise.all([api('GET', '/console/api/buckets'), kmsKeyOptions()]);
+  const msg = h('div', { 'aria-live': 'polite', id: 'bucket-msg' });
   show(h('h1', {}, 'Buckets'),
-    list.length === 0 ? h('p', {}, 'This account has no buckets (create one with aws s3 mb).') :
-      h('table', {}, h('caption', { class: 'muted' }, `${list.length} bucket(s)`),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Encryption posture'), h('th', { scope: 'col' }, 'Replication'))),
-        h('tbody', {}, list.map((b) => h('tr', {},
+    list.length === 0 ? h('p', {}, 'This account has no buckets yet.') :
+      h('table', { id: 'buckets' }, h('caption', { class: 'muted' }, `${list.length} bucket(s)`),
+        h('thead', {}, h('tr', {}, ['Name', 'Created', 'Settings', 'Encryption posture', 'Replication', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, list.map((b) => h('tr', { 'data-bucket': b.name },
           h('th', { scope: 'row' }, h('a', { href: `#/b/${encodeURIComponent(b.name)}/` }, b.name)),
           h('td', {}, when(b.created)),
+          h('td', {}, h('a', { href: `#/settings/${encodeURIComponent(b.name)}` }, 'Versioning and encryption')),
           h('td', {}, h('a', { href: `#/posture/${encodeURIComponent(b.name)}` }, 'Posture')),
-          h('td', {}, h('a', { href: `#/replication/${encodeURIComponent(b.name)}` }, 'Rules and status')))))));
+          h('td', {}, h('a', { href: `#/replication/${encodeURIComponent(b.name)}` }, 'Rules and status')),
+          h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Delete bucket ${b.name}`, onclick: async () => {
+            if (!confirm(`Delete bucket ${b.name}? It must be empty.`)) return;
+            try { await api('DELETE', `/console/api/bucket?${q({ bucket: b.name })}`); status(`Deleted bucket ${b.name}.`); buckets(); } catch (e) { msg.replaceChildren(errorBox(e)); }
+          } }, 'Delete')))))),
+    msg, h('h2', {}, 'Create a bucket'), createBucketForm(keyList, msg));
+}
+
+// kmsKeyOptions lists the KMS keys the principal may list, labelled by
+// alias; [] when it may not.
+async function kmsKeyOptions() {
+  try {
+    const [k, a] = await Promise.all([kms('ListKeys'), kms('ListAliases')]);
+    const alias = {};
+    for (const x of a.Aliases || []) if (x.TargetKeyId) alias[x.TargetKeyId] = x.AliasName;
+    return (k.Keys || []).map((x) => ({ arn: x.KeyArn, label: alias[x.KeyId] ? `${alias[x.KeyId]} (${x.KeyId})` : x.KeyId }));
+  } catch (_) { return []; }
+}
+
+// encryptionFields are the inputs of a bucket default encryption; the key
+// field takes any key id, ARN or alias, with the listed keys offered.
+function encryptionFields(prefix, keyList, cur = {}) {
+  return [
+    h('label', {}, 'Default encryption', h('select', { name: 'encType', id: `${prefix}-enc` },
+      ['SSE-S3', 'SSE-KMS', 'DSSE-KMS'].map((t) => h('option', { value: t, selected: cur.type === t }, t)))),
+    h('label', {}, 'KMS key (SSE-KMS, DSSE-KMS)', h('input', { name: 'kmsKey', id: `${prefix}-key`, list: `${prefix}-keys`, size: 45, value: cur.kmsKeyId || '' })),
+    h('datalist', { id: `${prefix}-keys` }, keyList.map((k) => h('option', { value: k.arn }, k.label))),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'bucketKey', id: `${prefix}-bucketkey`, checked: cur.bucketKey !== false }), 'S3 Bucket Key'),
+  ];
+}
+const encryptionOf = (f) => ({ type: f.get('encType'), kmsKeyId: f.get('encType') === 'SSE-S3' ? '' : f.get('kmsKey'), bucketKey: f.get('bucketKey') === 'on' && f.get('encType') !== 'SSE-S3' });
+
+function createBucketForm(keyList, msg) {
+  const form = h('form', { class: 'inline', id: 'bucket-create', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    try {
+      await api('POST', '/console/api/buckets', { name: f.get('name'), versioning: f.get('versioning') === 'on',
+        objectLock: f.get('objectLock') === 'on', encryption: encryptionOf(f) });
+      status(`Bucket ${f.get('name')} created.`);
+      buckets();
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } },
+  h('label', {}, 'Name', h('input', { name: 'name', id: 'bucket-name', required: true, pattern: '[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]', spellcheck: 'false' })),
+  h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'versioning', id: 'bucket-versioning' }), 'Versioning'),
+  h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'objectLock', id: 'bucket-lock' }), 'Object Lock (turns versioning on for good)'),
+  encryptionFields('bucket', keyList),
+  h('button', { type: 'submit', class: 'primary', id: 'bucket-create-submit' }, 'Create bucket'));
+  return form;
+}
+
+// bucketSettings edits a bucket's versioning and default encryption.
+async function bucketSettings(bucket) {
+  const show = view();
+  const [s, keyList] = await Promise.all([api('GET', `/console/api/bucket?${q({ bucket })}`), kmsKeyOptions()]);
+  const msg = h('div', { 'aria-live': 'polite', id: 'settings-msg' });
+  const save = async (path, body, label) => {
+    try { await api('PUT', `/console/api/bucket/${path}?${q({ bucket })}`, body); status(label); bucketSettings(bucket); } catch (e) { msg.replaceChildren(errorBox(e)); }
+  };
+  const vform = h('form', { class: 'inline', id: 'versioning-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    save('versioning', { status: new FormData(vform).get('status') }, 'Versioning saved.');
+  } }, h('label', {}, 'Versioning', h('select', { name: 'status', id: 'versioning-status' },
+    ['Enabled', 'Suspended'].map((v) => h('option', { value: v, selected: s.versioning === v }, v)))),
+  h('button', { type: 'submit', id: 'versioning-save' }, 'Save versioning'));
+  const eform = h('form', { class: 'inline', id: 'encryption-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    save('encryption', encryptionOf(new FormData(eform)), 'Default encryption saved.');
+  } }, encryptionFields('settings', keyList, s.encryption || {}), h('button', { type: 'submit', id: 'encryption-save' }, 'Save default encryption'));
+  const notes = Object.entries(s.notes || {});
+  show(h('h1', {}, `Settings: ${bucket}`), crumbs(bucket, ''), msg,
+    props([['Versioning', s.versioning || 'never enabled'],
+      ['Default encryption', s.encryption ? `${s.encryption.type}${s.encryption.kmsKeyId ? ` ${s.encryption.kmsKeyId}` : ''}${s.encryption.bucketKey ? ' (bucket key)' : ''}` : 'none set (SSE-S3)'],
+      ['Object Lock', s.objectLock ? (s.objectLock.enabled ? 'enabled' : 'not enabled (it can only be chosen when the bucket is created)') : '']]),
+    h('h2', {}, 'Versioning'), s.objectLock && s.objectLock.enabled ? h('p', { class: 'muted' }, 'Object Lock keeps versioning enabled.') : vform,
+    h('h2', {}, 'Default encryption'), h('p', { class: 'muted' }, 'Applies to new writes; existing objects keep their encryption (re-key them from the encryption posture).'), eform,
+    notes.length ? h('div', {}, h('h2', {}, 'Not shown'), h('ul', {}, notes.map(([k, v]) => h('li', {}, `${k}: ${v}`)))) : null);
 }
 
 function crumbs(bucket, prefix) {
@@ -119,7 +198,8 @@ async function browse(bucket, prefix) {
   const list = h('div');
   const up = uploadForm(bucket, prefix, () => browse(bucket, prefix));
   show(h('h1', {}, bucket), crumbs(bucket, prefix),
-    h('p', {}, h('a', { href: `#/posture/${encodeURIComponent(bucket)}` }, 'Encryption posture of this bucket')),
+    h('p', {}, h('a', { href: `#/posture/${encodeURIComponent(bucket)}` }, 'Encryption posture of this bucket'), ' · ',
+      h('a', { href: `#/settings/${encodeURIComponent(bucket)}` }, 'Versioning and default encryption')),
     up, list);
   await loadPage(bucket, prefix, '', list);
 }
@@ -230,9 +310,12 @@ async function objectView(bucket, key) {
     d.tags && d.tags.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Value'))),
       h('tbody', {}, d.tags.map((t) => h('tr', {}, h('td', {}, t.Key), h('td', {}, t.Value))))) : h('p', { class: 'muted' }, 'No tags.'),
     d.tags ? tagForm(bucket, key, o.versionId, d.tags) : null,
+    d.lockEnabled ? lockForms(bucket, key, o.versionId, d) : null,
+    h('h2', {}, 'Storage class'), classForm(bucket, key, o),
     ['GLACIER', 'DEEP_ARCHIVE'].includes(o.storageClass) ? restoreForm(bucket, key, o.versionId) : null,
     h('h2', {}, 'User metadata'),
     d.metadata && Object.keys(d.metadata).length ? props(Object.entries(d.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])) : h('p', { class: 'muted' }, 'None.'),
+    metadataForm(bucket, key, o, d.metadata || {}),
     h('h2', {}, 'Versions'),
     d.versions ? h('table', { id: 'versions' }, h('thead', {}, h('tr', {}, ['Version', 'Latest', 'Size', 'Modified', 'Encryption', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, d.versions.map((v) => h('tr', {}, h('td', { class: 'mono' }, v.deleteMarker ? `${v.versionId} (delete marker)` : v.versionId),
@@ -262,6 +345,73 @@ function tagForm(bucket, key, versionId, tags) {
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   } }, h('label', { for: 'tags-edit' }, 'Edit tags (one key=value a line)', area), h('button', { type: 'submit', id: 'tags-save' }, 'Save tags'), msg);
   return form;
+}
+
+// copyNote says what a change made by a copy does.
+const copyNote = (o) => h('p', { class: 'muted' }, `S3 changes this by copying the object onto itself: a new ${o.versionId && o.versionId !== 'null' ? 'version' : 'object'} sealed under a fresh data key with the same encryption (${enc(o.encryption)}); tags are kept, Object Lock retention is not.`);
+
+// classForm changes the storage class (CopyObject onto itself).
+function classForm(bucket, key, o) {
+  const msg = h('span', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'inline', id: 'class-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', `/console/api/object/copy?${q({ bucket, key })}`, { storageClass: new FormData(form).get('class') });
+      status('Storage class changed.');
+      objectView(bucket, key);
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } }, h('label', {}, 'Storage class', h('select', { name: 'class', id: 'class-select' },
+    ['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'REDUCED_REDUNDANCY', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'].map((c) => h('option', { value: c, selected: c === o.storageClass }, c)))),
+  h('button', { type: 'submit', id: 'class-save' }, 'Change storage class'), msg);
+  return h('div', {}, o.encryption.type === 'SSE-C' ? h('p', { class: 'muted' }, 'An SSE-C object is copied with its key: use the aws CLI.') : [copyNote(o), form]);
+}
+
+// metadataForm replaces the user metadata (CopyObject with REPLACE).
+function metadataForm(bucket, key, o, meta) {
+  const msg = h('span', { 'aria-live': 'polite' });
+  const area = h('textarea', { id: 'meta-edit', rows: 4, name: 'meta' }, Object.entries(meta).map(([k, v]) => `${k}=${v}`).join('\n'));
+  const form = h('form', { id: 'meta-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const metadata = {};
+    for (const l of area.value.split('\n').map((x) => x.trim()).filter(Boolean)) {
+      const i = l.indexOf('=');
+      metadata[(i < 0 ? l : l.slice(0, i)).trim().toLowerCase()] = i < 0 ? '' : l.slice(i + 1).trim();
+    }
+    try {
+      await api('POST', `/console/api/object/copy?${q({ bucket, key })}`, { metadata });
+      status('Metadata saved.');
+      objectView(bucket, key);
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } }, h('label', { for: 'meta-edit' }, 'Edit user metadata (one name=value a line, without x-amz-meta-)', area),
+  h('button', { type: 'submit', id: 'meta-save' }, 'Save metadata'), msg);
+  return o.encryption.type === 'SSE-C' ? null : form;
+}
+
+// lockForms edit a version's Object Lock retention and legal hold.
+function lockForms(bucket, key, versionId, d) {
+  const msg = h('div', { 'aria-live': 'polite', id: 'lock-msg' });
+  const put = async (path, body, label) => {
+    try { await api('PUT', `/console/api/object/${path}?${q({ bucket, key, versionId })}`, body); status(label); objectView(bucket, key); } catch (e) { msg.replaceChildren(errorBox(e)); }
+  };
+  const r = d.retention || {};
+  const until = r.until && !r.until.startsWith('0001') ? new Date(r.until).toISOString().slice(0, 16) : '';
+  const rform = h('form', { class: 'inline', id: 'retention-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    const f = new FormData(rform);
+    const mode = f.get('mode');
+    if (mode && !f.get('until')) { msg.replaceChildren(errorBox(new Error('Give the retain-until date.'))); return; }
+    put('retention', { mode, until: mode ? new Date(f.get('until')).toISOString() : undefined, bypassGovernance: f.get('bypass') === 'on' },
+      mode ? 'Retention saved.' : 'Retention removed.');
+  } },
+  h('label', {}, 'Retention mode', h('select', { name: 'mode', id: 'retention-mode' },
+    [['', 'none'], ['GOVERNANCE', 'GOVERNANCE'], ['COMPLIANCE', 'COMPLIANCE']].map(([v, l]) => h('option', { value: v, selected: (r.mode || '') === v }, l)))),
+  h('label', {}, 'Retain until', h('input', { type: 'datetime-local', name: 'until', id: 'retention-until', value: until })),
+  h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'bypass', id: 'retention-bypass' }), 'Bypass governance (to shorten or remove)'),
+  h('button', { type: 'submit', id: 'retention-save' }, 'Save retention'));
+  const hold = !!d.legalHold;
+  return h('section', { 'aria-label': 'Object Lock' }, h('h2', {}, 'Object Lock'), msg, rform,
+    h('p', {}, `Legal hold: ${hold ? 'ON' : 'OFF'} `, h('button', { type: 'button', id: 'legalhold-toggle',
+      onclick: () => put('legalhold', { on: !hold }, hold ? 'Legal hold removed.' : 'Legal hold placed.') }, hold ? 'Remove legal hold' : 'Place legal hold')));
 }
 
 // restoreForm asks for a temporary copy of an archived object.
