@@ -286,5 +286,37 @@ func TestConsoleE2E(t *testing.T) {
 		t.Errorf("retention: %v %v", r, err)
 	}
 
+	step("iam: a user with an access key (the secret shown once) and a managed policy", chromedp.Navigate(ts.admin+"/#/iam"),
+		chromedp.WaitVisible(chromedp.ID("user-create")),
+		chromedp.SendKeys(chromedp.ID("policy-name"), "list-buckets"),
+		chromedp.SetValue(chromedp.ID("policy-new-doc"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`),
+		chromedp.Click(chromedp.ID("policy-create-submit")),
+		until(`document.body.textContent.includes('policy/list-buckets')`),
+		chromedp.SendKeys(chromedp.ID("user-name"), "bob"), chromedp.Click(chromedp.ID("user-create-submit")),
+		until(`!!document.querySelector('tr[data-user="bob"]')`),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Manage user bob"]`)),
+		chromedp.WaitVisible(chromedp.ID("key-new")), chromedp.Click(chromedp.ID("key-new")),
+		until(`!!document.querySelector('#new-key-secret')`))
+	bobAK, bobSK := text("#new-key-id"), text("#new-key-secret")
+	step("attach", chromedp.SetValue(chromedp.ID("attach-arn"), "arn:aws:iam::"+strings.Split(role, ":")[4]+":policy/list-buckets"),
+		chromedp.Click(chromedp.ID("attach-submit")),
+		until(`document.querySelector('#attached') && document.querySelector('#attached').textContent.includes('policy/list-buckets')`),
+		chromedp.SetValue(chromedp.ID("inline-name"), "read-photos"),
+		chromedp.SetValue(chromedp.ID("inline-doc"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}`),
+		chromedp.Click(chromedp.ID("inline-submit")),
+		until(`document.querySelector('#inline') && document.querySelector('#inline').textContent.includes('read-photos')`),
+		shot("iam-user"))
+	if _, err := ts.s3(bobAK, bobSK).ListBuckets(ctx(t), &s3.ListBucketsInput{}); err != nil {
+		t.Errorf("bob's new key with the attached policy: %v", err)
+	}
+	step("iam: a role with its trust policy, then deleted", chromedp.Navigate(ts.admin+"/#/iam"),
+		chromedp.WaitVisible(chromedp.ID("role-create")),
+		chromedp.SendKeys(chromedp.ID("role-name"), "ingest"), chromedp.Click(chromedp.ID("role-create-submit")),
+		until(`!!document.querySelector('tr[data-role="ingest"]')`),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Manage role ingest"]`)),
+		until(`document.querySelector('#role-trust-view') && document.querySelector('#role-trust-view').textContent.includes('batchoperations.s3.amazonaws.com')`),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Delete role ingest"]`)),
+		until(`document.querySelector('#iam-roles') && !document.querySelector('tr[data-role="ingest"]')`))
+
 	step("sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("ak")))
 }

@@ -681,21 +681,46 @@ async function auditView(params) {
 async function iamView() {
   const show = view();
   const msg = h('div', { 'aria-live': 'polite', id: 'iam-msg' });
+  const detail = h('div', { id: 'iam-detail' });
   const sections = [];
+  const call = async (params, label) => {
+    try { await iam(params); status(label); return true; } catch (e) { msg.replaceChildren(errorBox(e)); return false; }
+  };
   const listOf = async (action, tag, cols) => {
     try {
       const x = await iam({ Action: action, ...(action === 'ListPolicies' ? { Scope: 'Local' } : {}) });
       const items = [...x.getElementsByTagName('member')].filter((m) => xmlText(m, 'Arn'));
       if (items.length === 0) return h('p', { class: 'muted' }, 'None.');
-      return h('table', {}, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, items.map((m) => h('tr', {}, cols.map((c) => {
-          if (c === 'Arn' && tag === 'policy') return h('td', { class: 'mono' }, h('a', { href: '#/iam', onclick: (ev) => { ev.preventDefault(); editPolicy(xmlText(m, 'Arn'), xmlText(m, 'DefaultVersionId'), msg); } }, xmlText(m, 'Arn')));
-          return h('td', { class: c === 'Arn' ? 'mono' : null }, xmlText(m, c));
-        })))));
+      return h('table', { id: `iam-${tag}s` }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)), tag === 'policy' ? null : h('th', { scope: 'col' }, 'Actions'))),
+        h('tbody', {}, items.map((m) => {
+          const name = xmlText(m, tag === 'user' ? 'UserName' : tag === 'role' ? 'RoleName' : 'PolicyName');
+          return h('tr', { [`data-${tag}`]: name }, cols.map((c) => {
+            if (c === 'Arn' && tag === 'policy') return h('td', { class: 'mono' }, h('a', { href: '#/iam', onclick: (ev) => { ev.preventDefault(); editPolicy(xmlText(m, 'Arn'), xmlText(m, 'DefaultVersionId'), msg); } }, xmlText(m, 'Arn')));
+            return h('td', { class: c === 'Arn' ? 'mono' : null }, xmlText(m, c));
+          }), tag === 'policy' ? null : h('td', {},
+            h('button', { type: 'button', 'aria-label': `Manage ${tag} ${name}`, onclick: () => principalPanel(tag, name, detail, msg) }, 'Keys and policies'), ' ',
+            h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${tag} ${name}`, onclick: async () => {
+              if (!confirm(`Delete ${tag} ${name}? IAM refuses while it has access keys or policies.`)) return;
+              if (await call({ Action: tag === 'user' ? 'DeleteUser' : 'DeleteRole', [tag === 'user' ? 'UserName' : 'RoleName']: name }, `Deleted ${tag} ${name}.`)) iamView();
+            } }, 'Delete')));
+        })));
     } catch (e) { return errorBox(e); }
   };
-  sections.push(h('h2', {}, 'Users'), await listOf('ListUsers', 'user', ['UserName', 'Arn', 'CreateDate']));
-  sections.push(h('h2', {}, 'Roles'), await listOf('ListRoles', 'role', ['RoleName', 'Arn', 'CreateDate']));
+  const newUser = h('form', { class: 'inline', id: 'user-create', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const n = new FormData(newUser).get('name');
+    if (await call({ Action: 'CreateUser', UserName: n }, `User ${n} created.`)) iamView();
+  } }, h('label', {}, 'New user name', h('input', { name: 'name', id: 'user-name', required: true })), h('button', { type: 'submit', id: 'user-create-submit' }, 'Create user'));
+  const trust = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Principal": {"Service": "batchoperations.s3.amazonaws.com"}, "Action": "sts:AssumeRole"}]\n}';
+  const newRole = h('form', { id: 'role-create', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(newRole);
+    if (await call({ Action: 'CreateRole', RoleName: f.get('name'), AssumeRolePolicyDocument: f.get('trust') }, `Role ${f.get('name')} created.`)) iamView();
+  } }, h('label', {}, 'New role name', h('input', { name: 'name', id: 'role-name', required: true })),
+  h('label', {}, 'Trust policy (who may assume the role, JSON)', h('textarea', { name: 'trust', id: 'role-trust', rows: 6, required: true }, trust)),
+  h('button', { type: 'submit', id: 'role-create-submit' }, 'Create role'));
+  sections.push(h('h2', {}, 'Users'), await listOf('ListUsers', 'user', ['UserName', 'Arn', 'CreateDate']), newUser);
+  sections.push(h('h2', {}, 'Roles'), await listOf('ListRoles', 'role', ['RoleName', 'Arn', 'CreateDate']), newRole);
   sections.push(h('h2', {}, 'Customer managed policies'), await listOf('ListPolicies', 'policy', ['PolicyName', 'Arn', 'DefaultVersionId', 'AttachmentCount']));
   const create = h('form', { id: 'policy-create', onsubmit: async (ev) => {
     ev.preventDefault();
@@ -705,7 +730,97 @@ async function iamView() {
   h('label', {}, 'Policy document (JSON)', h('textarea', { name: 'doc', id: 'policy-new-doc', rows: 8, required: true },
     '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}]\n}')),
   h('button', { type: 'submit', class: 'primary', id: 'policy-create-submit' }, 'Create policy'));
-  show(h('h1', {}, 'IAM'), msg, ...sections, h('h2', {}, 'New policy'), create);
+  show(h('h1', {}, 'IAM'), msg, detail, ...sections, h('h2', {}, 'New policy'), create);
+}
+
+const members = (x, list) => { const l = x.getElementsByTagName(list)[0]; return l ? [...l.children].filter((m) => m.tagName === 'member') : []; };
+
+// principalPanel manages one user's or role's access keys (users only),
+// managed policies and inline policies.
+async function principalPanel(kind, name, into, msg) {
+  const U = kind === 'user' ? 'User' : 'Role';
+  const who = { [`${U}Name`]: name };
+  const err = h('div', { 'aria-live': 'assertive', id: 'panel-msg' });
+  const redraw = () => principalPanel(kind, name, into, msg);
+  const act = async (params, label) => {
+    try { const x = await iam({ ...params, ...who }); status(label); return x; } catch (e) { err.replaceChildren(errorBox(e)); return null; }
+  };
+  const parts = [h('h2', { id: 'panel-title' }, `${kind === 'user' ? 'User' : 'Role'} ${name}`), err];
+  try {
+    if (kind === 'role') {
+      const r = await iam({ Action: 'GetRole', RoleName: name });
+      let doc = decodeURIComponent(xmlText(r, 'AssumeRolePolicyDocument'));
+      try { doc = JSON.stringify(JSON.parse(doc), null, 2); } catch (_) { /* as stored */ }
+      parts.push(h('h3', {}, 'Trust policy'), h('pre', { id: 'role-trust-view' }, doc));
+    }
+    if (kind === 'user') {
+      const k = await iam({ Action: 'ListAccessKeys', UserName: name });
+      const keys = members(k, 'AccessKeyMetadata');
+      const secret = h('div', { id: 'new-key', 'aria-live': 'assertive' });
+      parts.push(h('h3', {}, 'Access keys'),
+        keys.length ? h('table', { id: 'access-keys' }, h('thead', {}, h('tr', {}, ['Access key ID', 'Status', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, keys.map((m) => h('tr', {}, h('td', { class: 'mono' }, xmlText(m, 'AccessKeyId')), h('td', {}, xmlText(m, 'Status')), h('td', {}, when(xmlText(m, 'CreateDate'))),
+            h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Delete access key ${xmlText(m, 'AccessKeyId')}`, onclick: async () => {
+              if (!confirm(`Delete access key ${xmlText(m, 'AccessKeyId')}? Programs using it stop working.`)) return;
+              if (await act({ Action: 'DeleteAccessKey', AccessKeyId: xmlText(m, 'AccessKeyId') }, 'Access key deleted.')) redraw();
+            } }, 'Delete')))))) : h('p', { class: 'muted' }, 'No access keys.'),
+        h('button', { type: 'button', id: 'key-new', onclick: async () => {
+          const x = await act({ Action: 'CreateAccessKey' }, 'Access key created.');
+          if (!x) return;
+          await redraw();
+          // The secret is shown this once: IAM never tells it again.
+          document.getElementById('new-key')?.replaceChildren(h('div', { class: 'card', role: 'alert' },
+            h('p', {}, h('strong', {}, 'Save the secret access key now: it is not shown again.')),
+            props([['Access key ID', h('span', { class: 'mono', id: 'new-key-id' }, xmlText(x, 'AccessKeyId'))],
+              ['Secret access key', h('span', { class: 'mono', id: 'new-key-secret' }, xmlText(x, 'SecretAccessKey'))]]),
+            h('button', { type: 'button', id: 'new-key-done', onclick: () => document.getElementById('new-key').replaceChildren() }, 'I have saved it')));
+        } }, 'Create access key'), secret);
+    }
+    // Managed policies: attached ones, and the account's others to attach.
+    const [att, all] = await Promise.all([iam({ Action: `ListAttached${U}Policies`, ...who }), iam({ Action: 'ListPolicies' }).catch(() => null)]);
+    const attached = members(att, 'AttachedPolicies').map((m) => ({ name: xmlText(m, 'PolicyName'), arn: xmlText(m, 'PolicyArn') }));
+    const options = all ? members(all, 'Policies').map((m) => xmlText(m, 'Arn')).filter((a) => !attached.some((p) => p.arn === a)) : [];
+    const attach = h('form', { class: 'inline', id: 'attach-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      if (await act({ Action: `Attach${U}Policy`, PolicyArn: new FormData(attach).get('arn') }, 'Policy attached.')) redraw();
+    } }, h('label', {}, 'Policy ARN', h('input', { name: 'arn', id: 'attach-arn', list: 'attach-arns', size: 50, required: true })),
+    h('datalist', { id: 'attach-arns' }, options.map((a) => h('option', { value: a }))),
+    h('button', { type: 'submit', id: 'attach-submit' }, 'Attach policy'));
+    parts.push(h('h3', {}, 'Managed policies'),
+      attached.length ? h('ul', { id: 'attached' }, attached.map((p) => h('li', {}, h('span', { class: 'mono' }, p.arn), ' ',
+        h('button', { type: 'button', 'aria-label': `Detach ${p.name}`, onclick: async () => {
+          if (await act({ Action: `Detach${U}Policy`, PolicyArn: p.arn }, 'Policy detached.')) redraw();
+        } }, 'Detach')))) : h('p', { class: 'muted' }, 'None attached.'), attach);
+    // Inline policies.
+    const inl = await iam({ Action: `List${U}Policies`, ...who });
+    const names = members(inl, 'PolicyNames').map((m) => m.textContent);
+    const put = h('form', { id: 'inline-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(put);
+      if (await act({ Action: `Put${U}Policy`, PolicyName: f.get('name'), PolicyDocument: f.get('doc') }, 'Inline policy saved.')) redraw();
+    } }, h('label', {}, 'Inline policy name', h('input', { name: 'name', id: 'inline-name', required: true })),
+    h('label', {}, 'Policy document (JSON)', h('textarea', { name: 'doc', id: 'inline-doc', rows: 6, required: true },
+      '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::bucket"}]\n}')),
+    h('button', { type: 'submit', id: 'inline-submit' }, 'Save inline policy'));
+    parts.push(h('h3', {}, 'Inline policies'),
+      names.length ? h('ul', { id: 'inline' }, names.map((n) => h('li', {}, n, ' ',
+        h('button', { type: 'button', 'aria-label': `Edit inline policy ${n}`, onclick: async () => {
+          const x = await act({ Action: `Get${U}Policy`, PolicyName: n }, '');
+          if (!x) return;
+          let doc = decodeURIComponent(xmlText(x, 'PolicyDocument'));
+          try { doc = JSON.stringify(JSON.parse(doc), null, 2); } catch (_) { /* as stored */ }
+          put.querySelector('#inline-name').value = n;
+          put.querySelector('#inline-doc').value = doc;
+          put.querySelector('#inline-doc').focus();
+        } }, 'Edit'), ' ',
+        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete inline policy ${n}`, onclick: async () => {
+          if (await act({ Action: `Delete${U}Policy`, PolicyName: n }, 'Inline policy deleted.')) redraw();
+        } }, 'Delete')))) : h('p', { class: 'muted' }, 'None.'), put);
+  } catch (e) { parts.push(errorBox(e)); }
+  parts.push(h('p', {}, h('button', { type: 'button', onclick: () => into.replaceChildren() }, 'Close')));
+  into.replaceChildren(h('section', { 'aria-labelledby': 'panel-title', class: 'panel' }, parts));
+  into.querySelector('h2').setAttribute('tabindex', '-1');
+  into.querySelector('h2').focus();
 }
 
 async function editPolicy(arn, version, msg) {
