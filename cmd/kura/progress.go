@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -40,13 +41,14 @@ func barOf(frac float64, width int) string {
 
 // liveLine is a line of a terminal redrawn in place. Output written
 // through passThrough while it is shown first clears it, then draws it
-// again below, so a table printed on stdout and the bar on stderr of the
-// same terminal do not mix.
+// again below, whole lines at a time, so a table printed on stdout and
+// the bar on stderr of the same terminal do not mix.
 type liveLine struct {
-	mu   sync.Mutex
-	w    io.Writer
-	line string
-	drew bool
+	mu      sync.Mutex
+	w       io.Writer
+	line    string
+	drew    bool
+	through []*clearingWriter
 }
 
 func (l *liveLine) set(line string) {
@@ -57,7 +59,8 @@ func (l *liveLine) set(line string) {
 	l.drew = true
 }
 
-// finish ends the line, leaving the last drawing on screen.
+// finish ends the line, leaving the last drawing on screen, then writes
+// out what passThrough still holds.
 func (l *liveLine) finish() {
 	if l == nil {
 		return
@@ -68,28 +71,53 @@ func (l *liveLine) finish() {
 		fmt.Fprintln(l.w)
 	}
 	l.drew, l.line = false, ""
+	for _, c := range l.through {
+		c.flush(len(c.buf)) // an unfinished line, below the bar
+	}
 }
 
-// passThrough is dst with the line cleared before each write and drawn
-// again after it.
-func (l *liveLine) passThrough(dst io.Writer) io.Writer { return &clearingWriter{l, dst} }
+// passThrough is dst, written a whole line at a time with the live line
+// cleared before and drawn again after.
+func (l *liveLine) passThrough(dst io.Writer) io.Writer {
+	c := &clearingWriter{l: l, dst: dst}
+	l.mu.Lock()
+	l.through = append(l.through, c)
+	l.mu.Unlock()
+	return c
+}
 
 type clearingWriter struct {
 	l   *liveLine
 	dst io.Writer
+	buf []byte
 }
 
 func (c *clearingWriter) Write(p []byte) (int, error) {
 	c.l.mu.Lock()
 	defer c.l.mu.Unlock()
+	c.buf = append(c.buf, p...)
+	if i := bytes.LastIndexByte(c.buf, '\n'); i >= 0 {
+		if err := c.flush(i + 1); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// flush writes the first n bytes held; the caller holds l.mu.
+func (c *clearingWriter) flush(n int) error {
+	if n == 0 {
+		return nil
+	}
 	if c.l.drew {
 		fmt.Fprint(c.l.w, "\r\x1b[K")
 	}
-	n, err := c.dst.Write(p)
+	_, err := c.dst.Write(c.buf[:n])
+	c.buf = append(c.buf[:0], c.buf[n:]...)
 	if c.l.drew {
 		fmt.Fprintf(c.l.w, "\r%s\x1b[K", c.l.line)
 	}
-	return n, err
+	return err
 }
 
 // progressBar draws "[#####-----]  45%  2.5 GiB / 5.6 GiB" (fsck), at

@@ -70,10 +70,14 @@ func TestLiveLinePassThrough(t *testing.T) {
 	out := l.passThrough(&term)
 	io.WriteString(out, "before\n")
 	l.set("[##--] 50%")
-	io.WriteString(out, "row 1\n")
+	// A table is written a cell at a time: it goes out a line at a time.
+	io.WriteString(out, "row")
+	io.WriteString(out, " 1\nrow 2\n")
+	io.WriteString(out, "tail")
 	l.set("[####] 100%")
 	l.finish()
-	want := "before\n" + "\r[##--] 50%\x1b[K" + "\r\x1b[K" + "row 1\n" + "\r[##--] 50%\x1b[K" + "\r[####] 100%\x1b[K" + "\n"
+	want := "before\n" + "\r[##--] 50%\x1b[K" + "\r\x1b[K" + "row 1\nrow 2\n" + "\r[##--] 50%\x1b[K" + "\r[####] 100%\x1b[K" +
+		"\n" + "tail"
 	if got := term.String(); got != want {
 		t.Errorf("terminal got %q\nwant %q", got, want)
 	}
