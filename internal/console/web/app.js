@@ -462,13 +462,9 @@ async function posture(bucket) {
 
 async function rekeyForm(bucket) {
   const out = h('div', { 'aria-live': 'polite', id: 'rekey-result' });
-  let keyList = [], roles = [], bucketsList = [];
-  try {
-    const [k, a] = await Promise.all([kms('ListKeys'), kms('ListAliases')]);
-    const alias = {};
-    for (const x of a.Aliases || []) if (x.TargetKeyId) alias[x.TargetKeyId] = x.AliasName;
-    keyList = (k.Keys || []).map((x) => ({ arn: x.KeyArn, label: alias[x.KeyId] ? `${alias[x.KeyId]} (${x.KeyId})` : x.KeyId }));
-  } catch (e) { out.append(h('p', { class: 'muted' }, `KMS keys could not be listed: ${e.message}`)); }
+  let roles = [], bucketsList = [];
+  const keyList = await kmsKeyOptions();
+  if (!keyList.length) out.append(h('p', { class: 'muted' }, 'No KMS keys could be listed (none exist, or kms:ListKeys is not allowed).'));
   try {
     const x = await iam({ Action: 'ListRoles' });
     roles = [...x.getElementsByTagName('member')].map((m) => xmlText(m, 'Arn')).filter(Boolean);
