@@ -245,6 +245,7 @@ func (c *Console) copyInPlace(w http.ResponseWriter, r *http.Request, _ *session
 	}
 	ctx := r.Context()
 	t := target(r)
+	t.VersionID = "" // a copy makes a new current version from the current one
 	head, err := c.cfg.Ops.HeadObject(ctx, call, ops.ReadInput{Target: t})
 	if err != nil {
 		fail(w, err)
@@ -256,7 +257,10 @@ func (c *Console) copyInPlace(w http.ResponseWriter, r *http.Request, _ *session
 		return
 	}
 	ci := ops.CopyInput{Target: ops.Target{Bucket: t.Bucket, Key: t.Key},
-		Source:       ops.CopySource{Bucket: t.Bucket, Key: t.Key, VersionID: v.VersionID, IfMatch: v.ETag},
+		// The current version, as the page showed it (its ETag), read
+		// with s3:GetObject as a plain copy is; naming its version id
+		// would ask s3:GetObjectVersion too.
+		Source:       ops.CopySource{Bucket: t.Bucket, Key: t.Key, IfMatch: v.ETag},
 		StorageClass: v.StorageClass, SSE: sseOf(v.Encryption)}
 	if ci.StorageClass == "" {
 		ci.StorageClass = object.ClassStandard

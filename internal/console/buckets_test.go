@@ -219,6 +219,15 @@ func TestConsoleObjectEdits(t *testing.T) {
 	rak, rsk := ts.user(t, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:GetObjectVersion"],"Resource":"*"}]}`)
 	r := ts.browser(t)
 	r.signIn(rak, rsk)
+	// s3:GetObject and s3:PutObject (in a versioned bucket too), and the
+	// KMS key's use, are what a copy onto itself needs.
+	wak, wsk := ts.user(t, "writer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject","kms:Decrypt","kms:GenerateDataKey"],"Resource":"*"}]}`)
+	wr := ts.browser(t)
+	wr.signIn(wak, wsk)
+	wr.json("POST", "/console/api/object/copy?bucket=vault&key=doc.txt", map[string]any{"storageClass": "STANDARD"}, 200, nil)
+	if h := head(); h.StorageClass != "" || aws.ToString(h.SSEKMSKeyId) != keyARN {
+		t.Errorf("after the writer's class change: %q %s", h.StorageClass, aws.ToString(h.SSEKMSKeyId))
+	}
 	if code, body := r.do("POST", "/console/api/object/copy?bucket=vault&key=doc.txt", map[string]any{"storageClass": "STANDARD"}); code != 403 {
 		t.Errorf("reader copies: %d %s", code, body)
 	}
