@@ -39,6 +39,13 @@ type Roles interface {
 	AssumeRoleAsService(ctx context.Context, roleARN, service string) (kura.Principal, error)
 }
 
+// Replicator attempts the queue entries a Batch Replication task queued
+// and claimed (ops.InitiateReplication), returning one error an entry:
+// nil when replicated (replication.Replicator.ReplicateQueued).
+type Replicator interface {
+	ReplicateQueued(ctx context.Context, runs []kura.ReplicationRun) []error
+}
+
 // Config wires a Service.
 type Config struct {
 	// Meta is the metadata store jobs are kept in: the audit outbox's
@@ -65,6 +72,10 @@ type Config struct {
 	// groups (one metadata transaction for up to 64 objects of a bucket,
 	// ops.UpdateObjectEncryptionMany); this is for comparison.
 	SingleCommit bool
+	// Replicator makes the replications of an S3ReplicateObject job's
+	// tasks ((*replication.Replicator).ReplicateQueued); nil: those tasks
+	// fail with NotImplemented.
+	Replicator Replicator
 	// FailureMinTasks and FailureRatio are S3's failure threshold: a job
 	// fails once at least FailureMinTasks tasks have run and more than
 	// FailureRatio of them failed (0: 1000 and 0.5).

@@ -48,6 +48,11 @@ type Request struct {
 	// resolved, and found usable, for this caller and this work (a group
 	// of re-seals under one key): Reseal does not look the key up again.
 	Resolved bool
+	// Batch, when set, is the SSE-KMS target key resolved for this
+	// caller's group of seals (Envelope.BatchKey): a seal without a bucket
+	// key uses it instead of looking the key up again. It must be the key
+	// KMSKeyID names.
+	Batch *BatchedKey
 }
 
 func (r Request) bucketKey() bool { return r.BucketKey != nil && *r.BucketKey }
@@ -214,13 +219,19 @@ func (e *Envelope) seal(ctx context.Context, keys DataKeys, target Request, buck
 			return kura.Encryption{}, s3err.Internal(err)
 		}
 		call := e.viaS3(acc.Caller)
-		blob, arn, err := e.kms.SealDataKey(ctx, call, kmsKeyID(target.KMSKeyID), keys.DEK, encCtx)
+		sealKey := func(dek []byte) ([]byte, string, error) {
+			if target.Batch != nil {
+				return target.Batch.b.SealDataKey(ctx, dek, encCtx)
+			}
+			return e.kms.SealDataKey(ctx, call, kmsKeyID(target.KMSKeyID), dek, encCtx)
+		}
+		blob, arn, err := sealKey(keys.DEK)
 		if err != nil {
 			return kura.Encryption{}, kmsError(err)
 		}
 		enc := kura.Encryption{Type: target.Type, SealedKey: blob, KMSKeyARN: arn, Context: target.Context}
 		if target.Type == kura.SSEDSSE {
-			if enc.SealedKey2, _, err = e.kms.SealDataKey(ctx, call, kmsKeyID(target.KMSKeyID), keys.DEK2, encCtx); err != nil {
+			if enc.SealedKey2, _, err = sealKey(keys.DEK2); err != nil {
 				return kura.Encryption{}, kmsError(err)
 			}
 		}
