@@ -38,7 +38,9 @@ The endpoint, credentials and region are found as the aws CLI finds them
 ($AWS_ENDPOINT_URL, $AWS_ACCESS_KEY_ID, $AWS_PROFILE, ~/.aws/…); without
 any endpoint it is the local kura server, http://127.0.0.1:8420. The
 header's sse= is the encryption the server applied to the first PUT
-("AES256(bucket default)" when none was asked and the bucket encrypts).`,
+("AES256(bucket default)" when none was asked and the bucket encrypts).
+When stdout and stderr are a terminal (and not with --json), a progress
+bar on stderr shows how far the timed phases are.`,
 		Example: `  kura bench --size 1MiB --concurrency 8 --duration 5s
   kura bench --endpoint http://127.0.0.1:9000 --access-key AK --secret-key SK \
     --size 4KiB,1MiB,64MiB --concurrency 1,8 --duration 10s --sse AES256`,
@@ -88,7 +90,27 @@ header's sse= is the encryption the server applied to the first PUT
 				}
 			}()
 
-			_, err = bench.Run(ctx, cfg, cmd.OutOrStdout())
+			out := cmd.OutOrStdout()
+			if progressWanted(cfg.JSON, out, cmd.ErrOrStderr()) {
+				live := &liveLine{w: cmd.ErrOrStderr()}
+				out, cfg.Log = live.passThrough(out), live.passThrough(cfg.Log)
+				phases := len(cfg.Sizes) * len(cfg.Concurrency) * len(cfg.Ops)
+				begun, tick := time.Now(), time.NewTicker(250*time.Millisecond)
+				stopDraw, drawn := make(chan struct{}), make(chan struct{})
+				go func() {
+					defer close(drawn)
+					for {
+						live.set(benchLine(time.Since(begun), cfg.Duration, phases))
+						select {
+						case <-tick.C:
+						case <-stopDraw:
+							return
+						}
+					}
+				}()
+				defer func() { tick.Stop(); close(stopDraw); <-drawn; live.finish() }()
+			}
+			_, err = bench.Run(ctx, cfg, out)
 			if errors.Is(err, context.Canceled) && parent.Err() == nil {
 				// Cleanup errors, if any, are joined into err; keep them.
 				return fmt.Errorf("interrupted: %w", err)

@@ -33,7 +33,7 @@ func (r *Retrying) Unwrap() error { return r.Err }
 func (r *Replicator) ReplicateQueued(ctx context.Context, runs []kura.ReplicationRun) []error {
 	out := make([]error, len(runs))
 	for i, run := range runs {
-		left, err := r.try(ctx, run)
+		left, err := r.try(ctx, run, false)
 		switch {
 		case err != nil && errGone(err):
 			out[i] = err // deleted meanwhile: nothing left to replicate

@@ -119,6 +119,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		err = fmt.Errorf("stopping: %d in-flight requests were cancelled when the drain ended: %w", n, derr)
 	}
 	s.reqs.cancel()
+	s.stopLink(ctx)
 	if s.admin != nil {
 		s.admin.Close()
 	}
