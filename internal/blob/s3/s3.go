@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -139,20 +140,16 @@ func checkID(id string) error {
 }
 
 // Put stores r under id: one PutObject up to the part size, a multipart
-// upload beyond. It returns blob.ErrExists, without reading r, if id is
-// stored already, and if a concurrent Put of id wins.
+// upload beyond. It returns blob.ErrExists if id is stored already (for a
+// multipart upload found before anything is uploaded), and if a
+// concurrent Put of id wins. A blob of one part costs one request: its
+// conditional PutObject is the existence check.
 func (s *Store) Put(ctx context.Context, id string, r io.Reader) (int64, error) {
 	if err := checkID(id); err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
-	}
-	key := s.key(id)
-	if _, err := s.c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.bucket, Key: &key}); err == nil {
-		return 0, blob.ErrExists
-	} else if !isNotFound(err) {
-		return 0, s.wrap("put", id, err)
 	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
@@ -163,6 +160,12 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader) (int64, error) 
 		return s.putSingle(ctx, id, buf[:n])
 	case err != nil:
 		return 0, fmt.Errorf("blob/s3: put %s: %w", id, err)
+	}
+	key := s.key(id)
+	if _, err := s.c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.bucket, Key: &key}); err == nil {
+		return 0, blob.ErrExists
+	} else if !isNotFound(err) {
+		return 0, s.wrap("put", id, err)
 	}
 	return s.putMultipart(ctx, id, buf, ctxReader{ctx, r})
 }
@@ -258,13 +261,51 @@ func (s *Store) putMultipart(ctx context.Context, id string, first []byte, r io.
 	return n, nil
 }
 
-// Open returns a reader for blob id: a HEAD now, ranged GETs as it is
-// read.
+// headLen is how much of a blob Open reads at once: the whole of a small
+// blob, so that reading it costs one request in all, and the encryption
+// header and first chunks of a larger one.
+const headLen = 256 << 10
+
+// Open returns a reader for blob id. It GETs the first headLen bytes,
+// which also tell the size and ETag (Content-Range); reads beyond them
+// stream further GETs.
 func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
 	key := s.key(id)
+	rng := fmt.Sprintf("bytes=0-%d", headLen-1)
+	out, err := s.c.GetObject(ctx, &awss3.GetObjectInput{Bucket: &s.bucket, Key: &key, Range: &rng})
+	if err != nil {
+		switch {
+		case isNotFound(err):
+			return nil, blob.ErrNotFound
+		case status(err) == http.StatusRequestedRangeNotSatisfiable:
+			return s.openEmpty(ctx, id, key) // a range of an empty object
+		}
+		return nil, s.wrap("open", id, err)
+	}
+	defer out.Body.Close()
+	size := aws.ToInt64(out.ContentLength)
+	if cr := aws.ToString(out.ContentRange); cr != "" {
+		i := strings.LastIndexByte(cr, '/')
+		n, perr := strconv.ParseInt(cr[i+1:], 10, 64)
+		if i < 0 || perr != nil {
+			return nil, fmt.Errorf("blob/s3: open %s (%s): unreadable Content-Range %q", id, s, cr)
+		}
+		size = n
+	}
+	head, err := io.ReadAll(io.LimitReader(out.Body, headLen))
+	if err != nil {
+		return nil, s.wrap("open", id, err)
+	}
+	if int64(len(head)) != min(size, headLen) {
+		return nil, s.wrap("open", id, fmt.Errorf("got %d bytes of the first %d of a %d-byte blob", len(head), min(size, headLen), size))
+	}
+	return &Reader{s: s, ctx: ctx, id: id, key: key, size: size, etag: aws.ToString(out.ETag), head: head}, nil
+}
+
+func (s *Store) openEmpty(ctx context.Context, id, key string) (blob.Reader, error) {
 	out, err := s.c.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
 		if isNotFound(err) {
@@ -272,8 +313,7 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 		}
 		return nil, s.wrap("open", id, err)
 	}
-	return &Reader{s: s, ctx: ctx, id: id, key: key,
-		size: aws.ToInt64(out.ContentLength), etag: aws.ToString(out.ETag)}, nil
+	return &Reader{s: s, ctx: ctx, id: id, key: key, size: aws.ToInt64(out.ContentLength), etag: aws.ToString(out.ETag)}, nil
 }
 
 // Delete removes blob id; an absent one is not an error.
@@ -316,16 +356,18 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 	return nil
 }
 
-// Reader reads one blob with ranged GETs. It keeps the body of the last
-// GET open and serves a ReadAt that continues where the previous one
-// ended from it; any other offset opens a new GET from there to the end.
-// It is safe for concurrent use (reads are serialized).
+// Reader reads one blob: its first bytes from memory (read by Open), the
+// rest with ranged GETs. It keeps the body of the last GET open and serves
+// a ReadAt that continues where the previous one ended from it; any other
+// offset opens a new GET from there to the end. It is safe for concurrent
+// use (reads beyond the head are serialized).
 type Reader struct {
 	s        *Store
 	ctx      context.Context
 	id, key  string
 	size     int64
 	etag     string
+	head     []byte // the blob's first bytes; all of it for a small blob
 	mu       sync.Mutex
 	body     io.ReadCloser
 	pos      int64 // offset of body's next byte
@@ -352,6 +394,20 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	var eof error
 	if rest := r.size - off; int64(len(p)) > rest {
 		want, eof = p[:rest], io.EOF
+	}
+	if off < int64(len(r.head)) {
+		c := copy(want, r.head[off:])
+		if c == len(want) {
+			return c, eof
+		}
+		m, err := r.ReadAt(want[c:], off+int64(c))
+		if err == io.EOF {
+			err = nil
+		}
+		if err == nil {
+			err = eof
+		}
+		return c + m, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

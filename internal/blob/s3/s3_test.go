@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -167,7 +169,7 @@ func TestUnavailable(t *testing.T) {
 	b := s3test.Start(t)
 	b.Bucket("blobs")
 	s := newStore(t, b, "p/")
-	if _, err := s.Put(bg, "kept", strings.NewReader("data")); err != nil {
+	if _, err := s.Put(bg, "kept", bytes.NewReader(make([]byte, 1<<20))); err != nil {
 		t.Fatal(err)
 	}
 	r, err := s.Open(bg, "kept")
@@ -182,7 +184,7 @@ func TestUnavailable(t *testing.T) {
 	}{
 		{"Put", func() error { _, err := s.Put(bg, "new", strings.NewReader("x")); return err }},
 		{"Open", func() error { _, err := s.Open(bg, "kept"); return err }},
-		{"ReadAt", func() error { _, err := r.ReadAt(make([]byte, 4), 0); return err }},
+		{"ReadAt", func() error { _, err := r.ReadAt(make([]byte, 4), 900<<10); return err }}, // beyond what Open read
 		{"Delete", func() error { return s.Delete(bg, "kept") }},
 		{"Walk", func() error { return s.Walk(bg, func(blob.Info) error { return nil }) }},
 	}
@@ -196,5 +198,87 @@ func TestUnavailable(t *testing.T) {
 				t.Fatalf("error reveals the secret key: %v", err)
 			}
 		})
+	}
+}
+
+// countingTransport counts requests by method.
+type countingTransport struct {
+	mu sync.Mutex
+	n  map[string]int
+	rt http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.n[r.Method]++
+	c.mu.Unlock()
+	return c.rt.RoundTrip(r)
+}
+
+func (c *countingTransport) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = map[string]int{}
+	return n
+}
+
+// TestRequestCounts pins the backing requests each operation costs: a
+// small blob is one PUT to store and one GET to read whole; a multipart
+// one a HEAD (is the id free?), the upload's requests, and two GETs to
+// read front to back.
+func TestRequestCounts(t *testing.T) {
+	b := s3test.Start(t)
+	b.Bucket("blobs")
+	ct := &countingTransport{n: map[string]int{}, rt: http.DefaultTransport}
+	c := b.Client(func(o *awss3.Options) { o.HTTPClient = &http.Client{Transport: ct, Timeout: time.Minute} })
+	s, err := blobs3.New(c, blobs3.Config{Bucket: "blobs", Prefix: "p/", PartSize: blobs3.MinPartSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll := func(id string, chunk int) []byte {
+		r, err := s.Open(bg, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var out []byte
+		p := make([]byte, chunk)
+		for off := int64(0); ; {
+			n, err := r.ReadAt(p, off)
+			out = append(out, p[:n]...)
+			off += int64(n)
+			if err == io.EOF {
+				return out
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		size     int
+		put, get map[string]int
+	}{
+		{"4 KiB", 4 << 10, map[string]int{"PUT": 1}, map[string]int{"GET": 1}},
+		{"200 KiB", 200 << 10, map[string]int{"PUT": 1}, map[string]int{"GET": 1}},
+		{"12 MiB", 12 << 20, map[string]int{"HEAD": 1, "POST": 2, "PUT": 3}, map[string]int{"GET": 2}},
+	} {
+		data := bytes.Repeat([]byte{byte(tc.size)}, tc.size)
+		id := fmt.Sprintf("c%d", tc.size)
+		ct.take()
+		if _, err := s.Put(bg, id, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		if got := ct.take(); fmt.Sprint(got) != fmt.Sprint(tc.put) {
+			t.Errorf("%s: Put sent %v, want %v", tc.name, got, tc.put)
+		}
+		if got := readAll(id, 64<<10+28); !bytes.Equal(got, data) {
+			t.Fatalf("%s: read back wrong bytes", tc.name)
+		}
+		if got := ct.take(); fmt.Sprint(got) != fmt.Sprint(tc.get) {
+			t.Errorf("%s: reading it whole sent %v, want %v", tc.name, got, tc.get)
+		}
 	}
 }

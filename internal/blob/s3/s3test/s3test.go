@@ -59,14 +59,15 @@ func (b *Backing) Stop() {
 }
 
 // Client returns an SDK client for the backing Kura as its root user.
-func (b *Backing) Client() *awss3.Client {
+// opts adjust it.
+func (b *Backing) Client(opts ...func(*awss3.Options)) *awss3.Client {
 	return awss3.New(awss3.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(b.URL()),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, ""),
 		HTTPClient:   &http.Client{Timeout: 2 * time.Minute},
-	})
+	}, opts...)
 }
 
 // Bucket creates bucket name on the backing Kura.
