@@ -19,10 +19,12 @@
 // Both are conditional writes (If-None-Match: *), so a blob is never
 // overwritten and of two concurrent Puts of one id exactly one wins.
 //
-// Open reads ranges: a Reader keeps one streaming GET open and serves
-// sequential ReadAts from it, and opens a new ranged GET when a read jumps
-// elsewhere, so a 64 MiB object is one request, not one per 64 KiB chunk.
-// Every GET carries If-Match with the ETag Open saw.
+// Open GETs a blob's first 256 KiB — all of a small blob, so it is read
+// with one request — and learns its size from Content-Range. Beyond those,
+// a Reader keeps one streaming GET open and serves sequential ReadAts from
+// it, and opens a new ranged GET when a read jumps elsewhere, so a 64 MiB
+// object is two requests, not one per 64 KiB chunk. Later GETs carry
+// If-Match with the ETag Open saw.
 //
 // Failures to reach the store — connection refused, timeouts, 5xx and
 // throttling answers after the SDK's retries — wrap blob.ErrUnavailable,
