@@ -33,7 +33,7 @@
 // created with O_EXCL under a random name that also names the node
 // (host and pid), link(2) is atomic on the file server so of two nodes
 // putting one id exactly one wins, and files and directories are fsynced
-// (NFS COMMIT) before a Put returns. A shared store differs in three
+// (NFS COMMIT) before a Put returns. A shared store differs in four
 // ways:
 //
 //   - RemoveStaleTemp never removes a temporary file younger than
@@ -47,6 +47,9 @@
 //   - Open retries once after revalidating the blob's directory when the
 //     name is not found, in case the client cached the name's absence
 //     from before another node created it (NFS negative lookup cache).
+//   - Errors that say the file server cannot be reached (ETIMEDOUT,
+//     ESTALE, ENOTCONN, …: unreachable) are blob.ErrUnavailable, which the
+//     S3 layer answers with 503.
 //
 // Ages compare file times (the file server's clock) with this node's
 // clock: keep the nodes' clocks within minutes of the server's (NTP);
@@ -235,14 +238,14 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader) (int64, error) 
 	if _, err := os.Lstat(final); err == nil {
 		return 0, blob.ErrExists
 	} else if !errors.Is(err, iofs.ErrNotExist) {
-		return 0, fmt.Errorf("blob/fs: put %s: %w", id, err)
+		return 0, s.fail(fmt.Errorf("blob/fs: put %s: %w", id, err))
 	}
 	n, err := s.put(ctx, id, final, r)
 	if err != nil {
 		if errors.Is(err, blob.ErrExists) {
 			return 0, err
 		}
-		return 0, fmt.Errorf("blob/fs: put %s: %w", id, err)
+		return 0, s.fail(fmt.Errorf("blob/fs: put %s: %w", id, err))
 	}
 	return n, nil
 }
@@ -348,14 +351,14 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 		return nil, blob.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+		return nil, s.fail(fmt.Errorf("blob/fs: open %s: %w", id, err))
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+		return nil, s.fail(fmt.Errorf("blob/fs: open %s: %w", id, err))
 	}
-	return &File{f: f, size: fi.Size()}, nil
+	return &File{f: f, size: fi.Size(), shared: s.shared}, nil
 }
 
 // Delete removes a blob and makes the removal durable. Deleting an absent
@@ -376,7 +379,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		err = syncDir(leaf)
 	}
 	if err != nil {
-		return fmt.Errorf("blob/fs: delete %s: %w", id, err)
+		return s.fail(fmt.Errorf("blob/fs: delete %s: %w", id, err))
 	}
 	return nil
 }
@@ -392,7 +395,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 	tops, err := readNames(s.dir)
 	if err != nil {
-		return fmt.Errorf("blob/fs: walk: %w", err)
+		return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 	}
 	for _, t := range tops {
 		ti, ok := parseHexByte(t)
@@ -401,7 +404,7 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 		}
 		leaves, err := readNames(filepath.Join(s.dir, t))
 		if err != nil {
-			return fmt.Errorf("blob/fs: walk: %w", err)
+			return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 		}
 		for _, l := range leaves {
 			li, ok := parseHexByte(l)
@@ -413,7 +416,7 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 			}
 			entries, err := readEntries(filepath.Join(s.dir, t, l))
 			if err != nil {
-				return fmt.Errorf("blob/fs: walk: %w", err)
+				return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 			}
 			for _, e := range entries {
 				id := e.Name()
@@ -425,7 +428,7 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 					continue // deleted since the directory was read
 				}
 				if err != nil {
-					return fmt.Errorf("blob/fs: walk: %w", err)
+					return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 				}
 				if err := fn(blob.Info{ID: id, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
 					return err
@@ -510,13 +513,20 @@ func (s *Store) RemoveStaleTemp(olderThan time.Duration) (int, error) {
 
 // File is the blob.Reader of a stored blob, backed by an *os.File.
 type File struct {
-	f    *os.File
-	size int64
+	f      *os.File
+	size   int64
+	shared bool
 }
 
 // ReadAt reads like os.File.ReadAt: a read reaching past the end returns the
 // bytes before it and io.EOF.
-func (r *File) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r *File) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.f.ReadAt(p, off)
+	if err != nil && err != io.EOF && r.shared && unreachable(err) {
+		err = unavailableError{err}
+	}
+	return n, err
+}
 
 // Size returns the blob's length.
 func (r *File) Size() int64 { return r.size }
@@ -570,6 +580,25 @@ func parseHexByte(s string) (uint32, bool) {
 	}
 	return v, true
 }
+
+// fail marks err blob.ErrUnavailable when the store is shared and err
+// says the file server cannot be reached (unreachable): the request may
+// succeed once it is back, and the client gets 503, not 500. On a local
+// directory every I/O error is the disk's and stays as it is.
+func (s *Store) fail(err error) error {
+	if s.shared && unreachable(err) {
+		return unavailableError{err}
+	}
+	return err
+}
+
+// unavailableError is blob.ErrUnavailable with the filesystem's error.
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string {
+	return e.err.Error() + " (the shared filesystem is unreachable)"
+}
+func (e unavailableError) Unwrap() []error { return []error{blob.ErrUnavailable, e.err} }
 
 // linkFile is os.Link; tests replace it to play a retransmitted link.
 var linkFile = os.Link

@@ -294,3 +294,33 @@ func TestSharedChild(t *testing.T) {
 	close(stop)
 	sweeps.Wait()
 }
+
+// TestSharedUnreachable: on a shared store, the errors a network
+// filesystem gives when its server is away (a soft mount's timeout, a
+// stale handle after a failover) are blob.ErrUnavailable, answered 503;
+// on a local directory, and for other errors, they stay plain (500).
+func TestSharedUnreachable(t *testing.T) {
+	local, shared := open(t, t.TempDir()), openShared(t, t.TempDir())
+	for _, tc := range []struct {
+		errno       syscall.Errno
+		unavailable bool
+	}{
+		{syscall.ETIMEDOUT, true},
+		{syscall.ESTALE, true},
+		{syscall.ENOTCONN, true},
+		{syscall.EIO, false}, // the disk's, or the data's: not an outage
+		{syscall.ENOSPC, false},
+		{syscall.EACCES, false},
+	} {
+		err := &os.PathError{Op: "open", Path: "/mnt/kura/ab/cd/x", Err: tc.errno}
+		if got := errors.Is(shared.fail(err), blob.ErrUnavailable); got != tc.unavailable {
+			t.Errorf("shared store, %v: unavailable = %v, want %v", tc.errno, got, tc.unavailable)
+		}
+		if !errors.Is(shared.fail(err), tc.errno) {
+			t.Errorf("shared store, %v: the errno is lost", tc.errno)
+		}
+		if errors.Is(local.fail(err), blob.ErrUnavailable) {
+			t.Errorf("local store, %v: unavailable, want a plain error", tc.errno)
+		}
+	}
+}
