@@ -44,6 +44,26 @@ type Bucket struct {
 	// Replication is the bucket's replication configuration (nil: none);
 	// internal/replication replicates the versions its rules select.
 	Replication *ReplicationConfiguration
+	// Logging is the bucket's server access logging (nil: off);
+	// internal/accesslog writes its log objects.
+	Logging *BucketLogging
+}
+
+// BucketLogging is a bucket's LoggingEnabled (PutBucketLogging): where
+// the server access logs of requests to the bucket are delivered.
+type BucketLogging struct {
+	TargetBucket string
+	TargetPrefix string
+	// TargetGrants are stored and returned as S3 does; Kura's log objects
+	// get the target bucket owner's FULL_CONTROL only (docs/operations.md).
+	TargetGrants []Grant
+	// PartitionedPrefix selects the partitioned key layout
+	// ([prefix][account]/[region]/[bucket]/YYYY/MM/DD/...) instead of
+	// the simple one ([prefix]YYYY-MM-DD-hh-mm-ss-UniqueString).
+	PartitionedPrefix bool
+	// PartitionDateSource is EventTime or DeliveryTime (partitioned only;
+	// "" means EventTime).
+	PartitionDateSource string
 }
 
 // Tag is one key/value tag of a bucket or object.

@@ -203,7 +203,7 @@ TREE_FILES=$(find "$TREE" -type f | wc -l)
 
 # ===========================================================================
 echo "== aws CLI over HTTP"
-start_server "$WORK/data-http" --restore-delay 6s --website-domain s3-website.localhost
+start_server "$WORK/data-http" --restore-delay 6s --website-domain s3-website.localhost --access-log-interval 1s
 echo "   server at $URL"
 
 B=e2e-cli-bucket
@@ -560,6 +560,37 @@ check "website: delete-bucket-website" s3 s3api delete-bucket-website --bucket "
 expect_match "website: without a configuration the endpoint says NoSuchWebsiteConfiguration" '^404  <html>.*<li>Code: NoSuchWebsiteConfiguration</li>' \
 	"$(web /)"
 check "website: s3 rb --force" s3 s3 rb "s3://$W" --force
+
+# --- server access logs (delivered every second: --access-log-interval 1s) --
+
+SRC=e2e-logged LOGS=e2e-logs
+check "access logs: s3 mb the source and the target" s3 s3 mb "s3://$SRC"
+check "access logs: s3 mb the target" s3 s3 mb "s3://$LOGS"
+check "access logs: the target's policy lets logging.s3.amazonaws.com write" s3 s3api put-bucket-policy --bucket "$LOGS" --policy \
+	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::'"$LOGS"'/*","Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::'"$SRC"'"}}}]}'
+expect "access logs: get-bucket-logging before any is empty" "" "$(q s3api get-bucket-logging --bucket "$SRC" --output text)"
+check "access logs: put-bucket-logging" s3 s3api put-bucket-logging --bucket "$SRC" --bucket-logging-status \
+	'{"LoggingEnabled":{"TargetBucket":"'"$LOGS"'","TargetPrefix":"logs/"}}'
+expect "access logs: get-bucket-logging" "$LOGS logs/" \
+	"$(q s3api get-bucket-logging --bucket "$SRC" --query '[LoggingEnabled.TargetBucket,LoggingEnabled.TargetPrefix]' --output text | tr '\t' ' ')"
+expect_error "access logs: a missing target is InvalidTargetBucketForLogging" InvalidTargetBucketForLogging \
+	s3 s3api put-bucket-logging --bucket "$SRC" --bucket-logging-status '{"LoggingEnabled":{"TargetBucket":"e2e-no-such","TargetPrefix":""}}'
+check "access logs: a PUT to log" s3 s3 cp "$F/small.txt" "s3://$SRC/logged.txt" --only-show-errors
+check "access logs: a GET to log" s3 s3 cp "s3://$SRC/logged.txt" "$WORK/logged.txt" --only-show-errors
+LOGLINE=""
+for i in $(seq 100); do
+	KEY=$(q s3api list-objects-v2 --bucket "$LOGS" --prefix logs/ --query 'Contents[].Key' --output text | tr '\t' '\n' | grep '^logs/' | tail -n 1 || true)
+	if [ -n "$KEY" ]; then
+		s3 s3 cp "s3://$LOGS/$KEY" "$WORK/access.log" --only-show-errors 2>/dev/null || true
+		cat "$WORK"/access.log >>"$WORK/access-all.log" 2>/dev/null || true
+		LOGLINE=$(grep -h ' REST.GET.OBJECT logged.txt ' "$WORK/access-all.log" 2>/dev/null | head -n 1 || true)
+		[ -n "$LOGLINE" ] && break
+	fi
+	sleep 0.2
+done
+expect_match "access logs: the GET's record, in S3's format" \
+	"^[0-9a-f]{64} $SRC \[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} \+0000\] 127\.0\.0\.1 [0-9a-f]{64} [0-9A-F]+ REST\.GET\.OBJECT logged\.txt \"GET /$SRC/logged\.txt HTTP/1\.1\" 200 - [0-9]+ [0-9]+ [0-9]+ [0-9]+ \"-\" \"aws-cli/.*\" - [0-9A-F]+ SigV4 - AuthHeader 127\.0\.0\.1:[0-9]+ - - - us-east-1$" \
+	"$LOGLINE"
 
 # ===========================================================================
 echo "== aws CLI over HTTPS (aws-chunked bodies with trailing checksums)"

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,10 +46,11 @@ else $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY. Output is JSON.`,
   kura admin account list`,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8420", "Kura endpoint URL")
+	pf.StringVar(&f.endpoint, "endpoint", "", "Kura endpoint URL (default $AWS_ENDPOINT_URL_IAM, $AWS_ENDPOINT_URL, the profile's endpoint_url, else "+defaultEndpoint+")")
 	pf.StringVar(&f.accessKey, "admin-access-key", "", "the first account's root access key (default $KURA_ROOT_ACCESS_KEY, else $AWS_ACCESS_KEY_ID)")
 	pf.StringVar(&f.secretKey, "admin-secret-key", "", "its secret key (default $KURA_ROOT_SECRET_KEY, else $AWS_SECRET_ACCESS_KEY)")
 	pf.StringVar(&f.caBundle, "ca-bundle", os.Getenv("AWS_CA_BUNDLE"), "PEM file of CAs to trust for HTTPS (default $AWS_CA_BUNDLE)")
+	jsonAlways(pf)
 
 	account := &cobra.Command{Use: "account", Short: "Create and list accounts"}
 	var in struct{ name, email, canonicalID, displayName, accessKey, secretKey string }
@@ -137,7 +139,7 @@ func (f *adminFlags) call(ctx context.Context, form url.Values, out any) error {
 		return err
 	}
 	body := []byte(form.Encode())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(f.endpoint, "/")+"/", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(f.resolvedEndpoint(), "/")+"/", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -163,12 +165,36 @@ func (f *adminFlags) call(ctx context.Context, form url.Values, out any) error {
 		if xml.Unmarshal(b, &e) != nil || e.Code == "" {
 			return fmt.Errorf("%s: HTTP %d", form.Get("Action"), resp.StatusCode)
 		}
-		return fmt.Errorf("%s: %s: %s", form.Get("Action"), e.Code, e.Message)
+		return fmt.Errorf("%s: %s", form.Get("Action"), codeText(e.Code, e.Message))
 	}
 	if err := xml.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%s: unreadable response: %w", form.Get("Action"), err)
 	}
 	return nil
+}
+
+// resolvedEndpoint is --endpoint, else the environment's or the
+// profile's endpoint as the aws CLI finds it, else the local default.
+func (f *adminFlags) resolvedEndpoint() string {
+	if f.endpoint != "" {
+		return f.endpoint
+	}
+	if strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return defaultEndpoint
+	}
+	if e := firstNonEmpty(os.Getenv("AWS_ENDPOINT_URL_IAM"), os.Getenv("AWS_ENDPOINT_URL")); e != "" {
+		return e
+	}
+	home, _ := os.UserHomeDir()
+	profile := firstNonEmpty(os.Getenv("AWS_PROFILE"), "default")
+	section := "profile " + profile
+	if profile == "default" {
+		section = "default"
+	}
+	if sec, _, err := iniSection(firstNonEmpty(os.Getenv("AWS_CONFIG_FILE"), filepath.Join(home, ".aws", "config")), section); err == nil && sec["endpoint_url"] != "" {
+		return sec["endpoint_url"]
+	}
+	return defaultEndpoint
 }
 
 func (f *adminFlags) credentials() (aws.Credentials, error) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -52,16 +53,41 @@ across rotations, until interrupted; with --since it skips older history.`,
 				return fmt.Errorf("no audit trail in %s: is --data the server's data directory?", dir)
 			}
 			out := cmd.OutOrStdout()
-			emit := func(ev audit.Event) error { return printEvent(out, ev, asJSON) }
-			if !asJSON {
-				fmt.Fprintln(out, tableRow("TIME", "EVENT", "PRINCIPAL", "SOURCE IP", "RESOURCE", "RESULT"))
+			if asJSON {
+				emit := func(ev audit.Event) error { _, err := fmt.Fprintf(out, "%s\n", ev.Line()); return err }
+				if follow {
+					ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+					defer stop()
+					return audit.Follow(ctx, dir, f, emit)
+				}
+				return audit.Query(dir, f, emit)
 			}
+			t := newAuditTable()
 			if follow {
+				// Rows are printed as they come: a column widens for a
+				// longer value from that row on.
+				if err := t.print(out, auditHeader); err != nil {
+					return err
+				}
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
-				return audit.Follow(ctx, dir, f, emit)
+				return audit.Follow(ctx, dir, f, func(ev audit.Event) error { return t.print(out, eventRow(ev)) })
 			}
-			return audit.Query(dir, f, emit)
+			// A query's rows are all known before the first is printed, so
+			// every column is as wide as its widest value.
+			rows := [][]string{auditHeader}
+			if err := audit.Query(dir, f, func(ev audit.Event) error { rows = append(rows, eventRow(ev)); return nil }); err != nil {
+				return err
+			}
+			for _, r := range rows {
+				t.fit(r)
+			}
+			for _, r := range rows {
+				if err := t.print(out, r); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()
@@ -94,32 +120,46 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-func printEvent(w io.Writer, ev audit.Event, asJSON bool) error {
-	if asJSON {
-		_, err := fmt.Fprintf(w, "%s\n", ev.Line())
-		return err
-	}
+var auditHeader = []string{"TIME", "EVENT", "PRINCIPAL", "SOURCE IP", "RESOURCE", "RESULT"}
+
+// eventRow is an event's row of the table.
+func eventRow(ev audit.Event) []string {
 	result := "OK"
 	if ev.ErrorCode != "" {
 		result = ev.ErrorCode
 	}
-	_, err := fmt.Fprintln(w, tableRow(ev.EventTime.UTC().Format(time.RFC3339), ev.EventName, principal(ev.UserIdentity),
-		orDash(ev.SourceIPAddress), resource(ev), result))
-	return err
+	return []string{ev.EventTime.UTC().Format(time.RFC3339), ev.EventName, principal(ev.UserIdentity),
+		orDash(ev.SourceIPAddress), resource(ev), result}
 }
 
-// tableRow pads columns to widths that fit typical values, so rows printed
-// one at a time (--follow) still line up.
-func tableRow(cols ...string) string {
-	widths := []int{20, 26, 30, 15, 40}
+// auditTable pads columns to widths that fit typical values and widen
+// for longer ones, so columns line up however long a principal's ARN or a
+// key is.
+type auditTable struct{ widths []int }
+
+func newAuditTable() *auditTable { return &auditTable{widths: []int{20, 26, 30, 15, 40}} }
+
+// fit widens the columns for cols.
+func (t *auditTable) fit(cols []string) {
+	for i, c := range cols {
+		if i < len(t.widths) {
+			t.widths[i] = max(t.widths[i], utf8.RuneCountInString(c))
+		}
+	}
+}
+
+// print writes one row, widening the columns first if it needs it.
+func (t *auditTable) print(w io.Writer, cols []string) error {
+	t.fit(cols)
 	var b strings.Builder
 	for i, c := range cols {
 		b.WriteString(c)
-		if i < len(widths) {
-			b.WriteString(strings.Repeat(" ", max(1, widths[i]-len(c)+1)))
+		if i < len(t.widths) {
+			b.WriteString(strings.Repeat(" ", t.widths[i]-utf8.RuneCountInString(c)+2))
 		}
 	}
-	return strings.TrimRight(b.String(), " ")
+	_, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	return err
 }
 
 // principal is the short form of who made a request: the ARN without its

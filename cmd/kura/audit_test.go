@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,9 @@ func TestAuditCommand(t *testing.T) {
 			RequestParameters: map[string]any{"bucketName": "photos", "key": "2026/dog.jpg"}, ErrorCode: "NoSuchKey"},
 		{EventName: "PutObject", EventTime: now.Add(-time.Minute), UserIdentity: audit.UserIdentity{Type: "Unknown", AccessKeyID: "AKIABAD"},
 			RequestParameters: map[string]any{"bucketName": "docs", "key": "a"}, ErrorCode: "SignatureDoesNotMatch"},
+		{EventName: "GetObject", EventTime: now.Add(-time.Second), SourceIPAddress: "2001:db8::1234:5678",
+			UserIdentity:      audit.UserIdentity{Type: "AssumedRole", ARN: "arn:aws:sts::111122223333:assumed-role/BatchOperationsRoleWithALongName/job-0123456789abcdef"},
+			RequestParameters: map[string]any{"bucketName": "photos", "key": "2026/a very long key name that is longer than forty characters.jpg"}},
 		{EventName: "GenerateDataKey", EventTime: now, EventSource: "kms.amazonaws.com",
 			UserIdentity: audit.UserIdentity{ARN: root.ARN, InvokedBy: "s3.amazonaws.com"},
 			Resources:    []audit.Resource{{ARN: "arn:aws:kms:us-east-1:111122223333:key/k1"}}},
@@ -49,8 +53,8 @@ func TestAuditCommand(t *testing.T) {
 		args []string
 		want []string // one substring per data row, in order
 	}{
-		{nil, []string{"PutObject", "GetObject", "SignatureDoesNotMatch", "GenerateDataKey"}},
-		{[]string{"--since", "1h"}, []string{"GetObject", "SignatureDoesNotMatch", "GenerateDataKey"}},
+		{nil, []string{"PutObject", "GetObject", "SignatureDoesNotMatch", "BatchOperationsRoleWithALongName", "GenerateDataKey"}},
+		{[]string{"--since", "1h"}, []string{"GetObject", "SignatureDoesNotMatch", "BatchOperationsRoleWithALongName", "GenerateDataKey"}},
 		{[]string{"--until", "2h"}, []string{"2026/cat.jpg"}},
 		{[]string{"--errors"}, []string{"NoSuchKey", "unverified:AKIABAD"}},
 		{[]string{"--bucket", "photos", "--prefix", "2026/d"}, []string{"photos/2026/dog.jpg"}},
@@ -77,8 +81,34 @@ func TestAuditCommand(t *testing.T) {
 			}
 		}
 	}
+	// Columns line up whatever the values' lengths: every column of
+	// every row starts where the header's does.
+	out, _ := run()
+	rows := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	starts := func(row string) []int {
+		var s []int
+		for i := range row {
+			if i > 0 && row[i-1] == ' ' && row[i] != ' ' && (i < 2 || row[i-2] == ' ') {
+				s = append(s, i) // a column starts after two or more spaces
+			}
+		}
+		return s
+	}
+	head := starts(rows[0])
+	if len(head) != 5 {
+		t.Fatalf("header columns at %v: %q", head, rows[0])
+	}
+	for _, r := range rows[1:] {
+		got := starts(r)
+		for _, h := range head {
+			if !slices.Contains(got, h) {
+				t.Errorf("row %q has no column at %d (header %v):\n%s", r, h, head, out)
+			}
+		}
+	}
+
 	// A row: time, event, principal, source ip, resource, result.
-	out, _ := run("--event", "PutObject", "--bucket", "photos")
+	out, _ = run("--event", "PutObject", "--bucket", "photos")
 	fields := strings.Fields(strings.Split(out, "\n")[1])
 	want := []string{now.Add(-3 * time.Hour).Format(time.RFC3339), "PutObject", "111122223333:root", "192.0.2.1", "photos/2026/cat.jpg", "OK"}
 	if strings.Join(fields, " ") != strings.Join(want, " ") {

@@ -55,10 +55,7 @@ host itself, so no hosts entry is needed. Output is text, or JSON with --json.`,
   kura batch undo JOB --confirm`,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8420", "S3 endpoint URL")
-	pf.StringVar(&f.accessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID)")
-	pf.StringVar(&f.secretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY)")
-	pf.StringVar(&f.region, "region", "", "region used for signing (default $AWS_REGION, else us-east-1)")
+	f.addFlags(pf, "S3")
 	pf.StringVar(&f.account, "account-id", "", "the account whose jobs these are (default: the caller's)")
 	pf.BoolVar(&f.json, "json", false, "print JSON")
 	cmd.AddCommand(newBatchCreateCmd(f), newBatchListCmd(f), newBatchDescribeCmd(f),
@@ -96,14 +93,21 @@ func (f *batchFlags) connect(ctx context.Context) (*session, error) {
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return dialer.DialContext(ctx, network, accountLabel.ReplaceAllString(addr, ""))
 	}
+	base, err := httpClientFor(f.caBundle, 2*time.Minute)
+	if err != nil {
+		return nil, err
+	}
 	tr.TLSClientConfig = &tls.Config{ServerName: u.Hostname()}
+	if bt, ok := base.Transport.(*http.Transport); ok && bt.TLSClientConfig != nil {
+		tr.TLSClientConfig.RootCAs = bt.TLSClientConfig.RootCAs
+	}
 	hc := &http.Client{Transport: tr, Timeout: 2 * time.Minute}
 	s := &session{f: f, account: f.account,
 		control: s3control.New(s3control.Options{Region: region, BaseEndpoint: aws.String(f.endpoint), Credentials: creds, HTTPClient: hc}),
-		s3:      s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(f.endpoint), UsePathStyle: true, Credentials: creds}),
+		s3:      s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(f.endpoint), UsePathStyle: true, Credentials: creds, HTTPClient: base}),
 	}
 	if s.account == "" {
-		id, err := sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(f.endpoint), Credentials: creds}).
+		id, err := sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(f.endpoint), Credentials: creds, HTTPClient: base}).
 			GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
 			return nil, fmt.Errorf("finding the caller's account (give --account-id to skip this): %w", err)

@@ -231,6 +231,26 @@ func TestBatchCommands(t *testing.T) {
 		t.Errorf("undo job = %+v", u)
 	}
 
+	// Batch Replication of the FAILED objects the rules select, and a
+	// COMPOSITE checksum job.
+	out, _, err = run("create", "--operation", "replicate", "--generate-from", "patients", "--filter-replication-status", "failed",
+		"--filter-eligible-for-replication", "--role-arn", role, "--confirm")
+	if err != nil || out != "job-0004\n" {
+		t.Fatalf("create replicate: %q %v", out, err)
+	}
+	if r := jobs.jobs["job-0004"]; r.Operation.Name != kura.OpS3ReplicateObject || r.ManifestGenerator == nil ||
+		strings.Join(r.ManifestGenerator.Filter.ObjectReplicationStatuses, ",") != "FAILED" ||
+		r.ManifestGenerator.Filter.EligibleForReplication == nil || !*r.ManifestGenerator.Filter.EligibleForReplication {
+		t.Errorf("replicate job = %+v", r)
+	}
+	if _, _, err = run("create", "--operation", "compute-checksum", "--checksum-algorithm", "SHA256", "--checksum-type", "composite",
+		"--generate-from", "patients", "--role-arn", role, "--confirm"); err != nil {
+		t.Fatal(err)
+	}
+	if c := jobs.jobs["job-0005"]; c.Operation.Checksum == nil || c.Operation.Checksum.Type != "COMPOSITE" || c.Operation.Checksum.Algorithm != "SHA256" {
+		t.Errorf("checksum job = %+v", c)
+	}
+
 	// Errors the server answers reach the user.
 	if _, _, err = run("describe", "job-9999"); err == nil || !strings.Contains(err.Error(), "NotFoundException") {
 		t.Errorf("describe of an unknown job: %v", err)

@@ -21,6 +21,9 @@ import (
 // createOptions are `kura batch create`'s flags.
 type createOptions struct {
 	operation, kmsKeyARN, checksumAlgorithm, legalHold string
+	checksumType                                       string
+	filterReplicationStatuses                          []string
+	filterEligible                                     bool
 	bucketKey                                          bool
 	tags                                               map[string]string
 	manifestCSV, manifestFields, manifestInventory     string
@@ -43,7 +46,9 @@ func newBatchCreateCmd(f *batchFlags) *cobra.Command {
 
 The operation (--operation): update-encryption (S3UpdateObjectEncryption:
 --kms-key-arn, --bucket-key), put-tagging (--tag k=v …), delete-tagging,
-legal-hold (--legal-hold ON|OFF), compute-checksum (--checksum-algorithm).
+legal-hold (--legal-hold ON|OFF), compute-checksum (--checksum-algorithm,
+--checksum-type FULL_OBJECT|COMPOSITE), replicate (S3ReplicateObject: S3
+Batch Replication under the source bucket's replication configuration).
 
 The objects: a CSV manifest (--manifest-csv s3://bucket/key, its ETag read
 with HeadObject; --manifest-fields Bucket,Key[,VersionId]), an S3 Inventory
@@ -51,7 +56,9 @@ report (--manifest-inventory s3://bucket/…/manifest.json), or a manifest
 generated from a bucket (--generate-from BUCKET) with filters:
 --filter-encryption SSES3|SSEKMS|DSSEKMS|SSEC|NOTSSE (--filter-kms-key-arn
 for SSEKMS and DSSEKMS), --filter-prefix, --filter-storage-class,
---filter-created-before/--filter-created-after (RFC 3339), and
+--filter-created-before/--filter-created-after (RFC 3339),
+--filter-replication-status NONE|FAILED|COMPLETED|REPLICA,
+--filter-eligible-for-replication, and
 --manifest-output s3://bucket/prefix to keep the generated list.
 
 --report s3://bucket/prefix writes a completion report (--report-scope
@@ -90,12 +97,13 @@ until the job ends.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.operation, "operation", "", "update-encryption, put-tagging, delete-tagging, legal-hold or compute-checksum")
+	fs.StringVar(&o.operation, "operation", "", "update-encryption, put-tagging, delete-tagging, legal-hold, compute-checksum or replicate")
 	fs.StringVar(&o.kmsKeyARN, "kms-key-arn", "", "update-encryption: full ARN of the new KMS key")
 	fs.BoolVar(&o.bucketKey, "bucket-key", false, "update-encryption: use an S3 Bucket Key")
 	fs.StringToStringVar(&o.tags, "tag", nil, "put-tagging: tags as key=value")
 	fs.StringVar(&o.legalHold, "legal-hold", "", "legal-hold: ON or OFF")
 	fs.StringVar(&o.checksumAlgorithm, "checksum-algorithm", "", "compute-checksum: CRC32, CRC32C, CRC64NVME, SHA1, SHA256, …")
+	fs.StringVar(&o.checksumType, "checksum-type", "FULL_OBJECT", "compute-checksum: FULL_OBJECT or COMPOSITE (multipart objects' -N form)")
 	fs.StringVar(&o.manifestCSV, "manifest-csv", "", "CSV manifest object, s3://bucket/key")
 	fs.StringVar(&o.manifestFields, "manifest-fields", "Bucket,Key", "the CSV manifest's columns")
 	fs.StringVar(&o.manifestInventory, "manifest-inventory", "", "S3 Inventory manifest.json, s3://bucket/key")
@@ -107,6 +115,8 @@ until the job ends.`,
 	fs.StringSliceVar(&o.filterStorageClasses, "filter-storage-class", nil, "generate: objects in any of these storage classes")
 	fs.StringVar(&o.filterCreatedBefore, "filter-created-before", "", "generate: objects created before (RFC 3339)")
 	fs.StringVar(&o.filterCreatedAfter, "filter-created-after", "", "generate: objects created after (RFC 3339)")
+	fs.StringSliceVar(&o.filterReplicationStatuses, "filter-replication-status", nil, "generate: objects in any of these replication statuses (NONE, FAILED, COMPLETED, REPLICA)")
+	fs.BoolVar(&o.filterEligible, "filter-eligible-for-replication", false, "generate: objects the bucket's replication rules select")
 	fs.StringVar(&o.report, "report", "", "write a completion report to s3://bucket/prefix")
 	fs.StringVar(&o.reportScope, "report-scope", "AllTasks", "AllTasks or FailedTasksOnly")
 	fs.StringVar(&o.roleARN, "role-arn", "", "the IAM role the job's tasks run as")
@@ -227,10 +237,16 @@ func (o *createOptions) jobOperation() (*types.JobOperation, error) {
 		if o.checksumAlgorithm == "" {
 			return nil, errors.New("--operation compute-checksum needs --checksum-algorithm")
 		}
+		typ := strings.ToUpper(o.checksumType)
+		if typ != "FULL_OBJECT" && typ != "COMPOSITE" {
+			return nil, fmt.Errorf("--checksum-type %q: want FULL_OBJECT or COMPOSITE", o.checksumType)
+		}
 		return &types.JobOperation{S3ComputeObjectChecksum: &types.S3ComputeObjectChecksumOperation{
-			ChecksumAlgorithm: types.ComputeObjectChecksumAlgorithm(o.checksumAlgorithm), ChecksumType: types.ComputeObjectChecksumTypeFullObject}}, nil
+			ChecksumAlgorithm: types.ComputeObjectChecksumAlgorithm(o.checksumAlgorithm), ChecksumType: types.ComputeObjectChecksumType(typ)}}, nil
+	case "replicate":
+		return &types.JobOperation{S3ReplicateObject: &types.S3ReplicateObjectOperation{}}, nil
 	}
-	return nil, fmt.Errorf("--operation %q: want update-encryption, put-tagging, delete-tagging, legal-hold or compute-checksum (use aws s3control create-job for the others)", o.operation)
+	return nil, fmt.Errorf("--operation %q: want update-encryption, put-tagging, delete-tagging, legal-hold, compute-checksum or replicate (use aws s3control create-job for the others)", o.operation)
 }
 
 func (o *createOptions) generator() (types.JobManifestGenerator, error) {
@@ -263,6 +279,12 @@ func (o *createOptions) generator() (types.JobManifestGenerator, error) {
 			return nil, fmt.Errorf("--filter-created-before/after %q: want an RFC 3339 time such as 2026-01-02T00:00:00Z", flag)
 		}
 		*p = &t
+	}
+	for _, st := range o.filterReplicationStatuses {
+		f.ObjectReplicationStatuses = append(f.ObjectReplicationStatuses, types.ReplicationStatus(strings.ToUpper(st)))
+	}
+	if o.filterEligible {
+		f.EligibleForReplication = aws.Bool(true)
 	}
 	var key *string
 	if o.filterKMSKey != "" {

@@ -63,8 +63,7 @@ func progressLine(first, now jobSample, width int) string {
 		if now.total > 0 {
 			frac = min(float64(n)/float64(now.total), 1)
 		}
-		fill := int(frac * float64(width))
-		fmt.Fprintf(&b, "[%s%s] %3d%%  %d/%d tasks", strings.Repeat("#", fill), strings.Repeat("-", width-fill), int(frac*100), n, now.total)
+		fmt.Fprintf(&b, "%s %3d%%  %d/%d tasks", barOf(frac, width), int(frac*100), n, now.total)
 	} else {
 		fmt.Fprintf(&b, "[%s] %d tasks (reading the manifest)", strings.Repeat("?", width), n)
 	}
@@ -92,6 +91,7 @@ func terminal(s types.JobStatus) bool {
 func (s *session) watch(ctx context.Context, cmd *cobra.Command, id string) error {
 	errw := cmd.ErrOrStderr()
 	tty := isTerminal(errw)
+	live := &liveLine{w: errw}
 	var first jobSample
 	lastLine, lastPrinted := "", time.Time{}
 	for i := 0; ; i++ {
@@ -106,7 +106,7 @@ func (s *session) watch(ctx context.Context, cmd *cobra.Command, id string) erro
 		line := progressLine(first, now, 30)
 		switch {
 		case tty:
-			fmt.Fprintf(errw, "\r%s\x1b[K", line)
+			live.set(line)
 		case line != lastLine && (now.status != sampleStatus(lastLine) || time.Since(lastPrinted) >= 10*time.Second || terminal(now.status)):
 			// Not a terminal (a log, CI): a line on each change of status
 			// and at most every ten seconds.
@@ -115,9 +115,7 @@ func (s *session) watch(ctx context.Context, cmd *cobra.Command, id string) erro
 		}
 		lastLine = line
 		if terminal(now.status) {
-			if tty {
-				fmt.Fprintln(errw)
-			}
+			live.finish()
 			if err := s.print(cmd.OutOrStdout(), j); err != nil {
 				return err
 			}

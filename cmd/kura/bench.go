@@ -21,6 +21,7 @@ func newBenchCmd() *cobra.Command {
 		cfg              bench.Config
 		sizes, conc, ops string
 		pathStyle        bool
+		profile          string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -33,8 +34,15 @@ phase then a GET phase, each lasting --duration, and prints one row per
 It works against any S3 server (Kura, MinIO, AWS). The bucket is created if
 missing (default kura-bench-<random>); unless --keep, every object written
 and a bucket the run created are deleted at the end, also after Ctrl-C.
-Credentials default to $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.`,
-		Example: `  kura bench --endpoint http://127.0.0.1:9000 --access-key AK --secret-key SK \
+The endpoint, credentials and region are found as the aws CLI finds them
+($AWS_ENDPOINT_URL, $AWS_ACCESS_KEY_ID, $AWS_PROFILE, ~/.aws/…); without
+any endpoint it is the local kura server, http://127.0.0.1:8420. The
+header's sse= is the encryption the server applied to the first PUT
+("AES256(bucket default)" when none was asked and the bucket encrypts).
+When stdout and stderr are a terminal (and not with --json), a progress
+bar on stderr shows how far the timed phases are.`,
+		Example: `  kura bench --size 1MiB --concurrency 8 --duration 5s
+  kura bench --endpoint http://127.0.0.1:9000 --access-key AK --secret-key SK \
     --size 4KiB,1MiB,64MiB --concurrency 1,8 --duration 10s --sse AES256`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -51,15 +59,15 @@ Credentials default to $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.`,
 			if cfg.SSE == "" {
 				cfg.SSE = bench.SSENone
 			}
-			// Environment fallback keeps secrets out of shell history and
-			// process listings.
-			if cfg.AccessKey == "" && cfg.SecretKey == "" {
-				cfg.AccessKey = os.Getenv("AWS_ACCESS_KEY_ID")
-				cfg.SecretKey = os.Getenv("AWS_SECRET_ACCESS_KEY")
+			// The endpoint, credentials and region are found as the aws
+			// CLI finds them (awsconfig.go): the environment keeps secrets
+			// out of shell history and process listings.
+			aw, err := resolveAWS(awsInput{Service: "S3", Endpoint: cfg.Endpoint, AccessKey: cfg.AccessKey, SecretKey: cfg.SecretKey,
+				Region: cfg.Region, Profile: profile})
+			if err != nil {
+				return err
 			}
-			if cfg.AccessKey == "" || cfg.SecretKey == "" {
-				return errors.New("--access-key and --secret-key are required (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
-			}
+			cfg.Endpoint, cfg.AccessKey, cfg.SecretKey, cfg.Region = aw.Endpoint, aw.AccessKey, aw.SecretKey, aw.Region
 			cfg.VirtualHostStyle = !pathStyle
 			cfg.Log = cmd.ErrOrStderr()
 
@@ -82,7 +90,27 @@ Credentials default to $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.`,
 				}
 			}()
 
-			_, err = bench.Run(ctx, cfg, cmd.OutOrStdout())
+			out := cmd.OutOrStdout()
+			if progressWanted(cfg.JSON, out, cmd.ErrOrStderr()) {
+				live := &liveLine{w: cmd.ErrOrStderr()}
+				out, cfg.Log = live.passThrough(out), live.passThrough(cfg.Log)
+				phases := len(cfg.Sizes) * len(cfg.Concurrency) * len(cfg.Ops)
+				begun, tick := time.Now(), time.NewTicker(250*time.Millisecond)
+				stopDraw, drawn := make(chan struct{}), make(chan struct{})
+				go func() {
+					defer close(drawn)
+					for {
+						live.set(benchLine(time.Since(begun), cfg.Duration, phases))
+						select {
+						case <-tick.C:
+						case <-stopDraw:
+							return
+						}
+					}
+				}()
+				defer func() { tick.Stop(); close(stopDraw); <-drawn; live.finish() }()
+			}
+			_, err = bench.Run(ctx, cfg, out)
 			if errors.Is(err, context.Canceled) && parent.Err() == nil {
 				// Cleanup errors, if any, are joined into err; keep them.
 				return fmt.Errorf("interrupted: %w", err)
@@ -91,10 +119,11 @@ Credentials default to $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Endpoint, "endpoint", "", "S3 endpoint URL, e.g. http://127.0.0.1:9000 (required)")
-	f.StringVar(&cfg.AccessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID)")
-	f.StringVar(&cfg.SecretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY)")
-	f.StringVar(&cfg.Region, "region", "us-east-1", "region used for signing and bucket creation")
+	f.StringVar(&cfg.Endpoint, "endpoint", "", "S3 endpoint URL (default $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, the profile's endpoint_url, else "+defaultEndpoint+")")
+	f.StringVar(&cfg.AccessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID, else the profile's)")
+	f.StringVar(&cfg.SecretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY, else the profile's)")
+	f.StringVar(&cfg.Region, "region", "", "region used for signing and bucket creation (default $AWS_REGION, $AWS_DEFAULT_REGION, the profile's, else us-east-1)")
+	f.StringVar(&profile, "profile", "", "profile in ~/.aws/credentials and ~/.aws/config (default $AWS_PROFILE, else default)")
 	f.StringVar(&cfg.Bucket, "bucket", "", "bucket to use; created if missing (default kura-bench-<random>)")
 	f.StringVar(&sizes, "size", "4KiB,1MiB,64MiB", "comma-separated object sizes; units B, KiB, MiB, GiB, TiB, KB, MB, GB, TB")
 	f.StringVar(&conc, "concurrency", "1,8", "comma-separated worker counts")
@@ -107,6 +136,5 @@ Credentials default to $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY.`,
 	f.BoolVar(&pathStyle, "path-style", true, "path-style addressing (endpoint/bucket/key); false for virtual-hosted style")
 	f.BoolVar(&cfg.UnsignedPayload, "unsigned-payload", false, "send PUT bodies as UNSIGNED-PAYLOAD instead of SHA-256 signing them")
 	f.BoolVar(&cfg.JSON, "json", false, "print one JSON object per row instead of a table")
-	_ = cmd.MarkFlagRequired("endpoint")
 	return cmd
 }

@@ -55,7 +55,8 @@ It needs the server's root key (KURA_ROOT_KEY or <data>/keys/root.key),
 verifies it against the data directory's root key check first, as the
 server does, and never changes metadata. With --repair it removes orphans older than --grace,
 and nothing else. It exits 0 when it found no damage, 1 when it found damage
-and 2 when it could not check. A progress bar goes to stderr on a terminal.`,
+and 2 when it could not check. A progress bar goes to stderr when stdout and
+stderr are a terminal, never with --json.`,
 		Example: `  kura fsck --data ./data
   kura fsck --json > report.json
   kura fsck --repair --grace 24h`,
@@ -65,10 +66,9 @@ and 2 when it could not check. A progress bar goes to stderr on a terminal.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			errw := cmd.ErrOrStderr()
 			var bar *progressBar
-			if isTerminal(errw) {
-				bar = &progressBar{w: errw}
+			if progressWanted(asJSON, cmd.OutOrStdout(), cmd.ErrOrStderr()) {
+				bar = &progressBar{line: &liveLine{w: cmd.ErrOrStderr()}}
 				opts.Progress = bar.update
 			}
 			r, err := fsck.Run(ctx, opts)
@@ -200,47 +200,4 @@ func byteSize(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// isTerminal reports whether w is a character device (a terminal), where
-// a progress bar belongs; not a file or a pipe.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// progressBar draws "[#####.....]  45%  2.5 GiB / 5.6 GiB" on one line,
-// at most ten times a second.
-type progressBar struct {
-	w    io.Writer
-	last time.Time
-	drew bool
-}
-
-func (b *progressBar) update(done, total int64) {
-	if now := time.Now(); now.Sub(b.last) >= 100*time.Millisecond || done == total {
-		b.last = now
-		b.draw(done, total)
-	}
-}
-
-func (b *progressBar) draw(done, total int64) {
-	const width = 30
-	frac := 1.0
-	if total > 0 {
-		frac = float64(done) / float64(total)
-	}
-	n := int(frac * width)
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%%  %s / %s ", strings.Repeat("#", n), strings.Repeat(".", width-n), frac*100, byteSize(done), byteSize(total))
-	b.drew = true
-}
-
-func (b *progressBar) finish() {
-	if b != nil && b.drew {
-		fmt.Fprintln(b.w)
-	}
 }

@@ -43,10 +43,7 @@ Configurations are made with the S3 API (aws s3api put-bucket-inventory-configur
 the server delivers them Daily or Weekly by itself (docs/inventory.md).`,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8420", "S3 endpoint URL")
-	pf.StringVar(&f.accessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID)")
-	pf.StringVar(&f.secretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY)")
-	pf.StringVar(&f.region, "region", "", "region used for signing (default $AWS_REGION, else us-east-1)")
+	f.addFlags(pf, "S3")
 
 	run := &cobra.Command{
 		Use:   "run BUCKET ID",

@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -20,6 +19,27 @@ import (
 // kmsFlags are the connection flags every `kura kms` subcommand shares.
 type kmsFlags struct {
 	endpoint, accessKey, secretKey, region string
+	profile, caBundle                      string
+	// service names the AWS_ENDPOINT_URL_<SERVICE> variable (S3, KMS).
+	service string
+}
+
+// jsonAlways accepts --json on commands whose output is always JSON, so
+// that every listing takes --json alike.
+func jsonAlways(pf *pflag.FlagSet) {
+	pf.Bool("json", true, "print JSON (always: this command's output is JSON)")
+}
+
+// addFlags registers the connection flags (awsconfig.go says how each
+// is found when not given).
+func (f *kmsFlags) addFlags(pf *pflag.FlagSet, service string) {
+	f.service = service
+	pf.StringVar(&f.endpoint, "endpoint", "", "endpoint URL (default $AWS_ENDPOINT_URL_"+service+", $AWS_ENDPOINT_URL, the profile's endpoint_url, else "+defaultEndpoint+")")
+	pf.StringVar(&f.accessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID, else the profile's)")
+	pf.StringVar(&f.secretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY, else the profile's)")
+	pf.StringVar(&f.region, "region", "", "region used for signing (default $AWS_REGION, $AWS_DEFAULT_REGION, the profile's, else us-east-1)")
+	pf.StringVar(&f.profile, "profile", "", "profile in ~/.aws/credentials and ~/.aws/config (default $AWS_PROFILE, else default)")
+	pf.StringVar(&f.caBundle, "ca-bundle", "", "PEM file of CAs to trust for HTTPS (default $AWS_CA_BUNDLE, else the profile's ca_bundle)")
 }
 
 // newKMSCmd is `kura kms`: a thin client for the AWS KMS API that Kura
@@ -38,11 +58,8 @@ $AWS_SECRET_ACCESS_KEY and $AWS_SESSION_TOKEN; the region to $AWS_REGION.`,
   kura kms encrypt --key-id alias/orders --plaintext aGVsbG8= --encryption-context app=demo
   kura kms decrypt --ciphertext-blob <base64> --encryption-context app=demo`,
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8420", "KMS endpoint URL")
-	pf.StringVar(&f.accessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID)")
-	pf.StringVar(&f.secretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY)")
-	pf.StringVar(&f.region, "region", "", "region used for signing (default $AWS_REGION, else us-east-1)")
+	f.addFlags(cmd.PersistentFlags(), "KMS")
+	jsonAlways(cmd.PersistentFlags())
 
 	var (
 		keyID, description, aliasName, targetKeyID string
@@ -257,34 +274,34 @@ func (f *kmsFlags) client() (*awskms.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	hc, err := httpClientFor(f.caBundle, 2*time.Minute)
+	if err != nil {
+		return nil, err
+	}
 	return awskms.New(awskms.Options{
 		Region:       region,
 		BaseEndpoint: aws.String(f.endpoint),
 		Credentials:  creds,
+		HTTPClient:   hc,
 	}), nil
 }
 
-// resolve picks the credentials and region from the flags, else the
-// environment. `kura object` clients share it.
+// resolve finds the endpoint, credentials, region and CA bundle the way
+// the aws CLI does (awsconfig.go) and keeps the endpoint and CA bundle in
+// f for the clients. `kura object`, `batch`, `inventory` and
+// `replication` share it.
 func (f *kmsFlags) resolve() (aws.CredentialsProvider, string, error) {
-	ak, sk, token := f.accessKey, f.secretKey, ""
-	// Environment fallback keeps secrets out of shell history.
-	if ak == "" && sk == "" {
-		ak, sk, token = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
+	service := f.service
+	if service == "" {
+		service = "S3"
 	}
-	if ak == "" || sk == "" {
-		return nil, "", errors.New("--access-key and --secret-key are required (or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+	s, err := resolveAWS(awsInput{Service: service, Endpoint: f.endpoint, AccessKey: f.accessKey, SecretKey: f.secretKey,
+		Region: f.region, Profile: f.profile, CABundle: f.caBundle})
+	if err != nil {
+		return nil, "", err
 	}
-	region := f.region
-	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if region == "" {
-			region = os.Getenv(env)
-		}
-	}
-	if region == "" {
-		region = "us-east-1"
-	}
-	return credentials.NewStaticCredentialsProvider(ak, sk, token), region, nil
+	f.endpoint, f.caBundle = s.Endpoint, s.CABundle
+	return credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, s.SessionToken), s.Region, nil
 }
 
 func printJSON(w io.Writer, v any) error {

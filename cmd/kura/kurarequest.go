@@ -43,7 +43,11 @@ func (f *kmsFlags) kuraCall(ctx context.Context, what, method, bucket, query str
 	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payload, "s3", region, time.Now()); err != nil {
 		return err
 	}
-	resp, err := (&http.Client{Timeout: timeout}).Do(req)
+	hc, err := httpClientFor(f.caBundle, timeout)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
@@ -60,7 +64,7 @@ func (f *kmsFlags) kuraCall(ctx context.Context, what, method, bucket, query str
 		if xml.Unmarshal(b, &e) != nil || e.Code == "" {
 			return fmt.Errorf("%s: HTTP %d", what, resp.StatusCode)
 		}
-		return fmt.Errorf("%s: %s: %s", what, e.Code, e.Message)
+		return fmt.Errorf("%s: %s", what, codeText(e.Code, e.Message))
 	}
 	if err := xml.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%s: unreadable response: %w", what, err)

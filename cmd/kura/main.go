@@ -12,7 +12,7 @@ import (
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "kura:", err)
+		fmt.Fprintln(os.Stderr, "kura:", userError(err))
 		var ec interface{ ExitCode() int }
 		if errors.As(err, &ec) {
 			os.Exit(ec.ExitCode())
@@ -30,6 +30,6 @@ func newRootCmd() *cobra.Command {
 		Version:       buildVersion(),
 	}
 	root.SetVersionTemplate("{{.Version}}") // `kura --version` prints what `kura version` does
-	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd(), newReplicationCmd(), newVersionCmd())
+	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd(), newReplicationCmd(), newLinkCmd(), newVersionCmd())
 	return root
 }

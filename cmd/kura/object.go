@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
@@ -31,10 +32,8 @@ to $AWS_REGION.`,
   kura object encryption --bucket photos --key cat.jpg`,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8420", "S3 endpoint URL")
-	pf.StringVar(&f.accessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID)")
-	pf.StringVar(&f.secretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY)")
-	pf.StringVar(&f.region, "region", "", "region used for signing (default $AWS_REGION, else us-east-1)")
+	f.addFlags(pf, "S3")
+	jsonAlways(pf)
 
 	var bucket, key, versionID, keyARN, sseType string
 	var bucketKey bool
@@ -128,7 +127,11 @@ func s3Client(f *kmsFlags) (*s3.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(f.endpoint), UsePathStyle: true, Credentials: creds}), nil
+	hc, err := httpClientFor(f.caBundle, 2*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	return s3.New(s3.Options{Region: region, BaseEndpoint: aws.String(f.endpoint), UsePathStyle: true, Credentials: creds, HTTPClient: hc}), nil
 }
 
 // objectEncryption is what `kura object encryption` prints.

@@ -43,10 +43,7 @@ func newReplicationCmd() *cobra.Command {
 made with the S3 API (aws s3api put-bucket-replication); docs/replication.md.`,
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:8420", "S3 endpoint URL")
-	pf.StringVar(&f.accessKey, "access-key", "", "access key id (default $AWS_ACCESS_KEY_ID)")
-	pf.StringVar(&f.secretKey, "secret-key", "", "secret access key (default $AWS_SECRET_ACCESS_KEY)")
-	pf.StringVar(&f.region, "region", "", "region used for signing (default $AWS_REGION, else us-east-1)")
+	f.addFlags(pf, "S3")
 	status := &cobra.Command{
 		Use:   "status BUCKET",
 		Short: "Print the per-rule replication figures of BUCKET",

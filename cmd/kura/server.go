@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kurastore/kura/internal/accesslog"
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/inventory"
 	"github.com/kurastore/kura/internal/netlimit"
@@ -32,6 +33,7 @@ func newServerCmd() *cobra.Command {
 	var debugListen, metaURL, blobsURL string
 	var drain time.Duration
 	var level slog.Level // Info
+	var lf linkFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the S3 server on a data directory",
@@ -59,6 +61,9 @@ wrong root key and change nothing (docs/operations.md).`,
 			if err := parseStores(&cfg, metaURL, blobsURL); err != nil {
 				return err
 			}
+			if err := resolveLinkSecret(&cfg.Link, lf, cfg.DataDir, cmd.OutOrStdout()); err != nil {
+				return err
+			}
 			cfg.Limits = cfg.Limits.ZeroMeansOff() // likewise: the flags' 0 is "none"
 			cfg.AdminListen = adminListen(cmd.Flags(), cfg.Listen, cfg.AdminListen, cfg.MetricsListen, cfg.Logger)
 			cfg.MetricsListen = ""
@@ -83,7 +88,7 @@ wrong root key and change nothing (docs/operations.md).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.DataDir, "data", "./data", "data directory: root key, root credentials, audit trail, and the stores unless --meta and --blobs name others")
-	f.StringVar(&metaURL, "meta", "", "metadata store URL: bolt:///path/meta.db (default: bolt in the data directory, DATA/meta.db)")
+	f.StringVar(&metaURL, "meta", "", "metadata store URL: bolt:///path/meta.db, or postgres://user@host:5432/db?schema=kura to share it between nodes (docs/scale-out.md); default: bolt in the data directory, DATA/meta.db")
 	f.StringVar(&blobsURL, "blobs", "", "blob store URL: file:///path/dir, file:///mnt/dir?shared=1 (several nodes on one mount), s3://bucket/prefix?endpoint=http://host:port&path_style=true (credentials from the AWS environment or profile) (default: the data directory's blobs/)")
 	f.StringVar(&cfg.NodeID, "node-id", "", "this process's name in the leases of background work (default: host name and random characters, new at every start)")
 	f.DurationVar(&cfg.BlobGrace, "blob-gc-grace", server.DefaultBlobGrace, "how long the data of an overwritten or deleted object is kept before it is deleted, so reads that started before finish; a read still running after that fails (0: delete at once)")
@@ -104,10 +109,12 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.DurationVar(&drain, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may finish before they are cancelled (a second signal cancels them at once)")
 	f.DurationVar(&cfg.OrphanSweepInterval, "orphan-sweep-interval", server.DefaultOrphanSweepInterval, "how often to remove orphan blobs (written, never committed: a crash), after a first sweep at start; negative: never")
 	f.DurationVar(&cfg.OrphanGrace, "orphan-grace", object.DefaultOrphanGrace, "how old an orphan blob must be for the sweep to remove it")
+	f.DurationVar(&cfg.AccessLogInterval, "access-log-interval", accesslog.DefaultInterval, "server access logs' batch window: how long records are spooled before delivery into the target buckets (docs/operations.md, \"Server access logs\")")
 	f.DurationVar(&cfg.InventoryInterval, "inventory-interval", inventory.CheckInterval, "how often to look for S3 Inventory reports due (docs/inventory.md); negative: never (reports then come only from kura inventory run)")
 	f.DurationVar(&cfg.ReplicationInterval, "replication-interval", time.Second, "how often the replicator looks at its queue of versions to replicate (docs/replication.md); negative: never (versions stay PENDING)")
 	f.DurationVar(&cfg.LifecycleDay, "lifecycle-day", 24*time.Hour, "length of a lifecycle day: bucket lifecycle rules run at every multiple of it since the epoch (00:00 UTC for 24h) and count their Days in it; shorten it only to watch rules act in tests and demos")
 	addLimitFlags(f, &cfg.Limits)
+	addLinkFlags(f, &cfg.Link, &lf)
 	f.Var(&logLevel{&level}, "log-level", "least severe log level written: debug, info, warn or error (docs/operations.md, \"Log levels\")")
 	f.StringVar(&debugListen, "debug-listen", "", "serve Go's net/http/pprof profiles on this address (off when empty; unauthenticated, bind it to loopback)")
 	return cmd
@@ -279,6 +286,13 @@ func printBanner(out io.Writer, s *server.Server) {
 	// "Kura is serving S3 at URL " as it is.
 	fmt.Fprintf(out, "Kura is serving S3 at %s (region %s)\n", s.URL(), s.Objects.Region())
 	fmt.Fprintf(out, "Data directory: %s\n", s.DataDir())
+	if s.Link != nil {
+		role := "primary"
+		if !s.Link.Primary() {
+			role = "follower"
+		}
+		fmt.Fprintf(out, "Linked deployment %s (%s), link endpoint %s\n", s.Link.Self().Name, role, s.LinkURL())
+	}
 	if a := s.AdminURL(); a != "" {
 		fmt.Fprintf(out, "Admin: %s/metrics, %s/health/live, %s/health/ready\n", a, a, a)
 		fmt.Fprintf(out, "Console: %s/ (sign in with an access key and secret; docs/console.md)\n", a)

@@ -208,6 +208,36 @@ func (a *Authorizer) Authorize(ctx context.Context, r Request) error {
 	return d.run()
 }
 
+// AuthorizeEach decides r for each of actions in turn, exactly as
+// Authorize would each, and returns the first refusal or error: the
+// permissions one request needs together (a KMS permission check of
+// several actions). A request without a bucket or lazy conditions builds
+// its context (global keys and r.Conditions) once for all of its
+// actions of one service, as they are one request's.
+func (a *Authorizer) AuthorizeEach(ctx context.Context, r Request, actions ...string) error {
+	m := r.Memo
+	if m == nil {
+		m = &Memo{}
+	}
+	share := r.Bucket == nil && r.LazyConditions == nil
+	var cond map[string][]string
+	var service string
+	for _, action := range actions {
+		r.Action = action
+		if serviceOf(action) != service {
+			cond, service = nil, serviceOf(action)
+		}
+		d := &decision{a: a, ctx: ctx, r: &r, m: m, p: r.Call.Principal, cond: cond}
+		if err := d.run(); err != nil {
+			return err
+		}
+		if share {
+			cond = d.cond
+		}
+	}
+	return nil
+}
+
 // decision is one Authorize in progress.
 type decision struct {
 	a   *Authorizer
@@ -215,6 +245,9 @@ type decision struct {
 	r   *Request
 	m   *Memo
 	p   kura.Principal
+	// cond is the request context, once built (AuthorizeEach may hand
+	// one decision's to the next).
+	cond map[string][]string
 }
 
 func (d *decision) run() error {
@@ -240,9 +273,12 @@ func (d *decision) run() error {
 	if root && owner == p.AccountID && rp == nil && r.KMSKey == nil && !foreign {
 		return nil // an account's root in its own account, nothing to deny it
 	}
-	cond, err := d.conditions(owner)
-	if err != nil {
-		return err
+	cond := d.cond
+	if cond == nil {
+		if cond, err = d.conditions(owner); err != nil {
+			return err
+		}
+		d.cond = cond
 	}
 	service := serviceOf(r.Action)
 	evalResource := r.Resource

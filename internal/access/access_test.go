@@ -379,9 +379,61 @@ func TestGlobalConditions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := GlobalConditions(tc.service, tc.c, now, "eu-west-1")
 			for k, want := range tc.want {
-				got := strings.Join(m[k], ",")
+				got := strings.Join(m[strings.ToLower(k)], ",")
 				if got != want {
 					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestAuthorizeEach: several actions of one KMS request decided in turn
+// with one request context give what Authorize gives each: the first
+// refusal names its action, a condition on the shared context applies to
+// every action, and a mixed-case condition key in Conditions is found.
+func TestAuthorizeEach(t *testing.T) {
+	a := setup{}.authorizer(t)
+	keyPolicy := `{"Version":"2012-10-17","Statement":[
+ {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acctA + `:user/alice"},"Action":["kms:Encrypt","kms:GenerateDataKey"],"Resource":"*",
+  "Condition":{"StringLike":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/ok/*"}}}]}`
+	req := func(obj string, mixedCase bool) Request {
+		k := "kms:encryptioncontext:aws:s3:arn"
+		if mixedCase {
+			k = "kms:EncryptionContext:aws:s3:arn"
+		}
+		return Request{Call: call(alice), Resource: "arn:aws:kms:us-east-1:" + acctA + ":key/k1",
+			Conditions: map[string][]string{k: {"arn:aws:s3:::b/" + obj}},
+			KMSKey:     &KMSKey{Account: acctA, Policy: parse(t, keyPolicy, policy.Resource)}}
+	}
+	for _, tc := range []struct {
+		name    string
+		obj     string
+		mixed   bool
+		actions []string
+		denied  string // the action refused, "" for allowed
+	}{
+		{"both allowed", "ok/1", false, []string{"kms:Encrypt", "kms:GenerateDataKey"}, ""},
+		{"mixed-case key", "ok/1", true, []string{"kms:Encrypt", "kms:GenerateDataKey"}, ""},
+		{"the second refused", "ok/1", false, []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}, "kms:Decrypt"},
+		{"context refuses the first", "no/1", false, []string{"kms:Encrypt", "kms:GenerateDataKey"}, "kms:Encrypt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := a.AuthorizeEach(context.Background(), req(tc.obj, tc.mixed), tc.actions...)
+			d, denied := IsDenied(err)
+			switch {
+			case tc.denied == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.denied != "" && (!denied || d.Action != tc.denied):
+				t.Fatalf("err %v, want %s refused", err, tc.denied)
+			}
+			// Each action alone gives the same answer.
+			for _, action := range tc.actions {
+				r := req(tc.obj, tc.mixed)
+				r.Action = action
+				one := a.Authorize(context.Background(), r)
+				if action == tc.denied && one == nil || tc.denied == "" && one != nil {
+					t.Errorf("%s alone: %v", action, one)
 				}
 			}
 		})

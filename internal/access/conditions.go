@@ -30,13 +30,21 @@ import (
 // aws:username are derived by the policy engine from the principal
 // (policy.Principal), which access builds from the call.
 
+// Keys are written lower-cased, the form the policy engine looks them up
+// in (condition key names are case-insensitive): a context whose keys are
+// all lower case is used as it is, where one with a capital in a key is
+// copied with its keys lowered on every decision — a map and a string a
+// key, a quarter of a KMS permission check's cost.
+
 // conditions is the request context of one decision: the global keys of
-// the action's service, then r.LazyConditions, then r.Conditions.
+// the action's service, then r.LazyConditions, then r.Conditions, keys
+// lower-cased (a later source's value replaces an earlier one's for the
+// same key, whatever its spelling).
 func (d *decision) conditions(owner string) (map[string][]string, error) {
 	r := d.r
 	m := GlobalConditions(serviceOf(r.Action), r.Call, d.a.now(), d.a.Region)
 	if serviceOf(r.Action) == "s3" {
-		m["s3:ResourceAccount"] = []string{owner}
+		m["s3:resourceaccount"] = []string{owner}
 	}
 	if r.LazyConditions != nil {
 		extra, err := r.LazyConditions()
@@ -44,17 +52,18 @@ func (d *decision) conditions(owner string) (map[string][]string, error) {
 			return nil, err
 		}
 		for k, v := range extra {
-			m[k] = v
+			m[strings.ToLower(k)] = v
 		}
 	}
 	for k, v := range r.Conditions {
-		m[k] = v
+		m[strings.ToLower(k)] = v
 	}
 	return m, nil
 }
 
 // GlobalConditions is the global condition keys a call to service ("s3",
-// "kms", "iam", "sts") brings to policies, at time now in region.
+// "kms", "iam", "sts") brings to policies, at time now in region, keys
+// lower-cased.
 func GlobalConditions(service string, c kura.Call, now time.Time, region string) map[string][]string {
 	m := make(map[string][]string, 16)
 	set := func(k, v string) {
@@ -64,19 +73,19 @@ func GlobalConditions(service string, c kura.Call, now time.Time, region string)
 	}
 	p, src := c.Principal, c.Source
 	now = now.UTC()
-	set("aws:CurrentTime", now.Format(time.RFC3339))
-	set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	set("aws:currenttime", now.Format(time.RFC3339))
+	set("aws:epochtime", strconv.FormatInt(now.Unix(), 10))
 	set("aws:userid", p.PrincipalID)
 	if src.InvokedBy == "" {
-		set("aws:SourceIp", src.IP)
+		set("aws:sourceip", src.IP)
 	}
 	switch service {
 	case "s3":
-		set("aws:SecureTransport", strconv.FormatBool(src.SecureTransport))
-		set("aws:RequestedRegion", region)
-		set("aws:ViaAWSService", strconv.FormatBool(src.InvokedBy != ""))
-		set("aws:Referer", src.Referer)
-		set("aws:UserAgent", src.UserAgent)
+		set("aws:securetransport", strconv.FormatBool(src.SecureTransport))
+		set("aws:requestedregion", region)
+		set("aws:viaawsservice", strconv.FormatBool(src.InvokedBy != ""))
+		set("aws:referer", src.Referer)
+		set("aws:useragent", src.UserAgent)
 		if src.SignatureVersion == "SigV2" {
 			set("s3:signatureversion", "AWS")
 		} else {
@@ -84,20 +93,20 @@ func GlobalConditions(service string, c kura.Call, now time.Time, region string)
 		}
 		switch src.AuthType {
 		case "POST":
-			set("s3:authType", "POST")
+			set("s3:authtype", "POST")
 		case "QueryString":
-			set("s3:authType", "REST-QUERY-STRING")
+			set("s3:authtype", "REST-QUERY-STRING")
 		default:
-			set("s3:authType", "REST-HEADER")
+			set("s3:authtype", "REST-HEADER")
 		}
-		set("s3:TlsVersion", strings.TrimPrefix(src.TLSVersion, "TLSv"))
+		set("s3:tlsversion", strings.TrimPrefix(src.TLSVersion, "TLSv"))
 	case "kms":
-		set("aws:RequestedRegion", region)
-		set("aws:ViaAWSService", strconv.FormatBool(src.InvokedBy != ""))
-		set("kms:CallerAccount", p.AccountID)
-		set("kms:ViaService", src.ViaService)
+		set("aws:requestedregion", region)
+		set("aws:viaawsservice", strconv.FormatBool(src.InvokedBy != ""))
+		set("kms:calleraccount", p.AccountID)
+		set("kms:viaservice", src.ViaService)
 	case "iam", "sts":
-		set("aws:SecureTransport", strconv.FormatBool(src.SecureTransport))
+		set("aws:securetransport", strconv.FormatBool(src.SecureTransport))
 	}
 	return m
 }

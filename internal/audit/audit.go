@@ -39,6 +39,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -142,7 +143,13 @@ type Log struct {
 	done            chan struct{}
 	synErr          error   // last background fsync failure, reported by the next Append
 	outbox          *Outbox // attached by NewOutbox, for Pending.Stage
+	failures        atomic.Int64
 }
+
+// WriteFailures is how many events could not be appended (or synced)
+// since the log was opened; each was logged by its caller, and an event
+// of a change is shipped from the outbox at the next start.
+func (l *Log) WriteFailures() int64 { return l.failures.Load() }
 
 // CurrentName is the name of the file events are appended to; rotated files
 // are named events-<stamp>.jsonl next to it.
@@ -280,6 +287,14 @@ func (l *Log) Append(ev Event) error {
 // append is Append; it returns the event's position in the log (1 for the
 // first appended since Open), which syncedThrough compares against.
 func (l *Log) append(ev Event) (uint64, error) {
+	pos, err := l.appendEvent(ev)
+	if err != nil {
+		l.failures.Add(1)
+	}
+	return pos, err
+}
+
+func (l *Log) appendEvent(ev Event) (uint64, error) {
 	if ev.EventVersion == "" {
 		ev.EventVersion = EventVersion
 	}

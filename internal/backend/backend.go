@@ -65,10 +65,12 @@ type Blobs interface {
 }
 
 // metaSchemes and blobSchemes are the backends by URL scheme. Issue 17
-// adds "postgres" and "s3" here.
+// adds "s3" here.
 var (
 	metaSchemes = map[string]func(*url.URL) (Meta, error){
-		"bolt": boltFromURL,
+		"bolt":       boltFromURL,
+		"postgres":   postgresFromURL, // postgres.go
+		"postgresql": postgresFromURL,
 	}
 	blobSchemes = map[string]func(*url.URL) (Blobs, error){
 		"file": fileFromURL,

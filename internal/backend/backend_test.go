@@ -23,7 +23,10 @@ func TestParse(t *testing.T) {
 		{raw: "bolt:///x/meta.db?nosync=1", err: "takes no options"},
 		{raw: "bolt://", err: "no path"},
 		{raw: "/plain/path", err: "want a URL such as bolt://"},
-		{raw: "postgres://db/kura", err: `unknown scheme "postgres"; this Kura knows bolt://`},
+		{raw: "postgres://db/kura", want: "postgres://db/kura"},
+		{raw: "postgresql://kura:secret@db:5432/kura?schema=k", want: "postgresql://kura:xxxxx@db:5432/kura?schema=k"},
+		{raw: "postgres:///kura", err: "names a server"},
+		{raw: "mysql://db/kura", err: `unknown scheme "mysql"; this Kura knows bolt://, postgres://, postgresql://`},
 	} {
 		m, err := ParseMeta(tc.raw)
 		if tc.want == "" {

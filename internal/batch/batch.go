@@ -17,6 +17,7 @@ package batch
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -36,6 +37,13 @@ const ServiceBatchOps = "batchoperations.s3.amazonaws.com"
 // ((*iam.Service).AssumeRoleAsService).
 type Roles interface {
 	AssumeRoleAsService(ctx context.Context, roleARN, service string) (kura.Principal, error)
+}
+
+// Replicator attempts the queue entries a Batch Replication task queued
+// and claimed (ops.InitiateReplication), returning one error an entry:
+// nil when replicated (replication.Replicator.ReplicateQueued).
+type Replicator interface {
+	ReplicateQueued(ctx context.Context, runs []kura.ReplicationRun) []error
 }
 
 // Config wires a Service.
@@ -64,6 +72,10 @@ type Config struct {
 	// groups (one metadata transaction for up to 64 objects of a bucket,
 	// ops.UpdateObjectEncryptionMany); this is for comparison.
 	SingleCommit bool
+	// Replicator makes the replications of an S3ReplicateObject job's
+	// tasks ((*replication.Replicator).ReplicateQueued); nil: those tasks
+	// fail with NotImplemented.
+	Replicator Replicator
 	// FailureMinTasks and FailureRatio are S3's failure threshold: a job
 	// fails once at least FailureMinTasks tasks have run and more than
 	// FailureRatio of them failed (0: 1000 and 0.5).
@@ -77,11 +89,51 @@ type Service struct {
 	log  *slog.Logger
 	wake chan struct{}
 
+	tasks taskCounts
+
 	// testAfterChunk, in tests, is called after each checkpoint with the
 	// number of chunks done; true stops the runner there.
 	testAfterChunk func(chunks int64) bool
 	// testTask, in tests, is called before each task starts.
 	testTask func()
+}
+
+// jobOperations are the operations a job can run.
+var jobOperations = []kura.JobOperationName{kura.OpS3PutObjectCopy, kura.OpS3PutObjectAcl, kura.OpS3PutObjectTagging,
+	kura.OpS3DeleteObjectTagging, kura.OpS3InitiateRestoreObject, kura.OpS3PutObjectLegalHold, kura.OpS3PutObjectRetention,
+	kura.OpS3ReplicateObject, kura.OpS3ComputeObjectChecksum, kura.OpS3UpdateObjectEncryption}
+
+// taskCounts counts the tasks run, by operation, as checkpoints commit
+// them (so a task repeated after a crash is counted once per run of it).
+type taskCounts struct {
+	mu sync.Mutex
+	n  map[[2]string]int64 // (operation, succeeded|failed)
+}
+
+func (t *taskCounts) count(op string, ok, bad int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[[2]string]int64{}
+	}
+	t.n[[2]string{op, "succeeded"}] += ok
+	t.n[[2]string{op, "failed"}] += bad
+}
+
+// TaskCounts is how many Batch Operations tasks this process ran, by
+// operation (S3PutObjectCopy, S3UpdateObjectEncryption, …) and result
+// (succeeded, failed).
+func (s *Service) TaskCounts() map[[2]string]int64 {
+	s.tasks.mu.Lock()
+	defer s.tasks.mu.Unlock()
+	out := make(map[[2]string]int64, 2*len(jobOperations))
+	for _, op := range jobOperations { // every series exists from the start, at 0
+		out[[2]string{string(op), "succeeded"}], out[[2]string{string(op), "failed"}] = 0, 0
+	}
+	for k, v := range s.tasks.n {
+		out[k] = v
+	}
+	return out
 }
 
 // New returns a Service.

@@ -25,6 +25,10 @@ type generatorSource struct {
 	cur    cursor
 	page   []*kura.ObjectVersion
 	end    bool // the last page has been listed
+	// repl is the source bucket's replication configuration, read at the
+	// first page (the replication filters are decided under it).
+	repl   *kura.ReplicationConfiguration
+	loaded bool
 }
 
 func openGenerator(obj *object.Service, g kura.JobManifestGenerator, at cursor) source {
@@ -38,7 +42,7 @@ func (g *generatorSource) next(ctx context.Context) (entry, cursor, error) {
 			v := g.page[0]
 			g.page = g.page[1:]
 			g.cur.After = v.Key
-			if !Matches(g.filter, v) {
+			if !MatchesIn(g.filter, v, g.repl) {
 				continue
 			}
 			g.cur.Next++
@@ -51,6 +55,13 @@ func (g *generatorSource) next(ctx context.Context) (entry, cursor, error) {
 		if g.end {
 			return entry{}, g.cur, io.EOF
 		}
+		if !g.loaded && (len(g.filter.ObjectReplicationStatuses) > 0 || g.filter.EligibleForReplication != nil) {
+			b, err := g.obj.Bucket(ctx, g.bucket)
+			if err != nil {
+				return entry{}, g.cur, readFailure("source bucket", err)
+			}
+			g.repl, g.loaded = b.Replication, true
+		}
 		res, err := g.obj.ListObjects(ctx, object.ListInput{Bucket: g.bucket, After: g.cur.After, MaxKeys: listPage})
 		if err != nil {
 			return entry{}, g.cur, readFailure("source bucket listing", err)
@@ -62,10 +73,18 @@ func (g *generatorSource) next(ctx context.Context) (entry, cursor, error) {
 func (g *generatorSource) close() {}
 
 // Matches says whether an object version passes every filter of f that is
-// set (JobManifestGeneratorFilter). Kura has no replication yet: every
-// object's replication status is NONE and none is eligible for
-// replication.
+// set (JobManifestGeneratorFilter), its bucket having no replication
+// configuration (MatchesIn).
 func Matches(f kura.JobManifestFilter, v *kura.ObjectVersion) bool {
+	return MatchesIn(f, v, nil)
+}
+
+// MatchesIn is Matches in a bucket with replication configuration repl:
+// ObjectReplicationStatuses match the version's status (NONE: it has
+// none; a PENDING version matches no status, as the filter has no
+// PENDING), and EligibleForReplication true keeps the versions an
+// enabled rule of repl selects (false filters nothing).
+func MatchesIn(f kura.JobManifestFilter, v *kura.ObjectVersion, repl *kura.ReplicationConfiguration) bool {
 	if v.DeleteMarker {
 		return false
 	}
@@ -99,10 +118,16 @@ func Matches(f kura.JobManifestFilter, v *kura.ObjectVersion) bool {
 			return false
 		}
 	}
-	if len(f.ObjectReplicationStatuses) > 0 && !slices.Contains(f.ObjectReplicationStatuses, "NONE") {
-		return false
+	if len(f.ObjectReplicationStatuses) > 0 {
+		st := v.ReplicationStatus
+		if st == "" {
+			st = "NONE"
+		}
+		if !slices.Contains(f.ObjectReplicationStatuses, st) {
+			return false
+		}
 	}
-	if e := f.EligibleForReplication; e != nil && *e {
+	if e := f.EligibleForReplication; e != nil && *e && len(repl.Targets(v.Key, v.Tags, v.Encryption.Type, false)) == 0 {
 		return false
 	}
 	if len(f.MatchAnyObjectEncryption) > 0 && !slices.ContainsFunc(f.MatchAnyObjectEncryption, func(e kura.EncryptionFilter) bool {

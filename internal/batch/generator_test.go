@@ -185,3 +185,41 @@ func TestInventoryJob(t *testing.T) {
 		t.Errorf("a b not re-sealed")
 	}
 }
+
+// TestMatchesReplication: the replication filters decided under the
+// source bucket's configuration (one rule: prefix logs/, SSE-KMS not
+// opted in).
+func TestMatchesReplication(t *testing.T) {
+	yes := true
+	repl := &kura.ReplicationConfiguration{Role: "arn:aws:iam::111122223333:role/r", Rules: []kura.ReplicationRule{{ID: "logs", Status: "Enabled",
+		Filter: &kura.ReplicationFilter{Prefix: "logs/"}, Destination: kura.ReplicationDestination{Bucket: "arn:aws:s3:::dst"}}}}
+	ver := func(key, status string, enc kura.SSEType) *kura.ObjectVersion {
+		return &kura.ObjectVersion{Key: key, ReplicationStatus: status, Encryption: kura.Encryption{Type: enc}}
+	}
+	statuses := func(s ...string) kura.JobManifestFilter { return kura.JobManifestFilter{ObjectReplicationStatuses: s} }
+	eligible := kura.JobManifestFilter{EligibleForReplication: &yes}
+	cases := []struct {
+		name string
+		f    kura.JobManifestFilter
+		v    *kura.ObjectVersion
+		repl *kura.ReplicationConfiguration
+		want bool
+	}{
+		{"NONE", statuses("NONE"), ver("a", "", kura.SSES3), repl, true},
+		{"FAILED wanted, NONE", statuses("FAILED"), ver("a", "", kura.SSES3), repl, false},
+		{"FAILED", statuses("FAILED"), ver("a", kura.ReplicationFailed, kura.SSES3), repl, true},
+		{"COMPLETED or REPLICA", statuses("COMPLETED", "REPLICA"), ver("a", kura.ReplicationReplica, kura.SSES3), repl, true},
+		{"PENDING matches no status", statuses("NONE", "FAILED", "COMPLETED", "REPLICA"), ver("a", kura.ReplicationPending, kura.SSES3), repl, false},
+		{"eligible", eligible, ver("logs/1", "", kura.SSES3), repl, true},
+		{"eligible, another prefix", eligible, ver("data/1", "", kura.SSES3), repl, false},
+		{"eligible, SSE-KMS not opted in", eligible, ver("logs/1", "", kura.SSEKMS), repl, false},
+		{"eligible, no configuration", eligible, ver("logs/1", "", kura.SSES3), nil, false},
+		{"eligible and FAILED", kura.JobManifestFilter{EligibleForReplication: &yes, ObjectReplicationStatuses: []string{"FAILED"}},
+			ver("logs/1", kura.ReplicationFailed, kura.SSES3), repl, true},
+	}
+	for _, c := range cases {
+		if got := MatchesIn(c.f, c.v, c.repl); got != c.want {
+			t.Errorf("%s: MatchesIn = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -268,7 +268,7 @@ func TestCreateJobRefusals(t *testing.T) {
 		msg  string
 	}{
 		{"lambda", func(s *kura.JobSpec) { s.Operation = kura.JobOperation{Name: kura.OpLambdaInvoke} }, s3err.InvalidRequest, "LambdaInvoke"},
-		{"replicate", func(s *kura.JobSpec) { s.Operation = kura.JobOperation{Name: kura.OpS3ReplicateObject} }, s3err.InvalidRequest, "S3ReplicateObject"},
+		{"replicate without a replicator", func(s *kura.JobSpec) { s.Operation = kura.JobOperation{Name: kura.OpS3ReplicateObject} }, s3err.InvalidRequest, "no replicator"},
 		{"copy", func(s *kura.JobSpec) { s.Operation = kura.JobOperation{Name: kura.OpS3PutObjectCopy} }, s3err.InvalidRequest, "S3PutObjectCopy"},
 		{"generated format as input", func(s *kura.JobSpec) { s.Manifest.Format = kura.ManifestGeneratedCSV }, s3err.InvalidRequest, kura.ManifestBatchCSV},
 		{"report format", func(s *kura.JobSpec) { s.Report.Format = "Report_CSV_20211130" }, s3err.InvalidRequest, kura.ReportFormatCSV},

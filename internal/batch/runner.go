@@ -557,6 +557,9 @@ func (s *Service) checkpoint(ctx context.Context, r *jobRecord, chunk int64, at 
 		return nil
 	})
 	je.done(err)
+	if err == nil {
+		s.tasks.count(out.Spec.Op.Name, ok, bad)
+	}
 	if err != nil {
 		return r, true, err
 	}

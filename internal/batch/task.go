@@ -112,6 +112,8 @@ func (s *Service) attempt(ctx context.Context, call kura.Call, j *kura.Job, e en
 		}
 	case kura.OpS3ComputeObjectChecksum:
 		res.msg, err = s.computeChecksum(ctx, call, t, *o.Checksum)
+	case kura.OpS3ReplicateObject:
+		return s.replicate(ctx, call, e, t)
 	case kura.OpS3PutObjectCopy:
 		var out ops.CopyResult
 		out, err = s.cfg.Ops.CopyObject(ctx, call, copyInput(*o.Copy, e))
@@ -146,29 +148,56 @@ func restoreTier(t string) string {
 
 // computeChecksum reads an object's plaintext as the role (GetObject)
 // and returns S3's result message: the checksum, its algorithm and type.
-// A multipart object's COMPOSITE checksum is not computed (it needs the
-// part boundaries of the upload): FULL_OBJECT is.
+// FULL_OBJECT is the digest of the whole object. COMPOSITE is S3's
+// multipart form: the digest of each part's data (the parts as the upload
+// made them, read from the stored part boundaries), then the digest of
+// those digests concatenated in part order, with "-N" for N parts — the
+// value S3 gives a multipart object uploaded with that algorithm. An
+// object that is not multipart has no parts: its COMPOSITE checksum is
+// its whole-object digest, reported as FULL_OBJECT (as S3 reports a
+// single-part upload's checksum).
 func (s *Service) computeChecksum(ctx context.Context, call kura.Call, t ops.Target, c kura.JobChecksum) (string, error) {
 	alg, _ := checksum.Parse(c.Algorithm)
 	typ := c.Type
 	if typ == "" {
 		typ = "FULL_OBJECT"
 	}
-	if typ == "COMPOSITE" {
-		return "", s3err.NotImplemented.WithMessage("COMPOSITE checksums are not computed by this server; use FULL_OBJECT.")
-	}
-	_, body, err := readObject(ctx, s.cfg.Ops, call, t, 0)
+	v, body, err := readObject(ctx, s.cfg.Ops, call, t, 0)
 	if err != nil {
 		return "", err
 	}
 	defer body.Close()
-	h := alg.New()
-	if _, err := io.Copy(h, body); err != nil {
+	var value string
+	if typ == "COMPOSITE" && len(v.Parts) > 0 {
+		value, err = compositeChecksum(alg, v.Parts, body)
+	} else {
+		typ = "FULL_OBJECT"
+		h := alg.New()
+		if _, err = io.Copy(h, body); err == nil {
+			value = checksum.Encode(h.Sum(nil))
+		}
+	}
+	if err != nil {
 		return "", s3err.Internal(err)
 	}
-	msg, _ := json.Marshal(map[string]string{"checksum_base64": checksum.Encode(h.Sum(nil)),
+	msg, _ := json.Marshal(map[string]string{"checksum_base64": value,
 		"checksumAlgorithm": string(alg), "checksumType": typ})
 	return string(msg), nil
+}
+
+// compositeChecksum is the COMPOSITE checksum of a multipart object whose
+// plaintext body yields, read through once, cut at its parts' sizes.
+func compositeChecksum(alg checksum.Algorithm, parts []kura.Part, body io.Reader) (string, error) {
+	sums := make([][]byte, len(parts))
+	for i, p := range parts {
+		h := alg.New()
+		n, err := io.CopyN(h, body, p.Size)
+		if err != nil {
+			return "", fmt.Errorf("part %d: read %d of its %d bytes: %w", p.Number, n, p.Size, err)
+		}
+		sums[i] = h.Sum(nil)
+	}
+	return checksum.CompositeOf(alg, sums)
 }
 
 // dryRun says what a task would do, changing nothing: the object must
@@ -240,6 +269,8 @@ func actionsOf(op kura.JobOperationName, version bool) []string {
 		return []string{"s3:PutObjectLegalHold"}
 	case kura.OpS3InitiateRestoreObject:
 		return []string{"s3:RestoreObject"}
+	case kura.OpS3ReplicateObject:
+		return []string{"s3:InitiateReplication"}
 	case kura.OpS3ComputeObjectChecksum, kura.OpS3PutObjectCopy:
 		// A copy's dry run checks the read of the source; the write is
 		// the target bucket's, checked when the task runs.

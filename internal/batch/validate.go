@@ -20,7 +20,7 @@ var roleARNPattern = regexp.MustCompile(`^arn:[^:]+:iam::\d{12}:role/.+$`)
 // supportedOps are the operations this engine runs.
 var supportedOps = []kura.JobOperationName{kura.OpS3UpdateObjectEncryption, kura.OpS3PutObjectCopy, kura.OpS3PutObjectTagging,
 	kura.OpS3DeleteObjectTagging, kura.OpS3PutObjectAcl, kura.OpS3PutObjectRetention, kura.OpS3PutObjectLegalHold,
-	kura.OpS3InitiateRestoreObject, kura.OpS3ComputeObjectChecksum}
+	kura.OpS3InitiateRestoreObject, kura.OpS3ComputeObjectChecksum, kura.OpS3ReplicateObject}
 
 func (s *Service) validate(spec kura.JobSpec, tags []kura.Tag) error {
 	switch {
@@ -34,6 +34,9 @@ func (s *Service) validate(spec kura.JobSpec, tags []kura.Tag) error {
 		return badRequest("RoleArn %q is not an IAM role ARN (arn:aws:iam::<account-id>:role/<name>).", spec.RoleARN)
 	case (spec.Manifest == nil) == (spec.ManifestGenerator == nil):
 		return badRequest("Specify exactly one of Manifest and ManifestGenerator.")
+	}
+	if spec.Operation.Name == kura.OpS3ReplicateObject && s.cfg.Replicator == nil {
+		return badRequest("The S3ReplicateObject operation is not available: this server runs no replicator.")
 	}
 	if err := validateOperation(spec.Operation); err != nil {
 		return err
@@ -71,7 +74,7 @@ func validateOperation(o kura.JobOperation) error {
 	case kura.OpLambdaInvoke:
 		return badRequest("The LambdaInvoke operation is not supported by this server: it has no Lambda. Supported operations are %s.", opNames())
 	case kura.OpS3ReplicateObject:
-		return badRequest("The S3ReplicateObject operation is not supported by this server: it has no replication yet. Supported operations are %s.", opNames())
+		return nil // S3ReplicateObject has no settings: the bucket's replication configuration says where
 	case kura.OpS3PutObjectCopy:
 		return validateCopy(o.Copy)
 	case kura.OpS3UpdateObjectEncryption:

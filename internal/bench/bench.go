@@ -25,6 +25,7 @@ import (
 	"io"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -208,8 +209,20 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (results []Result, err 
 	if cfg.JSON {
 		rw = jsonWriter{out}
 	}
-	if err := rw.header(cfg.Endpoint, cfg.Bucket, cfg.SSE, cfg.Duration); err != nil {
-		return nil, err
+	// The header names the encryption the server applied, which is not
+	// what was asked when the bucket has a default (Kura encrypts
+	// everything: "none" asked is SSE-S3 or the bucket's KMS key), so it
+	// is written with the first row, after the first PUT.
+	headerDone := false
+	emit := func(res Result) error {
+		if !headerDone {
+			headerDone = true
+			if err := rw.header(cfg.Endpoint, cfg.Bucket, r.sseApplied(), cfg.Duration); err != nil {
+				return err
+			}
+		}
+		res.SSE = r.sseApplied()
+		return rw.row(res)
 	}
 
 	doPut, doGet := slices.Contains(cfg.Ops, OpPut), slices.Contains(cfg.Ops, OpGet)
@@ -228,8 +241,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (results []Result, err 
 					return results, err
 				}
 				keys = written
+				res.SSE = r.sseApplied()
 				results = append(results, res)
-				if err := rw.row(res); err != nil {
+				if err := emit(res); err != nil {
 					return results, err
 				}
 			} else {
@@ -245,14 +259,40 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (results []Result, err 
 				if err != nil {
 					return results, err
 				}
+				res.SSE = r.sseApplied()
 				results = append(results, res)
-				if err := rw.row(res); err != nil {
+				if err := emit(res); err != nil {
 					return results, err
 				}
 			}
 		}
 	}
 	return results, nil
+}
+
+// describeSSE is the encryption a PUT's response names, as the report
+// shows it: "AES256", "aws:kms(key=ARN,bucket-key)", with "(bucket
+// default)" when the run asked for none; the requested mode when the
+// server says nothing.
+func describeSSE(requested, applied, kmsKey string, bucketKey bool) string {
+	if applied == "" {
+		return requested
+	}
+	d := applied
+	var details []string
+	if kmsKey != "" {
+		details = append(details, "key="+kmsKey)
+	}
+	if bucketKey {
+		details = append(details, "bucket-key")
+	}
+	if len(details) > 0 {
+		d += "(" + strings.Join(details, ",") + ")"
+	}
+	if requested == SSENone || requested == "" {
+		d += "(bucket default)"
+	}
+	return d
 }
 
 // prefillCount is how many objects a GET-only run writes first: a couple

@@ -25,6 +25,28 @@ type runner struct {
 	// deleting a missing key is harmless. Only the Run goroutine touches
 	// it, after each phase's workers have finished.
 	tried []string
+	// applied is the encryption the first successful PUT's response
+	// named (describeSSE), "" before one.
+	appliedMu sync.Mutex
+	applied   string
+}
+
+// sseApplied is the encryption PUTs got, as far as known.
+func (r *runner) sseApplied() string {
+	r.appliedMu.Lock()
+	defer r.appliedMu.Unlock()
+	if r.applied == "" {
+		return r.cfg.SSE
+	}
+	return r.applied
+}
+
+func (r *runner) noteSSE(out *s3.PutObjectOutput) {
+	r.appliedMu.Lock()
+	defer r.appliedMu.Unlock()
+	if r.applied == "" && out != nil && out.ServerSideEncryption != "" {
+		r.applied = describeSSE(r.cfg.SSE, string(out.ServerSideEncryption), aws.ToString(out.SSEKMSKeyId), aws.ToBool(out.BucketKeyEnabled))
+	}
 }
 
 // workerStats is one worker's private tally, merged after the phase so
@@ -118,7 +140,7 @@ func (r *runner) putPhase(ctx context.Context, pl *payload, conc int, keyPrefix 
 	st, elapsed := r.runPhase(ctx, conc, limit, func(ws *workerStats, w int, seq int64) (int64, error) {
 		key := fmt.Sprintf("%sw%d-%d", keyPrefix, w, seq)
 		ws.tried = append(ws.tried, key)
-		_, err := r.client.PutObject(ctx, &s3.PutObjectInput{
+		out, err := r.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket:               aws.String(r.cfg.Bucket),
 			Key:                  aws.String(key),
 			Body:                 pl.reader(),
@@ -128,6 +150,9 @@ func (r *runner) putPhase(ctx context.Context, pl *payload, conc int, keyPrefix 
 		})
 		if err != nil {
 			return 0, err
+		}
+		if len(ws.keys) == 0 {
+			r.noteSSE(out)
 		}
 		ws.keys = append(ws.keys, key)
 		return pl.size, nil

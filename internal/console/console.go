@@ -116,6 +116,7 @@ func New(cfg Config) *Console {
 	m.HandleFunc("POST /console/api/signout", c.authed(c.signOut))
 	m.HandleFunc("GET /console/api/me", c.authed(c.me))
 	c.objectRoutes(m)
+	c.bucketRoutes(m)
 	c.postureRoutes(m)
 	c.jobRoutes(m)
 	c.proxyRoutes(m)

@@ -215,5 +215,108 @@ func TestConsoleE2E(t *testing.T) {
 		until(`document.querySelector('#iam-msg .error') && document.querySelector('#iam-msg .error').textContent.includes('MalformedPolicyDocument')`),
 		shot("iam"))
 
+	// Confirmation dialogs are answered yes from here on.
+	step("accept confirmations", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
+	step("buckets: create one under KMS with versioning, and one with Object Lock", chromedp.Navigate(ts.admin+"/#/"),
+		chromedp.WaitVisible(chromedp.ID("bucket-create")),
+		chromedp.SendKeys(chromedp.ID("bucket-name"), "archive"), chromedp.Click(chromedp.ID("bucket-versioning")),
+		chromedp.SetValue(chromedp.ID("bucket-enc"), "SSE-KMS"), chromedp.SetValue(chromedp.ID("bucket-key"), keyARN),
+		chromedp.Click(chromedp.ID("bucket-create-submit")),
+		until(`!!document.querySelector('#buckets tr[data-bucket="archive"]')`),
+		chromedp.SendKeys(chromedp.ID("bucket-name"), "vault"), chromedp.Click(chromedp.ID("bucket-lock")),
+		chromedp.Click(chromedp.ID("bucket-create-submit")),
+		until(`!!document.querySelector('#buckets tr[data-bucket="vault"]')`),
+		chromedp.SendKeys(chromedp.ID("bucket-name"), "scratch"), chromedp.Click(chromedp.ID("bucket-create-submit")),
+		until(`!!document.querySelector('#buckets tr[data-bucket="scratch"]')`),
+		shot("buckets"),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Delete bucket scratch"]`)),
+		until(`document.querySelector('#buckets') && !document.querySelector('#buckets tr[data-bucket="scratch"]')`))
+	if v, err := c.GetBucketVersioning(ctx(t), &s3.GetBucketVersioningInput{Bucket: aws.String("archive")}); err != nil || v.Status != types.BucketVersioningStatusEnabled {
+		t.Errorf("archive versioning: %v %v", v, err)
+	}
+	if e, err := c.GetBucketEncryption(ctx(t), &s3.GetBucketEncryptionInput{Bucket: aws.String("archive")}); err != nil ||
+		aws.ToString(e.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.KMSMasterKeyID) != keyARN {
+		t.Errorf("archive encryption: %v %v", e, err)
+	}
+	if _, err := c.HeadBucket(ctx(t), &s3.HeadBucketInput{Bucket: aws.String("scratch")}); err == nil {
+		t.Error("scratch was not deleted")
+	}
+
+	step("bucket settings: suspend versioning, default encryption to DSSE", chromedp.Navigate(ts.admin+"/#/settings/archive"),
+		chromedp.WaitVisible(chromedp.ID("versioning-form")),
+		chromedp.SetValue(chromedp.ID("versioning-status"), "Suspended"), chromedp.Click(chromedp.ID("versioning-save")),
+		until(`document.querySelector('main dl') && document.querySelector('main dl').textContent.includes('Suspended')`),
+		chromedp.SetValue(chromedp.ID("settings-enc"), "DSSE-KMS"), chromedp.Click(chromedp.ID("encryption-save")),
+		until(`document.querySelector('main dl') && document.querySelector('main dl').textContent.includes('DSSE-KMS')`),
+		shot("settings"))
+	if e, err := c.GetBucketEncryption(ctx(t), &s3.GetBucketEncryptionInput{Bucket: aws.String("archive")}); err != nil ||
+		e.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != types.ServerSideEncryptionAwsKmsDsse {
+		t.Errorf("archive encryption after the edit: %v %v", e, err)
+	}
+
+	step("object: storage class and metadata, by copies that keep the encryption", chromedp.Navigate(ts.admin+"/#/o/photos/2026%2Fbeach.jpg"),
+		chromedp.WaitVisible(chromedp.ID("class-form")),
+		chromedp.SetValue(chromedp.ID("class-select"), "STANDARD_IA"), chromedp.Click(chromedp.ID("class-save")),
+		until(`document.querySelector('main dl') && document.querySelector('main dl').textContent.includes('STANDARD_IA')`),
+		chromedp.WaitVisible(chromedp.ID("meta-edit")),
+		chromedp.SetValue(chromedp.ID("meta-edit"), "camera=x100\nplace=beach"), chromedp.Click(chromedp.ID("meta-save")),
+		until(`document.body.textContent.includes('x-amz-meta-camera')`),
+		shot("object-edit"))
+	h, err := c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("photos"), Key: aws.String("2026/beach.jpg")})
+	if err != nil || h.StorageClass != types.StorageClassStandardIa || h.Metadata["place"] != "beach" || aws.ToString(h.SSEKMSKeyId) != keyARN || aws.ToString(h.ContentType) != "image/jpeg" {
+		t.Errorf("beach.jpg after the edits: %v %v", h, err)
+	}
+
+	if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("vault"), Key: aws.String("contract.pdf"), Body: strings.NewReader("signed")}); err != nil {
+		t.Fatal(err)
+	}
+	until2030 := time.Now().AddDate(1, 0, 0).Format("2006-01-02T15:04")
+	step("object lock: retention and legal hold", chromedp.Navigate(ts.admin+"/#/o/vault/contract.pdf"),
+		chromedp.WaitVisible(chromedp.ID("retention-form")),
+		chromedp.SetValue(chromedp.ID("retention-mode"), "GOVERNANCE"), chromedp.SetValue(chromedp.ID("retention-until"), until2030),
+		chromedp.Click(chromedp.ID("retention-save")),
+		until(`document.querySelector('main dl') && document.querySelector('main dl').textContent.includes('GOVERNANCE until')`),
+		chromedp.WaitVisible(chromedp.ID("legalhold-toggle")), chromedp.Click(chromedp.ID("legalhold-toggle")),
+		until(`document.querySelector('#legalhold-toggle') && document.querySelector('#legalhold-toggle').textContent == 'Remove legal hold'`),
+		shot("object-lock"))
+	if lh, err := c.GetObjectLegalHold(ctx(t), &s3.GetObjectLegalHoldInput{Bucket: aws.String("vault"), Key: aws.String("contract.pdf")}); err != nil || lh.LegalHold.Status != types.ObjectLockLegalHoldStatusOn {
+		t.Errorf("legal hold: %v %v", lh, err)
+	}
+	if r, err := c.GetObjectRetention(ctx(t), &s3.GetObjectRetentionInput{Bucket: aws.String("vault"), Key: aws.String("contract.pdf")}); err != nil || r.Retention.Mode != types.ObjectLockRetentionModeGovernance {
+		t.Errorf("retention: %v %v", r, err)
+	}
+
+	step("iam: a user with an access key (the secret shown once) and a managed policy", chromedp.Navigate(ts.admin+"/#/iam"),
+		chromedp.WaitVisible(chromedp.ID("user-create")),
+		chromedp.SendKeys(chromedp.ID("policy-name"), "list-buckets"),
+		chromedp.SetValue(chromedp.ID("policy-new-doc"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`),
+		chromedp.Click(chromedp.ID("policy-create-submit")),
+		until(`document.body.textContent.includes('policy/list-buckets')`),
+		chromedp.SendKeys(chromedp.ID("user-name"), "bob"), chromedp.Click(chromedp.ID("user-create-submit")),
+		until(`!!document.querySelector('tr[data-user="bob"]')`),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Manage user bob"]`)),
+		chromedp.WaitVisible(chromedp.ID("key-new")), chromedp.Click(chromedp.ID("key-new")),
+		until(`!!document.querySelector('#new-key-secret')`))
+	bobAK, bobSK := text("#new-key-id"), text("#new-key-secret")
+	step("attach", chromedp.SetValue(chromedp.ID("attach-arn"), "arn:aws:iam::"+strings.Split(role, ":")[4]+":policy/list-buckets"),
+		chromedp.Click(chromedp.ID("attach-submit")),
+		until(`document.querySelector('#attached') && document.querySelector('#attached').textContent.includes('policy/list-buckets')`),
+		chromedp.SetValue(chromedp.ID("inline-name"), "read-photos"),
+		chromedp.SetValue(chromedp.ID("inline-doc"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::photos/*"}]}`),
+		chromedp.Click(chromedp.ID("inline-submit")),
+		until(`document.querySelector('#inline') && document.querySelector('#inline').textContent.includes('read-photos')`),
+		shot("iam-user"))
+	if _, err := ts.s3(bobAK, bobSK).ListBuckets(ctx(t), &s3.ListBucketsInput{}); err != nil {
+		t.Errorf("bob's new key with the attached policy: %v", err)
+	}
+	step("iam: a role with its trust policy, then deleted", chromedp.Navigate(ts.admin+"/#/iam"),
+		chromedp.WaitVisible(chromedp.ID("role-create")),
+		chromedp.SendKeys(chromedp.ID("role-name"), "ingest"), chromedp.Click(chromedp.ID("role-create-submit")),
+		until(`!!document.querySelector('tr[data-role="ingest"]')`),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Manage role ingest"]`)),
+		until(`document.querySelector('#role-trust-view') && document.querySelector('#role-trust-view').textContent.includes('batchoperations.s3.amazonaws.com')`),
+		chromedp.Click(chromedp.CSS(`button[aria-label="Delete role ingest"]`)),
+		until(`document.querySelector('#iam-roles') && !document.querySelector('tr[data-role="ingest"]')`))
+
 	step("sign out", chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("ak")))
 }

@@ -167,10 +167,15 @@ func (c *Console) objectDetails(w http.ResponseWriter, r *http.Request, _ *sessi
 	} else {
 		notes["tags"] = errText(err)
 	}
+	// lockEnabled tells the page whether to offer the Object Lock edits:
+	// a bucket without Object Lock answers InvalidRequest.
+	out["lockEnabled"] = true
 	if ret, err := c.cfg.Ops.GetObjectRetention(ctx, call, vt); err == nil {
 		out["retention"] = map[string]any{"mode": ret.Mode, "until": ret.Until}
 	} else if !noLock(err) {
 		notes["retention"] = errText(err)
+	} else if s3err.Is(err, s3err.InvalidRequest) {
+		out["lockEnabled"] = false
 	}
 	if hold, err := c.cfg.Ops.GetObjectLegalHold(ctx, call, vt); err == nil {
 		out["legalHold"] = hold

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -28,7 +29,16 @@ import (
 type API struct {
 	svc *Service
 	log *slog.Logger
+	// primary, when set, is the endpoint of the deployment that owns IAM
+	// (this one follows it, docs/replication.md): IAM writes here are
+	// refused and name it.
+	primary string
 }
+
+// FollowPrimary makes a refuse IAM writes (every IAM action but Get… and
+// List…; STS is served) and name endpoint, the primary's S3 endpoint,
+// as the place to send them.
+func (a *API) FollowPrimary(endpoint string) { a.primary = endpoint }
 
 // NewAPI returns the query API of s.
 func NewAPI(s *Service) *API { return &API{svc: s, log: s.log} }
@@ -107,6 +117,11 @@ func (a *API) Serve(w http.ResponseWriter, r *http.Request, c kura.Call, request
 		return
 	case !ok || (params.Get("Version") != "" && params.Get("Version") != version):
 		writeError(w, ns, newError(CodeInvalidAction, "Could not find operation %s for version %s", action, orDefault(params.Get("Version"), version)), requestID)
+		return
+	}
+	if a.primary != "" && service != "sts" && !strings.HasPrefix(action, "Get") && !strings.HasPrefix(action, "List") && !strings.HasPrefix(action, "KuraList") {
+		writeError(w, ns, &Error{Code: CodeInvalidAction, Status: 400, Message: fmt.Sprintf(
+			"This deployment follows the IAM of its link's primary and cannot change IAM: send %s to the primary's endpoint, %s; the change reaches this deployment within seconds.", action, a.primary)}, requestID)
 		return
 	}
 	out, err := h(a, &call{ctx: r.Context(), r: r, p: c.Principal, call: c, action: action, params: params})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
@@ -129,22 +130,25 @@ func (s *Service) callerPolicies(ctx context.Context, p kura.Principal) (identit
 // behalf, as in AWS, where a SourceIp-restricted key policy must allow
 // service calls separately — aws:ViaAWSService, …): the encryption
 // context, the algorithm and the alias the key was named by.
+//
+// Keys are written lower-cased, as policies look them up (condition key
+// names are case-insensitive; see internal/access).
 func (c opConditions) keys() map[string][]string {
-	m := map[string][]string{}
+	m := make(map[string][]string, len(c.encCtx)+3)
 	if len(c.encCtx) > 0 {
 		keys := make([]string, 0, len(c.encCtx))
 		for k, v := range c.encCtx {
 			keys = append(keys, k)
-			m["kms:EncryptionContext:"+k] = []string{v}
+			m["kms:encryptioncontext:"+strings.ToLower(k)] = []string{v}
 		}
 		slices.Sort(keys)
-		m["kms:EncryptionContextKeys"] = keys
+		m["kms:encryptioncontextkeys"] = keys
 	}
 	if c.alg != "" {
-		m["kms:EncryptionAlgorithm"] = []string{c.alg}
+		m["kms:encryptionalgorithm"] = []string{c.alg}
 	}
 	if c.alias != "" {
-		m["kms:RequestAlias"] = []string{c.alias}
+		m["kms:requestalias"] = []string{c.alias}
 	}
 	return m
 }

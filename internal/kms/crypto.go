@@ -88,7 +88,7 @@ func (s *Service) Encrypt(ctx context.Context, c kura.Call, keyID string, plaint
 
 // EncryptWith is Encrypt with every request parameter.
 func (s *Service) EncryptWith(ctx context.Context, c kura.Call, in EncryptInput) (EncryptOutput, error) {
-	s.calls.Add(1)
+	s.count("Encrypt", c)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Encrypt", true, func(ctx context.Context, o *op) (EncryptOutput, error) {
 		o.param("keyId", in.KeyId)
@@ -145,7 +145,7 @@ func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, c kura.Ca
 }
 
 func (s *Service) generateDataKey(ctx context.Context, c kura.Call, name string, in GenerateDataKeyInput, withPlaintext bool) (GenerateDataKeyOutput, error) {
-	s.calls.Add(1)
+	s.count(name, c)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, name, true, func(ctx context.Context, o *op) (GenerateDataKeyOutput, error) {
 		o.param("keyId", in.KeyId)
@@ -220,7 +220,7 @@ func (s *Service) Decrypt(ctx context.Context, c kura.Call, blob []byte, encCtx 
 
 // DecryptWith is Decrypt with every request parameter.
 func (s *Service) DecryptWith(ctx context.Context, c kura.Call, in DecryptInput) (DecryptOutput, error) {
-	s.calls.Add(1)
+	s.count("Decrypt", c)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "Decrypt", true, func(ctx context.Context, o *op) (DecryptOutput, error) {
 		if in.KeyId != "" {

@@ -44,7 +44,7 @@ func (s *Service) ReEncrypt(ctx context.Context, c kura.Call, blob []byte, srcCt
 
 // ReEncryptWith is ReEncrypt with every request parameter.
 func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptInput) (ReEncryptOutput, error) {
-	s.calls.Add(1)
+	s.count("ReEncrypt", c)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "ReEncrypt", true, func(ctx context.Context, o *op) (ReEncryptOutput, error) {
 		if in.SourceKeyId != "" {

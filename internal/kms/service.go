@@ -43,6 +43,7 @@ type Service struct {
 	audit  *audit.Log
 	log    *slog.Logger
 	calls  atomic.Int64
+	byOp   [5][2]atomic.Int64 // CryptoOperations × (CallerS3, CallerDirect)
 
 	identityPolicies func(ctx context.Context, p kura.Principal) (identity, session []*policy.Document, err error)
 	policies         policy.Cache // compiled key policies, by text
@@ -86,6 +87,42 @@ func (s *Service) Region() string { return s.region }
 // CallCount is the number of cryptographic operations (Encrypt, Decrypt,
 // GenerateDataKey*, ReEncrypt) requested so far, successful or not.
 func (s *Service) CallCount() int64 { return s.calls.Load() }
+
+// CryptoOperations are the cryptographic operations CallCounts counts.
+var CryptoOperations = []string{"Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncrypt"}
+
+// KMS call callers: S3 acting for its caller (SSE-KMS, bucket keys,
+// UpdateObjectEncryption, replication), or a client of the KMS API.
+const (
+	CallerS3     = "s3"
+	CallerDirect = "direct"
+)
+
+// CallCounts is CallCount by operation (CryptoOperations) and caller
+// (CallerS3, CallerDirect).
+func (s *Service) CallCounts() map[[2]string]int64 {
+	out := map[[2]string]int64{}
+	for i, op := range CryptoOperations {
+		out[[2]string{op, CallerS3}] = s.byOp[i][0].Load()
+		out[[2]string{op, CallerDirect}] = s.byOp[i][1].Load()
+	}
+	return out
+}
+
+// count counts one cryptographic call of operation op made for c.
+func (s *Service) count(op string, c kura.Call) {
+	s.calls.Add(1)
+	caller := 1
+	if c.Source.InvokedBy == "s3.amazonaws.com" {
+		caller = 0
+	}
+	for i, name := range CryptoOperations {
+		if name == op {
+			s.byOp[i][caller].Add(1)
+			return
+		}
+	}
+}
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
 

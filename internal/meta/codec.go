@@ -125,6 +125,7 @@ func bucketToRecord(b *kura.Bucket) bucketRecord {
 		Website:           conv.Ptr(b.Website, websiteToRecord),
 		Inventory:         conv.Slice(b.Inventory, inventoryToRecord),
 		Replication:       conv.Ptr(b.Replication, replicationToRecord),
+		Logging:           conv.Ptr(b.Logging, loggingToRecord),
 	}
 }
 
@@ -144,6 +145,7 @@ func (r *bucketRecord) kura() *kura.Bucket {
 		Website:           conv.Ptr(r.Website, websiteRecord.kura),
 		Inventory:         conv.Slice(r.Inventory, inventoryRecord.kura),
 		Replication:       conv.Ptr(r.Replication, replicationRecord.kura),
+		Logging:           conv.Ptr(r.Logging, loggingRecord.kura),
 	}
 }
 
@@ -259,6 +261,18 @@ func aclToRecord(a kura.ACL) aclRecord {
 
 func (r aclRecord) kura() kura.ACL {
 	return kura.ACL{Grants: conv.Slice(r.Grants, func(g grantRecord) kura.Grant { return kura.Grant(g) })}
+}
+
+func loggingToRecord(l kura.BucketLogging) loggingRecord {
+	return loggingRecord{TargetBucket: l.TargetBucket, TargetPrefix: l.TargetPrefix,
+		TargetGrants:      conv.Slice(l.TargetGrants, func(g kura.Grant) grantRecord { return grantRecord(g) }),
+		PartitionedPrefix: l.PartitionedPrefix, PartitionDateSource: l.PartitionDateSource}
+}
+
+func (r loggingRecord) kura() kura.BucketLogging {
+	return kura.BucketLogging{TargetBucket: r.TargetBucket, TargetPrefix: r.TargetPrefix,
+		TargetGrants:      conv.Slice(r.TargetGrants, func(g grantRecord) kura.Grant { return kura.Grant(g) }),
+		PartitionedPrefix: r.PartitionedPrefix, PartitionDateSource: r.PartitionDateSource}
 }
 
 func lifecycleRuleToRecord(l kura.LifecycleRule) lifecycleRuleRecord {

@@ -111,6 +111,13 @@ func goldenRecords() map[string]any {
 				Frequency: "Weekly", IncludedObjectVersions: "Current",
 			}},
 		},
+		// Added with server access logging; sets every logging field.
+		"bucket-logging-full.rec": &kura.Bucket{
+			Name: "log-src", Created: t2, Region: "us-east-1", Owner: "111122223333",
+			Logging: &kura.BucketLogging{TargetBucket: "log-dst", TargetPrefix: "logs/",
+				TargetGrants:      []kura.Grant{{Type: "Group", URI: "http://acs.amazonaws.com/groups/global/AuthenticatedUsers", Permission: "READ"}},
+				PartitionedPrefix: true, PartitionDateSource: "DeliveryTime"},
+		},
 		// Added with replication; sets every replication field.
 		"bucket-replication-full.rec": &kura.Bucket{
 			Name: "repl-src", Created: t2, Region: "ap-northeast-1", Owner: "111122223333", Versioning: "Enabled",
@@ -343,6 +350,7 @@ func TestRecordsMirrorKuraTypes(t *testing.T) {
 		{reflect.TypeFor[websiteRecord](), reflect.TypeFor[kura.Website]()},
 		{reflect.TypeFor[routingRuleRecord](), reflect.TypeFor[kura.RoutingRule]()},
 		{reflect.TypeFor[inventoryRecord](), reflect.TypeFor[kura.InventoryConfiguration]()},
+		{reflect.TypeFor[loggingRecord](), reflect.TypeFor[kura.BucketLogging]()},
 		{reflect.TypeFor[inventoryDestinationRecord](), reflect.TypeFor[kura.InventoryDestination]()},
 		{reflect.TypeFor[replicationRuleRecord](), reflect.TypeFor[kura.ReplicationRule]()},
 		{reflect.TypeFor[replicationFilterRecord](), reflect.TypeFor[kura.ReplicationFilter]()},

@@ -35,6 +35,15 @@ type bucketRecord struct {
 	Website           *websiteRecord           `json:"website,omitempty"`
 	Inventory         []inventoryRecord        `json:"inventory,omitempty"`
 	Replication       *replicationRecord       `json:"replication,omitempty"`
+	Logging           *loggingRecord           `json:"logging,omitempty"`
+}
+
+type loggingRecord struct {
+	TargetBucket        string        `json:"targetBucket"`
+	TargetPrefix        string        `json:"targetPrefix,omitempty"`
+	TargetGrants        []grantRecord `json:"targetGrants,omitempty"`
+	PartitionedPrefix   bool          `json:"partitioned,omitempty"`
+	PartitionDateSource string        `json:"partitionDateSource,omitempty"`
 }
 
 type replicationRecord struct {

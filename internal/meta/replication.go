@@ -2,6 +2,7 @@ package meta
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -111,4 +112,36 @@ func PendingReplications(tx Tx, bucket, key string, seq uint64) ([]kura.Replicat
 		out = append(out, kura.ReplicationRun(rec))
 	}
 	return out, nil
+}
+
+// TableReplicaIDs indexes the replicas a linked deployment sent, which
+// keep their source's version id but are stored under a seq of this
+// deployment (the id's seq is another counter's): VersionsPrefix(bucket,
+// key) + version id → seq, 8 bytes big-endian (docs/replication.md).
+const TableReplicaIDs Table = "replica_ids"
+
+func replicaIDKey(bucket, key, versionID string) []byte {
+	return append(VersionsPrefix(bucket, key), versionID...)
+}
+
+// ReplicaSeq returns the local seq of a remote replica's version id.
+func ReplicaSeq(tx Tx, bucket, key, versionID string) (uint64, bool, error) {
+	raw, err := tx.Get(TableReplicaIDs, replicaIDKey(bucket, key, versionID))
+	if errors.Is(err, ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if len(raw) != 8 {
+		return 0, false, fmt.Errorf("replica id index: record of %d bytes, want 8", len(raw))
+	}
+	return binary.BigEndian.Uint64(raw), true, nil
+}
+
+// PutReplicaSeq records that the remote replica versionID is stored under seq.
+func PutReplicaSeq(tx Tx, bucket, key, versionID string, seq uint64) error {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], seq)
+	return tx.Put(TableReplicaIDs, replicaIDKey(bucket, key, versionID), b[:])
 }

@@ -62,6 +62,12 @@ func CheckCustomerKey(enc kura.Encryption, key []byte) error { return sse.CheckC
 // default encryption (sse.Envelope.CheckKeyID).
 func (s *Service) CheckKMSKeyID(id string) error { return s.env.CheckKeyID(id) }
 
+// BatchKey resolves KMS key keyID once for acc's caller's group of uses
+// through S3 (sse.Envelope.BatchKey); nil when it cannot be batched.
+func (s *Service) BatchKey(ctx context.Context, acc KeyAccess, keyID string) *sse.BatchedKey {
+	return s.env.BatchKey(ctx, keyID, acc)
+}
+
 // KeyPermitted checks, without using the key, that acc's caller may
 // perform each of actions on KMS key keyID through S3, with encCtx as the
 // encryption context (sse.Envelope.KeyPermitted).

@@ -50,6 +50,10 @@ type integrityCounters struct {
 	missing, damaged, unreadable atomic.Int64
 }
 
+// BucketKeyCacheStats is the S3 Bucket Key cache's hits and misses
+// (sse.Envelope.BucketKeyCacheStats).
+func (s *Service) BucketKeyCacheStats() (hits, misses int64) { return s.env.BucketKeyCacheStats() }
+
 // IntegrityErrors returns the integrity failures met so far: reads of
 // object data that found a blob missing, damaged or unreadable.
 func (s *Service) IntegrityErrors() IntegrityCounts {

@@ -14,7 +14,7 @@ import (
 func TestNoHTTPDependency(t *testing.T) {
 	for _, pkg := range []string{"github.com/kurastore/kura/internal/object", "github.com/kurastore/kura/internal/access",
 		"github.com/kurastore/kura/internal/ops", "github.com/kurastore/kura/internal/inventory",
-		"github.com/kurastore/kura/internal/batch",
+		"github.com/kurastore/kura/internal/batch", "github.com/kurastore/kura/internal/accesslog",
 		"github.com/kurastore/kura/internal/replication"} {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()
 		if err != nil {

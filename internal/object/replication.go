@@ -95,10 +95,9 @@ func sameReplicatedMetadata(a, b *kura.ObjectVersion) bool {
 func (s *Service) ApplyReplicaMetadata(ctx context.Context, bucket string, src *kura.ObjectVersion, keepACL bool) (*kura.ObjectVersion, error) {
 	var out *kura.ObjectVersion
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
-		v, err := meta.GetVersion(tx, bucket, src.Key, src.Seq)
-		if errors.Is(err, meta.ErrNotFound) || err == nil && v.VersionID != src.VersionID {
-			return s3err.NoSuchVersion.With("Key", src.Key).With("VersionId", src.VersionID)
-		}
+		// By version id: a replica from a linked deployment is stored
+		// under a seq of its own (findVersion).
+		v, err := findVersion(tx, bucket, src.Key, src.VersionID)
 		if err != nil {
 			return err
 		}
@@ -183,6 +182,10 @@ type ReplicaInput struct {
 	// Access is who seals (the replication role: kms:Encrypt,
 	// kms:GenerateDataKey through S3).
 	Access KeyAccess
+	// LocalSeq stores the replica under a seq of this store, not the
+	// source's, and indexes its version id (meta.TableReplicaIDs): the
+	// source is a linked deployment, whose seqs come from another counter.
+	LocalSeq bool
 }
 
 // ErrDestinationNotVersioned refuses a replica for a bucket whose
@@ -264,7 +267,7 @@ func (s *Service) PutReplica(ctx context.Context, in ReplicaInput) (*kura.Object
 			return nil, err
 		}
 	}
-	if err := s.commitReplica(ctx, &v); err != nil {
+	if err := s.commitReplica(ctx, &v, in.LocalSeq); err != nil {
 		discard()
 		return nil, err
 	}
@@ -272,7 +275,9 @@ func (s *Service) PutReplica(ctx context.Context, in ReplicaInput) (*kura.Object
 }
 
 // PutReplicaDeleteMarker stores the replica of a delete marker.
-func (s *Service) PutReplicaDeleteMarker(ctx context.Context, bucket string, src *kura.ObjectVersion) (*kura.ObjectVersion, error) {
+// localSeq stores it under a seq of this store (a replica from a linked
+// deployment, see PutReplica's LocalSeq).
+func (s *Service) PutReplicaDeleteMarker(ctx context.Context, bucket string, src *kura.ObjectVersion, localSeq bool) (*kura.ObjectVersion, error) {
 	b, err := s.Bucket(ctx, bucket)
 	if err != nil {
 		return nil, err
@@ -285,22 +290,19 @@ func (s *Service) PutReplicaDeleteMarker(ctx context.Context, bucket string, src
 	}
 	dm := &kura.ObjectVersion{Bucket: bucket, Key: src.Key, VersionID: src.VersionID, Seq: src.Seq, DeleteMarker: true,
 		LastModified: src.LastModified, Owner: src.Owner, ReplicationStatus: kura.ReplicationReplica}
-	return dm, s.commitReplica(ctx, dm)
+	return dm, s.commitReplica(ctx, dm, localSeq)
 }
 
 // replicaOf returns the replica of src already in bucket, if any.
 func (s *Service) replicaOf(ctx context.Context, bucket string, src *kura.ObjectVersion) (*kura.ObjectVersion, error) {
 	var have *kura.ObjectVersion
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
-		v, err := meta.GetVersion(tx, bucket, src.Key, src.Seq)
-		if errors.Is(err, meta.ErrNotFound) {
+		v, err := findVersion(tx, bucket, src.Key, src.VersionID)
+		if s3err.Is(err, s3err.NoSuchVersion) {
 			return nil
 		}
 		if err != nil {
 			return err
-		}
-		if v.VersionID != src.VersionID {
-			return s3err.InternalError.WithMessage("replica of %s/%s version %s: the destination holds another version under its sequence number", src.Bucket, src.Key, src.VersionID)
 		}
 		have = v
 		return nil
@@ -312,7 +314,7 @@ func (s *Service) replicaOf(ctx context.Context, bucket string, src *kura.Object
 // (seqs come from one store-wide counter, so the source's is free in the
 // destination; a remote destination will need its own, see
 // docs/replication.md). It is not queued for replication again.
-func (s *Service) commitReplica(ctx context.Context, v *kura.ObjectVersion) error {
+func (s *Service) commitReplica(ctx context.Context, v *kura.ObjectVersion, localSeq bool) error {
 	return s3err.Internal(s.update(ctx, func(tx meta.Tx, release func(...string) error) error {
 		b, err := getBucket(tx, v.Bucket)
 		if err != nil {
@@ -321,10 +323,23 @@ func (s *Service) commitReplica(ctx context.Context, v *kura.ObjectVersion) erro
 		if b.Versioning != "Enabled" {
 			return ErrDestinationNotVersioned
 		}
-		if _, err := meta.GetVersion(tx, v.Bucket, v.Key, v.Seq); err == nil {
+		if _, err := findVersion(tx, v.Bucket, v.Key, v.VersionID); err == nil {
 			return nil // a concurrent attempt stored it
-		} else if !errors.Is(err, meta.ErrNotFound) {
+		} else if !s3err.Is(err, s3err.NoSuchVersion) {
 			return err
+		}
+		if localSeq {
+			// From a linked deployment: the id's seq is another
+			// counter's; the replica is the newest version here, under a
+			// seq of this store, found by its id through the index.
+			seq, err := meta.NextVersionSeq(tx, v.Bucket, v.Key)
+			if err != nil {
+				return err
+			}
+			v.Seq = seq
+			if err := meta.PutReplicaSeq(tx, v.Bucket, v.Key, v.VersionID, seq); err != nil {
+				return err
+			}
 		}
 		return meta.PutVersion(tx, v)
 	}))

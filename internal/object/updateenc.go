@@ -22,6 +22,10 @@ type EncryptionTarget struct {
 	// resolved: KMSKeyARN has been resolved and found usable for this
 	// work already (UpdateEncryptionMany does it once per group).
 	resolved bool
+	// Keys, when set, is KMSKeyARN resolved for the caller's group of
+	// re-seals (Service.BatchKey): without a bucket key each re-seal's
+	// Encrypt uses it instead of looking the key up again.
+	Keys *sse.BatchedKey
 }
 
 // The refusals of UpdateObjectEncryption, word for word as the S3 API
@@ -150,7 +154,7 @@ func (s *Service) reseal(ctx context.Context, v *kura.ObjectVersion, target Encr
 	bucketKey := target.BucketKey
 	return s.env.Reseal(ctx, v.Encryption, v.Bucket, v.Key,
 		sse.Request{Type: kura.SSEKMS, KMSKeyID: target.KMSKeyARN, BucketKey: &bucketKey, Context: v.Encryption.Context,
-			Resolved: target.resolved}, acc)
+			Resolved: target.resolved, Batch: target.Keys}, acc)
 }
 
 // commitReseal installs enc as read's encryption block in one transaction,

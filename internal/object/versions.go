@@ -43,14 +43,27 @@ func findVersion(tx meta.Tx, bucket, key, id string) (*kura.ObjectVersion, error
 		return nil, s3err.InvalidArgument.WithMessage("Invalid version id specified").With("ArgumentName", "versionId").With("ArgumentValue", id)
 	}
 	ov, err := meta.GetVersion(tx, bucket, key, seq)
-	if errors.Is(err, meta.ErrNotFound) {
+	if err != nil && !errors.Is(err, meta.ErrNotFound) {
+		return nil, err
+	}
+	if err == nil && ov.VersionID == id {
+		return ov, nil
+	}
+	// A replica from a linked deployment: its id's seq is the source's,
+	// its place here another (meta.TableReplicaIDs).
+	local, ok, err := meta.ReplicaSeq(tx, bucket, key, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, notFound
+	}
+	ov, err = meta.GetVersion(tx, bucket, key, local)
+	if errors.Is(err, meta.ErrNotFound) || err == nil && ov.VersionID != id {
 		return nil, notFound
 	}
 	if err != nil {
 		return nil, err
-	}
-	if ov.VersionID != id {
-		return nil, notFound
 	}
 	return ov, nil
 }

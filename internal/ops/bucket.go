@@ -104,6 +104,13 @@ func (s *Service) CreateBucket(ctx context.Context, call kura.Call, in CreateBuc
 				return CreateBucketResult{}, err
 			}
 		}
+		if s.names != nil {
+			// Linked deployments share one bucket namespace; the name is
+			// reserved for this deployment first (docs/replication.md).
+			if err := s.names.Reserve(ctx, in.Bucket); err != nil {
+				return CreateBucketResult{}, err
+			}
+		}
 		err = s.obj.CreateBucket(ctx, kura.Bucket{Name: in.Bucket, Owner: r.call.Principal.AccountID, Region: s.region,
 			ObjectLockEnabled: in.ObjectLockEnabled, ObjectOwnership: ownership, ACL: acl, Tags: in.Tags})
 		if err != nil {

@@ -35,6 +35,13 @@ func (s *Service) UpdateObjectEncryptionMany(ctx context.Context, call kura.Call
 	// commit's checks, as it would be between one object's checks and
 	// its commit).
 	b, berr := s.obj.Bucket(ctx, bucket)
+	if !enc.BucketKey && berr == nil && enc.Validate() == nil {
+		// Without a bucket key every object is its own KMS Encrypt (and
+		// its own permission check): the key is looked up once for the
+		// group; each check and each Encrypt is still decided with the
+		// object's encryption context, audited and counted on its own.
+		enc.Keys = s.obj.BatchKey(ctx, object.KeyAccess{Caller: call}, enc.KMSKeyARN)
+	}
 	for i, t := range targets {
 		t.Bucket = bucket
 		r, rctx := s.begin(ctx, call, specUpdateObjectEncryption, t, nil)

@@ -266,8 +266,11 @@ func (s *Service) authorizeUOEKey(ctx context.Context, r *run, t object.Encrypti
 	if t.BucketKey {
 		arn = access.BucketARN(r.target.Bucket)
 	}
-	return s.obj.KeyPermitted(ctx, object.KeyAccess{Caller: r.call}, t.KMSKeyARN,
-		map[string]string{"aws:s3:arn": arn}, uoeKeyActions...)
+	encCtx := map[string]string{"aws:s3:arn": arn}
+	if t.Keys != nil {
+		return t.Keys.Permitted(ctx, encCtx, uoeKeyActions...)
+	}
+	return s.obj.KeyPermitted(ctx, object.KeyAccess{Caller: r.call}, t.KMSKeyARN, encCtx, uoeKeyActions...)
 }
 
 // EncryptionAudit is what an audit event says about an encryption block:

@@ -61,6 +61,19 @@ type Config struct {
 	// Inventory produces a bucket's inventory report now
 	// (KuraRunBucketInventory); nil produces none.
 	Inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
+	// Link, when set, is this deployment's link to the deployments it
+	// shares a bucket namespace with (internal/replication/link).
+	Link Link
+}
+
+// Link is what operations need of linked deployments.
+type Link interface {
+	// Reserve claims a bucket name for this deployment across the
+	// partition: BucketAlreadyExists when another deployment has it.
+	Reserve(ctx context.Context, bucket string) error
+	// RemoteVersioning is the versioning status of bucket at the linked
+	// deployment that holds it; NoSuchBucket when none does.
+	RemoteVersioning(ctx context.Context, bucket string) (string, error)
 }
 
 // Service runs S3 operations as a principal. It is safe for concurrent use.
@@ -74,12 +87,13 @@ type Service struct {
 	log      *slog.Logger
 	// inventory is Config.Inventory.
 	inventory func(ctx context.Context, bucket, id string) (kura.InventoryRun, error)
+	names     Link
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{obj: cfg.Objects, accounts: cfg.Accounts, audit: cfg.Audit, metrics: cfg.Metrics, region: cfg.Region, log: cfg.Logger,
-		inventory: cfg.Inventory}
+		inventory: cfg.Inventory, names: cfg.Link}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -54,6 +54,35 @@ type Record struct {
 	BytesIn, BytesOut int64
 	// KMSCalls is what the operation's context counted (metrics.Tally).
 	KMSCalls int64
+	// ObjectSize is the size of the object the operation read or wrote,
+	// when known (0: not known); server access logs' object size.
+	ObjectSize int64
+	// HTTP is what only an HTTP request knows (nil: called without
+	// HTTP), for server access logs.
+	HTTP *HTTPDetails
+}
+
+// HTTPDetails is the part of a request only the HTTP front knows.
+type HTTPDetails struct {
+	// RequestLine is "METHOD /path?query PROTO", with the values of
+	// signature and credential parameters removed.
+	RequestLine string
+	Method      string
+	Referer     string
+	Host        string
+	// HostID is the response's x-amz-id-2.
+	HostID string
+	// TurnAround is from the request's last byte read to the response's
+	// first byte written (negative: not known).
+	TurnAround time.Duration
+}
+
+// RecordObserver is a metrics.Observer that also sees every finished
+// operation as a whole: the server access logs (internal/accesslog).
+// Finish hands the Record to an Observer that is one.
+type RecordObserver interface {
+	metrics.Observer
+	ObserveRecord(r *Record)
 }
 
 // Event is the operation's audit event, CloudTrail-shaped (docs/formats.md,
@@ -89,6 +118,9 @@ func (r *Record) Finish(p *audit.Pending, m metrics.Observer) error {
 	if m != nil {
 		m.Observe(metrics.Op{Service: r.Service, Name: r.Name, Status: r.Status, Duration: r.Duration,
 			BytesIn: r.BytesIn, BytesOut: r.BytesOut}, r.KMSCalls)
+		if ro, ok := m.(RecordObserver); ok {
+			ro.ObserveRecord(r)
+		}
 	}
 	if p == nil {
 		return nil

@@ -47,6 +47,20 @@ func (s *Service) PutBucketReplication(ctx context.Context, call kura.Call, in R
 		}
 		for _, rule := range in.Config.Rules {
 			dst, err := s.obj.Bucket(ctx, rule.Destination.DestinationBucket())
+			if s3err.Is(err, s3err.NoSuchBucket) && s.names != nil {
+				// A bucket of a linked deployment (cross-region).
+				v, err := s.names.RemoteVersioning(ctx, rule.Destination.DestinationBucket())
+				if s3err.Is(err, s3err.NoSuchBucket) {
+					return errDestinationMissing
+				}
+				if err != nil {
+					return s3err.ServiceUnavailable.WithMessage("The destination bucket is at a linked deployment that cannot be reached to check it (%v); try again later.", err)
+				}
+				if v != "Enabled" {
+					return object.ErrDestinationNotVersioned
+				}
+				continue
+			}
 			if s3err.Is(err, s3err.NoSuchBucket) {
 				return errDestinationMissing
 			}

@@ -18,6 +18,10 @@ import (
 type Local struct {
 	Objects    *object.Service
 	Authorizer *access.Authorizer
+	// Remote marks the Local a link's Receiver stores with: its replicas
+	// come from a linked deployment and take seqs of this store
+	// (object.ReplicaInput.LocalSeq).
+	Remote bool
 }
 
 var _ Destination = (*Local)(nil)
@@ -68,7 +72,7 @@ func (l *Local) PutReplica(ctx context.Context, as kura.Call, r Replica) error {
 		}
 	}
 	in := object.ReplicaInput{Bucket: b.Name, Version: r.Version, StorageClass: r.StorageClass,
-		Keys: r.Keys, Encryption: r.Seal.Keep, Ciphertext: r.Ciphertext, Access: object.KeyAccess{Caller: as},
+		Keys: r.Keys, Encryption: r.Seal.Keep, Ciphertext: r.Ciphertext, Access: object.KeyAccess{Caller: as}, LocalSeq: l.Remote,
 		Target: sse.Request{Type: r.Seal.Type, KMSKeyID: r.Seal.KMSKeyID, Context: r.Seal.Context}}
 	if r.OwnerOverride {
 		in.Owner = b.Owner
@@ -95,7 +99,7 @@ func (l *Local) PutDeleteMarker(ctx context.Context, as kura.Call, bucket string
 	if err := l.authorize(ctx, as, b, dm, "s3:ReplicateDelete", "DstDelObjNotPermitted"); err != nil {
 		return err
 	}
-	_, err = l.Objects.PutReplicaDeleteMarker(ctx, bucket, dm)
+	_, err = l.Objects.PutReplicaDeleteMarker(ctx, bucket, dm, l.Remote)
 	return err
 }
 

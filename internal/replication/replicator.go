@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -32,6 +34,9 @@ type Config struct {
 	Region      string
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Workers is how many replications run at once (0: DefaultWorkers);
+	// one object key's are always one after another.
+	Workers int
 }
 
 // Replicator drains the replication queue.
@@ -39,7 +44,22 @@ type Replicator struct {
 	cfg   Config
 	stats stats
 	kick  chan struct{}
+
+	// reached is when each destination bucket last took a replica: an
+	// entry waiting out its backoff after a failure older than that is
+	// attempted at once (the link or peer is back), not up to ten
+	// minutes later.
+	mu      sync.Mutex
+	reached map[string]time.Time
+	// probed is when an entry for each destination was last attempted
+	// ahead of its backoff, to learn that the destination is back.
+	probed map[string]time.Time
 }
+
+// ProbeEvery is how often, while every entry for a destination waits out
+// a backoff, one of them is attempted anyway: a failed probe is not
+// counted as an attempt; a success ends the others' backoffs (back).
+const ProbeEvery = 5 * time.Second
 
 // New returns a Replicator.
 func New(cfg Config) *Replicator {
@@ -52,7 +72,7 @@ func New(cfg Config) *Replicator {
 	if cfg.Destination == nil {
 		cfg.Destination = &Local{Objects: cfg.Objects, Authorizer: cfg.Authorizer}
 	}
-	return &Replicator{cfg: cfg, kick: make(chan struct{}, 1)}
+	return &Replicator{cfg: cfg, kick: make(chan struct{}, 1), reached: map[string]time.Time{}, probed: map[string]time.Time{}}
 }
 
 // Kick asks a running worker to look at the queue now.
@@ -87,29 +107,66 @@ func (r *Replicator) Run(ctx context.Context, interval time.Duration) {
 
 // Drain makes one pass over the queue: every entry due is attempted once.
 // It returns how many were attempted. The pending figures of the metrics
-// are those of this pass.
+// are those of this pass. Entries of different object keys are attempted
+// concurrently (Config.Workers); those of one key in queue order, by one
+// worker, so a version and a later metadata change of it never race.
 func (r *Replicator) Drain(ctx context.Context) (int, error) {
 	pending := pendingMap{}
 	var after *kura.ReplicationRun
 	n := 0
+	workers := r.cfg.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers
+	}
 	for {
 		page, done, err := r.cfg.Objects.ReplicationQueue(ctx, after, 100)
 		if err != nil {
 			return n, err
 		}
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		type job struct {
+			run   kura.ReplicationRun
+			probe bool
+		}
+		lanes := make([][]job, workers)
 		for i := range page {
 			run := page[i]
-			if ctx.Err() != nil {
-				return n, ctx.Err()
-			}
-			if !run.NextAttempt.IsZero() && run.NextAttempt.After(r.cfg.Now()) {
-				pending.add(run)
-				continue
+			probe := false
+			if !run.NextAttempt.IsZero() && run.NextAttempt.After(r.cfg.Now()) && !r.back(run) {
+				if probe = r.probe(run.Destination); !probe {
+					pending.add(run)
+					continue
+				}
 			}
 			n++
-			if !r.attempt(ctx, run) {
-				pending.add(run)
+			h := fnv.New32a()
+			h.Write([]byte(run.Bucket + "\x00" + run.Key))
+			l := int(h.Sum32() % uint32(workers))
+			lanes[l] = append(lanes[l], job{run, probe})
+		}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, lane := range lanes {
+			if len(lane) == 0 {
+				continue
 			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, j := range lane {
+					if ctx.Err() != nil || !r.attempt(ctx, j.run, j.probe) {
+						mu.Lock()
+						pending.add(j.run)
+						mu.Unlock()
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			return n, ctx.Err()
 		}
 		if done || len(page) == 0 {
 			break
@@ -120,9 +177,41 @@ func (r *Replicator) Drain(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// back reports whether run's destination took a replica after run last
+// failed.
+func (r *Replicator) back(run kura.ReplicationRun) bool {
+	r.mu.Lock()
+	t, ok := r.reached[run.Destination]
+	r.mu.Unlock()
+	return ok && t.After(run.NextAttempt.Add(-Backoff(run.Attempts)))
+}
+
+// probe reports whether an entry for dest waiting out its backoff is to
+// be attempted now (one every ProbeEvery).
+func (r *Replicator) probe(dest string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.cfg.Now()
+	if now.Sub(r.probed[dest]) < ProbeEvery {
+		return false
+	}
+	r.probed[dest] = now
+	return true
+}
+
+// DefaultWorkers is how many replications a pass runs at once (Config.Workers).
+const DefaultWorkers = 8
+
 // attempt replicates one queue entry and records the outcome; it reports
-// whether the entry left the queue.
-func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool {
+// whether the entry left the queue. A probe (an entry attempted before its
+// backoff ended) that fails transiently leaves the entry as it was.
+func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun, probe bool) bool {
+	left, _ := r.try(ctx, run, probe)
+	return left
+}
+
+// try is attempt, also returning the attempt's error (nil: replicated).
+func (r *Replicator) try(ctx context.Context, run kura.ReplicationRun, probe bool) (bool, error) {
 	started := r.cfg.Now()
 	rec, p, call, err := r.replicate(ctx, run)
 	key := ruleKey{run.Bucket, run.RuleID}
@@ -136,11 +225,17 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool 
 	left := false
 	switch {
 	case err == nil:
+		r.mu.Lock()
+		r.reached[run.Destination] = r.cfg.Now()
+		r.mu.Unlock()
 		if left = finish(nil); left {
 			r.stats.completed(key, r.cfg.Now().Sub(run.Queued))
 		}
 	case errGone(err):
 		left = finish(nil)
+	case probe && !permanent(err):
+		// The destination is still away: the entry keeps its backoff
+		// and attempt count.
 	case permanent(err) || run.Attempts+1 >= MaxAttempts:
 		if left = finish(err); left {
 			r.stats.failed(key, reasonOf(err))
@@ -148,6 +243,9 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool 
 		r.cfg.Logger.Warn("replication failed", "bucket", run.Bucket, "key", run.Key, "version", run.VersionID,
 			"destination", run.Destination, "rule", run.RuleID, "err", err)
 	default:
+		r.mu.Lock()
+		r.probed[run.Destination] = r.cfg.Now() // known to be away now
+		r.mu.Unlock()
 		next := r.cfg.Now().Add(Backoff(run.Attempts + 1))
 		if rerr := r.cfg.Objects.RetryReplication(ctx, run, err, next); rerr != nil {
 			r.cfg.Logger.Warn("replication: recording a retry failed", "err", rerr)
@@ -155,7 +253,7 @@ func (r *Replicator) attempt(ctx context.Context, run kura.ReplicationRun) bool 
 		r.stats.retried(key)
 	}
 	r.record(rec, p, call, started, run, err)
-	return left
+	return left, err
 }
 
 // errGone: the source version was deleted before it was replicated (a
@@ -193,6 +291,9 @@ func (r *Replicator) replicate(ctx context.Context, run kura.ReplicationRun) (*o
 			{Type: "AWS::S3::Object", ARN: access.ObjectARN(run.Destination, run.Key)},
 			{Type: "AWS::S3::Bucket", ARN: access.BucketARN(run.Destination)},
 		}}
+	if id := ops.JobOf(ctx); id != "" {
+		rec.AdditionalEventData["jobId"] = id // a Batch Replication task's
+	}
 	b, err := r.cfg.Objects.Bucket(ctx, run.Bucket)
 	if err != nil {
 		return rec, nil, call, fail("SrcBucketNotFound", err)

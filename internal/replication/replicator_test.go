@@ -381,3 +381,40 @@ func TestMetadataChangeForAMissingReplica(t *testing.T) {
 		t.Fatalf("status %q, want FAILED (the replica is gone)", s)
 	}
 }
+
+// While an entry waits out a long backoff, the destination is probed
+// every ProbeEvery with it; a failed probe changes nothing, a successful
+// one replicates it.
+func TestReplicationProbeDuringBackoff(t *testing.T) {
+	e := newEnv(t)
+	v := e.put("k", "hello")
+	down := &downDestination{Destination: &Local{Objects: e.obj}}
+	r := e.replicator(down)
+	down.Destination.(*Local).Authorizer = r.cfg.Authorizer
+	for i := 0; i < 5; i++ { // attempts 1..5: the next is 16 s away
+		r.Drain(context.Background())
+		e.now = e.now.Add(Backoff(i + 1))
+	}
+	q := e.queue()
+	if len(q) != 1 || q[0].Attempts != 5 {
+		t.Fatalf("after five failures: %+v", q)
+	}
+	e.now = q[0].NextAttempt.Add(-Backoff(5)).Add(ProbeEvery) // 5 s after the last failure
+	if n, _ := r.Drain(context.Background()); n != 1 {
+		t.Fatalf("no probe %v after the last failure (%d attempted)", ProbeEvery, n)
+	}
+	if q2 := e.queue(); len(q2) != 1 || q2[0].Attempts != 5 || !q2[0].NextAttempt.Equal(q[0].NextAttempt) {
+		t.Fatalf("a failed probe changed the entry: %+v", q2)
+	}
+	if n, _ := r.Drain(context.Background()); n != 0 {
+		t.Fatalf("probed again at once (%d)", n)
+	}
+	down.up = true
+	e.now = e.now.Add(ProbeEvery)
+	if n, _ := r.Drain(context.Background()); n != 1 {
+		t.Fatalf("no probe once the destination is back (%d)", n)
+	}
+	if s := e.status("src", "k", v.VersionID); s != kura.ReplicationCompleted {
+		t.Fatalf("status %q after a successful probe, want COMPLETED", s)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -34,6 +36,7 @@ import (
 type auditState struct {
 	out         *auditWriter
 	in          atomic.Int64 // decoded body bytes the handler read
+	lastRead    atomic.Int64 // when the handler last read the body (UnixNano)
 	keepBody    bool         // IAM/STS: keep the form body for requestParameters
 	body        []byte
 	kms         bool         // handed to the KMS API, which records its own event
@@ -125,6 +128,7 @@ type meteredBody struct {
 func (b *meteredBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.st.in.Add(int64(n))
+	b.st.lastRead.Store(time.Now().UnixNano())
 	if b.st.keepBody && len(b.st.body) < maxKeptBody {
 		b.st.body = append(b.st.body, p[:min(n, maxKeptBody-len(b.st.body))]...)
 	}
@@ -137,6 +141,7 @@ type auditWriter struct {
 	http.ResponseWriter
 	status  int
 	n       int64
+	first   time.Time // when the response began
 	errBody []byte
 	werr    error // the first failed write: the client is gone
 }
@@ -144,6 +149,7 @@ type auditWriter struct {
 func (w *auditWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.first = time.Now()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -151,6 +157,7 @@ func (w *auditWriter) WriteHeader(code int) {
 func (w *auditWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.first = time.Now()
 	}
 	if w.status >= 400 && len(w.errBody) < 4<<10 {
 		w.errBody = append(w.errBody, b[:min(len(b), 4<<10-len(w.errBody))]...)
@@ -198,9 +205,79 @@ func (h *Handler) record(req *request) {
 	}
 	d := h.describe(req, false)
 	d.Service, d.Status, d.Duration, d.BytesIn, d.BytesOut, d.KMSCalls = req.service(), status, elapsed, received, sent, kmsCalls
+	d.HTTP, d.ObjectSize = h.httpDetails(req), req.objectSize(received)
 	if err := d.Finish(req.trail.pending, h.cfg.Metrics); err != nil {
 		h.log.Error("audit event not written", "id", req.id, "event", d.Name, "err", err)
 	}
+}
+
+// httpDetails is what a server access log record takes from the request
+// itself (ops.HTTPDetails).
+func (h *Handler) httpDetails(req *request) *ops.HTTPDetails {
+	target := req.RequestURI // the request-target as sent
+	if target == "" {
+		target = req.URL.RequestURI()
+	}
+	path, query, _ := strings.Cut(target, "?")
+	d := &ops.HTTPDetails{RequestLine: req.Method + " " + logURI(path, query) + " " + req.Proto,
+		Method: req.Method, Referer: req.Referer(), Host: req.Host, HostID: req.id, TurnAround: -1}
+	if out := req.trail.out; out != nil && !out.first.IsZero() {
+		from := req.started
+		if n := req.trail.lastRead.Load(); n != 0 && time.Unix(0, n).After(from) {
+			from = time.Unix(0, n)
+		}
+		d.TurnAround = max(out.first.Sub(from), 0)
+	}
+	return d
+}
+
+// logURI is a request's path and query for an access log: the values of
+// signature, credential and token parameters (a presigned URL's, which
+// would let a reader of the log replay it) are removed.
+func logURI(path, rawQuery string) string {
+	if rawQuery == "" {
+		return path
+	}
+	parts := strings.Split(rawQuery, "&")
+	for i, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		if name, err := url.QueryUnescape(k); err == nil && secretParam(name) && !strings.EqualFold(name, "x-amz-date") &&
+			!strings.EqualFold(name, "x-amz-expires") && !strings.EqualFold(name, "x-amz-algorithm") && !strings.EqualFold(name, "x-amz-signedheaders") {
+			parts[i] = k + "=REDACTED"
+		}
+	}
+	return path + "?" + strings.Join(parts, "&")
+}
+
+// objectSize is the size of the object a request read or wrote, when the
+// response tells it: a Content-Range's total, a whole GET's or HEAD's
+// Content-Length, a PUT's body.
+func (req *request) objectSize(received int64) int64 {
+	if req.key == "" || req.trail.out == nil || req.w == nil {
+		return 0
+	}
+	hd := req.w.Header()
+	if cr := hd.Get("Content-Range"); cr != "" {
+		if _, total, ok := strings.Cut(cr, "/"); ok {
+			if n, err := strconv.ParseInt(total, 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead:
+		if st := req.trail.out.status; st == 0 || st == http.StatusOK {
+			if n, err := strconv.ParseInt(hd.Get("Content-Length"), 10, 64); err == nil {
+				return n
+			}
+		}
+	case http.MethodPut:
+		if req.query.Has("encryption") || req.query.Has("tagging") || req.query.Has("acl") || req.query.Has("retention") || req.query.Has("legal-hold") {
+			return 0
+		}
+		return received
+	}
+	return 0
 }
 
 // event builds the request's audit event. An intent is the event as far as

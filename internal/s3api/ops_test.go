@@ -29,7 +29,7 @@ func subResources() []string {
 	subs := []string{"", "versioning", "encryption", "tagging", "acl", "location", "uploads", "versions",
 		"list-type=2", "delete", "uploadId=u", "uploadId=u&partNumber=1", "attributes", "versionId=v",
 		"retention", "legal-hold", "object-lock", "restore", "policy", "policyStatus", "cors", "lifecycle",
-		"ownershipControls", "publicAccessBlock", "website", "inventory", "inventory&id=x", "replication"}
+		"ownershipControls", "publicAccessBlock", "website", "inventory", "inventory&id=x", "replication", "logging"}
 	for _, s := range unsupported {
 		subs = append(subs, s)
 	}

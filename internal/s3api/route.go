@@ -64,6 +64,8 @@ var routes = []route{
 		operation: operation{Name: "PutBucketWebsite", Actions: acts("s3:PutBucketWebsite")}},
 	{level: levelBucket, method: http.MethodPut, sub: "inventory", handler: (*Handler).putBucketInventory,
 		operation: operation{Name: "PutBucketInventoryConfiguration", Actions: acts("s3:PutInventoryConfiguration")}},
+	{level: levelBucket, method: http.MethodPut, sub: "logging", handler: (*Handler).putBucketLogging,
+		operation: operation{Name: "PutBucketLogging", Actions: acts("s3:PutBucketLogging")}},
 	{level: levelBucket, method: http.MethodPut, sub: "replication", handler: (*Handler).putBucketReplication,
 		operation: operation{Name: "PutBucketReplication", Actions: acts("s3:PutReplicationConfiguration")}},
 	{level: levelBucket, method: http.MethodPut, plain: true, handler: (*Handler).createBucket,
@@ -104,6 +106,8 @@ var routes = []route{
 	// (`kura replication status`); whoever may read the configuration.
 	{level: levelBucket, method: http.MethodGet, sub: "replication", when: hasStatus, handler: (*Handler).getBucketReplicationStatus,
 		operation: operation{Name: "KuraGetBucketReplicationStatus", ReadOnly: true, Actions: acts("s3:GetReplicationConfiguration")}},
+	{level: levelBucket, method: http.MethodGet, sub: "logging", handler: (*Handler).getBucketLogging,
+		operation: operation{Name: "GetBucketLogging", ReadOnly: true, Actions: acts("s3:GetBucketLogging")}},
 	{level: levelBucket, method: http.MethodGet, sub: "replication", handler: (*Handler).getBucketReplication,
 		operation: operation{Name: "GetBucketReplication", ReadOnly: true, Actions: acts("s3:GetReplicationConfiguration")}},
 	{level: levelBucket, method: http.MethodGet, sub: "uploads", handler: (*Handler).listUploads,
@@ -224,7 +228,7 @@ func postForm(req *request) bool   { return req.post != nil } // a browser POST 
 // answer NotImplemented instead of falling through to another operation.
 var unsupported = []string{
 	"accelerate", "analytics", "intelligent-tiering",
-	"logging", "metrics", "notification",
+	"metrics", "notification",
 	"requestPayment",
 	"select", "torrent", "metadataTable", "session", "renameObject",
 }
@@ -232,7 +236,7 @@ var unsupported = []string{
 // reserved is every sub-resource that names an operation of its own: a
 // request carrying one must never fall through to the plain bucket or
 // object operation (DELETE ?retention must not delete the object).
-var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website", "inventory", "replication"}, unsupported...)
+var reserved = append([]string{"object-lock", "legal-hold", "retention", "restore", "policy", "policyStatus", "cors", "lifecycle", "ownershipControls", "publicAccessBlock", "website", "inventory", "replication", "logging"}, unsupported...)
 
 // route serves a request: the operation its method, addressing and
 // sub-resources select, the way S3's REST API does, once authorized.

@@ -146,6 +146,9 @@ var (
 	// ReplicationConfigurationNotFound answers GetBucketReplication on a
 	// bucket without one.
 	ReplicationConfigurationNotFound = def("ReplicationConfigurationNotFoundError", 404, "The replication configuration was not found")
+	// InvalidTargetBucketForLogging refuses PutBucketLogging's target
+	// bucket (missing, another owner or region; the message says which).
+	InvalidTargetBucketForLogging = def("InvalidTargetBucketForLogging", 400, "The target bucket for logging does not exist")
 )
 
 // Errors of bucket websites (PutBucketWebsite, the website endpoint) and of

@@ -94,7 +94,13 @@ func (s *Server) notReady(ctx context.Context) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyProbeTimeout)
 	defer cancel()
-	if err := s.meta.View(ctx, func(meta.Tx) error { return nil }); err != nil {
+	// A shared database answers a ping (meta/pg: a View that reads
+	// nothing sends nothing); the embedded store an empty read.
+	probe := func() error { return s.meta.View(ctx, func(meta.Tx) error { return nil }) }
+	if p, ok := s.meta.(interface{ Ping(context.Context) error }); ok {
+		probe = func() error { return p.Ping(ctx) }
+	}
+	if err := probe(); err != nil {
 		return "the metadata store does not answer a read: " + err.Error()
 	}
 	return ""

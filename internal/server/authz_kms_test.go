@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // Authorization of KMS keys through the wire: key policies, their
@@ -128,7 +130,7 @@ func TestAuthzSSEKMSNeedsTheCallersKMSPermissions(t *testing.T) {
 	// A customer managed key with the default policy: the user's identity
 	// policy must allow kms:GenerateDataKey.
 	err := putErr(w, t, "authz-kms", "kms", withKey)
-	wantDenied(t, err, "Access Denied")
+	wantDeniedSaying(t, err, " is not authorized to perform: kms:GenerateDataKey on resource: "+key+" ")
 	if httpStatus(err) != 403 {
 		t.Fatalf("want 403, got %v", err)
 	}
@@ -137,7 +139,7 @@ func TestAuthzSSEKMSNeedsTheCallersKMSPermissions(t *testing.T) {
 		t.Fatalf("SSE-KMS PUT with kms:GenerateDataKey: %v", err)
 	}
 	// Reading it back needs kms:Decrypt.
-	wantDenied(t, getErr(w, t, "authz-kms", "kms"), "Access Denied")
+	wantDeniedSaying(t, getErr(w, t, "authz-kms", "kms"), " is not authorized to perform: kms:Decrypt on resource: "+key+" ")
 	e.setPolicy(t, e.rootA, "writer", "kms", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["kms:GenerateDataKey","kms:Decrypt"],"Resource":"`+key+`",
 		"Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com","kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::authz-kms/kms"}}}}`)
 	get(t, w, "authz-kms", "kms")
@@ -226,7 +228,20 @@ func TestAuthzBucketKeyCacheIsPerRequester(t *testing.T) {
 	get(t, c, "authz-bk", "obj") // root's read fills the cache
 	reader := e.user(t, e.rootA, "reader", allow("s3:GetObject arn:aws:s3:::authz-bk/*"))
 	r := e.s3(reader)
-	wantDenied(t, getErr(r, t, "authz-bk", "obj"), "Access Denied")
+	wantDeniedSaying(t, getErr(r, t, "authz-bk", "obj"), "user/reader is not authorized to perform: kms:Decrypt on resource: "+key+" ")
 	e.setPolicy(t, e.rootA, "reader", "kms", allow("kms:Decrypt "+key))
 	get(t, r, "authz-bk", "obj")
+}
+
+// wantDeniedSaying is wantDenied for a same-account KMS refusal through
+// S3: the message names the KMS action and key, as S3 passes KMS's on.
+func wantDeniedSaying(t *testing.T, err error, part string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("want AccessDenied, got %v", err)
+	}
+	if !strings.Contains(ae.ErrorMessage(), part) || !strings.HasPrefix(ae.ErrorMessage(), "User: arn:aws:iam::") {
+		t.Fatalf("AccessDenied message %q, want one containing %q", ae.ErrorMessage(), part)
+	}
 }

@@ -77,6 +77,8 @@ func (s *Server) startBackground(bg context.Context) {
 			work  func(context.Context)
 		}{LeaseOrphanSweep, func(ctx context.Context) { s.runSweeps(ctx, interval, grace) }})
 	}
+	// Access logs are spooled per process, so every node delivers its own.
+	s.bg.Go(func() { s.AccessLog.Run(bg) })
 	s.cfg.Logger.Debug("background work runs under leases in the metadata store", "node", s.NodeID)
 	for _, j := range jobs {
 		r := lease.NewRunner(lease.Config{Meta: s.meta, Name: j.lease, Holder: s.NodeID, Logger: s.cfg.Logger})

@@ -45,6 +45,11 @@ func startWith(t testing.TB, d string, adjust func(*server.Config)) *testServer 
 		DataDir: d, Listen: "127.0.0.1:0", RootAccessKey: testAK, RootSecretKey: testSK,
 		Logger: testLogger(),
 	}
+	if os.Getenv("KURA_TEST_META") == "postgres" {
+		// The whole server suite on PostgreSQL metadata: a schema per
+		// data dir, so a restart on the same dir finds its store.
+		cfg.Meta = postgresMeta(t, d)
+	}
 	if adjust != nil {
 		adjust(&cfg)
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kurastore/kura/internal/accesslog"
 	"github.com/kurastore/kura/internal/netlimit"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/replication"
@@ -15,7 +16,7 @@ import (
 // the connection caps and slow bodies of internal/netlimit. They are read
 // at scrape time from the counters their packages keep.
 func (s *Server) registerMetrics(reg *prometheus.Registry) {
-	reg.MustRegister(replicationCollector{s.Replication})
+	reg.MustRegister(replicationCollector{s.Replication}, countsCollector{s})
 	counter := func(name, help string, labels prometheus.Labels, f func() int64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
 			func() float64 { return float64(f()) }))
@@ -27,6 +28,13 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) {
 	counter("kura_kms_crypto_calls_total",
 		"KMS cryptographic operations (Encrypt, Decrypt, GenerateDataKey*, ReEncrypt), direct or on behalf of S3.",
 		nil, s.KMS.CallCount)
+	counter("kura_bucket_key_cache_total", "S3 Bucket Key look-ups answered from the cache (result=hit, no KMS call) or by asking the KMS (result=miss).",
+		prometheus.Labels{"result": "hit"}, func() int64 { h, _ := s.Objects.BucketKeyCacheStats(); return h })
+	counter("kura_bucket_key_cache_total", "S3 Bucket Key look-ups answered from the cache (result=hit, no KMS call) or by asking the KMS (result=miss).",
+		prometheus.Labels{"result": "miss"}, func() int64 { _, m := s.Objects.BucketKeyCacheStats(); return m })
+	counter("kura_audit_write_failures_total",
+		"Audit events that could not be appended to the trail (each logged; an event of a change is shipped from the outbox at the next start).",
+		nil, s.audit.WriteFailures)
 	const integrityHelp = "Reads of object data that found a blob missing, damaged (failing authentication) or unreadable; each answered 500 or aborted its response."
 	for kind, f := range map[string]func(object.IntegrityCounts) int64{
 		object.IntegrityMissing:    func(c object.IntegrityCounts) int64 { return c.Missing },
@@ -55,8 +63,42 @@ func (s *Server) registerMetrics(reg *prometheus.Registry) {
 		func() int64 { return int64(conns().RefusedTotal) })
 	counter("kura_connections_refused_total", refusedHelp, prometheus.Labels{"cap": "per_client"},
 		func() int64 { return int64(conns().RefusedPerClient) })
+	const accessHelp = "Server access log records (PutBucketLogging), by outcome: spooled when their request finished; delivered into the target bucket; dropped because the target refused the logging service or is gone; lost because the spool could not be written or the bucket's configuration could not be read."
+	for outcome, f := range map[string]func(accesslog.Stats) int64{
+		"spooled":   func(st accesslog.Stats) int64 { return st.Records },
+		"delivered": func(st accesslog.Stats) int64 { return st.Delivered },
+		"dropped":   func(st accesslog.Stats) int64 { return st.Dropped },
+		"lost":      func(st accesslog.Stats) int64 { return st.SpoolErrors },
+	} {
+		counter("kura_access_log_records_total", accessHelp, prometheus.Labels{"outcome": outcome},
+			func() int64 { return f(s.AccessLog.Stats()) })
+	}
+	counter("kura_access_log_objects_total", "Server access log objects delivered into target buckets.", nil,
+		func() int64 { return s.AccessLog.Stats().Objects })
 	counter("kura_request_timeouts_total", "Requests answered 400 RequestTimeout because their body arrived too slowly.",
 		nil, func() int64 { return int64(s.bodies.Timeouts()) })
+}
+
+// countsCollector exposes counts kept in maps: KMS calls by operation and
+// caller, Batch Operations tasks by operation and result.
+type countsCollector struct{ s *Server }
+
+var (
+	kmsCalls   = prometheus.NewDesc("kura_kms_calls_total", "KMS cryptographic calls by operation and caller: s3 (made by S3 for its caller: SSE-KMS, bucket keys, UpdateObjectEncryption, replication) or direct (a client of the KMS API).", []string{"operation", "caller"}, nil)
+	batchTasks = prometheus.NewDesc("kura_batch_tasks_total", "Batch Operations tasks run by this process, by job operation and result (succeeded, failed), counted as their checkpoint commits.", []string{"operation", "result"}, nil)
+)
+
+func (c countsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- kmsCalls; ch <- batchTasks }
+
+func (c countsCollector) Collect(ch chan<- prometheus.Metric) {
+	for k, n := range c.s.KMS.CallCounts() {
+		ch <- prometheus.MustNewConstMetric(kmsCalls, prometheus.CounterValue, float64(n), k[0], k[1])
+	}
+	if c.s.Batch != nil {
+		for k, n := range c.s.Batch.TaskCounts() {
+			ch <- prometheus.MustNewConstMetric(batchTasks, prometheus.CounterValue, float64(n), k[0], k[1])
+		}
+	}
 }
 
 // replicationCollector exposes the replicator's per-rule figures (S3's

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -30,21 +31,39 @@ func TestOperationMetrics(t *testing.T) {
 	}
 	_, err := c.GetObject(cx, &s3.GetObjectInput{Bucket: aws.String("metered"), Key: aws.String("missing")})
 	wantCode(t, err, "NoSuchKey")
+	if _, err := k.Encrypt(cx, &kms.EncryptInput{KeyId: aws.String(arn), Plaintext: []byte("p")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"bk1", "bk2"} {
+		if _, err := c.PutObject(cx, &s3.PutObjectInput{Bucket: aws.String("metered"), Key: aws.String(key), Body: bytes.NewReader(body),
+			ServerSideEncryption: types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String(arn), BucketKeyEnabled: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	for _, tc := range []struct {
 		sample string
 		want   int64
 	}{
-		{`kura_operations_total{code="200",operation="PutObject",service="s3"}`, 1},
+		{`kura_operations_total{code="200",operation="PutObject",service="s3"}`, 3},
 		{`kura_operations_total{code="200",operation="GetObject",service="s3"}`, 1},
 		{`kura_operations_total{code="404",operation="GetObject",service="s3"}`, 1},
 		{`kura_operations_total{code="200",operation="CreateKey",service="kms"}`, 1},
 		{`kura_operation_duration_seconds_count{operation="GetObject",service="s3"}`, 2},
-		{`kura_operation_received_bytes_total{operation="PutObject",service="s3"}`, 1000},
+		{`kura_operation_received_bytes_total{operation="PutObject",service="s3"}`, 3000},
 		// SSE-KMS without a bucket key: one GenerateDataKey to write, one
-		// Decrypt to read.
-		{`kura_operation_kms_calls_total{operation="PutObject",service="s3"}`, 1},
+		// Decrypt to read; the two bucket-key PUTs share one bucket key.
+		{`kura_operation_kms_calls_total{operation="PutObject",service="s3"}`, 2},
 		{`kura_operation_kms_calls_total{operation="GetObject",service="s3"}`, 1},
+		// The same calls by KMS operation and caller; the direct one is
+		// the Encrypt below.
+		{`kura_kms_calls_total{caller="s3",operation="GenerateDataKey"}`, 2},
+		{`kura_kms_calls_total{caller="s3",operation="Decrypt"}`, 1},
+		{`kura_kms_calls_total{caller="direct",operation="Encrypt"}`, 1},
+		// Two bucket-key PUTs by one requester: the second from the cache.
+		{`kura_bucket_key_cache_total{result="miss"}`, 1},
+		{`kura_bucket_key_cache_total{result="hit"}`, 1},
+		{`kura_audit_write_failures_total`, 0},
 	} {
 		if got := ts.metric(t, tc.sample); got != tc.want {
 			t.Errorf("%s = %d, want %d", tc.sample, got, tc.want)

@@ -195,7 +195,8 @@ func TestStoresOutsideTheDataDir(t *testing.T) {
 	}
 
 	for _, bad := range []struct{ flag, url, want string }{
-		{"--meta", "postgres://db/kura", `--meta: metadata store "postgres://db/kura": unknown scheme "postgres"`},
+		{"--meta", "mysql://db/kura", `--meta: metadata store "mysql://db/kura": unknown scheme "mysql"`},
+		{"--meta", "postgres:///kura", "a postgres URL names a server"},
 		{"--blobs", "file://host/dir", "has no host"},
 	} {
 		out, err := exec.Command(bin, "server", "--data", dir, "--listen", "127.0.0.1:0", bad.flag, bad.url).CombinedOutput()

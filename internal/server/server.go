@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/accesslog"
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/batch"
@@ -35,6 +36,7 @@ import (
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/replication"
+	"github.com/kurastore/kura/internal/replication/link"
 	"github.com/kurastore/kura/internal/s3api"
 	"github.com/kurastore/kura/internal/s3control"
 	"github.com/kurastore/kura/internal/s3err"
@@ -86,6 +88,10 @@ type Config struct {
 	// reports due (0: every minute; negative: never — reports are then
 	// produced only on request, `kura inventory run`).
 	InventoryInterval time.Duration
+	// AccessLogInterval is the server access logs' batch window: how long
+	// records are spooled before they are delivered into the target
+	// buckets (0: accesslog.DefaultInterval, 5 minutes).
+	AccessLogInterval time.Duration
 	// ReplicationInterval is how often the replicator looks at its queue
 	// (0: every second; negative: never — versions then stay PENDING,
 	// which tests use to stop a server with replications queued).
@@ -117,6 +123,9 @@ type Config struct {
 	// Tests give a fake engine here; nil serves it with the server's own
 	// engine (Server.Batch).
 	Jobs s3control.Jobs
+	// Link, when its Listen is set, links this deployment to others
+	// (link.go, docs/replication.md).
+	Link LinkConfig
 }
 
 // Server is a running Kura.
@@ -163,11 +172,18 @@ type Server struct {
 	// counted like the same operation over HTTP, which the S3 handlers
 	// run through it too.
 	Ops *ops.Service
+	// Link is this deployment's end of its links (nil: not linked).
+	Link    *link.Node
+	linkLn  net.Listener
+	linkSrv *http.Server
 	// Batch is the S3 Batch Operations engine: the job API the s3control
 	// front serves (CreateJob, DescribeJob, …), and the runner that runs
 	// the jobs' tasks in the background while this node holds the
 	// batch-jobs lease.
 	Batch *batch.Service
+	// AccessLog spools and delivers the buckets' server access logs
+	// (PutBucketLogging).
+	AccessLog *accesslog.Logger
 
 	console *console.Console // the web console, served on the admin listener
 
@@ -209,6 +225,18 @@ func Open(cfg Config) (*Server, error) {
 		cfg.NodeID = randomNodeID()
 	}
 	ctx := context.Background()
+	var node *link.Node
+	var linkLn net.Listener
+	if cfg.Link.Listen != "" {
+		// A follower joins before anything else, to take the partition's
+		// first account id (link.go).
+		var err error
+		if node, linkLn, err = openLink(cfg); err != nil {
+			return nil, err
+		}
+	} else if cfg.Link.Join != "" {
+		return nil, errors.New("--join needs --link-listen: the primary sends replicas and IAM answers to this deployment's link endpoint")
+	}
 	// The root key guard comes first: until it has passed, nothing in the
 	// data directory or the stores may be created or changed (rootkey.go).
 	root, rootInfo, ms, err := openWithRootKey(ctx, cfg.DataDir, cfg.Meta, cfg.Blobs, cfg.Logger)
@@ -258,7 +286,7 @@ func Open(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("recover: %w", err)
 	}
 	bg, stop := context.WithCancel(context.Background())
-	s := &Server{cfg: cfg, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
+	s := &Server{cfg: cfg, Link: node, linkLn: linkLn, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
 		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
@@ -271,27 +299,72 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.IAM = ids
+	canonicalID := func(ctx context.Context, account string) (string, error) {
+		a, err := ids.Account(ctx, account)
+		if err != nil {
+			return "", err
+		}
+		return a.CanonicalID, nil
+	}
+	s.AccessLog, err = accesslog.New(accesslog.Config{Dir: filepath.Join(cfg.DataDir, "access-logs"), Objects: objs,
+		CanonicalID: canonicalID, Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger,
+		Interval: cfg.AccessLogInterval, NodeID: cfg.NodeID, Now: cfg.Now})
+	if err != nil {
+		stop()
+		ms.Close()
+		return nil, err
+	}
+	// Every operation's record reaches the access logs through the
+	// observer it is counted by (ops.RecordObserver); the logs' own
+	// deliveries are counted by s.ops alone.
+	observe := s.AccessLog.Observer(s.ops)
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
-	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: s.ops, Region: cfg.Region,
-		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay,
-		CanonicalID: func(ctx context.Context, account string) (string, error) {
-			a, err := ids.Account(ctx, account)
-			if err != nil {
-				return "", err
-			}
-			return a.CanonicalID, nil
-		}})
+	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: observe, Region: cfg.Region,
+		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay, CanonicalID: canonicalID})
 	policies.iam = ids
+	var opsLink ops.Link
+	if node != nil {
+		opsLink = node
+	}
 	s.Ops = ops.New(ops.Config{Objects: objs, Policies: policies.forPrincipal, Accounts: s3api.OpsAccounts{Dir: ids},
-		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run})
-	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: s.ops,
-		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger})
+		Audit: trail, Metrics: observe, Region: cfg.Region, Logger: cfg.Logger, Inventory: s.Inventory.Run, Link: opsLink})
 	// Replication acts as each rule's role, decided by the authorizer every
 	// S3 request is decided with; its replicas go to buckets of this
 	// deployment (replication.Local).
+	local := &replication.Local{Objects: objs, Authorizer: s.Ops.Authorizer()}
+	var dest replication.Destination = local
+	if node != nil {
+		// Replicas for buckets of linked deployments go over the link
+		// (replication.Remote); the link's receiver stores the replicas
+		// peers send, deciding the destination side as the role here.
+		dest = &replication.Router{Local: local, Remote: &replication.Remote{Self: cfg.Link.Deployment,
+			KeyKey: cfg.Link.Secret.DataKeyKey(), Transport: node}}
+		node.Attach(ids, objs, &replication.Receiver{Local: &replication.Local{Objects: objs, Authorizer: s.Ops.Authorizer(), Remote: true}, Roles: ids, KeyKey: cfg.Link.Secret.DataKeyKey(),
+			Audit: trail, Metrics: observe, Region: cfg.Region, Now: cfg.Now})
+		if !node.Primary() {
+			if err := node.SyncIAM(ctx); err != nil {
+				stop()
+				ms.Close()
+				linkLn.Close()
+				return nil, fmt.Errorf("link: copying the primary's IAM: %w", err)
+			}
+			interval := cfg.Link.SyncInterval
+			if interval <= 0 {
+				interval = 2 * time.Second
+			}
+			s.bg.Add(1)
+			go func() {
+				defer s.bg.Done()
+				node.RunSync(bg, interval)
+			}()
+		}
+	}
 	s.Replication = replication.New(replication.Config{Objects: objs, Authorizer: s.Ops.Authorizer(), Roles: ids,
-		Audit: trail, Metrics: s.ops, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
+		Destination: dest, Audit: trail, Metrics: observe, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
+	// Batch Replication (S3ReplicateObject) replicates through it.
+	s.Batch = batch.New(batch.Config{Meta: store, Ops: s.Ops, Objects: objs, Roles: ids, Audit: trail, Metrics: observe,
+		Region: cfg.Region, Now: cfg.Now, Logger: cfg.Logger, Replicator: s.Replication})
 	s.startBackground(bg) // each job under its lease (background.go)
 	// S3 Control's job API is served by the engine, unless a test gives
 	// another (a nil *batch.Service must not count as one).
@@ -300,6 +373,11 @@ func Open(cfg Config) (*Server, error) {
 		jobs = cfg.Jobs
 	}
 	identify := func(ctx context.Context, ak, token string) (kura.Principal, error) {
+		// A follower past its IAM staleness bound authenticates no one
+		// (docs/replication.md).
+		if err := iamFresh(node, cfg.Link.MaxStaleness); err != nil {
+			return kura.Principal{}, err
+		}
 		p, err := ids.Authenticate(ctx, ak, token)
 		if err != nil {
 			return kura.Principal{}, err
@@ -312,6 +390,9 @@ func Open(cfg Config) (*Server, error) {
 		return p, nil
 	}
 	iamAPI, kmsAPI := iam.NewAPI(ids), kms.NewAPI(keys)
+	if node != nil && !node.Primary() {
+		iamAPI.FollowPrimary(node.PrimaryS3())
+	}
 	// The web console (admin listener) calls the same operation layer and
 	// APIs as the signed-in principal.
 	s.console = console.New(console.Config{Ops: s.Ops, Jobs: s.Batch, KMS: kmsAPI, IAM: iamAPI,
@@ -332,7 +413,7 @@ func Open(cfg Config) (*Server, error) {
 		IgnoreBypassWithoutLock: cfg.IgnoreBypassWithoutLock,
 		DefaultObjectOwnership:  cfg.DefaultObjectOwnership,
 		Audit:                   trail,
-		Metrics:                 s.ops,
+		Metrics:                 observe,
 		Logger:                  cfg.Logger,
 		Ops:                     s.Ops,
 		Jobs:                    jobs,
@@ -372,6 +453,7 @@ func (s *Server) Start() error {
 	if s.cfg.TLSSelfSigned && s.cfg.TLSCert == "" {
 		s.selfSigned = certFile
 	}
+	s.startLink()         // link.go
 	s.serving.Store(true) // ln is bound: connections queue until Serve accepts them
 	go func() {
 		var err error

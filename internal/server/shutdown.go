@@ -119,11 +119,15 @@ func (s *Server) shutdown(ctx context.Context) error {
 		err = fmt.Errorf("stopping: %d in-flight requests were cancelled when the drain ended: %w", n, derr)
 	}
 	s.reqs.cancel()
+	s.stopLink(ctx)
 	if s.admin != nil {
 		s.admin.Close()
 	}
 	s.stopBg()
 	s.bg.Wait() // the stores stay open until the background work has let go and released its leases
+	if cerr := s.AccessLog.Close(); err == nil {
+		err = cerr // its spool is delivered at the next start
+	}
 	if cerr := s.outbox.Close(); err == nil {
 		err = cerr
 	}

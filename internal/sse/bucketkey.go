@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kurastore/kura"
@@ -26,8 +27,9 @@ const BucketKeyTTL = 5 * time.Minute
 // requester so each appears in the KMS trail — and for reads by the
 // bucket key's ciphertext and requester.
 type bucketKeyCache struct {
-	mu      sync.Mutex
-	entries map[string]bucketKey
+	mu           sync.Mutex
+	entries      map[string]bucketKey
+	hits, misses atomic.Int64
 }
 
 type bucketKey struct {
@@ -42,8 +44,10 @@ func (c *bucketKeyCache) get(k string, now time.Time) (bucketKey, bool) {
 	e, ok := c.entries[k]
 	if !ok || now.After(e.expires) {
 		delete(c.entries, k)
+		c.misses.Add(1)
 		return bucketKey{}, false
 	}
+	c.hits.Add(1)
 	return e, true
 }
 
@@ -54,6 +58,12 @@ func (c *bucketKeyCache) put(k string, e bucketKey) {
 		c.entries = map[string]bucketKey{}
 	}
 	c.entries[k] = e
+}
+
+// BucketKeyCacheStats is how often an S3 Bucket Key was found in the
+// cache (no KMS call) and how often the KMS had to be asked.
+func (e *Envelope) BucketKeyCacheStats() (hits, misses int64) {
+	return e.bucketKeys.hits.Load(), e.bucketKeys.misses.Load()
 }
 
 // sealUnderBucketKey seals dek under the S3 Bucket Key for (bucket, KMS

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -47,6 +48,11 @@ type Request struct {
 	// resolved, and found usable, for this caller and this work (a group
 	// of re-seals under one key): Reseal does not look the key up again.
 	Resolved bool
+	// Batch, when set, is the SSE-KMS target key resolved for this
+	// caller's group of seals (Envelope.BatchKey): a seal without a bucket
+	// key uses it instead of looking the key up again. It must be the key
+	// KMSKeyID names.
+	Batch *BatchedKey
 }
 
 func (r Request) bucketKey() bool { return r.BucketKey != nil && *r.BucketKey }
@@ -213,13 +219,19 @@ func (e *Envelope) seal(ctx context.Context, keys DataKeys, target Request, buck
 			return kura.Encryption{}, s3err.Internal(err)
 		}
 		call := e.viaS3(acc.Caller)
-		blob, arn, err := e.kms.SealDataKey(ctx, call, kmsKeyID(target.KMSKeyID), keys.DEK, encCtx)
+		sealKey := func(dek []byte) ([]byte, string, error) {
+			if target.Batch != nil {
+				return target.Batch.b.SealDataKey(ctx, dek, encCtx)
+			}
+			return e.kms.SealDataKey(ctx, call, kmsKeyID(target.KMSKeyID), dek, encCtx)
+		}
+		blob, arn, err := sealKey(keys.DEK)
 		if err != nil {
 			return kura.Encryption{}, kmsError(err)
 		}
 		enc := kura.Encryption{Type: target.Type, SealedKey: blob, KMSKeyARN: arn, Context: target.Context}
 		if target.Type == kura.SSEDSSE {
-			if enc.SealedKey2, _, err = e.kms.SealDataKey(ctx, call, kmsKeyID(target.KMSKeyID), keys.DEK2, encCtx); err != nil {
+			if enc.SealedKey2, _, err = sealKey(keys.DEK2); err != nil {
 				return kura.Encryption{}, kmsError(err)
 			}
 		}
@@ -450,8 +462,12 @@ func (e *Envelope) viaS3(c kura.Call) kura.Call {
 }
 
 // kmsError turns a KMS failure into the S3 error S3 sends: KMS exceptions
-// are 400s named "KMS.<Exception>", a KMS access denial is S3's 403, and
-// throttling is a retryable 503.
+// are 400s named "KMS.<Exception>", a KMS access denial is S3's 403 with
+// the KMS's message, as S3 passes it on ("User: … is not authorized to
+// perform: kms:Decrypt on resource: <key ARN> …": the caller's own ARN,
+// the action and the key, which names the missing permission without
+// telling anything the caller could not read from HEAD), and throttling
+// is a retryable 503.
 func kmsError(err error) error {
 	var ke KMSException
 	if !errors.As(err, &ke) {
@@ -459,6 +475,9 @@ func kmsError(err error) error {
 	}
 	switch ke.ErrorCode() {
 	case "AccessDeniedException":
+		if msg := ke.ErrorMessage(); sameAccountDenial(msg) {
+			return s3err.AccessDenied.WithMessage("%s", msg).Wrap(err)
+		}
 		return s3err.AccessDenied.Wrap(err)
 	case "ThrottlingException":
 		return s3err.SlowDown.Wrap(err)
@@ -467,6 +486,18 @@ func kmsError(err error) error {
 		return s3err.InternalError.Wrap(err)
 	}
 	return (&s3err.Error{Code: "KMS." + ke.ErrorCode(), Status: 400, Message: ke.ErrorMessage()}).Wrap(err)
+}
+
+// kmsDenial reads a KMS denial's "User: <ARN> is not authorized to
+// perform: … on resource: <key ARN>".
+var kmsDenial = regexp.MustCompile(`^User: arn:aws:(?:iam|sts)::(\d{12}):\S+ is not authorized to perform: kms:\w+ on resource: arn:aws:kms:[^:]*:(\d{12}):`)
+
+// sameAccountDenial reports whether a KMS denial is of a caller of the
+// key's own account: S3 says which permission is missing then, and only
+// "Access Denied" to another account's caller (as ops.Denial does).
+func sameAccountDenial(msg string) bool {
+	m := kmsDenial.FindStringSubmatch(msg)
+	return m != nil && m[1] == m[2]
 }
 
 // kmsKeyID is the key S3 uses when a request names none: the AWS managed

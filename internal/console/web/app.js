@@ -51,6 +51,7 @@ const routes = [
   [/^#\/b\/([^/]+)\/?(.*)$/, (b, p) => browse(decodeURIComponent(b), decodeURIComponent(p))],
   [/^#\/o\/([^/]+)\/(.+)$/, (b, k) => objectView(decodeURIComponent(b), decodeURIComponent(k))],
   [/^#\/posture\/([^/]+)$/, (b) => posture(decodeURIComponent(b))],
+  [/^#\/settings\/([^/]+)$/, (b) => bucketSettings(decodeURIComponent(b))],
   [/^#\/replication\/([^/]+)$/, (b) => replicationView(decodeURIComponent(b))],
   [/^#\/jobs$/, jobs],
   [/^#\/kms$/, keys],
@@ -67,7 +68,7 @@ async function route() {
   const hash = location.hash || '#/';
   for (const a of document.querySelectorAll('nav a')) {
     const target = a.getAttribute('href');
-    const on = target === '#/' ? (hash === '#/' || hash.startsWith('#/b/') || hash.startsWith('#/o/') || hash.startsWith('#/posture') || hash.startsWith('#/replication')) : hash.startsWith(target);
+    const on = target === '#/' ? (hash === '#/' || hash.startsWith('#/b/') || hash.startsWith('#/o/') || hash.startsWith('#/posture') || hash.startsWith('#/settings') || hash.startsWith('#/replication')) : hash.startsWith(target);
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   for (const [re, fn] of routes) {
@@ -90,16 +91,94 @@ async function start() {
 
 async function buckets() {
   const show = view();
-  const { buckets: list } = await api('GET', '/console/api/buckets');
+  const [{ buckets: list }, keyList] = await Promise.all([api('GET', '/console/api/buckets'), kmsKeyOptions()]);
+  const msg = h('div', { 'aria-live': 'polite', id: 'bucket-msg' });
   show(h('h1', {}, 'Buckets'),
-    list.length === 0 ? h('p', {}, 'This account has no buckets (create one with aws s3 mb).') :
-      h('table', {}, h('caption', { class: 'muted' }, `${list.length} bucket(s)`),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'Created'), h('th', { scope: 'col' }, 'Encryption posture'), h('th', { scope: 'col' }, 'Replication'))),
-        h('tbody', {}, list.map((b) => h('tr', {},
+    list.length === 0 ? h('p', {}, 'This account has no buckets yet.') :
+      h('table', { id: 'buckets' }, h('caption', { class: 'muted' }, `${list.length} bucket(s)`),
+        h('thead', {}, h('tr', {}, ['Name', 'Created', 'Settings', 'Encryption posture', 'Replication', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, list.map((b) => h('tr', { 'data-bucket': b.name },
           h('th', { scope: 'row' }, h('a', { href: `#/b/${encodeURIComponent(b.name)}/` }, b.name)),
           h('td', {}, when(b.created)),
+          h('td', {}, h('a', { href: `#/settings/${encodeURIComponent(b.name)}` }, 'Versioning and encryption')),
           h('td', {}, h('a', { href: `#/posture/${encodeURIComponent(b.name)}` }, 'Posture')),
-          h('td', {}, h('a', { href: `#/replication/${encodeURIComponent(b.name)}` }, 'Rules and status')))))));
+          h('td', {}, h('a', { href: `#/replication/${encodeURIComponent(b.name)}` }, 'Rules and status')),
+          h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Delete bucket ${b.name}`, onclick: async () => {
+            if (!confirm(`Delete bucket ${b.name}? It must be empty.`)) return;
+            try { await api('DELETE', `/console/api/bucket?${q({ bucket: b.name })}`); status(`Deleted bucket ${b.name}.`); buckets(); } catch (e) { msg.replaceChildren(errorBox(e)); }
+          } }, 'Delete')))))),
+    msg, h('h2', {}, 'Create a bucket'), createBucketForm(keyList, msg));
+}
+
+// kmsKeyOptions lists the KMS keys the principal may list, labelled by
+// alias; [] when it may not.
+async function kmsKeyOptions() {
+  try {
+    const [k, a] = await Promise.all([kms('ListKeys'), kms('ListAliases')]);
+    const alias = {};
+    for (const x of a.Aliases || []) if (x.TargetKeyId) alias[x.TargetKeyId] = x.AliasName;
+    return (k.Keys || []).map((x) => ({ arn: x.KeyArn, label: alias[x.KeyId] ? `${alias[x.KeyId]} (${x.KeyId})` : x.KeyId }));
+  } catch (_) { return []; }
+}
+
+// encryptionFields are the inputs of a bucket default encryption; the key
+// field takes any key id, ARN or alias, with the listed keys offered.
+function encryptionFields(prefix, keyList, cur = {}) {
+  return [
+    h('label', {}, 'Default encryption', h('select', { name: 'encType', id: `${prefix}-enc` },
+      ['SSE-S3', 'SSE-KMS', 'DSSE-KMS'].map((t) => h('option', { value: t, selected: cur.type === t }, t)))),
+    h('label', {}, 'KMS key (SSE-KMS, DSSE-KMS)', h('input', { name: 'kmsKey', id: `${prefix}-key`, list: `${prefix}-keys`, size: 45, value: cur.kmsKeyId || '' })),
+    h('datalist', { id: `${prefix}-keys` }, keyList.map((k) => h('option', { value: k.arn }, k.label))),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'bucketKey', id: `${prefix}-bucketkey`, checked: cur.bucketKey !== false }), 'S3 Bucket Key'),
+  ];
+}
+const encryptionOf = (f) => ({ type: f.get('encType'), kmsKeyId: f.get('encType') === 'SSE-S3' ? '' : f.get('kmsKey'), bucketKey: f.get('bucketKey') === 'on' && f.get('encType') !== 'SSE-S3' });
+
+function createBucketForm(keyList, msg) {
+  const form = h('form', { class: 'inline', id: 'bucket-create', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    try {
+      await api('POST', '/console/api/buckets', { name: f.get('name'), versioning: f.get('versioning') === 'on',
+        objectLock: f.get('objectLock') === 'on', encryption: encryptionOf(f) });
+      status(`Bucket ${f.get('name')} created.`);
+      buckets();
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } },
+  h('label', {}, 'Name', h('input', { name: 'name', id: 'bucket-name', required: true, pattern: '[a-z0-9][a-z0-9.\\-]{1,61}[a-z0-9]', spellcheck: 'false' })),
+  h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'versioning', id: 'bucket-versioning' }), 'Versioning'),
+  h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'objectLock', id: 'bucket-lock' }), 'Object Lock (turns versioning on for good)'),
+  encryptionFields('bucket', keyList),
+  h('button', { type: 'submit', class: 'primary', id: 'bucket-create-submit' }, 'Create bucket'));
+  return form;
+}
+
+// bucketSettings edits a bucket's versioning and default encryption.
+async function bucketSettings(bucket) {
+  const show = view();
+  const [s, keyList] = await Promise.all([api('GET', `/console/api/bucket?${q({ bucket })}`), kmsKeyOptions()]);
+  const msg = h('div', { 'aria-live': 'polite', id: 'settings-msg' });
+  const save = async (path, body, label) => {
+    try { await api('PUT', `/console/api/bucket/${path}?${q({ bucket })}`, body); status(label); bucketSettings(bucket); } catch (e) { msg.replaceChildren(errorBox(e)); }
+  };
+  const vform = h('form', { class: 'inline', id: 'versioning-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    save('versioning', { status: new FormData(vform).get('status') }, 'Versioning saved.');
+  } }, h('label', {}, 'Versioning', h('select', { name: 'status', id: 'versioning-status' },
+    ['Enabled', 'Suspended'].map((v) => h('option', { value: v, selected: s.versioning === v }, v)))),
+  h('button', { type: 'submit', id: 'versioning-save' }, 'Save versioning'));
+  const eform = h('form', { class: 'inline', id: 'encryption-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    save('encryption', encryptionOf(new FormData(eform)), 'Default encryption saved.');
+  } }, encryptionFields('settings', keyList, s.encryption || {}), h('button', { type: 'submit', id: 'encryption-save' }, 'Save default encryption'));
+  const notes = Object.entries(s.notes || {});
+  show(h('h1', {}, `Settings: ${bucket}`), crumbs(bucket, ''), msg,
+    props([['Versioning', s.versioning || 'never enabled'],
+      ['Default encryption', s.encryption ? `${s.encryption.type}${s.encryption.kmsKeyId ? ` ${s.encryption.kmsKeyId}` : ''}${s.encryption.bucketKey ? ' (bucket key)' : ''}` : 'none set (SSE-S3)'],
+      ['Object Lock', s.objectLock ? (s.objectLock.enabled ? 'enabled' : 'not enabled (it can only be chosen when the bucket is created)') : '']]),
+    h('h2', {}, 'Versioning'), s.objectLock && s.objectLock.enabled ? h('p', { class: 'muted' }, 'Object Lock keeps versioning enabled.') : vform,
+    h('h2', {}, 'Default encryption'), h('p', { class: 'muted' }, 'Applies to new writes; existing objects keep their encryption (re-key them from the encryption posture).'), eform,
+    notes.length ? h('div', {}, h('h2', {}, 'Not shown'), h('ul', {}, notes.map(([k, v]) => h('li', {}, `${k}: ${v}`)))) : null);
 }
 
 function crumbs(bucket, prefix) {
@@ -119,7 +198,8 @@ async function browse(bucket, prefix) {
   const list = h('div');
   const up = uploadForm(bucket, prefix, () => browse(bucket, prefix));
   show(h('h1', {}, bucket), crumbs(bucket, prefix),
-    h('p', {}, h('a', { href: `#/posture/${encodeURIComponent(bucket)}` }, 'Encryption posture of this bucket')),
+    h('p', {}, h('a', { href: `#/posture/${encodeURIComponent(bucket)}` }, 'Encryption posture of this bucket'), ' · ',
+      h('a', { href: `#/settings/${encodeURIComponent(bucket)}` }, 'Versioning and default encryption')),
     up, list);
   await loadPage(bucket, prefix, '', list);
 }
@@ -230,9 +310,12 @@ async function objectView(bucket, key) {
     d.tags && d.tags.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Key'), h('th', { scope: 'col' }, 'Value'))),
       h('tbody', {}, d.tags.map((t) => h('tr', {}, h('td', {}, t.Key), h('td', {}, t.Value))))) : h('p', { class: 'muted' }, 'No tags.'),
     d.tags ? tagForm(bucket, key, o.versionId, d.tags) : null,
+    d.lockEnabled ? lockForms(bucket, key, o.versionId, d) : null,
+    h('h2', {}, 'Storage class'), classForm(bucket, key, o),
     ['GLACIER', 'DEEP_ARCHIVE'].includes(o.storageClass) ? restoreForm(bucket, key, o.versionId) : null,
     h('h2', {}, 'User metadata'),
     d.metadata && Object.keys(d.metadata).length ? props(Object.entries(d.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])) : h('p', { class: 'muted' }, 'None.'),
+    metadataForm(bucket, key, o, d.metadata || {}),
     h('h2', {}, 'Versions'),
     d.versions ? h('table', { id: 'versions' }, h('thead', {}, h('tr', {}, ['Version', 'Latest', 'Size', 'Modified', 'Encryption', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, d.versions.map((v) => h('tr', {}, h('td', { class: 'mono' }, v.deleteMarker ? `${v.versionId} (delete marker)` : v.versionId),
@@ -262,6 +345,73 @@ function tagForm(bucket, key, versionId, tags) {
     } catch (e) { msg.replaceChildren(errorBox(e)); }
   } }, h('label', { for: 'tags-edit' }, 'Edit tags (one key=value a line)', area), h('button', { type: 'submit', id: 'tags-save' }, 'Save tags'), msg);
   return form;
+}
+
+// copyNote says what a change made by a copy does.
+const copyNote = (o) => h('p', { class: 'muted' }, `S3 changes this by copying the object onto itself: a new ${o.versionId && o.versionId !== 'null' ? 'version' : 'object'} sealed under a fresh data key with the same encryption (${enc(o.encryption)}); tags are kept, Object Lock retention is not.`);
+
+// classForm changes the storage class (CopyObject onto itself).
+function classForm(bucket, key, o) {
+  const msg = h('span', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'inline', id: 'class-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', `/console/api/object/copy?${q({ bucket, key })}`, { storageClass: new FormData(form).get('class') });
+      status('Storage class changed.');
+      objectView(bucket, key);
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } }, h('label', {}, 'Storage class', h('select', { name: 'class', id: 'class-select' },
+    ['STANDARD', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'REDUCED_REDUNDANCY', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'].map((c) => h('option', { value: c, selected: c === o.storageClass }, c)))),
+  h('button', { type: 'submit', id: 'class-save' }, 'Change storage class'), msg);
+  return h('div', {}, o.encryption.type === 'SSE-C' ? h('p', { class: 'muted' }, 'An SSE-C object is copied with its key: use the aws CLI.') : [copyNote(o), form]);
+}
+
+// metadataForm replaces the user metadata (CopyObject with REPLACE).
+function metadataForm(bucket, key, o, meta) {
+  const msg = h('span', { 'aria-live': 'polite' });
+  const area = h('textarea', { id: 'meta-edit', rows: 4, name: 'meta' }, Object.entries(meta).map(([k, v]) => `${k}=${v}`).join('\n'));
+  const form = h('form', { id: 'meta-form', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const metadata = {};
+    for (const l of area.value.split('\n').map((x) => x.trim()).filter(Boolean)) {
+      const i = l.indexOf('=');
+      metadata[(i < 0 ? l : l.slice(0, i)).trim().toLowerCase()] = i < 0 ? '' : l.slice(i + 1).trim();
+    }
+    try {
+      await api('POST', `/console/api/object/copy?${q({ bucket, key })}`, { metadata });
+      status('Metadata saved.');
+      objectView(bucket, key);
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  } }, h('label', { for: 'meta-edit' }, 'Edit user metadata (one name=value a line, without x-amz-meta-)', area),
+  h('button', { type: 'submit', id: 'meta-save' }, 'Save metadata'), msg);
+  return o.encryption.type === 'SSE-C' ? null : form;
+}
+
+// lockForms edit a version's Object Lock retention and legal hold.
+function lockForms(bucket, key, versionId, d) {
+  const msg = h('div', { 'aria-live': 'polite', id: 'lock-msg' });
+  const put = async (path, body, label) => {
+    try { await api('PUT', `/console/api/object/${path}?${q({ bucket, key, versionId })}`, body); status(label); objectView(bucket, key); } catch (e) { msg.replaceChildren(errorBox(e)); }
+  };
+  const r = d.retention || {};
+  const until = r.until && !r.until.startsWith('0001') ? new Date(r.until).toISOString().slice(0, 16) : '';
+  const rform = h('form', { class: 'inline', id: 'retention-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    const f = new FormData(rform);
+    const mode = f.get('mode');
+    if (mode && !f.get('until')) { msg.replaceChildren(errorBox(new Error('Give the retain-until date.'))); return; }
+    put('retention', { mode, until: mode ? new Date(f.get('until')).toISOString() : undefined, bypassGovernance: f.get('bypass') === 'on' },
+      mode ? 'Retention saved.' : 'Retention removed.');
+  } },
+  h('label', {}, 'Retention mode', h('select', { name: 'mode', id: 'retention-mode' },
+    [['', 'none'], ['GOVERNANCE', 'GOVERNANCE'], ['COMPLIANCE', 'COMPLIANCE']].map(([v, l]) => h('option', { value: v, selected: (r.mode || '') === v }, l)))),
+  h('label', {}, 'Retain until', h('input', { type: 'datetime-local', name: 'until', id: 'retention-until', value: until })),
+  h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'bypass', id: 'retention-bypass' }), 'Bypass governance (to shorten or remove)'),
+  h('button', { type: 'submit', id: 'retention-save' }, 'Save retention'));
+  const hold = !!d.legalHold;
+  return h('section', { 'aria-label': 'Object Lock' }, h('h2', {}, 'Object Lock'), msg, rform,
+    h('p', {}, `Legal hold: ${hold ? 'ON' : 'OFF'} `, h('button', { type: 'button', id: 'legalhold-toggle',
+      onclick: () => put('legalhold', { on: !hold }, hold ? 'Legal hold removed.' : 'Legal hold placed.') }, hold ? 'Remove legal hold' : 'Place legal hold')));
 }
 
 // restoreForm asks for a temporary copy of an archived object.
@@ -312,13 +462,9 @@ async function posture(bucket) {
 
 async function rekeyForm(bucket) {
   const out = h('div', { 'aria-live': 'polite', id: 'rekey-result' });
-  let keyList = [], roles = [], bucketsList = [];
-  try {
-    const [k, a] = await Promise.all([kms('ListKeys'), kms('ListAliases')]);
-    const alias = {};
-    for (const x of a.Aliases || []) if (x.TargetKeyId) alias[x.TargetKeyId] = x.AliasName;
-    keyList = (k.Keys || []).map((x) => ({ arn: x.KeyArn, label: alias[x.KeyId] ? `${alias[x.KeyId]} (${x.KeyId})` : x.KeyId }));
-  } catch (e) { out.append(h('p', { class: 'muted' }, `KMS keys could not be listed: ${e.message}`)); }
+  let roles = [], bucketsList = [];
+  const keyList = await kmsKeyOptions();
+  if (!keyList.length) out.append(h('p', { class: 'muted' }, 'No KMS keys could be listed (none exist, or kms:ListKeys is not allowed).'));
   try {
     const x = await iam({ Action: 'ListRoles' });
     roles = [...x.getElementsByTagName('member')].map((m) => xmlText(m, 'Arn')).filter(Boolean);
@@ -531,21 +677,46 @@ async function auditView(params) {
 async function iamView() {
   const show = view();
   const msg = h('div', { 'aria-live': 'polite', id: 'iam-msg' });
+  const detail = h('div', { id: 'iam-detail' });
   const sections = [];
+  const call = async (params, label) => {
+    try { await iam(params); status(label); return true; } catch (e) { msg.replaceChildren(errorBox(e)); return false; }
+  };
   const listOf = async (action, tag, cols) => {
     try {
       const x = await iam({ Action: action, ...(action === 'ListPolicies' ? { Scope: 'Local' } : {}) });
       const items = [...x.getElementsByTagName('member')].filter((m) => xmlText(m, 'Arn'));
       if (items.length === 0) return h('p', { class: 'muted' }, 'None.');
-      return h('table', {}, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, items.map((m) => h('tr', {}, cols.map((c) => {
-          if (c === 'Arn' && tag === 'policy') return h('td', { class: 'mono' }, h('a', { href: '#/iam', onclick: (ev) => { ev.preventDefault(); editPolicy(xmlText(m, 'Arn'), xmlText(m, 'DefaultVersionId'), msg); } }, xmlText(m, 'Arn')));
-          return h('td', { class: c === 'Arn' ? 'mono' : null }, xmlText(m, c));
-        })))));
+      return h('table', { id: `iam-${tag}s` }, h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)), tag === 'policy' ? null : h('th', { scope: 'col' }, 'Actions'))),
+        h('tbody', {}, items.map((m) => {
+          const name = xmlText(m, tag === 'user' ? 'UserName' : tag === 'role' ? 'RoleName' : 'PolicyName');
+          return h('tr', { [`data-${tag}`]: name }, cols.map((c) => {
+            if (c === 'Arn' && tag === 'policy') return h('td', { class: 'mono' }, h('a', { href: '#/iam', onclick: (ev) => { ev.preventDefault(); editPolicy(xmlText(m, 'Arn'), xmlText(m, 'DefaultVersionId'), msg); } }, xmlText(m, 'Arn')));
+            return h('td', { class: c === 'Arn' ? 'mono' : null }, xmlText(m, c));
+          }), tag === 'policy' ? null : h('td', {},
+            h('button', { type: 'button', 'aria-label': `Manage ${tag} ${name}`, onclick: () => principalPanel(tag, name, detail, msg) }, 'Keys and policies'), ' ',
+            h('button', { type: 'button', class: 'danger', 'aria-label': `Delete ${tag} ${name}`, onclick: async () => {
+              if (!confirm(`Delete ${tag} ${name}? IAM refuses while it has access keys or policies.`)) return;
+              if (await call({ Action: tag === 'user' ? 'DeleteUser' : 'DeleteRole', [tag === 'user' ? 'UserName' : 'RoleName']: name }, `Deleted ${tag} ${name}.`)) iamView();
+            } }, 'Delete')));
+        })));
     } catch (e) { return errorBox(e); }
   };
-  sections.push(h('h2', {}, 'Users'), await listOf('ListUsers', 'user', ['UserName', 'Arn', 'CreateDate']));
-  sections.push(h('h2', {}, 'Roles'), await listOf('ListRoles', 'role', ['RoleName', 'Arn', 'CreateDate']));
+  const newUser = h('form', { class: 'inline', id: 'user-create', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const n = new FormData(newUser).get('name');
+    if (await call({ Action: 'CreateUser', UserName: n }, `User ${n} created.`)) iamView();
+  } }, h('label', {}, 'New user name', h('input', { name: 'name', id: 'user-name', required: true })), h('button', { type: 'submit', id: 'user-create-submit' }, 'Create user'));
+  const trust = '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Principal": {"Service": "batchoperations.s3.amazonaws.com"}, "Action": "sts:AssumeRole"}]\n}';
+  const newRole = h('form', { id: 'role-create', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(newRole);
+    if (await call({ Action: 'CreateRole', RoleName: f.get('name'), AssumeRolePolicyDocument: f.get('trust') }, `Role ${f.get('name')} created.`)) iamView();
+  } }, h('label', {}, 'New role name', h('input', { name: 'name', id: 'role-name', required: true })),
+  h('label', {}, 'Trust policy (who may assume the role, JSON)', h('textarea', { name: 'trust', id: 'role-trust', rows: 6, required: true }, trust)),
+  h('button', { type: 'submit', id: 'role-create-submit' }, 'Create role'));
+  sections.push(h('h2', {}, 'Users'), await listOf('ListUsers', 'user', ['UserName', 'Arn', 'CreateDate']), newUser);
+  sections.push(h('h2', {}, 'Roles'), await listOf('ListRoles', 'role', ['RoleName', 'Arn', 'CreateDate']), newRole);
   sections.push(h('h2', {}, 'Customer managed policies'), await listOf('ListPolicies', 'policy', ['PolicyName', 'Arn', 'DefaultVersionId', 'AttachmentCount']));
   const create = h('form', { id: 'policy-create', onsubmit: async (ev) => {
     ev.preventDefault();
@@ -555,7 +726,97 @@ async function iamView() {
   h('label', {}, 'Policy document (JSON)', h('textarea', { name: 'doc', id: 'policy-new-doc', rows: 8, required: true },
     '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*"}]\n}')),
   h('button', { type: 'submit', class: 'primary', id: 'policy-create-submit' }, 'Create policy'));
-  show(h('h1', {}, 'IAM'), msg, ...sections, h('h2', {}, 'New policy'), create);
+  show(h('h1', {}, 'IAM'), msg, detail, ...sections, h('h2', {}, 'New policy'), create);
+}
+
+const members = (x, list) => { const l = x.getElementsByTagName(list)[0]; return l ? [...l.children].filter((m) => m.tagName === 'member') : []; };
+
+// principalPanel manages one user's or role's access keys (users only),
+// managed policies and inline policies.
+async function principalPanel(kind, name, into, msg) {
+  const U = kind === 'user' ? 'User' : 'Role';
+  const who = { [`${U}Name`]: name };
+  const err = h('div', { 'aria-live': 'assertive', id: 'panel-msg' });
+  const redraw = () => principalPanel(kind, name, into, msg);
+  const act = async (params, label) => {
+    try { const x = await iam({ ...params, ...who }); status(label); return x; } catch (e) { err.replaceChildren(errorBox(e)); return null; }
+  };
+  const parts = [h('h2', { id: 'panel-title' }, `${kind === 'user' ? 'User' : 'Role'} ${name}`), err];
+  try {
+    if (kind === 'role') {
+      const r = await iam({ Action: 'GetRole', RoleName: name });
+      let doc = decodeURIComponent(xmlText(r, 'AssumeRolePolicyDocument'));
+      try { doc = JSON.stringify(JSON.parse(doc), null, 2); } catch (_) { /* as stored */ }
+      parts.push(h('h3', {}, 'Trust policy'), h('pre', { id: 'role-trust-view' }, doc));
+    }
+    if (kind === 'user') {
+      const k = await iam({ Action: 'ListAccessKeys', UserName: name });
+      const keys = members(k, 'AccessKeyMetadata');
+      const secret = h('div', { id: 'new-key', 'aria-live': 'assertive' });
+      parts.push(h('h3', {}, 'Access keys'),
+        keys.length ? h('table', { id: 'access-keys' }, h('thead', {}, h('tr', {}, ['Access key ID', 'Status', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+          h('tbody', {}, keys.map((m) => h('tr', {}, h('td', { class: 'mono' }, xmlText(m, 'AccessKeyId')), h('td', {}, xmlText(m, 'Status')), h('td', {}, when(xmlText(m, 'CreateDate'))),
+            h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Delete access key ${xmlText(m, 'AccessKeyId')}`, onclick: async () => {
+              if (!confirm(`Delete access key ${xmlText(m, 'AccessKeyId')}? Programs using it stop working.`)) return;
+              if (await act({ Action: 'DeleteAccessKey', AccessKeyId: xmlText(m, 'AccessKeyId') }, 'Access key deleted.')) redraw();
+            } }, 'Delete')))))) : h('p', { class: 'muted' }, 'No access keys.'),
+        h('button', { type: 'button', id: 'key-new', onclick: async () => {
+          const x = await act({ Action: 'CreateAccessKey' }, 'Access key created.');
+          if (!x) return;
+          await redraw();
+          // The secret is shown this once: IAM never tells it again.
+          document.getElementById('new-key')?.replaceChildren(h('div', { class: 'card', role: 'alert' },
+            h('p', {}, h('strong', {}, 'Save the secret access key now: it is not shown again.')),
+            props([['Access key ID', h('span', { class: 'mono', id: 'new-key-id' }, xmlText(x, 'AccessKeyId'))],
+              ['Secret access key', h('span', { class: 'mono', id: 'new-key-secret' }, xmlText(x, 'SecretAccessKey'))]]),
+            h('button', { type: 'button', id: 'new-key-done', onclick: () => document.getElementById('new-key').replaceChildren() }, 'I have saved it')));
+        } }, 'Create access key'), secret);
+    }
+    // Managed policies: attached ones, and the account's others to attach.
+    const [att, all] = await Promise.all([iam({ Action: `ListAttached${U}Policies`, ...who }), iam({ Action: 'ListPolicies' }).catch(() => null)]);
+    const attached = members(att, 'AttachedPolicies').map((m) => ({ name: xmlText(m, 'PolicyName'), arn: xmlText(m, 'PolicyArn') }));
+    const options = all ? members(all, 'Policies').map((m) => xmlText(m, 'Arn')).filter((a) => !attached.some((p) => p.arn === a)) : [];
+    const attach = h('form', { class: 'inline', id: 'attach-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      if (await act({ Action: `Attach${U}Policy`, PolicyArn: new FormData(attach).get('arn') }, 'Policy attached.')) redraw();
+    } }, h('label', {}, 'Policy ARN', h('input', { name: 'arn', id: 'attach-arn', list: 'attach-arns', size: 50, required: true })),
+    h('datalist', { id: 'attach-arns' }, options.map((a) => h('option', { value: a }))),
+    h('button', { type: 'submit', id: 'attach-submit' }, 'Attach policy'));
+    parts.push(h('h3', {}, 'Managed policies'),
+      attached.length ? h('ul', { id: 'attached' }, attached.map((p) => h('li', {}, h('span', { class: 'mono' }, p.arn), ' ',
+        h('button', { type: 'button', 'aria-label': `Detach ${p.name}`, onclick: async () => {
+          if (await act({ Action: `Detach${U}Policy`, PolicyArn: p.arn }, 'Policy detached.')) redraw();
+        } }, 'Detach')))) : h('p', { class: 'muted' }, 'None attached.'), attach);
+    // Inline policies.
+    const inl = await iam({ Action: `List${U}Policies`, ...who });
+    const names = members(inl, 'PolicyNames').map((m) => m.textContent);
+    const put = h('form', { id: 'inline-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      const f = new FormData(put);
+      if (await act({ Action: `Put${U}Policy`, PolicyName: f.get('name'), PolicyDocument: f.get('doc') }, 'Inline policy saved.')) redraw();
+    } }, h('label', {}, 'Inline policy name', h('input', { name: 'name', id: 'inline-name', required: true })),
+    h('label', {}, 'Policy document (JSON)', h('textarea', { name: 'doc', id: 'inline-doc', rows: 6, required: true },
+      '{\n  "Version": "2012-10-17",\n  "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::bucket"}]\n}')),
+    h('button', { type: 'submit', id: 'inline-submit' }, 'Save inline policy'));
+    parts.push(h('h3', {}, 'Inline policies'),
+      names.length ? h('ul', { id: 'inline' }, names.map((n) => h('li', {}, n, ' ',
+        h('button', { type: 'button', 'aria-label': `Edit inline policy ${n}`, onclick: async () => {
+          const x = await act({ Action: `Get${U}Policy`, PolicyName: n }, '');
+          if (!x) return;
+          let doc = decodeURIComponent(xmlText(x, 'PolicyDocument'));
+          try { doc = JSON.stringify(JSON.parse(doc), null, 2); } catch (_) { /* as stored */ }
+          put.querySelector('#inline-name').value = n;
+          put.querySelector('#inline-doc').value = doc;
+          put.querySelector('#inline-doc').focus();
+        } }, 'Edit'), ' ',
+        h('button', { type: 'button', class: 'danger', 'aria-label': `Delete inline policy ${n}`, onclick: async () => {
+          if (await act({ Action: `Delete${U}Policy`, PolicyName: n }, 'Inline policy deleted.')) redraw();
+        } }, 'Delete')))) : h('p', { class: 'muted' }, 'None.'), put);
+  } catch (e) { parts.push(errorBox(e)); }
+  parts.push(h('p', {}, h('button', { type: 'button', onclick: () => into.replaceChildren() }, 'Close')));
+  into.replaceChildren(h('section', { 'aria-labelledby': 'panel-title', class: 'panel' }, parts));
+  into.querySelector('h2').setAttribute('tabindex', '-1');
+  into.querySelector('h2').focus();
 }
 
 async function editPolicy(arn, version, msg) {

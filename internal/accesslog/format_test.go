@@ -1,0 +1,60 @@
+package accesslog
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLineSplitsIntoS3Fields(t *testing.T) {
+	at := time.Date(2019, 2, 6, 0, 0, 38, 0, time.UTC)
+	cases := []struct {
+		name string
+		e    Entry
+		want map[int]string // field index → value after Split
+	}{
+		{"full", Entry{BucketOwner: "79a5", Bucket: "b", Time: at, RemoteIP: "192.0.2.3", Requester: "arn:aws:iam::1:user/u", RequestID: "3E57",
+			Operation: "REST.GET.OBJECT", Key: "a b/c+d.txt", RequestURI: `GET /b/a%20b/c%2Bd.txt HTTP/1.1`, HTTPStatus: 200,
+			BytesSent: 113, ObjectSize: 113, TotalTime: 7 * time.Millisecond, TurnAround: 3 * time.Millisecond,
+			Referer: "http://x/", UserAgent: `curl/8 "quoted"`, VersionID: "v1", HostID: "h", SignatureVersion: "SigV4",
+			CipherSuite: "TLS_AES_128_GCM_SHA256", AuthType: "AuthHeader", HostHeader: "b.localhost:8420", TLSVersion: "TLSv1.3", SourceRegion: "us-east-1"},
+			map[int]string{0: "79a5", 2: "06/Feb/2019:00:00:38 +0000", 4: "arn:aws:iam::1:user/u", 7: "a%20b/c+d.txt", 8: `GET /b/a%20b/c%2Bd.txt HTTP/1.1`,
+				9: "200", 10: "-", 11: "113", 12: "113", 13: "7", 14: "3", 15: "http://x/", 16: `curl/8 "quoted"`, 17: "v1",
+				20: "TLS_AES_128_GCM_SHA256", 23: "TLSv1.3", 24: "-", 25: "-", 26: "us-east-1"}},
+		{"empty fields are -", Entry{Bucket: "b", Time: at, TurnAround: -1},
+			map[int]string{0: "-", 3: "-", 4: "-", 7: "-", 8: "-", 9: "-", 11: "-", 12: "-", 13: "0", 14: "-", 15: "-", 16: "-"}},
+		{"control characters and spaces cannot split a record", Entry{Bucket: "b", Time: at, RequestID: "x y", UserAgent: "a\nb", TurnAround: -1},
+			map[int]string{5: "x+y", 16: "a?b"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			line := tc.e.Line()
+			if strings.ContainsAny(line, "\n\r") {
+				t.Fatalf("line breaks in %q", line)
+			}
+			f, err := Split(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(f) != Fields {
+				t.Fatalf("%d fields: %q", len(f), f)
+			}
+			for i, w := range tc.want {
+				if f[i] != w {
+					t.Errorf("field %d = %q, want %q (%s)", i, f[i], w, line)
+				}
+			}
+		})
+	}
+}
+
+func TestOperationNames(t *testing.T) {
+	for name, want := range map[string]string{
+		"GetObject": "REST.GET.OBJECT", "UpdateObjectEncryption": "REST.PUT.OBJECT_ENCRYPTION",
+		"GetBucketLogging": "REST.GET.LOGGING_STATUS", "Unheard": "REST.POST.UNKNOWN",
+	} {
+		if got := Operation(name, "POST"); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"maps"
+	"slices"
+	"testing"
+)
+
+// TestBatchKey: a key resolved once serves many uses, each one Encrypt of
+// its own — the same ciphertext form, the same event as Service.Encrypt,
+// counted — and each decided for its caller; a key that cannot be used
+// is not batched.
+func TestBatchKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	k := e.createKey(t)
+	b, err := e.svc.BatchKey(ctx, viaS3, k.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dek := bytes.Repeat([]byte{7}, 32)
+	calls := e.svc.CallCount()
+	for _, obj := range []string{"a", "b"} {
+		encCtx := map[string]string{"aws:s3:arn": "arn:aws:s3:::bkt/" + obj}
+		blob, arn, err := b.SealDataKey(ctx, dek, encCtx)
+		if err != nil || arn != k.Arn {
+			t.Fatalf("seal %s: %q %v", obj, arn, err)
+		}
+		got, _, err := e.svc.Decrypt(ctx, viaS3, blob, encCtx)
+		if err != nil || !bytes.Equal(got, dek) {
+			t.Fatalf("decrypt %s: %v", obj, err)
+		}
+		if err := b.CheckKeyUse(ctx, encCtx, "Encrypt", "Decrypt", "GenerateDataKey", "ReEncryptFrom", "ReEncryptTo"); err != nil {
+			t.Errorf("check %s: %v", obj, err)
+		}
+	}
+	if n := e.svc.CallCount() - calls; n != 4 { // two Encrypts, two Decrypts
+		t.Errorf("%d KMS calls counted, want 4", n)
+	}
+	// The batched Encrypt's event is the plain Encrypt's.
+	if _, _, err := e.svc.Encrypt(ctx, viaS3, k.Arn, dek, map[string]string{"aws:s3:arn": "arn:aws:s3:::bkt/c"}); err != nil {
+		t.Fatal(err)
+	}
+	var enc []map[string]any
+	for _, ev := range e.events(t) {
+		if ev.EventName == "Encrypt" {
+			if ev.ErrorCode != "" || len(ev.Resources) != 1 || ev.Resources[0].ARN != k.Arn || ev.UserIdentity.InvokedBy != "s3.amazonaws.com" {
+				t.Errorf("Encrypt event %+v", ev)
+			}
+			enc = append(enc, ev.RequestParameters)
+		}
+	}
+	if len(enc) != 3 {
+		t.Fatalf("%d Encrypt events, want 3", len(enc))
+	}
+	for _, p := range enc[:2] {
+		if !slices.Equal(slices.Sorted(maps.Keys(p)), slices.Sorted(maps.Keys(enc[2]))) || p["keyId"] != k.Arn {
+			t.Errorf("batched Encrypt parameters %v, a lone Encrypt's %v", p, enc[2])
+		}
+	}
+
+	// Another account's caller: resolved, but every use is refused by
+	// the key policy, as alone.
+	ob, err := e.svc.BatchKey(ctx, bob, k.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ob.SealDataKey(ctx, dek, nil)
+	wantErr(t, err, AccessDeniedException, "kms:Encrypt")
+	wantErr(t, ob.CheckKeyUse(ctx, nil, "Decrypt"), AccessDeniedException, "kms:Decrypt")
+
+	// A disabled key is not batched.
+	if err := e.svc.DisableKey(ctx, alice, k.Arn); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.BatchKey(ctx, viaS3, k.Arn)
+	wantErr(t, err, DisabledException, "")
+}
