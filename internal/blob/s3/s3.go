@@ -153,13 +153,27 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader) (int64, error) 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	// Read into a small buffer first, and take a part-sized one only for
+	// a blob that does not fit: most blobs are small, and a pool of
+	// part-sized buffers would grow to one per concurrent Put.
+	cr := ctxReader{ctx, r}
+	sp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(sp)
+	n, err := io.ReadFull(cr, *sp)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return s.putSingle(ctx, id, (*sp)[:n])
+	case err != nil:
+		return 0, fmt.Errorf("blob/s3: put %s: %w", id, err)
+	}
 	bp := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(bp)
 	buf := *bp
-	n, err := io.ReadFull(ctxReader{ctx, r}, buf)
+	copy(buf, (*sp)[:n])
+	m, err := io.ReadFull(cr, buf[n:])
 	switch {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return s.putSingle(ctx, id, buf[:n])
+		return s.putSingle(ctx, id, buf[:n+m])
 	case err != nil:
 		return 0, fmt.Errorf("blob/s3: put %s: %w", id, err)
 	}
@@ -169,8 +183,14 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader) (int64, error) 
 	} else if !isNotFound(err) {
 		return 0, s.wrap("put", id, err)
 	}
-	return s.putMultipart(ctx, id, buf, ctxReader{ctx, r})
+	return s.putMultipart(ctx, id, buf, cr)
 }
+
+// smallLen is the first buffer of a Put: blobs up to it never touch a
+// part-sized buffer.
+const smallLen = 256 << 10
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallLen); return &b }}
 
 func (s *Store) putSingle(ctx context.Context, id string, data []byte) (int64, error) {
 	key := s.key(id)
