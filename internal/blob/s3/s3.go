@@ -1,5 +1,6 @@
-// Package s3 is a blob.Store in a bucket of any S3-compatible store: AWS
-// S3, Ceph RGW, MinIO, another Kura. It makes Kura an encryption-and-KMS
+// Package s3 is a blob.Store in a bucket of any S3-compatible store that
+// supports conditional writes (If-None-Match: *): AWS S3, another Kura
+// (what the tests run against), others. It makes Kura an encryption-and-KMS
 // gateway in front of storage a user already has.
 //
 // The blobs it receives are already ciphertext: the object service
