@@ -115,10 +115,10 @@ type Report struct {
 	TargetMeta  string `json:"targetMeta"`
 	TargetBlobs string `json:"targetBlobs"`
 
-	Tables      int   `json:"tables"`
-	Rows        int64 `json:"rows"`        // rows in the source (moved tables)
-	RowsWritten int64 `json:"rowsWritten"` // rows this run wrote to the target
-	RowsDeleted int64 `json:"rowsDeleted"` // target rows this run removed (not in the source)
+	Tables      int                  `json:"tables"`
+	Rows        int64                `json:"rows"`        // rows in the source (moved tables)
+	RowsWritten int64                `json:"rowsWritten"` // rows this run wrote to the target
+	RowsDeleted int64                `json:"rowsDeleted"` // target rows this run removed (not in the source)
 	Skipped     map[meta.Table]int64 `json:"skippedTables,omitempty"`
 
 	Blobs        int64 `json:"blobs"`     // blobs in the source
