@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -218,6 +219,35 @@ func TestMigrateWire(t *testing.T) {
 		}
 	}
 	t.Log(out)
+	// --verify-only passes, then names a target blob damaged (one byte
+	// flipped, same size), and a run without it copies the blob again.
+	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--verify-only"); err != nil {
+		t.Fatalf("kura migrate --verify-only: %v\n%s", err, out)
+	}
+	damaged := ""
+	filepath.WalkDir(strings.TrimPrefix(blobsURL, "file://"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && damaged == "" && filepath.Base(filepath.Dir(p)) != "tmp" {
+			damaged = p
+		}
+		return nil
+	})
+	data, err := os.ReadFile(damaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := os.WriteFile(damaged, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--verify-only")
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.ExitCode() != migrateDiffers || !strings.Contains(out, "blob "+filepath.Base(damaged)+": the SHA-256 of its ciphertext differs") {
+		t.Fatalf("--verify-only of a damaged blob: %v\n%s", err, out)
+	}
+	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL); err != nil || !strings.Contains(out, "Verified in") {
+		t.Fatalf("kura migrate after the damage: %v\n%s", err, out)
+	}
+
 	// The data directory's meta.db is the source, unchanged; the new
 	// server must not touch it.
 	before, err := os.Stat(filepath.Join(dir, "meta.db"))

@@ -137,6 +137,10 @@ type Report struct {
 	RowsTook   time.Duration `json:"rowsTook"`
 	VerifyTook time.Duration `json:"verifyTook"`
 
+	// Repaired counts rows and blobs found different by verification
+	// and copied again (a target changed after an earlier run).
+	Repaired int `json:"repaired,omitempty"`
+
 	Verified   bool       `json:"verified"`
 	Mismatches []Mismatch `json:"mismatches,omitempty"` // at most maxMismatches
 	More       int        `json:"moreMismatches,omitempty"`
@@ -171,7 +175,7 @@ func (e *VerifyError) Error() string {
 	n := len(e.Report.Mismatches) + e.Report.More
 	first := e.Report.Mismatches[0]
 	return fmt.Sprintf("verification failed: the target differs from the source in %d places, the first: %s. "+
-		"Run kura migrate again (without --verify-only) to copy the differences; if a server has already run on the target, it is no longer a copy of the source",
+		"Run kura migrate again without --verify-only: it copies the rows and blobs that differ again. If a server has run on the target already, the target is no longer a copy of the source, and must not be overwritten",
 		n, first)
 }
 
@@ -255,6 +259,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	start := time.Now()
 	if err := m.verify(ctx); err != nil {
 		return r, err
+	}
+	if len(r.Mismatches) > 0 && !o.VerifyOnly {
+		// The target changed after an earlier run copied it (a row or
+		// blob damaged or altered there): copy what differs again.
+		if err := m.repair(ctx, r.Mismatches); err != nil {
+			return r, err
+		}
+		if err := m.verify(ctx); err != nil {
+			return r, err
+		}
 	}
 	r.VerifyTook = time.Since(start)
 	if len(r.Mismatches) > 0 {
@@ -529,4 +543,48 @@ func (m *migration) finish(ctx context.Context) error {
 		st.Verified = time.Now().UTC()
 		return putJSON(tx, stateKey, st)
 	})
+}
+
+// repair copies again the tables and blobs verification found different:
+// each table is merged again from its first key, each blob deleted from
+// the target and copied.
+func (m *migration) repair(ctx context.Context, found []Mismatch) error {
+	tables := map[meta.Table]bool{}
+	for _, x := range found {
+		switch {
+		case x.Table != "":
+			tables[x.Table] = true
+		case x.Blob != "":
+			if err := m.dstBlobs.Delete(ctx, x.Blob); err != nil {
+				return fmt.Errorf("blob %s: remove the target's copy: %w", x.Blob, err)
+			}
+			r, err := m.srcBlobs.Open(ctx, x.Blob)
+			if err != nil {
+				return fmt.Errorf("blob %s: open in the source: %w", x.Blob, err)
+			}
+			size := r.Size()
+			r.Close()
+			n, err := m.copyBlob(ctx, blob.Info{ID: x.Blob, Size: size})
+			if err != nil {
+				return err
+			}
+			m.r.BlobsCopied++
+			m.r.BytesCopied += n
+			m.r.Repaired++
+		}
+	}
+	for _, t := range m.tables {
+		if !tables[t.Name] {
+			continue
+		}
+		cp := checkpoint{}
+		for !cp.Done {
+			before := m.r.RowsWritten + m.r.RowsDeleted
+			if _, err := m.copyBatch(ctx, t.Name, &cp); err != nil {
+				return fmt.Errorf("copy table %s again after key %q: %w", t.Name, cp.After, err)
+			}
+			m.r.Repaired += int(m.r.RowsWritten + m.r.RowsDeleted - before)
+		}
+	}
+	return m.raiseSequences(ctx)
 }

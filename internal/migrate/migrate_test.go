@@ -269,6 +269,19 @@ func TestVerifyNamesDifferences(t *testing.T) {
 	if !strings.Contains(err.Error(), "differs from the source in 4 places") {
 		t.Errorf("error: %v", err)
 	}
+
+	// A run without --verify-only copies what differs again: the
+	// missing blob in its copy phase, the changed one, the changed row
+	// and the extra row after its verification found them.
+	opts.VerifyOnly = false
+	r, err = Run(ctx, opts)
+	if err != nil || r.Repaired != 3 || r.BlobsCopied != 2 || !r.Verified {
+		t.Fatalf("repairing run: %v, repaired %d, copied %d blobs, verified %v", err, r.Repaired, r.BlobsCopied, r.Verified)
+	}
+	opts.VerifyOnly = true
+	if _, err := Run(ctx, opts); err != nil {
+		t.Fatalf("verify after the repair: %v", err)
+	}
 }
 
 // TestRefusals: a source in use, a target with other data, the source as
