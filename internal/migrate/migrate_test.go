@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kurastore/kura/internal/backend"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
@@ -28,6 +30,12 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, rows, blobs int) *fixture {
+	return newFixtureSized(t, rows, blobs, 0)
+}
+
+// newFixtureSized is newFixture with blobs of blobSize bytes (0: about
+// 1 KiB each, all different sizes).
+func newFixtureSized(t *testing.T, rows, blobs, blobSize int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -44,9 +52,9 @@ func newFixture(t *testing.T, rows, blobs int) *fixture {
 		t.Fatal(err)
 	}
 	for _, tab := range []meta.Table{meta.TableVersions, meta.TableIAMUsers, meta.TableKMSKeys} {
-		for i := 0; i < rows; i += 100 {
+		for i := 0; i < rows; i += 1000 {
 			err := ms.Update(ctx, func(tx meta.Tx) error {
-				for j := i; j < min(i+100, rows); j++ {
+				for j := i; j < min(i+1000, rows); j++ {
 					if err := tx.Put(tab, fmt.Appendf(nil, "k\x00%06d", j), bytes.Repeat([]byte{byte(j)}, j%300)); err != nil {
 						return err
 					}
@@ -72,7 +80,11 @@ func newFixture(t *testing.T, rows, blobs int) *fixture {
 		t.Fatal(err)
 	}
 	for i := range blobs {
-		if _, err := bs.Put(ctx, blobID(i), bytes.NewReader(bytes.Repeat([]byte{byte(i)}, 1000+i*37))); err != nil {
+		n := 1000 + i*37
+		if blobSize > 0 {
+			n = blobSize
+		}
+		if _, err := bs.Put(ctx, blobID(i), bytes.NewReader(bytes.Repeat([]byte{byte(i)}, n))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -315,4 +327,30 @@ func TestRefusals(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "holds a migration of another deployment") {
 		t.Errorf("into another deployment's target: %v", err)
 	}
+}
+
+// TestMigrateFigure measures a migration into PostgreSQL and a blob
+// directory (docs/benchmarks.md, "Moving an embedded deployment"). It
+// runs only when KURA_MIGRATE_FIGURE is set, e.g.
+// KURA_MIGRATE_FIGURE=100000,1000,262144 (rows per table in three
+// tables, blobs, bytes per blob).
+func TestMigrateFigure(t *testing.T) {
+	spec := os.Getenv("KURA_MIGRATE_FIGURE")
+	if spec == "" {
+		t.Skip("set KURA_MIGRATE_FIGURE=rows,blobs,blobbytes to measure")
+	}
+	var rows, blobs, size int
+	if _, err := fmt.Sscanf(spec, "%d,%d,%d", &rows, &blobs, &size); err != nil {
+		t.Fatalf("KURA_MIGRATE_FIGURE=%q: %v", spec, err)
+	}
+	f := newFixtureSized(t, rows, blobs, size)
+	m, b := target(t)
+	r, err := Run(context.Background(), Options{DataDir: f.dir, Meta: m, Blobs: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mib := float64(r.BytesCopied) / (1 << 20)
+	t.Logf("rows: %d in %v = %.0f rows/s; blobs: %d, %.0f MiB in %v = %.1f MiB/s; verify: %v",
+		r.RowsWritten, r.RowsTook.Round(time.Millisecond), float64(r.RowsWritten)/r.RowsTook.Seconds(),
+		r.BlobsCopied, mib, r.BlobsTook.Round(time.Millisecond), mib/r.BlobsTook.Seconds(), r.VerifyTook.Round(time.Millisecond))
 }
