@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -215,9 +216,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("target metadata store %s: %w", o.Meta, err)
 	}
 	defer dst.Close()
-	srcBlobs, err := o.SourceBlobs.Open(ctx)
-	if err != nil {
+	// Opening a blob directory creates it: a source without one (no
+	// object ever written) is read as empty instead, leaving it as it is.
+	var srcBlobs blob.Store = noBlobs{}
+	if has, err := o.SourceBlobs.HasData(ctx); err != nil {
 		return nil, fmt.Errorf("source blob store %s: %w", o.SourceBlobs, err)
+	} else if has {
+		if srcBlobs, err = o.SourceBlobs.Open(ctx); err != nil {
+			return nil, fmt.Errorf("source blob store %s: %w", o.SourceBlobs, err)
+		}
 	}
 	m := &migration{o: o, r: r, src: src, dst: dst, srcBlobs: srcBlobs}
 	if err := m.plan(); err != nil {
@@ -588,3 +595,13 @@ func (m *migration) repair(ctx context.Context, found []Mismatch) error {
 	}
 	return m.raiseSequences(ctx)
 }
+
+// noBlobs is a blob store that holds nothing.
+type noBlobs struct{}
+
+func (noBlobs) Put(context.Context, string, io.Reader) (int64, error) {
+	return 0, errors.New("migrate: the source is read-only")
+}
+func (noBlobs) Open(context.Context, string) (blob.Reader, error) { return nil, blob.ErrNotFound }
+func (noBlobs) Delete(context.Context, string) error              { return nil }
+func (noBlobs) Walk(context.Context, func(blob.Info) error) error { return nil }
