@@ -93,9 +93,12 @@ bar goes to stderr when stdout and stderr are a terminal, never with --json.`,
 			if progressWanted(asJSON, cmd.OutOrStdout(), cmd.ErrOrStderr()) {
 				line = &liveLine{w: cmd.ErrOrStderr()}
 				var last time.Time
+				var phase string
 				opts.Progress = func(p migrate.Progress) {
-					if now := time.Now(); now.Sub(last) >= 100*time.Millisecond {
-						last = now
+					// At most ten times a second, and always the end of a phase.
+					if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || p.Phase != phase ||
+						p.Rows == p.Total && p.Bytes == p.BytesTotal {
+						last, phase = now, p.Phase
 						line.set(migrateLine(p))
 					}
 				}

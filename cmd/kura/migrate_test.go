@@ -28,6 +28,7 @@ import (
 
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
+	"github.com/kurastore/kura/internal/migrate"
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -406,3 +407,33 @@ func migBatchJob(t *testing.T, c migClients, account, keyARN string) string {
 	}
 }
 
+func TestMigrateLine(t *testing.T) {
+	for _, c := range []struct {
+		p    migrate.Progress
+		want string
+	}{
+		{migrate.Progress{Phase: migrate.PhaseBlobs, Blobs: 3, BlobsTotal: 10, Bytes: 1 << 20, BytesTotal: 4 << 20},
+			"copy blobs   [#######-----------------------]  25%  3/10 blobs  1.0 MiB / 4.0 MiB"},
+		{migrate.Progress{Phase: migrate.PhaseRows, Table: "versions", Rows: 500, Total: 1000},
+			"copy rows    [###############---------------]  50%  500/1000 rows  (versions)"},
+		{migrate.Progress{Phase: migrate.PhaseVerifyRows, Table: "system"},
+			"verify rows  [##############################] 100%  0/0 rows  (system)"},
+	} {
+		if got := migrateLine(c.p); got != c.want {
+			t.Errorf("migrateLine(%+v)\n got %q\nwant %q", c.p, got, c.want)
+		}
+	}
+}
+
+func TestPrintableURL(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"postgres://kura@db:5432/kura?schema=k", "postgres://kura@db:5432/kura?schema=k"},
+		{"postgres://kura:s3cret@db/kura", "postgres://kura:xxxxx@db/kura"},
+		{"postgres://db/kura?password=s3cret&schema=k", "postgres://db/kura?password=xxxxx&schema=k"},
+		{"file:///srv/blobs", "file:///srv/blobs"},
+	} {
+		if got, _ := printableURL(c.in); got != c.want {
+			t.Errorf("printableURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
