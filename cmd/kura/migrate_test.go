@@ -107,6 +107,17 @@ func ssecHeaders() (alg, key, keyMD5 *string) {
 // the printed flags, and reads everything back: the same bytes, ETags,
 // versions, encryption, tags; the user's key and the KMS key work.
 func TestMigrateWire(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		blobs func(t *testing.T) string // the target blob store's URL
+	}{
+		{"file", func(t *testing.T) string { return "file://" + filepath.Join(t.TempDir(), "blobs") }},
+	} {
+		t.Run(c.name, func(t *testing.T) { testMigrateWire(t, c.blobs(t)) })
+	}
+}
+
+func testMigrateWire(t *testing.T, blobsURL string) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	srv, c := migStart(t, server.Config{DataDir: dir})
@@ -209,7 +220,7 @@ func TestMigrateWire(t *testing.T) {
 	q := u.Query()
 	q.Set("schema", pgtest.Schema(t, t.Name()))
 	u.RawQuery = q.Encode()
-	metaURL, blobsURL := u.String(), "file://"+filepath.Join(t.TempDir(), "blobs")
+	metaURL := u.String()
 	out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL)
 	if err != nil {
 		t.Fatalf("kura migrate: %v\n%s", err, out)
@@ -225,30 +236,9 @@ func TestMigrateWire(t *testing.T) {
 	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--verify-only"); err != nil {
 		t.Fatalf("kura migrate --verify-only: %v\n%s", err, out)
 	}
-	damaged := ""
-	filepath.WalkDir(strings.TrimPrefix(blobsURL, "file://"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && damaged == "" && filepath.Base(filepath.Dir(p)) != "tmp" {
-			damaged = p
-		}
-		return nil
-	})
-	data, err := os.ReadFile(damaged)
-	if err != nil {
-		t.Fatal(err)
+	if strings.HasPrefix(blobsURL, "file://") {
+		damageBlob(t, dir, metaURL, blobsURL)
 	}
-	data[len(data)/2] ^= 1
-	if err := os.WriteFile(damaged, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err = runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--verify-only")
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.ExitCode() != migrateDiffers || !strings.Contains(out, "blob "+filepath.Base(damaged)+": the SHA-256 of its ciphertext differs") {
-		t.Fatalf("--verify-only of a damaged blob: %v\n%s", err, out)
-	}
-	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL); err != nil || !strings.Contains(out, "Verified in") {
-		t.Fatalf("kura migrate after the damage: %v\n%s", err, out)
-	}
-
 	// The data directory's meta.db is the source, unchanged; the new
 	// server must not touch it.
 	before, err := os.Stat(filepath.Join(dir, "meta.db"))
@@ -436,4 +426,34 @@ func TestPrintableURL(t *testing.T) {
 			t.Errorf("printableURL(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// damageBlob flips a byte of one blob of the file:// target and checks
+// that --verify-only names it and that a run copies it again.
+func damageBlob(t *testing.T, dir, metaURL, blobsURL string) {
+	t.Helper()
+	damaged := ""
+	filepath.WalkDir(strings.TrimPrefix(blobsURL, "file://"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && damaged == "" && filepath.Base(filepath.Dir(p)) != "tmp" {
+			damaged = p
+		}
+		return nil
+	})
+	data, err := os.ReadFile(damaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	if err := os.WriteFile(damaged, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--verify-only")
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.ExitCode() != migrateDiffers || !strings.Contains(out, "blob "+filepath.Base(damaged)+": the SHA-256 of its ciphertext differs") {
+		t.Fatalf("--verify-only of a damaged blob: %v\n%s", err, out)
+	}
+	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL); err != nil || !strings.Contains(out, "Verified in") {
+		t.Fatalf("kura migrate after the damage: %v\n%s", err, out)
+	}
+
 }
