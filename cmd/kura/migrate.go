@@ -51,6 +51,10 @@ verifies the result:
   - at the end every row's key and value are compared in source and target
     (both ways), every blob's size and SHA-256, and every counter.
 
+A target verified once is treated as possibly serving: a later run that
+finds it different, or finds the source changed since, stops unless given
+--overwrite (only for a target no server has run on).
+
 It never writes to the source. It refuses a data directory a server is
 running on, and holds meta.db's lock while it runs so that no server starts
 on it. Interrupted (Ctrl-C, a crash, a lost connection), it continues where
@@ -133,6 +137,7 @@ bar goes to stderr when stdout and stderr are a terminal, never with --json.`,
 	f.StringVar(&blobsURL, "blobs", "", "the blob store to move into: s3://bucket/prefix?endpoint=…, file:///shared/dir (any URL kura server --blobs takes)")
 	f.StringVar(&srcBlobs, "source-blobs", "", "the source's blob store, if the old server ran with --blobs (default: the data directory's blobs/)")
 	f.BoolVar(&opts.VerifyOnly, "verify-only", false, "copy nothing: compare source and target again (every row, every blob's size and SHA-256, the counters)")
+	f.BoolVar(&opts.Overwrite, "overwrite", false, "let this run change a target an earlier run verified (copy again what differs, or catch up with a source that changed since); a server that ran on the target would lose what it wrote")
 	f.IntVar(&opts.Jobs, "jobs", 4, "blobs copied or verified at once")
 	f.IntVar(&opts.BatchRows, "batch-rows", 500, "rows written per target transaction (each with its checkpoint)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")

@@ -452,8 +452,11 @@ func damageBlob(t *testing.T, dir, metaURL, blobsURL string) {
 	if !errors.As(err, &ee) || ee.ExitCode() != migrateDiffers || !strings.Contains(out, "blob "+filepath.Base(damaged)+": the SHA-256 of its ciphertext differs") {
 		t.Fatalf("--verify-only of a damaged blob: %v\n%s", err, out)
 	}
-	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL); err != nil || !strings.Contains(out, "Verified in") {
-		t.Fatalf("kura migrate after the damage: %v\n%s", err, out)
+	if _, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL); !errors.As(err, &ee) || !strings.Contains(err.Error(), "--overwrite") {
+		t.Fatalf("kura migrate into a verified target damaged since: %v", err)
+	}
+	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--overwrite"); err != nil || !strings.Contains(out, "Verified in") {
+		t.Fatalf("kura migrate --overwrite after the damage: %v\n%s", err, out)
 	}
 
 }

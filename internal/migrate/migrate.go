@@ -77,6 +77,11 @@ type Options struct {
 	Blobs backend.Blobs
 	// VerifyOnly copies nothing: it verifies a migration done before.
 	VerifyOnly bool
+	// Overwrite lets a run change a target an earlier run verified:
+	// copy again what differs, or bring it up to date with a source that
+	// changed since. A server that ran on the target would lose what it
+	// wrote, so it is off by default.
+	Overwrite bool
 	// Jobs is how many blobs are copied or verified at once (0: 4).
 	Jobs int
 	// BatchRows is how many rows one target transaction writes (0: 500).
@@ -170,14 +175,22 @@ func (m Mismatch) String() string {
 const maxMismatches = 100
 
 // VerifyError is Run's error when source and target differ.
-type VerifyError struct{ Report *Report }
+type VerifyError struct {
+	Report *Report
+	// VerifiedBefore is when an earlier run verified the target (zero:
+	// never): it differs since, so something changed it.
+	VerifiedBefore time.Time
+}
 
 func (e *VerifyError) Error() string {
 	n := len(e.Report.Mismatches) + e.Report.More
 	first := e.Report.Mismatches[0]
-	return fmt.Sprintf("verification failed: the target differs from the source in %d places, the first: %s. "+
-		"Run kura migrate again without --verify-only: it copies the rows and blobs that differ again. If a server has run on the target already, the target is no longer a copy of the source, and must not be overwritten",
-		n, first)
+	msg := fmt.Sprintf("verification failed: the target differs from the source in %d places, the first: %s. ", n, first)
+	if !e.VerifiedBefore.IsZero() {
+		return msg + fmt.Sprintf("The target was verified at %s and changed since: if a server has run on it, it is no longer a copy of the source and must not be overwritten; "+
+			"if it was damaged, run kura migrate again with --overwrite to copy the rows and blobs that differ again", e.VerifiedBefore.Format(time.RFC3339))
+	}
+	return msg + "Run kura migrate again without --verify-only: it copies the rows and blobs that differ again"
 }
 
 // ErrSourceInUse means a server holds the source's meta.db.
@@ -230,11 +243,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := m.plan(); err != nil {
 		return nil, err
 	}
+	var verifiedBefore time.Time // when an earlier run verified the target
 	if !o.VerifyOnly {
 		st, err := m.begin(ctx)
 		if err != nil {
 			return nil, err
 		}
+		verifiedBefore = st.Verified
 		if m.dstBlobs, err = o.Blobs.Open(ctx); err != nil {
 			return nil, fmt.Errorf("target blob store %s: %w", o.Blobs, err)
 		}
@@ -267,9 +282,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := m.verify(ctx); err != nil {
 		return r, err
 	}
-	if len(r.Mismatches) > 0 && !o.VerifyOnly {
+	if len(r.Mismatches) > 0 && !o.VerifyOnly && (verifiedBefore.IsZero() || o.Overwrite) {
 		// The target changed after an earlier run copied it (a row or
-		// blob damaged or altered there): copy what differs again.
+		// blob damaged or altered there): copy what differs again. A
+		// target verified before may since have served: only with
+		// Overwrite.
 		if err := m.repair(ctx, r.Mismatches); err != nil {
 			return r, err
 		}
@@ -279,7 +296,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	r.VerifyTook = time.Since(start)
 	if len(r.Mismatches) > 0 {
-		return r, &VerifyError{Report: r}
+		return r, &VerifyError{Report: r, VerifiedBefore: verifiedBefore}
 	}
 	r.Verified = true
 	if err := m.finish(ctx); err != nil {
@@ -480,6 +497,11 @@ func (m *migration) begin(ctx context.Context) (state, error) {
 		m.r.Resumed = true
 		if st.Generation == m.src.generation {
 			return st, nil
+		}
+		if !st.Verified.IsZero() && !m.o.Overwrite {
+			return st, fmt.Errorf("the target %s holds a migration of %s verified at %s, and the source has changed since (a server ran on it). "+
+				"If no server has run on the target, run again with --overwrite to bring it up to date; otherwise migrate into an empty store",
+				m.o.Meta, st.DataDir, st.Verified.Format(time.RFC3339))
 		}
 		m.r.Restarted = true
 		st.Generation = m.src.generation

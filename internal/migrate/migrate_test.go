@@ -211,6 +211,12 @@ func TestSourceChangedBetweenRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The target was verified: a changed source is copied again only
+	// with Overwrite, since a server may have run on the target.
+	if _, err := Run(ctx, opts); err == nil || !strings.Contains(err.Error(), "--overwrite") {
+		t.Fatalf("a run into a verified target after the source changed: %v", err)
+	}
+	opts.Overwrite = true
 	r, err := Run(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -282,12 +288,18 @@ func TestVerifyNamesDifferences(t *testing.T) {
 		t.Errorf("error: %v", err)
 	}
 
-	// A run without --verify-only copies what differs again: the
-	// missing blob in its copy phase, the changed one, the changed row
-	// and the extra row after its verification found them.
+	// A run without --verify-only copies the missing blob, but changes
+	// nothing else of a target verified before (a server may have run
+	// on it); with Overwrite it copies the changed blob and row again
+	// and deletes the extra row.
 	opts.VerifyOnly = false
 	r, err = Run(ctx, opts)
-	if err != nil || r.Repaired != 3 || r.BlobsCopied != 2 || !r.Verified {
+	if !errors.As(err, &ve) || len(r.Mismatches) != 3 || r.BlobsCopied != 1 || !strings.Contains(err.Error(), "--overwrite") {
+		t.Fatalf("a run into a changed verified target: %v, %d mismatches, %d blobs copied", err, len(r.Mismatches), r.BlobsCopied)
+	}
+	opts.Overwrite = true
+	r, err = Run(ctx, opts)
+	if err != nil || r.Repaired != 3 || r.BlobsCopied != 1 || !r.Verified {
 		t.Fatalf("repairing run: %v, repaired %d, copied %d blobs, verified %v", err, r.Repaired, r.BlobsCopied, r.Verified)
 	}
 	opts.VerifyOnly = true
