@@ -240,6 +240,8 @@ What stays in %s — the migrated deployment keeps using this data directory
   root-credentials.json  the root account's id and access key.
   audit/                 the audit trail, a file per node; the new server appends to it.
   access-logs/           access log records not delivered yet; the new server delivers them.
+  tls/, link/            the self-signed certificate and a linked deployment's peer table,
+                         bucket registry and link token, if used.
   meta.db, blobs/        the source, unchanged. Keep it until you are satisfied, then remove it:
                          a server started here without --meta and --blobs would serve this old copy.
 `, data)
