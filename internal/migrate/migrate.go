@@ -434,7 +434,7 @@ func (m *migration) plan() error {
 }
 
 // state is the migration's record in the target (TableCheckpoints,
-// key "state").
+// key "state"; docs/formats.md, "Migration checkpoints").
 type state struct {
 	V          int       `json:"v"`
 	Source     string    `json:"source"`     // source.identity
@@ -444,8 +444,10 @@ type state struct {
 	Verified   time.Time `json:"verified,omitzero"`
 }
 
-// checkpoint is a table's progress (TableCheckpoints, key "table:NAME").
+// checkpoint is a table's progress (TableCheckpoints, key "table:NAME";
+// docs/formats.md, "Migration checkpoints").
 type checkpoint struct {
+	V     int    `json:"v"`               // 1
 	After []byte `json:"after,omitempty"` // last key copied; nil: none yet
 	Done  bool   `json:"done,omitempty"`
 	Rows  int64  `json:"rows"`

@@ -97,7 +97,7 @@ func (m *migration) copyBatch(ctx context.Context, t meta.Table, cp *checkpoint)
 	if err != nil {
 		return 0, fmt.Errorf("read the source: %w", err)
 	}
-	next := checkpoint{After: cp.After, Rows: cp.Rows + int64(len(rows)), Done: !more}
+	next := checkpoint{V: 1, After: cp.After, Rows: cp.Rows + int64(len(rows)), Done: !more}
 	var upTo []byte // the target's rows to merge with: up to the batch's last key, or all when the source has no more
 	if len(rows) > 0 {
 		next.After = rows[len(rows)-1].k
