@@ -225,7 +225,8 @@ func testMigrateWire(t *testing.T, blobsURL string) {
 	if err != nil {
 		t.Fatalf("kura migrate: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Verified in", "SHA-256", "keys/root.key", "kura server --data " + shellQuote(dir) + " --meta "} {
+	startLine := "kura server --data " + shellQuote(dir) + " --meta " + shellQuote(metaURL) + " --blobs " + shellQuote(blobsURL) + "\n"
+	for _, want := range []string{"Verified in", "SHA-256", "keys/root.key", startLine} {
 		if !strings.Contains(out, want) {
 			t.Errorf("migrate's report does not say %q:\n%s", want, out)
 		}
