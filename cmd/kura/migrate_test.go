@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -234,8 +235,10 @@ func testMigrateWire(t *testing.T, blobsURL string) {
 	t.Log(out)
 	// --verify-only passes, then names a target blob damaged (one byte
 	// flipped, same size), and a run without it copies the blob again.
-	if out, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--verify-only"); err != nil {
-		t.Fatalf("kura migrate --verify-only: %v\n%s", err, out)
+	vout, err := runMigrate(t, "--data", dir, "--meta", metaURL, "--blobs", blobsURL, "--verify-only", "--json")
+	var rep migrate.Report
+	if err != nil || json.Unmarshal([]byte(vout), &rep) != nil || !rep.Verified || rep.Blobs == 0 || rep.Rows == 0 {
+		t.Fatalf("kura migrate --verify-only --json: %v\n%s", err, vout)
 	}
 	if strings.HasPrefix(blobsURL, "file://") {
 		damageBlob(t, dir, metaURL, blobsURL)
