@@ -28,6 +28,7 @@ import (
 	ctltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 
 	"github.com/kurastore/kura/internal/backend"
+	"github.com/kurastore/kura/internal/blob/s3/s3test"
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
 	"github.com/kurastore/kura/internal/migrate"
 	"github.com/kurastore/kura/internal/server"
@@ -103,16 +104,25 @@ func ssecHeaders() (alg, key, keyMD5 *string) {
 // TestMigrateWire fills an embedded deployment through the S3, KMS, IAM
 // and S3 Control wire (SSE-S3, SSE-KMS, SSE-C, multipart, versions, tags,
 // an unfinished upload, an IAM user and its key, a KMS key, a batch
-// re-key job), stops it, runs `kura migrate` into PostgreSQL and a
-// file:// blob directory, starts a server on the migrated stores with
-// the printed flags, and reads everything back: the same bytes, ETags,
-// versions, encryption, tags; the user's key and the KMS key work.
+// re-key job), stops it, runs `kura migrate` into PostgreSQL and a blob
+// store (a file:// directory; an s3:// bucket on another Kura), starts a
+// server on the migrated stores with the printed flags, and reads
+// everything back: the same bytes, ETags, versions, encryption, tags; the
+// user's key and the KMS key work.
 func TestMigrateWire(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		blobs func(t *testing.T) string // the target blob store's URL
 	}{
 		{"file", func(t *testing.T) string { return "file://" + filepath.Join(t.TempDir(), "blobs") }},
+		// Another Kura as the S3 store (internal/blob/s3/s3test).
+		{"s3", func(t *testing.T) string {
+			b := s3test.Start(t)
+			b.Bucket("kura-blobs")
+			t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+			return "s3://kura-blobs/migrated?endpoint=" + url.QueryEscape(b.URL()) + "&path_style=true&region=us-east-1"
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) { testMigrateWire(t, c.blobs(t)) })
 	}
