@@ -14,6 +14,7 @@ import (
 
 	"github.com/kurastore/kura/internal/backend"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/blob/s3/s3test"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
@@ -345,7 +346,8 @@ func TestRefusals(t *testing.T) {
 // directory (docs/benchmarks.md, "Moving an embedded deployment"). It
 // runs only when KURA_MIGRATE_FIGURE is set, e.g.
 // KURA_MIGRATE_FIGURE=100000,1000,262144 (rows per table in three
-// tables, blobs, bytes per blob).
+// tables, blobs, bytes per blob); KURA_MIGRATE_FIGURE_S3=1 puts the blobs
+// into an S3 store (another Kura in the test process) instead.
 func TestMigrateFigure(t *testing.T) {
 	spec := os.Getenv("KURA_MIGRATE_FIGURE")
 	if spec == "" {
@@ -357,6 +359,16 @@ func TestMigrateFigure(t *testing.T) {
 	}
 	f := newFixtureSized(t, rows, blobs, size)
 	m, b := target(t)
+	if os.Getenv("KURA_MIGRATE_FIGURE_S3") != "" { // blobs into an S3 store: another Kura
+		k := s3test.Start(t)
+		k.Bucket("kura-blobs")
+		t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+		t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+		var err error
+		if b, err = backend.ParseBlobs("s3://kura-blobs/fig?endpoint=" + url.QueryEscape(k.URL()) + "&path_style=true&region=us-east-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r, err := Run(context.Background(), Options{DataDir: f.dir, Meta: m, Blobs: b})
 	if err != nil {
 		t.Fatal(err)
