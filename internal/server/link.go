@@ -154,6 +154,9 @@ func (s *Server) LinkURL() string {
 }
 
 func (s *Server) stopLink(ctx context.Context) {
+	if s.Link != nil {
+		defer s.Link.Close()
+	}
 	if s.linkSrv == nil {
 		return
 	}

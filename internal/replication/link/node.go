@@ -3,6 +3,8 @@ package link
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,7 +39,8 @@ type Config struct {
 	Secret Secret
 	// Primary is the primary's link URL; "" makes this node the primary.
 	Primary string
-	// Dir keeps the primary's peer table and bucket name registry.
+	// Dir keeps the primary's peer table and bucket name registry, and
+	// every node's record of the requests it received (against replays).
 	Dir      string
 	IAM      *iam.Service
 	Objects  *object.Service
@@ -53,6 +56,8 @@ type Node struct {
 	cfg    Config
 	client *http.Client
 	log    *slog.Logger
+
+	replay *replayGuard
 
 	mu      sync.Mutex
 	peers   map[string]Peer   // by name, this one included
@@ -75,10 +80,14 @@ func New(cfg Config) (*Node, error) {
 		return nil, errors.New("link: the deployment needs a name (--deployment)")
 	}
 	n.peers[cfg.Self.Name] = cfg.Self
+	if cfg.Dir == "" {
+		return nil, errors.New("link: the node needs a directory for its state")
+	}
+	var err error
+	if n.replay, err = openReplayGuard(cfg.Dir); err != nil {
+		return nil, err
+	}
 	if n.Primary() {
-		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-			return nil, err
-		}
 		if err := n.load("peers.json", &n.peers); err != nil {
 			return nil, err
 		}
@@ -89,6 +98,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	return n, nil
 }
+
+// Close releases the node's files.
+func (n *Node) Close() { n.replay.close() }
 
 // Primary reports whether this node is the partition's primary.
 func (n *Node) Primary() bool { return n.cfg.Primary == "" }
@@ -152,8 +164,12 @@ func (n *Node) call(ctx context.Context, base, method, path string, query url.Va
 
 func (n *Node) sign(req *http.Request, bodyHash string) string {
 	date := strconv.FormatInt(time.Now().Unix(), 10)
-	sig := n.cfg.Secret.requestSig(req.Method, req.URL.Path, req.URL.RawQuery, date, n.cfg.Self.Name, bodyHash)
+	nonce := make([]byte, 16)
+	rand.Read(nonce)
+	nh := hex.EncodeToString(nonce)
+	sig := n.cfg.Secret.requestSig(req.Method, req.URL.Path, req.URL.RawQuery, date, nh, n.cfg.Self.Name, bodyHash)
 	req.Header.Set(hSender, n.cfg.Self.Name)
+	req.Header.Set(hNonce, nh)
 	req.Header.Set(hDate, date)
 	req.Header.Set(hBodyHash, bodyHash)
 	req.Header.Set(hSignature, sig)

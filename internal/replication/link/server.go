@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kurastore/kura/internal/replication"
@@ -95,10 +96,15 @@ func (n *Node) authenticate(w http.ResponseWriter, r *http.Request, framed bool)
 		return refuse("link request: unreadable body")
 	}
 	bodyHash := hashHex(x.body)
-	want := n.cfg.Secret.requestSig(r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get(hDate), x.sender, bodyHash)
-	if !equal(r.Header.Get(hSignature), want) || !equal(r.Header.Get(hBodyHash), bodyHash) {
+	want := n.cfg.Secret.requestSig(r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get(hDate), r.Header.Get(hNonce), x.sender, bodyHash)
+	if !equal(r.Header.Get(hSignature), want) || !equal(r.Header.Get(hBodyHash), bodyHash) || len(r.Header.Get(hNonce)) < 32 {
 		n.log.Warn("link: refused a request not signed with the link secret", "remote", r.RemoteAddr, "sender", x.sender, "path", r.URL.Path)
 		return refuse("link request: the signature does not match the link secret")
+	}
+	date, _ := strconv.ParseInt(r.Header.Get(hDate), 10, 64)
+	if err := n.replay.check(want, date); err != nil {
+		n.log.Warn("link: refused a replayed request", "remote", r.RemoteAddr, "sender", x.sender, "path", r.URL.Path, "err", err)
+		return refuse(err.Error())
 	}
 	x.sig = want
 	return x, true
