@@ -82,7 +82,7 @@ const (
 	hDate      = "X-Kura-Link-Date"
 	hBodyHash  = "X-Kura-Link-Body-Sha256"
 	hSignature = "X-Kura-Link-Signature"
-	hNonce     = "X-Kura-Link-Nonce" // 16 random bytes (hex): two requests never sign alike
+	hNonce     = "X-Kura-Link-Nonce"          // 16 random bytes (hex): two requests never sign alike
 	hData      = "X-Kura-Link-Data-Signature" // trailer of a replica's ciphertext
 )
 
