@@ -62,7 +62,7 @@ type Node struct {
 	mu      sync.Mutex
 	peers   map[string]Peer   // by name, this one included
 	buckets map[string]string // primary: bucket name → deployment
-	owners  map[string]string // follower: cache of the primary's answers
+	owners  map[string]owned  // follower: cache of the primary's answers
 	applied string            // follower: the IAM generation applied
 	synced  time.Time         // follower: last successful IAM sync
 }
@@ -72,7 +72,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, client: cfg.Client, log: cfg.Logger, peers: map[string]Peer{}, buckets: map[string]string{}, owners: map[string]string{}}
+	n := &Node{cfg: cfg, client: cfg.Client, log: cfg.Logger, peers: map[string]Peer{}, buckets: map[string]string{}, owners: map[string]owned{}}
 	if n.client == nil {
 		n.client = &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 60 * time.Second, MaxIdleConnsPerHost: 16}}
 	}
@@ -346,10 +346,93 @@ func (n *Node) Reserve(ctx context.Context, bucket string) error {
 	}
 	if err == nil {
 		n.mu.Lock()
-		n.owners[bucket] = n.cfg.Self.Name
+		n.owners[bucket] = owned{n.cfg.Self.Name, time.Now()}
 		n.mu.Unlock()
 	}
 	return err
+}
+
+// owned is a follower's cached answer of the registry.
+type owned struct {
+	deployment string
+	at         time.Time
+}
+
+// ownerTTL bounds how long a follower trusts a cached owner: a name
+// released and made again elsewhere is found within it.
+const ownerTTL = 10 * time.Second
+
+// Release gives up this deployment's reservation of bucket (after
+// DeleteBucket): any deployment may create it again. A name another
+// deployment holds is left alone.
+func (n *Node) Release(ctx context.Context, bucket string) error {
+	n.mu.Lock()
+	delete(n.owners, bucket)
+	n.mu.Unlock()
+	if n.Primary() {
+		return n.release(bucket, n.cfg.Self.Name)
+	}
+	_, err := n.call(ctx, n.cfg.Primary, http.MethodPost, "/link/v1/buckets/release", nil, map[string]string{"bucket": bucket}, nil)
+	return err
+}
+
+func (n *Node) release(bucket, deployment string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d, ok := n.buckets[bucket]; !ok || d != deployment {
+		return nil
+	}
+	delete(n.buckets, bucket)
+	if err := n.save("buckets.json", n.buckets); err != nil {
+		n.buckets[bucket] = deployment
+		return s3err.Internal(err)
+	}
+	return nil
+}
+
+// Register reserves the names of buckets this deployment already has
+// (made before it was linked, or whose reservation was lost): at start,
+// after the join. A name another deployment holds is an error naming
+// both, for the operator to settle (rename one bucket).
+func (n *Node) Register(ctx context.Context, buckets []string) error {
+	var clash []string
+	for _, b := range buckets {
+		err := n.Reserve(ctx, b)
+		if s3err.Is(err, s3err.BucketAlreadyExists) {
+			clash = append(clash, b)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("link: registering bucket %s with the primary: %w", b, err)
+		}
+	}
+	if len(clash) > 0 {
+		return fmt.Errorf("link: buckets %v of this deployment are buckets of other deployments of the partition too; bucket names are unique across it: empty and delete one of each pair (or unlink) and start again", clash)
+	}
+	return nil
+}
+
+// Redirect is s3api's: PermanentRedirect naming the deployment of the
+// partition that has bucket, or nil when none but this one does (or the
+// registry cannot be asked).
+func (n *Node) Redirect(ctx context.Context, bucket string) *s3err.Error {
+	d, err := n.owner(ctx, bucket)
+	if err != nil || d == n.cfg.Self.Name {
+		return nil
+	}
+	p, ok := n.peer(d)
+	if !ok {
+		return nil
+	}
+	endpoint := p.S3
+	if u, err := url.Parse(p.S3); err == nil && u.Host != "" {
+		endpoint = u.Host
+	}
+	e := s3err.PermanentRedirect.With("Endpoint", endpoint).With("Bucket", bucket)
+	if p.Region != "" {
+		e = e.WithHeader("x-amz-bucket-region", p.Region)
+	}
+	return e
 }
 
 func (n *Node) reserve(bucket, deployment string) error {
@@ -380,17 +463,17 @@ func (n *Node) owner(ctx context.Context, bucket string) (string, error) {
 		}
 		return d, nil
 	}
-	d, ok := n.owners[bucket]
+	o, ok := n.owners[bucket]
 	n.mu.Unlock()
-	if ok {
-		return d, nil
+	if ok && time.Since(o.at) < ownerTTL {
+		return o.deployment, nil
 	}
 	var rep struct{ Deployment string }
 	if _, err := n.call(ctx, n.cfg.Primary, http.MethodGet, "/link/v1/buckets/owner", url.Values{"bucket": {bucket}}, nil, &rep); err != nil {
 		return "", err
 	}
 	n.mu.Lock()
-	n.owners[bucket] = rep.Deployment
+	n.owners[bucket] = owned{rep.Deployment, time.Now()}
 	n.mu.Unlock()
 	return rep.Deployment, nil
 }
@@ -473,12 +556,23 @@ func (n *Node) RemoteVersioning(ctx context.Context, bucket string) (string, err
 	return info.Versioning, nil
 }
 
-// SetS3 records this deployment's S3 endpoint (known once it listens).
-func (n *Node) SetS3(url string) {
+// SetS3 records this deployment's S3 endpoint (known once it listens); a
+// follower tells the primary (joining again) so that PermanentRedirects
+// elsewhere can name it.
+func (n *Node) SetS3(s3 string) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.cfg.Self.S3 = url
+	n.cfg.Self.S3 = s3
 	n.peers[n.cfg.Self.Name] = n.cfg.Self
+	n.mu.Unlock()
+	if !n.Primary() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := n.Join(ctx); err != nil {
+				n.log.Warn("link: could not tell the primary this deployment's S3 endpoint", "err", err)
+			}
+		}()
+	}
 }
 
 // Attach gives the node what it serves from, once the server has built it.

@@ -25,6 +25,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET /link/v1/peers", n.handlePeers)
 	mux.HandleFunc("GET /link/v1/iam", n.handleIAM)
 	mux.HandleFunc("POST /link/v1/buckets/reserve", n.handleReserve)
+	mux.HandleFunc("POST /link/v1/buckets/release", n.handleRelease)
 	mux.HandleFunc("GET /link/v1/buckets/owner", n.handleOwner)
 	mux.HandleFunc("GET /link/v1/buckets/info", n.handleInfo)
 	mux.HandleFunc("POST /link/v1/replicate", n.handleReplicate)
@@ -190,6 +191,23 @@ func (n *Node) handleReserve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := n.reserve(in.Bucket, x.sender); err != nil {
+		n.fail(x, err)
+		return
+	}
+	n.reply(x, 200, map[string]string{"Deployment": x.sender})
+}
+
+func (n *Node) handleRelease(w http.ResponseWriter, r *http.Request) {
+	x, ok := n.authenticate(w, r, false)
+	if !ok || !n.primaryOnly(x) {
+		return
+	}
+	var in struct{ Bucket string }
+	if err := json.Unmarshal(x.body, &in); err != nil || in.Bucket == "" {
+		n.fail(x, s3err.InvalidRequest.WithMessage("A release names a bucket."))
+		return
+	}
+	if err := n.release(in.Bucket, x.sender); err != nil {
 		n.fail(x, err)
 		return
 	}
