@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 

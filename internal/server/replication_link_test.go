@@ -62,7 +62,7 @@ func newFaultProxy(t *testing.T) *faultProxy {
 	return p
 }
 
-func (p *faultProxy) URL() string { return "http://" + p.ln.Addr().String() }
+func (p *faultProxy) URL() string { return "https://" + p.ln.Addr().String() } // the link is TLS through it
 
 func (p *faultProxy) serve() {
 	for {
@@ -197,7 +197,7 @@ func startLinkedPair(t *testing.T, adjust ...func(*server.Config)) *linkedPair {
 			f(c)
 		}
 	})
-	p.target.Store(strings.TrimPrefix(osaka.LinkListenAddr(), "http://"))
+	p.target.Store(osaka.LinkListenAddr())
 	if tokyo.Root.AccountID != osaka.Root.AccountID {
 		t.Fatalf("osaka's first account %s is not tokyo's %s", osaka.Root.AccountID, tokyo.Root.AccountID)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -31,6 +32,9 @@ type Peer struct {
 	// URL is its link endpoint; S3 its S3 endpoint (for error messages).
 	URL string `json:"url"`
 	S3  string `json:"s3,omitempty"`
+	// Cert is the SHA-256 fingerprint of its link certificate ("" with
+	// --link-plaintext).
+	Cert string `json:"cert,omitempty"`
 }
 
 // Config configures a Node.
@@ -49,6 +53,10 @@ type Config struct {
 	// Client sends link requests (nil: one with a 30 s dial and header
 	// timeout; replica bodies have none).
 	Client *http.Client
+	// Cert is the link listener's certificate; nil: the link is plain
+	// HTTP. With it, connections to peers are TLS and accepted only with
+	// the certificate pinned for them (tls.go).
+	Cert *tls.Certificate
 }
 
 // Node is this deployment's end of its links.
@@ -65,6 +73,7 @@ type Node struct {
 	owners  map[string]owned  // follower: cache of the primary's answers
 	applied string            // follower: the IAM generation applied
 	synced  time.Time         // follower: last successful IAM sync
+	pins    map[string]string // host:port → fingerprint learned by hello
 }
 
 // New returns a node; a primary loads its peer table and registry from Dir.
@@ -72,14 +81,21 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, client: cfg.Client, log: cfg.Logger, peers: map[string]Peer{}, buckets: map[string]string{}, owners: map[string]owned{}}
+	n := &Node{cfg: cfg, client: cfg.Client, log: cfg.Logger, peers: map[string]Peer{}, buckets: map[string]string{}, owners: map[string]owned{}, pins: map[string]string{}}
+	if cfg.Cert != nil && len(cfg.Cert.Certificate) > 0 {
+		n.cfg.Self.Cert = Fingerprint(cfg.Cert.Certificate[0])
+	}
 	if n.client == nil {
-		n.client = &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 60 * time.Second, MaxIdleConnsPerHost: 16}}
+		tr := &http.Transport{ResponseHeaderTimeout: 60 * time.Second, MaxIdleConnsPerHost: 16}
+		if cfg.Cert != nil {
+			tr.DialTLSContext = n.dialPinned
+		}
+		n.client = &http.Client{Transport: tr}
 	}
 	if cfg.Self.Name == "" {
 		return nil, errors.New("link: the deployment needs a name (--deployment)")
 	}
-	n.peers[cfg.Self.Name] = cfg.Self
+	n.peers[cfg.Self.Name] = n.cfg.Self
 	if cfg.Dir == "" {
 		return nil, errors.New("link: the node needs a directory for its state")
 	}
@@ -91,7 +107,7 @@ func New(cfg Config) (*Node, error) {
 		if err := n.load("peers.json", &n.peers); err != nil {
 			return nil, err
 		}
-		n.peers[cfg.Self.Name] = cfg.Self
+		n.peers[cfg.Self.Name] = n.cfg.Self
 		if err := n.load("buckets.json", &n.buckets); err != nil {
 			return nil, err
 		}
@@ -106,7 +122,11 @@ func (n *Node) Close() { n.replay.close() }
 func (n *Node) Primary() bool { return n.cfg.Primary == "" }
 
 // Self is this deployment.
-func (n *Node) Self() Peer { return n.cfg.Self }
+func (n *Node) Self() Peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cfg.Self
+}
 
 func (n *Node) load(name string, v any) error {
 	b, err := os.ReadFile(filepath.Join(n.cfg.Dir, name))
@@ -228,7 +248,13 @@ func (n *Node) Join(ctx context.Context) (*JoinReply, error) {
 	var last error
 	for {
 		var rep JoinReply
-		_, err := n.call(ctx, n.cfg.Primary, http.MethodPost, "/link/v1/join", nil, joinRequest{Peer: n.cfg.Self}, &rep)
+		err := n.hello(ctx)
+		if err == nil {
+			n.mu.Lock()
+			self := n.cfg.Self
+			n.mu.Unlock()
+			_, err = n.call(ctx, n.cfg.Primary, http.MethodPost, "/link/v1/join", nil, joinRequest{Peer: self}, &rep)
+		}
 		if err == nil {
 			n.setPeers(rep.Peers)
 			return &rep, nil

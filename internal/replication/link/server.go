@@ -21,6 +21,7 @@ import (
 // refused before its body is looked at.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /link/v1/hello", n.handleHello)
 	mux.HandleFunc("POST /link/v1/join", n.handleJoin)
 	mux.HandleFunc("GET /link/v1/peers", n.handlePeers)
 	mux.HandleFunc("GET /link/v1/iam", n.handleIAM)
@@ -117,6 +118,15 @@ func (n *Node) primaryOnly(x *exchange) bool {
 		return false
 	}
 	return true
+}
+
+// handleHello names this deployment and its certificate (tls.go).
+func (n *Node) handleHello(w http.ResponseWriter, r *http.Request) {
+	x, ok := n.authenticate(w, r, false)
+	if !ok {
+		return
+	}
+	n.reply(x, 200, n.Self())
 }
 
 func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request) {
