@@ -153,7 +153,7 @@ func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.log.Info("link: a deployment joined", "name", in.Peer.Name, "region", in.Peer.Region, "url", in.Peer.URL)
-	n.reply(x, 200, JoinReply{Primary: n.cfg.Self, AccountID: n.cfg.IAM.AdminAccountID(), Peers: n.Peers()})
+	n.reply(x, 200, JoinReply{Primary: n.Self(), AccountID: n.cfg.IAM.AdminAccountID(), Peers: n.Peers()})
 }
 
 func (n *Node) handlePeers(w http.ResponseWriter, r *http.Request) {
