@@ -517,7 +517,7 @@ func TestReplicationLinkedIAMFollows(t *testing.T) {
 	}
 	oi := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(lp.osaka.URL()), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, "")})
-	if _, err := oi.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("bob")}); err == nil || !strings.Contains(err.Error(), "primary") {
+	if _, err := oi.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("bob")}); err == nil || !strings.Contains(err.Error(), lp.tokyo.URL()) {
 		t.Fatalf("CreateUser at osaka: %v, want a refusal naming the primary", err)
 	}
 	if _, err := ic.DeleteAccessKey(ctx(t), &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: key.AccessKey.AccessKeyId}); err != nil {
