@@ -353,6 +353,11 @@ func (n *Node) RunSync(ctx context.Context, interval time.Duration) {
 				n.log.Warn("link: cannot reach the primary for IAM changes; serving with the last copy", "primary", n.cfg.Primary, "lastSync", n.LastSync(), "err", err)
 			}
 			failing = true
+			// The primary may have a new certificate (tls.go): learn it
+			// again through the signed hello.
+			if herr := n.hello(ctx); herr == nil && n.SyncIAM(ctx) == nil {
+				failing = false
+			}
 		} else {
 			failing = false
 		}

@@ -166,8 +166,15 @@ func (n *Node) hello(ctx context.Context) error {
 	if len(resp.TLS.PeerCertificates) == 0 || p.Cert == "" || !equal(Fingerprint(resp.TLS.PeerCertificates[0].Raw), p.Cert) {
 		return errors.New("link: the primary's signed hello names another certificate than the connection presented; is something in between?")
 	}
+	addr := hostPort(n.cfg.Primary)
 	n.mu.Lock()
-	n.pins[hostPort(n.cfg.Primary)] = p.Cert
+	n.pins[addr] = p.Cert
+	for name, q := range n.peers { // a primary that made a new certificate
+		if hostPort(q.URL) == addr {
+			q.Cert = p.Cert
+			n.peers[name] = q
+		}
+	}
 	n.mu.Unlock()
 	return nil
 }
