@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -44,6 +45,14 @@ func (s *Service) PutBucketReplication(ctx context.Context, call kura.Call, in R
 	return s.bucketOp(ctx, call, specPutBucketReplication, in.BucketTarget, nil, func(ctx context.Context, r *run) error {
 		if r.bucket.Versioning != "Enabled" {
 			return ErrReplicationVersioning
+		}
+		// Whoever names the role S3 is to act as must be allowed to pass
+		// it (AWS: "Setting up permissions for live replication"), so that
+		// a user cannot borrow a role's permissions they lack. Decided on
+		// the caller's identity policies alone: no bucket policy grants an
+		// IAM action.
+		if err := r.decide(ctx, access.Request{Action: "iam:PassRole", Resource: in.Config.Role}, nil); err != nil {
+			return err
 		}
 		for _, rule := range in.Config.Rules {
 			dst, err := s.obj.Bucket(ctx, rule.Destination.DestinationBucket())

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/server"
@@ -384,5 +387,40 @@ func TestReplicationCrossAccount(t *testing.T) {
 	}
 	if got := get(t, b, dstB, "x/granted"); string(got) != "granted" {
 		t.Fatalf("B reads %q", got)
+	}
+}
+
+// TestReplicationConfigurationNeedsPassRole: whoever puts a replication
+// configuration names the role S3 will act as, so (as in AWS) they need
+// iam:PassRole on it besides s3:PutReplicationConfiguration; otherwise a
+// user could borrow the permissions of a role they may not use.
+func TestReplicationConfigurationNeedsPassRole(t *testing.T) {
+	t.Parallel()
+	r := newReplEnv(t, nil)
+	s3only := allow("s3:PutReplicationConfiguration arn:aws:s3:::"+r.src, "s3:GetReplicationConfiguration arn:aws:s3:::"+r.src)
+	cases := []struct {
+		name, policy string
+		ok           bool
+	}{
+		{"s3 permission alone", s3only, false},
+		{"and iam:PassRole on another role", allow("s3:PutReplicationConfiguration arn:aws:s3:::"+r.src,
+			"iam:PassRole arn:aws:iam::"+r.a+":role/other"), false},
+		{"and iam:PassRole on the role", allow("s3:PutReplicationConfiguration arn:aws:s3:::"+r.src, "iam:PassRole "+r.role), true},
+	}
+	for i, tc := range cases {
+		u := r.user(t, r.rootA, fmt.Sprintf("repl-admin-%d", i), tc.policy)
+		_, err := r.s3(u).PutBucketReplication(ctx(t), &s3.PutBucketReplicationInput{Bucket: aws.String(r.src),
+			ReplicationConfiguration: &types.ReplicationConfiguration{Role: aws.String(r.role), Rules: []types.ReplicationRule{{
+				ID: aws.String("all"), Priority: aws.Int32(1), Status: types.ReplicationRuleStatusEnabled,
+				Filter:                  &types.ReplicationRuleFilter{Prefix: aws.String("")},
+				DeleteMarkerReplication: &types.DeleteMarkerReplication{Status: types.DeleteMarkerReplicationStatusDisabled},
+				Destination:             &types.Destination{Bucket: aws.String("arn:aws:s3:::" + r.dst)}}}}})
+		var ae smithy.APIError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case !tc.ok && (!errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied"):
+			t.Errorf("%s: %v, want AccessDenied", tc.name, err)
+		}
 	}
 }
