@@ -54,8 +54,9 @@ func getKeyRecord(tx meta.Tx, id string) (*keyRecord, error) {
 // they may modify.
 var decodedKeys = keyCache{m: map[string]keyCacheEntry{}}
 
-// maxDecodedKeys bounds decodedKeys; when full it starts over.
-const maxDecodedKeys = 4096
+// maxDecodedKeys bounds decodedKeys (a record is ~1 KiB, kept twice:
+// decoded and as stored); when full it starts over.
+const maxDecodedKeys = 1024
 
 type keyCache struct {
 	mu sync.Mutex
