@@ -59,7 +59,7 @@ TOKYO_PID=$!
 echo "$TOKYO_PID" >>"$DIR/pids"
 TOKYO_ENDPOINT=$(wait_for tokyo "$DIR/tokyo.log" "$TOKYO_PID")
 "$KURA_BIN" server --data "$DIR/osaka" --listen 127.0.0.1:0 --admin-listen off --region ap-northeast-3 \
-	--deployment osaka --link-listen "$OSAKA_LINK" --join "http://$TOKYO_LINK" \
+	--deployment osaka --link-listen "$OSAKA_LINK" --join "https://$TOKYO_LINK" \
 	--link-token-file "$DIR/tokyo/link/token" --allow-insecure-sse-c >"$DIR/osaka.log" 2>&1 &
 OSAKA_PID=$!
 echo "$OSAKA_PID" >>"$DIR/pids"

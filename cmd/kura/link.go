@@ -70,7 +70,8 @@ type linkFlags struct {
 func addLinkFlags(f *pflag.FlagSet, lc *server.LinkConfig, lf *linkFlags) {
 	f.StringVar(&lc.Deployment, "deployment", "", "this deployment's name in its partition of linked deployments (e.g. tokyo)")
 	f.StringVar(&lc.Listen, "link-listen", "", "serve the link endpoints other deployments replicate to on this address (off when empty; docs/replication.md)")
-	f.StringVar(&lc.Advertise, "link-advertise", "", "the link URL peers reach this deployment at (default http:// and the --link-listen address)")
+	f.StringVar(&lc.Advertise, "link-advertise", "", "the link URL peers reach this deployment at (default https:// and the --link-listen address; http:// with --link-plaintext)")
+	f.BoolVar(&lc.Plaintext, "link-plaintext", false, "serve and use the link as plain HTTP instead of TLS with certificates pinned through the link secret (every member the same; only on a private network or a tunnel)")
 	f.StringVar(&lc.Join, "join", "", "follow the primary whose link endpoint is at this URL (its IAM, its bucket-name registry); without it a linked deployment is the primary")
 	f.StringVar(&lf.tokenFile, "link-token-file", "", "file holding the partition's link token (default $KURA_LINK_TOKEN, else DATA/link/token; a primary without one makes it)")
 	f.DurationVar(&lc.SyncInterval, "link-sync-interval", 0, "how often a follower fetches the primary's IAM changes (default 2s)")

@@ -174,7 +174,17 @@ func (s *Service) DeleteBucket(ctx context.Context, call kura.Call, in BucketTar
 		if err := r.authorize(ctx); err != nil {
 			return err
 		}
-		return s.obj.DeleteBucket(ctx, in.Bucket)
+		if err := s.obj.DeleteBucket(ctx, in.Bucket); err != nil {
+			return err
+		}
+		if s.names != nil {
+			// The bucket is gone; a name the primary cannot release now
+			// stays this deployment's (it can be made again here only).
+			if err := s.names.Release(ctx, in.Bucket); err != nil {
+				s.log.Warn("link: the bucket is deleted but its name is still reserved for this deployment", "bucket", in.Bucket, "err", err)
+			}
+		}
+		return nil
 	}()
 	return r.finish(r.spec.status, err)
 }

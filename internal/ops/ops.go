@@ -74,6 +74,9 @@ type Link interface {
 	// RemoteVersioning is the versioning status of bucket at the linked
 	// deployment that holds it; NoSuchBucket when none does.
 	RemoteVersioning(ctx context.Context, bucket string) (string, error)
+	// Release gives up this deployment's claim on a bucket name once the
+	// bucket is deleted, so any deployment may create it again.
+	Release(ctx context.Context, bucket string) error
 }
 
 // Service runs S3 operations as a principal. It is safe for concurrent use.

@@ -32,6 +32,10 @@ import (
 
 // Config wires a Handler.
 type Config struct {
+	// Redirect, when set, answers for a bucket this deployment does not
+	// have but a linked deployment does: PermanentRedirect naming it
+	// (nil: NoSuchBucket stands).
+	Redirect func(ctx context.Context, bucket string) *s3err.Error
 	Objects  *object.Service
 	Verifier *sigv4.Verifier
 	// Identify maps an authenticated access key and the request's
@@ -339,6 +343,11 @@ func (h *Handler) writeError(req *request, err error) {
 		panic(http.ErrAbortHandler)
 	}
 	e := s3err.As(err)
+	if e.Code == s3err.NoSuchBucket.Code && req.bucket != "" && h.cfg.Redirect != nil && !req.website && !req.control && !hangup {
+		if r := h.cfg.Redirect(req.Context(), req.bucket); r != nil {
+			e = r
+		}
+	}
 	switch {
 	case hangup:
 		if e.Status >= 500 || errors.Is(err, context.Canceled) {

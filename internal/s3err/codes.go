@@ -71,6 +71,11 @@ var (
 	SSEConfigNotFound = def("ServerSideEncryptionConfigurationNotFoundError", 404, "The server side encryption configuration was not found")
 )
 
+// PermanentRedirect is S3's 301 for a bucket that lives at another
+// endpoint (Kura: another deployment of the link's partition); the body
+// names the Endpoint and Bucket, x-amz-bucket-region its region.
+var PermanentRedirect = def("PermanentRedirect", 301, "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.")
+
 // OperationAborted is S3's 409 for a write that lost a race with another
 // write to the same resource; retrying is safe.
 var OperationAborted = def("OperationAborted", 409, "A conflicting conditional operation is currently in progress against this resource. Try again.")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kurastore/kura/internal/replication/link"
@@ -29,8 +31,12 @@ type LinkConfig struct {
 	// Listen is the link listener's host:port (port 0: a free one).
 	Listen string
 	// Advertise is the link URL peers reach this deployment at ("":
-	// http:// and the listener's address).
+	// https:// and the listener's address; http:// with Plaintext).
 	Advertise string
+	// Plaintext serves the link as plain HTTP (every member the same);
+	// by default it is TLS with certificates pinned through the link
+	// secret (internal/replication/link/tls.go).
+	Plaintext bool
 	// Secret is the partition's link secret (kura link init).
 	Secret link.Secret
 	// Join is the primary's link URL; "" makes this deployment the primary.
@@ -75,10 +81,25 @@ func openLink(cfg Config) (*link.Node, net.Listener, error) {
 		return nil, nil, fmt.Errorf("link listener: %w", err)
 	}
 	self := link.Peer{Name: lc.Deployment, Region: cfg.Region, URL: lc.Advertise}
-	if self.URL == "" {
-		self.URL = "http://" + ln.Addr().String()
+	var cert *tls.Certificate
+	scheme := "http://"
+	if !lc.Plaintext {
+		c, err := link.LoadOrCreateCert(LinkDir(cfg.DataDir))
+		if err != nil {
+			ln.Close()
+			return nil, nil, err
+		}
+		cert, scheme = &c, "https://"
+		ln = tls.NewListener(ln, link.ServerTLS(c))
 	}
-	node, err := link.New(link.Config{Self: self, Secret: lc.Secret, Primary: lc.Join, Dir: LinkDir(cfg.DataDir), Logger: cfg.Logger})
+	if self.URL == "" {
+		self.URL = scheme + ln.Addr().String()
+	}
+	if (lc.Join != "" && !strings.HasPrefix(lc.Join, scheme)) || !strings.HasPrefix(self.URL, scheme) {
+		ln.Close()
+		return nil, nil, fmt.Errorf("link: with %s the link URLs (--join %q, --link-advertise %q) start with %s: every member of a partition uses TLS on its link, or all use --link-plaintext", map[bool]string{true: "--link-plaintext", false: "TLS (the default)"}[lc.Plaintext], lc.Join, self.URL, scheme)
+	}
+	node, err := link.New(link.Config{Self: self, Secret: lc.Secret, Primary: lc.Join, Dir: LinkDir(cfg.DataDir), Logger: cfg.Logger, Cert: cert})
 	if err != nil {
 		ln.Close()
 		return nil, nil, err
@@ -154,6 +175,9 @@ func (s *Server) LinkURL() string {
 }
 
 func (s *Server) stopLink(ctx context.Context) {
+	if s.Link != nil {
+		defer s.Link.Close()
+	}
 	if s.linkSrv == nil {
 		return
 	}

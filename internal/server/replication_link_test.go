@@ -62,7 +62,7 @@ func newFaultProxy(t *testing.T) *faultProxy {
 	return p
 }
 
-func (p *faultProxy) URL() string { return "http://" + p.ln.Addr().String() }
+func (p *faultProxy) URL() string { return "https://" + p.ln.Addr().String() } // the link is TLS through it
 
 func (p *faultProxy) serve() {
 	for {
@@ -197,7 +197,7 @@ func startLinkedPair(t *testing.T, adjust ...func(*server.Config)) *linkedPair {
 			f(c)
 		}
 	})
-	p.target.Store(strings.TrimPrefix(osaka.LinkListenAddr(), "http://"))
+	p.target.Store(osaka.LinkListenAddr())
 	if tokyo.Root.AccountID != osaka.Root.AccountID {
 		t.Fatalf("osaka's first account %s is not tokyo's %s", osaka.Root.AccountID, tokyo.Root.AccountID)
 	}
@@ -517,7 +517,7 @@ func TestReplicationLinkedIAMFollows(t *testing.T) {
 	}
 	oi := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(lp.osaka.URL()), RetryMaxAttempts: 1,
 		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, "")})
-	if _, err := oi.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("bob")}); err == nil || !strings.Contains(err.Error(), "primary") {
+	if _, err := oi.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("bob")}); err == nil || !strings.Contains(err.Error(), lp.tokyo.URL()) {
 		t.Fatalf("CreateUser at osaka: %v, want a refusal naming the primary", err)
 	}
 	if _, err := ic.DeleteAccessKey(ctx(t), &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: key.AccessKey.AccessKeyId}); err != nil {

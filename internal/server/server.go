@@ -342,6 +342,22 @@ func Open(cfg Config) (*Server, error) {
 			KeyKey: cfg.Link.Secret.DataKeyKey(), Transport: node}}
 		node.Attach(ids, objs, &replication.Receiver{Local: &replication.Local{Objects: objs, Authorizer: s.Ops.Authorizer(), Remote: true}, Roles: ids, KeyKey: cfg.Link.Secret.DataKeyKey(),
 			Audit: trail, Metrics: observe, Region: cfg.Region, Now: cfg.Now})
+		// Buckets this deployment had before it was linked hold their
+		// names in the partition from now on.
+		have, err := objs.ListBuckets(ctx, "")
+		if err == nil {
+			names := make([]string, len(have))
+			for i, b := range have {
+				names[i] = b.Name
+			}
+			err = node.Register(ctx, names)
+		}
+		if err != nil {
+			stop()
+			ms.Close()
+			linkLn.Close()
+			return nil, err
+		}
 		if !node.Primary() {
 			if err := node.SyncIAM(ctx); err != nil {
 				stop()
@@ -398,10 +414,15 @@ func Open(cfg Config) (*Server, error) {
 	s.console = console.New(console.Config{Ops: s.Ops, Jobs: s.Batch, KMS: kmsAPI, IAM: iamAPI,
 		Secret: ids.SecretFor, Identify: identify, Authorizer: s.Ops.Authorizer(),
 		AuditDir: audit.DirIn(cfg.DataDir), Audit: trail, ReplicationStats: s.Replication.Stats, Region: cfg.Region, Logger: cfg.Logger, Now: cfg.Now})
+	var redirect func(ctx context.Context, bucket string) *s3err.Error
+	if node != nil {
+		redirect = node.Redirect
+	}
 	handler := s3api.New(s3api.Config{
 		Objects:                 objs,
 		Verifier:                &sigv4.Verifier{Region: cfg.Region, Domain: cfg.Domain, Lookup: ids.SecretFor},
 		Identify:                identify,
+		Redirect:                redirect,
 		IAM:                     iamAPI,
 		Policies:                policies.forPrincipal,
 		Accounts:                ids,

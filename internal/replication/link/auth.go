@@ -82,6 +82,7 @@ const (
 	hDate      = "X-Kura-Link-Date"
 	hBodyHash  = "X-Kura-Link-Body-Sha256"
 	hSignature = "X-Kura-Link-Signature"
+	hNonce     = "X-Kura-Link-Nonce"          // 16 random bytes (hex): two requests never sign alike
 	hData      = "X-Kura-Link-Data-Signature" // trailer of a replica's ciphertext
 )
 
@@ -97,8 +98,8 @@ func (s Secret) mac(parts ...string) string {
 }
 
 // requestSig signs a request.
-func (s Secret) requestSig(method, path, query, date, sender, bodyHash string) string {
-	return s.mac("KURA-LINK-HMAC-SHA256", method, path, query, date, sender, bodyHash)
+func (s Secret) requestSig(method, path, query, date, nonce, sender, bodyHash string) string {
+	return s.mac("KURA-LINK-HMAC-SHA256", method, path, query, date, nonce, sender, bodyHash)
 }
 
 // responseSig signs a response to the request signed reqSig.

@@ -37,7 +37,8 @@ func TestReplicationLinkRefusesUnsignedRequests(t *testing.T) {
 			r.Header.Set(hSender, "osaka")
 			r.Header.Set(hDate, d)
 			r.Header.Set(hBodyHash, h)
-			r.Header.Set(hSignature, s.requestSig(r.Method, r.URL.Path, r.URL.RawQuery, d, "osaka", h))
+			r.Header.Set(hNonce, "00112233445566778899aabbccddeeff")
+			r.Header.Set(hSignature, s.requestSig(r.Method, r.URL.Path, r.URL.RawQuery, d, "00112233445566778899aabbccddeeff", "osaka", h))
 		}
 	}
 	for _, tc := range []struct {
@@ -123,5 +124,77 @@ func TestReplicationLinkToken(t *testing.T) {
 		if _, err := ParseToken(bad); err == nil {
 			t.Errorf("ParseToken(%q) accepted", bad)
 		}
+	}
+}
+
+// recorder keeps the last request a node sent (headers and body) so a
+// test can replay it as someone watching the link could.
+type recorder struct {
+	last   *http.Request
+	body   []byte
+	header http.Header
+}
+
+func (rc *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	b, _ := io.ReadAll(r.Body)
+	rc.last, rc.body, rc.header = r, b, r.Header.Clone()
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(b))
+	return http.DefaultTransport.RoundTrip(r2)
+}
+
+func (rc *recorder) replay(t *testing.T, url string) int {
+	t.Helper()
+	req, _ := http.NewRequest(rc.last.Method, url+rc.last.URL.RequestURI(), bytes.NewReader(rc.body))
+	req.Header = rc.header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A signed request seen once is refused when it comes again within the
+// window, also after the receiver restarts (the cache is on disk); the
+// same operation signed afresh is accepted.
+func TestReplicationLinkRefusesReplays(t *testing.T) {
+	secret := NewSecret()
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tokyo, err := New(Config{Self: Peer{Name: "tokyo", Region: "ap-northeast-1"}, Secret: secret, Dir: dir, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(tokyo.Handler())
+	rc := &recorder{}
+	osaka, err := New(Config{Self: Peer{Name: "osaka", Region: "ap-northeast-3", URL: "http://osaka"}, Secret: secret, Primary: srv.URL,
+		Dir: t.TempDir(), Logger: quiet, Client: &http.Client{Transport: rc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tokyo.setPeers([]Peer{osaka.Self()}) // as a join would (the join needs IAM)
+	if err := osaka.Reserve(ctx, "reserved-once"); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.replay(t, srv.URL); got != 403 {
+		t.Fatalf("replayed reservation: HTTP %d, want 403", got)
+	}
+	if err := osaka.Reserve(ctx, "reserved-once"); err != nil {
+		t.Fatalf("the same reservation signed afresh: %v", err)
+	}
+	// Restart tokyo from the same dir: the request it saw is still refused.
+	srv.Close()
+	tokyo.Close()
+	tokyo2, err := New(Config{Self: Peer{Name: "tokyo", Region: "ap-northeast-1"}, Secret: secret, Dir: dir, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tokyo2.Close()
+	srv2 := httptest.NewServer(tokyo2.Handler())
+	defer srv2.Close()
+	if got := rc.replay(t, srv2.URL); got != 403 {
+		t.Fatalf("replayed after a restart: HTTP %d, want 403", got)
 	}
 }

@@ -3,6 +3,9 @@ package link
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +32,9 @@ type Peer struct {
 	// URL is its link endpoint; S3 its S3 endpoint (for error messages).
 	URL string `json:"url"`
 	S3  string `json:"s3,omitempty"`
+	// Cert is the SHA-256 fingerprint of its link certificate ("" with
+	// --link-plaintext).
+	Cert string `json:"cert,omitempty"`
 }
 
 // Config configures a Node.
@@ -37,7 +43,8 @@ type Config struct {
 	Secret Secret
 	// Primary is the primary's link URL; "" makes this node the primary.
 	Primary string
-	// Dir keeps the primary's peer table and bucket name registry.
+	// Dir keeps the primary's peer table and bucket name registry, and
+	// every node's record of the requests it received (against replays).
 	Dir      string
 	IAM      *iam.Service
 	Objects  *object.Service
@@ -46,6 +53,10 @@ type Config struct {
 	// Client sends link requests (nil: one with a 30 s dial and header
 	// timeout; replica bodies have none).
 	Client *http.Client
+	// Cert is the link listener's certificate; nil: the link is plain
+	// HTTP. With it, connections to peers are TLS and accepted only with
+	// the certificate pinned for them (tls.go).
+	Cert *tls.Certificate
 }
 
 // Node is this deployment's end of its links.
@@ -54,12 +65,15 @@ type Node struct {
 	client *http.Client
 	log    *slog.Logger
 
+	replay *replayGuard
+
 	mu      sync.Mutex
 	peers   map[string]Peer   // by name, this one included
 	buckets map[string]string // primary: bucket name → deployment
-	owners  map[string]string // follower: cache of the primary's answers
+	owners  map[string]owned  // follower: cache of the primary's answers
 	applied string            // follower: the IAM generation applied
 	synced  time.Time         // follower: last successful IAM sync
+	pins    map[string]string // host:port → fingerprint learned by hello
 }
 
 // New returns a node; a primary loads its peer table and registry from Dir.
@@ -67,22 +81,33 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, client: cfg.Client, log: cfg.Logger, peers: map[string]Peer{}, buckets: map[string]string{}, owners: map[string]string{}}
+	n := &Node{cfg: cfg, client: cfg.Client, log: cfg.Logger, peers: map[string]Peer{}, buckets: map[string]string{}, owners: map[string]owned{}, pins: map[string]string{}}
+	if cfg.Cert != nil && len(cfg.Cert.Certificate) > 0 {
+		n.cfg.Self.Cert = Fingerprint(cfg.Cert.Certificate[0])
+	}
 	if n.client == nil {
-		n.client = &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 60 * time.Second, MaxIdleConnsPerHost: 16}}
+		tr := &http.Transport{ResponseHeaderTimeout: 60 * time.Second, MaxIdleConnsPerHost: 16}
+		if cfg.Cert != nil {
+			tr.DialTLSContext = n.dialPinned
+		}
+		n.client = &http.Client{Transport: tr}
 	}
 	if cfg.Self.Name == "" {
 		return nil, errors.New("link: the deployment needs a name (--deployment)")
 	}
-	n.peers[cfg.Self.Name] = cfg.Self
+	n.peers[cfg.Self.Name] = n.cfg.Self
+	if cfg.Dir == "" {
+		return nil, errors.New("link: the node needs a directory for its state")
+	}
+	var err error
+	if n.replay, err = openReplayGuard(cfg.Dir); err != nil {
+		return nil, err
+	}
 	if n.Primary() {
-		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-			return nil, err
-		}
 		if err := n.load("peers.json", &n.peers); err != nil {
 			return nil, err
 		}
-		n.peers[cfg.Self.Name] = cfg.Self
+		n.peers[cfg.Self.Name] = n.cfg.Self
 		if err := n.load("buckets.json", &n.buckets); err != nil {
 			return nil, err
 		}
@@ -90,11 +115,18 @@ func New(cfg Config) (*Node, error) {
 	return n, nil
 }
 
+// Close releases the node's files.
+func (n *Node) Close() { n.replay.close() }
+
 // Primary reports whether this node is the partition's primary.
 func (n *Node) Primary() bool { return n.cfg.Primary == "" }
 
 // Self is this deployment.
-func (n *Node) Self() Peer { return n.cfg.Self }
+func (n *Node) Self() Peer {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.cfg.Self
+}
 
 func (n *Node) load(name string, v any) error {
 	b, err := os.ReadFile(filepath.Join(n.cfg.Dir, name))
@@ -152,8 +184,12 @@ func (n *Node) call(ctx context.Context, base, method, path string, query url.Va
 
 func (n *Node) sign(req *http.Request, bodyHash string) string {
 	date := strconv.FormatInt(time.Now().Unix(), 10)
-	sig := n.cfg.Secret.requestSig(req.Method, req.URL.Path, req.URL.RawQuery, date, n.cfg.Self.Name, bodyHash)
+	nonce := make([]byte, 16)
+	rand.Read(nonce)
+	nh := hex.EncodeToString(nonce)
+	sig := n.cfg.Secret.requestSig(req.Method, req.URL.Path, req.URL.RawQuery, date, nh, n.cfg.Self.Name, bodyHash)
 	req.Header.Set(hSender, n.cfg.Self.Name)
+	req.Header.Set(hNonce, nh)
 	req.Header.Set(hDate, date)
 	req.Header.Set(hBodyHash, bodyHash)
 	req.Header.Set(hSignature, sig)
@@ -212,7 +248,13 @@ func (n *Node) Join(ctx context.Context) (*JoinReply, error) {
 	var last error
 	for {
 		var rep JoinReply
-		_, err := n.call(ctx, n.cfg.Primary, http.MethodPost, "/link/v1/join", nil, joinRequest{Peer: n.cfg.Self}, &rep)
+		err := n.hello(ctx)
+		if err == nil {
+			n.mu.Lock()
+			self := n.cfg.Self
+			n.mu.Unlock()
+			_, err = n.call(ctx, n.cfg.Primary, http.MethodPost, "/link/v1/join", nil, joinRequest{Peer: self}, &rep)
+		}
 		if err == nil {
 			n.setPeers(rep.Peers)
 			return &rep, nil
@@ -311,6 +353,11 @@ func (n *Node) RunSync(ctx context.Context, interval time.Duration) {
 				n.log.Warn("link: cannot reach the primary for IAM changes; serving with the last copy", "primary", n.cfg.Primary, "lastSync", n.LastSync(), "err", err)
 			}
 			failing = true
+			// The primary may have a new certificate (tls.go): learn it
+			// again through the signed hello.
+			if herr := n.hello(ctx); herr == nil && n.SyncIAM(ctx) == nil {
+				failing = false
+			}
 		} else {
 			failing = false
 		}
@@ -330,10 +377,93 @@ func (n *Node) Reserve(ctx context.Context, bucket string) error {
 	}
 	if err == nil {
 		n.mu.Lock()
-		n.owners[bucket] = n.cfg.Self.Name
+		n.owners[bucket] = owned{n.cfg.Self.Name, time.Now()}
 		n.mu.Unlock()
 	}
 	return err
+}
+
+// owned is a follower's cached answer of the registry.
+type owned struct {
+	deployment string
+	at         time.Time
+}
+
+// ownerTTL bounds how long a follower trusts a cached owner: a name
+// released and made again elsewhere is found within it.
+const ownerTTL = 10 * time.Second
+
+// Release gives up this deployment's reservation of bucket (after
+// DeleteBucket): any deployment may create it again. A name another
+// deployment holds is left alone.
+func (n *Node) Release(ctx context.Context, bucket string) error {
+	n.mu.Lock()
+	delete(n.owners, bucket)
+	n.mu.Unlock()
+	if n.Primary() {
+		return n.release(bucket, n.cfg.Self.Name)
+	}
+	_, err := n.call(ctx, n.cfg.Primary, http.MethodPost, "/link/v1/buckets/release", nil, map[string]string{"bucket": bucket}, nil)
+	return err
+}
+
+func (n *Node) release(bucket, deployment string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if d, ok := n.buckets[bucket]; !ok || d != deployment {
+		return nil
+	}
+	delete(n.buckets, bucket)
+	if err := n.save("buckets.json", n.buckets); err != nil {
+		n.buckets[bucket] = deployment
+		return s3err.Internal(err)
+	}
+	return nil
+}
+
+// Register reserves the names of buckets this deployment already has
+// (made before it was linked, or whose reservation was lost): at start,
+// after the join. A name another deployment holds is an error naming
+// both, for the operator to settle (rename one bucket).
+func (n *Node) Register(ctx context.Context, buckets []string) error {
+	var clash []string
+	for _, b := range buckets {
+		err := n.Reserve(ctx, b)
+		if s3err.Is(err, s3err.BucketAlreadyExists) {
+			clash = append(clash, b)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("link: registering bucket %s with the primary: %w", b, err)
+		}
+	}
+	if len(clash) > 0 {
+		return fmt.Errorf("link: buckets %v of this deployment are buckets of other deployments of the partition too; bucket names are unique across it: empty and delete one of each pair (or unlink) and start again", clash)
+	}
+	return nil
+}
+
+// Redirect is s3api's: PermanentRedirect naming the deployment of the
+// partition that has bucket, or nil when none but this one does (or the
+// registry cannot be asked).
+func (n *Node) Redirect(ctx context.Context, bucket string) *s3err.Error {
+	d, err := n.owner(ctx, bucket)
+	if err != nil || d == n.cfg.Self.Name {
+		return nil
+	}
+	p, ok := n.peer(d)
+	if !ok {
+		return nil
+	}
+	endpoint := p.S3
+	if u, err := url.Parse(p.S3); err == nil && u.Host != "" {
+		endpoint = u.Host
+	}
+	e := s3err.PermanentRedirect.With("Endpoint", endpoint).With("Bucket", bucket)
+	if p.Region != "" {
+		e = e.WithHeader("x-amz-bucket-region", p.Region)
+	}
+	return e
 }
 
 func (n *Node) reserve(bucket, deployment string) error {
@@ -364,17 +494,17 @@ func (n *Node) owner(ctx context.Context, bucket string) (string, error) {
 		}
 		return d, nil
 	}
-	d, ok := n.owners[bucket]
+	o, ok := n.owners[bucket]
 	n.mu.Unlock()
-	if ok {
-		return d, nil
+	if ok && time.Since(o.at) < ownerTTL {
+		return o.deployment, nil
 	}
 	var rep struct{ Deployment string }
 	if _, err := n.call(ctx, n.cfg.Primary, http.MethodGet, "/link/v1/buckets/owner", url.Values{"bucket": {bucket}}, nil, &rep); err != nil {
 		return "", err
 	}
 	n.mu.Lock()
-	n.owners[bucket] = rep.Deployment
+	n.owners[bucket] = owned{rep.Deployment, time.Now()}
 	n.mu.Unlock()
 	return rep.Deployment, nil
 }
@@ -457,12 +587,23 @@ func (n *Node) RemoteVersioning(ctx context.Context, bucket string) (string, err
 	return info.Versioning, nil
 }
 
-// SetS3 records this deployment's S3 endpoint (known once it listens).
-func (n *Node) SetS3(url string) {
+// SetS3 records this deployment's S3 endpoint (known once it listens); a
+// follower tells the primary (joining again) so that PermanentRedirects
+// elsewhere can name it.
+func (n *Node) SetS3(s3 string) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.cfg.Self.S3 = url
+	n.cfg.Self.S3 = s3
 	n.peers[n.cfg.Self.Name] = n.cfg.Self
+	n.mu.Unlock()
+	if !n.Primary() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if _, err := n.Join(ctx); err != nil {
+				n.log.Warn("link: could not tell the primary this deployment's S3 endpoint", "err", err)
+			}
+		}()
+	}
 }
 
 // Attach gives the node what it serves from, once the server has built it.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kurastore/kura/internal/replication"
@@ -20,10 +21,12 @@ import (
 // refused before its body is looked at.
 func (n *Node) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /link/v1/hello", n.handleHello)
 	mux.HandleFunc("POST /link/v1/join", n.handleJoin)
 	mux.HandleFunc("GET /link/v1/peers", n.handlePeers)
 	mux.HandleFunc("GET /link/v1/iam", n.handleIAM)
 	mux.HandleFunc("POST /link/v1/buckets/reserve", n.handleReserve)
+	mux.HandleFunc("POST /link/v1/buckets/release", n.handleRelease)
 	mux.HandleFunc("GET /link/v1/buckets/owner", n.handleOwner)
 	mux.HandleFunc("GET /link/v1/buckets/info", n.handleInfo)
 	mux.HandleFunc("POST /link/v1/replicate", n.handleReplicate)
@@ -95,10 +98,15 @@ func (n *Node) authenticate(w http.ResponseWriter, r *http.Request, framed bool)
 		return refuse("link request: unreadable body")
 	}
 	bodyHash := hashHex(x.body)
-	want := n.cfg.Secret.requestSig(r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get(hDate), x.sender, bodyHash)
-	if !equal(r.Header.Get(hSignature), want) || !equal(r.Header.Get(hBodyHash), bodyHash) {
+	want := n.cfg.Secret.requestSig(r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Get(hDate), r.Header.Get(hNonce), x.sender, bodyHash)
+	if !equal(r.Header.Get(hSignature), want) || !equal(r.Header.Get(hBodyHash), bodyHash) || len(r.Header.Get(hNonce)) < 32 {
 		n.log.Warn("link: refused a request not signed with the link secret", "remote", r.RemoteAddr, "sender", x.sender, "path", r.URL.Path)
 		return refuse("link request: the signature does not match the link secret")
+	}
+	date, _ := strconv.ParseInt(r.Header.Get(hDate), 10, 64)
+	if err := n.replay.check(want, date); err != nil {
+		n.log.Warn("link: refused a replayed request", "remote", r.RemoteAddr, "sender", x.sender, "path", r.URL.Path, "err", err)
+		return refuse(err.Error())
 	}
 	x.sig = want
 	return x, true
@@ -110,6 +118,15 @@ func (n *Node) primaryOnly(x *exchange) bool {
 		return false
 	}
 	return true
+}
+
+// handleHello names this deployment and its certificate (tls.go).
+func (n *Node) handleHello(w http.ResponseWriter, r *http.Request) {
+	x, ok := n.authenticate(w, r, false)
+	if !ok {
+		return
+	}
+	n.reply(x, 200, n.Self())
 }
 
 func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +153,7 @@ func (n *Node) handleJoin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.log.Info("link: a deployment joined", "name", in.Peer.Name, "region", in.Peer.Region, "url", in.Peer.URL)
-	n.reply(x, 200, JoinReply{Primary: n.cfg.Self, AccountID: n.cfg.IAM.AdminAccountID(), Peers: n.Peers()})
+	n.reply(x, 200, JoinReply{Primary: n.Self(), AccountID: n.cfg.IAM.AdminAccountID(), Peers: n.Peers()})
 }
 
 func (n *Node) handlePeers(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +201,23 @@ func (n *Node) handleReserve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := n.reserve(in.Bucket, x.sender); err != nil {
+		n.fail(x, err)
+		return
+	}
+	n.reply(x, 200, map[string]string{"Deployment": x.sender})
+}
+
+func (n *Node) handleRelease(w http.ResponseWriter, r *http.Request) {
+	x, ok := n.authenticate(w, r, false)
+	if !ok || !n.primaryOnly(x) {
+		return
+	}
+	var in struct{ Bucket string }
+	if err := json.Unmarshal(x.body, &in); err != nil || in.Bucket == "" {
+		n.fail(x, s3err.InvalidRequest.WithMessage("A release names a bucket."))
+		return
+	}
+	if err := n.release(in.Bucket, x.sender); err != nil {
 		n.fail(x, err)
 		return
 	}
