@@ -311,7 +311,7 @@ func (l *Log) appendEvent(ev Event) (uint64, error) {
 	if ev.EventCategory == "" {
 		ev.EventCategory = "Management"
 	}
-	line, err := json.Marshal(ev)
+	line, err := ev.appendJSON(make([]byte, 0, 1024))
 	if err != nil {
 		return 0, fmt.Errorf("audit: encode event: %w", err)
 	}

@@ -128,7 +128,9 @@ func (w *writeTx) Delete(t meta.Table, key []byte) error {
 
 // encodeEvent is an outbox record: meta's version byte, then the event as
 // the trail would hold it.
-func encodeEvent(ev Event) ([]byte, error) { return meta.Encode(ev) }
+func encodeEvent(ev Event) ([]byte, error) {
+	return ev.appendJSON(meta.AppendJSONHeader(make([]byte, 0, 1024)))
+}
 
 func decodeEvent(b []byte) (Event, error) {
 	var ev Event

@@ -37,6 +37,12 @@ func Encode(v any) ([]byte, error) {
 	return append([]byte{recordVersion}, j...), nil
 }
 
+// AppendJSONHeader appends the framing Encode puts before the JSON, for
+// an owner that encodes its JSON itself (without reflection, for a record
+// written on every request, like the audit outbox's): the result is what
+// Encode would have given for the same JSON.
+func AppendJSONHeader(b []byte) []byte { return append(b, recordVersion) }
+
 // Decode parses a record written by Encode.
 func Decode(b []byte, v any) error {
 	if len(b) == 0 || b[0] != recordVersion {

@@ -126,7 +126,7 @@ func (s *Service) RestoreEncryption(ctx context.Context, bucket, key, versionID 
 		if err != nil {
 			return nil, kura.Encryption{}, err
 		}
-		after, err := s.commitReseal(ctx, v, expect.Current, enc)
+		after, err := s.commitReseal(ctx, v, nil, expect.Current, enc)
 		if errors.Is(err, errResealConflict) {
 			continue // read again: a real change is then refused above
 		}

@@ -92,7 +92,7 @@ func (s *Service) UpdateEncryption(ctx context.Context, bucket, key, versionID s
 		return nil, kura.Encryption{}, s3err.NotImplemented.WithMessage("UpdateObjectEncryption needs the built-in KMS, which this server was started without.")
 	}
 	for range maxResealAttempts {
-		v, err := s.resealSource(ctx, bucket, key, versionID, target)
+		v, raw, err := s.resealSource(ctx, bucket, key, versionID, target)
 		if err != nil {
 			return nil, kura.Encryption{}, err
 		}
@@ -100,7 +100,7 @@ func (s *Service) UpdateEncryption(ctx context.Context, bucket, key, versionID s
 		if err != nil {
 			return nil, kura.Encryption{}, err
 		}
-		after, err := s.commitReseal(ctx, v, versionID == "", enc)
+		after, err := s.commitReseal(ctx, v, raw, versionID == "", enc)
 		if errors.Is(err, errResealConflict) {
 			continue
 		}
@@ -114,9 +114,12 @@ func (s *Service) UpdateEncryption(ctx context.Context, bucket, key, versionID s
 
 // resealSource reads the version to re-seal and applies S3's refusals: a
 // KMS key of another account, a source that is not SSE-S3 or SSE-KMS, and
-// Object Lock protection (which has no bypass for this operation).
-func (s *Service) resealSource(ctx context.Context, bucket, key, versionID string, target EncryptionTarget) (*kura.ObjectVersion, error) {
+// Object Lock protection (which has no bypass for this operation). It also
+// returns the version's record as stored, so that the commit need not
+// decode it again when it has not changed.
+func (s *Service) resealSource(ctx context.Context, bucket, key, versionID string, target EncryptionTarget) (*kura.ObjectVersion, []byte, error) {
 	var v *kura.ObjectVersion
+	var raw []byte
 	err := s.meta.View(ctx, func(tx meta.Tx) error {
 		b, err := getBucket(tx, bucket)
 		if err != nil {
@@ -127,23 +130,27 @@ func (s *Service) resealSource(ctx context.Context, bucket, key, versionID strin
 		if keyARNAccount(target.KMSKeyARN) != b.Owner {
 			return ErrUOEKeyAccount
 		}
-		v, err = lookup(tx, bucket, key, versionID)
+		if v, err = lookupVersion(tx, bucket, key, versionID); err != nil {
+			return err
+		}
+		stored, err := tx.Get(meta.TableVersions, meta.VersionKey(bucket, key, v.Seq))
+		raw = bytes.Clone(stored)
 		return err
 	})
 	if err != nil {
-		return nil, s3err.Internal(withMethod(err, "PUT"))
+		return nil, nil, s3err.Internal(withMethod(err, "PUT"))
 	}
 	switch v.Encryption.Type {
 	case kura.SSES3, kura.SSEKMS:
 	case kura.SSENone:
-		return nil, ErrUOEUnencryptedSource
+		return nil, nil, ErrUOEUnencryptedSource
 	default:
-		return nil, ErrUOEUnsupportedSource
+		return nil, nil, ErrUOEUnsupportedSource
 	}
 	if v.Locked(s.now()) {
-		return nil, ErrUOEObjectLock
+		return nil, nil, ErrUOEObjectLock
 	}
-	return v, nil
+	return v, raw, nil
 }
 
 // reseal seals v's data key under target (sse.Envelope.Reseal) and
@@ -161,12 +168,13 @@ func (s *Service) reseal(ctx context.Context, v *kura.ObjectVersion, target Encr
 // provided the record still holds the seal that was opened (and, for a
 // request naming no version, is still the current version). Everything
 // else in the record is kept as it is now, so concurrent tag or retention
-// updates are not lost.
-func (s *Service) commitReseal(ctx context.Context, read *kura.ObjectVersion, mustBeCurrent bool, enc kura.Encryption) (*kura.ObjectVersion, error) {
+// updates are not lost. raw, when not nil, is read's record as it was
+// read (resealSource).
+func (s *Service) commitReseal(ctx context.Context, read *kura.ObjectVersion, raw []byte, mustBeCurrent bool, enc kura.Encryption) (*kura.ObjectVersion, error) {
 	var out *kura.ObjectVersion
 	err := s.meta.Update(ctx, func(tx meta.Tx) error {
 		var err error
-		out, err = s.resealed(tx, read, mustBeCurrent, enc)
+		out, err = s.resealed(tx, read, raw, mustBeCurrent, enc)
 		return err
 	})
 	return out, err

@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -125,7 +126,7 @@ func (s *Service) UpdateEncryptionMany(ctx context.Context, bucket string, items
 			if v == nil || out[i].Err != nil {
 				continue
 			}
-			cur, err := s.resealed(tx, v, items[i].VersionID == "", encs[i])
+			cur, err := s.resealed(tx, v, nil, items[i].VersionID == "", encs[i])
 			switch {
 			case errors.Is(err, errResealConflict):
 				errs[i] = ErrResealRetry
@@ -162,12 +163,21 @@ func (s *Service) UpdateEncryptionMany(ctx context.Context, bucket string, items
 // resealed installs enc in the version read, in tx, with commitReseal's
 // checks: the record must still hold the seal that was opened (and be the
 // current version when no version was named) and not be locked.
-func (s *Service) resealed(tx meta.Tx, read *kura.ObjectVersion, mustBeCurrent bool, enc kura.Encryption) (*kura.ObjectVersion, error) {
-	cur, err := meta.GetVersion(tx, read.Bucket, read.Key, read.Seq)
+func (s *Service) resealed(tx meta.Tx, read *kura.ObjectVersion, readRaw []byte, mustBeCurrent bool, enc kura.Encryption) (*kura.ObjectVersion, error) {
+	raw, err := tx.Get(meta.TableVersions, meta.VersionKey(read.Bucket, read.Key, read.Seq))
 	if errors.Is(err, meta.ErrNotFound) {
 		return nil, errResealConflict
 	}
 	if err != nil {
+		return nil, err
+	}
+	var cur *kura.ObjectVersion
+	if readRaw != nil && bytes.Equal(raw, readRaw) {
+		// Unchanged since it was read: no second decoding. A shallow
+		// copy, as only its encryption block (a value) is replaced.
+		c := *read
+		cur = &c
+	} else if cur, err = meta.DecodeVersion(raw); err != nil {
 		return nil, err
 	}
 	if cur.VersionID != read.VersionID || !sameEncryption(cur.Encryption, read.Encryption) {

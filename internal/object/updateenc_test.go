@@ -1,0 +1,134 @@
+package object
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kurastore/kura"
+	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// TestResealCommitReadOnce: the re-seal's commit reuses the version read
+// before the KMS call when its stored bytes are unchanged, and decodes the
+// record again when something else changed it meanwhile, so a concurrent
+// tag update is kept and a concurrent re-seal is a conflict.
+func TestResealCommitReadOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ms.Close() })
+	fs, err := blobfs.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sse.NewManagedKey("test", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Meta: ms, Blobs: fs, ManagedKey: key, Region: "us-east-1", Logger: slog.New(slog.DiscardHandler)})
+	const owner = "111122223333"
+	if err := s.CreateBucket(ctx, kura.Bucket{Name: "rekey", Owner: owner}); err != nil {
+		t.Fatal(err)
+	}
+	target := EncryptionTarget{KMSKeyARN: "arn:aws:kms:us-east-1:" + owner + ":key/k"}
+	for _, tc := range []struct {
+		name     string
+		meantime func(v *kura.ObjectVersion) // between the read and the commit
+		conflict bool
+		tags     []kura.Tag
+	}{
+		{name: "unchanged"},
+		{name: "tagged meanwhile", tags: []kura.Tag{{Key: "k", Value: "v"}}, meantime: func(v *kura.ObjectVersion) {
+			if err := ms.Update(ctx, func(tx meta.Tx) error {
+				cur, err := meta.GetVersion(tx, v.Bucket, v.Key, v.Seq)
+				if err != nil {
+					return err
+				}
+				cur.Tags = []kura.Tag{{Key: "k", Value: "v"}}
+				return meta.PutVersion(tx, cur)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "re-sealed meanwhile", conflict: true, meantime: func(v *kura.ObjectVersion) {
+			if err := ms.Update(ctx, func(tx meta.Tx) error {
+				cur, err := meta.GetVersion(tx, v.Bucket, v.Key, v.Seq)
+				if err != nil {
+					return err
+				}
+				cur.Encryption.SealedKey = []byte("other seal")
+				return meta.PutVersion(tx, cur)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := "o-" + strings.ReplaceAll(tc.name, " ", "-")
+			if _, err := s.PutObject(ctx, PutInput{Bucket: "rekey", Key: k, Body: strings.NewReader("data"), Size: 4, Owner: owner,
+				SSE: SSERequest{Type: kura.SSES3}}); err != nil {
+				t.Fatal(err)
+			}
+			v, raw, err := s.resealSource(ctx, "rekey", k, "", target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(raw) == 0 {
+				t.Fatal("resealSource returned no stored record")
+			}
+			if tc.meantime != nil {
+				tc.meantime(v)
+			}
+			enc := v.Encryption
+			enc.SealedKey = []byte("new seal")
+			after, err := s.commitReseal(ctx, v, raw, true, enc)
+			if tc.conflict {
+				if !errors.Is(err, errResealConflict) {
+					t.Fatalf("commit: %v, want a conflict", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(v.Encryption.SealedKey, raw2seal(t, raw)) {
+				t.Error("the version as read was changed by the commit")
+			}
+			var stored *kura.ObjectVersion
+			if err := ms.View(ctx, func(tx meta.Tx) error {
+				stored, err = meta.GetVersion(tx, "rekey", k, v.Seq)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for _, got := range []*kura.ObjectVersion{after, stored} {
+				if string(got.Encryption.SealedKey) != "new seal" || !slices.Equal(got.Tags, tc.tags) ||
+					got.ETag != v.ETag || got.VersionID != v.VersionID || got.Size != v.Size {
+					t.Errorf("after the commit: seal %q, tags %v, etag %s; want the new seal, tags %v, the rest as read",
+						got.Encryption.SealedKey, got.Tags, got.ETag, tc.tags)
+				}
+			}
+		})
+	}
+}
+
+// raw2seal is the sealed data key of a stored version record.
+func raw2seal(t *testing.T, raw []byte) []byte {
+	v, err := meta.DecodeVersion(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Encryption.SealedKey
+}
