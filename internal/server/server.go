@@ -30,6 +30,7 @@ import (
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/inventory"
 	"github.com/kurastore/kura/internal/kms"
+	"github.com/kurastore/kura/internal/lease"
 	"github.com/kurastore/kura/internal/lifecycle"
 	"github.com/kurastore/kura/internal/metrics/prom"
 	"github.com/kurastore/kura/internal/netlimit"
@@ -142,7 +143,10 @@ type Server struct {
 	audit   *audit.Log
 	outbox  *audit.Outbox
 	stopBg  context.CancelFunc
-	bg      sync.WaitGroup // background work (background.go)
+	// unlockDir lets go of the data directory's lock (nodeid.go) once
+	// the stores are closed.
+	unlockDir func()
+	bg        sync.WaitGroup // background work (background.go)
 
 	ops        *prom.Ops    // per-operation metrics and the registry /metrics serves
 	admin      *http.Server // the admin listener (admin.go); nil when off
@@ -221,9 +225,6 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.Blobs == nil {
 		cfg.Blobs = backend.File(filepath.Join(cfg.DataDir, "blobs"))
 	}
-	if cfg.NodeID == "" {
-		cfg.NodeID = randomNodeID()
-	}
 	ctx := context.Background()
 	var node *link.Node
 	var linkLn net.Listener
@@ -242,6 +243,33 @@ func Open(cfg Config) (*Server, error) {
 	root, rootInfo, ms, err := openWithRootKey(ctx, cfg.DataDir, cfg.Meta, cfg.Blobs, cfg.Logger)
 	if err != nil {
 		return nil, err
+	}
+	// A store shared with other nodes: lock the data directory, so that
+	// this node's id (kept there) is no other live process's (nodeid.go).
+	unlockDir, ownID := func() {}, false
+	if !ms.Exclusive() {
+		unlock, locked, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			ms.Close()
+			return nil, err
+		}
+		unlockDir, ownID = unlock, locked && cfg.NodeID == ""
+		if ownID {
+			if cfg.NodeID, err = persistentNodeID(cfg.DataDir); err != nil {
+				unlockDir()
+				ms.Close()
+				return nil, err
+			}
+		}
+	}
+	started := false
+	defer func() {
+		if !started {
+			unlockDir()
+		}
+	}()
+	if cfg.NodeID == "" {
+		cfg.NodeID = randomNodeID()
 	}
 	managed, err := managedKey(root)
 	if err != nil {
@@ -271,7 +299,9 @@ func Open(cfg Config) (*Server, error) {
 		ms.Close()
 		return nil, err
 	}
-	store := outbox.Store()
+	// Background work writes under its lease (internal/lease): a node
+	// that has lost the lease cannot commit (fence.go).
+	store := lease.Fenced(outbox.Store())
 	policies := &policySource{} // IAM's policies, for S3 and KMS authorization (authz.go)
 	keys, err := kms.New(kms.Config{Meta: store, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger,
 		IdentityPolicies: policies.forPrincipal})
@@ -290,6 +320,8 @@ func Open(cfg Config) (*Server, error) {
 		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
+	} else if ownID {
+		s.releaseOwnLeases(ctx) // nodeid.go
 	}
 	ids, err := iam.New(bg, iam.Config{Meta: store, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
@@ -318,7 +350,7 @@ func Open(cfg Config) (*Server, error) {
 	// observer it is counted by (ops.RecordObserver); the logs' own
 	// deliveries are counted by s.ops alone.
 	observe := s.AccessLog.Observer(s.ops)
-	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
+	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: lease.Fenced(ms), Audit: trail, Region: cfg.Region,
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
 	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: observe, Region: cfg.Region,
 		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay, CanonicalID: canonicalID})
@@ -428,6 +460,8 @@ func Open(cfg Config) (*Server, error) {
 	s.applyLimits() // timeouts and the body guard (limits.go)
 	s.reqs = newRequests()
 	s.reqs.track(s.http)
+	started = true
+	s.unlockDir = unlockDir
 	return s, nil
 }
 

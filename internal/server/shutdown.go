@@ -137,5 +137,8 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if cerr := s.meta.Close(); err == nil {
 		err = cerr
 	}
+	if s.unlockDir != nil {
+		s.unlockDir()
+	}
 	return err
 }
