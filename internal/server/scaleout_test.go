@@ -6,22 +6,30 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/lease"
 	"github.com/kurastore/kura/internal/meta/pg"
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
 	"github.com/kurastore/kura/internal/server"
+	"github.com/kurastore/kura/internal/sse"
 )
 
 // cluster is several Kura nodes on one PostgreSQL schema and one shared
 // blob store, each with a data directory of its own holding a copy of the
-// first node's root key.
+// first node's root key and root credentials.
 type cluster struct {
 	schema, blobs string
-	keyFile       string // the first node's root key
+	first         string // the first node's data directory
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -35,10 +43,14 @@ func (c *cluster) node(t *testing.T, dir string, adjust ...func(*server.Config))
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	if c.keyFile != "" {
-		dst := filepath.Join(dir, "keys", "root.key")
-		if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
-			raw, err := os.ReadFile(c.keyFile)
+	if c.first != "" {
+		// Every node needs the first node's root key and root account.
+		for _, f := range []string{filepath.Join("keys", "root.key"), "root-credentials.json"} {
+			dst := filepath.Join(dir, f)
+			if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			raw, err := os.ReadFile(filepath.Join(c.first, f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,8 +68,8 @@ func (c *cluster) node(t *testing.T, dir string, adjust ...func(*server.Config))
 			a(cfg)
 		}
 	})
-	if c.keyFile == "" {
-		c.keyFile = filepath.Join(dir, "keys", "root.key")
+	if c.first == "" {
+		c.first = dir
 	}
 	return ts
 }
@@ -141,4 +153,68 @@ func pgStore(t testing.TB, schema string) *pg.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestKMSDisableAcrossNodes: a KMS key disabled on node A stops working on
+// node B — at once for SSE-KMS without a bucket key (each use reads the
+// key's state from the shared metadata), and within sse.BucketKeyRecheck
+// for writes and reads through B's S3 Bucket Key cache.
+func TestKMSDisableAcrossNodes(t *testing.T) {
+	c := newCluster(t)
+	a := c.node(t, "")
+	b := c.node(t, "")
+	ca, cb := a.client(), b.client()
+	mustBucket(t, ca, "kmsmn")
+	key, err := a.kmsClient().CreateKey(ctx(t), &kms.CreateKeyInput{Description: aws.String("multinode")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := aws.ToString(key.KeyMetadata.KeyId)
+	putKMS := func(cl *s3.Client, k string, bucketKey bool) error {
+		_, err := cl.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("kmsmn"), Key: aws.String(k),
+			Body: strings.NewReader("secret"), ServerSideEncryption: types.ServerSideEncryptionAwsKms,
+			SSEKMSKeyId: aws.String(keyID), BucketKeyEnabled: aws.Bool(bucketKey)})
+		return err
+	}
+	getB := func(k string) error {
+		out, err := cb.GetObject(ctx(t), &s3.GetObjectInput{Bucket: aws.String("kmsmn"), Key: aws.String(k)})
+		if err == nil {
+			out.Body.Close()
+		}
+		return err
+	}
+	// B caches the bucket key for writes and for reads.
+	for _, step := range []error{putKMS(cb, "bk", true), getB("bk"), putKMS(cb, "bk2", true), getB("bk2"), putKMS(cb, "plain", false)} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	if _, err := a.kmsClient().DisableKey(ctx(t), &kms.DisableKeyInput{KeyId: aws.String(keyID)}); err != nil {
+		t.Fatal(err)
+	}
+	disabled := time.Now()
+	if err := putKMS(cb, "plain2", false); err == nil {
+		t.Fatal("node B: SSE-KMS write with a key disabled on node A succeeded")
+	}
+	if err := getB("plain"); err == nil {
+		t.Fatal("node B: SSE-KMS read with a key disabled on node A succeeded")
+	}
+	deadline := disabled.Add(sse.BucketKeyRecheck + 2*time.Second)
+	for {
+		werr, rerr := putKMS(cb, "bk3", true), getB("bk")
+		if werr != nil && rerr != nil {
+			var ae smithy.APIError
+			if !errors.As(werr, &ae) || !errors.As(rerr, &ae) {
+				t.Fatalf("refusals are not S3 errors: %v / %v", werr, rerr)
+			}
+			t.Logf("node B refused bucket-key writes and reads %v after the key was disabled on node A (bound %v): %v",
+				time.Since(disabled).Round(time.Millisecond), sse.BucketKeyRecheck, werr)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node B still uses the disabled key through its bucket key cache %v after it was disabled (write: %v, read: %v)",
+				time.Since(disabled), werr, rerr)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }
