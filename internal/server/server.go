@@ -142,6 +142,9 @@ type Server struct {
 	blobs   blob.Store
 	audit   *audit.Log
 	outbox  *audit.Outbox
+	// cluster exports the trail's events into the shared metadata store
+	// (nil with the embedded store; internal/audit/cluster.go).
+	cluster *audit.Cluster
 	stopBg  context.CancelFunc
 	// unlockDir lets go of the data directory's lock (nodeid.go) once
 	// the stores are closed.
@@ -263,8 +266,12 @@ func Open(cfg Config) (*Server, error) {
 		}
 	}
 	started := false
+	var clusterTrail *audit.Cluster
 	defer func() {
 		if !started {
+			if clusterTrail != nil {
+				clusterTrail.Close()
+			}
 			unlockDir()
 		}
 	}()
@@ -320,8 +327,14 @@ func Open(cfg Config) (*Server, error) {
 		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
-	} else if ownID {
-		s.releaseOwnLeases(ctx) // nodeid.go
+	} else {
+		if ownID {
+			s.releaseOwnLeases(ctx) // nodeid.go
+		}
+		// One ordered audit trail of all nodes in the shared store, besides
+		// this node's trail file (docs/scale-out.md, "Audit trail").
+		s.cluster = audit.NewCluster(ms, trail, cfg.NodeID, cfg.Logger)
+		clusterTrail = s.cluster
 	}
 	ids, err := iam.New(bg, iam.Config{Meta: store, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
