@@ -111,8 +111,11 @@ type Config struct {
 	// audit trail either way.
 	Meta  backend.Meta
 	Blobs backend.Blobs
-	// NodeID names this process in the leases of background work
-	// (internal/lease). Empty: a random id per start.
+	// NodeID names this node in the leases of background work
+	// (internal/lease) and in the cluster audit trail; it must differ
+	// between live nodes. Empty: with a shared metadata store, the id kept
+	// in DataDir (nodeid.go), made at the first start; otherwise a random
+	// id per start.
 	NodeID string
 	// BlobGrace is how long a blob released by an overwrite or delete is
 	// kept before it is deleted, so that reads which started before the
