@@ -31,10 +31,11 @@ import (
 // What this is not: the order of the changes' own commits. An event is
 // exported within ExportInterval (plus a failed export's retries) of the
 // end of its request. And an event appended by a node that dies before
-// its next export is in that node's trail file but not in the table (a
-// change's event is also in the outbox, which the node's restart ships
-// into its trail file, not into the table). docs/scale-out.md, "Audit
-// trail", says so.
+// its next export is in that node's trail file but not in the table,
+// unless it is a change's: those are also in the outbox, which the next
+// node to start ships into its trail, and so into the table if its
+// Cluster was started before Outbox.Recover (the server does so).
+// docs/scale-out.md, "Audit trail", says so.
 
 // ExportInterval is how often a Cluster writes its node's new events.
 const ExportInterval = time.Second

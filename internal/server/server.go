@@ -304,6 +304,12 @@ func Open(cfg Config) (*Server, error) {
 	// Every change made for a request or an audited task goes through the
 	// outbox's store, so it is committed with its audit event (outbox.go).
 	outbox := audit.NewOutbox(ms, trail, cfg.Logger)
+	if !ms.Exclusive() {
+		// One ordered audit trail of all nodes in the shared store, besides
+		// this node's trail file (docs/scale-out.md, "Audit trail"); from
+		// before the outbox's recovery, so recovered events are in it too.
+		clusterTrail = audit.NewCluster(ms, trail, cfg.NodeID, cfg.Logger)
+	}
 	if err := recoverAudit(outbox, cfg.Logger); err != nil {
 		trail.Close()
 		ms.Close()
@@ -327,17 +333,11 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, Link: node, linkLn: linkLn, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
-		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
+		audit: trail, outbox: outbox, cluster: clusterTrail, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
-	} else {
-		if ownID {
-			s.releaseOwnLeases(ctx) // nodeid.go
-		}
-		// One ordered audit trail of all nodes in the shared store, besides
-		// this node's trail file (docs/scale-out.md, "Audit trail").
-		s.cluster = audit.NewCluster(ms, trail, cfg.NodeID, cfg.Logger)
-		clusterTrail = s.cluster
+	} else if ownID {
+		s.releaseOwnLeases(ctx) // nodeid.go
 	}
 	ids, err := iam.New(bg, iam.Config{Meta: store, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
