@@ -27,7 +27,7 @@ var errEnough = errors.New("enough")
 
 func (c *Console) lookupEvents(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
 	if err := c.cfg.Authorizer.Authorize(r.Context(), access.Request{Call: call, Action: "cloudtrail:LookupEvents", Resource: "*"}); err != nil {
-		fail(w, ops.Denial(err))
+		c.fail(w, ops.Denial(err))
 		return
 	}
 	q := r.URL.Query()

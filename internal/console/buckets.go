@@ -77,14 +77,14 @@ func (c *Console) createBucket(w http.ResponseWriter, r *http.Request, _ *sessio
 	if in.Encryption != nil {
 		var err error
 		if enc, err = in.Encryption.bucketEncryption(); err != nil {
-			fail(w, err)
+			c.fail(w, err)
 			return
 		}
 	}
 	ctx := r.Context()
 	bt := ops.BucketTarget{Bucket: in.Name}
 	if _, err := c.cfg.Ops.CreateBucket(ctx, call, ops.CreateBucketInput{Bucket: in.Name, ObjectLockEnabled: in.ObjectLock}); err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	done := func(what string, err error) bool {
@@ -109,7 +109,7 @@ func (c *Console) createBucket(w http.ResponseWriter, r *http.Request, _ *sessio
 
 func (c *Console) deleteBucket(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
 	if err := c.cfg.Ops.DeleteBucket(r.Context(), call, ops.BucketTarget{Bucket: r.URL.Query().Get("bucket")}); err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"deleted": true})
@@ -126,7 +126,7 @@ func (c *Console) bucketSettings(w http.ResponseWriter, r *http.Request, _ *sess
 	v, err := c.cfg.Ops.GetBucketVersioning(ctx, call, bt)
 	if err != nil {
 		if s3err.Is(err, s3err.NoSuchBucket) {
-			fail(w, err)
+			c.fail(w, err)
 			return
 		}
 		notes["versioning"] = errText(err)
@@ -163,7 +163,7 @@ func (c *Console) putBucketEncryption(w http.ResponseWriter, r *http.Request, _ 
 			BucketTarget: ops.BucketTarget{Bucket: r.URL.Query().Get("bucket")}, Encryption: enc})
 	}
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"saved": true})
@@ -178,7 +178,7 @@ func (c *Console) putBucketVersioning(w http.ResponseWriter, r *http.Request, _ 
 	}
 	if err := c.cfg.Ops.PutBucketVersioning(r.Context(), call, ops.VersioningInput{
 		BucketTarget: ops.BucketTarget{Bucket: r.URL.Query().Get("bucket")}, Status: in.Status}); err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"saved": true})
@@ -201,7 +201,7 @@ func (c *Console) putRetention(w http.ResponseWriter, r *http.Request, _ *sessio
 	}
 	res, err := c.cfg.Ops.PutObjectRetention(r.Context(), call, ri)
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"versionId": res.VersionID})
@@ -217,7 +217,7 @@ func (c *Console) putLegalHold(w http.ResponseWriter, r *http.Request, _ *sessio
 	}
 	res, err := c.cfg.Ops.PutObjectLegalHold(r.Context(), call, ops.LegalHoldInput{Target: target(r), On: in.On})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"versionId": res.VersionID})
@@ -248,7 +248,7 @@ func (c *Console) copyInPlace(w http.ResponseWriter, r *http.Request, _ *session
 	t.VersionID = "" // a copy makes a new current version from the current one
 	head, err := c.cfg.Ops.HeadObject(ctx, call, ops.ReadInput{Target: t})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	v := head.Version
@@ -275,7 +275,7 @@ func (c *Console) copyInPlace(w http.ResponseWriter, r *http.Request, _ *session
 	}
 	res, err := c.cfg.Ops.CopyObject(ctx, call, ci)
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"versionId": res.VersionID, "etag": res.ETag, "encryption": encOf(res.Encryption)})

@@ -343,18 +343,20 @@ func writeErr(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg}})
 }
 
-// fail writes an operation's error as S3 would have answered it.
-func fail(w http.ResponseWriter, err error) {
-	var e *s3err.Error
-	if errors.As(err, &e) {
-		msg := e.Message
-		if msg == "" {
-			msg = e.Code
-		}
-		writeErr(w, e.Status, e.Code, msg)
-		return
+// fail writes an operation's error as S3 would have answered it: an S3
+// error with its code, status and message; anything else as S3's
+// InternalError, its cause logged here and never shown to the browser
+// (it may name files, hosts or SQL).
+func (c *Console) fail(w http.ResponseWriter, err error) {
+	e := s3err.As(err)
+	if e.Code == s3err.InternalError.Code {
+		c.cfg.Logger.Error("console: internal error", "err", err)
 	}
-	writeErr(w, http.StatusInternalServerError, "InternalError", err.Error())
+	msg := e.Message
+	if msg == "" {
+		msg = e.Code
+	}
+	writeErr(w, e.Status, e.Code, msg)
 }
 
 func errText(err error) string {

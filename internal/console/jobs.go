@@ -79,7 +79,7 @@ func (c *Console) listJobs(w http.ResponseWriter, r *http.Request, _ *session, c
 	for range 10 { // at most 1000 jobs
 		jobs, next, err := c.cfg.Jobs.ListJobs(r.Context(), call, call.Principal.AccountID, nil, token, 100)
 		if err != nil {
-			fail(w, err)
+			c.fail(w, err)
 			return
 		}
 		for _, j := range jobs {
@@ -99,7 +99,7 @@ func (c *Console) describeJob(w http.ResponseWriter, r *http.Request, _ *session
 	}
 	j, err := c.cfg.Jobs.DescribeJob(r.Context(), call, call.Principal.AccountID, r.PathValue("id"))
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, viewJob(j))
@@ -121,7 +121,7 @@ func (c *Console) updateJobStatus(w http.ResponseWriter, r *http.Request, _ *ses
 	}
 	j, err := c.cfg.Jobs.UpdateJobStatus(r.Context(), call, call.Principal.AccountID, r.PathValue("id"), kura.JobStatus(in.Status), in.Reason)
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, viewJob(j))

@@ -48,7 +48,7 @@ func (c *Console) listBuckets(w http.ResponseWriter, r *http.Request, _ *session
 	for {
 		res, err := c.cfg.Ops.ListBuckets(r.Context(), call, in)
 		if err != nil {
-			fail(w, err)
+			c.fail(w, err)
 			return
 		}
 		for _, b := range res.Buckets {
@@ -115,7 +115,7 @@ func (c *Console) listObjects(w http.ResponseWriter, r *http.Request, _ *session
 	res, err := c.cfg.Ops.ListObjects(r.Context(), call, ops.ListInput{BucketTarget: ops.BucketTarget{Bucket: q.Get("bucket")},
 		Prefix: q.Get("prefix"), Delimiter: "/", After: q.Get("after"), MaxKeys: 200})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	objs := make([]objectEntry, 0, len(res.Objects))
@@ -145,7 +145,7 @@ func (c *Console) objectDetails(w http.ResponseWriter, r *http.Request, _ *sessi
 	ctx := r.Context()
 	head, err := c.cfg.Ops.HeadObject(ctx, call, ops.ReadInput{Target: t})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	v := head.Version
@@ -212,7 +212,7 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, _ *session, c
 	t := target(r)
 	res, err := c.cfg.Ops.GetObject(r.Context(), call, ops.ReadInput{Target: t})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	defer res.Body.Close()
@@ -232,7 +232,7 @@ func (c *Console) download(w http.ResponseWriter, r *http.Request, _ *session, c
 func (c *Console) deleteObject(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
 	res, err := c.cfg.Ops.DeleteObject(r.Context(), call, ops.DeleteInput{Target: target(r)})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"versionId": res.VersionID, "deleteMarker": res.DeleteMarker})
@@ -246,7 +246,7 @@ func (c *Console) putObject(w http.ResponseWriter, r *http.Request, _ *session, 
 	res, err := c.cfg.Ops.PutObject(r.Context(), call, ops.PutInput{Target: t, Body: r.Body, Size: r.ContentLength,
 		Headers: kura.ContentHeaders{ContentType: r.Header.Get("Content-Type")}})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"versionId": res.VersionID, "etag": res.ETag, "encryption": encOf(res.Encryption)})
@@ -264,7 +264,7 @@ func (c *Console) createUpload(w http.ResponseWriter, r *http.Request, _ *sessio
 	res, err := c.cfg.Ops.CreateMultipartUpload(r.Context(), call, ops.CreateUploadInput{Target: t,
 		Headers: kura.ContentHeaders{ContentType: r.URL.Query().Get("contentType")}})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"uploadId": res.UploadID})
@@ -279,7 +279,7 @@ func (c *Console) uploadPart(w http.ResponseWriter, r *http.Request, _ *session,
 	res, err := c.cfg.Ops.UploadPart(r.Context(), call, ops.PartInput{UploadTarget: uploadTarget(r), PartNumber: n,
 		Body: r.Body, Size: r.ContentLength})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"part": res.PartNumber, "etag": res.ETag})
@@ -303,7 +303,7 @@ func (c *Console) completeUpload(w http.ResponseWriter, r *http.Request, _ *sess
 	res, err := c.cfg.Ops.CompleteMultipartUpload(r.Context(), call, ops.CompleteInput{UploadTarget: uploadTarget(r),
 		Parts: parts, ObjectSize: -1})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"versionId": res.VersionID, "etag": res.ETag, "encryption": encOf(res.Encryption)})
@@ -311,7 +311,7 @@ func (c *Console) completeUpload(w http.ResponseWriter, r *http.Request, _ *sess
 
 func (c *Console) abortUpload(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
 	if err := c.cfg.Ops.AbortMultipartUpload(r.Context(), call, ops.AbortInput{UploadTarget: uploadTarget(r)}); err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"aborted": true})
@@ -325,7 +325,7 @@ func (c *Console) putTags(w http.ResponseWriter, r *http.Request, _ *session, ca
 		return
 	}
 	if _, err := c.cfg.Ops.PutObjectTagging(r.Context(), call, ops.TaggingInput{Target: target(r), Tags: in.Tags}); err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tags": nonNil(in.Tags)})
@@ -343,7 +343,7 @@ func (c *Console) restore(w http.ResponseWriter, r *http.Request, _ *session, ca
 	}
 	res, err := c.cfg.Ops.RestoreObject(r.Context(), call, ops.RestoreInput{Target: target(r), Days: in.Days, Tier: in.Tier})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"started": res.Started})

@@ -167,7 +167,7 @@ func (c *Console) readPosture(ctx context.Context, call kura.Call, bucket string
 func (c *Console) posture(w http.ResponseWriter, r *http.Request, _ *session, call kura.Call) {
 	p, err := c.readPosture(r.Context(), call, r.URL.Query().Get("bucket"))
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
@@ -204,7 +204,7 @@ func (c *Console) rekey(w http.ResponseWriter, r *http.Request, _ *session, call
 	}
 	p, err := c.readPosture(r.Context(), call, in.Bucket)
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	target := encView{Type: "SSE-KMS", KMSKeyARN: in.KMSKeyARN, BucketKey: in.BucketKey}
@@ -240,7 +240,7 @@ func (c *Console) rekey(w http.ResponseWriter, r *http.Request, _ *session, call
 	}
 	id, err := c.cfg.Jobs.CreateJob(r.Context(), call, call.Principal.AccountID, spec, []kura.Tag{{Key: "kura-console", Value: "rekey"}})
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"jobId": id, "dryRun": in.DryRun, "expected": count})

@@ -52,7 +52,7 @@ func (c *Console) replication(w http.ResponseWriter, r *http.Request, _ *session
 		return
 	}
 	if err != nil {
-		fail(w, err)
+		c.fail(w, err)
 		return
 	}
 	rules := make([]ruleView, 0, len(conf.Rules))

@@ -103,7 +103,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVer
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := s.store(ctx, r, src.Size, MaxPutSize, keys, ChecksumInput{Algorithm: alg}, nil)
+	st, err := s.store(ctx, r, src.Size, MaxPutSize, keys, ChecksumInput{Algorithm: alg}, nil, true)
 	if err != nil {
 		return nil, nil, err
 	}

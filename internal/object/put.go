@@ -74,17 +74,18 @@ type stored struct {
 }
 
 // store streams body, encrypted under dek, into a new blob, computing the
-// MD5 and checksum and verifying what the client declared. On any error no
+// checksum (and the MD5 when withMD5 or when the client sent contentMD5)
+// and verifying what the client declared. On any error no
 // blob is left behind. On success the blob is registered as a pending
 // write, which keeps the orphan sweep away from it: the caller calls
 // s.writes.done(blobID) once it has committed the metadata naming the blob
 // or discarded the blob (see SweepOrphans).
-func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys sse.DataKeys, ck ChecksumInput, contentMD5 []byte) (*stored, error) {
+func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys sse.DataKeys, ck ChecksumInput, contentMD5 []byte, withMD5 bool) (*stored, error) {
 	alg := ck.Algorithm
 	if alg == "" {
 		alg = checksum.CRC64NVME
 	}
-	h := checksum.NewHashes(alg, true)
+	h := checksum.NewHashes(alg, withMD5 || contentMD5 != nil)
 	counted := &countingReader{r: io.TeeReader(body, h), limit: limit}
 	enc, err := encryptLayers(counted, keys)
 	if err != nil {
@@ -142,15 +143,20 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersi
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.store(ctx, in.Body, in.Size, MaxPutSize, keys, in.Checksum, in.ContentMD5)
+	opaque := OpaqueETag(enc.Type)
+	st, err := s.store(ctx, in.Body, in.Size, MaxPutSize, keys, in.Checksum, in.ContentMD5, !opaque)
 	if err != nil {
 		return nil, err
 	}
 	defer s.writes.done(st.blobID)
+	etag := hex.EncodeToString(st.md5)
+	if opaque {
+		etag = keys.OpaqueETag()
+	}
 	v := &kura.ObjectVersion{
 		Bucket: in.Bucket, Key: in.Key,
 		LastModified: s.stamp(), Owner: in.Owner,
-		Size: st.size, ETag: hex.EncodeToString(st.md5), StorageClass: in.StorageClass,
+		Size: st.size, ETag: etag, StorageClass: in.StorageClass,
 		Checksum: st.checksum, ContentHeaders: in.Headers, Tags: in.Tags,
 		BlobID: st.blobID, Encryption: enc, ACL: in.ACL,
 	}
@@ -160,6 +166,16 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersi
 		return nil, err
 	}
 	return v, nil
+}
+
+// OpaqueETag reports whether a PutObject under SSE type t gets an opaque
+// ETag rather than the MD5 of its data: SSE-KMS, DSSE-KMS and SSE-C, as in
+// S3 ("Objects encrypted by SSE-C or SSE-KMS have ETags that are not an
+// MD5 digest of their object data"). Such a PUT computes no MD5 unless the
+// client sent Content-MD5, which is still verified. Copies, parts and
+// multipart objects keep their MD5-based ETags (sse.DataKeys.OpaqueETag).
+func OpaqueETag(t kura.SSEType) bool {
+	return t == kura.SSEKMS || t == kura.SSEDSSE || t == kura.SSEC
 }
 
 // commitVersion installs a new version after checking the bucket still

@@ -80,7 +80,9 @@ func (s *Service) VerifyVersion(ctx context.Context, v *kura.ObjectVersion, prog
 		d := s.verifyBlob(ctx, &vr, v.BlobID, 0, v.Size, v.Encryption.Type, keys, io.MultiWriter(whole.w()...), progress)
 		if d && keys != nil {
 			vr.Decrypted = true
-			if isMD5(v.ETag) && whole.md5Hex() != v.ETag {
+			// An opaque ETag (sse.DataKeys.OpaqueETag) is checked against
+			// the data key instead of the data.
+			if isMD5(v.ETag) && whole.md5Hex() != v.ETag && v.ETag != keys.OpaqueETag() {
 				vr.add(IntegrityDamaged, v.BlobID, 0, "the data's MD5 is %s, its ETag says %s", whole.md5Hex(), v.ETag)
 			}
 			if typ == checksum.FullObject && whole.sum() != v.Checksum.Value {

@@ -155,8 +155,9 @@ type DeleteObjectsResult struct {
 
 // DeleteObjects deletes up to MaxDeleteObjects keys of one bucket. Each
 // key is decided as its DeleteObject would be (s3:DeleteObject, or
-// s3:DeleteObjectVersion for a version) and deleted on its own: a key's
-// refusal or failure is its result, not the operation's error. The
+// s3:DeleteObjectVersion for a version) and deleted as its DeleteObject
+// would delete it, all in one metadata transaction: a key's refusal or
+// failure is its result, not the operation's error. The
 // operation fails as a whole only for what concerns every key (no such
 // bucket, a bucket owner other than expected, an empty or too long list,
 // the bypass in a bucket without Object Lock).
@@ -178,29 +179,35 @@ func (s *Service) DeleteObjects(ctx context.Context, call kura.Call, in DeleteOb
 			}
 			bypass = r.check(ctx, "s3:BypassGovernanceRetention", access.ObjectARN(in.Bucket, "*"), nil) == nil
 		}
-		out := DeleteObjectsResult{Objects: make([]DeletedObject, 0, len(in.Objects))}
-		for _, o := range in.Objects {
-			d := DeletedObject{ObjectIdentifier: o}
+		// Every key is decided first; the keys allowed are then deleted
+		// in one metadata transaction (object.DeleteMany), each with the
+		// outcome its own DeleteObject would have had.
+		out := DeleteObjectsResult{Objects: make([]DeletedObject, len(in.Objects))}
+		allowed := make([]object.DeleteInput, 0, len(in.Objects))
+		at := make([]int, 0, len(in.Objects)) // allowed[j] is in.Objects[at[j]]
+		for i, o := range in.Objects {
+			out.Objects[i].ObjectIdentifier = o
 			if err := r.checkDelete(ctx, o); err != nil {
-				d.Err = s3err.As(err)
-				out.Objects = append(out.Objects, d)
+				out.Objects[i].Err = s3err.As(err)
 				continue
 			}
-			res, err := s.obj.Delete(ctx, object.DeleteInput{Bucket: in.Bucket, Key: o.Key, VersionID: o.VersionID, BypassGovernance: bypass})
-			if err != nil {
-				d.Err = s3err.As(err)
+			allowed = append(allowed, object.DeleteInput{Bucket: in.Bucket, Key: o.Key, VersionID: o.VersionID, BypassGovernance: bypass})
+			at = append(at, i)
+		}
+		for j, res := range s.obj.DeleteMany(ctx, allowed) {
+			d, o := &out.Objects[at[j]], in.Objects[at[j]]
+			if res.Err != nil {
+				d.Err = s3err.As(res.Err)
 				if d.Err.Status >= 500 {
 					s.log.Error("delete of one key failed", "operation", r.spec.name, "bucket", in.Bucket, "key", o.Key,
-						"principal", r.call.Principal.ARN, "err", err)
+						"principal", r.call.Principal.ARN, "err", res.Err)
 				}
-				out.Objects = append(out.Objects, d)
 				continue
 			}
 			d.DeleteMarker = res.DeleteMarker
 			if res.DeleteMarker && o.VersionID == "" {
 				d.DeleteMarkerVersionID = res.VersionID
 			}
-			out.Objects = append(out.Objects, d)
 		}
 		return out, nil
 	}()

@@ -136,6 +136,42 @@ func TestDeleteObjects(t *testing.T) {
 	}
 }
 
+// DeleteObjects commits its keys' deletes in one metadata transaction,
+// not one per key (issue 18): markers in a versioned bucket, and in an
+// unversioned one the objects removed (their blobs queued, then collected
+// in one more commit, as this test store keeps no grace period).
+func TestDeleteObjectsOneCommit(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		bucket  string
+		commits int
+	}{{bucket, 1}, {plain, 2}} {
+		in := ops.DeleteObjectsInput{Bucket: tc.bucket}
+		for i := range 50 {
+			key := "one-commit/" + itoa(i)
+			e.put(tc.bucket, key)
+			in.Objects = append(in.Objects, ops.ObjectIdentifier{Key: key})
+		}
+		before := e.commits.count()
+		res, err := e.ops.DeleteObjects(ctx, call(root, "one-commit-"+tc.bucket), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Objects {
+			if o.Err != nil || o.DeleteMarker != (tc.bucket == bucket) {
+				t.Errorf("%s/%s: marker %v, error %v", tc.bucket, o.Key, o.DeleteMarker, o.Err)
+			}
+		}
+		if got := e.commits.count() - before; got != tc.commits {
+			t.Errorf("DeleteObjects of 50 keys in %s: %d metadata commits, want %d", tc.bucket, got, tc.commits)
+		}
+		if l, err := e.obj.ListObjects(ctx, object.ListInput{Bucket: tc.bucket, Prefix: "one-commit/", MaxKeys: 100}); err != nil || len(l.Objects) != 0 {
+			t.Errorf("%s: %d objects listed after DeleteObjects (%v)", tc.bucket, len(l.Objects), err)
+		}
+	}
+}
+
 // DeleteObjects called by a front: the route decided nothing (its keys
 // are only known from the body), so every key and the bypass are decided
 // through the front, and nothing is recorded.

@@ -84,7 +84,7 @@ const lockPolicy = `{"Version":"2012-10-17","Statement":[
 // env is an operation layer over a bolt store and a blob directory, with
 // its audit trail and outbox as the server wires them.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	trail   *audit.Log
 	metrics *prom.Ops
@@ -95,7 +95,7 @@ type env struct {
 	keyARN  string // a KMS key of the bucket owner
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB, opts ...func(*object.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
@@ -129,7 +129,11 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.obj = object.New(object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger})
+	ocfg := object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger}
+	for _, o := range opts {
+		o(&ocfg)
+	}
+	e.obj = object.New(ocfg)
 	e.ops = ops.New(ops.Config{Objects: e.obj, Policies: pols, Accounts: directory{}, Audit: trail, Metrics: e.metrics,
 		Region: "us-east-1", Logger: logger})
 
@@ -189,7 +193,7 @@ func (directory) CanonicalIDByEmail(_ context.Context, email string) (string, bo
 	return "", false, nil
 }
 
-func policies(t *testing.T) func(context.Context, kura.Principal) ([]*policy.Document, []*policy.Document, error) {
+func policies(t testing.TB) func(context.Context, kura.Principal) ([]*policy.Document, []*policy.Document, error) {
 	docs := map[string]*policy.Document{}
 	for arn, text := range identityPolicies {
 		d, err := policy.Parse([]byte(text), policy.Identity)
@@ -278,14 +282,18 @@ type commitWatch struct {
 	meta.Store
 	raw meta.Store // beneath the outbox
 
-	mu     sync.Mutex
-	staged map[string]audit.Event // the outbox's entries right after a commit, by event id
+	mu      sync.Mutex
+	staged  map[string]audit.Event // the outbox's entries right after a commit, by event id
+	commits int                    // changes committed
 }
 
 func (c *commitWatch) Update(ctx context.Context, fn func(meta.Tx) error) error {
 	if err := c.Store.Update(ctx, fn); err != nil {
 		return err
 	}
+	c.mu.Lock()
+	c.commits++
+	c.mu.Unlock()
 	return c.raw.View(ctx, func(tx meta.Tx) error {
 		cur := tx.Cursor(meta.TableAuditOutbox)
 		c.mu.Lock()
@@ -302,6 +310,13 @@ func (c *commitWatch) Update(ctx context.Context, fn func(meta.Tx) error) error 
 		}
 		return nil
 	})
+}
+
+// count is how many changes were committed so far.
+func (c *commitWatch) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.commits
 }
 
 // stagedEvent is the outbox entry of event id found right after a

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,6 +86,17 @@ func (k DataKeys) ForPart(n int) DataKeys {
 func (k DataKeys) Clear() {
 	clear(k.DEK)
 	clear(k.DEK2)
+}
+
+// OpaqueETag is the ETag of an object whose ETag is not the MD5 of its
+// data (SSE-KMS, DSSE-KMS and SSE-C PUTs, as in S3): 32 hex digits
+// derived from the object's data key (HKDF-SHA256, "kura etag v1"). The
+// data key is random per object version, so the ETag is one version's and
+// says nothing of the plaintext (an MD5 would, and costs a hash of every
+// byte); re-keying re-seals the same data key, so it stays derivable, and
+// integrity verification checks it (object.VerifyVersion).
+func (k DataKeys) OpaqueETag() string {
+	return hex.EncodeToString(DeriveKey(k.DEK, "kura etag v1")[:16])
 }
 
 func partKey(dek []byte, n int) []byte {

@@ -25,6 +25,7 @@ func Run(t *testing.T, open Opener) {
 		{"VersioningEnabled", testVersioningEnabled},
 		{"VersioningSuspended", testVersioningSuspended},
 		{"DeleteMarkers", testDeleteMarkers},
+		{"DeleteMany", testDeleteMany},
 		// list.go
 		{"ListPrefixDelimiter", testListPrefixDelimiter},
 		{"ListPagination", testListPagination},
@@ -51,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"SSERoundTrips", testSSERoundTrips},
 		{"SSECustomerKey", testSSECustomerKey},
 		{"SSEBucketDefault", testSSEBucketDefault},
+		{"OpaqueETags", testOpaqueETags},
 		{"UpdateEncryption", testUpdateEncryption},
 		{"UpdateEncryptionMany", testUpdateEncryptionMany},
 		{"UpdateEncryptionRefusals", testUpdateEncryptionRefusals},
