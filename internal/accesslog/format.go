@@ -284,6 +284,31 @@ func entryOf(r *ops.Record, bucket, ownerID string) Entry {
 	return e
 }
 
+// batchDeletes are the records S3 writes besides a DeleteObjects' own
+// (REST.POST.MULTI_OBJECT_DELETE): one BATCH.DELETE.OBJECT a key, so that
+// the log names every key deleted, whatever API deleted it. Each is the
+// request's record (time, requester, request id, signature, TLS) for one
+// key: its version (the one named, or the delete marker made), 204 or the
+// key's error, no request line (it is the request's record's), no bytes.
+func batchDeletes(req Entry, keys []ops.DeletedObject) []Entry {
+	out := make([]Entry, 0, len(keys))
+	for _, k := range keys {
+		e := req
+		e.Operation, e.Key, e.RequestURI = "BATCH.DELETE.OBJECT", k.Key, ""
+		e.BytesSent, e.ObjectSize, e.TurnAround = 0, 0, -1
+		e.HTTPStatus, e.ErrorCode = 204, ""
+		e.VersionID = k.VersionID
+		if k.DeleteMarkerVersionID != "" {
+			e.VersionID = k.DeleteMarkerVersionID
+		}
+		if k.Err != nil {
+			e.HTTPStatus, e.ErrorCode = k.Err.Status, k.Err.Code
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
 // requester is the requester field: the account's canonical id for a
 // root user, the ARN of an IAM user or a role session, "-" anonymous.
 func requester(r *ops.Record) string {

@@ -220,6 +220,10 @@ func (l *Logger) ObserveRecord(r *ops.Record) {
 	rec := spooled{Target: lg.TargetBucket, Prefix: lg.TargetPrefix, Partitioned: lg.PartitionedPrefix, DateSource: lg.PartitionDateSource,
 		Bucket: bucket, Account: c.owner, Time: e.Time.UTC(), Line: e.Line()}
 	l.spool(rec)
+	for _, k := range batchDeletes(e, r.Deleted) {
+		rec.Line = k.Line()
+		l.spool(rec)
+	}
 }
 
 // spool appends one record to the current spool file, with a write of

@@ -43,7 +43,7 @@ func TestParse(t *testing.T) {
 		{raw: "file://" + dir, want: dir},
 		{raw: "file:blobs", want: "blobs"},
 		{raw: "file://nas/blobs", err: "has no host"},
-		{raw: "s3://bucket/prefix", err: `unknown scheme "s3"; this Kura knows file://`},
+		{raw: "gs://bucket/prefix", err: `unknown scheme "gs"; this Kura knows file://`},
 		{raw: "bolt:///x", err: `unknown scheme "bolt"`},
 	} {
 		b, err := ParseBlobs(tc.raw)

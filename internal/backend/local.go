@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/kurastore/kura/internal/blob"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
@@ -79,17 +80,49 @@ func (s boltStore) Exclusive() bool { return true }
 // File is the blob store in the local directory dir.
 func File(dir string) Blobs { return fileBlobs{dir: dir} }
 
+// SharedFile is the blob store in directory dir shared by several nodes
+// (blobfs.OpenShared): file:///mnt/kura/blobs?shared=1.
+func SharedFile(dir string) Blobs { return fileBlobs{dir: dir, shared: true} }
+
+// fileFromURL reads file:///path, or file:///path?shared=1 for a
+// directory several nodes share.
 func fileFromURL(u *url.URL) (Blobs, error) {
+	shared := false
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			return nil, fmt.Errorf("blob store %q: %v", u.Redacted(), err)
+		}
+		for k, vs := range q {
+			if k != "shared" {
+				return nil, fmt.Errorf("blob store %q: unknown option %q; a file URL takes only shared=1", u.Redacted(), k)
+			}
+			if shared, err = strconv.ParseBool(vs[len(vs)-1]); err != nil {
+				return nil, fmt.Errorf("blob store %q: shared=%q: want 1 or 0", u.Redacted(), vs[len(vs)-1])
+			}
+		}
+		c := *u
+		c.RawQuery = ""
+		u = &c
+	}
 	p, err := localPath(u)
 	if err != nil {
 		return nil, fmt.Errorf("blob store %w", err)
 	}
-	return File(p), nil
+	return fileBlobs{dir: p, shared: shared}, nil
 }
 
-type fileBlobs struct{ dir string }
+type fileBlobs struct {
+	dir    string
+	shared bool
+}
 
-func (f fileBlobs) String() string { return f.dir }
+func (f fileBlobs) String() string {
+	if f.shared {
+		return f.dir + " (shared)"
+	}
+	return f.dir
+}
 
 // HasData reports whether dir or any directory below it holds a file. A
 // missing dir holds none.
@@ -115,7 +148,11 @@ func (f fileBlobs) HasData(context.Context) (bool, error) {
 }
 
 func (f fileBlobs) Open(context.Context) (blob.Store, error) {
-	s, err := blobfs.Open(f.dir)
+	open := blobfs.Open
+	if f.shared {
+		open = blobfs.OpenShared
+	}
+	s, err := open(f.dir)
 	if err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}

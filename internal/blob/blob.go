@@ -58,3 +58,10 @@ type Reader interface {
 type TempRemover interface {
 	RemoveStaleTemp(olderThan time.Duration) (int, error)
 }
+
+// ErrUnavailable marks a failure to reach a remote blob store (a network
+// error, the store answering 5xx or throttling): the request may succeed
+// if retried, and the S3 layer answers 503 ServiceUnavailable rather than
+// 500 InternalError. A blob store wraps it (errors.Is finds it) together
+// with its own error.
+var ErrUnavailable = errors.New("blob: store unavailable")

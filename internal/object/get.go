@@ -102,7 +102,7 @@ func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys ss
 		if kind := classify(err); kind != "" {
 			return nil, s.integrityFailure(ref, kind, err)
 		}
-		return nil, s3err.Internal(err)
+		return nil, blobStoreError(err)
 	}
 	return &blobReader{s: s, ref: ref, r: pr.(decrypter), c: r}, nil
 }

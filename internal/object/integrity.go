@@ -76,6 +76,10 @@ type blobRef struct {
 // returns the error the request gets. The log names the object, version,
 // blob and part, never key material or data.
 func (s *Service) integrityFailure(ref blobRef, kind string, cause error) error {
+	if errors.Is(cause, blob.ErrUnavailable) {
+		// Not the data's fault: the store is unreachable (503).
+		return blobStoreError(cause)
+	}
 	switch kind {
 	case IntegrityMissing:
 		s.integrity.missing.Add(1)
@@ -123,6 +127,8 @@ func classify(err error) string {
 	switch {
 	case err == nil, err == io.EOF:
 		return ""
+	case errors.Is(err, blob.ErrUnavailable):
+		return "" // the store is unreachable; the data may well be intact
 	case errors.Is(err, blob.ErrNotFound):
 		return IntegrityMissing
 	case errors.Is(err, sse.ErrAuthentication):

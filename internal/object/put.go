@@ -98,7 +98,7 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 		if counted.tooLarge {
 			return nil, s3err.EntityTooLarge.With("MaxSizeAllowed", itoa64(limit))
 		}
-		return nil, s3err.Internal(err)
+		return nil, blobStoreError(err)
 	}
 	fail := func(e error) (*stored, error) { s.discard(id); s.writes.done(id); return nil, e }
 	if size >= 0 && counted.n != size {

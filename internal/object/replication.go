@@ -245,7 +245,7 @@ func (s *Service) PutReplica(ctx context.Context, in ReplicaInput) (*kura.Object
 		s.writes.add(nid)
 		written = append(written, nid)
 		if _, err := s.blobs.Put(ctx, nid, r); err != nil {
-			return "", s3err.Internal(err)
+			return "", blobStoreError(err)
 		}
 		return nid, nil
 	}

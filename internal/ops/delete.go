@@ -209,6 +209,7 @@ func (s *Service) DeleteObjects(ctx context.Context, call kura.Call, in DeleteOb
 				d.DeleteMarkerVersionID = res.VersionID
 			}
 		}
+		r.rec.Deleted = out.Objects // a front records its own (s3api)
 		return out, nil
 	}()
 	return res, r.finish(r.spec.status, err)

@@ -60,6 +60,10 @@ type Record struct {
 	// HTTP is what only an HTTP request knows (nil: called without
 	// HTTP), for server access logs.
 	HTTP *HTTPDetails
+	// Deleted is a DeleteObjects' outcome key by key, for the server
+	// access logs' BATCH.DELETE.OBJECT records (not in the audit event:
+	// CloudTrail's DeleteObjects event names no keys either).
+	Deleted []DeletedObject
 }
 
 // HTTPDetails is the part of a request only the HTTP front knows.

@@ -39,10 +39,11 @@ type auditState struct {
 	lastRead    atomic.Int64 // when the handler last read the body (UnixNano)
 	keepBody    bool         // IAM/STS: keep the form body for requestParameters
 	body        []byte
-	kms         bool         // handed to the KMS API, which records its own event
-	recorded    bool         // handed to the job engine, which records its own event and metrics
-	failure     *s3err.Error // the error the response carries, if any
-	bucketOwner string       // account owning the request's bucket, once loaded
+	kms         bool                // handed to the KMS API, which records its own event
+	recorded    bool                // handed to the job engine, which records its own event and metrics
+	failure     *s3err.Error        // the error the response carries, if any
+	bucketOwner string              // account owning the request's bucket, once loaded
+	deleted     []ops.DeletedObject // a DeleteObjects' keys, for the access logs
 	// pending is the request's event until record finishes it: the
 	// metadata changes the request makes stage it in the audit outbox
 	// (audit.Pending), so a change is never without its event.
@@ -205,7 +206,7 @@ func (h *Handler) record(req *request) {
 	}
 	d := h.describe(req, false)
 	d.Service, d.Status, d.Duration, d.BytesIn, d.BytesOut, d.KMSCalls = req.service(), status, elapsed, received, sent, kmsCalls
-	d.HTTP, d.ObjectSize = h.httpDetails(req), req.objectSize(received)
+	d.HTTP, d.ObjectSize, d.Deleted = h.httpDetails(req), req.objectSize(received), req.trail.deleted
 	if err := d.Finish(req.trail.pending, h.cfg.Metrics); err != nil {
 		h.log.Error("audit event not written", "id", req.id, "event", d.Name, "err", err)
 	}

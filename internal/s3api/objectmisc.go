@@ -75,6 +75,7 @@ func (h *Handler) deleteObjects(req *request) error {
 	if err != nil {
 		return err
 	}
+	req.trail.deleted = res.Objects
 	out := deleteResult{NS: s3NS}
 	for _, o := range res.Objects {
 		if e := o.Err; e != nil {

@@ -571,3 +571,69 @@ func TestAccessLogsACLDeliveryAndTargetGrants(t *testing.T) {
 		t.Errorf("log object grants %v", perms)
 	}
 }
+
+// A DeleteObjects is logged as S3 logs it: its own
+// REST.POST.MULTI_OBJECT_DELETE record and one BATCH.DELETE.OBJECT record
+// a key, so the log names every key deleted (CloudTrail's event names
+// none); a key that was refused carries its status and error code.
+func TestAccessLogsDeleteObjectsKeyByKey(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	acct := ts.Root.AccountID
+	mustBucket(t, c, "bulk")
+	mustBucket(t, c, "bulk-logs")
+	if _, err := c.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("bulk-logs"),
+		Policy: aws.String(logDeliveryPolicy("bulk-logs", "bulk", acct))}); err != nil {
+		t.Fatal(err)
+	}
+	enableLogging(t, c, "bulk", "bulk-logs", "logs/", nil)
+	for _, k := range []string{"a", "dir/b c"} {
+		if _, err := c.PutObject(ctx(t), &s3.PutObjectInput{Bucket: aws.String("bulk"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := c.DeleteObjects(ctx(t), &s3.DeleteObjectsInput{Bucket: aws.String("bulk"), Delete: &types.Delete{Objects: []types.ObjectIdentifier{
+		{Key: aws.String("a")}, {Key: aws.String("dir/b c")}, {Key: aws.String("never-was")}, {Key: aws.String("x"), VersionId: aws.String("not-a-version")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Deleted) != 3 || len(out.Errors) != 1 {
+		t.Fatalf("DeleteObjects: %d deleted, %d errors", len(out.Deleted), len(out.Errors))
+	}
+	badCode := aws.ToString(out.Errors[0].Code)
+	if err := ts.AccessLog.Flush(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, recs := logLines(t, c, "bulk-logs", "logs/")
+	var multi []string
+	keys := map[string][]string{}
+	for _, r := range recs {
+		switch r[fOperation] {
+		case "REST.POST.MULTI_OBJECT_DELETE":
+			multi = r
+		case "BATCH.DELETE.OBJECT":
+			keys[r[fKey]] = r
+		}
+	}
+	if multi == nil || multi[fStatus] != "200" || !strings.HasPrefix(multi[fURI], "POST /bulk?delete") {
+		t.Fatalf("MULTI_OBJECT_DELETE record %q in %q", multi, recs)
+	}
+	want := map[string][2]string{"a": {"204", "-"}, "dir/b%20c": {"204", "-"}, "never-was": {"204", "-"}, "x": {"", badCode}}
+	if len(keys) != len(want) {
+		t.Fatalf("BATCH.DELETE.OBJECT records for %d keys, want %d: %q", len(keys), len(want), recs)
+	}
+	for k, w := range want {
+		r := keys[k]
+		if r == nil {
+			t.Errorf("no BATCH.DELETE.OBJECT record for %s", k)
+			continue
+		}
+		if (w[0] != "" && r[fStatus] != w[0]) || (w[0] == "" && r[fStatus] == "204") || r[fError] != w[1] {
+			t.Errorf("%s: status %s error %s, want %v", k, r[fStatus], r[fError], w)
+		}
+		if r[fRequestID] != multi[fRequestID] || r[fRequester] != multi[fRequester] || r[fURI] != "-" || r[fBytesSent] != "-" {
+			t.Errorf("%s: record %q does not share the request's fields (%q)", k, r, multi)
+		}
+	}
+}

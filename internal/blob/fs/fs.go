@@ -22,6 +22,38 @@
 // filesystem with hard links (any local POSIX filesystem, NTFS); on a
 // case-insensitive filesystem ids differing only in case collide, which
 // ULIDs (upper-case Crockford base32) never do.
+//
+// # Shared directories
+//
+// Several Kura nodes may share one directory on a network filesystem
+// (NFSv4, CephFS, GlusterFS, a SAN filesystem such as GFS2/OCFS2) when
+// they share one metadata store: OpenShared (`--blobs
+// file:///mnt/kura/blobs?shared=1`). The layout and the Put protocol are
+// the same, and they are what makes sharing safe: temporary files are
+// created with O_EXCL under a random name that also names the node
+// (host and pid), link(2) is atomic on the file server so of two nodes
+// putting one id exactly one wins, and files and directories are fsynced
+// (NFS COMMIT) before a Put returns. A shared store differs in four
+// ways:
+//
+//   - RemoveStaleTemp never removes a temporary file younger than
+//     StaleTempAge, whatever it is asked: another node may be writing it.
+//     (Unreferenced blobs are the orphan sweep's, by their age: a blob is
+//     linked into place just after its last write, so another node's
+//     blob waiting for its metadata commit is younger than the grace.)
+//   - A link that fails with EEXIST while the name is already the very
+//     file being linked is a success: NFS retransmits a link whose reply
+//     was lost, and the retry finds the name taken by itself.
+//   - Open retries once after revalidating the blob's directory when the
+//     name is not found, in case the client cached the name's absence
+//     from before another node created it (NFS negative lookup cache).
+//   - Errors that say the file server cannot be reached (ETIMEDOUT,
+//     ESTALE, ENOTCONN, …: unreachable) are blob.ErrUnavailable, which the
+//     S3 layer answers with 503.
+//
+// Ages compare file times (the file server's clock) with this node's
+// clock: keep the nodes' clocks within minutes of the server's (NTP);
+// the grace periods are an hour.
 package fs
 
 import (
@@ -71,6 +103,12 @@ type Store struct {
 	// leaf for root/xx/yy.
 	top  bitset
 	leaf bitset
+	// shared: other processes, on this host or others, write into the
+	// directory too (OpenShared).
+	shared bool
+	// tmpTag goes into temporary file names: which host and process
+	// writes them.
+	tmpTag string
 }
 
 // bitset is a fixed-size set of small integers, safe for concurrent use.
@@ -88,16 +126,26 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufLen); return
 // It removes nothing: leftover temporary files are the business of whoever
 // owns the directory (RemoveStaleTemp), because only the owner knows
 // whether another process may be writing into it.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*Store, error) { return openStore(dir, false) }
+
+// OpenShared opens the store rooted at dir as one of several nodes
+// sharing it (see "Shared directories" above): it never removes another
+// node's temporary files and tolerates a network filesystem's caches and
+// retransmissions.
+func OpenShared(dir string) (*Store, error) { return openStore(dir, true) }
+
+func openStore(dir string, shared bool) (*Store, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("blob/fs: %w", err)
 	}
 	s := &Store{
-		dir:  dir,
-		tmp:  filepath.Join(dir, tmpDirName),
-		top:  newBitset(1 << 8),
-		leaf: newBitset(1 << 16),
+		dir:    dir,
+		tmp:    filepath.Join(dir, tmpDirName),
+		top:    newBitset(1 << 8),
+		leaf:   newBitset(1 << 16),
+		shared: shared,
+		tmpTag: tmpTag(),
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("blob/fs: %w", err)
@@ -106,6 +154,25 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("blob/fs: %w", err)
 	}
 	return s, nil
+}
+
+// Shared reports whether the store was opened with OpenShared.
+func (s *Store) Shared() bool { return s.shared }
+
+// tmpTag names this process in temporary file names: "host-pid", the
+// host name cut to safe characters.
+func tmpTag() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 0, 32)
+	for i := 0; i < len(host) && len(b) < 24; i++ {
+		if c := host[i]; ValidID(string(c)) {
+			b = append(b, c)
+		}
+	}
+	if len(b) == 0 {
+		b = append(b, "host"...)
+	}
+	return fmt.Sprintf("%s-%d", b, os.Getpid())
 }
 
 // Dir returns the store's root directory.
@@ -171,20 +238,20 @@ func (s *Store) Put(ctx context.Context, id string, r io.Reader) (int64, error) 
 	if _, err := os.Lstat(final); err == nil {
 		return 0, blob.ErrExists
 	} else if !errors.Is(err, iofs.ErrNotExist) {
-		return 0, fmt.Errorf("blob/fs: put %s: %w", id, err)
+		return 0, s.fail(fmt.Errorf("blob/fs: put %s: %w", id, err))
 	}
 	n, err := s.put(ctx, id, final, r)
 	if err != nil {
 		if errors.Is(err, blob.ErrExists) {
 			return 0, err
 		}
-		return 0, fmt.Errorf("blob/fs: put %s: %w", id, err)
+		return 0, s.fail(fmt.Errorf("blob/fs: put %s: %w", id, err))
 	}
 	return n, nil
 }
 
 func (s *Store) put(ctx context.Context, id, final string, r io.Reader) (n int64, err error) {
-	f, err := os.CreateTemp(s.tmp, id+".*") // mode 0600
+	f, err := os.CreateTemp(s.tmp, id+"."+s.tmpTag+".*") // mode 0600, O_EXCL
 	if err != nil {
 		return 0, err
 	}
@@ -213,11 +280,15 @@ func (s *Store) put(ctx context.Context, id, final string, r io.Reader) (n int64
 	if err := s.prepareDirs(fanout(id)); err != nil {
 		return 0, err
 	}
-	if err := os.Link(tmp, final); err != nil {
-		if errors.Is(err, iofs.ErrExist) {
+	if err := linkFile(tmp, final); err != nil {
+		if !errors.Is(err, iofs.ErrExist) {
+			return 0, err
+		}
+		if !sameFile(tmp, final) {
 			return 0, blob.ErrExists
 		}
-		return 0, err
+		// The name is our own file: a link(2) retransmitted over NFS
+		// after its reply was lost. It succeeded.
 	}
 	if err := syncDir(filepath.Dir(final)); err != nil {
 		// Visible but perhaps not durable: take it back rather than
@@ -266,20 +337,28 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	_, _, name := s.paths(id)
+	_, leaf, name := s.paths(id)
 	f, err := os.Open(name)
+	if errors.Is(err, iofs.ErrNotExist) && s.shared {
+		// Opening the directory revalidates it (close-to-open
+		// consistency), dropping a cached absence of the name.
+		if d, derr := os.Open(leaf); derr == nil {
+			d.Close()
+		}
+		f, err = os.Open(name)
+	}
 	if errors.Is(err, iofs.ErrNotExist) {
 		return nil, blob.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+		return nil, s.fail(fmt.Errorf("blob/fs: open %s: %w", id, err))
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+		return nil, s.fail(fmt.Errorf("blob/fs: open %s: %w", id, err))
 	}
-	return &File{f: f, size: fi.Size()}, nil
+	return &File{f: f, size: fi.Size(), shared: s.shared}, nil
 }
 
 // Delete removes a blob and makes the removal durable. Deleting an absent
@@ -300,7 +379,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		err = syncDir(leaf)
 	}
 	if err != nil {
-		return fmt.Errorf("blob/fs: delete %s: %w", id, err)
+		return s.fail(fmt.Errorf("blob/fs: delete %s: %w", id, err))
 	}
 	return nil
 }
@@ -316,7 +395,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 	tops, err := readNames(s.dir)
 	if err != nil {
-		return fmt.Errorf("blob/fs: walk: %w", err)
+		return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 	}
 	for _, t := range tops {
 		ti, ok := parseHexByte(t)
@@ -325,7 +404,7 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 		}
 		leaves, err := readNames(filepath.Join(s.dir, t))
 		if err != nil {
-			return fmt.Errorf("blob/fs: walk: %w", err)
+			return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 		}
 		for _, l := range leaves {
 			li, ok := parseHexByte(l)
@@ -337,7 +416,7 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 			}
 			entries, err := readEntries(filepath.Join(s.dir, t, l))
 			if err != nil {
-				return fmt.Errorf("blob/fs: walk: %w", err)
+				return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 			}
 			for _, e := range entries {
 				id := e.Name()
@@ -349,7 +428,7 @@ func (s *Store) Walk(ctx context.Context, fn func(blob.Info) error) error {
 					continue // deleted since the directory was read
 				}
 				if err != nil {
-					return fmt.Errorf("blob/fs: walk: %w", err)
+					return s.fail(fmt.Errorf("blob/fs: walk: %w", err))
 				}
 				if err := fn(blob.Info{ID: id, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
 					return err
@@ -404,8 +483,13 @@ func (s *Store) RemoveTemp(name string) error {
 // ago (all of them for olderThan <= 0, which is safe only while no Put is
 // running on this directory, in this process or any other) and returns how
 // many it removed. With StaleTempAge it is safe at any time; a long-running
-// server calls it periodically.
+// server calls it periodically. A shared store (OpenShared) takes at least
+// StaleTempAge whatever olderThan says: it cannot know that no other node
+// is writing.
 func (s *Store) RemoveStaleTemp(olderThan time.Duration) (int, error) {
+	if s.shared && olderThan < StaleTempAge {
+		olderThan = StaleTempAge
+	}
 	entries, err := os.ReadDir(s.tmp)
 	if err != nil {
 		return 0, fmt.Errorf("blob/fs: clean temp: %w", err)
@@ -429,13 +513,20 @@ func (s *Store) RemoveStaleTemp(olderThan time.Duration) (int, error) {
 
 // File is the blob.Reader of a stored blob, backed by an *os.File.
 type File struct {
-	f    *os.File
-	size int64
+	f      *os.File
+	size   int64
+	shared bool
 }
 
 // ReadAt reads like os.File.ReadAt: a read reaching past the end returns the
 // bytes before it and io.EOF.
-func (r *File) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r *File) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.f.ReadAt(p, off)
+	if err != nil && err != io.EOF && r.shared && unreachable(err) {
+		err = unavailableError{err}
+	}
+	return n, err
+}
 
 // Size returns the blob's length.
 func (r *File) Size() int64 { return r.size }
@@ -488,6 +579,38 @@ func parseHexByte(s string) (uint32, bool) {
 		}
 	}
 	return v, true
+}
+
+// fail marks err blob.ErrUnavailable when the store is shared and err
+// says the file server cannot be reached (unreachable): the request may
+// succeed once it is back, and the client gets 503, not 500. On a local
+// directory every I/O error is the disk's and stays as it is.
+func (s *Store) fail(err error) error {
+	if s.shared && unreachable(err) {
+		return unavailableError{err}
+	}
+	return err
+}
+
+// unavailableError is blob.ErrUnavailable with the filesystem's error.
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string {
+	return e.err.Error() + " (the shared filesystem is unreachable)"
+}
+func (e unavailableError) Unwrap() []error { return []error{blob.ErrUnavailable, e.err} }
+
+// linkFile is os.Link; tests replace it to play a retransmitted link.
+var linkFile = os.Link
+
+// sameFile reports whether paths a and b name one file.
+func sameFile(a, b string) bool {
+	fa, err := os.Lstat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Lstat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 // syncDir makes a directory's entries durable. Windows cannot fsync a
