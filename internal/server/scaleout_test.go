@@ -24,6 +24,7 @@ import (
 
 	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
+	"github.com/kurastore/kura/internal/blob/s3/s3test"
 	"github.com/kurastore/kura/internal/lease"
 	"github.com/kurastore/kura/internal/meta/pg"
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
@@ -35,13 +36,36 @@ import (
 // blob store, each with a data directory of its own holding a copy of the
 // first node's root key and root credentials.
 type cluster struct {
-	schema, blobs string
-	first         string // the first node's data directory
+	schema string
+	blobs  backend.Blobs
+	first  string // the first node's data directory
 }
 
-func newCluster(t *testing.T) *cluster {
+// newCluster is a cluster on a shared blob directory, or on blobs when
+// given.
+func newCluster(t *testing.T, blobs ...backend.Blobs) *cluster {
 	t.Helper()
-	return &cluster{schema: pgtest.Schema(t, t.Name()), blobs: t.TempDir()}
+	c := &cluster{schema: pgtest.Schema(t, t.Name()), blobs: backend.SharedFile(t.TempDir())}
+	if len(blobs) > 0 {
+		c.blobs = blobs[0]
+	}
+	return c
+}
+
+// s3Blobs is a blob store in a bucket of another Kura (internal/blob/s3).
+func s3Blobs(t *testing.T) backend.Blobs {
+	t.Helper()
+	bk := s3test.Start(t)
+	bk.Bucket("backing")
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	b, err := backend.ParseBlobs("s3://backing/nodes/?endpoint=" + bk.URL() + "&path_style=true&region=us-east-1&part_size=5MiB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // node starts a node on dir (a new one when ""), with adjust applied.
@@ -70,7 +94,7 @@ func (c *cluster) node(t *testing.T, dir string, adjust ...func(*server.Config))
 		}
 	}
 	ts := startOnPostgres(t, dir, c.schema, "", func(cfg *server.Config) {
-		cfg.Blobs = backend.File(c.blobs)
+		cfg.Blobs = c.blobs
 		for _, a := range adjust {
 			a(cfg)
 		}
@@ -105,7 +129,7 @@ func TestNodeRestartReleasesItsLeases(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", RootAccessKey: testAK, RootSecretKey: testSK,
-		Logger: testLogger(), Meta: m, Blobs: backend.File(c.blobs)})
+		Logger: testLogger(), Meta: m, Blobs: c.blobs})
 	if err == nil || !errors.Is(err, server.ErrDataDirInUse) {
 		t.Fatalf("a second process on the data dir: %v, want ErrDataDirInUse", err)
 	}
@@ -227,14 +251,19 @@ func TestKMSDisableAcrossNodes(t *testing.T) {
 }
 
 // TestThreeNodes: three Kura nodes on one PostgreSQL schema and one blob
-// store, used round-robin through aws-sdk-go-v2: what one node writes
+// store (a shared directory; a bucket of another Kura), used round-robin through aws-sdk-go-v2: what one node writes
 // every other reads and lists at once; UpdateObjectEncryption on one node
 // is what the others serve; of concurrent If-None-Match: * writes of one
 // key spread over the nodes exactly one wins; and when a node is killed
 // under load (its in-flight requests cut off), no write it acknowledged is
 // lost. KURA_TEST_NODES_LOAD sets the load phase's length (default 2s).
 func TestThreeNodes(t *testing.T) {
-	c := newCluster(t)
+	pgtest.DSN(t) // skips without PostgreSQL
+	t.Run("shared directory", func(t *testing.T) { threeNodes(t, newCluster(t)) })
+	t.Run("s3 on another Kura", func(t *testing.T) { threeNodes(t, newCluster(t, s3Blobs(t))) })
+}
+
+func threeNodes(t *testing.T, c *cluster) {
 	nodes := []*testServer{c.node(t, ""), c.node(t, ""), c.node(t, "")}
 	clients := make([]*s3.Client, len(nodes))
 	for i, n := range nodes {
@@ -483,7 +512,7 @@ func TestKill9NodeUnderLoad(t *testing.T) {
 	bin := buildKura(t)
 	schema := pgtest.Schema(t, t.Name())
 	blobs := t.TempDir()
-	flags := []string{"--meta", postgresURL(t, schema), "--blobs", "file://" + blobs}
+	flags := []string{"--meta", postgresURL(t, schema), "--blobs", "file://" + blobs + "?shared=1"}
 	dirs := []string{filepath.Join(t.TempDir(), "data"), filepath.Join(t.TempDir(), "data"), filepath.Join(t.TempDir(), "data")}
 	procs := []*kuraProc{startKura(t, bin, dirs[0], 0, flags...)}
 	for _, d := range dirs[1:] {
