@@ -30,6 +30,6 @@ func newRootCmd() *cobra.Command {
 		Version:       buildVersion(),
 	}
 	root.SetVersionTemplate("{{.Version}}") // `kura --version` prints what `kura version` does
-	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd(), newReplicationCmd(), newLinkCmd(), newVersionCmd())
+	root.AddCommand(newServerCmd(), newBenchCmd(), newKMSCmd(), newAuditCmd(), newObjectCmd(), newAdminCmd(), newFsckCmd(), newInventoryCmd(), newBatchCmd(), newReplicationCmd(), newLinkCmd(), newMigrateCmd(), newVersionCmd())
 	return root
 }

@@ -109,7 +109,10 @@ func TestGeneratorJob(t *testing.T) {
 	spec := e.spec("gen", nil)
 	spec.Manifest = nil
 	spec.ManifestGenerator = &kura.JobManifestGenerator{SourceBucket: "arn:aws:s3:::" + data, EnableOutput: true,
-		Output: &kura.JobManifestOutput{Bucket: "arn:aws:s3:::" + reports, Prefix: "gen", Format: kura.ManifestGeneratedCSV},
+		// Under SSE-KMS the manifest's ETag is opaque, not its MD5: the
+		// location the job reports must name the object's own.
+		Output: &kura.JobManifestOutput{Bucket: "arn:aws:s3:::" + reports, Prefix: "gen", Format: kura.ManifestGeneratedCSV,
+			Encryption: kura.SSEKMS, KMSKeyID: e.keyARN},
 		Filter: kura.JobManifestFilter{MatchAnyPrefix: []string{"logs/"}, MatchAnyObjectEncryption: []kura.EncryptionFilter{{Type: kura.SSES3}}}}
 	id := e.create(s, spec)
 	j := e.runUntil(s, id, kura.JobComplete)
@@ -128,9 +131,12 @@ func TestGeneratorJob(t *testing.T) {
 	if g == nil || g.ObjectARN != "arn:aws:s3:::"+reports+"/gen/job-"+id+"/manifest.json" {
 		t.Fatalf("generated manifest %+v", g)
 	}
+	if mv := e.head(reports, "gen/job-"+id+"/manifest.json"); g.ETag != mv.ETag || mv.Encryption.Type != kura.SSEKMS {
+		t.Fatalf("generated manifest's location names ETag %q; the object (%s) has %q", g.ETag, mv.Encryption.Type.Name(), mv.ETag)
+	}
 	// The generated manifest reads as an inventory manifest.
 	src, err := openInventory(ctx, roleOpener(e.ops, rootCall, ""), kura.JobManifest{Format: kura.ManifestInventoryCSV,
-		Location: kura.JobManifestLocation{ObjectARN: g.ObjectARN, ETag: e.head(reports, "gen/job-"+id+"/manifest.json").ETag}}, cursor{})
+		Location: kura.JobManifestLocation{ObjectARN: g.ObjectARN, ETag: g.ETag}}, cursor{})
 	if err != nil {
 		t.Fatal(err)
 	}

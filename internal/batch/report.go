@@ -263,7 +263,9 @@ func (s *Service) writeOutputIndex(ctx context.Context, call kura.Call, j *kura.
 		[]byte(hex.EncodeToString(sum[:])+"\n"), "text/plain"); err != nil {
 		return nil, err
 	}
-	loc := &locRec{ARN: "arn:aws:s3:::" + bucket + "/" + key, ETag: hex.EncodeToString(sum[:])}
+	// The location names the object's ETag, which a job reading this
+	// manifest checks: an MD5 under SSE-S3, opaque under SSE-KMS.
+	loc := &locRec{ARN: "arn:aws:s3:::" + bucket + "/" + key, ETag: res.ETag}
 	if res.VersionID != "" && res.VersionID != "null" {
 		loc.Version = res.VersionID
 	}

@@ -3,8 +3,11 @@ package inventory
 import (
 	"compress/gzip"
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"time"
@@ -198,6 +201,10 @@ type dataFile struct {
 	key  string
 	open *io.PipeWriter
 	gz   *gzip.Writer
+	// sum is the MD5 of the file's bytes, the manifest's MD5checksum:
+	// computed here, since the object's ETag is an MD5 only under SSE-S3
+	// (an SSE-KMS destination's is opaque).
+	sum  hash.Hash
 	buf  []byte
 	rows int
 	done chan putResult
@@ -214,7 +221,8 @@ func (f *dataFile) start(ctx context.Context, key string) error {
 	}
 	pr, pw := io.Pipe()
 	f.key, f.open, f.rows = key, pw, 0
-	f.gz = gzip.NewWriter(pw)
+	f.sum = md5.New()
+	f.gz = gzip.NewWriter(io.MultiWriter(pw, f.sum))
 	f.done = make(chan putResult, 1)
 	go func() {
 		v, err := f.d.put(ctx, key, "application/x-gzip", pr, -1)
@@ -268,7 +276,7 @@ func (f *dataFile) finish(m *Manifest) error {
 	if res.err != nil {
 		return res.err
 	}
-	m.Files = append(m.Files, ManifestFile{Key: f.key, Size: res.v.Size, MD5Checksum: res.v.ETag})
+	m.Files = append(m.Files, ManifestFile{Key: f.key, Size: res.v.Size, MD5Checksum: hex.EncodeToString(f.sum.Sum(nil))})
 	return nil
 }
 
