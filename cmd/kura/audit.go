@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/backend"
 )
 
 // newAuditCmd is `kura audit`: it reads the audit trail of a data
@@ -23,6 +26,7 @@ import (
 func newAuditCmd() *cobra.Command {
 	var (
 		dataDir, since, until string
+		metaURL               string
 		f                     audit.Filter
 		asJSON, follow        bool
 	)
@@ -47,6 +51,12 @@ across rotations, until interrupted; with --since it skips older history.`,
 			}
 			if f.Until, err = parseWhen(until, now); err != nil {
 				return fmt.Errorf("--until: %w", err)
+			}
+			if metaURL != "" {
+				if follow {
+					return errors.New("--follow reads a data directory's trail file; with --meta, run the query again (or follow each node's trail)")
+				}
+				return queryClusterTrail(cmd, metaURL, f, asJSON)
 			}
 			dir := audit.DirIn(dataDir)
 			if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
@@ -101,7 +111,48 @@ across rotations, until interrupted; with --since it skips older history.`,
 	fl.BoolVar(&f.ErrorsOnly, "errors", false, "only failed requests")
 	fl.BoolVar(&asJSON, "json", false, "print the events as JSON lines, as stored")
 	fl.BoolVar(&follow, "follow", false, "keep printing new events until interrupted")
+	fl.StringVar(&metaURL, "meta", "", "read the cluster audit trail of all nodes in this shared metadata store (postgres://…?schema=…) instead of --data's trail file")
 	return cmd
+}
+
+// queryClusterTrail prints the events of the cluster trail in the shared
+// metadata store metaURL that f selects, in the trail's order, with the
+// node that recorded each (docs/scale-out.md, "Audit trail").
+func queryClusterTrail(cmd *cobra.Command, metaURL string, f audit.Filter, asJSON bool) error {
+	mb, err := backend.ParseMeta(metaURL)
+	if err != nil {
+		return fmt.Errorf("--meta: %w", err)
+	}
+	ms, err := mb.OpenReadOnly(cmd.Context(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		return fmt.Errorf("--meta: %w", err)
+	}
+	defer ms.Close()
+	out := cmd.OutOrStdout()
+	if asJSON {
+		return audit.QueryCluster(cmd.Context(), ms, f, func(ev audit.ClusterEvent) error {
+			_, err := fmt.Fprintf(out, "%s\n", ev.Line())
+			return err
+		})
+	}
+	rows := [][]string{append(slices.Clone(auditHeader), "NODE")}
+	if err := audit.QueryCluster(cmd.Context(), ms, f, func(ev audit.ClusterEvent) error {
+		rows = append(rows, append(eventRow(ev.Event), ev.Node))
+		return nil
+	}); err != nil {
+		return err
+	}
+	t := newAuditTable()
+	t.widths = append(t.widths, len("RESULT")) // the node comes after it
+	for _, r := range rows {
+		t.fit(r)
+	}
+	for _, r := range rows {
+		if err := t.print(out, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // parseWhen reads an RFC 3339 time or a duration before now; "" is no

@@ -90,7 +90,7 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.StringVar(&cfg.DataDir, "data", "./data", "data directory: root key, root credentials, audit trail, and the stores unless --meta and --blobs name others")
 	f.StringVar(&metaURL, "meta", "", "metadata store URL: bolt:///path/meta.db, or postgres://user@host:5432/db?schema=kura to share it between nodes (docs/scale-out.md); default: bolt in the data directory, DATA/meta.db")
 	f.StringVar(&blobsURL, "blobs", "", "blob store URL: file:///path/dir, file:///mnt/dir?shared=1 (several nodes on one mount), s3://bucket/prefix?endpoint=http://host:port&path_style=true (credentials from the AWS environment or profile) (default: the data directory's blobs/)")
-	f.StringVar(&cfg.NodeID, "node-id", "", "this process's name in the leases of background work (default: host name and random characters, new at every start)")
+	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name in the leases of background work; must differ between live nodes (default: with --meta postgres://, an id kept in --data/node-id, made at the first start; otherwise host name and random characters, new at every start)")
 	f.DurationVar(&cfg.BlobGrace, "blob-gc-grace", server.DefaultBlobGrace, "how long the data of an overwritten or deleted object is kept before it is deleted, so reads that started before finish; a read still running after that fails (0: delete at once)")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8420", "address to listen on")
 	f.StringVar(&cfg.Region, "region", "us-east-1", "region of this deployment")

@@ -141,8 +141,9 @@ type Log struct {
 	every           time.Duration
 	stop            chan struct{}
 	done            chan struct{}
-	synErr          error   // last background fsync failure, reported by the next Append
-	outbox          *Outbox // attached by NewOutbox, for Pending.Stage
+	synErr          error    // last background fsync failure, reported by the next Append
+	outbox          *Outbox  // attached by NewOutbox, for Pending.Stage
+	cluster         *Cluster // attached by NewCluster: exports every appended event
 	failures        atomic.Int64
 }
 
@@ -339,6 +340,9 @@ func (l *Log) appendEvent(ev Event) (uint64, error) {
 		return 0, fmt.Errorf("audit: append event: %w", err)
 	}
 	l.written++
+	if l.cluster != nil {
+		l.cluster.add(line)
+	}
 	if l.every < 0 {
 		if err := l.f.Sync(); err != nil {
 			return l.written, fmt.Errorf("audit: sync log: %w", err)

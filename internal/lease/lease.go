@@ -18,8 +18,9 @@
 // than its lease may still be running when another starts. Everything done
 // under a lease is therefore transactional and idempotent, as it must be
 // anyway to survive a crash: a second runner at worst repeats work. The
-// record's Term grows with every change of holder, for work that wants to
-// fence itself later (a batch job checking it in its own transactions).
+// record's Term grows with every change of holder, and the work's metadata
+// writes are fenced by it (fence.go): a paused holder that wakes up after
+// a takeover cannot commit.
 package lease
 
 import (
@@ -106,29 +107,7 @@ func Release(ctx context.Context, s meta.Store, name, holder string) error {
 // held): then every holder recorded is a process that is gone, and
 // waiting for its leases to expire would only delay the work.
 func ReleaseAll(ctx context.Context, s meta.Store) (n int, err error) {
-	err = s.Update(ctx, func(tx meta.Tx) error {
-		n = 0
-		var held []Lease
-		c := tx.Cursor(meta.TableLeases)
-		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			l, err := decode(string(k), v)
-			if err != nil {
-				return err
-			}
-			if l.Holder != "" {
-				held = append(held, l)
-			}
-		}
-		for _, l := range held {
-			l.Holder, l.Expires = "", time.Time{}
-			if err := put(tx, l); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	return n, err
+	return releaseWhere(ctx, s, func(Lease) bool { return true })
 }
 
 // Get returns the lease name as stored (zero Holder: never taken, or

@@ -95,7 +95,7 @@ func (r *Runner) Run(ctx context.Context, work func(context.Context)) {
 		default:
 			seen = ""
 			r.log.Debug("took the lease; starting its work", "term", l.Term)
-			ended := r.hold(ctx, start, work)
+			ended := r.hold(ctx, start, l, work)
 			if err := r.release(); err != nil {
 				r.log.Warn("releasing the lease failed; another node takes it once it expires", "err", err)
 			}
@@ -111,12 +111,14 @@ func (r *Runner) Run(ctx context.Context, work func(context.Context)) {
 	}
 }
 
-// hold runs work and renews the lease until ctx ends, the lease is lost or
+// hold runs work under l and renews the lease until ctx ends, the lease is lost or
 // work returns (ended true).
-func (r *Runner) hold(ctx context.Context, start time.Time, work func(context.Context)) (ended bool) {
+func (r *Runner) hold(ctx context.Context, start time.Time, l Lease, work func(context.Context)) (ended bool) {
 	every := r.cfg.TTL / 3
 	until := start.Add(r.cfg.TTL - every) // work stops by then unless renewed
-	wctx, cancel := context.WithCancel(ctx)
+	// The work's context carries the lease, so a Fenced store commits its
+	// writes only while this holder still holds it at this term.
+	wctx, cancel := context.WithCancel(WithLease(ctx, l))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -38,6 +38,10 @@ const (
 	// yet known to be in the audit trail: event id → encoded audit.Event
 	// (internal/audit, outbox.go).
 	TableAuditOutbox Table = "audit_outbox"
+	// TableAuditTrail is the cluster audit trail of nodes sharing one
+	// store: batch number (8 bytes BE) index (4 bytes BE) → the node and
+	// the event (internal/audit, cluster.go).
+	TableAuditTrail Table = "audit_trail"
 
 	TableKMSKeys        Table = "kms_keys"         // KMS key id → kms key record
 	TableKMSAccountKeys Table = "kms_account_keys" // account 0x00 key id → nothing: ListKeys index

@@ -71,7 +71,10 @@ func (s *Server) startBackground(bg context.Context) {
 			work  func(context.Context)
 		}{LeaseReplication, func(ctx context.Context) { s.Replication.Run(ctx, s.cfg.ReplicationInterval) }})
 	}
-	if interval, grace, ok := sweepSettings(s.cfg); ok {
+	if interval, grace, ok := sweepSettings(s.cfg, s.meta.Exclusive()); ok {
+		if s.cfg.OrphanGrace < 0 && !s.meta.Exclusive() {
+			s.cfg.Logger.Warn("no orphan grace period is safe only for a store one process owns; with a shared metadata store the sweep keeps the default grace", "grace", grace)
+		}
 		jobs = append(jobs, struct {
 			lease string
 			work  func(context.Context)
@@ -193,8 +196,11 @@ func (s *Server) runSweeps(ctx context.Context, interval, grace time.Duration) {
 }
 
 // sweepSettings resolves the configured sweep interval and grace period;
-// run is false when sweeps are off.
-func sweepSettings(cfg Config) (interval, grace time.Duration, run bool) {
+// run is false when sweeps are off. Without a grace period the sweep is
+// safe only in-process (object.Service.SweepOrphans): on a store shared
+// with other nodes (exclusive false), whose writes in flight the sweeping
+// node cannot see, the default grace stands instead.
+func sweepSettings(cfg Config, exclusive bool) (interval, grace time.Duration, run bool) {
 	interval, grace = cfg.OrphanSweepInterval, cfg.OrphanGrace
 	if interval < 0 {
 		return 0, 0, false
@@ -204,6 +210,8 @@ func sweepSettings(cfg Config) (interval, grace time.Duration, run bool) {
 	}
 	switch {
 	case grace == 0:
+		grace = object.DefaultOrphanGrace
+	case grace < 0 && !exclusive:
 		grace = object.DefaultOrphanGrace
 	case grace < 0:
 		grace = 0 // safe in-process: see object.Service.SweepOrphans

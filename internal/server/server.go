@@ -30,6 +30,7 @@ import (
 	"github.com/kurastore/kura/internal/iam"
 	"github.com/kurastore/kura/internal/inventory"
 	"github.com/kurastore/kura/internal/kms"
+	"github.com/kurastore/kura/internal/lease"
 	"github.com/kurastore/kura/internal/lifecycle"
 	"github.com/kurastore/kura/internal/metrics/prom"
 	"github.com/kurastore/kura/internal/netlimit"
@@ -110,8 +111,11 @@ type Config struct {
 	// audit trail either way.
 	Meta  backend.Meta
 	Blobs backend.Blobs
-	// NodeID names this process in the leases of background work
-	// (internal/lease). Empty: a random id per start.
+	// NodeID names this node in the leases of background work
+	// (internal/lease) and in the cluster audit trail; it must differ
+	// between live nodes. Empty: with a shared metadata store, the id kept
+	// in DataDir (nodeid.go), made at the first start; otherwise a random
+	// id per start.
 	NodeID string
 	// BlobGrace is how long a blob released by an overwrite or delete is
 	// kept before it is deleted, so that reads which started before the
@@ -141,8 +145,14 @@ type Server struct {
 	blobs   blob.Store
 	audit   *audit.Log
 	outbox  *audit.Outbox
+	// cluster exports the trail's events into the shared metadata store
+	// (nil with the embedded store; internal/audit/cluster.go).
+	cluster *audit.Cluster
 	stopBg  context.CancelFunc
-	bg      sync.WaitGroup // background work (background.go)
+	// unlockDir lets go of the data directory's lock (nodeid.go) once
+	// the stores are closed.
+	unlockDir func()
+	bg        sync.WaitGroup // background work (background.go)
 
 	ops        *prom.Ops    // per-operation metrics and the registry /metrics serves
 	admin      *http.Server // the admin listener (admin.go); nil when off
@@ -221,9 +231,6 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.Blobs == nil {
 		cfg.Blobs = backend.File(filepath.Join(cfg.DataDir, "blobs"))
 	}
-	if cfg.NodeID == "" {
-		cfg.NodeID = randomNodeID()
-	}
 	ctx := context.Background()
 	var node *link.Node
 	var linkLn net.Listener
@@ -242,6 +249,37 @@ func Open(cfg Config) (*Server, error) {
 	root, rootInfo, ms, err := openWithRootKey(ctx, cfg.DataDir, cfg.Meta, cfg.Blobs, cfg.Logger)
 	if err != nil {
 		return nil, err
+	}
+	// A store shared with other nodes: lock the data directory, so that
+	// this node's id (kept there) is no other live process's (nodeid.go).
+	unlockDir, ownID := func() {}, false
+	if !ms.Exclusive() {
+		unlock, locked, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			ms.Close()
+			return nil, err
+		}
+		unlockDir, ownID = unlock, locked && cfg.NodeID == ""
+		if ownID {
+			if cfg.NodeID, err = persistentNodeID(cfg.DataDir); err != nil {
+				unlockDir()
+				ms.Close()
+				return nil, err
+			}
+		}
+	}
+	started := false
+	var clusterTrail *audit.Cluster
+	defer func() {
+		if !started {
+			if clusterTrail != nil {
+				clusterTrail.Close()
+			}
+			unlockDir()
+		}
+	}()
+	if cfg.NodeID == "" {
+		cfg.NodeID = randomNodeID()
 	}
 	managed, err := managedKey(root)
 	if err != nil {
@@ -266,12 +304,20 @@ func Open(cfg Config) (*Server, error) {
 	// Every change made for a request or an audited task goes through the
 	// outbox's store, so it is committed with its audit event (outbox.go).
 	outbox := audit.NewOutbox(ms, trail, cfg.Logger)
+	if !ms.Exclusive() {
+		// One ordered audit trail of all nodes in the shared store, besides
+		// this node's trail file (docs/scale-out.md, "Audit trail"); from
+		// before the outbox's recovery, so recovered events are in it too.
+		clusterTrail = audit.NewCluster(ms, trail, cfg.NodeID, cfg.Logger)
+	}
 	if err := recoverAudit(outbox, cfg.Logger); err != nil {
 		trail.Close()
 		ms.Close()
 		return nil, err
 	}
-	store := outbox.Store()
+	// Background work writes under its lease (internal/lease): a node
+	// that has lost the lease cannot commit (fence.go).
+	store := lease.Fenced(outbox.Store())
 	policies := &policySource{} // IAM's policies, for S3 and KMS authorization (authz.go)
 	keys, err := kms.New(kms.Config{Meta: store, RootKey: root, Region: cfg.Region, Audit: trail, Logger: cfg.Logger,
 		IdentityPolicies: policies.forPrincipal})
@@ -287,9 +333,11 @@ func Open(cfg Config) (*Server, error) {
 	}
 	bg, stop := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, Link: node, linkLn: linkLn, NodeID: cfg.NodeID, Root: creds, RootKey: rootInfo, Objects: objs, KMS: keys, meta: ms, blobs: blobs,
-		audit: trail, outbox: outbox, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
+		audit: trail, outbox: outbox, cluster: clusterTrail, stopBg: stop, done: make(chan error, 1), ops: prom.New()}
 	if ms.Exclusive() {
 		s.clearDeadProcess(ctx) // background.go
+	} else if ownID {
+		s.releaseOwnLeases(ctx) // nodeid.go
 	}
 	ids, err := iam.New(bg, iam.Config{Meta: store, RootKey: root, Now: cfg.Now, Logger: cfg.Logger,
 		Admin: iam.AdminCredentials{AccountID: creds.AccountID, AccessKey: creds.AccessKey, SecretKey: creds.SecretKey}})
@@ -318,7 +366,7 @@ func Open(cfg Config) (*Server, error) {
 	// observer it is counted by (ops.RecordObserver); the logs' own
 	// deliveries are counted by s.ops alone.
 	observe := s.AccessLog.Observer(s.ops)
-	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: ms, Audit: trail, Region: cfg.Region,
+	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: lease.Fenced(ms), Audit: trail, Region: cfg.Region,
 		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
 	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: observe, Region: cfg.Region,
 		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay, CanonicalID: canonicalID})
@@ -449,6 +497,8 @@ func Open(cfg Config) (*Server, error) {
 	s.applyLimits() // timeouts and the body guard (limits.go)
 	s.reqs = newRequests()
 	s.reqs.track(s.http)
+	started = true
+	s.unlockDir = unlockDir
 	return s, nil
 }
 

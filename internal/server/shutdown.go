@@ -128,6 +128,11 @@ func (s *Server) shutdown(ctx context.Context) error {
 	if cerr := s.AccessLog.Close(); err == nil {
 		err = cerr // its spool is delivered at the next start
 	}
+	if s.cluster != nil {
+		if cerr := s.cluster.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if cerr := s.outbox.Close(); err == nil {
 		err = cerr
 	}
@@ -136,6 +141,9 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	if cerr := s.meta.Close(); err == nil {
 		err = cerr
+	}
+	if s.unlockDir != nil {
+		s.unlockDir()
 	}
 	return err
 }

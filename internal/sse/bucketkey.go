@@ -22,6 +22,16 @@ import (
 // the KMS is asked again.
 const BucketKeyTTL = 5 * time.Minute
 
+// BucketKeyRecheck bounds how long a cached S3 Bucket Key is used without
+// checking that its KMS key may still be used: once an entry was last
+// checked longer ago, its next use first asks the KMS whether the key is
+// still enabled (ResolveKey) and the requester still permitted
+// (CheckKeyUse) — lookups in the metadata store, no cryptography. So a KMS
+// key disabled, scheduled for deletion or denied by a policy change on any
+// node stops working through the cache on every node within this bound
+// (docs/scale-out.md, "Caches").
+const BucketKeyRecheck = 10 * time.Second
+
 // bucketKeyCache caches plaintext S3 Bucket Keys: for writes by (bucket,
 // KMS key as named, requester) — S3 fetches a bucket key at least once per
 // requester so each appears in the KMS trail — and for reads by the
@@ -36,6 +46,7 @@ type bucketKey struct {
 	plain, blob []byte
 	keyARN      string
 	expires     time.Time
+	checked     time.Time // when the KMS last confirmed the key's use
 }
 
 func (c *bucketKeyCache) get(k string, now time.Time) (bucketKey, bool) {
@@ -58,6 +69,12 @@ func (c *bucketKeyCache) put(k string, e bucketKey) {
 		c.entries = map[string]bucketKey{}
 	}
 	c.entries[k] = e
+}
+
+func (c *bucketKeyCache) drop(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, k)
 }
 
 // BucketKeyCacheStats is how often an S3 Bucket Key was found in the
@@ -90,15 +107,19 @@ func (e *Envelope) writeBucketKey(ctx context.Context, bucket, keyID string, acc
 		return bucketKey{}, errNoKMS
 	}
 	cacheKey := "w\x00" + bucket + "\x00" + keyID + "\x00" + acc.Caller.Principal.ARN
+	encCtx := map[string]string{"aws:s3:arn": bucketARN(bucket)}
 	if bk, ok := e.bucketKeys.get(cacheKey, e.now()); ok {
+		if err := e.recheck(ctx, cacheKey, bk, acc, encCtx, "GenerateDataKey"); err != nil {
+			return bucketKey{}, err
+		}
 		return bk, nil
 	}
-	encCtx := map[string]string{"aws:s3:arn": bucketARN(bucket)}
 	plain, blob, arn, err := e.kms.NewDataKey(ctx, e.viaS3(acc.Caller), kmsKeyID(keyID), encCtx)
 	if err != nil {
 		return bucketKey{}, kmsError(err)
 	}
-	bk := bucketKey{plain: plain, blob: blob, keyARN: arn, expires: e.now().Add(BucketKeyTTL)}
+	now := e.now()
+	bk := bucketKey{plain: plain, blob: blob, keyARN: arn, expires: now.Add(BucketKeyTTL), checked: now}
 	e.bucketKeys.put(cacheKey, bk)
 	e.bucketKeys.put(readCacheKey(blob, acc.Caller.Principal.ARN), bk)
 	return bk, nil
@@ -108,13 +129,19 @@ func (e *Envelope) writeBucketKey(ctx context.Context, bucket, keyID string, acc
 // KMS for the bucket key only when it is not cached.
 func (e *Envelope) openUnderBucketKey(ctx context.Context, enc kura.Encryption, bucket string, aad []byte, acc Access) (DataKeys, error) {
 	ck := readCacheKey(enc.BucketKeyBlob, acc.Caller.Principal.ARN)
+	encCtx := map[string]string{"aws:s3:arn": bucketARN(bucket)}
 	bk, ok := e.bucketKeys.get(ck, e.now())
-	if !ok {
-		plain, arn, err := e.kms.OpenDataKey(ctx, e.viaS3(acc.Caller), enc.BucketKeyBlob, map[string]string{"aws:s3:arn": bucketARN(bucket)})
+	if ok {
+		if err := e.recheck(ctx, ck, bk, acc, encCtx, "Decrypt"); err != nil {
+			return DataKeys{}, err
+		}
+	} else {
+		plain, arn, err := e.kms.OpenDataKey(ctx, e.viaS3(acc.Caller), enc.BucketKeyBlob, encCtx)
 		if err != nil {
 			return DataKeys{}, kmsError(err)
 		}
-		bk = bucketKey{plain: plain, blob: enc.BucketKeyBlob, keyARN: arn, expires: e.now().Add(BucketKeyTTL)}
+		now := e.now()
+		bk = bucketKey{plain: plain, blob: enc.BucketKeyBlob, keyARN: arn, expires: now.Add(BucketKeyTTL), checked: now}
 		e.bucketKeys.put(ck, bk)
 	}
 	dek, err := OpenWithKey(bucketKEK(bk.plain), enc.SealedKey, aad)
@@ -122,6 +149,30 @@ func (e *Envelope) openUnderBucketKey(ctx context.Context, enc kura.Encryption, 
 		return DataKeys{}, s3err.Internal(err)
 	}
 	return DataKeys{DEK: dek}, nil
+}
+
+// recheck confirms, once the cached entry bk (under name) was last checked
+// BucketKeyRecheck ago or more, that its KMS key is still enabled and that
+// acc's requester may still do action with it. A refusal drops the entry
+// and is the request's answer, as the KMS call the cache stands in for
+// would have been.
+func (e *Envelope) recheck(ctx context.Context, name string, bk bucketKey, acc Access, encCtx map[string]string, action string) error {
+	now := e.now()
+	if now.Sub(bk.checked) < BucketKeyRecheck {
+		return nil
+	}
+	call := e.viaS3(acc.Caller)
+	_, err := e.kms.ResolveKey(ctx, call, bk.keyARN)
+	if err == nil {
+		err = e.kms.CheckKeyUse(ctx, call, bk.keyARN, encCtx, action)
+	}
+	if err != nil {
+		e.bucketKeys.drop(name)
+		return kmsError(err)
+	}
+	bk.checked = now
+	e.bucketKeys.put(name, bk)
+	return nil
 }
 
 func bucketKEK(plain []byte) []byte { return DeriveKey(plain, "kura bucket key kek v1") }

@@ -439,13 +439,57 @@ func TestEnvelopeBucketKeyCache(t *testing.T) {
 		}
 	})
 
-	f.now = f.now.Add(sse.BucketKeyTTL)
-	step("alice writes at the TTL", nil, put(bk(fakeARN("a")), "bkt", alice))
-	step("bob reads at the TTL", nil, open(0, bob))
+	// Cached entries are used without a KMS lookup for BucketKeyRecheck,
+	// then rechecked (key enabled, requester permitted) before each use.
+	f.now = f.now.Add(sse.BucketKeyRecheck - time.Second)
+	step("alice writes within the recheck bound", nil, put(bk(fakeARN("a")), "bkt", alice))
+	f.now = f.now.Add(sse.BucketKeyTTL - sse.BucketKeyRecheck + time.Second)
+	recheck := []string{"ResolveKey", "CheckKeyUse"}
+	step("alice writes at the TTL", recheck, put(bk(fakeARN("a")), "bkt", alice))
+	step("bob reads at the TTL", recheck, open(0, bob))
+	step("bob reads again, just rechecked", nil, open(0, bob))
 	f.now = f.now.Add(time.Second)
 	step("alice writes after the TTL", gdk, put(bk(fakeARN("a")), "bkt", alice))
 	step("bob reads after the TTL", []string{"OpenDataKey"}, open(0, bob))
 	step("alice reads her old object", []string{"OpenDataKey"}, open(0, alice))
+}
+
+// TestEnvelopeBucketKeyRecheck: a KMS key that stops being usable (here:
+// every lookup refused, as for a disabled key) stops working through the
+// S3 Bucket Key cache once the entries were last checked BucketKeyRecheck
+// ago, for writes and reads; the refusal is the request's answer and the
+// entry is dropped.
+func TestEnvelopeBucketKeyRecheck(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	req := sse.Request{Type: kura.SSEKMS, KMSKeyID: fakeARN("a"), BucketKey: &on}
+	_, enc := f.newKeys(t, req, "bkt", "obj", alice)
+	if _, err := f.env.Open(ctx, enc, "bkt", "obj", alice); err != nil {
+		t.Fatal(err)
+	}
+	disabled := &fakeError{code: "DisabledException", status: 400}
+	f.kms.mu.Lock()
+	f.kms.fail["ResolveKey"] = disabled
+	f.kms.mu.Unlock()
+	// Within the bound the cache still answers (the stated staleness).
+	if _, err := f.env.Open(ctx, enc, "bkt", "obj", alice); err != nil {
+		t.Fatalf("read within the recheck bound: %v", err)
+	}
+	f.now = f.now.Add(sse.BucketKeyRecheck)
+	if _, err := f.env.Open(ctx, enc, "bkt", "obj", alice); err == nil {
+		t.Fatal("read through the cache after the key was disabled: no error")
+	}
+	if _, _, err := f.env.NewKeys(ctx, req, "bkt", "obj2", alice); err == nil {
+		t.Fatal("write through the cache after the key was disabled: no error")
+	}
+	f.kms.ops()
+	f.kms.mu.Lock()
+	delete(f.kms.fail, "ResolveKey")
+	f.kms.mu.Unlock()
+	if _, err := f.env.Open(ctx, enc, "bkt", "obj", alice); err != nil {
+		t.Fatalf("read once the key is enabled again: %v", err)
+	}
+	wantOps(t, "read after the entry was dropped", f.kms.ops(), []string{"OpenDataKey"})
 }
 
 // TestEnvelopeKMSErrors: a KMS failure is answered as S3 answers it —
