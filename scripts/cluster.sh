@@ -21,8 +21,10 @@
 # Node i keeps its data dir in DIR/nodeI and its log in DIR/nodeI.log; the
 # balancer logs to DIR/lb.log. Waits until every node and the balancer
 # answer, writes the pids to DIR/pids (one a line) and prints shell lines
-# a client evaluates:
-#   eval "$(scripts/cluster.sh /tmp/cl)"
+# a client evaluates (the KURA_ENDPOINT* and KURA_CLUSTER_DIR lines point
+# the scripts using scripts/lib.sh — e2e-sse.sh, e2e-iam.sh, e2e-batch.sh —
+# at the cluster):
+#   set -a; eval "$(scripts/cluster.sh /tmp/cl)"; set +a
 #   aws --endpoint-url "$KURA_ENDPOINT" s3 ls
 # Stop: scripts/cluster.sh stop DIR (or kill $(cat DIR/pids)); the schema
 # stays (drop it with: psql -h 127.0.0.1 -U postgres test -c 'DROP SCHEMA NAME CASCADE').
@@ -126,5 +128,9 @@ for i in $(seq "$N"); do echo "KURA_NODE${i}_ENDPOINT=${URLS[$((i - 1))]}"; done
 echo "KURA_CLUSTER_SCHEMA=$SCHEMA"
 echo "KURA_CLUSTER_META='$META'"
 [ -z "${KURA_CLUSTER_TLS:-}" ] || echo "AWS_CA_BUNDLE=$DIR/node1/tls/cert.pem"
+echo "KURA_CLUSTER_DIR=$DIR"
+echo "KURA_ENDPOINT_ACCESS_KEY=$KURA_ROOT_ACCESS_KEY"
+echo "KURA_ENDPOINT_SECRET_KEY=$KURA_ROOT_SECRET_KEY"
+[ -z "${KURA_CLUSTER_TLS:-}" ] || echo "KURA_ENDPOINT_CA=$DIR/node1/tls/cert.pem"
 echo "AWS_ACCESS_KEY_ID=$KURA_ROOT_ACCESS_KEY"
 echo "AWS_SECRET_ACCESS_KEY=$KURA_ROOT_SECRET_KEY"
