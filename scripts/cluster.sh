@@ -9,7 +9,8 @@
 # TLS reach a node unchanged).
 #
 # Usage: scripts/cluster.sh DIR [N] [-- SERVER FLAGS...]
-#        scripts/cluster.sh stop DIR
+#        scripts/cluster.sh stop DIR      (the nodes and the balancer)
+#        scripts/cluster.sh destroy DIR   (stop, drop the schema, remove DIR)
 #   KURA_ROOT_ACCESS_KEY / KURA_ROOT_SECRET_KEY: the root identity
 #     (default: a fixed test pair, printed).
 #   KURA_BIN: a kura binary to use instead of building one.
@@ -27,12 +28,23 @@
 #   set -a; eval "$(scripts/cluster.sh /tmp/cl)"; set +a
 #   aws --endpoint-url "$KURA_ENDPOINT" s3 ls
 # Stop: scripts/cluster.sh stop DIR (or kill $(cat DIR/pids)); the schema
-# stays (drop it with: psql -h 127.0.0.1 -U postgres test -c 'DROP SCHEMA NAME CASCADE').
+# (DIR/schema) and DIR stay, until scripts/cluster.sh destroy DIR.
 set -euo pipefail
 
-if [ "${1:-}" = stop ]; then
-	DIR=${2:?usage: scripts/cluster.sh stop DIR}
-	[ -f "$DIR/pids" ] && kill $(cat "$DIR/pids") 2>/dev/null || true
+if [ "${1:-}" = stop ] || [ "${1:-}" = destroy ]; then
+	DIR=${2:?usage: scripts/cluster.sh stop|destroy DIR}
+	if [ -f "$DIR/pids" ]; then
+		kill $(cat "$DIR/pids") 2>/dev/null || true
+		for pid in $(cat "$DIR/pids"); do
+			while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+		done
+	fi
+	if [ "$1" = destroy ]; then
+		if [ -s "$DIR/schema" ]; then
+			psql "$(cat "$DIR/pg")" -qc "DROP SCHEMA IF EXISTS $(cat "$DIR/schema") CASCADE" >/dev/null
+		fi
+		rm -rf "$DIR"
+	fi
 	exit 0
 fi
 DIR=${1:?usage: scripts/cluster.sh DIR [N] [-- SERVER FLAGS...]}
@@ -62,6 +74,8 @@ fi
 PG=${KURA_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 SCHEMA=kura_cluster_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 case $PG in *\?*) META="$PG&schema=$SCHEMA" ;; *) META="$PG?schema=$SCHEMA" ;; esac
+echo "$SCHEMA" >"$DIR/schema"
+echo "$PG" >"$DIR/pg"
 mkdir -p "$DIR/blobs"
 BLOBS="file://$DIR/blobs?shared=1"
 TLS=()
