@@ -276,6 +276,12 @@ func TestClusterFaults(t *testing.T) {
 	if checked < 50 {
 		t.Errorf("only %d acknowledged objects: too little load to judge", checked)
 	}
+	if len(bad) > 0 {
+		// What the nodes logged about the wrong answers.
+		for _, n := range nodes {
+			t.Logf("%s's log, lines naming an error (first 10):\n%s", n.name, errorLines(n.dir, 10))
+		}
+	}
 	for i, b := range bad {
 		if i == 20 {
 			t.Errorf("… and %d more", len(bad)-20)
@@ -309,11 +315,11 @@ func freeAddr(t *testing.T) string {
 
 // clusterNode is one `kura server` child process on a fixed address.
 type clusterNode struct {
-	t                                  *testing.T
+	t                                 *testing.T
 	bin, dir, meta, blobs, addr, name string
-	cmd                                *exec.Cmd
-	log                                *os.File
-	runs                               int
+	cmd                               *exec.Cmd
+	log                               *os.File
+	runs                              int
 }
 
 func (n *clusterNode) start() {
@@ -485,4 +491,23 @@ func startRoundRobin(t *testing.T, backends []string) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// errorLines returns up to max lines of dir's server logs that report an
+// internal error.
+func errorLines(dir string, max int) string {
+	logs, _ := filepath.Glob(filepath.Join(dir, "server-*.log"))
+	var out []string
+	for _, l := range logs {
+		data, _ := os.ReadFile(l)
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "InternalError") || strings.Contains(line, "status=500") {
+				out = append(out, line)
+				if len(out) == max {
+					return strings.Join(out, "\n")
+				}
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
