@@ -511,3 +511,88 @@ func errorLines(dir string, max int) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestClusterFigure (docs/benchmarks.md "A 3-node cluster"): 4 KiB PUT
+// and GET operations per second with 16 concurrent clients, against one
+// node and against three behind the round-robin balancer (all on one
+// PostgreSQL schema and one shared blob directory, on this machine).
+// Runs when KURA_CLUSTER_FIGURE is set to the seconds each phase lasts.
+func TestClusterFigure(t *testing.T) {
+	secs := os.Getenv("KURA_CLUSTER_FIGURE")
+	if secs == "" {
+		t.Skip("set KURA_CLUSTER_FIGURE=SECONDS for the 1-node vs 3-node figure")
+	}
+	d, err := time.ParseDuration(secs + "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := pgtest.DSN(t)
+	bin := buildKura(t)
+	for _, n := range []int{1, 3} {
+		u, _ := url.Parse(dsn)
+		q := u.Query()
+		q.Set("schema", pgtest.Schema(t, fmt.Sprintf("%s/%d", t.Name(), n)))
+		u.RawQuery = q.Encode()
+		blobs := "file://" + t.TempDir() + "?shared=1"
+		var addrs []string
+		var first string
+		for i := range n {
+			nd := &clusterNode{t: t, bin: bin, dir: t.TempDir(), meta: u.String(), blobs: blobs, addr: freeAddr(t), name: fmt.Sprintf("node%d", i+1)}
+			if i == 0 {
+				first = nd.dir
+			} else {
+				for _, f := range []string{"keys/root.key", "root-credentials.json"} {
+					data, _ := os.ReadFile(filepath.Join(first, f))
+					os.MkdirAll(filepath.Dir(filepath.Join(nd.dir, f)), 0o700)
+					os.WriteFile(filepath.Join(nd.dir, f), data, 0o600)
+				}
+			}
+			nd.start()
+			t.Cleanup(nd.kill)
+			addrs = append(addrs, nd.addr)
+		}
+		endpoint := addrs[0]
+		if n > 1 {
+			endpoint = startRoundRobin(t, addrs)
+		}
+		c := rawClient("http://" + endpoint)
+		if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("fig")}); err != nil {
+			t.Fatal(err)
+		}
+		body := make([]byte, 4<<10)
+		for _, op := range []string{"PUT", "GET"} {
+			var ops, errs atomic.Int64
+			deadline := time.Now().Add(d)
+			var wg sync.WaitGroup
+			for w := range 16 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c := rawClient("http://" + endpoint)
+					for i := 0; time.Now().Before(deadline); i++ {
+						key := fmt.Sprintf("w%d/%d", w, i%200)
+						var err error
+						if op == "PUT" {
+							_, err = c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("fig"), Key: aws.String(key), Body: bytes.NewReader(body)})
+						} else {
+							var out *s3.GetObjectOutput
+							out, err = c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("fig"), Key: aws.String(key)})
+							if err == nil {
+								io.Copy(io.Discard, out.Body)
+								out.Body.Close()
+							}
+						}
+						if err != nil {
+							errs.Add(1)
+							continue
+						}
+						ops.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			load, _ := os.ReadFile("/proc/loadavg")
+			t.Logf("%d node(s), 4 KiB %s, c=16: %.0f ops/s (%d errors); loadavg %s", n, op, float64(ops.Load())/d.Seconds(), errs.Load(), strings.Fields(string(load))[0])
+		}
+	}
+}
