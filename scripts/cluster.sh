@@ -41,7 +41,7 @@ if [ "${1:-}" = stop ] || [ "${1:-}" = destroy ]; then
 	fi
 	if [ "$1" = destroy ]; then
 		if [ -s "$DIR/schema" ]; then
-			psql "$(cat "$DIR/pg")" -qc "DROP SCHEMA IF EXISTS $(cat "$DIR/schema") CASCADE" >/dev/null
+			PGOPTIONS=--client-min-messages=warning psql "$(cat "$DIR/pg")" -qc "DROP SCHEMA IF EXISTS $(cat "$DIR/schema") CASCADE" >/dev/null
 		fi
 		rm -rf "$DIR"
 	fi

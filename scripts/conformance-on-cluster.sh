@@ -34,7 +34,7 @@ KURA_BIN="$work/kura" "$here/cluster.sh" "\$dir" 3 -- "\${flags[@]}" >"\$dir.env
 echo "Kura is serving S3 at \$(sed -n 's/^KURA_ENDPOINT=//p' "\$dir.env")"
 sleep infinity &
 sleeper=\$!
-trap '"$here/cluster.sh" stop "\$dir"; kill \$sleeper; exit 0' TERM INT
+trap '"$here/cluster.sh" destroy "\$dir"; kill \$sleeper; exit 0' TERM INT
 wait
 EOS
 chmod +x "$work/kura-cluster"
