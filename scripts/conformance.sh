@@ -114,7 +114,7 @@ rm -rf "$WORK/data"
 	>"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 URL=
-for _ in $(seq 400); do
+for _ in $(seq 1200); do # 60 s: a cluster (conformance-on-cluster.sh) takes longer than one server
 	URL=$(sed -n 's/^Kura is serving S3 at \([^ ]*\).*/\1/p' "$WORK/server.log")
 	[ -n "$URL" ] && break
 	kill -0 "$SERVER_PID" 2>/dev/null || break

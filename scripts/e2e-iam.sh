@@ -141,7 +141,8 @@ ALT_AK=ALTROOTKEY0000000001 ALT_SK=alt-root-secret-000000000000000000000000
 expect "alt root: sts get-caller-identity" "arn:aws:iam::$ALT_ID:root" "$(as "$ALT_AK" "$ALT_SK" "" sts get-caller-identity --query Arn --output text)"
 as "$ALT_AK" "$ALT_SK" "" s3 mb s3://iam-e2e-alt >/dev/null
 expect "alt root sees only its bucket" "iam-e2e-alt" "$(as "$ALT_AK" "$ALT_SK" "" s3api list-buckets --query 'Buckets[].Name' --output text)"
-expect "the first root does not see it" "iam-e2e	iam-e2e-other" "$(a s3api list-buckets --query 'Buckets[].Name' --output text)"
+# (Only this script's buckets: against a shared deployment, KURA_ENDPOINT, others exist.)
+expect "the first root does not see it" "iam-e2e	iam-e2e-other" "$(a s3api list-buckets --query "Buckets[?starts_with(Name, 'iam-e2e')].Name" --output text)"
 OUT=$(KURA_ROOT_ACCESS_KEY=$ALT_AK KURA_ROOT_SECRET_KEY=$ALT_SK "$KURA_BIN" admin --endpoint "$URL" account list 2>&1 || true)
 if [[ $OUT == *AccessDenied* ]]; then pass "only the first root administers accounts"; else fail "kura admin by another root" "$OUT"; fi
 ALT_KEY=$(as "$ALT_AK" "$ALT_SK" "" kms create-key --query KeyMetadata.Arn --output text)
@@ -169,6 +170,7 @@ expect "s3api delete-bucket-policy" "" "$(a s3api delete-bucket-policy --bucket 
 refused "alt user: no access once the bucket policy is gone" "Access Denied" as "$BOB_AK" "$BOB_SK" "" s3api get-object --bucket iam-e2e --key obj "$WORK/out"
 
 # --- no secrets in the logs ---------------------------------------------------------
+collect_server_files
 if grep -qF -e "$USER_SK" -e "$ASSUMED_SK" -e "$ASSUMED_TOKEN" -e "$BOB_SK" -e alt-root-secret "$WORK/server.log" "$WORK"/data/audit/*.jsonl 2>/dev/null; then
 	fail "no secrets in the server log or audit log" "found a secret"
 else

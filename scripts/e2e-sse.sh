@@ -98,6 +98,7 @@ OUT=$(a s3api update-object-encryption --bucket uoe-e2e --key doc --object-encry
 if [[ $OUT == *InvalidRequest*"require a valid Amazon Web Services KMS key"* ]]; then pass "update-object-encryption refuses an alias ARN"; else fail "alias ARN" "$OUT"; fi
 OUT=$(a s3api update-object-encryption --bucket uoe-e2e --key doc --object-encryption "SSEKMS={KMSKeyArn=${KEY_ARN/$ACCOUNT/111122223333}}")
 if [[ $OUT == *AccessDenied*"owned by the same account as the bucket"* ]]; then pass "update-object-encryption refuses another account's key"; else fail "cross-account key" "$OUT"; fi
+collect_server_files
 if grep -q '"eventName":"UpdateObjectEncryption"' "$WORK/data/audit/events.jsonl" && grep -q '"eventName":"ReEncrypt"' "$WORK/data/audit/events.jsonl"; then
 	pass "audit log records UpdateObjectEncryption and the KMS re-encryption"
 else

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/kurastore/kura"
+	"github.com/kurastore/kura/internal/s3err"
 )
 
 // Error codes of the IAM and STS query APIs (the <Code> of an ErrorResponse).
@@ -19,6 +20,7 @@ const (
 	CodeMalformedPolicyDocument = "MalformedPolicyDocument"
 	CodeNoSuchEntity            = "NoSuchEntity"
 	CodeServiceFailure          = "ServiceFailure"
+	CodeServiceUnavailable      = "ServiceUnavailable"
 	CodeValidationError         = "ValidationError"
 	CodeInvalidClientTokenID    = "InvalidClientTokenId"
 	CodeExpiredToken            = "ExpiredToken"
@@ -61,6 +63,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case CodeServiceFailure:
 		return http.StatusInternalServerError
+	case CodeServiceUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest
 }
@@ -73,8 +77,16 @@ func newError(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: msg, Status: statusOf(code)}
 }
 
-// internalError hides cause from the client and keeps it for logs.
+// internalError hides cause from the client and keeps it for logs. An
+// outage of a store (an error carrying S3's 503, as the PostgreSQL
+// metadata store's do while the database is unreachable) is AWS's common
+// ServiceUnavailable, 503, which clients retry: not a ServiceFailure.
 func internalError(cause error) *Error {
+	var se *s3err.Error
+	if errors.As(cause, &se) && se.Status == http.StatusServiceUnavailable {
+		return &Error{Code: CodeServiceUnavailable, Message: "The request has failed due to a temporary failure of the server. Please try again.",
+			Status: http.StatusServiceUnavailable, cause: cause}
+	}
 	return &Error{Code: CodeServiceFailure, Message: "An internal error occurred. Please try again.",
 		Status: http.StatusInternalServerError, cause: cause}
 }

@@ -101,7 +101,7 @@ func ResolveGrants(ctx context.Context, dir Accounts, grants []kura.Grant) ([]ku
 				ok, err = dir.HasCanonicalID(ctx, g.ID)
 			}
 			if err != nil {
-				return nil, s3err.InternalError.Wrap(err)
+				return nil, s3err.Internal(err) // an outage stays 503
 			}
 			if !ok {
 				return nil, s3err.InvalidArgument.WithMessage("Invalid id").With("ArgumentName", "CanonicalUser/ID").With("ArgumentValue", g.ID)
@@ -114,7 +114,7 @@ func ResolveGrants(ctx context.Context, dir Accounts, grants []kura.Grant) ([]ku
 				cid, ok, err = dir.CanonicalIDByEmail(ctx, g.ID)
 			}
 			if err != nil {
-				return nil, s3err.InternalError.Wrap(err)
+				return nil, s3err.Internal(err) // an outage stays 503
 			}
 			if !ok {
 				return nil, s3err.UnresolvableGrantByEmailAddress.With("EmailAddress", g.ID)

@@ -448,7 +448,9 @@ func Open(cfg Config) (*Server, error) {
 		}
 		a, err := ids.Account(ctx, p.AccountID)
 		if err != nil {
-			return kura.Principal{}, s3err.InternalError.Wrap(err)
+			// An outage of the metadata store stays 503 (s3err.Internal
+			// keeps an error carrying an S3 error).
+			return kura.Principal{}, s3err.Internal(err)
 		}
 		p.CanonicalID, p.DisplayName = a.CanonicalID, a.DisplayName
 		return p, nil
