@@ -495,7 +495,10 @@ func kmsError(err error) error {
 		return s3err.SlowDown.Wrap(err)
 	}
 	if ke.HTTPStatusCode() >= 500 {
-		return s3err.InternalError.Wrap(err)
+		// The KMS's own failure: a metadata store outage behind it keeps
+		// its 503 ServiceUnavailable (retryable), anything else is S3's
+		// InternalError.
+		return s3err.Internal(err)
 	}
 	return (&s3err.Error{Code: "KMS." + ke.ErrorCode(), Status: 400, Message: ke.ErrorMessage()}).Wrap(err)
 }
