@@ -131,8 +131,9 @@ func escapeKey(k string) string {
 }
 
 // clean keeps a field on its line and in its place: control characters
-// become '?', and an unquoted field's spaces '+' (a quoted field's
-// quotes are escaped).
+// become '?', an unquoted field's spaces '+', and a backslash or a quote
+// is escaped with a backslash (so a user agent ending in a backslash
+// cannot swallow the quote that closes it).
 func clean(s string, quoted bool) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -142,8 +143,10 @@ func clean(s string, quoted bool) string {
 			return '+'
 		}
 		return r
-	}, strings.ReplaceAll(s, `"`, `\"`))
+	}, quoteEscaper.Replace(s))
 }
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // Split is Line's inverse: the fields of one record, brackets and quotes
 // removed ("-" fields stay "-"). It is what a reader of the log objects
@@ -155,6 +158,15 @@ func Split(line string) ([]string, error) {
 		case ' ':
 			i++
 		case '[':
+			if len(out) != 2 { // only the time is bracketed; "[::1]:8420" is a host
+				j := strings.IndexByte(line[i:], ' ')
+				if j < 0 {
+					j = len(line) - i
+				}
+				out = append(out, line[i:i+j])
+				i += j
+				continue
+			}
 			j := strings.IndexByte(line[i:], ']')
 			if j < 0 {
 				return nil, fmt.Errorf("unterminated [ at %d", i)

@@ -58,3 +58,48 @@ func TestOperationNames(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLine: whatever a client puts in the fields it controls (user
+// agent, referer, request line, host header, key, request id), a record
+// is one line of exactly Fields fields, and the quoted fields read back
+// as written (control characters aside).
+func FuzzLine(f *testing.F) {
+	f.Add("curl/8", "http://x/", "GET /b/k HTTP/1.1", "b.localhost:8420", "a b/c", "3E57")
+	f.Add(`ua\`, `"`, `\"`, "[::1]:8420", "[k]", "x y")
+	f.Add("a\nb", "", "", "", "", "")
+	f.Fuzz(func(t *testing.T, ua, referer, uri, host, key, reqID string) {
+		e := Entry{Bucket: "b", Time: time.Date(2019, 2, 6, 0, 0, 38, 0, time.UTC), UserAgent: ua, Referer: referer,
+			RequestURI: uri, HostHeader: host, Key: key, RequestID: reqID, HTTPStatus: 200, TurnAround: -1}
+		line := e.Line()
+		if strings.ContainsAny(line, "\n\r") {
+			t.Fatalf("line breaks in %q", line)
+		}
+		got, err := Split(line)
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if len(got) != Fields {
+			t.Fatalf("%d fields in %q: %q", len(got), line, got)
+		}
+		want := func(s string) string {
+			if s == "" {
+				return "-"
+			}
+			return strings.Map(func(r rune) rune {
+				if r < 0x20 || r == 0x7f {
+					return '?'
+				}
+				return r
+			}, s)
+		}
+		if got[16] != want(ua) {
+			t.Errorf("user agent %q read back as %q (%s)", ua, got[16], line)
+		}
+		if got[15] != want(referer) {
+			t.Errorf("referer %q read back as %q (%s)", referer, got[15], line)
+		}
+		if got[1] != "b" || got[9] != "200" || got[26] != "-" {
+			t.Errorf("fixed fields moved: %q", got)
+		}
+	})
+}
