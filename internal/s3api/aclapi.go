@@ -35,16 +35,42 @@ type grantee struct {
 // aclBody is a PutBucketAcl/PutObjectAcl body as clients send it; the
 // xsi:type attribute is matched by its local name.
 type aclBody struct {
-	XMLName xml.Name `xml:"AccessControlPolicy"`
-	Grants  []struct {
-		Grantee struct {
-			Type         string `xml:"type,attr"`
-			ID           string `xml:"ID"`
-			URI          string `xml:"URI"`
-			EmailAddress string `xml:"EmailAddress"`
-		} `xml:"Grantee"`
-		Permission string `xml:"Permission"`
-	} `xml:"AccessControlList>Grant"`
+	XMLName xml.Name  `xml:"AccessControlPolicy"`
+	Grants  []grantIn `xml:"AccessControlList>Grant"`
+}
+
+// grantIn is a Grant as clients send it (in an AccessControlPolicy or a
+// BucketLoggingStatus's TargetGrants): xsi:type matched by its local name.
+type grantIn struct {
+	Grantee struct {
+		Type         string `xml:"type,attr"`
+		ID           string `xml:"ID"`
+		URI          string `xml:"URI"`
+		EmailAddress string `xml:"EmailAddress"`
+	} `xml:"Grantee"`
+	Permission string `xml:"Permission"`
+}
+
+// grantsOf turns grants as sent into kura.Grants (not yet resolved: see
+// ops.ResolveGrants); a grantee naming no one is malformed.
+func grantsOf(in []grantIn, malformed error) ([]kura.Grant, error) {
+	var grants []kura.Grant
+	for _, g := range in {
+		mg := kura.Grant{Type: g.Grantee.Type, Permission: g.Permission}
+		switch g.Grantee.Type {
+		case "CanonicalUser":
+			mg.ID = g.Grantee.ID
+		case "Group":
+			mg.URI = g.Grantee.URI
+		case "AmazonCustomerByEmail":
+			mg.ID = g.Grantee.EmailAddress
+		}
+		if mg.ID == "" && mg.URI == "" {
+			return nil, malformed
+		}
+		grants = append(grants, mg)
+	}
+	return grants, nil
 }
 
 // maxACLBody bounds an AccessControlPolicy body (S3 allows 100 grants).
@@ -155,21 +181,9 @@ func (h *Handler) parseACLBody(req *request, body []byte) ([]kura.Grant, error) 
 	if err := xml.Unmarshal(body, &p); err != nil {
 		return nil, s3err.MalformedACLError
 	}
-	var grants []kura.Grant
-	for _, g := range p.Grants {
-		mg := kura.Grant{Type: g.Grantee.Type, Permission: g.Permission}
-		switch g.Grantee.Type {
-		case "CanonicalUser":
-			mg.ID = g.Grantee.ID
-		case "Group":
-			mg.URI = g.Grantee.URI
-		case "AmazonCustomerByEmail":
-			mg.ID = g.Grantee.EmailAddress
-		}
-		if mg.ID == "" && mg.URI == "" {
-			return nil, s3err.MalformedACLError
-		}
-		grants = append(grants, mg)
+	grants, err := grantsOf(p.Grants, s3err.MalformedACLError)
+	if err != nil {
+		return nil, err
 	}
 	return ops.ResolveGrants(req.Context(), h.accounts(), grants)
 }

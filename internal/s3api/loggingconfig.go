@@ -33,18 +33,9 @@ type loggingGrantsXML struct {
 	Grants []grant `xml:"Grant"`
 }
 
-// loggingGrantsIn is TargetGrants as clients send them: xsi:type matched
-// by its local name, as aclBody does.
+// loggingGrantsIn is TargetGrants as clients send them.
 type loggingGrantsIn struct {
-	Grants []struct {
-		Grantee struct {
-			Type         string `xml:"type,attr"`
-			ID           string `xml:"ID"`
-			URI          string `xml:"URI"`
-			EmailAddress string `xml:"EmailAddress"`
-		} `xml:"Grantee"`
-		Permission string `xml:"Permission"`
-	} `xml:"Grant"`
+	Grants []grantIn `xml:"Grant"`
 }
 
 type targetKeyFormatXML struct {
@@ -92,21 +83,9 @@ func (h *Handler) parseBucketLogging(req *request, body []byte) (*kura.BucketLog
 		}
 	}
 	if g := le.TargetGrants; g != nil {
-		var grants []kura.Grant
-		for _, x := range g.Grants {
-			mg := kura.Grant{Type: x.Grantee.Type, Permission: x.Permission}
-			switch x.Grantee.Type {
-			case "CanonicalUser":
-				mg.ID = x.Grantee.ID
-			case "Group":
-				mg.URI = x.Grantee.URI
-			case "AmazonCustomerByEmail":
-				mg.ID = x.Grantee.EmailAddress
-			}
-			if mg.ID == "" && mg.URI == "" {
-				return nil, s3err.MalformedXML
-			}
-			grants = append(grants, mg)
+		grants, err := grantsOf(g.Grants, s3err.MalformedXML)
+		if err != nil {
+			return nil, err
 		}
 		resolved, err := ops.ResolveGrants(req.Context(), h.accounts(), grants)
 		if err != nil {
