@@ -1,15 +1,11 @@
 package server_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -423,50 +419,10 @@ func TestAccessLogsSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped with -short: builds the kura binary")
 	}
-	bin := buildKura(t)
 	dir := filepath.Join(t.TempDir(), "data")
-	logPath := filepath.Join(filepath.Dir(dir), "server.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, "server", "--data", dir, "--listen", "127.0.0.1:0", "--access-log-interval", "1h")
-	cmd.Env = append(os.Environ(), "KURA_ROOT_ACCESS_KEY="+testAK, "KURA_ROOT_SECRET_KEY="+testSK, "KURA_ROOT_KEY=")
-	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	url := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				url <- m[1]
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
-		}
-	})
-	var u string
-	select {
-	case u = <-url:
-	case err := <-exited:
-		t.Fatalf("kura exited before serving: %v\n%s", err, readFile(logPath))
-	case <-time.After(30 * time.Second):
-		t.Fatalf("kura did not start:\n%s", readFile(logPath))
-	}
-	c := (&kuraProc{url: u}).s3Client()
+	p := startKura(t, buildKura(t), dir, 0, "--access-log-interval", "1h")
+	u := p.url
+	c := p.s3Client()
 	mustBucket(t, c, "killed")
 	mustBucket(t, c, "killed-logs")
 	acct, err := accountOf(t, u)
@@ -485,8 +441,7 @@ func TestAccessLogsSurviveKill9(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	<-exited
+	p.kill()
 
 	ts := startWith(t, dir, func(c *server.Config) { c.AccessLogInterval = time.Hour })
 	c2 := ts.client()
