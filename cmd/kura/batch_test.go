@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -121,19 +119,7 @@ func (m *stepJobs) DeleteJobTagging(context.Context, kura.Call, string, string) 
 func TestBatchCommands(t *testing.T) {
 	const ak, sk = "AKIAKURACLITEST00002", "kura-cli-test-secret-00000000000000000001"
 	jobs := &stepJobs{jobs: map[string]*kura.Job{}}
-	srv, err := server.Open(server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", RootAccessKey: ak, RootSecretKey: sk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Jobs: jobs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
+	srv := startCLIServer(t, ak, sk, func(c *server.Config) { c.Jobs = jobs })
 	t.Setenv("AWS_ACCESS_KEY_ID", ak)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sk)
 	batchPoll = 10 * time.Millisecond

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -21,19 +19,7 @@ import (
 
 func TestInventoryRunCommand(t *testing.T) {
 	const ak, sk = "AKIAKURACLITEST00002", "kura-cli-test-secret-00000000000000000001"
-	srv, err := server.Open(server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", RootAccessKey: ak, RootSecretKey: sk,
-		InventoryInterval: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
+	srv := startCLIServer(t, ak, sk, func(c *server.Config) { c.InventoryInterval = -1 })
 	t.Setenv("AWS_ACCESS_KEY_ID", ak)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sk)
 	cx := context.Background()

@@ -5,34 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/kurastore/kura/internal/server"
 )
 
 func TestObjectEncryptionCommands(t *testing.T) {
 	const ak, sk = "AKIAKURACLITEST00001", "kura-cli-test-secret-00000000000000000000"
-	srv, err := server.Open(server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", RootAccessKey: ak, RootSecretKey: sk,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
+	srv := startCLIServer(t, ak, sk, nil)
 	t.Setenv("AWS_ACCESS_KEY_ID", ak)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sk)
 	cx := context.Background()
