@@ -27,6 +27,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
+	"github.com/kurastore/kura/internal/tcplb"
 )
 
 // TestClusterFaults (issue 17, docs/scale-out.md "Faults"): three `kura
@@ -54,8 +55,9 @@ func TestClusterFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pgProxy := startCutProxy(t, u.Host)
-	u.Host = pgProxy.addr
+	pgProxy := newFaultProxy(t) // replication_link_test.go
+	pgProxy.target.Store(u.Host)
+	u.Host = pgProxy.ln.Addr().String()
 	q := u.Query()
 	q.Set("schema", schema)
 	q.Set("connect_timeout", "2")
@@ -226,10 +228,10 @@ func TestClusterFaults(t *testing.T) {
 	nodes[1].start()
 	time.Sleep(3 * time.Second)
 	phase.Store("postgres cut")
-	pgProxy.cut()
+	pgProxy.setCut(true)
 	time.Sleep(10 * time.Second)
 	phase.Store("recovering")
-	pgProxy.restore()
+	pgProxy.setCut(false)
 	// Recovery without operator action: every node takes a PUT and
 	// serves it back within 30 s of the database coming back.
 	start := time.Now()
@@ -378,126 +380,16 @@ func (n *clusterNode) logTail() string {
 	return string(data)
 }
 
-// cutProxy forwards TCP connections to target until cut: then it closes
-// every open connection and refuses new ones (as a network partition
-// that resets connections) until restore.
-type cutProxy struct {
-	addr  string
-	mu    sync.Mutex
-	down  bool
-	conns map[net.Conn]bool
-}
-
-func startCutProxy(t *testing.T, target string) *cutProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	p := &cutProxy{addr: ln.Addr().String(), conns: map[net.Conn]bool{}}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			down := p.down
-			p.mu.Unlock()
-			if down {
-				c.Close()
-				continue
-			}
-			go func() {
-				b, err := net.Dial("tcp", target)
-				if err != nil {
-					c.Close()
-					return
-				}
-				if !p.track(c, b) {
-					return
-				}
-				pipe(c, b)
-				p.mu.Lock()
-				delete(p.conns, c)
-				delete(p.conns, b)
-				p.mu.Unlock()
-			}()
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) track(cs ...net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.down {
-		for _, c := range cs {
-			c.Close()
-		}
-		return false
-	}
-	for _, c := range cs {
-		p.conns[c] = true
-	}
-	return true
-}
-
-func (p *cutProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-func (p *cutProxy) restore() {
-	p.mu.Lock()
-	p.down = false
-	p.mu.Unlock()
-}
-
-// pipe copies both ways until either side ends, then closes both.
-func pipe(a, b net.Conn) {
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(a, b); done <- struct{}{} }()
-	go func() { io.Copy(b, a); done <- struct{}{} }()
-	<-done
-	a.Close()
-	b.Close()
-	<-done
-}
-
-// startRoundRobin is the test's balancer (as internal/tools/tcplb): each
-// connection goes to the next backend that accepts it.
+// startRoundRobin is the test's balancer (package tcplb, as
+// scripts/cluster.sh runs it): each connection goes to the next backend
+// that accepts it.
 func startRoundRobin(t *testing.T, backends []string) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	var next atomic.Uint64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			start := int(next.Add(1))
-			go func() {
-				for i := range backends {
-					b, err := net.DialTimeout("tcp", backends[(start+i)%len(backends)], 2*time.Second)
-					if err == nil {
-						pipe(c, b)
-						return
-					}
-				}
-				c.Close()
-			}()
-		}
-	}()
+	go tcplb.Serve(ln, backends)
 	return ln.Addr().String()
 }
 

@@ -120,6 +120,9 @@ func (p *faultProxy) handle(c net.Conn) {
 		c.Close()
 		up.Close()
 	}()
+	if p.cut.Load() {
+		return // cut while dialing: dropAll may have missed this pair
+	}
 	limit := int64(-1)
 	if n := p.resetAfter.Load(); n > 0 && p.resets.Add(-1) >= 0 {
 		limit = n
