@@ -367,7 +367,7 @@ func Open(cfg Config) (*Server, error) {
 	// deliveries are counted by s.ops alone.
 	observe := s.AccessLog.Observer(s.ops)
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: lease.Fenced(ms), Audit: trail, Region: cfg.Region,
-		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
+		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger, Observe: s.AccessLog.ObserveLifecycle})
 	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: observe, Region: cfg.Region,
 		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay, CanonicalID: canonicalID})
 	policies.iam = ids
