@@ -271,6 +271,9 @@ func entryOf(r *ops.Record, bucket, ownerID string) Entry {
 		e.RequestURI, e.Referer, e.HostHeader, e.HostID, e.TurnAround = h.RequestLine, h.Referer, h.Host, h.HostID, h.TurnAround
 	}
 	e.Operation = Operation(r.Name, method)
+	if r.ACLRequired {
+		e.ACLRequired = "Yes"
+	}
 	if k, ok := r.RequestParameters["key"].(string); ok {
 		e.Key = k
 	}

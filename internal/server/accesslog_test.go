@@ -652,3 +652,49 @@ func TestAccessLogsLifecycleActions(t *testing.T) {
 		}
 	}
 }
+
+// aclRequired is "Yes" on the record of a request that only an ACL
+// allowed (an anonymous GET of a public-read object), "-" when a policy
+// or ownership did (the owner's own GET).
+func TestAccessLogsACLRequired(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("aclreq"),
+		ObjectOwnership: types.ObjectOwnershipBucketOwnerPreferred}); err != nil {
+		t.Fatal(err)
+	}
+	mustBucket(t, c, "aclreq-logs")
+	if _, err := c.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("aclreq-logs"),
+		Policy: aws.String(logDeliveryPolicy("aclreq-logs", "aclreq", ts.Root.AccountID))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := putErr(c, t, "aclreq", "pub", func(in *s3.PutObjectInput) { in.ACL = types.ObjectCannedACLPublicRead }); err != nil {
+		t.Fatal(err)
+	}
+	enableLogging(t, c, "aclreq", "aclreq-logs", "logs/", nil)
+	if status, code, _ := anon(t, ts, "GET", "/aclreq/pub", ""); status != 200 {
+		t.Fatalf("anonymous GET of a public-read object: %d %s", status, code)
+	}
+	if err := getErr(c, t, "aclreq", "pub"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AccessLog.Flush(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, recs := logLines(t, c, "aclreq-logs", "logs/")
+	got := map[string]string{} // requester → aclRequired of its GET
+	for _, r := range recs {
+		if r[fOperation] == "REST.GET.OBJECT" {
+			got[r[fRequester]] = r[fACLRequired]
+		}
+	}
+	if len(got) != 2 || got["-"] != "Yes" {
+		t.Fatalf("GET records' aclRequired by requester: %v, want anonymous (-) Yes and the owner -", got)
+	}
+	for who, v := range got {
+		if who != "-" && v != "-" {
+			t.Errorf("owner's GET: aclRequired %q, want -", v)
+		}
+	}
+}
