@@ -75,7 +75,7 @@ func DecodeBucket(raw []byte) (*kura.Bucket, error) {
 // binary record version 2 (version_v2.go; docs/formats.md): the record
 // read on every GET, HEAD, listed entry and re-key.
 func EncodeVersion(v *kura.ObjectVersion) ([]byte, error) {
-	return appendVersion(make([]byte, 0, 256), v)
+	return appendVersion(make([]byte, 0, 512), v)
 }
 
 // DecodeVersion parses an object version record of either version: 2

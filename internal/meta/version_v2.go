@@ -89,7 +89,7 @@ func appendVersion(b []byte, v *kura.ObjectVersion) ([]byte, error) {
 func decodeVersionV2(b []byte) (*kura.ObjectVersion, error) {
 	var err error
 	v := &kura.ObjectVersion{}
-	d := newDec(b, &err)
+	d := newDec(string(b), &err)
 	for d.next() {
 		switch d.tag {
 		case 1:

@@ -139,18 +139,21 @@ func (e *enc) time(tag uint64, t time.Time) {
 
 // dec reads the fields of one message: after next returns true, tag is
 // the field's tag and the typed getters return its value, failing (the
-// shared error) when the wire type is not theirs.
+// shared error) when the wire type is not theirs. It reads a string, the
+// record converted once, so that the record's strings are substrings of
+// it: one allocation for all of them, and nothing aliases the caller's
+// bytes (a RawVersion is valid only in its transaction).
 type dec struct {
-	b   []byte
+	s   string
 	err *error
 
 	tag uint64
 	wt  byte
 	u   uint64 // value of a varint field
-	val []byte // value of a bytes field (aliases the record)
+	val string // value of a bytes field
 }
 
-func newDec(b []byte, err *error) dec { return dec{b: b, err: err} }
+func newDec(s string, err *error) dec { return dec{s: s, err: err} }
 
 func (d *dec) fail() {
 	if *d.err == nil {
@@ -158,33 +161,51 @@ func (d *dec) fail() {
 	}
 }
 
+// uvarint is binary.Uvarint on a string.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var sh uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -1
+			}
+			return x | uint64(c)<<sh, i + 1
+		}
+		x |= uint64(c&0x7f) << sh
+		sh += 7
+	}
+	return 0, -1
+}
+
 func (d *dec) next() bool {
-	if *d.err != nil || len(d.b) == 0 {
+	if *d.err != nil || len(d.s) == 0 {
 		return false
 	}
-	k, n := binary.Uvarint(d.b)
+	k, n := uvarint(d.s)
 	if n <= 0 || k>>3 == 0 {
 		d.fail()
 		return false
 	}
-	d.b = d.b[n:]
+	d.s = d.s[n:]
 	d.tag, d.wt = k>>3, byte(k&7)
 	switch d.wt {
 	case wireVarint:
-		d.u, n = binary.Uvarint(d.b)
+		d.u, n = uvarint(d.s)
 		if n <= 0 {
 			d.fail()
 			return false
 		}
-		d.b = d.b[n:]
+		d.s = d.s[n:]
 	case wireBytes:
-		l, n := binary.Uvarint(d.b)
-		if n <= 0 || l > uint64(len(d.b)-n) {
+		l, n := uvarint(d.s)
+		if n <= 0 || l > uint64(len(d.s)-n) {
 			d.fail()
 			return false
 		}
-		d.val = d.b[n : n+int(l)]
-		d.b = d.b[n+int(l):]
+		d.val = d.s[n : n+int(l)]
+		d.s = d.s[n+int(l):]
 	default:
 		d.fail()
 		return false
@@ -221,28 +242,26 @@ func (d *dec) bool() bool {
 	return u == 1
 }
 
-func (d *dec) raw() []byte {
+func (d *dec) str() string {
 	if d.wt != wireBytes {
 		d.fail()
-		return nil
+		return ""
 	}
 	return d.val
 }
 
-func (d *dec) str() string { return string(d.raw()) }
-
-// bytes returns a copy of the value, nil when empty (enc.bytes).
+// bytes returns the value, nil when empty (enc.bytes).
 func (d *dec) bytes() []byte {
-	if r := d.raw(); len(r) != 0 {
-		return append([]byte(nil), r...)
+	if r := d.str(); r != "" {
+		return []byte(r)
 	}
 	return nil
 }
 
-// bytesOrNil returns a copy of the value, empty and not nil when empty
+// bytesOrNil returns the value, empty and not nil when empty
 // (enc.bytesOrNil).
 func (d *dec) bytesOrNil() []byte {
-	r := d.raw()
+	r := d.str()
 	if *d.err != nil {
 		return nil
 	}
@@ -250,13 +269,13 @@ func (d *dec) bytesOrNil() []byte {
 }
 
 // msg returns a decoder of the nested message in the field.
-func (d *dec) msg() dec { return newDec(d.raw(), d.err) }
+func (d *dec) msg() dec { return newDec(d.str(), d.err) }
 
 func (d *dec) time() time.Time {
-	r := d.raw()
+	r := d.str()
 	var v [3]uint64
 	for i := range v {
-		u, n := binary.Uvarint(r)
+		u, n := uvarint(r)
 		if n <= 0 {
 			d.fail()
 			return time.Time{}
