@@ -116,10 +116,11 @@ func emptyToNil(v *kura.ObjectVersion) {
 	}
 }
 
-// encodeVersionV1 is the JSON record version 1 of an object version, which
-// EncodeVersion wrote before version 2: kept to test that both read back
-// the same.
-func encodeVersionV1(v *kura.ObjectVersion) ([]byte, error) {
+// EncodeVersionV1 is the JSON record version 1 of an object version, which
+// EncodeVersion wrote before version 2: for tests that need records as a
+// data directory written by an older Kura holds them. Nothing else writes
+// version 1.
+func EncodeVersionV1(v *kura.ObjectVersion) ([]byte, error) {
 	return encodeRecord(versionToRecord(v))
 }
 

@@ -190,7 +190,7 @@ func TestVersionV2ReadsAsV1(t *testing.T) {
 		cases = append(cases, v)
 	}
 	for i, v := range cases {
-		j, err := encodeVersionV1(v)
+		j, err := EncodeVersionV1(v)
 		if err != nil {
 			t.Fatalf("case %d: JSON: %v", i, err)
 		}
@@ -329,7 +329,7 @@ func TestVersionV2Refuses(t *testing.T) {
 		if _, err := EncodeVersion(&kura.ObjectVersion{LastModified: bad}); err == nil {
 			t.Errorf("EncodeVersion with LastModified %v succeeded; JSON refuses it too", bad)
 		}
-		if _, err := encodeVersionV1(&kura.ObjectVersion{LastModified: bad}); err == nil {
+		if _, err := EncodeVersionV1(&kura.ObjectVersion{LastModified: bad}); err == nil {
 			t.Errorf("JSON took LastModified %v; then version 2 should too", bad)
 		}
 	}
@@ -385,7 +385,7 @@ var benchVersion = &kura.ObjectVersion{
 // BenchmarkVersionCodec: the typical version record (SSE-KMS, a checksum,
 // one metadata entry) in each record version.
 func BenchmarkVersionCodec(b *testing.B) {
-	v1, err := encodeVersionV1(benchVersion)
+	v1, err := EncodeVersionV1(benchVersion)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func BenchmarkVersionCodec(b *testing.B) {
 		name string
 		enc  func(*kura.ObjectVersion) ([]byte, error)
 		raw  []byte
-	}{{"json", encodeVersionV1, v1}, {"binary", EncodeVersion, v2}} {
+	}{{"json", EncodeVersionV1, v1}, {"binary", EncodeVersion, v2}} {
 		b.Run("encode/"+c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
