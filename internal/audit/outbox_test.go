@@ -502,7 +502,7 @@ func TestOutboxRecoverSharedStore(t *testing.T) {
 	if err := a.log.Append(Event{EventName: "PutObject", EventID: finished.EventID()}); err != nil {
 		t.Fatal(err)
 	}
-	leftover := stage(b, "leftover") // b stopped before finishing it
+	leftover := stage(b, "leftover")                 // b stopped before finishing it
 	if err := ms.Update(bg, func(tx meta.Tx) error { // an untagged entry, e.g. from before tags
 		rec, err := encodeEvent(Event{EventName: "PutObject", EventID: "untagged", EventTime: time.Now()})
 		if err != nil {
