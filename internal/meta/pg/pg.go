@@ -20,7 +20,9 @@
 // READ READ ONLY transaction: one snapshot for the whole of fn. A
 // transaction's BEGIN is sent with its first statement, in one pipelined
 // round trip (lazytx.go), and COMMIT is one more. Every Get, Put and
-// Delete is one statement; a Cursor reads a page of rows in key order
+// Delete is one statement; a Put or Delete is not sent on its own but
+// with the transaction's next statement that needs an answer, or with
+// its COMMIT (lazytx.go). A Cursor reads a page of rows in key order
 // with one indexed range query
 // (WHERE key >= $1 ORDER BY key LIMIT n), its pages growing from 16 to 1024
 // rows as it is walked, so a point lookup reads little and a listing few
