@@ -99,14 +99,21 @@ func newOps(e *env, m metrics.Observer) *ops.Service {
 
 // openMeta is the env's metadata store: a bolt file in dir, or with
 // KURA_TEST_META=postgres a PostgreSQL schema of its own in the test
-// database (pgtest), dropped when t ends, with the server's default pool.
+// database (pgtest), dropped when t ends. A benchmark gets the server's
+// default pool (16 connections); a test 4, as pgtest's stores, since the
+// tests run side by side on one database.
 func openMeta(t testing.TB, dir string) meta.Store {
 	t.Helper()
 	if os.Getenv("KURA_TEST_META") == "postgres" {
 		schema := pgtest.Schema(t, dir)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		s, err := pg.Open(ctx, pgtest.DSN(t), pg.Options{Schema: schema, ApplicationName: schema, Logger: slog.New(slog.DiscardHandler)})
+		var conns int32 = 4
+		if _, bench := t.(*testing.B); bench {
+			conns = 0
+		}
+		s, err := pg.Open(ctx, pgtest.DSN(t), pg.Options{Schema: schema, ApplicationName: schema, MaxConns: conns,
+			Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
