@@ -305,6 +305,9 @@ func Open(cfg Config) (*Server, error) {
 	// outbox's store, so it is committed with its audit event (outbox.go).
 	outbox := audit.NewOutbox(ms, trail, cfg.Logger)
 	if !ms.Exclusive() {
+		// Entries name their node: recovery at start leaves other live
+		// nodes' entries to them (audit.Outbox.SetNode).
+		outbox.SetNode(cfg.NodeID)
 		// One ordered audit trail of all nodes in the shared store, besides
 		// this node's trail file (docs/scale-out.md, "Audit trail"); from
 		// before the outbox's recovery, so recovered events are in it too.
@@ -572,6 +575,9 @@ func recoverAudit(o *audit.Outbox, log *slog.Logger) error {
 	if r.Shipped > 0 || r.Present > 0 {
 		log.Info("audit: events of changes applied before the last stop are in the trail",
 			"recovered", r.Shipped, "alreadyThere", r.Present)
+	}
+	if r.Others > 0 {
+		log.Info("audit: outbox entries of other nodes left to them", "entries", r.Others)
 	}
 	if r.Unreadable > 0 {
 		log.Error("audit: unreadable outbox entries dropped; their changes may lack audit events", "entries", r.Unreadable)
