@@ -24,11 +24,16 @@
 #   credentials and region us-east-1, AWS_ENDPOINT_URL names the server
 #   (for kura's client commands), and the account id is 123456789012, the
 #   docs' example account (seeded in data/root-credentials.json);
-# - aws s3control's <account-id>.localhost host reaches the server through
-#   HTTP_PROXY pointed at it (docs/batch-api.md: the no-root alternative to
-#   the /etc/hosts line);
-# - `kura` is the binary under test, and the repository's scripts/ are
-#   reachable as ./scripts.
+# - `kura` (and KURA_BIN, for scripts the docs run) is the binary under
+#   test, the repository's scripts/ are reachable as ./scripts, and /tmp/
+#   in a block is a directory of the run's own;
+# - a doc may set up what it assumes its reader has (a bucket, a file, a
+#   job role) in a comment <!-- e2e-docs: setup … --> that runs at its
+#   place, and restart the test server there with other flags
+#   (e2e_stop_server; e2e_start_server FLAGS…), e.g. before `kura fsck`.
+#   docs/batch-api.md's setup points HTTP_PROXY at the server for aws
+#   s3control's <account-id>.localhost host (the no-root alternative to
+#   the /etc/hosts line it describes).
 #
 # Usage: scripts/e2e-docs.sh [docs/x.md ...]   (KURA_BIN=/path/to/kura to
 # skip the build). Ends with "N passed, M failed"; skipped blocks are
@@ -94,12 +99,12 @@ e2e_stop_server() {
 trap e2e_stop_server EXIT
 e2e_start_server
 EOF
+	mkdir -p "$dir/tmp"
 	gen --prelude "$dir/prelude.sh" --sub "127.0.0.1:8420=127.0.0.1:$port" --sub "localhost:8420=localhost:$port" \
-		--sub "127.0.0.1:8421=127.0.0.1:$admin_port" >"$dir/blocks.sh"
+		--sub "127.0.0.1:8421=127.0.0.1:$admin_port" --sub "/tmp/=$dir/tmp/" >"$dir/blocks.sh"
 	ln -s "$ROOT/scripts" "$dir/scripts"
 	set +e
-	(cd "$dir" && AWS_ENDPOINT_URL=$URL HTTP_PROXY=$URL http_proxy=$URL NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 \
-		bash blocks.sh) >"$dir/out" 2>&1
+	(cd "$dir" && AWS_ENDPOINT_URL=$URL KURA_BIN=$KURA_BIN bash blocks.sh) >"$dir/out" 2>&1
 	rc=$?
 	set -e
 	# The ok/skip/FAIL lines; a failing block's own output too.
