@@ -36,7 +36,7 @@ import re
 import shlex
 import sys
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^`\s]*)[^\n]*$")
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?!`)(?P<info>[^`\s]*)[^`\n]*$")  # CommonMark: no ` in the info string
 MARKER = re.compile(r"<!--\s*e2e-docs:\s*skip\s*\((?P<reason>.+)\)\s*-->")
 
 
