@@ -107,6 +107,13 @@ EOF
 	(cd "$dir" && AWS_ENDPOINT_URL=$URL KURA_BIN=$KURA_BIN bash blocks.sh) >"$dir/out" 2>&1
 	rc=$?
 	set -e
+	# Servers a failing block left running from a script of the docs
+	# (replication-pair.sh, cluster.sh write DIR/pids).
+	for pids in "$dir"/tmp/*/pids; do
+		[ -f "$pids" ] || continue
+		# shellcheck disable=SC2046
+		kill $(cat "$pids") 2>/dev/null || true
+	done
 	# The ok/skip/FAIL lines; a failing block's own output too.
 	if [ "$rc" -eq 0 ]; then grep -E '^(ok|skip|FAIL) ' "$dir/out" || true; else grep -v '^== ' "$dir/out" | tail -n 40; fi
 	ok=$(grep -c '^ok   ' "$dir/out" || true)
