@@ -104,9 +104,9 @@ def main():
             out.append(f"echo {q(f'setup {name} line {line}')}")
             continue
         if info == "":
-            if a.require_info:
-                out.append(f"BADBLOCK={line}")
-                out.append(f"echo {q(f'FAIL {name} line {line}: a code block without an info string (```sh to run it, ```text for output)')}")
+            if a.require_info:  # reported first, whatever the blocks do
+                out.insert(1, f"echo {q(f'FAIL {name} line {line}: a code block without an info string (```sh to run it, ```text for output)')}")
+                out.insert(1, f"BADBLOCK={line}")
             continue
         if info not in ("sh", "bash", "shell"):
             out.append(f"echo {q(f'skip {name} line {line}: ```{info}, not a shell example')}")

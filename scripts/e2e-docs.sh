@@ -115,7 +115,11 @@ EOF
 		kill $(cat "$pids") 2>/dev/null || true
 	done
 	# The ok/skip/FAIL lines; a failing block's own output too.
-	if [ "$rc" -eq 0 ]; then grep -E '^(ok|skip|FAIL) ' "$dir/out" || true; else grep -v '^== ' "$dir/out" | tail -n 40; fi
+	grep -E '^(ok|skip|FAIL) ' "$dir/out" || true
+	if [ "$rc" -ne 0 ]; then
+		echo "     the end of $name's output:"
+		grep -v '^== ' "$dir/out" | tail -n 30 | sed 's/^/     | /'
+	fi
 	ok=$(grep -c '^ok   ' "$dir/out" || true)
 	PASS=$((PASS + ok))
 	FAIL=$((FAIL + bad + total - ok))
