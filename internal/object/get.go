@@ -109,6 +109,13 @@ func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys ss
 		}
 		return nil, s.integrityFailure(ref, IntegrityUnreadable, err)
 	}
+	if ref.inline != nil {
+		// Inline data is in memory: its length is checked outright (a
+		// blob's is checked by authentication as far as the range goes).
+		if got, want := r.Size(), encryptedSize(size, keys); got != want {
+			return nil, s.integrityFailure(ref, IntegrityDamaged, fmt.Errorf("%w: the inline data holds %d bytes, its size needs %d", sse.ErrAuthentication, got, want))
+		}
+	}
 	// The plaintext sits under one layer (DEK); DSSE-KMS adds an inner layer
 	// (DEK2) whose blob is itself the plaintext of the outer one.
 	var src io.ReaderAt = blobSource{r}

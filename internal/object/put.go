@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -175,11 +176,18 @@ func (s *Service) storeInline(body *countingReader, size int64, keys sse.DataKey
 	if err != nil {
 		return nil, nil, s3err.Internal(err)
 	}
-	ct := bytes.NewBuffer(make([]byte, 0, encryptedSize(int64(got), keys)))
-	if _, err := ct.ReadFrom(enc); err != nil {
+	// The encoding's length is known (encryptedSize, which every reader
+	// relies on too): read it into a slice of exactly that size, then make
+	// sure the encoder has nothing more.
+	ct := make([]byte, encryptedSize(int64(got), keys))
+	if _, err := io.ReadFull(enc, ct); err != nil {
 		return nil, nil, s3err.Internal(err)
 	}
-	st.inline = ct.Bytes()
+	var extra [1]byte
+	if n, _ := enc.Read(extra[:]); n != 0 {
+		return nil, nil, s3err.Internal(errors.New("object: the encrypted body is longer than its size implies"))
+	}
+	st.inline = ct
 	return st, nil, nil
 }
 

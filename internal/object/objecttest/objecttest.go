@@ -21,6 +21,9 @@ func Run(t *testing.T, open Opener) {
 		{"Tags", testTags},
 		{"Checksums", testChecksums},
 		{"ConditionalWrites", testConditionalWrites},
+		// inline.go
+		{"InlineThreshold", testInlineThreshold},
+		{"InlineDamage", testInlineDamage},
 		// versions.go
 		{"VersioningEnabled", testVersioningEnabled},
 		{"VersioningSuspended", testVersioningSuspended},
