@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/fsck"
 )
 
@@ -35,15 +36,18 @@ func (e *exitError) ExitCode() int { return e.code }
 // (internal/fsck) and prints a report, as text or JSON.
 func newFsckCmd() *cobra.Command {
 	var (
-		opts   fsck.Options
-		asJSON bool
+		opts              fsck.Options
+		asJSON            bool
+		metaURL, blobsURL string
 	)
 	cmd := &cobra.Command{
 		Use:   "fsck",
 		Short: "Check a stopped server's data directory for lost or damaged data and orphans",
-		Long: `fsck checks the data directory of a stopped Kura server:
+		Long: `fsck checks the data directory of a stopped Kura server, or with --meta
+and --blobs the stores kura server was given (PostgreSQL, a shared
+directory, an S3 bucket):
 
-  - meta.db, with bbolt's consistency check;
+  - meta.db, with bbolt's consistency check (a database checks its own);
   - every object version and multipart upload part: its blobs exist, are as
     long as the recorded size implies, decrypt and authenticate, and match
     the recorded ETag (MD5) and checksum. SSE-C data cannot be decrypted
@@ -59,11 +63,23 @@ and 2 when it could not check. A progress bar goes to stderr when stdout and
 stderr are a terminal, never with --json.`,
 		Example: `  kura fsck --data ./data
   kura fsck --json > report.json
-  kura fsck --repair --grace 24h`,
+  kura fsck --repair --grace 24h
+  kura fsck --data ./data --meta 'postgres://kura@db:5432/kura?schema=kura' --blobs 'file:///mnt/kura/blobs?shared=1'`,
 		Args: cobra.NoArgs,
 		// Damage is a result, not a usage mistake.
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if metaURL != "" {
+				if opts.Meta, err = backend.ParseMeta(metaURL); err != nil {
+					return &exitError{fsckFailed, fmt.Errorf("fsck: --meta: %w", err)}
+				}
+			}
+			if blobsURL != "" {
+				if opts.Blobs, err = backend.ParseBlobs(blobsURL); err != nil {
+					return &exitError{fsckFailed, fmt.Errorf("fsck: --blobs: %w", err)}
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			var bar *progressBar
@@ -94,6 +110,8 @@ stderr are a terminal, never with --json.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.DataDir, "data", "./data", "the stopped server's data directory")
+	f.StringVar(&metaURL, "meta", "", "the metadata store kura server was given with --meta (postgres://…; default: meta.db in --data)")
+	f.StringVar(&blobsURL, "blobs", "", "the blob store kura server was given with --blobs (file:///…?shared=1, s3://…; default: blobs/ in --data)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&opts.Repair, "repair", false, "remove orphan blobs and temporary files older than --grace (nothing else)")
 	f.DurationVar(&opts.Grace, "grace", fsck.DefaultGrace, "how old an orphan must be for --repair to remove it")
@@ -103,9 +121,19 @@ stderr are a terminal, never with --json.`,
 // printReport writes the human-readable report.
 func printReport(w io.Writer, r *fsck.Report) {
 	fmt.Fprintf(w, "Data directory %s, checked in %s\n", r.DataDir, r.Took.Round(time.Millisecond))
-	if r.MetaDB.OK {
+	if r.MetaStore != "" {
+		fmt.Fprintf(w, "Metadata store %s\n", r.MetaStore)
+	}
+	if r.BlobStore != "" {
+		fmt.Fprintf(w, "Blob store %s\n", r.BlobStore)
+	}
+	switch {
+	case r.MetaDB.OK && r.MetaStore != "":
+		// A database checks its own pages; a record that does not
+		// decode is listed as damage below.
+	case r.MetaDB.OK:
 		fmt.Fprintln(w, "meta.db: consistent")
-	} else {
+	default:
 		fmt.Fprintf(w, "meta.db: DAMAGED (%d problems)\n", len(r.MetaDB.Problems)+r.MetaDB.More)
 		for _, p := range r.MetaDB.Problems {
 			fmt.Fprintf(w, "  %s\n", p)

@@ -144,12 +144,20 @@ type KMSKey struct {
 // Memo is what the decisions of one call share. The zero value is ready;
 // it is not safe for concurrent use.
 type Memo struct {
+	// aclGranted is set when an ACL granted a decision that policies
+	// alone did not (server access logs' aclRequired).
+	aclGranted        bool
 	policiesLoaded    bool
 	identity, session []*policy.Document
 	bucketPolicies    map[string]*policy.Document
 	objects           map[objectRef]objectResult
 	uploads           map[objectRef]uploadResult
 }
+
+// ACLRequired reports whether an ACL was needed to allow a decision made
+// with m: policies did not allow it, an ACL grant did (server access
+// logs' aclRequired field).
+func (m *Memo) ACLRequired() bool { return m != nil && m.aclGranted }
 
 type objectRef struct{ bucket, key, version string }
 
@@ -311,7 +319,13 @@ func (d *decision) run() error {
 		return nil
 	}
 	if !explicitDeny(dec) && r.Bucket != nil {
-		for _, rule := range []func(*policy.Input) (bool, error){d.aclAllows, d.initiatorAllows, d.listableMissingKey} {
+		if ok, err := d.aclAllows(in); err != nil {
+			return err
+		} else if ok {
+			d.m.aclGranted = true
+			return nil
+		}
+		for _, rule := range []func(*policy.Input) (bool, error){d.initiatorAllows, d.listableMissingKey} {
 			if ok, err := rule(in); err != nil {
 				return err
 			} else if ok {

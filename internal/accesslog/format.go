@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/ops"
 )
 
@@ -270,6 +271,9 @@ func entryOf(r *ops.Record, bucket, ownerID string) Entry {
 		e.RequestURI, e.Referer, e.HostHeader, e.HostID, e.TurnAround = h.RequestLine, h.Referer, h.Host, h.HostID, h.TurnAround
 	}
 	e.Operation = Operation(r.Name, method)
+	if r.ACLRequired {
+		e.ACLRequired = "Yes"
+	}
 	if k, ok := r.RequestParameters["key"].(string); ok {
 		e.Key = k
 	}
@@ -292,6 +296,28 @@ func entryOf(r *ops.Record, bucket, ownerID string) Entry {
 		if e.HostHeader == "" {
 			e.HostHeader = t.ClientProvidedHostHeader
 		}
+	}
+	return e
+}
+
+// LifecycleRequester is the requester field of lifecycle actions' records.
+const LifecycleRequester = "AmazonS3"
+
+// lifecycleEntry is the log record of the lifecycle action ev (an audit
+// event of internal/lifecycle) with access log operation op.
+func lifecycleEntry(ev audit.Event, bucket, op, ownerID string) Entry {
+	e := Entry{BucketOwner: ownerID, Bucket: bucket, Time: ev.EventTime, Requester: LifecycleRequester,
+		RequestID: ev.EventID, Operation: op, TurnAround: -1, SourceRegion: ev.AWSRegion}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.Key, _ = ev.RequestParameters["key"].(string)
+	e.VersionID, _ = ev.RequestParameters["versionId"].(string)
+	switch n := ev.AdditionalEventData["objectSize"].(type) {
+	case int64:
+		e.ObjectSize = n
+	case float64: // an event read back from JSON
+		e.ObjectSize = int64(n)
 	}
 	return e
 }

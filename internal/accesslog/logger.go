@@ -216,13 +216,40 @@ func (l *Logger) ObserveRecord(r *ops.Record) {
 		return
 	}
 	e := entryOf(r, bucket, c.ownerID)
+	l.spoolEntries(c, append([]Entry{e}, batchDeletes(e, r.Deleted)...))
+}
+
+// ObserveLifecycle spools the record of a lifecycle action, given its
+// audit event (lifecycle.Config.Observe), when the bucket logs. S3 logs
+// lifecycle actions as operations of their own (S3.EXPIRE.OBJECT,
+// S3.CREATE.DELETEMARKER, S3.TRANSITION*.OBJECT, S3.DELETE.UPLOAD),
+// requested by AmazonS3 from no address, with no request line, status or
+// timing; the request id is the audit event's id, to find one from the
+// other.
+func (l *Logger) ObserveLifecycle(ev audit.Event) {
+	bucket, _ := ev.RequestParameters["bucketName"].(string)
+	op, _ := ev.AdditionalEventData["operation"].(string)
+	if bucket == "" || op == "" {
+		return
+	}
+	c, ok := l.config(context.Background(), bucket)
+	if !ok {
+		l.count(func(s *Stats) { s.SpoolErrors++ })
+		return
+	}
+	if c.logging == nil {
+		return
+	}
+	e := lifecycleEntry(ev, bucket, op, c.ownerID)
+	l.spoolEntries(c, []Entry{e})
+}
+
+// spoolEntries spools records of bucket (configuration c), in order.
+func (l *Logger) spoolEntries(c cached, es []Entry) {
 	lg := c.logging
-	rec := spooled{Target: lg.TargetBucket, Prefix: lg.TargetPrefix, Partitioned: lg.PartitionedPrefix, DateSource: lg.PartitionDateSource,
-		Bucket: bucket, Account: c.owner, Time: e.Time.UTC(), Line: e.Line()}
-	l.spool(rec)
-	for _, k := range batchDeletes(e, r.Deleted) {
-		rec.Line = k.Line()
-		l.spool(rec)
+	for _, e := range es {
+		l.spool(spooled{Target: lg.TargetBucket, Prefix: lg.TargetPrefix, Partitioned: lg.PartitionedPrefix, DateSource: lg.PartitionDateSource,
+			Bucket: e.Bucket, Account: c.owner, Time: e.Time.UTC(), Line: e.Line()})
 	}
 }
 

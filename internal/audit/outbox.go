@@ -2,6 +2,8 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"iter"
 	"log/slog"
 	"sync"
@@ -28,6 +30,12 @@ type Outbox struct {
 	log   *Log
 	lg    *slog.Logger
 	every time.Duration
+
+	// node names this node when the store is shared by several
+	// (SetNode): its entries carry it, and Recover leaves other nodes'
+	// fresh entries alone. "" on an embedded store: every entry is ours.
+	node       string
+	staleAfter time.Duration // another node's entry this old is shipped by Recover
 
 	mu      sync.Mutex
 	queue   []finished // entries whose operation ended, oldest first
@@ -70,6 +78,27 @@ func NewOutbox(store meta.Store, log *Log, logger *slog.Logger) *Outbox {
 	return o
 }
 
+// StaleEntry is how old another node's outbox entry must be before
+// Recover ships it. A live node clears an entry within a few seconds of
+// staging it (its request ends, the trail is synced, ClearInterval), so an
+// entry this old belongs to a node that died, or whose clearing has failed
+// for that long (the store unreachable).
+const StaleEntry = 10 * time.Minute
+
+// SetNode tells the outbox that its store is shared by several nodes and
+// names this one; call it before anything is staged. Entries are then
+// tagged with node and the time they were staged, and Recover ships only
+// this node's entries (whose events it can look up in its own trail) and
+// other nodes' entries once they are StaleEntry old: not the entries of
+// requests still running or not yet cleared on live nodes, which would
+// otherwise be recorded twice (docs/scale-out.md, "Audit trail").
+func (o *Outbox) SetNode(node string) {
+	o.node = node
+	if o.staleAfter == 0 {
+		o.staleAfter = StaleEntry
+	}
+}
+
 // Store returns store wrapped so that every Update made with an unfinished
 // Pending in its context that writes something also stages the Pending's
 // event in the outbox. Give it to everything that changes metadata on
@@ -92,7 +121,7 @@ func (s *outboxStore) Update(ctx context.Context, fn func(meta.Tx) error) error 
 	if p == nil || p.done() {
 		return s.Store.Update(ctx, fn)
 	}
-	key, rec, err := p.encodeIntent()
+	key, rec, err := p.encodeIntent(s.o)
 	if err != nil {
 		return err
 	}
@@ -133,9 +162,49 @@ func encodeEvent(ev Event) ([]byte, error) {
 }
 
 func decodeEvent(b []byte) (Event, error) {
-	var ev Event
-	err := meta.Decode(b, &ev)
+	ev, _, err := decodeEntry(b)
 	return ev, err
+}
+
+// entryTag is what a shared store's outbox entry says besides its event:
+// the node that staged it, and when.
+type entryTag struct {
+	Node   string    `json:"node"`
+	Staged time.Time `json:"staged"`
+}
+
+// tagKey is the tag's member in the entry's JSON object. It is not an
+// Event field: the event shipped to the trail does not carry it.
+const tagKey = "kuraOutbox"
+
+// encodeEntry is an outbox record of ev, tagged with this node on a
+// shared store.
+func (o *Outbox) encodeEntry(ev Event) ([]byte, error) {
+	rec, err := encodeEvent(ev)
+	if err != nil || o == nil || o.node == "" {
+		return rec, err
+	}
+	if len(rec) == 0 || rec[len(rec)-1] != '}' {
+		return nil, fmt.Errorf("audit: outbox record is not a JSON object")
+	}
+	tag, err := json.Marshal(entryTag{Node: o.node, Staged: time.Now().UTC()})
+	if err != nil {
+		return nil, err
+	}
+	rec = append(rec[:len(rec)-1], `,"`+tagKey+`":`...)
+	rec = append(rec, tag...)
+	return append(rec, '}'), nil
+}
+
+// decodeEntry reads an outbox record: its event and its tag (zero if
+// untagged: an embedded store's, or written before tags).
+func decodeEntry(b []byte) (Event, entryTag, error) {
+	var r struct {
+		Event
+		Tag entryTag `json:"kuraOutbox"`
+	}
+	err := meta.Decode(b, &r)
+	return r.Event, r.Tag, err
 }
 
 func putOutboxEntry(tx meta.Tx, key, rec []byte) error {
@@ -157,8 +226,8 @@ func outboxEntries(tx meta.Tx) iter.Seq2[[]byte, eventOrError] {
 	return func(yield func([]byte, eventOrError) bool) {
 		c := tx.Cursor(meta.TableAuditOutbox)
 		for k, v := c.Seek(nil); k != nil; k, v = c.Next() {
-			ev, err := decodeEvent(v)
-			if !yield(k, eventOrError{ev, err}) {
+			ev, tag, err := decodeEntry(v)
+			if !yield(k, eventOrError{ev, tag, err}) {
 				return
 			}
 		}
@@ -169,6 +238,7 @@ func outboxEntries(tx meta.Tx) iter.Seq2[[]byte, eventOrError] {
 // be read.
 type eventOrError struct {
 	Event
+	Tag entryTag
 	Err error
 }
 

@@ -460,3 +460,106 @@ func TestPendingStage(t *testing.T) {
 		t.Error("staged without an outbox")
 	}
 }
+
+// TestOutboxRecoverSharedStore: two nodes' outboxes on one store (as on
+// PostgreSQL). Node b restarting leaves node a's fresh entries alone —
+// the request still running on a, and the one a finished but has not
+// cleared yet —, so neither event is recorded twice; a's request finishes
+// and a clears its entry as usual. b ships its own leftover at once, and
+// a's entry once it is stale (a died). Untagged entries on a shared store
+// count as another node's.
+func TestOutboxRecoverSharedStore(t *testing.T) {
+	bg := context.Background()
+	dir := t.TempDir()
+	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ms.Close() })
+	node := func(name string) *outboxEnv {
+		d := filepath.Join(dir, name)
+		l, err := Open(PathIn(d), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &outboxEnv{dir: d, log: l, meta: &countingStore{Store: ms}}
+		e.ob = NewOutbox(e.meta, l, nil)
+		e.ob.SetNode(name)
+		e.store = e.ob.Store()
+		t.Cleanup(func() { e.ob.Close(); l.Close() })
+		return e
+	}
+	a, b := node("a"), node("b")
+	stage := func(e *outboxEnv, key string) *Pending {
+		p := e.log.Begin(intent("PutObject", key))
+		if err := e.store.Update(WithPending(bg, p), putKey(key)); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	running := stage(a, "running")   // a's request is still running
+	finished := stage(a, "finished") // a appended its event, not cleared yet
+	if err := a.log.Append(Event{EventName: "PutObject", EventID: finished.EventID()}); err != nil {
+		t.Fatal(err)
+	}
+	leftover := stage(b, "leftover")                 // b stopped before finishing it
+	if err := ms.Update(bg, func(tx meta.Tx) error { // an untagged entry, e.g. from before tags
+		rec, err := encodeEvent(Event{EventName: "PutObject", EventID: "untagged", EventTime: time.Now()})
+		if err != nil {
+			return err
+		}
+		return putOutboxEntry(tx, []byte("untagged"), rec)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	r, err := b.ob.Recover(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != (Recovery{Shipped: 1, Others: 3}) {
+		t.Errorf("b's recovery = %+v, want its own entry shipped and 3 others left", r)
+	}
+	ids := func(e *outboxEnv) map[string]int {
+		n := map[string]int{}
+		for _, ev := range e.trail(t) {
+			n[ev.EventID]++
+		}
+		return n
+	}
+	if got := ids(b); got[leftover.EventID()] != 1 || len(got) != 1 {
+		t.Errorf("b's trail holds %v, want only its leftover", got)
+	}
+	left := b.outbox(t)
+	for _, id := range []string{running.EventID(), finished.EventID(), "untagged"} {
+		if _, ok := left[id]; !ok {
+			t.Errorf("b's recovery took %s, an entry of a live node", id)
+		}
+	}
+	// a finishes its running request: one event, in a's trail.
+	if err := running.Finish(Event{EventName: "PutObject"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(a); got[running.EventID()] != 1 || got[finished.EventID()] != 1 {
+		t.Errorf("a's trail holds %v", got)
+	}
+	if got := ids(b); got[running.EventID()] != 0 || got[finished.EventID()] != 0 {
+		t.Errorf("a's events recorded in b's trail too: %v", got)
+	}
+
+	// a dies (its entries stay); once they are stale, b ships them.
+	b.ob.staleAfter = time.Nanosecond
+	r, err = b.ob.Recover(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Shipped+r.Present == 0 || r.Others != 0 {
+		t.Errorf("recovery of stale entries = %+v", r)
+	}
+	if got := b.outbox(t); len(got) != 0 {
+		t.Errorf("outbox after recovering stale entries: %v", got)
+	}
+	if got := ids(b); got["untagged"] != 1 {
+		t.Errorf("the stale untagged entry was not shipped: %v", got)
+	}
+}

@@ -134,7 +134,7 @@ func (p *Pending) Stage(tx meta.Tx, ev Event) error {
 	if ev.EventTime.IsZero() {
 		ev.EventTime = p.started
 	}
-	rec, err := encodeEvent(ev)
+	rec, err := ob.encodeEntry(ev)
 	if err != nil {
 		return fmt.Errorf("audit: encode pending event: %w", err)
 	}
@@ -149,13 +149,13 @@ func (p *Pending) done() bool {
 }
 
 // encodeIntent returns the outbox key and record of the event as known now.
-func (p *Pending) encodeIntent() (key, rec []byte, err error) {
+func (p *Pending) encodeIntent(ob *Outbox) (key, rec []byte, err error) {
 	ev := p.describe()
 	ev.EventID = p.id
 	if ev.EventTime.IsZero() {
 		ev.EventTime = p.started
 	}
-	rec, err = encodeEvent(ev)
+	rec, err = ob.encodeEntry(ev)
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit: encode pending event: %w", err)
 	}

@@ -25,6 +25,9 @@ type Recovery struct {
 	Present int
 	// Unreadable entries could not be decoded and were dropped.
 	Unreadable int
+	// Others are entries of other nodes of a shared store (SetNode) left
+	// for them: staged less than StaleEntry ago.
+	Others int
 }
 
 // Keys of additionalEventData in an event shipped by Recover.
@@ -56,17 +59,33 @@ func (o *Outbox) Recover(ctx context.Context) (Recovery, error) {
 	}
 	var entries []entry
 	var bad [][]byte
+	var others int
 	err := o.store.View(ctx, func(tx meta.Tx) error {
-		entries, bad = nil, nil
+		entries, bad, others = nil, nil, 0
 		for k, e := range outboxEntries(tx) {
 			if e.Err != nil || e.EventID != string(k) {
 				bad = append(bad, bytes.Clone(k))
 				continue
 			}
+			if o.node != "" && e.Tag.Node != o.node {
+				// Another node's (or an untagged one on a shared
+				// store): its node may still be finishing the request
+				// or clearing the entry, and only its own trail file
+				// shows whether the event is there.
+				staged := e.Tag.Staged
+				if staged.IsZero() {
+					staged = e.EventTime
+				}
+				if time.Since(staged) < o.staleAfter {
+					others++
+					continue
+				}
+			}
 			entries = append(entries, entry{bytes.Clone(k), e.Event})
 		}
 		return nil
 	})
+	r.Others = others
 	if err != nil || len(entries)+len(bad) == 0 {
 		return r, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
 	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/meta/pg"
+	"github.com/kurastore/kura/internal/meta/pg/pgtest"
 	"github.com/kurastore/kura/internal/metrics"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
@@ -77,6 +80,7 @@ type env struct {
 	dir    string
 	trail  *audit.Log
 	store  meta.Store
+	raw    meta.Store // the store under the outbox (a *pg.Store counts its round trips)
 	obj    *object.Service
 	ops    *ops.Service
 	keyARN string
@@ -93,13 +97,39 @@ func newOps(e *env, m metrics.Observer) *ops.Service {
 	return ops.New(ops.Config{Objects: e.obj, Policies: e.pols, Audit: e.trail, Metrics: m, Region: "us-east-1", Logger: e.logger})
 }
 
-func newEnvTB(t testing.TB) *env {
+// openMeta is the env's metadata store: a bolt file in dir, or with
+// KURA_TEST_META=postgres a PostgreSQL schema of its own in the test
+// database (pgtest), dropped when t ends. A benchmark gets the server's
+// default pool (16 connections); a test 4, as pgtest's stores, since the
+// tests run side by side on one database.
+func openMeta(t testing.TB, dir string) meta.Store {
 	t.Helper()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if os.Getenv("KURA_TEST_META") == "postgres" {
+		schema := pgtest.Schema(t, dir)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var conns int32 = 4
+		if _, bench := t.(*testing.B); bench {
+			conns = 0
+		}
+		s, err := pg.Open(ctx, pgtest.DSN(t), pg.Options{Schema: schema, ApplicationName: schema, MaxConns: conns,
+			Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s, err := bolt.Open(filepath.Join(dir, "meta.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func newEnvTB(t testing.TB) *env {
+	t.Helper()
+	dir := t.TempDir()
+	ms := openMeta(t, dir)
 	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +163,7 @@ func newEnvTB(t testing.TB) *env {
 		}
 		return nil, nil, nil
 	}
-	e := &env{t: t, dir: dir, trail: trail, store: outbox.Store(), pols: pols, logger: logger, mk: mk}
+	e := &env{t: t, dir: dir, trail: trail, store: outbox.Store(), raw: ms, pols: pols, logger: logger, mk: mk}
 	keys, err := kms.New(kms.Config{Meta: e.store, RootKey: make([]byte, 32), Region: "us-east-1", Audit: trail, Logger: logger,
 		IdentityPolicies: pols})
 	if err != nil {

@@ -14,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/meta/pg"
+	"github.com/kurastore/kura/internal/meta/pg/pgtest"
 	"github.com/kurastore/kura/internal/sse"
 )
 
@@ -35,6 +39,12 @@ import (
 //     peak RSS (VmHWM, reset after setup via /proc/self/clear_refs; it
 //     counts the store's mmap pages) and the peak anonymous RSS and Go
 //     heap sampled during the job.
+//
+// With KURA_TEST_META=postgres the store is a PostgreSQL schema of its
+// own (pgtest: 127.0.0.1:5432, database test), and the job also reports
+// the store's round trips, statements and transactions per object and
+// the CPU its PostgreSQL backends spent per object (read from /proc: the
+// database on this machine).
 //
 // Run it once per setting in its own process (-benchtime 1x); see
 // docs/benchmarks.md for the command. BATCH_MILLION_CPUPROFILE=path
@@ -108,6 +118,12 @@ func BenchmarkMillionObjectJob(b *testing.B) {
 	spec := e.spec("million", nil)
 	spec.Manifest, spec.ManifestGenerator = nil, &gen
 	spec.Operation.UpdateEncryption.BucketKeyEnabled = bucketKey
+	pgs, _ := e.raw.(*pg.Store)
+	var st0 pg.Stats
+	var db0 map[int]time.Duration
+	if pgs != nil {
+		st0, db0 = pgs.Stats(), backendCPU(b, pgs)
+	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	start = time.Now()
@@ -116,6 +132,17 @@ func BenchmarkMillionObjectJob(b *testing.B) {
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
 	b.StopTimer()
+	if pgs != nil {
+		st := pgs.Stats()
+		b.ReportMetric(float64(st.RoundTrips-st0.RoundTrips)/float64(n), "pg-round-trips/object")
+		b.ReportMetric(float64(st.Statements-st0.Statements)/float64(n), "pg-statements/object")
+		b.ReportMetric(float64(st.Transactions-st0.Transactions)/float64(n), "pg-transactions/object")
+		var dbCPU time.Duration
+		for pid, c := range backendCPU(b, pgs) {
+			dbCPU += c - db0[pid] // a backend started during the job counts from 0
+		}
+		b.ReportMetric(float64(dbCPU.Microseconds())/float64(n), "pg-backend-cpu-µs/object")
+	}
 	close(stop)
 	<-sampled
 	if j.Status != kura.JobComplete || j.Progress.Succeeded != int64(n) {
@@ -167,6 +194,48 @@ func millionRecords(ctx context.Context, e *env, n int) error {
 	}
 	// The template itself is not one of the n.
 	return e.store.Update(ctx, func(tx meta.Tx) error { return meta.DeleteVersion(tx, tpl) })
+}
+
+// backendCPU is the CPU time (user + system) of each PostgreSQL backend
+// serving s's connections (found by their application_name, the schema),
+// read from /proc: the database's side of the job's cost, when the
+// database runs on this machine. Empty if it cannot be read.
+func backendCPU(tb testing.TB, s *pg.Store) map[int]time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, pgtest.DSN(tb))
+	if err != nil {
+		tb.Logf("backend CPU: %v", err)
+		return nil
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1", s.Schema())
+	if err != nil {
+		tb.Logf("backend CPU: %v", err)
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		tb.Logf("backend CPU: %v", err)
+		return nil
+	}
+	out := map[int]time.Duration{}
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command's closing parenthesis: utime and
+		// stime are the 12th and 13th of them, in clock ticks (100/s).
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = time.Duration(u+k) * 10 * time.Millisecond
+	}
+	return out
 }
 
 // procStatus is a /proc/self/status field in bytes (its kB figure).

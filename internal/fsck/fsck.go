@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/blob"
 	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/kms"
@@ -45,6 +46,13 @@ const DefaultGrace = time.Hour
 // Options say what to check and whether to repair.
 type Options struct {
 	DataDir string
+	// Meta and Blobs are the stores to check, as kura server's --meta and
+	// --blobs name them (nil: the data directory's meta.db and blobs/).
+	// A shared store (PostgreSQL, a shared directory, S3) is checked
+	// through meta.Store and blob.Store only: metadata read in one
+	// snapshot, opened read-only. DataDir still holds the root key.
+	Meta  backend.Meta
+	Blobs backend.Blobs
 	// Repair removes orphan blobs and temporary files older than Grace.
 	// Nothing else is ever removed or changed.
 	Repair bool
@@ -101,14 +109,18 @@ type MetaCheck struct {
 
 // Report is everything fsck found and did.
 type Report struct {
-	DataDir  string        `json:"dataDir"`
-	Started  time.Time     `json:"started"`
-	Took     time.Duration `json:"tookNs"`
-	Repair   bool          `json:"repair"`
-	Grace    time.Duration `json:"graceNs"`
-	MetaDB   MetaCheck     `json:"metaDB"`
-	Versions int           `json:"versions"` // object versions with data
-	Parts    int           `json:"uploadParts"`
+	DataDir string `json:"dataDir"`
+	// MetaStore and BlobStore name the stores checked when they are not
+	// the data directory's (passwords redacted).
+	MetaStore string        `json:"metaStore,omitempty"`
+	BlobStore string        `json:"blobStore,omitempty"`
+	Started   time.Time     `json:"started"`
+	Took      time.Duration `json:"tookNs"`
+	Repair    bool          `json:"repair"`
+	Grace     time.Duration `json:"graceNs"`
+	MetaDB    MetaCheck     `json:"metaDB"`
+	Versions  int           `json:"versions"` // object versions with data
+	Parts     int           `json:"uploadParts"`
 	// Decrypted counts versions and parts whose data was decrypted and
 	// compared in full; HeaderOnly those checked without their key
 	// (SSE-C: presence, blob header and length).
@@ -149,41 +161,32 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		Damage: []Finding{}, Warnings: []Finding{}, Orphans: []Orphan{}}
 	defer func() { r.Took = time.Since(r.Started) }()
 
-	metaPath := filepath.Join(opts.DataDir, "meta.db")
-	if _, err := os.Stat(metaPath); err != nil {
-		return nil, fmt.Errorf("no Kura data directory at %s (%v): is --data the server's data directory?", opts.DataDir, err)
-	}
-	ms, err := bolt.OpenWith(metaPath, bolt.Options{ReadOnly: true, LockTimeout: opts.LockTimeout,
-		Logger: slog.New(slog.DiscardHandler)})
-	var de *bolt.DamageError
-	switch {
-	case errors.Is(err, bolt.ErrLocked):
-		return nil, ErrLocked
-	case errors.As(err, &de):
-		r.MetaDB.Problems = de.Problems
-		r.OrphansUnknown = true
-		return r, nil
-	case err != nil:
-		return nil, err
+	ms, metaName, err := openMeta(ctx, r, opts)
+	if err != nil || ms == nil {
+		return r, err // ms nil: meta.db is damaged, and r says how
 	}
 	defer ms.Close()
-	root, err := checkRootKey(ctx, r, ms, opts.DataDir)
+	root, err := checkRootKey(ctx, r, ms, metaName, opts.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(root)
 
-	problems, more, err := ms.Check(100)
-	if err != nil {
-		problems = append(problems, err.Error())
+	// The embedded store's own consistency check; a database checks its
+	// own pages, and a damaged row shows below as a record that does not
+	// decode.
+	r.MetaDB.OK = true
+	if c, ok := ms.(interface {
+		Check(max int) ([]string, int, error)
+	}); ok {
+		problems, more, err := c.Check(100)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		r.MetaDB = MetaCheck{OK: len(problems) == 0, Problems: problems, More: more}
 	}
-	r.MetaDB = MetaCheck{OK: len(problems) == 0, Problems: problems, More: more}
 
-	blobDir := filepath.Join(opts.DataDir, "blobs")
-	if _, err := os.Stat(blobDir); errors.Is(err, fs.ErrNotExist) {
-		r.Damage = append(r.Damage, Finding{Kind: object.IntegrityMissing, Detail: "there is no blob directory " + blobDir + ": every object's data is missing"})
-	}
-	blobs, err := blobfs.Open(blobDir)
+	blobs, err := openBlobs(ctx, r, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +234,65 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	return r, nil
 }
 
+// openMeta opens the metadata store read-only: opts.Meta, or the data
+// directory's meta.db. It returns a nil store (and no error) when meta.db
+// is damaged beyond opening: r records it.
+func openMeta(ctx context.Context, r *Report, opts Options) (meta.Store, string, error) {
+	m := opts.Meta
+	if m == nil {
+		path := filepath.Join(opts.DataDir, "meta.db")
+		if _, err := os.Stat(path); err != nil {
+			return nil, "", fmt.Errorf("no Kura data directory at %s (%v): is --data the server's data directory?", opts.DataDir, err)
+		}
+		ms, err := bolt.OpenWith(path, bolt.Options{ReadOnly: true, LockTimeout: opts.LockTimeout,
+			Logger: slog.New(slog.DiscardHandler)})
+		var de *bolt.DamageError
+		switch {
+		case errors.Is(err, bolt.ErrLocked):
+			return nil, "", ErrLocked
+		case errors.As(err, &de):
+			r.MetaDB.Problems = de.Problems
+			r.OrphansUnknown = true
+			return nil, "", nil
+		case err != nil:
+			return nil, "", err
+		}
+		return ms, path, nil
+	}
+	r.MetaStore = m.String()
+	if ok, err := m.HasData(ctx); err != nil {
+		return nil, "", fmt.Errorf("metadata store %s: %w", m, err)
+	} else if !ok {
+		return nil, "", fmt.Errorf("the metadata store %s holds no Kura data: is --meta the servers' --meta?", m)
+	}
+	ms, err := m.OpenReadOnly(ctx, slog.New(slog.DiscardHandler))
+	if errors.Is(err, bolt.ErrLocked) {
+		return nil, "", ErrLocked
+	}
+	if err != nil {
+		return nil, "", err // it names the store
+	}
+	return ms, m.String(), nil
+}
+
+// openBlobs opens opts.Blobs, or the data directory's blobs/ (whose
+// absence is damage: every object's data is missing).
+func openBlobs(ctx context.Context, r *Report, opts Options) (blob.Store, error) {
+	if opts.Blobs != nil {
+		r.BlobStore = opts.Blobs.String()
+		b, err := opts.Blobs.Open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	dir := filepath.Join(opts.DataDir, "blobs")
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		r.Damage = append(r.Damage, Finding{Kind: object.IntegrityMissing, Detail: "there is no blob directory " + dir + ": every object's data is missing"})
+	}
+	return blobfs.Open(dir)
+}
+
 // KeyError is Run's refusal to check with a root key that is missing, is
 // unusable or is not the one the data directory was created with: with a
 // wrong key every object would look damaged.
@@ -251,7 +313,7 @@ const runAgain = "run kura fsck again"
 // data directory's root key check before anything is checked. A check
 // that cannot be read is damage (reported in r); a directory from before
 // the check has none, and its objects' own authentication tells.
-func checkRootKey(ctx context.Context, r *Report, ms *bolt.Store, dataDir string) ([]byte, error) {
+func checkRootKey(ctx context.Context, r *Report, ms meta.Store, metaName, dataDir string) ([]byte, error) {
 	key := rootkey.Key{Source: sse.RootKeyEnv, Path: filepath.Join(dataDir, "keys", "root.key")}
 	check, found, err := rootkey.Read(ctx, ms)
 	if err != nil {
@@ -263,16 +325,16 @@ func checkRootKey(ctx context.Context, r *Report, ms *bolt.Store, dataDir string
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		evidence := "meta.db exists"
+		evidence := metaName + " exists"
 		if found {
-			evidence = "meta.db holds its root key check"
+			evidence = metaName + " holds its root key check"
 		}
 		return nil, &KeyError{dataDir, rootkey.Missing(key, evidence+"; fsck needs the key to check encrypted data", runAgain)}
 	case err != nil:
 		return nil, &KeyError{dataDir, rootkey.Unusable(key, err, runAgain)}
 	}
 	if found {
-		if refusal := check.Verify(root, key, ms.Path(), runAgain); refusal != nil {
+		if refusal := check.Verify(root, key, metaName, runAgain); refusal != nil {
 			clear(root)
 			return nil, &KeyError{dataDir, refusal}
 		}
@@ -368,9 +430,16 @@ func (c *checker) checkQueue() {
 	}
 }
 
+// tempFiles is a blob store that keeps partial writes as files
+// (internal/blob/fs).
+type tempFiles interface {
+	TempFiles() ([]blob.Info, error)
+	RemoveTemp(name string) error
+}
+
 // findOrphans lists unreferenced blobs and temporary files and, with
 // Repair, removes those older than the grace period.
-func findOrphans(ctx context.Context, r *Report, blobs *blobfs.Store, listed map[string]blob.Info, referenced map[string]bool, opts Options) error {
+func findOrphans(ctx context.Context, r *Report, blobs blob.Store, listed map[string]blob.Info, referenced map[string]bool, opts Options) error {
 	cutoff := time.Now().Add(-opts.Grace)
 	for id, b := range listed {
 		if referenced[id] {
@@ -378,9 +447,15 @@ func findOrphans(ctx context.Context, r *Report, blobs *blobfs.Store, listed map
 		}
 		r.Orphans = append(r.Orphans, Orphan{Blob: id, Size: b.Size, Modified: b.ModTime.UTC(), Young: !b.ModTime.Before(cutoff)})
 	}
-	temps, err := blobs.TempFiles()
-	if err != nil {
-		return err
+	// A directory's partial writes (an S3 store has none to list: an
+	// unfinished upload is not an object).
+	tf, _ := blobs.(tempFiles)
+	var temps []blob.Info
+	if tf != nil {
+		var err error
+		if temps, err = tf.TempFiles(); err != nil {
+			return err
+		}
 	}
 	for _, t := range temps {
 		r.Orphans = append(r.Orphans, Orphan{Blob: t.ID, Temp: true, Size: t.Size, Modified: t.ModTime.UTC(), Young: !t.ModTime.Before(cutoff)})
@@ -394,7 +469,7 @@ func findOrphans(ctx context.Context, r *Report, blobs *blobfs.Store, listed map
 		}
 		var err error
 		if o.Temp {
-			err = blobs.RemoveTemp(o.Blob)
+			err = tf.RemoveTemp(o.Blob)
 		} else {
 			err = blobs.Delete(ctx, o.Blob)
 		}

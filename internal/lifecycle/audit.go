@@ -60,6 +60,11 @@ func (r *Runner) flush(p *audit.Pending, staged *audit.Event) {
 	if err := p.Finish(*staged); err != nil {
 		r.log.Error("lifecycle audit event not written", "event", staged.EventName, "err", err)
 	}
+	if r.observe != nil {
+		ev := *staged
+		ev.EventID = p.EventID()
+		r.observe(ev)
+	}
 }
 
 // accessLogTransition is S3's server access log operation for a lifecycle
@@ -117,6 +122,9 @@ func (r *Runner) event(a Action, c object.LifecycleChange, at time.Time) audit.E
 		if c.Version.DeleteMarker {
 			x["deleteMarker"] = true
 		}
+	}
+	if c.Version != nil && !c.Version.DeleteMarker {
+		x["objectSize"] = c.Version.Size // the access log record's object size
 	}
 	p["key"] = key
 	ev.RequestParameters, ev.ResponseElements, ev.AdditionalEventData = p, resp, x

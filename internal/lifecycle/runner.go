@@ -35,6 +35,10 @@ type Config struct {
 	Now      func() time.Time // nil: time.Now
 	Logger   *slog.Logger
 	PageSize int // 0: DefaultPageSize
+	// Observe, when set, sees the event of every action applied, once its
+	// change is committed: the server access logs record lifecycle
+	// actions as operations of their own (accesslog.Logger.ObserveLifecycle).
+	Observe func(audit.Event)
 }
 
 // Runner runs bucket lifecycle rules at every midnight.
@@ -54,6 +58,7 @@ type Runner struct {
 	now      func() time.Time
 	log      *slog.Logger
 	pageSize int
+	observe  func(audit.Event)
 
 	completed atomic.Int64 // UnixNano of the midnight of the last completed run; 0: none yet
 }
@@ -61,7 +66,7 @@ type Runner struct {
 // New returns a Runner; Run starts it.
 func New(cfg Config) *Runner {
 	r := &Runner{objects: cfg.Objects, meta: cfg.Meta, trail: cfg.Audit, region: cfg.Region, day: cfg.Day,
-		now: cfg.Now, log: cfg.Logger, pageSize: cfg.PageSize}
+		now: cfg.Now, log: cfg.Logger, pageSize: cfg.PageSize, observe: cfg.Observe}
 	if r.day <= 0 {
 		r.day = Day
 	}

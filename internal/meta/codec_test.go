@@ -211,7 +211,10 @@ func codecFor(name string) (decode func([]byte) (any, error), encode func(any) (
 	case strings.HasPrefix(name, "bucket-"):
 		return func(b []byte) (any, error) { return DecodeBucket(b) }, func(v any) ([]byte, error) { return EncodeBucket(v.(*kura.Bucket)) }
 	case strings.HasPrefix(name, "version-"):
-		return func(b []byte) (any, error) { return DecodeVersion(b) }, func(v any) ([]byte, error) { return EncodeVersion(v.(*kura.ObjectVersion)) }
+		// The version files are JSON (version 1), read by every data
+		// directory written before version 2; version_v2_test.go holds
+		// version 2's golden bytes.
+		return func(b []byte) (any, error) { return DecodeVersion(b) }, func(v any) ([]byte, error) { return EncodeVersionV1(v.(*kura.ObjectVersion)) }
 	case strings.HasPrefix(name, "upload-"):
 		return func(b []byte) (any, error) { return DecodeUpload(b) }, func(v any) ([]byte, error) { return EncodeUpload(v.(*kura.Upload)) }
 	default:

@@ -443,6 +443,7 @@ func (r *run) finish(status int, err error) error {
 	}
 	d := r.rec
 	d.Status, d.Duration, d.KMSCalls = status, time.Since(r.started), r.tally.KMSCalls()
+	d.ACLRequired = r.memo.ACLRequired()
 	if err != nil {
 		e := s3err.As(err)
 		d.Status, d.ErrorCode, d.ErrorMessage, d.ResponseElements = e.Status, e.Code, e.Message, nil

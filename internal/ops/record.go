@@ -57,6 +57,9 @@ type Record struct {
 	// ObjectSize is the size of the object the operation read or wrote,
 	// when known (0: not known); server access logs' object size.
 	ObjectSize int64
+	// ACLRequired is set when an ACL grant, not a policy, allowed the
+	// operation (access.Memo.ACLRequired): server access logs' aclRequired.
+	ACLRequired bool
 	// HTTP is what only an HTTP request knows (nil: called without
 	// HTTP), for server access logs.
 	HTTP *HTTPDetails

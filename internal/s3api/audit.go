@@ -207,6 +207,9 @@ func (h *Handler) record(req *request) {
 	d := h.describe(req, false)
 	d.Service, d.Status, d.Duration, d.BytesIn, d.BytesOut, d.KMSCalls = req.service(), status, elapsed, received, sent, kmsCalls
 	d.HTTP, d.ObjectSize, d.Deleted = h.httpDetails(req), req.objectSize(received), req.trail.deleted
+	if req.authz != nil {
+		d.ACLRequired = req.authz.memo.ACLRequired()
+	}
 	if err := d.Finish(req.trail.pending, h.cfg.Metrics); err != nil {
 		h.log.Error("audit event not written", "id", req.id, "event", d.Name, "err", err)
 	}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/accesslog"
+	"github.com/kurastore/kura/internal/audit"
+	"github.com/kurastore/kura/internal/lifecycle"
 	"github.com/kurastore/kura/internal/server"
 )
 
@@ -589,6 +592,109 @@ func TestAccessLogsDeleteObjectsKeyByKey(t *testing.T) {
 		}
 		if r[fRequestID] != multi[fRequestID] || r[fRequester] != multi[fRequester] || r[fURI] != "-" || r[fBytesSent] != "-" {
 			t.Errorf("%s: record %q does not share the request's fields (%q)", k, r, multi)
+		}
+	}
+}
+
+// Lifecycle actions are logged as operations of their own, requested by
+// AmazonS3 ("S3 Lifecycle and logging" in the S3 user guide): an
+// expiration as S3.EXPIRE.OBJECT, a transition to STANDARD_IA as
+// S3.TRANSITION_SIA.OBJECT; their request id is the audit event's id.
+func TestAccessLogsLifecycleActions(t *testing.T) {
+	ts := startLifecycle(t)
+	c := ts.client()
+	acct := ts.Root.AccountID
+	mustBucket(t, c, "lc-logged")
+	mustBucket(t, c, "lc-logged-logs")
+	if _, err := c.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("lc-logged-logs"),
+		Policy: aws.String(logDeliveryPolicy("lc-logged-logs", "lc-logged", acct))}); err != nil {
+		t.Fatal(err)
+	}
+	enableLogging(t, c, "lc-logged", "lc-logged-logs", "logs/", nil)
+	lcPut(t, c, "lc-logged", "tmp/old", []byte("expire me"))
+	// Objects under 128 KiB are not transitioned (S3's default minimum).
+	lcPut(t, c, "lc-logged", "ia/warm", bytes.Repeat([]byte("w"), 200_000))
+	expire := lcRule("tmp", lcPrefix("tmp/"))
+	expire.Expiration = &types.LifecycleExpiration{Days: aws.Int32(1)}
+	toIA := lcRule("ia", lcPrefix("ia/"))
+	toIA.Transitions = []types.Transition{{Days: aws.Int32(1), StorageClass: types.TransitionStorageClassStandardIa}}
+	putLifecycle(t, c, "lc-logged", expire, toIA)
+	lcWaitRun(t, ts, lcDueBy(1).Add(lcDay))
+	expired := wantLifecycleEvent(t, ts, lifecycle.EventDelete, "tmp/old", "tmp", "S3.EXPIRE.OBJECT")
+	moved := wantLifecycleEvent(t, ts, lifecycle.EventTransition, "ia/warm", "ia", "S3.TRANSITION_SIA.OBJECT")
+
+	if err := ts.AccessLog.Flush(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, recs := logLines(t, c, "lc-logged-logs", "logs/")
+	want := map[string]struct {
+		key, size string
+		ev        audit.Event
+	}{
+		"S3.EXPIRE.OBJECT":         {"tmp/old", "9", expired},
+		"S3.TRANSITION_SIA.OBJECT": {"ia/warm", "200000", moved},
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		w, ok := want[r[fOperation]]
+		if !ok {
+			continue
+		}
+		seen[r[fOperation]] = true
+		if r[fKey] != w.key || r[fRequester] != "AmazonS3" || r[fIP] != "-" || r[fURI] != "-" || r[fStatus] != "-" ||
+			r[fObjectSize] != w.size || r[fVersion] != "null" || r[fRequestID] != w.ev.EventID || r[fBucket] != "lc-logged" {
+			t.Errorf("%s record %q", r[fOperation], r)
+		}
+	}
+	for op := range want {
+		if !seen[op] {
+			t.Errorf("no %s record in %q", op, recs)
+		}
+	}
+}
+
+// aclRequired is "Yes" on the record of a request that only an ACL
+// allowed (an anonymous GET of a public-read object), "-" when a policy
+// or ownership did (the owner's own GET).
+func TestAccessLogsACLRequired(t *testing.T) {
+	t.Parallel()
+	ts := start(t)
+	c := ts.client()
+	if _, err := c.CreateBucket(ctx(t), &s3.CreateBucketInput{Bucket: aws.String("aclreq"),
+		ObjectOwnership: types.ObjectOwnershipBucketOwnerPreferred}); err != nil {
+		t.Fatal(err)
+	}
+	mustBucket(t, c, "aclreq-logs")
+	if _, err := c.PutBucketPolicy(ctx(t), &s3.PutBucketPolicyInput{Bucket: aws.String("aclreq-logs"),
+		Policy: aws.String(logDeliveryPolicy("aclreq-logs", "aclreq", ts.Root.AccountID))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := putErr(c, t, "aclreq", "pub", func(in *s3.PutObjectInput) { in.ACL = types.ObjectCannedACLPublicRead }); err != nil {
+		t.Fatal(err)
+	}
+	enableLogging(t, c, "aclreq", "aclreq-logs", "logs/", nil)
+	if status, code, _ := anon(t, ts, "GET", "/aclreq/pub", ""); status != 200 {
+		t.Fatalf("anonymous GET of a public-read object: %d %s", status, code)
+	}
+	if err := getErr(c, t, "aclreq", "pub"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.AccessLog.Flush(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	_, recs := logLines(t, c, "aclreq-logs", "logs/")
+	got := map[string]string{} // requester → aclRequired of its GET
+	for _, r := range recs {
+		if r[fOperation] == "REST.GET.OBJECT" {
+			got[r[fRequester]] = r[fACLRequired]
+		}
+	}
+	if len(got) != 2 || got["-"] != "Yes" {
+		t.Fatalf("GET records' aclRequired by requester: %v, want anonymous (-) Yes and the owner -", got)
+	}
+	for who, v := range got {
+		if who != "-" && v != "-" {
+			t.Errorf("owner's GET: aclRequired %q, want -", v)
 		}
 	}
 }

@@ -309,6 +309,9 @@ func Open(cfg Config) (*Server, error) {
 	// outbox's store, so it is committed with its audit event (outbox.go).
 	outbox := audit.NewOutbox(ms, trail, cfg.Logger)
 	if !ms.Exclusive() {
+		// Entries name their node: recovery at start leaves other live
+		// nodes' entries to them (audit.Outbox.SetNode).
+		outbox.SetNode(cfg.NodeID)
 		// One ordered audit trail of all nodes in the shared store, besides
 		// this node's trail file (docs/scale-out.md, "Audit trail"); from
 		// before the outbox's recovery, so recovered events are in it too.
@@ -371,7 +374,7 @@ func Open(cfg Config) (*Server, error) {
 	// deliveries are counted by s.ops alone.
 	observe := s.AccessLog.Observer(s.ops)
 	s.Lifecycle = lifecycle.New(lifecycle.Config{Objects: objs, Meta: lease.Fenced(ms), Audit: trail, Region: cfg.Region,
-		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger})
+		Day: cfg.LifecycleDay, Now: cfg.Now, Logger: cfg.Logger, Observe: s.AccessLog.ObserveLifecycle})
 	s.Inventory = inventory.New(inventory.Config{Objects: objs, Audit: trail, Metrics: observe, Region: cfg.Region,
 		Logger: cfg.Logger, Now: cfg.Now, LifecycleDay: cfg.LifecycleDay, CanonicalID: canonicalID})
 	policies.iam = ids
@@ -576,6 +579,9 @@ func recoverAudit(o *audit.Outbox, log *slog.Logger) error {
 	if r.Shipped > 0 || r.Present > 0 {
 		log.Info("audit: events of changes applied before the last stop are in the trail",
 			"recovered", r.Shipped, "alreadyThere", r.Present)
+	}
+	if r.Others > 0 {
+		log.Info("audit: outbox entries of other nodes left to them", "entries", r.Others)
 	}
 	if r.Unreadable > 0 {
 		log.Error("audit: unreadable outbox entries dropped; their changes may lack audit events", "entries", r.Unreadable)

@@ -75,10 +75,11 @@ var (
 	errBoom = errors.New("blobtest: reader failed")
 )
 
-// Ids in the suite look like Kura's: ULIDs, plus a few short ones.
+// Ids in the suite look like Kura's (object.Service.newBlobID: the time,
+// then 32 hex digits), plus a few short ones.
 const (
-	id1 = "01JB8ZK6QG3XH4Y7W2N5R9T0AB"
-	id2 = "01JB8ZK6QG3XH4Y7W2N5R9T0AC"
+	id1 = "20261206T173000-6f1c0a4e9b2d47c88e3f5a1b7c9d0e21"
+	id2 = "20261206T173000-6f1c0a4e9b2d47c88e3f5a1b7c9d0e22"
 )
 
 // pattern returns n deterministic bytes that differ per seed.

@@ -6,9 +6,10 @@
 //	3f/a2/<id>           a stored blob: two fan-out levels of 256 directories
 //
 // The fan-out directories come from a hash of the id (FNV-1a, first two
-// bytes in hex), not from the id's leading characters: Kura's ids are ULIDs,
-// whose leading characters are a timestamp, so a prefix fan-out would pile
-// every recent blob into the same directory. 65,536 leaf directories keep
+// bytes in hex), not from the id's leading characters: Kura's blob ids
+// start with the time they were minted (YYYYMMDDTHHMMSS-<32 hex digits>,
+// object.Service.newBlobID), so a prefix fan-out would pile every recent
+// blob into the same directory. 65,536 leaf directories keep
 // each one to about 1,500 entries at 100 million blobs.
 //
 // Put writes to a temporary file in tmp/, fsyncs it, hard-links it to its
@@ -21,7 +22,7 @@
 // Files are created 0600 and directories 0700. The root must be on a
 // filesystem with hard links (any local POSIX filesystem, NTFS); on a
 // case-insensitive filesystem ids differing only in case collide, which
-// ULIDs (upper-case Crockford base32) never do.
+// Kura's ids (digits, 'T', '-' and lower-case hex) never do.
 //
 // # Shared directories
 //

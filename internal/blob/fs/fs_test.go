@@ -104,17 +104,17 @@ func TestLayoutAndPermissions(t *testing.T) {
 	}
 }
 
-func TestFanoutSpreadsULIDs(t *testing.T) {
-	// ULIDs minted in the same millisecond share their first 10
-	// characters; the hash fan-out must still spread them.
+func TestFanoutSpreadsTimePrefixedIDs(t *testing.T) {
+	// Blob ids minted in the same second share their first 16
+	// characters (the time); the hash fan-out must still spread them.
 	s := &Store{dir: "/x"}
 	leaves := map[string]bool{}
 	for i := range 1000 {
-		_, leaf, _ := s.paths(fmt.Sprintf("01JB8ZK6QG%016d", i))
+		_, leaf, _ := s.paths(fmt.Sprintf("20261206T173000-%032x", i))
 		leaves[leaf] = true
 	}
 	if len(leaves) < 900 {
-		t.Fatalf("1000 ULIDs landed in %d leaf directories", len(leaves))
+		t.Fatalf("1000 ids minted in one second landed in %d leaf directories", len(leaves))
 	}
 }
 

@@ -29,7 +29,8 @@ func benchStore(b *testing.B) *Store {
 	return s
 }
 
-// versionRecord is a realistic encoded ObjectVersion (about 450 bytes).
+// versionRecord is a realistic encoded ObjectVersion (about 450 bytes as
+// JSON, record version 1; fewer since EncodeVersion writes version 2).
 func versionRecord(b *testing.B, bucket, key string, seq uint64) []byte {
 	b.Helper()
 	v := kura.ObjectVersion{

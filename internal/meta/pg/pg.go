@@ -20,7 +20,9 @@
 // READ READ ONLY transaction: one snapshot for the whole of fn. A
 // transaction's BEGIN is sent with its first statement, in one pipelined
 // round trip (lazytx.go), and COMMIT is one more. Every Get, Put and
-// Delete is one statement; a Cursor reads a page of rows in key order
+// Delete is one statement; a Put or Delete is not sent on its own but
+// with the transaction's next statement that needs an answer, or with
+// its COMMIT (lazytx.go). A Cursor reads a page of rows in key order
 // with one indexed range query
 // (WHERE key >= $1 ORDER BY key LIMIT n), its pages growing from 16 to 1024
 // rows as it is walked, so a point lookup reads little and a listing few
@@ -364,9 +366,10 @@ func (x *tx) Put(t meta.Table, key, value []byte) error {
 	if err := x.s.ensureTable(x.ctx, name); err != nil {
 		return x.fail("create table for "+string(t), err)
 	}
-	// pgx sends the bytes at once: the caller may reuse its buffers.
-	_, err := x.ptx.Exec(x.ctx, "INSERT INTO "+name+" (key, value) VALUES ($1, $2) "+
-		"ON CONFLICT (key) DO UPDATE SET value = excluded.value", nonNil(key), nonNil(value))
+	// Sent with the transaction's next statement (lazyTx.write): copied,
+	// so the caller may reuse its buffers.
+	err := x.ptx.write(x.ctx, "INSERT INTO "+name+" (key, value) VALUES ($1, $2) "+
+		"ON CONFLICT (key) DO UPDATE SET value = excluded.value", clone(key), clone(value))
 	if err != nil {
 		return x.fail("put into "+string(t), err)
 	}
@@ -385,7 +388,7 @@ func (x *tx) Delete(t meta.Table, key []byte) error {
 	if err != nil || !ok {
 		return err // deleting from a table never written is a no-op
 	}
-	if _, err := x.ptx.Exec(x.ctx, "DELETE FROM "+name+" WHERE key = $1", nonNil(key)); err != nil {
+	if err := x.ptx.write(x.ctx, "DELETE FROM "+name+" WHERE key = $1", clone(key)); err != nil {
 		return x.fail("delete from "+string(t), err)
 	}
 	return nil
@@ -514,6 +517,9 @@ func nonNil(b []byte) []byte {
 	}
 	return b
 }
+
+// clone copies b for a write sent later; never nil (see nonNil).
+func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
 
 // isDuplicate reports the errors a CREATE … IF NOT EXISTS racing another
 // one can fail with: the object exists now, which is what was wanted.

@@ -1,0 +1,113 @@
+package object
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kurastore/kura"
+	blobfs "github.com/kurastore/kura/internal/blob/fs"
+	"github.com/kurastore/kura/internal/meta"
+	"github.com/kurastore/kura/internal/meta/bolt"
+	"github.com/kurastore/kura/internal/sse"
+)
+
+// TestVersionRecordV1StillServed: a data directory written before record
+// version 2 holds JSON version records. Such a record is listed, read
+// (its sealed key opens the data) and updated like any other, and its
+// first update writes it as version 2 with nothing lost.
+func TestVersionRecordV1StillServed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ms.Close() })
+	fs, err := blobfs.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sse.NewManagedKey("test", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Meta: ms, Blobs: fs, ManagedKey: key, Region: "us-east-1", Logger: slog.New(slog.DiscardHandler)})
+	const owner = "111122223333"
+	if err := s.CreateBucket(ctx, kura.Bucket{Name: "old", Owner: owner}); err != nil {
+		t.Fatal(err)
+	}
+	put, err := s.PutObject(ctx, PutInput{Bucket: "old", Key: "k", Body: strings.NewReader("old data"), Size: 8, Owner: owner,
+		Headers: kura.ContentHeaders{ContentType: "text/plain", Metadata: map[string]string{"m": "v"}},
+		SSE:     SSERequest{Type: kura.SSES3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func() []byte {
+		var raw []byte
+		if err := ms.View(ctx, func(tx meta.Tx) error {
+			b, err := tx.Get(meta.TableVersions, meta.VersionKey("old", "k", put.Seq))
+			raw = append([]byte(nil), b...)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	if v := stored()[0]; v != 2 {
+		t.Fatalf("a PUT wrote record version %d, want 2", v)
+	}
+	// The record as an older Kura wrote it.
+	v1, err := meta.EncodeVersionV1(put)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ms.Update(ctx, func(tx meta.Tx) error { return tx.Put(meta.TableVersions, meta.VersionKey("old", "k", put.Seq), v1) }); err != nil {
+		t.Fatal(err)
+	}
+	sameTime := cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) && a.Location().String() == b.Location().String() })
+	read := func(step string, want *kura.ObjectVersion) {
+		t.Helper()
+		head, err := s.Head(ctx, "old", "k", "")
+		if err != nil {
+			t.Fatalf("%s: Head: %v", step, err)
+		}
+		if d := cmp.Diff(want, head, sameTime); d != "" {
+			t.Errorf("%s: Head (-want +got):\n%s", step, d)
+		}
+		r, err := s.Open(ctx, head, 0, head.Size, KeyAccess{})
+		if err != nil {
+			t.Fatalf("%s: Open: %v", step, err)
+		}
+		data, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || string(data) != "old data" {
+			t.Errorf("%s: read %q, %v; want the object's data", step, data, err)
+		}
+		list, err := s.ListVersions(ctx, ListInput{Bucket: "old", MaxKeys: 10})
+		if err != nil || len(list.Objects) != 1 {
+			t.Fatalf("%s: ListVersions: %v, %+v", step, err, list)
+		}
+		if d := cmp.Diff(want, list.Objects[0], sameTime); d != "" {
+			t.Errorf("%s: listed (-want +got):\n%s", step, d)
+		}
+	}
+	read("version 1 record", put)
+
+	tags := []kura.Tag{{Key: "t", Value: "1"}}
+	if _, err := s.UpdateVersion(ctx, "old", "k", "", func(v *kura.ObjectVersion) error { v.Tags = tags; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v := stored()[0]; v != 2 {
+		t.Errorf("an update wrote record version %d, want 2", v)
+	}
+	want := *put
+	want.Tags = tags
+	read("rewritten as version 2", &want)
+}
