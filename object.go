@@ -21,7 +21,12 @@ type ObjectVersion struct {
 
 	// BlobID holds the data of a single-part object; Parts that of a
 	// multipart one (then BlobID is empty).
-	BlobID     string
+	BlobID string
+	// Inline holds the data of a small single-part object in the record
+	// itself (then BlobID is empty and Parts nil): the ciphertext exactly
+	// as a blob would hold it, sealed under the version's data key(s).
+	// Re-keying re-seals the data key and never touches it.
+	Inline     []byte
 	Parts      []Part
 	Encryption Encryption
 	// UploadID names the multipart upload CompleteMultipartUpload made
@@ -52,7 +57,12 @@ func (v *ObjectVersion) Locked(now time.Time) bool {
 	return v.LegalHold || (v.Retention != nil && now.Before(v.Retention.Until))
 }
 
-// BlobIDs returns every blob holding this version's data.
+// IsInline reports whether the version's data is held in its record
+// (Inline) rather than in blobs.
+func (v *ObjectVersion) IsInline() bool { return len(v.Inline) > 0 }
+
+// BlobIDs returns every blob holding this version's data (none for an
+// inline version or a delete marker).
 func (v *ObjectVersion) BlobIDs() []string {
 	if v.BlobID != "" {
 		return []string{v.BlobID}

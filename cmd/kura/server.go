@@ -58,6 +58,12 @@ wrong root key and change nothing (docs/operations.md).`,
 			if cfg.BlobGrace == 0 {
 				cfg.BlobGrace = -1 // likewise
 			}
+			switch {
+			case cfg.InlineMax == 0:
+				cfg.InlineMax = -1 // likewise: the flag's 0 is "never inline"
+			case cfg.InlineMax < 0 || cfg.InlineMax > object.MaxInlineMax:
+				return fmt.Errorf("--inline-max %d: must be between 0 and %d bytes", cfg.InlineMax, object.MaxInlineMax)
+			}
 			if err := parseStores(&cfg, metaURL, blobsURL); err != nil {
 				return err
 			}
@@ -92,6 +98,7 @@ wrong root key and change nothing (docs/operations.md).`,
 	f.StringVar(&blobsURL, "blobs", "", "blob store URL: file:///path/dir, file:///mnt/dir?shared=1 (several nodes on one mount), s3://bucket/prefix?endpoint=http://host:port&path_style=true (credentials from the AWS environment or profile) (default: the data directory's blobs/)")
 	f.StringVar(&cfg.NodeID, "node-id", "", "this node's name in the leases of background work; must differ between live nodes (default: with --meta postgres://, an id kept in --data/node-id, made at the first start; otherwise host name and random characters, new at every start)")
 	f.DurationVar(&cfg.BlobGrace, "blob-gc-grace", server.DefaultBlobGrace, "how long the data of an overwritten or deleted object is kept before it is deleted, so reads that started before finish; a read still running after that fails (0: delete at once)")
+	f.Int64Var(&cfg.InlineMax, "inline-max", object.DefaultInlineMax, "largest object (bytes) stored inline in its metadata record instead of as a blob file: one write and one fsync per small PUT, no file open per small GET (0: every object gets a blob; docs/architecture.md, \"Small objects inline\")")
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8420", "address to listen on")
 	f.StringVar(&cfg.Region, "region", "us-east-1", "region of this deployment")
 	f.StringVar(&cfg.Domain, "domain", "localhost", "base domain for virtual-host-style addressing (bucket.DOMAIN)")

@@ -170,6 +170,13 @@ func goldenRecords() map[string]any {
 				CustomerKeyHMAC: []byte("hmac"), SealBucket: "repl-src"},
 			ReplicationStatus: kura.ReplicationReplica,
 		},
+		// Added with inline objects: a small object's ciphertext in the
+		// record instead of a blob.
+		"version-inline-full.rec": &kura.ObjectVersion{
+			Bucket: "b", Key: "small", VersionID: "v4", Seq: 4, LastModified: t2, Size: 1, ETag: "e",
+			Inline:     []byte{1, 'k', 0, 255},
+			Encryption: kura.Encryption{Type: kura.SSES3, SealedKey: []byte("s")},
+		},
 		"version-minimal.rec": &kura.ObjectVersion{
 			Bucket: "min-bucket", Key: "k", VersionID: "null", Seq: 1, LastModified: t2,
 			Encryption: kura.Encryption{Type: kura.SSES3, SealedKey: []byte{0, 1, 2, 255}},

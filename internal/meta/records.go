@@ -254,6 +254,7 @@ type versionRecord struct {
 	Tags []tagRecord `json:"tags,omitempty"`
 
 	BlobID     string           `json:"blob,omitempty"`
+	Inline     []byte           `json:"inline,omitempty"`
 	Parts      []partRecord     `json:"parts,omitempty"`
 	Encryption encryptionRecord `json:"sse"`
 	UploadID   string           `json:"upload,omitempty"`

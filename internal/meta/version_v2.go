@@ -22,7 +22,7 @@ const versionRecordV2 = 2
 //	headers  19 Metadata (one field per entry)  20 Tags (one per tag)
 //	21 BlobID  22 Parts (one per part)  23 Encryption  24 UploadID
 //	25 Retention  26 LegalHold  27 LegalHoldSet  28 Restore  29 ACL
-//	30 ReplicationStatus
+//	30 ReplicationStatus  31 Inline
 
 func appendVersion(b []byte, v *kura.ObjectVersion) ([]byte, error) {
 	e := enc{b: append(b, versionRecordV2)}
@@ -83,6 +83,7 @@ func appendVersion(b []byte, v *kura.ObjectVersion) ([]byte, error) {
 	}
 	e.acl(29, v.ACL)
 	e.str(30, v.ReplicationStatus)
+	e.bytes(31, v.Inline)
 	return e.b, e.err
 }
 
@@ -152,6 +153,8 @@ func decodeVersionV2(b []byte) (*kura.ObjectVersion, error) {
 			v.ACL = decodeACL(d.msg())
 		case 30:
 			v.ReplicationStatus = d.str()
+		case 31:
+			v.Inline = d.bytes()
 		}
 	}
 	if err != nil {

@@ -103,7 +103,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVer
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := s.store(ctx, r, src.Size, MaxPutSize, keys, ChecksumInput{Algorithm: alg}, nil, true)
+	st, err := s.store(ctx, r, src.Size, MaxPutSize, keys, ChecksumInput{Algorithm: alg}, nil, true, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -129,7 +129,7 @@ func (s *Service) CopyObject(ctx context.Context, in CopyInput) (*kura.ObjectVer
 		Bucket: in.Bucket, Key: in.Key,
 		LastModified: s.stamp(), Owner: in.Owner, Size: st.size, ETag: md5HexOf(st.md5),
 		StorageClass: class, Checksum: st.checksum, ContentHeaders: headers, Tags: tags,
-		BlobID: st.blobID, Encryption: enc, ACL: in.ACL,
+		BlobID: st.blobID, Inline: st.inline, Encryption: enc, ACL: in.ACL,
 	}
 	in.Lock.stamp(&v.Retention, &v.LegalHold, &v.LegalHoldSet)
 	if err := s.commitVersion(ctx, v, in.Cond); err != nil {

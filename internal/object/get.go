@@ -1,6 +1,7 @@
 package object
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,12 +39,12 @@ func (s *Service) Open(ctx context.Context, v *kura.ObjectVersion, off, n int64,
 			// The sealed data key in the record does not open under the
 			// key that sealed it: the record is damaged (or the root key
 			// is not the one the data was written with).
-			return nil, s.integrityFailure(blobRef{v: v, id: v.BlobID}, IntegrityDamaged, fmt.Errorf("sealed data key: %w", err))
+			return nil, s.integrityFailure(dataRef(v), IntegrityDamaged, fmt.Errorf("sealed data key: %w", err))
 		}
 		return nil, err
 	}
-	if v.BlobID != "" {
-		r, err := s.openBlob(ctx, blobRef{v: v, id: v.BlobID}, v.Size, keys, off, n)
+	if v.BlobID != "" || v.IsInline() {
+		r, err := s.openBlob(ctx, dataRef(v), v.Size, keys, off, n)
 		if err != nil {
 			return nil, err // not a nil *blobReader in a non-nil interface
 		}
@@ -70,12 +71,35 @@ func encryptedSize(size int64, keys sse.DataKeys) int64 {
 	return sse.EncryptedSize(size)
 }
 
-// openBlob opens the plaintext range [off, off+n) of one blob holding size
-// plaintext bytes and authenticates its first chunks. The blob's expected
-// length comes from metadata, not from the blob store, so a truncated or
-// extended blob fails authentication.
+// dataRef names the data of a single-part version: its blob, or the
+// ciphertext inline in its record.
+func dataRef(v *kura.ObjectVersion) blobRef {
+	if v.IsInline() {
+		return blobRef{v: v, inline: v.Inline}
+	}
+	return blobRef{v: v, id: v.BlobID}
+}
+
+// openData opens the ciphertext ref names: its blob, or its inline bytes
+// (no blob store call).
+func (s *Service) openData(ctx context.Context, ref blobRef) (blob.Reader, error) {
+	if ref.inline != nil {
+		return inlineReader{bytes.NewReader(ref.inline)}, nil
+	}
+	return s.blobs.Open(ctx, ref.id)
+}
+
+// inlineReader reads a version's inline ciphertext as a blob.
+type inlineReader struct{ *bytes.Reader }
+
+func (inlineReader) Close() error { return nil }
+
+// openBlob opens the plaintext range [off, off+n) of one blob (or inline
+// ciphertext) holding size plaintext bytes and authenticates its first
+// chunks. The blob's expected length comes from metadata, not from the
+// blob store, so a truncated or extended blob fails authentication.
 func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys sse.DataKeys, off, n int64) (*blobReader, error) {
-	r, err := s.blobs.Open(ctx, ref.id)
+	r, err := s.openData(ctx, ref)
 	if err != nil {
 		if errors.Is(err, blob.ErrNotFound) {
 			return nil, s.integrityFailure(ref, IntegrityMissing, err)
@@ -84,6 +108,13 @@ func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys ss
 			return nil, ctx.Err()
 		}
 		return nil, s.integrityFailure(ref, IntegrityUnreadable, err)
+	}
+	if ref.inline != nil {
+		// Inline data is in memory: its length is checked outright (a
+		// blob's is checked by authentication as far as the range goes).
+		if got, want := r.Size(), encryptedSize(size, keys); got != want {
+			return nil, s.integrityFailure(ref, IntegrityDamaged, fmt.Errorf("%w: the inline data holds %d bytes, its size needs %d", sse.ErrAuthentication, got, want))
+		}
 	}
 	// The plaintext sits under one layer (DEK); DSSE-KMS adds an inner layer
 	// (DEK2) whose blob is itself the plaintext of the outer one.

@@ -67,9 +67,10 @@ func (s *Service) IntegrityErrors() IntegrityCounts {
 // blobRef names the blob being read and the version it belongs to, for the
 // report of a failure.
 type blobRef struct {
-	v    *kura.ObjectVersion
-	id   string
-	part int // part number; 0 for a single-part object
+	v      *kura.ObjectVersion
+	id     string
+	inline []byte // the version's inline ciphertext (id is then "")
+	part   int    // part number; 0 for a single-part object
 }
 
 // integrityFailure counts and logs a failure to read object data and
@@ -89,14 +90,19 @@ func (s *Service) integrityFailure(ref blobRef, kind string, cause error) error 
 		kind = IntegrityDamaged
 		s.integrity.damaged.Add(1)
 	}
-	attrs := []any{"kind", kind, "bucket", ref.v.Bucket, "key", ref.v.Key, "version", ref.v.VersionID, "blob", ref.id}
+	attrs := []any{"kind", kind, "bucket", ref.v.Bucket, "key", ref.v.Key, "version", ref.v.VersionID}
+	if ref.inline != nil {
+		attrs = append(attrs, "inline", true)
+	} else {
+		attrs = append(attrs, "blob", ref.id)
+	}
 	if ref.part > 0 {
 		attrs = append(attrs, "part", ref.part)
 	}
 	attrs = append(attrs, "err", cause)
 	s.log.Error("object data is "+kind+": run `kura fsck` to find all damage, and restore the object from a backup", attrs...)
 	return s3err.InternalError.Wrap(&IntegrityError{Kind: kind, Bucket: ref.v.Bucket, Key: ref.v.Key, VersionID: ref.v.VersionID,
-		BlobID: ref.id, Part: ref.part, Err: cause})
+		BlobID: ref.id, Inline: ref.inline != nil, Part: ref.part, Err: cause})
 }
 
 // IntegrityError is the cause inside the InternalError a read of lost or
@@ -105,12 +111,16 @@ type IntegrityError struct {
 	Kind                   string // IntegrityMissing, IntegrityDamaged or IntegrityUnreadable
 	Bucket, Key, VersionID string
 	BlobID                 string
+	Inline                 bool // the data inline in the version record
 	Part                   int
 	Err                    error
 }
 
 func (e *IntegrityError) Error() string {
 	what := "blob " + e.BlobID
+	if e.Inline {
+		what = "the inline data"
+	}
 	if e.Part > 0 {
 		what = fmt.Sprintf("part %d (blob %s)", e.Part, e.BlobID)
 	}

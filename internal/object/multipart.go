@@ -151,7 +151,7 @@ func (s *Service) UploadPart(ctx context.Context, in PartInput) (*kura.UploadPar
 	if ck.Algorithm != "" && ck.Algorithm != checksum.CRC64NVME {
 		body = io.TeeReader(body, crc)
 	}
-	st, err := s.store(ctx, body, in.Size, MaxPutSize, keys.ForPart(in.Number), ck, in.ContentMD5, true)
+	st, err := s.store(ctx, body, in.Size, MaxPutSize, keys.ForPart(in.Number), ck, in.ContentMD5, true, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"errors"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -64,9 +65,11 @@ func ValidKey(key string) error {
 	return nil
 }
 
-// stored is the outcome of streaming a body into an encrypted blob.
+// stored is the outcome of streaming a body into an encrypted blob, or
+// into ciphertext held in memory for the version record (inline).
 type stored struct {
-	blobID   string
+	blobID   string // "" when inline
+	inline   []byte // the ciphertext of an inline body; nil for a blob
 	size     int64
 	md5      []byte
 	checksum *kura.Checksum
@@ -80,14 +83,51 @@ type stored struct {
 // write, which keeps the orphan sweep away from it: the caller calls
 // s.writes.done(blobID) once it has committed the metadata naming the blob
 // or discarded the blob (see SweepOrphans).
-func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys sse.DataKeys, ck ChecksumInput, contentMD5 []byte, withMD5 bool) (*stored, error) {
+//
+// With inline set, a body that ends within the inline threshold
+// (Config.InlineMax) is not written to the blob store: it is encrypted in
+// memory, exactly as its blob would be, and returned as stored.inline for
+// the caller to put in the version record (blobID is then ""). A body of
+// unknown size is read up to one byte past the threshold to tell.
+func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, keys sse.DataKeys, ck ChecksumInput, contentMD5 []byte, withMD5, inline bool) (*stored, error) {
 	alg := ck.Algorithm
 	if alg == "" {
 		alg = checksum.CRC64NVME
 	}
 	h := checksum.NewHashes(alg, withMD5 || contentMD5 != nil)
 	counted := &countingReader{r: io.TeeReader(body, h), limit: limit}
-	enc, err := encryptLayers(counted, keys)
+	// check verifies what the client declared once the body has been read.
+	check := func() (*stored, error) {
+		if size >= 0 && counted.n != size {
+			return nil, s3err.IncompleteBody
+		}
+		if contentMD5 != nil && !bytes.Equal(contentMD5, h.MD5()) {
+			return nil, s3err.BadDigest
+		}
+		want := ck.Value
+		if want == "" && ck.Trailer != nil {
+			want = ck.Trailer()
+		}
+		got := checksum.Encode(h.Sum())
+		if want != "" && want != got {
+			return nil, s3err.BadDigest.WithMessage("The %s you specified did not match the calculated checksum.", strings.ToLower(string(alg)))
+		}
+		return &stored{
+			size:     counted.n,
+			md5:      h.MD5(),
+			sum:      h.Sum(),
+			checksum: &kura.Checksum{Algorithm: string(alg), Type: checksum.FullObject, Value: got},
+		}, nil
+	}
+	var plain io.Reader = counted
+	if inline && s.inlineMax > 0 && size <= s.inlineMax {
+		st, rest, err := s.storeInline(counted, size, keys, check)
+		if st != nil || err != nil {
+			return st, err
+		}
+		plain = rest // longer than the threshold: on to a blob
+	}
+	enc, err := encryptLayers(plain, keys)
 	if err != nil {
 		return nil, s3err.Internal(err)
 	}
@@ -100,28 +140,55 @@ func (s *Service) store(ctx context.Context, body io.Reader, size, limit int64, 
 		}
 		return nil, blobStoreError(err)
 	}
-	fail := func(e error) (*stored, error) { s.discard(id); s.writes.done(id); return nil, e }
-	if size >= 0 && counted.n != size {
-		return fail(s3err.IncompleteBody)
+	st, err := check()
+	if err != nil {
+		s.discard(id)
+		s.writes.done(id)
+		return nil, err
 	}
-	if contentMD5 != nil && !bytes.Equal(contentMD5, h.MD5()) {
-		return fail(s3err.BadDigest)
+	st.blobID = id
+	return st, nil
+}
+
+// storeInline reads body (size bytes, or -1: unknown) up to one byte past
+// the inline threshold. When it ends within the threshold it is encrypted
+// in memory into st.inline; otherwise storeInline returns a reader that
+// yields the whole body again (what it read, then the rest), for a blob.
+func (s *Service) storeInline(body *countingReader, size int64, keys sse.DataKeys, check func() (*stored, error)) (st *stored, rest io.Reader, err error) {
+	n := s.inlineMax + 1
+	if size >= 0 {
+		n = size + 1 // a body that claims less but yields more fails check
 	}
-	want := ck.Value
-	if want == "" && ck.Trailer != nil {
-		want = ck.Trailer()
+	buf := make([]byte, n)
+	got, err := io.ReadFull(body, buf)
+	switch {
+	case err == nil:
+		// More than the threshold (or than size, which check reports).
+		return nil, io.MultiReader(bytes.NewReader(buf), body), nil
+	case err != io.EOF && err != io.ErrUnexpectedEOF:
+		return nil, nil, blobStoreError(err)
 	}
-	got := checksum.Encode(h.Sum())
-	if want != "" && want != got {
-		return fail(s3err.BadDigest.WithMessage("The %s you specified did not match the calculated checksum.", strings.ToLower(string(alg))))
+	defer clear(buf) // plaintext: not left to the garbage collector
+	if st, err = check(); err != nil {
+		return nil, nil, err
 	}
-	return &stored{
-		blobID:   id,
-		size:     counted.n,
-		md5:      h.MD5(),
-		sum:      h.Sum(),
-		checksum: &kura.Checksum{Algorithm: string(alg), Type: checksum.FullObject, Value: got},
-	}, nil
+	enc, err := encryptLayers(bytes.NewReader(buf[:got]), keys)
+	if err != nil {
+		return nil, nil, s3err.Internal(err)
+	}
+	// The encoding's length is known (encryptedSize, which every reader
+	// relies on too): read it into a slice of exactly that size, then make
+	// sure the encoder has nothing more.
+	ct := make([]byte, encryptedSize(int64(got), keys))
+	if _, err := io.ReadFull(enc, ct); err != nil {
+		return nil, nil, s3err.Internal(err)
+	}
+	var extra [1]byte
+	if n, _ := enc.Read(extra[:]); n != 0 {
+		return nil, nil, s3err.Internal(errors.New("object: the encrypted body is longer than its size implies"))
+	}
+	st.inline = ct
+	return st, nil, nil
 }
 
 // PutObject stores a new object version.
@@ -144,7 +211,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersi
 		return nil, err
 	}
 	opaque := OpaqueETag(enc.Type)
-	st, err := s.store(ctx, in.Body, in.Size, MaxPutSize, keys, in.Checksum, in.ContentMD5, !opaque)
+	st, err := s.store(ctx, in.Body, in.Size, MaxPutSize, keys, in.Checksum, in.ContentMD5, !opaque, true)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +225,7 @@ func (s *Service) PutObject(ctx context.Context, in PutInput) (*kura.ObjectVersi
 		LastModified: s.stamp(), Owner: in.Owner,
 		Size: st.size, ETag: etag, StorageClass: in.StorageClass,
 		Checksum: st.checksum, ContentHeaders: in.Headers, Tags: in.Tags,
-		BlobID: st.blobID, Encryption: enc, ACL: in.ACL,
+		BlobID: st.blobID, Inline: st.inline, Encryption: enc, ACL: in.ACL,
 	}
 	in.Lock.stamp(&v.Retention, &v.LegalHold, &v.LegalHoldSet)
 	if err := s.commitVersion(ctx, v, in.Cond); err != nil {

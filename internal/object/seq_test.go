@@ -77,7 +77,8 @@ func (e *mnEnv) open() {
 	}
 	e.ms, e.blobs = ms, bs
 	e.svc = object.New(object.Config{Meta: ms, Blobs: bs, ManagedKey: key, Region: "us-east-1", Now: e.clock.now,
-		BlobGrace: e.grace, Logger: slog.New(slog.DiscardHandler)})
+		BlobGrace: e.grace, Logger: slog.New(slog.DiscardHandler),
+		InlineMax: -1}) // these tests follow blobs: every object gets one
 	if err := e.svc.Recover(context.Background()); err != nil {
 		e.t.Fatalf("Recover: %v", err)
 	}

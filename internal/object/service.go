@@ -47,7 +47,20 @@ type Config struct {
 	// version up before the release can finish (0: deleted as soon as the
 	// release is durable, which tests want; see gc.go).
 	BlobGrace time.Duration
+	// InlineMax is the largest single-part object (plaintext bytes) stored
+	// in its version record instead of a blob (0: DefaultInlineMax;
+	// negative: none, every object gets a blob). See docs/architecture.md,
+	// "Small objects inline".
+	InlineMax int64
 }
+
+// DefaultInlineMax is the inline threshold by default (Config.InlineMax).
+// MaxInlineMax caps it: a version record is read whole by every listing
+// that passes it, and rewritten whole by every change to its metadata.
+const (
+	DefaultInlineMax = 64 << 10
+	MaxInlineMax     = 1 << 20
+)
 
 // Service implements S3 object semantics.
 type Service struct {
@@ -60,6 +73,7 @@ type Service struct {
 	log          *slog.Logger
 	restoreDelay time.Duration
 	blobGrace    time.Duration // gc.go
+	inlineMax    int64         // put.go; 0: no inline objects
 
 	writes    pendingWrites     // blobs written, metadata not yet committed (sweep.go)
 	integrity integrityCounters // integrity.go
@@ -76,6 +90,12 @@ func New(cfg Config) *Service {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	switch m := cfg.InlineMax; {
+	case m == 0:
+		s.inlineMax = DefaultInlineMax
+	case m > 0:
+		s.inlineMax = min(m, MaxInlineMax)
+	}
 	switch d := cfg.RestoreDelay; {
 	case d == 0:
 		s.restoreDelay = DefaultRestoreDelay
@@ -84,6 +104,10 @@ func New(cfg Config) *Service {
 	}
 	return s
 }
+
+// InlineMax is the largest object stored inline in its version record (0:
+// none).
+func (s *Service) InlineMax() int64 { return s.inlineMax }
 
 // Region is the region buckets are created in.
 func (s *Service) Region() string { return s.region }
@@ -175,6 +199,9 @@ func (s *Service) update(ctx context.Context, fn func(tx meta.Tx, release func(i
 
 // discard removes a blob written for a request that then failed.
 func (s *Service) discard(id string) {
+	if id == "" {
+		return // an inline write: no blob
+	}
 	if err := s.blobs.Delete(context.Background(), id); err != nil && !errors.Is(err, blob.ErrNotFound) {
 		s.log.Warn("discarding blob of failed request", "blob", id, "err", err)
 	}

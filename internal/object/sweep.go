@@ -139,6 +139,9 @@ func (w *pendingWrites) add(id string) {
 // done unregisters id once its metadata is committed or the blob is
 // discarded.
 func (w *pendingWrites) done(id string) {
+	if id == "" {
+		return // an inline write: no blob
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.ids[id]--; w.ids[id] <= 0 {

@@ -76,8 +76,8 @@ func (s *Service) VerifyVersion(ctx context.Context, v *kura.ObjectVersion, prog
 	keys := s.keysFor(ctx, &vr, v.Encryption, v.Bucket, v.Key)
 	alg, typ := checksumOf(v.Checksum)
 	whole := newDigest(alg) // the full-object checksum runs across parts
-	if v.BlobID != "" {
-		d := s.verifyBlob(ctx, &vr, v.BlobID, 0, v.Size, v.Encryption.Type, keys, io.MultiWriter(whole.w()...), progress)
+	if v.BlobID != "" || v.IsInline() {
+		d := s.verifyData(ctx, &vr, dataRef(v), v.Size, v.Encryption.Type, keys, io.MultiWriter(whole.w()...), progress)
 		if d && keys != nil {
 			vr.Decrypted = true
 			// An opaque ETag (sse.DataKeys.OpaqueETag) is checked against
@@ -177,6 +177,13 @@ func (s *Service) VerifyPart(ctx context.Context, u *kura.Upload, p *kura.Upload
 // long as its size implies; with keys, decrypted in full into w; without,
 // its header checked. It reports whether the blob passed.
 func (s *Service) verifyBlob(ctx context.Context, vr *Verification, id string, part int, size int64, typ kura.SSEType, keys *sse.DataKeys, w io.Writer, progress func(int64)) bool {
+	return s.verifyData(ctx, vr, blobRef{id: id, part: part}, size, typ, keys, w, progress)
+}
+
+// verifyData is verifyBlob for the data ref names: a blob, or a version's
+// inline ciphertext (checked the same way; a problem with it names no blob).
+func (s *Service) verifyData(ctx context.Context, vr *Verification, ref blobRef, size int64, typ kura.SSEType, keys *sse.DataKeys, w io.Writer, progress func(int64)) bool {
+	id, part := ref.id, ref.part
 	if progress == nil {
 		progress = func(int64) {}
 	}
@@ -184,11 +191,11 @@ func (s *Service) verifyBlob(ctx context.Context, vr *Verification, id string, p
 	if typ == kura.SSEDSSE {
 		want = sse.EncryptedSize(want)
 	}
-	if id == "" {
+	if id == "" && ref.inline == nil {
 		vr.add(IntegrityDamaged, "", part, "the record names no blob")
 		return false
 	}
-	r, err := s.blobs.Open(ctx, id)
+	r, err := s.openData(ctx, ref)
 	switch {
 	case errors.Is(err, blob.ErrNotFound):
 		vr.add(IntegrityMissing, id, part, "the blob does not exist")
@@ -199,7 +206,11 @@ func (s *Service) verifyBlob(ctx context.Context, vr *Verification, id string, p
 	}
 	defer r.Close()
 	if got := r.Size(); got != want {
-		vr.add(IntegrityDamaged, id, part, "the blob holds %d bytes, %d plaintext bytes need %d", got, size, want)
+		what := "the blob"
+		if ref.inline != nil {
+			what = "the inline data"
+		}
+		vr.add(IntegrityDamaged, id, part, "%s holds %d bytes, %d plaintext bytes need %d", what, got, size, want)
 		progress(r.Size())
 		return false
 	}

@@ -138,7 +138,9 @@ func TestDeleteObjects(t *testing.T) {
 
 // DeleteObjects commits its keys' deletes in one metadata transaction,
 // not one per key (issue 18): markers in a versioned bucket, and in an
-// unversioned one the objects removed (their blobs queued, then collected
+// unversioned one the objects removed. The test's objects are small and
+// inline in their records, so no blob is queued and no collection commit
+// follows (a blob-backed object's blob would be queued and then collected
 // in one more commit, as this test store keeps no grace period).
 func TestDeleteObjectsOneCommit(t *testing.T) {
 	e := newEnv(t)
@@ -146,7 +148,7 @@ func TestDeleteObjectsOneCommit(t *testing.T) {
 	for _, tc := range []struct {
 		bucket  string
 		commits int
-	}{{bucket, 1}, {plain, 2}} {
+	}{{bucket, 1}, {plain, 1}} {
 		in := ops.DeleteObjectsInput{Bucket: tc.bucket}
 		for i := range 50 {
 			key := "one-commit/" + itoa(i)

@@ -202,7 +202,7 @@ func wantLifecycleEvent(t *testing.T, ts *testServer, name, key, rule, operation
 }
 
 func TestLifecycleExpiresUnversionedObjects(t *testing.T) {
-	ts := startLifecycle(t)
+	ts := startLifecycle(t, func(c *server.Config) { c.InlineMax = -1 }) // the test follows blob files
 	c := ts.client()
 	mustBucket(t, c, "lc-plain")
 	lcPut(t, c, "lc-plain", "logs/a", []byte("old log"))

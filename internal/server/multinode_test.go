@@ -39,7 +39,7 @@ func mnWait(t *testing.T, what string, cond func() bool) {
 func TestReleasedBlobsCollectedAfterGrace(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ts := startWith(t, dir, func(c *server.Config) { c.BlobGrace = 2 * time.Second })
+	ts := startWith(t, dir, func(c *server.Config) { c.BlobGrace, c.InlineMax = 2*time.Second, -1 }) // every object a blob
 	c := ts.client()
 	mustBucket(t, c, "grace")
 	put(t, c, "grace", "k", []byte("old"))
@@ -154,7 +154,8 @@ func TestStoresOutsideTheDataDir(t *testing.T) {
 	bin := buildKura(t)
 	base := t.TempDir()
 	dir, metaPath, blobDir := filepath.Join(base, "data"), filepath.Join(base, "m", "kura.db"), filepath.Join(base, "b")
-	flags := []string{"--meta", "bolt://" + metaPath, "--blobs", "file://" + blobDir, "--node-id", "node-1"}
+	// --inline-max 0: every object a blob, which the test looks for.
+	flags := []string{"--meta", "bolt://" + metaPath, "--blobs", "file://" + blobDir, "--node-id", "node-1", "--inline-max", "0"}
 	p := startKura(t, bin, dir, 0, flags...)
 	c := p.s3Client()
 	mustBucket(t, c, "where")
@@ -234,7 +235,7 @@ func TestOpenWithConfiguredStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(base, "data")
-	ts := startWith(t, dir, func(c *server.Config) { c.Meta, c.Blobs = m, b })
+	ts := startWith(t, dir, func(c *server.Config) { c.Meta, c.Blobs, c.InlineMax = m, b, -1 }) // every object a blob
 	c := ts.client()
 	mustBucket(t, c, "cfg")
 	put(t, c, "cfg", "k", []byte("v"))

@@ -122,6 +122,10 @@ type Config struct {
 	// release can finish (0: DefaultBlobGrace; negative: none, as tests
 	// that count blobs want). See object/gc.go.
 	BlobGrace time.Duration
+	// InlineMax is the largest single-part object stored inline in its
+	// version record rather than as a blob (0: object.DefaultInlineMax;
+	// negative: none). See object.Config.InlineMax.
+	InlineMax int64
 	// Jobs, when set, serves S3 Control's Batch Operations job API on the
 	// S3 listener (internal/s3control).
 	// Tests give a fake engine here; nil serves it with the server's own
@@ -329,7 +333,7 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	objs := object.New(object.Config{Meta: store, Blobs: blobs, ManagedKey: managed, KMS: keys, Region: cfg.Region, Logger: cfg.Logger,
-		RestoreDelay: cfg.RestoreDelay, Now: cfg.Now, BlobGrace: blobGrace(cfg)})
+		RestoreDelay: cfg.RestoreDelay, Now: cfg.Now, BlobGrace: blobGrace(cfg), InlineMax: cfg.InlineMax})
 	if err := objs.Recover(ctx); err != nil {
 		ms.Close()
 		return nil, fmt.Errorf("recover: %w", err)

@@ -479,7 +479,10 @@ func TestUOEVersionedBucket(t *testing.T) {
 // original bytes under the new key.
 func TestUOEArchivedObject(t *testing.T) {
 	t.Parallel()
-	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.RestoreDelay = -1 }) // restores complete at once
+	ts := startWith(t, t.TempDir(), func(c *server.Config) {
+		c.RestoreDelay = -1 // restores complete at once
+		c.InlineMax = -1    // the test follows the blob files (TestInlineObjects: inline data under UOE)
+	})
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)
 	mustBucket(t, c, "cold")

@@ -56,7 +56,7 @@ func testCopy(t *testing.T, e *env) {
 			if tc.tagValue == "" && len(v.Tags) != 0 || tc.tagValue != "" && (len(v.Tags) != 1 || v.Tags[0].Value != tc.tagValue) {
 				t.Errorf("copy's tags %v, want value %q", v.Tags, tc.tagValue)
 			}
-			if v.BlobID == cur.BlobID || v.BlobID == old.BlobID {
+			if sameData(v, cur) || sameData(v, old) {
 				t.Error("the copy shares its source's blob; it must be re-encrypted under its own data key")
 			}
 		})

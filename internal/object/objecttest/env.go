@@ -17,6 +17,7 @@
 package objecttest
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -75,7 +76,10 @@ type env struct {
 // newEnv wires a Service as internal/server does (managed key for SSE-S3,
 // the built-in KMS on the same metadata store for SSE-KMS), on stores from
 // open, and runs Recover.
-func newEnv(t *testing.T, open Opener) *env {
+//
+// inlineMax is object.Config.InlineMax: 0 the default threshold, negative
+// no inline objects.
+func newEnv(t *testing.T, open Opener, inlineMax int64) *env {
 	t.Helper()
 	st := open(t)
 	c := &clock{t: start}
@@ -91,7 +95,7 @@ func newEnv(t *testing.T, open Opener) *env {
 		t.Fatal(err)
 	}
 	svc := object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: managed, KMS: keys,
-		Region: "us-east-1", Now: c.now, Logger: log, RestoreDelay: -1})
+		Region: "us-east-1", Now: c.now, Logger: log, RestoreDelay: -1, InlineMax: inlineMax})
 	if err := svc.Recover(context.Background()); err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
@@ -237,6 +241,35 @@ func (e *env) mustHead(bucket, key, versionID string) *kura.ObjectVersion {
 		e.t.Fatalf("head %s/%s?versionId=%s: %v", bucket, key, versionID, err)
 	}
 	return v
+}
+
+// sameData reports whether two versions share their stored data: one
+// blob, or the same inline ciphertext.
+func sameData(a, b *kura.ObjectVersion) bool {
+	if a.IsInline() || b.IsInline() {
+		return bytes.Equal(a.Inline, b.Inline)
+	}
+	return a.BlobID == b.BlobID
+}
+
+// dataGone checks that v's data is no longer stored after an overwrite or
+// delete removed v: its blob no longer reads (reading the old record fails
+// as lost data, not with the old bytes), or, for an inline version, no
+// version of its key holds its ciphertext any more.
+func (e *env) dataGone(what string, v *kura.ObjectVersion) {
+	e.t.Helper()
+	if !v.IsInline() {
+		if _, err := e.readRange(v, 0, v.Size, e.access()); err == nil {
+			e.t.Errorf("%s: its data is still readable", what)
+		}
+		return
+	}
+	vs := e.listVersions(object.ListInput{Bucket: v.Bucket, Prefix: v.Key})
+	for _, o := range vs.Objects {
+		if o.Key == v.Key && bytes.Equal(o.Inline, v.Inline) {
+			e.t.Errorf("%s: version %s still holds its inline data", what, o.VersionID)
+		}
+	}
 }
 
 // readRange is the suite's one Open call: bytes [off, off+n) of v.

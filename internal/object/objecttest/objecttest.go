@@ -21,6 +21,9 @@ func Run(t *testing.T, open Opener) {
 		{"Tags", testTags},
 		{"Checksums", testChecksums},
 		{"ConditionalWrites", testConditionalWrites},
+		// inline.go
+		{"InlineThreshold", testInlineThreshold},
+		{"InlineDamage", testInlineDamage},
 		// versions.go
 		{"VersioningEnabled", testVersioningEnabled},
 		{"VersioningSuspended", testVersioningSuspended},
@@ -58,10 +61,22 @@ func Run(t *testing.T, open Opener) {
 		{"UpdateEncryptionRefusals", testUpdateEncryptionRefusals},
 		{"RestoreEncryption", testRestoreEncryption},
 	}
+	// Every test runs with small objects stored inline in their version
+	// records (the default), and again with every object in a blob
+	// (InlineMax < 0), so both layouts of a single-part object meet every
+	// behaviour.
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.fn(t, newEnv(t, open))
+			tc.fn(t, newEnv(t, open, 0))
 		})
 	}
+	t.Run("BlobsOnly", func(t *testing.T) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				tc.fn(t, newEnv(t, open, -1))
+			})
+		}
+	})
 }
