@@ -166,6 +166,7 @@ func TestAdminListenBusy(t *testing.T) {
 // rotation rather than restart in a loop.
 func TestAdminReadyFailsOnMetaDamage(t *testing.T) {
 	t.Parallel()
+	skipUnlessEmbeddedMeta(t, "the test damages pages of meta.db, bbolt's file")
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	manyObjects(t, ts.client(), "meta")

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/kurastore/kura/internal/backend"
+	"github.com/kurastore/kura/internal/meta/pg/pgtest"
 	"github.com/kurastore/kura/internal/server"
 	"github.com/kurastore/kura/internal/tcplb"
 )
@@ -69,6 +70,21 @@ func skipInCluster(t testing.TB, why string) {
 	}
 }
 
+// embeddedMeta says whether startWith keeps the metadata in the embedded
+// store (meta.db in the data dir), not in PostgreSQL.
+func embeddedMeta(t testing.TB) bool {
+	return !clusterMode(t) && os.Getenv("KURA_TEST_META") != "postgres"
+}
+
+// skipUnlessEmbeddedMeta skips t when the metadata is not in meta.db, for
+// a test whose subject is that file (why says what of it).
+func skipUnlessEmbeddedMeta(t testing.TB, why string) {
+	t.Helper()
+	if !embeddedMeta(t) {
+		t.Skip("metadata in PostgreSQL (KURA_TEST_META, KURA_TEST_NODES): " + why)
+	}
+}
+
 // start runs a server on a fresh data dir (or dir, when given) and stops it
 // when the test ends.
 func start(t testing.TB, dir ...string) *testServer {
@@ -106,7 +122,7 @@ func startNodes(t testing.TB, d string, n int, adjust func(*server.Config)) *tes
 		if n > 1 {
 			cfg.Blobs = backend.SharedFile(d + ".blobs")
 		}
-		if n > 1 || os.Getenv("KURA_TEST_META") == "postgres" {
+		if !embeddedMeta(t) {
 			// The whole server suite on PostgreSQL metadata: a schema per
 			// data dir (node 0's in a cluster), so a restart on the same
 			// dir finds its store.
@@ -152,6 +168,31 @@ func startNodes(t testing.TB, d string, n int, adjust func(*server.Config)) *tes
 		go tcplb.Serve(ln, backends)
 	}
 	return ts
+}
+
+// blobDir is the directory of the blobs of the server on data dir dir
+// (started by startWith): dir/blobs, or in cluster mode the directory
+// the nodes share.
+func blobDir(t testing.TB, dir string) string {
+	if clusterMode(t) {
+		return dir + ".blobs"
+	}
+	return filepath.Join(dir, "blobs")
+}
+
+// storeFlags are the `kura server` flags that put the metadata and blobs
+// of data dir dir where startWith puts them (none for the embedded
+// stores), for a test that runs the kura binary on dir before or after
+// startWith.
+func storeFlags(t *testing.T, dir string) []string {
+	var flags []string
+	if !embeddedMeta(t) {
+		flags = append(flags, "--meta", postgresURL(t, pgtest.Schema(t, dir)))
+	}
+	if clusterMode(t) {
+		flags = append(flags, "--blobs", "file://"+blobDir(t, dir)+"?shared=1")
+	}
+	return flags
 }
 
 // copyNodeSecrets gives the data dir to what every node of a cluster

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,7 +123,7 @@ func (ts *testServer) version(t *testing.T, bucket, key string) *kura.ObjectVers
 // blobFile is the file holding blob id in the server's data dir.
 func (ts *testServer) blobFile(t *testing.T, id string) string {
 	t.Helper()
-	bs, err := blobfs.Open(filepath.Join(ts.dir, "blobs"))
+	bs, err := blobfs.Open(blobDir(t, ts.dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -362,7 +362,7 @@ func TestLifecycleNoncurrentExpirationKeepsNewerVersions(t *testing.T) {
 func lcBlobFiles(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	root := filepath.Join(dir, "blobs")
+	root := blobDir(t, dir)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

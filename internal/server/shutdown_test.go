@@ -53,7 +53,7 @@ func stalledUpload(t *testing.T, url, bucket, key string, size int) (*io.PipeWri
 // tempFiles lists the blob store's temporary files under dataDir.
 func tempFiles(t *testing.T, dataDir string) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dataDir, "blobs", "tmp", "*"))
+	names, err := filepath.Glob(filepath.Join(blobDir(t, dataDir), "tmp", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
