@@ -107,6 +107,12 @@ func startWith(t testing.TB, d string, adjust func(*server.Config)) *testServer 
 // startNodes runs n nodes on d (see startWith).
 func startNodes(t testing.TB, d string, n int, adjust func(*server.Config)) *testServer {
 	t.Helper()
+	var pgMeta backend.Meta
+	if !embeddedMeta(t) {
+		// Before the cleanup that stops the nodes: cleanups run last
+		// first, and the schema must outlive the nodes.
+		pgMeta = postgresMeta(t, d)
+	}
 	ts := &testServer{dir: d}
 	t.Cleanup(func() { ts.stop(t) })
 	for i := range n {
@@ -122,11 +128,11 @@ func startNodes(t testing.TB, d string, n int, adjust func(*server.Config)) *tes
 		if n > 1 {
 			cfg.Blobs = backend.SharedFile(d + ".blobs")
 		}
-		if !embeddedMeta(t) {
+		if pgMeta != nil {
 			// The whole server suite on PostgreSQL metadata: a schema per
 			// data dir (node 0's in a cluster), so a restart on the same
 			// dir finds its store.
-			cfg.Meta = postgresMeta(t, d)
+			cfg.Meta = pgMeta
 		}
 		if adjust != nil {
 			adjust(&cfg)

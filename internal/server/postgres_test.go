@@ -64,6 +64,10 @@ func postgresMeta(t testing.TB, dir string) backend.Meta {
 	}
 	q := u.Query()
 	q.Set("schema", pgtest.Schema(t, dir))
+	// A small pool per node (the object suite passes with one
+	// connection): a cluster test runs three nodes or more, a few tests
+	// run at once, and the test database takes 100 connections.
+	q.Set("pool_max_conns", "4")
 	u.RawQuery = q.Encode()
 	m, err := backend.ParseMeta(u.String())
 	if err != nil {
