@@ -137,11 +137,14 @@ func startNodes(t testing.TB, d string, n int, adjust func(*server.Config)) *tes
 		if adjust != nil {
 			adjust(&cfg)
 		}
+		if i == 0 && n > 1 && cfg.Link.Listen != "" {
+			t.Skip("KURA_TEST_NODES: a linked deployment keeps its link state (peer table, bucket registry, token) in its data directory; a link between deployments of several nodes is not built (docs/scale-out.md, \"Not built yet\")")
+		}
 		if i > 0 {
 			// What adjust fixed for one process: the other nodes get
 			// their own ports and ids.
 			cfg.Listen = "127.0.0.1:0"
-			for _, l := range []*string{&cfg.AdminListen, &cfg.MetricsListen, &cfg.Link.Listen} {
+			for _, l := range []*string{&cfg.AdminListen, &cfg.MetricsListen} {
 				if *l != "" && *l != "off" {
 					*l = "127.0.0.1:0"
 				}
