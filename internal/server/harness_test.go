@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/kurastore/kura/internal/audit"
 	"github.com/kurastore/kura/internal/backend"
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
 	"github.com/kurastore/kura/internal/server"
@@ -230,6 +232,41 @@ func copyNodeSecrets(t testing.TB, from, to string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// auditQuery runs audit.Query on the server's audit trail: in cluster
+// mode on every node's trail file, the events merged by their time (a
+// stable sort: one node's events keep their order).
+func (ts *testServer) auditQuery(f audit.Filter, fn func(audit.Event) error) error {
+	if len(ts.nodes) < 2 {
+		return audit.Query(audit.DirIn(ts.dir), f, fn)
+	}
+	var evs []audit.Event
+	for _, s := range ts.nodes {
+		if err := audit.Query(audit.DirIn(s.DataDir()), f, func(ev audit.Event) error {
+			evs = append(evs, ev)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].EventTime.Before(evs[j].EventTime) })
+	for _, ev := range evs {
+		if err := fn(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kmsCalls is the number of KMS cryptographic calls the server made: in
+// cluster mode, every node's.
+func (ts *testServer) kmsCalls() int64 {
+	var n int64
+	for _, s := range ts.nodes {
+		n += s.KMS.CallCount()
+	}
+	return n
 }
 
 // URL is the endpoint clients use: the balancer's in cluster mode.

@@ -158,7 +158,7 @@ func lcVersions(t *testing.T, c *s3.Client, bucket, key string) []string {
 func lifecycleEvents(t *testing.T, ts *testServer, name, key string) []audit.Event {
 	t.Helper()
 	var out []audit.Event
-	err := audit.Query(audit.DirIn(ts.dir), audit.Filter{}, func(ev audit.Event) error {
+	err := ts.auditQuery(audit.Filter{}, func(ev audit.Event) error {
 		if ev.EventType == "AwsServiceEvent" && strings.HasPrefix(ev.EventName, "Lifecycle") &&
 			(name == "" || ev.EventName == name) && (key == "" || ev.RequestParameters["key"] == key) {
 			out = append(out, ev)
