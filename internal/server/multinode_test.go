@@ -251,7 +251,8 @@ func TestOpenWithConfiguredStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(base, "data")
-	ts := startWith(t, dir, func(c *server.Config) { c.Meta, c.Blobs = m, b })
+	// One node (in cluster mode too): the stores are an embedded file.
+	ts := startNodes(t, dir, 1, func(c *server.Config) { c.Meta, c.Blobs = m, b })
 	c := ts.client()
 	mustBucket(t, c, "cfg")
 	put(t, c, "cfg", "k", []byte("v"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,16 +22,27 @@ import (
 	"github.com/kurastore/kura/internal/audit"
 )
 
-// trailEvents reads the whole audit trail of a data dir.
+// trailEvents reads the whole audit trail of a data dir: in cluster mode
+// with the trails of the other nodes startWith ran beside it
+// (dir.node<i>), merged by time.
 func trailEvents(t *testing.T, dir string) []audit.Event {
 	t.Helper()
 	var evs []audit.Event
-	if err := audit.Query(audit.DirIn(dir), audit.Filter{}, func(ev audit.Event) error {
-		evs = append(evs, ev)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	dirs := []string{dir}
+	for i := 1; i < clusterNodes(t); i++ {
+		if d := fmt.Sprintf("%s.node%d", dir, i); exists(t, d) {
+			dirs = append(dirs, d)
+		}
 	}
+	for _, d := range dirs {
+		if err := audit.Query(audit.DirIn(d), audit.Filter{}, func(ev audit.Event) error {
+			evs = append(evs, ev)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].EventTime.Before(evs[j].EventTime) })
 	return evs
 }
 

@@ -66,8 +66,13 @@ func postgresMeta(t testing.TB, dir string) backend.Meta {
 	q.Set("schema", pgtest.Schema(t, dir))
 	// A small pool per node (the object suite passes with one
 	// connection): a cluster test runs three nodes or more, a few tests
-	// run at once, and the test database takes 100 connections.
-	q.Set("pool_max_conns", "4")
+	// run at once, and the test database takes 100 connections (other
+	// test processes use some too).
+	pool := "4"
+	if clusterMode(t) {
+		pool = "2"
+	}
+	q.Set("pool_max_conns", pool)
 	u.RawQuery = q.Encode()
 	m, err := backend.ParseMeta(u.String())
 	if err != nil {
