@@ -269,6 +269,16 @@ func (ts *testServer) kmsCalls() int64 {
 	return n
 }
 
+// flushAccessLogs delivers the spooled server access logs of every node.
+func (ts *testServer) flushAccessLogs(ctx context.Context) error {
+	for _, s := range ts.nodes {
+		if err := s.AccessLog.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // URL is the endpoint clients use: the balancer's in cluster mode.
 func (ts *testServer) URL() string {
 	if ts.lb == nil {
