@@ -53,9 +53,9 @@ const ServicePrincipal = "logging.s3.amazonaws.com"
 // DefaultInterval is how long records are batched before delivery.
 const DefaultInterval = 5 * time.Minute
 
-// configTTL is how long a bucket's logging configuration is used before
+// ConfigTTL is how long a bucket's logging configuration is used before
 // it is read again (a change made on this node applies at once).
-const configTTL = 10 * time.Second
+const ConfigTTL = 10 * time.Second
 
 // Config wires a Logger.
 type Config struct {
@@ -278,13 +278,13 @@ func (l *Logger) spool(rec spooled) {
 }
 
 // config is the bucket's logging configuration and owner, from a cache
-// entry younger than configTTL.
+// entry younger than ConfigTTL.
 func (l *Logger) config(ctx context.Context, bucket string) (cached, bool) {
 	now := l.cfg.Now()
 	l.cacheMu.Lock()
 	c, ok := l.cache[bucket]
 	l.cacheMu.Unlock()
-	if ok && now.Sub(c.at) < configTTL {
+	if ok && now.Sub(c.at) < ConfigTTL {
 		return c, true
 	}
 	b, err := l.cfg.Objects.Bucket(ctx, bucket)

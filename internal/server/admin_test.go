@@ -83,7 +83,8 @@ func TestAdminReadyFailsDuringShutdown(t *testing.T) {
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.AdminListen = "127.0.0.1:0" })
 	mustBucket(t, ts.client(), "drain")
-	pw, result := stalledUpload(t, ts.URL(), "drain", "slow", 64<<10)
+	// To node 0 (in cluster mode too): the process the test shuts down.
+	pw, result := stalledUpload(t, ts.Server.URL(), "drain", "slow", 64<<10)
 	waitFor(t, "the upload's temporary file", func() bool { return len(tempFiles(t, dir)) > 0 })
 	shut := make(chan error, 1)
 	go func() {
@@ -166,6 +167,7 @@ func TestAdminListenBusy(t *testing.T) {
 // rotation rather than restart in a loop.
 func TestAdminReadyFailsOnMetaDamage(t *testing.T) {
 	t.Parallel()
+	skipUnlessEmbeddedMeta(t, "the test damages pages of meta.db, bbolt's file")
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	manyObjects(t, ts.client(), "meta")

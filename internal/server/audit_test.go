@@ -212,7 +212,7 @@ func TestAuditEveryRequest(t *testing.T) {
 	callerID := x.last()
 	if os.Getenv("KURA_AUDIT_DUMP") != "" {
 		defer func() {
-			audit.Query(audit.DirIn(ts.dir), audit.Filter{}, func(ev audit.Event) error { t.Logf("%s", ev.Line()); return nil })
+			ts.auditQuery(audit.Filter{}, func(ev audit.Event) error { t.Logf("%s", ev.Line()); return nil })
 		}()
 	}
 
@@ -222,7 +222,7 @@ func TestAuditEveryRequest(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		evs = evs[:0]
-		if err := audit.Query(audit.DirIn(ts.dir), audit.Filter{}, func(ev audit.Event) error { evs = append(evs, ev); return nil }); err != nil {
+		if err := ts.auditQuery(audit.Filter{}, func(ev audit.Event) error { evs = append(evs, ev); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		n := 0

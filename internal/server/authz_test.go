@@ -219,7 +219,7 @@ func waitAudit(t *testing.T, ts *testServer, match func(audit.Event) bool) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		found := false
-		err := audit.Query(audit.DirIn(ts.dir), audit.Filter{}, func(ev audit.Event) error {
+		err := ts.auditQuery(audit.Filter{}, func(ev audit.Event) error {
 			found = found || match(ev)
 			return nil
 		})

@@ -46,7 +46,10 @@ func TestDataDirFromKuraBinary(t *testing.T) {
 		bin = buildKura(t)
 	}
 	dir := filepath.Join(t.TempDir(), "data")
-	p := startKura(t, bin, dir, 0, "--allow-insecure-sse-c")
+	// The binary writes to the stores startWith opens after it: the
+	// embedded ones, or PostgreSQL (and the shared blob dir) under
+	// KURA_TEST_META=postgres and KURA_TEST_NODES.
+	p := startKura(t, bin, dir, 0, append(storeFlags(t, dir), "--allow-insecure-sse-c")...)
 	c := p.s3Client()
 	k := kms.New(kms.Options{Region: "us-east-1", BaseEndpoint: aws.String(p.url),
 		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, "")})

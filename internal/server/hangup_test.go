@@ -182,7 +182,7 @@ func TestClientHangup(t *testing.T) {
 func damageBlobs(t *testing.T, dir string) {
 	t.Helper()
 	n := 0
-	err := filepath.Walk(filepath.Join(dir, "blobs"), func(path string, fi os.FileInfo, err error) error {
+	err := filepath.Walk(blobDir(t, dir), func(path string, fi os.FileInfo, err error) error {
 		if err != nil || fi.IsDir() || fi.Size() < 1<<20 {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -72,7 +71,27 @@ func noRetry(o *s3.Options) { o.Retryer = aws.NopRetryer{} }
 // metric returns the value of one sample of the server's metrics.
 func (ts *testServer) metric(t *testing.T, sample string) int64 {
 	t.Helper()
-	resp, err := http.Get(ts.MetricsURL())
+	// In cluster mode the figure is the cluster's: the sum of every
+	// node's (a node that served none of it may lack the sample).
+	var sum int64
+	found := false
+	for _, s := range ts.nodes {
+		if n, ok := nodeMetric(t, s, sample); ok {
+			sum += n
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no metric %s", sample)
+	}
+	return sum
+}
+
+// nodeMetric is sample's value on one node's /metrics, and whether it is
+// there.
+func nodeMetric(t *testing.T, s *server.Server, sample string) (int64, bool) {
+	t.Helper()
+	resp, err := http.Get(s.MetricsURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +104,10 @@ func (ts *testServer) metric(t *testing.T, sample string) int64 {
 			if err != nil {
 				t.Fatalf("metric %s = %q", sample, v)
 			}
-			return int64(n)
+			return int64(n), true
 		}
 	}
-	t.Fatalf("no metric %s", sample)
-	return 0
+	return 0, false
 }
 
 // version returns the current version record of bucket/key.
@@ -105,7 +123,7 @@ func (ts *testServer) version(t *testing.T, bucket, key string) *kura.ObjectVers
 // blobFile is the file holding blob id in the server's data dir.
 func (ts *testServer) blobFile(t *testing.T, id string) string {
 	t.Helper()
-	bs, err := blobfs.Open(filepath.Join(ts.dir, "blobs"))
+	bs, err := blobfs.Open(blobDir(t, ts.dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -158,7 +158,7 @@ func lcVersions(t *testing.T, c *s3.Client, bucket, key string) []string {
 func lifecycleEvents(t *testing.T, ts *testServer, name, key string) []audit.Event {
 	t.Helper()
 	var out []audit.Event
-	err := audit.Query(audit.DirIn(ts.dir), audit.Filter{}, func(ev audit.Event) error {
+	err := ts.auditQuery(audit.Filter{}, func(ev audit.Event) error {
 		if ev.EventType == "AwsServiceEvent" && strings.HasPrefix(ev.EventName, "Lifecycle") &&
 			(name == "" || ev.EventName == name) && (key == "" || ev.RequestParameters["key"] == key) {
 			out = append(out, ev)
@@ -362,7 +362,7 @@ func TestLifecycleNoncurrentExpirationKeepsNewerVersions(t *testing.T) {
 func lcBlobFiles(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	root := filepath.Join(dir, "blobs")
+	root := blobDir(t, dir)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

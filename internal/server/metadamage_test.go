@@ -87,6 +87,7 @@ const damagedKey = "kkkkkkkkkk-030"
 
 func TestMetaDamageRefusedAfterUncleanStop(t *testing.T) {
 	t.Parallel()
+	skipUnlessEmbeddedMeta(t, "the test damages pages of meta.db, bbolt's file")
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	manyObjects(t, ts.client(), "meta")
@@ -116,6 +117,7 @@ func TestMetaDamageRefusedAfterUncleanStop(t *testing.T) {
 
 func TestMetaDamageWhileServing(t *testing.T) {
 	t.Parallel()
+	skipUnlessEmbeddedMeta(t, "the test damages pages of meta.db, bbolt's file")
 	dir := t.TempDir()
 	ts := startWith(t, dir, func(c *server.Config) { c.OrphanSweepInterval = -1 })
 	manyObjects(t, ts.client(), "meta")

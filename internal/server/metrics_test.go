@@ -16,6 +16,7 @@ import (
 // carries, with its status, bytes and the KMS calls made for it.
 func TestOperationMetrics(t *testing.T) {
 	t.Parallel()
+	skipInCluster(t, "it counts one process's S3 Bucket Key cache hits and misses, and the KMS calls they save")
 	ts := startWith(t, t.TempDir(), func(c *server.Config) { c.MetricsListen = "127.0.0.1:0" })
 	c, k := ts.client(), ts.kmsClient()
 	cx := ctx(t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,16 +22,27 @@ import (
 	"github.com/kurastore/kura/internal/audit"
 )
 
-// trailEvents reads the whole audit trail of a data dir.
+// trailEvents reads the whole audit trail of a data dir: in cluster mode
+// with the trails of the other nodes startWith ran beside it
+// (dir.node<i>), merged by time.
 func trailEvents(t *testing.T, dir string) []audit.Event {
 	t.Helper()
 	var evs []audit.Event
-	if err := audit.Query(audit.DirIn(dir), audit.Filter{}, func(ev audit.Event) error {
-		evs = append(evs, ev)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
+	dirs := []string{dir}
+	for i := 1; i < clusterNodes(t); i++ {
+		if d := fmt.Sprintf("%s.node%d", dir, i); exists(t, d) {
+			dirs = append(dirs, d)
+		}
 	}
+	for _, d := range dirs {
+		if err := audit.Query(audit.DirIn(d), audit.Filter{}, func(ev audit.Event) error {
+			evs = append(evs, ev)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].EventTime.Before(evs[j].EventTime) })
 	return evs
 }
 
@@ -47,7 +59,10 @@ func TestAuditOutboxAfterStop(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ts := start(t, dir)
-	c := ts.client()
+	// Every request to node 0 (in cluster mode too): the process whose
+	// audit trail the test stops.
+	node0 := ts.Server.URL()
+	c := ts.client(func(o *s3.Options) { o.BaseEndpoint = aws.String(node0) })
 	mustBucket(t, c, "outbox")
 	put := func(key string) {
 		t.Helper()
@@ -72,13 +87,13 @@ func TestAuditOutboxAfterStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	creds := credentials.NewStaticCredentialsProvider(testAK, testSK, "")
-	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL()), Credentials: creds})
+	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(node0), Credentials: creds})
 	if _, err := ic.CreateUser(ctx(t), &iam.CreateUserInput{UserName: aws.String("outbox-user")}); err != nil {
 		t.Fatal(err)
 	}
 	// KMS withholds its result when its event cannot be written, but the
 	// key was created: its event must come back too. One attempt only.
-	kc := kms.New(kms.Options{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL()), Credentials: creds,
+	kc := kms.New(kms.Options{Region: "us-east-1", BaseEndpoint: aws.String(node0), Credentials: creds,
 		Retryer: aws.NopRetryer{}})
 	if _, err := kc.CreateKey(ctx(t), &kms.CreateKeyInput{Description: aws.String("outbox")}); err == nil {
 		t.Fatal("CreateKey succeeded without its audit event")

@@ -25,7 +25,7 @@ import (
 	"github.com/kurastore/kura/internal/server"
 )
 
-// startOnPostgres runs a server on dir with its metadata in PostgreSQL:
+// startOnPostgres runs one server (whatever KURA_TEST_NODES says) on dir with its metadata in PostgreSQL:
 // the test database, through addr when not "" (a proxy), in schema.
 func startOnPostgres(t *testing.T, dir, schema, addr string, adjust ...func(*server.Config)) *testServer {
 	t.Helper()
@@ -45,7 +45,8 @@ func startOnPostgres(t *testing.T, dir, schema, addr string, adjust ...func(*ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startWith(t, dir, func(c *server.Config) {
+	// One node: the tests that call this place their nodes themselves.
+	return startNodes(t, dir, 1, func(c *server.Config) {
 		c.Meta = m
 		for _, a := range adjust {
 			a(c)
@@ -63,6 +64,15 @@ func postgresMeta(t testing.TB, dir string) backend.Meta {
 	}
 	q := u.Query()
 	q.Set("schema", pgtest.Schema(t, dir))
+	// A small pool per node (the object suite passes with one
+	// connection): a cluster test runs three nodes or more, a few tests
+	// run at once, and the test database takes 100 connections (other
+	// test processes use some too).
+	pool := "4"
+	if clusterMode(t) {
+		pool = "2"
+	}
+	q.Set("pool_max_conns", pool)
 	u.RawQuery = q.Encode()
 	m, err := backend.ParseMeta(u.String())
 	if err != nil {

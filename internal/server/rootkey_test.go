@@ -42,7 +42,7 @@ func session(t *testing.T, dir string, fn func(ts *testServer)) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{Server: s, dir: dir}
+	ts := &testServer{Server: s, dir: dir, nodes: []*server.Server{s}}
 	defer ts.stop(t)
 	fn(ts)
 }

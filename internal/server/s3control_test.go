@@ -195,7 +195,7 @@ func TestS3ControlServed(t *testing.T) {
 	findEvent(t, ts, func(ev audit.Event) bool {
 		return ev.EventName == "ListJobs" && ev.ErrorCode == "SignatureDoesNotMatch"
 	})
-	err = audit.Query(audit.DirIn(ts.dir), audit.Filter{}, func(ev audit.Event) error {
+	err = ts.auditQuery(audit.Filter{}, func(ev audit.Event) error {
 		switch ev.EventName {
 		case "CreateJob", "DescribeJob", "UpdateJobStatus":
 			t.Errorf("the front recorded %s, which the engine records: %+v", ev.EventName, ev)

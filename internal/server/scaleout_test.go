@@ -76,22 +76,7 @@ func (c *cluster) node(t *testing.T, dir string, adjust ...func(*server.Config))
 	}
 	if c.first != "" {
 		// Every node needs the first node's root key and root account.
-		for _, f := range []string{filepath.Join("keys", "root.key"), "root-credentials.json"} {
-			dst := filepath.Join(dir, f)
-			if _, err := os.Stat(dst); !errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			raw, err := os.ReadFile(filepath.Join(c.first, f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(dst, raw, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
+		copyNodeSecrets(t, c.first, dir)
 	}
 	ts := startOnPostgres(t, dir, c.schema, "", func(cfg *server.Config) {
 		cfg.Blobs = c.blobs

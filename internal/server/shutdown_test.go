@@ -53,7 +53,7 @@ func stalledUpload(t *testing.T, url, bucket, key string, size int) (*io.PipeWri
 // tempFiles lists the blob store's temporary files under dataDir.
 func tempFiles(t *testing.T, dataDir string) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dataDir, "blobs", "tmp", "*"))
+	names, err := filepath.Glob(filepath.Join(blobDir(t, dataDir), "tmp", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,8 @@ func TestShutdownCancelsStalledUpload(t *testing.T) {
 	dir := t.TempDir()
 	ts := start(t, dir)
 	mustBucket(t, ts.client(), "drain")
-	pw, result := stalledUpload(t, ts.URL(), "drain", "partial", 1<<20)
+	// To node 0 (in cluster mode too): the process the test shuts down.
+	pw, result := stalledUpload(t, ts.Server.URL(), "drain", "partial", 1<<20)
 	waitFor(t, "the upload's temporary file", func() bool { return len(tempFiles(t, dir)) > 0 })
 
 	sctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -99,6 +100,7 @@ func TestShutdownCancelsStalledUpload(t *testing.T) {
 		t.Fatalf("the cancelled upload: %v; want it to fail", err)
 	}
 
+	ts.stop(t) // the other nodes, in cluster mode
 	again := start(t, dir)
 	_, err = again.client().HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("drain"), Key: aws.String("partial")})
 	wantHTTP(t, err, http.StatusNotFound)
@@ -110,7 +112,8 @@ func TestShutdownDrainsFinishingRequests(t *testing.T) {
 	dir := t.TempDir()
 	ts := start(t, dir)
 	mustBucket(t, ts.client(), "drain")
-	pw, result := stalledUpload(t, ts.URL(), "drain", "whole", 64<<10)
+	// To node 0 (in cluster mode too): the process the test shuts down.
+	pw, result := stalledUpload(t, ts.Server.URL(), "drain", "whole", 64<<10)
 	waitFor(t, "the upload's temporary file", func() bool { return len(tempFiles(t, dir)) > 0 })
 	shut := make(chan error, 1)
 	go func() {
@@ -126,6 +129,7 @@ func TestShutdownDrainsFinishingRequests(t *testing.T) {
 	if err := <-shut; err != nil {
 		t.Fatalf("Shutdown after a complete drain: %v", err)
 	}
+	ts.stop(t) // the other nodes, in cluster mode
 	again := start(t, dir)
 	out, err := again.client().HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("drain"), Key: aws.String("whole")})
 	if err != nil || aws.ToInt64(out.ContentLength) != 64<<10 {
@@ -149,7 +153,8 @@ func TestSecondInterruptExitsPromptly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(bin, "server", "--data", dir, "--listen", "127.0.0.1:0", "--shutdown-timeout", "10m")
+	// On the stores startWith would use, where tempFiles looks.
+	cmd := exec.Command(bin, append([]string{"server", "--data", dir, "--listen", "127.0.0.1:0", "--shutdown-timeout", "10m"}, storeFlags(t, dir)...)...)
 	cmd.Env = append(os.Environ(), "KURA_ROOT_ACCESS_KEY="+testAK, "KURA_ROOT_SECRET_KEY="+testSK, "KURA_ROOT_KEY=")
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()

@@ -153,7 +153,7 @@ func TestUOEErrors(t *testing.T) {
 		{"disabled key", "plain", sseKMSBody(disabled, ""), nil, 400, "KMS.DisabledException", "", ""},
 	}
 	plainBefore := sealedKey(t, ts, "errs", "plain", "")
-	before := ts.KMS.CallCount()
+	before := ts.kmsCalls()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "/errs/" + tc.path
@@ -174,7 +174,7 @@ func TestUOEErrors(t *testing.T) {
 			}
 		})
 	}
-	if got := ts.KMS.CallCount() - before; got != 0 {
+	if got := ts.kmsCalls() - before; got != 0 {
 		t.Errorf("refused requests made %d KMS calls", got)
 	}
 	if diff := cmp.Diff(plainBefore, sealedKey(t, ts, "errs", "plain", "")); diff != "" {

@@ -169,7 +169,7 @@ func blobFiles(t testing.TB, ts *testServer, bucket, key, versionID string) map[
 		want[id] = true
 	}
 	out := map[string]blobFile{}
-	err = filepath.WalkDir(filepath.Join(ts.dir, "blobs"), func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(blobDir(t, ts.dir), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !want[d.Name()] {
 			return err
 		}
