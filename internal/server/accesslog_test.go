@@ -641,7 +641,7 @@ func TestAccessLogsLifecycleActions(t *testing.T) {
 	expired := wantLifecycleEvent(t, ts, lifecycle.EventDelete, "tmp/old", "tmp", "S3.EXPIRE.OBJECT")
 	moved := wantLifecycleEvent(t, ts, lifecycle.EventTransition, "ia/warm", "ia", "S3.TRANSITION_SIA.OBJECT")
 
-	if err := ts.AccessLog.Flush(ctx(t)); err != nil {
+	if err := ts.flushAccessLogs(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	_, recs := logLines(t, c, "lc-logged-logs", "logs/")
@@ -697,7 +697,7 @@ func TestAccessLogsACLRequired(t *testing.T) {
 	if err := getErr(c, t, "aclreq", "pub"); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.AccessLog.Flush(ctx(t)); err != nil {
+	if err := ts.flushAccessLogs(ctx(t)); err != nil {
 		t.Fatal(err)
 	}
 	_, recs := logLines(t, c, "aclreq-logs", "logs/")

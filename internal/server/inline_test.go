@@ -25,7 +25,7 @@ import (
 func countBlobFiles(t testing.TB, ts *testServer) int {
 	t.Helper()
 	n := 0
-	err := filepath.WalkDir(filepath.Join(ts.dir, "blobs"), func(_ string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(blobDir(t, ts.dir), func(_ string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			n++
 		}
