@@ -84,7 +84,8 @@ func TestAdminReadyFailsDuringShutdown(t *testing.T) {
 	ts := startWith(t, dir, func(c *server.Config) { c.AdminListen = "127.0.0.1:0" })
 	mustBucket(t, ts.client(), "drain")
 	// To node 0 (in cluster mode too): the process the test shuts down.
-	pw, result := stalledUpload(t, ts.Server.URL(), "drain", "slow", 64<<10)
+	// Larger than the inline threshold, so the upload has a temporary blob.
+	pw, result := stalledUpload(t, ts.Server.URL(), "drain", "slow", 256<<10)
 	waitFor(t, "the upload's temporary file", func() bool { return len(tempFiles(t, dir)) > 0 })
 	shut := make(chan error, 1)
 	go func() {
@@ -104,7 +105,7 @@ func TestAdminReadyFailsDuringShutdown(t *testing.T) {
 	if code, _ := adminGet(t, ts.AdminURL()+"/health/live"); code != http.StatusOK {
 		t.Errorf("liveness during the drain = %d, want 200", code)
 	}
-	go pw.Write(make([]byte, 32<<10)) // the upload completes; the drain ends
+	go pw.Write(make([]byte, 128<<10)) // the upload completes; the drain ends
 	if err := <-result; err == nil || !strings.Contains(err.Error(), "200 OK") {
 		t.Fatalf("upload during the drain: %v; want 200 OK", err)
 	}

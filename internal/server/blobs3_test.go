@@ -44,6 +44,7 @@ func startOnS3(t *testing.T) (*testServer, *s3test.Backing) {
 		c.Blobs = blobs
 		c.AllowInsecureSSEC = true
 		c.BlobGrace = -1 // released blobs go at once, so the backing bucket can be counted
+		c.InlineMax = -1 // every object a blob: the backing bucket is the subject
 	})
 	return ts, b
 }

@@ -205,6 +205,8 @@ func TestRootKeyGuard(t *testing.T) {
 		c := ts.client()
 		mustBucket(t, c, "old")
 		putText(t, c, "old", "s3", "sealed under the managed key")
+		// Larger than the inline threshold: the data dir holds a blob.
+		put(t, c, "old", "big", bytes.Repeat([]byte("b"), 200<<10))
 		keyARN = createKey(t, ts.kmsClient())
 		putText(t, c, "old", "kms", "sealed under a KMS key", func(in *s3.PutObjectInput) {
 			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(keyARN)

@@ -113,7 +113,8 @@ func TestShutdownDrainsFinishingRequests(t *testing.T) {
 	ts := start(t, dir)
 	mustBucket(t, ts.client(), "drain")
 	// To node 0 (in cluster mode too): the process the test shuts down.
-	pw, result := stalledUpload(t, ts.Server.URL(), "drain", "whole", 64<<10)
+	// Larger than the inline threshold, so the upload has a temporary blob.
+	pw, result := stalledUpload(t, ts.Server.URL(), "drain", "whole", 256<<10)
 	waitFor(t, "the upload's temporary file", func() bool { return len(tempFiles(t, dir)) > 0 })
 	shut := make(chan error, 1)
 	go func() {
@@ -122,7 +123,7 @@ func TestShutdownDrainsFinishingRequests(t *testing.T) {
 		shut <- ts.Shutdown(sctx)
 	}()
 	// The rest of the body arrives while Shutdown drains.
-	go pw.Write(make([]byte, 32<<10))
+	go pw.Write(make([]byte, 128<<10))
 	if err := <-result; err == nil || !strings.Contains(err.Error(), "200 OK") {
 		t.Fatalf("upload during the drain: %v; want 200 OK", err)
 	}
@@ -132,7 +133,7 @@ func TestShutdownDrainsFinishingRequests(t *testing.T) {
 	ts.stop(t) // the other nodes, in cluster mode
 	again := start(t, dir)
 	out, err := again.client().HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("drain"), Key: aws.String("whole")})
-	if err != nil || aws.ToInt64(out.ContentLength) != 64<<10 {
+	if err != nil || aws.ToInt64(out.ContentLength) != 256<<10 {
 		t.Fatalf("object uploaded during the drain: %v, %v", out, err)
 	}
 }
