@@ -3,8 +3,6 @@ package object
 import (
 	"context"
 	"io"
-	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,10 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kurastore/kura"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/meta"
-	"github.com/kurastore/kura/internal/meta/bolt"
-	"github.com/kurastore/kura/internal/sse"
 )
 
 // TestVersionRecordV1StillServed: a data directory written before record
@@ -24,21 +19,7 @@ import (
 // first update writes it as version 2 with nothing lost.
 func TestVersionRecordV1StillServed(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	fs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Meta: ms, Blobs: fs, ManagedKey: key, Region: "us-east-1", Logger: slog.New(slog.DiscardHandler)})
+	s, ms := newBoltService(t)
 	const owner = "111122223333"
 	if err := s.CreateBucket(ctx, kura.Bucket{Name: "old", Owner: owner}); err != nil {
 		t.Fatal(err)

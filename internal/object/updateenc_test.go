@@ -23,21 +23,7 @@ import (
 // tag update is kept and a concurrent re-seal is a conflict.
 func TestResealCommitReadOnce(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	fs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{Meta: ms, Blobs: fs, ManagedKey: key, Region: "us-east-1", Logger: slog.New(slog.DiscardHandler)})
+	s, ms := newBoltService(t)
 	const owner = "111122223333"
 	if err := s.CreateBucket(ctx, kura.Bucket{Name: "rekey", Owner: owner}); err != nil {
 		t.Fatal(err)
@@ -131,4 +117,27 @@ func raw2seal(t *testing.T, raw []byte) []byte {
 		t.Fatal(err)
 	}
 	return v.Encryption.SealedKey
+}
+
+// newBoltService is a Service on bbolt metadata and file blobs in a
+// fresh directory, with a fixed managed key, for the package's internal
+// tests; ms is its metadata store, for tests that read or write records
+// directly.
+func newBoltService(t *testing.T) (*Service, meta.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ms.Close() })
+	fs, err := blobfs.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sse.NewManagedKey("test", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Config{Meta: ms, Blobs: fs, ManagedKey: key, Region: "us-east-1", Logger: slog.New(slog.DiscardHandler)}), ms
 }
