@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,19 +20,9 @@ import (
 // reads object data reads it from the record.
 
 // countBlobFiles counts the files under the data dir's blob store.
-func countBlobFiles(t testing.TB, ts *testServer) int {
+func countBlobFiles(t *testing.T, ts *testServer) int {
 	t.Helper()
-	n := 0
-	err := filepath.WalkDir(blobDir(t, ts.dir), func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			n++
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return countFiles(t, blobDir(t, ts.dir))
 }
 
 // record is the version record of bucket/key (versionID "": current),
