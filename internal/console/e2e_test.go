@@ -314,7 +314,15 @@ func TestConsoleE2E(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("role-name"), "ingest"), chromedp.Click(chromedp.ID("role-create-submit")),
 		until(`!!document.querySelector('tr[data-role="ingest"]')`),
 		chromedp.Click(chromedp.CSS(`button[aria-label="Manage role ingest"]`)),
-		until(`document.querySelector('#role-trust-view') && document.querySelector('#role-trust-view').textContent.includes('batchoperations.s3.amazonaws.com')`),
+		until(`document.querySelector('#role-trust-view') && document.querySelector('#role-trust-view').value.includes('batchoperations.s3.amazonaws.com')`),
+		// A malformed trust policy is refused with IAM's error shown; a
+		// valid one is saved and shown again from GetRole.
+		chromedp.SetValue(chromedp.ID("role-trust-view"), `{"Version":"2012-10-17","Statement":[`),
+		chromedp.Click(chromedp.ID("role-trust-save")),
+		until(`document.querySelector('#panel-msg') && document.querySelector('#panel-msg').textContent.includes('MalformedPolicyDocument')`),
+		chromedp.SetValue(chromedp.ID("role-trust-view"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		chromedp.Click(chromedp.ID("role-trust-save")),
+		until(`document.querySelector('#role-trust-view') && document.querySelector('#role-trust-view').value.includes('ec2.amazonaws.com') && !document.querySelector('#role-trust-view').value.includes('batchoperations')`),
 		chromedp.Click(chromedp.CSS(`button[aria-label="Delete role ingest"]`)),
 		until(`document.querySelector('#iam-roles') && !document.querySelector('tr[data-role="ingest"]')`))
 

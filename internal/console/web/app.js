@@ -747,7 +747,14 @@ async function principalPanel(kind, name, into, msg) {
       const r = await iam({ Action: 'GetRole', RoleName: name });
       let doc = decodeURIComponent(xmlText(r, 'AssumeRolePolicyDocument'));
       try { doc = JSON.stringify(JSON.parse(doc), null, 2); } catch (_) { /* as stored */ }
-      parts.push(h('h3', {}, 'Trust policy'), h('pre', { id: 'role-trust-view' }, doc));
+      // The trust policy, editable: IAM's validation error is shown as
+      // it answers (MalformedPolicyDocument names what is wrong).
+      const trust = h('form', { id: 'role-trust-form', onsubmit: async (ev) => {
+        ev.preventDefault();
+        if (await act({ Action: 'UpdateAssumeRolePolicy', PolicyDocument: new FormData(trust).get('doc') }, 'Trust policy saved.')) redraw();
+      } }, h('label', {}, 'Who may assume the role (JSON)', h('textarea', { name: 'doc', id: 'role-trust-view', rows: 8, class: 'mono' }, doc)),
+      h('button', { type: 'submit', id: 'role-trust-save' }, 'Save trust policy'));
+      parts.push(h('h3', {}, 'Trust policy'), trust);
     }
     if (kind === 'user') {
       const k = await iam({ Action: 'ListAccessKeys', UserName: name });
