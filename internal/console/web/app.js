@@ -763,7 +763,11 @@ async function principalPanel(kind, name, into, msg) {
       parts.push(h('h3', {}, 'Access keys'),
         keys.length ? h('table', { id: 'access-keys' }, h('thead', {}, h('tr', {}, ['Access key ID', 'Status', 'Created', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, keys.map((m) => h('tr', {}, h('td', { class: 'mono' }, xmlText(m, 'AccessKeyId')), h('td', {}, xmlText(m, 'Status')), h('td', {}, when(xmlText(m, 'CreateDate'))),
-            h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Delete access key ${xmlText(m, 'AccessKeyId')}`, onclick: async () => {
+            h('td', {}, h('button', { type: 'button', 'aria-label': `${xmlText(m, 'Status') === 'Active' ? 'Deactivate' : 'Activate'} access key ${xmlText(m, 'AccessKeyId')}`, onclick: async () => {
+              const to = xmlText(m, 'Status') === 'Active' ? 'Inactive' : 'Active';
+              if (await act({ Action: 'UpdateAccessKey', AccessKeyId: xmlText(m, 'AccessKeyId'), Status: to }, `Access key ${to === 'Active' ? 'activated' : 'deactivated'}.`)) redraw();
+            } }, xmlText(m, 'Status') === 'Active' ? 'Deactivate' : 'Activate'), ' ',
+            h('button', { type: 'button', class: 'danger', 'aria-label': `Delete access key ${xmlText(m, 'AccessKeyId')}`, onclick: async () => {
               if (!confirm(`Delete access key ${xmlText(m, 'AccessKeyId')}? Programs using it stop working.`)) return;
               if (await act({ Action: 'DeleteAccessKey', AccessKeyId: xmlText(m, 'AccessKeyId') }, 'Access key deleted.')) redraw();
             } }, 'Delete')))))) : h('p', { class: 'muted' }, 'No access keys.'),
