@@ -235,12 +235,22 @@ func (c *Console) copyInPlace(w http.ResponseWriter, r *http.Request, _ *session
 	var in struct {
 		StorageClass *string           `json:"storageClass"`
 		Metadata     map[string]string `json:"metadata"`
+		// Headers, when set, replace the content headers (all of them:
+		// one left empty is removed), as CopyObject with REPLACE does.
+		Headers *struct {
+			ContentType        string `json:"contentType"`
+			CacheControl       string `json:"cacheControl"`
+			ContentDisposition string `json:"contentDisposition"`
+			ContentEncoding    string `json:"contentEncoding"`
+			ContentLanguage    string `json:"contentLanguage"`
+			Expires            string `json:"expires"`
+		} `json:"headers"`
 	}
-	if !decode(w, r, &in, `{"storageClass":"STANDARD_IA"} or {"metadata":{"k":"v"}}`) {
+	if !decode(w, r, &in, `{"storageClass":"STANDARD_IA"}, {"metadata":{"k":"v"}} or {"headers":{"contentType":"text/plain"}}`) {
 		return
 	}
-	if in.StorageClass == nil && in.Metadata == nil {
-		writeErr(w, http.StatusBadRequest, "MalformedRequest", "Name the new storageClass or the new metadata.")
+	if in.StorageClass == nil && in.Metadata == nil && in.Headers == nil {
+		writeErr(w, http.StatusBadRequest, "MalformedRequest", "Name the new storageClass, metadata or headers.")
 		return
 	}
 	ctx := r.Context()
@@ -268,10 +278,17 @@ func (c *Console) copyInPlace(w http.ResponseWriter, r *http.Request, _ *session
 	if in.StorageClass != nil {
 		ci.StorageClass = *in.StorageClass
 	}
-	if in.Metadata != nil {
+	if in.Metadata != nil || in.Headers != nil {
 		ci.MetadataDirective = ops.DirectiveReplace
 		ci.Headers = v.ContentHeaders
-		ci.Headers.Metadata = maps.Clone(in.Metadata)
+		ci.Headers.Metadata = maps.Clone(v.Metadata)
+		if in.Metadata != nil {
+			ci.Headers.Metadata = maps.Clone(in.Metadata)
+		}
+		if hd := in.Headers; hd != nil {
+			ci.Headers.ContentType, ci.Headers.CacheControl, ci.Headers.ContentDisposition = hd.ContentType, hd.CacheControl, hd.ContentDisposition
+			ci.Headers.ContentEncoding, ci.Headers.ContentLanguage, ci.Headers.Expires = hd.ContentEncoding, hd.ContentLanguage, hd.Expires
+		}
 	}
 	res, err := c.cfg.Ops.CopyObject(ctx, call, ci)
 	if err != nil {

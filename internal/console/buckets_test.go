@@ -162,6 +162,16 @@ func TestConsoleObjectEdits(t *testing.T) {
 		t.Errorf("after the metadata edit: %v %s", h.Metadata, h.StorageClass)
 	}
 	keeps("the metadata edit", h)
+	// Content headers replaced, user metadata kept when not named.
+	b.json("POST", "/console/api/object/copy?bucket=vault&key=doc.txt", map[string]any{"headers": map[string]string{
+		"contentType": "text/markdown", "cacheControl": "max-age=60", "contentDisposition": `attachment; filename="doc.md"`}}, 200, nil)
+	h = head()
+	if aws.ToString(h.ContentType) != "text/markdown" || aws.ToString(h.CacheControl) != "max-age=60" ||
+		aws.ToString(h.ContentDisposition) != `attachment; filename="doc.md"` || h.Metadata["owner"] != "bob" ||
+		h.ServerSideEncryption != types.ServerSideEncryptionAwsKms || aws.ToString(h.SSEKMSKeyId) != keyARN {
+		t.Errorf("after the header edit: type %s, cache %s, disposition %s, metadata %v, encryption %s",
+			aws.ToString(h.ContentType), aws.ToString(h.CacheControl), aws.ToString(h.ContentDisposition), h.Metadata, h.ServerSideEncryption)
+	}
 	tags, err := c.GetObjectTagging(ctx(t), &s3.GetObjectTaggingInput{Bucket: aws.String("vault"), Key: aws.String("doc.txt")})
 	if err != nil || len(tags.TagSet) != 1 {
 		t.Errorf("tags after the copies: %v %v", tags, err)

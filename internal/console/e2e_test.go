@@ -259,11 +259,13 @@ func TestConsoleE2E(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("class-select"), "STANDARD_IA"), chromedp.Click(chromedp.ID("class-save")),
 		until(`document.querySelector('main dl') && document.querySelector('main dl').textContent.includes('STANDARD_IA')`),
 		chromedp.WaitVisible(chromedp.ID("meta-edit")),
-		chromedp.SetValue(chromedp.ID("meta-edit"), "camera=x100\nplace=beach"), chromedp.Click(chromedp.ID("meta-save")),
+		chromedp.SetValue(chromedp.ID("meta-edit"), "camera=x100\nplace=beach"),
+		chromedp.SetValue(chromedp.ID("meta-cacheControl"), "max-age=3600"), chromedp.Click(chromedp.ID("meta-save")),
 		until(`document.body.textContent.includes('x-amz-meta-camera')`),
 		shot("object-edit"))
 	h, err := c.HeadObject(ctx(t), &s3.HeadObjectInput{Bucket: aws.String("photos"), Key: aws.String("2026/beach.jpg")})
-	if err != nil || h.StorageClass != types.StorageClassStandardIa || h.Metadata["place"] != "beach" || aws.ToString(h.SSEKMSKeyId) != keyARN || aws.ToString(h.ContentType) != "image/jpeg" {
+	if err != nil || h.StorageClass != types.StorageClassStandardIa || h.Metadata["place"] != "beach" || aws.ToString(h.SSEKMSKeyId) != keyARN ||
+		aws.ToString(h.ContentType) != "image/jpeg" || aws.ToString(h.CacheControl) != "max-age=3600" {
 		t.Errorf("beach.jpg after the edits: %v %v", h, err)
 	}
 

@@ -150,7 +150,8 @@ func (c *Console) objectDetails(w http.ResponseWriter, r *http.Request, _ *sessi
 	}
 	v := head.Version
 	out := map[string]any{"object": entryOf(v), "contentType": v.ContentType, "metadata": v.Metadata,
-		"cacheControl": v.CacheControl, "contentEncoding": v.ContentEncoding, "contentDisposition": v.ContentDisposition}
+		"cacheControl": v.CacheControl, "contentEncoding": v.ContentEncoding, "contentDisposition": v.ContentDisposition,
+		"contentLanguage": v.ContentLanguage, "expires": v.Expires}
 	if v.Checksum != nil {
 		out["checksum"] = map[string]string{"algorithm": v.Checksum.Algorithm, "type": v.Checksum.Type}
 	}

@@ -315,7 +315,7 @@ async function objectView(bucket, key) {
     ['GLACIER', 'DEEP_ARCHIVE'].includes(o.storageClass) ? restoreForm(bucket, key, o.versionId) : null,
     h('h2', {}, 'User metadata'),
     d.metadata && Object.keys(d.metadata).length ? props(Object.entries(d.metadata).map(([k, v]) => [`x-amz-meta-${k}`, v])) : h('p', { class: 'muted' }, 'None.'),
-    metadataForm(bucket, key, o, d.metadata || {}),
+    metadataForm(bucket, key, o, d),
     h('h2', {}, 'Versions'),
     d.versions ? h('table', { id: 'versions' }, h('thead', {}, h('tr', {}, ['Version', 'Latest', 'Size', 'Modified', 'Encryption', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, d.versions.map((v) => h('tr', {}, h('td', { class: 'mono' }, v.deleteMarker ? `${v.versionId} (delete marker)` : v.versionId),
@@ -366,23 +366,31 @@ function classForm(bucket, key, o) {
   return h('div', {}, o.encryption.type === 'SSE-C' ? h('p', { class: 'muted' }, 'An SSE-C object is copied with its key: use the aws CLI.') : [copyNote(o), form]);
 }
 
-// metadataForm replaces the user metadata (CopyObject with REPLACE).
-function metadataForm(bucket, key, o, meta) {
+// The content headers the metadata form edits: [field, label].
+const contentHeaders = [['contentType', 'Content-Type'], ['cacheControl', 'Cache-Control'], ['contentDisposition', 'Content-Disposition'],
+  ['contentEncoding', 'Content-Encoding'], ['contentLanguage', 'Content-Language'], ['expires', 'Expires']];
+
+// metadataForm replaces the content headers and the user metadata
+// (CopyObject with REPLACE).
+function metadataForm(bucket, key, o, d) {
   const msg = h('span', { 'aria-live': 'polite' });
-  const area = h('textarea', { id: 'meta-edit', rows: 4, name: 'meta' }, Object.entries(meta).map(([k, v]) => `${k}=${v}`).join('\n'));
+  const area = h('textarea', { id: 'meta-edit', rows: 4, name: 'meta' }, Object.entries(d.metadata || {}).map(([k, v]) => `${k}=${v}`).join('\n'));
   const form = h('form', { id: 'meta-form', onsubmit: async (ev) => {
     ev.preventDefault();
-    const metadata = {};
+    const metadata = {}, headers = {};
     for (const l of area.value.split('\n').map((x) => x.trim()).filter(Boolean)) {
       const i = l.indexOf('=');
       metadata[(i < 0 ? l : l.slice(0, i)).trim().toLowerCase()] = i < 0 ? '' : l.slice(i + 1).trim();
     }
+    const f = new FormData(form);
+    for (const [n] of contentHeaders) headers[n] = (f.get(n) || '').trim();
     try {
-      await api('POST', `/console/api/object/copy?${q({ bucket, key })}`, { metadata });
+      await api('POST', `/console/api/object/copy?${q({ bucket, key })}`, { metadata, headers });
       status('Metadata saved.');
       objectView(bucket, key);
     } catch (e) { msg.replaceChildren(errorBox(e)); }
-  } }, h('label', { for: 'meta-edit' }, 'Edit user metadata (one name=value a line, without x-amz-meta-)', area),
+  } }, contentHeaders.map(([n, l]) => h('label', {}, l, h('input', { name: n, id: `meta-${n}`, value: d[n] || '' }))),
+  h('label', { for: 'meta-edit' }, 'Edit user metadata (one name=value a line, without x-amz-meta-)', area),
   h('button', { type: 'submit', id: 'meta-save' }, 'Save metadata'), msg);
   return o.encryption.type === 'SSE-C' ? null : form;
 }
