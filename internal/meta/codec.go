@@ -108,6 +108,9 @@ func emptyToNil(v *kura.ObjectVersion) {
 	if len(v.Metadata) == 0 {
 		v.Metadata = nil
 	}
+	if len(v.Inline) == 0 {
+		v.Inline = nil // "inline":"" is no inline data, as version 2 has it
+	}
 	e := &v.Encryption
 	for _, b := range []*[]byte{&e.SealedKey2, &e.BucketKeyBlob, &e.CustomerKeySalt, &e.CustomerKeyHMAC} {
 		if len(*b) == 0 {
