@@ -2,9 +2,7 @@ package fsck_test
 
 import (
 	"bytes"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -13,13 +11,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/backend"
-	"github.com/kurastore/kura/internal/blob"
+	"github.com/kurastore/kura/internal/blob/blobtest"
 	"github.com/kurastore/kura/internal/blob/s3/s3test"
 	"github.com/kurastore/kura/internal/fsck"
 	"github.com/kurastore/kura/internal/meta"
@@ -88,7 +85,7 @@ func TestBackends(t *testing.T) {
 			if err := bs.Delete(bg, versions["s3"].BlobID); err != nil {
 				t.Fatal(err)
 			}
-			rewrite(t, bs, versions["kms"].BlobID, func(p []byte) { p[len(p)-20] ^= 1 })
+			blobtest.Rewrite(t, bs, versions["kms"].BlobID, func(p []byte) []byte { p[len(p)-20] ^= 1; return p })
 			ms, err := m.Open(bg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
@@ -164,23 +161,9 @@ func s3URL(t *testing.T, _ string) string {
 // through the SDK, stops it and returns their versions by key.
 func fillThrough(t *testing.T, dir string, m backend.Meta, b backend.Blobs) map[string]*kura.ObjectVersion {
 	t.Helper()
-	srv, err := server.Open(server.Config{DataDir: dir, Meta: m, Blobs: b, Listen: "127.0.0.1:0", RootAccessKey: testAK, RootSecretKey: testSK,
-		OrphanSweepInterval: -1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	srv, c := startServer(t, dir, func(cfg *server.Config) { cfg.Meta, cfg.Blobs = m, b })
 	defer stopServer(t, srv)
-	c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(testAK, testSK, ""), HTTPClient: &http.Client{Timeout: time.Minute}})
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustFor(t)
 	must(c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("bkt")}))
 	put := func(key string, in s3.PutObjectInput) {
 		in.Bucket, in.Key, in.Body = aws.String("bkt"), aws.String(key), bytes.NewReader(randBytes(70<<10))
@@ -189,19 +172,9 @@ func fillThrough(t *testing.T, dir string, m backend.Meta, b backend.Blobs) map[
 	put("s3", s3.PutObjectInput{})
 	put("kms", s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAwsKms})
 	put("bucketkey", s3.PutObjectInput{ServerSideEncryption: types.ServerSideEncryptionAwsKms, BucketKeyEnabled: aws.Bool(true)})
-	cr, err := c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("mpu")})
-	must(cr, err)
-	var parts []types.CompletedPart
-	for i, n := range []int{5 * mib, 1000} {
-		out, err := c.UploadPart(bg, &s3.UploadPartInput{Bucket: aws.String("bkt"), Key: aws.String("mpu"), UploadId: cr.UploadId,
-			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(randBytes(n))})
-		must(out, err)
-		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag})
-	}
-	must(c.CompleteMultipartUpload(bg, &s3.CompleteMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("mpu"), UploadId: cr.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}))
+	uploadObject(t, c, "mpu", "", 5*mib, 1000)
 	// An upload in progress: one part, checked as a part.
-	cr, err = c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("pending")})
+	cr, err := c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("pending")})
 	must(cr, err)
 	must(c.UploadPart(bg, &s3.UploadPartInput{Bucket: aws.String("bkt"), Key: aws.String("pending"), UploadId: cr.UploadId,
 		PartNumber: aws.Int32(1), Body: bytes.NewReader(randBytes(1000))}))
@@ -215,26 +188,4 @@ func fillThrough(t *testing.T, dir string, m backend.Meta, b backend.Blobs) map[
 		out[k] = v
 	}
 	return out
-}
-
-// rewrite replaces a blob by a changed copy (blobs are immutable: delete,
-// then put).
-func rewrite(t *testing.T, bs blob.Store, id string, change func([]byte)) {
-	t.Helper()
-	rd, err := bs.Open(bg, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := io.ReadAll(io.NewSectionReader(rd, 0, rd.Size()))
-	rd.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	change(p)
-	if err := bs.Delete(bg, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bs.Put(bg, id, bytes.NewReader(p)); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -48,10 +48,16 @@ type fixture struct {
 	ssecKey  string
 }
 
-func startServer(t *testing.T, dir string) (*server.Server, *s3.Client) {
+// startServer starts a server on dir (its stores there, unless adjust
+// names others) and returns it with a client of its root account.
+func startServer(t *testing.T, dir string, adjust ...func(*server.Config)) (*server.Server, *s3.Client) {
 	t.Helper()
-	srv, err := server.Open(server.Config{DataDir: dir, Listen: "127.0.0.1:0", RootAccessKey: testAK, RootSecretKey: testSK,
-		AllowInsecureSSEC: true, OrphanSweepInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+	cfg := server.Config{DataDir: dir, Listen: "127.0.0.1:0", RootAccessKey: testAK, RootSecretKey: testSK,
+		AllowInsecureSSEC: true, OrphanSweepInterval: -1, Logger: slog.New(slog.DiscardHandler)}
+	for _, a := range adjust {
+		a(&cfg)
+	}
+	srv, err := server.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +89,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{dir: t.TempDir(), versions: map[string]*kura.ObjectVersion{}}
 	srv, c := startServer(t, f.dir)
 	defer stopServer(t, srv)
-	must := func(_ any, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	must := mustFor(t)
 	must(c.CreateBucket(bg, &s3.CreateBucketInput{Bucket: aws.String("bkt")}))
 	must(c.PutBucketVersioning(bg, &s3.PutBucketVersioningInput{Bucket: aws.String("bkt"),
 		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}))
@@ -109,22 +110,8 @@ func newFixture(t *testing.T) *fixture {
 	putObj("gone", s3.PutObjectInput{})
 	must(c.DeleteObject(bg, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("gone")})) // a delete marker
 
-	for _, mp := range []struct {
-		key string
-		alg types.ChecksumAlgorithm
-	}{{"mpu", ""}, {"mpu-composite", types.ChecksumAlgorithmCrc32}} {
-		cr, err := c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String(mp.key), ChecksumAlgorithm: mp.alg})
-		must(cr, err)
-		var parts []types.CompletedPart
-		for i, n := range []int{5 * mib, 100 << 10} {
-			out, err := c.UploadPart(bg, &s3.UploadPartInput{Bucket: aws.String("bkt"), Key: aws.String(mp.key), UploadId: cr.UploadId,
-				PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(randBytes(n)), ChecksumAlgorithm: mp.alg})
-			must(out, err)
-			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32})
-		}
-		must(c.CompleteMultipartUpload(bg, &s3.CompleteMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String(mp.key), UploadId: cr.UploadId,
-			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}))
-	}
+	uploadObject(t, c, "mpu", "", 5*mib, 100<<10)
+	uploadObject(t, c, "mpu-composite", types.ChecksumAlgorithmCrc32, 5*mib, 100<<10)
 	cr, err := c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String("pending"),
 		ServerSideEncryption: types.ServerSideEncryptionAwsKms})
 	must(cr, err)
@@ -139,6 +126,35 @@ func newFixture(t *testing.T) *fixture {
 		f.versions[k] = v
 	}
 	return f
+}
+
+// mustFor returns a check that fails t on an error, for calls that return
+// a value too: must(c.PutObject(…)).
+func mustFor(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// uploadObject writes bkt/key as a completed multipart upload of random
+// parts of the given sizes, with the checksum algorithm alg ("" none).
+func uploadObject(t *testing.T, c *s3.Client, key string, alg types.ChecksumAlgorithm, sizes ...int) {
+	t.Helper()
+	must := mustFor(t)
+	cr, err := c.CreateMultipartUpload(bg, &s3.CreateMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String(key), ChecksumAlgorithm: alg})
+	must(cr, err)
+	var parts []types.CompletedPart
+	for i, n := range sizes {
+		out, err := c.UploadPart(bg, &s3.UploadPartInput{Bucket: aws.String("bkt"), Key: aws.String(key), UploadId: cr.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(randBytes(n)), ChecksumAlgorithm: alg})
+		must(out, err)
+		parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32})
+	}
+	must(c.CompleteMultipartUpload(bg, &s3.CompleteMultipartUploadInput{Bucket: aws.String("bkt"), Key: aws.String(key), UploadId: cr.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}))
 }
 
 func (f *fixture) blobPath(t *testing.T, id string) string {

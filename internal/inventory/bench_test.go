@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/kurastore/kura"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/meta"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // BenchmarkReport measures report generation over a bucket of 100,000
@@ -26,18 +23,8 @@ import (
 //	go test ./internal/inventory -run XXX -bench Report -benchtime 3x
 func BenchmarkReport(b *testing.B) {
 	const n = 100_000
-	dir := b.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ms.Close()
-	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	key, _ := sse.NewManagedKey("bench", make([]byte, 32))
-	svc := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: key, Region: "us-east-1"})
+	st := storetest.OpenLocal(b)
+	svc := object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(b), Region: "us-east-1"})
 	ctx := context.Background()
 	cfg := kura.InventoryConfiguration{ID: "bench", IsEnabled: true, Frequency: "Daily", IncludedObjectVersions: "Current",
 		Destination: kura.InventoryDestination{BucketARN: "arn:aws:s3:::dest", Format: "CSV"}, OptionalFields: kura.InventoryOptionalFields}
@@ -54,7 +41,7 @@ func BenchmarkReport(b *testing.B) {
 	}
 	now := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	for start := 0; start < n; start += 10_000 {
-		if err := ms.Update(ctx, func(tx meta.Tx) error {
+		if err := st.Meta.Update(ctx, func(tx meta.Tx) error {
 			for i := start; i < start+10_000; i++ {
 				v := &kura.ObjectVersion{Bucket: "src", Key: fmt.Sprintf("data/%02d/object-%07d.bin", i%97, i), VersionID: "null", Seq: 1,
 					LastModified: now, Owner: owner, Size: int64(i), ETag: "0123456789abcdef0123456789abcdef", StorageClass: "STANDARD",

@@ -12,17 +12,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kurastore/kura"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // The writer against a real object service (bbolt, blob directory),
@@ -44,22 +41,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenLocal(t)
 	e := &env{t: t, now: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)}
-	e.svc = object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: key, Region: "us-east-1", Now: func() time.Time { return e.now }})
+	e.svc = object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(t), Region: "us-east-1", Now: func() time.Time { return e.now }})
 	return e
 }
 

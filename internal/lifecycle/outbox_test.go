@@ -3,36 +3,21 @@ package lifecycle
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // A lifecycle action is committed with its audit event (the audit outbox):
 // if the process stops before the runner appends the event, the next start
 // ships it; an action whose event was appended is not shipped twice.
 func TestActionsStageTheirEvents(t *testing.T) {
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ms.Close()
-	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenLocal(t)
+	ms, dir := st.Meta, st.Dir
 	log, err := audit.Open(audit.PathIn(dir), audit.Options{SyncInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +25,7 @@ func TestActionsStageTheirEvents(t *testing.T) {
 	ob := audit.NewOutbox(ms, log, nil)
 	store := ob.Store() // as server.Open wires it
 	c := &clock{t: date("2020-01-01T10:30:00Z")}
-	svc := object.New(object.Config{Meta: store, Blobs: blobs, ManagedKey: key, Region: "us-east-1", Now: c.now})
+	svc := object.New(object.Config{Meta: store, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(t), Region: "us-east-1", Now: c.now})
 	r := New(Config{Objects: svc, Meta: ms, Audit: log, Region: "us-east-1", Now: c.now,
 		Logger: slog.New(slog.DiscardHandler)})
 	e := &env{t: t, svc: svc, r: r, clock: c, trail: audit.PathIn(dir)}

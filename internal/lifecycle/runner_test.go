@@ -12,10 +12,8 @@ import (
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/audit"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // The runner against a real object service (bbolt, blob directory) on a
@@ -40,29 +38,16 @@ type env struct {
 
 func newEnv(t *testing.T, pageSize int) *env {
 	t.Helper()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenLocal(t)
 	c := &clock{t: date("2020-01-01T10:30:00Z")}
-	svc := object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: key, Region: "us-east-1", Now: c.now})
-	trail := filepath.Join(dir, "audit", audit.CurrentName)
+	svc := object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(t), Region: "us-east-1", Now: c.now})
+	trail := filepath.Join(st.Dir, "audit", audit.CurrentName)
 	log, err := audit.Open(trail, audit.Options{SyncInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	r := New(Config{Objects: svc, Meta: ms, Audit: log, Region: "us-east-1", Now: c.now, PageSize: pageSize,
+	r := New(Config{Objects: svc, Meta: st.Meta, Audit: log, Region: "us-east-1", Now: c.now, PageSize: pageSize,
 		Logger: slog.New(slog.DiscardHandler)})
 	return &env{t: t, svc: svc, r: r, clock: c, trail: trail}
 }

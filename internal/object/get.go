@@ -19,9 +19,9 @@ import (
 //
 // Lost or damaged data is an InternalError, logged and counted
 // (integrity.go). Open finds what it can before the caller commits to a
-// response: the first blob of the range is opened and its first chunks
-// authenticated, and every further blob the range needs must exist with
-// the length the metadata implies. Damage further in is reported by Read
+// response: every blob the range needs (or the inline data) must exist
+// with the length the metadata implies, and the first chunks of the range
+// are authenticated. Damage further in is reported by Read
 // (the caller must then abort the response).
 func (s *Service) Open(ctx context.Context, v *kura.ObjectVersion, off, n int64, acc KeyAccess) (io.ReadCloser, error) {
 	if off < 0 || n < 0 || off+n > v.Size {
@@ -95,9 +95,9 @@ type inlineReader struct{ *bytes.Reader }
 func (inlineReader) Close() error { return nil }
 
 // openBlob opens the plaintext range [off, off+n) of one blob (or inline
-// ciphertext) holding size plaintext bytes and authenticates its first
-// chunks. The blob's expected length comes from metadata, not from the
-// blob store, so a truncated or extended blob fails authentication.
+// ciphertext) holding size plaintext bytes, checks its length against the
+// one size implies and authenticates the range's first chunks. A blob (or
+// inline data) truncated or extended is damaged, whatever the range.
 func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys sse.DataKeys, off, n int64) (*blobReader, error) {
 	r, err := s.openData(ctx, ref)
 	if err != nil {
@@ -109,12 +109,18 @@ func (s *Service) openBlob(ctx context.Context, ref blobRef, size int64, keys ss
 		}
 		return nil, s.integrityFailure(ref, IntegrityUnreadable, err)
 	}
-	if ref.inline != nil {
-		// Inline data is in memory: its length is checked outright (a
-		// blob's is checked by authentication as far as the range goes).
-		if got, want := r.Size(), encryptedSize(size, keys); got != want {
-			return nil, s.integrityFailure(ref, IntegrityDamaged, fmt.Errorf("%w: the inline data holds %d bytes, its size needs %d", sse.ErrAuthentication, got, want))
+	// The length is checked outright, whatever the range: authentication
+	// reads only as far as the range goes, and never past the length the
+	// metadata implies, so it would pass bytes appended to a blob, and a
+	// range clear of a truncation, as intact. A blob store knows the length
+	// once the blob is open (a stat, a HEAD), so this costs no read.
+	if got, want := r.Size(), encryptedSize(size, keys); got != want {
+		r.Close()
+		what := "blob"
+		if ref.inline != nil {
+			what = "inline data"
 		}
+		return nil, s.integrityFailure(ref, IntegrityDamaged, fmt.Errorf("%w: the %s holds %d bytes, its size needs %d", sse.ErrAuthentication, what, got, want))
 	}
 	// The plaintext sits under one layer (DEK); DSSE-KMS adds an inner layer
 	// (DEK2) whose blob is itself the plaintext of the outer one.

@@ -9,18 +9,16 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kurastore/kura"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/kms"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // BenchmarkPutObject64MiB streams 64 MiB objects through the object
@@ -95,16 +93,7 @@ func benchCaller() kura.Call {
 // account.
 func benchService(b *testing.B) (*object.Service, string) {
 	b.Helper()
-	dir := b.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { ms.Close() })
-	bs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := storetest.OpenLocal(b)
 	root := make([]byte, 32)
 	rand.Read(root)
 	managed, err := sse.NewManagedKey("bench", root)
@@ -112,11 +101,11 @@ func benchService(b *testing.B) (*object.Service, string) {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	keys, err := kms.New(kms.Config{Meta: ms, RootKey: root, Region: "us-east-1", Logger: log})
+	keys, err := kms.New(kms.Config{Meta: st.Meta, RootKey: root, Region: "us-east-1", Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc := object.New(object.Config{Meta: ms, Blobs: bs, ManagedKey: managed, KMS: keys, Region: "us-east-1", Logger: log})
+	svc := object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: managed, KMS: keys, Region: "us-east-1", Logger: log})
 	if err := svc.Recover(context.Background()); err != nil {
 		b.Fatal(err)
 	}

@@ -1,12 +1,10 @@
 package object_test
 
 import (
-	"path/filepath"
 	"testing"
 
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object/objecttest"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // TestObjectService runs the object behaviour suite on the stores Kura has
@@ -14,16 +12,7 @@ import (
 // suite from its own package with its own Opener.
 func TestObjectService(t *testing.T) {
 	objecttest.Run(t, func(t *testing.T) objecttest.Stores {
-		dir := t.TempDir()
-		ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ms.Close() })
-		bs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return objecttest.Stores{Meta: ms, Blobs: bs}
+		st := storetest.OpenLocal(t)
+		return objecttest.Stores{Meta: st.Meta, Blobs: st.Blobs}
 	})
 }

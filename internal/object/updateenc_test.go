@@ -5,16 +5,13 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kurastore/kura"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/meta"
-	"github.com/kurastore/kura/internal/meta/bolt"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // TestResealCommitReadOnce: the re-seal's commit reuses the version read
@@ -125,19 +122,6 @@ func raw2seal(t *testing.T, raw []byte) []byte {
 // directly.
 func newBoltService(t *testing.T) (*Service, meta.Store) {
 	t.Helper()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	fs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return New(Config{Meta: ms, Blobs: fs, ManagedKey: key, Region: "us-east-1", Logger: slog.New(slog.DiscardHandler)}), ms
+	st := storetest.OpenLocal(t)
+	return New(Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(t), Region: "us-east-1", Logger: slog.New(slog.DiscardHandler)}), st.Meta
 }

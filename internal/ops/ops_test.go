@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,16 +13,14 @@ import (
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
 	"github.com/kurastore/kura/internal/audit"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
 	"github.com/kurastore/kura/internal/kms"
 	"github.com/kurastore/kura/internal/meta"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/metrics/prom"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/ops"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // The operation layer's behaviour without HTTP: authorization by bucket
@@ -97,30 +94,18 @@ type env struct {
 
 func newEnv(t testing.TB, opts ...func(*object.Config)) *env {
 	t.Helper()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenLocal(t)
+	ms, dir := st.Meta, st.Dir
 	trail, err := audit.Open(audit.PathIn(dir), audit.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
 	outbox := audit.NewOutbox(ms, trail, logger)
-	t.Cleanup(func() {
+	t.Cleanup(func() { // before the metadata store is closed
 		outbox.Close()
 		trail.Close()
-		ms.Close()
 	})
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &env{t: t, dir: dir, trail: trail, metrics: prom.New(), now: time.Now().UTC()}
 	e.commits = &commitWatch{Store: outbox.Store(), raw: ms}
 	pols := policies(t)
@@ -129,7 +114,7 @@ func newEnv(t testing.TB, opts ...func(*object.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ocfg := object.Config{Meta: e.commits, Blobs: blobs, ManagedKey: key, KMS: keys, Region: "us-east-1", Logger: logger}
+	ocfg := object.Config{Meta: e.commits, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(t), KMS: keys, Region: "us-east-1", Logger: logger}
 	for _, o := range opts {
 		o(&ocfg)
 	}

@@ -4,19 +4,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kurastore/kura"
 	"github.com/kurastore/kura/internal/access"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/policy"
 	"github.com/kurastore/kura/internal/s3err"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // The replicator against a real object service (bbolt, blob directory),
@@ -38,23 +35,10 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	blobs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sse.NewManagedKey("test", make([]byte, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.OpenLocal(t)
 	e := &env{t: t, now: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC), trusted: true,
 		policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}
-	e.obj = object.New(object.Config{Meta: ms, Blobs: blobs, ManagedKey: key, Region: "us-east-1", Now: func() time.Time { return e.now }})
+	e.obj = object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(t), Region: "us-east-1", Now: func() time.Time { return e.now }})
 	for _, b := range []string{"src", "dst"} {
 		if err := e.obj.CreateBucket(context.Background(), kura.Bucket{Name: b, Owner: owner}); err != nil {
 			t.Fatal(err)

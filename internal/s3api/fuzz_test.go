@@ -8,32 +8,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"testing"
 
 	"github.com/kurastore/kura"
-	blobfs "github.com/kurastore/kura/internal/blob/fs"
-	"github.com/kurastore/kura/internal/meta/bolt"
 	"github.com/kurastore/kura/internal/object"
-	"github.com/kurastore/kura/internal/sse"
+	"github.com/kurastore/kura/internal/storetest"
 )
 
 // newTestHandler returns a Handler over real stores in a temp dir, with one
 // bucket, an object and an open multipart upload.
 func newTestHandler(t testing.TB) (*Handler, string) {
-	dir := t.TempDir()
-	ms, err := bolt.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Close() })
-	bs, err := blobfs.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk, _ := sse.NewManagedKey("test", bytes.Repeat([]byte{1}, 32))
+	st := storetest.OpenLocal(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := object.New(object.Config{Meta: ms, Blobs: bs, ManagedKey: mk, Region: "us-east-1", Logger: log})
+	svc := object.New(object.Config{Meta: st.Meta, Blobs: st.Blobs, ManagedKey: storetest.ManagedKey(t), Region: "us-east-1", Logger: log})
 	ctx := context.Background()
 	if err := svc.CreateBucket(ctx, kura.Bucket{Name: "fuzz", Owner: "111122223333"}); err != nil {
 		t.Fatal(err)

@@ -3,18 +3,13 @@ package server_test
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/kurastore/kura/internal/backend"
-	"github.com/kurastore/kura/internal/blob/s3/s3test"
 	"github.com/kurastore/kura/internal/meta/pg/pgtest"
-	"github.com/kurastore/kura/internal/server"
 )
 
 // TestTwoNodesOneBlobStore: two Kura nodes on one PostgreSQL schema and
@@ -24,48 +19,17 @@ import (
 func TestTwoNodesOneBlobStore(t *testing.T) {
 	pgtest.DSN(t) // skips without PostgreSQL
 	for _, tc := range []struct {
-		name  string
-		blobs func(t *testing.T) backend.Blobs
+		name    string
+		cluster func(t *testing.T) *cluster
 	}{
-		{"shared directory", func(t *testing.T) backend.Blobs {
-			b, err := backend.ParseBlobs("file://" + t.TempDir() + "?shared=1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}},
-		{"s3 on another Kura", func(t *testing.T) backend.Blobs {
-			bk := s3test.Start(t)
-			bk.Bucket("backing")
-			t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
-			t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
-			t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
-			t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-			b, err := backend.ParseBlobs("s3://backing/nodes/?endpoint=" + bk.URL() + "&path_style=true&region=us-east-1&part_size=5MiB")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		}},
+		{"shared directory", func(t *testing.T) *cluster { return newCluster(t) }},
+		{"s3 on another Kura", func(t *testing.T) *cluster { return newCluster(t, s3Blobs(t)) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			blobs := tc.blobs(t)
-			schema := pgtest.Schema(t, t.Name())
-			dirA, dirB := t.TempDir(), t.TempDir()
-			a := startOnPostgres(t, dirA, schema, "", func(c *server.Config) { c.Blobs = blobs })
-			// The second node of one deployment: the same root key and
-			// root account, as an operator copies them to every node.
-			for _, f := range []string{"keys/root.key", "root-credentials.json"} {
-				data, err := os.ReadFile(filepath.Join(dirA, f))
-				if err != nil {
-					t.Fatal(err)
-				}
-				os.MkdirAll(filepath.Dir(filepath.Join(dirB, f)), 0o700)
-				if err := os.WriteFile(filepath.Join(dirB, f), data, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
-			b := startOnPostgres(t, dirB, schema, "", func(c *server.Config) { c.Blobs = blobs })
+			// The second node gets the first's root key and root account,
+			// as an operator copies them to every node (cluster.node).
+			c := tc.cluster(t)
+			a, b := c.node(t, ""), c.node(t, "")
 			ca, cb := a.client(), b.client()
 			mustBucket(t, ca, "shared")
 			bodies := map[string][]byte{"small": randBytes(4 << 10), "large": randBytes(12<<20 + 5)}

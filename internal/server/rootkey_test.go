@@ -194,7 +194,15 @@ func wantText(t *testing.T, c *s3.Client, bucket, key, want string) {
 	}
 }
 
+// TestRootKeyGuard runs on a data directory holding a blob and on one
+// whose every object is inline in meta.db (blobs/ is empty): the check is
+// a record of its own, so what the objects are stored in does not matter.
 func TestRootKeyGuard(t *testing.T) {
+	t.Run("with a blob", func(t *testing.T) { rootKeyGuard(t, true) })
+	t.Run("inline objects only", func(t *testing.T) { rootKeyGuard(t, false) })
+}
+
+func rootKeyGuard(t *testing.T, withBlob bool) {
 	t.Setenv(sse.RootKeyEnv, "")
 	dir := filepath.Join(t.TempDir(), "data")
 	var keyARN string
@@ -205,13 +213,18 @@ func TestRootKeyGuard(t *testing.T) {
 		c := ts.client()
 		mustBucket(t, c, "old")
 		putText(t, c, "old", "s3", "sealed under the managed key")
-		// Larger than the inline threshold: the data dir holds a blob.
-		put(t, c, "old", "big", bytes.Repeat([]byte("b"), 200<<10))
+		if withBlob {
+			// Larger than the inline threshold: the data dir holds a blob.
+			put(t, c, "old", "big", bytes.Repeat([]byte("b"), 200<<10))
+		}
 		keyARN = createKey(t, ts.kmsClient())
 		putText(t, c, "old", "kms", "sealed under a KMS key", func(in *s3.PutObjectInput) {
 			in.ServerSideEncryption, in.SSEKMSKeyId = types.ServerSideEncryptionAwsKms, aws.String(keyARN)
 		})
 	})
+	if blobs := countFiles(t, filepath.Join(dir, "blobs")); (blobs > 0) != withBlob {
+		t.Fatalf("%d blob files; want blobs %v", blobs, withBlob)
+	}
 	keyText, err := os.ReadFile(keyFile(dir))
 	if err != nil {
 		t.Fatal(err)
@@ -281,6 +294,9 @@ func TestRootKeyGuard(t *testing.T) {
 		}
 	})
 	t.Run("metadata gone, blobs left", func(t *testing.T) {
+		if !withBlob {
+			t.Skip("no blobs: nothing tells a lost meta.db from a fresh one")
+		}
 		os.Rename(filepath.Join(dir, "meta.db"), filepath.Join(dir, "meta.db.bak"))
 		defer os.Rename(filepath.Join(dir, "meta.db.bak"), filepath.Join(dir, "meta.db"))
 		wantRefused(t, dir, "holds blobs", "meta.db", "Restore meta.db")

@@ -354,38 +354,7 @@ func threeNodes(t *testing.T, c *cluster) {
 			}
 			load = d
 		}
-		var (
-			mu    sync.Mutex
-			acked = map[string]string{} // key → body of acknowledged writes
-			fails atomic.Int64
-		)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := range 6 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					k := fmt.Sprintf("load/%d/%05d", w, i)
-					body := fmt.Sprintf("%s %x", k, rand.Uint64())
-					cx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					_, err := rr(w+i).PutObject(cx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader(body)})
-					cancel()
-					if err != nil {
-						fails.Add(1) // the killed node's requests fail; that is allowed
-						continue
-					}
-					mu.Lock()
-					acked[k] = body
-					mu.Unlock()
-				}
-			}()
-		}
+		writes := startLoad(clients, bucket)
 		time.Sleep(load / 2)
 		// Kill node 2: its drain ends at once, in-flight requests are
 		// cancelled, its listener and connections closed.
@@ -393,19 +362,9 @@ func threeNodes(t *testing.T, c *cluster) {
 		cancel()
 		nodes[2].Shutdown(dead)
 		time.Sleep(load / 2)
-		close(stop)
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		if len(acked) == 0 {
-			t.Fatal("no write was acknowledged")
-		}
+		acked := writes.finish()
 		survivors := clients[:2]
-		for k, body := range acked {
-			if got := string(get(t, survivors[len(k)%2], bucket, k)); got != body {
-				t.Fatalf("acknowledged write %s lost after node 2 was killed: read %q", k, got)
-			}
-		}
+		checkAcked(t, acked, survivors, bucket, "node 2 was killed")
 		var listed int
 		p := s3.NewListObjectsV2Paginator(survivors[0], &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String("load/")})
 		for p.HasMorePages() {
@@ -419,7 +378,7 @@ func threeNodes(t *testing.T, c *cluster) {
 			t.Fatalf("%d keys listed, %d writes acknowledged", listed, len(acked))
 		}
 		t.Logf("%d writes acknowledged (%d refused, the killed node's), all read back from the surviving nodes; %d listed; node 2 killed %v into the load",
-			len(acked), fails.Load(), listed, load/2)
+			len(acked), writes.fails.Load(), listed, load/2)
 	})
 }
 
@@ -500,19 +459,8 @@ func TestKill9NodeUnderLoad(t *testing.T) {
 	flags := []string{"--meta", postgresURL(t, schema), "--blobs", "file://" + blobs + "?shared=1"}
 	dirs := []string{filepath.Join(t.TempDir(), "data"), filepath.Join(t.TempDir(), "data"), filepath.Join(t.TempDir(), "data")}
 	procs := []*kuraProc{startKura(t, bin, dirs[0], 0, flags...)}
-	for _, d := range dirs[1:] {
-		for _, f := range []string{filepath.Join("keys", "root.key"), "root-credentials.json"} {
-			raw, err := os.ReadFile(filepath.Join(dirs[0], f))
-			if err != nil {
-				t.Fatal(err)
-			}
-			os.MkdirAll(filepath.Dir(filepath.Join(d, f)), 0o700)
-			if err := os.WriteFile(filepath.Join(d, f), raw, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	for i, d := range dirs[1:] {
+		copyNodeSecrets(t, dirs[0], d)
 		procs = append(procs, startKura(t, bin, d, i+1, flags...))
 	}
 	ms := pgStore(t, schema)
@@ -539,49 +487,12 @@ func TestKill9NodeUnderLoad(t *testing.T) {
 		clients[i] = p.s3Client()
 	}
 	mustBucket(t, clients[0], "kill9")
-	var (
-		mu    sync.Mutex
-		acked = map[string]string{}
-		fails atomic.Int64
-	)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				k := fmt.Sprintf("load/%d/%05d", w, i)
-				body := fmt.Sprintf("%s %x", k, rand.Uint64())
-				cx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_, err := clients[(w+i)%3].PutObject(cx, &s3.PutObjectInput{Bucket: aws.String("kill9"), Key: aws.String(k), Body: strings.NewReader(body)},
-					func(o *s3.Options) { o.RetryMaxAttempts = 1 })
-				cancel()
-				if err != nil {
-					fails.Add(1)
-					continue
-				}
-				mu.Lock()
-				acked[k] = body
-				mu.Unlock()
-			}
-		}()
-	}
+	writes := startLoad(clients, "kill9", func(o *s3.Options) { o.RetryMaxAttempts = 1 })
 	time.Sleep(time.Second)
 	procs[0].kill()
 	time.Sleep(time.Second)
-	close(stop)
-	wg.Wait()
-	for k, body := range acked {
-		if got := string(get(t, clients[1+len(k)%2], "kill9", k)); got != body {
-			t.Fatalf("acknowledged write %s lost after the SIGKILL: read %q", k, got)
-		}
-	}
+	acked := writes.finish()
+	checkAcked(t, acked, clients[1:], "kill9", "the SIGKILL")
 	restarted := time.Now()
 	procs[0] = startKura(t, bin, dirs[0], 3, flags...)
 	mnWait(t, "the restarted node to take its work up again", func() bool {
@@ -598,5 +509,70 @@ func TestKill9NodeUnderLoad(t *testing.T) {
 		t.Fatalf("the restarted node's work resumed after %v; the lease term is %v", took, lease.DefaultTTL)
 	}
 	t.Logf("%d writes acknowledged, %d refused; none lost after SIGKILL of a node; its %d leases taken up %v after its restart started",
-		len(acked), fails.Load(), len(held), took.Round(time.Millisecond))
+		len(acked), writes.fails.Load(), len(held), took.Round(time.Millisecond))
+}
+
+// writeLoad is six writers PUTting new keys load/<writer>/<n> into one
+// bucket, round-robin over the nodes' clients, until finished: the load a
+// node is killed under.
+type writeLoad struct {
+	mu    sync.Mutex
+	acked map[string]string // key → body of acknowledged writes
+	fails atomic.Int64      // refused writes: the killed node's fail, which is allowed
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// startLoad starts the writers; opts apply to every PUT.
+func startLoad(clients []*s3.Client, bucket string, opts ...func(*s3.Options)) *writeLoad {
+	l := &writeLoad{acked: map[string]string{}, stop: make(chan struct{})}
+	for w := range 6 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				k := fmt.Sprintf("load/%d/%05d", w, i)
+				body := fmt.Sprintf("%s %x", k, rand.Uint64())
+				cx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, err := clients[(w+i)%len(clients)].PutObject(cx,
+					&s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader(body)}, opts...)
+				cancel()
+				if err != nil {
+					l.fails.Add(1)
+					continue
+				}
+				l.mu.Lock()
+				l.acked[k] = body
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+// finish stops the writers and returns the writes acknowledged.
+func (l *writeLoad) finish() map[string]string {
+	close(l.stop)
+	l.wg.Wait()
+	return l.acked
+}
+
+// checkAcked fails t unless there were acknowledged writes and every one
+// reads back, spread over the surviving nodes' clients, after what
+// happened to the others.
+func checkAcked(t *testing.T, acked map[string]string, survivors []*s3.Client, bucket, after string) {
+	t.Helper()
+	if len(acked) == 0 {
+		t.Fatal("no write was acknowledged")
+	}
+	for k, body := range acked {
+		if got := string(get(t, survivors[len(k)%len(survivors)], bucket, k)); got != body {
+			t.Fatalf("acknowledged write %s lost after %s: read %q", k, after, got)
+		}
+	}
 }

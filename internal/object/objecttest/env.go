@@ -69,6 +69,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 type env struct {
 	t     *testing.T
 	svc   *object.Service
+	blobs blob.Store // the service's, for tests that damage what it stored (blobtest.Rewrite)
 	kms   *kms.Service
 	clock *clock
 }
@@ -99,7 +100,7 @@ func newEnv(t *testing.T, open Opener, inlineMax int64) *env {
 	if err := svc.Recover(context.Background()); err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
-	return &env{t: t, svc: svc, kms: keys, clock: c}
+	return &env{t: t, svc: svc, blobs: st.Blobs, kms: keys, clock: c}
 }
 
 func (e *env) ctx() context.Context { return context.Background() }

@@ -1,9 +1,13 @@
 package objecttest
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/kurastore/kura/internal/blob/blobtest"
 	"github.com/kurastore/kura/internal/object"
 	"github.com/kurastore/kura/internal/s3err"
 )
@@ -67,32 +71,58 @@ func testInlineThreshold(t *testing.T, e *env) {
 	}
 }
 
-// testInlineDamage: inline data that no longer authenticates is an
-// integrity error on read and a problem for verify, never wrong bytes.
-func testInlineDamage(t *testing.T, e *env) {
-	if e.svc.InlineMax() <= 0 {
-		return // the blob cases are internal/server's integrity tests
-	}
+// testDataDamage: a single-part object's data — inline in its record, or
+// a blob — that is damaged, truncated or extended is an integrity error on
+// every read, whole or of a range, and a problem for verify, never bytes
+// served as if nothing were wrong. Bytes appended after the last chunk
+// authenticate nothing and are read by no range, so only the length check
+// catches them.
+func testDataDamage(t *testing.T, e *env) {
 	e.bucket("bkt", "")
-	v := e.put("bkt", "k", strings.Repeat("data ", 100))
-	if !v.IsInline() {
-		t.Fatal("a 500-byte object is not inline")
-	}
-	for _, tc := range []struct {
+	const chunk = 64<<10 + 16 // a sealed chunk (docs/formats.md)
+	damages := []struct {
 		name   string
 		damage func([]byte) []byte
+		sized  bool // changes the length: a range clear of it fails too
 	}{
-		{"flipped byte", func(b []byte) []byte { b[len(b)/2] ^= 1; return b }},
-		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }},
-		{"extended", func(b []byte) []byte { return append(b, 0) }},
-	} {
-		d := *v
-		d.Inline = tc.damage(append([]byte(nil), v.Inline...))
-		if _, err := e.readRange(&d, 0, d.Size, e.access()); !s3err.Is(err, s3err.InternalError) {
-			t.Errorf("%s: read %v, want InternalError", tc.name, err)
-		}
-		if vr := e.svc.VerifyVersion(e.ctx(), &d, nil); len(vr.Problems) == 0 {
-			t.Errorf("%s: verify found nothing", tc.name)
+		{"flipped byte", func(b []byte) []byte { b[len(b)-20] ^= 1; return b }, false},
+		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, true},
+		{"extended", func(b []byte) []byte { return append(b, 0) }, true},
+		{"extended by a chunk", func(b []byte) []byte { return append(b, make([]byte, chunk)...) }, true},
+	}
+	for _, size := range []int{500, 200 << 10} {
+		for _, d := range damages {
+			name := fmt.Sprintf("%d bytes, %s", size, d.name)
+			body := randomBody(size)
+			v := e.put("bkt", fmt.Sprintf("k-%d-%s", size, d.name), body)
+			if v.IsInline() != (size <= int(e.svc.InlineMax())) {
+				t.Fatalf("%s: inline %v with threshold %d", name, v.IsInline(), e.svc.InlineMax())
+			}
+			if v.IsInline() {
+				c := *v
+				c.Inline = d.damage(bytes.Clone(v.Inline))
+				v = &c
+			} else {
+				blobtest.Rewrite(t, e.blobs, v.BlobID, d.damage)
+			}
+			before := e.svc.IntegrityErrors().Damaged
+			ranges := [][2]int64{{0, v.Size}, {v.Size - 10, 10}}
+			if d.sized {
+				ranges = append(ranges, [2]int64{0, 10}) // clear of the damage
+			}
+			for _, r := range ranges {
+				got, err := e.readRange(v, r[0], r[1], e.access())
+				var ie *object.IntegrityError
+				if !s3err.Is(err, s3err.InternalError) || !errors.As(err, &ie) || ie.Kind != object.IntegrityDamaged || ie.Inline != v.IsInline() {
+					t.Errorf("%s: read [%d, +%d) = %d bytes, %v; want an InternalError for damaged data", name, r[0], r[1], len(got), err)
+				}
+			}
+			if n := e.svc.IntegrityErrors().Damaged - before; n != int64(len(ranges)) {
+				t.Errorf("%s: %d reads counted as damage, want %d", name, n, len(ranges))
+			}
+			if vr := e.svc.VerifyVersion(e.ctx(), v, nil); len(vr.Problems) == 0 || vr.Problems[0].Kind != object.IntegrityDamaged {
+				t.Errorf("%s: verify found %+v, want damage", name, vr.Problems)
+			}
 		}
 	}
 }

@@ -23,7 +23,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConditionalWrites", testConditionalWrites},
 		// inline.go
 		{"InlineThreshold", testInlineThreshold},
-		{"InlineDamage", testInlineDamage},
+		{"DataDamage", testDataDamage},
 		// versions.go
 		{"VersioningEnabled", testVersioningEnabled},
 		{"VersioningSuspended", testVersioningSuspended},
