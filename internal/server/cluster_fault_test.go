@@ -71,16 +71,7 @@ func TestClusterFaults(t *testing.T) {
 		n := &clusterNode{t: t, bin: bin, dir: t.TempDir(), meta: meta, blobs: blobs, addr: freeAddr(t), name: fmt.Sprintf("node%d", i+1)}
 		if i > 0 {
 			// One deployment: node1's root key and root account.
-			for _, f := range []string{"keys/root.key", "root-credentials.json"} {
-				data, err := os.ReadFile(filepath.Join(nodes[0].dir, f))
-				if err != nil {
-					t.Fatal(err)
-				}
-				os.MkdirAll(filepath.Dir(filepath.Join(n.dir, f)), 0o700)
-				if err := os.WriteFile(filepath.Join(n.dir, f), data, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			copyNodeSecrets(t, nodes[0].dir, n.dir)
 		}
 		n.start()
 		t.Cleanup(n.kill)
@@ -441,11 +432,7 @@ func TestClusterFigure(t *testing.T) {
 			if i == 0 {
 				first = nd.dir
 			} else {
-				for _, f := range []string{"keys/root.key", "root-credentials.json"} {
-					data, _ := os.ReadFile(filepath.Join(first, f))
-					os.MkdirAll(filepath.Dir(filepath.Join(nd.dir, f)), 0o700)
-					os.WriteFile(filepath.Join(nd.dir, f), data, 0o600)
-				}
+				copyNodeSecrets(t, first, nd.dir)
 			}
 			nd.start()
 			t.Cleanup(nd.kill)
