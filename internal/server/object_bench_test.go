@@ -198,10 +198,13 @@ func BenchmarkPutObject(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, sz := range benchSizes {
-		data := make([]byte, sz.size)
-		rand.Read(data)
+		var data []byte // made when a benchmark of its size first runs
 		for _, conc := range []int{1, 8} {
 			b.Run(fmt.Sprintf("%s/c=%d", sz.name, conc), func(b *testing.B) {
+				if data == nil {
+					data = make([]byte, sz.size)
+					rand.Read(data)
+				}
 				b.SetBytes(int64(sz.size))
 				b.ReportAllocs()
 				defer reportCPU(b)()
