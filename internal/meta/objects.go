@@ -13,13 +13,14 @@ import (
 // into rows of those tables and back; callers pass a Tx and get kura
 // values. Absent records are ErrNotFound.
 
-// GetBucket returns the bucket name.
+// GetBucket returns the bucket name, decoded once per distinct stored
+// record (decodedBuckets).
 func GetBucket(tx Tx, name string) (*kura.Bucket, error) {
 	raw, err := tx.Get(TableBuckets, []byte(name))
 	if err != nil {
 		return nil, err
 	}
-	return DecodeBucket(raw)
+	return decodedBuckets.decode(name, raw)
 }
 
 // PutBucket writes b.

@@ -1,7 +1,9 @@
 package meta
 
 import (
+	"bytes"
 	"slices"
+	"strings"
 
 	"github.com/kurastore/kura"
 )
@@ -87,10 +89,36 @@ func appendVersion(b []byte, v *kura.ObjectVersion) ([]byte, error) {
 	return e.b, e.err
 }
 
+// decodeVersionV2 copies the record once. dec reads a string converted
+// from the record, and a string holding the inline ciphertext as well as
+// a []byte copy of it for Inline copied the data twice (a 64 KiB inline
+// record allocated 148 KB, docs/benchmarks.md "Small objects inline"): so
+// the one inline field, which the encoder writes last, is cut out of the
+// string and copied on its own. A record that does not parse, or has no
+// inline field or several, is read whole, as before.
 func decodeVersionV2(b []byte) (*kura.ObjectVersion, error) {
+	f, ok := findField(b, 31)
+	if !ok {
+		return decodeVersionV2Fields(string(b), nil)
+	}
+	var sb strings.Builder
+	sb.Grow(len(b) - (f.end - f.start))
+	sb.Write(b[:f.start])
+	sb.Write(b[f.end:])
+	var inline []byte
+	if f.end > f.val {
+		inline = bytes.Clone(b[f.val:f.end])
+	}
+	return decodeVersionV2Fields(sb.String(), inline)
+}
+
+// decodeVersionV2Fields decodes the fields in s, a copy of the record
+// that nothing else holds, with inline as its Inline (nil: none, or as s
+// has it).
+func decodeVersionV2Fields(s string, inline []byte) (*kura.ObjectVersion, error) {
 	var err error
-	v := &kura.ObjectVersion{}
-	d := newDec(string(b), &err)
+	v := &kura.ObjectVersion{Inline: inline}
+	d := newDec(s, &err)
 	for d.next() {
 		switch d.tag {
 		case 1:

@@ -354,6 +354,17 @@ func FuzzDecodeVersion(f *testing.F) {
 	f.Add([]byte{2})
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		v, err := DecodeVersion(raw)
+		if len(raw) > 0 && raw[0] == versionRecordV2 {
+			// Cutting the inline field out (decodeVersionV2) reads as
+			// reading the record whole.
+			whole, werr := decodeVersionV2Fields(string(raw[1:]), nil)
+			if (err == nil) != (werr == nil) {
+				t.Fatalf("decoding %x: %v; read whole: %v", raw, err, werr)
+			}
+			if d := cmp.Diff(whole, v); err == nil && d != "" {
+				t.Fatalf("decoding %x differs from reading it whole (-whole +decoded):\n%s", raw, d)
+			}
+		}
 		if err != nil {
 			return
 		}
@@ -430,5 +441,66 @@ func TestVersionV2LongValues(t *testing.T) {
 		if d := cmp.Diff(v, roundTripV2(t, v), sameTime); d != "" {
 			t.Errorf("values of %d bytes (-want +got):\n%s", n, d)
 		}
+	}
+}
+
+// TestVersionV2Inline: the inline field is read wherever it stands in the
+// record (the encoder writes it last; fields of a later Kura may follow
+// it), alone or repeated (the last one holds, as for any field), and the
+// decoded record shares no bytes with the stored one (a RawVersion is
+// valid only in its transaction).
+func TestVersionV2Inline(t *testing.T) {
+	data := bytes.Repeat([]byte{0xab, 0, 0xfa, 1}, 1100) // 4,400 bytes, with bytes that look like keys
+	base := &kura.ObjectVersion{Bucket: "b", Key: "k", VersionID: "null", Size: 4000, ETag: "e",
+		Encryption: kura.Encryption{Type: kura.SSES3, SealedKey: []byte{1, 2, 3}}}
+	record := func(fields func(e *enc)) []byte {
+		e := enc{b: []byte{versionRecordV2}}
+		e.str(1, base.Bucket)
+		e.str(2, base.Key)
+		fields(&e)
+		e.str(3, base.VersionID)
+		e.int(8, base.Size)
+		e.str(9, base.ETag)
+		e.encryption(23, &base.Encryption)
+		return e.b
+	}
+	for _, c := range []struct {
+		name string
+		raw  []byte
+		want []byte
+	}{
+		{"as encoded", func() []byte {
+			v := *base
+			v.Inline = data
+			b, err := EncodeVersion(&v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}(), data},
+		{"in the middle", record(func(e *enc) { e.bytes(31, data) }), data},
+		{"followed by an unknown field", append(record(func(e *enc) { e.bytes(31, data) }), 0xc2, 0x3e, 1, 'x'), data},
+		{"twice", record(func(e *enc) { e.bytes(31, []byte("first")); e.bytes(31, data) }), data},
+		{"empty", record(func(e *enc) { e.key(31, wireBytes); e.b = append(e.b, 0) }), nil},
+		{"none", record(func(*enc) {}), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := bytes.Clone(c.raw)
+			v, err := DecodeVersion(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := *base
+			want.Inline = c.want
+			if d := cmp.Diff(&want, v, sameTime); d != "" {
+				t.Fatalf("(-want +got):\n%s", d)
+			}
+			for i := range raw {
+				raw[i] ^= 0xff // the transaction's bytes change once it ends
+			}
+			if d := cmp.Diff(&want, v, sameTime); d != "" {
+				t.Errorf("the decoded record changed with the stored bytes (-want +got):\n%s", d)
+			}
+		})
 	}
 }

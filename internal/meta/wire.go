@@ -161,8 +161,8 @@ func (d *dec) fail() {
 	}
 }
 
-// uvarint is binary.Uvarint on a string.
-func uvarint(s string) (uint64, int) {
+// uvarint is binary.Uvarint on a string (or bytes).
+func uvarint[T string | []byte](s T) (uint64, int) {
 	var x uint64
 	var sh uint
 	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
@@ -177,6 +177,48 @@ func uvarint(s string) (uint64, int) {
 		sh += 7
 	}
 	return 0, -1
+}
+
+// topField is the extent of one top-level field of a record: the whole
+// field [start, end) and its value [val, end).
+type topField struct{ start, val, end int }
+
+// findField returns the one top-level bytes field with tag in b. ok is
+// false when there is none, more than one, or b does not parse as a
+// sequence of fields by dec.next's rules (the decoder then reads all of b
+// and reports what is wrong).
+func findField(b []byte, tag uint64) (f topField, ok bool) {
+	for i := 0; i < len(b); {
+		start := i
+		k, n := uvarint(b[i:])
+		if n <= 0 || k>>3 == 0 {
+			return topField{}, false
+		}
+		i += n
+		switch k & 7 {
+		case wireVarint:
+			if _, n = uvarint(b[i:]); n <= 0 {
+				return topField{}, false
+			}
+			i += n
+		case wireBytes:
+			l, n := uvarint(b[i:])
+			if n <= 0 || l > uint64(len(b)-i-n) {
+				return topField{}, false
+			}
+			i += n
+			if k>>3 == tag {
+				if ok {
+					return topField{}, false
+				}
+				f, ok = topField{start: start, val: i, end: i + int(l)}, true
+			}
+			i += int(l)
+		default:
+			return topField{}, false
+		}
+	}
+	return f, ok
 }
 
 func (d *dec) next() bool {

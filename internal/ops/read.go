@@ -48,13 +48,17 @@ func (c ReadConditions) Check(etag string, mtime time.Time) error {
 	} else if !c.IfUnmodifiedSince.IsZero() && mtime.After(c.IfUnmodifiedSince) {
 		return s3err.PreconditionFailed.With("Condition", "If-Unmodified-Since")
 	}
-	notModified := s3err.NotModified.WithHeader("ETag", `"`+etag+`"`).WithHeader("Last-Modified", mtime.UTC().Format(httpTimeFormat))
+	// Built only when it is the answer: it was three allocations of
+	// every read.
+	notModified := func() error {
+		return s3err.NotModified.WithHeader("ETag", `"`+etag+`"`).WithHeader("Last-Modified", mtime.UTC().Format(httpTimeFormat))
+	}
 	if c.IfNoneMatch != "" {
 		if object.ETagMatches(c.IfNoneMatch, etag) {
-			return notModified
+			return notModified()
 		}
 	} else if !c.IfModifiedSince.IsZero() && !mtime.After(c.IfModifiedSince) {
-		return notModified
+		return notModified()
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func (h *Handler) headerACL(req *request) (canned string, acl []kura.Grant, set 
 // headers: a canned ACL S3 knows, or grants as written (grantees not yet
 // resolved), not both.
 func headerObjectACL(req *request) (ops.ObjectACL, error) {
-	canned := req.Header.Get("x-amz-acl")
+	canned := req.Header.Get("X-Amz-Acl")
 	var explicit bool
 	for _, gh := range grantHeaders {
 		explicit = explicit || req.Header.Get(gh.header) != ""

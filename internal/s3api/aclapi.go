@@ -166,7 +166,7 @@ func (h *Handler) putACL(req *request) error {
 		return err
 	}
 	if req.query.Get("versionId") != "" {
-		req.w.Header().Set("x-amz-version-id", res.VersionID)
+		req.w.Header().Set("X-Amz-Version-Id", res.VersionID)
 	}
 	req.w.WriteHeader(http.StatusOK)
 	return nil

@@ -412,11 +412,32 @@ func (req *request) authAdditional(x map[string]any) {
 
 // Request headers an S3 event's requestParameters carry. Never the SSE-C
 // key (nor its MD5, which CloudTrail does not document either).
-var auditRequestHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm, "x-amz-copy-source"}
+var auditRequestHeaders = auditHeaders(hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm, "x-amz-copy-source")
 
 // Response headers a successful write's responseElements carry.
-var auditResponseHeaders = []string{hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm,
-	"x-amz-version-id", "x-amz-delete-marker", "x-amz-copy-source-version-id"}
+var auditResponseHeaders = auditHeaders(hdrSSE, hdrSSEKMSKeyID, hdrSSEBucketKey, hdrSSECAlgorithm,
+	"x-amz-version-id", "x-amz-delete-marker", "x-amz-copy-source-version-id")
+
+// auditHeader is a header an audit event names as name; key is its
+// canonical form, looked up directly (http.Header.Get canonicalizes a
+// lower-case name into a new string on every call: a dozen per request).
+type auditHeader struct{ name, key string }
+
+func auditHeaders(names ...string) []auditHeader {
+	hs := make([]auditHeader, len(names))
+	for i, n := range names {
+		hs[i] = auditHeader{name: n, key: http.CanonicalHeaderKey(n)}
+	}
+	return hs
+}
+
+// get is h.Get(a.name).
+func (a auditHeader) get(h http.Header) string {
+	if v := h[a.key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
 
 func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 	var o operation
@@ -454,8 +475,8 @@ func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 		}
 	}
 	for _, k := range auditRequestHeaders {
-		if v := req.Header.Get(k); v != "" {
-			p[k] = v
+		if v := k.get(req.Header); v != "" {
+			p[k.name] = v
 		}
 	}
 	p["Host"] = req.Host
@@ -474,8 +495,8 @@ func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 	if ok && !o.ReadOnly {
 		r := map[string]any{}
 		for _, k := range auditResponseHeaders {
-			if v := req.w.Header().Get(k); v != "" {
-				r[k] = v
+			if v := k.get(req.w.Header()); v != "" {
+				r[k.name] = v
 			}
 		}
 		if len(r) > 0 {
@@ -520,12 +541,12 @@ func (h *Handler) s3Event(req *request, ev *ops.Record, intent bool) {
 func sseApplied(reqH, respH http.Header) string {
 	name := map[string]string{"AES256": "SSE_S3", "aws:kms": "SSE_KMS", "aws:kms:dsse": "SSE_KMS_DSSE"}
 	switch {
-	case reqH.Get(hdrSSECAlgorithm) != "":
+	case reqH.Get(keySSECAlgorithm) != "":
 		return "SSE_C"
-	case reqH.Get(hdrSSE) != "":
-		return name[reqH.Get(hdrSSE)]
-	case respH.Get(hdrSSE) != "":
-		if n := name[respH.Get(hdrSSE)]; n != "" {
+	case reqH.Get(keySSE) != "":
+		return name[reqH.Get(keySSE)]
+	case respH.Get(keySSE) != "":
+		if n := name[respH.Get(keySSE)]; n != "" {
 			return "Default_" + n
 		}
 	}

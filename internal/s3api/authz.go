@@ -120,7 +120,7 @@ func (az *authzState) check(action, resource string, extra map[string][]string) 
 // source bucket that does not exist is left to the operation to report.
 func (az *authzState) checkCopySource() error {
 	o, req := az.op, az.req
-	bucket, key, version, ok := parseCopySourceHeader(req.Header.Get("x-amz-copy-source"))
+	bucket, key, version, ok := parseCopySourceHeader(req.Header.Get("X-Amz-Copy-Source"))
 	if !ok {
 		return nil
 	}
@@ -198,21 +198,21 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 	}
 	now := h.obj.Now().UTC()
 	id := req.identity
-	set("s3:x-amz-content-sha256", req.Header.Get("x-amz-content-sha256"))
+	set("s3:x-amz-content-sha256", req.Header.Get("X-Amz-Content-Sha256"))
 
 	// Request headers, as sent.
 	hdr := req.Header
-	set("s3:x-amz-server-side-encryption", hdr.Get(hdrSSE))
-	if v := hdr.Get(hdrSSEKMSKeyID); v != "" {
+	set("s3:x-amz-server-side-encryption", hdr.Get(keySSE))
+	if v := hdr.Get(keySSEKMSKeyID); v != "" {
 		set("s3:x-amz-server-side-encryption-aws-kms-key-id", kmsKeyARN(v, h.cfg.Region, id.AccountID))
 	}
-	set("s3:x-amz-server-side-encryption-customer-algorithm", hdr.Get(hdrSSECAlgorithm))
-	set("s3:x-amz-copy-source", hdr.Get("x-amz-copy-source"))
-	set("s3:x-amz-metadata-directive", hdr.Get("x-amz-metadata-directive"))
-	set("s3:x-amz-storage-class", hdr.Get("x-amz-storage-class"))
-	set("s3:x-amz-acl", hdr.Get("x-amz-acl"))
-	ops.LockConditions(m, hdr.Get("x-amz-object-lock-mode"), hdr.Get("x-amz-object-lock-retain-until-date"),
-		hdr.Get("x-amz-object-lock-legal-hold"), now)
+	set("s3:x-amz-server-side-encryption-customer-algorithm", hdr.Get(keySSECAlgorithm))
+	set("s3:x-amz-copy-source", hdr.Get("X-Amz-Copy-Source"))
+	set("s3:x-amz-metadata-directive", hdr.Get("X-Amz-Metadata-Directive"))
+	set("s3:x-amz-storage-class", hdr.Get("X-Amz-Storage-Class"))
+	set("s3:x-amz-acl", hdr.Get("X-Amz-Acl"))
+	ops.LockConditions(m, hdr.Get("X-Amz-Object-Lock-Mode"), hdr.Get("X-Amz-Object-Lock-Retain-Until-Date"),
+		hdr.Get("X-Amz-Object-Lock-Legal-Hold"), now)
 
 	// Query parameters.
 	q := req.query
@@ -232,7 +232,7 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 	// What only the operation's body or state tells.
 	switch o.Name {
 	case "PutObject", "PostObject", "CopyObject", "CreateMultipartUpload":
-		if v := hdr.Get("x-amz-tagging"); v != "" {
+		if v := hdr.Get("X-Amz-Tagging"); v != "" {
 			if tags, err := url.ParseQuery(v); err == nil {
 				ops.TagConditions(m, tags)
 			}
@@ -276,7 +276,7 @@ func (h *Handler) requestConditions(req *request, o operation) (map[string][]str
 // upload (SPEC 7.3, [UNVERIFIED] recommendation). SSE-C keys are sent with
 // every part, so the customer-algorithm key stays as sent.
 func (h *Handler) uploadEncryptionConditions(req *request, m map[string][]string) {
-	if req.Header.Get(hdrSSE) != "" {
+	if req.Header.Get(keySSE) != "" {
 		return
 	}
 	u, err := h.obj.Upload(req.Context(), req.bucket, req.key, req.query.Get("uploadId"))

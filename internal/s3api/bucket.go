@@ -71,7 +71,7 @@ func (h *Handler) createBucket(req *request) error {
 		return err
 	}
 	in := ops.CreateBucketInput{Bucket: req.bucket, LocationConstraint: cfg.LocationConstraint, ObjectOwnership: ownership, ACL: acl,
-		ObjectLockEnabled: strings.EqualFold(req.Header.Get("x-amz-bucket-object-lock-enabled"), "true")}
+		ObjectLockEnabled: strings.EqualFold(req.Header.Get("X-Amz-Bucket-Object-Lock-Enabled"), "true")}
 	if len(cfg.Tags) > 0 {
 		in.Tags = toTags(cfg.Tags)
 	}
@@ -80,7 +80,7 @@ func (h *Handler) createBucket(req *request) error {
 		return err
 	}
 	req.w.Header().Set("Location", "/"+res.Bucket)
-	req.w.Header().Set("x-amz-bucket-arn", res.ARN)
+	req.w.Header().Set("X-Amz-Bucket-Arn", res.ARN)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -97,8 +97,8 @@ func (h *Handler) headBucket(req *request) error {
 	if err != nil {
 		return err
 	}
-	req.w.Header().Set("x-amz-bucket-region", res.Region)
-	req.w.Header().Set("x-amz-bucket-arn", res.ARN)
+	req.w.Header().Set("X-Amz-Bucket-Region", res.Region)
+	req.w.Header().Set("X-Amz-Bucket-Arn", res.ARN)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -57,7 +57,7 @@ func (h *Handler) serveControl(req *request) error {
 // before the engine: the job id and account it names.
 func controlEvent(req *request, o s3control.Operation, ev *ops.Record) {
 	p := ev.RequestParameters
-	if a := req.Header.Get("x-amz-account-id"); a != "" {
+	if a := req.Header.Get("X-Amz-Account-Id"); a != "" {
 		p["accountId"] = a
 	}
 	if o.JobID != "" {

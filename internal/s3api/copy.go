@@ -21,7 +21,7 @@ import (
 // authorization step (authz.go); the source bucket is looked up by the
 // operation.
 func (h *Handler) copySource(req *request) (ops.CopySource, error) {
-	raw := req.Header.Get("x-amz-copy-source")
+	raw := req.Header.Get("X-Amz-Copy-Source")
 	path, query, _ := strings.Cut(raw, "?")
 	p, err := url.PathUnescape(path)
 	if err != nil {
@@ -37,13 +37,13 @@ func (h *Handler) copySource(req *request) (ops.CopySource, error) {
 	}
 	hdr := req.Header
 	src := ops.CopySource{Bucket: bucket, Key: key, CustomerKey: acc.CustomerKey,
-		ExpectedBucketOwner: hdr.Get("x-amz-source-expected-bucket-owner"),
-		IfMatch:             hdr.Get("x-amz-copy-source-if-match"), IfNoneMatch: hdr.Get("x-amz-copy-source-if-none-match")}
+		ExpectedBucketOwner: hdr.Get("X-Amz-Source-Expected-Bucket-Owner"),
+		IfMatch:             hdr.Get("X-Amz-Copy-Source-If-Match"), IfNoneMatch: hdr.Get("X-Amz-Copy-Source-If-None-Match")}
 	// A date S3 cannot parse is no condition at all.
-	if t, ok := parseHTTPTime(hdr.Get("x-amz-copy-source-if-modified-since")); ok {
+	if t, ok := parseHTTPTime(hdr.Get("X-Amz-Copy-Source-If-Modified-Since")); ok {
 		src.IfModifiedSince = t
 	}
-	if t, ok := parseHTTPTime(hdr.Get("x-amz-copy-source-if-unmodified-since")); ok {
+	if t, ok := parseHTTPTime(hdr.Get("X-Amz-Copy-Source-If-Unmodified-Since")); ok {
 		src.IfUnmodifiedSince = t
 	}
 	if query != "" {
@@ -75,8 +75,8 @@ func (h *Handler) copyObject(req *request) error {
 	}
 	hdr := req.Header
 	in := ops.CopyInput{Target: ops.Target{Bucket: req.bucket, Key: req.key}, Cond: writeConditions(hdr),
-		MetadataDirective: hdr.Get("x-amz-metadata-directive"), TaggingDirective: hdr.Get("x-amz-tagging-directive"),
-		WebsiteRedirect: hdr.Get(hdrWebsiteRedirect), StorageClass: hdr.Get("x-amz-storage-class")}
+		MetadataDirective: hdr.Get("X-Amz-Metadata-Directive"), TaggingDirective: hdr.Get("X-Amz-Tagging-Directive"),
+		WebsiteRedirect: hdr.Get("X-Amz-Website-Redirect-Location"), StorageClass: hdr.Get("X-Amz-Storage-Class")}
 	if in.Source, err = h.copySource(req); err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (h *Handler) copyObject(req *request) error {
 	if err := ops.CheckStorageClass(in.StorageClass); err != nil {
 		return err
 	}
-	if v := hdr.Get("x-amz-checksum-algorithm"); v != "" {
+	if v := hdr.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		a, ok := checksum.Parse(v)
 		if !ok {
 			return s3err.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported.")
@@ -118,7 +118,7 @@ func (h *Handler) copyObject(req *request) error {
 	if in.Lock, err = lockHeaders(hdr, h.obj.Now()); err != nil {
 		return err
 	}
-	in.RetainUntilDate = hdr.Get("x-amz-object-lock-retain-until-date")
+	in.RetainUntilDate = hdr.Get("X-Amz-Object-Lock-Retain-Until-Date")
 	res, err := h.ops.CopyObject(h.front(req, b), req.caller(), in)
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ package s3api
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -177,10 +176,17 @@ func (req *request) auditAdd(k string, v any) {
 	req.auditExtra[k] = v
 }
 
+// newRequestID is 16 random upper-case hex digits, encoded in one
+// allocation.
 func newRequestID() string {
+	const digits = "0123456789ABCDEF"
 	var b [8]byte
 	rand.Read(b[:])
-	return strings.ToUpper(hex.EncodeToString(b[:]))
+	var s [16]byte
+	for i, c := range b {
+		s[2*i], s[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(s[:])
 }
 
 // ServeHTTP implements http.Handler.
@@ -198,8 +204,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.record(req) // runs last, also when the request panics
 	w = h.watch(req, w)
 	req.w = w
-	w.Header().Set("x-amz-request-id", req.id)
-	w.Header().Set("x-amz-id-2", req.id)
+	w.Header().Set("X-Amz-Request-Id", req.id)
+	w.Header().Set("X-Amz-Id-2", req.id)
 	w.Header().Set("Server", "Kura")
 	defer func() {
 		if p := recover(); p != nil {

@@ -21,7 +21,7 @@ import (
 
 // storageClass is the x-amz-storage-class of a write, "" for STANDARD.
 func storageClass(h http.Header) (string, error) {
-	c := h.Get("x-amz-storage-class")
+	c := h.Get("X-Amz-Storage-Class")
 	if err := ops.CheckStorageClass(c); err != nil || c == "STANDARD" {
 		return "", err
 	}
@@ -40,18 +40,20 @@ func contentHeaders(h http.Header, chunked bool) (kura.ContentHeaders, error) {
 		ContentLanguage:    h.Get("Content-Language"),
 		CacheControl:       h.Get("Cache-Control"),
 		Expires:            h.Get("Expires"),
-		WebsiteRedirect:    h.Get("x-amz-website-redirect-location"),
+		WebsiteRedirect:    h.Get("X-Amz-Website-Redirect-Location"),
 	}
 	if chunked || strings.Contains(c.ContentEncoding, "aws-chunked") {
 		c.ContentEncoding = stripAWSChunked(c.ContentEncoding)
 	}
 	size := 0
+	const metaPrefix = "x-amz-meta-"
 	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if !strings.HasPrefix(lk, "x-amz-meta-") {
+		// The prefix is compared before anything is lower-cased: that
+		// allocated for every header of every PUT.
+		if len(k) < len(metaPrefix) || !strings.EqualFold(k[:len(metaPrefix)], metaPrefix) {
 			continue
 		}
-		name := lk[len("x-amz-meta-"):]
+		name := strings.ToLower(k[len(metaPrefix):])
 		if c.Metadata == nil {
 			c.Metadata = map[string]string{}
 		}
@@ -130,7 +132,7 @@ var metaDecoder = &mime.WordDecoder{} // UTF-8, US-ASCII and ISO-8859-1; others 
 
 // tagsHeader parses x-amz-tagging (URL query encoding).
 func tagsHeader(h http.Header) ([]kura.Tag, error) {
-	v := h.Get("x-amz-tagging")
+	v := h.Get("X-Amz-Tagging")
 	if v == "" {
 		return nil, nil
 	}
@@ -165,15 +167,25 @@ func contentMD5(h http.Header) ([]byte, error) {
 // checksumHeaders returns the x-amz-checksum-<alg> value headers present,
 // and how many values they carry in all (a header repeated counts twice).
 func checksumHeaders(h http.Header) (map[checksum.Algorithm]string, int) {
-	out := map[checksum.Algorithm]string{}
+	var out map[checksum.Algorithm]string // nil without any: most requests
 	n := 0
 	for k, vs := range h {
 		if a, ok := checksum.FromHeader(k); ok {
+			if out == nil {
+				out = map[checksum.Algorithm]string{}
+			}
 			out[a] = vs[0]
 			n += len(vs)
 		}
 	}
 	return out, n
+}
+
+// errMultipleChecksums is S3's answer to a write carrying two checksums,
+// made when needed (a message formatted on every PUT was two
+// allocations).
+func errMultipleChecksums() error {
+	return s3err.InvalidRequest.WithMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 }
 
 // requestChecksum works out which checksum a streamed write carries: a value
@@ -182,11 +194,10 @@ func requestChecksum(req *request) (object.ChecksumInput, error) {
 	var in object.ChecksumInput
 	h := req.Header
 	vals, n := checksumHeaders(h)
-	multiple := s3err.InvalidRequest.WithMessage("Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 	if n > 1 {
-		return in, multiple
+		return in, errMultipleChecksums()
 	}
-	declared := h.Get("x-amz-sdk-checksum-algorithm")
+	declared := h.Get("X-Amz-Sdk-Checksum-Algorithm")
 	var declAlg checksum.Algorithm
 	if declared != "" {
 		a, ok := checksum.Parse(declared)
@@ -204,7 +215,7 @@ func requestChecksum(req *request) (object.ChecksumInput, error) {
 		}
 		in.Algorithm, in.Value = a, v
 	}
-	if t := h.Get("x-amz-trailer"); t != "" {
+	if t := h.Get("X-Amz-Trailer"); t != "" {
 		a, ok := checksum.FromHeader(strings.TrimSpace(t))
 		if !ok {
 			return in, s3err.InvalidRequest.WithMessage("The value specified in the x-amz-trailer header is not supported")
@@ -214,7 +225,7 @@ func requestChecksum(req *request) (object.ChecksumInput, error) {
 			// one body. The same algorithm twice is harmless; the header
 			// is checked and the trailer, signed or not, is ignored.
 			if a != in.Algorithm {
-				return in, multiple
+				return in, errMultipleChecksums()
 			}
 			return in, nil
 		}
@@ -282,7 +293,7 @@ func verifyBodyChecksum(req *request, body []byte) error {
 // requireIntegrity enforces S3's "Content-MD5 or x-amz-checksum required"
 // rule for operations whose model marks requestChecksumRequired.
 func requireIntegrity(req *request) error {
-	if _, n := checksumHeaders(req.Header); req.Header.Get("Content-Md5") != "" || n > 0 || req.Header.Get("x-amz-trailer") != "" {
+	if _, n := checksumHeaders(req.Header); req.Header.Get("Content-Md5") != "" || n > 0 || req.Header.Get("X-Amz-Trailer") != "" {
 		return nil
 	}
 	return s3err.InvalidRequest.WithMessage("Missing required header for this request: Content-MD5 OR x-amz-checksum-*")
@@ -290,6 +301,9 @@ func requireIntegrity(req *request) error {
 
 // parseHTTPTime parses the date formats HTTP allows.
 func parseHTTPTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false // no header: no failed parse (two errors a GET)
+	}
 	t, err := http.ParseTime(s)
 	return t, err == nil
 }

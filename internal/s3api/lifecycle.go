@@ -179,7 +179,7 @@ func (h *Handler) putBucketLifecycle(req *request) error {
 	if _, err := h.ops.PutBucketLifecycleConfiguration(h.front(req, b), req.caller(), ops.LifecycleInput{BucketTarget: req.bucketTarget(), Rules: rules}); err != nil {
 		return err
 	}
-	req.w.Header().Set("x-amz-transition-default-minimum-object-size", transitionMinSize)
+	req.w.Header().Set("X-Amz-Transition-Default-Minimum-Object-Size", transitionMinSize)
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }
@@ -193,7 +193,7 @@ func (h *Handler) getBucketLifecycle(req *request) error {
 	if err != nil {
 		return err
 	}
-	req.w.Header().Set("x-amz-transition-default-minimum-object-size", transitionMinSize)
+	req.w.Header().Set("X-Amz-Transition-Default-Minimum-Object-Size", transitionMinSize)
 	writeXML(req, http.StatusOK, lifecycleConfiguration{NS: s3NS, Rules: conv.Slice(rules, lifecycleRuleToXML)})
 	return nil
 }

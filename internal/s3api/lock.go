@@ -167,7 +167,7 @@ func (h *Handler) putObjectRetention(req *request) error {
 	}
 	// The header asks for the bypass; the operation checks the permission
 	// (after the bucket's Object Lock and the date, as S3 does).
-	bypass := strings.EqualFold(strings.TrimSpace(req.Header.Get("x-amz-bypass-governance-retention")), "true")
+	bypass := strings.EqualFold(strings.TrimSpace(req.Header.Get("X-Amz-Bypass-Governance-Retention")), "true")
 	_, err = h.ops.PutObjectRetention(h.front(req, b), req.caller(), ops.RetentionInput{Target: req.target(),
 		Retention: r, BypassGovernance: bypass, RetainUntilDate: x.RetainUntilDate})
 	if err != nil {
@@ -239,14 +239,14 @@ func lockHeaders(h http.Header, now time.Time) (object.Lock, error) {
 	invalid := func(name, value, msg string) error {
 		return s3err.InvalidArgument.WithMessage("%s", msg).With("ArgumentName", name).With("ArgumentValue", value)
 	}
-	if v := h.Get(holdH); v != "" {
+	if v := h.Get("X-Amz-Object-Lock-Legal-Hold"); v != "" {
 		if v != "ON" && v != "OFF" {
 			return l, invalid(holdH, v, "Legal Hold must be either of 'ON' or 'OFF'")
 		}
 		on := v == "ON"
 		l.LegalHold = &on
 	}
-	mode, until := h.Get(modeH), h.Get(untilH)
+	mode, until := h.Get("X-Amz-Object-Lock-Mode"), h.Get("X-Amz-Object-Lock-Retain-Until-Date")
 	both := "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied"
 	switch {
 	case mode == "" && until == "":
@@ -281,11 +281,11 @@ func checkLockWrite(req *request, b *kura.Bucket, l object.Lock, putBody bool) e
 // response; the legal-hold header only once a hold was ever applied.
 func setLockHeaders(h http.Header, v *kura.ObjectVersion) {
 	if r := v.Retention; r != nil {
-		h.Set("x-amz-object-lock-mode", r.Mode)
-		h.Set("x-amz-object-lock-retain-until-date", isoTime(r.Until))
+		h.Set("X-Amz-Object-Lock-Mode", r.Mode)
+		h.Set("X-Amz-Object-Lock-Retain-Until-Date", isoTime(r.Until))
 	}
 	if v.LegalHold || v.LegalHoldSet {
-		h.Set("x-amz-object-lock-legal-hold", onOff(v.LegalHold))
+		h.Set("X-Amz-Object-Lock-Legal-Hold", onOff(v.LegalHold))
 	}
 }
 
@@ -295,7 +295,7 @@ func setLockHeaders(h http.Header, v *kura.ObjectVersion) {
 // Config.IgnoreBypassWithoutLock says not to: there it cannot bypass
 // anything, so ignoring it changes nothing else).
 func (h *Handler) bypassAsked(req *request, b *kura.Bucket) (bool, error) {
-	v := req.Header.Get("x-amz-bypass-governance-retention")
+	v := req.Header.Get("X-Amz-Bypass-Governance-Retention")
 	if v == "" {
 		return false, nil
 	}

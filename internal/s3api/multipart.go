@@ -45,7 +45,7 @@ func (h *Handler) createUpload(req *request) error {
 		return err
 	}
 	var alg checksum.Algorithm
-	if v := req.Header.Get("x-amz-checksum-algorithm"); v != "" {
+	if v := req.Header.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		a, ok := checksum.Parse(v)
 		if !ok {
 			return s3err.InvalidRequest.WithMessage("Checksum algorithm provided is unsupported. Please try again with any of the valid types: %s", checksum.Names)
@@ -67,8 +67,8 @@ func (h *Handler) createUpload(req *request) error {
 	}
 	res, err := h.ops.CreateMultipartUpload(h.front(req, b), req.caller(), ops.CreateUploadInput{
 		Target: ops.Target{Bucket: req.bucket, Key: req.key}, Headers: headers, Tags: tags, StorageClass: class,
-		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("x-amz-checksum-type"), SSE: enc, ACL: acl,
-		Lock: lock, RetainUntilDate: req.Header.Get("x-amz-object-lock-retain-until-date"),
+		ChecksumAlgorithm: alg, ChecksumType: req.Header.Get("X-Amz-Checksum-Type"), SSE: enc, ACL: acl,
+		Lock: lock, RetainUntilDate: req.Header.Get("X-Amz-Object-Lock-Retain-Until-Date"),
 	})
 	if err != nil {
 		return err
@@ -76,8 +76,8 @@ func (h *Handler) createUpload(req *request) error {
 	hdr := req.w.Header()
 	setSSEHeaders(hdr, res.Encryption)
 	if res.ChecksumAlgorithm != "" {
-		hdr.Set("x-amz-checksum-algorithm", res.ChecksumAlgorithm)
-		hdr.Set("x-amz-checksum-type", res.ChecksumType)
+		hdr.Set("X-Amz-Checksum-Algorithm", res.ChecksumAlgorithm)
+		hdr.Set("X-Amz-Checksum-Type", res.ChecksumType)
 	}
 	writeXML(req, http.StatusOK, initiateResult{NS: s3NS, Bucket: req.bucket, Key: req.key, UploadID: res.UploadID})
 	return nil
@@ -163,12 +163,12 @@ func (h *Handler) uploadPartCopy(req *request) error {
 		return err
 	}
 	res, err := h.ops.UploadPartCopy(h.front(req, b), req.caller(), ops.PartCopyInput{UploadTarget: req.uploadTarget(),
-		PartNumber: n, Source: src, Range: req.Header.Get("x-amz-copy-source-range"), CustomerKey: acc.CustomerKey})
+		PartNumber: n, Source: src, Range: req.Header.Get("X-Amz-Copy-Source-Range"), CustomerKey: acc.CustomerKey})
 	if err != nil {
 		return err
 	}
 	if res.SourceVersionID != object.NullVersion {
-		req.w.Header().Set("x-amz-copy-source-version-id", res.SourceVersionID)
+		req.w.Header().Set("X-Amz-Copy-Source-Version-Id", res.SourceVersionID)
 	}
 	// Like UploadPart, the answer names the destination upload's
 	// encryption (not the source's).
@@ -214,7 +214,7 @@ func (h *Handler) completeUpload(req *request) error {
 		return err
 	}
 	in := ops.CompleteInput{UploadTarget: req.uploadTarget(), ObjectSize: -1,
-		ChecksumType: strings.ToUpper(req.Header.Get("x-amz-checksum-type")), Cond: writeConditions(req.Header)}
+		ChecksumType: strings.ToUpper(req.Header.Get("X-Amz-Checksum-Type")), Cond: writeConditions(req.Header)}
 	if err := supportedWriteConditions(in.Cond); err != nil {
 		return err
 	}
@@ -225,7 +225,7 @@ func (h *Handler) completeUpload(req *request) error {
 	for a, v := range sums {
 		in.Checksum = object.ChecksumInput{Algorithm: a, Value: v}
 	}
-	if v := req.Header.Get("x-amz-mp-object-size"); v != "" {
+	if v := req.Header.Get("X-Amz-Mp-Object-Size"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
 			return s3err.InvalidArgument.WithMessage("Value for x-amz-mp-object-size header is invalid.").With("ArgumentName", "x-amz-mp-object-size")
@@ -261,7 +261,7 @@ func (h *Handler) abortUpload(req *request) error {
 		return err
 	}
 	var ifInitiated time.Time
-	if v := req.Header.Get("x-amz-if-match-initiated-time"); v != "" {
+	if v := req.Header.Get("X-Amz-If-Match-Initiated-Time"); v != "" {
 		t, ok := parseHTTPTime(v)
 		if !ok {
 			return s3err.InvalidArgument.WithMessage("Invalid value for x-amz-if-match-initiated-time: use an HTTP date such as %s", httpTime(time.Unix(0, 0))).

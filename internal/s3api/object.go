@@ -110,7 +110,7 @@ func (h *Handler) objectWrite(req *request) (ops.PutInput, error) {
 		Target: ops.Target{Bucket: req.bucket, Key: req.key}, Body: req.Body, Size: size,
 		Headers: headers, Tags: tags, StorageClass: class, Checksum: ck, ContentMD5: md,
 		SSE: enc, ACL: acl, Cond: writeConditions(req.Header),
-		Lock: lock, RetainUntilDate: req.Header.Get("x-amz-object-lock-retain-until-date"),
+		Lock: lock, RetainUntilDate: req.Header.Get("X-Amz-Object-Lock-Retain-Until-Date"),
 	}, nil
 }
 
@@ -121,7 +121,7 @@ func (h *Handler) objectWrite(req *request) (ops.PutInput, error) {
 // and listings name the null version.
 func setVersionHeader(h http.Header, v *kura.ObjectVersion) {
 	if v.VersionID != object.NullVersion {
-		h.Set("x-amz-version-id", v.VersionID)
+		h.Set("X-Amz-Version-Id", v.VersionID)
 	}
 }
 
@@ -131,7 +131,7 @@ func setChecksumHeaders(h http.Header, ck *kura.Checksum) {
 	}
 	if a, ok := checksum.Parse(ck.Algorithm); ok {
 		h.Set(a.Header(), ck.Value)
-		h.Set("x-amz-checksum-type", ck.Type)
+		h.Set("X-Amz-Checksum-Type", ck.Type)
 	}
 }
 
@@ -143,18 +143,18 @@ func objectHeaders(req *request, v *kura.ObjectVersion) {
 	hdr.Set("Last-Modified", httpTime(v.LastModified))
 	hdr.Set("Accept-Ranges", "bytes")
 	if v.VersionID != object.NullVersion || req.nameNullVersion {
-		hdr.Set("x-amz-version-id", v.VersionID)
+		hdr.Set("X-Amz-Version-Id", v.VersionID)
 	}
 	if v.StorageClass != "" {
-		hdr.Set("x-amz-storage-class", v.StorageClass)
+		hdr.Set("X-Amz-Storage-Class", v.StorageClass)
 	}
 	if len(v.Tags) > 0 {
-		hdr.Set("x-amz-tagging-count", strconv.Itoa(len(v.Tags)))
+		hdr.Set("X-Amz-Tagging-Count", strconv.Itoa(len(v.Tags)))
 	}
 	setSSEHeaders(hdr, v.Encryption)
 	setLockHeaders(hdr, v)
 	if v.ReplicationStatus != "" {
-		hdr.Set("x-amz-replication-status", v.ReplicationStatus)
+		hdr.Set("X-Amz-Replication-Status", v.ReplicationStatus)
 	}
 	// response-* query parameters override stored headers.
 	for param, header := range responseOverrides {
@@ -264,12 +264,12 @@ func writeReadHeaders(req *request, p readPlan) {
 	objectHeaders(req, v)
 	hdr := req.w.Header()
 	if r := restoreHeader(p.Restore, p.RestoreExpiry); r != "" {
-		hdr.Set("x-amz-restore", r)
+		hdr.Set("X-Amz-Restore", r)
 	}
 	if p.PartsCount > 0 {
-		hdr.Set("x-amz-mp-parts-count", strconv.Itoa(p.PartsCount))
+		hdr.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(p.PartsCount))
 	}
-	if strings.EqualFold(req.Header.Get("x-amz-checksum-mode"), "ENABLED") {
+	if strings.EqualFold(req.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") {
 		if p.Whole {
 			setChecksumHeaders(hdr, v.Checksum)
 		} else if pn := req.query.Get("partNumber"); pn != "" {
@@ -337,10 +337,10 @@ func (h *Handler) deleteObject(req *request) error {
 	}
 	hdr := req.w.Header()
 	if res.DeleteMarker {
-		hdr.Set("x-amz-delete-marker", "true")
+		hdr.Set("X-Amz-Delete-Marker", "true")
 	}
 	if res.VersionID != "" && (res.DeleteMarker || req.query.Get("versionId") != "") {
-		hdr.Set("x-amz-version-id", res.VersionID)
+		hdr.Set("X-Amz-Version-Id", res.VersionID)
 	}
 	req.w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -121,7 +121,7 @@ func (h *Handler) putObjectTagging(req *request) error {
 // for the null version).
 func writeVersionID(req *request, versionID string) {
 	if versionID != object.NullVersion {
-		req.w.Header().Set("x-amz-version-id", versionID)
+		req.w.Header().Set("X-Amz-Version-Id", versionID)
 	}
 }
 
@@ -207,7 +207,7 @@ type attributePart struct {
 }
 
 func (h *Handler) getObjectAttributes(req *request) error {
-	want, err := objectAttributes(req.Header.Values("x-amz-object-attributes"))
+	want, err := objectAttributes(req.Header.Values("X-Amz-Object-Attributes"))
 	if err != nil {
 		return err
 	}
@@ -248,12 +248,12 @@ func (h *Handler) getObjectAttributes(req *request) error {
 		if err != nil {
 			return err
 		}
-		if hv := req.Header.Get("x-amz-max-parts"); hv != "" {
+		if hv := req.Header.Get("X-Amz-Max-Parts"); hv != "" {
 			if n, err := strconv.Atoi(hv); err == nil && n >= 0 {
 				max = min(n, 1000)
 			}
 		}
-		marker, _ := strconv.Atoi(req.Header.Get("x-amz-part-number-marker"))
+		marker, _ := strconv.Atoi(req.Header.Get("X-Amz-Part-Number-Marker"))
 		op := &objectParts{TotalPartsCount: len(v.Parts), PartNumberMarker: marker, MaxParts: max}
 		for _, p := range v.Parts {
 			if p.Number <= marker {
@@ -275,7 +275,7 @@ func (h *Handler) getObjectAttributes(req *request) error {
 	hdr := req.w.Header()
 	hdr.Set("Last-Modified", httpTime(v.LastModified))
 	if v.VersionID != object.NullVersion || req.nameNullVersion {
-		hdr.Set("x-amz-version-id", v.VersionID)
+		hdr.Set("X-Amz-Version-Id", v.VersionID)
 	}
 	writeXML(req, http.StatusOK, out)
 	return nil

@@ -80,7 +80,7 @@ func opFor(req *request, rt *route) (operation, bool) {
 	}
 	o.Actions = append(slices.Clip(o.Actions), headerActions(req, o.Name)...)
 	if o.CopySource {
-		if b, k, version, ok := parseCopySourceHeader(req.Header.Get("x-amz-copy-source")); ok {
+		if b, k, version, ok := parseCopySourceHeader(req.Header.Get("X-Amz-Copy-Source")); ok {
 			o.SourceARN = objectARN(b, k)
 			o.SourceActions = acts("s3:GetObject")
 			if version != "" {
@@ -98,20 +98,20 @@ func headerActions(req *request, name string) []string {
 	h := req.Header
 	switch name {
 	case "PutObject", "PostObject", "CopyObject", "CreateMultipartUpload":
-		if h.Get("x-amz-object-lock-mode") != "" || h.Get("x-amz-object-lock-retain-until-date") != "" {
+		if h.Get("X-Amz-Object-Lock-Mode") != "" || h.Get("X-Amz-Object-Lock-Retain-Until-Date") != "" {
 			a = append(a, "s3:PutObjectRetention")
 		}
-		if h.Get("x-amz-object-lock-legal-hold") != "" {
+		if h.Get("X-Amz-Object-Lock-Legal-Hold") != "" {
 			a = append(a, "s3:PutObjectLegalHold")
 		}
-		if h.Get("x-amz-tagging") != "" {
+		if h.Get("X-Amz-Tagging") != "" {
 			a = append(a, "s3:PutObjectTagging")
 		}
-		if h.Get("x-amz-acl") != "" {
+		if h.Get("X-Amz-Acl") != "" {
 			a = append(a, "s3:PutObjectAcl")
 		}
 	case "DeleteObject", "DeleteObjects", "PutObjectRetention":
-		if strings.EqualFold(h.Get("x-amz-bypass-governance-retention"), "true") {
+		if strings.EqualFold(h.Get("X-Amz-Bypass-Governance-Retention"), "true") {
 			a = append(a, "s3:BypassGovernanceRetention")
 		}
 	}

@@ -106,7 +106,7 @@ func ValidObjectOwnership(v string) bool { return validOwnership(v) }
 // its x-amz-object-ownership header, else the deployment's default
 // (Config.DefaultObjectOwnership, BucketOwnerEnforced unless configured).
 func (h *Handler) createOwnership(req *request) (string, error) {
-	v := req.Header.Get("x-amz-object-ownership")
+	v := req.Header.Get("X-Amz-Object-Ownership")
 	if v == "" {
 		if h.cfg.DefaultObjectOwnership != "" {
 			return h.cfg.DefaultObjectOwnership, nil

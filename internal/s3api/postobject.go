@@ -245,7 +245,7 @@ func postHeaders(orig http.Header, f map[string]string) (http.Header, error) {
 		if err != nil {
 			return nil, err
 		}
-		hdr.Set("x-amz-tagging", tags)
+		hdr.Set("X-Amz-Tagging", tags)
 	}
 	return hdr, nil
 }

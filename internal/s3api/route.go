@@ -220,7 +220,7 @@ var routes = []route{
 		operation: operation{Name: "RestoreObject", Data: true, Object: true, Actions: acts("s3:RestoreObject")}},
 }
 
-func copySource(req *request) bool { return req.Header.Get("x-amz-copy-source") != "" }
+func copySource(req *request) bool { return req.Header.Get("X-Amz-Copy-Source") != "" }
 func listV2(req *request) bool     { return req.query.Get("list-type") == "2" }
 func postForm(req *request) bool   { return req.post != nil } // a browser POST upload, addressed to its bucket (servePost)
 

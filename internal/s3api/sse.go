@@ -29,6 +29,20 @@ const (
 	copySourcePrefix = "x-amz-copy-source-"
 )
 
+// The canonical forms of the SSE header names, for looking them up in and
+// setting them on an http.Header: Get and Set canonicalize a lower-case
+// name into a new string on every call, several times a request. The
+// names above stay as S3 spells them in errors and audit events.
+var (
+	keySSE           = http.CanonicalHeaderKey(hdrSSE)
+	keySSEKMSKeyID   = http.CanonicalHeaderKey(hdrSSEKMSKeyID)
+	keySSEContext    = http.CanonicalHeaderKey(hdrSSEContext)
+	keySSEBucketKey  = http.CanonicalHeaderKey(hdrSSEBucketKey)
+	keySSECAlgorithm = http.CanonicalHeaderKey(hdrSSECAlgorithm)
+	keySSECKey       = http.CanonicalHeaderKey(hdrSSECKey)
+	keySSECKeyMD5    = http.CanonicalHeaderKey(hdrSSECKeyMD5)
+)
+
 // sseCHeader returns the SSE-C header name for prefix "" (the object) or
 // copySourcePrefix (a copy source).
 func sseCHeader(prefix, name string) string {
@@ -43,7 +57,12 @@ func sseCHeader(prefix, name string) string {
 // Errors follow S3's SSE-C error table (SPEC 2.6).
 func customerKey(h http.Header, prefix string) (key []byte, keyMD5 string, ok bool, err error) {
 	algH, keyH, mdH := sseCHeader(prefix, hdrSSECAlgorithm), sseCHeader(prefix, hdrSSECKey), sseCHeader(prefix, hdrSSECKeyMD5)
-	alg, k, md := h.Get(algH), h.Get(keyH), h.Get(mdH)
+	var alg, k, md string
+	if prefix == "" {
+		alg, k, md = h.Get(keySSECAlgorithm), h.Get(keySSECKey), h.Get(keySSECKeyMD5)
+	} else {
+		alg, k, md = h.Get(algH), h.Get(keyH), h.Get(mdH)
+	}
 	if alg == "" && k == "" && md == "" {
 		return nil, "", false, nil
 	}
@@ -80,8 +99,8 @@ func sseRequest(h http.Header) (req object.SSERequest, given bool, err error) {
 	if err != nil {
 		return req, true, err
 	}
-	_, hasSSE := h[http.CanonicalHeaderKey(hdrSSE)]
-	kmsKey, ctx, bk := h.Get(hdrSSEKMSKeyID), h.Get(hdrSSEContext), h.Get(hdrSSEBucketKey)
+	_, hasSSE := h[keySSE]
+	kmsKey, ctx, bk := h.Get(keySSEKMSKeyID), h.Get(keySSEContext), h.Get(keySSEBucketKey)
 	if isSSEC {
 		if hasSSE {
 			return req, true, s3err.InvalidArgument.WithMessage("Server Side Encryption with Customer provided key is incompatible with the encryption method specified").
@@ -100,7 +119,7 @@ func sseRequest(h http.Header) (req object.SSERequest, given bool, err error) {
 		}
 		return req, false, nil
 	}
-	t := kura.SSEType(h.Get(hdrSSE))
+	t := kura.SSEType(h.Get(keySSE))
 	switch t {
 	case kura.SSES3:
 		if kmsKey != "" || ctx != "" {
@@ -157,7 +176,7 @@ func parseBool(v, name string) (*bool, error) {
 // checkReadSSEHeaders rejects encryption headers on reads: the encryption
 // method cannot be chosen when reading.
 func checkReadSSEHeaders(h http.Header) error {
-	if h.Get(hdrSSE) != "" || h.Get(hdrSSEKMSKeyID) != "" {
+	if h.Get(keySSE) != "" || h.Get(keySSEKMSKeyID) != "" {
 		return s3err.InvalidArgument.WithMessage("x-amz-server-side-encryption header is not supported for this operation.").
 			With("ArgumentName", hdrSSE)
 	}
@@ -201,7 +220,7 @@ var errKMSNeedsSigV4 = ops.ErrKMSNeedsSigV4()
 
 // sseHeaderType is the encryption a request names in
 // x-amz-server-side-encryption, if any.
-func sseHeaderType(req *request) kura.SSEType { return kura.SSEType(req.Header.Get(hdrSSE)) }
+func sseHeaderType(req *request) kura.SSEType { return kura.SSEType(req.Header.Get(keySSE)) }
 
 // sseCTransport enforces S3's rule that SSE-C requests use HTTPS.
 func (h *Handler) sseCTransport(req *request) error {
@@ -232,8 +251,16 @@ func (req *request) caller() kura.Call {
 	case req.auth != nil:
 		src.AuthType = "AuthHeader"
 	}
-	if req.auth != nil && req.auth.SignatureVersion != "" {
-		src.SignatureVersion = "SigV" + req.auth.SignatureVersion
+	if req.auth != nil {
+		switch v := req.auth.SignatureVersion; v {
+		case "":
+		case "4":
+			src.SignatureVersion = "SigV4" // a constant: caller runs several times a request
+		case "2":
+			src.SignatureVersion = "SigV2"
+		default:
+			src.SignatureVersion = "SigV" + v
+		}
 	}
 	return kura.Call{Principal: req.identity, Source: src}
 }
@@ -242,15 +269,15 @@ func (req *request) caller() kura.Call {
 func setSSEHeaders(h http.Header, enc kura.Encryption) {
 	switch enc.Type {
 	case kura.SSES3:
-		h.Set(hdrSSE, string(kura.SSES3))
+		h.Set(keySSE, string(kura.SSES3))
 	case kura.SSEKMS, kura.SSEDSSE:
-		h.Set(hdrSSE, string(enc.Type))
-		h.Set(hdrSSEKMSKeyID, enc.KMSKeyARN)
+		h.Set(keySSE, string(enc.Type))
+		h.Set(keySSEKMSKeyID, enc.KMSKeyARN)
 		if enc.BucketKeyEnabled {
-			h.Set(hdrSSEBucketKey, "true")
+			h.Set(keySSEBucketKey, "true")
 		}
 	case kura.SSEC:
-		h.Set(hdrSSECAlgorithm, "AES256")
-		h.Set(hdrSSECKeyMD5, enc.CustomerKeyMD5)
+		h.Set(keySSECAlgorithm, "AES256")
+		h.Set(keySSECKeyMD5, enc.CustomerKeyMD5)
 	}
 }

@@ -347,10 +347,10 @@ func writeWebsiteError(req *request, e *s3err.Error, err error) {
 	hdr := req.w.Header()
 	if e.Status != http.StatusNotModified {
 		// What a HEAD cannot say in a body, S3's website says in headers.
-		hdr.Set("x-amz-error-code", e.Code)
-		hdr.Set("x-amz-error-message", e.Message)
+		hdr.Set("X-Amz-Error-Code", e.Code)
+		hdr.Set("X-Amz-Error-Message", e.Message)
 		for _, f := range e.Extra {
-			hdr.Set("x-amz-error-detail-"+f.Name, f.Value)
+			hdr.Set("X-Amz-Error-Detail-"+f.Name, f.Value)
 		}
 	}
 	if req.Method == http.MethodHead || e.Status == http.StatusNotModified {

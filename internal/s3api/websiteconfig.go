@@ -274,5 +274,5 @@ func (h *Handler) deleteBucketWebsite(req *request) error {
 // only a path on the same site or an absolute http(s) URL, of at most
 // 2 KiB.
 func checkWebsiteRedirect(h http.Header) error {
-	return ops.CheckWebsiteRedirect(h.Get(hdrWebsiteRedirect))
+	return ops.CheckWebsiteRedirect(h.Get("X-Amz-Website-Redirect-Location"))
 }

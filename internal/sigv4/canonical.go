@@ -75,7 +75,7 @@ func uriCandidates(r *http.Request, service string) []string {
 // moves Host into r.Host and Transfer-Encoding into r.TransferEncoding, and
 // may only keep Content-Length in r.ContentLength, so those are rebuilt.
 func headerValue(r *http.Request, name, host string) string {
-	vals := r.Header.Values(name)
+	vals := headerValues(r.Header, name)
 	switch {
 	case name == "host":
 		return trimAll(host)
@@ -93,6 +93,40 @@ func headerValue(r *http.Request, name, host string) string {
 		out[i] = trimAll(v)
 	}
 	return strings.Join(out, ",")
+}
+
+// headerValues is h.Values(name) without its allocation: a signed
+// header's name is lower case, and Values makes a canonical copy of it on
+// every call. The canonical form is built on the stack instead (a map
+// index by string(b) does not allocate). Names with bytes Go does not
+// canonicalize, and long ones, take Values itself.
+func headerValues(h http.Header, name string) []string {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return h.Values(name)
+	}
+	b := buf[:len(name)]
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-':
+		case 'a' <= c && c <= 'z':
+			if upper {
+				c -= 'a' - 'A'
+			}
+		case 'A' <= c && c <= 'Z':
+			if !upper {
+				c += 'a' - 'A'
+			}
+		case '0' <= c && c <= '9':
+		default:
+			return h.Values(name)
+		}
+		b[i] = c
+		upper = c == '-'
+	}
+	return h[string(b)]
 }
 
 // trimAll trims the value and collapses runs of spaces to one, the SigV4

@@ -30,6 +30,8 @@ type Verifier struct {
 	Lookup  CredentialFunc
 	Now     func() time.Time // nil means time.Now
 	MaxSkew time.Duration    // 0 means 15 minutes
+
+	keys keyCache // signing keys by scope (keycache.go)
 }
 
 // Result describes an authenticated (or anonymous) request.
@@ -146,7 +148,7 @@ func (v *Verifier) verifyHeader(r *http.Request, h string, qs queryParams, qerr 
 	}
 	req := request{auth: a, amzDate: amzDate, token: r.Header.Get("X-Amz-Security-Token"),
 		query: qs.canonical("")}
-	return authenticate(r, req, secret, contentSHA256Header(r))
+	return v.authenticate(r, req, secret, contentSHA256Header(r))
 }
 
 func (v *Verifier) verifyPresign(r *http.Request, qs queryParams, qerr error) (*Result, error) {
@@ -181,13 +183,13 @@ func (v *Verifier) verifyPresign(r *http.Request, qs queryParams, qerr error) (*
 	}
 	req := request{auth: p.Authorization, amzDate: p.AmzDate, token: p.SecurityToken,
 		presigned: true, query: qs.canonical(qSignature)}
-	return authenticate(r, req, secret, payload)
+	return v.authenticate(r, req, secret, payload)
 }
 
 // authenticate is the part common to both schemes: settle the payload
 // hash, check that no x-amz-* header escaped the signature, verify the
 // signature and wrap the body.
-func authenticate(r *http.Request, req request, secret, contentSHA string) (*Result, error) {
+func (v *Verifier) authenticate(r *http.Request, req request, secret, contentSHA string) (*Result, error) {
 	c := req.auth.Credential
 	p, err := preparePayload(r, c.Service, contentSHA)
 	if err != nil {
@@ -196,8 +198,9 @@ func authenticate(r *http.Request, req request, secret, contentSHA string) (*Res
 	if err := checkAllSigned(r, req.auth.SignedHeaders, req.presigned); err != nil {
 		return nil, err
 	}
-	key := signingKey(secret, c)
-	if !req.matches(r, key, p.hash) {
+	key := v.keys.signingKey(secret, c)
+	scope := c.Scope()
+	if !req.matches(r, key, scope, p.hash) {
 		// S3 names the key and echoes the signature, so a client can see
 		// which credentials it used.
 		return nil, s3err.SignatureDoesNotMatch.With("AWSAccessKeyId", clip(c.AccessKey)).
@@ -212,7 +215,7 @@ func authenticate(r *http.Request, req request, secret, contentSHA string) (*Res
 		SignedHeaders:    req.auth.SignedHeaders,
 		SessionToken:     req.token,
 	}
-	seed := chunkSigner{key: key, amzDate: req.amzDate, scope: c.Scope(), prev: req.auth.Signature}
+	seed := chunkSigner{key: key, amzDate: req.amzDate, scope: scope, prev: req.auth.Signature}
 	p.attach(res, &seed)
 	return res, nil
 }
@@ -220,12 +223,12 @@ func authenticate(r *http.Request, req request, secret, contentSHA string) (*Res
 // matches computes the signature over each acceptable rendering of the
 // request (see uriCandidates and hostCandidates; normally there is one) and
 // compares it with the client's.
-func (req *request) matches(r *http.Request, key []byte, payloadHash string) bool {
+func (req *request) matches(r *http.Request, key []byte, scope, payloadHash string) bool {
 	c := req.auth.Credential
 	for _, uri := range uriCandidates(r, c.Service) {
 		for _, host := range hostCandidates(r.Host) {
 			cr := canonicalRequest(r, uri, req.query, req.auth.SignedHeaders, host, payloadHash)
-			if signatureMatches(key, stringToSign(req.amzDate, c.Scope(), cr), req.auth.Signature) {
+			if signatureMatches(key, stringToSign(req.amzDate, scope, cr), req.auth.Signature) {
 				return true
 			}
 		}
@@ -307,14 +310,16 @@ func (v *Verifier) lookup(accessKey string) (string, error) {
 func checkAllSigned(r *http.Request, signed []string, presigned bool) error {
 	var missing []string
 	for name := range r.Header {
-		l := strings.ToLower(name)
-		if !strings.HasPrefix(l, "x-amz-") || slices.Contains(signed, l) {
+		// Compared case-insensitively rather than lower-cased first: that
+		// allocated a string per header of every request.
+		if len(name) < len("x-amz-") || !strings.EqualFold(name[:len("x-amz-")], "x-amz-") ||
+			slices.ContainsFunc(signed, func(s string) bool { return strings.EqualFold(s, name) }) {
 			continue
 		}
-		if presigned && l == "x-amz-content-sha256" {
+		if presigned && strings.EqualFold(name, "x-amz-content-sha256") {
 			continue
 		}
-		missing = append(missing, l)
+		missing = append(missing, strings.ToLower(name))
 	}
 	if len(missing) == 0 {
 		return nil

@@ -187,7 +187,7 @@ func (s *Store) View(ctx context.Context, fn func(meta.Tx) error) (err error) {
 	defer s.recoverDamage(&err)
 	return s.db.View(func(btx *bbolt.Tx) (err error) {
 		defer s.recoverDamage(&err)
-		return fn(&tx{btx: btx})
+		return fn(newTx(btx))
 	})
 }
 
@@ -206,7 +206,7 @@ func (s *Store) Update(ctx context.Context, fn func(meta.Tx) error) (err error) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return fn(&tx{btx: btx})
+		return fn(newTx(btx))
 	}
 	// A lone writer commits directly: batching only adds latency when
 	// there is nobody to share the fsync with. Everyone who arrives while
@@ -225,6 +225,17 @@ type tx struct {
 	// buckets caches the buckets this transaction has opened; Kura has a
 	// handful of tables, so a slice beats a map.
 	buckets []openBucket
+	// opened is buckets' first backing array: a transaction opens one to
+	// three tables, and growing the slice from nil was an allocation of
+	// every read (issue 18).
+	opened [4]openBucket
+}
+
+// newTx wraps btx; its table handles start in the tx itself.
+func newTx(btx *bbolt.Tx) *tx {
+	x := &tx{btx: btx}
+	x.buckets = x.opened[:0]
+	return x
 }
 
 type openBucket struct {
