@@ -119,9 +119,11 @@ type Request struct {
 	// only when the request really carries it.
 	Conditions map[string][]string
 	// LazyConditions, when set, adds condition keys that are costly to
-	// collect: it is called only when a policy is evaluated (never for an
-	// account's root acting in its own account with nothing to deny it),
-	// before Conditions are applied.
+	// collect: it is called only when a policy that reads the request
+	// context is evaluated (never for an account's root acting in its own
+	// account with nothing to deny it, never when no policy in play has a
+	// condition or a policy variable), at most once per Authorize or
+	// AuthorizeEach, before Conditions are applied.
 	LazyConditions func() (map[string][]string, error)
 
 	// Memo, when set, keeps what one call's decisions share (its
@@ -219,15 +221,15 @@ func (a *Authorizer) Authorize(ctx context.Context, r Request) error {
 // AuthorizeEach decides r for each of actions in turn, exactly as
 // Authorize would each, and returns the first refusal or error: the
 // permissions one request needs together (a KMS permission check of
-// several actions). A request without a bucket or lazy conditions builds
-// its context (global keys and r.Conditions) once for all of its
-// actions of one service, as they are one request's.
+// several actions). A request without a bucket builds its context
+// (global keys, r.LazyConditions and r.Conditions) at most once for all
+// of its actions of one service, as they are one request's.
 func (a *Authorizer) AuthorizeEach(ctx context.Context, r Request, actions ...string) error {
 	m := r.Memo
 	if m == nil {
 		m = &Memo{}
 	}
-	share := r.Bucket == nil && r.LazyConditions == nil
+	share := r.Bucket == nil
 	var cond map[string][]string
 	var service string
 	for _, action := range actions {
@@ -281,8 +283,20 @@ func (d *decision) run() error {
 	if root && owner == p.AccountID && rp == nil && r.KMSKey == nil && !foreign {
 		return nil // an account's root in its own account, nothing to deny it
 	}
+	var identity, session []*policy.Document
+	if !root && !anonymous { // an anonymous caller has no policies of its own
+		if err := d.loadPolicies(); err != nil {
+			return err
+		}
+		identity, session = d.m.identity, d.m.session
+	}
+	// The request context (the global keys, the lazy and the given
+	// condition keys) is built only when a policy in play reads it: a key
+	// policy or bucket policy without conditions, and an identity policy
+	// such as AdministratorAccess, decide on the principal, action and
+	// resource alone.
 	cond := d.cond
-	if cond == nil {
+	if cond == nil && (rp.ReadsContext() || anyReadsContext(identity) || anyReadsContext(session)) {
 		if cond, err = d.conditions(owner); err != nil {
 			return err
 		}
@@ -304,12 +318,8 @@ func (d *decision) run() error {
 		IsRoot:          root,
 		Resource:        rp,
 		KeyPolicy:       r.KMSKey != nil && r.KMSKey.Account != "",
-	}
-	if !root && !anonymous { // an anonymous caller has no policies of its own
-		if err := d.loadPolicies(); err != nil {
-			return err
-		}
-		in.Identity, in.Session = d.m.identity, d.m.session
+		Identity:        identity,
+		Session:         session,
 	}
 	if err := d.existingTags(in); err != nil {
 		return err
@@ -339,6 +349,16 @@ func (d *decision) run() error {
 	}
 	return &Denied{PrincipalARN: p.ARN, Action: r.Action, Resource: msgResource, Decision: dec,
 		SameAccount: owner == p.AccountID && !anonymous}
+}
+
+// anyReadsContext says a document of docs reads the request context.
+func anyReadsContext(docs []*policy.Document) bool {
+	for _, doc := range docs {
+		if doc.ReadsContext() {
+			return true
+		}
+	}
+	return false
 }
 
 func explicitDeny(d policy.Decision) bool {
