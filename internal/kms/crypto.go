@@ -320,6 +320,7 @@ func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx ma
 		return nil, nil, "", errInvalidCiphertext()
 	}
 	o.resource(rec)
+	o.read = rec
 	if err := s.authorize(ctx, o, rec, action); err != nil {
 		return nil, nil, "", err
 	}

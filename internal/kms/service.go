@@ -140,6 +140,12 @@ type op struct {
 	// pending is the event until finish appends it: the metadata changes
 	// the operation makes stage it in the audit outbox.
 	pending *audit.Pending
+	// read is the key record the operation has read for a ciphertext
+	// (decryptBlob): a later lookup of the same key by id or ARN in the
+	// operation (ReEncrypt to the key that sealed the blob, Decrypt naming
+	// its key) takes it instead of reading it again, so one operation sees
+	// one state of a key.
+	read *keyRecord
 }
 
 // run executes fn as operation name for c and records its audit event,
@@ -194,6 +200,12 @@ func (s *Service) begin(c kura.Call, name string, readOnly bool) *op {
 	return o
 }
 
+// check is the op of a lookup or permission check that is not a KMS
+// operation of its own (Permitted, ResolveKeyARN, a key batch): it
+// collects what the lookup and the decisions need, but has no audit event
+// (such checks write none) and so costs no event id.
+func (s *Service) check(c kura.Call) *op { return &op{s: s, c: c} }
+
 // param records a request parameter. Callers must never pass plaintext,
 // ciphertext or key material.
 func (o *op) param(k string, v any) { o.ev.RequestParameters[k] = v }
@@ -214,6 +226,9 @@ func (o *op) extra(k string, v any) {
 
 // resource records a key the operation touched.
 func (o *op) resource(rec *keyRecord) {
+	if o.ev.EventName == "" {
+		return // a check (Service.check): no event
+	}
 	arn := KeyARN(o.s.region, rec.Account, rec.ID)
 	for _, r := range o.ev.Resources {
 		if r.ARN == arn {
@@ -311,6 +326,11 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 	}
 	if ref.account != o.c.Principal.AccountID && !crossAccountAction(action) {
 		return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
+	}
+	if rec := o.read; rec != nil && ref.alias == "" && ref.keyID == rec.ID && ref.account == rec.Account {
+		o.resource(rec)
+		o.cond.alias = ""
+		return rec, nil
 	}
 	var rec *keyRecord
 	err = s.meta.View(ctx, func(tx meta.Tx) error {
