@@ -214,7 +214,7 @@ func (a *Authorizer) Authorize(ctx context.Context, r Request) error {
 	if m == nil {
 		m = &Memo{}
 	}
-	d := &decision{a: a, ctx: ctx, r: &r, m: m, p: r.Call.Principal}
+	d := &decision{a: a, ctx: ctx, r: r, m: m, p: r.Call.Principal}
 	return d.run()
 }
 
@@ -237,7 +237,7 @@ func (a *Authorizer) AuthorizeEach(ctx context.Context, r Request, actions ...st
 		if serviceOf(action) != service {
 			cond, service = nil, serviceOf(action)
 		}
-		d := &decision{a: a, ctx: ctx, r: &r, m: m, p: r.Call.Principal, cond: cond}
+		d := &decision{a: a, ctx: ctx, r: r, m: m, p: r.Call.Principal, cond: cond}
 		if err := d.run(); err != nil {
 			return err
 		}
@@ -252,16 +252,18 @@ func (a *Authorizer) AuthorizeEach(ctx context.Context, r Request, actions ...st
 type decision struct {
 	a   *Authorizer
 	ctx context.Context
-	r   *Request
-	m   *Memo
-	p   kura.Principal
+	// r is held by value: a pointer to the caller's Request would move
+	// it to the heap on every decision.
+	r Request
+	m *Memo
+	p kura.Principal
 	// cond is the request context, once built (AuthorizeEach may hand
 	// one decision's to the next).
 	cond map[string][]string
 }
 
 func (d *decision) run() error {
-	r, p := d.r, d.p
+	r, p := &d.r, d.p
 	anonymous := p.IsAnonymous()
 	root := IsRoot(p)
 	owner := p.AccountID
@@ -335,12 +337,13 @@ func (d *decision) run() error {
 			d.m.aclGranted = true
 			return nil
 		}
-		for _, rule := range []func(*policy.Input) (bool, error){d.initiatorAllows, d.listableMissingKey} {
-			if ok, err := rule(in); err != nil {
-				return err
-			} else if ok {
-				return nil
-			}
+		// Called directly, not through a list of funcs: an indirect call
+		// would move in, and the Request, to the heap on every decision.
+		if ok, err := d.initiatorAllows(in); err != nil || ok {
+			return err
+		}
+		if ok, err := d.listableMissingKey(in); err != nil || ok {
+			return err
 		}
 	}
 	msgResource := r.Resource
@@ -405,7 +408,7 @@ func (d *decision) ownSelf(in *policy.Input) bool {
 
 // object is the version the request addresses, looked up once per Memo.
 func (d *decision) object() (*kura.ObjectVersion, error) {
-	r := d.r
+	r := &d.r
 	if r.Object != nil {
 		return r.Object, nil
 	}
@@ -431,7 +434,7 @@ func (d *decision) lookup(bucket, key, version string) (*kura.ObjectVersion, err
 }
 
 func (d *decision) upload() (*kura.Upload, error) {
-	r := d.r
+	r := &d.r
 	ref := objectRef{r.Bucket.Name, r.Key, r.UploadID}
 	if res, ok := d.m.uploads[ref]; ok {
 		return res.u, res.err
