@@ -72,7 +72,7 @@ func mustParse(text string, kind policy.Kind) *policy.Document {
 // A denial is AccessDeniedException with AWS's message, naming the caller,
 // the action, the key ARN and the reason.
 func (s *Service) authorize(ctx context.Context, o *op, rec *keyRecord, action string) error {
-	arn := KeyARN(s.region, rec.Account, rec.ID)
+	arn := s.arn(rec)
 	return s.decide(ctx, o, action, arn, rec.Account, s.keyPolicy(rec, arn))
 }
 
@@ -82,7 +82,7 @@ func (s *Service) authorize(ctx context.Context, o *op, rec *keyRecord, action s
 // (access.AuthorizeEach). Every action must be one AWS allows on rec
 // (crossAccountActions, or rec is the caller's own).
 func (s *Service) authorizeEach(ctx context.Context, o *op, rec *keyRecord, actions ...string) error {
-	arn := KeyARN(s.region, rec.Account, rec.ID)
+	arn := s.arn(rec)
 	kmsActions := make([]string, len(actions))
 	for i, a := range actions {
 		kmsActions[i] = "kms:" + a

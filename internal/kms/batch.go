@@ -66,7 +66,7 @@ func (s *Service) BatchKey(ctx context.Context, call kura.Call, keyID string) (s
 	return &keyBatch{s: s, c: call, keyID: keyID, rec: rec, keyPolicy: keyPolicy, alias: o.cond.alias}, nil
 }
 
-func (b *keyBatch) arn() string { return KeyARN(b.s.region, b.rec.Account, b.rec.ID) }
+func (b *keyBatch) arn() string { return b.s.arn(b.rec) }
 
 // decide is authorize of each of actions with the batch's key policy
 // and memo: one request's permissions, decided in turn with one request

@@ -112,7 +112,7 @@ func (s *Service) EncryptWith(ctx context.Context, c kura.Call, in EncryptInput)
 		if in.DryRun {
 			return EncryptOutput{}, errDryRun()
 		}
-		return EncryptOutput{CiphertextBlob: blob, KeyId: KeyARN(s.region, rec.Account, rec.ID), EncryptionAlgorithm: algSymmetric}, nil
+		return EncryptOutput{CiphertextBlob: blob, KeyId: s.arn(rec), EncryptionAlgorithm: algSymmetric}, nil
 	})
 }
 
@@ -181,7 +181,7 @@ func (s *Service) generateDataKey(ctx context.Context, c kura.Call, name string,
 			clear(dk)
 			return GenerateDataKeyOutput{}, errDryRun()
 		}
-		out := GenerateDataKeyOutput{CiphertextBlob: blob, KeyId: KeyARN(s.region, rec.Account, rec.ID), KeyMaterialId: mid}
+		out := GenerateDataKeyOutput{CiphertextBlob: blob, KeyId: s.arn(rec), KeyMaterialId: mid}
 		if withPlaintext {
 			out.Plaintext = dk
 		} else {
@@ -258,7 +258,7 @@ func (s *Service) DecryptWith(ctx context.Context, c kura.Call, in DecryptInput)
 			clear(pt)
 			return DecryptOutput{}, errDryRun()
 		}
-		return DecryptOutput{KeyId: KeyARN(s.region, rec.Account, rec.ID), Plaintext: pt,
+		return DecryptOutput{KeyId: s.arn(rec), Plaintext: pt,
 			EncryptionAlgorithm: algSymmetric, KeyMaterialId: mid}, nil
 	})
 }
@@ -331,6 +331,7 @@ func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx ma
 		}
 		return nil, nil, "", nil, errInvalidCiphertext()
 	}
+	rec.arn = KeyARN(s.region, rec.Account, rec.ID)
 	o.resource(rec)
 	o.read = rec
 	if err := s.authorize(ctx, o, rec, action); err != nil {

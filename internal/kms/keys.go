@@ -201,7 +201,7 @@ func (s *Service) ResolveKeyARN(ctx context.Context, c kura.Call, keyID string) 
 	if err != nil {
 		return "", asError(err)
 	}
-	return KeyARN(s.region, rec.Account, rec.ID), nil
+	return s.arn(rec), nil
 }
 
 // checkUsable is the key-state gate of the cryptographic operations.

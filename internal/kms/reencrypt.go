@@ -107,7 +107,7 @@ func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptIn
 		o.extra("destinationKeyMaterialId", dstMID)
 		return ReEncryptOutput{
 			CiphertextBlob: blob,
-			SourceKeyId:    KeyARN(s.region, src.Account, src.ID), KeyId: KeyARN(s.region, dst.Account, dst.ID),
+			SourceKeyId:    s.arn(src), KeyId: s.arn(dst),
 			SourceEncryptionAlgorithm: algSymmetric, DestinationEncryptionAlgorithm: algSymmetric,
 			SourceKeyMaterialId: srcMID, DestinationKeyMaterialId: dstMID,
 		}, nil

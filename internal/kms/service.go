@@ -36,14 +36,16 @@ type Config struct {
 
 // Service is the built-in KMS. It is safe for concurrent use.
 type Service struct {
-	meta   meta.Store
-	kek    []byte
-	region string
-	now    func() time.Time
-	audit  *audit.Log
-	log    *slog.Logger
-	calls  atomic.Int64
-	byOp   [5][2]atomic.Int64 // CryptoOperations × (CallerS3, CallerDirect)
+	meta meta.Store
+	// materialKEK seals and unseals key material (derived from the root
+	// key), set up once.
+	materialKEK *sse.KEK
+	region      string
+	now         func() time.Time
+	audit       *audit.Log
+	log         *slog.Logger
+	calls       atomic.Int64
+	byOp        [5][2]atomic.Int64 // CryptoOperations × (CallerS3, CallerDirect)
 
 	identityPolicies func(ctx context.Context, p kura.Principal) (identity, session []*policy.Document, err error)
 	policies         policy.Cache // compiled key policies, by text
@@ -58,13 +60,19 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.RootKey) != sse.RootKeySize {
 		return nil, fmt.Errorf("kms: root key must be %d bytes", sse.RootKeySize)
 	}
+	kek := sse.DeriveKey(cfg.RootKey, materialKEKPurpose)
+	materialKEK, err := sse.NewKEK(kek)
+	clear(kek)
+	if err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
 	s := &Service{
-		meta:   cfg.Meta,
-		kek:    sse.DeriveKey(cfg.RootKey, materialKEKPurpose),
-		region: cfg.Region,
-		now:    cfg.Now,
-		audit:  cfg.Audit,
-		log:    cfg.Logger,
+		meta:        cfg.Meta,
+		materialKEK: materialKEK,
+		region:      cfg.Region,
+		now:         cfg.Now,
+		audit:       cfg.Audit,
+		log:         cfg.Logger,
 
 		identityPolicies: cfg.IdentityPolicies,
 	}
@@ -128,9 +136,11 @@ func (s *Service) clock() time.Time { return s.now().UTC() }
 
 // op is one KMS operation in progress: it collects the audit event.
 type op struct {
-	s  *Service
-	c  kura.Call
-	ev audit.Event
+	s *Service
+	c kura.Call
+	// ev is the operation's audit event; nil for a check (Service.check),
+	// which writes none.
+	ev *audit.Event
 	// cond is what the operation brings to key policy conditions
 	// (encryption context, algorithm, alias); see authz.go.
 	cond opConditions
@@ -185,7 +195,7 @@ func (s *Service) begin(c kura.Call, name string, readOnly bool) *op {
 			ua = c.Source.InvokedBy
 		}
 	}
-	o := &op{s: s, c: c, ev: audit.Event{
+	o := &op{s: s, c: c, ev: &audit.Event{
 		UserIdentity: ui, EventSource: "kms.amazonaws.com", EventName: name,
 		AWSRegion: s.region, SourceIPAddress: src, UserAgent: ua,
 		RequestParameters: map[string]any{}, RequestID: c.Source.RequestID, ReadOnly: readOnly,
@@ -193,7 +203,7 @@ func (s *Service) begin(c kura.Call, name string, readOnly bool) *op {
 	}}
 	started := s.clock()
 	o.pending = s.audit.BeginFunc(func() audit.Event {
-		ev := o.ev
+		ev := *o.ev
 		ev.EventTime = started
 		return ev
 	})
@@ -224,12 +234,22 @@ func (o *op) extra(k string, v any) {
 	o.ev.AdditionalEventData[k] = v
 }
 
+// arn is rec's key ARN in the service's region: made once when the
+// record was read for a request (lookupKey, decryptBlob), which then
+// names it in its decisions, its event and its answer several times.
+func (s *Service) arn(rec *keyRecord) string {
+	if rec.arn != "" {
+		return rec.arn
+	}
+	return KeyARN(s.region, rec.Account, rec.ID)
+}
+
 // resource records a key the operation touched.
 func (o *op) resource(rec *keyRecord) {
-	if o.ev.EventName == "" {
+	if o.ev == nil {
 		return // a check (Service.check): no event
 	}
-	arn := KeyARN(o.s.region, rec.Account, rec.ID)
+	arn := o.s.arn(rec)
 	for _, r := range o.ev.Resources {
 		if r.ARN == arn {
 			return
@@ -255,7 +275,7 @@ func (o *op) finish(err error) error {
 		}
 	}
 	o.ev.EventTime = o.s.clock()
-	if aerr := o.pending.Finish(o.ev); aerr != nil {
+	if aerr := o.pending.Finish(*o.ev); aerr != nil {
 		o.s.log.Error("kms: audit event not written; failing the operation", "op", o.ev.EventName, "err", aerr)
 		if e == nil {
 			e = internalError(aerr)
@@ -365,6 +385,7 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 		}
 		return nil, s.notFound(ref)
 	}
+	rec.arn = KeyARN(s.region, rec.Account, rec.ID)
 	o.resource(rec)
 	o.cond.alias = ref.alias
 	return rec, nil
