@@ -195,6 +195,14 @@ func (d *Denied) Message(q policy.Quoting) string {
 
 // IsDenied returns the refusal in err, if it is one.
 func IsDenied(err error) (*Denied, bool) {
+	// Every decision's answer is asked this: nil and an unwrapped refusal
+	// are answered without errors.As, whose target would be allocated.
+	if err == nil {
+		return nil, false
+	}
+	if d, ok := err.(*Denied); ok {
+		return d, true
+	}
 	var d *Denied
 	ok := errors.As(err, &d)
 	return d, ok
