@@ -119,9 +119,11 @@ type Request struct {
 	// only when the request really carries it.
 	Conditions map[string][]string
 	// LazyConditions, when set, adds condition keys that are costly to
-	// collect: it is called only when a policy is evaluated (never for an
-	// account's root acting in its own account with nothing to deny it),
-	// before Conditions are applied.
+	// collect: it is called only when a policy that reads the request
+	// context is evaluated (never for an account's root acting in its own
+	// account with nothing to deny it, never when no policy in play has a
+	// condition or a policy variable), at most once per Authorize or
+	// AuthorizeEach, before Conditions are applied.
 	LazyConditions func() (map[string][]string, error)
 
 	// Memo, when set, keeps what one call's decisions share (its
@@ -193,6 +195,14 @@ func (d *Denied) Message(q policy.Quoting) string {
 
 // IsDenied returns the refusal in err, if it is one.
 func IsDenied(err error) (*Denied, bool) {
+	// Every decision's answer is asked this: nil and an unwrapped refusal
+	// are answered without errors.As, whose target would be allocated.
+	if err == nil {
+		return nil, false
+	}
+	if d, ok := err.(*Denied); ok {
+		return d, true
+	}
 	var d *Denied
 	ok := errors.As(err, &d)
 	return d, ok
@@ -212,22 +222,22 @@ func (a *Authorizer) Authorize(ctx context.Context, r Request) error {
 	if m == nil {
 		m = &Memo{}
 	}
-	d := &decision{a: a, ctx: ctx, r: &r, m: m, p: r.Call.Principal}
+	d := &decision{a: a, ctx: ctx, r: r, m: m, p: r.Call.Principal}
 	return d.run()
 }
 
 // AuthorizeEach decides r for each of actions in turn, exactly as
 // Authorize would each, and returns the first refusal or error: the
 // permissions one request needs together (a KMS permission check of
-// several actions). A request without a bucket or lazy conditions builds
-// its context (global keys and r.Conditions) once for all of its
-// actions of one service, as they are one request's.
+// several actions). A request without a bucket builds its context
+// (global keys, r.LazyConditions and r.Conditions) at most once for all
+// of its actions of one service, as they are one request's.
 func (a *Authorizer) AuthorizeEach(ctx context.Context, r Request, actions ...string) error {
 	m := r.Memo
 	if m == nil {
 		m = &Memo{}
 	}
-	share := r.Bucket == nil && r.LazyConditions == nil
+	share := r.Bucket == nil
 	var cond map[string][]string
 	var service string
 	for _, action := range actions {
@@ -235,7 +245,7 @@ func (a *Authorizer) AuthorizeEach(ctx context.Context, r Request, actions ...st
 		if serviceOf(action) != service {
 			cond, service = nil, serviceOf(action)
 		}
-		d := &decision{a: a, ctx: ctx, r: &r, m: m, p: r.Call.Principal, cond: cond}
+		d := &decision{a: a, ctx: ctx, r: r, m: m, p: r.Call.Principal, cond: cond}
 		if err := d.run(); err != nil {
 			return err
 		}
@@ -250,16 +260,18 @@ func (a *Authorizer) AuthorizeEach(ctx context.Context, r Request, actions ...st
 type decision struct {
 	a   *Authorizer
 	ctx context.Context
-	r   *Request
-	m   *Memo
-	p   kura.Principal
+	// r is held by value: a pointer to the caller's Request would move
+	// it to the heap on every decision.
+	r Request
+	m *Memo
+	p kura.Principal
 	// cond is the request context, once built (AuthorizeEach may hand
 	// one decision's to the next).
 	cond map[string][]string
 }
 
 func (d *decision) run() error {
-	r, p := d.r, d.p
+	r, p := &d.r, d.p
 	anonymous := p.IsAnonymous()
 	root := IsRoot(p)
 	owner := p.AccountID
@@ -281,8 +293,20 @@ func (d *decision) run() error {
 	if root && owner == p.AccountID && rp == nil && r.KMSKey == nil && !foreign {
 		return nil // an account's root in its own account, nothing to deny it
 	}
+	var identity, session []*policy.Document
+	if !root && !anonymous { // an anonymous caller has no policies of its own
+		if err := d.loadPolicies(); err != nil {
+			return err
+		}
+		identity, session = d.m.identity, d.m.session
+	}
+	// The request context (the global keys, the lazy and the given
+	// condition keys) is built only when a policy in play reads it: a key
+	// policy or bucket policy without conditions, and an identity policy
+	// such as AdministratorAccess, decide on the principal, action and
+	// resource alone.
 	cond := d.cond
-	if cond == nil {
+	if cond == nil && (rp.ReadsContext() || anyReadsContext(identity) || anyReadsContext(session)) {
 		if cond, err = d.conditions(owner); err != nil {
 			return err
 		}
@@ -304,12 +328,8 @@ func (d *decision) run() error {
 		IsRoot:          root,
 		Resource:        rp,
 		KeyPolicy:       r.KMSKey != nil && r.KMSKey.Account != "",
-	}
-	if !root && !anonymous { // an anonymous caller has no policies of its own
-		if err := d.loadPolicies(); err != nil {
-			return err
-		}
-		in.Identity, in.Session = d.m.identity, d.m.session
+		Identity:        identity,
+		Session:         session,
 	}
 	if err := d.existingTags(in); err != nil {
 		return err
@@ -325,12 +345,13 @@ func (d *decision) run() error {
 			d.m.aclGranted = true
 			return nil
 		}
-		for _, rule := range []func(*policy.Input) (bool, error){d.initiatorAllows, d.listableMissingKey} {
-			if ok, err := rule(in); err != nil {
-				return err
-			} else if ok {
-				return nil
-			}
+		// Called directly, not through a list of funcs: an indirect call
+		// would move in, and the Request, to the heap on every decision.
+		if ok, err := d.initiatorAllows(in); err != nil || ok {
+			return err
+		}
+		if ok, err := d.listableMissingKey(in); err != nil || ok {
+			return err
 		}
 	}
 	msgResource := r.Resource
@@ -339,6 +360,16 @@ func (d *decision) run() error {
 	}
 	return &Denied{PrincipalARN: p.ARN, Action: r.Action, Resource: msgResource, Decision: dec,
 		SameAccount: owner == p.AccountID && !anonymous}
+}
+
+// anyReadsContext says a document of docs reads the request context.
+func anyReadsContext(docs []*policy.Document) bool {
+	for _, doc := range docs {
+		if doc.ReadsContext() {
+			return true
+		}
+	}
+	return false
 }
 
 func explicitDeny(d policy.Decision) bool {
@@ -385,7 +416,7 @@ func (d *decision) ownSelf(in *policy.Input) bool {
 
 // object is the version the request addresses, looked up once per Memo.
 func (d *decision) object() (*kura.ObjectVersion, error) {
-	r := d.r
+	r := &d.r
 	if r.Object != nil {
 		return r.Object, nil
 	}
@@ -411,7 +442,7 @@ func (d *decision) lookup(bucket, key, version string) (*kura.ObjectVersion, err
 }
 
 func (d *decision) upload() (*kura.Upload, error) {
-	r := d.r
+	r := &d.r
 	ref := objectRef{r.Bucket.Name, r.Key, r.UploadID}
 	if res, ok := d.m.uploads[ref]; ok {
 		return res.u, res.err

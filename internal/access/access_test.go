@@ -315,28 +315,44 @@ func TestMemo(t *testing.T) {
 }
 
 // TestLazyConditions: an account's root in its own account is decided
-// without collecting the request's condition keys; anyone else's
-// decision sees them, with Conditions applied last.
+// without collecting the request's condition keys, and so is anyone whose
+// decision involves no policy with a condition or a policy variable;
+// anyone else's decision sees them, with Conditions applied last.
 func TestLazyConditions(t *testing.T) {
-	a := setup{identity: map[string]string{alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}}}`}}.authorizer(t)
+	const sseKMSOnly = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}}}`
+	a := setup{identity: map[string]string{alice.ARN: sseKMSOnly, session.ARN: allowS3}}.authorizer(t)
+	denyUnencrypted := withPolicy(`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*","Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}}`)
+	ownPrefix := withPolicy(`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","NotResource":"arn:aws:s3:::b/${aws:userid}/*"}}`)
 	for _, tc := range []struct {
 		name    string
 		p       kura.Principal
+		b       *kura.Bucket
+		key     string
 		lazy    string // s3:x-amz-server-side-encryption from LazyConditions
 		direct  string // … from Conditions
 		called  bool
 		allowed bool
 	}{
-		{"root", rootA, "AES256", "", false, true},
-		{"user, lazy value", alice, "aws:kms", "", true, true},
-		{"user, wrong value", alice, "AES256", "", true, false},
-		{"user, Conditions override", alice, "AES256", "aws:kms", true, true},
+		{"root", rootA, bucket(), "k", "AES256", "", false, true},
+		{"root, bucket policy without conditions", rootA, bucket(withPolicy(denyAllGet)), "k", "AES256", "", false, true},
+		{"root, bucket policy with a condition", rootA, bucket(denyUnencrypted), "k", "AES256", "", true, true},
+		{"user, lazy value", alice, bucket(), "k", "aws:kms", "", true, true},
+		{"user, wrong value", alice, bucket(), "k", "AES256", "", true, false},
+		{"user, Conditions override", alice, bucket(), "k", "AES256", "aws:kms", true, true},
+		{"user whose policy has no condition", session, bucket(), "k", "", "", false, true},
+		{"… under a bucket policy with a condition", session, bucket(denyUnencrypted), "k", "AES256", "", true, true},
+		{"… denied by it", session, bucket(denyUnencrypted), "k", "", "", true, false},
+		{"… under a bucket policy with a variable", session, bucket(ownPrefix), session.PrincipalID + "/k", "", "", true, true},
+		{"… outside the variable's prefix", session, bucket(ownPrefix), "other/k", "", "", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			called := false
-			r := Request{Call: call(tc.p), Action: "s3:PutObject", Resource: ObjectARN("b", "k"), Bucket: bucket(), Key: "k",
+			r := Request{Call: call(tc.p), Action: "s3:PutObject", Resource: ObjectARN("b", tc.key), Bucket: tc.b, Key: tc.key,
 				LazyConditions: func() (map[string][]string, error) {
 					called = true
+					if tc.lazy == "" {
+						return nil, nil
+					}
 					return map[string][]string{"s3:x-amz-server-side-encryption": {tc.lazy}}, nil
 				}}
 			if tc.direct != "" {
@@ -345,6 +361,42 @@ func TestLazyConditions(t *testing.T) {
 			err := a.Authorize(context.Background(), r)
 			if called != tc.called || (err == nil) != tc.allowed {
 				t.Fatalf("called %v, err %v", called, err)
+			}
+		})
+	}
+}
+
+// TestKMSContextBuiltOnce: a KMS permission check of several actions
+// (AuthorizeEach) collects its lazy condition keys at most once, and not
+// at all when neither the key policy nor the caller's policies read them.
+func TestKMSContextBuiltOnce(t *testing.T) {
+	viaS3Only := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acctA + `:root"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:aws:s3:arn":"arn:aws:s3:::b/k"}}}}`
+	a := setup{identity: map[string]string{alice.ARN: `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:*","Resource":"*"}}`}}.authorizer(t)
+	actions := []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+	for _, tc := range []struct {
+		name      string
+		p         kura.Principal
+		keyPolicy string
+		obj       string
+		calls     int
+		allowed   bool
+	}{
+		{"root, default key policy", rootA, keyDefault, "k", 0, true},
+		{"user, default key policy", alice, keyDefault, "k", 0, true},
+		{"user, key policy with a condition", alice, viaS3Only, "k", 1, true},
+		{"… that refuses", alice, viaS3Only, "other", 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			r := Request{Call: call(tc.p), Resource: "arn:aws:kms:us-east-1:" + acctA + ":key/k1",
+				KMSKey: &KMSKey{Account: acctA, Policy: parse(t, tc.keyPolicy, policy.Resource)},
+				LazyConditions: func() (map[string][]string, error) {
+					calls++
+					return map[string][]string{"kms:encryptioncontext:aws:s3:arn": {"arn:aws:s3:::b/" + tc.obj}}, nil
+				}}
+			err := a.AuthorizeEach(context.Background(), r, actions...)
+			if calls != tc.calls || (err == nil) != tc.allowed {
+				t.Fatalf("context collected %d times, err %v; want %d, allowed %v", calls, err, tc.calls, tc.allowed)
 			}
 		})
 	}

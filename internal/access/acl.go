@@ -58,7 +58,7 @@ func objectOwner(b *kura.Bucket, v *kura.ObjectVersion) string {
 // anyone, anonymous callers included; AuthenticatedUsers any signed
 // caller. Under IgnorePublicAcls those two groups grant nothing.
 func (d *decision) aclAllows(in *policy.Input) (bool, error) {
-	r, p := d.r, d.p
+	r, p := &d.r, d.p
 	b := r.Bucket
 	need, ok := aclPermissions[r.Action]
 	if (r.Action == "s3:PutObjectAcl" || r.Action == "s3:PutObjectTagging") && r.NewObject {
@@ -130,7 +130,7 @@ func (d *decision) aclAllows(in *policy.Input) (bool, error) {
 // the callers allowed are the initiating account's root and its IAM
 // principals whose own policies allow the action.
 func (d *decision) initiatorAllows(in *policy.Input) (bool, error) {
-	r, p := d.r, d.p
+	r, p := &d.r, d.p
 	if r.Action != "s3:AbortMultipartUpload" && r.Action != "s3:ListMultipartUploadParts" {
 		return false, nil
 	}
@@ -169,7 +169,7 @@ func UploadInitiator(u *kura.Upload) string {
 // bucket with s3:prefix set to the key, the listing that would have shown
 // its absence. ACL grants are aclAllows'.
 func (d *decision) listableMissingKey(in *policy.Input) (bool, error) {
-	r := d.r
+	r := &d.r
 	b := r.Bucket
 	if r.CopySource || r.Action != "s3:GetObject" && r.Action != "s3:GetObjectVersion" || r.Key == "" ||
 		r.Resource != ObjectARN(b.Name, r.Key) {
@@ -202,7 +202,7 @@ func (d *decision) listableMissingKey(in *policy.Input) (bool, error) {
 // bucket owner keeps the bucket-level rights: deleting the object is a
 // WRITE on the bucket, not an object permission.
 func (d *decision) foreignObject() (bool, error) {
-	r, p := d.r, d.p
+	r, p := &d.r, d.p
 	b := r.Bucket
 	if b == nil || r.CopySource || !b.ACLsEnabled() || r.Key == "" || !aclPermissions[r.Action].object ||
 		r.Resource != ObjectARN(b.Name, r.Key) {
@@ -223,7 +223,7 @@ func (d *decision) foreignObject() (bool, error) {
 // object has no tags; the operation reports it missing.
 func (d *decision) existingTags(in *policy.Input) error {
 	const prefix = "s3:ExistingObjectTag/"
-	r := d.r
+	r := &d.r
 	if !r.ExistingObjectTags || r.Bucket == nil {
 		return nil
 	}

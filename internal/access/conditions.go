@@ -41,7 +41,7 @@ import (
 // lower-cased (a later source's value replaces an earlier one's for the
 // same key, whatever its spelling).
 func (d *decision) conditions(owner string) (map[string][]string, error) {
-	r := d.r
+	r := &d.r
 	m := GlobalConditions(serviceOf(r.Action), r.Call, d.a.now(), d.a.Region)
 	if serviceOf(r.Action) == "s3" {
 		m["s3:resourceaccount"] = []string{owner}

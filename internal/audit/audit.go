@@ -312,14 +312,25 @@ func (l *Log) appendEvent(ev Event) (uint64, error) {
 	if ev.EventCategory == "" {
 		ev.EventCategory = "Management"
 	}
-	line, err := ev.appendJSON(make([]byte, 0, 1024))
+	buf := lineBuffers.Get().(*[]byte)
+	line, err := ev.appendJSON((*buf)[:0])
 	if err != nil {
+		lineBuffers.Put(buf)
 		return 0, fmt.Errorf("audit: encode event: %w", err)
 	}
 	line = append(line, '\n')
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// The line's buffer goes back to the pool unless the cluster keeps the
+	// line to ship it.
+	kept := false
+	defer func() {
+		if !kept && cap(line) <= maxPooledLine {
+			*buf = line
+			lineBuffers.Put(buf)
+		}
+	}()
 	if l.closed {
 		return 0, errors.New("audit: log is closed")
 	}
@@ -342,6 +353,7 @@ func (l *Log) appendEvent(ev Event) (uint64, error) {
 	l.written++
 	if l.cluster != nil {
 		l.cluster.add(line)
+		kept = true
 	}
 	if l.every < 0 {
 		if err := l.f.Sync(); err != nil {
@@ -351,6 +363,16 @@ func (l *Log) appendEvent(ev Event) (uint64, error) {
 	}
 	return l.written, nil
 }
+
+// lineBuffers holds the buffers events are encoded into for the trail:
+// every operation appends one or two events, and a fresh buffer each
+// (grown past 1 KiB for most) was a tenth of a re-key's allocated bytes
+// (issue 18). A line the cluster keeps is not returned.
+var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// maxPooledLine is the largest buffer returned to lineBuffers, so that one
+// huge event does not pin its buffer.
+const maxPooledLine = 16 << 10
 
 // attachedOutbox is the Outbox NewOutbox made for l, or nil.
 func (l *Log) attachedOutbox() *Outbox {

@@ -158,7 +158,9 @@ func (w *writeTx) Delete(t meta.Table, key []byte) error {
 // encodeEvent is an outbox record: meta's version byte, then the event as
 // the trail would hold it.
 func encodeEvent(ev Event) ([]byte, error) {
-	return ev.appendJSON(meta.AppendJSONHeader(make([]byte, 0, 1024)))
+	// 2 KiB: a typical S3 event is over 1 KiB, and growing the buffer
+	// once costs another allocation and a copy.
+	return ev.appendJSON(meta.AppendJSONHeader(make([]byte, 0, 2048)))
 }
 
 func decodeEvent(b []byte) (Event, error) {

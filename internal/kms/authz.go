@@ -72,15 +72,36 @@ func mustParse(text string, kind policy.Kind) *policy.Document {
 // A denial is AccessDeniedException with AWS's message, naming the caller,
 // the action, the key ARN and the reason.
 func (s *Service) authorize(ctx context.Context, o *op, rec *keyRecord, action string) error {
-	arn := KeyARN(s.region, rec.Account, rec.ID)
-	keyPolicy, err := s.policies.Parse(rec.Policy, policy.Resource)
-	if err != nil {
-		// Stored before policies were validated: it allows nobody, which
-		// is what AWS would make of a policy it cannot read.
-		s.log.Error("kms: key policy does not parse; the key is unusable until PutKeyPolicy replaces it", "key", arn, "err", err)
-		keyPolicy = nil
+	arn := s.arn(rec)
+	return s.decide(ctx, o, action, arn, rec.Account, s.keyPolicy(rec, arn))
+}
+
+// authorizeEach is authorize of each of actions in turn, as one request's
+// permissions (Permitted): the first refusal is returned, and the
+// request context is built at most once for all of them
+// (access.AuthorizeEach). Every action must be one AWS allows on rec
+// (crossAccountActions, or rec is the caller's own).
+func (s *Service) authorizeEach(ctx context.Context, o *op, rec *keyRecord, actions ...string) error {
+	arn := s.arn(rec)
+	kmsActions := make([]string, len(actions))
+	for i, a := range actions {
+		kmsActions[i] = "kms:" + a
 	}
-	return s.decide(ctx, o, action, arn, rec.Account, keyPolicy)
+	r := access.Request{Call: o.c, Resource: arn, LazyConditions: o.cond.lazy(), Memo: &o.memo,
+		KMSKey: &access.KMSKey{Account: rec.Account, Policy: s.keyPolicy(rec, arn)}}
+	return denial(s.access.AuthorizeEach(ctx, r, kmsActions...))
+}
+
+// keyPolicy is rec's key policy, compiled (through the cache). One stored
+// before policies were validated allows nobody, which is what AWS would
+// make of a policy it cannot read: nil.
+func (s *Service) keyPolicy(rec *keyRecord, arn string) *policy.Document {
+	doc, err := s.policies.Parse(rec.Policy, policy.Resource)
+	if err != nil {
+		s.log.Error("kms: key policy does not parse; the key is unusable until PutKeyPolicy replaces it", "key", arn, "err", err)
+		return nil
+	}
+	return doc
 }
 
 // authorizeAccount decides an action on a resource of the caller's own
@@ -95,11 +116,16 @@ func (s *Service) authorizeAccount(ctx context.Context, o *op, action, resource 
 // resource of the caller's own account without a key policy. KMS keeps
 // its keys' policies; the decision is the same function S3 and IAM use.
 func (s *Service) decide(ctx context.Context, o *op, action, resource, owner string, keyPolicy *policy.Document) error {
-	r := access.Request{Call: o.c, Action: "kms:" + action, Resource: resource, Conditions: o.cond.keys(), Memo: &o.memo}
+	r := access.Request{Call: o.c, Action: "kms:" + action, Resource: resource, LazyConditions: o.cond.lazy(), Memo: &o.memo}
 	if owner != "" {
 		r.KMSKey = &access.KMSKey{Account: owner, Policy: keyPolicy}
 	}
-	err := s.access.Authorize(ctx, r)
+	return denial(s.access.Authorize(ctx, r))
+}
+
+// denial is access's refusal as KMS's AccessDeniedException, with AWS's
+// message; other errors as they are.
+func denial(err error) error {
 	if d, ok := access.IsDenied(err); ok {
 		return newError(AccessDeniedException, "%s", d.Message(policy.BareResource))
 	}
@@ -133,6 +159,10 @@ func (s *Service) callerPolicies(ctx context.Context, p kura.Principal) (identit
 //
 // Keys are written lower-cased, as policies look them up (condition key
 // names are case-insensitive; see internal/access).
+//
+// Decisions take them lazily (lazy): a key policy and identity policies
+// without conditions, the default key policy among them, never need the
+// map built.
 func (c opConditions) keys() map[string][]string {
 	m := make(map[string][]string, len(c.encCtx)+3)
 	if len(c.encCtx) > 0 {
@@ -153,6 +183,12 @@ func (c opConditions) keys() map[string][]string {
 	return m
 }
 
+// lazy is keys, as access.Request.LazyConditions: of c as it is now (a
+// later change to the operation's conditions does not reach it).
+func (c opConditions) lazy() func() (map[string][]string, error) {
+	return func() (map[string][]string, error) { return c.keys(), nil }
+}
+
 // Permitted reports, without using the key or writing an audit event,
 // whether caller may perform each of actions (without the "kms:" prefix)
 // on the key keyID names, with encCtx as the request's encryption
@@ -164,19 +200,26 @@ func (s *Service) Permitted(ctx context.Context, caller kura.Call, keyID string,
 	if !policy.IsAccountID(caller.Principal.AccountID) || caller.Principal.ARN == "" {
 		return internalError(errors.New("kms: caller has no valid account id or ARN"))
 	}
-	o := s.begin(caller, "Permitted", true)
+	o := s.check(caller)
 	rec, err := s.lookupKey(ctx, o, keyID, true, "DescribeKey")
 	if err != nil {
 		return asError(err)
 	}
 	o.crypto(encCtx, "")
-	for _, a := range actions {
-		if !crossAccountAction(a) && rec.Account != caller.Principal.AccountID {
-			return errAccessDenied(caller, a, KeyARN(s.region, rec.Account, rec.ID))
+	// The actions are decided in their order, as one request's; the first
+	// one AWS does not allow on another account's key ends the check
+	// where it stands, as its refusal.
+	n := len(actions)
+	if rec.Account != caller.Principal.AccountID {
+		if i := slices.IndexFunc(actions, func(a string) bool { return !crossAccountAction(a) }); i >= 0 {
+			n = i
 		}
-		if err := s.authorize(ctx, o, rec, a); err != nil {
-			return asError(err)
-		}
+	}
+	if err := s.authorizeEach(ctx, o, rec, actions[:n]...); err != nil {
+		return asError(err)
+	}
+	if n < len(actions) {
+		return errAccessDenied(caller, actions[n], KeyARN(s.region, rec.Account, rec.ID))
 	}
 	return nil
 }

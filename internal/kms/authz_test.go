@@ -210,4 +210,31 @@ func TestPermitted(t *testing.T) {
 	}
 	_, err = e.svc.DescribeKey(ctx, alice, md.Arn)
 	wantErr(t, err, AccessDeniedException, "kms:DescribeKey")
+
+	// Another account's root, allowed Encrypt and Decrypt by the key
+	// policy: the actions are decided in their order, and the first one
+	// AWS never allows across accounts is refused in its turn, whatever
+	// the policies say.
+	shared, err := e.svc.CreateKey(ctx, rootA, CreateKeyInput{Policy: keyPolicy(
+		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acct+`:root"},"Action":"kms:*","Resource":"*"}`,
+		`{"Effect":"Allow","Principal":{"AWS":"`+otherAcct+`"},"Action":["kms:Encrypt","kms:Decrypt","kms:DescribeKey","kms:ScheduleKeyDeletion"],"Resource":"*"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		actions []string
+		denied  string // "" for permitted
+	}{
+		{[]string{"Encrypt", "Decrypt"}, ""},
+		{[]string{"Encrypt", "ScheduleKeyDeletion", "Decrypt"}, "kms:ScheduleKeyDeletion"},
+		{[]string{"Encrypt", "GenerateDataKey", "ScheduleKeyDeletion"}, "kms:GenerateDataKey"},
+		{[]string{"ScheduleKeyDeletion", "GenerateDataKey"}, "kms:ScheduleKeyDeletion"},
+	} {
+		err := e.svc.Permitted(ctx, rootB, shared.Arn, nil, tc.actions...)
+		if tc.denied == "" {
+			wantErr(t, err, "", "")
+			continue
+		}
+		wantErr(t, err, AccessDeniedException, tc.denied)
+	}
 }

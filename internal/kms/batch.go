@@ -48,7 +48,7 @@ func (s *Service) BatchKey(ctx context.Context, call kura.Call, keyID string) (s
 	if !policy.IsAccountID(call.Principal.AccountID) || call.Principal.ARN == "" {
 		return nil, internalError(errors.New("kms: caller has no valid account id or ARN"))
 	}
-	o := &op{s: s, c: call}
+	o := s.check(call)
 	rec, err := s.lookupKey(ctx, o, keyID, true, "Encrypt")
 	if err != nil {
 		return nil, asError(err)
@@ -66,7 +66,7 @@ func (s *Service) BatchKey(ctx context.Context, call kura.Call, keyID string) (s
 	return &keyBatch{s: s, c: call, keyID: keyID, rec: rec, keyPolicy: keyPolicy, alias: o.cond.alias}, nil
 }
 
-func (b *keyBatch) arn() string { return KeyARN(b.s.region, b.rec.Account, b.rec.ID) }
+func (b *keyBatch) arn() string { return b.s.arn(b.rec) }
 
 // decide is authorize of each of actions with the batch's key policy
 // and memo: one request's permissions, decided in turn with one request
@@ -79,13 +79,9 @@ func (b *keyBatch) decide(ctx context.Context, o *op, actions ...string) error {
 		}
 		kmsActions[i] = "kms:" + action
 	}
-	r := access.Request{Call: o.c, Resource: b.arn(), Conditions: o.cond.keys(), Memo: &b.memo,
+	r := access.Request{Call: o.c, Resource: b.arn(), LazyConditions: o.cond.lazy(), Memo: &b.memo,
 		KMSKey: &access.KMSKey{Account: b.rec.Account, Policy: b.keyPolicy}}
-	err := b.s.access.AuthorizeEach(ctx, r, kmsActions...)
-	if d, ok := access.IsDenied(err); ok {
-		return newError(AccessDeniedException, "%s", d.Message(policy.BareResource))
-	}
-	return err
+	return denial(b.s.access.AuthorizeEach(ctx, r, kmsActions...))
 }
 
 // SealDataKey is Encrypt of a data key under the batch's key: one KMS
@@ -119,7 +115,7 @@ func (b *keyBatch) SealDataKey(ctx context.Context, plaintext []byte, encCtx map
 
 // CheckKeyUse is Permitted on the batch's key: no use, no event.
 func (b *keyBatch) CheckKeyUse(ctx context.Context, encCtx map[string]string, actions ...string) error {
-	o := &op{s: b.s, c: b.c}
+	o := b.s.check(b.c)
 	o.crypto(encCtx, "")
 	o.cond.alias = b.alias
 	if err := b.decide(ctx, o, actions...); err != nil {

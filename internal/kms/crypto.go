@@ -112,7 +112,7 @@ func (s *Service) EncryptWith(ctx context.Context, c kura.Call, in EncryptInput)
 		if in.DryRun {
 			return EncryptOutput{}, errDryRun()
 		}
-		return EncryptOutput{CiphertextBlob: blob, KeyId: KeyARN(s.region, rec.Account, rec.ID), EncryptionAlgorithm: algSymmetric}, nil
+		return EncryptOutput{CiphertextBlob: blob, KeyId: s.arn(rec), EncryptionAlgorithm: algSymmetric}, nil
 	})
 }
 
@@ -181,7 +181,7 @@ func (s *Service) generateDataKey(ctx context.Context, c kura.Call, name string,
 			clear(dk)
 			return GenerateDataKeyOutput{}, errDryRun()
 		}
-		out := GenerateDataKeyOutput{CiphertextBlob: blob, KeyId: KeyARN(s.region, rec.Account, rec.ID), KeyMaterialId: mid}
+		out := GenerateDataKeyOutput{CiphertextBlob: blob, KeyId: s.arn(rec), KeyMaterialId: mid}
 		if withPlaintext {
 			out.Plaintext = dk
 		} else {
@@ -248,7 +248,8 @@ func (s *Service) DecryptWith(ctx context.Context, c kura.Call, in DecryptInput)
 			}
 			return DecryptOutput{}, errDryRun()
 		}
-		pt, rec, mid, err := s.decryptBlob(ctx, o, in.CiphertextBlob, in.EncryptionContext, in.KeyId, "Decrypt")
+		pt, rec, mid, secret, err := s.decryptBlob(ctx, o, in.CiphertextBlob, in.EncryptionContext, in.KeyId, "Decrypt")
+		clear(secret)
 		if err != nil {
 			return DecryptOutput{}, err
 		}
@@ -257,7 +258,7 @@ func (s *Service) DecryptWith(ctx context.Context, c kura.Call, in DecryptInput)
 			clear(pt)
 			return DecryptOutput{}, errDryRun()
 		}
-		return DecryptOutput{KeyId: KeyARN(s.region, rec.Account, rec.ID), Plaintext: pt,
+		return DecryptOutput{KeyId: s.arn(rec), Plaintext: pt,
 			EncryptionAlgorithm: algSymmetric, KeyMaterialId: mid}, nil
 	})
 }
@@ -281,12 +282,22 @@ func (s *Service) usableKey(ctx context.Context, o *op, keyID, action string) (*
 
 // encryptUnder seals plaintext with the key's current material.
 func (s *Service) encryptUnder(rec *keyRecord, plaintext []byte, encCtx map[string]string) ([]byte, string, error) {
+	return s.encryptWith(rec, "", nil, plaintext, encCtx)
+}
+
+// encryptWith is encryptUnder given the opened material openID, open, if
+// that is the key's current one (ReEncrypt within one material): the
+// material is then not unsealed again.
+func (s *Service) encryptWith(rec *keyRecord, openID string, open, plaintext []byte, encCtx map[string]string) ([]byte, string, error) {
 	m := rec.current()
-	secret, err := s.openMaterial(rec.ID, m)
-	if err != nil {
-		return nil, "", err
+	secret := open
+	if open == nil || m.ID != openID {
+		var err error
+		if secret, err = s.openMaterial(rec.ID, m); err != nil {
+			return nil, "", err
+		}
+		defer clear(secret)
 	}
-	defer clear(secret)
 	blob, err := sealBlob(rec.ID, m.ID, secret, plaintext, encCtx)
 	if err != nil {
 		return nil, "", err
@@ -296,60 +307,61 @@ func (s *Service) encryptUnder(rec *keyRecord, plaintext []byte, encCtx map[stri
 
 // decryptBlob authenticates and decrypts a blob for the caller. Anything
 // wrong with the blob itself, including a key or material it names that
-// does not exist, is InvalidCiphertextException.
-func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx map[string]string, keyID, action string) ([]byte, *keyRecord, string, error) {
+// does not exist, is InvalidCiphertextException. It also returns the
+// opened key material, which the caller must clear (ReEncrypt seals with
+// it again when the destination is the same material).
+func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx map[string]string, keyID, action string) (pt []byte, rec *keyRecord, materialID string, secret []byte, err error) {
 	ref, err := parseBlob(blob)
 	if err != nil {
-		return nil, nil, "", errInvalidCiphertext()
+		return nil, nil, "", nil, errInvalidCiphertext()
 	}
-	var rec *keyRecord
 	if err := s.meta.View(ctx, func(tx meta.Tx) error {
 		var err error
 		rec, err = getKeyRecord(tx, ref.keyID)
 		return err
 	}); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	if rec == nil {
-		return nil, nil, "", errInvalidCiphertext()
+		return nil, nil, "", nil, errInvalidCiphertext()
 	}
 	if rec.deletionDue(s.clock()) {
 		if err := s.reap(ctx, rec); err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
-		return nil, nil, "", errInvalidCiphertext()
+		return nil, nil, "", nil, errInvalidCiphertext()
 	}
+	rec.arn = KeyARN(s.region, rec.Account, rec.ID)
 	o.resource(rec)
+	o.read = rec
 	if err := s.authorize(ctx, o, rec, action); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	if keyID != "" {
 		want, err := s.findKey(ctx, o, keyID, true, action)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
 		if want.ID != rec.ID {
-			return nil, nil, "", newError(IncorrectKeyException,
+			return nil, nil, "", nil, newError(IncorrectKeyException,
 				"The key ID in the request does not identify a CMK that can perform this operation.")
 		}
 	}
 	if err := s.checkUsable(rec); err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	m, ok := rec.materialByID(ref.materialID)
 	if !ok {
-		return nil, nil, "", errInvalidCiphertext()
+		return nil, nil, "", nil, errInvalidCiphertext()
 	}
-	secret, err := s.openMaterial(rec.ID, m)
-	if err != nil {
-		return nil, nil, "", err
+	if secret, err = s.openMaterial(rec.ID, m); err != nil {
+		return nil, nil, "", nil, err
 	}
-	defer clear(secret)
-	pt, err := openBlob(secret, blob, encCtx)
-	if err != nil {
-		return nil, nil, "", errInvalidCiphertext()
+	if pt, err = openBlob(secret, blob, encCtx); err != nil {
+		clear(secret)
+		return nil, nil, "", nil, errInvalidCiphertext()
 	}
-	return pt, rec, m.ID, nil
+	return pt, rec, m.ID, secret, nil
 }
 
 func paramCrypto(o *op, ctxName string, encCtx map[string]string, alg string, dryRun bool) {

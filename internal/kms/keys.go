@@ -187,7 +187,7 @@ func (s *Service) DescribeKey(ctx context.Context, c kura.Call, keyID string) (K
 // KMSInvalidStateException otherwise. It is a lookup, not a use of the key,
 // and is neither audited nor counted in CallCount.
 func (s *Service) ResolveKeyARN(ctx context.Context, c kura.Call, keyID string) (string, error) {
-	o := s.begin(c, "DescribeKey", true)
+	o := s.check(c)
 	if !policy.IsAccountID(c.Principal.AccountID) {
 		return "", internalError(errors.New("kms: caller has no valid account id"))
 	}
@@ -201,7 +201,7 @@ func (s *Service) ResolveKeyARN(ctx context.Context, c kura.Call, keyID string) 
 	if err != nil {
 		return "", asError(err)
 	}
-	return KeyARN(s.region, rec.Account, rec.ID), nil
+	return s.arn(rec), nil
 }
 
 // checkUsable is the key-state gate of the cryptographic operations.

@@ -5,8 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
-
-	"github.com/kurastore/kura/internal/sse"
 )
 
 // KeyState is a KMS key's state. Kura's keys are only ever in these three.
@@ -47,6 +45,11 @@ type keyRecord struct {
 	Tags         []Tag      `json:"tags,omitempty"`
 	Rotation     rotation   `json:"rot"`
 	Materials    []material `json:"mat"` // oldest first; the last one is current
+
+	// arn is the key's ARN in the reading service's region, set on a
+	// record read for a request (Service.arn); never stored, and not set
+	// on the records decodedKeys keeps, which any service may read.
+	arn string
 }
 
 // rotation is a key's automatic rotation schedule and on-demand count.
@@ -113,7 +116,7 @@ func (s *Service) newMaterial(keyID string, created time.Time, typ string) (mate
 	}
 	secret, idBytes := raw[:32], raw[32:]
 	id := hex.EncodeToString(idBytes)
-	sealed, err := sse.SealWithKey(s.kek, secret, materialAAD(keyID, id))
+	sealed, err := s.materialKEK.Seal(secret, materialAAD(keyID, id))
 	clear(raw[:])
 	if err != nil {
 		return material{}, fmt.Errorf("seal key material: %w", err)
@@ -123,7 +126,7 @@ func (s *Service) newMaterial(keyID string, created time.Time, typ string) (mate
 
 // openMaterial unseals a key's material; the caller must clear it.
 func (s *Service) openMaterial(keyID string, m material) ([]byte, error) {
-	secret, err := sse.OpenWithKey(s.kek, m.Sealed, materialAAD(keyID, m.ID))
+	secret, err := s.materialKEK.Open(m.Sealed, materialAAD(keyID, m.ID))
 	if err != nil {
 		return nil, fmt.Errorf("open key material %s of key %s: %w", m.ID, keyID, err)
 	}

@@ -68,7 +68,7 @@ func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptIn
 		if err != nil {
 			return ReEncryptOutput{}, err
 		}
-		var pt []byte
+		var pt, secret []byte
 		var src *keyRecord
 		var srcMID string
 		o.crypto(in.SourceEncryptionContext, in.SourceEncryptionAlgorithm)
@@ -80,12 +80,13 @@ func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptIn
 				err = s.checkUsable(src)
 			}
 		} else {
-			pt, src, srcMID, err = s.decryptBlob(ctx, o, in.CiphertextBlob, in.SourceEncryptionContext, in.SourceKeyId, "ReEncryptFrom")
+			pt, src, srcMID, secret, err = s.decryptBlob(ctx, o, in.CiphertextBlob, in.SourceEncryptionContext, in.SourceKeyId, "ReEncryptFrom")
 		}
 		if err != nil {
 			return ReEncryptOutput{}, err
 		}
 		defer clear(pt)
+		defer clear(secret)
 		o.crypto(in.DestinationEncryptionContext, in.DestinationEncryptionAlgorithm)
 		dst, err := s.usableKey(ctx, o, in.DestinationKeyId, "ReEncryptTo")
 		if err != nil {
@@ -94,7 +95,11 @@ func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptIn
 		if ignore || in.DryRun {
 			return ReEncryptOutput{}, errDryRun()
 		}
-		blob, dstMID, err := s.encryptUnder(dst, pt, in.DestinationEncryptionContext)
+		var open []byte // the source's material, if the destination is the same key
+		if dst.ID == src.ID {
+			open = secret
+		}
+		blob, dstMID, err := s.encryptWith(dst, srcMID, open, pt, in.DestinationEncryptionContext)
 		if err != nil {
 			return ReEncryptOutput{}, err
 		}
@@ -102,7 +107,7 @@ func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptIn
 		o.extra("destinationKeyMaterialId", dstMID)
 		return ReEncryptOutput{
 			CiphertextBlob: blob,
-			SourceKeyId:    KeyARN(s.region, src.Account, src.ID), KeyId: KeyARN(s.region, dst.Account, dst.ID),
+			SourceKeyId:    s.arn(src), KeyId: s.arn(dst),
 			SourceEncryptionAlgorithm: algSymmetric, DestinationEncryptionAlgorithm: algSymmetric,
 			SourceKeyMaterialId: srcMID, DestinationKeyMaterialId: dstMID,
 		}, nil

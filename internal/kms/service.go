@@ -36,14 +36,16 @@ type Config struct {
 
 // Service is the built-in KMS. It is safe for concurrent use.
 type Service struct {
-	meta   meta.Store
-	kek    []byte
-	region string
-	now    func() time.Time
-	audit  *audit.Log
-	log    *slog.Logger
-	calls  atomic.Int64
-	byOp   [5][2]atomic.Int64 // CryptoOperations × (CallerS3, CallerDirect)
+	meta meta.Store
+	// materialKEK seals and unseals key material (derived from the root
+	// key), set up once.
+	materialKEK *sse.KEK
+	region      string
+	now         func() time.Time
+	audit       *audit.Log
+	log         *slog.Logger
+	calls       atomic.Int64
+	byOp        [5][2]atomic.Int64 // CryptoOperations × (CallerS3, CallerDirect)
 
 	identityPolicies func(ctx context.Context, p kura.Principal) (identity, session []*policy.Document, err error)
 	policies         policy.Cache // compiled key policies, by text
@@ -58,13 +60,19 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.RootKey) != sse.RootKeySize {
 		return nil, fmt.Errorf("kms: root key must be %d bytes", sse.RootKeySize)
 	}
+	kek := sse.DeriveKey(cfg.RootKey, materialKEKPurpose)
+	materialKEK, err := sse.NewKEK(kek)
+	clear(kek)
+	if err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
 	s := &Service{
-		meta:   cfg.Meta,
-		kek:    sse.DeriveKey(cfg.RootKey, materialKEKPurpose),
-		region: cfg.Region,
-		now:    cfg.Now,
-		audit:  cfg.Audit,
-		log:    cfg.Logger,
+		meta:        cfg.Meta,
+		materialKEK: materialKEK,
+		region:      cfg.Region,
+		now:         cfg.Now,
+		audit:       cfg.Audit,
+		log:         cfg.Logger,
 
 		identityPolicies: cfg.IdentityPolicies,
 	}
@@ -128,9 +136,11 @@ func (s *Service) clock() time.Time { return s.now().UTC() }
 
 // op is one KMS operation in progress: it collects the audit event.
 type op struct {
-	s  *Service
-	c  kura.Call
-	ev audit.Event
+	s *Service
+	c kura.Call
+	// ev is the operation's audit event; nil for a check (Service.check),
+	// which writes none.
+	ev *audit.Event
 	// cond is what the operation brings to key policy conditions
 	// (encryption context, algorithm, alias); see authz.go.
 	cond opConditions
@@ -140,6 +150,12 @@ type op struct {
 	// pending is the event until finish appends it: the metadata changes
 	// the operation makes stage it in the audit outbox.
 	pending *audit.Pending
+	// read is the key record the operation has read for a ciphertext
+	// (decryptBlob): a later lookup of the same key by id or ARN in the
+	// operation (ReEncrypt to the key that sealed the blob, Decrypt naming
+	// its key) takes it instead of reading it again, so one operation sees
+	// one state of a key.
+	read *keyRecord
 }
 
 // run executes fn as operation name for c and records its audit event,
@@ -179,7 +195,7 @@ func (s *Service) begin(c kura.Call, name string, readOnly bool) *op {
 			ua = c.Source.InvokedBy
 		}
 	}
-	o := &op{s: s, c: c, ev: audit.Event{
+	o := &op{s: s, c: c, ev: &audit.Event{
 		UserIdentity: ui, EventSource: "kms.amazonaws.com", EventName: name,
 		AWSRegion: s.region, SourceIPAddress: src, UserAgent: ua,
 		RequestParameters: map[string]any{}, RequestID: c.Source.RequestID, ReadOnly: readOnly,
@@ -187,12 +203,18 @@ func (s *Service) begin(c kura.Call, name string, readOnly bool) *op {
 	}}
 	started := s.clock()
 	o.pending = s.audit.BeginFunc(func() audit.Event {
-		ev := o.ev
+		ev := *o.ev
 		ev.EventTime = started
 		return ev
 	})
 	return o
 }
+
+// check is the op of a lookup or permission check that is not a KMS
+// operation of its own (Permitted, ResolveKeyARN, a key batch): it
+// collects what the lookup and the decisions need, but has no audit event
+// (such checks write none) and so costs no event id.
+func (s *Service) check(c kura.Call) *op { return &op{s: s, c: c} }
 
 // param records a request parameter. Callers must never pass plaintext,
 // ciphertext or key material.
@@ -212,9 +234,22 @@ func (o *op) extra(k string, v any) {
 	o.ev.AdditionalEventData[k] = v
 }
 
+// arn is rec's key ARN in the service's region: made once when the
+// record was read for a request (lookupKey, decryptBlob), which then
+// names it in its decisions, its event and its answer several times.
+func (s *Service) arn(rec *keyRecord) string {
+	if rec.arn != "" {
+		return rec.arn
+	}
+	return KeyARN(s.region, rec.Account, rec.ID)
+}
+
 // resource records a key the operation touched.
 func (o *op) resource(rec *keyRecord) {
-	arn := KeyARN(o.s.region, rec.Account, rec.ID)
+	if o.ev == nil {
+		return // a check (Service.check): no event
+	}
+	arn := o.s.arn(rec)
 	for _, r := range o.ev.Resources {
 		if r.ARN == arn {
 			return
@@ -240,7 +275,7 @@ func (o *op) finish(err error) error {
 		}
 	}
 	o.ev.EventTime = o.s.clock()
-	if aerr := o.pending.Finish(o.ev); aerr != nil {
+	if aerr := o.pending.Finish(*o.ev); aerr != nil {
 		o.s.log.Error("kms: audit event not written; failing the operation", "op", o.ev.EventName, "err", aerr)
 		if e == nil {
 			e = internalError(aerr)
@@ -312,6 +347,11 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 	if ref.account != o.c.Principal.AccountID && !crossAccountAction(action) {
 		return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
 	}
+	if rec := o.read; rec != nil && ref.alias == "" && ref.keyID == rec.ID && ref.account == rec.Account {
+		o.resource(rec)
+		o.cond.alias = ""
+		return rec, nil
+	}
 	var rec *keyRecord
 	err = s.meta.View(ctx, func(tx meta.Tx) error {
 		var err error
@@ -345,6 +385,7 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 		}
 		return nil, s.notFound(ref)
 	}
+	rec.arn = KeyARN(s.region, rec.Account, rec.ID)
 	o.resource(rec)
 	o.cond.alias = ref.alias
 	return rec, nil

@@ -259,7 +259,7 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, call kura.Call, in
 // the caller must hold every permission of uoeKeyActions on it through S3,
 // with the encryption context the new seal will carry.
 func (s *Service) authorizeUOEKey(ctx context.Context, r *run, t object.EncryptionTarget) error {
-	if parts := strings.Split(t.KMSKeyARN, ":"); len(parts) < 5 || parts[4] != r.bucket.Owner {
+	if acct, ok := arnAccount(t.KMSKeyARN); !ok || acct != r.bucket.Owner {
 		return object.ErrUOEKeyAccount
 	}
 	arn := access.ObjectARN(r.target.Bucket, r.target.Key)
@@ -271,6 +271,20 @@ func (s *Service) authorizeUOEKey(ctx context.Context, r *run, t object.Encrypti
 		return t.Keys.Permitted(ctx, encCtx, uoeKeyActions...)
 	}
 	return s.obj.KeyPermitted(ctx, object.KeyAccess{Caller: r.call}, t.KMSKeyARN, encCtx, uoeKeyActions...)
+}
+
+// arnAccount is the account field of an ARN, its fifth colon-separated
+// field; false when it has fewer than five.
+func arnAccount(arn string) (string, bool) {
+	for range 4 {
+		i := strings.IndexByte(arn, ':')
+		if i < 0 {
+			return "", false
+		}
+		arn = arn[i+1:]
+	}
+	acct, _, _ := strings.Cut(arn, ":")
+	return acct, true
 }
 
 // EncryptionAudit is what an audit event says about an encryption block:

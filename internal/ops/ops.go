@@ -375,12 +375,17 @@ func (r *run) decide(ctx context.Context, req access.Request, extra map[string][
 		req.Conditions = extra
 		return r.front.Decide(ctx, req)
 	}
-	conds := make(map[string][]string, len(r.conds)+len(extra))
-	for k, v := range r.conds {
-		conds[k] = v
-	}
-	for k, v := range extra {
-		conds[k] = v
+	// access only reads Conditions: the operation's own are passed as
+	// they are unless extra keys join them.
+	conds := r.conds
+	if len(extra) > 0 {
+		conds = make(map[string][]string, len(r.conds)+len(extra))
+		for k, v := range r.conds {
+			conds[k] = v
+		}
+		for k, v := range extra {
+			conds[k] = v
+		}
 	}
 	req.Conditions, req.Memo = conds, &r.memo
 	return Denial(r.s.authz.Authorize(ctx, req))

@@ -68,6 +68,12 @@ type Document struct {
 	ID         string
 	Kind       Kind
 	Statements []Statement
+
+	// contextFree is set by Parse when no statement has a condition or a
+	// policy variable: evaluating the document never reads the request
+	// context (ReadsContext). The zero value, for a Document not made by
+	// Parse, is the safe answer: it may.
+	contextFree bool
 }
 
 // Statement is one compiled statement.
@@ -155,7 +161,35 @@ func Parse(text []byte, kind Kind) (*Document, error) {
 		}
 		doc.Statements = append(doc.Statements, st)
 	}
+	doc.contextFree = true
+	for i := range doc.Statements {
+		if doc.Statements[i].readsContext() {
+			doc.contextFree = false
+		}
+	}
 	return doc, nil
+}
+
+// ReadsContext reports whether evaluating d may read the request's
+// context (Request.Context): whether it has a condition, or a policy
+// variable in a Resource. A decision none of whose documents reads the
+// context does not depend on it, so a caller may leave it unbuilt (nil);
+// aws:PrincipalArn and the other keys derived from the principal need no
+// context. A nil d reads nothing.
+func (d *Document) ReadsContext() bool { return d != nil && !d.contextFree }
+
+// readsContext says st reads the request context: a condition, or a
+// variable in a Resource (Action and Principal patterns have none).
+func (st *Statement) readsContext() bool {
+	if len(st.conditions) > 0 {
+		return true
+	}
+	for i := range st.resources {
+		if st.resources[i].hasVariable() {
+			return true
+		}
+	}
+	return false
 }
 
 func statements(raw json.RawMessage) ([]json.RawMessage, error) {

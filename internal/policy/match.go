@@ -141,6 +141,17 @@ func (p *pattern) match(s string, fold bool, e *env) bool {
 	return glob(parts, s, fold)
 }
 
+// hasVariable says p has a policy variable, resolved from the request
+// context when it is matched.
+func (p *pattern) hasVariable() bool {
+	for i := range p.parts {
+		if p.parts[i].op == opVar {
+			return true
+		}
+	}
+	return false
+}
+
 // resolve replaces every variable in parts by its (literal) value.
 func resolve(parts []part, e *env) ([]part, bool) {
 	out := make([]part, len(parts))

@@ -112,6 +112,28 @@ func SealedKeyID(sealed []byte) (string, error) {
 	return string(sealed[2 : 2+idLen]), nil
 }
 
+// KEK is a key encryption key set up once for many uses of SealWithKey's
+// format: Seal and Open are SealWithKey and OpenWithKey without setting up
+// AES-GCM on every call (the KMS unseals its key material on every
+// cryptographic operation). It is safe for concurrent use.
+type KEK struct{ aead cipher.AEAD }
+
+// NewKEK returns kek (32 bytes) ready for use. The key bytes are not
+// retained.
+func NewKEK(kek []byte) (*KEK, error) {
+	aead, err := kekAEAD(kek)
+	if err != nil {
+		return nil, err
+	}
+	return &KEK{aead: aead}, nil
+}
+
+// Seal is SealWithKey under k.
+func (k *KEK) Seal(secret, aad []byte) ([]byte, error) { return seal(k.aead, "", secret, aad) }
+
+// Open is OpenWithKey under k.
+func (k *KEK) Open(sealed, aad []byte) ([]byte, error) { return open(k.aead, sealed, aad) }
+
 func kekAEAD(kek []byte) (cipher.AEAD, error) {
 	if len(kek) != 32 {
 		return nil, errors.New("sse: key encryption key must be 32 bytes")

@@ -124,6 +124,42 @@ func TestManagedKeyArgs(t *testing.T) {
 	}
 }
 
+// TestKEK: a KEK seals and opens exactly as SealWithKey and OpenWithKey
+// with the same key bytes, in both directions.
+func TestKEK(t *testing.T) {
+	kek := DeriveKey(bytes.Repeat([]byte{2}, 32), "kms material kek")
+	k, err := NewKEK(kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dek := testDEK(t)
+	aad := []byte("material aad")
+	sealed, err := k.Seal(dek, aad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := OpenWithKey(kek, sealed, aad); err != nil || !bytes.Equal(got, dek) {
+		t.Fatalf("OpenWithKey of a KEK seal: %v", err)
+	}
+	old, err := SealWithKey(kek, dek, aad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := k.Open(old, aad); err != nil || !bytes.Equal(got, dek) {
+		t.Fatalf("KEK Open of a SealWithKey seal: %v", err)
+	}
+	if _, err := k.Open(old, []byte("other aad")); !errors.Is(err, ErrAuthentication) {
+		t.Fatalf("wrong aad: %v", err)
+	}
+	other, _ := NewKEK(DeriveKey(kek, "other"))
+	if _, err := other.Open(sealed, aad); !errors.Is(err, ErrAuthentication) {
+		t.Fatalf("wrong kek: %v", err)
+	}
+	if _, err := NewKEK(kek[:16]); err == nil {
+		t.Fatal("16-byte kek accepted")
+	}
+}
+
 func TestSealWithKey(t *testing.T) {
 	kek := DeriveKey(bytes.Repeat([]byte{1}, 32), "customer key")
 	dek := testDEK(t)
