@@ -23,9 +23,12 @@ def fsz(n):
 print('| cell | Kura ops/s (median) | MinIO ops/s (median) | per-pair ratios Kura/MinIO | median ratio |')
 print('| --- | ---: | ---: | --- | ---: |')
 for c in sorted(cells, key=lambda c: (c[3], c[0], c[1], c[2])):
-    v = cells[c]
+    v = [x for x in cells[c] if x[1] > 0]  # a phase that failed outright (e.g. disk full) has no pair
+    if not v:
+        print(f'| {c[3]} {fsz(c[1])} {c[0].upper()} c={c[2]} | – | – | no pair (MinIO 0 ops/s) | – |')
+        continue
     ratios = [a/b for a, b, _ in v]
-    errs = sum(e for _, _, e in v)
+    errs = sum(e for _, _, e in cells[c])
     print(f'| {c[3]} {fsz(c[1])} {c[0].upper()} c={c[2]} | {statistics.median([a for a,_,_ in v]):,.1f} | {statistics.median([b for _,b,_ in v]):,.1f} | {", ".join(f"{r:.2f}" for r in ratios)} | **{statistics.median(ratios):.2f}**{" errs=%d"%errs if errs else ""} |')
 dr = []
 for rep in reps:
