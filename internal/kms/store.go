@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"sync"
 
 	"github.com/kurastore/kura/internal/meta"
 )
@@ -34,59 +33,22 @@ func getKeyRecord(tx meta.Tx, id string) (*keyRecord, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rec := decodedKeys.get(id, b); rec != nil {
+	if rec, ok := decodedKeys.Get(id, b); ok {
 		return rec, nil
 	}
 	rec := new(keyRecord)
 	if err := meta.Decode(b, rec); err != nil {
 		return nil, fmt.Errorf("decode kms key %s: %w", id, err)
 	}
-	decodedKeys.put(id, b, rec)
-	return rec.clone(), nil
+	decodedKeys.Put(id, b, rec) // keeps its own copy
+	return rec, nil
 }
 
-// decodedKeys remembers the last decoding of each key record, by the
-// record's exact stored bytes: a re-key or an encrypted PUT reads the
-// same key record several times (the caller's permissions, the resolve,
-// the seal), and decoding its JSON was a fifth of a re-key's CPU (issue
-// 18). A hit is only ever for identical bytes read in the caller's own
-// transaction, so it can never return a stale record; callers get a copy
-// they may modify.
-var decodedKeys = keyCache{m: map[string]keyCacheEntry{}}
-
-// maxDecodedKeys bounds decodedKeys (a record is ~1 KiB, kept twice:
-// decoded and as stored); when full it starts over.
-const maxDecodedKeys = 1024
-
-type keyCache struct {
-	mu sync.Mutex
-	m  map[string]keyCacheEntry
-}
-
-type keyCacheEntry struct {
-	raw []byte
-	rec *keyRecord // never handed out: only its clones
-}
-
-func (c *keyCache) get(id string, raw []byte) *keyRecord {
-	c.mu.Lock()
-	e, ok := c.m[id]
-	c.mu.Unlock()
-	if !ok || !bytes.Equal(e.raw, raw) {
-		return nil
-	}
-	return e.rec.clone()
-}
-
-func (c *keyCache) put(id string, raw []byte, rec *keyRecord) {
-	e := keyCacheEntry{raw: bytes.Clone(raw), rec: rec.clone()}
-	c.mu.Lock()
-	if len(c.m) >= maxDecodedKeys {
-		clear(c.m)
-	}
-	c.m[id] = e
-	c.mu.Unlock()
-}
+// decodedKeys keeps key records decoded: a re-key or an encrypted PUT
+// reads the same key record several times (the caller's permissions, the
+// resolve, the seal), and decoding its JSON was a fifth of a re-key's CPU
+// (issue 18). At most 1,024 records (~1 KiB each).
+var decodedKeys = meta.NewDecoded(1024, (*keyRecord).clone)
 
 // clone is a deep copy of r.
 func (r *keyRecord) clone() *keyRecord {

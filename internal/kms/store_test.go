@@ -17,13 +17,13 @@ func TestKeyRecordCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	decodedKeys.put(rec.ID, raw, rec)
-	got := decodedKeys.get(rec.ID, raw)
+	decodedKeys.Put(rec.ID, raw, rec)
+	got, _ := decodedKeys.Get(rec.ID, raw)
 	if !reflect.DeepEqual(got, rec) {
 		t.Fatalf("cached %+v, want %+v", got, rec)
 	}
 	got.Tags[0].TagValue, got.Materials[0].Sealed[0], got.State = "changed", 9, KeyStateDisabled
-	if again := decodedKeys.get(rec.ID, raw); !reflect.DeepEqual(again, rec) {
+	if again, _ := decodedKeys.Get(rec.ID, raw); !reflect.DeepEqual(again, rec) {
 		t.Errorf("a caller's change reached the cache: %+v", again)
 	}
 	rec.Description = "other bytes"
@@ -31,7 +31,7 @@ func TestKeyRecordCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := decodedKeys.get(rec.ID, raw2); got != nil {
+	if got, ok := decodedKeys.Get(rec.ID, raw2); ok || got != nil {
 		t.Errorf("cache answered for other bytes: %+v", got)
 	}
 }

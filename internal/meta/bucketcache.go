@@ -1,57 +1,29 @@
 package meta
 
 import (
-	"bytes"
 	"reflect"
-	"sync"
 	"time"
 
 	"github.com/kurastore/kura"
 )
 
-// decodedBuckets remembers the last decoding of each bucket record, by
-// the record's exact stored bytes. Every S3 request reads its bucket's
-// record (a PUT twice: for authorization and in its commit), and the
-// record is JSON: decoding it was a few per cent of a 4 KiB GET's CPU and
-// a tenth of its allocations (issue 18). A hit is only ever for bytes
-// identical to those the caller read in its own transaction, so it can
-// never return a stale record; callers get a deep copy they may modify,
-// as they got a fresh decoding before.
-var decodedBuckets = bucketCache{m: map[string]bucketCacheEntry{}}
+// decodedBuckets keeps bucket records decoded: every S3 request reads its
+// bucket's record (a PUT twice: for authorization and in its commit), and
+// decoding its JSON was a few per cent of a 4 KiB GET's CPU and a tenth
+// of its allocations (issue 18). At most 1,024 records (well under a
+// kilobyte each unless they carry a large policy or configuration).
+var decodedBuckets = NewDecoded(1024, cloneBucket)
 
-// maxDecodedBuckets bounds decodedBuckets (a record is well under a
-// kilobyte unless it carries a large policy or configuration, and it is
-// kept twice: decoded and as stored); when full it starts over.
-const maxDecodedBuckets = 1024
-
-type bucketCache struct {
-	mu sync.Mutex
-	m  map[string]bucketCacheEntry
-}
-
-type bucketCacheEntry struct {
-	raw []byte
-	b   *kura.Bucket // never handed out: only its copies
-}
-
-// decode is DecodeBucket(raw) for the record of bucket name.
-func (c *bucketCache) decode(name string, raw []byte) (*kura.Bucket, error) {
-	c.mu.Lock()
-	e, ok := c.m[name]
-	c.mu.Unlock()
-	if ok && bytes.Equal(e.raw, raw) {
-		return cloneBucket(e.b), nil
+// decodeBucket is DecodeBucket(raw) for the record of bucket name.
+func decodeBucket(name string, raw []byte) (*kura.Bucket, error) {
+	if b, ok := decodedBuckets.Get(name, raw); ok {
+		return b, nil
 	}
 	b, err := DecodeBucket(raw)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if len(c.m) >= maxDecodedBuckets {
-		c.m = map[string]bucketCacheEntry{}
-	}
-	c.m[name] = bucketCacheEntry{raw: bytes.Clone(raw), b: cloneBucket(b)}
-	c.mu.Unlock()
+	decodedBuckets.Put(name, raw, b)
 	return b, nil
 }
 

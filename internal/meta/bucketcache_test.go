@@ -89,7 +89,7 @@ func TestGetBucketDecodesOnce(t *testing.T) {
 	name := "cache-test-bucket"
 	get := func(raw []byte) *kura.Bucket {
 		t.Helper()
-		b, err := decodedBuckets.decode(name, raw)
+		b, err := decodeBucket(name, raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func TestGetBucketDecodesOnce(t *testing.T) {
 	if b := get(v1); b.Versioning != "" || len(b.Tags) != 1 {
 		t.Errorf("the record changed back: %+v", b)
 	}
-	if _, err := decodedBuckets.decode(name, []byte{1, '{'}); err == nil {
+	if _, err := decodeBucket(name, []byte{1, '{'}); err == nil {
 		t.Error("a damaged record decoded")
 	}
 }
@@ -139,7 +139,7 @@ func BenchmarkGetBucketRecord(b *testing.B) {
 	b.Run("cached", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := decodedBuckets.decode("bench", raw); err != nil {
+			if _, err := decodeBucket("bench", raw); err != nil {
 				b.Fatal(err)
 			}
 		}

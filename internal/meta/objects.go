@@ -20,7 +20,7 @@ func GetBucket(tx Tx, name string) (*kura.Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodedBuckets.decode(name, raw)
+	return decodeBucket(name, raw)
 }
 
 // PutBucket writes b.
