@@ -11,6 +11,7 @@
 # s3bench is ../shared/bench/s3bench. KURA_BIN defaults to a build of this tree.
 # CELLS overrides the matrix cells (s3bench flags); DELETE=0 skips the
 # DeleteObjects cell; REKEY=N runs N HTTP bulk re-keys on Kura at the end.
+# KURA_FLAGS adds flags to Kura's command line.
 set -euo pipefail
 OUT=${1:?usage: bench-minio-ab.sh OUT [REPS]}
 REPS=${2:-4}
@@ -28,7 +29,7 @@ fi
 export AWS_ACCESS_KEY_ID=benchadmin AWS_SECRET_ACCESS_KEY=benchadmin-secret AWS_DEFAULT_REGION=us-east-1
 rm -rf "$OUT/kura-data" "$OUT/minio-data"
 KURA_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID KURA_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY \
-  "$KURA_BIN" server --data "$OUT/kura-data" --listen 127.0.0.1:18420 --admin-listen off >"$OUT/kura.log" 2>&1 &
+  "$KURA_BIN" server --data "$OUT/kura-data" --listen 127.0.0.1:18420 --admin-listen off ${KURA_FLAGS:-} >"$OUT/kura.log" 2>&1 &
 KPID=$!
 MINIO_ROOT_USER=$AWS_ACCESS_KEY_ID MINIO_ROOT_PASSWORD=$AWS_SECRET_ACCESS_KEY \
 MINIO_KMS_SECRET_KEY="bench-key:$(head -c 32 /dev/urandom | base64)" MINIO_BROWSER=off \
@@ -41,13 +42,20 @@ done
 KKEY=$(aws --endpoint-url http://127.0.0.1:18420 kms create-key --query KeyMetadata.Arn --output text)
 echo "kura key $KKEY; minio key bench-key" >"$OUT/keys"
 
+TICKS=$(getconf CLK_TCK)
+cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user+system CPU of a process, in ticks
+
 run() { # server repetition
   local srv=$1 rep=$2 ep key
   if [ "$srv" = kura ]; then ep=http://127.0.0.1:18420 key=$KKEY; else ep=http://127.0.0.1:19000 key=bench-key; fi
   echo "rep $rep $srv matrix load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
+  local k0 m0
+  k0=$(cputicks $KPID) m0=$(cputicks $MPID)
   # shellcheck disable=SC2086
   "$S3BENCH" -endpoint $ep -bucket "ab-$rep" -mode matrix $CELLS -kms-key-id "$key" \
     -csv "$OUT/matrix-$srv-$rep.csv" >"$OUT/matrix-$srv-$rep.txt" 2>&1
+  # The other server should be idle meanwhile; its CPU says whether it was.
+  echo "rep $rep $srv matrix done: cpu seconds kura $(( ($(cputicks $KPID) - k0) / TICKS )) minio $(( ($(cputicks $MPID) - m0) / TICKS ))" | tee -a "$OUT/load.txt"
   if [ "$DELETE" = 1 ]; then
     echo "rep $rep $srv delete load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
     "$S3BENCH" -endpoint $ep -bucket "abd-$rep" -mode delete -bulk-objects 3000 -bulk-size 4KiB \

@@ -68,6 +68,10 @@ func (s *Service) BatchKey(ctx context.Context, call kura.Call, keyID string) (s
 
 func (b *keyBatch) arn() string { return b.s.arn(b.rec) }
 
+// KeyARN is the batch's key's ARN (sse.KeyBatch): BatchKey checked the
+// key as ResolveKeyARN does, so this is ResolveKeyARN's answer.
+func (b *keyBatch) KeyARN() string { return b.arn() }
+
 // decide is authorize of each of actions with the batch's key policy
 // and memo: one request's permissions, decided in turn with one request
 // context (access.AuthorizeEach).

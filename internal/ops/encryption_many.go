@@ -60,7 +60,7 @@ func (s *Service) UpdateObjectEncryptionMany(ctx context.Context, call kura.Call
 			if enc.BucketKey && keyOK != nil {
 				err = *keyOK
 			} else {
-				err = s.authorizeUOEKey(rctx, r, enc)
+				err = s.authorizeUOEKey(rctx, r, &enc, false)
 				if enc.BucketKey {
 					keyOK = &err
 				}

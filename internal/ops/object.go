@@ -239,7 +239,7 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, call kura.Call, in
 		if err := t.Validate(); err != nil {
 			return EncryptionResult{}, err
 		}
-		if err := s.authorizeUOEKey(ctx, r, t); err != nil {
+		if err := s.authorizeUOEKey(ctx, r, &t, true); err != nil {
 			return EncryptionResult{}, err
 		}
 		after, before, err := s.obj.UpdateEncryption(ctx, in.Bucket, in.Key, in.VersionID, t, object.KeyAccess{Caller: r.call})
@@ -258,9 +258,18 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, call kura.Call, in
 // AccessDenied otherwise; Organizations-wide keys are not modelled), and
 // the caller must hold every permission of uoeKeyActions on it through S3,
 // with the encryption context the new seal will carry.
-func (s *Service) authorizeUOEKey(ctx context.Context, r *run, t object.EncryptionTarget) error {
+//
+// With lookupOnce and no bucket key, the key is looked up once for this
+// re-key (sse.BatchedKey, set in t.Keys): the permission check and the
+// re-seal's Encrypt then share that lookup instead of reading the key
+// record three times. Both are still decided, audited and counted on
+// their own.
+func (s *Service) authorizeUOEKey(ctx context.Context, r *run, t *object.EncryptionTarget, lookupOnce bool) error {
 	if acct, ok := arnAccount(t.KMSKeyARN); !ok || acct != r.bucket.Owner {
 		return object.ErrUOEKeyAccount
+	}
+	if lookupOnce && !t.BucketKey && t.Keys == nil {
+		t.Keys = s.obj.BatchKey(ctx, object.KeyAccess{Caller: r.call}, t.KMSKeyARN)
 	}
 	arn := access.ObjectARN(r.target.Bucket, r.target.Key)
 	if t.BucketKey {

@@ -24,6 +24,9 @@ type KeyBatch interface {
 	SealDataKey(ctx context.Context, plaintext []byte, encCtx map[string]string) (sealed []byte, keyARN string, err error)
 	// CheckKeyUse is KeyService.CheckKeyUse on the batch's key.
 	CheckKeyUse(ctx context.Context, encCtx map[string]string, actions ...string) error
+	// KeyARN is the batch's key's ARN: what KeyService.ResolveKey would
+	// answer for it (the batch was made only if the key was usable).
+	KeyARN() string
 }
 
 // BatchedKey is a KMS key resolved once for one caller's uses through S3
@@ -47,6 +50,9 @@ func (e *Envelope) BatchKey(ctx context.Context, keyID string, acc Access) *Batc
 	}
 	return &BatchedKey{b: b}
 }
+
+// ARN is the batched key's ARN, resolved when the batch was made.
+func (k *BatchedKey) ARN() string { return k.b.KeyARN() }
 
 // Permitted is Envelope.KeyPermitted on the batched key.
 func (k *BatchedKey) Permitted(ctx context.Context, encCtx map[string]string, actions ...string) error {

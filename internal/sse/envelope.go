@@ -273,7 +273,13 @@ func (e *Envelope) Reseal(ctx context.Context, src kura.Encryption, bucket, key 
 		if e.kms == nil {
 			return kura.Encryption{}, errNoKMS
 		}
-		if !target.Resolved {
+		switch {
+		case target.Resolved:
+		case target.Batch != nil:
+			// The batch looked the key up and checked its state when it
+			// was made, as ResolveKey would now.
+			target.KMSKeyID = target.Batch.ARN()
+		default:
 			keyARN, err := e.ResolveKey(ctx, target.KMSKeyID, acc)
 			if err != nil {
 				return kura.Encryption{}, err
