@@ -270,6 +270,21 @@ type commitWatch struct {
 	mu      sync.Mutex
 	staged  map[string]audit.Event // the outbox's entries right after a commit, by event id
 	commits int                    // changes committed
+	views   int                    // read transactions begun
+}
+
+func (c *commitWatch) View(ctx context.Context, fn func(meta.Tx) error) error {
+	c.mu.Lock()
+	c.views++
+	c.mu.Unlock()
+	return c.Store.View(ctx, fn)
+}
+
+// reads is how many read transactions were begun so far.
+func (c *commitWatch) reads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.views
 }
 
 func (c *commitWatch) Update(ctx context.Context, fn func(meta.Tx) error) error {
@@ -546,8 +561,14 @@ func TestOperations(t *testing.T) {
 		{name: "UpdateObjectEncryption by the owner", op: "UpdateObjectEncryption", p: root, status: 200, changes: true,
 			run: func(c kura.Call) error {
 				kmsBefore := e.sample("kura_operation_kms_calls_total", "UpdateObjectEncryption", 0)
+				readsBefore := e.commits.reads()
 				res, err := e.ops.UpdateObjectEncryption(ctx, c, ops.EncryptionInput{Target: tgt(bucket, "a.jpg"),
 					Encryption: object.EncryptionTarget{KMSKeyARN: e.keyARN}})
+				// The bucket (operation layer), the target key once for
+				// its permission check and its Encrypt, the version.
+				if n := e.commits.reads() - readsBefore; err == nil && n > 3 {
+					t.Errorf("read transactions for one re-key: %d, want at most 3", n)
+				}
 				if err == nil && (res.Before.Type != kura.SSES3 || res.After.Type != kura.SSEKMS || res.After.KMSKeyARN != e.keyARN) {
 					t.Errorf("encryption %v -> %v, want SSE-S3 -> SSE-KMS under %s", res.Before, res.After, e.keyARN)
 				}
