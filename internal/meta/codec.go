@@ -111,7 +111,12 @@ func emptyToNil(v *kura.ObjectVersion) {
 	if len(v.Inline) == 0 {
 		v.Inline = nil // "inline":"" is no inline data, as version 2 has it
 	}
-	e := &v.Encryption
+	encryptionEmptyToNil(&v.Encryption)
+}
+
+// encryptionEmptyToNil does emptyToNil's work for the byte strings of an
+// encryption block that JSON leaves out when empty (all but sealedKey).
+func encryptionEmptyToNil(e *kura.Encryption) {
 	for _, b := range []*[]byte{&e.SealedKey2, &e.BucketKeyBlob, &e.CustomerKeySalt, &e.CustomerKeyHMAC} {
 		if len(*b) == 0 {
 			*b = nil
@@ -127,31 +132,65 @@ func EncodeVersionV1(v *kura.ObjectVersion) ([]byte, error) {
 	return encodeRecord(versionToRecord(v))
 }
 
-// EncodeUpload serializes a multipart upload record (TableUploads).
-func EncodeUpload(u *kura.Upload) ([]byte, error) { return encodeRecord(uploadToRecord(u)) }
+// EncodeUpload serializes a multipart upload record (TableUploads) in the
+// binary record version 2 (upload_v2.go; docs/formats.md).
+func EncodeUpload(u *kura.Upload) ([]byte, error) {
+	return appendUpload(make([]byte, 0, 512), u)
+}
 
-// DecodeUpload parses a multipart upload record.
+// DecodeUpload parses a multipart upload record of either version: 2
+// (binary), or 1 (JSON), which uploads begun before version 2 hold.
 func DecodeUpload(raw []byte) (*kura.Upload, error) {
+	if len(raw) > 0 && raw[0] == uploadRecordV2 {
+		return decodeUploadV2(raw[1:])
+	}
 	var r uploadRecord
 	if err := Decode(raw, &r); err != nil {
 		return nil, err
 	}
-	return r.kura(), nil
+	u := r.kura()
+	// As for versions (emptyToNil): what JSON leaves out when empty reads
+	// as nil however the record spelled it.
+	if len(u.Tags) == 0 {
+		u.Tags = nil
+	}
+	if len(u.Metadata) == 0 {
+		u.Metadata = nil
+	}
+	encryptionEmptyToNil(&u.Encryption)
+	return u, nil
 }
 
-// EncodeUploadPart serializes an upload part record (TableParts).
+// EncodeUploadV1 is the JSON record version 1 of an upload, which
+// EncodeUpload wrote before version 2: for tests that need records as a
+// data directory written by an older Kura holds them (EncodeVersionV1).
+func EncodeUploadV1(u *kura.Upload) ([]byte, error) { return encodeRecord(uploadToRecord(u)) }
+
+// EncodeUploadPart serializes an upload part record (TableParts) in the
+// binary record version 2 (upload_v2.go): CompleteMultipartUpload and
+// ListParts read one per part.
 func EncodeUploadPart(p *kura.UploadPart) ([]byte, error) {
-	return encodeRecord(uploadPartRecord(*p))
+	return appendUploadPart(make([]byte, 0, partRecordSize(p)), p)
 }
 
-// DecodeUploadPart parses an upload part record.
+// DecodeUploadPart parses an upload part record of either version: 2
+// (binary) or 1 (JSON).
 func DecodeUploadPart(raw []byte) (*kura.UploadPart, error) {
+	if len(raw) > 0 && raw[0] == partRecordV2 {
+		return decodeUploadPartV2(raw[1:])
+	}
 	var r uploadPartRecord
 	if err := Decode(raw, &r); err != nil {
 		return nil, err
 	}
 	p := kura.UploadPart(r)
 	return &p, nil
+}
+
+// EncodeUploadPartV1 is the JSON record version 1 of a part, which
+// EncodeUploadPart wrote before version 2: for tests (EncodeVersionV1).
+func EncodeUploadPartV1(p *kura.UploadPart) ([]byte, error) {
+	return encodeRecord(uploadPartRecord(*p))
 }
 
 // Conversions between records and kura values. Nil stays nil and empty

@@ -216,9 +216,10 @@ func codecFor(name string) (decode func([]byte) (any, error), encode func(any) (
 		// version 2's golden bytes.
 		return func(b []byte) (any, error) { return DecodeVersion(b) }, func(v any) ([]byte, error) { return EncodeVersionV1(v.(*kura.ObjectVersion)) }
 	case strings.HasPrefix(name, "upload-"):
-		return func(b []byte) (any, error) { return DecodeUpload(b) }, func(v any) ([]byte, error) { return EncodeUpload(v.(*kura.Upload)) }
+		// Uploads and parts too (upload_v2_test.go).
+		return func(b []byte) (any, error) { return DecodeUpload(b) }, func(v any) ([]byte, error) { return EncodeUploadV1(v.(*kura.Upload)) }
 	default:
-		return func(b []byte) (any, error) { return DecodeUploadPart(b) }, func(v any) ([]byte, error) { return EncodeUploadPart(v.(*kura.UploadPart)) }
+		return func(b []byte) (any, error) { return DecodeUploadPart(b) }, func(v any) ([]byte, error) { return EncodeUploadPartV1(v.(*kura.UploadPart)) }
 	}
 }
 
