@@ -11,7 +11,9 @@
 # s3bench is ../shared/bench/s3bench. KURA_BIN defaults to a build of this tree.
 # CELLS overrides the matrix cells (s3bench flags); DELETE=0 skips the
 # DeleteObjects cell; REKEY=N runs N HTTP bulk re-keys on Kura at the end.
-# KURA_FLAGS adds flags to Kura's command line.
+# KURA_FLAGS adds flags to Kura's command line. DROP_CACHES=1 (root only)
+# empties the page cache before every turn, so that neither server pays
+# for reclaiming what the other (or its own earlier cells) left there.
 set -euo pipefail
 OUT=${1:?usage: bench-minio-ab.sh OUT [REPS]}
 REPS=${2:-4}
@@ -44,18 +46,20 @@ echo "kura key $KKEY; minio key bench-key" >"$OUT/keys"
 
 TICKS=$(getconf CLK_TCK)
 cputicks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user+system CPU of a process, in ticks
+reclaimed() { awk '/^pgscan_(kswapd|direct) /{n+=$2} END{print n}' /proc/vmstat; } # page-cache reclaim work
 
 run() { # server repetition
   local srv=$1 rep=$2 ep key
   if [ "$srv" = kura ]; then ep=http://127.0.0.1:18420 key=$KKEY; else ep=http://127.0.0.1:19000 key=bench-key; fi
   echo "rep $rep $srv matrix load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
-  local k0 m0
-  k0=$(cputicks $KPID) m0=$(cputicks $MPID)
+  local k0 m0 r0
+  if [ "${DROP_CACHES:-0}" = 1 ]; then sync; echo 1 >/proc/sys/vm/drop_caches; fi
+  k0=$(cputicks $KPID) m0=$(cputicks $MPID) r0=$(reclaimed)
   # shellcheck disable=SC2086
   "$S3BENCH" -endpoint $ep -bucket "ab-$rep" -mode matrix $CELLS -kms-key-id "$key" \
     -csv "$OUT/matrix-$srv-$rep.csv" >"$OUT/matrix-$srv-$rep.txt" 2>&1
   # The other server should be idle meanwhile; its CPU says whether it was.
-  echo "rep $rep $srv matrix done: cpu seconds kura $(( ($(cputicks $KPID) - k0) / TICKS )) minio $(( ($(cputicks $MPID) - m0) / TICKS ))" | tee -a "$OUT/load.txt"
+  echo "rep $rep $srv matrix done: cpu seconds kura $(( ($(cputicks $KPID) - k0) / TICKS )) minio $(( ($(cputicks $MPID) - m0) / TICKS )); pages scanned for reclaim $(( $(reclaimed) - r0 ))" | tee -a "$OUT/load.txt"
   if [ "$DELETE" = 1 ]; then
     echo "rep $rep $srv delete load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"
     "$S3BENCH" -endpoint $ep -bucket "abd-$rep" -mode delete -bulk-objects 3000 -bulk-size 4KiB \

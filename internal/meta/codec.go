@@ -9,8 +9,9 @@ import (
 	"github.com/kurastore/kura/internal/conv"
 )
 
-// recordVersion is the first byte of every encoded record; bump it when the
-// encoding changes incompatibly (docs/formats.md).
+// recordVersion is the first byte of a JSON record (Encode, and buckets);
+// version, upload and part records are written in the binary version 2
+// (version_v2.go, upload_v2.go) and read in either (docs/formats.md).
 const recordVersion = 1
 
 // kuraPkg is the import path of the domain types, which Encode refuses:

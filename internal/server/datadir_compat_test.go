@@ -34,8 +34,9 @@ import (
 // and an upload in progress, which this code then completes.
 //
 // The binary is KURA_COMPAT_BIN when set — build it from an older commit
-// to prove that commit's data directories still work (the metadata record
-// encoding must not change) — and otherwise this tree's own build.
+// to prove that commit's data directories still work (records it wrote
+// must stay readable, whatever this code writes) — and otherwise this
+// tree's own build.
 func TestDataDirFromKuraBinary(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
