@@ -117,6 +117,17 @@ func (b *keyBatch) SealDataKey(ctx context.Context, plaintext []byte, encCtx map
 	return out.CiphertextBlob, out.KeyId, err
 }
 
+// ResealDataKey is ReEncrypt of a data key sealed under any of the
+// caller's keys to the batch's key: one KMS operation, authorized (both
+// halves), audited and counted exactly as Service.ReEncrypt; the batch's
+// key record serves as the destination, and as the source when the blob
+// is under the same key, instead of being read again.
+func (b *keyBatch) ResealDataKey(ctx context.Context, sealed []byte, srcCtx, dstCtx map[string]string) ([]byte, string, error) {
+	out, err := b.s.reEncrypt(ctx, b.c, ReEncryptInput{CiphertextBlob: sealed, SourceEncryptionContext: srcCtx,
+		DestinationKeyId: b.keyID, DestinationEncryptionContext: dstCtx}, b.rec)
+	return out.CiphertextBlob, out.KeyId, err
+}
+
 // CheckKeyUse is Permitted on the batch's key: no use, no event.
 func (b *keyBatch) CheckKeyUse(ctx context.Context, encCtx map[string]string, actions ...string) error {
 	o := b.s.check(b.c)

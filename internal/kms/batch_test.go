@@ -78,3 +78,69 @@ func TestBatchKey(t *testing.T) {
 	_, err = e.svc.BatchKey(ctx, viaS3, k.Arn)
 	wantErr(t, err, DisabledException, "")
 }
+
+// TestBatchResealDataKey: a batch's ReEncrypt is the plain ReEncrypt —
+// from the batch's key or another, the same new blob form, the same
+// event, counted, refused when the caller may not — with the batch's key
+// record taken instead of read again.
+func TestBatchResealDataKey(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	k, other := e.createKey(t), e.createKey(t)
+	dek := bytes.Repeat([]byte{9}, 32)
+	src := map[string]string{"aws:s3:arn": "arn:aws:s3:::bkt/a"}
+	dst := map[string]string{"aws:s3:arn": "arn:aws:s3:::bkt/a", "x": "y"}
+	b, err := e.svc.BatchKey(ctx, viaS3, k.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []string{k.Arn, other.Arn} {
+		sealed, _, err := e.svc.Encrypt(ctx, viaS3, from, dek, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := e.svc.CallCount()
+		blob, arn, err := b.ResealDataKey(ctx, sealed, src, dst)
+		if err != nil || arn != k.Arn {
+			t.Fatalf("reseal from %s: %q %v", from, arn, err)
+		}
+		if n := e.svc.CallCount() - calls; n != 1 {
+			t.Errorf("reseal from %s: %d KMS calls counted, want 1", from, n)
+		}
+		got, keyARN, err := e.svc.Decrypt(ctx, viaS3, blob, dst)
+		if err != nil || keyARN != k.Arn || !bytes.Equal(got, dek) {
+			t.Fatalf("decrypt of the resealed blob from %s: %s %v", from, keyARN, err)
+		}
+		// The plain ReEncrypt's event, for comparison.
+		if _, _, _, err := e.svc.ReEncrypt(ctx, viaS3, sealed, src, k.Arn, dst); err != nil {
+			t.Fatal(err)
+		}
+		var re []map[string]any
+		for _, ev := range e.events(t) {
+			if ev.EventName == "ReEncrypt" {
+				re = append(re, ev.RequestParameters)
+			}
+		}
+		if len(re) < 2 {
+			t.Fatalf("%d ReEncrypt events, want at least 2", len(re))
+		}
+		batched, lone := re[len(re)-2], re[len(re)-1]
+		if !slices.Equal(slices.Sorted(maps.Keys(batched)), slices.Sorted(maps.Keys(lone))) || batched["destinationKeyId"] != lone["destinationKeyId"] {
+			t.Errorf("batched ReEncrypt parameters %v, a lone ReEncrypt's %v", batched, lone)
+		}
+	}
+	// Wrong source context: the blob does not open, as alone.
+	sealed, _, err := e.svc.Encrypt(ctx, viaS3, k.Arn, dek, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = b.ResealDataKey(ctx, sealed, dst, dst)
+	wantErr(t, err, InvalidCiphertextException, "")
+	// Another account's caller is refused, as alone.
+	ob, err := e.svc.BatchKey(ctx, bob, k.Arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ob.ResealDataKey(ctx, sealed, src, dst)
+	wantErr(t, err, AccessDeniedException, "kms:ReEncryptFrom")
+}

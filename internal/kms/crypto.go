@@ -315,23 +315,27 @@ func (s *Service) decryptBlob(ctx context.Context, o *op, blob []byte, encCtx ma
 	if err != nil {
 		return nil, nil, "", nil, errInvalidCiphertext()
 	}
-	if err := s.meta.View(ctx, func(tx meta.Tx) error {
-		var err error
-		rec, err = getKeyRecord(tx, ref.keyID)
-		return err
-	}); err != nil {
-		return nil, nil, "", nil, err
-	}
-	if rec == nil {
-		return nil, nil, "", nil, errInvalidCiphertext()
-	}
-	if rec.deletionDue(s.clock()) {
-		if err := s.reap(ctx, rec); err != nil {
+	if k := o.known; k != nil && k.ID == ref.keyID {
+		rec = k // usable when the batch was made: not due for deletion
+	} else {
+		if err := s.meta.View(ctx, func(tx meta.Tx) error {
+			var err error
+			rec, err = getKeyRecord(tx, ref.keyID)
+			return err
+		}); err != nil {
 			return nil, nil, "", nil, err
 		}
-		return nil, nil, "", nil, errInvalidCiphertext()
+		if rec == nil {
+			return nil, nil, "", nil, errInvalidCiphertext()
+		}
+		if rec.deletionDue(s.clock()) {
+			if err := s.reap(ctx, rec); err != nil {
+				return nil, nil, "", nil, err
+			}
+			return nil, nil, "", nil, errInvalidCiphertext()
+		}
+		rec.arn = KeyARN(s.region, rec.Account, rec.ID)
 	}
-	rec.arn = KeyARN(s.region, rec.Account, rec.ID)
 	o.resource(rec)
 	o.read = rec
 	if err := s.authorize(ctx, o, rec, action); err != nil {

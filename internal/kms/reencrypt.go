@@ -44,9 +44,17 @@ func (s *Service) ReEncrypt(ctx context.Context, c kura.Call, blob []byte, srcCt
 
 // ReEncryptWith is ReEncrypt with every request parameter.
 func (s *Service) ReEncryptWith(ctx context.Context, c kura.Call, in ReEncryptInput) (ReEncryptOutput, error) {
+	return s.reEncrypt(ctx, c, in, nil)
+}
+
+// reEncrypt is ReEncryptWith; known, when not nil, is a key record
+// already resolved for the caller (a key batch's), which the operation
+// takes instead of reading that key again (op.known).
+func (s *Service) reEncrypt(ctx context.Context, c kura.Call, in ReEncryptInput, known *keyRecord) (ReEncryptOutput, error) {
 	s.count("ReEncrypt", c)
 	metrics.CountKMS(ctx)
 	return run(ctx, s, c, "ReEncrypt", true, func(ctx context.Context, o *op) (ReEncryptOutput, error) {
+		o.known = known
 		if in.SourceKeyId != "" {
 			o.param("sourceKeyId", in.SourceKeyId)
 		}

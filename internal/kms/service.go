@@ -156,6 +156,11 @@ type op struct {
 	// its key) takes it instead of reading it again, so one operation sees
 	// one state of a key.
 	read *keyRecord
+	// known is a key record resolved for this operation before it began
+	// (a key batch's, keyBatch): a lookup of that key by id or ARN, or a
+	// ciphertext under it, takes it as it takes read. Nothing writes to it;
+	// a batch's uses may share it.
+	known *keyRecord
 }
 
 // run executes fn as operation name for c and records its audit event,
@@ -347,10 +352,12 @@ func (s *Service) lookupKey(ctx context.Context, o *op, id string, allowAlias bo
 	if ref.account != o.c.Principal.AccountID && !crossAccountAction(action) {
 		return nil, errAccessDenied(o.c, action, refARN(s.region, ref))
 	}
-	if rec := o.read; rec != nil && ref.alias == "" && ref.keyID == rec.ID && ref.account == rec.Account {
-		o.resource(rec)
-		o.cond.alias = ""
-		return rec, nil
+	for _, rec := range [...]*keyRecord{o.read, o.known} {
+		if rec != nil && ref.alias == "" && ref.keyID == rec.ID && ref.account == rec.Account {
+			o.resource(rec)
+			o.cond.alias = ""
+			return rec, nil
+		}
 	}
 	var rec *keyRecord
 	err = s.meta.View(ctx, func(tx meta.Tx) error {

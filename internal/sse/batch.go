@@ -22,6 +22,8 @@ type KeyBatcher interface {
 type KeyBatch interface {
 	// SealDataKey is KeyService.SealDataKey under the batch's key.
 	SealDataKey(ctx context.Context, plaintext []byte, encCtx map[string]string) (sealed []byte, keyARN string, err error)
+	// ResealDataKey is KeyService.ResealDataKey to the batch's key.
+	ResealDataKey(ctx context.Context, sealed []byte, srcCtx, dstCtx map[string]string) (resealed []byte, keyARN string, err error)
 	// CheckKeyUse is KeyService.CheckKeyUse on the batch's key.
 	CheckKeyUse(ctx context.Context, encCtx map[string]string, actions ...string) error
 	// KeyARN is the batch's key's ARN: what KeyService.ResolveKey would

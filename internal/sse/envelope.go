@@ -324,13 +324,19 @@ func (e *Envelope) reencrypt(ctx context.Context, src kura.Encryption, bucket, k
 		return kura.Encryption{}, s3err.Internal(err)
 	}
 	call := e.viaS3(acc.Caller)
-	blob, arn, err := e.kms.ResealDataKey(ctx, call, src.SealedKey, srcCtx, target.KMSKeyID, dstCtx)
+	reseal := func(sealed []byte) ([]byte, string, error) {
+		if target.Batch != nil {
+			return target.Batch.b.ResealDataKey(ctx, sealed, srcCtx, dstCtx)
+		}
+		return e.kms.ResealDataKey(ctx, call, sealed, srcCtx, target.KMSKeyID, dstCtx)
+	}
+	blob, arn, err := reseal(src.SealedKey)
 	if err != nil {
 		return kura.Encryption{}, kmsError(err)
 	}
 	enc := kura.Encryption{Type: target.Type, SealedKey: blob, KMSKeyARN: arn, Context: target.Context}
 	if target.Type == kura.SSEDSSE {
-		if enc.SealedKey2, _, err = e.kms.ResealDataKey(ctx, call, src.SealedKey2, srcCtx, target.KMSKeyID, dstCtx); err != nil {
+		if enc.SealedKey2, _, err = reseal(src.SealedKey2); err != nil {
 			return kura.Encryption{}, kmsError(err)
 		}
 	}
