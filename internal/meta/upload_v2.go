@@ -44,12 +44,7 @@ func appendUpload(b []byte, u *kura.Upload) ([]byte, error) {
 	e.metadata(17, u.Metadata)
 	e.tags(18, u.Tags)
 	e.encryption(19, &u.Encryption)
-	if r := u.Retention; r != nil {
-		s := e.begin(20)
-		e.str(1, r.Mode)
-		e.time(2, r.Until)
-		e.end(s)
-	}
+	e.retention(20, u.Retention)
 	e.bool(21, u.LegalHold)
 	e.bool(22, u.LegalHoldSet)
 	e.acl(23, u.ACL)

@@ -66,12 +66,7 @@ func appendVersion(b []byte, v *kura.ObjectVersion) ([]byte, error) {
 	}
 	e.encryption(23, &v.Encryption)
 	e.str(24, v.UploadID)
-	if r := v.Retention; r != nil {
-		s := e.begin(25)
-		e.str(1, r.Mode)
-		e.time(2, r.Until)
-		e.end(s)
-	}
+	e.retention(25, v.Retention)
 	e.bool(26, v.LegalHold)
 	e.bool(27, v.LegalHoldSet)
 	if r := v.Restore; r != nil {
@@ -340,6 +335,17 @@ func decodeEncryption(d dec) kura.Encryption {
 		}
 	}
 	return x
+}
+
+// retention writes a non-nil retention as {1 mode, 2 until}.
+func (e *enc) retention(tag uint64, r *kura.Retention) {
+	if r == nil {
+		return
+	}
+	s := e.begin(tag)
+	e.str(1, r.Mode)
+	e.time(2, r.Until)
+	e.end(s)
 }
 
 func decodeRetention(d dec) *kura.Retention {
