@@ -46,6 +46,7 @@ The first start also generates the root key, data/keys/root.key (or takes
 KURA_ROOT_KEY): back it up. Later starts refuse to run with a missing or
 wrong root key and change nothing (docs/operations.md).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			setServerGC()
 			cfg.RootAccessKey = os.Getenv("KURA_ROOT_ACCESS_KEY")
 			cfg.RootSecretKey = os.Getenv("KURA_ROOT_SECRET_KEY")
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
