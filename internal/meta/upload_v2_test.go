@@ -167,9 +167,11 @@ func TestUploadV2ReadsAsV1(t *testing.T) {
 	}
 }
 
-// TestUploadV2Golden pins version 2's bytes for the full golden upload and
-// part (TestVersionV2Golden); -update-v2 rewrites the files.
-func TestUploadV2Golden(t *testing.T) {
+// TestV2Golden pins version 2's bytes for the full golden version, upload
+// and part records, and reads them back: data directories hold these
+// bytes, so an encoder change that changes them is a format change
+// (docs/formats.md). -update-v2 rewrites the files.
+func TestV2Golden(t *testing.T) {
 	golden := goldenRecords()
 	for _, c := range []struct {
 		file   string
@@ -177,6 +179,9 @@ func TestUploadV2Golden(t *testing.T) {
 		encode func() ([]byte, error)
 		decode func([]byte) (any, error)
 	}{
+		{"version-full.hex", golden["version-full.rec"],
+			func() ([]byte, error) { return EncodeVersion(golden["version-full.rec"].(*kura.ObjectVersion)) },
+			func(b []byte) (any, error) { return DecodeVersion(b) }},
 		{"upload-full.hex", golden["upload-full.rec"],
 			func() ([]byte, error) { return EncodeUpload(golden["upload-full.rec"].(*kura.Upload)) },
 			func(b []byte) (any, error) { return DecodeUpload(b) }},
