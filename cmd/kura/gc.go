@@ -16,14 +16,10 @@ import (
 // 5 GiB object peaks at the same 28 MiB. Set GOGC to choose otherwise.
 const serverGCPercent = 400
 
-// setServerGC applies serverGCPercent unless GOGC is set, and returns the
-// percentage now in force.
-func setServerGC() int {
-	if v, ok := os.LookupEnv("GOGC"); ok && v != "" {
-		p := debug.SetGCPercent(-1) // read the runtime's parse of GOGC back
-		debug.SetGCPercent(p)
-		return p
+// setServerGC applies serverGCPercent unless GOGC is set, in which case
+// the runtime has applied it already.
+func setServerGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
 	}
-	debug.SetGCPercent(serverGCPercent)
-	return serverGCPercent
 }

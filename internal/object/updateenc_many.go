@@ -103,10 +103,11 @@ func (s *Service) UpdateEncryptionMany(ctx context.Context, bucket string, items
 		if ictx == nil {
 			ictx = ctx
 		}
-		if !target.resolved {
+		if !target.resolved && target.Keys == nil {
 			// The key is looked up (and its state checked) once for the
 			// group, at its first re-seal, as a lone UpdateEncryption
 			// would at its own: the rest of the group reuses the answer.
+			// (A group with its key batched has it resolved already.)
 			arn, err := s.env.ResolveKey(ictx, target.KMSKeyARN, acc)
 			if err != nil {
 				out[i].Err, read[i] = err, nil

@@ -34,14 +34,10 @@ func (s *Service) UpdateObjectEncryptionMany(ctx context.Context, call kura.Call
 	// The bucket once for all (a bucket changed meanwhile is seen by the
 	// commit's checks, as it would be between one object's checks and
 	// its commit).
+	// Without a bucket key every object is its own KMS Encrypt (and its
+	// own permission check): the first check looks the key up for the
+	// whole group (authorizeUOEKey keeps it in enc.Keys).
 	b, berr := s.obj.Bucket(ctx, bucket)
-	if !enc.BucketKey && berr == nil && enc.Validate() == nil {
-		// Without a bucket key every object is its own KMS Encrypt (and
-		// its own permission check): the key is looked up once for the
-		// group; each check and each Encrypt is still decided with the
-		// object's encryption context, audited and counted on its own.
-		enc.Keys = s.obj.BatchKey(ctx, object.KeyAccess{Caller: call}, enc.KMSKeyARN)
-	}
 	for i, t := range targets {
 		t.Bucket = bucket
 		r, rctx := s.begin(ctx, call, specUpdateObjectEncryption, t, nil)
@@ -60,7 +56,7 @@ func (s *Service) UpdateObjectEncryptionMany(ctx context.Context, call kura.Call
 			if enc.BucketKey && keyOK != nil {
 				err = *keyOK
 			} else {
-				err = s.authorizeUOEKey(rctx, r, &enc, false)
+				err = s.authorizeUOEKey(rctx, r, &enc)
 				if enc.BucketKey {
 					keyOK = &err
 				}

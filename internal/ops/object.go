@@ -239,7 +239,7 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, call kura.Call, in
 		if err := t.Validate(); err != nil {
 			return EncryptionResult{}, err
 		}
-		if err := s.authorizeUOEKey(ctx, r, &t, true); err != nil {
+		if err := s.authorizeUOEKey(ctx, r, &t); err != nil {
 			return EncryptionResult{}, err
 		}
 		after, before, err := s.obj.UpdateEncryption(ctx, in.Bucket, in.Key, in.VersionID, t, object.KeyAccess{Caller: r.call})
@@ -259,16 +259,16 @@ func (s *Service) UpdateObjectEncryption(ctx context.Context, call kura.Call, in
 // the caller must hold every permission of uoeKeyActions on it through S3,
 // with the encryption context the new seal will carry.
 //
-// With lookupOnce and no bucket key, the key is looked up once for this
-// re-key (sse.BatchedKey, set in t.Keys): the permission check and the
-// re-seal's Encrypt then share that lookup instead of reading the key
-// record three times. Both are still decided, audited and counted on
-// their own.
-func (s *Service) authorizeUOEKey(ctx context.Context, r *run, t *object.EncryptionTarget, lookupOnce bool) error {
+// Without a bucket key, the key is looked up once for the re-key (or the
+// group: sse.BatchedKey, kept in t.Keys): the permission check and the
+// re-seal's Encrypt or ReEncrypt then share that lookup instead of
+// reading the key record three times. Each is still decided, audited and
+// counted on its own.
+func (s *Service) authorizeUOEKey(ctx context.Context, r *run, t *object.EncryptionTarget) error {
 	if acct, ok := arnAccount(t.KMSKeyARN); !ok || acct != r.bucket.Owner {
 		return object.ErrUOEKeyAccount
 	}
-	if lookupOnce && !t.BucketKey && t.Keys == nil {
+	if !t.BucketKey && t.Keys == nil {
 		t.Keys = s.obj.BatchKey(ctx, object.KeyAccess{Caller: r.call}, t.KMSKeyARN)
 	}
 	arn := access.ObjectARN(r.target.Bucket, r.target.Key)

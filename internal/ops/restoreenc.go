@@ -38,7 +38,7 @@ func (s *Service) RestoreObjectEncryption(ctx context.Context, call kura.Call, i
 			if err := t.Validate(); err != nil {
 				return EncryptionResult{}, err
 			}
-			if err := s.authorizeUOEKey(ctx, r, &t, false); err != nil {
+			if err := s.authorizeUOEKey(ctx, r, &t); err != nil {
 				return EncryptionResult{}, err
 			}
 		}
